@@ -1,0 +1,30 @@
+#include "core/dtype.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    size_t size;
+} dtype_table[TSR_DTYPE_COUNT] = {
+    [TSR_F32] = {"f32", 4}, [TSR_F64] = {"f64", 8}, [TSR_F16] = {"f16", 2},
+    [TSR_BF16] = {"bf16", 2}, [TSR_TF32] = {"tf32", 4}, [TSR_I8] = {"i8", 1},
+    [TSR_I32] = {"i32", 4},
+};
+
+const char *tsr_dtype_name(tsr_dtype dtype)
+{
+    return (unsigned)dtype < TSR_DTYPE_COUNT ? dtype_table[dtype].name : "?";
+}
+
+int tsr_dtype_from_name(const char *name)
+{
+    for (int i = 0; i < TSR_DTYPE_COUNT; i++)
+        if (strcmp(dtype_table[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+size_t tsr_dtype_size(tsr_dtype dtype)
+{
+    return (unsigned)dtype < TSR_DTYPE_COUNT ? dtype_table[dtype].size : 0;
+}

@@ -1,0 +1,24 @@
+/* Element types that op specs, profiles and kernels speak of. */
+#ifndef TSR_DTYPE_H
+#define TSR_DTYPE_H
+
+#include <stddef.h>
+
+typedef enum tsr_dtype {
+    TSR_F32 = 0,
+    TSR_F64,
+    TSR_F16,
+    TSR_BF16,
+    TSR_TF32,
+    TSR_I8,
+    TSR_I32,
+    TSR_DTYPE_COUNT
+} tsr_dtype;
+
+/* "f32", "f64", "f16", "bf16", "tf32", "i8", "i32". */
+const char *tsr_dtype_name(tsr_dtype dtype);
+/* Returns -1 when the name is not a dtype. */
+int tsr_dtype_from_name(const char *name);
+size_t tsr_dtype_size(tsr_dtype dtype);
+
+#endif

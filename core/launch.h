@@ -1,0 +1,49 @@
+/* What it takes to launch a kernel, in vendor-neutral terms: the argument
+ * values and the launch geometry. Buffers are opaque here; a backend
+ * defines them. */
+#ifndef TSR_LAUNCH_H
+#define TSR_LAUNCH_H
+
+#include <stddef.h>
+
+typedef struct tsr_buffer tsr_buffer;
+
+typedef enum tsr_arg_kind { TSR_ARG_BUFFER, TSR_ARG_INT, TSR_ARG_FLOAT } tsr_arg_kind;
+
+typedef struct tsr_arg {
+    tsr_arg_kind kind;
+    tsr_buffer *buffer; /* TSR_ARG_BUFFER */
+    int i;              /* TSR_ARG_INT: 32-bit, as the kernels declare it */
+    float f;            /* TSR_ARG_FLOAT */
+} tsr_arg;
+
+/* Work-group (thread block) size and the number of groups per dimension;
+ * a backend multiplies them out where its API wants a global size. */
+typedef struct tsr_geometry {
+    int dims;
+    size_t groups[3];
+    size_t local[3];
+} tsr_geometry;
+
+/* How the geometry follows from a shape, so that a bundle can launch a
+ * kernel on shapes it was not tuned for: along axis a the launch has
+ * ceil(shape.dim[dim[a]] / per_group[a]) groups of local[a] threads, or one
+ * group when dim[a] is -1. Text form, one axis per comma:
+ * "n/64x16,m/32x8" (dim name / elements per group x threads per group),
+ * "1x1" for a lone group. */
+typedef struct tsr_geometry_rule {
+    int dims;
+    int dim[3];
+    long per_group[3];
+    size_t local[3];
+} tsr_geometry_rule;
+
+struct tsr_op_def;
+struct tsr_shape;
+
+void tsr_geometry_apply(const tsr_geometry_rule *rule, const struct tsr_shape *shape,
+                        tsr_geometry *out);
+void tsr_geometry_rule_format(const struct tsr_op_def *op, const tsr_geometry_rule *rule,
+                              char *buf, size_t size);
+
+#endif

@@ -1,0 +1,94 @@
+/* An op definition: everything tessera knows about one kind of operation,
+ * as a table of data and functions (one per op in core/ops/):
+ * its dims, its search space and constraints, how to build its tile
+ * program from (op spec, config, profile), its launch geometry and
+ * arguments, and its higher-precision CPU reference. */
+#ifndef TSR_OP_H
+#define TSR_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/launch.h"
+#include "core/opspec.h"
+#include "core/profile.h"
+#include "core/status.h"
+
+#define TSR_MAX_PARAMS 16
+#define TSR_MAX_PARAM_VALUES 12
+#define TSR_MAX_BUFFERS 8
+
+struct tsr_tile_program;
+
+typedef struct tsr_param_def {
+    const char *name; /* "BM" */
+    const char *doc;  /* one line for --help and reports */
+    int n_values;
+    int values[TSR_MAX_PARAM_VALUES];
+    int default_value;
+} tsr_param_def;
+
+/* One point of an op's search space: values in the op's param order. */
+typedef struct tsr_config {
+    int value[TSR_MAX_PARAMS];
+} tsr_config;
+
+typedef struct tsr_buffer_def {
+    const char *name;
+    bool is_input;  /* read by the kernel (filled with random data) */
+    bool is_output; /* written by the kernel (poisoned before each run) */
+} tsr_buffer_def;
+
+typedef struct tsr_op_def {
+    const char *name;    /* as written in op specs: "gemm" */
+    const char *summary; /* one line */
+    int n_dims;
+    const char *dim_names[TSR_MAX_DIMS];
+    int n_params;
+    const tsr_param_def *params;
+    int n_buffers;
+    const tsr_buffer_def *buffers;
+
+    /* TSR_OK, or TSR_ERR_UNSUPPORTED with the reason a config cannot run on
+     * the profile (work-group size, shared memory, divisibility ...). */
+    tsr_status (*check)(const tsr_opspec *spec, const tsr_profile *profile,
+                        const tsr_config *config, tsr_error *err);
+    tsr_status (*build)(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
+                        const tsr_config *config, struct tsr_tile_program **out,
+                        tsr_error *err);
+    void (*geometry)(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,
+                     tsr_geometry *out);
+    /* Element count of each buffer for a shape. */
+    size_t (*buffer_elems)(const tsr_opspec *spec, const tsr_shape *shape, int buffer);
+    /* Kernel arguments in the order the tile program declares them. */
+    int (*args)(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
+                tsr_arg *out);
+    /* Double-precision reference of the output buffer from the inputs'
+     * contents; `magnitude` receives, per output element, the sum of the
+     * absolute values of the terms that make it, which scales the error. */
+    void (*reference)(const tsr_opspec *spec, const tsr_shape *shape,
+                      const float *const *buffers, double *out, double *magnitude);
+    /* Largest accepted |got - ref| / magnitude. */
+    double (*tolerance)(const tsr_opspec *spec, const tsr_shape *shape);
+    /* Useful floating-point operations, for GFLOP/s. */
+    double (*flops)(const tsr_opspec *spec, const tsr_shape *shape);
+    /* Which buffer the reference describes. */
+    int output_buffer;
+} tsr_op_def;
+
+/* The registry of ops. */
+const tsr_op_def *tsr_op_find(const char *name);
+const tsr_op_def *const *tsr_ops(int *count);
+
+/* Config helpers shared by every op. */
+int tsr_config_get(const tsr_op_def *op, const tsr_config *config, const char *name);
+void tsr_config_default(const tsr_op_def *op, tsr_config *out);
+/* "BM=64,BN=64,..." in param order. */
+void tsr_config_format(const tsr_op_def *op, const tsr_config *config, char *buf, size_t size);
+/* Parses "k=v,k=v" over `base`: named params take the given values; each
+ * value must be one of the param's listed values. */
+tsr_status tsr_config_parse(const tsr_op_def *op, const char *text, tsr_config *inout,
+                            tsr_error *err);
+
+#endif

@@ -1,0 +1,117 @@
+/* Device profiles: what a GPU (or CPU OpenCL device) offers, as data.
+ *
+ * Schema version 1, parsed from YAML with libyaml. Every number carries the
+ * place it came from (datasheet, whitepaper, ISA guide, or a measurement
+ * with its command); the tuner asks the profile for capabilities and never
+ * for a vendor name. */
+#ifndef TSR_PROFILE_H
+#define TSR_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/dtype.h"
+#include "core/status.h"
+
+#define TSR_PROFILE_SCHEMA 1
+
+/* A number and where it came from. `present` is false for an optional field
+ * that the file leaves out. */
+typedef struct tsr_quantity {
+    double value;
+    const char *source;
+    bool present;
+} tsr_quantity;
+
+typedef enum tsr_feature {
+    TSR_FEAT_SUBGROUP_SHUFFLE = 1u << 0, /* warp/wave/sub-group shuffles */
+    TSR_FEAT_ASYNC_COPY = 1u << 1,       /* global->shared async copies (cp.async) */
+    TSR_FEAT_FP16 = 1u << 2,             /* native half arithmetic */
+    TSR_FEAT_FP64 = 1u << 3,             /* double precision */
+    TSR_FEAT_INLINE_PTX = 1u << 4,       /* OpenCL compiler accepts inline PTX */
+    TSR_FEAT_TMA = 1u << 5,              /* bulk tensor copies */
+    TSR_FEAT_SUBGROUP_MATRIX = 1u << 6,  /* Intel sub-group matrix multiply */
+} tsr_feature;
+
+typedef enum tsr_backend_kind {
+    TSR_BACKEND_OPENCL = 1u << 0,
+    TSR_BACKEND_CUDA = 1u << 1,
+    TSR_BACKEND_HIP = 1u << 2,
+} tsr_backend_kind;
+
+typedef struct tsr_matrix_unit {
+    const char *kind; /* "mma", "wgmma", "mfma", "wmma", "dpas" */
+    int m, n, k;
+    tsr_dtype a_type, acc_type;
+    const char *source;
+} tsr_matrix_unit;
+
+/* A live device matches a rule when every non-NULL field is a substring of
+ * the device's corresponding (case-insensitive) string. */
+typedef struct tsr_match_rule {
+    const char *backend; /* "opencl", "cuda", "hip" */
+    const char *vendor;
+    const char *name;
+} tsr_match_rule;
+
+typedef struct tsr_profile {
+    tsr_arena *arena; /* owns every string and array below */
+    const char *path; /* file it was read from */
+    int schema;
+    const char *name, *description, *vendor, *arch;
+
+    /* compute */
+    tsr_quantity compute_units;
+    tsr_quantity simd_width; /* warp 32, wave 64, Intel sub-group, CPU lanes */
+    tsr_quantity max_work_group_size;
+    tsr_quantity max_work_item_sizes[3];
+    tsr_quantity clock_base_mhz, clock_boost_mhz;
+    tsr_quantity preferred_vector_width; /* f32 lanes a load should fill */
+
+    /* registers (32-bit) */
+    tsr_quantity registers_per_unit;
+    tsr_quantity registers_per_thread;
+
+    /* memory, in bytes and GB/s */
+    tsr_quantity shared_per_unit;
+    tsr_quantity shared_per_block;
+    tsr_quantity global_bytes;
+    tsr_quantity l2_bytes;
+    tsr_quantity bandwidth_gbs;
+
+    /* peak arithmetic rate per data type, GFLOP/s; absent where unsupported */
+    tsr_quantity peak_gflops[TSR_DTYPE_COUNT];
+
+    size_t n_matrix_units;
+    tsr_matrix_unit *matrix_units;
+
+    unsigned features; /* tsr_feature bits */
+    unsigned backends; /* tsr_backend_kind bits */
+
+    /* offline vendor compiler for a device that is not attached */
+    const char *offline_compiler; /* "nvcc", "hipcc", "ocloc", or NULL */
+    const char *offline_target;   /* "sm_90", "gfx90a", "dg2", ... */
+
+    size_t n_match;
+    tsr_match_rule *match;
+} tsr_profile;
+
+/* Parses and validates one profile file. On bad input returns TSR_ERR_INPUT
+ * with "FILE:LINE:COL: message" in err. */
+tsr_status tsr_profile_load(const char *path, tsr_profile **out, tsr_error *err);
+/* The same from text in memory; `path` names it in messages. */
+tsr_status tsr_profile_parse(const char *path, const char *text, size_t len,
+                             tsr_profile **out, tsr_error *err);
+void tsr_profile_free(tsr_profile *profile);
+
+/* Human-readable dump (YAML-shaped) of every field with its source;
+ * caller frees the returned string. NULL on out of memory. */
+char *tsr_profile_format(const tsr_profile *profile);
+
+/* Convenience for the tuner: the value, or `fallback` when absent. */
+double tsr_profile_value(const tsr_quantity *q, double fallback);
+
+const char *tsr_feature_name(tsr_feature feature);
+
+#endif

@@ -1,0 +1,67 @@
+/* A minimal test harness: each test is a function named after the behaviour
+ * it pins; CHECK records a failure with its place and goes on, so that one
+ * run reports every broken behaviour. */
+#ifndef TSR_TESTS_CHECK_H
+#define TSR_TESTS_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_failures;
+static int check_tests_failed, check_tests_passed;
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,   \
+                    #cond);                                                    \
+            check_failures++;                                                  \
+        }                                                                      \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                   \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__,   \
+                    #cond);                                                    \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fputc('\n', stderr);                                               \
+            check_failures++;                                                  \
+        }                                                                      \
+    } while (0)
+
+#define CHECK_STR_CONTAINS(haystack, needle)                                   \
+    CHECK_MSG((haystack) && strstr((haystack), (needle)) != NULL,              \
+              "\"%s\" does not contain \"%s\"", (haystack) ? (haystack) : "(null)", \
+              (needle))
+
+#define RUN_TEST(fn)                                                           \
+    do {                                                                       \
+        int before_ = check_failures;                                          \
+        fn();                                                                  \
+        if (check_failures == before_) {                                       \
+            check_tests_passed++;                                              \
+            printf("ok   %s\n", #fn);                                          \
+        } else {                                                               \
+            check_tests_failed++;                                              \
+            printf("FAIL %s\n", #fn);                                          \
+        }                                                                      \
+        fflush(stdout);                                                        \
+    } while (0)
+
+/* Prints the closing line and gives main's exit status. */
+static inline int check_summary(void)
+{
+    printf("%d passed, %d failed\n", check_tests_passed, check_tests_failed);
+    return check_tests_failed ? 1 : 0;
+}
+
+/* The source tree, for fixtures shipped in it (profiles/, ops/). */
+static inline const char *check_source_root(void)
+{
+    const char *root = getenv("TSR_SOURCE_ROOT");
+    return root ? root : ".";
+}
+
+#endif
