@@ -1,0 +1,10 @@
+/* The op definitions compiled into tessera. */
+#ifndef TSR_OPS_H
+#define TSR_OPS_H
+
+#include "core/op.h"
+
+extern const tsr_op_def tsr_op_gemm;
+extern const tsr_op_def tsr_op_softmax;
+
+#endif
