@@ -1,5 +1,5 @@
 /* Op specs: the user's description of one operation and the problem shapes
- * to tune it for, read from YAML (ops/*.yaml). */
+ * to tune it for, read from YAML (the files in ops/). */
 #ifndef TSR_OPSPEC_H
 #define TSR_OPSPEC_H
 
