@@ -1,2 +1,708 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+/* The OpenCL backend: OpenCL 1.2 through the ICD loader, so that one binary
+ * drives every vendor's platform (and PoCL on the CPU in CI).
+ *
+ * Every call is blocking and every OpenCL error becomes one line naming the
+ * call, the symbolic error and the device: the tuner records such a line as
+ * a failed candidate and goes on. */
+#include "backends/opencl_impl.h"
+
+#include <CL/cl_ext.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backends_list.h"
+
+typedef struct ocl_device {
+    cl_platform_id platform;
+    cl_device_id id;
+    cl_context context;
+    cl_command_queue queue;
+} ocl_device;
+
+typedef struct ocl_kernel {
+    cl_program program;
+    cl_kernel kernel;
+} ocl_kernel;
+
+/* A device as enumeration finds it, before anything is opened. */
+typedef struct ocl_entry {
+    cl_platform_id platform;
+    cl_device_id device;
+} ocl_entry;
+
+/* Build logs can run to pages; an error is one line, so the log is cut. */
+enum { LOG_MAX_CHARS = 800, LOG_MAX_LINES = 8 };
+
+/* Every error OpenCL 1.2 names, and the ICD loader's "no platform". */
+#define E(code) {code, #code}
+static const struct {
+    cl_int code;
+    const char *name;
+} cl_errors[] = {
+    E(CL_SUCCESS), E(CL_DEVICE_NOT_FOUND), E(CL_DEVICE_NOT_AVAILABLE), E(CL_COMPILER_NOT_AVAILABLE),
+    E(CL_MEM_OBJECT_ALLOCATION_FAILURE), E(CL_OUT_OF_RESOURCES), E(CL_OUT_OF_HOST_MEMORY),
+    E(CL_PROFILING_INFO_NOT_AVAILABLE), E(CL_MEM_COPY_OVERLAP), E(CL_IMAGE_FORMAT_MISMATCH),
+    E(CL_IMAGE_FORMAT_NOT_SUPPORTED), E(CL_BUILD_PROGRAM_FAILURE), E(CL_MAP_FAILURE),
+    E(CL_MISALIGNED_SUB_BUFFER_OFFSET), E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST),
+    E(CL_COMPILE_PROGRAM_FAILURE), E(CL_LINKER_NOT_AVAILABLE), E(CL_LINK_PROGRAM_FAILURE),
+    E(CL_DEVICE_PARTITION_FAILED), E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE), E(CL_INVALID_VALUE),
+    E(CL_INVALID_DEVICE_TYPE), E(CL_INVALID_PLATFORM), E(CL_INVALID_DEVICE), E(CL_INVALID_CONTEXT),
+    E(CL_INVALID_QUEUE_PROPERTIES), E(CL_INVALID_COMMAND_QUEUE), E(CL_INVALID_HOST_PTR),
+    E(CL_INVALID_MEM_OBJECT), E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR), E(CL_INVALID_IMAGE_SIZE),
+    E(CL_INVALID_SAMPLER), E(CL_INVALID_BINARY), E(CL_INVALID_BUILD_OPTIONS), E(CL_INVALID_PROGRAM),
+    E(CL_INVALID_PROGRAM_EXECUTABLE), E(CL_INVALID_KERNEL_NAME), E(CL_INVALID_KERNEL_DEFINITION),
+    E(CL_INVALID_KERNEL), E(CL_INVALID_ARG_INDEX), E(CL_INVALID_ARG_VALUE), E(CL_INVALID_ARG_SIZE),
+    E(CL_INVALID_KERNEL_ARGS), E(CL_INVALID_WORK_DIMENSION), E(CL_INVALID_WORK_GROUP_SIZE),
+    E(CL_INVALID_WORK_ITEM_SIZE), E(CL_INVALID_GLOBAL_OFFSET), E(CL_INVALID_EVENT_WAIT_LIST),
+    E(CL_INVALID_EVENT), E(CL_INVALID_OPERATION), E(CL_INVALID_GL_OBJECT),
+    E(CL_INVALID_BUFFER_SIZE), E(CL_INVALID_MIP_LEVEL), E(CL_INVALID_GLOBAL_WORK_SIZE),
+    E(CL_INVALID_PROPERTY), E(CL_INVALID_IMAGE_DESCRIPTOR), E(CL_INVALID_COMPILER_OPTIONS),
+    E(CL_INVALID_LINKER_OPTIONS), E(CL_INVALID_DEVICE_PARTITION_COUNT),
+    E(CL_PLATFORM_NOT_FOUND_KHR),
+};
+#undef E
+
+const char *tsr_opencl_error_name(cl_int code)
+{
+    for (size_t i = 0; i < sizeof cl_errors / sizeof cl_errors[0]; i++)
+        if (cl_errors[i].code == code)
+            return cl_errors[i].name;
+    return "unknown OpenCL error";
+}
+
+static tsr_status cl_fail(tsr_error *err, const char *call, cl_int code, const char *where)
+{
+    return tsr_fail(err, TSR_ERR_BACKEND, "%s: %s (%d) on %s", call,
+                    tsr_opencl_error_name(code), (int)code, where);
+}
+
+/* ---- enumeration and device information ---------------------------------- */
+
+/* Appends the devices of one platform, all types, in the driver's order. */
+static tsr_status enumerate_platform(cl_platform_id platform, ocl_entry *out, int max,
+                                     int *count, tsr_error *err)
+{
+    cl_uint n = 0;
+    cl_int rc = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
+    if (rc == CL_DEVICE_NOT_FOUND || (rc == CL_SUCCESS && n == 0))
+        return TSR_OK;
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clGetDeviceIDs", rc, "an OpenCL platform");
+    cl_device_id *ids = calloc(n, sizeof *ids);
+    if (!ids)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory listing OpenCL devices");
+    rc = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, n, ids, NULL);
+    if (rc != CL_SUCCESS) {
+        free(ids);
+        return cl_fail(err, "clGetDeviceIDs", rc, "an OpenCL platform");
+    }
+    for (cl_uint i = 0; i < n && *count < max; i++) {
+        out[*count].platform = platform;
+        out[*count].device = ids[i];
+        (*count)++;
+    }
+    free(ids);
+    return TSR_OK;
+}
+
+/* Every device of every platform, platforms in the loader's order: the
+ * position in this list is the device's index, the same on every run while
+ * the installed drivers stay the same. No platform at all is zero devices. */
+static tsr_status enumerate(ocl_entry *out, int max, int *count, tsr_error *err)
+{
+    *count = 0;
+    cl_uint n_platforms = 0;
+    cl_int rc = clGetPlatformIDs(0, NULL, &n_platforms);
+    if (rc == CL_PLATFORM_NOT_FOUND_KHR || (rc == CL_SUCCESS && n_platforms == 0))
+        return TSR_OK;
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clGetPlatformIDs", rc, "this machine");
+    cl_platform_id *platforms = calloc(n_platforms, sizeof *platforms);
+    if (!platforms)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory listing OpenCL platforms");
+    rc = clGetPlatformIDs(n_platforms, platforms, NULL);
+    tsr_status status = rc == CL_SUCCESS
+                            ? TSR_OK
+                            : cl_fail(err, "clGetPlatformIDs", rc, "this machine");
+    for (cl_uint p = 0; p < n_platforms && status == TSR_OK; p++)
+        status = enumerate_platform(platforms[p], out, max, count, err);
+    free(platforms);
+    return status;
+}
+
+/* Copies a driver string without the padding some drivers leave around it. */
+static void copy_trimmed(char *dst, size_t size, const char *src)
+{
+    while (*src == ' ' || *src == '\t')
+        src++;
+    size_t len = strlen(src);
+    while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\t' || src[len - 1] == '\n'))
+        len--;
+    snprintf(dst, size, "%.*s", (int)len, src);
+}
+
+/* A device string of any length; the caller frees it. */
+static cl_int device_string(cl_device_id device, cl_device_info param, char **out)
+{
+    size_t size = 0;
+    *out = NULL;
+    cl_int rc = clGetDeviceInfo(device, param, 0, NULL, &size);
+    if (rc != CL_SUCCESS)
+        return rc;
+    char *text = calloc(size + 1, 1);
+    if (!text)
+        return CL_OUT_OF_HOST_MEMORY;
+    rc = clGetDeviceInfo(device, param, size, text, NULL);
+    if (rc != CL_SUCCESS) {
+        free(text);
+        return rc;
+    }
+    *out = text;
+    return CL_SUCCESS;
+}
+
+static cl_int device_string_into(cl_device_id device, cl_device_info param, char *dst,
+                                  size_t size)
+{
+    char *text;
+    cl_int rc = device_string(device, param, &text);
+    if (rc == CL_SUCCESS)
+        copy_trimmed(dst, size, text);
+    free(text);
+    return rc;
+}
+
+/* Whole-word search in a space-separated extension list. */
+static bool has_extension(const char *extensions, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = extensions; (p = strstr(p, name)) != NULL; p += len) {
+        bool starts = p == extensions || p[-1] == ' ';
+        bool ends = p[len] == '\0' || p[len] == ' ';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+static cl_int query_work_item_sizes(cl_device_id device, size_t sizes[3])
+{
+    cl_uint dims = 0;
+    cl_int rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims,
+                                &dims, NULL);
+    if (rc != CL_SUCCESS)
+        return rc;
+    size_t *all = calloc(dims < 3 ? 3 : dims, sizeof *all);
+    if (!all)
+        return CL_OUT_OF_HOST_MEMORY;
+    rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_SIZES, dims * sizeof *all, all, NULL);
+    if (rc == CL_SUCCESS)
+        for (int d = 0; d < 3; d++)
+            sizes[d] = d < (int)dims ? all[d] : 1;
+    free(all);
+    return rc;
+}
+
+static cl_int query_numbers(cl_device_id device, tsr_device_info *info)
+{
+    cl_uint units = 0, clock = 0, vector = 0;
+    size_t group = 0;
+    cl_ulong global = 0, local = 0;
+    cl_int rc = clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetDeviceInfo(device, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof clock, &clock, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof vector,
+                             &vector, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof group, &group, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetDeviceInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global, &global, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetDeviceInfo(device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
+    if (rc == CL_SUCCESS)
+        rc = query_work_item_sizes(device, info->max_work_item_sizes);
+    info->compute_units = (int)units;
+    info->clock_mhz = (int)clock;
+    info->preferred_vector_width_float = (int)vector;
+    info->max_work_group_size = group;
+    info->global_bytes = global;
+    info->local_bytes = local;
+    return rc;
+}
+
+static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
+{
+    cl_device_id device = entry->device;
+    cl_int rc = device_string_into(device, CL_DEVICE_NAME, info->name, sizeof info->name);
+    if (rc == CL_SUCCESS)
+        rc = device_string_into(device, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    if (rc == CL_SUCCESS)
+        rc = device_string_into(device, CL_DRIVER_VERSION, info->driver, sizeof info->driver);
+    if (rc == CL_SUCCESS)
+        rc = device_string_into(device, CL_DEVICE_VERSION, info->version, sizeof info->version);
+    if (rc == CL_SUCCESS) {
+        char platform[sizeof info->platform] = "";
+        rc = clGetPlatformInfo(entry->platform, CL_PLATFORM_NAME, sizeof platform, platform,
+                               NULL);
+        copy_trimmed(info->platform, sizeof info->platform, platform);
+    }
+    char *extensions = NULL;
+    if (rc == CL_SUCCESS)
+        rc = device_string(device, CL_DEVICE_EXTENSIONS, &extensions);
+    if (rc == CL_SUCCESS) {
+        info->has_fp64 = has_extension(extensions, "cl_khr_fp64");
+        info->has_fp16 = has_extension(extensions, "cl_khr_fp16");
+    }
+    free(extensions);
+    return rc;
+}
+
+static tsr_status describe(int index, const ocl_entry *entry, tsr_device_info *info,
+                           tsr_error *err)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->id, sizeof info->id, "opencl:%d", index);
+    snprintf(info->backend, sizeof info->backend, "opencl");
+    cl_int rc = query_strings(entry, info);
+    if (rc == CL_SUCCESS)
+        rc = query_numbers(entry->device, info);
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clGetDeviceInfo", rc, info->id);
+    return TSR_OK;
+}
+
+static tsr_status ocl_list(tsr_device_info *out, int max, int *count, tsr_error *err)
+{
+    ocl_entry entries[TSR_MAX_DEVICES];
+    int n = 0;
+    *count = 0;
+    if (max > TSR_MAX_DEVICES)
+        max = TSR_MAX_DEVICES;
+    TSR_TRY(enumerate(entries, max, &n, err));
+    for (int i = 0; i < n; i++)
+        TSR_TRY(describe(i, &entries[i], &out[i], err));
+    *count = n;
+    return TSR_OK;
+}
+
+/* ---- devices ---------------------------------------------------------------- */
+
+static void ocl_close(tsr_device *device)
+{
+    if (!device)
+        return;
+    ocl_device *dev = device->impl;
+    if (dev) {
+        if (dev->queue)
+            clReleaseCommandQueue(dev->queue);
+        if (dev->context)
+            clReleaseContext(dev->context);
+        free(dev);
+    }
+    free(device);
+}
+
+/* A context of its own and an in-order queue that records timestamps. */
+static tsr_status create_context(tsr_device *device, ocl_device *dev, tsr_error *err)
+{
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform,
+                                     0};
+    cl_int rc;
+    dev->context = clCreateContext(props, 1, &dev->id, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clCreateContext", rc, device->info.name);
+    dev->queue = clCreateCommandQueue(dev->context, dev->id, CL_QUEUE_PROFILING_ENABLE, &rc);
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clCreateCommandQueue", rc, device->info.name);
+    return TSR_OK;
+}
+
+static tsr_status ocl_open(int index, tsr_device **out, tsr_error *err)
+{
+    ocl_entry entries[TSR_MAX_DEVICES];
+    int n = 0;
+    *out = NULL;
+    TSR_TRY(enumerate(entries, TSR_MAX_DEVICES, &n, err));
+    if (index < 0 || index >= n)
+        return tsr_fail(err, TSR_ERR_NOT_FOUND, "no device opencl:%d (%d OpenCL device%s)",
+                        index, n, n == 1 ? "" : "s");
+    tsr_device *device = calloc(1, sizeof *device);
+    ocl_device *dev = calloc(1, sizeof *dev);
+    if (!device || !dev) {
+        free(device);
+        free(dev);
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory opening opencl:%d", index);
+    }
+    device->backend = &tsr_backend_opencl;
+    device->impl = dev;
+    dev->platform = entries[index].platform;
+    dev->id = entries[index].device;
+    tsr_status status = describe(index, &entries[index], &device->info, err);
+    if (status == TSR_OK)
+        status = create_context(device, dev, err);
+    if (status != TSR_OK) {
+        ocl_close(device);
+        return status;
+    }
+    *out = device;
+    return TSR_OK;
+}
+
+/* ---- programs and kernels -------------------------------------------------- */
+
+static bool is_caret_line(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(" \t^~", line[i]))
+            return false;
+    return true;
+}
+
+/* The first lines of a build log on one line: blank lines and the caret
+ * lines under source excerpts dropped (their alignment is lost anyway),
+ * whitespace runs squeezed, lines joined with " | ". */
+static void squeeze_log(const char *log, char *out, size_t size)
+{
+    size_t used = 0;
+    int lines = 0;
+    out[0] = '\0';
+    for (const char *line = log; *line && lines < LOG_MAX_LINES;) {
+        size_t len = strcspn(line, "\n");
+        if (len > 0 && !is_caret_line(line, len)) {
+            if (lines > 0 && used + 3 < size)
+                used += (size_t)snprintf(out + used, size - used, " | ");
+            bool space = true; /* drops leading blanks */
+            for (size_t i = 0; i < len && used + 1 < size; i++) {
+                bool blank = line[i] == ' ' || line[i] == '\t' || line[i] == '\r';
+                if (!(blank && space))
+                    out[used++] = blank ? ' ' : line[i];
+                space = blank;
+            }
+            while (used > 0 && out[used - 1] == ' ')
+                used--;
+            out[used] = '\0';
+            lines++;
+        }
+        line += len;
+        if (*line == '\n')
+            line++;
+    }
+    if (used + 1 >= size && size > 4)
+        memcpy(out + size - 4, "...", 4);
+}
+
+static tsr_status build_failure(tsr_device *device, cl_program program, cl_int build_rc,
+                                tsr_error *err)
+{
+    ocl_device *dev = device->impl;
+    size_t size = 0;
+    char *log = NULL;
+    if (clGetProgramBuildInfo(program, dev->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) ==
+        CL_SUCCESS)
+        log = calloc(size + 1, 1);
+    if (log && clGetProgramBuildInfo(program, dev->id, CL_PROGRAM_BUILD_LOG, size, log, NULL) !=
+                   CL_SUCCESS)
+        log[0] = '\0';
+    char line[LOG_MAX_CHARS + 1];
+    squeeze_log(log ? log : "", line, sizeof line);
+    free(log);
+    if (line[0] == '\0')
+        return cl_fail(err, "clBuildProgram", build_rc, device->info.name);
+    return tsr_fail(err, TSR_ERR_BACKEND, "build failed on %s: %s", device->info.name, line);
+}
+
+static void ocl_release(tsr_kernel *kernel)
+{
+    if (!kernel)
+        return;
+    ocl_kernel *impl = kernel->impl;
+    if (impl) {
+        if (impl->kernel)
+            clReleaseKernel(impl->kernel);
+        if (impl->program)
+            clReleaseProgram(impl->program);
+        free(impl);
+    }
+    free(kernel);
+}
+
+/* What the compiler made of the kernel: the work-group limit for this
+ * kernel (often below the device's) and its memory footprint. */
+static cl_int query_kernel(tsr_kernel *kernel, cl_device_id device)
+{
+    ocl_kernel *impl = kernel->impl;
+    size_t group = 0;
+    cl_ulong local = 0, private_bytes = 0;
+    cl_int rc = clGetKernelWorkGroupInfo(impl->kernel, device, CL_KERNEL_WORK_GROUP_SIZE,
+                                         sizeof group, &group, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetKernelWorkGroupInfo(impl->kernel, device, CL_KERNEL_LOCAL_MEM_SIZE,
+                                      sizeof local, &local, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetKernelWorkGroupInfo(impl->kernel, device, CL_KERNEL_PRIVATE_MEM_SIZE,
+                                      sizeof private_bytes, &private_bytes, NULL);
+    kernel->max_work_group_size = group;
+    kernel->local_bytes = local;
+    kernel->private_bytes = private_bytes;
+    return rc;
+}
+
+static tsr_status ocl_compile(tsr_device *device, const char *source, const char *kernel_name,
+                              const char *options, tsr_kernel **out, tsr_error *err)
+{
+    ocl_device *dev = device->impl;
+    *out = NULL;
+    tsr_kernel *kernel = calloc(1, sizeof *kernel);
+    ocl_kernel *impl = calloc(1, sizeof *impl);
+    if (!kernel || !impl) {
+        free(kernel);
+        free(impl);
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory compiling %s", kernel_name);
+    }
+    kernel->device = device;
+    kernel->impl = impl;
+    cl_int rc;
+    tsr_status status = TSR_OK;
+    impl->program = clCreateProgramWithSource(dev->context, 1, &source, NULL, &rc);
+    if (rc != CL_SUCCESS)
+        status = cl_fail(err, "clCreateProgramWithSource", rc, device->info.name);
+    if (status == TSR_OK) {
+        rc = clBuildProgram(impl->program, 1, &dev->id, options ? options : "", NULL, NULL);
+        if (rc != CL_SUCCESS)
+            status = build_failure(device, impl->program, rc, err);
+    }
+    if (status == TSR_OK) {
+        impl->kernel = clCreateKernel(impl->program, kernel_name, &rc);
+        if (rc != CL_SUCCESS)
+            status = tsr_fail(err, TSR_ERR_BACKEND, "clCreateKernel('%s'): %s (%d) on %s",
+                              kernel_name, tsr_opencl_error_name(rc), (int)rc,
+                              device->info.name);
+    }
+    if (status == TSR_OK && (rc = query_kernel(kernel, dev->id)) != CL_SUCCESS)
+        status = cl_fail(err, "clGetKernelWorkGroupInfo", rc, device->info.name);
+    if (status != TSR_OK) {
+        ocl_release(kernel);
+        return status;
+    }
+    *out = kernel;
+    return TSR_OK;
+}
+
+/* ---- buffers ---------------------------------------------------------------- */
+
+static tsr_status ocl_alloc(tsr_device *device, size_t bytes, tsr_buffer **out, tsr_error *err)
+{
+    ocl_device *dev = device->impl;
+    *out = NULL;
+    if (bytes == 0)
+        return tsr_fail(err, TSR_ERR_INPUT, "cannot allocate an empty buffer on %s",
+                        device->info.name);
+    tsr_buffer *buffer = calloc(1, sizeof *buffer);
+    if (!buffer)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory allocating a buffer");
+    cl_int rc;
+    cl_mem mem = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        free(buffer);
+        return tsr_fail(err, TSR_ERR_BACKEND, "clCreateBuffer(%zu bytes): %s (%d) on %s", bytes,
+                        tsr_opencl_error_name(rc), (int)rc, device->info.name);
+    }
+    buffer->device = device;
+    buffer->bytes = bytes;
+    buffer->impl = mem;
+    *out = buffer;
+    return TSR_OK;
+}
+
+static void ocl_free(tsr_buffer *buffer)
+{
+    if (!buffer)
+        return;
+    if (buffer->impl)
+        clReleaseMemObject((cl_mem)buffer->impl);
+    free(buffer);
+}
+
+static tsr_status check_copy(const tsr_buffer *buffer, size_t bytes, const char *what,
+                             tsr_error *err)
+{
+    if (bytes > buffer->bytes)
+        return tsr_fail(err, TSR_ERR_INPUT, "cannot %s %zu bytes: the buffer holds %zu", what,
+                        bytes, buffer->bytes);
+    return TSR_OK;
+}
+
+static tsr_status ocl_write(tsr_buffer *buffer, const void *src, size_t bytes, tsr_error *err)
+{
+    TSR_TRY(check_copy(buffer, bytes, "write", err));
+    if (bytes == 0)
+        return TSR_OK;
+    ocl_device *dev = buffer->device->impl;
+    cl_int rc = clEnqueueWriteBuffer(dev->queue, (cl_mem)buffer->impl, CL_TRUE, 0, bytes, src,
+                                     0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clEnqueueWriteBuffer", rc, buffer->device->info.name);
+    return TSR_OK;
+}
+
+static tsr_status ocl_read(tsr_buffer *buffer, void *dst, size_t bytes, tsr_error *err)
+{
+    TSR_TRY(check_copy(buffer, bytes, "read", err));
+    if (bytes == 0)
+        return TSR_OK;
+    ocl_device *dev = buffer->device->impl;
+    cl_int rc = clEnqueueReadBuffer(dev->queue, (cl_mem)buffer->impl, CL_TRUE, 0, bytes, dst, 0,
+                                    NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clEnqueueReadBuffer", rc, buffer->device->info.name);
+    return TSR_OK;
+}
+
+/* ---- launches --------------------------------------------------------------- */
+
+static tsr_status set_args(tsr_kernel *kernel, const tsr_arg *args, int n_args, tsr_error *err)
+{
+    cl_kernel k = ((ocl_kernel *)kernel->impl)->kernel;
+    for (int i = 0; i < n_args; i++) {
+        cl_int rc = CL_INVALID_ARG_VALUE;
+        cl_int as_int = args[i].i;
+        cl_float as_float = args[i].f;
+        cl_mem mem = args[i].buffer ? (cl_mem)args[i].buffer->impl : NULL;
+        switch (args[i].kind) {
+        case TSR_ARG_BUFFER:
+            if (!mem)
+                return tsr_fail(err, TSR_ERR_INPUT, "kernel argument %d: no buffer given", i);
+            rc = clSetKernelArg(k, (cl_uint)i, sizeof mem, &mem);
+            break;
+        case TSR_ARG_INT:
+            rc = clSetKernelArg(k, (cl_uint)i, sizeof as_int, &as_int);
+            break;
+        case TSR_ARG_FLOAT:
+            rc = clSetKernelArg(k, (cl_uint)i, sizeof as_float, &as_float);
+            break;
+        }
+        if (rc != CL_SUCCESS)
+            return tsr_fail(err, TSR_ERR_BACKEND, "clSetKernelArg(argument %d): %s (%d) on %s",
+                            i, tsr_opencl_error_name(rc), (int)rc, kernel->device->info.name);
+    }
+    return TSR_OK;
+}
+
+static tsr_status global_size(const tsr_geometry *geometry, size_t global[3], tsr_error *err)
+{
+    if (geometry->dims < 1 || geometry->dims > 3)
+        return tsr_fail(err, TSR_ERR_INPUT, "a launch has 1 to 3 dimensions, not %d",
+                        geometry->dims);
+    for (int d = 0; d < geometry->dims; d++) {
+        size_t groups = geometry->groups[d], local = geometry->local[d];
+        if (groups == 0 || local == 0)
+            return tsr_fail(err, TSR_ERR_INPUT, "empty launch: %zu groups of %zu in dimension %d",
+                            groups, local, d);
+        if (groups > SIZE_MAX / local)
+            return tsr_fail(err, TSR_ERR_INPUT, "launch too large in dimension %d", d);
+        global[d] = groups * local;
+    }
+    return TSR_OK;
+}
+
+static tsr_status enqueue_failure(tsr_kernel *kernel, const tsr_geometry *g, cl_int rc,
+                                  tsr_error *err)
+{
+    const tsr_device_info *info = &kernel->device->info;
+    size_t l[3] = {1, 1, 1};
+    for (int d = 0; d < g->dims; d++)
+        l[d] = g->local[d];
+    /* The limit that was broken, so the reader needs no second query. */
+    char limit[128] = "";
+    if (rc == CL_INVALID_WORK_GROUP_SIZE)
+        snprintf(limit, sizeof limit, " (this kernel allows %zu work-items per group)",
+                 kernel->max_work_group_size);
+    else if (rc == CL_INVALID_WORK_ITEM_SIZE)
+        snprintf(limit, sizeof limit, " (the device allows %zux%zux%zu)",
+                 info->max_work_item_sizes[0], info->max_work_item_sizes[1],
+                 info->max_work_item_sizes[2]);
+    return tsr_fail(err, TSR_ERR_BACKEND,
+                    "clEnqueueNDRangeKernel(local %zux%zux%zu): %s (%d) on %s%s", l[0], l[1],
+                    l[2], tsr_opencl_error_name(rc), (int)rc, info->name, limit);
+}
+
+/* Waits for the launch; a kernel that faulted shows as a negative status. */
+static tsr_status finish(tsr_kernel *kernel, cl_event event, double *elapsed_ms, tsr_error *err)
+{
+    const char *name = kernel->device->info.name;
+    cl_int rc = clWaitForEvents(1, &event);
+    cl_int state = CL_COMPLETE;
+    if (clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL) ==
+            CL_SUCCESS &&
+        state < 0)
+        rc = state;
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "kernel execution", rc, name);
+    if (!elapsed_ms)
+        return TSR_OK;
+    cl_ulong start = 0, end = 0;
+    rc = clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL);
+    if (rc == CL_SUCCESS)
+        rc = clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
+    if (rc != CL_SUCCESS)
+        return cl_fail(err, "clGetEventProfilingInfo", rc, name);
+    *elapsed_ms = end > start ? (double)(end - start) * 1e-6 : 0.0;
+    return TSR_OK;
+}
+
+static tsr_status ocl_launch(tsr_kernel *kernel, const tsr_arg *args, int n_args,
+                             const tsr_geometry *geometry, double *elapsed_ms, tsr_error *err)
+{
+    size_t global[3];
+    TSR_TRY(global_size(geometry, global, err));
+    TSR_TRY(set_args(kernel, args, n_args, err));
+    ocl_device *dev = kernel->device->impl;
+    cl_event event = NULL;
+    cl_int rc = clEnqueueNDRangeKernel(dev->queue, ((ocl_kernel *)kernel->impl)->kernel,
+                                       (cl_uint)geometry->dims, NULL, global, geometry->local, 0,
+                                       NULL, &event);
+    if (rc != CL_SUCCESS)
+        return enqueue_failure(kernel, geometry, rc, err);
+    tsr_status status = finish(kernel, event, elapsed_ms, err);
+    clReleaseEvent(event);
+    return status;
+}
+
+/* ---- what opencl_clblast.c needs -------------------------------------------- */
+
+cl_context tsr_opencl_context(const tsr_device *device)
+{
+    return ((const ocl_device *)device->impl)->context;
+}
+
+cl_command_queue tsr_opencl_queue(const tsr_device *device)
+{
+    return ((const ocl_device *)device->impl)->queue;
+}
+
+cl_device_id tsr_opencl_device_id(const tsr_device *device)
+{
+    return ((const ocl_device *)device->impl)->id;
+}
+
+cl_mem tsr_opencl_mem(const tsr_buffer *buffer)
+{
+    return (cl_mem)buffer->impl;
+}
+
+const tsr_backend tsr_backend_opencl = {
+    .name = "opencl",
+    .list = ocl_list,
+    .open = ocl_open,
+    .close = ocl_close,
+    .compile = ocl_compile,
+    .release = ocl_release,
+    .alloc = ocl_alloc,
+    .free = ocl_free,
+    .write = ocl_write,
+    .read = ocl_read,
+    .launch = ocl_launch,
+};

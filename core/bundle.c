@@ -1,2 +1,627 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+/* Bundle export: the best result of every (op_key, device, shape) in the
+ * store becomes a kernel source file, a manifest entry and an entry of the
+ * standalone dispatch header (bundle_header.c). docs/bundle.md is the
+ * format's reference.
+ *
+ * Everything in the store is data from outside: it is checked and parsed
+ * before anything is written, names of files are built from sanitized
+ * pieces only, and every file is written to a temporary name, synced and
+ * renamed, so an interrupted export leaves whole files or none. */
+#include "core/bundle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/bundle_internal.h"
+#include "tsr_config.h"
+
+enum { SPEC_NAME_MAX = 48, PATH_MAX_LEN = 4096 };
+
+typedef struct collected {
+    tsr_arena *arena;
+    tsr_bundle_entry *entries;
+    int count, cap;
+} collected;
+
+/* ---- reading the store ------------------------------------------------ */
+
+static tsr_status collect_best(void *ctx, const tsr_result *best)
+{
+    collected *c = ctx;
+    if (c->count == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 16;
+        tsr_bundle_entry *grown = realloc(c->entries, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return TSR_ERR_NOMEM;
+        c->entries = grown;
+        c->cap = cap;
+    }
+    tsr_bundle_entry *e = &c->entries[c->count];
+    memset(e, 0, sizeof *e);
+    e->result = *best;
+    const char **texts[] = {&e->result.op_key,  &e->result.op,          &e->result.spec_name,
+                            &e->result.device,  &e->result.profile,     &e->result.shape,
+                            &e->result.config,  &e->result.reason,      &e->result.kernel_name,
+                            &e->result.source,  &e->result.language,    &e->result.geometry,
+                            &e->result.args,    &e->result.created};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (*texts[i] && !(*texts[i] = tsr_arena_strdup(c->arena, *texts[i])))
+            return TSR_ERR_NOMEM;
+    c->count++;
+    return TSR_OK;
+}
+
+/* ---- parsing the result's text fields --------------------------------- */
+
+/* Steps through "a,b,c": each call yields one item (possibly empty). */
+static bool next_item(const char **cursor, char sep, const char **item, size_t *len)
+{
+    if (!*cursor)
+        return false;
+    const char *end = strchr(*cursor, sep);
+    *item = *cursor;
+    *len = end ? (size_t)(end - *cursor) : strlen(*cursor);
+    *cursor = end ? end + 1 : NULL;
+    return true;
+}
+
+/* A decimal integer filling exactly text[0..len), at least `min`. */
+static bool parse_long(const char *text, size_t len, long min, long *out)
+{
+    char buf[32];
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(buf, &end, 10);
+    if (errno || *end || buf[0] == ' ' || buf[0] == '+' || value < min)
+        return false;
+    *out = value;
+    return true;
+}
+
+static int find_dim(const tsr_op_def *op, const char *name, size_t len)
+{
+    for (int d = 0; d < op->n_dims; d++)
+        if (strlen(op->dim_names[d]) == len && memcmp(op->dim_names[d], name, len) == 0)
+            return d;
+    return -1;
+}
+
+/* "m=64,n=64,k=64": every dim of the op once, each >= 1. */
+static bool parse_shape(const tsr_op_def *op, const char *text, long *shape, char *why,
+                        size_t why_size)
+{
+    bool seen[TSR_MAX_DIMS] = {false};
+    const char *cursor = text, *item;
+    size_t len;
+    while (next_item(&cursor, ',', &item, &len)) {
+        const char *eq = memchr(item, '=', len);
+        int dim = eq ? find_dim(op, item, (size_t)(eq - item)) : -1;
+        if (dim < 0 || seen[dim] ||
+            !parse_long(eq + 1, len - (size_t)(eq + 1 - item), 1, &shape[dim])) {
+            snprintf(why, why_size, "item '%.*s' is not a new dim of %s with a value >= 1",
+                     (int)len, item, op->name);
+            return false;
+        }
+        seen[dim] = true;
+    }
+    for (int d = 0; d < op->n_dims; d++)
+        if (!seen[d]) {
+            snprintf(why, why_size, "dim '%s' is missing", op->dim_names[d]);
+            return false;
+        }
+    return true;
+}
+
+/* One axis of a geometry rule: "n/64x16" or, for a lone group, "1x1". */
+static bool parse_axis(const tsr_op_def *op, const char *item, size_t len,
+                       tsr_geometry_rule *rule, int axis)
+{
+    const char *slash = memchr(item, '/', len);
+    const char *numbers = slash ? slash + 1 : item;
+    size_t numbers_len = len - (size_t)(numbers - item);
+    const char *x = memchr(numbers, 'x', numbers_len);
+    long local = 0;
+    rule->dim[axis] = slash ? find_dim(op, item, (size_t)(slash - item)) : -1;
+    if ((slash && rule->dim[axis] < 0) || !x ||
+        !parse_long(numbers, (size_t)(x - numbers), 1, &rule->per_group[axis]) ||
+        !parse_long(x + 1, numbers_len - (size_t)(x + 1 - numbers), 1, &local))
+        return false;
+    rule->local[axis] = (size_t)local;
+    return true;
+}
+
+static bool parse_geometry(const tsr_op_def *op, const char *text, tsr_geometry_rule *rule,
+                           char *why, size_t why_size)
+{
+    memset(rule, 0, sizeof *rule);
+    const char *cursor = text, *item;
+    size_t len;
+    while (next_item(&cursor, ',', &item, &len)) {
+        if (rule->dims == 3) {
+            snprintf(why, why_size, "more than 3 axes");
+            return false;
+        }
+        if (!parse_axis(op, item, len, rule, rule->dims)) {
+            snprintf(why, why_size, "axis '%.*s' is not DIM/PERxLOCAL or 1xLOCAL", (int)len,
+                     item);
+            return false;
+        }
+        rule->dims++;
+    }
+    return true;
+}
+
+/* "buffer:A,int:M,float:alpha". */
+static bool check_args(const char *text, char *why, size_t why_size)
+{
+    static const char *const kinds[] = {"buffer:", "int:", "float:"};
+    const char *cursor = text, *item;
+    size_t len;
+    while (next_item(&cursor, ',', &item, &len)) {
+        bool ok = false;
+        for (int i = 0; i < 3 && !ok; i++) {
+            size_t kind_len = strlen(kinds[i]);
+            ok = len > kind_len && memcmp(item, kinds[i], kind_len) == 0;
+        }
+        if (!ok) {
+            snprintf(why, why_size, "argument '%.*s' is not buffer:, int: or float:NAME",
+                     (int)len, item);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "BM=64,BN=64"; the empty text is an op without params. */
+static bool check_config(const char *text, char *why, size_t why_size)
+{
+    const char *cursor = *text ? text : NULL, *item;
+    size_t len;
+    while (next_item(&cursor, ',', &item, &len)) {
+        const char *eq = memchr(item, '=', len);
+        if (!eq || eq == item) {
+            snprintf(why, why_size, "item '%.*s' is not NAME=VALUE", (int)len, item);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- checking one entry ----------------------------------------------- */
+
+static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fmt, ...)
+{
+    char why[TSR_ERROR_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return tsr_fail(err, TSR_ERR_INPUT, "bundle: result %.120s %.80s %.120s: %s", r->op_key,
+                    r->shape, r->config, why);
+}
+
+static tsr_status check_entry(tsr_bundle_entry *e, tsr_error *err)
+{
+    const tsr_result *r = &e->result;
+    const char *required[] = {r->op, r->kernel_name, r->source, r->language, r->geometry,
+                              r->args};
+    static const char *const names[] = {"op", "kernel_name", "source", "language",
+                                        "geometry", "args"};
+    for (int i = 0; i < 6; i++)
+        if (!required[i] || (i != 2 && !*required[i]))
+            return entry_fail(err, r, "has no %s", names[i]);
+    e->op = tsr_op_find(r->op);
+    if (!e->op)
+        return entry_fail(err, r, "unknown op '%.64s'", r->op);
+    double numbers[] = {r->time_ms, r->gflops, r->max_error};
+    for (int i = 0; i < 3; i++)
+        if (!isfinite(numbers[i]))
+            return entry_fail(err, r, "time, GFLOP/s and error must be finite numbers");
+    char why[256];
+    if (!parse_shape(e->op, r->shape, e->shape, why, sizeof why))
+        return entry_fail(err, r, "shape: %s", why);
+    if (!parse_geometry(e->op, r->geometry, &e->geometry, why, sizeof why))
+        return entry_fail(err, r, "geometry '%.64s': %s", r->geometry, why);
+    if (!check_args(r->args, why, sizeof why) || !check_config(r->config, why, sizeof why))
+        return entry_fail(err, r, "%s", why);
+    return TSR_OK;
+}
+
+/* ---- file names --------------------------------------------------------- */
+
+/* Keeps [A-Za-z0-9_-] (and '.' when allowed), maps the rest to '_', so
+ * that no piece of store data can name a directory or climb out of one. */
+static void sanitize(char *out, size_t size, const char *text, bool allow_dot)
+{
+    size_t n = 0;
+    for (; text[n] && n + 1 < size; n++) {
+        char c = text[n];
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '-' || (allow_dot && c == '.');
+        out[n] = keep ? c : '_';
+    }
+    out[n] = '\0';
+}
+
+static const char *language_extension(const char *language)
+{
+    static const char *const table[][2] = {{"opencl", "cl"}, {"cuda", "cu"}, {"hip", "hip"}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(language, table[i][0]) == 0)
+            return table[i][1];
+    return "src";
+}
+
+/* "opencl/003_sgemm-nn_m64_n64_k64.cl": the index keeps names unique and a
+ * leading digit means the sanitized name is never "." or "..". */
+static const char *entry_file(tsr_arena *arena, const tsr_bundle_entry *e, int index)
+{
+    char language[64], spec[SPEC_NAME_MAX + 1], shape[256] = "";
+    sanitize(language, sizeof language, e->result.language, false);
+    sanitize(spec, sizeof spec, e->result.spec_name ? e->result.spec_name : "", true);
+    for (int d = 0; d < e->op->n_dims; d++) {
+        size_t used = strlen(shape);
+        snprintf(shape + used, sizeof shape - used, "%s%s%ld", d ? "_" : "",
+                 e->op->dim_names[d], e->shape[d]);
+    }
+    char safe_shape[256];
+    sanitize(safe_shape, sizeof safe_shape, shape, false);
+    return tsr_arena_printf(arena, "%s/%03d_%s_%s.%s", language, index, spec[0] ? spec : "kernel",
+                            safe_shape, language_extension(e->result.language));
+}
+
+/* ---- writing files ------------------------------------------------------ */
+
+static tsr_status make_dir(const char *path, tsr_error *err)
+{
+    struct stat st;
+    if (mkdir(path, 0777) == 0 || (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+        return TSR_OK;
+    return tsr_fail(err, TSR_ERR_IO, "%s: cannot create directory: %s", path,
+                    errno == EEXIST ? "a file is in the way" : strerror(errno));
+}
+
+/* mkdir -p: each missing ancestor of the bundle directory is created. */
+static tsr_status make_dirs(const char *dir, tsr_error *err)
+{
+    char path[PATH_MAX_LEN];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path || !*path)
+        return tsr_fail(err, TSR_ERR_INPUT, "%.64s...: bundle directory name too long or empty",
+                        dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        tsr_status status = make_dir(path, err);
+        *p = '/';
+        TSR_TRY(status);
+    }
+    return make_dir(path, err);
+}
+
+static tsr_status sync_dir(const char *dir, tsr_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        return tsr_fail(err, TSR_ERR_IO, "%s: cannot sync directory: %s", dir, strerror(saved));
+    }
+    close(fd);
+    return TSR_OK;
+}
+
+static bool write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Writes DIR/NAME through a temporary file in the same directory, synced
+ * before the rename, so NAME holds the old bytes or the new, never half. */
+static tsr_status write_atomic(const char *dir, const char *name, const char *data, size_t len,
+                               tsr_error *err)
+{
+    char path[PATH_MAX_LEN], temp[PATH_MAX_LEN + 16];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s: bundle path too long", dir);
+    snprintf(temp, sizeof temp, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(temp);
+    if (fd < 0)
+        return tsr_fail(err, TSR_ERR_IO, "%s: cannot create: %s", temp, strerror(errno));
+    bool ok = fchmod(fd, 0644) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
+    int saved = errno;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(temp, path) != 0) {
+        saved = errno;
+        ok = false;
+    }
+    if (!ok) {
+        unlink(temp);
+        return tsr_fail(err, TSR_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
+    }
+    char parent[PATH_MAX_LEN];
+    snprintf(parent, sizeof parent, "%s", path);
+    *strrchr(parent, '/') = '\0';
+    return sync_dir(parent, err);
+}
+
+static tsr_status write_sources(const char *dir, collected *c, tsr_error *err)
+{
+    for (int i = 0; i < c->count; i++) {
+        tsr_bundle_entry *e = &c->entries[i];
+        char sub[PATH_MAX_LEN];
+        snprintf(sub, sizeof sub, "%s/%.*s", dir, (int)(strchr(e->file, '/') - e->file),
+                 e->file);
+        TSR_TRY(make_dir(sub, err));
+        size_t len = strlen(e->result.source);
+        SHA256Data((const uint8_t *)e->result.source, len, e->sha256);
+        TSR_TRY(write_atomic(dir, e->file, e->result.source, len, err));
+    }
+    return TSR_OK;
+}
+
+/* ---- the manifest ------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s, 0 when it is not one (JSON text
+ * must be UTF-8; a stray byte becomes U+FFFD rather than invalid JSON). */
+static int utf8_length(const unsigned char *s)
+{
+    int len = s[0] < 0x80 ? 1 : s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3
+                                                  : s[0] < 0xf5 ? 4 : 0;
+    for (int i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((len == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (len == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+        (len == 4 && s[0] == 0xf0 && s[1] < 0x90) || (len == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+        return 0; /* overlong, surrogate or beyond U+10FFFF */
+    return len;
+}
+
+/* A JSON string per RFC 8259; NULL becomes null. */
+static void json_string(tsr_strbuf *sb, const char *text)
+{
+    if (!text) {
+        tsr_strbuf_append(sb, "null");
+        return;
+    }
+    tsr_strbuf_append(sb, "\"");
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        int len = utf8_length(p);
+        if (*p == '"' || *p == '\\')
+            tsr_strbuf_printf(sb, "\\%c", *p);
+        else if (*p == '\n')
+            tsr_strbuf_append(sb, "\\n");
+        else if (*p == '\t')
+            tsr_strbuf_append(sb, "\\t");
+        else if (*p < 0x20)
+            tsr_strbuf_printf(sb, "\\u%04x", *p);
+        else if (len == 0)
+            tsr_strbuf_append(sb, "\\ufffd");
+        else
+            tsr_strbuf_appendn(sb, (const char *)p, (size_t)len);
+        p += len ? len : 1;
+    }
+    tsr_strbuf_append(sb, "\"");
+}
+
+/* Finite by check_entry; %.17g reads back as the same double. */
+static void json_number(tsr_strbuf *sb, double value)
+{
+    tsr_strbuf_printf(sb, "%.17g", value);
+}
+
+static void json_key(tsr_strbuf *sb, const char *indent, const char *key)
+{
+    tsr_strbuf_printf(sb, ",\n%s", indent);
+    json_string(sb, key);
+    tsr_strbuf_append(sb, ": ");
+}
+
+/* {"BM": 64, ...}: integer values as numbers, anything else as strings. */
+static void json_config(tsr_strbuf *sb, const char *config)
+{
+    const char *cursor = *config ? config : NULL, *item;
+    size_t len;
+    tsr_strbuf_append(sb, "{");
+    for (int n = 0; next_item(&cursor, ',', &item, &len); n++) {
+        const char *eq = memchr(item, '=', len);
+        char key[128], value[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - item), item);
+        snprintf(value, sizeof value, "%.*s", (int)(len - (size_t)(eq + 1 - item)), eq + 1);
+        long number;
+        tsr_strbuf_append(sb, n ? ", " : "");
+        json_string(sb, key);
+        tsr_strbuf_append(sb, ": ");
+        if (parse_long(value, strlen(value), -2147483647L, &number))
+            tsr_strbuf_printf(sb, "%ld", number);
+        else
+            json_string(sb, value);
+    }
+    tsr_strbuf_append(sb, "}");
+}
+
+static void json_args(tsr_strbuf *sb, const char *args)
+{
+    const char *cursor = args, *item;
+    size_t len;
+    tsr_strbuf_append(sb, "[");
+    for (int n = 0; next_item(&cursor, ',', &item, &len); n++) {
+        const char *colon = memchr(item, ':', len);
+        char kind[16], name[128];
+        snprintf(kind, sizeof kind, "%.*s", (int)(colon - item), item);
+        snprintf(name, sizeof name, "%.*s", (int)(len - (size_t)(colon + 1 - item)), colon + 1);
+        tsr_strbuf_append(sb, n ? ", {\"kind\": " : "{\"kind\": ");
+        json_string(sb, kind);
+        tsr_strbuf_append(sb, ", \"name\": ");
+        json_string(sb, name);
+        tsr_strbuf_append(sb, "}");
+    }
+    tsr_strbuf_append(sb, "]");
+}
+
+static void json_shape_and_geometry(tsr_strbuf *sb, const tsr_bundle_entry *e, const char *in)
+{
+    json_key(sb, in, "shape_dims");
+    tsr_strbuf_append(sb, "{");
+    for (int d = 0; d < e->op->n_dims; d++) {
+        tsr_strbuf_append(sb, d ? ", " : "");
+        json_string(sb, e->op->dim_names[d]);
+        tsr_strbuf_printf(sb, ": %ld", e->shape[d]);
+    }
+    tsr_strbuf_append(sb, "}");
+    json_key(sb, in, "geometry");
+    json_string(sb, e->result.geometry);
+    json_key(sb, in, "geometry_axes");
+    tsr_strbuf_append(sb, "[");
+    for (int a = 0; a < e->geometry.dims; a++) {
+        int dim = e->geometry.dim[a];
+        tsr_strbuf_append(sb, a ? ", {\"dim\": " : "{\"dim\": ");
+        json_string(sb, dim >= 0 ? e->op->dim_names[dim] : NULL);
+        tsr_strbuf_printf(sb, ", \"dim_index\": %d, \"per_group\": %ld, \"local\": %zu}", dim,
+                          e->geometry.per_group[a], e->geometry.local[a]);
+    }
+    tsr_strbuf_append(sb, "]");
+}
+
+static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)
+{
+    const char *in = "      ";
+    const tsr_result *r = &e->result;
+    tsr_strbuf_printf(sb, "    {\n%s\"index\": %d", in, index);
+    const char *texts[][2] = {{"op", r->op},       {"spec_name", r->spec_name},
+                              {"op_key", r->op_key}, {"shape", r->shape}};
+    for (int i = 0; i < 4; i++) {
+        json_key(sb, in, texts[i][0]);
+        json_string(sb, texts[i][1]);
+    }
+    json_shape_and_geometry(sb, e, in);
+    json_key(sb, in, "config");
+    json_string(sb, r->config);
+    json_key(sb, in, "config_params");
+    json_config(sb, r->config);
+    json_key(sb, in, "args");
+    json_string(sb, r->args);
+    json_key(sb, in, "arg_list");
+    json_args(sb, r->args);
+    const char *more[][2] = {{"kernel_name", r->kernel_name}, {"language", r->language},
+                             {"file", e->file},               {"sha256", e->sha256},
+                             {"device", r->device},           {"profile", r->profile},
+                             {"measured_at", r->created}};
+    for (int i = 0; i < 7; i++) {
+        json_key(sb, in, more[i][0]);
+        json_string(sb, more[i][1]);
+    }
+    const char *number_keys[] = {"time_ms", "gflops", "max_error"};
+    const double numbers[] = {r->time_ms, r->gflops, r->max_error};
+    for (int i = 0; i < 3; i++) {
+        json_key(sb, in, number_keys[i]);
+        json_number(sb, numbers[i]);
+    }
+    json_key(sb, in, "measured");
+    tsr_strbuf_append(sb, "true\n    }");
+}
+
+static void manifest_text(tsr_strbuf *sb, const collected *c, const char *created)
+{
+    tsr_strbuf_printf(sb, "{\n  \"bundle_schema\": %d", TSR_BUNDLE_SCHEMA);
+    json_key(sb, "  ", "tessera_version");
+    json_string(sb, TSR_VERSION);
+    json_key(sb, "  ", "created");
+    json_string(sb, created);
+    json_key(sb, "  ", "kernels");
+    tsr_strbuf_append(sb, "[\n");
+    for (int i = 0; i < c->count; i++) {
+        json_kernel(sb, &c->entries[i], i);
+        tsr_strbuf_append(sb, i + 1 < c->count ? ",\n" : "\n");
+    }
+    tsr_strbuf_append(sb, "  ]\n}\n");
+}
+
+/* ---- export ------------------------------------------------------------- */
+
+static tsr_status write_text_file(const char *dir, const char *name, tsr_strbuf *sb,
+                                  tsr_error *err)
+{
+    if (sb->failed)
+        return tsr_fail(err, TSR_ERR_NOMEM, "%s/%s: out of memory", dir, name);
+    return write_atomic(dir, name, sb->data, sb->len, err);
+}
+
+static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
+{
+    for (int i = 0; i < c->count; i++) {
+        TSR_TRY(check_entry(&c->entries[i], err));
+        c->entries[i].file = entry_file(c->arena, &c->entries[i], i);
+        if (!c->entries[i].file)
+            return tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    TSR_TRY(make_dirs(dir, err));
+    TSR_TRY(write_sources(dir, c, err));
+
+    char created[32];
+    time_t now = time(NULL);
+    struct tm utc;
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
+
+    /* The manifest goes last: once it is there, everything it lists is. */
+    tsr_strbuf sb;
+    tsr_strbuf_init(&sb);
+    tsr_bundle_header_text(&sb, c->entries, c->count, created);
+    tsr_status status = write_text_file(dir, "tessera_bundle.h", &sb, err);
+    tsr_strbuf_free(&sb);
+    if (status == TSR_OK) {
+        manifest_text(&sb, c, created);
+        status = write_text_file(dir, "manifest.json", &sb, err);
+        tsr_strbuf_free(&sb);
+    }
+    return status;
+}
+
+tsr_status tsr_bundle_export(tsr_store *store, const char *device, const char *dir,
+                             tsr_export_summary *summary, tsr_error *err)
+{
+    if (summary)
+        summary->kernels = 0;
+    collected c = {.arena = tsr_arena_create()};
+    if (!c.arena)
+        return tsr_fail(err, TSR_ERR_NOMEM, "bundle: out of memory");
+    tsr_status status = tsr_store_each_best(store, device, collect_best, &c, err);
+    if (status == TSR_ERR_NOMEM)
+        tsr_fail(err, status, "bundle: out of memory reading the store");
+    /* With nothing to export nothing is written; the summary says so. */
+    if (status == TSR_OK && c.count > 0)
+        status = export_entries(dir, &c, err);
+    if (status == TSR_OK && summary)
+        summary->kernels = c.count;
+    free(c.entries);
+    tsr_arena_destroy(c.arena);
+    return status;
+}

@@ -1,2 +1,267 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+#include "core/ir.h"
+
+#include <string.h>
+
+tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_params)
+{
+    tsr_tile_program *p = TSR_ARENA_NEW(arena, tsr_tile_program);
+    if (!p)
+        return NULL;
+    p->arena = arena;
+    p->builder.arena = arena;
+    p->kernel_name = tsr_arena_strdup(arena, kernel_name);
+    p->n_params = n_params;
+    p->params = TSR_ARENA_ARRAY(arena, tp_param, n_params);
+    p->dims = 1;
+    p->local[0] = p->local[1] = p->local[2] = 1;
+    if (!p->kernel_name || !p->params)
+        return NULL;
+    return p;
+}
+
+const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype,
+                            tsr_space space, int rows, int cols, int pad, bool transposed)
+{
+    if (p->n_tiles == (int)(sizeof p->tiles / sizeof p->tiles[0])) {
+        p->builder.failed = true;
+        return NULL;
+    }
+    tsr_tile *t = TSR_ARENA_NEW(p->arena, tsr_tile);
+    if (!t || !(t->name = tsr_arena_strdup(p->arena, name))) {
+        p->builder.failed = true;
+        return NULL;
+    }
+    t->dtype = dtype;
+    t->space = space;
+    t->rows = rows;
+    t->cols = cols;
+    t->pad = pad;
+    t->transposed = transposed;
+    p->tiles[p->n_tiles++] = t;
+    return t;
+}
+
+const tp_var *tsr_ir_scalar(tsr_tile_program *p, const char *name, tsr_dtype dtype)
+{
+    if (p->n_scalars == (int)(sizeof p->scalars / sizeof p->scalars[0])) {
+        p->builder.failed = true;
+        return NULL;
+    }
+    tp_var *v = tp_new_var(&p->builder, name, dtype, TP_PRIVATE, 0, 0, 0);
+    if (v)
+        p->scalars[p->n_scalars++] = v;
+    return v;
+}
+
+tsr_stmt *tsr_ir_append(tsr_tile_program *p, tsr_stmt_list *list, tsr_stmt_kind kind)
+{
+    if (list->count == list->cap) {
+        int cap = list->cap ? list->cap * 2 : 8;
+        tsr_stmt **items = TSR_ARENA_ARRAY(p->arena, tsr_stmt *, cap);
+        if (!items) {
+            p->builder.failed = true;
+            return NULL;
+        }
+        if (list->count)
+            memcpy(items, list->items, sizeof(tsr_stmt *) * (size_t)list->count);
+        list->items = items;
+        list->cap = cap;
+    }
+    tsr_stmt *s = TSR_ARENA_NEW(p->arena, tsr_stmt);
+    if (!s) {
+        p->builder.failed = true;
+        return NULL;
+    }
+    s->kind = kind;
+    s->vector_width = 1;
+    list->items[list->count++] = s;
+    return s;
+}
+
+static const char *binop_text[] = {
+    [TP_ADD] = "+", [TP_SUB] = "-", [TP_MUL] = "*", [TP_DIV] = "/", [TP_MOD] = "%",
+    [TP_LT] = "<", [TP_LE] = "<=", [TP_GT] = ">", [TP_GE] = ">=", [TP_EQ] = "==",
+    [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
+};
+static const char *func_text[] = {
+    [TP_FMA] = "fma", [TP_EXP] = "exp", [TP_FMAX] = "fmax", [TP_FMIN] = "fmin", [TP_SQRT] = "sqrt",
+};
+static const char *builtin_text[] = {
+    [TP_LOCAL_ID] = "local_id", [TP_GROUP_ID] = "group_id",
+    [TP_LOCAL_SIZE] = "local_size", [TP_NUM_GROUPS] = "num_groups",
+};
+
+void tsr_expr_format(const tp_expr *e, tsr_strbuf *out)
+{
+    if (!e) {
+        tsr_strbuf_append(out, "?");
+        return;
+    }
+    switch (e->kind) {
+    case TP_INT: tsr_strbuf_printf(out, "%ld", e->ival); break;
+    case TP_FLOAT: tsr_strbuf_printf(out, "%g", e->fval); break;
+    case TP_VAR: tsr_strbuf_append(out, e->var->name); break;
+    case TP_PARAM: tsr_strbuf_append(out, e->param->name); break;
+    case TP_BUILTIN: tsr_strbuf_printf(out, "%s(%d)", builtin_text[e->builtin], e->axis); break;
+    case TP_PLACEHOLDER: tsr_strbuf_append(out, "x"); break;
+    case TP_BINARY:
+        if (e->op == TP_MIN || e->op == TP_MAX) {
+            tsr_strbuf_printf(out, "%s(", binop_text[e->op]);
+            tsr_expr_format(e->args[0], out);
+            tsr_strbuf_append(out, ", ");
+            tsr_expr_format(e->args[1], out);
+            tsr_strbuf_append(out, ")");
+        } else {
+            tsr_strbuf_append(out, "(");
+            tsr_expr_format(e->args[0], out);
+            tsr_strbuf_printf(out, " %s ", binop_text[e->op]);
+            tsr_expr_format(e->args[1], out);
+            tsr_strbuf_append(out, ")");
+        }
+        break;
+    case TP_CALL:
+        tsr_strbuf_printf(out, "%s(", func_text[e->func]);
+        for (int i = 0; i < e->n_args; i++) {
+            if (i)
+                tsr_strbuf_append(out, ", ");
+            tsr_expr_format(e->args[i], out);
+        }
+        tsr_strbuf_append(out, ")");
+        break;
+    case TP_SELECT:
+        tsr_strbuf_append(out, "(");
+        tsr_expr_format(e->args[0], out);
+        tsr_strbuf_append(out, " ? ");
+        tsr_expr_format(e->args[1], out);
+        tsr_strbuf_append(out, " : ");
+        tsr_expr_format(e->args[2], out);
+        tsr_strbuf_append(out, ")");
+        break;
+    case TP_ELEM:
+    case TP_VLOAD:
+        tsr_strbuf_append(out, e->var ? e->var->name : e->param->name);
+        if (e->kind == TP_VLOAD)
+            tsr_strbuf_printf(out, "<%d>", e->width);
+        for (int i = 0; i < e->n_args; i++) {
+            tsr_strbuf_append(out, "[");
+            tsr_expr_format(e->args[i], out);
+            tsr_strbuf_append(out, "]");
+        }
+        break;
+    case TP_LANE:
+        tsr_expr_format(e->args[0], out);
+        tsr_strbuf_printf(out, ".%d", e->lane);
+        break;
+    }
+}
+
+static const char *space_text[] = {
+    [TSR_SPACE_GLOBAL] = "global", [TSR_SPACE_SHARED] = "shared",
+    [TSR_SPACE_REGISTER] = "register",
+};
+
+static void indent(tsr_strbuf *out, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        tsr_strbuf_append(out, "  ");
+}
+
+static void format_view_at(const tsr_view *v, tp_expr *row0, tp_expr *col0, tsr_strbuf *out)
+{
+    tsr_strbuf_printf(out, "%s[", v->buffer->name);
+    tsr_expr_format(row0, out);
+    tsr_strbuf_append(out, ", ");
+    tsr_expr_format(col0, out);
+    tsr_strbuf_append(out, "]");
+}
+
+static void format_operand(const tsr_operand *o, tsr_strbuf *out)
+{
+    if (o->tile)
+        tsr_strbuf_append(out, o->tile->name);
+    else
+        format_view_at(o->view, o->row0, o->col0, out);
+}
+
+static void format_list(const tsr_stmt_list *list, int depth, tsr_strbuf *out);
+
+static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
+{
+    indent(out, depth);
+    switch (s->kind) {
+    case TSR_S_LOOP:
+        tsr_strbuf_printf(out, "loop %s in [", s->var->name);
+        tsr_expr_format(s->begin, out);
+        tsr_strbuf_append(out, ", ");
+        tsr_expr_format(s->end, out);
+        tsr_strbuf_append(out, ") step ");
+        tsr_expr_format(s->step, out);
+        tsr_strbuf_append(out, ":\n");
+        format_list(&s->body, depth + 1, out);
+        return;
+    case TSR_S_BARRIER: tsr_strbuf_append(out, "barrier"); break;
+    case TSR_S_FILL: tsr_strbuf_printf(out, "fill %s = %g", s->tile->name, s->fill_value); break;
+    case TSR_S_LOAD:
+        tsr_strbuf_printf(out, "load %s <- ", s->tile->name);
+        format_view_at(s->view, s->row0, s->col0, out);
+        tsr_strbuf_printf(out, " vector %d", s->vector_width);
+        break;
+    case TSR_S_MMA:
+        tsr_strbuf_printf(out, "mma %s += ", s->tile->name);
+        format_operand(&s->a, out);
+        tsr_strbuf_append(out, " * ");
+        format_operand(&s->b, out);
+        tsr_strbuf_printf(out, " k %d unroll %d threads %dx%d%s%s", s->k_count, s->k_unroll,
+                          s->map.threads_rows, s->map.threads_cols,
+                          s->map.strided_rows ? " strided-rows" : "",
+                          s->map.strided_cols ? " strided-cols" : "");
+        break;
+    case TSR_S_STORE:
+        tsr_strbuf_append(out, "store ");
+        format_view_at(s->view, s->row0, s->col0, out);
+        tsr_strbuf_printf(out, " <- %s * %s%s%s", s->alpha->name, s->tile->name,
+                          s->beta ? " + old * " : "", s->beta ? s->beta->name : "");
+        break;
+    case TSR_S_ROW_REDUCE:
+    case TSR_S_ROW_MAP:
+        if (s->kind == TSR_S_ROW_REDUCE)
+            tsr_strbuf_printf(out, "%s = %s over ", s->result->name,
+                              s->reduce == TSR_REDUCE_MAX ? "max" : "sum");
+        else
+            tsr_strbuf_printf(out, "map %s <- ", s->dst->buffer->name);
+        tsr_strbuf_printf(out, "%s row ", s->view->buffer->name);
+        tsr_expr_format(s->row, out);
+        tsr_strbuf_append(out, " of x -> ");
+        tsr_expr_format(s->element, out);
+        tsr_strbuf_printf(out, " threads %d vector %d", s->threads, s->vector_width);
+        break;
+    }
+    tsr_strbuf_append(out, "\n");
+}
+
+static void format_list(const tsr_stmt_list *list, int depth, tsr_strbuf *out)
+{
+    for (int i = 0; i < list->count; i++)
+        format_stmt(list->items[i], depth, out);
+}
+
+void tsr_ir_format(const tsr_tile_program *p, tsr_strbuf *out)
+{
+    tsr_strbuf_printf(out, "tile program %s, work-group %dx%dx%d\n", p->kernel_name, p->local[0],
+                      p->local[1], p->local[2]);
+    for (int i = 0; i < p->n_params; i++)
+        tsr_strbuf_printf(out, "  param %s %s%s\n", p->params[i].name,
+                          p->params[i].kind == TSR_ARG_BUFFER ? "buffer " : "",
+                          tsr_dtype_name(p->params[i].dtype));
+    for (int i = 0; i < p->n_tiles; i++) {
+        const tsr_tile *t = p->tiles[i];
+        tsr_strbuf_printf(out, "  tile %s %s %s %dx%d", t->name, space_text[t->space],
+                          tsr_dtype_name(t->dtype), t->rows, t->cols);
+        if (t->pad)
+            tsr_strbuf_printf(out, " pad %d", t->pad);
+        if (t->transposed)
+            tsr_strbuf_append(out, " transposed");
+        tsr_strbuf_append(out, "\n");
+    }
+    format_list(&p->body, 1, out);
+}

@@ -1,2 +1,36 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+#include "core/launch.h"
+
+#include <stdio.h>
+
+#include "core/op.h"
+
+void tsr_geometry_apply(const tsr_geometry_rule *rule, const tsr_shape *shape, tsr_geometry *out)
+{
+    out->dims = rule->dims;
+    for (int a = 0; a < 3; a++) {
+        out->local[a] = a < rule->dims ? rule->local[a] : 1;
+        out->groups[a] = 1;
+        if (a < rule->dims && rule->dim[a] >= 0) {
+            long extent = shape->dim[rule->dim[a]];
+            out->groups[a] = (size_t)((extent + rule->per_group[a] - 1) / rule->per_group[a]);
+        }
+    }
+}
+
+void tsr_geometry_rule_format(const tsr_op_def *op, const tsr_geometry_rule *rule, char *buf,
+                              size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < rule->dims && used < size; a++) {
+        int n;
+        if (rule->dim[a] >= 0)
+            n = snprintf(buf + used, size - used, "%s%s/%ldx%zu", a ? "," : "",
+                         op->dim_names[rule->dim[a]], rule->per_group[a], rule->local[a]);
+        else
+            n = snprintf(buf + used, size - used, "%s1x%zu", a ? "," : "", rule->local[a]);
+        if (n < 0)
+            return;
+        used += (size_t)n;
+    }
+}

@@ -1,2 +1,361 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+#include "core/lower.h"
+
+#include <stdio.h>
+
+#include "core/lower_internal.h"
+
+const lower_tile *lower_find_tile(const lower_ctx *ctx, const tsr_tile *tile)
+{
+    for (int i = 0; i < ctx->n_tiles; i++)
+        if (ctx->tiles[i].tile == tile)
+            return &ctx->tiles[i];
+    return NULL;
+}
+
+const tp_var *lower_temp(lower_ctx *ctx, const char *prefix, tsr_dtype dtype)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s%d", prefix, ctx->serial++);
+    return tp_new_var(ctx->b, name, dtype, TP_PRIVATE, 0, 0, 0);
+}
+
+tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_expr *c)
+{
+    return tp_add(ctx->b, tp_mul(ctx->b, r, view->row_stride), tp_mul(ctx->b, c, view->col_stride));
+}
+
+static tp_expr *declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value)
+{
+    if (value && value->kind == TP_INT)
+        return value; /* constants need no variable */
+    tp_var *v = (tp_var *)lower_temp(ctx, prefix, TSR_I32);
+    if (v)
+        v->is_const = true;
+    tp_decl(ctx->b, out, v, value);
+    return tp_ref(ctx->b, v);
+}
+
+/* Element (r, c) of a shared tile, minding its stored layout. */
+static tp_expr *shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *r, tp_expr *c)
+{
+    const lower_tile *lt = lower_find_tile(ctx, tile);
+    if (!lt)
+        return NULL;
+    return tile->transposed ? tp_elem(ctx->b, lt->array, c, r) : tp_elem(ctx->b, lt->array, r, c);
+}
+
+static bool is_unit(const tp_expr *e)
+{
+    return tp_is_int(e, 1);
+}
+
+/* Which of the view's dims is contiguous in memory: 1 for cols, 0 for rows. */
+static int contiguous_dim(const tsr_view *view)
+{
+    return is_unit(view->col_stride) ? 1 : 0;
+}
+
+/* One element of a cooperative load: (gr, gc) guarded, zero outside. */
+static void load_scalar(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *r, tp_expr *c,
+                        tp_expr *gr, tp_expr *gc)
+{
+    tp_builder *b = ctx->b;
+    const tsr_view *v = s->view;
+    tp_expr *inside = tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
+    tp_expr *value = tp_select(b, inside, tp_buf(b, v->buffer, lower_view_index(ctx, v, gr, gc)),
+                               tp_float(b, s->tile->dtype, 0.0));
+    tp_assign(b, out, shared_elem(ctx, s->tile, r, c), value);
+}
+
+/* The threads of the group share the vectors of the tile: vector e goes to
+ * thread e % threads, so that neighbouring threads read neighbouring
+ * addresses of the contiguous dim. Partial vectors at ragged edges fall back
+ * to guarded scalar loads. */
+static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const tsr_tile *t = s->tile;
+    int width = s->vector_width;
+    int inner_dim = contiguous_dim(s->view);
+    int inner = inner_dim == 1 ? t->cols : t->rows;
+    int outer = inner_dim == 1 ? t->rows : t->cols;
+    if (inner % width != 0)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "load of %s: vector width %d does not divide its contiguous extent %d",
+                        t->name, width, inner);
+    int per_line = inner / width, vectors = outer * per_line;
+    int iterations = (vectors + ctx->threads - 1) / ctx->threads;
+
+    tp_stmt *scope = tp_scope(b, out);
+    if (!scope)
+        return TSR_ERR_NOMEM;
+    tp_expr *row0 = declare_const(ctx, &scope->body, "r0_", s->row0);
+    tp_expr *col0 = declare_const(ctx, &scope->body, "c0_", s->col0);
+    const tp_var *it = lower_temp(ctx, "it", TSR_I32);
+    tp_stmt *loop = tp_for(b, &scope->body, it, tp_int(b, 0), tp_int(b, iterations), tp_int(b, 1), -1);
+    if (!loop)
+        return TSR_ERR_NOMEM;
+    tp_block *body = &loop->body;
+    tp_expr *e = tp_add(b, tp_ref(b, ctx->tid), tp_muli(b, tp_ref(b, it), ctx->threads));
+    if (vectors % ctx->threads != 0) {
+        tp_stmt *guard = tp_if(b, body, tp_bin(b, TP_LT, e, tp_int(b, vectors)));
+        if (!guard)
+            return TSR_ERR_NOMEM;
+        body = &guard->body;
+    }
+    tp_expr *ev = declare_const(ctx, body, "e", e);
+    tp_expr *o = declare_const(ctx, body, "o", tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
+    tp_expr *iv = declare_const(ctx, body, "i",
+                                tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
+    tp_expr *r = inner_dim == 1 ? o : iv, *c = inner_dim == 1 ? iv : o;
+    tp_expr *gr = declare_const(ctx, body, "gr", tp_add(b, row0, r));
+    tp_expr *gc = declare_const(ctx, body, "gc", tp_add(b, col0, c));
+    if (width == 1) {
+        load_scalar(ctx, s, body, r, c, gr, gc);
+        return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+    }
+    /* Whole vector inside the view: one vector load; else lane by lane. */
+    tp_expr *outer_ok = inner_dim == 1 ? tp_bin(b, TP_LT, gr, s->view->rows)
+                                       : tp_bin(b, TP_LT, gc, s->view->cols);
+    tp_expr *inner_end = tp_addi(b, inner_dim == 1 ? gc : gr, width);
+    tp_expr *inner_ok = tp_bin(b, TP_LE, inner_end, inner_dim == 1 ? s->view->cols : s->view->rows);
+    tp_stmt *branch = tp_if(b, body, tp_bin(b, TP_AND, outer_ok, inner_ok));
+    if (!branch)
+        return TSR_ERR_NOMEM;
+    tp_var *vec = (tp_var *)lower_temp(ctx, "v", t->dtype);
+    if (vec) {
+        vec->is_const = true;
+        vec->width = width;
+    }
+    tp_expr *load = tp_vload(b, s->view->buffer, lower_view_index(ctx, s->view, gr, gc), width);
+    tp_decl(b, &branch->body, vec, load);
+    for (int u = 0; u < width; u++) {
+        tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
+        tp_expr *cu = inner_dim == 1 ? tp_addi(b, c, u) : c;
+        tp_assign(b, &branch->body, shared_elem(ctx, t, ru, cu), tp_lane(b, tp_ref(b, vec), u));
+    }
+    for (int u = 0; u < width; u++) {
+        tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
+        tp_expr *cu = inner_dim == 1 ? tp_addi(b, c, u) : c;
+        tp_expr *gru = inner_dim == 1 ? gr : tp_addi(b, gr, u);
+        tp_expr *gcu = inner_dim == 1 ? tp_addi(b, gc, u) : gc;
+        load_scalar(ctx, s, &branch->orelse, ru, cu, gru, gcu);
+    }
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+/* Row (or col) of element i of this thread's register tile in the group tile. */
+static tp_expr *owned_index(lower_ctx *ctx, const tp_var *thread, int i, int per_thread,
+                            int threads, bool strided)
+{
+    tp_builder *b = ctx->b;
+    if (strided)
+        return tp_addi(b, tp_ref(b, thread), (long)i * threads);
+    return tp_addi(b, tp_muli(b, tp_ref(b, thread), per_thread), i);
+}
+
+/* An MMA operand's element (r, c): a shared tile, or the global view with
+ * both indices clamped into the view. Rows and cols past the edge compute
+ * values that the store's bounds check discards; a k past the edge reads a
+ * finite value that meets a zero from the other, zero-filled operand (the
+ * op guarantees one operand is staged, or that k stays in range). */
+static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, tp_expr *c)
+{
+    tp_builder *b = ctx->b;
+    if (o->tile)
+        return shared_elem(ctx, o->tile, r, c);
+    tp_expr *gr = tp_bin(b, TP_MIN, tp_add(b, o->row0, r), tp_addi(b, o->view->rows, -1));
+    tp_expr *gc = tp_bin(b, TP_MIN, tp_add(b, o->col0, c), tp_addi(b, o->view->cols, -1));
+    return tp_buf(b, o->view->buffer, lower_view_index(ctx, o->view, gr, gc));
+}
+
+static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const lower_tile *acc = lower_find_tile(ctx, s->tile);
+    int tm = s->tile->rows, tn = s->tile->cols;
+    if (!acc)
+        return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into an undeclared tile");
+    const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
+    tp_stmt *loop = tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 1), s->k_unroll);
+    if (!loop)
+        return TSR_ERR_NOMEM;
+    tp_expr *a_val[64], *b_val[64];
+    for (int i = 0; i < tm; i++) {
+        tp_expr *r = owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows);
+        const tp_var *v = lower_temp(ctx, "a", s->tile->dtype);
+        tp_decl(b, &loop->body, v, operand_elem(ctx, &s->a, r, tp_ref(b, kk)));
+        a_val[i] = tp_ref(b, v);
+    }
+    for (int j = 0; j < tn; j++) {
+        tp_expr *c = owned_index(ctx, ctx->tx, j, tn, s->map.threads_cols, s->map.strided_cols);
+        const tp_var *v = lower_temp(ctx, "b", s->tile->dtype);
+        tp_decl(b, &loop->body, v, operand_elem(ctx, &s->b, tp_ref(b, kk), c));
+        b_val[j] = tp_ref(b, v);
+    }
+    for (int i = 0; i < tm; i++)
+        for (int j = 0; j < tn; j++) {
+            tp_expr *accv = tp_ref(b, acc->scalars[i * tn + j]);
+            tp_assign(b, &loop->body, accv, tp_call(b, TP_FMA, 3, a_val[i], b_val[j], accv));
+        }
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const lower_tile *acc = lower_find_tile(ctx, s->tile);
+    int tm = s->tile->rows, tn = s->tile->cols;
+    if (!acc)
+        return tsr_fail(ctx->err, TSR_ERR_INPUT, "store of an undeclared tile");
+    tp_stmt *scope = tp_scope(b, out);
+    if (!scope)
+        return TSR_ERR_NOMEM;
+    tp_expr *row0 = declare_const(ctx, &scope->body, "r0_", s->row0);
+    tp_expr *col0 = declare_const(ctx, &scope->body, "c0_", s->col0);
+    tp_expr *cols[64];
+    for (int j = 0; j < tn; j++)
+        cols[j] = declare_const(ctx, &scope->body, "gc",
+                                tp_add(b, col0, owned_index(ctx, ctx->tx, j, tn, s->map.threads_cols,
+                                                            s->map.strided_cols)));
+    for (int i = 0; i < tm; i++) {
+        tp_expr *gr = declare_const(ctx, &scope->body, "gr",
+                                    tp_add(b, row0, owned_index(ctx, ctx->ty, i, tm,
+                                                                s->map.threads_rows,
+                                                                s->map.strided_rows)));
+        tp_stmt *row_ok = tp_if(b, &scope->body, tp_bin(b, TP_LT, gr, s->view->rows));
+        if (!row_ok)
+            return TSR_ERR_NOMEM;
+        for (int j = 0; j < tn; j++) {
+            tp_stmt *col_ok = tp_if(b, &row_ok->body, tp_bin(b, TP_LT, cols[j], s->view->cols));
+            if (!col_ok)
+                return TSR_ERR_NOMEM;
+            tp_expr *index = lower_view_index(ctx, s->view, gr, cols[j]);
+            tp_expr *value = tp_bin(b, TP_MUL, tp_param_ref(b, s->alpha),
+                                    tp_ref(b, acc->scalars[i * tn + j]));
+            if (s->beta)
+                value = tp_call(b, TP_FMA, 3, tp_param_ref(b, s->beta),
+                                tp_buf(b, s->view->buffer, index), value);
+            tp_assign(b, &col_ok->body, tp_buf(b, s->view->buffer, index), value);
+        }
+    }
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+static tsr_status lower_list(lower_ctx *ctx, const tsr_stmt_list *list, tp_block *out);
+
+static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    switch (s->kind) {
+    case TSR_S_LOOP: {
+        tp_stmt *loop = tp_for(b, out, s->var, s->begin, s->end, s->step, s->unroll);
+        if (!loop)
+            return TSR_ERR_NOMEM;
+        return lower_list(ctx, &s->body, &loop->body);
+    }
+    case TSR_S_BARRIER:
+        return tp_barrier(b, out) ? TSR_OK : TSR_ERR_NOMEM;
+    case TSR_S_FILL: {
+        const lower_tile *lt = lower_find_tile(ctx, s->tile);
+        if (!lt || !lt->scalars)
+            return tsr_fail(ctx->err, TSR_ERR_INPUT, "fill of a tile that is not in registers");
+        for (int i = 0; i < s->tile->rows * s->tile->cols; i++)
+            tp_assign(b, out, tp_ref(b, lt->scalars[i]), tp_float(b, s->tile->dtype, s->fill_value));
+        return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+    }
+    case TSR_S_LOAD: return lower_load(ctx, s, out);
+    case TSR_S_MMA: return lower_mma(ctx, s, out);
+    case TSR_S_STORE: return lower_store(ctx, s, out);
+    case TSR_S_ROW_REDUCE: return lower_row_reduce(ctx, s, out);
+    case TSR_S_ROW_MAP: return lower_row_map(ctx, s, out);
+    }
+    return tsr_fail(ctx->err, TSR_ERR_INPUT, "unknown tile statement %d", (int)s->kind);
+}
+
+static tsr_status lower_list(lower_ctx *ctx, const tsr_stmt_list *list, tp_block *out)
+{
+    for (int i = 0; i < list->count; i++)
+        TSR_TRY(lower_stmt(ctx, list->items[i], out));
+    return TSR_OK;
+}
+
+/* Shared tiles become shared arrays; register tiles become one scalar per
+ * element, so that no compiler has to prove an array can live in registers. */
+static tsr_status declare_tiles(lower_ctx *ctx, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const tsr_tile_program *p = ctx->program;
+    for (int i = 0; i < p->n_tiles; i++) {
+        const tsr_tile *t = p->tiles[i];
+        lower_tile *lt = &ctx->tiles[ctx->n_tiles++];
+        lt->tile = t;
+        if (t->space == TSR_SPACE_SHARED) {
+            int d0 = t->transposed ? t->cols : t->rows, d1 = (t->transposed ? t->rows : t->cols) + t->pad;
+            lt->array = tp_new_var(b, t->name, t->dtype, TP_SHARED, 2, d0, d1);
+            tp_decl(b, out, lt->array, NULL);
+        } else if (t->space == TSR_SPACE_REGISTER) {
+            if (t->rows > 64 || t->cols > 64 || t->rows * t->cols > 256)
+                return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                                "register tile %s of %dx%d is too large", t->name, t->rows, t->cols);
+            lt->scalars = TSR_ARENA_ARRAY(b->arena, const tp_var *, t->rows * t->cols);
+            if (!lt->scalars)
+                return TSR_ERR_NOMEM;
+            for (int r = 0; r < t->rows; r++)
+                for (int c = 0; c < t->cols; c++) {
+                    char name[64];
+                    snprintf(name, sizeof name, "%s_%d_%d", t->name, r, c);
+                    lt->scalars[r * t->cols + c] = tp_new_var(b, name, t->dtype, TP_PRIVATE, 0, 0, 0);
+                    tp_decl(b, out, lt->scalars[r * t->cols + c], NULL);
+                }
+        }
+    }
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+static tp_var *declare_id(lower_ctx *ctx, tp_block *out, const char *name, tp_expr *value)
+{
+    tp_var *v = tp_new_var(ctx->b, name, TSR_I32, TP_PRIVATE, 0, 0, 0);
+    if (v)
+        v->is_const = true;
+    tp_decl(ctx->b, out, v, value);
+    return v;
+}
+
+tsr_status tsr_lower(const tsr_tile_program *p, tsr_arena *arena, tp_kernel **out, tsr_error *err)
+{
+    tp_builder builder = {.arena = arena};
+    tp_builder *b = &builder;
+    lower_ctx ctx = {.b = b, .program = p, .err = err};
+    ctx.threads = p->local[0] * p->local[1] * p->local[2];
+
+    tp_kernel *k = TSR_ARENA_NEW(arena, tp_kernel);
+    if (!k)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory lowering %s", p->kernel_name);
+    k->name = p->kernel_name;
+    k->n_params = p->n_params;
+    k->params = p->params;
+    k->dims = p->dims;
+    for (int d = 0; d < 3; d++)
+        k->local[d] = p->local[d];
+
+    tp_block *body = &k->body;
+    ctx.tx = declare_id(&ctx, body, "tx", tp_builtin_ref(b, TP_LOCAL_ID, 0));
+    ctx.ty = p->dims > 1 ? declare_id(&ctx, body, "ty", tp_builtin_ref(b, TP_LOCAL_ID, 1)) : NULL;
+    ctx.tid = ctx.ty ? declare_id(&ctx, body, "tid",
+                                  tp_add(b, tp_muli(b, tp_ref(b, ctx.ty), p->local[0]), tp_ref(b, ctx.tx)))
+                     : ctx.tx;
+    for (int i = 0; i < p->n_scalars; i++)
+        tp_decl(b, body, p->scalars[i], NULL);
+    tsr_status st = declare_tiles(&ctx, body);
+    if (st == TSR_OK)
+        st = lower_list(&ctx, &p->body, body);
+    if (st == TSR_OK && b->failed)
+        st = TSR_ERR_NOMEM;
+    if (st == TSR_ERR_NOMEM)
+        return tsr_fail(err, st, "out of memory lowering %s", p->kernel_name);
+    if (st != TSR_OK)
+        return st;
+    *out = k;
+    return TSR_OK;
+}

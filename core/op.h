@@ -57,6 +57,9 @@ typedef struct tsr_op_def {
     tsr_status (*build)(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
                         const tsr_config *config, struct tsr_tile_program **out,
                         tsr_error *err);
+    /* How the launch geometry follows from a shape (exported in bundles). */
+    void (*geometry_rule)(const tsr_opspec *spec, const tsr_config *config,
+                          tsr_geometry_rule *out);
     void (*geometry)(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,
                      tsr_geometry *out);
     /* Element count of each buffer for a shape. */
@@ -75,6 +78,9 @@ typedef struct tsr_op_def {
     double (*flops)(const tsr_opspec *spec, const tsr_shape *shape);
     /* Which buffer the reference describes. */
     int output_buffer;
+    /* Whether the kernel reads the output's old contents (GEMM with beta);
+     * when not, the output is poisoned before each verifying run. */
+    bool (*reads_output)(const tsr_opspec *spec);
 } tsr_op_def;
 
 /* The registry of ops. */

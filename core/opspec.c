@@ -1,2 +1,364 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+/* Op spec schema v1: YAML in, struct tsr_opspec out, plus the shape text
+ * form "m=..,n=..,k=.." that the CLI and the store use. */
+#include "core/opspec.h"
+
+#include <errno.h>
+#include <float.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/op.h"
+#include "core/yaml_doc.h"
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Kernels index buffers with 32-bit ints. */
+#define MAX_DIM 2147483647LL
+#define MAX_ELEMS 2147483648LL
+
+static const char *const layout_names[] = {"row", "col"};
+
+/* Every buffer of the ops so far spans two of the dims (gemm: A m*k, B k*n,
+ * C m*n; softmax: rows*cols), so bounding the product of every pair of dims
+ * bounds every buffer without asking the op. Returns false and writes the
+ * reason when a pair is too large. */
+static bool products_fit(const tsr_op_def *op, const tsr_shape *shape, char *why, size_t size)
+{
+    for (int i = 0; i < op->n_dims; i++)
+        for (int j = i + 1; j < op->n_dims; j++) {
+            long long elems = (long long)shape->dim[i] * shape->dim[j];
+            if (elems >= MAX_ELEMS) {
+                snprintf(why, size,
+                         "%s*%s = %lld elements, must stay below 2^31 (kernels index with "
+                         "32-bit ints)",
+                         op->dim_names[i], op->dim_names[j], elems);
+                return false;
+            }
+        }
+    return true;
+}
+
+/* ---- YAML ------------------------------------------------------------------- */
+
+enum { K_SCHEMA, K_NAME, K_OP, K_DTYPE, K_GEMM, K_SHAPES, K_COUNT };
+
+static const char *const top_keys[K_COUNT] = {"schema", "name", "op", "dtype", "gemm", "shapes"};
+
+#define REQ(k) ((uint64_t)1 << (k))
+
+static tsr_status parse_schema(tsr_yaml_doc *doc, yaml_node_t *root, tsr_opspec *spec)
+{
+    yaml_node_t *node = tsr_yaml_find(doc, root, "schema");
+    if (!node)
+        return tsr_yaml_fail(doc, root, "missing required key 'schema' in the op spec");
+    long long version;
+    TSR_TRY(tsr_yaml_int(doc, node, "schema", 0, 1000000, &version));
+    if (version != TSR_OPSPEC_SCHEMA)
+        return tsr_yaml_fail(doc, node, "schema: version %lld is not supported (supported: %d)",
+                             version, TSR_OPSPEC_SCHEMA);
+    spec->schema = (int)version;
+    return TSR_OK;
+}
+
+static tsr_status parse_op(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
+{
+    const char *name;
+    TSR_TRY(tsr_yaml_text(doc, node, "op", spec->arena, &name));
+    spec->op = tsr_op_find(name);
+    if (spec->op)
+        return TSR_OK;
+    int count;
+    const tsr_op_def *const *ops = tsr_ops(&count);
+    char known[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < count && used < sizeof known; i++) {
+        int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", ops[i]->name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    return tsr_yaml_fail(doc, node, "unknown op '%s' (known: %s)", name, known);
+}
+
+static tsr_status parse_dtype(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
+{
+    const char *names[TSR_DTYPE_COUNT];
+    for (int i = 0; i < TSR_DTYPE_COUNT; i++)
+        names[i] = tsr_dtype_name((tsr_dtype)i);
+    int dtype;
+    TSR_TRY(tsr_yaml_enum(doc, node, "dtype", names, TSR_DTYPE_COUNT, &dtype));
+    if (dtype != TSR_F32)
+        return tsr_yaml_fail(doc, node, "dtype %s is not supported yet by op %s", names[dtype],
+                             spec->op->name);
+    spec->dtype = (tsr_dtype)dtype;
+    return TSR_OK;
+}
+
+static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
+{
+    static const char *const keys[] = {"a", "b", "alpha", "beta"};
+    tsr_yaml_field f[4];
+    int layout;
+    TSR_TRY(tsr_yaml_fields(doc, node, "gemm", keys, 4, 0, f));
+    if (f[0].value) {
+        TSR_TRY(tsr_yaml_enum(doc, f[0].value, "gemm.a", layout_names, 2, &layout));
+        spec->layout_a = (tsr_layout)layout;
+    }
+    if (f[1].value) {
+        TSR_TRY(tsr_yaml_enum(doc, f[1].value, "gemm.b", layout_names, 2, &layout));
+        spec->layout_b = (tsr_layout)layout;
+    }
+    if (f[2].value)
+        TSR_TRY(tsr_yaml_number(doc, f[2].value, "gemm.alpha", -DBL_MAX, false, DBL_MAX,
+                                &spec->alpha));
+    if (f[3].value)
+        TSR_TRY(tsr_yaml_number(doc, f[3].value, "gemm.beta", -DBL_MAX, false, DBL_MAX,
+                                &spec->beta));
+    return TSR_OK;
+}
+
+static tsr_status parse_shape(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
+                              const tsr_op_def *op, tsr_shape *shape)
+{
+    tsr_yaml_field f[TSR_MAX_DIMS];
+    TSR_TRY(tsr_yaml_fields(doc, node, what, op->dim_names, (size_t)op->n_dims,
+                            TSR_YAML_ALL_REQUIRED, f));
+    for (int d = 0; d < op->n_dims; d++) {
+        char sub[64];
+        long long value;
+        snprintf(sub, sizeof sub, "%s.%s", what, op->dim_names[d]);
+        TSR_TRY(tsr_yaml_int(doc, f[d].value, sub, 1, MAX_DIM, &value));
+        shape->dim[d] = (long)value;
+    }
+    char why[160];
+    if (!products_fit(op, shape, why, sizeof why))
+        return tsr_yaml_fail(doc, node, "%s: %s", what, why);
+    return TSR_OK;
+}
+
+static bool same_shape(const tsr_op_def *op, const tsr_shape *a, const tsr_shape *b)
+{
+    for (int d = 0; d < op->n_dims; d++)
+        if (a->dim[d] != b->dim[d])
+            return false;
+    return true;
+}
+
+static tsr_status parse_shapes(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
+{
+    size_t count;
+    TSR_TRY(tsr_yaml_sequence(doc, node, "shapes", &count));
+    if (count == 0)
+        return tsr_yaml_fail(doc, node, "shapes: at least one shape is required");
+    spec->shapes = TSR_ARENA_ARRAY(spec->arena, tsr_shape, count);
+    if (!spec->shapes)
+        return tsr_fail(doc->err, TSR_ERR_NOMEM, "%s: out of memory", doc->path);
+    for (size_t i = 0; i < count; i++) {
+        char what[48];
+        snprintf(what, sizeof what, "shapes[%zu]", i);
+        yaml_node_t *item = tsr_yaml_item(doc, node, i);
+        TSR_TRY(parse_shape(doc, item, what, spec->op, &spec->shapes[i]));
+        for (size_t j = 0; j < i; j++) {
+            if (!same_shape(spec->op, &spec->shapes[i], &spec->shapes[j]))
+                continue;
+            char text[160];
+            tsr_shape_format(spec->op, &spec->shapes[i], text, sizeof text);
+            return tsr_yaml_fail(doc, item, "%s: duplicate of shapes[%zu] (%s)", what, j, text);
+        }
+    }
+    spec->n_shapes = count;
+    return TSR_OK;
+}
+
+static tsr_status parse_root(tsr_yaml_doc *doc, yaml_node_t *root, tsr_opspec *spec)
+{
+    static const uint64_t required =
+        REQ(K_SCHEMA) | REQ(K_NAME) | REQ(K_OP) | REQ(K_DTYPE) | REQ(K_SHAPES);
+    tsr_yaml_field f[K_COUNT];
+    TSR_TRY(parse_schema(doc, root, spec));
+    TSR_TRY(tsr_yaml_fields(doc, root, "the op spec", top_keys, K_COUNT, required, f));
+    TSR_TRY(tsr_yaml_ident(doc, f[K_NAME].value, "name", spec->arena, &spec->name));
+    TSR_TRY(parse_op(doc, f[K_OP].value, spec));
+    TSR_TRY(parse_dtype(doc, f[K_DTYPE].value, spec));
+    /* An op's own section is named after it; only gemm has one so far. */
+    if (f[K_GEMM].key && strcmp(spec->op->name, "gemm") != 0)
+        return tsr_yaml_fail(doc, f[K_GEMM].key, "key 'gemm' is only allowed for op gemm");
+    if (f[K_GEMM].value)
+        TSR_TRY(parse_gemm(doc, f[K_GEMM].value, spec));
+    return parse_shapes(doc, f[K_SHAPES].value, spec);
+}
+
+tsr_status tsr_opspec_parse(const char *path, const char *text, size_t len, tsr_opspec **out,
+                            tsr_error *err)
+{
+    *out = NULL;
+    tsr_arena *arena = tsr_arena_create();
+    tsr_opspec *spec = arena ? TSR_ARENA_NEW(arena, tsr_opspec) : NULL;
+    const char *path_copy = spec ? tsr_arena_strdup(arena, path) : NULL;
+    if (!path_copy) {
+        tsr_arena_destroy(arena);
+        return tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    spec->arena = arena;
+    spec->path = path_copy;
+    spec->layout_a = TSR_ROW_MAJOR;
+    spec->layout_b = TSR_ROW_MAJOR;
+    spec->alpha = 1.0;
+    spec->beta = 0.0;
+
+    tsr_yaml_doc doc;
+    tsr_status status = tsr_yaml_doc_load(&doc, path_copy, text, len, err);
+    if (status == TSR_OK) {
+        yaml_node_t *root;
+        status = tsr_yaml_root_mapping(&doc, "an op spec", &root);
+        if (status == TSR_OK)
+            status = parse_root(&doc, root, spec);
+        tsr_yaml_doc_free(&doc);
+    }
+    if (status != TSR_OK) {
+        tsr_arena_destroy(arena);
+        return status;
+    }
+    *out = spec;
+    return TSR_OK;
+}
+
+tsr_status tsr_opspec_load(const char *path, tsr_opspec **out, tsr_error *err)
+{
+    char *text;
+    size_t len;
+    *out = NULL;
+    TSR_TRY(tsr_yaml_read_file(path, &text, &len, err));
+    tsr_status status = tsr_opspec_parse(path, text, len, out, err);
+    free(text);
+    return status;
+}
+
+void tsr_opspec_free(tsr_opspec *spec)
+{
+    if (spec)
+        tsr_arena_destroy(spec->arena);
+}
+
+const char *tsr_opspec_key(const tsr_opspec *spec)
+{
+    const char *dtype = tsr_dtype_name(spec->dtype);
+    if (strcmp(spec->op->name, "gemm") != 0)
+        return tsr_arena_printf(spec->arena, "%s.%s", spec->op->name, dtype);
+    /* alpha is a kernel argument, but beta == 0 lets the kernel skip reading
+     * C, so only its being zero or not changes the code. */
+    return tsr_arena_printf(spec->arena, "%s.%s.a=%s.b=%s.beta=%d", spec->op->name, dtype,
+                            layout_names[spec->layout_a], layout_names[spec->layout_b],
+                            spec->beta != 0.0);
+}
+
+/* ---- shape text --------------------------------------------------------------- */
+
+void tsr_shape_format(const tsr_op_def *op, const tsr_shape *shape, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    for (int d = 0; d < op->n_dims && used < size; d++) {
+        int w = snprintf(buf + used, size - used, "%s%s=%ld", d ? "," : "", op->dim_names[d],
+                         shape->dim[d]);
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
+}
+
+static int find_dim(const tsr_op_def *op, const char *name, size_t len)
+{
+    for (int d = 0; d < op->n_dims; d++)
+        if (strlen(op->dim_names[d]) == len && !strncmp(op->dim_names[d], name, len))
+            return d;
+    return -1;
+}
+
+static void dim_list(const tsr_op_def *op, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < op->n_dims && used < size; d++) {
+        int w = snprintf(buf + used, size - used, "%s%s", d ? ", " : "", op->dim_names[d]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* One "name=value" part, spaces around either side allowed. */
+static tsr_status parse_part(const tsr_op_def *op, const char *text, const char *part,
+                             size_t len, tsr_shape *out, bool *seen, tsr_error *err)
+{
+    while (len && (*part == ' ' || *part == '\t'))
+        part++, len--;
+    while (len && (part[len - 1] == ' ' || part[len - 1] == '\t'))
+        len--;
+    const char *eq = memchr(part, '=', len);
+    if (!eq)
+        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': '%.*s' is not name=value", text,
+                        (int)len, part);
+    size_t name_len = (size_t)(eq - part);
+    while (name_len && (part[name_len - 1] == ' ' || part[name_len - 1] == '\t'))
+        name_len--;
+    int d = find_dim(op, part, name_len);
+    if (d < 0) {
+        char dims[128];
+        dim_list(op, dims, sizeof dims);
+        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': unknown dim '%.*s' (op %s has: %s)",
+                        text, (int)name_len, part, op->name, dims);
+    }
+    if (seen[d])
+        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': dim '%s' is given twice", text,
+                        op->dim_names[d]);
+    char value[32];
+    const char *v = eq + 1;
+    size_t value_len = len - (size_t)(v - part);
+    while (value_len && (*v == ' ' || *v == '\t'))
+        v++, value_len--;
+    bool digits = value_len > 0 && value_len < sizeof value;
+    for (size_t i = 0; digits && i < value_len; i++)
+        digits = v[i] >= '0' && v[i] <= '9';
+    long long n = 0;
+    if (digits) {
+        memcpy(value, v, value_len);
+        value[value_len] = '\0';
+        errno = 0;
+        n = strtoll(value, NULL, 10);
+        digits = errno == 0;
+    }
+    if (!digits || n < 1 || n > MAX_DIM)
+        return tsr_fail(err, TSR_ERR_INPUT,
+                        "shape '%s': %s='%.*s' is not an integer in 1..2147483647", text,
+                        op->dim_names[d], (int)value_len, v);
+    seen[d] = true;
+    out->dim[d] = (long)n;
+    return TSR_OK;
+}
+
+tsr_status tsr_shape_parse(const tsr_op_def *op, const char *text, tsr_shape *out,
+                           tsr_error *err)
+{
+    tsr_shape shape;
+    bool seen[TSR_MAX_DIMS] = {false};
+    memset(&shape, 0, sizeof shape);
+    const char *part = text;
+    for (;;) {
+        const char *comma = strchr(part, ',');
+        size_t len = comma ? (size_t)(comma - part) : strlen(part);
+        TSR_TRY(parse_part(op, text, part, len, &shape, seen, err));
+        if (!comma)
+            break;
+        part = comma + 1;
+    }
+    for (int d = 0; d < op->n_dims; d++)
+        if (!seen[d])
+            return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': missing dim '%s'", text,
+                            op->dim_names[d]);
+    char why[160];
+    if (!products_fit(op, &shape, why, sizeof why))
+        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': %s", text, why);
+    *out = shape;
+    return TSR_OK;
+}

@@ -1,2 +1,420 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+/* Device profile schema v1: YAML in, struct tsr_profile out. Every number
+ * is a quantity `{value: N, source: "..."}`; the sections of quantities are
+ * tables below, so adding a field is one row. */
+#include "core/profile.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/yaml_doc.h"
+
+typedef enum quantity_kind {
+    Q_INT,          /* integer in [min, max] */
+    Q_POW2,         /* power of two in [min, max] */
+    Q_VECTOR_WIDTH, /* 1, 2, 4, 8 or 16 */
+    Q_NUMBER,       /* finite number in (min, max] */
+    Q_TRIPLE,       /* three integers in [min, max], stored in three quantities */
+} quantity_kind;
+
+typedef struct quantity_field {
+    const char *key;
+    bool required;
+    quantity_kind kind;
+    double min, max;
+    size_t offset; /* of the first tsr_quantity in tsr_profile */
+} quantity_field;
+
+#define AT(field) offsetof(tsr_profile, field)
+
+static const quantity_field compute_fields[] = {
+    {"units", true, Q_INT, 1, 100000, AT(compute_units)},
+    {"simd_width", true, Q_POW2, 1, 128, AT(simd_width)},
+    {"max_work_group_size", true, Q_INT, 1, 65536, AT(max_work_group_size)},
+    {"max_work_item_sizes", false, Q_TRIPLE, 1, 2147483647, AT(max_work_item_sizes)},
+    {"clock_base_mhz", false, Q_INT, 1, 10000, AT(clock_base_mhz)},
+    {"clock_boost_mhz", false, Q_INT, 1, 10000, AT(clock_boost_mhz)},
+    {"preferred_vector_width", false, Q_VECTOR_WIDTH, 1, 16, AT(preferred_vector_width)},
+};
+
+static const quantity_field register_fields[] = {
+    {"per_unit", false, Q_INT, 1, 1e7, AT(registers_per_unit)},
+    {"per_thread", false, Q_INT, 1, 1024, AT(registers_per_thread)},
+};
+
+static const quantity_field memory_fields[] = {
+    {"shared_per_block", true, Q_INT, 0, 1e9, AT(shared_per_block)},
+    {"shared_per_unit", false, Q_INT, 0, 1e9, AT(shared_per_unit)},
+    {"global_bytes", false, Q_INT, 1, 1e15, AT(global_bytes)},
+    {"l2_bytes", false, Q_INT, 0, 1e12, AT(l2_bytes)},
+    {"bandwidth_gbs", false, Q_NUMBER, 0, 1e6, AT(bandwidth_gbs)},
+};
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+static const char *const backend_names[] = {"opencl", "cuda", "hip"};
+static const char *const matrix_kinds[] = {"mma", "wgmma", "mfma", "wmma", "dpas"};
+static const char *const compiler_names[] = {"nvcc", "hipcc", "ocloc"};
+
+/* Everything a section parser needs, so that signatures stay short. */
+typedef struct parse_ctx {
+    tsr_yaml_doc doc;
+    tsr_profile *profile;
+} parse_ctx;
+
+static tsr_status nomem(parse_ctx *ctx)
+{
+    return tsr_fail(ctx->doc.err, TSR_ERR_NOMEM, "%s: out of memory", ctx->doc.path);
+}
+
+/* ---- quantities -------------------------------------------------------------- */
+
+static tsr_status quantity_value(parse_ctx *ctx, yaml_node_t *node, const char *what,
+                                 const quantity_field *f, tsr_quantity *q)
+{
+    tsr_yaml_doc *doc = &ctx->doc;
+    long long n[3];
+    switch (f->kind) {
+    case Q_NUMBER:
+        return tsr_yaml_number(doc, node, what, f->min, true, f->max, &q->value);
+    case Q_TRIPLE:
+        TSR_TRY(tsr_yaml_int_list(doc, node, what, 3, (long long)f->min, (long long)f->max, n));
+        for (int i = 0; i < 3; i++)
+            q[i].value = (double)n[i];
+        return TSR_OK;
+    default:
+        break;
+    }
+    TSR_TRY(tsr_yaml_int(doc, node, what, (long long)f->min, (long long)f->max, n));
+    if (f->kind == Q_POW2 && (n[0] & (n[0] - 1)))
+        return tsr_yaml_fail(doc, node, "%s: %lld is not a power of two", what, n[0]);
+    if (f->kind == Q_VECTOR_WIDTH && (n[0] & (n[0] - 1)))
+        return tsr_yaml_fail(doc, node, "%s: %lld is not one of 1, 2, 4, 8, 16", what, n[0]);
+    q->value = (double)n[0];
+    return TSR_OK;
+}
+
+/* `{value: N, source: "..."}` into q (q[0..2] for a triple). */
+static tsr_status parse_quantity(parse_ctx *ctx, yaml_node_t *node, const char *what,
+                                 const quantity_field *f, tsr_quantity *q)
+{
+    static const char *const keys[] = {"value", "source"};
+    tsr_yaml_doc *doc = &ctx->doc;
+    char buf[96];
+    if (node->type != YAML_MAPPING_NODE)
+        return tsr_yaml_fail(doc, node, "%s: expected {value: N, source: \"...\"}, got %s", what,
+                             tsr_yaml_describe(node, buf, sizeof buf));
+    tsr_yaml_field fields[2];
+    TSR_TRY(tsr_yaml_fields(doc, node, what, keys, 2, TSR_YAML_ALL_REQUIRED, fields));
+    /* The value is the quantity: "compute.units: 0 is out of range ...". */
+    TSR_TRY(quantity_value(ctx, fields[0].value, what, f, q));
+    char sub[160];
+    snprintf(sub, sizeof sub, "%s.source", what);
+    const char *source;
+    TSR_TRY(tsr_yaml_text(doc, fields[1].value, sub, ctx->profile->arena, &source));
+    for (int i = 0; i < (f->kind == Q_TRIPLE ? 3 : 1); i++) {
+        q[i].source = source;
+        q[i].present = true;
+    }
+    return TSR_OK;
+}
+
+static tsr_status parse_quantity_section(parse_ctx *ctx, yaml_node_t *node, const char *section,
+                                         const quantity_field *table, size_t n)
+{
+    const char *names[TSR_YAML_MAX_KEYS];
+    uint64_t required = 0;
+    for (size_t i = 0; i < n; i++) {
+        names[i] = table[i].key;
+        if (table[i].required)
+            required |= (uint64_t)1 << i;
+    }
+    tsr_yaml_field fields[TSR_YAML_MAX_KEYS];
+    TSR_TRY(tsr_yaml_fields(&ctx->doc, node, section, names, n, required, fields));
+    for (size_t i = 0; i < n; i++) {
+        if (!fields[i].value)
+            continue;
+        char what[128];
+        snprintf(what, sizeof what, "%s.%s", section, table[i].key);
+        tsr_quantity *q = (tsr_quantity *)((char *)ctx->profile + table[i].offset);
+        TSR_TRY(parse_quantity(ctx, fields[i].value, what, &table[i], q));
+    }
+    return TSR_OK;
+}
+
+static tsr_status parse_peak(parse_ctx *ctx, yaml_node_t *node)
+{
+    static const quantity_field rate = {"", false, Q_NUMBER, 0, 1e9, 0};
+    const char *names[TSR_DTYPE_COUNT];
+    for (int i = 0; i < TSR_DTYPE_COUNT; i++)
+        names[i] = tsr_dtype_name((tsr_dtype)i);
+    tsr_yaml_field fields[TSR_DTYPE_COUNT];
+    TSR_TRY(tsr_yaml_fields(&ctx->doc, node, "peak_gflops", names, TSR_DTYPE_COUNT, 0, fields));
+    for (int i = 0; i < TSR_DTYPE_COUNT; i++) {
+        if (!fields[i].value)
+            continue;
+        char what[64];
+        snprintf(what, sizeof what, "peak_gflops.%s", names[i]);
+        TSR_TRY(parse_quantity(ctx, fields[i].value, what, &rate, &ctx->profile->peak_gflops[i]));
+    }
+    return TSR_OK;
+}
+
+/* ---- the other sections ------------------------------------------------------ */
+
+static tsr_status parse_matrix_unit(parse_ctx *ctx, yaml_node_t *node, const char *what,
+                                    tsr_matrix_unit *unit)
+{
+    static const char *const keys[] = {"kind", "shape", "a", "acc", "source"};
+    tsr_yaml_doc *doc = &ctx->doc;
+    const char *dtypes[TSR_DTYPE_COUNT];
+    for (int i = 0; i < TSR_DTYPE_COUNT; i++)
+        dtypes[i] = tsr_dtype_name((tsr_dtype)i);
+    tsr_yaml_field f[5];
+    TSR_TRY(tsr_yaml_fields(doc, node, what, keys, 5, TSR_YAML_ALL_REQUIRED, f));
+    char sub[96];
+    int kind, a_type, acc_type;
+    long long shape[3];
+    snprintf(sub, sizeof sub, "%s.kind", what);
+    TSR_TRY(tsr_yaml_enum(doc, f[0].value, sub, matrix_kinds, COUNT(matrix_kinds), &kind));
+    snprintf(sub, sizeof sub, "%s.shape", what);
+    TSR_TRY(tsr_yaml_int_list(doc, f[1].value, sub, 3, 1, 1024, shape));
+    snprintf(sub, sizeof sub, "%s.a", what);
+    TSR_TRY(tsr_yaml_enum(doc, f[2].value, sub, dtypes, TSR_DTYPE_COUNT, &a_type));
+    snprintf(sub, sizeof sub, "%s.acc", what);
+    TSR_TRY(tsr_yaml_enum(doc, f[3].value, sub, dtypes, TSR_DTYPE_COUNT, &acc_type));
+    snprintf(sub, sizeof sub, "%s.source", what);
+    TSR_TRY(tsr_yaml_text(doc, f[4].value, sub, ctx->profile->arena, &unit->source));
+    unit->kind = matrix_kinds[kind];
+    unit->m = (int)shape[0];
+    unit->n = (int)shape[1];
+    unit->k = (int)shape[2];
+    unit->a_type = (tsr_dtype)a_type;
+    unit->acc_type = (tsr_dtype)acc_type;
+    return TSR_OK;
+}
+
+static tsr_status parse_matrix_units(parse_ctx *ctx, yaml_node_t *node)
+{
+    tsr_profile *p = ctx->profile;
+    size_t count;
+    TSR_TRY(tsr_yaml_sequence(&ctx->doc, node, "matrix_units", &count));
+    p->matrix_units = TSR_ARENA_ARRAY(p->arena, tsr_matrix_unit, count ? count : 1);
+    if (!p->matrix_units)
+        return nomem(ctx);
+    for (size_t i = 0; i < count; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "matrix_units[%zu]", i);
+        TSR_TRY(parse_matrix_unit(ctx, tsr_yaml_item(&ctx->doc, node, i), what,
+                                  &p->matrix_units[i]));
+    }
+    p->n_matrix_units = count;
+    return TSR_OK;
+}
+
+static tsr_status parse_features(parse_ctx *ctx, yaml_node_t *node)
+{
+    const char *names[32];
+    size_t n = 0;
+    while (n < 32 && tsr_feature_name((tsr_feature)(1u << n)))
+        n++;
+    for (size_t i = 0; i < n; i++)
+        names[i] = tsr_feature_name((tsr_feature)(1u << i));
+    return tsr_yaml_enum_set(&ctx->doc, node, "features", names, n, &ctx->profile->features);
+}
+
+static tsr_status parse_backends(parse_ctx *ctx, yaml_node_t *node)
+{
+    tsr_profile *p = ctx->profile;
+    TSR_TRY(tsr_yaml_enum_set(&ctx->doc, node, "backends", backend_names, COUNT(backend_names),
+                              &p->backends));
+    if (!p->backends)
+        return tsr_yaml_fail(&ctx->doc, node, "backends: at least one backend is required (%s)",
+                             "opencl, cuda, hip");
+    return TSR_OK;
+}
+
+static tsr_status parse_offline(parse_ctx *ctx, yaml_node_t *node)
+{
+    static const char *const keys[] = {"compiler", "target"};
+    tsr_yaml_doc *doc = &ctx->doc;
+    tsr_yaml_field f[2];
+    int compiler;
+    TSR_TRY(tsr_yaml_fields(doc, node, "offline", keys, 2, TSR_YAML_ALL_REQUIRED, f));
+    TSR_TRY(tsr_yaml_enum(doc, f[0].value, "offline.compiler", compiler_names,
+                          COUNT(compiler_names), &compiler));
+    ctx->profile->offline_compiler = compiler_names[compiler];
+    return tsr_yaml_ident(doc, f[1].value, "offline.target", ctx->profile->arena,
+                          &ctx->profile->offline_target);
+}
+
+static tsr_status parse_match_rule(parse_ctx *ctx, yaml_node_t *node, const char *what,
+                                   tsr_match_rule *rule)
+{
+    static const char *const keys[] = {"backend", "vendor", "name"};
+    tsr_yaml_doc *doc = &ctx->doc;
+    tsr_arena *arena = ctx->profile->arena;
+    tsr_yaml_field f[3];
+    char sub[96];
+    int backend;
+    TSR_TRY(tsr_yaml_fields(doc, node, what, keys, 3, 1u, f));
+    snprintf(sub, sizeof sub, "%s.backend", what);
+    TSR_TRY(tsr_yaml_enum(doc, f[0].value, sub, backend_names, COUNT(backend_names), &backend));
+    /* A rule for a backend that does not drive the device can never be
+     * right; catching it here saves a puzzling "no profile matches". */
+    if (!(ctx->profile->backends & 1u << backend))
+        return tsr_yaml_fail(doc, f[0].value, "%s: backend %s is not listed in backends", sub,
+                             backend_names[backend]);
+    rule->backend = backend_names[backend];
+    snprintf(sub, sizeof sub, "%s.vendor", what);
+    if (f[1].value)
+        TSR_TRY(tsr_yaml_string(doc, f[1].value, sub, arena, &rule->vendor));
+    snprintf(sub, sizeof sub, "%s.name", what);
+    if (f[2].value)
+        TSR_TRY(tsr_yaml_string(doc, f[2].value, sub, arena, &rule->name));
+    return TSR_OK;
+}
+
+static tsr_status parse_match(parse_ctx *ctx, yaml_node_t *node)
+{
+    tsr_profile *p = ctx->profile;
+    size_t count;
+    TSR_TRY(tsr_yaml_sequence(&ctx->doc, node, "match", &count));
+    p->match = TSR_ARENA_ARRAY(p->arena, tsr_match_rule, count ? count : 1);
+    if (!p->match)
+        return nomem(ctx);
+    for (size_t i = 0; i < count; i++) {
+        char what[48];
+        snprintf(what, sizeof what, "match[%zu]", i);
+        TSR_TRY(parse_match_rule(ctx, tsr_yaml_item(&ctx->doc, node, i), what, &p->match[i]));
+    }
+    p->n_match = count;
+    return TSR_OK;
+}
+
+/* ---- the whole file ---------------------------------------------------------- */
+
+enum {
+    K_SCHEMA, K_NAME, K_DESCRIPTION, K_VENDOR, K_ARCH, K_COMPUTE, K_REGISTERS, K_MEMORY,
+    K_PEAK, K_MATRIX, K_FEATURES, K_BACKENDS, K_OFFLINE, K_MATCH, K_COUNT
+};
+
+static const char *const top_keys[K_COUNT] = {
+    "schema", "name", "description", "vendor", "arch", "compute", "registers", "memory",
+    "peak_gflops", "matrix_units", "features", "backends", "offline", "match",
+};
+
+#define REQ(k) ((uint64_t)1 << (k))
+static const uint64_t top_required = REQ(K_SCHEMA) | REQ(K_NAME) | REQ(K_DESCRIPTION) |
+                                     REQ(K_VENDOR) | REQ(K_ARCH) | REQ(K_COMPUTE) |
+                                     REQ(K_MEMORY) | REQ(K_BACKENDS);
+
+/* The version comes first so that a newer file is told so, not flooded with
+ * unknown keys. */
+static tsr_status parse_schema(parse_ctx *ctx, yaml_node_t *root)
+{
+    yaml_node_t *node = tsr_yaml_find(&ctx->doc, root, "schema");
+    if (!node)
+        return tsr_yaml_fail(&ctx->doc, root, "missing required key 'schema' in the profile");
+    long long version;
+    TSR_TRY(tsr_yaml_int(&ctx->doc, node, "schema", 0, 1000000, &version));
+    if (version != TSR_PROFILE_SCHEMA)
+        return tsr_yaml_fail(&ctx->doc, node,
+                             "schema: version %lld is not supported (supported: %d)", version,
+                             TSR_PROFILE_SCHEMA);
+    ctx->profile->schema = (int)version;
+    return TSR_OK;
+}
+
+static tsr_status check_consistency(parse_ctx *ctx, tsr_yaml_field *top)
+{
+    const tsr_profile *p = ctx->profile;
+    if (p->shared_per_unit.present && p->shared_per_block.value > p->shared_per_unit.value)
+        return tsr_yaml_fail(&ctx->doc, top[K_MEMORY].value,
+                             "memory.shared_per_block (%.0f) exceeds memory.shared_per_unit "
+                             "(%.0f)",
+                             p->shared_per_block.value, p->shared_per_unit.value);
+    return TSR_OK;
+}
+
+static tsr_status parse_root(parse_ctx *ctx, yaml_node_t *root)
+{
+    tsr_profile *p = ctx->profile;
+    tsr_yaml_doc *doc = &ctx->doc;
+    tsr_yaml_field f[K_COUNT];
+    TSR_TRY(parse_schema(ctx, root));
+    TSR_TRY(tsr_yaml_fields(doc, root, "the profile", top_keys, K_COUNT, top_required, f));
+    TSR_TRY(tsr_yaml_ident(doc, f[K_NAME].value, "name", p->arena, &p->name));
+    TSR_TRY(tsr_yaml_text(doc, f[K_DESCRIPTION].value, "description", p->arena,
+                          &p->description));
+    TSR_TRY(tsr_yaml_text(doc, f[K_VENDOR].value, "vendor", p->arena, &p->vendor));
+    TSR_TRY(tsr_yaml_text(doc, f[K_ARCH].value, "arch", p->arena, &p->arch));
+    TSR_TRY(parse_quantity_section(ctx, f[K_COMPUTE].value, "compute", compute_fields,
+                                   COUNT(compute_fields)));
+    if (f[K_REGISTERS].value)
+        TSR_TRY(parse_quantity_section(ctx, f[K_REGISTERS].value, "registers", register_fields,
+                                       COUNT(register_fields)));
+    TSR_TRY(parse_quantity_section(ctx, f[K_MEMORY].value, "memory", memory_fields,
+                                   COUNT(memory_fields)));
+    if (f[K_PEAK].value)
+        TSR_TRY(parse_peak(ctx, f[K_PEAK].value));
+    if (f[K_MATRIX].value)
+        TSR_TRY(parse_matrix_units(ctx, f[K_MATRIX].value));
+    if (f[K_FEATURES].value)
+        TSR_TRY(parse_features(ctx, f[K_FEATURES].value));
+    TSR_TRY(parse_backends(ctx, f[K_BACKENDS].value));
+    if (f[K_OFFLINE].value)
+        TSR_TRY(parse_offline(ctx, f[K_OFFLINE].value));
+    if (f[K_MATCH].value)
+        TSR_TRY(parse_match(ctx, f[K_MATCH].value));
+    return check_consistency(ctx, f);
+}
+
+tsr_status tsr_profile_parse(const char *path, const char *text, size_t len, tsr_profile **out,
+                             tsr_error *err)
+{
+    *out = NULL;
+    tsr_arena *arena = tsr_arena_create();
+    tsr_profile *profile = arena ? TSR_ARENA_NEW(arena, tsr_profile) : NULL;
+    const char *path_copy = profile ? tsr_arena_strdup(arena, path) : NULL;
+    if (!path_copy) {
+        tsr_arena_destroy(arena);
+        return tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    profile->arena = arena;
+    profile->path = path_copy;
+
+    parse_ctx ctx = {.profile = profile};
+    tsr_status status = tsr_yaml_doc_load(&ctx.doc, path_copy, text, len, err);
+    if (status == TSR_OK) {
+        yaml_node_t *root;
+        status = tsr_yaml_root_mapping(&ctx.doc, "a device profile", &root);
+        if (status == TSR_OK)
+            status = parse_root(&ctx, root);
+        tsr_yaml_doc_free(&ctx.doc);
+    }
+    if (status != TSR_OK) {
+        tsr_arena_destroy(arena);
+        return status;
+    }
+    *out = profile;
+    return TSR_OK;
+}
+
+tsr_status tsr_profile_load(const char *path, tsr_profile **out, tsr_error *err)
+{
+    char *text;
+    size_t len;
+    *out = NULL;
+    TSR_TRY(tsr_yaml_read_file(path, &text, &len, err));
+    tsr_status status = tsr_profile_parse(path, text, len, out, err);
+    free(text);
+    return status;
+}
+
+void tsr_profile_free(tsr_profile *profile)
+{
+    if (profile)
+        tsr_arena_destroy(profile->arena);
+}

@@ -1,2 +1,220 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+/* Prints a profile back as YAML with every source, in the schema's own
+ * layout, so that the output is itself a valid profile (fields the file left
+ * out appear as comments). */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/profile.h"
+#include "core/strbuf.h"
+
+static const char *const feature_names[] = {
+    "subgroup_shuffle", "async_copy", "fp16", "fp64", "inline_ptx", "tma", "subgroup_matrix",
+};
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* NULL for a value that is not exactly one known feature bit; the parser
+ * relies on this to learn the list. */
+const char *tsr_feature_name(tsr_feature feature)
+{
+    for (size_t i = 0; i < COUNT(feature_names); i++)
+        if ((unsigned)feature == 1u << i)
+            return feature_names[i];
+    return NULL;
+}
+
+double tsr_profile_value(const tsr_quantity *q, double fallback)
+{
+    return q && q->present ? q->value : fallback;
+}
+
+static const char *const backend_names[] = {"opencl", "cuda", "hip"};
+
+typedef struct print_field {
+    const char *key;
+    size_t offset;
+} print_field;
+
+#define AT(field) offsetof(tsr_profile, field)
+
+static const print_field compute_fields[] = {
+    {"units", AT(compute_units)},
+    {"simd_width", AT(simd_width)},
+    {"max_work_group_size", AT(max_work_group_size)},
+    {"max_work_item_sizes", AT(max_work_item_sizes)},
+    {"clock_base_mhz", AT(clock_base_mhz)},
+    {"clock_boost_mhz", AT(clock_boost_mhz)},
+    {"preferred_vector_width", AT(preferred_vector_width)},
+};
+static const print_field register_fields[] = {
+    {"per_unit", AT(registers_per_unit)},
+    {"per_thread", AT(registers_per_thread)},
+};
+static const print_field memory_fields[] = {
+    {"shared_per_block", AT(shared_per_block)},
+    {"shared_per_unit", AT(shared_per_unit)},
+    {"global_bytes", AT(global_bytes)},
+    {"l2_bytes", AT(l2_bytes)},
+    {"bandwidth_gbs", AT(bandwidth_gbs)},
+};
+
+/* A YAML double-quoted scalar. */
+static void put_quoted(tsr_strbuf *sb, const char *text)
+{
+    tsr_strbuf_append(sb, "\"");
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            tsr_strbuf_printf(sb, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f)
+            tsr_strbuf_printf(sb, "\\x%02x", *c);
+        else
+            tsr_strbuf_appendn(sb, (const char *)c, 1);
+    }
+    tsr_strbuf_append(sb, "\"");
+}
+
+/* Integers as integers (the parser reads them strictly); other numbers in
+ * the fewest digits that read back to the same double. */
+static void put_number(tsr_strbuf *sb, double value)
+{
+    if (value == floor(value) && fabs(value) < 1e18) {
+        tsr_strbuf_printf(sb, "%.0f", value);
+        return;
+    }
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15g", value);
+    if (strtod(buf, NULL) != value)
+        snprintf(buf, sizeof buf, "%.17g", value);
+    tsr_strbuf_append(sb, buf);
+}
+
+static void put_quantity(tsr_strbuf *sb, const char *indent, const char *key,
+                         const tsr_quantity *q, bool triple)
+{
+    if (!q->present) {
+        /* In a section that is itself left out, the indent is the comment. */
+        tsr_strbuf_printf(sb, "%s%s%s: not given\n", indent, indent[0] == '#' ? "" : "# ", key);
+        return;
+    }
+    tsr_strbuf_printf(sb, "%s%s: {value: ", indent, key);
+    if (triple) {
+        for (int i = 0; i < 3; i++) {
+            tsr_strbuf_append(sb, i ? ", " : "[");
+            put_number(sb, q[i].value);
+        }
+        tsr_strbuf_append(sb, "]");
+    } else {
+        put_number(sb, q->value);
+    }
+    tsr_strbuf_append(sb, ", source: ");
+    put_quoted(sb, q->source);
+    tsr_strbuf_append(sb, "}\n");
+}
+
+static void put_section(tsr_strbuf *sb, const tsr_profile *p, const char *section,
+                        const print_field *fields, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any = any || ((const tsr_quantity *)((const char *)p + fields[i].offset))->present;
+    /* An empty section would read back as null, which the parser refuses. */
+    tsr_strbuf_printf(sb, any ? "%s:\n" : "# %s: not given\n", section);
+    for (size_t i = 0; i < n; i++) {
+        const tsr_quantity *q = (const tsr_quantity *)((const char *)p + fields[i].offset);
+        bool triple = fields[i].offset == AT(max_work_item_sizes);
+        put_quantity(sb, any ? "  " : "#   ", fields[i].key, q, triple);
+    }
+}
+
+static void put_peaks(tsr_strbuf *sb, const tsr_profile *p)
+{
+    bool any = false;
+    for (int i = 0; i < TSR_DTYPE_COUNT; i++)
+        any = any || p->peak_gflops[i].present;
+    tsr_strbuf_printf(sb, any ? "%s:\n" : "# %s: not given\n", "peak_gflops");
+    for (int i = 0; i < TSR_DTYPE_COUNT; i++)
+        put_quantity(sb, any ? "  " : "#   ", tsr_dtype_name((tsr_dtype)i), &p->peak_gflops[i],
+                     false);
+}
+
+static void put_matrix_units(tsr_strbuf *sb, const tsr_profile *p)
+{
+    tsr_strbuf_append(sb, p->n_matrix_units ? "matrix_units:\n" : "matrix_units: []\n");
+    for (size_t i = 0; i < p->n_matrix_units; i++) {
+        const tsr_matrix_unit *u = &p->matrix_units[i];
+        tsr_strbuf_printf(sb, "  - {kind: %s, shape: [%d, %d, %d], a: %s, acc: %s, source: ",
+                          u->kind, u->m, u->n, u->k, tsr_dtype_name(u->a_type),
+                          tsr_dtype_name(u->acc_type));
+        put_quoted(sb, u->source);
+        tsr_strbuf_append(sb, "}\n");
+    }
+}
+
+static void put_flags(tsr_strbuf *sb, const char *key, unsigned bits, const char *const *names,
+                      size_t n)
+{
+    tsr_strbuf_printf(sb, "%s: [", key);
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!(bits & 1u << i))
+            continue;
+        tsr_strbuf_printf(sb, "%s%s", first ? "" : ", ", names[i]);
+        first = false;
+    }
+    tsr_strbuf_append(sb, "]\n");
+}
+
+static void put_match(tsr_strbuf *sb, const tsr_profile *p)
+{
+    if (p->offline_compiler)
+        tsr_strbuf_printf(sb, "offline: {compiler: %s, target: %s}\n", p->offline_compiler,
+                          p->offline_target);
+    else
+        tsr_strbuf_append(sb, "# offline: not given\n");
+    tsr_strbuf_append(sb, p->n_match ? "match:\n" : "match: []\n");
+    for (size_t i = 0; i < p->n_match; i++) {
+        const tsr_match_rule *r = &p->match[i];
+        tsr_strbuf_printf(sb, "  - {backend: %s", r->backend);
+        if (r->vendor) {
+            tsr_strbuf_append(sb, ", vendor: ");
+            put_quoted(sb, r->vendor);
+        }
+        if (r->name) {
+            tsr_strbuf_append(sb, ", name: ");
+            put_quoted(sb, r->name);
+        }
+        tsr_strbuf_append(sb, "}\n");
+    }
+}
+
+char *tsr_profile_format(const tsr_profile *p)
+{
+    tsr_strbuf sb;
+    tsr_strbuf_init(&sb);
+    tsr_strbuf_printf(&sb, "# device profile %s, read from ", p->name);
+    put_quoted(&sb, p->path); /* quoted: a newline in a path must not end the comment */
+    tsr_strbuf_append(&sb, "\n");
+    tsr_strbuf_printf(&sb, "schema: %d\nname: %s\ndescription: ", p->schema, p->name);
+    put_quoted(&sb, p->description);
+    tsr_strbuf_append(&sb, "\nvendor: ");
+    put_quoted(&sb, p->vendor);
+    tsr_strbuf_append(&sb, "\narch: ");
+    put_quoted(&sb, p->arch);
+    tsr_strbuf_append(&sb, "\n");
+    put_section(&sb, p, "compute", compute_fields, COUNT(compute_fields));
+    put_section(&sb, p, "registers", register_fields, COUNT(register_fields));
+    put_section(&sb, p, "memory", memory_fields, COUNT(memory_fields));
+    put_peaks(&sb, p);
+    put_matrix_units(&sb, p);
+    put_flags(&sb, "features", p->features, feature_names, COUNT(feature_names));
+    put_flags(&sb, "backends", p->backends, backend_names, COUNT(backend_names));
+    put_match(&sb, p);
+    if (sb.failed) {
+        tsr_strbuf_free(&sb);
+        return NULL;
+    }
+    return tsr_strbuf_take(&sb);
+}

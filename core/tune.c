@@ -1,2 +1,164 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+#include "core/tune.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "core/space.h"
+
+const char *tsr_strategy_name(tsr_strategy strategy)
+{
+    return strategy == TSR_STRATEGY_RANDOM ? "random" : "exhaustive";
+}
+
+int tsr_strategy_from_name(const char *name)
+{
+    if (strcmp(name, "exhaustive") == 0)
+        return TSR_STRATEGY_EXHAUSTIVE;
+    if (strcmp(name, "random") == 0)
+        return TSR_STRATEGY_RANDOM;
+    return -1;
+}
+
+/* splitmix64: small, seedable, and local to the call (no global state). */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void shuffle(int *order, int count, uint64_t seed)
+{
+    uint64_t state = seed;
+    for (int i = count - 1; i > 0; i--) {
+        int j = (int)(next_random(&state) % (uint64_t)(i + 1));
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const char *copy(tsr_arena *arena, const char *text)
+{
+    return text ? tsr_arena_strdup(arena, text) : NULL;
+}
+
+static void keep_best(tsr_arena *arena, const tsr_result *r, tsr_tune_summary *summary)
+{
+    if (r->outcome != TSR_OUTCOME_OK || (summary->found && r->time_ms >= summary->best.time_ms))
+        return;
+    tsr_result *b = &summary->best;
+    *b = *r;
+    b->op_key = copy(arena, r->op_key);
+    b->op = copy(arena, r->op);
+    b->spec_name = copy(arena, r->spec_name);
+    b->device = copy(arena, r->device);
+    b->profile = copy(arena, r->profile);
+    b->shape = copy(arena, r->shape);
+    b->config = copy(arena, r->config);
+    b->reason = copy(arena, r->reason);
+    b->kernel_name = copy(arena, r->kernel_name);
+    b->source = copy(arena, r->source);
+    b->language = copy(arena, r->language);
+    b->geometry = copy(arena, r->geometry);
+    b->args = copy(arena, r->args);
+    b->created = copy(arena, r->created);
+    summary->found = true;
+}
+
+/* One candidate: from the store when it is there, else evaluated and
+ * committed before the next one starts. */
+static tsr_status visit(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
+                        const char *shape_text, const tsr_config *config,
+                        const tsr_tune_options *options, tsr_arena *scratch, tsr_result *result,
+                        bool *cached, tsr_error *err)
+{
+    char config_buf[512];
+    tsr_config_format(spec->op, config, config_buf, sizeof config_buf);
+    const char *config_text = tsr_arena_strdup(scratch, config_buf);
+    if (!config_text)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    const char *op_key = tsr_opspec_key(spec);
+    TSR_TRY(tsr_store_get(store, scratch, op_key, options->device, shape_text, config_text, result,
+                          cached, err));
+    if (*cached)
+        return TSR_OK;
+    memset(result, 0, sizeof *result);
+    TSR_TRY(options->evaluate(options->evaluate_ctx, config, scratch, result, err));
+    result->op_key = op_key;
+    result->op = spec->op->name;
+    result->spec_name = spec->name;
+    result->device = options->device;
+    result->profile = profile->name;
+    result->shape = shape_text;
+    result->config = config_text;
+    return tsr_store_put(store, result, err);
+}
+
+tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
+                    const tsr_shape *shape, const tsr_tune_options *options, tsr_arena *arena,
+                    tsr_tune_summary *summary, tsr_error *err)
+{
+    memset(summary, 0, sizeof *summary);
+    double start = now_seconds();
+    tsr_space space;
+    TSR_TRY(tsr_space_build(arena, spec, profile, &space, err));
+    summary->space_size = space.count;
+    summary->space_rejected = space.rejected;
+    int *order = TSR_ARENA_ARRAY(arena, int, space.count);
+    if (!order)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory ordering %d configs", space.count);
+    for (int i = 0; i < space.count; i++)
+        order[i] = i;
+    if (options->strategy == TSR_STRATEGY_RANDOM)
+        shuffle(order, space.count, options->seed);
+    int total = options->budget_evals > 0 && options->budget_evals < space.count
+                    ? options->budget_evals : space.count;
+    char shape_text[256];
+    tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
+
+    tsr_status status = TSR_OK;
+    for (int i = 0; i < total; i++) {
+        if (options->stop && *options->stop) {
+            summary->interrupted = true;
+            break;
+        }
+        if (options->budget_seconds > 0 && now_seconds() - start > options->budget_seconds)
+            break;
+        tsr_arena *scratch = tsr_arena_create();
+        if (!scratch)
+            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+        tsr_result result;
+        bool cached = false;
+        status = visit(store, spec, profile, shape_text, &space.configs[order[i]], options, scratch,
+                       &result, &cached, err);
+        if (status == TSR_OK) {
+            summary->visited++;
+            summary->evaluated += !cached;
+            if ((unsigned)result.outcome < TSR_OUTCOME_COUNT)
+                summary->outcomes[result.outcome]++;
+            keep_best(arena, &result, summary);
+            if (options->progress) {
+                tsr_tune_progress progress = {
+                    .done = i + 1, .total = total, .cached = cached, .latest = &result,
+                    .best = summary->found ? &summary->best : NULL,
+                    .elapsed_s = now_seconds() - start,
+                };
+                options->progress(options->progress_ctx, &progress);
+            }
+        }
+        tsr_arena_destroy(scratch);
+        if (status != TSR_OK)
+            break;
+    }
+    summary->seconds = now_seconds() - start;
+    return status;
+}

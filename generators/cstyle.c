@@ -1,2 +1,302 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+/* The C-style printer shared by every dialect: walks the thread program and
+ * asks the dialect table how to spell what differs. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "generators/generator.h"
+
+typedef struct printer {
+    const tsr_dialect *d;
+    tsr_strbuf *out;
+    int depth;
+} printer;
+
+static const char *scalar_name(tsr_dtype dtype)
+{
+    switch (dtype) {
+    case TSR_F64: return "double";
+    case TSR_F16: return "half";
+    case TSR_I32: return "int";
+    default: return "float";
+    }
+}
+
+static void print_type(printer *p, tsr_dtype dtype, int width)
+{
+    if (width > 1)
+        p->d->print_vector_type(p->out, scalar_name(dtype), width);
+    else
+        tsr_strbuf_append(p->out, scalar_name(dtype));
+}
+
+static int precedence(const tp_expr *e)
+{
+    if (e->kind != TP_BINARY)
+        return 10;
+    switch (e->op) {
+    case TP_MUL: case TP_DIV: case TP_MOD: return 5;
+    case TP_ADD: case TP_SUB: return 4;
+    case TP_LT: case TP_LE: case TP_GT: case TP_GE: return 3;
+    case TP_EQ: case TP_NE: return 2;
+    case TP_AND: return 1;
+    case TP_OR: return 0;
+    case TP_MIN: case TP_MAX: return 10;
+    }
+    return 0;
+}
+
+static const char *binop_text(tp_binop op)
+{
+    static const char *text[] = {
+        [TP_ADD] = "+", [TP_SUB] = "-", [TP_MUL] = "*", [TP_DIV] = "/", [TP_MOD] = "%",
+        [TP_LT] = "<", [TP_LE] = "<=", [TP_GT] = ">", [TP_GE] = ">=", [TP_EQ] = "==",
+        [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
+    };
+    return text[op];
+}
+
+static void print_expr(printer *p, const tp_expr *e);
+
+static void print_child(printer *p, const tp_expr *child, int parent_prec, bool right_of_asym)
+{
+    int prec = precedence(child);
+    bool parens = prec < parent_prec || (right_of_asym && prec == parent_prec);
+    if (parens)
+        tsr_strbuf_append(p->out, "(");
+    print_expr(p, child);
+    if (parens)
+        tsr_strbuf_append(p->out, ")");
+}
+
+static void print_float(printer *p, const tp_expr *e)
+{
+    const char *suffix = e->dtype == TSR_F64 ? "" : "f";
+    if (isinf(e->fval)) {
+        tsr_strbuf_append(p->out, e->fval < 0 ? "-INFINITY" : "INFINITY");
+        return;
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%.9g", e->fval);
+    if (!strpbrk(text, ".eEn"))
+        strcat(text, ".0");
+    tsr_strbuf_printf(p->out, "%s%s", text, suffix);
+}
+
+static void print_index_cb(void *printer_state, const tp_expr *e)
+{
+    print_expr(printer_state, e);
+}
+
+static void print_expr(printer *p, const tp_expr *e)
+{
+    tsr_strbuf *out = p->out;
+    switch (e->kind) {
+    case TP_INT: tsr_strbuf_printf(out, "%ld", e->ival); break;
+    case TP_FLOAT: print_float(p, e); break;
+    case TP_VAR: tsr_strbuf_append(out, e->var->name); break;
+    case TP_PARAM: tsr_strbuf_append(out, e->param->name); break;
+    case TP_BUILTIN: tsr_strbuf_printf(out, p->d->builtin_format[e->builtin], e->axis); break;
+    case TP_PLACEHOLDER: tsr_strbuf_append(out, "/* unsubstituted */ 0"); break;
+    case TP_BINARY:
+        if (e->op == TP_MIN || e->op == TP_MAX) {
+            tsr_strbuf_printf(out, "%s(", binop_text(e->op));
+            print_expr(p, e->args[0]);
+            tsr_strbuf_append(out, ", ");
+            print_expr(p, e->args[1]);
+            tsr_strbuf_append(out, ")");
+        } else {
+            int prec = precedence(e);
+            bool asym = e->op == TP_SUB || e->op == TP_DIV || e->op == TP_MOD;
+            print_child(p, e->args[0], prec, false);
+            tsr_strbuf_printf(out, " %s ", binop_text(e->op));
+            print_child(p, e->args[1], prec, asym || prec <= 3);
+        }
+        break;
+    case TP_CALL:
+        tsr_strbuf_printf(out, "%s(", p->d->func_names[e->func]);
+        for (int i = 0; i < e->n_args; i++) {
+            if (i)
+                tsr_strbuf_append(out, ", ");
+            print_expr(p, e->args[i]);
+        }
+        tsr_strbuf_append(out, ")");
+        break;
+    case TP_SELECT:
+        tsr_strbuf_append(out, "(");
+        print_expr(p, e->args[0]);
+        tsr_strbuf_append(out, ") ? ");
+        print_child(p, e->args[1], 10, false);
+        tsr_strbuf_append(out, " : ");
+        print_child(p, e->args[2], 10, false);
+        break;
+    case TP_ELEM:
+        tsr_strbuf_append(out, e->var ? e->var->name : e->param->name);
+        for (int i = 0; i < e->n_args; i++) {
+            tsr_strbuf_append(out, "[");
+            print_expr(p, e->args[i]);
+            tsr_strbuf_append(out, "]");
+        }
+        break;
+    case TP_VLOAD: p->d->print_vload(out, e, print_index_cb, p); break;
+    case TP_LANE:
+        print_child(p, e->args[0], 10, false);
+        tsr_strbuf_printf(out, p->d->lane_format, e->lane);
+        break;
+    }
+}
+
+static void indent(printer *p)
+{
+    for (int i = 0; i < p->depth; i++)
+        tsr_strbuf_append(p->out, "    ");
+}
+
+static void print_block(printer *p, const tp_block *block);
+
+static void print_braced(printer *p, const tp_block *block)
+{
+    tsr_strbuf_append(p->out, "{\n");
+    p->depth++;
+    print_block(p, block);
+    p->depth--;
+    indent(p);
+    tsr_strbuf_append(p->out, "}");
+}
+
+static void print_decl(printer *p, const tp_stmt *s)
+{
+    const tp_var *v = s->var;
+    if (v->space == TP_SHARED)
+        tsr_strbuf_append(p->out, p->d->shared_qualifier);
+    else if (v->is_const)
+        tsr_strbuf_append(p->out, "const ");
+    print_type(p, v->dtype, v->width);
+    tsr_strbuf_printf(p->out, " %s", v->name);
+    for (int i = 0; i < v->n_dims; i++)
+        tsr_strbuf_printf(p->out, "[%d]", v->dims[i]);
+    if (s->init) {
+        tsr_strbuf_append(p->out, " = ");
+        print_expr(p, s->init);
+    }
+    tsr_strbuf_append(p->out, ";\n");
+}
+
+static void print_for(printer *p, const tp_stmt *s)
+{
+    if (s->unroll == -1 && p->d->unroll_full) {
+        tsr_strbuf_printf(p->out, "%s\n", p->d->unroll_full);
+        indent(p);
+    } else if (s->unroll > 0 && p->d->unroll_format) {
+        tsr_strbuf_printf(p->out, p->d->unroll_format, s->unroll);
+        tsr_strbuf_append(p->out, "\n");
+        indent(p);
+    }
+    tsr_strbuf_printf(p->out, "for (int %s = ", s->var->name);
+    print_expr(p, s->begin);
+    tsr_strbuf_printf(p->out, "; %s < ", s->var->name);
+    print_expr(p, s->end);
+    if (tp_is_int(s->step, 1)) {
+        tsr_strbuf_printf(p->out, "; %s++) ", s->var->name);
+    } else {
+        tsr_strbuf_printf(p->out, "; %s += ", s->var->name);
+        print_expr(p, s->step);
+        tsr_strbuf_append(p->out, ") ");
+    }
+    print_braced(p, &s->body);
+    tsr_strbuf_append(p->out, "\n");
+}
+
+static void print_stmt(printer *p, const tp_stmt *s)
+{
+    indent(p);
+    switch (s->kind) {
+    case TP_DECL: print_decl(p, s); break;
+    case TP_ASSIGN:
+        print_expr(p, s->target);
+        tsr_strbuf_append(p->out, s->accumulate ? " += " : " = ");
+        print_expr(p, s->value);
+        tsr_strbuf_append(p->out, ";\n");
+        break;
+    case TP_FOR: print_for(p, s); break;
+    case TP_IF:
+        tsr_strbuf_append(p->out, "if (");
+        print_expr(p, s->cond);
+        tsr_strbuf_append(p->out, ") ");
+        print_braced(p, &s->body);
+        if (s->orelse.count) {
+            tsr_strbuf_append(p->out, " else ");
+            print_braced(p, &s->orelse);
+        }
+        tsr_strbuf_append(p->out, "\n");
+        break;
+    case TP_BARRIER: tsr_strbuf_printf(p->out, "%s;\n", p->d->barrier); break;
+    case TP_BLOCK:
+        print_braced(p, &s->body);
+        tsr_strbuf_append(p->out, "\n");
+        break;
+    case TP_COMMENT: tsr_strbuf_printf(p->out, "/* %s */\n", s->text); break;
+    }
+}
+
+static void print_block(printer *p, const tp_block *block)
+{
+    for (int i = 0; i < block->count; i++)
+        print_stmt(p, block->items[i]);
+}
+
+static void print_params(printer *p, const tp_kernel *k)
+{
+    for (int i = 0; i < k->n_params; i++) {
+        const tp_param *param = &k->params[i];
+        tsr_strbuf_append(p->out, i ? ",\n        " : "");
+        if (param->kind == TSR_ARG_BUFFER) {
+            tsr_strbuf_printf(p->out, "%s%s", p->d->global_qualifier, param->writable ? "" : "const ");
+            print_type(p, param->dtype, 1);
+            tsr_strbuf_printf(p->out, " *%s%s", p->d->restrict_qualifier, param->name);
+        } else {
+            tsr_strbuf_append(p->out, "const ");
+            print_type(p, param->kind == TSR_ARG_INT ? TSR_I32 : param->dtype, 1);
+            tsr_strbuf_printf(p->out, " %s", param->name);
+        }
+    }
+}
+
+/* Names reach generated code only from tessera's own tables and from
+ * identifier-checked specs; refuse anything else rather than print it. */
+static bool is_identifier(const char *name)
+{
+    if (!name || !*name || (name[0] >= '0' && name[0] <= '9'))
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!(*c == '_' || (*c >= '0' && *c <= '9') || ((*c | 32) >= 'a' && (*c | 32) <= 'z')))
+            return false;
+    return true;
+}
+
+tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *header_comment,
+                        tsr_strbuf *out, tsr_error *err)
+{
+    if (!is_identifier(k->name))
+        return tsr_fail(err, TSR_ERR_INPUT, "kernel name '%s' is not an identifier", k->name);
+    for (int i = 0; i < k->n_params; i++)
+        if (!is_identifier(k->params[i].name))
+            return tsr_fail(err, TSR_ERR_INPUT, "parameter name '%s' is not an identifier",
+                            k->params[i].name);
+    if (header_comment && strstr(header_comment, "*/"))
+        return tsr_fail(err, TSR_ERR_INPUT, "header comment may not contain '*/'");
+    printer p = {.d = d, .out = out};
+    if (header_comment)
+        tsr_strbuf_printf(out, "/* %s */\n", header_comment);
+    tsr_strbuf_append(out, d->preamble);
+    tsr_strbuf_append(out, d->kernel_qualifier);
+    d->print_work_group_hint(out, k);
+    tsr_strbuf_printf(out, "void %s(", k->name);
+    print_params(&p, k);
+    tsr_strbuf_append(out, ")\n");
+    print_braced(&p, &k->body);
+    tsr_strbuf_append(out, "\n");
+    if (out->failed)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory printing %s", k->name);
+    return TSR_OK;
+}

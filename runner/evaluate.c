@@ -1,2 +1,313 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;
+/* One candidate on a live device: compile, run on random non-zero data
+ * with a poisoned output and a guard zone, verify against the CPU
+ * reference, then time with the device's own events. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/clblast_ref.h"
+#include "runner/runner.h"
+
+/* Elements past the end of each output that must survive every run. */
+enum { GUARD_ELEMS = 64 };
+/* A quiet NaN with a payload no arithmetic produces. */
+static const uint32_t POISON_BITS = 0x7fc0deadu;
+
+struct tsr_problem {
+    tsr_device *device;
+    const tsr_opspec *spec;
+    tsr_shape shape;
+    int n_buffers;
+    size_t elems[TSR_MAX_BUFFERS];
+    float *host[TSR_MAX_BUFFERS];
+    tsr_buffer *dev[TSR_MAX_BUFFERS];
+    float *readback; /* output + guard, from the last verifying run */
+    double *reference, *magnitude;
+};
+
+static float poison(void)
+{
+    float f;
+    memcpy(&f, &POISON_BITS, sizeof f);
+    return f;
+}
+
+static bool is_poison(float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits == POISON_BITS;
+}
+
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [-1, -1/8] u [1/8, 1]: never zero, so a dropped term shows. */
+static void fill_random(float *data, size_t count, uint64_t *state)
+{
+    for (size_t i = 0; i < count; i++) {
+        uint64_t r = next_random(state);
+        float magnitude = 0.125f + 0.875f * (float)(r >> 40) / (float)(1u << 24);
+        data[i] = (r & 1) ? -magnitude : magnitude;
+    }
+}
+
+void tsr_problem_free(tsr_problem *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->n_buffers; i++) {
+        free(p->host[i]);
+        if (p->dev[i])
+            p->device->backend->free(p->dev[i]);
+    }
+    free(p->readback);
+    free(p->reference);
+    free(p->magnitude);
+    free(p);
+}
+
+tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const tsr_shape *shape,
+                              uint64_t seed, tsr_problem **out, tsr_error *err)
+{
+    const tsr_op_def *op = spec->op;
+    tsr_problem *p = calloc(1, sizeof *p);
+    if (!p)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    p->device = device;
+    p->spec = spec;
+    p->shape = *shape;
+    p->n_buffers = op->n_buffers;
+    uint64_t state = seed;
+    tsr_status st = TSR_OK;
+    for (int i = 0; i < op->n_buffers && st == TSR_OK; i++) {
+        size_t n = op->buffer_elems(spec, shape, i);
+        p->elems[i] = n;
+        p->host[i] = malloc((n + GUARD_ELEMS) * sizeof(float));
+        if (!p->host[i]) {
+            st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for %zu elements of %s", n,
+                          op->buffers[i].name);
+            break;
+        }
+        fill_random(p->host[i], n, &state);
+        for (size_t g = 0; g < GUARD_ELEMS; g++)
+            p->host[i][n + g] = poison();
+        st = device->backend->alloc(device, (n + GUARD_ELEMS) * sizeof(float), &p->dev[i], err);
+        if (st == TSR_OK)
+            st = device->backend->write(p->dev[i], p->host[i], (n + GUARD_ELEMS) * sizeof(float), err);
+    }
+    size_t out_elems = op->n_buffers ? p->elems[op->output_buffer] : 0;
+    if (st == TSR_OK) {
+        p->readback = malloc((out_elems + GUARD_ELEMS) * sizeof(float));
+        p->reference = malloc(out_elems * sizeof(double));
+        p->magnitude = malloc(out_elems * sizeof(double));
+        if (!p->readback || !p->reference || !p->magnitude)
+            st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for the reference");
+    }
+    if (st == TSR_OK)
+        op->reference(spec, shape, (const float *const *)p->host, p->reference, p->magnitude);
+    if (st != TSR_OK) {
+        tsr_problem_free(p);
+        return st;
+    }
+    *out = p;
+    return TSR_OK;
+}
+
+/* Restores the output's starting contents: its data where the kernel reads
+ * it, poison where it must write every element; the guard is always poison. */
+static tsr_status reset_output(tsr_problem *p, tsr_error *err)
+{
+    const tsr_op_def *op = p->spec->op;
+    int o = op->output_buffer;
+    size_t n = p->elems[o];
+    bool reads = op->reads_output && op->reads_output(p->spec);
+    if (reads) {
+        memcpy(p->readback, p->host[o], n * sizeof(float));
+    } else {
+        for (size_t i = 0; i < n; i++)
+            p->readback[i] = poison();
+    }
+    for (size_t g = 0; g < GUARD_ELEMS; g++)
+        p->readback[n + g] = poison();
+    return p->device->backend->write(p->dev[o], p->readback, (n + GUARD_ELEMS) * sizeof(float), err);
+}
+
+/* Compares the readback with the reference; on a mismatch writes the
+ * reason into `why` and returns false. */
+static bool verify_output(tsr_problem *p, double *max_error, char *why, size_t why_size)
+{
+    const tsr_op_def *op = p->spec->op;
+    size_t n = p->elems[op->output_buffer];
+    double bound = op->tolerance(p->spec, &p->shape), worst = 0.0;
+    size_t worst_at = 0;
+    for (size_t g = 0; g < GUARD_ELEMS; g++)
+        if (!is_poison(p->readback[n + g])) {
+            snprintf(why, why_size, "wrote past the end of %s (guard element %zu changed)",
+                     op->buffers[op->output_buffer].name, g);
+            return false;
+        }
+    for (size_t i = 0; i < n; i++) {
+        float got = p->readback[i];
+        if (!isfinite(got)) {
+            snprintf(why, why_size, "%s[%zu] is %s%s", op->buffers[op->output_buffer].name, i,
+                     isnan(got) ? "NaN" : "infinite", is_poison(got) ? " (never written)" : "");
+            *max_error = INFINITY;
+            return false;
+        }
+        double scale = p->magnitude[i] > 0 ? p->magnitude[i] : 1.0;
+        double e = fabs((double)got - p->reference[i]) / scale;
+        if (e > worst) {
+            worst = e;
+            worst_at = i;
+        }
+    }
+    *max_error = worst;
+    if (worst > bound) {
+        snprintf(why, why_size, "max relative error %.3g at %s[%zu] (got %.9g, expected %.9g) "
+                 "exceeds the bound %.3g", worst, op->buffers[op->output_buffer].name, worst_at,
+                 (double)p->readback[worst_at], p->reference[worst_at], bound);
+        return false;
+    }
+    return true;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static tsr_status fail_outcome(tsr_arena *arena, tsr_result *r, tsr_outcome outcome, const char *why)
+{
+    r->outcome = outcome;
+    r->reason = tsr_arena_strdup(arena, why);
+    return r->reason ? TSR_OK : TSR_ERR_NOMEM;
+}
+
+static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geometry *geometry,
+                               const tsr_eval_options *options, tsr_arena *arena, tsr_result *r)
+{
+    const tsr_backend *be = p->device->backend;
+    const tsr_op_def *op = p->spec->op;
+    tsr_arg args[16];
+    int n_args = op->args(p->spec, &p->shape, p->dev, args);
+    tsr_error why = {{0}};
+    int o = op->output_buffer;
+    size_t out_bytes = (p->elems[o] + GUARD_ELEMS) * sizeof(float);
+    if (reset_output(p, &why) != TSR_OK || be->launch(kernel, args, n_args, geometry, NULL, &why) != TSR_OK)
+        return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
+    if (be->read(p->dev[o], p->readback, out_bytes, &why) != TSR_OK)
+        return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
+    char reason[512];
+    if (!verify_output(p, &r->max_error, reason, sizeof reason))
+        return fail_outcome(arena, r, TSR_OUTCOME_WRONG, reason);
+
+    int max_runs = options->max_runs > 0 ? options->max_runs : 10;
+    double times[256], total = 0.0;
+    int runs = 0;
+    if (max_runs > 256)
+        max_runs = 256;
+    while (runs < max_runs) {
+        if (be->launch(kernel, args, n_args, geometry, &times[runs], &why) != TSR_OK)
+            return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
+        total += times[runs++];
+        if (runs == 1 && options->abandon_ms > 0 && times[0] > options->abandon_ms)
+            break; /* far slower than the best: one sample is enough to rank it */
+        if (runs >= options->min_runs && total >= options->min_seconds * 1e3)
+            break;
+    }
+    qsort(times, (size_t)runs, sizeof times[0], compare_doubles);
+    r->time_ms = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
+    r->gflops = r->time_ms > 0 ? op->flops(p->spec, &p->shape) / (r->time_ms * 1e6) : 0.0;
+    r->outcome = TSR_OUTCOME_OK;
+    return TSR_OK;
+}
+
+tsr_status tsr_evaluate(tsr_problem *p, const tsr_profile *profile, const tsr_config *config,
+                        const tsr_eval_options *options, tsr_arena *arena, tsr_result *r,
+                        tsr_error *err)
+{
+    const tsr_op_def *op = p->spec->op;
+    tsr_error why = {{0}};
+    if (op->check(p->spec, profile, config, &why) != TSR_OK)
+        return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
+    tsr_kernel_text text;
+    tsr_status st = tsr_kernel_generate(p->spec, profile, config, "opencl", &text, &why);
+    if (st == TSR_ERR_NOMEM)
+        return tsr_fail(err, st, "%s", why.msg);
+    if (st != TSR_OK)
+        return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
+    r->source = tsr_arena_strdup(arena, text.source);
+    r->kernel_name = tsr_arena_strdup(arena, text.kernel_name);
+    r->language = text.language;
+    r->geometry = tsr_arena_strdup(arena, text.geometry);
+    r->args = tsr_arena_strdup(arena, text.args);
+    if (!r->source || !r->kernel_name || !r->geometry || !r->args) {
+        tsr_kernel_text_free(&text);
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    const tsr_backend *be = p->device->backend;
+    tsr_kernel *kernel;
+    st = be->compile(p->device, text.source, text.kernel_name, "-cl-mad-enable", &kernel, &why);
+    tsr_kernel_text_free(&text);
+    if (st != TSR_OK)
+        return fail_outcome(arena, r, TSR_OUTCOME_BUILD_FAILED, why.msg);
+    tsr_geometry geometry;
+    op->geometry(p->spec, config, &p->shape, &geometry);
+    size_t threads = geometry.local[0] * geometry.local[1] * geometry.local[2];
+    if (threads > kernel->max_work_group_size) {
+        snprintf(why.msg, sizeof why.msg, "needs %zu threads per work-group; the compiled kernel "
+                 "allows %zu on %s", threads, kernel->max_work_group_size, p->device->info.name);
+        be->release(kernel);
+        return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
+    }
+    st = run_and_time(p, kernel, &geometry, options, arena, r);
+    be->release(kernel);
+    return st == TSR_OK ? TSR_OK : tsr_fail(err, st, "out of memory");
+}
+
+tsr_status tsr_problem_check_clblast(tsr_problem *p, double *max_error, double *clblast_ms,
+                                     tsr_error *err)
+{
+    const tsr_opspec *spec = p->spec;
+    if (strcmp(spec->op->name, "gemm") != 0)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "CLBlast checks GEMM only, not %s", spec->op->name);
+    if (!tsr_clblast_available())
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "tessera was built without CLBlast");
+    /* CLBlast writes into its own copy of C, which starts as ours did. */
+    size_t n = p->elems[2];
+    tsr_buffer *c = NULL;
+    tsr_status st = p->device->backend->alloc(p->device, n * sizeof(float), &c, err);
+    if (st == TSR_OK)
+        st = p->device->backend->write(c, p->host[2], n * sizeof(float), err);
+    if (st == TSR_OK)
+        st = tsr_clblast_sgemm(p->device, spec->layout_a == TSR_COL_MAJOR,
+                               spec->layout_b == TSR_COL_MAJOR, (int)p->shape.dim[0],
+                               (int)p->shape.dim[1], (int)p->shape.dim[2], (float)spec->alpha,
+                               p->dev[0], p->dev[1], (float)spec->beta, c, clblast_ms, err);
+    float *theirs = st == TSR_OK ? malloc(n * sizeof(float)) : NULL;
+    if (st == TSR_OK && !theirs)
+        st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    if (st == TSR_OK)
+        st = p->device->backend->read(c, theirs, n * sizeof(float), err);
+    if (st == TSR_OK) {
+        double worst = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double scale = p->magnitude[i] > 0 ? p->magnitude[i] : 1.0;
+            double e = fabs((double)p->readback[i] - (double)theirs[i]) / scale;
+            worst = isnan(e) ? INFINITY : fmax(worst, e);
+        }
+        *max_error = worst;
+    }
+    free(theirs);
+    if (c)
+        p->device->backend->free(c);
+    return st;
+}

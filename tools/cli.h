@@ -26,4 +26,24 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* True when argv holds -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 
+struct tsr_opspec;
+struct tsr_profile;
+struct tsr_device;
+struct tsr_shape;
+struct tsr_config;
+
+/* Loaders that print their one-line error and return the exit code
+ * (0 on success), so that a command reads `if ((rc = cli_load_...)))`. */
+int cli_load_spec(const char *path, struct tsr_opspec **out);
+/* A profile by file path, or by name from the profiles directory. */
+int cli_load_profile(const char *name_or_path, struct tsr_profile **out);
+int cli_open_device(const char *id, struct tsr_device **out);
+/* `name_or_path` when given, else the profile matching the device; says
+ * which on stderr. */
+int cli_resolve_profile(const char *name_or_path, const struct tsr_device *device,
+                        struct tsr_profile **out);
+/* The shapes to work on: the one given with --shape, or the spec's. */
+int cli_shapes(const struct tsr_opspec *spec, const char *shape_arg, struct tsr_shape *one,
+               const struct tsr_shape **shapes, int *count);
+
 #endif

@@ -1,9 +1,245 @@
-/* placeholder: filled in by its owner */
+/* tessera tune: search a spec's config space on a live device. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/opspec.h"
+#include "core/profile.h"
+#include "core/tune.h"
+#include "devices/devices.h"
+#include "runner/runner.h"
 #include "tools/cli.h"
+
+static const char tune_usage[] =
+    "usage: tessera tune SPEC [--profile P] [--device opencl:I] [--strategy S]\n"
+    "                    [--budget N] [--seconds T] [--seed N] [--shape m=..,n=..] [--db F]\n"
+    "\n"
+    "Searches the config space of op spec SPEC on a live device for each of its\n"
+    "shapes (or only --shape), verifying every candidate against the CPU reference\n"
+    "before its time counts, and stores every outcome in the results store as it\n"
+    "lands. Re-running the same command skips what is stored, so it resumes a run\n"
+    "that was stopped. Ctrl-C finishes the current candidate and stops.\n"
+    "\n"
+    "  --profile P    device profile (name or file); default: the one matching the device\n"
+    "  --device ID    default opencl:0 ('tessera devices' lists them)\n"
+    "  --strategy S   exhaustive (default) or random\n"
+    "  --budget N     at most N candidates per shape (stored ones count); default all\n"
+    "  --seconds T    start no candidate after T seconds per shape\n"
+    "  --seed N       seed of the random strategy and of the test data (default 1)\n"
+    "  --db F         results store (default tessera.db)\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct eval_ctx {
+    tsr_problem *problem;
+    const tsr_profile *profile;
+    double best_ms;
+} eval_ctx;
+
+static tsr_status evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *arena,
+                           tsr_result *result, tsr_error *err)
+{
+    eval_ctx *ctx = ctx_ptr;
+    tsr_eval_options options = {.min_runs = 3, .max_runs = 10, .min_seconds = 0.05,
+                                .abandon_ms = ctx->best_ms > 0 ? 4.0 * ctx->best_ms : 0};
+    tsr_status st = tsr_evaluate(ctx->problem, ctx->profile, config, &options, arena, result, err);
+    if (st == TSR_OK && result->outcome == TSR_OUTCOME_OK &&
+        (ctx->best_ms == 0 || result->time_ms < ctx->best_ms))
+        ctx->best_ms = result->time_ms;
+    return st;
+}
+
+typedef struct progress_ctx {
+    bool tty;
+    const char *shape;
+} progress_ctx;
+
+static void progress(void *ctx_ptr, const tsr_tune_progress *p)
+{
+    progress_ctx *ctx = ctx_ptr;
+    const tsr_result *r = p->latest;
+    if (ctx->tty) {
+        int width = 30, filled = p->total ? p->done * width / p->total : width;
+        fprintf(stderr, "\r%s [%.*s%*s] %d/%d", ctx->shape, filled,
+                "##############################", width - filled, "", p->done, p->total);
+        if (p->best)
+            fprintf(stderr, "  best %.1f GFLOP/s", p->best->gflops);
+        fprintf(stderr, "  %.0fs ", p->elapsed_s);
+        fflush(stderr);
+        return;
+    }
+    if (r->outcome == TSR_OUTCOME_OK)
+        printf("%4d/%d %-13s %10.4f ms %9.2f GFLOP/s  %s%s\n", p->done, p->total,
+               tsr_outcome_name(r->outcome), r->time_ms, r->gflops, r->config,
+               p->cached ? "  (stored)" : "");
+    else
+        printf("%4d/%d %-13s %s: %s%s\n", p->done, p->total, tsr_outcome_name(r->outcome),
+               r->config, r->reason ? r->reason : "", p->cached ? "  (stored)" : "");
+    fflush(stdout);
+}
+
+static void report(const tsr_tune_summary *s, const char *shape, bool tty)
+{
+    if (tty)
+        fputc('\n', stderr);
+    printf("%s: %d candidates tried (%d run now, %d from the store) of %d in the space "
+           "(%d combinations refused by the constraints)\n",
+           shape, s->visited, s->evaluated, s->visited - s->evaluated, s->space_size,
+           s->space_rejected);
+    printf("  outcomes:");
+    for (int o = 0; o < TSR_OUTCOME_COUNT; o++)
+        printf(" %s %d%s", tsr_outcome_name((tsr_outcome)o), s->outcomes[o],
+               o + 1 < TSR_OUTCOME_COUNT ? "," : "\n");
+    if (s->found)
+        printf("  best: %.4f ms, %.2f GFLOP/s, max error %.2g, %s\n", s->best.time_ms,
+               s->best.gflops, s->best.max_error, s->best.config);
+    else
+        printf("  no candidate verified\n");
+    printf("  took %.1f s\n", s->seconds);
+}
+
+typedef struct tune_args {
+    const char *profile, *device, *strategy, *shape, *db;
+    int budget;
+    double seconds;
+    unsigned long long seed;
+} tune_args;
+
+static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
+{
+    static const struct option options[] = {
+        {"profile", required_argument, NULL, 'p'}, {"device", required_argument, NULL, 'd'},
+        {"strategy", required_argument, NULL, 's'}, {"budget", required_argument, NULL, 'b'},
+        {"seconds", required_argument, NULL, 't'}, {"seed", required_argument, NULL, 'r'},
+        {"shape", required_argument, NULL, 'x'},   {"db", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    *a = (tune_args){.device = "opencl:0", .strategy = "exhaustive", .db = "tessera.db", .seed = 1};
+    int opt;
+    char *end;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'p': a->profile = optarg; break;
+        case 'd': a->device = optarg; break;
+        case 's': a->strategy = optarg; break;
+        case 'x': a->shape = optarg; break;
+        case 'f': a->db = optarg; break;
+        case 'b':
+            a->budget = (int)strtol(optarg, &end, 10);
+            if (*end || a->budget < 1)
+                return cli_usage_error("tune", "--budget needs a positive integer, not '%s'", optarg);
+            break;
+        case 't':
+            a->seconds = strtod(optarg, &end);
+            if (*end || !(a->seconds > 0))
+                return cli_usage_error("tune", "--seconds needs a positive number, not '%s'", optarg);
+            break;
+        case 'r':
+            a->seed = strtoull(optarg, &end, 10);
+            if (*end || !*optarg)
+                return cli_usage_error("tune", "--seed needs an integer, not '%s'", optarg);
+            break;
+        case 'h': fputs(tune_usage, stdout); return -1;
+        default: return cli_usage_error("tune", "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error("tune", "expected one op spec file");
+    if (tsr_strategy_from_name(a->strategy) < 0)
+        return cli_usage_error("tune", "unknown strategy '%s' (known: exhaustive, random)", a->strategy);
+    *spec_index = optind;
+    return 0;
+}
+
+static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
+                      tsr_device *device, const tsr_shape *shape, const tune_args *a)
+{
+    char fingerprint[768], shape_text[256];
+    tsr_device_fingerprint(&device->info, fingerprint, sizeof fingerprint);
+    tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
+    tsr_error err = {{0}};
+    tsr_problem *problem;
+    tsr_status st = tsr_problem_create(device, spec, shape, a->seed, &problem, &err);
+    if (st != TSR_OK)
+        return cli_report(st, err.msg);
+    eval_ctx ectx = {.problem = problem, .profile = profile};
+    progress_ctx pctx = {.tty = isatty(STDERR_FILENO), .shape = shape_text};
+    tsr_tune_options options = {
+        .strategy = (tsr_strategy)tsr_strategy_from_name(a->strategy),
+        .budget_evals = a->budget, .budget_seconds = a->seconds, .seed = a->seed,
+        .device = fingerprint, .evaluate = evaluate, .evaluate_ctx = &ectx,
+        .progress = progress, .progress_ctx = &pctx, .stop = &stop_requested,
+    };
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary summary;
+    st = arena ? tsr_tune(store, spec, profile, shape, &options, arena, &summary, &err)
+               : tsr_fail(&err, TSR_ERR_NOMEM, "out of memory");
+    int rc = 0;
+    if (st == TSR_OK) {
+        report(&summary, shape_text, pctx.tty);
+        rc = summary.found ? 0 : 1;
+    } else {
+        if (pctx.tty)
+            fputc('\n', stderr);
+        rc = cli_report(st, err.msg);
+    }
+    tsr_arena_destroy(arena);
+    tsr_problem_free(problem);
+    return rc;
+}
 
 int cmd_tune(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_report(TSR_ERR_UNSUPPORTED, "tune: not built yet");
+    tune_args a;
+    int spec_index = 0, rc = parse_args(argc, argv, &a, &spec_index);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    tsr_opspec *spec = NULL;
+    tsr_profile *profile = NULL;
+    tsr_device *device = NULL;
+    tsr_store *store = NULL;
+    const tsr_shape *shapes;
+    tsr_shape one;
+    int n_shapes = 0;
+    tsr_error err = {{0}};
+    rc = cli_load_spec(argv[spec_index], &spec);
+    if (!rc)
+        rc = cli_shapes(spec, a.shape, &one, &shapes, &n_shapes);
+    if (!rc)
+        rc = cli_open_device(a.device, &device);
+    if (!rc)
+        rc = cli_resolve_profile(a.profile, device, &profile);
+    if (!rc && tsr_store_open(a.db, &store, &err) != TSR_OK)
+        rc = cli_report(TSR_ERR_STORE, err.msg);
+    struct sigaction action = {.sa_handler = on_sigint}, previous;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous);
+    for (int i = 0; !rc && i < n_shapes && !stop_requested; i++) {
+        printf("tuning %s (%s) on %s (%s) with profile %s, strategy %s\n", spec->name,
+               tsr_opspec_key(spec), device->info.id, device->info.name, profile->name, a.strategy);
+        fflush(stdout);
+        rc = tune_shape(store, spec, profile, device, &shapes[i], &a);
+    }
+    if (stop_requested) {
+        fprintf(stderr, "tessera: interrupted; every finished candidate is stored in %s. "
+                        "Run the same command to resume.\n", a.db);
+        rc = 130;
+    }
+    sigaction(SIGINT, &previous, NULL);
+    tsr_store_close(store);
+    if (device)
+        tsr_device_close(device);
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+    return rc;
 }

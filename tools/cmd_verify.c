@@ -1,9 +1,178 @@
-/* placeholder: filled in by its owner */
+/* tessera verify: run one kernel per shape against the CPU reference (and,
+ * for GEMM, against CLBlast on the same device). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/opspec.h"
+#include "core/profile.h"
+#include "core/space.h"
+#include "devices/devices.h"
+#include "runner/runner.h"
 #include "tools/cli.h"
+
+static const char verify_usage[] =
+    "usage: tessera verify SPEC [--device opencl:I] [--profile P] [--shape m=..,n=..,k=..]\n"
+    "                      [--config K=V,...] [--db F]\n"
+    "\n"
+    "Runs the kernel for each shape of op spec SPEC (or only --shape) on random\n"
+    "non-zero data with a poisoned output, compares it with the CPU reference in\n"
+    "double precision and prints the largest relative error, the bound, and PASS or\n"
+    "FAIL. The kernel is the config given with --config, else the best stored in\n"
+    "the results store for this device and shape, else the op's default config.\n"
+    "GEMM results are also compared with CLBlast on the same device.\n"
+    "Exit status 1 when any shape fails.\n";
+
+typedef struct verify_args {
+    const char *device, *profile, *shape, *config, *db;
+} verify_args;
+
+/* --config, else the stored best, else the default (or the first valid). */
+static int choose_config(const tsr_opspec *spec, const tsr_profile *profile, const verify_args *a,
+                         const char *fingerprint, const char *shape_text, tsr_config *config,
+                         const char **origin)
+{
+    tsr_error err = {{0}};
+    tsr_config_default(spec->op, config);
+    *origin = "default";
+    if (a->config) {
+        *origin = "given";
+        return tsr_config_parse(spec->op, a->config, config, &err) == TSR_OK
+                   ? 0 : cli_report(TSR_ERR_INPUT, err.msg);
+    }
+    struct stat sb;
+    if (stat(a->db, &sb) == 0) {
+        tsr_store *store;
+        if (tsr_store_open(a->db, &store, &err) != TSR_OK)
+            return cli_report(TSR_ERR_STORE, err.msg);
+        tsr_arena *arena = tsr_arena_create();
+        tsr_result best;
+        bool found = false;
+        tsr_status st = arena ? tsr_store_best(store, arena, tsr_opspec_key(spec), fingerprint,
+                                               shape_text, &best, &found, &err)
+                              : tsr_fail(&err, TSR_ERR_NOMEM, "out of memory");
+        if (st == TSR_OK && found) {
+            st = tsr_config_parse(spec->op, best.config, config, &err);
+            *origin = "best stored";
+        }
+        tsr_arena_destroy(arena);
+        tsr_store_close(store);
+        if (st != TSR_OK)
+            return cli_report(st, err.msg);
+        if (found)
+            return 0;
+    }
+    if (spec->op->check(spec, profile, config, NULL) != TSR_OK) {
+        tsr_arena *arena = tsr_arena_create();
+        tsr_space space;
+        tsr_status st = arena ? tsr_space_build(arena, spec, profile, &space, &err) : TSR_ERR_NOMEM;
+        if (st == TSR_OK)
+            *config = space.configs[0];
+        tsr_arena_destroy(arena);
+        if (st != TSR_OK)
+            return cli_report(st, err.msg);
+        *origin = "first valid";
+    }
+    return 0;
+}
+
+static int verify_shape(tsr_device *device, const tsr_opspec *spec, const tsr_profile *profile,
+                        const tsr_shape *shape, const verify_args *a)
+{
+    char fingerprint[768], shape_text[256], config_text[512];
+    tsr_device_fingerprint(&device->info, fingerprint, sizeof fingerprint);
+    tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
+    tsr_config config;
+    const char *origin;
+    int rc = choose_config(spec, profile, a, fingerprint, shape_text, &config, &origin);
+    if (rc)
+        return rc;
+    tsr_config_format(spec->op, &config, config_text, sizeof config_text);
+    tsr_error err = {{0}};
+    tsr_problem *problem;
+    tsr_status st = tsr_problem_create(device, spec, shape, 1, &problem, &err);
+    if (st != TSR_OK)
+        return cli_report(st, err.msg);
+    tsr_arena *arena = tsr_arena_create();
+    tsr_result r = {0};
+    tsr_eval_options options = {.min_runs = 3, .max_runs = 10, .min_seconds = 0.05};
+    st = arena ? tsr_evaluate(problem, profile, &config, &options, arena, &r, &err)
+               : tsr_fail(&err, TSR_ERR_NOMEM, "out of memory");
+    if (st != TSR_OK) {
+        rc = cli_report(st, err.msg);
+    } else if (r.outcome != TSR_OUTCOME_OK) {
+        printf("%s  %s config %s\n  FAIL (%s): %s\n", shape_text, origin, config_text,
+               tsr_outcome_name(r.outcome), r.reason ? r.reason : "");
+        rc = 1;
+    } else {
+        printf("%s  %s config %s\n  max relative error %.3g (bound %.3g)  %.4f ms  %.2f GFLOP/s  PASS\n",
+               shape_text, origin, config_text, r.max_error, spec->op->tolerance(spec, shape),
+               r.time_ms, r.gflops);
+        double diff, clblast_ms;
+        st = tsr_problem_check_clblast(problem, &diff, &clblast_ms, &err);
+        if (st == TSR_OK) {
+            bool pass = diff <= 2 * spec->op->tolerance(spec, shape);
+            printf("  CLBlast on the same device: max relative difference %.3g  %s\n", diff,
+                   pass ? "PASS" : "FAIL");
+            rc = pass ? 0 : 1;
+        } else if (st != TSR_ERR_UNSUPPORTED) {
+            rc = cli_report(st, err.msg);
+        }
+    }
+    tsr_arena_destroy(arena);
+    tsr_problem_free(problem);
+    return rc;
+}
 
 int cmd_verify(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_report(TSR_ERR_UNSUPPORTED, "verify: not built yet");
+    static const struct option options[] = {
+        {"device", required_argument, NULL, 'd'}, {"profile", required_argument, NULL, 'p'},
+        {"shape", required_argument, NULL, 'x'},  {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'f'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    verify_args a = {.device = "opencl:0", .db = "tessera.db"};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "d:p:x:c:f:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'd': a.device = optarg; break;
+        case 'p': a.profile = optarg; break;
+        case 'x': a.shape = optarg; break;
+        case 'c': a.config = optarg; break;
+        case 'f': a.db = optarg; break;
+        case 'h': fputs(verify_usage, stdout); return 0;
+        default: return cli_usage_error("verify", "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error("verify", "expected one op spec file");
+    tsr_opspec *spec = NULL;
+    tsr_profile *profile = NULL;
+    tsr_device *device = NULL;
+    const tsr_shape *shapes;
+    tsr_shape one;
+    int n_shapes = 0, failures = 0;
+    int rc = cli_load_spec(argv[optind], &spec);
+    if (!rc)
+        rc = cli_shapes(spec, a.shape, &one, &shapes, &n_shapes);
+    if (!rc)
+        rc = cli_open_device(a.device, &device);
+    if (!rc)
+        rc = cli_resolve_profile(a.profile, device, &profile);
+    for (int i = 0; !rc && i < n_shapes; i++) {
+        int shape_rc = verify_shape(device, spec, profile, &shapes[i], &a);
+        if (shape_rc == 1)
+            failures++;
+        else
+            rc = shape_rc;
+    }
+    if (device)
+        tsr_device_close(device);
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+    return rc ? rc : failures ? 1 : 0;
 }

@@ -1,8 +1,252 @@
+/* GEMM: C = alpha * op(A) * op(B) + beta * C, as a tile program.
+ *
+ * A work-group computes a BM x BN tile of C, stepping through K by BK.
+ * Each step may stage A and/or B through shared memory (cooperative,
+ * vectorised, zero-filled at ragged edges, padded against bank
+ * conflicts); each thread accumulates a TM x TN register micro-tile from
+ * the staged tiles (or straight from global memory in the direct
+ * variant). The search space is the set of these choices that the
+ * profile's limits allow. */
+#include <stdio.h>
+
+#include "core/ir.h"
+#include "core/ops/gemm_internal.h"
 #include "core/ops/ops.h"
+
+static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
+    [GEMM_BM] = {"BM", "rows of C per work-group", 4, {16, 32, 64, 128}, 64},
+    [GEMM_BN] = {"BN", "cols of C per work-group", 4, {16, 32, 64, 128}, 64},
+    [GEMM_BK] = {"BK", "k-step per shared-memory stage", 5, {2, 4, 8, 16, 32}, 16},
+    [GEMM_TM] = {"TM", "rows of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
+    [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
+    [GEMM_VW] = {"VW", "vector width of global loads into shared memory", 4, {1, 2, 4, 8}, 4},
+    [GEMM_SA] = {"SA", "stage A through shared memory (0: read it from global)", 2, {0, 1}, 1},
+    [GEMM_SB] = {"SB", "stage B through shared memory (0: read it from global)", 2, {0, 1}, 1},
+    [GEMM_PAD] = {"PAD", "extra elements per shared row, against bank conflicts", 2, {0, 1}, 0},
+    [GEMM_STRM] = {"STRM", "rows of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 0},
+    [GEMM_STRN] = {"STRN", "cols of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 1},
+    [GEMM_KU] = {"KU", "unroll of the k loop inside a stage", 4, {1, 2, 4, 8}, 4},
+};
+
+static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
+{
+    return tsr_fail(err, TSR_ERR_UNSUPPORTED, fmt, a, b);
+}
+
+/* The contiguous extent a staged operand's vector loads run along. */
+static int vector_extent(tsr_layout layout, bool is_a, int bm, int bn, int bk)
+{
+    if (is_a)
+        return layout == TSR_ROW_MAJOR ? bk : bm;
+    return layout == TSR_ROW_MAJOR ? bn : bk;
+}
+
+static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
+                             const tsr_config *config, tsr_error *err)
+{
+    gemm_cfg c = gemm_cfg_of(config);
+    if (c.bm % c.tm)
+        return refuse(err, "BM=%d is not a multiple of TM=%d", c.bm, c.tm);
+    if (c.bn % c.tn)
+        return refuse(err, "BN=%d is not a multiple of TN=%d", c.bn, c.tn);
+    int threads = (c.bm / c.tm) * (c.bn / c.tn);
+    int max_threads = (int)tsr_profile_value(&profile->max_work_group_size, 256);
+    if (threads > max_threads)
+        return refuse(err, "%d threads per work-group exceed the profile's limit of %d", threads,
+                      max_threads);
+    if (threads < 8)
+        return refuse(err, "%d threads per work-group are too few to be worth trying (minimum %d)",
+                      threads, 8);
+    if (c.ku > c.bk)
+        return refuse(err, "KU=%d exceeds BK=%d", c.ku, c.bk);
+    if (!c.sa && !c.sb && (c.vw != 1 || c.pad != 0))
+        return refuse(err, "VW=%d and PAD=%d only apply to staged operands; both must be 1 and 0 "
+                           "in the direct variant", c.vw, c.pad);
+    if (c.sa && vector_extent(spec->layout_a, true, c.bm, c.bn, c.bk) % c.vw)
+        return refuse(err, "VW=%d does not divide A's contiguous tile extent %d", c.vw,
+                      vector_extent(spec->layout_a, true, c.bm, c.bn, c.bk));
+    if (c.sb && vector_extent(spec->layout_b, false, c.bm, c.bn, c.bk) % c.vw)
+        return refuse(err, "VW=%d does not divide B's contiguous tile extent %d", c.vw,
+                      vector_extent(spec->layout_b, false, c.bm, c.bn, c.bk));
+    long shared = (long)tsr_dtype_size(spec->dtype) *
+                  ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
+    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
+    if (shared > shared_limit)
+        return refuse(err, "%d bytes of shared memory exceed the profile's %d per work-group",
+                      (int)shared, (int)shared_limit);
+    /* Accumulators plus one column of A and one row of B live in registers. */
+    int registers = c.tm * c.tn + c.tm + c.tn;
+    int register_limit = (int)tsr_profile_value(&profile->registers_per_thread, 255);
+    if (registers > register_limit)
+        return refuse(err, "a %d-register micro-tile exceeds the profile's %d registers per thread",
+                      registers, register_limit);
+    return TSR_OK;
+}
+
+static void gemm_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
+                               tsr_geometry_rule *rule)
+{
+    (void)spec;
+    gemm_cfg c = gemm_cfg_of(config);
+    *rule = (tsr_geometry_rule){
+        .dims = 2,
+        .dim = {GEMM_DIM_N, GEMM_DIM_M, -1},
+        .per_group = {c.bn, c.bm, 1},
+        .local = {(size_t)(c.bn / c.tn), (size_t)(c.bm / c.tm), 1},
+    };
+}
+
+static void gemm_geometry(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,
+                          tsr_geometry *out)
+{
+    tsr_geometry_rule rule;
+    gemm_geometry_rule(spec, config, &rule);
+    tsr_geometry_apply(&rule, shape, out);
+}
+
+/* A: M x K, B: K x N, each row- or column-major as the spec says. */
+static tsr_view *matrix_view(tsr_tile_program *p, const tp_param *buffer, const tp_param *rows,
+                             const tp_param *cols, tsr_layout layout)
+{
+    tp_builder *b = &p->builder;
+    tsr_view *v = TSR_ARENA_NEW(p->arena, tsr_view);
+    if (!v)
+        return NULL;
+    v->buffer = buffer;
+    v->rows = tp_param_ref(b, rows);
+    v->cols = tp_param_ref(b, cols);
+    v->row_stride = layout == TSR_ROW_MAJOR ? tp_param_ref(b, cols) : tp_int(b, 1);
+    v->col_stride = layout == TSR_ROW_MAJOR ? tp_int(b, 1) : tp_param_ref(b, rows);
+    return v;
+}
+
+static void declare_params(tsr_tile_program *p, tsr_dtype dtype)
+{
+    static const char *names[GEMM_ARG_COUNT] = {"A", "B", "C", "M", "N", "K", "alpha", "beta"};
+    for (int i = 0; i < GEMM_ARG_COUNT; i++) {
+        p->params[i].name = names[i];
+        p->params[i].kind = i < 3 ? TSR_ARG_BUFFER : i < 6 ? TSR_ARG_INT : TSR_ARG_FLOAT;
+        p->params[i].dtype = i < 3 || i >= 6 ? dtype : TSR_I32;
+        p->params[i].writable = i == GEMM_ARG_C;
+    }
+}
+
+static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
+                             const tsr_config *config, tsr_tile_program **out, tsr_error *err)
+{
+    TSR_TRY(gemm_check(spec, profile, config, err));
+    gemm_cfg c = gemm_cfg_of(config);
+    tsr_tile_program *p = tsr_ir_new(arena, "tsr_gemm", GEMM_ARG_COUNT);
+    if (!p)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
+    tp_builder *b = &p->builder;
+    declare_params(p, spec->dtype);
+    const tp_param *P = p->params;
+    p->dims = 2;
+    p->local[0] = c.bn / c.tn;
+    p->local[1] = c.bm / c.tm;
+
+    tsr_view *A = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a);
+    tsr_view *B = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b);
+    tsr_view *C = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR);
+    /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
+    const tsr_tile *as = c.sa ? tsr_ir_tile(p, "As", spec->dtype, TSR_SPACE_SHARED, c.bm, c.bk, c.pad, true) : NULL;
+    const tsr_tile *bs = c.sb ? tsr_ir_tile(p, "Bs", spec->dtype, TSR_SPACE_SHARED, c.bk, c.bn, c.pad, false) : NULL;
+    const tsr_tile *acc = tsr_ir_tile(p, "acc", spec->dtype, TSR_SPACE_REGISTER, c.tm, c.tn, 0, false);
+    tp_expr *m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm);
+    tp_expr *n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn);
+    tp_expr *K = tp_param_ref(b, &P[GEMM_ARG_K]);
+    tsr_thread_map map = {c.bm / c.tm, c.bn / c.tn, c.strm != 0, c.strn != 0};
+
+    tsr_stmt *fill = tsr_ir_append(p, &p->body, TSR_S_FILL);
+    if (fill)
+        fill->tile = acc;
+    tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
+    tp_expr *k0_ref = tp_ref(b, k0);
+    bool staged = c.sa || c.sb;
+    /* The direct variant has no zero-filled operand, so its k-steps must
+     * stay inside K: whole steps first, then single k for the remainder. */
+    tp_expr *k_main = staged ? K : tp_bin(b, TP_SUB, K, tp_bin(b, TP_MOD, K, tp_int(b, c.bk)));
+    tsr_stmt *loop = tsr_ir_append(p, &p->body, TSR_S_LOOP);
+    if (!loop)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
+    *loop = (tsr_stmt){.kind = TSR_S_LOOP, .var = k0, .begin = tp_int(b, 0), .end = k_main,
+                       .step = tp_int(b, c.bk), .vector_width = 1};
+    if (c.sa) {
+        tsr_stmt *s = tsr_ir_append(p, &loop->body, TSR_S_LOAD);
+        if (s)
+            *s = (tsr_stmt){.kind = TSR_S_LOAD, .tile = as, .view = A, .row0 = m0, .col0 = k0_ref,
+                            .vector_width = c.vw};
+    }
+    if (c.sb) {
+        tsr_stmt *s = tsr_ir_append(p, &loop->body, TSR_S_LOAD);
+        if (s)
+            *s = (tsr_stmt){.kind = TSR_S_LOAD, .tile = bs, .view = B, .row0 = k0_ref, .col0 = n0,
+                            .vector_width = c.vw};
+    }
+    if (staged)
+        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    tsr_stmt *mma = tsr_ir_append(p, &loop->body, TSR_S_MMA);
+    if (mma)
+        *mma = (tsr_stmt){.kind = TSR_S_MMA, .tile = acc,
+                          .a = {.tile = as, .view = A, .row0 = m0, .col0 = k0_ref},
+                          .b = {.tile = bs, .view = B, .row0 = k0_ref, .col0 = n0},
+                          .k_count = c.bk, .k_unroll = c.ku, .map = map, .vector_width = 1};
+    if (staged)
+        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    if (!staged) {
+        tsr_stmt *tail = tsr_ir_append(p, &p->body, TSR_S_LOOP);
+        if (!tail || !mma)
+            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
+        tail->var = k0;
+        tail->begin = k_main;
+        tail->end = K;
+        tail->step = tp_int(b, 1);
+        tsr_stmt *one = tsr_ir_append(p, &tail->body, TSR_S_MMA);
+        if (!one)
+            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
+        *one = *mma;
+        one->k_count = 1;
+        one->k_unroll = 1;
+    }
+    tsr_stmt *store = tsr_ir_append(p, &p->body, TSR_S_STORE);
+    if (store)
+        *store = (tsr_stmt){.kind = TSR_S_STORE, .tile = acc, .view = C, .row0 = m0, .col0 = n0,
+                            .map = map, .alpha = &P[GEMM_ARG_ALPHA],
+                            .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL, .vector_width = 1};
+    if (b->failed || !store || !mma)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
+    *out = p;
+    return TSR_OK;
+}
+
+static bool gemm_reads_output(const tsr_opspec *spec)
+{
+    return spec->beta != 0.0;
+}
+
+static const tsr_buffer_def gemm_buffers[3] = {
+    {"A", true, false}, {"B", true, false}, {"C", true, true},
+};
 
 const tsr_op_def tsr_op_gemm = {
     .name = "gemm",
     .summary = "C = alpha * op(A) * op(B) + beta * C",
     .n_dims = 3,
     .dim_names = {"m", "n", "k"},
+    .n_params = GEMM_PARAM_COUNT,
+    .params = gemm_params,
+    .n_buffers = 3,
+    .buffers = gemm_buffers,
+    .check = gemm_check,
+    .build = gemm_build,
+    .geometry_rule = gemm_geometry_rule,
+    .geometry = gemm_geometry,
+    .buffer_elems = gemm_buffer_elems,
+    .args = gemm_args,
+    .reference = gemm_reference,
+    .tolerance = gemm_tolerance,
+    .flops = gemm_flops,
+    .output_buffer = GEMM_ARG_C,
+    .reads_output = gemm_reads_output,
 };

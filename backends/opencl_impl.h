@@ -1,0 +1,22 @@
+/* Private to backends/: what the OpenCL backend's handles hold, so that the
+ * CLBlast reference can run on the same context, queue and buffers as the
+ * kernels it is compared with. */
+#ifndef TSR_OPENCL_IMPL_H
+#define TSR_OPENCL_IMPL_H
+
+#include <CL/cl.h>
+
+#include "backends/backend.h"
+
+/* Valid only for devices opened by the OpenCL backend. */
+cl_context tsr_opencl_context(const tsr_device *device);
+cl_command_queue tsr_opencl_queue(const tsr_device *device);
+cl_device_id tsr_opencl_device_id(const tsr_device *device);
+/* Valid only for buffers allocated on an OpenCL device. */
+cl_mem tsr_opencl_mem(const tsr_buffer *buffer);
+
+/* "CL_INVALID_WORK_GROUP_SIZE" for -54; "unknown OpenCL error" for a code
+ * that OpenCL 1.2 does not name (messages print the number beside it). */
+const char *tsr_opencl_error_name(cl_int code);
+
+#endif

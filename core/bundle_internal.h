@@ -1,0 +1,27 @@
+/* What bundle.c hands bundle_header.c: one checked, parsed kernel entry per
+ * best result. Not installed; the bundle's public face is core/bundle.h. */
+#ifndef TSR_BUNDLE_INTERNAL_H
+#define TSR_BUNDLE_INTERNAL_H
+
+#include <sha2.h>
+
+#include "core/launch.h"
+#include "core/op.h"
+#include "core/store.h"
+#include "core/strbuf.h"
+
+typedef struct tsr_bundle_entry {
+    tsr_result result;          /* strings owned by the export's arena */
+    const tsr_op_def *op;       /* from result.op */
+    long shape[TSR_MAX_DIMS];   /* result.shape, in the op's dim order */
+    tsr_geometry_rule geometry; /* result.geometry, parsed */
+    const char *file;           /* path inside the bundle: "opencl/000_sgemm_m64.cl" */
+    char sha256[SHA256_DIGEST_STRING_LENGTH];
+} tsr_bundle_entry;
+
+/* Appends the text of tessera_bundle.h for the entries to sb (whose
+ * `failed` flag reports out of memory). */
+void tsr_bundle_header_text(tsr_strbuf *sb, const tsr_bundle_entry *entries, int count,
+                            const char *created);
+
+#endif

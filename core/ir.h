@@ -1,0 +1,131 @@
+/* The tile program: the vendor-neutral description of one kernel.
+ *
+ * An op definition builds it from (op spec, config, profile). It speaks of
+ * tiles (a shape, a data type, a memory space, a stored layout), of views
+ * of global buffers, and of statements on whole tiles: cooperative loads
+ * into shared memory, barriers, loops over tile steps, matrix
+ * multiply-accumulate on register tiles, stores through an epilogue, and
+ * row-wise reductions and maps. Lowering (core/lower.h) decides which
+ * thread does which part of each statement. */
+#ifndef TSR_IR_H
+#define TSR_IR_H
+
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "core/strbuf.h"
+#include "core/tprog.h"
+
+typedef enum tsr_space { TSR_SPACE_GLOBAL, TSR_SPACE_SHARED, TSR_SPACE_REGISTER } tsr_space;
+
+typedef struct tsr_tile {
+    const char *name;
+    tsr_dtype dtype;
+    tsr_space space; /* shared: one per work-group; register: one per thread */
+    int rows, cols;  /* logical shape */
+    int pad;         /* extra elements per stored row, against bank conflicts */
+    bool transposed; /* stored as [cols][rows]: element (r, c) at [c][r] */
+} tsr_tile;
+
+/* A 2-D window onto a global buffer: element (r, c) lives at
+ * buffer[r * row_stride + c * col_stride] and exists for r < rows, c < cols.
+ * Extents and strides are expressions over the kernel's scalar params. */
+typedef struct tsr_view {
+    const tp_param *buffer;
+    tp_expr *rows, *cols;
+    tp_expr *row_stride, *col_stride;
+} tsr_view;
+
+/* How the threads of a group share a work-group tile of results: thread
+ * (ty, tx) = (local id 1, local id 0) owns a register tile whose element
+ * (i, j) is the group tile's (row(i), col(j)), where row(i) = ty * TM + i
+ * (contiguous) or ty + i * threads_rows (strided), and likewise for cols. */
+typedef struct tsr_thread_map {
+    int threads_rows, threads_cols;
+    bool strided_rows, strided_cols;
+} tsr_thread_map;
+
+/* An MMA operand: a shared tile, or a global view at an origin. */
+typedef struct tsr_operand {
+    const tsr_tile *tile;
+    const tsr_view *view;
+    tp_expr *row0, *col0;
+} tsr_operand;
+
+typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM } tsr_reduce_op;
+
+typedef enum tsr_stmt_kind {
+    TSR_S_LOOP,       /* for var in [begin, end) by step: body */
+    TSR_S_BARRIER,    /* the work-group meets; shared tiles are consistent */
+    TSR_S_FILL,       /* register tile := value */
+    TSR_S_LOAD,       /* shared tile := view window at (row0, col0); zero outside the view */
+    TSR_S_MMA,        /* acc += A[:, 0:k_count] * B[0:k_count, :] for this thread's part */
+    TSR_S_STORE,      /* view window at (row0, col0) := alpha * acc [+ beta * old], in bounds */
+    TSR_S_ROW_REDUCE, /* result := reduce over row `row` of view of f(x) */
+    TSR_S_ROW_MAP,    /* row `row` of dst := f(x) over row `row` of src */
+} tsr_stmt_kind;
+
+typedef struct tsr_stmt tsr_stmt;
+typedef struct tsr_stmt_list {
+    tsr_stmt **items;
+    int count, cap;
+} tsr_stmt_list;
+
+struct tsr_stmt {
+    tsr_stmt_kind kind;
+    /* LOOP */
+    const tp_var *var;
+    tp_expr *begin, *end, *step;
+    int unroll;
+    tsr_stmt_list body;
+    /* FILL, MMA, STORE: the register tile; LOAD: the shared tile */
+    const tsr_tile *tile;
+    double fill_value;
+    /* LOAD, STORE, ROW_*: the global view and the window's origin */
+    const tsr_view *view;
+    tp_expr *row0, *col0;
+    int vector_width;
+    /* MMA */
+    tsr_operand a, b;
+    int k_count, k_unroll;
+    tsr_thread_map map; /* MMA, STORE */
+    /* STORE epilogue: scalar params, beta may be NULL (C is not read) */
+    const tp_param *alpha, *beta;
+    /* ROW_REDUCE, ROW_MAP */
+    tp_expr *row;
+    tsr_reduce_op reduce;
+    tp_expr *element;   /* template over TP_PLACEHOLDER x */
+    const tp_var *result;   /* ROW_REDUCE: a private scalar every thread ends with */
+    const tsr_view *dst;    /* ROW_MAP */
+    int threads;            /* ROW_*: threads along the row (the group) */
+};
+
+typedef struct tsr_tile_program {
+    tsr_arena *arena;
+    tp_builder builder; /* for the expressions the program holds */
+    const char *kernel_name;
+    int n_params;
+    tp_param *params;
+    int dims;
+    int local[3]; /* work-group size */
+    int n_tiles;
+    const tsr_tile *tiles[16];
+    int n_scalars; /* private scalars and loop variables the statements name */
+    const tp_var *scalars[32];
+    tsr_stmt_list body;
+} tsr_tile_program;
+
+/* Builders: each appends to `list` and returns the statement, or NULL once
+ * the arena is exhausted (program->builder.failed is then set). */
+tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_params);
+const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype,
+                            tsr_space space, int rows, int cols, int pad, bool transposed);
+const tp_var *tsr_ir_scalar(tsr_tile_program *p, const char *name, tsr_dtype dtype);
+tsr_stmt *tsr_ir_append(tsr_tile_program *p, tsr_stmt_list *list, tsr_stmt_kind kind);
+
+/* A readable dump of the program, for `tessera gen --ir` and tests. */
+void tsr_ir_format(const tsr_tile_program *p, tsr_strbuf *out);
+/* The same for one expression (used by the dump and by error messages). */
+void tsr_expr_format(const tp_expr *e, tsr_strbuf *out);
+
+#endif

@@ -1,0 +1,171 @@
+/* The thread program: what lowering produces and generators print.
+ *
+ * A small C-shaped syntax tree of one kernel as seen by one thread: typed
+ * variables and arrays in private or shared memory, loops, conditionals,
+ * barriers, vector loads from global buffers, fma and math calls, and
+ * integer index expressions. Nothing here is vendor syntax; a dialect table
+ * (generators/) decides how each node is spelt. Nodes live in an arena. */
+#ifndef TSR_TPROG_H
+#define TSR_TPROG_H
+
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "core/dtype.h"
+#include "core/launch.h"
+
+typedef enum tp_space { TP_PRIVATE, TP_SHARED } tp_space;
+
+/* A kernel parameter: a global buffer or a scalar passed by value. */
+typedef struct tp_param {
+    const char *name;
+    tsr_arg_kind kind;
+    tsr_dtype dtype;
+    bool writable; /* buffers only: written by the kernel */
+} tp_param;
+
+/* A variable, or an array of up to two dims, in private or shared memory. */
+typedef struct tp_var {
+    const char *name;
+    tsr_dtype dtype;
+    tp_space space;
+    int n_dims; /* 0: scalar */
+    int dims[2];
+    int width;     /* vector lanes; 1 for scalars */
+    bool is_const; /* assigned once at its declaration */
+} tp_var;
+
+typedef enum tp_builtin { TP_LOCAL_ID, TP_GROUP_ID, TP_LOCAL_SIZE, TP_NUM_GROUPS } tp_builtin;
+
+typedef enum tp_binop {
+    TP_ADD, TP_SUB, TP_MUL, TP_DIV, TP_MOD,
+    TP_LT, TP_LE, TP_GT, TP_GE, TP_EQ, TP_NE, TP_AND, TP_OR,
+    TP_MIN, TP_MAX,
+} tp_binop;
+
+/* Math the printers spell per dialect. */
+typedef enum tp_func { TP_FMA, TP_EXP, TP_FMAX, TP_FMIN, TP_SQRT, TP_FUNC_COUNT } tp_func;
+
+typedef enum tp_expr_kind {
+    TP_INT,      /* integer constant */
+    TP_FLOAT,    /* floating constant of `dtype` */
+    TP_VAR,      /* a scalar variable */
+    TP_PARAM,    /* a scalar kernel parameter */
+    TP_BUILTIN,  /* thread/group ids and sizes along `axis` */
+    TP_BINARY,
+    TP_CALL,     /* tp_func on args */
+    TP_SELECT,   /* cond ? a : b */
+    TP_ELEM,     /* array[index...] of a tp_var, or buffer[index] of a tp_param */
+    TP_VLOAD,    /* `width` consecutive elements of a buffer from buffer[index] */
+    TP_LANE,     /* lane `lane` of a vector-valued expression */
+    TP_PLACEHOLDER, /* the element an element-wise template applies to */
+} tp_expr_kind;
+
+typedef struct tp_expr tp_expr;
+struct tp_expr {
+    tp_expr_kind kind;
+    tsr_dtype dtype; /* value type (TSR_I32 for index arithmetic) */
+    int width;       /* vector lanes; 1 for scalars */
+    long ival;       /* TP_INT */
+    double fval;     /* TP_FLOAT */
+    const tp_var *var;     /* TP_VAR, TP_ELEM of an array */
+    const tp_param *param; /* TP_PARAM, TP_ELEM/TP_VLOAD of a buffer */
+    tp_builtin builtin;
+    int axis;  /* TP_BUILTIN */
+    int lane;  /* TP_LANE */
+    tp_binop op;
+    tp_func func;
+    int n_args;
+    tp_expr *args[3]; /* operands, call args, select (cond, a, b), indices */
+};
+
+typedef enum tp_stmt_kind {
+    TP_DECL,    /* var [= init] */
+    TP_ASSIGN,  /* target = value, or target += value */
+    TP_FOR,     /* for (int var = begin; var < end; var += step) */
+    TP_IF,
+    TP_BARRIER, /* all threads of the group; shared memory made consistent */
+    TP_BLOCK,
+    TP_COMMENT,
+} tp_stmt_kind;
+
+typedef struct tp_stmt tp_stmt;
+typedef struct tp_block {
+    tp_stmt **items;
+    int count, cap;
+} tp_block;
+
+struct tp_stmt {
+    tp_stmt_kind kind;
+    const tp_var *var;   /* TP_DECL, TP_FOR induction variable */
+    tp_expr *init;       /* TP_DECL */
+    tp_expr *target;     /* TP_ASSIGN: TP_VAR or TP_ELEM */
+    tp_expr *value;      /* TP_ASSIGN */
+    bool accumulate;     /* TP_ASSIGN: += */
+    tp_expr *begin, *end, *step; /* TP_FOR */
+    int unroll;          /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
+    tp_expr *cond;       /* TP_IF */
+    tp_block body;       /* TP_FOR, TP_IF then, TP_BLOCK */
+    tp_block orelse;     /* TP_IF else */
+    const char *text;    /* TP_COMMENT */
+};
+
+/* One kernel: its name, parameters, fixed work-group size and body. */
+typedef struct tp_kernel {
+    const char *name;
+    int n_params;
+    tp_param *params;
+    int dims;
+    int local[3];  /* the work-group size the kernel requires */
+    tp_block body;
+} tp_kernel;
+
+/* Builders. All allocate from the arena and return NULL when it is out of
+ * memory; a NULL operand yields NULL, so a chain is checked once at the end. */
+typedef struct tp_builder {
+    tsr_arena *arena;
+    bool failed; /* latched on any allocation failure */
+} tp_builder;
+
+tp_expr *tp_int(tp_builder *b, long value);
+tp_expr *tp_float(tp_builder *b, tsr_dtype dtype, double value);
+tp_expr *tp_ref(tp_builder *b, const tp_var *var);
+tp_expr *tp_param_ref(tp_builder *b, const tp_param *param);
+tp_expr *tp_builtin_ref(tp_builder *b, tp_builtin which, int axis);
+tp_expr *tp_bin(tp_builder *b, tp_binop op, tp_expr *lhs, tp_expr *rhs);
+tp_expr *tp_call(tp_builder *b, tp_func func, int n_args, tp_expr *a0, tp_expr *a1, tp_expr *a2);
+tp_expr *tp_select(tp_builder *b, tp_expr *cond, tp_expr *then, tp_expr *otherwise);
+tp_expr *tp_elem(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1);
+tp_expr *tp_buf(tp_builder *b, const tp_param *buffer, tp_expr *index);
+tp_expr *tp_vload(tp_builder *b, const tp_param *buffer, tp_expr *index, int width);
+tp_expr *tp_lane(tp_builder *b, tp_expr *vector, int lane);
+tp_expr *tp_placeholder(tp_builder *b, tsr_dtype dtype);
+
+/* Integer arithmetic that folds constants, so that printed index
+ * expressions stay short ("tx * 4 + 1", not "(tx * 4 + 0 * 1) + 1"). */
+tp_expr *tp_add(tp_builder *b, tp_expr *lhs, tp_expr *rhs);
+tp_expr *tp_mul(tp_builder *b, tp_expr *lhs, tp_expr *rhs);
+tp_expr *tp_addi(tp_builder *b, tp_expr *lhs, long rhs);
+tp_expr *tp_muli(tp_builder *b, tp_expr *lhs, long rhs);
+
+/* Replaces every TP_PLACEHOLDER of a template with `value` (a deep copy). */
+tp_expr *tp_substitute(tp_builder *b, const tp_expr *template_expr, tp_expr *value);
+
+tp_var *tp_new_var(tp_builder *b, const char *name, tsr_dtype dtype, tp_space space, int n_dims,
+                   int dim0, int dim1);
+
+tp_stmt *tp_decl(tp_builder *b, tp_block *block, const tp_var *var, tp_expr *init);
+tp_stmt *tp_assign(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value);
+tp_stmt *tp_accumulate(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value);
+/* Returns the loop; append to its body. */
+tp_stmt *tp_for(tp_builder *b, tp_block *block, const tp_var *var, tp_expr *begin, tp_expr *end,
+                tp_expr *step, int unroll);
+tp_stmt *tp_if(tp_builder *b, tp_block *block, tp_expr *cond);
+tp_stmt *tp_barrier(tp_builder *b, tp_block *block);
+tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text);
+/* A nested { } scope, so that lowering can reuse local names. */
+tp_stmt *tp_scope(tp_builder *b, tp_block *block);
+
+bool tp_is_int(const tp_expr *e, long value);
+
+#endif

@@ -1,0 +1,49 @@
+/* Generators print a thread program as source text for one dialect.
+ *
+ * One C-style printer walks the program; a dialect is a table of strings
+ * and a few small functions (qualifiers, thread and group ids, barriers,
+ * vector types and loads, math names, unroll hints). Adding a dialect is
+ * one file and one row in the registry. Generators include core only. */
+#ifndef TSR_GENERATOR_H
+#define TSR_GENERATOR_H
+
+#include "core/status.h"
+#include "core/strbuf.h"
+#include "core/tprog.h"
+
+typedef struct tsr_dialect tsr_dialect;
+
+struct tsr_dialect {
+    const char *name;      /* "opencl": the --backend name */
+    const char *extension; /* ".cl" */
+    const char *preamble;  /* first lines of every file */
+    const char *kernel_qualifier; /* before the return type */
+    const char *global_qualifier; /* pointer parameters */
+    const char *shared_qualifier; /* shared arrays */
+    const char *restrict_qualifier;
+    const char *barrier; /* a statement, without the semicolon */
+    const char *builtin_format[4]; /* printf format with %d (axis) or %c (x/y/z) per tp_builtin */
+    const char *func_names[TP_FUNC_COUNT];
+    const char *unroll_format; /* "#pragma unroll %d"; NULL: no hints */
+    const char *unroll_full;   /* "#pragma unroll" */
+    /* "__attribute__((reqd_work_group_size(16, 16, 1)))" or a launch bound. */
+    void (*print_work_group_hint)(tsr_strbuf *out, const tp_kernel *kernel);
+    /* Vector type name, e.g. float4. */
+    void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);
+    /* Prints a vector load of `width` elements at buffer + index; `index`
+     * is printed by the callback given. */
+    void (*print_vload)(tsr_strbuf *out, const tp_expr *load,
+                        void (*print_index)(void *printer, const tp_expr *e), void *printer);
+    const char *lane_format; /* ".s%x" */
+};
+
+const tsr_dialect *tsr_dialect_find(const char *name);
+/* "opencl" (later "opencl, cuda, hip"), for messages. */
+const char *tsr_dialect_names(void);
+
+/* Prints the kernel in `dialect`; `header_comment` (may be NULL) opens the
+ * file as a comment. */
+tsr_status tsr_generate(const tp_kernel *kernel, const tsr_dialect *dialect,
+                        const char *header_comment, tsr_strbuf *out, tsr_error *err);
+
+#endif

@@ -1,0 +1,62 @@
+/* The runner: the top layer of libtessera. It joins an op spec, a config
+ * and a profile (core), the printed source (generators) and a live device
+ * (backends) into one evaluated candidate: generated, compiled, run on
+ * random non-zero data with poisoned outputs, verified against the CPU
+ * reference, then timed. */
+#ifndef TSR_RUNNER_H
+#define TSR_RUNNER_H
+
+#include <stdint.h>
+
+#include "backends/backend.h"
+#include "core/op.h"
+#include "core/store.h"
+#include "core/strbuf.h"
+#include "core/tune.h"
+
+/* The source of one config, and how to launch it. */
+typedef struct tsr_kernel_text {
+    char *source; /* malloc'd; tsr_kernel_text_free() */
+    char kernel_name[64];
+    const char *language; /* the dialect's name */
+    tsr_geometry_rule rule;
+    char geometry[128];
+    char args[256];
+} tsr_kernel_text;
+
+tsr_status tsr_kernel_generate(const tsr_opspec *spec, const tsr_profile *profile,
+                               const tsr_config *config, const char *dialect,
+                               tsr_kernel_text *out, tsr_error *err);
+/* The tile program as text, for `tessera gen --ir`; caller frees. */
+tsr_status tsr_kernel_ir(const tsr_opspec *spec, const tsr_profile *profile,
+                         const tsr_config *config, char **out, tsr_error *err);
+void tsr_kernel_text_free(tsr_kernel_text *text);
+
+/* Host and device data of one problem: random inputs, the reference (made
+ * once, when the problem is created, and shared by every candidate) and
+ * device buffers with a guard zone after each. */
+typedef struct tsr_problem tsr_problem;
+
+tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const tsr_shape *shape,
+                              uint64_t seed, tsr_problem **out, tsr_error *err);
+void tsr_problem_free(tsr_problem *problem);
+
+typedef struct tsr_eval_options {
+    int min_runs, max_runs; /* timed runs after the verifying one */
+    double min_seconds;     /* keep timing until this much kernel time is seen */
+    double abandon_ms;      /* a first timed run slower than this ends timing (0: never) */
+} tsr_eval_options;
+
+/* Fills outcome, reason, time, GFLOP/s, max error and the kernel fields of
+ * `result`; strings in `arena`. */
+tsr_status tsr_evaluate(tsr_problem *problem, const tsr_profile *profile, const tsr_config *config,
+                        const tsr_eval_options *options, tsr_arena *arena, tsr_result *result,
+                        tsr_error *err);
+
+/* The stored output of the last run of `problem`'s output buffer checked
+ * against CLBlast on the same device (GEMM only): max relative difference
+ * scaled like the reference check. TSR_ERR_UNSUPPORTED without CLBlast. */
+tsr_status tsr_problem_check_clblast(tsr_problem *problem, double *max_error, double *clblast_ms,
+                                     tsr_error *err);
+
+#endif

@@ -1,2 +1,0 @@
-/* placeholder: filled in by its owner */
-typedef int tsr_placeholder_;

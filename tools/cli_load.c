@@ -1,0 +1,75 @@
+/* Loading what commands share: specs, profiles, devices, shapes. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backends/backend.h"
+#include "core/opspec.h"
+#include "core/profile.h"
+#include "devices/devices.h"
+#include "tools/cli.h"
+
+int cli_load_spec(const char *path, tsr_opspec **out)
+{
+    tsr_error err = {{0}};
+    tsr_status st = tsr_opspec_load(path, out, &err);
+    return st == TSR_OK ? 0 : cli_report(st, err.msg);
+}
+
+int cli_load_profile(const char *name_or_path, tsr_profile **out)
+{
+    char path[4096];
+    struct stat sb;
+    if (stat(name_or_path, &sb) == 0 || strchr(name_or_path, '/') || strstr(name_or_path, ".yaml"))
+        snprintf(path, sizeof path, "%s", name_or_path);
+    else
+        snprintf(path, sizeof path, "%s/%s.yaml", tsr_default_profiles_dir(), name_or_path);
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "tessera: no profile '%s' (looked for %s; 'ls %s' lists the shipped ones)\n",
+                name_or_path, path, tsr_default_profiles_dir());
+        return 2;
+    }
+    tsr_error err = {{0}};
+    tsr_status st = tsr_profile_load(path, out, &err);
+    return st == TSR_OK ? 0 : cli_report(st, err.msg);
+}
+
+int cli_open_device(const char *id, tsr_device **out)
+{
+    tsr_error err = {{0}};
+    tsr_status st = tsr_device_open(id, out, &err);
+    return st == TSR_OK ? 0 : cli_report(st, err.msg);
+}
+
+int cli_resolve_profile(const char *name_or_path, const tsr_device *device, tsr_profile **out)
+{
+    if (name_or_path)
+        return cli_load_profile(name_or_path, out);
+    tsr_error err = {{0}};
+    tsr_status st = tsr_profile_find_for_device(tsr_default_profiles_dir(), &device->info, out, &err);
+    if (st != TSR_OK) {
+        fprintf(stderr, "tessera: no profile in %s matches %s (%s); name one with --profile\n",
+                tsr_default_profiles_dir(), device->info.id, device->info.name);
+        return 2;
+    }
+    fprintf(stderr, "tessera: using profile %s, which matches %s (%s)\n", (*out)->name,
+            device->info.id, device->info.name);
+    return 0;
+}
+
+int cli_shapes(const tsr_opspec *spec, const char *shape_arg, tsr_shape *one,
+               const tsr_shape **shapes, int *count)
+{
+    if (!shape_arg) {
+        *shapes = spec->shapes;
+        *count = (int)spec->n_shapes;
+        return 0;
+    }
+    tsr_error err = {{0}};
+    tsr_status st = tsr_shape_parse(spec->op, shape_arg, one, &err);
+    if (st != TSR_OK)
+        return cli_report(st, err.msg);
+    *shapes = one;
+    *count = 1;
+    return 0;
+}
