@@ -47,11 +47,10 @@ static tsr_status collect_best(void *ctx, const tsr_result *best)
     tsr_bundle_entry *e = &c->entries[c->count];
     memset(e, 0, sizeof *e);
     e->result = *best;
-    const char **texts[] = {&e->result.op_key,  &e->result.op,          &e->result.spec_name,
-                            &e->result.device,  &e->result.profile,     &e->result.shape,
-                            &e->result.config,  &e->result.reason,      &e->result.kernel_name,
-                            &e->result.source,  &e->result.language,    &e->result.geometry,
-                            &e->result.args,    &e->result.created};
+    tsr_result *r = &e->result;
+    const char **texts[] = {&r->op_key, &r->op,          &r->spec_name, &r->device, &r->profile,
+                            &r->shape,  &r->config,      &r->reason,    &r->source, &r->language,
+                            &r->args,   &r->kernel_name, &r->geometry,  &r->created};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (*texts[i] && !(*texts[i] = tsr_arena_strdup(c->arena, *texts[i])))
             return TSR_ERR_NOMEM;
@@ -163,36 +162,21 @@ static bool parse_geometry(const tsr_op_def *op, const char *text, tsr_geometry_
     return true;
 }
 
-/* "buffer:A,int:M,float:alpha". */
-static bool check_args(const char *text, char *why, size_t why_size)
+/* "buffer:A,int:M,float:alpha" (args), or "BM=64,BN=64" (a config; empty
+ * for an op without params). */
+static bool check_list(const char *text, bool is_config, char *why, size_t why_size)
 {
     static const char *const kinds[] = {"buffer:", "int:", "float:"};
-    const char *cursor = text, *item;
-    size_t len;
-    while (next_item(&cursor, ',', &item, &len)) {
-        bool ok = false;
-        for (int i = 0; i < 3 && !ok; i++) {
-            size_t kind_len = strlen(kinds[i]);
-            ok = len > kind_len && memcmp(item, kinds[i], kind_len) == 0;
-        }
-        if (!ok) {
-            snprintf(why, why_size, "argument '%.*s' is not buffer:, int: or float:NAME",
-                     (int)len, item);
-            return false;
-        }
-    }
-    return true;
-}
-
-/* "BM=64,BN=64"; the empty text is an op without params. */
-static bool check_config(const char *text, char *why, size_t why_size)
-{
-    const char *cursor = *text ? text : NULL, *item;
+    const char *cursor = is_config && !*text ? NULL : text, *item;
     size_t len;
     while (next_item(&cursor, ',', &item, &len)) {
         const char *eq = memchr(item, '=', len);
-        if (!eq || eq == item) {
-            snprintf(why, why_size, "item '%.*s' is not NAME=VALUE", (int)len, item);
+        bool ok = is_config && eq && eq != item;
+        for (int i = 0; i < 3 && !is_config && !ok; i++)
+            ok = len > strlen(kinds[i]) && memcmp(item, kinds[i], strlen(kinds[i])) == 0;
+        if (!ok) {
+            snprintf(why, why_size, "%s item '%.*s' is not %s", is_config ? "config" : "args",
+                     (int)len, item, is_config ? "NAME=VALUE" : "buffer:, int: or float:NAME");
             return false;
         }
     }
@@ -201,12 +185,9 @@ static bool check_config(const char *text, char *why, size_t why_size)
 
 /* ---- checking one entry ----------------------------------------------- */
 
-static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+__attribute__((format(printf, 3, 4)))
 #endif
-    ;
-
 static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fmt, ...)
 {
     char why[TSR_ERROR_MAX / 2];
@@ -240,7 +221,8 @@ static tsr_status check_entry(tsr_bundle_entry *e, tsr_error *err)
         return entry_fail(err, r, "shape: %s", why);
     if (!parse_geometry(e->op, r->geometry, &e->geometry, why, sizeof why))
         return entry_fail(err, r, "geometry '%.64s': %s", r->geometry, why);
-    if (!check_args(r->args, why, sizeof why) || !check_config(r->config, why, sizeof why))
+    if (!check_list(r->args, false, why, sizeof why) ||
+        !check_list(r->config, true, why, sizeof why))
         return entry_fail(err, r, "%s", why);
     return TSR_OK;
 }
@@ -320,14 +302,12 @@ static tsr_status make_dirs(const char *dir, tsr_error *err)
 static tsr_status sync_dir(const char *dir, tsr_error *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0 || fsync(fd) != 0) {
-        int saved = errno;
-        if (fd >= 0)
-            close(fd);
-        return tsr_fail(err, TSR_ERR_IO, "%s: cannot sync directory: %s", dir, strerror(saved));
-    }
-    close(fd);
-    return TSR_OK;
+    bool ok = fd >= 0 && fsync(fd) == 0;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    return ok ? TSR_OK
+              : tsr_fail(err, TSR_ERR_IO, "%s: cannot sync directory: %s", dir, strerror(saved));
 }
 
 static bool write_all(int fd, const char *data, size_t len)
@@ -432,10 +412,17 @@ static void json_string(tsr_strbuf *sb, const char *text)
     tsr_strbuf_append(sb, "\"");
 }
 
-/* Finite by check_entry; %.17g reads back as the same double. */
+/* The shortest of %.15g..%.17g that reads back as the same double (finite,
+ * by check_entry), so 0.1 stays "0.1" and no digit is lost. */
 static void json_number(tsr_strbuf *sb, double value)
 {
-    tsr_strbuf_printf(sb, "%.17g", value);
+    char text[32];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, value);
+        if (strtod(text, NULL) == value)
+            break;
+    }
+    tsr_strbuf_append(sb, text);
 }
 
 static void json_key(tsr_strbuf *sb, const char *indent, const char *key)
@@ -567,14 +554,6 @@ static void manifest_text(tsr_strbuf *sb, const collected *c, const char *create
 
 /* ---- export ------------------------------------------------------------- */
 
-static tsr_status write_text_file(const char *dir, const char *name, tsr_strbuf *sb,
-                                  tsr_error *err)
-{
-    if (sb->failed)
-        return tsr_fail(err, TSR_ERR_NOMEM, "%s/%s: out of memory", dir, name);
-    return write_atomic(dir, name, sb->data, sb->len, err);
-}
-
 static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
 {
     for (int i = 0; i < c->count; i++) {
@@ -592,16 +571,18 @@ static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
 
     /* The manifest goes last: once it is there, everything it lists is. */
-    tsr_strbuf sb;
-    tsr_strbuf_init(&sb);
-    tsr_bundle_header_text(&sb, c->entries, c->count, created);
-    tsr_status status = write_text_file(dir, "tessera_bundle.h", &sb, err);
-    tsr_strbuf_free(&sb);
-    if (status == TSR_OK) {
-        manifest_text(&sb, c, created);
-        status = write_text_file(dir, "manifest.json", &sb, err);
-        tsr_strbuf_free(&sb);
-    }
+    static const char *const names[] = {"tessera_bundle.h", "manifest.json"};
+    tsr_strbuf docs[2];
+    tsr_strbuf_init(&docs[0]);
+    tsr_strbuf_init(&docs[1]);
+    tsr_bundle_header_text(&docs[0], c->entries, c->count, created);
+    manifest_text(&docs[1], c, created);
+    tsr_status status = TSR_OK;
+    for (int i = 0; i < 2 && status == TSR_OK; i++)
+        status = docs[i].failed ? tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir)
+                                : write_atomic(dir, names[i], docs[i].data, docs[i].len, err);
+    tsr_strbuf_free(&docs[0]);
+    tsr_strbuf_free(&docs[1]);
     return status;
 }
 

@@ -37,7 +37,17 @@ const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dty
     t->cols = cols;
     t->pad = pad;
     t->transposed = transposed;
+    t->lanes = 1;
     p->tiles[p->n_tiles++] = t;
+    return t;
+}
+
+const tsr_tile *tsr_ir_vector_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
+                                   int cols, int lanes)
+{
+    tsr_tile *t = (tsr_tile *)tsr_ir_tile(p, name, dtype, TSR_SPACE_REGISTER, rows, cols, 0, false);
+    if (t)
+        t->lanes = lanes;
     return t;
 }
 
@@ -147,6 +157,11 @@ void tsr_expr_format(const tp_expr *e, tsr_strbuf *out)
             tsr_expr_format(e->args[i], out);
             tsr_strbuf_append(out, "]");
         }
+        break;
+    case TP_SPLAT:
+        tsr_strbuf_printf(out, "splat%d(", e->width);
+        tsr_expr_format(e->args[0], out);
+        tsr_strbuf_append(out, ")");
         break;
     case TP_LANE:
         tsr_expr_format(e->args[0], out);
@@ -261,6 +276,8 @@ void tsr_ir_format(const tsr_tile_program *p, tsr_strbuf *out)
             tsr_strbuf_printf(out, " pad %d", t->pad);
         if (t->transposed)
             tsr_strbuf_append(out, " transposed");
+        if (t->lanes > 1)
+            tsr_strbuf_printf(out, " vectors of %d", t->lanes);
         tsr_strbuf_append(out, "\n");
     }
     format_list(&p->body, 1, out);

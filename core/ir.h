@@ -25,6 +25,7 @@ typedef struct tsr_tile {
     int rows, cols;  /* logical shape */
     int pad;         /* extra elements per stored row, against bank conflicts */
     bool transposed; /* stored as [cols][rows]: element (r, c) at [c][r] */
+    int lanes;       /* register tiles: cols held as vectors of this many lanes */
 } tsr_tile;
 
 /* A 2-D window onto a global buffer: element (r, c) lives at
@@ -39,7 +40,9 @@ typedef struct tsr_view {
 /* How the threads of a group share a work-group tile of results: thread
  * (ty, tx) = (local id 1, local id 0) owns a register tile whose element
  * (i, j) is the group tile's (row(i), col(j)), where row(i) = ty * TM + i
- * (contiguous) or ty + i * threads_rows (strided), and likewise for cols. */
+ * (contiguous) or ty + i * threads_rows (strided), and likewise for cols.
+ * With vector lanes L the cols go in chunks of L adjacent ones: chunk v of
+ * thread tx starts at tx * TN + v * L, or (tx + v * threads_cols) * L. */
 typedef struct tsr_thread_map {
     int threads_rows, threads_cols;
     bool strided_rows, strided_cols;
@@ -120,6 +123,9 @@ typedef struct tsr_tile_program {
 tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_params);
 const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype,
                             tsr_space space, int rows, int cols, int pad, bool transposed);
+/* A register tile whose cols are held as vectors of `lanes` lanes. */
+const tsr_tile *tsr_ir_vector_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
+                                   int cols, int lanes);
 const tp_var *tsr_ir_scalar(tsr_tile_program *p, const char *name, tsr_dtype dtype);
 tsr_stmt *tsr_ir_append(tsr_tile_program *p, tsr_stmt_list *list, tsr_stmt_kind kind);
 

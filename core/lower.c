@@ -144,14 +144,15 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
-/* Row (or col) of element i of this thread's register tile in the group tile. */
+/* Row of element i, or first col of chunk i, of this thread's register
+ * tile in the group tile (lanes is 1 for rows). */
 static tp_expr *owned_index(lower_ctx *ctx, const tp_var *thread, int i, int per_thread,
-                            int threads, bool strided)
+                            int threads, bool strided, int lanes)
 {
     tp_builder *b = ctx->b;
     if (strided)
-        return tp_addi(b, tp_ref(b, thread), (long)i * threads);
-    return tp_addi(b, tp_muli(b, tp_ref(b, thread), per_thread), i);
+        return tp_muli(b, tp_addi(b, tp_ref(b, thread), (long)i * threads), lanes);
+    return tp_addi(b, tp_muli(b, tp_ref(b, thread), per_thread), (long)i * lanes);
 }
 
 /* An MMA operand's element (r, c): a shared tile, or the global view with
@@ -169,35 +170,105 @@ static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
     return tp_buf(b, o->view->buffer, lower_view_index(ctx, o->view, gr, gc));
 }
 
+/* `lanes` adjacent cols of row r of B: one vector load from a shared tile
+ * stored row by row; scalars otherwise. */
+static tsr_status operand_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, tp_expr *c,
+                                int lanes, tp_expr **out)
+{
+    if (lanes == 1) {
+        *out = operand_elem(ctx, o, r, c);
+        return TSR_OK;
+    }
+    if (!o->tile || o->tile->transposed)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "vector register tiles need their operand staged row by row in shared memory");
+    const lower_tile *lt = lower_find_tile(ctx, o->tile);
+    *out = tp_vload_array(ctx->b, lt->array, r, c, lanes);
+    return TSR_OK;
+}
+
 static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
     const lower_tile *acc = lower_find_tile(ctx, s->tile);
-    int tm = s->tile->rows, tn = s->tile->cols;
     if (!acc)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into an undeclared tile");
+    int tm = s->tile->rows, lanes = s->tile->lanes, chunks = s->tile->cols / lanes;
+    if (tm > 64 || chunks > 64)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "register tile %s is too large", s->tile->name);
     const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
     tp_stmt *loop = tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 1), s->k_unroll);
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_expr *a_val[64], *b_val[64];
     for (int i = 0; i < tm; i++) {
-        tp_expr *r = owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows);
+        tp_expr *r = owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows, 1);
         const tp_var *v = lower_temp(ctx, "a", s->tile->dtype);
         tp_decl(b, &loop->body, v, operand_elem(ctx, &s->a, r, tp_ref(b, kk)));
-        a_val[i] = tp_ref(b, v);
+        a_val[i] = tp_splat(b, tp_ref(b, v), lanes);
     }
-    for (int j = 0; j < tn; j++) {
-        tp_expr *c = owned_index(ctx, ctx->tx, j, tn, s->map.threads_cols, s->map.strided_cols);
-        const tp_var *v = lower_temp(ctx, "b", s->tile->dtype);
-        tp_decl(b, &loop->body, v, operand_elem(ctx, &s->b, tp_ref(b, kk), c));
+    for (int j = 0; j < chunks; j++) {
+        tp_expr *c = owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
+                                 s->map.strided_cols, lanes);
+        tp_var *v = (tp_var *)lower_temp(ctx, "b", s->tile->dtype);
+        tp_expr *value = NULL;
+        TSR_TRY(operand_chunk(ctx, &s->b, tp_ref(b, kk), c, lanes, &value));
+        if (v)
+            v->width = lanes;
+        tp_decl(b, &loop->body, v, value);
         b_val[j] = tp_ref(b, v);
     }
     for (int i = 0; i < tm; i++)
-        for (int j = 0; j < tn; j++) {
-            tp_expr *accv = tp_ref(b, acc->scalars[i * tn + j]);
+        for (int j = 0; j < chunks; j++) {
+            tp_expr *accv = tp_ref(b, acc->scalars[i * chunks + j]);
             tp_assign(b, &loop->body, accv, tp_call(b, TP_FMA, 3, a_val[i], b_val[j], accv));
         }
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+/* alpha * acc [+ beta * old] for one element or one vector. */
+static tp_expr *epilogue(lower_ctx *ctx, const tsr_stmt *s, tp_expr *acc, tp_expr *old, int lanes)
+{
+    tp_builder *b = ctx->b;
+    tp_expr *value = tp_bin(b, TP_MUL, tp_splat(b, tp_param_ref(b, s->alpha), lanes), acc);
+    if (s->beta)
+        value = tp_call(b, TP_FMA, 3, tp_splat(b, tp_param_ref(b, s->beta), lanes), old, value);
+    return value;
+}
+
+/* One chunk of a row of the result: a vector store when it lies wholly
+ * inside the view, lane by lane under bounds checks at the ragged edge. */
+static tsr_status store_chunk(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *gr,
+                              tp_expr *gc, tp_expr *acc, int lanes)
+{
+    tp_builder *b = ctx->b;
+    const tp_param *buffer = s->view->buffer;
+    if (lanes == 1) {
+        tp_stmt *col_ok = tp_if(b, out, tp_bin(b, TP_LT, gc, s->view->cols));
+        if (!col_ok)
+            return TSR_ERR_NOMEM;
+        tp_expr *index = lower_view_index(ctx, s->view, gr, gc);
+        tp_assign(b, &col_ok->body, tp_buf(b, buffer, index),
+                  epilogue(ctx, s, acc, tp_buf(b, buffer, index), 1));
+        return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+    }
+    if (!tp_is_int(s->view->col_stride, 1))
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "vector stores need a row-major result");
+    tp_stmt *whole = tp_if(b, out, tp_bin(b, TP_LE, tp_addi(b, gc, lanes), s->view->cols));
+    if (!whole)
+        return TSR_ERR_NOMEM;
+    tp_expr *index = lower_view_index(ctx, s->view, gr, gc);
+    tp_assign(b, &whole->body, tp_vload(b, buffer, index, lanes),
+              epilogue(ctx, s, acc, tp_vload(b, buffer, index, lanes), lanes));
+    for (int u = 0; u < lanes; u++) {
+        tp_expr *gcu = tp_addi(b, gc, u);
+        tp_stmt *col_ok = tp_if(b, &whole->orelse, tp_bin(b, TP_LT, gcu, s->view->cols));
+        if (!col_ok)
+            return TSR_ERR_NOMEM;
+        tp_expr *iu = lower_view_index(ctx, s->view, gr, gcu);
+        tp_assign(b, &col_ok->body, tp_buf(b, buffer, iu),
+                  epilogue(ctx, s, tp_lane(b, acc, u), tp_buf(b, buffer, iu), 1));
+    }
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
@@ -205,39 +276,31 @@ static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
     const lower_tile *acc = lower_find_tile(ctx, s->tile);
-    int tm = s->tile->rows, tn = s->tile->cols;
     if (!acc)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "store of an undeclared tile");
+    int tm = s->tile->rows, lanes = s->tile->lanes, chunks = s->tile->cols / lanes;
     tp_stmt *scope = tp_scope(b, out);
     if (!scope)
         return TSR_ERR_NOMEM;
     tp_expr *row0 = declare_const(ctx, &scope->body, "r0_", s->row0);
     tp_expr *col0 = declare_const(ctx, &scope->body, "c0_", s->col0);
     tp_expr *cols[64];
-    for (int j = 0; j < tn; j++)
+    for (int j = 0; j < chunks; j++)
         cols[j] = declare_const(ctx, &scope->body, "gc",
-                                tp_add(b, col0, owned_index(ctx, ctx->tx, j, tn, s->map.threads_cols,
-                                                            s->map.strided_cols)));
+                                tp_add(b, col0, owned_index(ctx, ctx->tx, j, s->tile->cols,
+                                                            s->map.threads_cols,
+                                                            s->map.strided_cols, lanes)));
     for (int i = 0; i < tm; i++) {
         tp_expr *gr = declare_const(ctx, &scope->body, "gr",
                                     tp_add(b, row0, owned_index(ctx, ctx->ty, i, tm,
                                                                 s->map.threads_rows,
-                                                                s->map.strided_rows)));
+                                                                s->map.strided_rows, 1)));
         tp_stmt *row_ok = tp_if(b, &scope->body, tp_bin(b, TP_LT, gr, s->view->rows));
         if (!row_ok)
             return TSR_ERR_NOMEM;
-        for (int j = 0; j < tn; j++) {
-            tp_stmt *col_ok = tp_if(b, &row_ok->body, tp_bin(b, TP_LT, cols[j], s->view->cols));
-            if (!col_ok)
-                return TSR_ERR_NOMEM;
-            tp_expr *index = lower_view_index(ctx, s->view, gr, cols[j]);
-            tp_expr *value = tp_bin(b, TP_MUL, tp_param_ref(b, s->alpha),
-                                    tp_ref(b, acc->scalars[i * tn + j]));
-            if (s->beta)
-                value = tp_call(b, TP_FMA, 3, tp_param_ref(b, s->beta),
-                                tp_buf(b, s->view->buffer, index), value);
-            tp_assign(b, &col_ok->body, tp_buf(b, s->view->buffer, index), value);
-        }
+        for (int j = 0; j < chunks; j++)
+            TSR_TRY(store_chunk(ctx, s, &row_ok->body, gr, cols[j],
+                                tp_ref(b, acc->scalars[i * chunks + j]), lanes));
     }
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
@@ -260,8 +323,10 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         const lower_tile *lt = lower_find_tile(ctx, s->tile);
         if (!lt || !lt->scalars)
             return tsr_fail(ctx->err, TSR_ERR_INPUT, "fill of a tile that is not in registers");
-        for (int i = 0; i < s->tile->rows * s->tile->cols; i++)
-            tp_assign(b, out, tp_ref(b, lt->scalars[i]), tp_float(b, s->tile->dtype, s->fill_value));
+        int lanes = s->tile->lanes;
+        for (int i = 0; i < s->tile->rows * s->tile->cols / lanes; i++)
+            tp_assign(b, out, tp_ref(b, lt->scalars[i]),
+                      tp_splat(b, tp_float(b, s->tile->dtype, s->fill_value), lanes));
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
     case TSR_S_LOAD: return lower_load(ctx, s, out);
@@ -295,18 +360,23 @@ static tsr_status declare_tiles(lower_ctx *ctx, tp_block *out)
             lt->array = tp_new_var(b, t->name, t->dtype, TP_SHARED, 2, d0, d1);
             tp_decl(b, out, lt->array, NULL);
         } else if (t->space == TSR_SPACE_REGISTER) {
-            if (t->rows > 64 || t->cols > 64 || t->rows * t->cols > 256)
+            int lanes = t->lanes > 0 ? t->lanes : 1, chunks = t->cols / lanes;
+            if (t->rows > 64 || t->cols > 64 || t->rows * t->cols > 256 || t->cols % lanes)
                 return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                                "register tile %s of %dx%d is too large", t->name, t->rows, t->cols);
-            lt->scalars = TSR_ARENA_ARRAY(b->arena, const tp_var *, t->rows * t->cols);
+                                "register tile %s of %dx%d in vectors of %d is too large or ragged",
+                                t->name, t->rows, t->cols, lanes);
+            lt->scalars = TSR_ARENA_ARRAY(b->arena, const tp_var *, t->rows * chunks);
             if (!lt->scalars)
                 return TSR_ERR_NOMEM;
             for (int r = 0; r < t->rows; r++)
-                for (int c = 0; c < t->cols; c++) {
+                for (int c = 0; c < chunks; c++) {
                     char name[64];
                     snprintf(name, sizeof name, "%s_%d_%d", t->name, r, c);
-                    lt->scalars[r * t->cols + c] = tp_new_var(b, name, t->dtype, TP_PRIVATE, 0, 0, 0);
-                    tp_decl(b, out, lt->scalars[r * t->cols + c], NULL);
+                    tp_var *v = tp_new_var(b, name, t->dtype, TP_PRIVATE, 0, 0, 0);
+                    if (v)
+                        v->width = lanes;
+                    lt->scalars[r * chunks + c] = v;
+                    tp_decl(b, out, v, NULL);
                 }
         }
     }

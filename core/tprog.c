@@ -155,6 +155,29 @@ tp_expr *tp_vload(tp_builder *b, const tp_param *buffer, tp_expr *index, int wid
     return e;
 }
 
+tp_expr *tp_vload_array(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1, int width)
+{
+    tp_expr *e = tp_elem(b, array, i0, i1);
+    if (e && width > 1) {
+        e->kind = TP_VLOAD;
+        e->width = width;
+    }
+    return e;
+}
+
+tp_expr *tp_splat(tp_builder *b, tp_expr *scalar, int width)
+{
+    if (!scalar || width == 1)
+        return scalar;
+    tp_expr *e = new_expr(b, TP_SPLAT, scalar->dtype);
+    if (e) {
+        e->width = width;
+        e->n_args = 1;
+        e->args[0] = scalar;
+    }
+    return e;
+}
+
 tp_expr *tp_lane(tp_builder *b, tp_expr *vector, int lane)
 {
     if (!vector)

@@ -56,7 +56,9 @@ typedef enum tp_expr_kind {
     TP_CALL,     /* tp_func on args */
     TP_SELECT,   /* cond ? a : b */
     TP_ELEM,     /* array[index...] of a tp_var, or buffer[index] of a tp_param */
-    TP_VLOAD,    /* `width` consecutive elements of a buffer from buffer[index] */
+    TP_VLOAD,    /* `width` consecutive elements from buffer[index] or array[i][j]; as an
+                    assignment's target, a vector store there */
+    TP_SPLAT,    /* a scalar repeated in `width` lanes */
     TP_LANE,     /* lane `lane` of a vector-valued expression */
     TP_PLACEHOLDER, /* the element an element-wise template applies to */
 } tp_expr_kind;
@@ -138,6 +140,8 @@ tp_expr *tp_select(tp_builder *b, tp_expr *cond, tp_expr *then, tp_expr *otherwi
 tp_expr *tp_elem(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1);
 tp_expr *tp_buf(tp_builder *b, const tp_param *buffer, tp_expr *index);
 tp_expr *tp_vload(tp_builder *b, const tp_param *buffer, tp_expr *index, int width);
+tp_expr *tp_vload_array(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1, int width);
+tp_expr *tp_splat(tp_builder *b, tp_expr *scalar, int width);
 tp_expr *tp_lane(tp_builder *b, tp_expr *vector, int lane);
 tp_expr *tp_placeholder(tp_builder *b, tsr_dtype dtype);
 

@@ -2,6 +2,7 @@
  * asks the dialect table how to spell what differs. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "generators/generator.h"
@@ -83,9 +84,45 @@ static void print_float(printer *p, const tp_expr *e)
     tsr_strbuf_printf(p->out, "%s%s", text, suffix);
 }
 
-static void print_index_cb(void *printer_state, const tp_expr *e)
+/* Renders into a string of its own, for the dialect functions that take
+ * printed operands. NULL when out of memory. */
+static char *render(printer *p, const tp_expr *e, bool as_pointer)
 {
-    print_expr(printer_state, e);
+    tsr_strbuf text;
+    tsr_strbuf_init(&text);
+    printer sub = {.d = p->d, .out = &text};
+    if (!as_pointer) {
+        print_expr(&sub, e);
+    } else if (e->param) {
+        tsr_strbuf_printf(&text, "%s + ", e->param->name);
+        print_child(&sub, e->args[0], 5, false);
+    } else {
+        tsr_strbuf_printf(&text, "&%s", e->var->name);
+        for (int i = 0; i < e->n_args; i++) {
+            tsr_strbuf_append(&text, "[");
+            print_expr(&sub, e->args[i]);
+            tsr_strbuf_append(&text, "]");
+        }
+    }
+    if (text.failed) {
+        tsr_strbuf_free(&text);
+        p->out->failed = true;
+        return NULL;
+    }
+    return tsr_strbuf_take(&text);
+}
+
+static void print_vector_access(printer *p, const tp_expr *e, const tp_expr *stored)
+{
+    char *pointer = render(p, e, true), *value = stored ? render(p, stored, false) : NULL;
+    if (pointer && (!stored || value)) {
+        if (stored)
+            p->d->print_vstore(p->out, e->width, pointer, value);
+        else
+            p->d->print_vload(p->out, e->width, pointer);
+    }
+    free(pointer);
+    free(value);
 }
 
 static void print_expr(printer *p, const tp_expr *e)
@@ -138,7 +175,14 @@ static void print_expr(printer *p, const tp_expr *e)
             tsr_strbuf_append(out, "]");
         }
         break;
-    case TP_VLOAD: p->d->print_vload(out, e, print_index_cb, p); break;
+    case TP_VLOAD: print_vector_access(p, e, NULL); break;
+    case TP_SPLAT: {
+        char *value = render(p, e->args[0], false);
+        if (value)
+            p->d->print_splat(out, scalar_name(e->dtype), e->width, value);
+        free(value);
+        break;
+    }
     case TP_LANE:
         print_child(p, e->args[0], 10, false);
         tsr_strbuf_printf(out, p->d->lane_format, e->lane);
@@ -213,6 +257,11 @@ static void print_stmt(printer *p, const tp_stmt *s)
     switch (s->kind) {
     case TP_DECL: print_decl(p, s); break;
     case TP_ASSIGN:
+        if (s->target->kind == TP_VLOAD) {
+            print_vector_access(p, s->target, s->value);
+            tsr_strbuf_append(p->out, ";\n");
+            break;
+        }
         print_expr(p, s->target);
         tsr_strbuf_append(p->out, s->accumulate ? " += " : " = ");
         print_expr(p, s->value);

@@ -30,10 +30,12 @@ struct tsr_dialect {
     void (*print_work_group_hint)(tsr_strbuf *out, const tp_kernel *kernel);
     /* Vector type name, e.g. float4. */
     void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);
-    /* Prints a vector load of `width` elements at buffer + index; `index`
-     * is printed by the callback given. */
-    void (*print_vload)(tsr_strbuf *out, const tp_expr *load,
-                        void (*print_index)(void *printer, const tp_expr *e), void *printer);
+    /* Vector memory access and construction, given the pointer (and value)
+     * already printed: "vload4(0, A + i)", "vstore4(v, 0, C + i)",
+     * "(float4)(x)". */
+    void (*print_vload)(tsr_strbuf *out, int width, const char *pointer);
+    void (*print_vstore)(tsr_strbuf *out, int width, const char *pointer, const char *value);
+    void (*print_splat)(tsr_strbuf *out, const char *scalar, int width, const char *value);
     const char *lane_format; /* ".s%x" */
 };
 

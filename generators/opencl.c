@@ -14,13 +14,20 @@ static void vector_type(tsr_strbuf *out, const char *scalar, int width)
     tsr_strbuf_printf(out, "%s%d", scalar, width);
 }
 
-/* vloadN needs only element alignment, so any index is allowed. */
-static void vload(tsr_strbuf *out, const tp_expr *load,
-                  void (*print_index)(void *printer, const tp_expr *e), void *printer)
+/* vloadN and vstoreN need only element alignment, so any index is allowed. */
+static void vload(tsr_strbuf *out, int width, const char *pointer)
 {
-    tsr_strbuf_printf(out, "vload%d(0, %s + ", load->width, load->param->name);
-    print_index(printer, load->args[0]);
-    tsr_strbuf_append(out, ")");
+    tsr_strbuf_printf(out, "vload%d(0, %s)", width, pointer);
+}
+
+static void vstore(tsr_strbuf *out, int width, const char *pointer, const char *value)
+{
+    tsr_strbuf_printf(out, "vstore%d(%s, 0, %s)", width, value, pointer);
+}
+
+static void splat(tsr_strbuf *out, const char *scalar, int width, const char *value)
+{
+    tsr_strbuf_printf(out, "(%s%d)(%s)", scalar, width, value);
 }
 
 const tsr_dialect tsr_dialect_opencl = {
@@ -45,5 +52,7 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_work_group_hint = work_group_hint,
     .print_vector_type = vector_type,
     .print_vload = vload,
+    .print_vstore = vstore,
+    .print_splat = splat,
     .lane_format = ".s%x",
 };

@@ -58,6 +58,11 @@ static void fill_random(float *data, size_t count, uint64_t *state)
     }
 }
 
+const tsr_shape *tsr_problem_shape(const tsr_problem *p)
+{
+    return &p->shape;
+}
+
 void tsr_problem_free(tsr_problem *p)
 {
     if (!p)
@@ -230,6 +235,27 @@ static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geo
     return TSR_OK;
 }
 
+tsr_status tsr_evaluate_source(tsr_problem *p, const char *source, const char *kernel_name,
+                               const tsr_geometry *geometry, const tsr_eval_options *options,
+                               tsr_arena *arena, tsr_result *r, tsr_error *err)
+{
+    tsr_error why = {{0}};
+    const tsr_backend *be = p->device->backend;
+    tsr_kernel *kernel;
+    if (be->compile(p->device, source, kernel_name, "-cl-mad-enable", &kernel, &why) != TSR_OK)
+        return fail_outcome(arena, r, TSR_OUTCOME_BUILD_FAILED, why.msg);
+    size_t threads = geometry->local[0] * geometry->local[1] * geometry->local[2];
+    if (threads > kernel->max_work_group_size) {
+        snprintf(why.msg, sizeof why.msg, "needs %zu threads per work-group; the compiled kernel "
+                 "allows %zu on %s", threads, kernel->max_work_group_size, p->device->info.name);
+        be->release(kernel);
+        return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
+    }
+    tsr_status st = run_and_time(p, kernel, geometry, options, arena, r);
+    be->release(kernel);
+    return st == TSR_OK ? TSR_OK : tsr_fail(err, st, "out of memory");
+}
+
 tsr_status tsr_evaluate(tsr_problem *p, const tsr_profile *profile, const tsr_config *config,
                         const tsr_eval_options *options, tsr_arena *arena, tsr_result *r,
                         tsr_error *err)
@@ -249,28 +275,12 @@ tsr_status tsr_evaluate(tsr_problem *p, const tsr_profile *profile, const tsr_co
     r->language = text.language;
     r->geometry = tsr_arena_strdup(arena, text.geometry);
     r->args = tsr_arena_strdup(arena, text.args);
-    if (!r->source || !r->kernel_name || !r->geometry || !r->args) {
-        tsr_kernel_text_free(&text);
-        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
-    }
-    const tsr_backend *be = p->device->backend;
-    tsr_kernel *kernel;
-    st = be->compile(p->device, text.source, text.kernel_name, "-cl-mad-enable", &kernel, &why);
     tsr_kernel_text_free(&text);
-    if (st != TSR_OK)
-        return fail_outcome(arena, r, TSR_OUTCOME_BUILD_FAILED, why.msg);
+    if (!r->source || !r->kernel_name || !r->geometry || !r->args)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     tsr_geometry geometry;
     op->geometry(p->spec, config, &p->shape, &geometry);
-    size_t threads = geometry.local[0] * geometry.local[1] * geometry.local[2];
-    if (threads > kernel->max_work_group_size) {
-        snprintf(why.msg, sizeof why.msg, "needs %zu threads per work-group; the compiled kernel "
-                 "allows %zu on %s", threads, kernel->max_work_group_size, p->device->info.name);
-        be->release(kernel);
-        return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
-    }
-    st = run_and_time(p, kernel, &geometry, options, arena, r);
-    be->release(kernel);
-    return st == TSR_OK ? TSR_OK : tsr_fail(err, st, "out of memory");
+    return tsr_evaluate_source(p, r->source, r->kernel_name, &geometry, options, arena, r, err);
 }
 
 tsr_status tsr_problem_check_clblast(tsr_problem *p, double *max_error, double *clblast_ms,

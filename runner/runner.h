@@ -53,6 +53,16 @@ tsr_status tsr_evaluate(tsr_problem *problem, const tsr_profile *profile, const 
                         const tsr_eval_options *options, tsr_arena *arena, tsr_result *result,
                         tsr_error *err);
 
+/* The same for a kernel given as source (a hand-written or planted one):
+ * compiled, run with `geometry`, verified and timed like a generated one.
+ * Only the outcome, reason, time, GFLOP/s and max error are filled. */
+tsr_status tsr_evaluate_source(tsr_problem *problem, const char *source, const char *kernel_name,
+                               const tsr_geometry *geometry, const tsr_eval_options *options,
+                               tsr_arena *arena, tsr_result *result, tsr_error *err);
+
+/* The shape of a problem. */
+const tsr_shape *tsr_problem_shape(const tsr_problem *problem);
+
 /* The stored output of the last run of `problem`'s output buffer checked
  * against CLBlast on the same device (GEMM only): max relative difference
  * scaled like the reference check. TSR_ERR_UNSUPPORTED without CLBlast. */

@@ -18,7 +18,7 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
     [GEMM_BN] = {"BN", "cols of C per work-group", 4, {16, 32, 64, 128}, 64},
     [GEMM_BK] = {"BK", "k-step per shared-memory stage", 5, {2, 4, 8, 16, 32}, 16},
     [GEMM_TM] = {"TM", "rows of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
-    [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
+    [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 5, {1, 2, 4, 8, 16}, 4},
     [GEMM_VW] = {"VW", "vector width of global loads into shared memory", 4, {1, 2, 4, 8}, 4},
     [GEMM_SA] = {"SA", "stage A through shared memory (0: read it from global)", 2, {0, 1}, 1},
     [GEMM_SB] = {"SB", "stage B through shared memory (0: read it from global)", 2, {0, 1}, 1},
@@ -26,6 +26,7 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
     [GEMM_STRM] = {"STRM", "rows of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 0},
     [GEMM_STRN] = {"STRN", "cols of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 1},
     [GEMM_KU] = {"KU", "unroll of the k loop inside a stage", 4, {1, 2, 4, 8}, 4},
+    [GEMM_VN] = {"VN", "lanes of the vector accumulators along N (1: scalars)", 5, {1, 2, 4, 8, 16}, 1},
 };
 
 static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
@@ -57,6 +58,10 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
     if (threads < 8)
         return refuse(err, "%d threads per work-group are too few to be worth trying (minimum %d)",
                       threads, 8);
+    if (c.tn % c.vn)
+        return refuse(err, "VN=%d does not divide TN=%d", c.vn, c.tn);
+    if (c.vn > 1 && !c.sb)
+        return refuse(err, "VN=%d needs B staged in shared memory (SB=1, not %d)", c.vn, c.sb);
     if (c.ku > c.bk)
         return refuse(err, "KU=%d exceeds BK=%d", c.ku, c.bk);
     if (!c.sa && !c.sb && (c.vw != 1 || c.pad != 0))
@@ -152,7 +157,7 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
     const tsr_tile *as = c.sa ? tsr_ir_tile(p, "As", spec->dtype, TSR_SPACE_SHARED, c.bm, c.bk, c.pad, true) : NULL;
     const tsr_tile *bs = c.sb ? tsr_ir_tile(p, "Bs", spec->dtype, TSR_SPACE_SHARED, c.bk, c.bn, c.pad, false) : NULL;
-    const tsr_tile *acc = tsr_ir_tile(p, "acc", spec->dtype, TSR_SPACE_REGISTER, c.tm, c.tn, 0, false);
+    const tsr_tile *acc = tsr_ir_vector_tile(p, "acc", spec->dtype, c.tm, c.tn, c.vn);
     tp_expr *m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm);
     tp_expr *n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn);
     tp_expr *K = tp_param_ref(b, &P[GEMM_ARG_K]);

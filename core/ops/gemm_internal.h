@@ -7,7 +7,7 @@
 
 enum gemm_param {
     GEMM_BM, GEMM_BN, GEMM_BK, GEMM_TM, GEMM_TN, GEMM_VW, GEMM_SA, GEMM_SB, GEMM_PAD,
-    GEMM_STRM, GEMM_STRN, GEMM_KU, GEMM_PARAM_COUNT
+    GEMM_STRM, GEMM_STRN, GEMM_KU, GEMM_VN, GEMM_PARAM_COUNT
 };
 
 enum gemm_arg {
@@ -18,14 +18,15 @@ enum gemm_arg {
 enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K };
 
 typedef struct gemm_cfg {
-    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku;
+    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn;
 } gemm_cfg;
 
 static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
 {
     const int *v = c->value;
     return (gemm_cfg){v[GEMM_BM], v[GEMM_BN], v[GEMM_BK], v[GEMM_TM], v[GEMM_TN], v[GEMM_VW],
-                      v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM], v[GEMM_STRN], v[GEMM_KU]};
+                      v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM], v[GEMM_STRN], v[GEMM_KU],
+                      v[GEMM_VN]};
 }
 
 size_t gemm_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer);
