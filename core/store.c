@@ -198,6 +198,22 @@ static tsr_status prepare_all(tsr_store *store, tsr_error *err)
     return TSR_OK;
 }
 
+/* Switching to WAL can answer SQLITE_BUSY without calling the busy handler
+ * while another process opens the same new store, so it is retried here
+ * for as long as the busy timeout. */
+static tsr_status use_wal(tsr_store *store, tsr_error *err)
+{
+    enum { RETRY_MS = 20 };
+    for (int waited = 0;; waited += RETRY_MS) {
+        int rc = sqlite3_exec(store->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return TSR_OK;
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= STORE_BUSY_TIMEOUT_MS)
+            return db_fail(store, err, "cannot set the journal mode");
+        sqlite3_sleep(RETRY_MS);
+    }
+}
+
 static tsr_status open_checked(tsr_store *store, tsr_error *err)
 {
     int rc = sqlite3_open_v2(store->path, &store->db,
@@ -214,9 +230,9 @@ static tsr_status open_checked(tsr_store *store, tsr_error *err)
     if (is_empty)
         TSR_TRY(create_schema(store, err));
 
-    if (sqlite3_exec(store->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(store->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(store, err, "cannot set the journal mode");
+    TSR_TRY(use_wal(store, err));
+    if (sqlite3_exec(store->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(store, err, "cannot set the sync mode");
     return prepare_all(store, err);
 }
 

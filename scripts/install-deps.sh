@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what tessera needs from Debian's packages: the build tools, the
+# libraries it links (libyaml, SQLite, libmd, the OpenCL ICD loader, CLBlast)
+# and an OpenCL device to run on (PoCL, OpenCL on the CPU). Packages already
+# present are left alone, so a second run costs nothing.
+set -euo pipefail
+
+packages=(
+    gcc meson ninja-build pkg-config
+    libyaml-dev libsqlite3-dev libmd-dev
+    ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
+    libclblast-dev clblast-utils
+    python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: everything is installed"
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

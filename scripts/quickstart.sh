@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian machine: install, build, tune the example
+# SGEMM (ops/sgemm.yaml) on the local OpenCL device (PoCL on the CPU unless
+# another device is opencl:0) in about five minutes, and export the winners
+# as a bundle in ./bundle. Results go to ./tessera.db; running it again skips
+# every stored candidate and resumes where a stopped run left off.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+[ -d build ] || meson setup build --buildtype=release
+ninja -C build
+
+# Three shapes, about 80 seconds of search each (random order over the
+# space; every candidate verified before its time counts).
+build/tessera tune ops/sgemm.yaml --strategy random --seconds 80 --db tessera.db
+build/tessera export --db tessera.db --out bundle
+echo
+echo "Bundle in ./bundle (manifest.json, tessera_bundle.h, opencl/). Compare with CLBlast:"
+echo "  build/bench/tessera-bench-gemm --db tessera.db"
