@@ -124,8 +124,8 @@ static bool parse_shape(const tsr_op_def *op, const char *text, long *shape, cha
 }
 
 /* One axis of a geometry rule: "n/64x16" or, for a lone group, "1x1". */
-static bool parse_axis(const tsr_op_def *op, const char *item, size_t len,
-                       tsr_geometry_rule *rule, int axis)
+static bool parse_axis(const tsr_op_def *op, const char *item, size_t len, tsr_geometry_rule *rule,
+                       int axis)
 {
     const char *slash = memchr(item, '/', len);
     const char *numbers = slash ? slash + 1 : item;
@@ -153,8 +153,7 @@ static bool parse_geometry(const tsr_op_def *op, const char *text, tsr_geometry_
             return false;
         }
         if (!parse_axis(op, item, len, rule, rule->dims)) {
-            snprintf(why, why_size, "axis '%.*s' is not DIM/PERxLOCAL or 1xLOCAL", (int)len,
-                     item);
+            snprintf(why, why_size, "axis '%.*s' is not DIM/PERxLOCAL or 1xLOCAL", (int)len, item);
             return false;
         }
         rule->dims++;
@@ -185,9 +184,12 @@ static bool check_list(const char *text, bool is_config, char *why, size_t why_s
 
 /* ---- checking one entry ----------------------------------------------- */
 
+static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fmt, ...)
 #if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
+    ;
+
 static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fmt, ...)
 {
     char why[TSR_ERROR_MAX / 2];
@@ -202,10 +204,9 @@ static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fm
 static tsr_status check_entry(tsr_bundle_entry *e, tsr_error *err)
 {
     const tsr_result *r = &e->result;
-    const char *required[] = {r->op, r->kernel_name, r->source, r->language, r->geometry,
-                              r->args};
-    static const char *const names[] = {"op", "kernel_name", "source", "language",
-                                        "geometry", "args"};
+    const char *required[] = {r->op, r->kernel_name, r->source, r->language, r->geometry, r->args};
+    static const char *const names[] = {"op",       "kernel_name", "source",
+                                        "language", "geometry",    "args"};
     for (int i = 0; i < 6; i++)
         if (!required[i] || (i != 2 && !*required[i]))
             return entry_fail(err, r, "has no %s", names[i]);
@@ -236,8 +237,8 @@ static void sanitize(char *out, size_t size, const char *text, bool allow_dot)
     size_t n = 0;
     for (; text[n] && n + 1 < size; n++) {
         char c = text[n];
-        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_' || c == '-' || (allow_dot && c == '.');
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || (allow_dot && c == '.');
         out[n] = keep ? c : '_';
     }
     out[n] = '\0';
@@ -261,8 +262,8 @@ static const char *entry_file(tsr_arena *arena, const tsr_bundle_entry *e, int i
     sanitize(spec, sizeof spec, e->result.spec_name ? e->result.spec_name : "", true);
     for (int d = 0; d < e->op->n_dims; d++) {
         size_t used = strlen(shape);
-        snprintf(shape + used, sizeof shape - used, "%s%s%ld", d ? "_" : "",
-                 e->op->dim_names[d], e->shape[d]);
+        snprintf(shape + used, sizeof shape - used, "%s%s%ld", d ? "_" : "", e->op->dim_names[d],
+                 e->shape[d]);
     }
     char safe_shape[256];
     sanitize(safe_shape, sizeof safe_shape, shape, false);
@@ -358,8 +359,7 @@ static tsr_status write_sources(const char *dir, collected *c, tsr_error *err)
     for (int i = 0; i < c->count; i++) {
         tsr_bundle_entry *e = &c->entries[i];
         char sub[PATH_MAX_LEN];
-        snprintf(sub, sizeof sub, "%s/%.*s", dir, (int)(strchr(e->file, '/') - e->file),
-                 e->file);
+        snprintf(sub, sizeof sub, "%s/%.*s", dir, (int)(strchr(e->file, '/') - e->file), e->file);
         TSR_TRY(make_dir(sub, err));
         size_t len = strlen(e->result.source);
         SHA256Data((const uint8_t *)e->result.source, len, e->sha256);
@@ -374,8 +374,12 @@ static tsr_status write_sources(const char *dir, collected *c, tsr_error *err)
  * must be UTF-8; a stray byte becomes U+FFFD rather than invalid JSON). */
 static int utf8_length(const unsigned char *s)
 {
-    int len = s[0] < 0x80 ? 1 : s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3
-                                                  : s[0] < 0xf5 ? 4 : 0;
+    int len = s[0] < 0x80   ? 1
+              : s[0] < 0xc2 ? 0
+              : s[0] < 0xe0 ? 2
+              : s[0] < 0xf0 ? 3
+              : s[0] < 0xf5 ? 4
+                            : 0;
     for (int i = 1; i < len; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
@@ -503,8 +507,8 @@ static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)
     const char *in = "      ";
     const tsr_result *r = &e->result;
     tsr_strbuf_printf(sb, "    {\n%s\"index\": %d", in, index);
-    const char *texts[][2] = {{"op", r->op},       {"spec_name", r->spec_name},
-                              {"op_key", r->op_key}, {"shape", r->shape}};
+    const char *texts[][2] = {
+        {"op", r->op}, {"spec_name", r->spec_name}, {"op_key", r->op_key}, {"shape", r->shape}};
     for (int i = 0; i < 4; i++) {
         json_key(sb, in, texts[i][0]);
         json_string(sb, texts[i][1]);
@@ -518,10 +522,10 @@ static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)
     json_string(sb, r->args);
     json_key(sb, in, "arg_list");
     json_args(sb, r->args);
-    const char *more[][2] = {{"kernel_name", r->kernel_name}, {"language", r->language},
-                             {"file", e->file},               {"sha256", e->sha256},
-                             {"device", r->device},           {"profile", r->profile},
-                             {"measured_at", r->created}};
+    const char *more[][2] = {
+        {"kernel_name", r->kernel_name}, {"language", r->language}, {"file", e->file},
+        {"sha256", e->sha256},           {"device", r->device},     {"profile", r->profile},
+        {"measured_at", r->created}};
     for (int i = 0; i < 7; i++) {
         json_key(sb, in, more[i][0]);
         json_string(sb, more[i][1]);

@@ -114,8 +114,7 @@ static const char header_types[] =
     "    double time_ms;          /* measured time on the tuned shape */\n"
     "} tessera_kernel;\n\n";
 
-static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int index,
-                              unsigned parts)
+static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int index, unsigned parts)
 {
     const tsr_result *r = &e->result;
     const char *texts[] = {r->op, r->op_key, r->device, r->profile, r->shape, r->config};
@@ -146,8 +145,8 @@ static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int ind
         local[a] = used ? g->local[a] : 1;
     }
     tsr_strbuf_printf(sb, ",\n     %du, {%ld, %ld, %ld}, {%ldL, %ldL, %ldL}, {%zuu, %zuu, %zuu}",
-                      g->dims, dim[0], dim[1], dim[2], per_group[0], per_group[1],
-                      per_group[2], local[0], local[1], local[2]);
+                      g->dims, dim[0], dim[1], dim[2], per_group[0], per_group[1], per_group[2],
+                      local[0], local[1], local[2]);
     tsr_strbuf_printf(sb, ",\n     %.17g}", r->time_ms);
 }
 
@@ -259,7 +258,8 @@ void tsr_bundle_header_text(tsr_strbuf *sb, const tsr_bundle_entry *entries, int
     }
     for (int i = 0; i < count; i++)
         parts[i] = source_parts(sb, entries[i].result.source, i);
-    tsr_strbuf_append(sb, "static const tessera_kernel tessera_kernels[TESSERA_KERNEL_COUNT] = {\n");
+    tsr_strbuf_append(sb,
+                      "static const tessera_kernel tessera_kernels[TESSERA_KERNEL_COUNT] = {\n");
     for (int i = 0; i < count; i++) {
         entry_initializer(sb, &entries[i], i, parts[i]);
         tsr_strbuf_append(sb, i + 1 < count ? ",\n" : "\n");

@@ -91,6 +91,7 @@ struct tsr_stmt {
     /* MMA */
     tsr_operand a, b;
     int k_count, k_unroll;
+    bool k_inside; /* MMA: every k it reads lies inside the global operands */
     tsr_thread_map map; /* MMA, STORE */
     /* STORE epilogue: scalar params, beta may be NULL (C is not read) */
     const tp_param *alpha, *beta;

@@ -160,31 +160,55 @@ static tp_expr *owned_index(lower_ctx *ctx, const tp_var *thread, int i, int per
  * values that the store's bounds check discards; a k past the edge reads a
  * finite value that meets a zero from the other, zero-filled operand (the
  * op guarantees one operand is staged, or that k stays in range). */
-static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, tp_expr *c)
+static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, tp_expr *c,
+                             bool clamp_rows, bool clamp_cols)
 {
     tp_builder *b = ctx->b;
     if (o->tile)
         return shared_elem(ctx, o->tile, r, c);
-    tp_expr *gr = tp_bin(b, TP_MIN, tp_add(b, o->row0, r), tp_addi(b, o->view->rows, -1));
-    tp_expr *gc = tp_bin(b, TP_MIN, tp_add(b, o->col0, c), tp_addi(b, o->view->cols, -1));
+    tp_expr *gr = tp_add(b, o->row0, r), *gc = tp_add(b, o->col0, c);
+    if (clamp_rows)
+        gr = tp_bin(b, TP_MIN, gr, tp_addi(b, o->view->rows, -1));
+    if (clamp_cols)
+        gc = tp_bin(b, TP_MIN, gc, tp_addi(b, o->view->cols, -1));
     return tp_buf(b, o->view->buffer, lower_view_index(ctx, o->view, gr, gc));
 }
 
-/* `lanes` adjacent cols of row r of B: one vector load from a shared tile
- * stored row by row; scalars otherwise. */
-static tsr_status operand_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, tp_expr *c,
-                                int lanes, tp_expr **out)
+/* `lanes` adjacent cols (c .. c + lanes - 1) of row r of an operand, into
+ * the vector variable `dst`: one vector load from a shared tile stored row
+ * by row, or from a global view whose cols are contiguous when the whole
+ * chunk lies inside it; lane by lane (clamped like operand_elem) at the
+ * ragged edge and for other layouts. */
+static tsr_status emit_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, tp_expr *c,
+                             int lanes, bool clamp_rows, const tp_var *dst, tp_block *out)
 {
-    if (lanes == 1) {
-        *out = operand_elem(ctx, o, r, c);
-        return TSR_OK;
+    tp_builder *b = ctx->b;
+    if (o->tile) {
+        if (o->tile->transposed)
+            return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                            "vector register tiles need their shared operand stored row by row");
+        const lower_tile *lt = lower_find_tile(ctx, o->tile);
+        tp_decl(b, out, dst, tp_vload_array(b, lt->array, r, c, lanes));
+        return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
-    if (!o->tile || o->tile->transposed)
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "vector register tiles need their operand staged row by row in shared memory");
-    const lower_tile *lt = lower_find_tile(ctx, o->tile);
-    *out = tp_vload_array(ctx->b, lt->array, r, c, lanes);
-    return TSR_OK;
+    tp_decl(b, out, dst, NULL);
+    tp_block *lanewise = out;
+    if (tp_is_int(o->view->col_stride, 1)) {
+        tp_expr *gc = tp_add(b, o->col0, c);
+        tp_stmt *whole = tp_if(b, out, tp_bin(b, TP_LE, tp_addi(b, gc, lanes), o->view->cols));
+        if (!whole)
+            return TSR_ERR_NOMEM;
+        tp_expr *gr = tp_add(b, o->row0, r);
+        if (clamp_rows)
+            gr = tp_bin(b, TP_MIN, gr, tp_addi(b, o->view->rows, -1));
+        tp_assign(b, &whole->body, tp_ref(b, dst),
+                  tp_vload(b, o->view->buffer, lower_view_index(ctx, o->view, gr, gc), lanes));
+        lanewise = &whole->orelse;
+    }
+    for (int u = 0; u < lanes; u++)
+        tp_assign(b, lanewise, tp_lane(b, tp_ref(b, dst), u),
+                  operand_elem(ctx, o, r, tp_addi(b, c, u), clamp_rows, true));
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
 static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
@@ -204,18 +228,20 @@ static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     for (int i = 0; i < tm; i++) {
         tp_expr *r = owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows, 1);
         const tp_var *v = lower_temp(ctx, "a", s->tile->dtype);
-        tp_decl(b, &loop->body, v, operand_elem(ctx, &s->a, r, tp_ref(b, kk)));
+        tp_decl(b, &loop->body, v, operand_elem(ctx, &s->a, r, tp_ref(b, kk), true, !s->k_inside));
         a_val[i] = tp_splat(b, tp_ref(b, v), lanes);
     }
     for (int j = 0; j < chunks; j++) {
         tp_expr *c = owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
                                  s->map.strided_cols, lanes);
         tp_var *v = (tp_var *)lower_temp(ctx, "b", s->tile->dtype);
-        tp_expr *value = NULL;
-        TSR_TRY(operand_chunk(ctx, &s->b, tp_ref(b, kk), c, lanes, &value));
-        if (v)
-            v->width = lanes;
-        tp_decl(b, &loop->body, v, value);
+        if (!v)
+            return TSR_ERR_NOMEM;
+        v->width = lanes;
+        if (lanes == 1)
+            tp_decl(b, &loop->body, v, operand_elem(ctx, &s->b, tp_ref(b, kk), c, !s->k_inside, true));
+        else
+            TSR_TRY(emit_chunk(ctx, &s->b, tp_ref(b, kk), c, lanes, !s->k_inside, v, &loop->body));
         b_val[j] = tp_ref(b, v);
     }
     for (int i = 0; i < tm; i++)

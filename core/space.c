@@ -31,7 +31,7 @@ static int walk(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *
 }
 
 tsr_status tsr_space_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
-                           tsr_space *out, tsr_error *err)
+                           tsr_search_space *out, tsr_error *err)
 {
     memset(out, 0, sizeof *out);
     out->op = spec->op;

@@ -5,16 +5,16 @@
 
 #include "core/op.h"
 
-typedef struct tsr_space {
+typedef struct tsr_search_space {
     const tsr_op_def *op;
     int count;           /* valid configs */
     int rejected;        /* combinations the constraints refused */
     tsr_config *configs; /* in enumeration order (first param slowest) */
-} tsr_space;
+} tsr_search_space;
 
 /* Enumerates into `arena`. Fails with TSR_ERR_UNSUPPORTED when nothing is
  * valid, naming the reason the default config was refused. */
 tsr_status tsr_space_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
-                           tsr_space *out, tsr_error *err);
+                           tsr_search_space *out, tsr_error *err);
 
 #endif

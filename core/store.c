@@ -45,9 +45,12 @@ static int outcome_from_name(const char *name)
     return -1;
 }
 
+/* The SQL reads best one clause per line, as written. */
+/* clang-format off */
 static const char schema_sql[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO meta(key, value) VALUES ('application', 'tessera'),"
+    " ('application_id', '" STR(STORE_APPLICATION_ID) "'),"
     " ('schema', '" STR(TSR_STORE_SCHEMA) "');"
     "CREATE TABLE results ("
     " op_key TEXT NOT NULL, device TEXT NOT NULL, shape TEXT NOT NULL,"
@@ -101,6 +104,7 @@ static const char each_best_sql[] =
 static const char count_sql[] =
     "SELECT outcome, count(*) FROM results"
     " WHERE op_key = ?1 AND device = ?2 AND shape = ?3 GROUP BY outcome";
+/* clang-format on */
 
 static tsr_status db_fail(tsr_store *store, tsr_error *err, const char *doing)
 {
@@ -109,8 +113,7 @@ static tsr_status db_fail(tsr_store *store, tsr_error *err, const char *doing)
 }
 
 /* Runs a one-row integer query such as a PRAGMA. */
-static tsr_status query_int(tsr_store *store, const char *sql, long long *out,
-                            tsr_error *err)
+static tsr_status query_int(tsr_store *store, const char *sql, long long *out, tsr_error *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
@@ -125,8 +128,7 @@ static tsr_status query_int(tsr_store *store, const char *sql, long long *out,
     sqlite3_finalize(stmt);
     if ((rc & 0xff) == SQLITE_NOTADB)
         return tsr_fail(err, TSR_ERR_STORE,
-                        "%s: not a tessera results store (file is not a database)",
-                        store->path);
+                        "%s: not a tessera results store (file is not a database)", store->path);
     if ((rc & 0xff) == SQLITE_CORRUPT)
         return tsr_fail(err, TSR_ERR_STORE, "%s: results store is corrupt (%s)", store->path,
                         sqlite3_errmsg(store->db));
@@ -151,8 +153,8 @@ static tsr_status check_identity(tsr_store *store, bool *is_empty, tsr_error *er
                         store->path, (unsigned long long)(app_id & 0xffffffffLL), tables);
     if (version > TSR_STORE_SCHEMA)
         return tsr_fail(err, TSR_ERR_STORE,
-                        "%s: store schema %lld is newer than this tessera (schema %d)",
-                        store->path, version, TSR_STORE_SCHEMA);
+                        "%s: store schema %lld is newer than this tessera (schema %d)", store->path,
+                        version, TSR_STORE_SCHEMA);
     if (version < TSR_STORE_SCHEMA)
         return tsr_fail(err, TSR_ERR_STORE,
                         "%s: store schema %lld is older than this tessera (schema %d) "
@@ -192,8 +194,8 @@ static tsr_status prepare_all(tsr_store *store, tsr_error *err)
         {count_sql, &store->count},
     };
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-        if (sqlite3_prepare_v3(store->db, list[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
-                               list[i].stmt, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v3(store->db, list[i].sql, -1, SQLITE_PREPARE_PERSISTENT, list[i].stmt,
+                               NULL) != SQLITE_OK)
             return db_fail(store, err, "cannot prepare a statement");
     return TSR_OK;
 }
@@ -216,8 +218,8 @@ static tsr_status use_wal(tsr_store *store, tsr_error *err)
 
 static tsr_status open_checked(tsr_store *store, tsr_error *err)
 {
-    int rc = sqlite3_open_v2(store->path, &store->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int rc =
+        sqlite3_open_v2(store->path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK)
         return store->db ? db_fail(store, err, "cannot open")
                          : tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", store->path);
@@ -280,12 +282,10 @@ static int bind_text(sqlite3_stmt *stmt, int index, const char *text)
 
 static int bind_real(sqlite3_stmt *stmt, int index, double value)
 {
-    return isnan(value) ? sqlite3_bind_null(stmt, index)
-                        : sqlite3_bind_double(stmt, index, value);
+    return isnan(value) ? sqlite3_bind_null(stmt, index) : sqlite3_bind_double(stmt, index, value);
 }
 
-static int bind_key(sqlite3_stmt *stmt, const char *op_key, const char *device,
-                    const char *shape)
+static int bind_key(sqlite3_stmt *stmt, const char *op_key, const char *device, const char *shape)
 {
     int rc = bind_text(stmt, 1, op_key);
     if (rc == SQLITE_OK)
@@ -316,11 +316,12 @@ tsr_status tsr_store_put(tsr_store *store, const tsr_result *r, tsr_error *err)
     if (!r->config)
         return tsr_fail(err, TSR_ERR_INPUT, "%s: a result key needs a config", store->path);
     if ((int)r->outcome < 0 || r->outcome >= TSR_OUTCOME_COUNT)
-        return tsr_fail(err, TSR_ERR_INPUT, "%s: result has no valid outcome (%d)",
-                        store->path, (int)r->outcome);
+        return tsr_fail(err, TSR_ERR_INPUT, "%s: result has no valid outcome (%d)", store->path,
+                        (int)r->outcome);
     sqlite3_stmt *s = store->put;
-    const char *texts[] = {r->op_key, r->op, r->spec_name, r->device, r->profile,
-                           r->shape, r->config, outcome_names[r->outcome], r->reason};
+    const char *texts[] = {r->op_key,  r->op,    r->spec_name, r->device,
+                           r->profile, r->shape, r->config,    outcome_names[r->outcome],
+                           r->reason};
     int rc = SQLITE_OK;
     for (int i = 0; i < 9 && rc == SQLITE_OK; i++)
         rc = bind_text(s, i + 1, texts[i]);
@@ -356,8 +357,8 @@ static const struct {
 /* Fills *out from the current row. With an arena the strings are copied
  * into it; without one they point into SQLite's row, valid until the next
  * step. */
-static tsr_status read_row(tsr_store *store, sqlite3_stmt *s, tsr_arena *arena,
-                           tsr_result *out, tsr_error *err)
+static tsr_status read_row(tsr_store *store, sqlite3_stmt *s, tsr_arena *arena, tsr_result *out,
+                           tsr_error *err)
 {
     memset(out, 0, sizeof *out);
     int outcome = outcome_from_name((const char *)sqlite3_column_text(s, 7));
@@ -373,9 +374,8 @@ static tsr_status read_row(tsr_store *store, sqlite3_stmt *s, tsr_arena *arena,
     }
     double *reals[] = {&out->time_ms, &out->gflops, &out->max_error};
     for (int i = 0; i < 3; i++)
-        *reals[i] = sqlite3_column_type(s, 9 + i) == SQLITE_NULL
-                        ? NAN
-                        : sqlite3_column_double(s, 9 + i);
+        *reals[i] =
+            sqlite3_column_type(s, 9 + i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 9 + i);
     return TSR_OK;
 }
 
@@ -396,9 +396,9 @@ static tsr_status fetch_one(tsr_store *store, sqlite3_stmt *s, int bind_rc, tsr_
     return status;
 }
 
-tsr_status tsr_store_get(tsr_store *store, tsr_arena *arena, const char *op_key,
-                         const char *device, const char *shape, const char *config,
-                         tsr_result *out, bool *found, tsr_error *err)
+tsr_status tsr_store_get(tsr_store *store, tsr_arena *arena, const char *op_key, const char *device,
+                         const char *shape, const char *config, tsr_result *out, bool *found,
+                         tsr_error *err)
 {
     *found = false;
     TSR_TRY(check_key(store, op_key, device, shape, err));
@@ -409,8 +409,8 @@ tsr_status tsr_store_get(tsr_store *store, tsr_arena *arena, const char *op_key,
 }
 
 tsr_status tsr_store_best(tsr_store *store, tsr_arena *arena, const char *op_key,
-                          const char *device, const char *shape, tsr_result *out,
-                          bool *found, tsr_error *err)
+                          const char *device, const char *shape, tsr_result *out, bool *found,
+                          tsr_error *err)
 {
     *found = false;
     TSR_TRY(check_key(store, op_key, device, shape, err));

@@ -217,6 +217,11 @@ tp_expr *tp_add(tp_builder *b, tp_expr *lhs, tp_expr *rhs)
     if (rhs->kind == TP_INT && lhs->kind == TP_BINARY && lhs->op == TP_ADD &&
         lhs->args[1]->kind == TP_INT)
         return tp_add(b, lhs->args[0], tp_int(b, lhs->args[1]->ival + rhs->ival));
+    /* x + (y + c) -> (x + y) + c, so that constants gather at the end */
+    if (rhs->kind == TP_BINARY && rhs->op == TP_ADD && rhs->args[1]->kind == TP_INT)
+        return tp_add(b, tp_add(b, lhs, rhs->args[0]), rhs->args[1]);
+    if (rhs->kind == TP_INT && rhs->ival < 0)
+        return tp_bin(b, TP_SUB, lhs, tp_int(b, -rhs->ival));
     return tp_bin(b, TP_ADD, lhs, rhs);
 }
 

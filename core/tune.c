@@ -109,7 +109,7 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
 {
     memset(summary, 0, sizeof *summary);
     double start = now_seconds();
-    tsr_space space;
+    tsr_search_space space;
     TSR_TRY(tsr_space_build(arena, spec, profile, &space, err));
     summary->space_size = space.count;
     summary->space_rejected = space.rejected;

@@ -127,5 +127,11 @@ const char *tsr_default_profiles_dir(void)
     struct stat st;
     if (stat("profiles", &st) == 0 && S_ISDIR(st.st_mode))
         return "profiles";
+    /* Installed profiles first; a binary run from its build tree falls back
+     * to the profiles of the source tree it was built from. */
+    if (stat(TSR_PROFILES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+        return TSR_PROFILES_DIR;
+    if (stat(TSR_SOURCE_PROFILES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+        return TSR_SOURCE_PROFILES_DIR;
     return TSR_PROFILES_DIR;
 }

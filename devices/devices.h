@@ -29,7 +29,8 @@ tsr_status tsr_profile_find_for_device(const char *profiles_dir, const tsr_devic
                                        tsr_profile **out, tsr_error *err);
 
 /* $TESSERA_PROFILES when set, else "profiles" when the current directory
- * has one, else the installed TSR_PROFILES_DIR. */
+ * has one, else the installed TSR_PROFILES_DIR, else (a binary run from its
+ * build tree) the source tree's profiles. */
 const char *tsr_default_profiles_dir(void);
 
 #endif

@@ -105,8 +105,7 @@ int cmd_export(int argc, char **argv)
                      "%s: no verified results for device '%s'; nothing exported", args.db,
                      args.device);
         else
-            snprintf(message, sizeof message, "%s: no verified results; nothing exported",
-                     args.db);
+            snprintf(message, sizeof message, "%s: no verified results; nothing exported", args.db);
         cli_report(TSR_ERR_NOT_FOUND, message);
         return 1;
     }

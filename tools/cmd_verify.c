@@ -66,7 +66,7 @@ static int choose_config(const tsr_opspec *spec, const tsr_profile *profile, con
     }
     if (spec->op->check(spec, profile, config, NULL) != TSR_OK) {
         tsr_arena *arena = tsr_arena_create();
-        tsr_space space;
+        tsr_search_space space;
         tsr_status st = arena ? tsr_space_build(arena, spec, profile, &space, &err) : TSR_ERR_NOMEM;
         if (st == TSR_OK)
             *config = space.configs[0];

@@ -18,7 +18,7 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
     [GEMM_BN] = {"BN", "cols of C per work-group", 4, {16, 32, 64, 128}, 64},
     [GEMM_BK] = {"BK", "k-step per shared-memory stage", 5, {2, 4, 8, 16, 32}, 16},
     [GEMM_TM] = {"TM", "rows of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
-    [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 5, {1, 2, 4, 8, 16}, 4},
+    [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 6, {1, 2, 4, 8, 16, 32}, 4},
     [GEMM_VW] = {"VW", "vector width of global loads into shared memory", 4, {1, 2, 4, 8}, 4},
     [GEMM_SA] = {"SA", "stage A through shared memory (0: read it from global)", 2, {0, 1}, 1},
     [GEMM_SB] = {"SB", "stage B through shared memory (0: read it from global)", 2, {0, 1}, 1},
@@ -58,10 +58,15 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
     if (threads < 8)
         return refuse(err, "%d threads per work-group are too few to be worth trying (minimum %d)",
                       threads, 8);
+    /* A mapping that cannot differ from the contiguous one is not a second
+     * config: one row per thread, or one chunk of cols per thread. */
+    if (c.strm && c.tm == 1)
+        return refuse(err, "STRM=%d with TM=%d is the same kernel as STRM=0", c.strm, c.tm);
+    if (c.strn && c.tn == c.vn)
+        return refuse(err, "STRN=%d with one chunk of cols per thread (TN=%d) is the same kernel "
+                           "as STRN=0", c.strn, c.tn);
     if (c.tn % c.vn)
         return refuse(err, "VN=%d does not divide TN=%d", c.vn, c.tn);
-    if (c.vn > 1 && !c.sb)
-        return refuse(err, "VN=%d needs B staged in shared memory (SB=1, not %d)", c.vn, c.sb);
     if (c.ku > c.bk)
         return refuse(err, "KU=%d exceeds BK=%d", c.ku, c.bk);
     if (!c.sa && !c.sb && (c.vw != 1 || c.pad != 0))
@@ -196,7 +201,8 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
         *mma = (tsr_stmt){.kind = TSR_S_MMA, .tile = acc,
                           .a = {.tile = as, .view = A, .row0 = m0, .col0 = k0_ref},
                           .b = {.tile = bs, .view = B, .row0 = k0_ref, .col0 = n0},
-                          .k_count = c.bk, .k_unroll = c.ku, .map = map, .vector_width = 1};
+                          .k_count = c.bk, .k_unroll = c.ku, .k_inside = !staged, .map = map,
+                          .vector_width = 1};
     if (staged)
         tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
     if (!staged) {
