@@ -26,267 +26,8 @@ typedef struct ocl_kernel {
     cl_kernel kernel;
 } ocl_kernel;
 
-/* A device as enumeration finds it, before anything is opened. */
-typedef struct ocl_entry {
-    cl_platform_id platform;
-    cl_device_id device;
-} ocl_entry;
-
 /* Build logs can run to pages; an error is one line, so the log is cut. */
 enum { LOG_MAX_CHARS = 800, LOG_MAX_LINES = 8 };
-
-/* Every error OpenCL 1.2 names, and the ICD loader's "no platform". */
-#define E(code) {code, #code}
-static const struct {
-    cl_int code;
-    const char *name;
-} cl_errors[] = {
-    E(CL_SUCCESS), E(CL_DEVICE_NOT_FOUND), E(CL_DEVICE_NOT_AVAILABLE), E(CL_COMPILER_NOT_AVAILABLE),
-    E(CL_MEM_OBJECT_ALLOCATION_FAILURE), E(CL_OUT_OF_RESOURCES), E(CL_OUT_OF_HOST_MEMORY),
-    E(CL_PROFILING_INFO_NOT_AVAILABLE), E(CL_MEM_COPY_OVERLAP), E(CL_IMAGE_FORMAT_MISMATCH),
-    E(CL_IMAGE_FORMAT_NOT_SUPPORTED), E(CL_BUILD_PROGRAM_FAILURE), E(CL_MAP_FAILURE),
-    E(CL_MISALIGNED_SUB_BUFFER_OFFSET), E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST),
-    E(CL_COMPILE_PROGRAM_FAILURE), E(CL_LINKER_NOT_AVAILABLE), E(CL_LINK_PROGRAM_FAILURE),
-    E(CL_DEVICE_PARTITION_FAILED), E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE), E(CL_INVALID_VALUE),
-    E(CL_INVALID_DEVICE_TYPE), E(CL_INVALID_PLATFORM), E(CL_INVALID_DEVICE), E(CL_INVALID_CONTEXT),
-    E(CL_INVALID_QUEUE_PROPERTIES), E(CL_INVALID_COMMAND_QUEUE), E(CL_INVALID_HOST_PTR),
-    E(CL_INVALID_MEM_OBJECT), E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR), E(CL_INVALID_IMAGE_SIZE),
-    E(CL_INVALID_SAMPLER), E(CL_INVALID_BINARY), E(CL_INVALID_BUILD_OPTIONS), E(CL_INVALID_PROGRAM),
-    E(CL_INVALID_PROGRAM_EXECUTABLE), E(CL_INVALID_KERNEL_NAME), E(CL_INVALID_KERNEL_DEFINITION),
-    E(CL_INVALID_KERNEL), E(CL_INVALID_ARG_INDEX), E(CL_INVALID_ARG_VALUE), E(CL_INVALID_ARG_SIZE),
-    E(CL_INVALID_KERNEL_ARGS), E(CL_INVALID_WORK_DIMENSION), E(CL_INVALID_WORK_GROUP_SIZE),
-    E(CL_INVALID_WORK_ITEM_SIZE), E(CL_INVALID_GLOBAL_OFFSET), E(CL_INVALID_EVENT_WAIT_LIST),
-    E(CL_INVALID_EVENT), E(CL_INVALID_OPERATION), E(CL_INVALID_GL_OBJECT),
-    E(CL_INVALID_BUFFER_SIZE), E(CL_INVALID_MIP_LEVEL), E(CL_INVALID_GLOBAL_WORK_SIZE),
-    E(CL_INVALID_PROPERTY), E(CL_INVALID_IMAGE_DESCRIPTOR), E(CL_INVALID_COMPILER_OPTIONS),
-    E(CL_INVALID_LINKER_OPTIONS), E(CL_INVALID_DEVICE_PARTITION_COUNT),
-    E(CL_PLATFORM_NOT_FOUND_KHR),
-};
-#undef E
-
-const char *tsr_opencl_error_name(cl_int code)
-{
-    for (size_t i = 0; i < sizeof cl_errors / sizeof cl_errors[0]; i++)
-        if (cl_errors[i].code == code)
-            return cl_errors[i].name;
-    return "unknown OpenCL error";
-}
-
-static tsr_status cl_fail(tsr_error *err, const char *call, cl_int code, const char *where)
-{
-    return tsr_fail(err, TSR_ERR_BACKEND, "%s: %s (%d) on %s", call,
-                    tsr_opencl_error_name(code), (int)code, where);
-}
-
-/* ---- enumeration and device information ---------------------------------- */
-
-/* Appends the devices of one platform, all types, in the driver's order. */
-static tsr_status enumerate_platform(cl_platform_id platform, ocl_entry *out, int max,
-                                     int *count, tsr_error *err)
-{
-    cl_uint n = 0;
-    cl_int rc = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
-    if (rc == CL_DEVICE_NOT_FOUND || (rc == CL_SUCCESS && n == 0))
-        return TSR_OK;
-    if (rc != CL_SUCCESS)
-        return cl_fail(err, "clGetDeviceIDs", rc, "an OpenCL platform");
-    cl_device_id *ids = calloc(n, sizeof *ids);
-    if (!ids)
-        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory listing OpenCL devices");
-    rc = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, n, ids, NULL);
-    if (rc != CL_SUCCESS) {
-        free(ids);
-        return cl_fail(err, "clGetDeviceIDs", rc, "an OpenCL platform");
-    }
-    for (cl_uint i = 0; i < n && *count < max; i++) {
-        out[*count].platform = platform;
-        out[*count].device = ids[i];
-        (*count)++;
-    }
-    free(ids);
-    return TSR_OK;
-}
-
-/* Every device of every platform, platforms in the loader's order: the
- * position in this list is the device's index, the same on every run while
- * the installed drivers stay the same. No platform at all is zero devices. */
-static tsr_status enumerate(ocl_entry *out, int max, int *count, tsr_error *err)
-{
-    *count = 0;
-    cl_uint n_platforms = 0;
-    cl_int rc = clGetPlatformIDs(0, NULL, &n_platforms);
-    if (rc == CL_PLATFORM_NOT_FOUND_KHR || (rc == CL_SUCCESS && n_platforms == 0))
-        return TSR_OK;
-    if (rc != CL_SUCCESS)
-        return cl_fail(err, "clGetPlatformIDs", rc, "this machine");
-    cl_platform_id *platforms = calloc(n_platforms, sizeof *platforms);
-    if (!platforms)
-        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory listing OpenCL platforms");
-    rc = clGetPlatformIDs(n_platforms, platforms, NULL);
-    tsr_status status = rc == CL_SUCCESS
-                            ? TSR_OK
-                            : cl_fail(err, "clGetPlatformIDs", rc, "this machine");
-    for (cl_uint p = 0; p < n_platforms && status == TSR_OK; p++)
-        status = enumerate_platform(platforms[p], out, max, count, err);
-    free(platforms);
-    return status;
-}
-
-/* Copies a driver string without the padding some drivers leave around it. */
-static void copy_trimmed(char *dst, size_t size, const char *src)
-{
-    while (*src == ' ' || *src == '\t')
-        src++;
-    size_t len = strlen(src);
-    while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\t' || src[len - 1] == '\n'))
-        len--;
-    snprintf(dst, size, "%.*s", (int)len, src);
-}
-
-/* A device string of any length; the caller frees it. */
-static cl_int device_string(cl_device_id device, cl_device_info param, char **out)
-{
-    size_t size = 0;
-    *out = NULL;
-    cl_int rc = clGetDeviceInfo(device, param, 0, NULL, &size);
-    if (rc != CL_SUCCESS)
-        return rc;
-    char *text = calloc(size + 1, 1);
-    if (!text)
-        return CL_OUT_OF_HOST_MEMORY;
-    rc = clGetDeviceInfo(device, param, size, text, NULL);
-    if (rc != CL_SUCCESS) {
-        free(text);
-        return rc;
-    }
-    *out = text;
-    return CL_SUCCESS;
-}
-
-static cl_int device_string_into(cl_device_id device, cl_device_info param, char *dst,
-                                  size_t size)
-{
-    char *text;
-    cl_int rc = device_string(device, param, &text);
-    if (rc == CL_SUCCESS)
-        copy_trimmed(dst, size, text);
-    free(text);
-    return rc;
-}
-
-/* Whole-word search in a space-separated extension list. */
-static bool has_extension(const char *extensions, const char *name)
-{
-    size_t len = strlen(name);
-    for (const char *p = extensions; (p = strstr(p, name)) != NULL; p += len) {
-        bool starts = p == extensions || p[-1] == ' ';
-        bool ends = p[len] == '\0' || p[len] == ' ';
-        if (starts && ends)
-            return true;
-    }
-    return false;
-}
-
-static cl_int query_work_item_sizes(cl_device_id device, size_t sizes[3])
-{
-    cl_uint dims = 0;
-    cl_int rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims,
-                                &dims, NULL);
-    if (rc != CL_SUCCESS)
-        return rc;
-    size_t *all = calloc(dims < 3 ? 3 : dims, sizeof *all);
-    if (!all)
-        return CL_OUT_OF_HOST_MEMORY;
-    rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_SIZES, dims * sizeof *all, all, NULL);
-    if (rc == CL_SUCCESS)
-        for (int d = 0; d < 3; d++)
-            sizes[d] = d < (int)dims ? all[d] : 1;
-    free(all);
-    return rc;
-}
-
-static cl_int query_numbers(cl_device_id device, tsr_device_info *info)
-{
-    cl_uint units = 0, clock = 0, vector = 0;
-    size_t group = 0;
-    cl_ulong global = 0, local = 0;
-    cl_int rc = clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL);
-    if (rc == CL_SUCCESS)
-        rc = clGetDeviceInfo(device, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof clock, &clock, NULL);
-    if (rc == CL_SUCCESS)
-        rc = clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof vector,
-                             &vector, NULL);
-    if (rc == CL_SUCCESS)
-        rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof group, &group, NULL);
-    if (rc == CL_SUCCESS)
-        rc = clGetDeviceInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global, &global, NULL);
-    if (rc == CL_SUCCESS)
-        rc = clGetDeviceInfo(device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
-    if (rc == CL_SUCCESS)
-        rc = query_work_item_sizes(device, info->max_work_item_sizes);
-    info->compute_units = (int)units;
-    info->clock_mhz = (int)clock;
-    info->preferred_vector_width_float = (int)vector;
-    info->max_work_group_size = group;
-    info->global_bytes = global;
-    info->local_bytes = local;
-    return rc;
-}
-
-static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
-{
-    cl_device_id device = entry->device;
-    cl_int rc = device_string_into(device, CL_DEVICE_NAME, info->name, sizeof info->name);
-    if (rc == CL_SUCCESS)
-        rc = device_string_into(device, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
-    if (rc == CL_SUCCESS)
-        rc = device_string_into(device, CL_DRIVER_VERSION, info->driver, sizeof info->driver);
-    if (rc == CL_SUCCESS)
-        rc = device_string_into(device, CL_DEVICE_VERSION, info->version, sizeof info->version);
-    if (rc == CL_SUCCESS) {
-        char platform[sizeof info->platform] = "";
-        rc = clGetPlatformInfo(entry->platform, CL_PLATFORM_NAME, sizeof platform, platform,
-                               NULL);
-        copy_trimmed(info->platform, sizeof info->platform, platform);
-    }
-    char *extensions = NULL;
-    if (rc == CL_SUCCESS)
-        rc = device_string(device, CL_DEVICE_EXTENSIONS, &extensions);
-    if (rc == CL_SUCCESS) {
-        info->has_fp64 = has_extension(extensions, "cl_khr_fp64");
-        info->has_fp16 = has_extension(extensions, "cl_khr_fp16");
-    }
-    free(extensions);
-    return rc;
-}
-
-static tsr_status describe(int index, const ocl_entry *entry, tsr_device_info *info,
-                           tsr_error *err)
-{
-    memset(info, 0, sizeof *info);
-    snprintf(info->id, sizeof info->id, "opencl:%d", index);
-    snprintf(info->backend, sizeof info->backend, "opencl");
-    cl_int rc = query_strings(entry, info);
-    if (rc == CL_SUCCESS)
-        rc = query_numbers(entry->device, info);
-    if (rc != CL_SUCCESS)
-        return cl_fail(err, "clGetDeviceInfo", rc, info->id);
-    return TSR_OK;
-}
-
-static tsr_status ocl_list(tsr_device_info *out, int max, int *count, tsr_error *err)
-{
-    ocl_entry entries[TSR_MAX_DEVICES];
-    int n = 0;
-    *count = 0;
-    if (max > TSR_MAX_DEVICES)
-        max = TSR_MAX_DEVICES;
-    TSR_TRY(enumerate(entries, max, &n, err));
-    for (int i = 0; i < n; i++)
-        TSR_TRY(describe(i, &entries[i], &out[i], err));
-    *count = n;
-    return TSR_OK;
-}
 
 /* ---- devices ---------------------------------------------------------------- */
 
@@ -313,10 +54,10 @@ static tsr_status create_context(tsr_device *device, ocl_device *dev, tsr_error 
     cl_int rc;
     dev->context = clCreateContext(props, 1, &dev->id, NULL, NULL, &rc);
     if (rc != CL_SUCCESS)
-        return cl_fail(err, "clCreateContext", rc, device->info.name);
+        return tsr_opencl_fail(err, "clCreateContext", rc, device->info.name);
     dev->queue = clCreateCommandQueue(dev->context, dev->id, CL_QUEUE_PROFILING_ENABLE, &rc);
     if (rc != CL_SUCCESS)
-        return cl_fail(err, "clCreateCommandQueue", rc, device->info.name);
+        return tsr_opencl_fail(err, "clCreateCommandQueue", rc, device->info.name);
     return TSR_OK;
 }
 
@@ -325,7 +66,7 @@ static tsr_status ocl_open(int index, tsr_device **out, tsr_error *err)
     ocl_entry entries[TSR_MAX_DEVICES];
     int n = 0;
     *out = NULL;
-    TSR_TRY(enumerate(entries, TSR_MAX_DEVICES, &n, err));
+    TSR_TRY(tsr_opencl_enumerate(entries, TSR_MAX_DEVICES, &n, err));
     if (index < 0 || index >= n)
         return tsr_fail(err, TSR_ERR_NOT_FOUND, "no device opencl:%d (%d OpenCL device%s)",
                         index, n, n == 1 ? "" : "s");
@@ -340,7 +81,7 @@ static tsr_status ocl_open(int index, tsr_device **out, tsr_error *err)
     device->impl = dev;
     dev->platform = entries[index].platform;
     dev->id = entries[index].device;
-    tsr_status status = describe(index, &entries[index], &device->info, err);
+    tsr_status status = tsr_opencl_describe(index, &entries[index], &device->info, err);
     if (status == TSR_OK)
         status = create_context(device, dev, err);
     if (status != TSR_OK) {
@@ -410,7 +151,7 @@ static tsr_status build_failure(tsr_device *device, cl_program program, cl_int b
     squeeze_log(log ? log : "", line, sizeof line);
     free(log);
     if (line[0] == '\0')
-        return cl_fail(err, "clBuildProgram", build_rc, device->info.name);
+        return tsr_opencl_fail(err, "clBuildProgram", build_rc, device->info.name);
     return tsr_fail(err, TSR_ERR_BACKEND, "build failed on %s: %s", device->info.name, line);
 }
 
@@ -468,7 +209,7 @@ static tsr_status ocl_compile(tsr_device *device, const char *source, const char
     tsr_status status = TSR_OK;
     impl->program = clCreateProgramWithSource(dev->context, 1, &source, NULL, &rc);
     if (rc != CL_SUCCESS)
-        status = cl_fail(err, "clCreateProgramWithSource", rc, device->info.name);
+        status = tsr_opencl_fail(err, "clCreateProgramWithSource", rc, device->info.name);
     if (status == TSR_OK) {
         rc = clBuildProgram(impl->program, 1, &dev->id, options ? options : "", NULL, NULL);
         if (rc != CL_SUCCESS)
@@ -482,7 +223,7 @@ static tsr_status ocl_compile(tsr_device *device, const char *source, const char
                               device->info.name);
     }
     if (status == TSR_OK && (rc = query_kernel(kernel, dev->id)) != CL_SUCCESS)
-        status = cl_fail(err, "clGetKernelWorkGroupInfo", rc, device->info.name);
+        status = tsr_opencl_fail(err, "clGetKernelWorkGroupInfo", rc, device->info.name);
     if (status != TSR_OK) {
         ocl_release(kernel);
         return status;
@@ -544,7 +285,7 @@ static tsr_status ocl_write(tsr_buffer *buffer, const void *src, size_t bytes, t
     cl_int rc = clEnqueueWriteBuffer(dev->queue, (cl_mem)buffer->impl, CL_TRUE, 0, bytes, src,
                                      0, NULL, NULL);
     if (rc != CL_SUCCESS)
-        return cl_fail(err, "clEnqueueWriteBuffer", rc, buffer->device->info.name);
+        return tsr_opencl_fail(err, "clEnqueueWriteBuffer", rc, buffer->device->info.name);
     return TSR_OK;
 }
 
@@ -557,7 +298,7 @@ static tsr_status ocl_read(tsr_buffer *buffer, void *dst, size_t bytes, tsr_erro
     cl_int rc = clEnqueueReadBuffer(dev->queue, (cl_mem)buffer->impl, CL_TRUE, 0, bytes, dst, 0,
                                     NULL, NULL);
     if (rc != CL_SUCCESS)
-        return cl_fail(err, "clEnqueueReadBuffer", rc, buffer->device->info.name);
+        return tsr_opencl_fail(err, "clEnqueueReadBuffer", rc, buffer->device->info.name);
     return TSR_OK;
 }
 
@@ -640,7 +381,7 @@ static tsr_status finish(tsr_kernel *kernel, cl_event event, double *elapsed_ms,
         state < 0)
         rc = state;
     if (rc != CL_SUCCESS)
-        return cl_fail(err, "kernel execution", rc, name);
+        return tsr_opencl_fail(err, "kernel execution", rc, name);
     if (!elapsed_ms)
         return TSR_OK;
     cl_ulong start = 0, end = 0;
@@ -648,7 +389,7 @@ static tsr_status finish(tsr_kernel *kernel, cl_event event, double *elapsed_ms,
     if (rc == CL_SUCCESS)
         rc = clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
     if (rc != CL_SUCCESS)
-        return cl_fail(err, "clGetEventProfilingInfo", rc, name);
+        return tsr_opencl_fail(err, "clGetEventProfilingInfo", rc, name);
     *elapsed_ms = end > start ? (double)(end - start) * 1e-6 : 0.0;
     return TSR_OK;
 }
@@ -695,7 +436,7 @@ cl_mem tsr_opencl_mem(const tsr_buffer *buffer)
 
 const tsr_backend tsr_backend_opencl = {
     .name = "opencl",
-    .list = ocl_list,
+    .list = tsr_opencl_list,
     .open = ocl_open,
     .close = ocl_close,
     .compile = ocl_compile,
