@@ -31,10 +31,19 @@ static int check_tests_failed, check_tests_passed;
         }                                                                      \
     } while (0)
 
+static inline int check_contains(const char *haystack, const char *needle)
+{
+    return haystack && strstr(haystack, needle) != NULL;
+}
+
+static inline const char *check_text(const char *text)
+{
+    return text ? text : "(null)";
+}
+
 #define CHECK_STR_CONTAINS(haystack, needle)                                   \
-    CHECK_MSG((haystack) && strstr((haystack), (needle)) != NULL,              \
-              "\"%s\" does not contain \"%s\"", (haystack) ? (haystack) : "(null)", \
-              (needle))
+    CHECK_MSG(check_contains((haystack), (needle)),                            \
+              "\"%s\" does not contain \"%s\"", check_text(haystack), (needle))
 
 #define RUN_TEST(fn)                                                           \
     do {                                                                       \

@@ -255,11 +255,22 @@ static tsr_result fixture(const char *op_key, const char *device, const char *sh
                           const char *config, tsr_outcome outcome, double time_ms)
 {
     tsr_result r = {
-        .op_key = op_key, .op = "gemm", .spec_name = "sgemm-nn", .device = device,
-        .profile = "pocl-cpu", .shape = shape, .config = config, .outcome = outcome,
-        .time_ms = time_ms, .gflops = 2.0, .max_error = 1.25e-7,
-        .kernel_name = "gemm_naive", .source = naive_source, .language = "opencl",
-        .geometry = "n/8x8,m/8x8", .args = ARGS,
+        .op_key = op_key,
+        .op = "gemm",
+        .spec_name = "sgemm-nn",
+        .device = device,
+        .profile = "pocl-cpu",
+        .shape = shape,
+        .config = config,
+        .outcome = outcome,
+        .time_ms = time_ms,
+        .gflops = 2.0,
+        .max_error = 1.25e-7,
+        .kernel_name = "gemm_naive",
+        .source = naive_source,
+        .language = "opencl",
+        .geometry = "n/8x8,m/8x8",
+        .args = ARGS,
     };
     return r;
 }
@@ -369,8 +380,7 @@ static void store_data_cannot_place_files_outside_the_bundle(void)
     list_dir(temp_dir, listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "bundle store.db") == 0, "temp dir holds: %s", listing);
     list_dir(temp_path("bundle/___escape"), listing, sizeof listing);
-    CHECK_MSG(strcmp(listing, "004_sgemm-nn_m8_n8_k8.src") == 0, "___escape/ holds: %s",
-              listing);
+    CHECK_MSG(strcmp(listing, "004_sgemm-nn_m8_n8_k8.src") == 0, "___escape/ holds: %s", listing);
 }
 
 static void only_the_best_ok_result_of_a_shape_is_exported(void)
@@ -572,8 +582,7 @@ static void header_dispatch_runs_the_picked_kernels(void)
     if (rc != 0)
         return;
     opencl_status = run("'%s' '%s'", temp_path("prog"), temp_path("bundle"));
-    CHECK_MSG(opencl_status == 0 || opencl_status == 77, "the program failed (%d)",
-              opencl_status);
+    CHECK_MSG(opencl_status == 0 || opencl_status == 77, "the program failed (%d)", opencl_status);
 }
 
 static char *make_evil_source(void)

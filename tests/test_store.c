@@ -89,8 +89,8 @@ static void new_store_is_created_and_reopens_with_its_results(void)
     tsr_arena *arena = tsr_arena_create();
     tsr_result got;
     bool found = false;
-    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found,
-                        &err) == TSR_OK);
+    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found, &err) ==
+          TSR_OK);
     CHECK(found && got.time_ms == 1.25);
     tsr_arena_destroy(arena);
     tsr_store_close(store);
@@ -110,8 +110,8 @@ static void put_then_get_round_trips_every_field(void)
     tsr_arena *arena = tsr_arena_create();
     tsr_result got;
     bool found = false;
-    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found,
-                        &err) == TSR_OK);
+    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found, &err) ==
+          TSR_OK);
     CHECK(found);
     tsr_store_close(store); /* strings must live in the arena, not in SQLite */
     if (found) {
@@ -146,8 +146,8 @@ static void nan_and_null_fields_survive_the_round_trip(void)
     tsr_arena *arena = tsr_arena_create();
     tsr_result got;
     bool found = false;
-    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found,
-                        &err) == TSR_OK);
+    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found, &err) ==
+          TSR_OK);
     CHECK(found && isnan(got.max_error) && got.source == NULL);
     tsr_arena_destroy(arena);
     tsr_store_close(store);
@@ -170,8 +170,8 @@ static void put_with_the_same_key_replaces_the_result(void)
     tsr_arena *arena = tsr_arena_create();
     tsr_result got;
     bool found = false;
-    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found,
-                        &err) == TSR_OK);
+    CHECK(tsr_store_get(store, arena, r.op_key, r.device, r.shape, r.config, &got, &found, &err) ==
+          TSR_OK);
     CHECK(found && got.outcome == TSR_OUTCOME_OK && got.time_ms == 3.5 && got.reason == NULL);
     tsr_arena_destroy(arena);
     tsr_store_close(store);
@@ -197,11 +197,11 @@ static void best_is_the_fastest_ok_result_and_ignores_failures(void)
     tsr_arena *arena = tsr_arena_create();
     tsr_result got;
     bool found = false;
-    CHECK(tsr_store_best(store, arena, rows[0].op_key, rows[0].device, shape, &got, &found,
-                         &err) == TSR_OK);
+    CHECK(tsr_store_best(store, arena, rows[0].op_key, rows[0].device, shape, &got, &found, &err) ==
+          TSR_OK);
     CHECK(found && str_eq(got.config, "BM=32") && got.time_ms == 2.0);
-    CHECK(tsr_store_best(store, arena, rows[0].op_key, "other-device", shape, &got, &found,
-                         &err) == TSR_OK);
+    CHECK(tsr_store_best(store, arena, rows[0].op_key, "other-device", shape, &got, &found, &err) ==
+          TSR_OK);
     CHECK(!found);
     tsr_arena_destroy(arena);
     tsr_store_close(store);
@@ -216,8 +216,8 @@ static tsr_status log_best(void *ctx, const tsr_result *best)
 {
     walk_log *log = ctx;
     if (log->n < 8)
-        snprintf(log->line[log->n], sizeof log->line[0], "%s|%s|%s|%s", best->op_key,
-                 best->device, best->shape, best->config);
+        snprintf(log->line[log->n], sizeof log->line[0], "%s|%s|%s|%s", best->op_key, best->device,
+                 best->shape, best->config);
     log->n++;
     return TSR_OK;
 }
@@ -276,8 +276,8 @@ static void count_reports_each_outcome(void)
         return;
     tsr_error err = {{0}};
     const char *shape = "m=9,n=9,k=9";
-    tsr_outcome outcomes[] = {TSR_OUTCOME_OK,    TSR_OUTCOME_OK,           TSR_OUTCOME_INVALID,
-                              TSR_OUTCOME_WRONG, TSR_OUTCOME_BUILD_FAILED, TSR_OUTCOME_INVALID,
+    tsr_outcome outcomes[] = {TSR_OUTCOME_OK,     TSR_OUTCOME_OK,           TSR_OUTCOME_INVALID,
+                              TSR_OUTCOME_WRONG,  TSR_OUTCOME_BUILD_FAILED, TSR_OUTCOME_INVALID,
                               TSR_OUTCOME_INVALID};
     for (int i = 0; i < 7; i++) {
         char config[16];
@@ -319,8 +319,7 @@ static void check_refused(const char *path, const char *expect)
     CHECK_STR_CONTAINS(err.msg, expect);
     CHECK(strchr(err.msg, '\n') == NULL);
     char *after = slurp(path, &after_len);
-    CHECK_MSG(before && after && before_len == after_len &&
-                  memcmp(before, after, before_len) == 0,
+    CHECK_MSG(before && after && before_len == after_len && memcmp(before, after, before_len) == 0,
               "%s changed", path);
     tsr_store_close(store);
     free(before);
@@ -441,6 +440,43 @@ static void store_survives_a_writer_killed_mid_run(void)
     tsr_store_close(store);
 }
 
+/* Several processes create and fill one new store at once: each waits
+ * for the others' locks instead of failing. */
+static void processes_share_a_new_store(void)
+{
+    enum { WRITERS = 4, PUTS = 50 };
+    for (int w = 0; w < WRITERS; w++) {
+        if (fork() != 0)
+            continue;
+        tsr_store *store = NULL;
+        tsr_error err;
+        if (tsr_store_open(temp_path("shared.db"), &store, &err) != TSR_OK)
+            _exit(1);
+        for (int i = 0; i < PUTS; i++) {
+            char config[32];
+            snprintf(config, sizeof config, "W=%d,I=%d", w, i);
+            tsr_result r = sample_result("m=2,n=2,k=2", config, TSR_OUTCOME_OK, 1.0);
+            if (tsr_store_put(store, &r, &err) != TSR_OK)
+                _exit(2);
+        }
+        tsr_store_close(store);
+        _exit(0);
+    }
+    int failed = 0, wstatus;
+    while (wait(&wstatus) > 0)
+        failed += !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0;
+    CHECK_MSG(failed == 0, "%d writers failed", failed);
+    tsr_store *store = open_store("shared.db");
+    if (!store)
+        return;
+    int counts[TSR_OUTCOME_COUNT];
+    tsr_error err = {{0}};
+    tsr_result r = sample_result("m=2,n=2,k=2", "", TSR_OUTCOME_OK, 1.0);
+    CHECK(tsr_store_count(store, r.op_key, r.device, r.shape, counts, &err) == TSR_OK);
+    CHECK_MSG(counts[TSR_OUTCOME_OK] == WRITERS * PUTS, "%d results", counts[TSR_OUTCOME_OK]);
+    tsr_store_close(store);
+}
+
 static void remove_temp_dir(void)
 {
     char command[128];
@@ -468,6 +504,7 @@ int main(void)
     RUN_TEST(database_of_another_program_is_refused_and_left_unchanged);
     RUN_TEST(newer_schema_is_refused_and_left_unchanged);
     RUN_TEST(store_survives_a_writer_killed_mid_run);
+    RUN_TEST(processes_share_a_new_store);
     remove_temp_dir();
     return check_summary();
 }
