@@ -109,11 +109,11 @@ static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *s
         spec->layout_b = (tsr_layout)layout;
     }
     if (f[2].value)
-        TSR_TRY(tsr_yaml_number(doc, f[2].value, "gemm.alpha", -DBL_MAX, false, DBL_MAX,
-                                &spec->alpha));
+        TSR_TRY(
+            tsr_yaml_number(doc, f[2].value, "gemm.alpha", -DBL_MAX, false, DBL_MAX, &spec->alpha));
     if (f[3].value)
-        TSR_TRY(tsr_yaml_number(doc, f[3].value, "gemm.beta", -DBL_MAX, false, DBL_MAX,
-                                &spec->beta));
+        TSR_TRY(
+            tsr_yaml_number(doc, f[3].value, "gemm.beta", -DBL_MAX, false, DBL_MAX, &spec->beta));
     return TSR_OK;
 }
 
@@ -288,8 +288,8 @@ static void dim_list(const tsr_op_def *op, char *buf, size_t size)
 }
 
 /* One "name=value" part, spaces around either side allowed. */
-static tsr_status parse_part(const tsr_op_def *op, const char *text, const char *part,
-                             size_t len, tsr_shape *out, bool *seen, tsr_error *err)
+static tsr_status parse_part(const tsr_op_def *op, const char *text, const char *part, size_t len,
+                             tsr_shape *out, bool *seen, tsr_error *err)
 {
     while (len && (*part == ' ' || *part == '\t'))
         part++, len--;
@@ -297,8 +297,8 @@ static tsr_status parse_part(const tsr_op_def *op, const char *text, const char 
         len--;
     const char *eq = memchr(part, '=', len);
     if (!eq)
-        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': '%.*s' is not name=value", text,
-                        (int)len, part);
+        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': '%.*s' is not name=value", text, (int)len,
+                        part);
     size_t name_len = (size_t)(eq - part);
     while (name_len && (part[name_len - 1] == ' ' || part[name_len - 1] == '\t'))
         name_len--;
@@ -306,8 +306,8 @@ static tsr_status parse_part(const tsr_op_def *op, const char *text, const char 
     if (d < 0) {
         char dims[128];
         dim_list(op, dims, sizeof dims);
-        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': unknown dim '%.*s' (op %s has: %s)",
-                        text, (int)name_len, part, op->name, dims);
+        return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': unknown dim '%.*s' (op %s has: %s)", text,
+                        (int)name_len, part, op->name, dims);
     }
     if (seen[d])
         return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': dim '%s' is given twice", text,
@@ -337,8 +337,7 @@ static tsr_status parse_part(const tsr_op_def *op, const char *text, const char 
     return TSR_OK;
 }
 
-tsr_status tsr_shape_parse(const tsr_op_def *op, const char *text, tsr_shape *out,
-                           tsr_error *err)
+tsr_status tsr_shape_parse(const tsr_op_def *op, const char *text, tsr_shape *out, tsr_error *err)
 {
     tsr_shape shape;
     bool seen[TSR_MAX_DIMS] = {false};

@@ -76,15 +76,13 @@ static tsr_status quantity_value(parse_ctx *ctx, yaml_node_t *node, const char *
     tsr_yaml_doc *doc = &ctx->doc;
     long long n[3];
     switch (f->kind) {
-    case Q_NUMBER:
-        return tsr_yaml_number(doc, node, what, f->min, true, f->max, &q->value);
+    case Q_NUMBER: return tsr_yaml_number(doc, node, what, f->min, true, f->max, &q->value);
     case Q_TRIPLE:
         TSR_TRY(tsr_yaml_int_list(doc, node, what, 3, (long long)f->min, (long long)f->max, n));
         for (int i = 0; i < 3; i++)
             q[i].value = (double)n[i];
         return TSR_OK;
-    default:
-        break;
+    default: break;
     }
     TSR_TRY(tsr_yaml_int(doc, node, what, (long long)f->min, (long long)f->max, n));
     if (f->kind == Q_POW2 && (n[0] & (n[0] - 1)))
@@ -206,8 +204,8 @@ static tsr_status parse_matrix_units(parse_ctx *ctx, yaml_node_t *node)
     for (size_t i = 0; i < count; i++) {
         char what[64];
         snprintf(what, sizeof what, "matrix_units[%zu]", i);
-        TSR_TRY(parse_matrix_unit(ctx, tsr_yaml_item(&ctx->doc, node, i), what,
-                                  &p->matrix_units[i]));
+        TSR_TRY(
+            parse_matrix_unit(ctx, tsr_yaml_item(&ctx->doc, node, i), what, &p->matrix_units[i]));
     }
     p->n_matrix_units = count;
     return TSR_OK;
@@ -296,19 +294,32 @@ static tsr_status parse_match(parse_ctx *ctx, yaml_node_t *node)
 /* ---- the whole file ---------------------------------------------------------- */
 
 enum {
-    K_SCHEMA, K_NAME, K_DESCRIPTION, K_VENDOR, K_ARCH, K_COMPUTE, K_REGISTERS, K_MEMORY,
-    K_PEAK, K_MATRIX, K_FEATURES, K_BACKENDS, K_OFFLINE, K_MATCH, K_COUNT
+    K_SCHEMA,
+    K_NAME,
+    K_DESCRIPTION,
+    K_VENDOR,
+    K_ARCH,
+    K_COMPUTE,
+    K_REGISTERS,
+    K_MEMORY,
+    K_PEAK,
+    K_MATRIX,
+    K_FEATURES,
+    K_BACKENDS,
+    K_OFFLINE,
+    K_MATCH,
+    K_COUNT
 };
 
 static const char *const top_keys[K_COUNT] = {
-    "schema", "name", "description", "vendor", "arch", "compute", "registers", "memory",
-    "peak_gflops", "matrix_units", "features", "backends", "offline", "match",
+    "schema", "name",        "description",  "vendor",   "arch",     "compute", "registers",
+    "memory", "peak_gflops", "matrix_units", "features", "backends", "offline", "match",
 };
 
 #define REQ(k) ((uint64_t)1 << (k))
 static const uint64_t top_required = REQ(K_SCHEMA) | REQ(K_NAME) | REQ(K_DESCRIPTION) |
-                                     REQ(K_VENDOR) | REQ(K_ARCH) | REQ(K_COMPUTE) |
-                                     REQ(K_MEMORY) | REQ(K_BACKENDS);
+                                     REQ(K_VENDOR) | REQ(K_ARCH) | REQ(K_COMPUTE) | REQ(K_MEMORY) |
+                                     REQ(K_BACKENDS);
 
 /* The version comes first so that a newer file is told so, not flooded with
  * unknown keys. */
@@ -346,8 +357,7 @@ static tsr_status parse_root(parse_ctx *ctx, yaml_node_t *root)
     TSR_TRY(parse_schema(ctx, root));
     TSR_TRY(tsr_yaml_fields(doc, root, "the profile", top_keys, K_COUNT, top_required, f));
     TSR_TRY(tsr_yaml_ident(doc, f[K_NAME].value, "name", p->arena, &p->name));
-    TSR_TRY(tsr_yaml_text(doc, f[K_DESCRIPTION].value, "description", p->arena,
-                          &p->description));
+    TSR_TRY(tsr_yaml_text(doc, f[K_DESCRIPTION].value, "description", p->arena, &p->description));
     TSR_TRY(tsr_yaml_text(doc, f[K_VENDOR].value, "vendor", p->arena, &p->vendor));
     TSR_TRY(tsr_yaml_text(doc, f[K_ARCH].value, "arch", p->arena, &p->arch));
     TSR_TRY(parse_quantity_section(ctx, f[K_COMPUTE].value, "compute", compute_fields,

@@ -54,14 +54,14 @@ static const print_field register_fields[] = {
     {"per_thread", AT(registers_per_thread)},
 };
 static const print_field memory_fields[] = {
-    {"shared_per_block", AT(shared_per_block)},
-    {"shared_per_unit", AT(shared_per_unit)},
-    {"global_bytes", AT(global_bytes)},
-    {"l2_bytes", AT(l2_bytes)},
+    {"shared_per_block", AT(shared_per_block)}, {"shared_per_unit", AT(shared_per_unit)},
+    {"global_bytes", AT(global_bytes)},         {"l2_bytes", AT(l2_bytes)},
     {"bandwidth_gbs", AT(bandwidth_gbs)},
 };
 
-/* A YAML double-quoted scalar. */
+/* A YAML double-quoted scalar. The text came through libyaml, so it is
+ * valid UTF-8; what YAML forbids raw (C0 and C1 controls, DEL, U+FFFE and
+ * U+FFFF) is written as an escape so that the output reads back. */
 static void put_quoted(tsr_strbuf *sb, const char *text)
 {
     tsr_strbuf_append(sb, "\"");
@@ -70,7 +70,16 @@ static void put_quoted(tsr_strbuf *sb, const char *text)
             tsr_strbuf_printf(sb, "\\%c", *c);
         else if (*c < 0x20 || *c == 0x7f)
             tsr_strbuf_printf(sb, "\\x%02x", *c);
-        else
+        else if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+            tsr_strbuf_printf(sb, "\\x%02x", *++c);
+        else if (c[0] == 0xef && c[1] == 0xbf && (c[2] == 0xbe || c[2] == 0xbf)) {
+            tsr_strbuf_printf(sb, "\\u%04X", 0xff00u | (c[2] == 0xbe ? 0xfe : 0xff));
+            c += 2;
+        } else if (c[0] == 0xe2 && c[1] == 0x80 && (c[2] == 0xa8 || c[2] == 0xa9)) {
+            /* Line and paragraph separators would be folded as breaks. */
+            tsr_strbuf_printf(sb, "\\u%04X", c[2] == 0xa8 ? 0x2028u : 0x2029u);
+            c += 2;
+        } else
             tsr_strbuf_appendn(sb, (const char *)c, 1);
     }
     tsr_strbuf_append(sb, "\"");
@@ -91,8 +100,8 @@ static void put_number(tsr_strbuf *sb, double value)
     tsr_strbuf_append(sb, buf);
 }
 
-static void put_quantity(tsr_strbuf *sb, const char *indent, const char *key,
-                         const tsr_quantity *q, bool triple)
+static void put_quantity(tsr_strbuf *sb, const char *indent, const char *key, const tsr_quantity *q,
+                         bool triple)
 {
     if (!q->present) {
         /* In a section that is itself left out, the indent is the comment. */
@@ -145,9 +154,9 @@ static void put_matrix_units(tsr_strbuf *sb, const tsr_profile *p)
     tsr_strbuf_append(sb, p->n_matrix_units ? "matrix_units:\n" : "matrix_units: []\n");
     for (size_t i = 0; i < p->n_matrix_units; i++) {
         const tsr_matrix_unit *u = &p->matrix_units[i];
-        tsr_strbuf_printf(sb, "  - {kind: %s, shape: [%d, %d, %d], a: %s, acc: %s, source: ",
-                          u->kind, u->m, u->n, u->k, tsr_dtype_name(u->a_type),
-                          tsr_dtype_name(u->acc_type));
+        tsr_strbuf_printf(sb,
+                          "  - {kind: %s, shape: [%d, %d, %d], a: %s, acc: %s, source: ", u->kind,
+                          u->m, u->n, u->k, tsr_dtype_name(u->a_type), tsr_dtype_name(u->acc_type));
         put_quoted(sb, u->source);
         tsr_strbuf_append(sb, "}\n");
     }

@@ -103,6 +103,36 @@ static tsr_status visit(tsr_store *store, const tsr_opspec *spec, const tsr_prof
     return tsr_store_put(store, result, err);
 }
 
+/* Warm start: the configs that won other shapes of the same op on the same
+ * device go first, since neighbouring shapes tend to share a winner. */
+typedef struct warm_start {
+    const tsr_opspec *spec;
+    const char *shape;
+    const tsr_search_space *space;
+    int *order;
+    int placed;
+} warm_start;
+
+static tsr_status place_winner(void *ctx_ptr, const tsr_result *best)
+{
+    warm_start *ws = ctx_ptr;
+    if (strcmp(best->op_key, tsr_opspec_key(ws->spec)) != 0 || strcmp(best->shape, ws->shape) == 0)
+        return TSR_OK;
+    tsr_config config;
+    tsr_config_default(ws->spec->op, &config);
+    if (tsr_config_parse(ws->spec->op, best->config, &config, NULL) != TSR_OK)
+        return TSR_OK; /* a config of an older space: nothing to warm-start from */
+    for (int i = ws->placed; i < ws->space->count; i++) {
+        if (memcmp(&ws->space->configs[ws->order[i]], &config, sizeof config) != 0)
+            continue;
+        int t = ws->order[ws->placed];
+        ws->order[ws->placed++] = ws->order[i];
+        ws->order[i] = t;
+        break;
+    }
+    return TSR_OK;
+}
+
 tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                     const tsr_shape *shape, const tsr_tune_options *options, tsr_arena *arena,
                     tsr_tune_summary *summary, tsr_error *err)
@@ -124,6 +154,10 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
                     ? options->budget_evals : space.count;
     char shape_text[256];
     tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
+    if (options->strategy == TSR_STRATEGY_RANDOM) {
+        warm_start ws = {spec, shape_text, &space, order, 0};
+        TSR_TRY(tsr_store_each_best(store, options->device, place_winner, &ws, err));
+    }
 
     tsr_status status = TSR_OK;
     for (int i = 0; i < total; i++) {

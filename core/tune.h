@@ -13,6 +13,8 @@
 #include "core/op.h"
 #include "core/store.h"
 
+/* exhaustive: every config in enumeration order. random: a seeded shuffle,
+ * after the configs that won other shapes of the same op on the device. */
 typedef enum tsr_strategy { TSR_STRATEGY_EXHAUSTIVE, TSR_STRATEGY_RANDOM } tsr_strategy;
 
 const char *tsr_strategy_name(tsr_strategy strategy);

@@ -9,23 +9,23 @@
 
 /* ---- positions and messages ---------------------------------------------- */
 
-static tsr_status fail_at(tsr_error *err, const char *path, unsigned long line,
-                          unsigned long col, const char *fmt, va_list ap)
+static tsr_status fail_at(tsr_error *err, const char *path, unsigned long line, unsigned long col,
+                          const char *fmt, va_list ap)
 {
     char message[TSR_ERROR_MAX];
     vsnprintf(message, sizeof message, fmt, ap);
     return tsr_fail(err, TSR_ERR_INPUT, "%s:%lu:%lu: %s", path, line, col, message);
 }
 
-static tsr_status fail_mark(tsr_error *err, const char *path, yaml_mark_t mark,
-                            const char *fmt, ...)
+static tsr_status fail_mark(tsr_error *err, const char *path, yaml_mark_t mark, const char *fmt,
+                            ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
 
-static tsr_status fail_mark(tsr_error *err, const char *path, yaml_mark_t mark,
-                            const char *fmt, ...)
+static tsr_status fail_mark(tsr_error *err, const char *path, yaml_mark_t mark, const char *fmt,
+                            ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -73,8 +73,7 @@ static tsr_status parser_error(const char *path, const char *text, size_t len,
     case YAML_READER_ERROR:
         return fail_mark(err, path, mark_from_offset(text, len, parser->problem_offset), "%s",
                          problem);
-    default:
-        break;
+    default: break;
     }
     if (parser->context)
         return fail_mark(err, path, parser->problem_mark, "%s (%s at %lu:%lu)", problem,
@@ -114,8 +113,8 @@ tsr_status tsr_yaml_read_file(const char *path, char **text, size_t *len, tsr_er
     return TSR_OK;
 }
 
-static tsr_status check_event(const char *path, const yaml_event_t *ev, int *depth,
-                              int *documents, tsr_error *err)
+static tsr_status check_event(const char *path, const yaml_event_t *ev, int *depth, int *documents,
+                              tsr_error *err)
 {
     const unsigned char *anchor = NULL;
     switch (ev->type) {
@@ -141,11 +140,8 @@ static tsr_status check_event(const char *path, const yaml_event_t *ev, int *dep
                              TSR_YAML_MAX_DEPTH);
         break;
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
-        --*depth;
-        break;
-    default:
-        break;
+    case YAML_MAPPING_END_EVENT: --*depth; break;
+    default: break;
     }
     /* An anchor is only useful to an alias; refusing both keeps the
      * document a tree, so no alias-expansion bomb can get through. */
@@ -179,8 +175,8 @@ static tsr_status prescan(const char *path, const char *text, size_t len, tsr_er
     return status;
 }
 
-tsr_status tsr_yaml_doc_load(tsr_yaml_doc *doc, const char *path, const char *text,
-                             size_t len, tsr_error *err)
+tsr_status tsr_yaml_doc_load(tsr_yaml_doc *doc, const char *path, const char *text, size_t len,
+                             tsr_error *err)
 {
     memset(doc, 0, sizeof *doc);
     doc->path = path;
@@ -217,8 +213,7 @@ static bool is_null(const yaml_node_t *node)
     if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
     const char *v = (const char *)node->data.scalar.value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 const char *tsr_yaml_describe(const yaml_node_t *node, char *buf, size_t size)
@@ -232,8 +227,8 @@ const char *tsr_yaml_describe(const yaml_node_t *node, char *buf, size_t size)
     const char *v = (const char *)node->data.scalar.value;
     bool quoted = node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
     size_t n = node->data.scalar.length;
-    snprintf(buf, size, "%s'%.*s%s'", quoted ? "the quoted string " : "", n > 40 ? 40 : (int)n,
-             v, n > 40 ? "..." : "");
+    snprintf(buf, size, "%s'%.*s%s'", quoted ? "the quoted string " : "", n > 40 ? 40 : (int)n, v,
+             n > 40 ? "..." : "");
     return buf;
 }
 
@@ -261,8 +256,8 @@ tsr_status tsr_yaml_root_mapping(tsr_yaml_doc *doc, const char *what, yaml_node_
     if (!root || is_null(root))
         return tsr_yaml_fail(doc, root, "empty document (expected %s: a mapping)", what);
     if (root->type != YAML_MAPPING_NODE)
-        return tsr_yaml_fail(doc, root, "expected %s (a mapping) at the top level, got %s",
-                             what, tsr_yaml_describe(root, buf, sizeof buf));
+        return tsr_yaml_fail(doc, root, "expected %s (a mapping) at the top level, got %s", what,
+                             tsr_yaml_describe(root, buf, sizeof buf));
     *out = root;
     return TSR_OK;
 }
@@ -339,8 +334,7 @@ yaml_node_t *tsr_yaml_find(tsr_yaml_doc *doc, yaml_node_t *mapping, const char *
     return NULL;
 }
 
-tsr_status tsr_yaml_sequence(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                             size_t *count)
+tsr_status tsr_yaml_sequence(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, size_t *count)
 {
     char buf[96];
     if (node->type != YAML_SEQUENCE_NODE)
@@ -433,8 +427,8 @@ tsr_status tsr_yaml_bool(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
     return TSR_OK;
 }
 
-tsr_status tsr_yaml_string(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                           tsr_arena *arena, const char **out)
+tsr_status tsr_yaml_string(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, tsr_arena *arena,
+                           const char **out)
 {
     TSR_TRY(expect_scalar(doc, node, what, "a string", false));
     char *copy = tsr_arena_strndup(arena, scalar(node), node->data.scalar.length);
@@ -444,8 +438,8 @@ tsr_status tsr_yaml_string(tsr_yaml_doc *doc, yaml_node_t *node, const char *wha
     return TSR_OK;
 }
 
-tsr_status tsr_yaml_text(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                         tsr_arena *arena, const char **out)
+tsr_status tsr_yaml_text(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, tsr_arena *arena,
+                         const char **out)
 {
     TSR_TRY(tsr_yaml_string(doc, node, what, arena, out));
     if (!**out)
@@ -466,8 +460,8 @@ bool tsr_yaml_is_ident(const char *text)
     return true;
 }
 
-tsr_status tsr_yaml_ident(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                          tsr_arena *arena, const char **out)
+tsr_status tsr_yaml_ident(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, tsr_arena *arena,
+                          const char **out)
 {
     TSR_TRY(tsr_yaml_string(doc, node, what, arena, out));
     if (!tsr_yaml_is_ident(*out))
@@ -499,7 +493,9 @@ tsr_status tsr_yaml_enum_set(tsr_yaml_doc *doc, yaml_node_t *node, const char *w
     size_t count;
     TSR_TRY(tsr_yaml_sequence(doc, node, what, &count));
     *bits = 0;
-    for (size_t i = 0; i < count && n <= 32; i++) {
+    if (n > 32)
+        return tsr_yaml_fail(doc, node, "%s: schema names too many values", what);
+    for (size_t i = 0; i < count; i++) {
         yaml_node_t *item = tsr_yaml_item(doc, node, i);
         int index;
         TSR_TRY(tsr_yaml_enum(doc, item, what, names, n, &index));
@@ -510,8 +506,8 @@ tsr_status tsr_yaml_enum_set(tsr_yaml_doc *doc, yaml_node_t *node, const char *w
     return TSR_OK;
 }
 
-tsr_status tsr_yaml_int_list(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                             size_t n, long long min, long long max, long long *out)
+tsr_status tsr_yaml_int_list(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, size_t n,
+                             long long min, long long max, long long *out)
 {
     size_t count;
     TSR_TRY(tsr_yaml_sequence(doc, node, what, &count));

@@ -22,8 +22,8 @@
 #define TSR_YAML_ALL_REQUIRED UINT64_MAX
 
 typedef struct tsr_yaml_doc {
-    const char *path;  /* names the input in messages */
-    tsr_error *err;    /* where every helper writes its message */
+    const char *path; /* names the input in messages */
+    tsr_error *err;   /* where every helper writes its message */
     yaml_document_t document;
     bool loaded;
 } tsr_yaml_doc;
@@ -41,8 +41,8 @@ tsr_status tsr_yaml_read_file(const char *path, char **text, size_t *len, tsr_er
  * documents, anchors and aliases, nesting deeper than TSR_YAML_MAX_DEPTH,
  * scalars holding NUL bytes and input over TSR_YAML_MAX_BYTES. On success
  * the caller must call tsr_yaml_doc_free; on failure nothing is held. */
-tsr_status tsr_yaml_doc_load(tsr_yaml_doc *doc, const char *path, const char *text,
-                             size_t len, tsr_error *err);
+tsr_status tsr_yaml_doc_load(tsr_yaml_doc *doc, const char *path, const char *text, size_t len,
+                             tsr_error *err);
 void tsr_yaml_doc_free(tsr_yaml_doc *doc);
 
 /* The top-level node, which must be a mapping ("what" names the file's
@@ -69,28 +69,27 @@ tsr_status tsr_yaml_fields(tsr_yaml_doc *doc, yaml_node_t *node, const char *whe
 yaml_node_t *tsr_yaml_find(tsr_yaml_doc *doc, yaml_node_t *mapping, const char *key);
 
 /* Sequences: checks the type and gives the length; items by index. */
-tsr_status tsr_yaml_sequence(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                             size_t *count);
+tsr_status tsr_yaml_sequence(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, size_t *count);
 yaml_node_t *tsr_yaml_item(tsr_yaml_doc *doc, yaml_node_t *sequence, size_t index);
 
 /* Typed getters. `what` is the field's dotted path for messages. */
-tsr_status tsr_yaml_int(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                        long long min, long long max, long long *out);
+tsr_status tsr_yaml_int(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, long long min,
+                        long long max, long long *out);
 /* A finite number in [min, max], or in (min, max] when min_open. */
-tsr_status tsr_yaml_number(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                           double min, bool min_open, double max, double *out);
+tsr_status tsr_yaml_number(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, double min,
+                           bool min_open, double max, double *out);
 tsr_status tsr_yaml_bool(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, bool *out);
 /* Any scalar except null (an empty plain value or ~); may be "" when quoted.
  * The copy lives in arena. */
-tsr_status tsr_yaml_string(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                           tsr_arena *arena, const char **out);
+tsr_status tsr_yaml_string(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, tsr_arena *arena,
+                           const char **out);
 /* As tsr_yaml_string, non-empty. */
-tsr_status tsr_yaml_text(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                         tsr_arena *arena, const char **out);
+tsr_status tsr_yaml_text(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, tsr_arena *arena,
+                         const char **out);
 /* A non-empty name of [A-Za-z0-9_.-] only: safe in generated code and file
  * names. */
-tsr_status tsr_yaml_ident(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                          tsr_arena *arena, const char **out);
+tsr_status tsr_yaml_ident(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, tsr_arena *arena,
+                          const char **out);
 /* One of names[0..n); *out receives its index. */
 tsr_status tsr_yaml_enum(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
                          const char *const *names, size_t n, int *out);
@@ -99,8 +98,8 @@ tsr_status tsr_yaml_enum(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
 tsr_status tsr_yaml_enum_set(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
                              const char *const *names, size_t n, unsigned *bits);
 /* A sequence of exactly n integers, each in [min, max]. */
-tsr_status tsr_yaml_int_list(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
-                             size_t n, long long min, long long max, long long *out);
+tsr_status tsr_yaml_int_list(tsr_yaml_doc *doc, yaml_node_t *node, const char *what, size_t n,
+                             long long min, long long max, long long *out);
 
 /* "a mapping", "a sequence", "null", or the scalar quoted (shortened to 40
  * characters), for "expected X, got Y" messages; buf holds the text. */

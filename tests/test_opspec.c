@@ -17,23 +17,23 @@ static tsr_status parse(const char *text, tsr_opspec **out, tsr_error *err)
     return tsr_opspec_parse("t.yaml", text, strlen(text), out, err);
 }
 
-#define CHECK_REJECTS(text, expected)                                          \
-    do {                                                                       \
-        tsr_opspec *s_ = NULL;                                                 \
-        tsr_error e_ = {{0}};                                                  \
-        tsr_status st_ = parse((text), &s_, &e_);                              \
-        CHECK(st_ == TSR_ERR_INPUT);                                           \
-        CHECK(s_ == NULL);                                                     \
-        CHECK_MSG(strcmp(e_.msg, (expected)) == 0, "got \"%s\"", e_.msg);      \
-        tsr_opspec_free(s_);                                                   \
+#define CHECK_REJECTS(text, expected)                                                              \
+    do {                                                                                           \
+        tsr_opspec *s_ = NULL;                                                                     \
+        tsr_error e_ = {{0}};                                                                      \
+        tsr_status st_ = parse((text), &s_, &e_);                                                  \
+        CHECK(st_ == TSR_ERR_INPUT);                                                               \
+        CHECK(s_ == NULL);                                                                         \
+        CHECK_MSG(strcmp(e_.msg, (expected)) == 0, "got \"%s\"", e_.msg);                          \
+        tsr_opspec_free(s_);                                                                       \
     } while (0)
 
-#define CHECK_SHAPE_REJECTED(op, text, expected)                               \
-    do {                                                                       \
-        tsr_shape sh_;                                                         \
-        tsr_error e_ = {{0}};                                                  \
-        CHECK(tsr_shape_parse((op), (text), &sh_, &e_) == TSR_ERR_INPUT);      \
-        CHECK_MSG(strcmp(e_.msg, (expected)) == 0, "got \"%s\"", e_.msg);      \
+#define CHECK_SHAPE_REJECTED(op, text, expected)                                                   \
+    do {                                                                                           \
+        tsr_shape sh_;                                                                             \
+        tsr_error e_ = {{0}};                                                                      \
+        CHECK(tsr_shape_parse((op), (text), &sh_, &e_) == TSR_ERR_INPUT);                          \
+        CHECK_MSG(strcmp(e_.msg, (expected)) == 0, "got \"%s\"", e_.msg);                          \
     } while (0)
 
 static tsr_opspec *load_shipped(const char *name)
@@ -194,8 +194,8 @@ static void buffers_must_stay_below_two_to_the_31_elements(void)
                   "(kernels index with 32-bit ints)");
     tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(parse(HEAD "shapes:\n  - {m: 65536, n: 1, k: 32767}\n", &spec, &err) == TSR_OK,
-              "%s", err.msg);
+    CHECK_MSG(parse(HEAD "shapes:\n  - {m: 65536, n: 1, k: 32767}\n", &spec, &err) == TSR_OK, "%s",
+              err.msg);
     tsr_opspec_free(spec);
     CHECK_REJECTS("schema: 1\nname: s\nop: softmax\ndtype: f32\n"
                   "shapes:\n  - {rows: 2, cols: 1073741824}\n",
@@ -209,7 +209,7 @@ static void shapes_must_be_a_non_empty_list_without_repeats(void)
     CHECK_REJECTS(HEAD "shapes: {m: 1}\n",
                   "t.yaml:5:9: shapes: expected a sequence, got a mapping");
     CHECK_REJECTS(HEAD "shapes:\n  - {m: 7, n: 13, k: 17}\n  - {m: 1, n: 1, k: 1}\n"
-                  "  - {k: 17, n: 13, m: 7}\n",
+                       "  - {k: 17, n: 13, m: 7}\n",
                   "t.yaml:8:5: shapes[2]: duplicate of shapes[0] (m=7,n=13,k=17)");
 }
 

@@ -11,14 +11,14 @@
  * HEAD is lines 1-5, COMPUTE lines 6-9, MEMORY lines 10-11, BACKENDS 12. */
 #define AFTER_NAME "description: \"d\"\nvendor: v\narch: a\n"
 #define HEAD "schema: 1\nname: t\n" AFTER_NAME
-#define COMPUTE                                                                \
-    "compute:\n"                                                               \
-    "  units: {value: 4, source: \"s\"}\n"                                     \
-    "  simd_width: {value: 32, source: \"s\"}\n"                               \
+#define COMPUTE                                                                                    \
+    "compute:\n"                                                                                   \
+    "  units: {value: 4, source: \"s\"}\n"                                                         \
+    "  simd_width: {value: 32, source: \"s\"}\n"                                                   \
     "  max_work_group_size: {value: 256, source: \"s\"}\n"
 /* COMPUTE with its line 7 (units) replaced. */
-#define COMPUTE_REST                                                           \
-    "  simd_width: {value: 32, source: \"s\"}\n"                               \
+#define COMPUTE_REST                                                                               \
+    "  simd_width: {value: 32, source: \"s\"}\n"                                                   \
     "  max_work_group_size: {value: 256, source: \"s\"}\n"
 #define WITH_UNITS(line) HEAD "compute:\n" line COMPUTE_REST MEMORY BACKENDS
 #define MEMORY "memory:\n  shared_per_block: {value: 49152, source: \"s\"}\n"
@@ -31,15 +31,15 @@ static tsr_status parse(const char *text, tsr_profile **out, tsr_error *err)
 }
 
 /* The text must be refused as bad input with exactly this message. */
-#define CHECK_REJECTS(text, expected)                                          \
-    do {                                                                       \
-        tsr_profile *p_ = NULL;                                                \
-        tsr_error e_ = {{0}};                                                  \
-        tsr_status s_ = parse((text), &p_, &e_);                               \
-        CHECK(s_ == TSR_ERR_INPUT);                                            \
-        CHECK(p_ == NULL);                                                     \
-        CHECK_MSG(strcmp(e_.msg, (expected)) == 0, "got \"%s\"", e_.msg);      \
-        tsr_profile_free(p_);                                                  \
+#define CHECK_REJECTS(text, expected)                                                              \
+    do {                                                                                           \
+        tsr_profile *p_ = NULL;                                                                    \
+        tsr_error e_ = {{0}};                                                                      \
+        tsr_status s_ = parse((text), &p_, &e_);                                                   \
+        CHECK(s_ == TSR_ERR_INPUT);                                                                \
+        CHECK(p_ == NULL);                                                                         \
+        CHECK_MSG(strcmp(e_.msg, (expected)) == 0, "got \"%s\"", e_.msg);                          \
+        tsr_profile_free(p_);                                                                      \
     } while (0)
 
 static tsr_profile *load_shipped(const char *name)
@@ -160,7 +160,8 @@ static void wrong_type_says_what_was_expected_and_got(void)
                   "t.yaml:12:26: memory.bandwidth_gbs: expected a number, got a sequence");
     CHECK_REJECTS(HEAD COMPUTE MEMORY "  bandwidth_gbs: {value: fast, source: \"s\"}\n" BACKENDS,
                   "t.yaml:12:26: memory.bandwidth_gbs: expected a number, got 'fast'");
-    CHECK_REJECTS(HEAD "compute: [1]\n" MEMORY BACKENDS, "t.yaml:6:10: compute: expected a mapping, got a sequence");
+    CHECK_REJECTS(HEAD "compute: [1]\n" MEMORY BACKENDS,
+                  "t.yaml:6:10: compute: expected a mapping, got a sequence");
     CHECK_REJECTS(HEAD "compute:\n" MEMORY BACKENDS,
                   "t.yaml:6:9: compute: expected a mapping, got null");
 }
@@ -188,19 +189,19 @@ static void out_of_range_names_the_range(void)
                        "  simd_width: {value: 24, source: \"s\"}\n"
                        "  max_work_group_size: {value: 256, source: \"s\"}\n" MEMORY BACKENDS,
                   "t.yaml:8:23: compute.simd_width: 24 is not a power of two");
-    CHECK_REJECTS(HEAD COMPUTE "  preferred_vector_width: {value: 3, source: \"s\"}\n" MEMORY
-                      BACKENDS,
+    CHECK_REJECTS(HEAD COMPUTE
+                  "  preferred_vector_width: {value: 3, source: \"s\"}\n" MEMORY BACKENDS,
                   "t.yaml:10:35: compute.preferred_vector_width: 3 is not one of 1, 2, 4, 8, 16");
     CHECK_REJECTS(HEAD COMPUTE MEMORY "  bandwidth_gbs: {value: 0, source: \"s\"}\n" BACKENDS,
                   "t.yaml:12:26: memory.bandwidth_gbs: 0 is out of range: must be above 0 and "
                   "at most 1e+06");
     CHECK_REJECTS(HEAD COMPUTE MEMORY "  bandwidth_gbs: {value: 1e999, source: \"s\"}\n" BACKENDS,
                   "t.yaml:12:26: memory.bandwidth_gbs: number '1e999' is too large");
-    CHECK_REJECTS(HEAD COMPUTE "  max_work_item_sizes: {value: [1, 2], source: \"s\"}\n" MEMORY
-                      BACKENDS,
+    CHECK_REJECTS(HEAD COMPUTE
+                  "  max_work_item_sizes: {value: [1, 2], source: \"s\"}\n" MEMORY BACKENDS,
                   "t.yaml:10:32: compute.max_work_item_sizes: expected 3 integers, got 2");
-    CHECK_REJECTS(HEAD COMPUTE "  max_work_item_sizes: {value: [1, 0, 1], source: \"s\"}\n"
-                      MEMORY BACKENDS,
+    CHECK_REJECTS(HEAD COMPUTE
+                  "  max_work_item_sizes: {value: [1, 0, 1], source: \"s\"}\n" MEMORY BACKENDS,
                   "t.yaml:10:36: compute.max_work_item_sizes[1]: 0 is out of range 1..2147483647");
 }
 
@@ -208,7 +209,8 @@ static void missing_required_key_is_reported_at_its_mapping(void)
 {
     CHECK_REJECTS(HEAD "compute:\n  units: {value: 4, source: \"s\"}\n" MEMORY BACKENDS,
                   "t.yaml:7:3: missing required key 'simd_width' in compute");
-    CHECK_REJECTS(HEAD COMPUTE BACKENDS, "t.yaml:1:1: missing required key 'memory' in the profile");
+    CHECK_REJECTS(HEAD COMPUTE BACKENDS,
+                  "t.yaml:1:1: missing required key 'memory' in the profile");
     CHECK_REJECTS("name: t\n", "t.yaml:1:1: missing required key 'schema' in the profile");
 }
 
@@ -278,7 +280,8 @@ static void malformed_yaml_reports_libyaml_position(void)
 static void empty_and_non_mapping_documents_are_refused(void)
 {
     CHECK_REJECTS("", "t.yaml:1:1: empty document (expected a device profile: a mapping)");
-    CHECK_REJECTS("# nothing\n", "t.yaml:1:1: empty document (expected a device profile: a mapping)");
+    CHECK_REJECTS("# nothing\n",
+                  "t.yaml:1:1: empty document (expected a device profile: a mapping)");
     CHECK_REJECTS("- schema\n- 1\n",
                   "t.yaml:1:1: expected a device profile (a mapping) at the top level, got a "
                   "sequence");
@@ -375,18 +378,20 @@ static void format_prints_every_source_and_reads_back(void)
     CHECK_STR_CONTAINS(text, "offline: {compiler: nvcc, target: sm_90}");
     tsr_profile *q = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(text && tsr_profile_parse("again.yaml", text, strlen(text), &q, &err) == TSR_OK,
-              "%s", err.msg);
+    CHECK_MSG(text && tsr_profile_parse("again.yaml", text, strlen(text), &q, &err) == TSR_OK, "%s",
+              err.msg);
     if (q) {
-        const tsr_quantity *a[] = {&p->compute_units, &p->simd_width, &p->max_work_group_size,
-                                   &p->max_work_item_sizes[2], &p->clock_boost_mhz,
-                                   &p->preferred_vector_width, &p->registers_per_thread,
-                                   &p->shared_per_block, &p->global_bytes, &p->bandwidth_gbs,
+        const tsr_quantity *a[] = {&p->compute_units,         &p->simd_width,
+                                   &p->max_work_group_size,   &p->max_work_item_sizes[2],
+                                   &p->clock_boost_mhz,       &p->preferred_vector_width,
+                                   &p->registers_per_thread,  &p->shared_per_block,
+                                   &p->global_bytes,          &p->bandwidth_gbs,
                                    &p->peak_gflops[TSR_TF32], &p->clock_base_mhz};
-        const tsr_quantity *b[] = {&q->compute_units, &q->simd_width, &q->max_work_group_size,
-                                   &q->max_work_item_sizes[2], &q->clock_boost_mhz,
-                                   &q->preferred_vector_width, &q->registers_per_thread,
-                                   &q->shared_per_block, &q->global_bytes, &q->bandwidth_gbs,
+        const tsr_quantity *b[] = {&q->compute_units,         &q->simd_width,
+                                   &q->max_work_group_size,   &q->max_work_item_sizes[2],
+                                   &q->clock_boost_mhz,       &q->preferred_vector_width,
+                                   &q->registers_per_thread,  &q->shared_per_block,
+                                   &q->global_bytes,          &q->bandwidth_gbs,
                                    &q->peak_gflops[TSR_TF32], &q->clock_base_mhz};
         for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
             CHECK_MSG(same_quantity(a[i], b[i]), "quantity %zu differs", i);

@@ -10,7 +10,7 @@ static const char profile_help[] =
     "usage: tessera profile <check|show> ...\n"
     "\n"
     "  check FILE...   validate device profiles; prints \"FILE: ok\" for each good one\n"
-    "  show FILE       print a profile with every value and its source\n"
+    "  show FILE|NAME  print a profile with every value and its source\n"
     "\n"
     "'tessera profile <subcommand> --help' describes each.\n";
 
@@ -22,9 +22,9 @@ static const char check_help[] =
     "one. Exit status: 0 when every file is good, 2 when any is not.\n";
 
 static const char show_help[] =
-    "usage: tessera profile show FILE\n"
+    "usage: tessera profile show FILE|NAME\n"
     "\n"
-    "Prints the profile as YAML with every field and where its value came from;\n"
+    "Prints the profile (a file, or a name from the profiles directory) as YAML with every field and where its value came from;\n"
     "fields the file leaves out are listed as comments.\n";
 
 static int profile_check(int argc, char **argv)
@@ -59,12 +59,11 @@ static int profile_show(int argc, char **argv)
         return 0;
     }
     if (argc != 2)
-        return cli_usage_error("profile show", "expected exactly one FILE");
+        return cli_usage_error("profile show", "expected exactly one FILE or NAME");
     tsr_profile *profile;
-    tsr_error err;
-    tsr_status status = tsr_profile_load(argv[1], &profile, &err);
-    if (status != TSR_OK)
-        return cli_report(status, err.msg);
+    int rc = cli_load_profile(argv[1], &profile);
+    if (rc)
+        return rc;
     char *text = tsr_profile_format(profile);
     tsr_profile_free(profile);
     if (!text)
@@ -86,6 +85,5 @@ int cmd_profile(int argc, char **argv)
         fputs(profile_help, stdout);
         return 0;
     }
-    return cli_usage_error("profile", "unknown subcommand '%s' (expected check or show)",
-                           argv[1]);
+    return cli_usage_error("profile", "unknown subcommand '%s' (expected check or show)", argv[1]);
 }
