@@ -1,1 +1,649 @@
-int main(void) { return 77; } /* placeholder: skipped until written */
+/* The tile programs the ops build, the constraints that refuse configs,
+ * the search space, configs and geometry as text, and the checks of
+ * lowering and printing. No device is needed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ir.h"
+#include "core/lower.h"
+#include "core/op.h"
+#include "core/opspec.h"
+#include "core/profile.h"
+#include "core/space.h"
+#include "generators/generator.h"
+#include "tests/check.h"
+
+/* ---- fixtures ------------------------------------------------------------------ */
+
+static tsr_opspec *parse_spec(const char *text)
+{
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("t.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    return spec;
+}
+
+static tsr_opspec *gemm_spec(const char *a, const char *b, double beta)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
+             "gemm: {a: %s, b: %s, alpha: 1.0, beta: %g}\n"
+             "shapes:\n  - {m: 7, n: 13, k: 17}\n", a, b, beta);
+    return parse_spec(text);
+}
+
+static tsr_opspec *softmax_spec(void)
+{
+    return parse_spec("schema: 1\nname: s\nop: softmax\ndtype: f32\n"
+                      "shapes:\n  - {rows: 3, cols: 5}\n");
+}
+
+/* A profile with the three limits the constraints read. */
+static tsr_profile *small_profile(int max_threads, int shared_bytes, int registers)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "schema: 1\nname: small\ndescription: \"made by the test\"\nvendor: v\narch: a\n"
+             "compute:\n"
+             "  units: {value: 1, source: \"test\"}\n"
+             "  simd_width: {value: 8, source: \"test\"}\n"
+             "  max_work_group_size: {value: %d, source: \"test\"}\n"
+             "registers:\n  per_thread: {value: %d, source: \"test\"}\n"
+             "memory:\n  shared_per_block: {value: %d, source: \"test\"}\n"
+             "backends: [opencl]\n", max_threads, registers, shared_bytes);
+    tsr_profile *profile = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_parse("small.yaml", text, strlen(text), &profile, &err) == TSR_OK, "%s",
+              err.msg);
+    return profile;
+}
+
+static int param_index(const tsr_op_def *op, const char *name)
+{
+    for (int i = 0; i < op->n_params; i++)
+        if (strcmp(op->params[i].name, name) == 0)
+            return i;
+    fprintf(stderr, "op %s has no param %s\n", op->name, name);
+    abort();
+}
+
+/* Sets params from "K=V,..." directly, so that a test can also write values
+ * the param does not list (the constraints must still refuse them). */
+static tsr_config config_of(const tsr_op_def *op, const char *text)
+{
+    tsr_config config;
+    tsr_config_default(op, &config);
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", text);
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        *eq = '\0';
+        config.value[param_index(op, item)] = atoi(eq + 1);
+    }
+    return config;
+}
+
+/* Accepted on the small profile in every layout; the refusals below each
+ * change one or two params of it. */
+#define BASE "BM=32,BN=32,BK=8,TM=4,TN=4,VW=4,SA=1,SB=1,PAD=0,STRM=0,STRN=1,KU=4"
+
+static const tsr_tile *shared_tile_of(const tsr_tile_program *p, bool transposed)
+{
+    for (int i = 0; i < p->n_tiles; i++)
+        if (p->tiles[i]->space == TSR_SPACE_SHARED && p->tiles[i]->transposed == transposed)
+            return p->tiles[i];
+    return NULL;
+}
+
+static int count_kind(const tsr_stmt_list *list, tsr_stmt_kind kind)
+{
+    int n = 0;
+    for (int i = 0; i < list->count; i++) {
+        n += list->items[i]->kind == kind;
+        if (list->items[i]->kind == TSR_S_LOOP)
+            n += count_kind(&list->items[i]->body, kind);
+    }
+    return n;
+}
+
+static int index_of(const tsr_stmt_list *list, tsr_stmt_kind kind, int from)
+{
+    for (int i = from; i < list->count; i++)
+        if (list->items[i]->kind == kind)
+            return i;
+    return -1;
+}
+
+static char *dump(const tsr_tile_program *p)
+{
+    tsr_strbuf sb;
+    tsr_strbuf_init(&sb);
+    tsr_ir_format(p, &sb);
+    return tsr_strbuf_take(&sb);
+}
+
+/* A tile program built by an op on a roomy profile, and what owns it. */
+typedef struct built {
+    tsr_opspec *spec;
+    tsr_profile *profile;
+    tsr_arena *arena;
+    tsr_tile_program *p;
+} built;
+
+static bool build(built *b, tsr_opspec *spec, const char *config_text)
+{
+    *b = (built){.spec = spec, .profile = small_profile(4096, 1 << 20, 255),
+                 .arena = tsr_arena_create()};
+    if (!spec || !b->profile || !b->arena)
+        return false;
+    tsr_config config = config_of(spec->op, config_text);
+    tsr_error err = {{0}};
+    CHECK_MSG(spec->op->build(b->arena, spec, b->profile, &config, &b->p, &err) == TSR_OK, "%s",
+              err.msg);
+    return b->p != NULL;
+}
+
+static void built_free(built *b)
+{
+    tsr_arena_destroy(b->arena);
+    tsr_profile_free(b->profile);
+    tsr_opspec_free(b->spec);
+}
+
+/* ---- GEMM tile program ----------------------------------------------------------- */
+
+static void staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store(void)
+{
+    built b;
+    if (!build(&b, gemm_spec("row", "row", 0.0), "BM=64,BN=32,BK=16,TM=4,TN=2,VW=4,SA=1,SB=1,KU=4"))
+        goto out;
+    const tsr_tile_program *p = b.p;
+    CHECK(p->dims == 2 && p->local[0] == 32 / 2 && p->local[1] == 64 / 4);
+    const tsr_tile *as = shared_tile_of(p, true), *bs = shared_tile_of(p, false);
+    CHECK(as && as->rows == 64 && as->cols == 16); /* BM x BK, stored k-major */
+    CHECK(bs && bs->rows == 16 && bs->cols == 32); /* BK x BN */
+    bool acc_found = false;
+    for (int i = 0; i < p->n_tiles; i++)
+        acc_found |= p->tiles[i]->space == TSR_SPACE_REGISTER && p->tiles[i]->rows == 4 &&
+                     p->tiles[i]->cols == 2;
+    CHECK(acc_found);
+
+    int loop_at = index_of(&p->body, TSR_S_LOOP, 0);
+    CHECK(loop_at >= 0 && index_of(&p->body, TSR_S_LOOP, loop_at + 1) < 0); /* no tail loop */
+    if (loop_at < 0)
+        goto out;
+    CHECK(tp_is_int(p->body.items[loop_at]->step, 16));
+    const tsr_stmt_list *body = &p->body.items[loop_at]->body;
+    int load_a = index_of(body, TSR_S_LOAD, 0), load_b = index_of(body, TSR_S_LOAD, load_a + 1);
+    int mma = index_of(body, TSR_S_MMA, 0);
+    CHECK(count_kind(body, TSR_S_LOAD) == 2 && count_kind(body, TSR_S_MMA) == 1);
+    CHECK(load_a >= 0 && load_b > load_a && mma > load_b);
+    if (load_b < 0 || mma < 0)
+        goto out;
+    CHECK(body->items[load_a]->tile == as && body->items[load_b]->tile == bs);
+    CHECK(!strcmp(body->items[load_a]->view->buffer->name, "A"));
+    CHECK(!strcmp(body->items[load_b]->view->buffer->name, "B"));
+    CHECK(body->items[load_a]->vector_width == 4);
+    /* every thread must see both tiles before the mma, and finish it before
+     * the next step overwrites them */
+    int before = index_of(body, TSR_S_BARRIER, load_b);
+    CHECK(before > load_b && before < mma);
+    CHECK(index_of(body, TSR_S_BARRIER, mma) > mma);
+    const tsr_stmt *m = body->items[mma];
+    CHECK(m->a.tile == as && m->b.tile == bs && m->k_count == 16 && m->k_unroll == 4);
+    CHECK(m->map.threads_rows == 16 && m->map.threads_cols == 16);
+
+    int store_at = index_of(&p->body, TSR_S_STORE, loop_at);
+    CHECK(store_at > loop_at);
+    if (store_at > loop_at) {
+        const tsr_stmt *s = p->body.items[store_at];
+        CHECK(!strcmp(s->view->buffer->name, "C") && s->tile == m->tile);
+        CHECK(s->alpha && s->beta == NULL); /* beta = 0: C is never read */
+    }
+    char *text = dump(p);
+    CHECK_STR_CONTAINS(text, "barrier");
+    CHECK_STR_CONTAINS(text, "transposed");
+    free(text);
+out:
+    built_free(&b);
+}
+
+static void direct_gemm_has_no_shared_tiles_no_barrier_and_a_tail_loop(void)
+{
+    built b;
+    if (!build(&b, gemm_spec("col", "row", 0.0), "SA=0,SB=0,VW=1,PAD=0,BK=8,KU=2"))
+        goto out;
+    const tsr_tile_program *p = b.p;
+    for (int i = 0; i < p->n_tiles; i++)
+        CHECK(p->tiles[i]->space != TSR_SPACE_SHARED);
+    CHECK(count_kind(&p->body, TSR_S_BARRIER) == 0);
+    CHECK(count_kind(&p->body, TSR_S_LOAD) == 0);
+    int main_loop = index_of(&p->body, TSR_S_LOOP, 0);
+    int tail = index_of(&p->body, TSR_S_LOOP, main_loop + 1);
+    CHECK(main_loop >= 0 && tail > main_loop);
+    if (tail < 0)
+        goto out;
+    const tsr_stmt *steps = p->body.items[main_loop], *rest = p->body.items[tail];
+    CHECK(tp_is_int(steps->step, 8) && tp_is_int(rest->step, 1));
+    int mma = index_of(&rest->body, TSR_S_MMA, 0);
+    CHECK(mma >= 0 && rest->body.items[mma]->k_count == 1);
+    if (mma >= 0) {
+        const tsr_stmt *m = rest->body.items[mma];
+        CHECK(m->a.tile == NULL && m->b.tile == NULL);
+        CHECK(!strcmp(m->a.view->buffer->name, "A") && !strcmp(m->b.view->buffer->name, "B"));
+    }
+    CHECK(index_of(&p->body, TSR_S_STORE, tail) > tail);
+out:
+    built_free(&b);
+}
+
+static void beta_nonzero_makes_the_store_read_c(void)
+{
+    built b;
+    if (build(&b, gemm_spec("row", "col", 0.5), "KU=4")) {
+        int at = index_of(&b.p->body, TSR_S_STORE, 0);
+        CHECK(at >= 0 && b.p->body.items[at]->beta && b.p->body.items[at]->alpha);
+        CHECK(b.spec->op->reads_output(b.spec));
+    }
+    built_free(&b);
+}
+
+/* ---- constraints ----------------------------------------------------------------- */
+
+/* BASE with `changes` is accepted when `needles` is NULL, else refused by
+ * check and by build alike with a message that holds every needle. */
+static void expect_check(const tsr_opspec *spec, const tsr_profile *profile, const char *changes,
+                         const char *const *needles)
+{
+    char text[512];
+    snprintf(text, sizeof text, "%s,%s", BASE, changes);
+    tsr_config config = config_of(spec->op, text);
+    tsr_error err = {{0}}, build_err = {{0}};
+    tsr_status st = spec->op->check(spec, profile, &config, &err);
+    if (!needles) {
+        CHECK_MSG(st == TSR_OK, "%s: %s", changes, err.msg);
+        return;
+    }
+    CHECK_MSG(st == TSR_ERR_UNSUPPORTED, "%s: status %d", changes, (int)st);
+    for (int i = 0; needles[i]; i++)
+        CHECK_MSG(strstr(err.msg, needles[i]) != NULL, "%s: \"%s\" lacks \"%s\"", changes, err.msg,
+                  needles[i]);
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tile_program *p = NULL;
+    CHECK(arena && spec->op->build(arena, spec, profile, &config, &p, &build_err) != TSR_OK);
+    CHECK(strcmp(build_err.msg, err.msg) == 0);
+    tsr_arena_destroy(arena);
+}
+
+#define ACCEPTED NULL
+#define NEEDLES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void gemm_check_refuses_each_constraint_naming_the_numbers(void)
+{
+    tsr_opspec *spec = gemm_spec("row", "row", 0.0);
+    tsr_profile *profile = small_profile(64, 4096, 40);
+    if (!spec || !profile)
+        goto out;
+    expect_check(spec, profile, "KU=4", ACCEPTED);
+    /* Listed values are powers of two, so only an unlisted one can break
+     * divisibility; the constraint must still hold. */
+    expect_check(spec, profile, "TM=3", NEEDLES("BM=32", "TM=3"));
+    expect_check(spec, profile, "TN=3", NEEDLES("BN=32", "TN=3"));
+    expect_check(spec, profile, "BM=64,BN=64", NEEDLES("256 threads", "64"));
+    expect_check(spec, profile, "BM=16,BN=16,TM=8,TN=8", NEEDLES("4 threads", "8"));
+    expect_check(spec, profile, "BK=4,KU=8", NEEDLES("KU=8", "BK=4"));
+    tsr_config probe;
+    tsr_config_default(spec->op, &probe);
+    if (tsr_config_get(spec->op, &probe, "VN") >= 0) /* vector accumulators, where built */
+        expect_check(spec, profile, "TN=4,VN=8", NEEDLES("VN=8", "TN=4"));
+    expect_check(spec, profile, "SA=0,SB=0,VW=4,PAD=0", NEEDLES("VW=4", "PAD=0"));
+    expect_check(spec, profile, "SA=0,SB=0,VW=1,PAD=1", NEEDLES("VW=1", "PAD=1"));
+    expect_check(spec, profile, "SA=0,SB=0,VW=1,PAD=0", ACCEPTED);
+    /* 4 bytes * (32 * 32 + 32 * 32) */
+    expect_check(spec, profile, "BK=32", NEEDLES("8192", "4096"));
+    /* 8 * 8 accumulators + 8 + 8 operands */
+    expect_check(spec, profile, "BM=64,BN=64,TM=8,TN=8,SA=0,SB=0,VW=1", NEEDLES("80", "40"));
+out:
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+}
+
+/* A's vector loads run along k when A is row-major and along m when it is
+ * column-major; B's along n when row-major and along k when column-major. */
+static void vector_width_must_divide_the_contiguous_extent_of_each_layout(void)
+{
+    tsr_opspec *a_row = gemm_spec("row", "row", 0.0), *a_col = gemm_spec("col", "col", 0.0);
+    tsr_profile *profile = small_profile(64, 4096, 40);
+    if (!a_row || !a_col || !profile)
+        goto out;
+    /* A only (SB=0): BM=20 breaks a column-major A; BK=4 a row-major one. */
+    expect_check(a_row, profile, "SB=0,BM=20,VW=8", ACCEPTED);
+    expect_check(a_col, profile, "SB=0,BM=20,VW=8", NEEDLES("VW=8", "A's", "20"));
+    expect_check(a_row, profile, "SB=0,BK=4,VW=8", NEEDLES("VW=8", "A's", "4"));
+    expect_check(a_col, profile, "SB=0,BK=4,VW=8", ACCEPTED);
+    /* B only (SA=0): BN=20 breaks a row-major B; BK=4 a column-major one. */
+    expect_check(a_row, profile, "SA=0,BN=20,VW=8", NEEDLES("VW=8", "B's", "20"));
+    expect_check(a_col, profile, "SA=0,BN=20,VW=8", ACCEPTED);
+    expect_check(a_row, profile, "SA=0,BK=4,VW=8", ACCEPTED);
+    expect_check(a_col, profile, "SA=0,BK=4,VW=8", NEEDLES("VW=8", "B's", "4"));
+out:
+    tsr_profile_free(profile);
+    tsr_opspec_free(a_col);
+    tsr_opspec_free(a_row);
+}
+
+/* ---- the search space ------------------------------------------------------------ */
+
+/* Decodes every combination in enumeration order (first param slowest),
+ * asks check, and walks the space alongside: same configs, same order. */
+static void space_is_exactly_the_configs_check_accepts_in_order(void)
+{
+    tsr_opspec *spec = gemm_spec("col", "row", 0.0);
+    tsr_profile *profile = small_profile(64, 4096, 40);
+    tsr_arena *arena = tsr_arena_create();
+    tsr_search_space space;
+    tsr_error err = {{0}};
+    if (!spec || !profile || !arena)
+        goto out;
+    CHECK_MSG(tsr_space_build(arena, spec, profile, &space, &err) == TSR_OK, "%s", err.msg);
+    const tsr_op_def *op = spec->op;
+    CHECK(space.op == op);
+    long combinations = 1, accepted = 0, differing = 0;
+    for (int i = 0; i < op->n_params; i++)
+        combinations *= op->params[i].n_values;
+    for (long r = 0; r < combinations; r++) {
+        tsr_config config;
+        memset(&config, 0, sizeof config);
+        for (long rest = r, i = op->n_params - 1; i >= 0; rest /= op->params[i].n_values, i--)
+            config.value[i] = op->params[i].values[rest % op->params[i].n_values];
+        if (op->check(spec, profile, &config, NULL) != TSR_OK)
+            continue;
+        differing += accepted >= space.count ||
+                     memcmp(config.value, space.configs[accepted].value,
+                            sizeof(int) * (size_t)op->n_params) != 0;
+        accepted++;
+    }
+    CHECK_MSG(space.count == accepted, "space %d, brute force %ld", space.count, accepted);
+    CHECK(space.count > 0 && space.count + space.rejected == combinations);
+    CHECK_MSG(differing == 0, "%ld configs differ from the brute force's", differing);
+out:
+    tsr_arena_destroy(arena);
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+}
+
+static void empty_space_is_refused_with_the_default_configs_reason(void)
+{
+    tsr_opspec *spec = gemm_spec("row", "row", 0.0);
+    tsr_profile *profile = small_profile(4, 4096, 40); /* fewer threads than any config needs */
+    tsr_arena *arena = tsr_arena_create();
+    if (spec && profile && arena) {
+        tsr_search_space space;
+        tsr_error err = {{0}};
+        CHECK(tsr_space_build(arena, spec, profile, &space, &err) == TSR_ERR_UNSUPPORTED);
+        CHECK_STR_CONTAINS(err.msg, "small");
+        CHECK_STR_CONTAINS(err.msg, "256 threads"); /* the default's 64x64 / 4x4 */
+    }
+    tsr_arena_destroy(arena);
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+}
+
+/* ---- configs as text ------------------------------------------------------------- */
+
+static void config_format_and_parse_round_trip(void)
+{
+    const tsr_op_def *op = tsr_op_find("gemm");
+    CHECK(op != NULL);
+    if (!op)
+        return;
+    tsr_config config = config_of(op, "BM=128,BN=16,BK=2,TM=8,TN=1,VW=2,SA=0,SB=1,PAD=1,KU=2");
+    char buf[512];
+    const char *text = buf;
+    tsr_config_format(op, &config, buf, sizeof buf);
+    CHECK_STR_CONTAINS(text, "BM=128,BN=16,BK=2,TM=8,TN=1,VW=2,SA=0,SB=1,PAD=1,");
+    tsr_config parsed;
+    memset(&parsed, 0, sizeof parsed);
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_config_parse(op, text, &parsed, &err) == TSR_OK, "%s", err.msg);
+    CHECK(memcmp(parsed.value, config.value, sizeof(int) * (size_t)op->n_params) == 0);
+    CHECK(tsr_config_get(op, &parsed, "BM") == 128 && tsr_config_get(op, &parsed, "TN") == 1);
+    CHECK(tsr_config_get(op, &parsed, "NOPE") == -1);
+
+    /* params not named keep the base's values */
+    tsr_config base;
+    tsr_config_default(op, &base);
+    CHECK(tsr_config_parse(op, "TM=8", &base, &err) == TSR_OK);
+    CHECK(tsr_config_get(op, &base, "TM") == 8);
+    CHECK(tsr_config_get(op, &base, "BM") == op->params[param_index(op, "BM")].default_value);
+    CHECK(tsr_config_parse(op, "", &base, &err) == TSR_OK);
+}
+
+static void config_parse_names_what_is_wrong(void)
+{
+    const tsr_op_def *op = tsr_op_find("gemm");
+    static const struct {
+        const char *text;
+        const char *needles[3];
+    } cases[] = {
+        {"BM=64,XX=3", {"XX", "BM"}},        /* unknown name; the known ones are listed */
+        {"BM=64,TN=4,BM=32", {"BM", "twice"}},
+        {"BM=48", {"BM=48", "16, 32, 64, 128"}},
+        {"BM=64x", {"BM=64x"}},
+        {"BM=", {"BM", "value"}},
+        {"BM", {"NAME=VALUE"}},
+    };
+    for (size_t i = 0; op && i < sizeof cases / sizeof cases[0]; i++) {
+        tsr_config config;
+        tsr_config_default(op, &config);
+        tsr_error err = {{0}};
+        CHECK_MSG(tsr_config_parse(op, cases[i].text, &config, &err) == TSR_ERR_INPUT, "%s",
+                  cases[i].text);
+        for (int n = 0; n < 3 && cases[i].needles[n]; n++)
+            CHECK_MSG(strstr(err.msg, cases[i].needles[n]) != NULL, "%s: \"%s\" lacks \"%s\"",
+                      cases[i].text, err.msg, cases[i].needles[n]);
+        CHECK(strchr(err.msg, '\n') == NULL);
+    }
+}
+
+/* ---- launch geometry ------------------------------------------------------------- */
+
+static void gemm_geometry_rule_reads_as_text_and_covers_ragged_shapes(void)
+{
+    tsr_opspec *spec = gemm_spec("row", "row", 0.0);
+    if (!spec)
+        return;
+    tsr_config config = config_of(spec->op, "BM=64,BN=32,TM=4,TN=2");
+    tsr_geometry_rule rule;
+    spec->op->geometry_rule(spec, &config, &rule);
+    char text[128];
+    tsr_geometry_rule_format(spec->op, &rule, text, sizeof text);
+    CHECK_MSG(strcmp(text, "n/32x16,m/64x16") == 0, "got %s", text);
+    static const struct {
+        long m, n;
+        size_t groups_n, groups_m;
+    } cases[] = {{1, 1, 1, 1}, {64, 32, 1, 1}, {65, 33, 2, 2}, {129, 97, 4, 3}, {7, 4097, 129, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tsr_shape shape = {{cases[i].m, cases[i].n, 5}};
+        tsr_geometry g;
+        tsr_geometry_apply(&rule, &shape, &g);
+        CHECK(g.dims == 2 && g.local[0] == 16 && g.local[1] == 16 && g.local[2] == 1);
+        CHECK_MSG(g.groups[0] == cases[i].groups_n && g.groups[1] == cases[i].groups_m &&
+                      g.groups[2] == 1,
+                  "m=%ld n=%ld: %zu x %zu groups", cases[i].m, cases[i].n, g.groups[0], g.groups[1]);
+        tsr_geometry direct;
+        spec->op->geometry(spec, &config, &shape, &direct);
+        CHECK(memcmp(&direct.groups, &g.groups, sizeof g.groups) == 0);
+    }
+    tsr_opspec_free(spec);
+}
+
+static void lone_group_axes_and_softmax_rows_read_as_text(void)
+{
+    const tsr_op_def *gemm = tsr_op_find("gemm");
+    tsr_geometry_rule rule = {.dims = 2, .dim = {1, -1, -1}, .per_group = {16, 1, 1},
+                              .local = {8, 4, 1}};
+    char text[128];
+    tsr_geometry_rule_format(gemm, &rule, text, sizeof text);
+    CHECK_MSG(strcmp(text, "n/16x8,1x4") == 0, "got %s", text);
+    tsr_shape shape = {{1000, 17, 3}};
+    tsr_geometry g;
+    tsr_geometry_apply(&rule, &shape, &g);
+    CHECK(g.groups[0] == 2 && g.groups[1] == 1 && g.local[1] == 4);
+
+    tsr_opspec *spec = softmax_spec();
+    if (!spec)
+        return;
+    tsr_config config = config_of(spec->op, "WG=128,VW=2");
+    spec->op->geometry_rule(spec, &config, &rule);
+    tsr_geometry_rule_format(spec->op, &rule, text, sizeof text);
+    CHECK_MSG(strcmp(text, "rows/1x128") == 0, "got %s", text);
+    tsr_shape rows = {{7, 4097}};
+    tsr_geometry_apply(&rule, &rows, &g);
+    CHECK(g.dims == 1 && g.groups[0] == 7 && g.local[0] == 128);
+    tsr_opspec_free(spec);
+}
+
+/* ---- softmax tile program -------------------------------------------------------- */
+
+static void softmax_program_has_two_row_reductions_then_a_row_map(void)
+{
+    built b;
+    if (!build(&b, softmax_spec(), "WG=32,VW=4"))
+        goto out;
+    const tsr_tile_program *p = b.p;
+    CHECK(p->dims == 1 && p->local[0] == 32);
+    int max_at = index_of(&p->body, TSR_S_ROW_REDUCE, 0);
+    int sum_at = index_of(&p->body, TSR_S_ROW_REDUCE, max_at + 1);
+    int map_at = index_of(&p->body, TSR_S_ROW_MAP, 0);
+    CHECK(count_kind(&p->body, TSR_S_ROW_REDUCE) == 2 && count_kind(&p->body, TSR_S_ROW_MAP) == 1);
+    CHECK(max_at >= 0 && sum_at > max_at && map_at > sum_at);
+    if (max_at < 0 || sum_at < 0 || map_at < 0)
+        goto out;
+    const tsr_stmt *max = p->body.items[max_at], *sum = p->body.items[sum_at];
+    const tsr_stmt *map = p->body.items[map_at];
+    CHECK(max->reduce == TSR_REDUCE_MAX && sum->reduce == TSR_REDUCE_SUM);
+    CHECK(max->result && sum->result && max->result != sum->result);
+    CHECK(max->threads == 32 && max->vector_width == 4 && map->vector_width == 4);
+    CHECK(max->tile && max->tile->space == TSR_SPACE_SHARED && max->tile->rows >= 32);
+    CHECK(!strcmp(map->view->buffer->name, "X") && !strcmp(map->dst->buffer->name, "Y"));
+    char *text = dump(p);
+    CHECK_STR_CONTAINS(text, "max over");
+    CHECK_STR_CONTAINS(text, "sum over");
+    CHECK_STR_CONTAINS(text, "map Y");
+    free(text);
+    tp_kernel *kernel = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_lower(p, b.arena, &kernel, &err) == TSR_OK, "%s", err.msg);
+out:
+    built_free(&b);
+}
+
+/* ---- lowering and printing ------------------------------------------------------- */
+
+static void every_layout_of_a_few_gemm_configs_lowers_and_prints(void)
+{
+    static const char *layouts[4][2] = {{"row", "row"}, {"row", "col"}, {"col", "row"}, {"col", "col"}};
+    static const char *configs[] = {
+        "KU=4", "SA=0,SB=0,VW=1,PAD=0", "SA=1,SB=0", "SA=0,SB=1,PAD=1", "STRM=1,STRN=0",
+        "BM=64,BN=64,TM=8,TN=8,SA=0,SB=0,VW=1",
+    };
+    const tsr_dialect *opencl = tsr_dialect_find("opencl");
+    CHECK(opencl != NULL);
+    for (int l = 0; l < 4 && opencl; l++)
+        for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
+            char text[512];
+            snprintf(text, sizeof text, "%s,%s", BASE, configs[c]);
+            built b;
+            tp_kernel *kernel = NULL;
+            tsr_error err = {{0}};
+            tsr_strbuf out;
+            tsr_strbuf_init(&out);
+            tsr_status st = build(&b, gemm_spec(layouts[l][0], layouts[l][1], 0.0), text)
+                                ? tsr_lower(b.p, b.arena, &kernel, &err) : TSR_ERR_INPUT;
+            if (st == TSR_OK)
+                st = tsr_generate(kernel, opencl, "test", &out, &err);
+            CHECK_MSG(st == TSR_OK && out.data && strstr(out.data, "__kernel"), "a=%s b=%s %s: %s",
+                      layouts[l][0], layouts[l][1], configs[c], err.msg);
+            tsr_strbuf_free(&out);
+            built_free(&b);
+        }
+}
+
+static void lowering_refuses_a_register_tile_too_large_for_registers(void)
+{
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tile_program *p = arena ? tsr_ir_new(arena, "big", 1) : NULL;
+    CHECK(p != NULL);
+    if (!p) {
+        tsr_arena_destroy(arena);
+        return;
+    }
+    p->params[0] = (tp_param){.name = "X", .kind = TSR_ARG_BUFFER, .dtype = TSR_F32, .writable = true};
+    const tsr_tile *acc = tsr_ir_tile(p, "acc", TSR_F32, TSR_SPACE_REGISTER, 64, 64, 0, false);
+    tsr_stmt *fill = tsr_ir_append(p, &p->body, TSR_S_FILL);
+    if (fill)
+        fill->tile = acc;
+    tp_kernel *kernel = NULL;
+    tsr_error err = {{0}};
+    CHECK(tsr_lower(p, arena, &kernel, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "acc");
+    CHECK_STR_CONTAINS(err.msg, "64x64");
+    tsr_arena_destroy(arena);
+}
+
+static tsr_status generate_named(const char *kernel_name, const char *param_name,
+                                 const char *comment, tsr_error *err)
+{
+    tp_param param = {.name = param_name, .kind = TSR_ARG_BUFFER, .dtype = TSR_F32,
+                      .writable = true};
+    tp_kernel kernel = {.name = kernel_name, .n_params = 1, .params = &param, .dims = 1,
+                        .local = {1, 1, 1}};
+    tsr_strbuf out;
+    tsr_strbuf_init(&out);
+    tsr_status st = tsr_generate(&kernel, tsr_dialect_find("opencl"), comment, &out, err);
+    if (st == TSR_OK) {
+        CHECK_STR_CONTAINS(out.data, kernel_name);
+        CHECK_STR_CONTAINS(out.data, param_name);
+    }
+    tsr_strbuf_free(&out);
+    return st;
+}
+
+static void generator_refuses_names_that_are_not_identifiers(void)
+{
+    tsr_error err = {{0}};
+    CHECK_MSG(generate_named("good_name1", "X", "a comment", &err) == TSR_OK, "%s", err.msg);
+    CHECK(generate_named("bad name", "X", NULL, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "bad name");
+    CHECK(generate_named("k(){}//", "X", NULL, &err) == TSR_ERR_INPUT);
+    CHECK(generate_named("1k", "X", NULL, &err) == TSR_ERR_INPUT);
+    CHECK(generate_named("", "X", NULL, &err) == TSR_ERR_INPUT);
+    CHECK(generate_named("k", "X, __global float *Y", NULL, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "X, __global float *Y");
+    CHECK(generate_named("k", "X", "ends here */ int evil;", &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "*/");
+}
+
+int main(void)
+{
+    RUN_TEST(staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store);
+    RUN_TEST(direct_gemm_has_no_shared_tiles_no_barrier_and_a_tail_loop);
+    RUN_TEST(beta_nonzero_makes_the_store_read_c);
+    RUN_TEST(gemm_check_refuses_each_constraint_naming_the_numbers);
+    RUN_TEST(vector_width_must_divide_the_contiguous_extent_of_each_layout);
+    RUN_TEST(space_is_exactly_the_configs_check_accepts_in_order);
+    RUN_TEST(empty_space_is_refused_with_the_default_configs_reason);
+    RUN_TEST(config_format_and_parse_round_trip);
+    RUN_TEST(config_parse_names_what_is_wrong);
+    RUN_TEST(gemm_geometry_rule_reads_as_text_and_covers_ragged_shapes);
+    RUN_TEST(lone_group_axes_and_softmax_rows_read_as_text);
+    RUN_TEST(softmax_program_has_two_row_reductions_then_a_row_map);
+    RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
+    RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
+    RUN_TEST(generator_refuses_names_that_are_not_identifiers);
+    return check_summary();
+}

@@ -1,1 +1,505 @@
-int main(void) { return 77; } /* placeholder: skipped until written */
+/* The tuner: strategies visit the space in the order they promise, the
+ * budget and the stop flag end a run early, the store makes a rerun resume
+ * where the last one stopped, and failures are counted, never chosen.
+ * A fake evaluator (times from a formula, no device) drives most tests;
+ * the last one tunes a real GEMM on PoCL. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends/backend.h"
+#include "core/opspec.h"
+#include "core/profile.h"
+#include "core/space.h"
+#include "core/store.h"
+#include "core/tune.h"
+#include "devices/devices.h"
+#include "runner/runner.h"
+#include "tests/check.h"
+
+static char temp_dir[64];
+
+/* ---- fixtures ------------------------------------------------------------------ */
+
+enum { MAX_VISITS = 64 };
+
+/* Softmax's space on a profile of at most 64 threads: WG 8..64 (4 of its
+ * 6 values) x VW 1..8 (all 4) = 16 configs, 8 refused. */
+static const int SPACE_SIZE = 16, SPACE_REJECTED = 8;
+
+typedef struct fake {
+    const tsr_op_def *op;
+    int calls;
+    int visited[MAX_VISITS]; /* WG * 100 + VW, in call order */
+    int stop_after;          /* raise *stop after this many calls; 0: never */
+    volatile sig_atomic_t *stop;
+} fake;
+
+static int code_of(const tsr_op_def *op, const tsr_config *config)
+{
+    return tsr_config_get(op, config, "WG") * 100 + tsr_config_get(op, config, "VW");
+}
+
+/* Time 1 + |log2 WG - 5| + |log2 VW - 2| ms: the unique best is WG=32,
+ * VW=4 at 1 ms. WG=8 with VW=8 "computes wrong results" and WG=16 with VW=8
+ * "fails to build", both faster than the best, so choosing either shows. */
+static tsr_status fake_evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *arena,
+                                tsr_result *result, tsr_error *err)
+{
+    (void)err;
+    fake *f = ctx_ptr;
+    int wg = tsr_config_get(f->op, config, "WG"), vw = tsr_config_get(f->op, config, "VW");
+    if (f->calls < MAX_VISITS)
+        f->visited[f->calls] = wg * 100 + vw;
+    f->calls++;
+    if (f->stop_after && f->calls >= f->stop_after)
+        *f->stop = 1;
+    if (vw == 8 && (wg == 8 || wg == 16)) {
+        result->outcome = wg == 8 ? TSR_OUTCOME_WRONG : TSR_OUTCOME_BUILD_FAILED;
+        result->reason = tsr_arena_strdup(arena, "planted by the test");
+        result->time_ms = 0.01;
+        return TSR_OK;
+    }
+    result->outcome = TSR_OUTCOME_OK;
+    result->time_ms = 1.0 + fabs(log2(wg) - 5.0) + fabs(log2(vw) - 2.0);
+    result->gflops = 1.0 / result->time_ms;
+    result->kernel_name = "fake";
+    result->language = "none";
+    return TSR_OK;
+}
+
+static tsr_opspec *softmax_spec(void)
+{
+    static const char text[] = "schema: 1\nname: s\nop: softmax\ndtype: f32\n"
+                               "shapes:\n  - {rows: 3, cols: 5}\n";
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("s.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s",
+              err.msg);
+    return spec;
+}
+
+static tsr_profile *small_profile(void)
+{
+    static const char text[] =
+        "schema: 1\nname: small\ndescription: \"made by the test\"\nvendor: v\narch: a\n"
+        "compute:\n"
+        "  units: {value: 1, source: \"test\"}\n"
+        "  simd_width: {value: 8, source: \"test\"}\n"
+        "  max_work_group_size: {value: 64, source: \"test\"}\n"
+        "memory:\n  shared_per_block: {value: 4096, source: \"test\"}\n"
+        "backends: [opencl]\n";
+    tsr_profile *profile = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_parse("small.yaml", text, strlen(text), &profile, &err) == TSR_OK, "%s",
+              err.msg);
+    return profile;
+}
+
+static tsr_store *open_store(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s.db", temp_dir, name);
+    tsr_store *store = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_store_open(path, &store, &err) == TSR_OK, "%s", err.msg);
+    return store;
+}
+
+/* Everything one fake run needs, made and freed together. */
+typedef struct bench {
+    tsr_opspec *spec;
+    tsr_profile *profile;
+    tsr_shape shape;
+    fake fake;
+    volatile sig_atomic_t stop;
+    tsr_tune_options options;
+} bench;
+
+static bool bench_init(bench *b, tsr_strategy strategy, uint64_t seed)
+{
+    memset(b, 0, sizeof *b);
+    b->spec = softmax_spec();
+    b->profile = small_profile();
+    b->shape = (tsr_shape){{3, 5}};
+    if (!b->spec || !b->profile)
+        return false;
+    b->fake.op = b->spec->op;
+    b->fake.stop = &b->stop;
+    b->options = (tsr_tune_options){.strategy = strategy, .seed = seed, .device = "fake|test",
+                                    .evaluate = fake_evaluate, .evaluate_ctx = &b->fake,
+                                    .stop = &b->stop};
+    return true;
+}
+
+static void bench_free(bench *b)
+{
+    tsr_profile_free(b->profile);
+    tsr_opspec_free(b->spec);
+}
+
+/* One run with fresh evaluator counters; the summary's strings live in
+ * `arena`. */
+static tsr_status run(bench *b, tsr_store *store, tsr_arena *arena, tsr_tune_summary *summary)
+{
+    b->fake.calls = 0;
+    tsr_error err = {{0}};
+    tsr_status st = tsr_tune(store, b->spec, b->profile, &b->shape, &b->options, arena, summary,
+                             &err);
+    CHECK_MSG(st == TSR_OK, "%s", err.msg);
+    return st;
+}
+
+/* ---- strategies ---------------------------------------------------------------- */
+
+static void exhaustive_visits_every_config_in_space_order_and_finds_the_best(void)
+{
+    bench b;
+    tsr_store *store = open_store("exhaustive");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary summary;
+    if (!bench_init(&b, TSR_STRATEGY_EXHAUSTIVE, 1) || !store || !arena ||
+        run(&b, store, arena, &summary) != TSR_OK)
+        goto out;
+    tsr_search_space space;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_space_build(arena, b.spec, b.profile, &space, &err) == TSR_OK, "%s", err.msg);
+    CHECK(space.count == SPACE_SIZE && b.fake.calls == SPACE_SIZE);
+    for (int i = 0; i < space.count && i < b.fake.calls; i++)
+        CHECK_MSG(b.fake.visited[i] == code_of(b.spec->op, &space.configs[i]),
+                  "visit %d was %d, expected %d", i, b.fake.visited[i],
+                  code_of(b.spec->op, &space.configs[i]));
+    CHECK(summary.visited == SPACE_SIZE && summary.evaluated == SPACE_SIZE);
+    CHECK(!summary.interrupted);
+    CHECK(summary.found && summary.best.outcome == TSR_OUTCOME_OK);
+    CHECK_STR_CONTAINS(summary.best.config, "WG=32,VW=4");
+    CHECK(summary.best.time_ms == 1.0);
+out:
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    bench_free(&b);
+}
+
+/* The visit order of a random run, in a store of its own. */
+static int random_order(const char *store_name, uint64_t seed, int *order)
+{
+    bench b;
+    tsr_store *store = open_store(store_name);
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary summary;
+    int calls = -1;
+    if (bench_init(&b, TSR_STRATEGY_RANDOM, seed) && store && arena &&
+        run(&b, store, arena, &summary) == TSR_OK) {
+        calls = b.fake.calls;
+        memcpy(order, b.fake.visited, sizeof b.fake.visited);
+        CHECK_STR_CONTAINS(summary.best.config, "WG=32,VW=4");
+    }
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    bench_free(&b);
+    return calls;
+}
+
+static void random_order_follows_the_seed_and_covers_the_space(void)
+{
+    int first[MAX_VISITS], again[MAX_VISITS], other[MAX_VISITS];
+    CHECK(random_order("random-a", 42, first) == SPACE_SIZE);
+    CHECK(random_order("random-b", 42, again) == SPACE_SIZE);
+    CHECK(random_order("random-c", 43, other) == SPACE_SIZE);
+    CHECK(memcmp(first, again, sizeof(int) * (size_t)SPACE_SIZE) == 0);
+    CHECK(memcmp(first, other, sizeof(int) * (size_t)SPACE_SIZE) != 0);
+    /* a permutation: every config once */
+    int seen = 0;
+    for (int i = 0; i < SPACE_SIZE; i++)
+        for (int j = 0; j < SPACE_SIZE; j++)
+            seen += i != j && first[i] == first[j];
+    CHECK(seen == 0);
+    /* and not the exhaustive order */
+    bool ascending = true;
+    for (int i = 1; i < SPACE_SIZE; i++)
+        ascending &= first[i] > first[i - 1];
+    CHECK(!ascending);
+}
+
+static void budget_limits_the_visits_and_a_larger_one_resumes(void)
+{
+    bench b;
+    tsr_store *store = open_store("budget");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary summary;
+    if (!bench_init(&b, TSR_STRATEGY_RANDOM, 7) || !store || !arena)
+        goto out;
+    b.options.budget_evals = 5;
+    if (run(&b, store, arena, &summary) != TSR_OK)
+        goto out;
+    CHECK(b.fake.calls == 5 && summary.visited == 5 && summary.evaluated == 5);
+    int first_five[5];
+    memcpy(first_five, b.fake.visited, sizeof first_five);
+    /* the same seed walks the same prefix: the stored five are skipped */
+    b.options.budget_evals = 7;
+    if (run(&b, store, arena, &summary) != TSR_OK)
+        goto out;
+    CHECK_MSG(b.fake.calls == 2, "%d calls", b.fake.calls);
+    CHECK(summary.visited == 7 && summary.evaluated == 2);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 5; j++)
+            CHECK(b.fake.visited[i] != first_five[j]);
+out:
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    bench_free(&b);
+}
+
+/* ---- resuming -------------------------------------------------------------------- */
+
+static void second_identical_run_evaluates_nothing_and_reports_the_same_best(void)
+{
+    bench b;
+    tsr_store *store = open_store("resume");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary first, second;
+    if (!bench_init(&b, TSR_STRATEGY_EXHAUSTIVE, 1) || !store || !arena ||
+        run(&b, store, arena, &first) != TSR_OK || run(&b, store, arena, &second) != TSR_OK)
+        goto out;
+    CHECK(b.fake.calls == 0);
+    CHECK(second.visited == SPACE_SIZE && second.evaluated == 0);
+    CHECK(second.found && first.found);
+    CHECK(second.found && !strcmp(second.best.config, first.best.config));
+    CHECK(second.best.time_ms == first.best.time_ms);
+    CHECK(memcmp(first.outcomes, second.outcomes, sizeof first.outcomes) == 0);
+out:
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    bench_free(&b);
+}
+
+static void stopped_run_resumes_with_exactly_the_remaining_evaluations(void)
+{
+    bench b;
+    tsr_store *whole = open_store("whole"), *parts = open_store("parts");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary uninterrupted, stopped, resumed;
+    if (!bench_init(&b, TSR_STRATEGY_RANDOM, 99) || !whole || !parts || !arena ||
+        run(&b, whole, arena, &uninterrupted) != TSR_OK)
+        goto out;
+    enum { STOP_AFTER = 6 };
+    b.fake.stop_after = STOP_AFTER;
+    if (run(&b, parts, arena, &stopped) != TSR_OK)
+        goto out;
+    /* the candidate in flight finishes and is stored; no further one starts */
+    CHECK(stopped.interrupted);
+    CHECK_MSG(b.fake.calls == STOP_AFTER && stopped.evaluated == STOP_AFTER, "%d calls",
+              b.fake.calls);
+    b.fake.stop_after = 0;
+    b.stop = 0;
+    if (run(&b, parts, arena, &resumed) != TSR_OK)
+        goto out;
+    CHECK(!resumed.interrupted);
+    CHECK_MSG(b.fake.calls == SPACE_SIZE - STOP_AFTER, "%d calls", b.fake.calls);
+    CHECK(resumed.visited == SPACE_SIZE && resumed.evaluated == SPACE_SIZE - STOP_AFTER);
+    CHECK(resumed.found && uninterrupted.found &&
+          !strcmp(resumed.best.config, uninterrupted.best.config));
+    CHECK(memcmp(resumed.outcomes, uninterrupted.outcomes, sizeof resumed.outcomes) == 0);
+out:
+    tsr_arena_destroy(arena);
+    tsr_store_close(parts);
+    tsr_store_close(whole);
+    bench_free(&b);
+}
+
+/* ---- outcomes and counts --------------------------------------------------------- */
+
+static void failed_candidates_are_counted_and_never_chosen(void)
+{
+    bench b;
+    tsr_store *store = open_store("outcomes");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary summary;
+    if (!bench_init(&b, TSR_STRATEGY_EXHAUSTIVE, 1) || !store || !arena ||
+        run(&b, store, arena, &summary) != TSR_OK)
+        goto out;
+    CHECK(summary.outcomes[TSR_OUTCOME_WRONG] == 1);
+    CHECK(summary.outcomes[TSR_OUTCOME_BUILD_FAILED] == 1);
+    CHECK(summary.outcomes[TSR_OUTCOME_OK] == SPACE_SIZE - 2);
+    CHECK(summary.best.outcome == TSR_OUTCOME_OK && summary.best.time_ms == 1.0);
+    /* the store agrees, outcome by outcome, and picks the same best */
+    char shape_text[64];
+    tsr_shape_format(b.spec->op, &b.shape, shape_text, sizeof shape_text);
+    int counts[TSR_OUTCOME_COUNT];
+    tsr_error err = {{0}};
+    CHECK(tsr_store_count(store, tsr_opspec_key(b.spec), "fake|test", shape_text, counts, &err) ==
+          TSR_OK);
+    CHECK(memcmp(counts, summary.outcomes, sizeof counts) == 0);
+    tsr_result best;
+    bool found = false;
+    CHECK(tsr_store_best(store, arena, tsr_opspec_key(b.spec), "fake|test", shape_text, &best,
+                         &found, &err) == TSR_OK);
+    CHECK(found && !strcmp(best.config, summary.best.config));
+    tsr_result wrong;
+    CHECK(tsr_store_get(store, arena, tsr_opspec_key(b.spec), "fake|test", shape_text,
+                        "WG=8,VW=8", &wrong, &found, &err) == TSR_OK);
+    CHECK(found && wrong.outcome == TSR_OUTCOME_WRONG);
+    CHECK_STR_CONTAINS(wrong.reason, "planted");
+out:
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    bench_free(&b);
+}
+
+static void space_counts_add_up_to_every_combination(void)
+{
+    bench b;
+    tsr_store *store = open_store("counts");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary summary;
+    if (!bench_init(&b, TSR_STRATEGY_EXHAUSTIVE, 1) || !store || !arena)
+        goto out;
+    b.options.budget_evals = 3;
+    if (run(&b, store, arena, &summary) != TSR_OK)
+        goto out;
+    int combinations = 1;
+    for (int i = 0; i < b.spec->op->n_params; i++)
+        combinations *= b.spec->op->params[i].n_values;
+    CHECK(summary.space_size == SPACE_SIZE && summary.space_rejected == SPACE_REJECTED);
+    CHECK(summary.space_size + summary.space_rejected == combinations);
+    CHECK(summary.visited == 3);
+out:
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    bench_free(&b);
+}
+
+static void strategy_names_round_trip(void)
+{
+    CHECK(tsr_strategy_from_name("exhaustive") == TSR_STRATEGY_EXHAUSTIVE);
+    CHECK(tsr_strategy_from_name("random") == TSR_STRATEGY_RANDOM);
+    CHECK(tsr_strategy_from_name("bogus") == -1);
+    CHECK(!strcmp(tsr_strategy_name(TSR_STRATEGY_RANDOM), "random"));
+    CHECK(!strcmp(tsr_strategy_name(TSR_STRATEGY_EXHAUSTIVE), "exhaustive"));
+}
+
+/* ---- a real tune on PoCL --------------------------------------------------------- */
+
+typedef struct real_ctx {
+    tsr_problem *problem;
+    const tsr_profile *profile;
+} real_ctx;
+
+static tsr_status real_evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *arena,
+                                tsr_result *result, tsr_error *err)
+{
+    real_ctx *ctx = ctx_ptr;
+    tsr_eval_options options = {.min_runs = 1, .max_runs = 3};
+    return tsr_evaluate(ctx->problem, ctx->profile, config, &options, arena, result, err);
+}
+
+/* Says why a candidate failed, so that a failing run explains itself. */
+static void report_failures(void *ctx, const tsr_tune_progress *progress)
+{
+    (void)ctx;
+    const tsr_result *r = progress->latest;
+    if (r->outcome != TSR_OUTCOME_OK)
+        fprintf(stderr, "  %s: %s: %s\n", r->config, tsr_outcome_name(r->outcome),
+                r->reason ? r->reason : "");
+}
+
+static void real_tune_on_pocl_stores_its_results_and_resumes(void)
+{
+    tsr_device *device = NULL;
+    tsr_error err = {{0}};
+    if (tsr_device_open("opencl:0", &device, &err) != TSR_OK) {
+        printf("     skipped: no OpenCL device: %s\n", err.msg);
+        return;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ops/sgemm.yaml", check_source_root());
+    tsr_opspec *spec = NULL;
+    tsr_profile *profile = NULL;
+    tsr_store *store = open_store("real");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_problem *problem = NULL;
+    const tsr_shape shape = {{33, 17, 9}};
+    CHECK_MSG(tsr_opspec_load(path, &spec, &err) == TSR_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/profiles/pocl-cpu.yaml", check_source_root());
+    CHECK_MSG(tsr_profile_load(path, &profile, &err) == TSR_OK, "%s", err.msg);
+    if (!spec || !profile || !store || !arena ||
+        tsr_problem_create(device, spec, &shape, 1, &problem, &err) != TSR_OK)
+        goto out;
+    char fingerprint[768], shape_text[64];
+    tsr_device_fingerprint(&device->info, fingerprint, sizeof fingerprint);
+    tsr_shape_format(spec->op, &shape, shape_text, sizeof shape_text);
+    real_ctx ctx = {problem, profile};
+    tsr_tune_options options = {.strategy = TSR_STRATEGY_RANDOM, .budget_evals = 4, .seed = 5,
+                                .device = fingerprint, .evaluate = real_evaluate,
+                                .evaluate_ctx = &ctx, .progress = report_failures};
+    tsr_tune_summary first, second;
+    CHECK_MSG(tsr_tune(store, spec, profile, &shape, &options, arena, &first, &err) == TSR_OK, "%s",
+              err.msg);
+    CHECK(first.visited == 4 && first.evaluated == 4);
+    CHECK_MSG(first.outcomes[TSR_OUTCOME_OK] == 4, "%d of 4 ok", first.outcomes[TSR_OUTCOME_OK]);
+    int counts[TSR_OUTCOME_COUNT], stored = 0;
+    CHECK(tsr_store_count(store, tsr_opspec_key(spec), fingerprint, shape_text, counts, &err) ==
+          TSR_OK);
+    for (int o = 0; o < TSR_OUTCOME_COUNT; o++)
+        stored += counts[o];
+    CHECK_MSG(stored == 4, "%d stored", stored);
+    tsr_result best;
+    bool found = false;
+    CHECK(tsr_store_best(store, arena, tsr_opspec_key(spec), fingerprint, shape_text, &best,
+                         &found, &err) == TSR_OK);
+    CHECK(found && best.source && strstr(best.source, "__kernel") && best.geometry && best.args);
+    CHECK(found && first.found && !strcmp(best.config, first.best.config));
+
+    CHECK_MSG(tsr_tune(store, spec, profile, &shape, &options, arena, &second, &err) == TSR_OK, "%s",
+              err.msg);
+    CHECK(second.visited == 4 && second.evaluated == 0);
+    CHECK(second.found && first.found && !strcmp(second.best.config, first.best.config));
+out:
+    tsr_problem_free(problem);
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+    tsr_device_close(device);
+}
+
+/* The temp dir holds only the stores (and SQLite's side files). */
+static void remove_temp_dir(void)
+{
+    DIR *dir = opendir(temp_dir);
+    if (!dir)
+        return;
+    for (struct dirent *e; (e = readdir(dir));) {
+        char path[512];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", temp_dir, e->d_name);
+        unlink(path);
+    }
+    closedir(dir);
+    if (rmdir(temp_dir) != 0)
+        fprintf(stderr, "could not remove %s\n", temp_dir);
+}
+
+int main(void)
+{
+    snprintf(temp_dir, sizeof temp_dir, "/tmp/tsr_tune_XXXXXX");
+    if (!mkdtemp(temp_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN_TEST(strategy_names_round_trip);
+    RUN_TEST(exhaustive_visits_every_config_in_space_order_and_finds_the_best);
+    RUN_TEST(random_order_follows_the_seed_and_covers_the_space);
+    RUN_TEST(budget_limits_the_visits_and_a_larger_one_resumes);
+    RUN_TEST(second_identical_run_evaluates_nothing_and_reports_the_same_best);
+    RUN_TEST(stopped_run_resumes_with_exactly_the_remaining_evaluations);
+    RUN_TEST(failed_candidates_are_counted_and_never_chosen);
+    RUN_TEST(space_counts_add_up_to_every_combination);
+    RUN_TEST(real_tune_on_pocl_stores_its_results_and_resumes);
+    remove_temp_dir();
+    return check_summary();
+}

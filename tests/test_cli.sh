@@ -1,0 +1,349 @@
+#!/bin/bash
+# The tessera command line end to end: exit statuses and one-line errors,
+# gen, profile check, devices, verify and tune on PoCL, then export, and a
+# C program that runs the exported GEMM through raw OpenCL with nothing of
+# tessera but the bundle's header.
+#
+# usage: test_cli.sh TESSERA   (TSR_SOURCE_ROOT names the source tree)
+set -u
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+    echo "usage: $0 TESSERA (an executable tessera binary)" >&2
+    exit 2
+fi
+tessera=$(realpath "$1")
+root=$(realpath "${TSR_SOURCE_ROOT:-.}")
+export TESSERA_PROFILES="$root/profiles"
+work=$(mktemp -d /tmp/tsr_cli_XXXXXX) || exit 1
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+passed=0
+failed=0
+why=""
+code=0
+
+# ---- harness -------------------------------------------------------------------
+
+# Runs tessera with stdout in ./out and stderr in ./err; the status in $code.
+run() {
+    "$tessera" "$@" >out 2>err
+    code=$?
+}
+
+# t NAME COMMAND...: the test passes when COMMAND succeeds; a failing check
+# leaves its reason in $why.
+t() {
+    local name=$1
+    shift
+    why=""
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name: $why"
+        [ -f out ] && head -n 15 out | sed 's/^/    stdout: /'
+        [ -f err ] && head -n 15 err | sed 's/^/    stderr: /'
+    fi
+    rm -f out err
+}
+
+status_is() {
+    [ "$code" -eq "$1" ] || { why="exit status $code, expected $1"; return 1; }
+}
+out_has() {
+    grep -qF -- "$1" out || { why="stdout lacks '$1'"; return 1; }
+}
+err_has() {
+    grep -qF -- "$1" err || { why="stderr lacks '$1'"; return 1; }
+}
+err_is_empty() {
+    [ ! -s err ] || { why="stderr is not empty"; return 1; }
+}
+out_lacks() {
+    ! grep -qF -- "$1" out || { why="stdout has '$1'"; return 1; }
+}
+file_is_written() {
+    [ -s "$1" ] || { why="$1 is missing or empty"; return 1; }
+}
+err_is_one_line() {
+    local lines
+    lines=$(wc -l <err)
+    [ "$lines" -eq 1 ] || { why="stderr has $lines lines, expected one"; return 1; }
+}
+# The error line, after the optional "tessera: " every CLI message starts
+# with, begins with FILE:LINE:COL: (1-based numbers).
+err_points_at() {
+    grep -qE "^(tessera: )?$1:[1-9][0-9]*:[1-9][0-9]*: " err ||
+        { why="stderr does not start with '$1:LINE:COL: '"; return 1; }
+}
+
+# ---- usage and help ---------------------------------------------------------------
+
+no_arguments_print_usage_and_exit_2() {
+    run
+    status_is 2 && err_has "usage: tessera"
+}
+
+unknown_command_is_named_in_one_line() {
+    run frobnicate
+    status_is 2 && err_is_one_line && err_has "frobnicate"
+}
+
+help_of() {
+    run "$@" --help
+    status_is 0 && out_has "usage: tessera" && err_is_empty
+}
+
+t "no arguments print usage and exit 2" no_arguments_print_usage_and_exit_2
+t "an unknown command is named in one line" unknown_command_is_named_in_one_line
+t "tessera --help" help_of
+for command in devices profile gen tune verify export; do
+    t "$command --help" help_of "$command"
+done
+t "profile check --help" help_of profile check
+
+# ---- gen ------------------------------------------------------------------------------
+
+malformed_spec_is_refused_with_its_position() {
+    printf 'schema: 1\nname: bad\nop: gemm\ndtype: f32\ngemm:\n  a: diagonal\nshapes:\n  - {m: 1, n: 1, k: 1}\n' >bad-spec.yaml
+    run gen bad-spec.yaml --profile pocl-cpu
+    status_is 2 && err_is_one_line && err_points_at "bad-spec.yaml" && err_has "diagonal"
+}
+
+unknown_config_param_is_refused() {
+    run gen "$root/ops/sgemm.yaml" --profile pocl-cpu --config BM=64,XYZ=3
+    status_is 2 && err_is_one_line && err_has "XYZ"
+}
+
+config_value_not_listed_is_refused() {
+    run gen "$root/ops/sgemm.yaml" --profile pocl-cpu --config BM=48
+    status_is 2 && err_is_one_line && err_has "BM=48"
+}
+
+gen_prints_an_opencl_kernel() {
+    run gen "$root/ops/sgemm.yaml" --profile pocl-cpu --config BM=32,BN=32
+    status_is 0 && out_has "__kernel" && out_has "BM=32,BN=32"
+}
+
+gen_ir_prints_the_tile_program() {
+    run gen "$root/ops/sgemm.yaml" --profile pocl-cpu --ir
+    status_is 0 && out_has "tile program" && out_has "mma" && out_has "barrier" &&
+        out_lacks "__kernel"
+}
+
+t "gen of a malformed spec points at FILE:LINE:COL" malformed_spec_is_refused_with_its_position
+t "gen with an unknown --config param exits 2" unknown_config_param_is_refused
+t "gen with an unlisted --config value exits 2" config_value_not_listed_is_refused
+t "gen prints an OpenCL kernel" gen_prints_an_opencl_kernel
+t "gen --ir prints the tile program" gen_ir_prints_the_tile_program
+
+# ---- profiles and devices ---------------------------------------------------------------
+
+shipped_profiles_check() {
+    local profiles=("$root"/profiles/*.yaml)
+    run profile check "${profiles[@]}"
+    status_is 0 && out_has "pocl-cpu.yaml: ok" || return 1
+    [ "$(grep -c ': ok$' out)" -eq "${#profiles[@]}" ] ||
+        { why="not each of the ${#profiles[@]} shipped profiles is ok"; return 1; }
+}
+
+bad_profile_is_refused_with_its_position() {
+    printf 'schema: 1\nname: broken\ndescription: "d"\nvendor: v\narch: a\ncompute:\n  units: {value: -4, source: "s"}\n' >bad-profile.yaml
+    run profile check bad-profile.yaml
+    status_is 2 && err_is_one_line && err_points_at "bad-profile.yaml"
+}
+
+devices_list_pocl() {
+    run devices
+    status_is 0 && out_has "opencl:0" && out_has "pocl-cpu"
+}
+
+t "profile check of the shipped profiles" shipped_profiles_check
+t "profile check of a bad profile exits 2" bad_profile_is_refused_with_its_position
+t "devices lists opencl:0 with profile pocl-cpu" devices_list_pocl
+
+# ---- verify and tune ---------------------------------------------------------------------
+
+verify_passes_on_a_ragged_shape() {
+    run verify "$root/ops/sgemm-tn.yaml" --shape m=7,n=13,k=17
+    status_is 0 && out_has "PASS" && out_lacks "FAIL"
+}
+
+tune_stores_its_candidates() {
+    run tune "$root/ops/sgemm.yaml" --budget 3 --db t.db --shape m=64,n=48,k=40
+    status_is 0 && out_has "3 candidates tried (3 run now, 0 from the store)" && out_has "best:" &&
+        file_is_written t.db
+}
+
+tune_rerun_takes_everything_from_the_store() {
+    run tune "$root/ops/sgemm.yaml" --budget 3 --db t.db --shape m=64,n=48,k=40
+    status_is 0 && out_has "(0 run now, 3 from the store)" && out_has "best:"
+}
+
+tune_on_a_missing_device_names_it() {
+    run tune "$root/ops/sgemm.yaml" --device opencl:99 --db t2.db --shape m=8,n=8,k=8
+    status_is 2 && err_is_one_line && err_has "opencl:99"
+}
+
+tune_with_an_unknown_strategy_exits_2() {
+    run tune "$root/ops/sgemm.yaml" --strategy bogus --db t2.db
+    status_is 2 && err_is_one_line && err_has "bogus"
+}
+
+t "verify of sgemm-tn on 7x13x17 passes" verify_passes_on_a_ragged_shape
+t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates
+t "tune rerun takes all 3 from the store" tune_rerun_takes_everything_from_the_store
+t "tune --device opencl:99 exits 2 naming it" tune_on_a_missing_device_names_it
+t "tune --strategy bogus exits 2" tune_with_an_unknown_strategy_exits_2
+
+# ---- export and the bundle in a program of its own ------------------------------------------
+
+export_writes_the_bundle() {
+    run export --db t.db --out bundle
+    status_is 0 && file_is_written bundle/manifest.json && file_is_written bundle/tessera_bundle.h || return 1
+    grep -q '"op_key": *"gemm.f32.a=row.b=row.beta=0"' bundle/manifest.json ||
+        { why="the manifest lacks the tuned op key"; return 1; }
+}
+
+# C = A * B for an untuned shape through the bundle, checked against a
+# CPU GEMM in double precision.
+write_bundle_program() {
+    cat >use_bundle.c <<'EOF'
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/tessera_bundle.h"
+
+enum { M = 50, N = 30, K = 20 };
+
+static int fail(const char *what, cl_int status)
+{
+    fprintf(stderr, "%s failed with OpenCL status %d\n", what, (int)status);
+    return 1;
+}
+
+int main(void)
+{
+    long shape[3] = {M, N, K};
+    const tessera_kernel *k = tessera_pick("gemm.f32.a=row.b=row.beta=0", shape);
+    static float a[M * K], b[K * N], c[M * N];
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_int status;
+    cl_mem buffers[3];
+    size_t global[3], local[3];
+    unsigned dims, i;
+    int arg = 0, j, p;
+    char args[512], *item;
+    double worst = 0.0;
+
+    if (!k || strcmp(k->language, "opencl") != 0) {
+        fprintf(stderr, "the bundle has no OpenCL kernel for gemm.f32.a=row.b=row.beta=0\n");
+        return 1;
+    }
+    for (i = 0; i < M * K; i++)
+        a[i] = (float)((int)(i * 7 % 13) - 6) / 8.0f;
+    for (i = 0; i < K * N; i++)
+        b[i] = (float)((int)(i * 5 % 11) - 5) / 4.0f;
+    for (i = 0; i < M * N; i++)
+        c[i] = NAN;
+
+    if ((status = clGetPlatformIDs(1, &platform, NULL)) != CL_SUCCESS)
+        return fail("clGetPlatformIDs", status);
+    if ((status = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, NULL)) != CL_SUCCESS)
+        return fail("clGetDeviceIDs", status);
+    cl_context context = clCreateContext(NULL, 1, &device, NULL, NULL, &status);
+    if (status != CL_SUCCESS)
+        return fail("clCreateContext", status);
+    cl_command_queue queue = clCreateCommandQueue(context, device, 0, &status);
+    if (status != CL_SUCCESS)
+        return fail("clCreateCommandQueue", status);
+    cl_program program = clCreateProgramWithSource(context, k->source_part_count,
+                                                   (const char **)k->source_parts, NULL, &status);
+    if (status != CL_SUCCESS)
+        return fail("clCreateProgramWithSource", status);
+    if ((status = clBuildProgram(program, 1, &device, "", NULL, NULL)) != CL_SUCCESS)
+        return fail("clBuildProgram", status);
+    cl_kernel kernel = clCreateKernel(program, k->kernel_name, &status);
+    if (status != CL_SUCCESS)
+        return fail("clCreateKernel", status);
+    buffers[0] = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof a, a, &status);
+    buffers[1] = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof b, b, &status);
+    buffers[2] = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof c, c, &status);
+    if (status != CL_SUCCESS)
+        return fail("clCreateBuffer", status);
+
+    /* the arguments in the order the bundle lists them */
+    snprintf(args, sizeof args, "%s", k->args);
+    for (item = strtok(args, ","); item; item = strtok(NULL, ","), arg++) {
+        const char *name = strchr(item, ':') + 1;
+        if (strncmp(item, "buffer:", 7) == 0) {
+            cl_mem *buffer = &buffers[name[0] == 'A' ? 0 : name[0] == 'B' ? 1 : 2];
+            status = clSetKernelArg(kernel, arg, sizeof *buffer, buffer);
+        } else if (strncmp(item, "int:", 4) == 0) {
+            cl_int value = name[0] == 'M' ? M : name[0] == 'N' ? N : K;
+            status = clSetKernelArg(kernel, arg, sizeof value, &value);
+        } else {
+            cl_float value = strcmp(name, "alpha") == 0 ? 1.0f : 0.0f;
+            status = clSetKernelArg(kernel, arg, sizeof value, &value);
+        }
+        if (status != CL_SUCCESS)
+            return fail(item, status);
+    }
+    tessera_launch_size(k, shape, global, local, &dims);
+    status = clEnqueueNDRangeKernel(queue, kernel, dims, NULL, global, local, 0, NULL, NULL);
+    if (status != CL_SUCCESS)
+        return fail("clEnqueueNDRangeKernel", status);
+    status = clEnqueueReadBuffer(queue, buffers[2], CL_TRUE, 0, sizeof c, c, 0, NULL, NULL);
+    if (status != CL_SUCCESS)
+        return fail("clEnqueueReadBuffer", status);
+
+    for (i = 0; i < M; i++)
+        for (j = 0; j < N; j++) {
+            double sum = 0.0, magnitude = 0.0;
+            for (p = 0; p < K; p++) {
+                sum += (double)a[i * K + p] * b[p * N + j];
+                magnitude += fabs((double)a[i * K + p] * b[p * N + j]);
+            }
+            double e = fabs(c[i * N + j] - sum) / (magnitude > 0 ? magnitude : 1.0);
+            if (!(e <= worst))
+                worst = isnan(e) ? INFINITY : e;
+        }
+    printf("%s (%s, tuned for %s) on m=%d,n=%d,k=%d: max relative error %g\n", k->kernel_name,
+           k->config, k->shape_text, M, N, K, worst);
+    clReleaseMemObject(buffers[0]);
+    clReleaseMemObject(buffers[1]);
+    clReleaseMemObject(buffers[2]);
+    clReleaseKernel(kernel);
+    clReleaseProgram(program);
+    clReleaseCommandQueue(queue);
+    clReleaseContext(context);
+    return worst <= 1e-5 ? 0 : 1;
+}
+EOF
+}
+
+bundle_header_runs_the_gemm_through_raw_opencl() {
+    write_bundle_program
+    ${CC:-cc} -std=c99 -Wall -Wextra -Werror -I. use_bundle.c -o use_bundle -lOpenCL -lm >out 2>err ||
+        { why="the program did not compile"; return 1; }
+    ./use_bundle >out 2>err || { why="the program failed"; return 1; }
+    out_has "max relative error"
+}
+
+t "export writes manifest.json and tessera_bundle.h" export_writes_the_bundle
+if [ -s bundle/tessera_bundle.h ]; then
+    t "a C program runs the bundle's GEMM on an untuned shape" bundle_header_runs_the_gemm_through_raw_opencl
+else
+    no_bundle() { why="export wrote no tessera_bundle.h"; return 1; }
+    t "a C program runs the bundle's GEMM on an untuned shape" no_bundle
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
