@@ -21,7 +21,6 @@
 #include "backends/clblast_ref.h"
 #include "core/opspec.h"
 #include "core/profile.h"
-#include "core/space.h"
 #include "devices/devices.h"
 #include "runner/runner.h"
 #include "tools/cli.h"
@@ -195,8 +194,8 @@ static int open_store(const char *path, tsr_store **out)
     return st == TSR_OK ? 0 : cli_report(st, err.msg);
 }
 
-/* --config, else the stored best, else the default (or, when the profile
- * refuses the default, the first valid config of the space). */
+/* --config, else the stored best, else the op's starting config for the
+ * profile (its suggestion, the default, or the first valid config). */
 static int choose_config(const bench_ctx *ctx, const char *shape_text, tsr_config *config,
                          const char **origin)
 {
@@ -213,17 +212,7 @@ static int choose_config(const bench_ctx *ctx, const char *shape_text, tsr_confi
         *origin = "best stored";
         return rc;
     }
-    *origin = "default";
-    if (op->check(ctx->spec, ctx->profile, config, NULL) == TSR_OK)
-        return 0;
-    tsr_arena *arena = tsr_arena_create();
-    tsr_search_space space;
-    tsr_status st = arena ? tsr_space_build(arena, ctx->spec, ctx->profile, &space, &err)
-                          : tsr_fail(&err, TSR_ERR_NOMEM, "out of memory");
-    if (st == TSR_OK)
-        *config = space.configs[0];
-    tsr_arena_destroy(arena);
-    *origin = "first valid";
+    tsr_status st = tsr_config_start(ctx->spec, ctx->profile, config, origin, &err);
     return st == TSR_OK ? 0 : cli_report(st, err.msg);
 }
 

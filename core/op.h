@@ -78,6 +78,9 @@ typedef struct tsr_op_def {
     double (*flops)(const tsr_opspec *spec, const tsr_shape *shape);
     /* Which buffer the reference describes. */
     int output_buffer;
+    /* A starting config shaped by the profile's capabilities (may be NULL:
+     * the params' defaults). Need not pass check(); callers fall back. */
+    void (*suggest)(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out);
     /* Whether the kernel reads the output's old contents (GEMM with beta);
      * when not, the output is poisoned before each verifying run. */
     bool (*reads_output)(const tsr_opspec *spec);
@@ -90,6 +93,11 @@ const tsr_op_def *const *tsr_ops(int *count);
 /* Config helpers shared by every op. */
 int tsr_config_get(const tsr_op_def *op, const tsr_config *config, const char *name);
 void tsr_config_default(const tsr_op_def *op, tsr_config *out);
+/* The op's suggestion for the profile when check() accepts it, else the
+ * params' defaults when accepted, else the first config of the space;
+ * `origin` says which ("suggested", "default", "first valid"). */
+tsr_status tsr_config_start(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out,
+                            const char **origin, tsr_error *err);
 /* "BM=64,BN=64,..." in param order. */
 void tsr_config_format(const tsr_op_def *op, const tsr_config *config, char *buf, size_t size);
 /* Parses "k=v,k=v" over `base`: named params take the given values; each

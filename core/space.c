@@ -51,3 +51,31 @@ tsr_status tsr_space_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_p
     out->count = walk(spec, profile, out->configs, &out->rejected);
     return TSR_OK;
 }
+
+tsr_status tsr_config_start(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out,
+                            const char **origin, tsr_error *err)
+{
+    const tsr_op_def *op = spec->op;
+    tsr_config defaults;
+    tsr_config_default(op, &defaults);
+    if (op->suggest) {
+        op->suggest(spec, profile, out);
+        *origin = memcmp(out, &defaults, sizeof defaults) ? "suggested" : "default";
+        if (op->check(spec, profile, out, NULL) == TSR_OK)
+            return TSR_OK;
+    }
+    *out = defaults;
+    *origin = "default";
+    if (op->check(spec, profile, out, NULL) == TSR_OK)
+        return TSR_OK;
+    tsr_arena *arena = tsr_arena_create();
+    if (!arena)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    tsr_search_space space;
+    tsr_status st = tsr_space_build(arena, spec, profile, &space, err);
+    if (st == TSR_OK)
+        *out = space.configs[0];
+    tsr_arena_destroy(arena);
+    *origin = "first valid";
+    return st;
+}

@@ -103,8 +103,9 @@ static tsr_status visit(tsr_store *store, const tsr_opspec *spec, const tsr_prof
     return tsr_store_put(store, result, err);
 }
 
-/* Warm start: the configs that won other shapes of the same op on the same
- * device go first, since neighbouring shapes tend to share a winner. */
+/* Warm start for the random strategy: the configs that won other shapes of
+ * the same op on the same device go first, since neighbouring shapes tend
+ * to share a winner; then the op's suggestion for the profile. */
 typedef struct warm_start {
     const tsr_opspec *spec;
     const char *shape;
@@ -113,6 +114,18 @@ typedef struct warm_start {
     int placed;
 } warm_start;
 
+static void place_config(warm_start *ws, const tsr_config *config)
+{
+    for (int i = ws->placed; i < ws->space->count; i++) {
+        if (memcmp(&ws->space->configs[ws->order[i]], &config, sizeof config) != 0)
+            continue;
+        int t = ws->order[ws->placed];
+        ws->order[ws->placed++] = ws->order[i];
+        ws->order[i] = t;
+        return;
+    }
+}
+
 static tsr_status place_winner(void *ctx_ptr, const tsr_result *best)
 {
     warm_start *ws = ctx_ptr;
@@ -120,16 +133,8 @@ static tsr_status place_winner(void *ctx_ptr, const tsr_result *best)
         return TSR_OK;
     tsr_config config;
     tsr_config_default(ws->spec->op, &config);
-    if (tsr_config_parse(ws->spec->op, best->config, &config, NULL) != TSR_OK)
-        return TSR_OK; /* a config of an older space: nothing to warm-start from */
-    for (int i = ws->placed; i < ws->space->count; i++) {
-        if (memcmp(&ws->space->configs[ws->order[i]], &config, sizeof config) != 0)
-            continue;
-        int t = ws->order[ws->placed];
-        ws->order[ws->placed++] = ws->order[i];
-        ws->order[i] = t;
-        break;
-    }
+    if (tsr_config_parse(ws->spec->op, best->config, &config, NULL) == TSR_OK)
+        place_config(ws, &config); /* else a config of an older space: nothing to reuse */
     return TSR_OK;
 }
 
@@ -157,6 +162,10 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
     if (options->strategy == TSR_STRATEGY_RANDOM) {
         warm_start ws = {spec, shape_text, &space, order, 0};
         TSR_TRY(tsr_store_each_best(store, options->device, place_winner, &ws, err));
+        tsr_config start;
+        const char *origin;
+        if (tsr_config_start(spec, profile, &start, &origin, NULL) == TSR_OK)
+            place_config(&ws, &start);
     }
 
     tsr_status status = TSR_OK;

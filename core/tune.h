@@ -14,7 +14,8 @@
 #include "core/store.h"
 
 /* exhaustive: every config in enumeration order. random: a seeded shuffle,
- * after the configs that won other shapes of the same op on the device. */
+ * after the configs that won other shapes of the same op on the device and
+ * the op's suggested starting config for the profile. */
 typedef enum tsr_strategy { TSR_STRATEGY_EXHAUSTIVE, TSR_STRATEGY_RANDOM } tsr_strategy;
 
 const char *tsr_strategy_name(tsr_strategy strategy);

@@ -628,6 +628,42 @@ static void generator_refuses_names_that_are_not_identifiers(void)
     CHECK_STR_CONTAINS(err.msg, "*/");
 }
 
+/* The starting config follows the profile: wide per-work-item vectors get
+ * vector accumulators of that width; without them the params' defaults;
+ * and a profile that refuses both still gets a valid config. */
+static void starting_config_follows_the_profiles_vector_width(void)
+{
+    tsr_opspec *spec = gemm_spec("row", "row", 0.0);
+    tsr_profile *simt = small_profile(1024, 65536, 255);
+    tsr_profile *tiny = small_profile(16, 4096, 64);
+    tsr_profile *wide = small_profile(1024, 1 << 20, 512);
+    if (!spec || !simt || !tiny || !wide)
+        return;
+    wide->preferred_vector_width = (tsr_quantity){16, "test", true};
+    const tsr_op_def *op = spec->op;
+    tsr_config config, fallback;
+    const char *origin = NULL;
+    tsr_error err = {{0}};
+
+    CHECK(tsr_config_start(spec, wide, &config, &origin, &err) == TSR_OK);
+    CHECK(origin && strcmp(origin, "suggested") == 0);
+    CHECK(config.value[param_index(op, "VN")] == 16);
+    CHECK(op->check(spec, wide, &config, NULL) == TSR_OK);
+
+    CHECK(tsr_config_start(spec, simt, &config, &origin, &err) == TSR_OK);
+    tsr_config_default(op, &fallback);
+    CHECK(origin && strcmp(origin, "default") == 0);
+    CHECK(memcmp(&config, &fallback, sizeof config) == 0);
+
+    CHECK(tsr_config_start(spec, tiny, &config, &origin, &err) == TSR_OK);
+    CHECK(origin && strcmp(origin, "first valid") == 0);
+    CHECK(op->check(spec, tiny, &config, NULL) == TSR_OK);
+    tsr_profile_free(simt);
+    tsr_profile_free(tiny);
+    tsr_profile_free(wide);
+    tsr_opspec_free(spec);
+}
+
 int main(void)
 {
     RUN_TEST(staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store);
@@ -645,5 +681,6 @@ int main(void)
     RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);
+    RUN_TEST(starting_config_follows_the_profiles_vector_width);
     return check_summary();
 }

@@ -8,7 +8,6 @@
 
 #include "core/opspec.h"
 #include "core/profile.h"
-#include "core/space.h"
 #include "devices/devices.h"
 #include "runner/runner.h"
 #include "tools/cli.h"
@@ -29,7 +28,7 @@ typedef struct verify_args {
     const char *device, *profile, *shape, *config, *db;
 } verify_args;
 
-/* --config, else the stored best, else the default (or the first valid). */
+/* --config, else the stored best, else the op's starting config for the profile. */
 static int choose_config(const tsr_opspec *spec, const tsr_profile *profile, const verify_args *a,
                          const char *fingerprint, const char *shape_text, tsr_config *config,
                          const char **origin)
@@ -64,17 +63,8 @@ static int choose_config(const tsr_opspec *spec, const tsr_profile *profile, con
         if (found)
             return 0;
     }
-    if (spec->op->check(spec, profile, config, NULL) != TSR_OK) {
-        tsr_arena *arena = tsr_arena_create();
-        tsr_search_space space;
-        tsr_status st = arena ? tsr_space_build(arena, spec, profile, &space, &err) : TSR_ERR_NOMEM;
-        if (st == TSR_OK)
-            *config = space.configs[0];
-        tsr_arena_destroy(arena);
-        if (st != TSR_OK)
-            return cli_report(st, err.msg);
-        *origin = "first valid";
-    }
+    if (tsr_config_start(spec, profile, config, origin, &err) != TSR_OK)
+        return cli_report(TSR_ERR_UNSUPPORTED, err.msg);
     return 0;
 }
 
