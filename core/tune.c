@@ -117,7 +117,7 @@ typedef struct warm_start {
 static void place_config(warm_start *ws, const tsr_config *config)
 {
     for (int i = ws->placed; i < ws->space->count; i++) {
-        if (memcmp(&ws->space->configs[ws->order[i]], &config, sizeof config) != 0)
+        if (memcmp(&ws->space->configs[ws->order[i]], config, sizeof *config) != 0)
             continue;
         int t = ws->order[ws->placed];
         ws->order[ws->placed++] = ws->order[i];

@@ -224,6 +224,37 @@ static void random_order_follows_the_seed_and_covers_the_space(void)
     CHECK(!ascending);
 }
 
+/* A random search of a new shape first tries what won the other shapes of
+ * the op on the device, then the op's starting config, then random ones. */
+static void random_search_starts_from_other_shapes_winners_then_the_start_config(void)
+{
+    bench b;
+    tsr_store *store = open_store("warm");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary summary;
+    if (bench_init(&b, TSR_STRATEGY_RANDOM, 7) && store && arena &&
+        run(&b, store, arena, &summary) == TSR_OK) {
+        CHECK_STR_CONTAINS(summary.best.config, "WG=32,VW=4");
+        b.shape = (tsr_shape){{4, 6}};
+        b.options.budget_evals = 3;
+        tsr_config start;
+        const char *origin = NULL;
+        tsr_error err = {{0}};
+        CHECK(tsr_config_start(b.spec, b.profile, &start, &origin, &err) == TSR_OK);
+        if (run(&b, store, arena, &summary) == TSR_OK) {
+            CHECK(b.fake.calls == 3);
+            CHECK_MSG(b.fake.visited[0] == 3204, "first visit %d, not the winner 3204",
+                      b.fake.visited[0]);
+            CHECK_MSG(b.fake.visited[1] == code_of(b.spec->op, &start),
+                      "second visit %d, not the starting config %d", b.fake.visited[1],
+                      code_of(b.spec->op, &start));
+        }
+    }
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    bench_free(&b);
+}
+
 static void budget_limits_the_visits_and_a_larger_one_resumes(void)
 {
     bench b;
@@ -494,6 +525,7 @@ int main(void)
     RUN_TEST(strategy_names_round_trip);
     RUN_TEST(exhaustive_visits_every_config_in_space_order_and_finds_the_best);
     RUN_TEST(random_order_follows_the_seed_and_covers_the_space);
+    RUN_TEST(random_search_starts_from_other_shapes_winners_then_the_start_config);
     RUN_TEST(budget_limits_the_visits_and_a_larger_one_resumes);
     RUN_TEST(second_identical_run_evaluates_nothing_and_reports_the_same_best);
     RUN_TEST(stopped_run_resumes_with_exactly_the_remaining_evaluations);

@@ -6,7 +6,11 @@
 
 #include <stdbool.h>
 
+#include "core/opspec.h"
 #include "core/status.h"
+
+struct tsr_profile;
+struct tsr_device;
 
 int cmd_devices(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
@@ -26,15 +30,9 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* True when argv holds -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 
-struct tsr_opspec;
-struct tsr_profile;
-struct tsr_device;
-struct tsr_shape;
-struct tsr_config;
-
 /* Loaders that print their one-line error and return the exit code
  * (0 on success), so that a command reads `if ((rc = cli_load_...)))`. */
-int cli_load_spec(const char *path, struct tsr_opspec **out);
+int cli_load_spec(const char *path, tsr_opspec **out);
 /* A profile by file path, or by name from the profiles directory. */
 int cli_load_profile(const char *name_or_path, struct tsr_profile **out);
 int cli_open_device(const char *id, struct tsr_device **out);
@@ -43,7 +41,24 @@ int cli_open_device(const char *id, struct tsr_device **out);
 int cli_resolve_profile(const char *name_or_path, const struct tsr_device *device,
                         struct tsr_profile **out);
 /* The shapes to work on: the one given with --shape, or the spec's. */
-int cli_shapes(const struct tsr_opspec *spec, const char *shape_arg, struct tsr_shape *one,
-               const struct tsr_shape **shapes, int *count);
+int cli_shapes(const tsr_opspec *spec, const char *shape_arg, tsr_shape *one,
+               const tsr_shape **shapes, int *count);
+
+/* What tune, verify and the benchmark work on: a spec, its shapes (or the
+ * one given), a live device and the profile for it. */
+typedef struct cli_job {
+    tsr_opspec *spec;
+    const tsr_shape *shapes; /* the spec's, or &one */
+    int n_shapes;
+    tsr_shape one;
+    struct tsr_device *device;
+    struct tsr_profile *profile;
+} cli_job;
+
+/* Opens each part in turn, printing the first failure; returns its exit
+ * code (0 on success). cli_job_close releases whatever was opened. */
+int cli_job_open(cli_job *job, const char *spec_path, const char *shape_arg, const char *device_id,
+                 const char *profile_arg);
+void cli_job_close(cli_job *job);
 
 #endif

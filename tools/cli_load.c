@@ -73,3 +73,26 @@ int cli_shapes(const tsr_opspec *spec, const char *shape_arg, tsr_shape *one,
     *count = 1;
     return 0;
 }
+
+int cli_job_open(cli_job *job, const char *spec_path, const char *shape_arg, const char *device_id,
+                 const char *profile_arg)
+{
+    memset(job, 0, sizeof *job);
+    int rc = cli_load_spec(spec_path, &job->spec);
+    if (!rc)
+        rc = cli_shapes(job->spec, shape_arg, &job->one, &job->shapes, &job->n_shapes);
+    if (!rc)
+        rc = cli_open_device(device_id, &job->device);
+    if (!rc)
+        rc = cli_resolve_profile(profile_arg, job->device, &job->profile);
+    return rc;
+}
+
+void cli_job_close(cli_job *job)
+{
+    if (job->device)
+        tsr_device_close(job->device);
+    tsr_profile_free(job->profile);
+    tsr_opspec_free(job->spec);
+    memset(job, 0, sizeof *job);
+}

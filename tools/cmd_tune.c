@@ -204,31 +204,21 @@ int cmd_tune(int argc, char **argv)
     int spec_index = 0, rc = parse_args(argc, argv, &a, &spec_index);
     if (rc)
         return rc < 0 ? 0 : rc;
-    tsr_opspec *spec = NULL;
-    tsr_profile *profile = NULL;
-    tsr_device *device = NULL;
+    cli_job job;
     tsr_store *store = NULL;
-    const tsr_shape *shapes;
-    tsr_shape one;
-    int n_shapes = 0;
     tsr_error err = {{0}};
-    rc = cli_load_spec(argv[spec_index], &spec);
-    if (!rc)
-        rc = cli_shapes(spec, a.shape, &one, &shapes, &n_shapes);
-    if (!rc)
-        rc = cli_open_device(a.device, &device);
-    if (!rc)
-        rc = cli_resolve_profile(a.profile, device, &profile);
+    rc = cli_job_open(&job, argv[spec_index], a.shape, a.device, a.profile);
     if (!rc && tsr_store_open(a.db, &store, &err) != TSR_OK)
         rc = cli_report(TSR_ERR_STORE, err.msg);
     struct sigaction action = {.sa_handler = on_sigint}, previous;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, &previous);
-    for (int i = 0; !rc && i < n_shapes && !stop_requested; i++) {
-        printf("tuning %s (%s) on %s (%s) with profile %s, strategy %s\n", spec->name,
-               tsr_opspec_key(spec), device->info.id, device->info.name, profile->name, a.strategy);
+    for (int i = 0; !rc && i < job.n_shapes && !stop_requested; i++) {
+        printf("tuning %s (%s) on %s (%s) with profile %s, strategy %s\n", job.spec->name,
+               tsr_opspec_key(job.spec), job.device->info.id, job.device->info.name,
+               job.profile->name, a.strategy);
         fflush(stdout);
-        rc = tune_shape(store, spec, profile, device, &shapes[i], &a);
+        rc = tune_shape(store, job.spec, job.profile, job.device, &job.shapes[i], &a);
     }
     if (stop_requested) {
         fprintf(stderr, "tessera: interrupted; every finished candidate is stored in %s. "
@@ -237,9 +227,6 @@ int cmd_tune(int argc, char **argv)
     }
     sigaction(SIGINT, &previous, NULL);
     tsr_store_close(store);
-    if (device)
-        tsr_device_close(device);
-    tsr_profile_free(profile);
-    tsr_opspec_free(spec);
+    cli_job_close(&job);
     return rc;
 }

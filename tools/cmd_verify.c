@@ -140,29 +140,16 @@ int cmd_verify(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage_error("verify", "expected one op spec file");
-    tsr_opspec *spec = NULL;
-    tsr_profile *profile = NULL;
-    tsr_device *device = NULL;
-    const tsr_shape *shapes;
-    tsr_shape one;
-    int n_shapes = 0, failures = 0;
-    int rc = cli_load_spec(argv[optind], &spec);
-    if (!rc)
-        rc = cli_shapes(spec, a.shape, &one, &shapes, &n_shapes);
-    if (!rc)
-        rc = cli_open_device(a.device, &device);
-    if (!rc)
-        rc = cli_resolve_profile(a.profile, device, &profile);
-    for (int i = 0; !rc && i < n_shapes; i++) {
-        int shape_rc = verify_shape(device, spec, profile, &shapes[i], &a);
+    cli_job job;
+    int failures = 0;
+    int rc = cli_job_open(&job, argv[optind], a.shape, a.device, a.profile);
+    for (int i = 0; !rc && i < job.n_shapes; i++) {
+        int shape_rc = verify_shape(job.device, job.spec, job.profile, &job.shapes[i], &a);
         if (shape_rc == 1)
             failures++;
         else
             rc = shape_rc;
     }
-    if (device)
-        tsr_device_close(device);
-    tsr_profile_free(profile);
-    tsr_opspec_free(spec);
+    cli_job_close(&job);
     return rc ? rc : failures ? 1 : 0;
 }
