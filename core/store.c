@@ -127,16 +127,18 @@ static tsr_status query_int(tsr_store *store, const char *sql, long long *out, t
     rc = sqlite3_extended_errcode(store->db);
     sqlite3_finalize(stmt);
     if ((rc & 0xff) == SQLITE_NOTADB)
-        return tsr_fail(err, TSR_ERR_STORE,
+        return tsr_fail(err, TSR_ERR_INPUT,
                         "%s: not a tessera results store (file is not a database)", store->path);
     if ((rc & 0xff) == SQLITE_CORRUPT)
-        return tsr_fail(err, TSR_ERR_STORE, "%s: results store is corrupt (%s)", store->path,
+        return tsr_fail(err, TSR_ERR_INPUT, "%s: results store is corrupt (%s)", store->path,
                         sqlite3_errmsg(store->db));
     return db_fail(store, err, "cannot read the store");
 }
 
 /* Classifies the file without writing to it: *is_empty when it holds no
- * tables and no application id (a new or zero-length file). */
+ * tables and no application id (a new or zero-length file). A file that is
+ * not a tessera store of this schema is bad input (TSR_ERR_INPUT), not a
+ * failure of the store. */
 static tsr_status check_identity(tsr_store *store, bool *is_empty, tsr_error *err)
 {
     long long app_id = 0, version = 0, tables = 0;
@@ -147,16 +149,16 @@ static tsr_status check_identity(tsr_store *store, bool *is_empty, tsr_error *er
     if (*is_empty)
         return TSR_OK;
     if (app_id != STORE_APPLICATION_ID)
-        return tsr_fail(err, TSR_ERR_STORE,
+        return tsr_fail(err, TSR_ERR_INPUT,
                         "%s: not a tessera results store (it holds another program's "
                         "data: application id 0x%08llx, %lld table(s))",
                         store->path, (unsigned long long)(app_id & 0xffffffffLL), tables);
     if (version > TSR_STORE_SCHEMA)
-        return tsr_fail(err, TSR_ERR_STORE,
+        return tsr_fail(err, TSR_ERR_INPUT,
                         "%s: store schema %lld is newer than this tessera (schema %d)", store->path,
                         version, TSR_STORE_SCHEMA);
     if (version < TSR_STORE_SCHEMA)
-        return tsr_fail(err, TSR_ERR_STORE,
+        return tsr_fail(err, TSR_ERR_INPUT,
                         "%s: store schema %lld is older than this tessera (schema %d) "
                         "and cannot be upgraded",
                         store->path, version, TSR_STORE_SCHEMA);

@@ -2,7 +2,8 @@
  * measurement, written in a transaction as each one lands, so that a killed
  * run loses at most the candidate in flight and a re-run skips what is
  * stored. The schema is versioned; a file of another application, a newer
- * schema or a corrupt file is refused with a message naming the file. */
+ * schema or a corrupt file is refused as bad input (TSR_ERR_INPUT) with a
+ * message naming the file. */
 #ifndef TSR_STORE_H
 #define TSR_STORE_H
 

@@ -192,7 +192,48 @@ tune_with_an_unknown_strategy_exits_2() {
     status_is 2 && err_is_one_line && err_has "bogus"
 }
 
+# Ctrl-C finishes the candidate in flight, commits, says how to resume and
+# exits 1; the same command then goes on from the store.
+tune_interrupted_says_how_to_resume_and_resumes() {
+    "$tessera" tune "$root/ops/sgemm.yaml" --budget 40 --db int.db --shape m=96,n=80,k=72 \
+        --strategy random >out 2>err &
+    local pid=$!
+    local stored=0 waited=0
+    while [ "$stored" -lt 2 ] && [ "$waited" -lt 600 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+        stored=$(grep -c "GFLOP/s\|invalid\|failed\|wrong" out 2>/dev/null)
+        stored=${stored:-0}
+    done
+    kill -INT "$pid"
+    wait "$pid"
+    code=$?
+    status_is 1 && err_has "interrupted" && err_has "Run the same command to resume" || return 1
+    local before
+    before=$(grep -cE '^ *[0-9]+/40 ' out)
+    [ "$before" -ge 2 ] && [ "$before" -lt 40 ] ||
+        { why="$before candidates before the interrupt"; return 1; }
+    run tune "$root/ops/sgemm.yaml" --budget 40 --db int.db --shape m=96,n=80,k=72 --strategy random
+    status_is 0 && out_has "40 candidates tried ($((40 - before)) run now, $before from the store)"
+}
+
+foreign_store_is_refused_as_bad_input() {
+    printf 'this is not a database, it is a text file of some length........' >foreign.db
+    cp foreign.db foreign.copy
+    run tune "$root/ops/sgemm.yaml" --budget 1 --db foreign.db --shape m=8,n=8,k=8
+    status_is 2 && err_has "foreign.db" && err_has "not a tessera results store" &&
+        cmp -s foreign.db foreign.copy || { why="${why:-foreign.db was changed}"; return 1; }
+}
+
+export_of_a_missing_store_exits_2() {
+    run export --db nowhere.db --out b2
+    status_is 2 && err_is_one_line && err_has "nowhere.db" && [ ! -e nowhere.db ]
+}
+
 t "verify of sgemm-tn on 7x13x17 passes" verify_passes_on_a_ragged_shape
+t "tune interrupted by Ctrl-C says how to resume, and resumes" tune_interrupted_says_how_to_resume_and_resumes
+t "a store file of another kind is refused, untouched, exit 2" foreign_store_is_refused_as_bad_input
+t "export of a missing store exits 2 and creates nothing" export_of_a_missing_store_exits_2
 t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates
 t "tune rerun takes all 3 from the store" tune_rerun_takes_everything_from_the_store
 t "tune --device opencl:99 exits 2 naming it" tune_on_a_missing_device_names_it

@@ -314,7 +314,7 @@ static void check_refused(const char *path, const char *expect)
     tsr_store *store = NULL;
     tsr_error err = {{0}};
     tsr_status status = tsr_store_open(path, &store, &err);
-    CHECK(status == TSR_ERR_STORE && store == NULL);
+    CHECK(status == TSR_ERR_INPUT && store == NULL);
     CHECK_STR_CONTAINS(err.msg, path);
     CHECK_STR_CONTAINS(err.msg, expect);
     CHECK(strchr(err.msg, '\n') == NULL);

@@ -86,7 +86,7 @@ int cmd_export(int argc, char **argv)
     if (stat(args.db, &st) != 0) {
         snprintf(message, sizeof message, "%s: %s", args.db,
                  errno == ENOENT ? "no such results store" : strerror(errno));
-        return cli_report(TSR_ERR_IO, message);
+        return cli_report(errno == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, message);
     }
     tsr_store *store = NULL;
     tsr_error err = {{0}};

@@ -61,16 +61,24 @@ static tsr_status evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *a
 typedef struct progress_ctx {
     bool tty;
     const char *shape;
+    double seconds; /* the time budget, when it (not a count) ends the search */
 } progress_ctx;
 
 static void progress(void *ctx_ptr, const tsr_tune_progress *p)
 {
     progress_ctx *ctx = ctx_ptr;
     const tsr_result *r = p->latest;
+    char count[32];
+    if (ctx->seconds > 0)
+        snprintf(count, sizeof count, "%4d", p->done);
+    else
+        snprintf(count, sizeof count, "%4d/%d", p->done, p->total);
     if (ctx->tty) {
-        int width = 30, filled = p->total ? p->done * width / p->total : width;
-        fprintf(stderr, "\r%s [%.*s%*s] %d/%d", ctx->shape, filled,
-                "##############################", width - filled, "", p->done, p->total);
+        double fraction = ctx->seconds > 0 ? p->elapsed_s / ctx->seconds
+                                           : (double)p->done / (p->total ? p->total : 1);
+        int width = 30, filled = fraction >= 1 ? width : (int)(fraction * width);
+        fprintf(stderr, "\r%s [%.*s%*s] %s", ctx->shape, filled,
+                "##############################", width - filled, "", count);
         if (p->best)
             fprintf(stderr, "  best %.1f GFLOP/s", p->best->gflops);
         fprintf(stderr, "  %.0fs ", p->elapsed_s);
@@ -78,12 +86,11 @@ static void progress(void *ctx_ptr, const tsr_tune_progress *p)
         return;
     }
     if (r->outcome == TSR_OUTCOME_OK)
-        printf("%4d/%d %-13s %10.4f ms %9.2f GFLOP/s  %s%s\n", p->done, p->total,
-               tsr_outcome_name(r->outcome), r->time_ms, r->gflops, r->config,
-               p->cached ? "  (stored)" : "");
+        printf("%s %-13s %10.4f ms %9.2f GFLOP/s  %s%s\n", count, tsr_outcome_name(r->outcome),
+               r->time_ms, r->gflops, r->config, p->cached ? "  (stored)" : "");
     else
-        printf("%4d/%d %-13s %s: %s%s\n", p->done, p->total, tsr_outcome_name(r->outcome),
-               r->config, r->reason ? r->reason : "", p->cached ? "  (stored)" : "");
+        printf("%s %-13s %s: %s%s\n", count, tsr_outcome_name(r->outcome), r->config,
+               r->reason ? r->reason : "", p->cached ? "  (stored)" : "");
     fflush(stdout);
 }
 
@@ -173,7 +180,8 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
     if (st != TSR_OK)
         return cli_report(st, err.msg);
     eval_ctx ectx = {.problem = problem, .profile = profile};
-    progress_ctx pctx = {.tty = isatty(STDERR_FILENO), .shape = shape_text};
+    progress_ctx pctx = {.tty = isatty(STDERR_FILENO), .shape = shape_text,
+                         .seconds = a->budget == 0 ? a->seconds : 0};
     tsr_tune_options options = {
         .strategy = (tsr_strategy)tsr_strategy_from_name(a->strategy),
         .budget_evals = a->budget, .budget_seconds = a->seconds, .seed = a->seed,
@@ -208,8 +216,9 @@ int cmd_tune(int argc, char **argv)
     tsr_store *store = NULL;
     tsr_error err = {{0}};
     rc = cli_job_open(&job, argv[spec_index], a.shape, a.device, a.profile);
-    if (!rc && tsr_store_open(a.db, &store, &err) != TSR_OK)
-        rc = cli_report(TSR_ERR_STORE, err.msg);
+    tsr_status st = rc ? TSR_OK : tsr_store_open(a.db, &store, &err);
+    if (st != TSR_OK)
+        rc = cli_report(st, err.msg);
     struct sigaction action = {.sa_handler = on_sigint}, previous;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, &previous);
@@ -223,7 +232,7 @@ int cmd_tune(int argc, char **argv)
     if (stop_requested) {
         fprintf(stderr, "tessera: interrupted; every finished candidate is stored in %s. "
                         "Run the same command to resume.\n", a.db);
-        rc = 130;
+        rc = 1; /* not finished: a failure, though nothing is lost */
     }
     sigaction(SIGINT, &previous, NULL);
     tsr_store_close(store);

@@ -44,8 +44,9 @@ static int choose_config(const tsr_opspec *spec, const tsr_profile *profile, con
     struct stat sb;
     if (stat(a->db, &sb) == 0) {
         tsr_store *store;
-        if (tsr_store_open(a->db, &store, &err) != TSR_OK)
-            return cli_report(TSR_ERR_STORE, err.msg);
+        tsr_status opened = tsr_store_open(a->db, &store, &err);
+        if (opened != TSR_OK)
+            return cli_report(opened, err.msg);
         tsr_arena *arena = tsr_arena_create();
         tsr_result best;
         bool found = false;
