@@ -444,7 +444,7 @@ static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const ts
     tsr_kernel_text text = {0};
     launchable ours = {0};
     ours.n_args = op->args(ctx->spec, shape, o.buf, ours.args);
-    op->geometry(ctx->spec, config, shape, &ours.geometry);
+    tsr_op_geometry(ctx->spec, config, shape, &ours.geometry);
     st = tsr_kernel_generate(ctx->spec, ctx->profile, config, "opencl", &text, &err);
     /* The runner's build options, so that the timed binary is the verified one. */
     if (st == TSR_OK)

@@ -34,3 +34,11 @@ void tsr_geometry_rule_format(const tsr_op_def *op, const tsr_geometry_rule *rul
         used += (size_t)n;
     }
 }
+
+void tsr_op_geometry(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,
+                     tsr_geometry *out)
+{
+    tsr_geometry_rule rule;
+    spec->op->geometry_rule(spec, config, &rule);
+    tsr_geometry_apply(&rule, shape, out);
+}

@@ -60,8 +60,6 @@ typedef struct tsr_op_def {
     /* How the launch geometry follows from a shape (exported in bundles). */
     void (*geometry_rule)(const tsr_opspec *spec, const tsr_config *config,
                           tsr_geometry_rule *out);
-    void (*geometry)(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,
-                     tsr_geometry *out);
     /* Element count of each buffer for a shape. */
     size_t (*buffer_elems)(const tsr_opspec *spec, const tsr_shape *shape, int buffer);
     /* Kernel arguments in the order the tile program declares them. */
@@ -98,6 +96,9 @@ void tsr_config_default(const tsr_op_def *op, tsr_config *out);
  * `origin` says which ("suggested", "default", "first valid"). */
 tsr_status tsr_config_start(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out,
                             const char **origin, tsr_error *err);
+/* The launch geometry of a config for a shape: the op's rule applied. */
+void tsr_op_geometry(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,
+                     tsr_geometry *out);
 /* "BM=64,BN=64,..." in param order. */
 void tsr_config_format(const tsr_op_def *op, const tsr_config *config, char *buf, size_t size);
 /* Parses "k=v,k=v" over `base`: named params take the given values; each

@@ -279,7 +279,7 @@ tsr_status tsr_evaluate(tsr_problem *p, const tsr_profile *profile, const tsr_co
     if (!r->source || !r->kernel_name || !r->geometry || !r->args)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     tsr_geometry geometry;
-    op->geometry(p->spec, config, &p->shape, &geometry);
+    tsr_op_geometry(p->spec, config, &p->shape, &geometry);
     return tsr_evaluate_source(p, r->source, r->kernel_name, &geometry, options, arena, r, err);
 }
 

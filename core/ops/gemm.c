@@ -106,14 +106,6 @@ static void gemm_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
     };
 }
 
-static void gemm_geometry(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,
-                          tsr_geometry *out)
-{
-    tsr_geometry_rule rule;
-    gemm_geometry_rule(spec, config, &rule);
-    tsr_geometry_apply(&rule, shape, out);
-}
-
 /* A: M x K, B: K x N, each row- or column-major as the spec says. */
 static tsr_view *matrix_view(tsr_tile_program *p, const tp_param *buffer, const tp_param *rows,
                              const tp_param *cols, tsr_layout layout)
@@ -280,7 +272,6 @@ const tsr_op_def tsr_op_gemm = {
     .check = gemm_check,
     .build = gemm_build,
     .geometry_rule = gemm_geometry_rule,
-    .geometry = gemm_geometry,
     .buffer_elems = gemm_buffer_elems,
     .args = gemm_args,
     .reference = gemm_reference,

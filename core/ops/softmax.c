@@ -41,14 +41,6 @@ static void softmax_geometry_rule(const tsr_opspec *spec, const tsr_config *conf
                                 .local = {(size_t)config->value[SOFTMAX_WG], 1, 1}};
 }
 
-static void softmax_geometry(const tsr_opspec *spec, const tsr_config *config,
-                             const tsr_shape *shape, tsr_geometry *out)
-{
-    tsr_geometry_rule rule;
-    softmax_geometry_rule(spec, config, &rule);
-    tsr_geometry_apply(&rule, shape, out);
-}
-
 static tsr_stmt *row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_view *x, tp_expr *row,
                           tp_expr *element, const tsr_config *config)
 {
@@ -180,7 +172,6 @@ const tsr_op_def tsr_op_softmax = {
     .check = softmax_check,
     .build = softmax_build,
     .geometry_rule = softmax_geometry_rule,
-    .geometry = softmax_geometry,
     .buffer_elems = softmax_buffer_elems,
     .args = softmax_args,
     .reference = softmax_reference,
