@@ -13,9 +13,9 @@
 
 /* What a live device says about itself; also its fingerprint. */
 typedef struct tsr_device_info {
-    char id[32];        /* "opencl:0": backend name and index across its platforms */
-    char backend[16];   /* "opencl" */
-    char vendor[128];   /* as the driver reports it */
+    char id[32];      /* "opencl:0": backend name and index across its platforms */
+    char backend[16]; /* "opencl" */
+    char vendor[128]; /* as the driver reports it */
     char name[256];
     char driver[128];   /* driver version */
     char version[128];  /* API/device version, e.g. "OpenCL 3.0 PoCL ..." */

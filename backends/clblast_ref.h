@@ -22,8 +22,8 @@ bool tsr_clblast_available(void);
  * the last one's event, so event timestamps would undercount. The first
  * call per device also compiles CLBlast's kernels (seconds): time a second
  * call. Returns TSR_ERR_UNSUPPORTED when built without CLBlast. */
-tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m,
-                             int n, int k, float alpha, tsr_buffer *a, tsr_buffer *b,
-                             float beta, tsr_buffer *c, double *elapsed_ms, tsr_error *err);
+tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
+                             int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
+                             tsr_buffer *c, double *elapsed_ms, tsr_error *err);
 
 #endif

@@ -49,8 +49,7 @@ static void ocl_close(tsr_device *device)
 /* A context of its own and an in-order queue that records timestamps. */
 static tsr_status create_context(tsr_device *device, ocl_device *dev, tsr_error *err)
 {
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform,
-                                     0};
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0};
     cl_int rc;
     dev->context = clCreateContext(props, 1, &dev->id, NULL, NULL, &rc);
     if (rc != CL_SUCCESS)
@@ -68,8 +67,8 @@ static tsr_status ocl_open(int index, tsr_device **out, tsr_error *err)
     *out = NULL;
     TSR_TRY(tsr_opencl_enumerate(entries, TSR_MAX_DEVICES, &n, err));
     if (index < 0 || index >= n)
-        return tsr_fail(err, TSR_ERR_NOT_FOUND, "no device opencl:%d (%d OpenCL device%s)",
-                        index, n, n == 1 ? "" : "s");
+        return tsr_fail(err, TSR_ERR_NOT_FOUND, "no device opencl:%d (%d OpenCL device%s)", index,
+                        n, n == 1 ? "" : "s");
     tsr_device *device = calloc(1, sizeof *device);
     ocl_device *dev = calloc(1, sizeof *dev);
     if (!device || !dev) {
@@ -141,8 +140,7 @@ static tsr_status build_failure(tsr_device *device, cl_program program, cl_int b
     ocl_device *dev = device->impl;
     size_t size = 0;
     char *log = NULL;
-    if (clGetProgramBuildInfo(program, dev->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) ==
-        CL_SUCCESS)
+    if (clGetProgramBuildInfo(program, dev->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) == CL_SUCCESS)
         log = calloc(size + 1, 1);
     if (log && clGetProgramBuildInfo(program, dev->id, CL_PROGRAM_BUILD_LOG, size, log, NULL) !=
                    CL_SUCCESS)
@@ -180,8 +178,8 @@ static cl_int query_kernel(tsr_kernel *kernel, cl_device_id device)
     cl_int rc = clGetKernelWorkGroupInfo(impl->kernel, device, CL_KERNEL_WORK_GROUP_SIZE,
                                          sizeof group, &group, NULL);
     if (rc == CL_SUCCESS)
-        rc = clGetKernelWorkGroupInfo(impl->kernel, device, CL_KERNEL_LOCAL_MEM_SIZE,
-                                      sizeof local, &local, NULL);
+        rc = clGetKernelWorkGroupInfo(impl->kernel, device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof local,
+                                      &local, NULL);
     if (rc == CL_SUCCESS)
         rc = clGetKernelWorkGroupInfo(impl->kernel, device, CL_KERNEL_PRIVATE_MEM_SIZE,
                                       sizeof private_bytes, &private_bytes, NULL);
@@ -219,8 +217,7 @@ static tsr_status ocl_compile(tsr_device *device, const char *source, const char
         impl->kernel = clCreateKernel(impl->program, kernel_name, &rc);
         if (rc != CL_SUCCESS)
             status = tsr_fail(err, TSR_ERR_BACKEND, "clCreateKernel('%s'): %s (%d) on %s",
-                              kernel_name, tsr_opencl_error_name(rc), (int)rc,
-                              device->info.name);
+                              kernel_name, tsr_opencl_error_name(rc), (int)rc, device->info.name);
     }
     if (status == TSR_OK && (rc = query_kernel(kernel, dev->id)) != CL_SUCCESS)
         status = tsr_opencl_fail(err, "clGetKernelWorkGroupInfo", rc, device->info.name);
@@ -282,8 +279,8 @@ static tsr_status ocl_write(tsr_buffer *buffer, const void *src, size_t bytes, t
     if (bytes == 0)
         return TSR_OK;
     ocl_device *dev = buffer->device->impl;
-    cl_int rc = clEnqueueWriteBuffer(dev->queue, (cl_mem)buffer->impl, CL_TRUE, 0, bytes, src,
-                                     0, NULL, NULL);
+    cl_int rc = clEnqueueWriteBuffer(dev->queue, (cl_mem)buffer->impl, CL_TRUE, 0, bytes, src, 0,
+                                     NULL, NULL);
     if (rc != CL_SUCCESS)
         return tsr_opencl_fail(err, "clEnqueueWriteBuffer", rc, buffer->device->info.name);
     return TSR_OK;
@@ -318,16 +315,12 @@ static tsr_status set_args(tsr_kernel *kernel, const tsr_arg *args, int n_args, 
                 return tsr_fail(err, TSR_ERR_INPUT, "kernel argument %d: no buffer given", i);
             rc = clSetKernelArg(k, (cl_uint)i, sizeof mem, &mem);
             break;
-        case TSR_ARG_INT:
-            rc = clSetKernelArg(k, (cl_uint)i, sizeof as_int, &as_int);
-            break;
-        case TSR_ARG_FLOAT:
-            rc = clSetKernelArg(k, (cl_uint)i, sizeof as_float, &as_float);
-            break;
+        case TSR_ARG_INT: rc = clSetKernelArg(k, (cl_uint)i, sizeof as_int, &as_int); break;
+        case TSR_ARG_FLOAT: rc = clSetKernelArg(k, (cl_uint)i, sizeof as_float, &as_float); break;
         }
         if (rc != CL_SUCCESS)
-            return tsr_fail(err, TSR_ERR_BACKEND, "clSetKernelArg(argument %d): %s (%d) on %s",
-                            i, tsr_opencl_error_name(rc), (int)rc, kernel->device->info.name);
+            return tsr_fail(err, TSR_ERR_BACKEND, "clSetKernelArg(argument %d): %s (%d) on %s", i,
+                            tsr_opencl_error_name(rc), (int)rc, kernel->device->info.name);
     }
     return TSR_OK;
 }
@@ -366,8 +359,8 @@ static tsr_status enqueue_failure(tsr_kernel *kernel, const tsr_geometry *g, cl_
                  info->max_work_item_sizes[0], info->max_work_item_sizes[1],
                  info->max_work_item_sizes[2]);
     return tsr_fail(err, TSR_ERR_BACKEND,
-                    "clEnqueueNDRangeKernel(local %zux%zux%zu): %s (%d) on %s%s", l[0], l[1],
-                    l[2], tsr_opencl_error_name(rc), (int)rc, info->name, limit);
+                    "clEnqueueNDRangeKernel(local %zux%zux%zu): %s (%d) on %s%s", l[0], l[1], l[2],
+                    tsr_opencl_error_name(rc), (int)rc, info->name, limit);
 }
 
 /* Waits for the launch; a kernel that faulted shows as a negative status. */

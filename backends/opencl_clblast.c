@@ -17,9 +17,8 @@ bool tsr_clblast_available(void)
     return true;
 }
 
-#define CLBLAST_CASE(code)                                                     \
-    case code:                                                                 \
-        return #code;
+#define CLBLAST_CASE(code)                                                                         \
+    case code: return #code;
 
 /* CLBlast shares OpenCL's codes above -1000 and adds its own below. */
 static const char *clblast_status_name(CLBlastStatusCode code)
@@ -43,18 +42,17 @@ static const char *clblast_status_name(CLBlastStatusCode code)
         CLBLAST_CASE(CLBlastDatabaseError)
         CLBLAST_CASE(CLBlastUnknownError)
         CLBLAST_CASE(CLBlastUnexpectedError)
-    default:
-        break;
+    default: break;
     }
     return "unknown CLBlast error";
 }
 
-static tsr_status check_buffer(const tsr_device *device, const tsr_buffer *buffer,
-                               const char *name, long long elems, tsr_error *err)
+static tsr_status check_buffer(const tsr_device *device, const tsr_buffer *buffer, const char *name,
+                               long long elems, tsr_error *err)
 {
     if (!buffer || buffer->device != device)
-        return tsr_fail(err, TSR_ERR_INPUT, "CLBlast sgemm: matrix %s is not a buffer of %s",
-                        name, device->info.id);
+        return tsr_fail(err, TSR_ERR_INPUT, "CLBlast sgemm: matrix %s is not a buffer of %s", name,
+                        device->info.id);
     if ((unsigned long long)buffer->bytes < (unsigned long long)elems * sizeof(float))
         return tsr_fail(err, TSR_ERR_INPUT,
                         "CLBlast sgemm: matrix %s needs %lld floats, its buffer holds %zu bytes",
@@ -62,16 +60,15 @@ static tsr_status check_buffer(const tsr_device *device, const tsr_buffer *buffe
     return TSR_OK;
 }
 
-static tsr_status check_request(const tsr_device *device, int m, int n, int k,
-                                const tsr_buffer *a, const tsr_buffer *b, const tsr_buffer *c,
-                                tsr_error *err)
+static tsr_status check_request(const tsr_device *device, int m, int n, int k, const tsr_buffer *a,
+                                const tsr_buffer *b, const tsr_buffer *c, tsr_error *err)
 {
     if (device->backend != &tsr_backend_opencl)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "CLBlast runs on OpenCL devices only, not on %s", device->info.id);
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "CLBlast runs on OpenCL devices only, not on %s",
+                        device->info.id);
     if (m < 1 || n < 1 || k < 1)
-        return tsr_fail(err, TSR_ERR_INPUT, "CLBlast sgemm: m=%d n=%d k=%d must all be >= 1", m,
-                        n, k);
+        return tsr_fail(err, TSR_ERR_INPUT, "CLBlast sgemm: m=%d n=%d k=%d must all be >= 1", m, n,
+                        k);
     TSR_TRY(check_buffer(device, a, "A", (long long)m * k, err));
     TSR_TRY(check_buffer(device, b, "B", (long long)k * n, err));
     return check_buffer(device, c, "C", (long long)m * n, err);
@@ -84,9 +81,9 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m,
-                             int n, int k, float alpha, tsr_buffer *a, tsr_buffer *b,
-                             float beta, tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
+                             int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
+                             tsr_buffer *c, double *elapsed_ms, tsr_error *err)
 {
     TSR_TRY(check_request(device, m, n, k, a, b, c, err));
     /* In CLBlast's row-major view a column-major M x K matrix is the
@@ -101,17 +98,17 @@ tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_ma
 
     cl_int rc = clFinish(queue); /* earlier work must not count */
     if (rc != CL_SUCCESS)
-        return tsr_fail(err, TSR_ERR_BACKEND, "clFinish: %s (%d) on %s",
-                        tsr_opencl_error_name(rc), (int)rc, where);
+        return tsr_fail(err, TSR_ERR_BACKEND, "clFinish: %s (%d) on %s", tsr_opencl_error_name(rc),
+                        (int)rc, where);
     double start = now_ms();
     cl_event event = NULL;
-    CLBlastStatusCode status = CLBlastSgemm(
-        CLBlastLayoutRowMajor, a_op, b_op, (size_t)m, (size_t)n, (size_t)k, alpha,
-        tsr_opencl_mem(a), 0, lda, tsr_opencl_mem(b), 0, ldb, beta, tsr_opencl_mem(c), 0,
-        (size_t)n, &queue, &event);
+    CLBlastStatusCode status =
+        CLBlastSgemm(CLBlastLayoutRowMajor, a_op, b_op, (size_t)m, (size_t)n, (size_t)k, alpha,
+                     tsr_opencl_mem(a), 0, lda, tsr_opencl_mem(b), 0, ldb, beta, tsr_opencl_mem(c),
+                     0, (size_t)n, &queue, &event);
     if (status != CLBlastSuccess)
-        return tsr_fail(err, TSR_ERR_BACKEND, "CLBlastSgemm(m=%d n=%d k=%d): %s (%d) on %s", m,
-                        n, k, clblast_status_name(status), (int)status, where);
+        return tsr_fail(err, TSR_ERR_BACKEND, "CLBlastSgemm(m=%d n=%d k=%d): %s (%d) on %s", m, n,
+                        k, clblast_status_name(status), (int)status, where);
     /* clFinish rather than the event: it also covers helper kernels. */
     rc = clFinish(queue);
     double end = now_ms();
@@ -132,9 +129,9 @@ bool tsr_clblast_available(void)
     return false;
 }
 
-tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m,
-                             int n, int k, float alpha, tsr_buffer *a, tsr_buffer *b,
-                             float beta, tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
+                             int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
+                             tsr_buffer *c, double *elapsed_ms, tsr_error *err)
 {
     (void)device, (void)a_col_major, (void)b_col_major, (void)m, (void)n, (void)k;
     (void)alpha, (void)a, (void)b, (void)beta, (void)c, (void)elapsed_ms;

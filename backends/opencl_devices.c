@@ -10,30 +10,73 @@
 #include <string.h>
 
 /* Every error OpenCL 1.2 names, and the ICD loader's "no platform". */
-#define E(code) {code, #code}
+#define E(code)                                                                                    \
+    {                                                                                              \
+        code, #code                                                                                \
+    }
 static const struct {
     cl_int code;
     const char *name;
 } cl_errors[] = {
-    E(CL_SUCCESS), E(CL_DEVICE_NOT_FOUND), E(CL_DEVICE_NOT_AVAILABLE), E(CL_COMPILER_NOT_AVAILABLE),
-    E(CL_MEM_OBJECT_ALLOCATION_FAILURE), E(CL_OUT_OF_RESOURCES), E(CL_OUT_OF_HOST_MEMORY),
-    E(CL_PROFILING_INFO_NOT_AVAILABLE), E(CL_MEM_COPY_OVERLAP), E(CL_IMAGE_FORMAT_MISMATCH),
-    E(CL_IMAGE_FORMAT_NOT_SUPPORTED), E(CL_BUILD_PROGRAM_FAILURE), E(CL_MAP_FAILURE),
-    E(CL_MISALIGNED_SUB_BUFFER_OFFSET), E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST),
-    E(CL_COMPILE_PROGRAM_FAILURE), E(CL_LINKER_NOT_AVAILABLE), E(CL_LINK_PROGRAM_FAILURE),
-    E(CL_DEVICE_PARTITION_FAILED), E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE), E(CL_INVALID_VALUE),
-    E(CL_INVALID_DEVICE_TYPE), E(CL_INVALID_PLATFORM), E(CL_INVALID_DEVICE), E(CL_INVALID_CONTEXT),
-    E(CL_INVALID_QUEUE_PROPERTIES), E(CL_INVALID_COMMAND_QUEUE), E(CL_INVALID_HOST_PTR),
-    E(CL_INVALID_MEM_OBJECT), E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR), E(CL_INVALID_IMAGE_SIZE),
-    E(CL_INVALID_SAMPLER), E(CL_INVALID_BINARY), E(CL_INVALID_BUILD_OPTIONS), E(CL_INVALID_PROGRAM),
-    E(CL_INVALID_PROGRAM_EXECUTABLE), E(CL_INVALID_KERNEL_NAME), E(CL_INVALID_KERNEL_DEFINITION),
-    E(CL_INVALID_KERNEL), E(CL_INVALID_ARG_INDEX), E(CL_INVALID_ARG_VALUE), E(CL_INVALID_ARG_SIZE),
-    E(CL_INVALID_KERNEL_ARGS), E(CL_INVALID_WORK_DIMENSION), E(CL_INVALID_WORK_GROUP_SIZE),
-    E(CL_INVALID_WORK_ITEM_SIZE), E(CL_INVALID_GLOBAL_OFFSET), E(CL_INVALID_EVENT_WAIT_LIST),
-    E(CL_INVALID_EVENT), E(CL_INVALID_OPERATION), E(CL_INVALID_GL_OBJECT),
-    E(CL_INVALID_BUFFER_SIZE), E(CL_INVALID_MIP_LEVEL), E(CL_INVALID_GLOBAL_WORK_SIZE),
-    E(CL_INVALID_PROPERTY), E(CL_INVALID_IMAGE_DESCRIPTOR), E(CL_INVALID_COMPILER_OPTIONS),
-    E(CL_INVALID_LINKER_OPTIONS), E(CL_INVALID_DEVICE_PARTITION_COUNT),
+    E(CL_SUCCESS),
+    E(CL_DEVICE_NOT_FOUND),
+    E(CL_DEVICE_NOT_AVAILABLE),
+    E(CL_COMPILER_NOT_AVAILABLE),
+    E(CL_MEM_OBJECT_ALLOCATION_FAILURE),
+    E(CL_OUT_OF_RESOURCES),
+    E(CL_OUT_OF_HOST_MEMORY),
+    E(CL_PROFILING_INFO_NOT_AVAILABLE),
+    E(CL_MEM_COPY_OVERLAP),
+    E(CL_IMAGE_FORMAT_MISMATCH),
+    E(CL_IMAGE_FORMAT_NOT_SUPPORTED),
+    E(CL_BUILD_PROGRAM_FAILURE),
+    E(CL_MAP_FAILURE),
+    E(CL_MISALIGNED_SUB_BUFFER_OFFSET),
+    E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST),
+    E(CL_COMPILE_PROGRAM_FAILURE),
+    E(CL_LINKER_NOT_AVAILABLE),
+    E(CL_LINK_PROGRAM_FAILURE),
+    E(CL_DEVICE_PARTITION_FAILED),
+    E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE),
+    E(CL_INVALID_VALUE),
+    E(CL_INVALID_DEVICE_TYPE),
+    E(CL_INVALID_PLATFORM),
+    E(CL_INVALID_DEVICE),
+    E(CL_INVALID_CONTEXT),
+    E(CL_INVALID_QUEUE_PROPERTIES),
+    E(CL_INVALID_COMMAND_QUEUE),
+    E(CL_INVALID_HOST_PTR),
+    E(CL_INVALID_MEM_OBJECT),
+    E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR),
+    E(CL_INVALID_IMAGE_SIZE),
+    E(CL_INVALID_SAMPLER),
+    E(CL_INVALID_BINARY),
+    E(CL_INVALID_BUILD_OPTIONS),
+    E(CL_INVALID_PROGRAM),
+    E(CL_INVALID_PROGRAM_EXECUTABLE),
+    E(CL_INVALID_KERNEL_NAME),
+    E(CL_INVALID_KERNEL_DEFINITION),
+    E(CL_INVALID_KERNEL),
+    E(CL_INVALID_ARG_INDEX),
+    E(CL_INVALID_ARG_VALUE),
+    E(CL_INVALID_ARG_SIZE),
+    E(CL_INVALID_KERNEL_ARGS),
+    E(CL_INVALID_WORK_DIMENSION),
+    E(CL_INVALID_WORK_GROUP_SIZE),
+    E(CL_INVALID_WORK_ITEM_SIZE),
+    E(CL_INVALID_GLOBAL_OFFSET),
+    E(CL_INVALID_EVENT_WAIT_LIST),
+    E(CL_INVALID_EVENT),
+    E(CL_INVALID_OPERATION),
+    E(CL_INVALID_GL_OBJECT),
+    E(CL_INVALID_BUFFER_SIZE),
+    E(CL_INVALID_MIP_LEVEL),
+    E(CL_INVALID_GLOBAL_WORK_SIZE),
+    E(CL_INVALID_PROPERTY),
+    E(CL_INVALID_IMAGE_DESCRIPTOR),
+    E(CL_INVALID_COMPILER_OPTIONS),
+    E(CL_INVALID_LINKER_OPTIONS),
+    E(CL_INVALID_DEVICE_PARTITION_COUNT),
     E(CL_PLATFORM_NOT_FOUND_KHR),
 };
 #undef E
@@ -48,15 +91,15 @@ const char *tsr_opencl_error_name(cl_int code)
 
 tsr_status tsr_opencl_fail(tsr_error *err, const char *call, cl_int code, const char *where)
 {
-    return tsr_fail(err, TSR_ERR_BACKEND, "%s: %s (%d) on %s", call,
-                    tsr_opencl_error_name(code), (int)code, where);
+    return tsr_fail(err, TSR_ERR_BACKEND, "%s: %s (%d) on %s", call, tsr_opencl_error_name(code),
+                    (int)code, where);
 }
 
 /* ---- enumeration and device information ---------------------------------- */
 
 /* Appends the devices of one platform, all types, in the driver's order. */
-static tsr_status enumerate_platform(cl_platform_id platform, ocl_entry *out, int max,
-                                     int *count, tsr_error *err)
+static tsr_status enumerate_platform(cl_platform_id platform, ocl_entry *out, int max, int *count,
+                                     tsr_error *err)
 {
     cl_uint n = 0;
     cl_int rc = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
@@ -97,9 +140,8 @@ tsr_status tsr_opencl_enumerate(ocl_entry *out, int max, int *count, tsr_error *
     if (!platforms)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory listing OpenCL platforms");
     rc = clGetPlatformIDs(n_platforms, platforms, NULL);
-    tsr_status status = rc == CL_SUCCESS
-                            ? TSR_OK
-                            : tsr_opencl_fail(err, "clGetPlatformIDs", rc, "this machine");
+    tsr_status status =
+        rc == CL_SUCCESS ? TSR_OK : tsr_opencl_fail(err, "clGetPlatformIDs", rc, "this machine");
     for (cl_uint p = 0; p < n_platforms && status == TSR_OK; p++)
         status = enumerate_platform(platforms[p], out, max, count, err);
     free(platforms);
@@ -137,8 +179,7 @@ static cl_int device_string(cl_device_id device, cl_device_info param, char **ou
     return CL_SUCCESS;
 }
 
-static cl_int device_string_into(cl_device_id device, cl_device_info param, char *dst,
-                                  size_t size)
+static cl_int device_string_into(cl_device_id device, cl_device_info param, char *dst, size_t size)
 {
     char *text;
     cl_int rc = device_string(device, param, &text);
@@ -164,8 +205,8 @@ static bool has_extension(const char *extensions, const char *name)
 static cl_int query_work_item_sizes(cl_device_id device, size_t sizes[3])
 {
     cl_uint dims = 0;
-    cl_int rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims,
-                                &dims, NULL);
+    cl_int rc =
+        clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims, &dims, NULL);
     if (rc != CL_SUCCESS)
         return rc;
     size_t *all = calloc(dims < 3 ? 3 : dims, sizeof *all);
@@ -188,8 +229,8 @@ static cl_int query_numbers(cl_device_id device, tsr_device_info *info)
     if (rc == CL_SUCCESS)
         rc = clGetDeviceInfo(device, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof clock, &clock, NULL);
     if (rc == CL_SUCCESS)
-        rc = clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof vector,
-                             &vector, NULL);
+        rc = clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof vector, &vector,
+                             NULL);
     if (rc == CL_SUCCESS)
         rc = clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof group, &group, NULL);
     if (rc == CL_SUCCESS)
@@ -219,8 +260,7 @@ static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
         rc = device_string_into(device, CL_DEVICE_VERSION, info->version, sizeof info->version);
     if (rc == CL_SUCCESS) {
         char platform[sizeof info->platform] = "";
-        rc = clGetPlatformInfo(entry->platform, CL_PLATFORM_NAME, sizeof platform, platform,
-                               NULL);
+        rc = clGetPlatformInfo(entry->platform, CL_PLATFORM_NAME, sizeof platform, platform, NULL);
         copy_trimmed(info->platform, sizeof info->platform, platform);
     }
     char *extensions = NULL;
@@ -235,7 +275,7 @@ static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
 }
 
 tsr_status tsr_opencl_describe(int index, const ocl_entry *entry, tsr_device_info *info,
-                           tsr_error *err)
+                               tsr_error *err)
 {
     memset(info, 0, sizeof *info);
     snprintf(info->id, sizeof info->id, "opencl:%d", index);
@@ -261,4 +301,3 @@ tsr_status tsr_opencl_list(tsr_device_info *out, int max, int *count, tsr_error 
     *count = n;
     return TSR_OK;
 }
-

@@ -43,8 +43,7 @@ static const char *display_name(const tsr_backend *backend)
 
 /* Splits "opencl:1"; the index is plain decimal digits (no sign, no
  * spaces) so that "opencl:1x" or "opencl:-1" are refused, not misread. */
-static tsr_status parse_id(const char *id, char *backend, size_t size, int *index,
-                           tsr_error *err)
+static tsr_status parse_id(const char *id, char *backend, size_t size, int *index, tsr_error *err)
 {
     const char *colon = strchr(id, ':');
     const char *digits = colon ? colon + 1 : "";
@@ -84,8 +83,8 @@ static tsr_status no_such_device(const tsr_backend *backend, const char *id, tsr
     for (int i = 0; i < count && used < sizeof names; i++)
         used += (size_t)snprintf(names + used, sizeof names - used, "%s%s %s", i ? ", " : "",
                                  infos[i].id, infos[i].name);
-    return tsr_fail(err, TSR_ERR_NOT_FOUND, "no device %s (%d %s device%s: %s)", id, count,
-                    shown, count == 1 ? "" : "s", names);
+    return tsr_fail(err, TSR_ERR_NOT_FOUND, "no device %s (%d %s device%s: %s)", id, count, shown,
+                    count == 1 ? "" : "s", names);
 }
 
 tsr_status tsr_device_open(const char *id, tsr_device **out, tsr_error *err)

@@ -21,7 +21,7 @@ char *tsr_arena_printf(tsr_arena *arena, const char *fmt, ...)
     ;
 
 #define TSR_ARENA_NEW(arena, type) ((type *)tsr_arena_alloc((arena), sizeof(type)))
-#define TSR_ARENA_ARRAY(arena, type, count)                                    \
+#define TSR_ARENA_ARRAY(arena, type, count)                                                        \
     ((type *)tsr_arena_alloc((arena), sizeof(type) * (size_t)(count)))
 
 #endif

@@ -75,7 +75,8 @@ tsr_status tsr_config_parse(const tsr_op_def *op, const char *text, tsr_config *
         size_t item_len = item_end ? (size_t)(item_end - p) : strlen(p);
         const char *eq = memchr(p, '=', item_len);
         if (!eq)
-            return tsr_fail(err, TSR_ERR_INPUT, "config '%.*s': expected NAME=VALUE", (int)item_len, p);
+            return tsr_fail(err, TSR_ERR_INPUT, "config '%.*s': expected NAME=VALUE", (int)item_len,
+                            p);
         int index = param_index(op, p, (size_t)(eq - p));
         if (index < 0) {
             list_names(op, listing, sizeof listing);
@@ -83,7 +84,8 @@ tsr_status tsr_config_parse(const tsr_op_def *op, const char *text, tsr_config *
                             op->name, (int)(eq - p), p, listing);
         }
         if (seen[index])
-            return tsr_fail(err, TSR_ERR_INPUT, "config: parameter %s given twice", op->params[index].name);
+            return tsr_fail(err, TSR_ERR_INPUT, "config: parameter %s given twice",
+                            op->params[index].name);
         seen[index] = true;
         char value_text[32];
         size_t value_len = item_len - (size_t)(eq + 1 - p);
@@ -99,8 +101,8 @@ tsr_status tsr_config_parse(const tsr_op_def *op, const char *text, tsr_config *
             listed |= op->params[index].values[i] == value;
         if (!listed) {
             list_values(&op->params[index], listing, sizeof listing);
-            return tsr_fail(err, TSR_ERR_INPUT, "config: %s=%s is not one of %s", op->params[index].name,
-                            value_text, listing);
+            return tsr_fail(err, TSR_ERR_INPUT, "config: %s=%s is not one of %s",
+                            op->params[index].name, value_text, listing);
         }
         inout->value[index] = (int)value;
         p += item_len;

@@ -6,7 +6,7 @@ static const struct {
     const char *name;
     size_t size;
 } dtype_table[TSR_DTYPE_COUNT] = {
-    [TSR_F32] = {"f32", 4}, [TSR_F64] = {"f64", 8}, [TSR_F16] = {"f16", 2},
+    [TSR_F32] = {"f32", 4},   [TSR_F64] = {"f64", 8},   [TSR_F16] = {"f16", 2},
     [TSR_BF16] = {"bf16", 2}, [TSR_TF32] = {"tf32", 4}, [TSR_I8] = {"i8", 1},
     [TSR_I32] = {"i32", 4},
 };

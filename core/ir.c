@@ -19,8 +19,8 @@ tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_pa
     return p;
 }
 
-const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype,
-                            tsr_space space, int rows, int cols, int pad, bool transposed)
+const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, tsr_space space,
+                            int rows, int cols, int pad, bool transposed)
 {
     if (p->n_tiles == (int)(sizeof p->tiles / sizeof p->tiles[0])) {
         p->builder.failed = true;
@@ -89,16 +89,18 @@ tsr_stmt *tsr_ir_append(tsr_tile_program *p, tsr_stmt_list *list, tsr_stmt_kind 
 }
 
 static const char *binop_text[] = {
-    [TP_ADD] = "+", [TP_SUB] = "-", [TP_MUL] = "*", [TP_DIV] = "/", [TP_MOD] = "%",
-    [TP_LT] = "<", [TP_LE] = "<=", [TP_GT] = ">", [TP_GE] = ">=", [TP_EQ] = "==",
+    [TP_ADD] = "+", [TP_SUB] = "-",  [TP_MUL] = "*", [TP_DIV] = "/",   [TP_MOD] = "%",
+    [TP_LT] = "<",  [TP_LE] = "<=",  [TP_GT] = ">",  [TP_GE] = ">=",   [TP_EQ] = "==",
     [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
 };
 static const char *func_text[] = {
     [TP_FMA] = "fma", [TP_EXP] = "exp", [TP_FMAX] = "fmax", [TP_FMIN] = "fmin", [TP_SQRT] = "sqrt",
 };
 static const char *builtin_text[] = {
-    [TP_LOCAL_ID] = "local_id", [TP_GROUP_ID] = "group_id",
-    [TP_LOCAL_SIZE] = "local_size", [TP_NUM_GROUPS] = "num_groups",
+    [TP_LOCAL_ID] = "local_id",
+    [TP_GROUP_ID] = "group_id",
+    [TP_LOCAL_SIZE] = "local_size",
+    [TP_NUM_GROUPS] = "num_groups",
 };
 
 void tsr_expr_format(const tp_expr *e, tsr_strbuf *out)
@@ -171,7 +173,8 @@ void tsr_expr_format(const tp_expr *e, tsr_strbuf *out)
 }
 
 static const char *space_text[] = {
-    [TSR_SPACE_GLOBAL] = "global", [TSR_SPACE_SHARED] = "shared",
+    [TSR_SPACE_GLOBAL] = "global",
+    [TSR_SPACE_SHARED] = "shared",
     [TSR_SPACE_REGISTER] = "register",
 };
 

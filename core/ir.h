@@ -91,17 +91,17 @@ struct tsr_stmt {
     /* MMA */
     tsr_operand a, b;
     int k_count, k_unroll;
-    bool k_inside; /* MMA: every k it reads lies inside the global operands */
+    bool k_inside;      /* MMA: every k it reads lies inside the global operands */
     tsr_thread_map map; /* MMA, STORE */
     /* STORE epilogue: scalar params, beta may be NULL (C is not read) */
     const tp_param *alpha, *beta;
     /* ROW_REDUCE, ROW_MAP */
     tp_expr *row;
     tsr_reduce_op reduce;
-    tp_expr *element;   /* template over TP_PLACEHOLDER x */
-    const tp_var *result;   /* ROW_REDUCE: a private scalar every thread ends with */
-    const tsr_view *dst;    /* ROW_MAP */
-    int threads;            /* ROW_*: threads along the row (the group) */
+    tp_expr *element;     /* template over TP_PLACEHOLDER x */
+    const tp_var *result; /* ROW_REDUCE: a private scalar every thread ends with */
+    const tsr_view *dst;  /* ROW_MAP */
+    int threads;          /* ROW_*: threads along the row (the group) */
 };
 
 typedef struct tsr_tile_program {
@@ -122,8 +122,8 @@ typedef struct tsr_tile_program {
 /* Builders: each appends to `list` and returns the statement, or NULL once
  * the arena is exhausted (program->builder.failed is then set). */
 tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_params);
-const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype,
-                            tsr_space space, int rows, int cols, int pad, bool transposed);
+const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, tsr_space space,
+                            int rows, int cols, int pad, bool transposed);
 /* A register tile whose cols are held as vectors of `lanes` lanes. */
 const tsr_tile *tsr_ir_vector_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
                                    int cols, int lanes);

@@ -43,7 +43,7 @@ struct tsr_shape;
 
 void tsr_geometry_apply(const tsr_geometry_rule *rule, const struct tsr_shape *shape,
                         tsr_geometry *out);
-void tsr_geometry_rule_format(const struct tsr_op_def *op, const tsr_geometry_rule *rule,
-                              char *buf, size_t size);
+void tsr_geometry_rule_format(const struct tsr_op_def *op, const tsr_geometry_rule *rule, char *buf,
+                              size_t size);
 
 #endif

@@ -61,7 +61,8 @@ static void load_scalar(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_exp
 {
     tp_builder *b = ctx->b;
     const tsr_view *v = s->view;
-    tp_expr *inside = tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
+    tp_expr *inside =
+        tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
     tp_expr *value = tp_select(b, inside, tp_buf(b, v->buffer, lower_view_index(ctx, v, gr, gc)),
                                tp_float(b, s->tile->dtype, 0.0));
     tp_assign(b, out, shared_elem(ctx, s->tile, r, c), value);
@@ -92,7 +93,8 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_expr *row0 = declare_const(ctx, &scope->body, "r0_", s->row0);
     tp_expr *col0 = declare_const(ctx, &scope->body, "c0_", s->col0);
     const tp_var *it = lower_temp(ctx, "it", TSR_I32);
-    tp_stmt *loop = tp_for(b, &scope->body, it, tp_int(b, 0), tp_int(b, iterations), tp_int(b, 1), -1);
+    tp_stmt *loop =
+        tp_for(b, &scope->body, it, tp_int(b, 0), tp_int(b, iterations), tp_int(b, 1), -1);
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_block *body = &loop->body;
@@ -115,8 +117,8 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
     /* Whole vector inside the view: one vector load; else lane by lane. */
-    tp_expr *outer_ok = inner_dim == 1 ? tp_bin(b, TP_LT, gr, s->view->rows)
-                                       : tp_bin(b, TP_LT, gc, s->view->cols);
+    tp_expr *outer_ok =
+        inner_dim == 1 ? tp_bin(b, TP_LT, gr, s->view->rows) : tp_bin(b, TP_LT, gc, s->view->cols);
     tp_expr *inner_end = tp_addi(b, inner_dim == 1 ? gc : gr, width);
     tp_expr *inner_ok = tp_bin(b, TP_LE, inner_end, inner_dim == 1 ? s->view->cols : s->view->rows);
     tp_stmt *branch = tp_if(b, body, tp_bin(b, TP_AND, outer_ok, inner_ok));
@@ -219,9 +221,11 @@ static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into an undeclared tile");
     int tm = s->tile->rows, lanes = s->tile->lanes, chunks = s->tile->cols / lanes;
     if (tm > 64 || chunks > 64)
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "register tile %s is too large", s->tile->name);
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "register tile %s is too large",
+                        s->tile->name);
     const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
-    tp_stmt *loop = tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 1), s->k_unroll);
+    tp_stmt *loop =
+        tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 1), s->k_unroll);
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_expr *a_val[64], *b_val[64];
@@ -239,7 +243,8 @@ static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
             return TSR_ERR_NOMEM;
         v->width = lanes;
         if (lanes == 1)
-            tp_decl(b, &loop->body, v, operand_elem(ctx, &s->b, tp_ref(b, kk), c, !s->k_inside, true));
+            tp_decl(b, &loop->body, v,
+                    operand_elem(ctx, &s->b, tp_ref(b, kk), c, !s->k_inside, true));
         else
             TSR_TRY(emit_chunk(ctx, &s->b, tp_ref(b, kk), c, lanes, !s->k_inside, v, &loop->body));
         b_val[j] = tp_ref(b, v);
@@ -312,15 +317,16 @@ static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_expr *col0 = declare_const(ctx, &scope->body, "c0_", s->col0);
     tp_expr *cols[64];
     for (int j = 0; j < chunks; j++)
-        cols[j] = declare_const(ctx, &scope->body, "gc",
-                                tp_add(b, col0, owned_index(ctx, ctx->tx, j, s->tile->cols,
-                                                            s->map.threads_cols,
-                                                            s->map.strided_cols, lanes)));
+        cols[j] =
+            declare_const(ctx, &scope->body, "gc",
+                          tp_add(b, col0,
+                                 owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
+                                             s->map.strided_cols, lanes)));
     for (int i = 0; i < tm; i++) {
-        tp_expr *gr = declare_const(ctx, &scope->body, "gr",
-                                    tp_add(b, row0, owned_index(ctx, ctx->ty, i, tm,
-                                                                s->map.threads_rows,
-                                                                s->map.strided_rows, 1)));
+        tp_expr *gr = declare_const(
+            ctx, &scope->body, "gr",
+            tp_add(b, row0,
+                   owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows, 1)));
         tp_stmt *row_ok = tp_if(b, &scope->body, tp_bin(b, TP_LT, gr, s->view->rows));
         if (!row_ok)
             return TSR_ERR_NOMEM;
@@ -343,8 +349,7 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
             return TSR_ERR_NOMEM;
         return lower_list(ctx, &s->body, &loop->body);
     }
-    case TSR_S_BARRIER:
-        return tp_barrier(b, out) ? TSR_OK : TSR_ERR_NOMEM;
+    case TSR_S_BARRIER: return tp_barrier(b, out) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_FILL: {
         const lower_tile *lt = lower_find_tile(ctx, s->tile);
         if (!lt || !lt->scalars)
@@ -382,7 +387,8 @@ static tsr_status declare_tiles(lower_ctx *ctx, tp_block *out)
         lower_tile *lt = &ctx->tiles[ctx->n_tiles++];
         lt->tile = t;
         if (t->space == TSR_SPACE_SHARED) {
-            int d0 = t->transposed ? t->cols : t->rows, d1 = (t->transposed ? t->rows : t->cols) + t->pad;
+            int d0 = t->transposed ? t->cols : t->rows,
+                d1 = (t->transposed ? t->rows : t->cols) + t->pad;
             lt->array = tp_new_var(b, t->name, t->dtype, TP_SHARED, 2, d0, d1);
             tp_decl(b, out, lt->array, NULL);
         } else if (t->space == TSR_SPACE_REGISTER) {
@@ -391,7 +397,7 @@ static tsr_status declare_tiles(lower_ctx *ctx, tp_block *out)
                 return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
                                 "register tile %s of %dx%d in vectors of %d is too large or ragged",
                                 t->name, t->rows, t->cols, lanes);
-            lt->scalars = TSR_ARENA_ARRAY(b->arena, const tp_var *, t->rows * chunks);
+            lt->scalars = TSR_ARENA_ARRAY(b->arena, const tp_var *, t->rows *chunks);
             if (!lt->scalars)
                 return TSR_ERR_NOMEM;
             for (int r = 0; r < t->rows; r++)
@@ -438,9 +444,11 @@ tsr_status tsr_lower(const tsr_tile_program *p, tsr_arena *arena, tp_kernel **ou
     tp_block *body = &k->body;
     ctx.tx = declare_id(&ctx, body, "tx", tp_builtin_ref(b, TP_LOCAL_ID, 0));
     ctx.ty = p->dims > 1 ? declare_id(&ctx, body, "ty", tp_builtin_ref(b, TP_LOCAL_ID, 1)) : NULL;
-    ctx.tid = ctx.ty ? declare_id(&ctx, body, "tid",
-                                  tp_add(b, tp_muli(b, tp_ref(b, ctx.ty), p->local[0]), tp_ref(b, ctx.tx)))
-                     : ctx.tx;
+    ctx.tid =
+        ctx.ty
+            ? declare_id(&ctx, body, "tid",
+                         tp_add(b, tp_muli(b, tp_ref(b, ctx.ty), p->local[0]), tp_ref(b, ctx.tx)))
+            : ctx.tx;
     for (int i = 0; i < p->n_scalars; i++)
         tp_decl(b, body, p->scalars[i], NULL);
     tsr_status st = declare_tiles(&ctx, body);

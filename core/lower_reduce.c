@@ -42,7 +42,8 @@ static tsr_status walk_row(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, ele
         vec->width = width;
         vec->is_const = true;
     }
-    tp_decl(b, &whole->body, vec, tp_vload(b, v->buffer, lower_view_index(ctx, v, s->row, col), width));
+    tp_decl(b, &whole->body, vec,
+            tp_vload(b, v->buffer, lower_view_index(ctx, v, s->row, col), width));
     for (int u = 0; u < width; u++)
         visit(ctx, s, &whole->body, tp_addi(b, col, u), tp_lane(b, tp_ref(b, vec), u), state);
     for (int u = 0; u < width; u++) {
@@ -91,11 +92,13 @@ tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         tp_stmt *active = tp_if(b, body, tp_bin(b, TP_LT, tp_ref(b, ctx->tid), tp_int(b, half)));
         if (!active)
             return TSR_ERR_NOMEM;
-        tp_expr *other = tp_elem(b, scratch->array, tp_addi(b, tp_ref(b, ctx->tid), half), tp_int(b, 0));
+        tp_expr *other =
+            tp_elem(b, scratch->array, tp_addi(b, tp_ref(b, ctx->tid), half), tp_int(b, 0));
         tp_assign(b, &active->body, mine, combine(b, s->reduce, mine, other));
         tp_barrier(b, body);
     }
-    tp_assign(b, body, tp_ref(b, s->result), tp_elem(b, scratch->array, tp_int(b, 0), tp_int(b, 0)));
+    tp_assign(b, body, tp_ref(b, s->result),
+              tp_elem(b, scratch->array, tp_int(b, 0), tp_int(b, 0)));
     /* Nobody may overwrite the partials before every thread has read the total. */
     tp_barrier(b, body);
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;

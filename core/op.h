@@ -55,11 +55,9 @@ typedef struct tsr_op_def {
     tsr_status (*check)(const tsr_opspec *spec, const tsr_profile *profile,
                         const tsr_config *config, tsr_error *err);
     tsr_status (*build)(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
-                        const tsr_config *config, struct tsr_tile_program **out,
-                        tsr_error *err);
+                        const tsr_config *config, struct tsr_tile_program **out, tsr_error *err);
     /* How the launch geometry follows from a shape (exported in bundles). */
-    void (*geometry_rule)(const tsr_opspec *spec, const tsr_config *config,
-                          tsr_geometry_rule *out);
+    void (*geometry_rule)(const tsr_opspec *spec, const tsr_config *config, tsr_geometry_rule *out);
     /* Element count of each buffer for a shape. */
     size_t (*buffer_elems)(const tsr_opspec *spec, const tsr_shape *shape, int buffer);
     /* Kernel arguments in the order the tile program declares them. */
@@ -68,8 +66,8 @@ typedef struct tsr_op_def {
     /* Double-precision reference of the output buffer from the inputs'
      * contents; `magnitude` receives, per output element, the sum of the
      * absolute values of the terms that make it, which scales the error. */
-    void (*reference)(const tsr_opspec *spec, const tsr_shape *shape,
-                      const float *const *buffers, double *out, double *magnitude);
+    void (*reference)(const tsr_opspec *spec, const tsr_shape *shape, const float *const *buffers,
+                      double *out, double *magnitude);
     /* Largest accepted |got - ref| / magnitude. */
     double (*tolerance)(const tsr_opspec *spec, const tsr_shape *shape);
     /* Useful floating-point operations, for GFLOP/s. */

@@ -38,8 +38,8 @@ typedef struct tsr_opspec {
 } tsr_opspec;
 
 tsr_status tsr_opspec_load(const char *path, tsr_opspec **out, tsr_error *err);
-tsr_status tsr_opspec_parse(const char *path, const char *text, size_t len,
-                            tsr_opspec **out, tsr_error *err);
+tsr_status tsr_opspec_parse(const char *path, const char *text, size_t len, tsr_opspec **out,
+                            tsr_error *err);
 void tsr_opspec_free(tsr_opspec *spec);
 
 /* A stable identity of everything in the spec that changes the kernel
@@ -48,8 +48,7 @@ void tsr_opspec_free(tsr_opspec *spec);
 const char *tsr_opspec_key(const tsr_opspec *spec);
 
 /* "m=1024,n=1024,k=1024" with the op's dim names, into buf. */
-void tsr_shape_format(const struct tsr_op_def *op, const tsr_shape *shape, char *buf,
-                      size_t size);
+void tsr_shape_format(const struct tsr_op_def *op, const tsr_shape *shape, char *buf, size_t size);
 /* Parses "m=..,n=..,k=.." against the op's dim names; every dim required,
  * each >= 1. */
 tsr_status tsr_shape_parse(const struct tsr_op_def *op, const char *text, tsr_shape *out,

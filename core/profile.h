@@ -101,8 +101,8 @@ typedef struct tsr_profile {
  * with "FILE:LINE:COL: message" in err. */
 tsr_status tsr_profile_load(const char *path, tsr_profile **out, tsr_error *err);
 /* The same from text in memory; `path` names it in messages. */
-tsr_status tsr_profile_parse(const char *path, const char *text, size_t len,
-                             tsr_profile **out, tsr_error *err);
+tsr_status tsr_profile_parse(const char *path, const char *text, size_t len, tsr_profile **out,
+                             tsr_error *err);
 void tsr_profile_free(tsr_profile *profile);
 
 /* Human-readable dump (YAML-shaped) of every field with its source;

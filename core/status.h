@@ -39,11 +39,11 @@ const char *tsr_status_name(tsr_status status);
 /* The exit code the CLI uses for a status: 0 ok, 2 bad input, 1 otherwise. */
 int tsr_status_exit_code(tsr_status status);
 
-#define TSR_TRY(expr)                                                          \
-    do {                                                                       \
-        tsr_status tsr_try_status_ = (expr);                                   \
-        if (tsr_try_status_ != TSR_OK)                                         \
-            return tsr_try_status_;                                            \
+#define TSR_TRY(expr)                                                                              \
+    do {                                                                                           \
+        tsr_status tsr_try_status_ = (expr);                                                       \
+        if (tsr_try_status_ != TSR_OK)                                                             \
+            return tsr_try_status_;                                                                \
     } while (0)
 
 #endif

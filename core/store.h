@@ -58,14 +58,14 @@ void tsr_store_close(tsr_store *store);
 tsr_status tsr_store_put(tsr_store *store, const tsr_result *result, tsr_error *err);
 
 /* Looks a key up; strings of *out are allocated in `arena`. */
-tsr_status tsr_store_get(tsr_store *store, tsr_arena *arena, const char *op_key,
-                         const char *device, const char *shape, const char *config,
-                         tsr_result *out, bool *found, tsr_error *err);
+tsr_status tsr_store_get(tsr_store *store, tsr_arena *arena, const char *op_key, const char *device,
+                         const char *shape, const char *config, tsr_result *out, bool *found,
+                         tsr_error *err);
 
 /* The fastest ok result for (op_key, device, shape). */
 tsr_status tsr_store_best(tsr_store *store, tsr_arena *arena, const char *op_key,
-                          const char *device, const char *shape, tsr_result *out,
-                          bool *found, tsr_error *err);
+                          const char *device, const char *shape, tsr_result *out, bool *found,
+                          tsr_error *err);
 
 /* Calls `visit` with the best ok result of every (op_key, device, shape) in
  * the store, ordered by op_key, device, shape. A non-OK return from visit

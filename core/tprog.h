@@ -38,43 +38,55 @@ typedef struct tp_var {
 typedef enum tp_builtin { TP_LOCAL_ID, TP_GROUP_ID, TP_LOCAL_SIZE, TP_NUM_GROUPS } tp_builtin;
 
 typedef enum tp_binop {
-    TP_ADD, TP_SUB, TP_MUL, TP_DIV, TP_MOD,
-    TP_LT, TP_LE, TP_GT, TP_GE, TP_EQ, TP_NE, TP_AND, TP_OR,
-    TP_MIN, TP_MAX,
+    TP_ADD,
+    TP_SUB,
+    TP_MUL,
+    TP_DIV,
+    TP_MOD,
+    TP_LT,
+    TP_LE,
+    TP_GT,
+    TP_GE,
+    TP_EQ,
+    TP_NE,
+    TP_AND,
+    TP_OR,
+    TP_MIN,
+    TP_MAX,
 } tp_binop;
 
 /* Math the printers spell per dialect. */
 typedef enum tp_func { TP_FMA, TP_EXP, TP_FMAX, TP_FMIN, TP_SQRT, TP_FUNC_COUNT } tp_func;
 
 typedef enum tp_expr_kind {
-    TP_INT,      /* integer constant */
-    TP_FLOAT,    /* floating constant of `dtype` */
-    TP_VAR,      /* a scalar variable */
-    TP_PARAM,    /* a scalar kernel parameter */
-    TP_BUILTIN,  /* thread/group ids and sizes along `axis` */
+    TP_INT,     /* integer constant */
+    TP_FLOAT,   /* floating constant of `dtype` */
+    TP_VAR,     /* a scalar variable */
+    TP_PARAM,   /* a scalar kernel parameter */
+    TP_BUILTIN, /* thread/group ids and sizes along `axis` */
     TP_BINARY,
-    TP_CALL,     /* tp_func on args */
-    TP_SELECT,   /* cond ? a : b */
-    TP_ELEM,     /* array[index...] of a tp_var, or buffer[index] of a tp_param */
-    TP_VLOAD,    /* `width` consecutive elements from buffer[index] or array[i][j]; as an
-                    assignment's target, a vector store there */
-    TP_SPLAT,    /* a scalar repeated in `width` lanes */
-    TP_LANE,     /* lane `lane` of a vector-valued expression */
+    TP_CALL,        /* tp_func on args */
+    TP_SELECT,      /* cond ? a : b */
+    TP_ELEM,        /* array[index...] of a tp_var, or buffer[index] of a tp_param */
+    TP_VLOAD,       /* `width` consecutive elements from buffer[index] or array[i][j]; as an
+                       assignment's target, a vector store there */
+    TP_SPLAT,       /* a scalar repeated in `width` lanes */
+    TP_LANE,        /* lane `lane` of a vector-valued expression */
     TP_PLACEHOLDER, /* the element an element-wise template applies to */
 } tp_expr_kind;
 
 typedef struct tp_expr tp_expr;
 struct tp_expr {
     tp_expr_kind kind;
-    tsr_dtype dtype; /* value type (TSR_I32 for index arithmetic) */
-    int width;       /* vector lanes; 1 for scalars */
-    long ival;       /* TP_INT */
-    double fval;     /* TP_FLOAT */
+    tsr_dtype dtype;       /* value type (TSR_I32 for index arithmetic) */
+    int width;             /* vector lanes; 1 for scalars */
+    long ival;             /* TP_INT */
+    double fval;           /* TP_FLOAT */
     const tp_var *var;     /* TP_VAR, TP_ELEM of an array */
     const tp_param *param; /* TP_PARAM, TP_ELEM/TP_VLOAD of a buffer */
     tp_builtin builtin;
-    int axis;  /* TP_BUILTIN */
-    int lane;  /* TP_LANE */
+    int axis; /* TP_BUILTIN */
+    int lane; /* TP_LANE */
     tp_binop op;
     tp_func func;
     int n_args;
@@ -82,9 +94,9 @@ struct tp_expr {
 };
 
 typedef enum tp_stmt_kind {
-    TP_DECL,    /* var [= init] */
-    TP_ASSIGN,  /* target = value, or target += value */
-    TP_FOR,     /* for (int var = begin; var < end; var += step) */
+    TP_DECL,   /* var [= init] */
+    TP_ASSIGN, /* target = value, or target += value */
+    TP_FOR,    /* for (int var = begin; var < end; var += step) */
     TP_IF,
     TP_BARRIER, /* all threads of the group; shared memory made consistent */
     TP_BLOCK,
@@ -99,17 +111,17 @@ typedef struct tp_block {
 
 struct tp_stmt {
     tp_stmt_kind kind;
-    const tp_var *var;   /* TP_DECL, TP_FOR induction variable */
-    tp_expr *init;       /* TP_DECL */
-    tp_expr *target;     /* TP_ASSIGN: TP_VAR or TP_ELEM */
-    tp_expr *value;      /* TP_ASSIGN */
-    bool accumulate;     /* TP_ASSIGN: += */
+    const tp_var *var;           /* TP_DECL, TP_FOR induction variable */
+    tp_expr *init;               /* TP_DECL */
+    tp_expr *target;             /* TP_ASSIGN: TP_VAR or TP_ELEM */
+    tp_expr *value;              /* TP_ASSIGN */
+    bool accumulate;             /* TP_ASSIGN: += */
     tp_expr *begin, *end, *step; /* TP_FOR */
-    int unroll;          /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
-    tp_expr *cond;       /* TP_IF */
-    tp_block body;       /* TP_FOR, TP_IF then, TP_BLOCK */
-    tp_block orelse;     /* TP_IF else */
-    const char *text;    /* TP_COMMENT */
+    int unroll;       /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
+    tp_expr *cond;    /* TP_IF */
+    tp_block body;    /* TP_FOR, TP_IF then, TP_BLOCK */
+    tp_block orelse;  /* TP_IF else */
+    const char *text; /* TP_COMMENT */
 };
 
 /* One kernel: its name, parameters, fixed work-group size and body. */
@@ -118,7 +130,7 @@ typedef struct tp_kernel {
     int n_params;
     tp_param *params;
     int dims;
-    int local[3];  /* the work-group size the kernel requires */
+    int local[3]; /* the work-group size the kernel requires */
     tp_block body;
 } tp_kernel;
 

@@ -156,7 +156,8 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
     if (options->strategy == TSR_STRATEGY_RANDOM)
         shuffle(order, space.count, options->seed);
     int total = options->budget_evals > 0 && options->budget_evals < space.count
-                    ? options->budget_evals : space.count;
+                    ? options->budget_evals
+                    : space.count;
     char shape_text[256];
     tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
     if (options->strategy == TSR_STRATEGY_RANDOM) {
@@ -191,7 +192,10 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
             keep_best(arena, &result, summary);
             if (options->progress) {
                 tsr_tune_progress progress = {
-                    .done = i + 1, .total = total, .cached = cached, .latest = &result,
+                    .done = i + 1,
+                    .total = total,
+                    .cached = cached,
+                    .latest = &result,
                     .best = summary->found ? &summary->best : NULL,
                     .elapsed_s = now_seconds() - start,
                 };

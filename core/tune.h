@@ -30,8 +30,8 @@ typedef tsr_status (*tsr_evaluate_fn)(void *ctx, const tsr_config *config, tsr_a
                                       tsr_result *result, tsr_error *err);
 
 typedef struct tsr_tune_progress {
-    int done, total;  /* candidates visited of those the budget allows */
-    bool cached;      /* the latest came from the store */
+    int done, total; /* candidates visited of those the budget allows */
+    bool cached;     /* the latest came from the store */
     const tsr_result *latest;
     const tsr_result *best; /* NULL until one verified */
     double elapsed_s;

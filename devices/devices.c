@@ -35,8 +35,7 @@ static bool contains_nocase(const char *haystack, const char *needle)
     size_t len = strlen(needle);
     for (const char *p = haystack;; p++) {
         size_t i = 0;
-        while (i < len && p[i] &&
-               tolower((unsigned char)p[i]) == tolower((unsigned char)needle[i]))
+        while (i < len && p[i] && tolower((unsigned char)p[i]) == tolower((unsigned char)needle[i]))
             i++;
         if (i == len)
             return true;

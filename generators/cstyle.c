@@ -36,13 +36,21 @@ static int precedence(const tp_expr *e)
     if (e->kind != TP_BINARY)
         return 10;
     switch (e->op) {
-    case TP_MUL: case TP_DIV: case TP_MOD: return 5;
-    case TP_ADD: case TP_SUB: return 4;
-    case TP_LT: case TP_LE: case TP_GT: case TP_GE: return 3;
-    case TP_EQ: case TP_NE: return 2;
+    case TP_MUL:
+    case TP_DIV:
+    case TP_MOD: return 5;
+    case TP_ADD:
+    case TP_SUB: return 4;
+    case TP_LT:
+    case TP_LE:
+    case TP_GT:
+    case TP_GE: return 3;
+    case TP_EQ:
+    case TP_NE: return 2;
     case TP_AND: return 1;
     case TP_OR: return 0;
-    case TP_MIN: case TP_MAX: return 10;
+    case TP_MIN:
+    case TP_MAX: return 10;
     }
     return 0;
 }
@@ -50,8 +58,8 @@ static int precedence(const tp_expr *e)
 static const char *binop_text(tp_binop op)
 {
     static const char *text[] = {
-        [TP_ADD] = "+", [TP_SUB] = "-", [TP_MUL] = "*", [TP_DIV] = "/", [TP_MOD] = "%",
-        [TP_LT] = "<", [TP_LE] = "<=", [TP_GT] = ">", [TP_GE] = ">=", [TP_EQ] = "==",
+        [TP_ADD] = "+", [TP_SUB] = "-",  [TP_MUL] = "*", [TP_DIV] = "/",   [TP_MOD] = "%",
+        [TP_LT] = "<",  [TP_LE] = "<=",  [TP_GT] = ">",  [TP_GE] = ">=",   [TP_EQ] = "==",
         [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
     };
     return text[op];
@@ -300,7 +308,8 @@ static void print_params(printer *p, const tp_kernel *k)
         const tp_param *param = &k->params[i];
         tsr_strbuf_append(p->out, i ? ",\n        " : "");
         if (param->kind == TSR_ARG_BUFFER) {
-            tsr_strbuf_printf(p->out, "%s%s", p->d->global_qualifier, param->writable ? "" : "const ");
+            tsr_strbuf_printf(p->out, "%s%s", p->d->global_qualifier,
+                              param->writable ? "" : "const ");
             print_type(p, param->dtype, 1);
             tsr_strbuf_printf(p->out, " *%s%s", p->d->restrict_qualifier, param->name);
         } else {

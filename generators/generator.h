@@ -14,14 +14,14 @@
 typedef struct tsr_dialect tsr_dialect;
 
 struct tsr_dialect {
-    const char *name;      /* "opencl": the --backend name */
-    const char *extension; /* ".cl" */
-    const char *preamble;  /* first lines of every file */
+    const char *name;             /* "opencl": the --backend name */
+    const char *extension;        /* ".cl" */
+    const char *preamble;         /* first lines of every file */
     const char *kernel_qualifier; /* before the return type */
     const char *global_qualifier; /* pointer parameters */
     const char *shared_qualifier; /* shared arrays */
     const char *restrict_qualifier;
-    const char *barrier; /* a statement, without the semicolon */
+    const char *barrier;           /* a statement, without the semicolon */
     const char *builtin_format[4]; /* printf format with %d (axis) or %c (x/y/z) per tp_builtin */
     const char *func_names[TP_FUNC_COUNT];
     const char *unroll_format; /* "#pragma unroll %d"; NULL: no hints */

@@ -105,7 +105,8 @@ tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const 
             p->host[i][n + g] = poison();
         st = device->backend->alloc(device, (n + GUARD_ELEMS) * sizeof(float), &p->dev[i], err);
         if (st == TSR_OK)
-            st = device->backend->write(p->dev[i], p->host[i], (n + GUARD_ELEMS) * sizeof(float), err);
+            st = device->backend->write(p->dev[i], p->host[i], (n + GUARD_ELEMS) * sizeof(float),
+                                        err);
     }
     size_t out_elems = op->n_buffers ? p->elems[op->output_buffer] : 0;
     if (st == TSR_OK) {
@@ -141,7 +142,8 @@ static tsr_status reset_output(tsr_problem *p, tsr_error *err)
     }
     for (size_t g = 0; g < GUARD_ELEMS; g++)
         p->readback[n + g] = poison();
-    return p->device->backend->write(p->dev[o], p->readback, (n + GUARD_ELEMS) * sizeof(float), err);
+    return p->device->backend->write(p->dev[o], p->readback, (n + GUARD_ELEMS) * sizeof(float),
+                                     err);
 }
 
 /* Compares the readback with the reference; on a mismatch writes the
@@ -175,8 +177,10 @@ static bool verify_output(tsr_problem *p, double *max_error, char *why, size_t w
     }
     *max_error = worst;
     if (worst > bound) {
-        snprintf(why, why_size, "max relative error %.3g at %s[%zu] (got %.9g, expected %.9g) "
-                 "exceeds the bound %.3g", worst, op->buffers[op->output_buffer].name, worst_at,
+        snprintf(why, why_size,
+                 "max relative error %.3g at %s[%zu] (got %.9g, expected %.9g) "
+                 "exceeds the bound %.3g",
+                 worst, op->buffers[op->output_buffer].name, worst_at,
                  (double)p->readback[worst_at], p->reference[worst_at], bound);
         return false;
     }
@@ -189,7 +193,8 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static tsr_status fail_outcome(tsr_arena *arena, tsr_result *r, tsr_outcome outcome, const char *why)
+static tsr_status fail_outcome(tsr_arena *arena, tsr_result *r, tsr_outcome outcome,
+                               const char *why)
 {
     r->outcome = outcome;
     r->reason = tsr_arena_strdup(arena, why);
@@ -206,7 +211,8 @@ static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geo
     tsr_error why = {{0}};
     int o = op->output_buffer;
     size_t out_bytes = (p->elems[o] + GUARD_ELEMS) * sizeof(float);
-    if (reset_output(p, &why) != TSR_OK || be->launch(kernel, args, n_args, geometry, NULL, &why) != TSR_OK)
+    if (reset_output(p, &why) != TSR_OK ||
+        be->launch(kernel, args, n_args, geometry, NULL, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
     if (be->read(p->dev[o], p->readback, out_bytes, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
@@ -246,8 +252,10 @@ tsr_status tsr_evaluate_source(tsr_problem *p, const char *source, const char *k
         return fail_outcome(arena, r, TSR_OUTCOME_BUILD_FAILED, why.msg);
     size_t threads = geometry->local[0] * geometry->local[1] * geometry->local[2];
     if (threads > kernel->max_work_group_size) {
-        snprintf(why.msg, sizeof why.msg, "needs %zu threads per work-group; the compiled kernel "
-                 "allows %zu on %s", threads, kernel->max_work_group_size, p->device->info.name);
+        snprintf(why.msg, sizeof why.msg,
+                 "needs %zu threads per work-group; the compiled kernel "
+                 "allows %zu on %s",
+                 threads, kernel->max_work_group_size, p->device->info.name);
         be->release(kernel);
         return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
     }
@@ -288,7 +296,8 @@ tsr_status tsr_problem_check_clblast(tsr_problem *p, double *max_error, double *
 {
     const tsr_opspec *spec = p->spec;
     if (strcmp(spec->op->name, "gemm") != 0)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "CLBlast checks GEMM only, not %s", spec->op->name);
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "CLBlast checks GEMM only, not %s",
+                        spec->op->name);
     if (!tsr_clblast_available())
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "tessera was built without CLBlast");
     /* CLBlast writes into its own copy of C, which starts as ours did. */

@@ -12,8 +12,8 @@
 
 static void describe_args(const tsr_tile_program *p, char *buf, size_t size)
 {
-    static const char *kinds[] = {[TSR_ARG_BUFFER] = "buffer", [TSR_ARG_INT] = "int",
-                                  [TSR_ARG_FLOAT] = "float"};
+    static const char *kinds[] = {
+        [TSR_ARG_BUFFER] = "buffer", [TSR_ARG_INT] = "int", [TSR_ARG_FLOAT] = "float"};
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; i < p->n_params && used < size; i++) {

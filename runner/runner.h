@@ -25,8 +25,8 @@ typedef struct tsr_kernel_text {
 } tsr_kernel_text;
 
 tsr_status tsr_kernel_generate(const tsr_opspec *spec, const tsr_profile *profile,
-                               const tsr_config *config, const char *dialect,
-                               tsr_kernel_text *out, tsr_error *err);
+                               const tsr_config *config, const char *dialect, tsr_kernel_text *out,
+                               tsr_error *err);
 /* The tile program as text, for `tessera gen --ir`; caller frees. */
 tsr_status tsr_kernel_ir(const tsr_opspec *spec, const tsr_profile *profile,
                          const tsr_config *config, char **out, tsr_error *err);

@@ -11,24 +11,22 @@
 static int check_failures;
 static int check_tests_failed, check_tests_passed;
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,   \
-                    #cond);                                                    \
-            check_failures++;                                                  \
-        }                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            check_failures++;                                                                      \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                   \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__,   \
-                    #cond);                                                    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            check_failures++;                                                  \
-        }                                                                      \
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            check_failures++;                                                                      \
+        }                                                                                          \
     } while (0)
 
 static inline int check_contains(const char *haystack, const char *needle)
@@ -41,22 +39,22 @@ static inline const char *check_text(const char *text)
     return text ? text : "(null)";
 }
 
-#define CHECK_STR_CONTAINS(haystack, needle)                                   \
-    CHECK_MSG(check_contains((haystack), (needle)),                            \
-              "\"%s\" does not contain \"%s\"", check_text(haystack), (needle))
+#define CHECK_STR_CONTAINS(haystack, needle)                                                       \
+    CHECK_MSG(check_contains((haystack), (needle)), "\"%s\" does not contain \"%s\"",              \
+              check_text(haystack), (needle))
 
-#define RUN_TEST(fn)                                                           \
-    do {                                                                       \
-        int before_ = check_failures;                                          \
-        fn();                                                                  \
-        if (check_failures == before_) {                                       \
-            check_tests_passed++;                                              \
-            printf("ok   %s\n", #fn);                                          \
-        } else {                                                               \
-            check_tests_failed++;                                              \
-            printf("FAIL %s\n", #fn);                                          \
-        }                                                                      \
-        fflush(stdout);                                                        \
+#define RUN_TEST(fn)                                                                               \
+    do {                                                                                           \
+        int before_ = check_failures;                                                              \
+        fn();                                                                                      \
+        if (check_failures == before_) {                                                           \
+            check_tests_passed++;                                                                  \
+            printf("ok   %s\n", #fn);                                                              \
+        } else {                                                                                   \
+            check_tests_failed++;                                                                  \
+            printf("FAIL %s\n", #fn);                                                              \
+        }                                                                                          \
+        fflush(stdout);                                                                            \
     } while (0)
 
 /* Prints the closing line and gives main's exit status. */

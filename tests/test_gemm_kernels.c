@@ -20,7 +20,8 @@
  * most of this test's time; runs are cheap. */
 enum { N_SHAPES = 6, N_SAMPLED = 3 };
 
-static const char *const layouts[4][2] = {{"row", "row"}, {"row", "col"}, {"col", "row"}, {"col", "col"}};
+static const char *const layouts[4][2] = {
+    {"row", "row"}, {"row", "col"}, {"col", "row"}, {"col", "col"}};
 static const struct {
     double alpha, beta;
 } scalings[2] = {{1.0, 0.0}, {-0.75, 1.5}};
@@ -66,7 +67,8 @@ static tsr_opspec *gemm_spec(const char *a, const char *b, double alpha, double 
     snprintf(text, sizeof text,
              "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
              "gemm: {a: %s, b: %s, alpha: %g, beta: %g}\n"
-             "shapes:\n  - {m: 7, n: 13, k: 17}\n", a, b, alpha, beta);
+             "shapes:\n  - {m: 7, n: 13, k: 17}\n",
+             a, b, alpha, beta);
     tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
     CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
@@ -130,7 +132,8 @@ static void sweep(suite *s, const tsr_opspec *spec, const tsr_config *configs, i
     tsr_error err = {{0}};
     for (int i = 0; i < N_SHAPES; i++)
         CHECK_MSG(tsr_problem_create(s->device, spec, &shapes[i], 7 + (uint64_t)i, &problems[i],
-                                     &err) == TSR_OK, "%s", err.msg);
+                                     &err) == TSR_OK,
+                  "%s", err.msg);
     for (int c = 0; c < n_configs; c++)
         for (int i = 0; i < N_SHAPES && problems[i]; i++) {
             tsr_arena *arena = tsr_arena_create();
@@ -163,8 +166,8 @@ static void every_layout_scaling_shape_and_sampled_config_verifies(void)
     for (int l = 0; l < 4; l++) {
         int n_configs = 0;
         for (int sc = 0; sc < 2; sc++) {
-            tsr_opspec *spec = gemm_spec(layouts[l][0], layouts[l][1], scalings[sc].alpha,
-                                         scalings[sc].beta);
+            tsr_opspec *spec =
+                gemm_spec(layouts[l][0], layouts[l][1], scalings[sc].alpha, scalings[sc].beta);
             if (!spec)
                 continue;
             if (n_configs == 0)
@@ -199,15 +202,16 @@ static void naive_source(char *buf, size_t size, const char *k_end, const char *
              "    float old = beta != 0.0f ? beta * C[row * N + col] : 0.0f;\n"
              "    C[row * N + col] = alpha * acc + old;\n"
              "    %s\n"
-             "}\n", k_end, before_store, after_store);
+             "}\n",
+             k_end, before_store, after_store);
 }
 
 static tsr_geometry naive_geometry(const tsr_shape *shape, size_t lx, size_t ly)
 {
-    return (tsr_geometry){.dims = 2,
-                          .groups = {((size_t)shape->dim[1] + lx - 1) / lx,
-                                     ((size_t)shape->dim[0] + ly - 1) / ly, 1},
-                          .local = {lx, ly, 1}};
+    return (tsr_geometry){
+        .dims = 2,
+        .groups = {((size_t)shape->dim[1] + lx - 1) / lx, ((size_t)shape->dim[0] + ly - 1) / ly, 1},
+        .local = {lx, ly, 1}};
 }
 
 static tsr_result run_source(tsr_problem *problem, tsr_arena *arena, const char *source,
@@ -216,14 +220,14 @@ static tsr_result run_source(tsr_problem *problem, tsr_arena *arena, const char 
     tsr_result r = {0};
     tsr_error err = {{0}};
     tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
-    tsr_status st = tsr_evaluate_source(problem, source, "naive", geometry, &options, arena, &r,
-                                        &err);
+    tsr_status st =
+        tsr_evaluate_source(problem, source, "naive", geometry, &options, arena, &r, &err);
     CHECK_MSG(st == TSR_OK, "%s", err.msg);
     return r;
 }
 
-#define CHECK_OUTCOME(r, expected)                                                     \
-    CHECK_MSG((r).outcome == (expected), "outcome %s (%s)", tsr_outcome_name((r).outcome), \
+#define CHECK_OUTCOME(r, expected)                                                                 \
+    CHECK_MSG((r).outcome == (expected), "outcome %s (%s)", tsr_outcome_name((r).outcome),         \
               (r).reason ? (r).reason : "")
 
 static void verifier_catches_planted_faults(void)
@@ -252,7 +256,8 @@ static void verifier_catches_planted_faults(void)
     CHECK_STR_CONTAINS(r.reason, "bound");
     CHECK(r.max_error > spec->op->tolerance(spec, &shape));
 
-    naive_source(source, sizeof source, "K", "", "if (row == M - 1 && col == N - 1) C[M * N] = 1.0f;");
+    naive_source(source, sizeof source, "K", "",
+                 "if (row == M - 1 && col == N - 1) C[M * N] = 1.0f;");
     r = run_source(problem, arena, source, &geometry);
     CHECK_OUTCOME(r, TSR_OUTCOME_WRONG);
     CHECK_STR_CONTAINS(r.reason, "wrote past the end");
@@ -301,12 +306,14 @@ static void clblast_agrees_with_tessera_in_every_layout(void)
         tsr_error err = {{0}};
         tsr_config config;
         tsr_result r = {0};
-        bool ready = spec && arena &&
-                     tsr_problem_create(the_suite->device, spec, &shape, 11, &problem, &err) == TSR_OK;
+        bool ready =
+            spec && arena &&
+            tsr_problem_create(the_suite->device, spec, &shape, 11, &problem, &err) == TSR_OK;
         if (ready) {
             tsr_config_default(spec->op, &config);
             ready = tsr_evaluate(problem, the_suite->profile, &config, &the_suite->options, arena,
-                                 &r, &err) == TSR_OK && r.outcome == TSR_OUTCOME_OK;
+                                 &r, &err) == TSR_OK &&
+                    r.outcome == TSR_OUTCOME_OK;
         }
         CHECK_MSG(ready, "a=%s b=%s: %s %s", layouts[l][0], layouts[l][1], err.msg,
                   r.reason ? r.reason : "");
@@ -335,11 +342,11 @@ static double seconds_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-#define TIMED(fn)                                                                     \
-    do {                                                                              \
-        double t0_ = seconds_now();                                                   \
-        RUN_TEST(fn);                                                                 \
-        printf("     (%.1f s)\n", seconds_now() - t0_);                               \
+#define TIMED(fn)                                                                                  \
+    do {                                                                                           \
+        double t0_ = seconds_now();                                                                \
+        RUN_TEST(fn);                                                                              \
+        printf("     (%.1f s)\n", seconds_now() - t0_);                                            \
     } while (0)
 
 int main(void)

@@ -30,7 +30,8 @@ static tsr_opspec *gemm_spec(const char *a, const char *b, double beta)
     snprintf(text, sizeof text,
              "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
              "gemm: {a: %s, b: %s, alpha: 1.0, beta: %g}\n"
-             "shapes:\n  - {m: 7, n: 13, k: 17}\n", a, b, beta);
+             "shapes:\n  - {m: 7, n: 13, k: 17}\n",
+             a, b, beta);
     return parse_spec(text);
 }
 
@@ -52,7 +53,8 @@ static tsr_profile *small_profile(int max_threads, int shared_bytes, int registe
              "  max_work_group_size: {value: %d, source: \"test\"}\n"
              "registers:\n  per_thread: {value: %d, source: \"test\"}\n"
              "memory:\n  shared_per_block: {value: %d, source: \"test\"}\n"
-             "backends: [opencl]\n", max_threads, registers, shared_bytes);
+             "backends: [opencl]\n",
+             max_threads, registers, shared_bytes);
     tsr_profile *profile = NULL;
     tsr_error err = {{0}};
     CHECK_MSG(tsr_profile_parse("small.yaml", text, strlen(text), &profile, &err) == TSR_OK, "%s",
@@ -135,8 +137,8 @@ typedef struct built {
 
 static bool build(built *b, tsr_opspec *spec, const char *config_text)
 {
-    *b = (built){.spec = spec, .profile = small_profile(4096, 1 << 20, 255),
-                 .arena = tsr_arena_create()};
+    *b = (built){
+        .spec = spec, .profile = small_profile(4096, 1 << 20, 255), .arena = tsr_arena_create()};
     if (!spec || !b->profile || !b->arena)
         return false;
     tsr_config config = config_of(spec->op, config_text);
@@ -361,9 +363,8 @@ static void space_is_exactly_the_configs_check_accepts_in_order(void)
             config.value[i] = op->params[i].values[rest % op->params[i].n_values];
         if (op->check(spec, profile, &config, NULL) != TSR_OK)
             continue;
-        differing += accepted >= space.count ||
-                     memcmp(config.value, space.configs[accepted].value,
-                            sizeof(int) * (size_t)op->n_params) != 0;
+        differing += accepted >= space.count || memcmp(config.value, space.configs[accepted].value,
+                                                       sizeof(int) * (size_t)op->n_params) != 0;
         accepted++;
     }
     CHECK_MSG(space.count == accepted, "space %d, brute force %ld", space.count, accepted);
@@ -429,7 +430,7 @@ static void config_parse_names_what_is_wrong(void)
         const char *text;
         const char *needles[3];
     } cases[] = {
-        {"BM=64,XX=3", {"XX", "BM"}},        /* unknown name; the known ones are listed */
+        {"BM=64,XX=3", {"XX", "BM"}}, /* unknown name; the known ones are listed */
         {"BM=64,TN=4,BM=32", {"BM", "twice"}},
         {"BM=48", {"BM=48", "16, 32, 64, 128"}},
         {"BM=64x", {"BM=64x"}},
@@ -473,7 +474,8 @@ static void gemm_geometry_rule_reads_as_text_and_covers_ragged_shapes(void)
         CHECK(g.dims == 2 && g.local[0] == 16 && g.local[1] == 16 && g.local[2] == 1);
         CHECK_MSG(g.groups[0] == cases[i].groups_n && g.groups[1] == cases[i].groups_m &&
                       g.groups[2] == 1,
-                  "m=%ld n=%ld: %zu x %zu groups", cases[i].m, cases[i].n, g.groups[0], g.groups[1]);
+                  "m=%ld n=%ld: %zu x %zu groups", cases[i].m, cases[i].n, g.groups[0],
+                  g.groups[1]);
         tsr_geometry direct;
         tsr_op_geometry(spec, &config, &shape, &direct);
         CHECK(memcmp(&direct.groups, &g.groups, sizeof g.groups) == 0);
@@ -484,8 +486,8 @@ static void gemm_geometry_rule_reads_as_text_and_covers_ragged_shapes(void)
 static void lone_group_axes_and_softmax_rows_read_as_text(void)
 {
     const tsr_op_def *gemm = tsr_op_find("gemm");
-    tsr_geometry_rule rule = {.dims = 2, .dim = {1, -1, -1}, .per_group = {16, 1, 1},
-                              .local = {8, 4, 1}};
+    tsr_geometry_rule rule = {
+        .dims = 2, .dim = {1, -1, -1}, .per_group = {16, 1, 1}, .local = {8, 4, 1}};
     char text[128];
     tsr_geometry_rule_format(gemm, &rule, text, sizeof text);
     CHECK_MSG(strcmp(text, "n/16x8,1x4") == 0, "got %s", text);
@@ -546,10 +548,12 @@ out:
 
 static void every_layout_of_a_few_gemm_configs_lowers_and_prints(void)
 {
-    static const char *layouts[4][2] = {{"row", "row"}, {"row", "col"}, {"col", "row"}, {"col", "col"}};
+    static const char *layouts[4][2] = {
+        {"row", "row"}, {"row", "col"}, {"col", "row"}, {"col", "col"}};
     static const char *configs[] = {
-        "KU=4", "SA=0,SB=0,VW=1,PAD=0", "SA=1,SB=0", "SA=0,SB=1,PAD=1", "STRM=1,STRN=0",
-        "BM=64,BN=64,TM=8,TN=8,SA=0,SB=0,VW=1",
+        "KU=4",          "SA=0,SB=0,VW=1,PAD=0",
+        "SA=1,SB=0",     "SA=0,SB=1,PAD=1",
+        "STRM=1,STRN=0", "BM=64,BN=64,TM=8,TN=8,SA=0,SB=0,VW=1",
     };
     const tsr_dialect *opencl = tsr_dialect_find("opencl");
     CHECK(opencl != NULL);
@@ -563,7 +567,8 @@ static void every_layout_of_a_few_gemm_configs_lowers_and_prints(void)
             tsr_strbuf out;
             tsr_strbuf_init(&out);
             tsr_status st = build(&b, gemm_spec(layouts[l][0], layouts[l][1], 0.0), text)
-                                ? tsr_lower(b.p, b.arena, &kernel, &err) : TSR_ERR_INPUT;
+                                ? tsr_lower(b.p, b.arena, &kernel, &err)
+                                : TSR_ERR_INPUT;
             if (st == TSR_OK)
                 st = tsr_generate(kernel, opencl, "test", &out, &err);
             CHECK_MSG(st == TSR_OK && out.data && strstr(out.data, "__kernel"), "a=%s b=%s %s: %s",
@@ -582,7 +587,8 @@ static void lowering_refuses_a_register_tile_too_large_for_registers(void)
         tsr_arena_destroy(arena);
         return;
     }
-    p->params[0] = (tp_param){.name = "X", .kind = TSR_ARG_BUFFER, .dtype = TSR_F32, .writable = true};
+    p->params[0] =
+        (tp_param){.name = "X", .kind = TSR_ARG_BUFFER, .dtype = TSR_F32, .writable = true};
     const tsr_tile *acc = tsr_ir_tile(p, "acc", TSR_F32, TSR_SPACE_REGISTER, 64, 64, 0, false);
     tsr_stmt *fill = tsr_ir_append(p, &p->body, TSR_S_FILL);
     if (fill)
@@ -598,10 +604,10 @@ static void lowering_refuses_a_register_tile_too_large_for_registers(void)
 static tsr_status generate_named(const char *kernel_name, const char *param_name,
                                  const char *comment, tsr_error *err)
 {
-    tp_param param = {.name = param_name, .kind = TSR_ARG_BUFFER, .dtype = TSR_F32,
-                      .writable = true};
-    tp_kernel kernel = {.name = kernel_name, .n_params = 1, .params = &param, .dims = 1,
-                        .local = {1, 1, 1}};
+    tp_param param = {
+        .name = param_name, .kind = TSR_ARG_BUFFER, .dtype = TSR_F32, .writable = true};
+    tp_kernel kernel = {
+        .name = kernel_name, .n_params = 1, .params = &param, .dims = 1, .local = {1, 1, 1}};
     tsr_strbuf out;
     tsr_strbuf_init(&out);
     tsr_status st = tsr_generate(&kernel, tsr_dialect_find("opencl"), comment, &out, err);

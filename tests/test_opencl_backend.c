@@ -24,18 +24,17 @@ static const char *axpy_source =
 
 /* Enough work that the device clock sees it, with a local array so that
  * the kernel's local memory shows in its info. */
-static const char *busy_source =
-    "__kernel void busy(__global float *y, int steps)\n"
-    "{\n"
-    "    __local float scratch[64];\n"
-    "    int i = get_global_id(0);\n"
-    "    float v = (float)i;\n"
-    "    for (int s = 0; s < steps; s++)\n"
-    "        v = v * 0.999f + 1.0f;\n"
-    "    scratch[get_local_id(0) % 64] = v;\n"
-    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
-    "    y[i] = scratch[get_local_id(0) % 64];\n"
-    "}\n";
+static const char *busy_source = "__kernel void busy(__global float *y, int steps)\n"
+                                 "{\n"
+                                 "    __local float scratch[64];\n"
+                                 "    int i = get_global_id(0);\n"
+                                 "    float v = (float)i;\n"
+                                 "    for (int s = 0; s < steps; s++)\n"
+                                 "        v = v * 0.999f + 1.0f;\n"
+                                 "    scratch[get_local_id(0) % 64] = v;\n"
+                                 "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+                                 "    y[i] = scratch[get_local_id(0) % 64];\n"
+                                 "}\n";
 
 static tsr_device *open_first(void)
 {
@@ -112,8 +111,7 @@ static void test_kernel_runs_and_results_read_back(void)
         host_x[i] = (float)(i % 7) - 3.0f;
         host_y[i] = -1.0f;
     }
-    CHECK_MSG(be->compile(device, axpy_source, "axpy", "", &kernel, &err) == TSR_OK, "%s",
-              err.msg);
+    CHECK_MSG(be->compile(device, axpy_source, "axpy", "", &kernel, &err) == TSR_OK, "%s", err.msg);
     CHECK(be->alloc(device, sizeof host_x, &x, &err) == TSR_OK);
     CHECK(be->alloc(device, sizeof host_y, &y, &err) == TSR_OK);
     if (kernel && x && y) {
@@ -147,8 +145,7 @@ static void test_kernel_info_reports_limits_and_local_memory(void)
         return;
     tsr_kernel *kernel = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(device->backend->compile(device, busy_source, "busy", NULL, &kernel, &err) ==
-                  TSR_OK,
+    CHECK_MSG(device->backend->compile(device, busy_source, "busy", NULL, &kernel, &err) == TSR_OK,
               "%s", err.msg);
     if (kernel) {
         CHECK(kernel->max_work_group_size >= 1);
@@ -263,8 +260,7 @@ static void test_missing_kernel_arguments_are_reported(void)
     CHECK(device->backend->compile(device, axpy_source, "axpy", "", &kernel, &err) == TSR_OK);
     if (kernel) {
         tsr_geometry geometry = {.dims = 1, .groups = {1, 1, 1}, .local = {1, 1, 1}};
-        CHECK(device->backend->launch(kernel, NULL, 0, &geometry, NULL, &err) ==
-              TSR_ERR_BACKEND);
+        CHECK(device->backend->launch(kernel, NULL, 0, &geometry, NULL, &err) == TSR_ERR_BACKEND);
         CHECK_STR_CONTAINS(err.msg, "CL_INVALID_KERNEL_ARGS");
         CHECK(strstr(err.msg, "work-items per group") == NULL);
     }
@@ -319,8 +315,8 @@ static void test_missing_device_lists_the_devices_there_are(void)
 
 static void test_malformed_ids_are_input_errors(void)
 {
-    const char *bad[] = {"opencl", "opencl:", "opencl:x", ":0", "opencl:-1", "opencl:1x",
-                         "opencl: 1", ""};
+    const char *bad[] = {"opencl",    "opencl:",   "opencl:x",  ":0",
+                         "opencl:-1", "opencl:1x", "opencl: 1", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         tsr_device *device = NULL;
         tsr_error err = {{0}};
@@ -349,9 +345,8 @@ static float rand_unit(uint32_t *state)
 }
 
 /* Largest |got - ref| / (sum of |terms|) over C, in double precision. */
-static double gemm_error(bool a_col, bool b_col, int m, int n, int k, float alpha,
-                         const float *a, const float *b, float beta, const float *c0,
-                         const float *got)
+static double gemm_error(bool a_col, bool b_col, int m, int n, int k, float alpha, const float *a,
+                         const float *b, float beta, const float *c0, const float *got)
 {
     double worst = 0.0;
     for (int i = 0; i < m; i++)
@@ -394,8 +389,8 @@ static void check_clblast_layout(tsr_device *device, bool a_col, bool b_col)
         CHECK(be->write(db, b, sizeof b, &err) == TSR_OK);
         CHECK(be->write(dc, c0, sizeof c0, &err) == TSR_OK);
         double ms = -1.0;
-        tsr_status status = tsr_clblast_sgemm(device, a_col, b_col, M, N, K, 1.5f, da, db,
-                                              0.75f, dc, &ms, &err);
+        tsr_status status =
+            tsr_clblast_sgemm(device, a_col, b_col, M, N, K, 1.5f, da, db, 0.75f, dc, &ms, &err);
         CHECK_MSG(status == TSR_OK, "%s", err.msg);
         CHECK(be->read(dc, got, sizeof got, &err) == TSR_OK);
         double e = gemm_error(a_col, b_col, M, N, K, 1.5f, a, b, 0.75f, c0, got);
@@ -437,8 +432,8 @@ static void test_clblast_refuses_undersized_buffers(void)
     CHECK(device->backend->alloc(device, 4 * sizeof(float), &small, &err) == TSR_OK);
     CHECK(device->backend->alloc(device, 64 * sizeof(float), &big, &err) == TSR_OK);
     if (small && big) {
-        CHECK(tsr_clblast_sgemm(device, false, false, 4, 4, 4, 1.0f, big, small, 0.0f, big,
-                                NULL, &err) == TSR_ERR_INPUT);
+        CHECK(tsr_clblast_sgemm(device, false, false, 4, 4, 4, 1.0f, big, small, 0.0f, big, NULL,
+                                &err) == TSR_ERR_INPUT);
         CHECK_STR_CONTAINS(err.msg, "matrix B");
         CHECK(tsr_clblast_sgemm(device, false, false, 0, 4, 4, 1.0f, big, big, 0.0f, big, NULL,
                                 &err) == TSR_ERR_INPUT);
@@ -478,8 +473,8 @@ static void test_profile_matches_by_backend_and_case_insensitive_substrings(void
 {
     tsr_device_info info = made_up_device();
     tsr_match_rule rules[] = {
-        {.backend = "cuda", .vendor = "intel"},       /* wrong backend */
-        {.backend = "opencl", .vendor = "nvidia"},    /* wrong vendor */
+        {.backend = "cuda", .vendor = "intel"},    /* wrong backend */
+        {.backend = "opencl", .vendor = "nvidia"}, /* wrong vendor */
         {.backend = "opencl", .vendor = "INTEL", .name = "arc(tm) a7"},
     };
     tsr_profile profile;
@@ -502,8 +497,7 @@ static void test_profile_matches_by_backend_and_case_insensitive_substrings(void
 }
 
 /* A valid schema-1 profile whose one rule is {backend: opencl, vendor: VENDOR}. */
-static void write_profile(const char *dir, const char *file, const char *name,
-                          const char *vendor)
+static void write_profile(const char *dir, const char *file, const char *name, const char *vendor)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, file);

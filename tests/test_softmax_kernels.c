@@ -16,7 +16,8 @@ enum { N_SHAPES = 5 };
 
 /* One element, a prime, a row longer than any work-group times vector
  * width (4097), a lone column, and many rows of a typical length. */
-static const tsr_shape shapes[N_SHAPES] = {{{1, 1}}, {{7, 13}}, {{3, 4097}}, {{257, 1}}, {{33, 1000}}};
+static const tsr_shape shapes[N_SHAPES] = {
+    {{1, 1}}, {{7, 13}}, {{3, 4097}}, {{257, 1}}, {{33, 1000}}};
 
 static tsr_device *device;
 static tsr_profile *profile;
@@ -27,8 +28,7 @@ static tsr_opspec *softmax_spec(void)
                                "shapes:\n  - {rows: 3, cols: 5}\n";
     tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_opspec_parse("s.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s",
-              err.msg);
+    CHECK_MSG(tsr_opspec_parse("s.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
     return spec;
 }
 
@@ -45,7 +45,8 @@ static void every_config_of_the_space_verifies_on_ragged_shapes(void)
     CHECK(space.count >= 12); /* the whole space fits a CPU work-group */
     for (int i = 0; i < N_SHAPES; i++)
         CHECK_MSG(tsr_problem_create(device, spec, &shapes[i], 5 + (uint64_t)i, &problems[i],
-                                     &err) == TSR_OK, "%s", err.msg);
+                                     &err) == TSR_OK,
+                  "%s", err.msg);
     tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
     int evaluated = 0, failed = 0;
     for (int c = 0; c < space.count; c++)
@@ -62,7 +63,9 @@ static void every_config_of_the_space_verifies_on_ragged_shapes(void)
                 fprintf(stderr, "  rows=%ld,cols=%ld %s: %s: %s\n", shapes[i].dim[0],
                         shapes[i].dim[1], config_text,
                         st != TSR_OK ? tsr_status_name(st) : tsr_outcome_name(r.outcome),
-                        st != TSR_OK ? err.msg : r.reason ? r.reason : "");
+                        st != TSR_OK ? err.msg
+                        : r.reason   ? r.reason
+                                     : "");
                 failed++;
             }
             tsr_arena_destroy(scratch);
@@ -97,7 +100,8 @@ static void planted_source(char *buf, size_t size, const char *shift, const char
              "    sum += %s;\n"
              "    for (int c = 0; c < cols; c++)\n"
              "        Y[row * cols + c] = exp(x[c] - %s) / sum;\n"
-             "}\n", shift, extra, shift);
+             "}\n",
+             shift, extra, shift);
 }
 
 /* The outcome of a planted kernel; its reason is copied into `why`. */
@@ -106,7 +110,8 @@ static tsr_outcome run_planted(tsr_problem *problem, const char *source, const t
 {
     tsr_arena *arena = tsr_arena_create();
     tsr_error err = {{0}};
-    tsr_geometry geometry = {.dims = 1, .groups = {(size_t)shape->dim[0], 1, 1}, .local = {1, 1, 1}};
+    tsr_geometry geometry = {
+        .dims = 1, .groups = {(size_t)shape->dim[0], 1, 1}, .local = {1, 1, 1}};
     tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
     tsr_result r = {0};
     CHECK(arena != NULL);
@@ -120,10 +125,10 @@ static tsr_outcome run_planted(tsr_problem *problem, const char *source, const t
     return r.outcome;
 }
 
-#define CHECK_PLANTED(source, expected)                                                       \
-    do {                                                                                      \
-        tsr_outcome got_ = run_planted(problem, (source), &shape, &max_error, why, sizeof why); \
-        CHECK_MSG(got_ == (expected), "%s: %s", tsr_outcome_name(got_), why);                 \
+#define CHECK_PLANTED(source, expected)                                                            \
+    do {                                                                                           \
+        tsr_outcome got_ = run_planted(problem, (source), &shape, &max_error, why, sizeof why);    \
+        CHECK_MSG(got_ == (expected), "%s: %s", tsr_outcome_name(got_), why);                      \
     } while (0)
 
 static void verifier_accepts_a_missing_max_shift_on_small_inputs_but_catches_a_wrong_sum(void)

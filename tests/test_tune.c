@@ -77,8 +77,7 @@ static tsr_opspec *softmax_spec(void)
                                "shapes:\n  - {rows: 3, cols: 5}\n";
     tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_opspec_parse("s.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s",
-              err.msg);
+    CHECK_MSG(tsr_opspec_parse("s.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
     return spec;
 }
 
@@ -129,8 +128,11 @@ static bool bench_init(bench *b, tsr_strategy strategy, uint64_t seed)
         return false;
     b->fake.op = b->spec->op;
     b->fake.stop = &b->stop;
-    b->options = (tsr_tune_options){.strategy = strategy, .seed = seed, .device = "fake|test",
-                                    .evaluate = fake_evaluate, .evaluate_ctx = &b->fake,
+    b->options = (tsr_tune_options){.strategy = strategy,
+                                    .seed = seed,
+                                    .device = "fake|test",
+                                    .evaluate = fake_evaluate,
+                                    .evaluate_ctx = &b->fake,
                                     .stop = &b->stop};
     return true;
 }
@@ -147,8 +149,8 @@ static tsr_status run(bench *b, tsr_store *store, tsr_arena *arena, tsr_tune_sum
 {
     b->fake.calls = 0;
     tsr_error err = {{0}};
-    tsr_status st = tsr_tune(store, b->spec, b->profile, &b->shape, &b->options, arena, summary,
-                             &err);
+    tsr_status st =
+        tsr_tune(store, b->spec, b->profile, &b->shape, &b->options, arena, summary, &err);
     CHECK_MSG(st == TSR_OK, "%s", err.msg);
     return st;
 }
@@ -370,8 +372,8 @@ static void failed_candidates_are_counted_and_never_chosen(void)
                          &found, &err) == TSR_OK);
     CHECK(found && !strcmp(best.config, summary.best.config));
     tsr_result wrong;
-    CHECK(tsr_store_get(store, arena, tsr_opspec_key(b.spec), "fake|test", shape_text,
-                        "WG=8,VW=8", &wrong, &found, &err) == TSR_OK);
+    CHECK(tsr_store_get(store, arena, tsr_opspec_key(b.spec), "fake|test", shape_text, "WG=8,VW=8",
+                        &wrong, &found, &err) == TSR_OK);
     CHECK(found && wrong.outcome == TSR_OUTCOME_WRONG);
     CHECK_STR_CONTAINS(wrong.reason, "planted");
 out:
@@ -463,9 +465,13 @@ static void real_tune_on_pocl_stores_its_results_and_resumes(void)
     tsr_device_fingerprint(&device->info, fingerprint, sizeof fingerprint);
     tsr_shape_format(spec->op, &shape, shape_text, sizeof shape_text);
     real_ctx ctx = {problem, profile};
-    tsr_tune_options options = {.strategy = TSR_STRATEGY_RANDOM, .budget_evals = 4, .seed = 5,
-                                .device = fingerprint, .evaluate = real_evaluate,
-                                .evaluate_ctx = &ctx, .progress = report_failures};
+    tsr_tune_options options = {.strategy = TSR_STRATEGY_RANDOM,
+                                .budget_evals = 4,
+                                .seed = 5,
+                                .device = fingerprint,
+                                .evaluate = real_evaluate,
+                                .evaluate_ctx = &ctx,
+                                .progress = report_failures};
     tsr_tune_summary first, second;
     CHECK_MSG(tsr_tune(store, spec, profile, &shape, &options, arena, &first, &err) == TSR_OK, "%s",
               err.msg);
@@ -479,13 +485,13 @@ static void real_tune_on_pocl_stores_its_results_and_resumes(void)
     CHECK_MSG(stored == 4, "%d stored", stored);
     tsr_result best;
     bool found = false;
-    CHECK(tsr_store_best(store, arena, tsr_opspec_key(spec), fingerprint, shape_text, &best,
-                         &found, &err) == TSR_OK);
+    CHECK(tsr_store_best(store, arena, tsr_opspec_key(spec), fingerprint, shape_text, &best, &found,
+                         &err) == TSR_OK);
     CHECK(found && best.source && strstr(best.source, "__kernel") && best.geometry && best.args);
     CHECK(found && first.found && !strcmp(best.config, first.best.config));
 
-    CHECK_MSG(tsr_tune(store, spec, profile, &shape, &options, arena, &second, &err) == TSR_OK, "%s",
-              err.msg);
+    CHECK_MSG(tsr_tune(store, spec, profile, &shape, &options, arena, &second, &err) == TSR_OK,
+              "%s", err.msg);
     CHECK(second.visited == 4 && second.evaluated == 0);
     CHECK(second.found && first.found && !strcmp(second.best.config, first.best.config));
 out:

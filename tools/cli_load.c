@@ -25,7 +25,8 @@ int cli_load_profile(const char *name_or_path, tsr_profile **out)
     else
         snprintf(path, sizeof path, "%s/%s.yaml", tsr_default_profiles_dir(), name_or_path);
     if (stat(path, &sb) != 0) {
-        fprintf(stderr, "tessera: no profile '%s' (looked for %s; 'ls %s' lists the shipped ones)\n",
+        fprintf(stderr,
+                "tessera: no profile '%s' (looked for %s; 'ls %s' lists the shipped ones)\n",
                 name_or_path, path, tsr_default_profiles_dir());
         return 2;
     }
@@ -46,7 +47,8 @@ int cli_resolve_profile(const char *name_or_path, const tsr_device *device, tsr_
     if (name_or_path)
         return cli_load_profile(name_or_path, out);
     tsr_error err = {{0}};
-    tsr_status st = tsr_profile_find_for_device(tsr_default_profiles_dir(), &device->info, out, &err);
+    tsr_status st =
+        tsr_profile_find_for_device(tsr_default_profiles_dir(), &device->info, out, &err);
     if (st != TSR_OK) {
         fprintf(stderr, "tessera: no profile in %s matches %s (%s); name one with --profile\n",
                 tsr_default_profiles_dir(), device->info.id, device->info.name);

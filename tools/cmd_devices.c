@@ -8,13 +8,12 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: tessera devices [--profiles DIR]\n\n"
-            "Lists the live devices of every backend built in, with the profile each one\n"
-            "matches.\n\n"
-            "  --profiles DIR  where profiles are read (default: $TESSERA_PROFILES, else\n"
-            "                  ./profiles, else the installed profiles)\n"
-            "  -h, --help      this text\n");
+    fprintf(out, "usage: tessera devices [--profiles DIR]\n\n"
+                 "Lists the live devices of every backend built in, with the profile each one\n"
+                 "matches.\n\n"
+                 "  --profiles DIR  where profiles are read (default: $TESSERA_PROFILES, else\n"
+                 "                  ./profiles, else the installed profiles)\n"
+                 "  -h, --help      this text\n");
 }
 
 /* The column of one device: its profile's name, "no profile", or "?" when
@@ -85,8 +84,7 @@ static void backend_names(char *buf, size_t size)
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; i < n && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
-                                 backends[i]->name);
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", backends[i]->name);
 }
 
 int cmd_devices(int argc, char **argv)
@@ -120,8 +118,8 @@ int cmd_devices(int argc, char **argv)
     tsr_status profile_status = TSR_OK;
     for (int i = 0; i < count; i++) {
         char name[128];
-        const char *shown = profile_column(dir, &infos[i], name, sizeof name, &profile_status,
-                                           &err);
+        const char *shown =
+            profile_column(dir, &infos[i], name, sizeof name, &profile_status, &err);
         snprintf(profiles[i], sizeof profiles[i], "%s", shown);
     }
     /* A missing default directory only means no profiles are installed; a

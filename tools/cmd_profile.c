@@ -24,7 +24,8 @@ static const char check_help[] =
 static const char show_help[] =
     "usage: tessera profile show FILE|NAME\n"
     "\n"
-    "Prints the profile (a file, or a name from the profiles directory) as YAML with every field and where its value came from;\n"
+    "Prints the profile (a file, or a name from the profiles directory) as YAML with every field "
+    "and where its value came from;\n"
     "fields the file leaves out are listed as comments.\n";
 
 static int profile_check(int argc, char **argv)

@@ -49,7 +49,9 @@ static tsr_status evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *a
                            tsr_result *result, tsr_error *err)
 {
     eval_ctx *ctx = ctx_ptr;
-    tsr_eval_options options = {.min_runs = 3, .max_runs = 10, .min_seconds = 0.05,
+    tsr_eval_options options = {.min_runs = 3,
+                                .max_runs = 10,
+                                .min_seconds = 0.05,
                                 .abandon_ms = ctx->best_ms > 0 ? 4.0 * ctx->best_ms : 0};
     tsr_status st = tsr_evaluate(ctx->problem, ctx->profile, config, &options, arena, result, err);
     if (st == TSR_OK && result->outcome == TSR_OUTCOME_OK &&
@@ -77,8 +79,8 @@ static void progress(void *ctx_ptr, const tsr_tune_progress *p)
         double fraction = ctx->seconds > 0 ? p->elapsed_s / ctx->seconds
                                            : (double)p->done / (p->total ? p->total : 1);
         int width = 30, filled = fraction >= 1 ? width : (int)(fraction * width);
-        fprintf(stderr, "\r%s [%.*s%*s] %s", ctx->shape, filled,
-                "##############################", width - filled, "", count);
+        fprintf(stderr, "\r%s [%.*s%*s] %s", ctx->shape, filled, "##############################",
+                width - filled, "", count);
         if (p->best)
             fprintf(stderr, "  best %.1f GFLOP/s", p->best->gflops);
         fprintf(stderr, "  %.0fs ", p->elapsed_s);
@@ -124,11 +126,11 @@ typedef struct tune_args {
 static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
 {
     static const struct option options[] = {
-        {"profile", required_argument, NULL, 'p'}, {"device", required_argument, NULL, 'd'},
+        {"profile", required_argument, NULL, 'p'},  {"device", required_argument, NULL, 'd'},
         {"strategy", required_argument, NULL, 's'}, {"budget", required_argument, NULL, 'b'},
-        {"seconds", required_argument, NULL, 't'}, {"seed", required_argument, NULL, 'r'},
-        {"shape", required_argument, NULL, 'x'},   {"db", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"seconds", required_argument, NULL, 't'},  {"seed", required_argument, NULL, 'r'},
+        {"shape", required_argument, NULL, 'x'},    {"db", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *a = (tune_args){.device = "opencl:0", .strategy = "exhaustive", .db = "tessera.db", .seed = 1};
     int opt;
@@ -144,12 +146,14 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
         case 'b':
             a->budget = (int)strtol(optarg, &end, 10);
             if (*end || a->budget < 1)
-                return cli_usage_error("tune", "--budget needs a positive integer, not '%s'", optarg);
+                return cli_usage_error("tune", "--budget needs a positive integer, not '%s'",
+                                       optarg);
             break;
         case 't':
             a->seconds = strtod(optarg, &end);
             if (*end || !(a->seconds > 0))
-                return cli_usage_error("tune", "--seconds needs a positive number, not '%s'", optarg);
+                return cli_usage_error("tune", "--seconds needs a positive number, not '%s'",
+                                       optarg);
             break;
         case 'r':
             a->seed = strtoull(optarg, &end, 10);
@@ -163,7 +167,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
     if (optind + 1 != argc)
         return cli_usage_error("tune", "expected one op spec file");
     if (tsr_strategy_from_name(a->strategy) < 0)
-        return cli_usage_error("tune", "unknown strategy '%s' (known: exhaustive, random)", a->strategy);
+        return cli_usage_error("tune", "unknown strategy '%s' (known: exhaustive, random)",
+                               a->strategy);
     *spec_index = optind;
     return 0;
 }
@@ -180,13 +185,20 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
     if (st != TSR_OK)
         return cli_report(st, err.msg);
     eval_ctx ectx = {.problem = problem, .profile = profile};
-    progress_ctx pctx = {.tty = isatty(STDERR_FILENO), .shape = shape_text,
+    progress_ctx pctx = {.tty = isatty(STDERR_FILENO),
+                         .shape = shape_text,
                          .seconds = a->budget == 0 ? a->seconds : 0};
     tsr_tune_options options = {
         .strategy = (tsr_strategy)tsr_strategy_from_name(a->strategy),
-        .budget_evals = a->budget, .budget_seconds = a->seconds, .seed = a->seed,
-        .device = fingerprint, .evaluate = evaluate, .evaluate_ctx = &ectx,
-        .progress = progress, .progress_ctx = &pctx, .stop = &stop_requested,
+        .budget_evals = a->budget,
+        .budget_seconds = a->seconds,
+        .seed = a->seed,
+        .device = fingerprint,
+        .evaluate = evaluate,
+        .evaluate_ctx = &ectx,
+        .progress = progress,
+        .progress_ctx = &pctx,
+        .stop = &stop_requested,
     };
     tsr_arena *arena = tsr_arena_create();
     tsr_tune_summary summary;
@@ -230,8 +242,10 @@ int cmd_tune(int argc, char **argv)
         rc = tune_shape(store, job.spec, job.profile, job.device, &job.shapes[i], &a);
     }
     if (stop_requested) {
-        fprintf(stderr, "tessera: interrupted; every finished candidate is stored in %s. "
-                        "Run the same command to resume.\n", a.db);
+        fprintf(stderr,
+                "tessera: interrupted; every finished candidate is stored in %s. "
+                "Run the same command to resume.\n",
+                a.db);
         rc = 1; /* not finished: a failure, though nothing is lost */
     }
     sigaction(SIGINT, &previous, NULL);

@@ -39,7 +39,8 @@ static int choose_config(const tsr_opspec *spec, const tsr_profile *profile, con
     if (a->config) {
         *origin = "given";
         return tsr_config_parse(spec->op, a->config, config, &err) == TSR_OK
-                   ? 0 : cli_report(TSR_ERR_INPUT, err.msg);
+                   ? 0
+                   : cli_report(TSR_ERR_INPUT, err.msg);
     }
     struct stat sb;
     if (stat(a->db, &sb) == 0) {
@@ -98,7 +99,8 @@ static int verify_shape(tsr_device *device, const tsr_opspec *spec, const tsr_pr
                tsr_outcome_name(r.outcome), r.reason ? r.reason : "");
         rc = 1;
     } else {
-        printf("%s  %s config %s\n  max relative error %.3g (bound %.3g)  %.4f ms  %.2f GFLOP/s  PASS\n",
+        printf("%s  %s config %s\n  max relative error %.3g (bound %.3g)  %.4f ms  %.2f GFLOP/s  "
+               "PASS\n",
                shape_text, origin, config_text, r.max_error, spec->op->tolerance(spec, shape),
                r.time_ms, r.gflops);
         double diff, clblast_ms;
@@ -120,9 +122,12 @@ static int verify_shape(tsr_device *device, const tsr_opspec *spec, const tsr_pr
 int cmd_verify(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'}, {"profile", required_argument, NULL, 'p'},
-        {"shape", required_argument, NULL, 'x'},  {"config", required_argument, NULL, 'c'},
-        {"db", required_argument, NULL, 'f'},     {"help", no_argument, NULL, 'h'},
+        {"device", required_argument, NULL, 'd'},
+        {"profile", required_argument, NULL, 'p'},
+        {"shape", required_argument, NULL, 'x'},
+        {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     verify_args a = {.device = "opencl:0", .db = "tessera.db"};

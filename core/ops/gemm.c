@@ -23,10 +23,13 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
     [GEMM_SA] = {"SA", "stage A through shared memory (0: read it from global)", 2, {0, 1}, 1},
     [GEMM_SB] = {"SB", "stage B through shared memory (0: read it from global)", 2, {0, 1}, 1},
     [GEMM_PAD] = {"PAD", "extra elements per shared row, against bank conflicts", 2, {0, 1}, 0},
-    [GEMM_STRM] = {"STRM", "rows of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 0},
-    [GEMM_STRN] = {"STRN", "cols of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 1},
+    [GEMM_STRM] =
+        {"STRM", "rows of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 0},
+    [GEMM_STRN] =
+        {"STRN", "cols of a micro-tile strided across threads (0: contiguous)", 2, {0, 1}, 1},
     [GEMM_KU] = {"KU", "unroll of the k loop inside a stage", 4, {1, 2, 4, 8}, 4},
-    [GEMM_VN] = {"VN", "lanes of the vector accumulators along N (1: scalars)", 5, {1, 2, 4, 8, 16}, 1},
+    [GEMM_VN] =
+        {"VN", "lanes of the vector accumulators along N (1: scalars)", 5, {1, 2, 4, 8, 16}, 1},
 };
 
 static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
@@ -63,15 +66,19 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
     if (c.strm && c.tm == 1)
         return refuse(err, "STRM=%d with TM=%d is the same kernel as STRM=0", c.strm, c.tm);
     if (c.strn && c.tn == c.vn)
-        return refuse(err, "STRN=%d with one chunk of cols per thread (TN=%d) is the same kernel "
-                           "as STRN=0", c.strn, c.tn);
+        return refuse(err,
+                      "STRN=%d with one chunk of cols per thread (TN=%d) is the same kernel "
+                      "as STRN=0",
+                      c.strn, c.tn);
     if (c.tn % c.vn)
         return refuse(err, "VN=%d does not divide TN=%d", c.vn, c.tn);
     if (c.ku > c.bk)
         return refuse(err, "KU=%d exceeds BK=%d", c.ku, c.bk);
     if (!c.sa && !c.sb && (c.vw != 1 || c.pad != 0))
-        return refuse(err, "VW=%d and PAD=%d only apply to staged operands; both must be 1 and 0 "
-                           "in the direct variant", c.vw, c.pad);
+        return refuse(err,
+                      "VW=%d and PAD=%d only apply to staged operands; both must be 1 and 0 "
+                      "in the direct variant",
+                      c.vw, c.pad);
     if (c.sa && vector_extent(spec->layout_a, true, c.bm, c.bn, c.bk) % c.vw)
         return refuse(err, "VW=%d does not divide A's contiguous tile extent %d", c.vw,
                       vector_extent(spec->layout_a, true, c.bm, c.bn, c.bk));
@@ -152,8 +159,10 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     tsr_view *B = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b);
     tsr_view *C = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR);
     /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
-    const tsr_tile *as = c.sa ? tsr_ir_tile(p, "As", spec->dtype, TSR_SPACE_SHARED, c.bm, c.bk, c.pad, true) : NULL;
-    const tsr_tile *bs = c.sb ? tsr_ir_tile(p, "Bs", spec->dtype, TSR_SPACE_SHARED, c.bk, c.bn, c.pad, false) : NULL;
+    const tsr_tile *as =
+        c.sa ? tsr_ir_tile(p, "As", spec->dtype, TSR_SPACE_SHARED, c.bm, c.bk, c.pad, true) : NULL;
+    const tsr_tile *bs =
+        c.sb ? tsr_ir_tile(p, "Bs", spec->dtype, TSR_SPACE_SHARED, c.bk, c.bn, c.pad, false) : NULL;
     const tsr_tile *acc = tsr_ir_vector_tile(p, "acc", spec->dtype, c.tm, c.tn, c.vn);
     tp_expr *m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm);
     tp_expr *n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn);
@@ -172,28 +181,44 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     tsr_stmt *loop = tsr_ir_append(p, &p->body, TSR_S_LOOP);
     if (!loop)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
-    *loop = (tsr_stmt){.kind = TSR_S_LOOP, .var = k0, .begin = tp_int(b, 0), .end = k_main,
-                       .step = tp_int(b, c.bk), .vector_width = 1};
+    *loop = (tsr_stmt){.kind = TSR_S_LOOP,
+                       .var = k0,
+                       .begin = tp_int(b, 0),
+                       .end = k_main,
+                       .step = tp_int(b, c.bk),
+                       .vector_width = 1};
     if (c.sa) {
         tsr_stmt *s = tsr_ir_append(p, &loop->body, TSR_S_LOAD);
         if (s)
-            *s = (tsr_stmt){.kind = TSR_S_LOAD, .tile = as, .view = A, .row0 = m0, .col0 = k0_ref,
+            *s = (tsr_stmt){.kind = TSR_S_LOAD,
+                            .tile = as,
+                            .view = A,
+                            .row0 = m0,
+                            .col0 = k0_ref,
                             .vector_width = c.vw};
     }
     if (c.sb) {
         tsr_stmt *s = tsr_ir_append(p, &loop->body, TSR_S_LOAD);
         if (s)
-            *s = (tsr_stmt){.kind = TSR_S_LOAD, .tile = bs, .view = B, .row0 = k0_ref, .col0 = n0,
+            *s = (tsr_stmt){.kind = TSR_S_LOAD,
+                            .tile = bs,
+                            .view = B,
+                            .row0 = k0_ref,
+                            .col0 = n0,
                             .vector_width = c.vw};
     }
     if (staged)
         tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
     tsr_stmt *mma = tsr_ir_append(p, &loop->body, TSR_S_MMA);
     if (mma)
-        *mma = (tsr_stmt){.kind = TSR_S_MMA, .tile = acc,
+        *mma = (tsr_stmt){.kind = TSR_S_MMA,
+                          .tile = acc,
                           .a = {.tile = as, .view = A, .row0 = m0, .col0 = k0_ref},
                           .b = {.tile = bs, .view = B, .row0 = k0_ref, .col0 = n0},
-                          .k_count = c.bk, .k_unroll = c.ku, .k_inside = !staged, .map = map,
+                          .k_count = c.bk,
+                          .k_unroll = c.ku,
+                          .k_inside = !staged,
+                          .map = map,
                           .vector_width = 1};
     if (staged)
         tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
@@ -214,9 +239,15 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     }
     tsr_stmt *store = tsr_ir_append(p, &p->body, TSR_S_STORE);
     if (store)
-        *store = (tsr_stmt){.kind = TSR_S_STORE, .tile = acc, .view = C, .row0 = m0, .col0 = n0,
-                            .map = map, .alpha = &P[GEMM_ARG_ALPHA],
-                            .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL, .vector_width = 1};
+        *store = (tsr_stmt){.kind = TSR_S_STORE,
+                            .tile = acc,
+                            .view = C,
+                            .row0 = m0,
+                            .col0 = n0,
+                            .map = map,
+                            .alpha = &P[GEMM_ARG_ALPHA],
+                            .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL,
+                            .vector_width = 1};
     if (b->failed || !store || !mma)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     *out = p;
@@ -257,7 +288,9 @@ static bool gemm_reads_output(const tsr_opspec *spec)
 }
 
 static const tsr_buffer_def gemm_buffers[3] = {
-    {"A", true, false}, {"B", true, false}, {"C", true, true},
+    {"A", true, false},
+    {"B", true, false},
+    {"C", true, true},
 };
 
 const tsr_op_def tsr_op_gemm = {

@@ -6,13 +6,32 @@
 #include "core/op.h"
 
 enum gemm_param {
-    GEMM_BM, GEMM_BN, GEMM_BK, GEMM_TM, GEMM_TN, GEMM_VW, GEMM_SA, GEMM_SB, GEMM_PAD,
-    GEMM_STRM, GEMM_STRN, GEMM_KU, GEMM_VN, GEMM_PARAM_COUNT
+    GEMM_BM,
+    GEMM_BN,
+    GEMM_BK,
+    GEMM_TM,
+    GEMM_TN,
+    GEMM_VW,
+    GEMM_SA,
+    GEMM_SB,
+    GEMM_PAD,
+    GEMM_STRM,
+    GEMM_STRN,
+    GEMM_KU,
+    GEMM_VN,
+    GEMM_PARAM_COUNT
 };
 
 enum gemm_arg {
-    GEMM_ARG_A, GEMM_ARG_B, GEMM_ARG_C, GEMM_ARG_M, GEMM_ARG_N, GEMM_ARG_K,
-    GEMM_ARG_ALPHA, GEMM_ARG_BETA, GEMM_ARG_COUNT
+    GEMM_ARG_A,
+    GEMM_ARG_B,
+    GEMM_ARG_C,
+    GEMM_ARG_M,
+    GEMM_ARG_N,
+    GEMM_ARG_K,
+    GEMM_ARG_ALPHA,
+    GEMM_ARG_BETA,
+    GEMM_ARG_COUNT
 };
 
 enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K };
@@ -24,9 +43,9 @@ typedef struct gemm_cfg {
 static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
 {
     const int *v = c->value;
-    return (gemm_cfg){v[GEMM_BM], v[GEMM_BN], v[GEMM_BK], v[GEMM_TM], v[GEMM_TN], v[GEMM_VW],
-                      v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM], v[GEMM_STRN], v[GEMM_KU],
-                      v[GEMM_VN]};
+    return (gemm_cfg){v[GEMM_BM],   v[GEMM_BN], v[GEMM_BK], v[GEMM_TM],  v[GEMM_TN],
+                      v[GEMM_VW],   v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM],
+                      v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN]};
 }
 
 size_t gemm_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer);

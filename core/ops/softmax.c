@@ -12,7 +12,8 @@ enum { ARG_X, ARG_Y, ARG_ROWS, ARG_COLS, ARG_COUNT };
 enum { DIM_ROWS, DIM_COLS };
 
 static const tsr_param_def softmax_params[SOFTMAX_PARAM_COUNT] = {
-    [SOFTMAX_WG] = {"WG", "threads per row (one work-group per row)", 6, {8, 16, 32, 64, 128, 256}, 64},
+    [SOFTMAX_WG] =
+        {"WG", "threads per row (one work-group per row)", 6, {8, 16, 32, 64, 128, 256}, 64},
     [SOFTMAX_VW] = {"VW", "vector width of row loads", 4, {1, 2, 4, 8}, 4},
 };
 
@@ -23,13 +24,14 @@ static tsr_status softmax_check(const tsr_opspec *spec, const tsr_profile *profi
     int max_threads = (int)tsr_profile_value(&profile->max_work_group_size, 256);
     if (wg > max_threads)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%d threads per work-group exceed the profile's limit of %d", wg, max_threads);
+                        "%d threads per work-group exceed the profile's limit of %d", wg,
+                        max_threads);
     long shared = (long)wg * (long)tsr_dtype_size(spec->dtype);
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%ld bytes of shared memory exceed the profile's %ld per work-group", shared,
-                        shared_limit);
+                        "%ld bytes of shared memory exceed the profile's %ld per work-group",
+                        shared, shared_limit);
     return TSR_OK;
 }
 
@@ -37,7 +39,9 @@ static void softmax_geometry_rule(const tsr_opspec *spec, const tsr_config *conf
                                   tsr_geometry_rule *rule)
 {
     (void)spec;
-    *rule = (tsr_geometry_rule){.dims = 1, .dim = {DIM_ROWS, -1, -1}, .per_group = {1, 1, 1},
+    *rule = (tsr_geometry_rule){.dims = 1,
+                                .dim = {DIM_ROWS, -1, -1},
+                                .per_group = {1, 1, 1},
                                 .local = {(size_t)config->value[SOFTMAX_WG], 1, 1}};
 }
 
@@ -87,12 +91,13 @@ static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
     const tp_var *row_sum = tsr_ir_scalar(p, "row_sum", spec->dtype);
     tp_expr *row = tp_builtin_ref(b, TP_GROUP_ID, 0);
     tp_expr *x_elem = tp_placeholder(b, spec->dtype);
-    tp_expr *shifted = tp_call(b, TP_EXP, 1, tp_bin(b, TP_SUB, x_elem, tp_ref(b, row_max)), NULL, NULL);
+    tp_expr *shifted =
+        tp_call(b, TP_EXP, 1, tp_bin(b, TP_SUB, x_elem, tp_ref(b, row_max)), NULL, NULL);
 
     tsr_stmt *max = row_stmt(p, TSR_S_ROW_REDUCE, x, row, x_elem, config);
     tsr_stmt *sum = row_stmt(p, TSR_S_ROW_REDUCE, x, row, shifted, config);
-    tsr_stmt *map = row_stmt(p, TSR_S_ROW_MAP, x, row,
-                             tp_bin(b, TP_DIV, shifted, tp_ref(b, row_sum)), config);
+    tsr_stmt *map =
+        row_stmt(p, TSR_S_ROW_MAP, x, row, tp_bin(b, TP_DIV, shifted, tp_ref(b, row_sum)), config);
     if (!max || !sum || !map || b->failed)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building softmax");
     max->tile = sum->tile = partials;
