@@ -10,7 +10,7 @@ packages=(
     libyaml-dev libsqlite3-dev libmd-dev
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
     libclblast-dev clblast-utils
-    python3
+    python3 clang-format git
 )
 
 missing=()
