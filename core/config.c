@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/op.h"
+#include "core/strbuf.h"
 
 static int param_index(const tsr_op_def *op, const char *name, size_t len)
 {
@@ -31,37 +32,25 @@ void tsr_config_format(const tsr_op_def *op, const tsr_config *config, char *buf
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < op->n_params && used < size; i++) {
-        int n = snprintf(buf + used, size - used, "%s%s=%d", i ? "," : "", op->params[i].name,
-                         config->value[i]);
-        if (n < 0)
-            return;
-        used += (size_t)n;
-    }
+    for (int i = 0; i < op->n_params; i++)
+        tsr_bufprintf(buf, size, &used, "%s%s=%d", i ? "," : "", op->params[i].name,
+                      config->value[i]);
 }
 
 static void list_values(const tsr_param_def *param, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < param->n_values && used < size; i++) {
-        int n = snprintf(buf + used, size - used, "%s%d", i ? ", " : "", param->values[i]);
-        if (n < 0)
-            return;
-        used += (size_t)n;
-    }
+    for (int i = 0; i < param->n_values; i++)
+        tsr_bufprintf(buf, size, &used, "%s%d", i ? ", " : "", param->values[i]);
 }
 
 static void list_names(const tsr_op_def *op, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < op->n_params && used < size; i++) {
-        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", op->params[i].name);
-        if (n < 0)
-            return;
-        used += (size_t)n;
-    }
+    for (int i = 0; i < op->n_params; i++)
+        tsr_bufprintf(buf, size, &used, "%s%s", i ? ", " : "", op->params[i].name);
 }
 
 tsr_status tsr_config_parse(const tsr_op_def *op, const char *text, tsr_config *inout,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "core/op.h"
+#include "core/strbuf.h"
 
 void tsr_geometry_apply(const tsr_geometry_rule *rule, const tsr_shape *shape, tsr_geometry *out)
 {
@@ -22,16 +23,12 @@ void tsr_geometry_rule_format(const tsr_op_def *op, const tsr_geometry_rule *rul
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int a = 0; a < rule->dims && used < size; a++) {
-        int n;
+    for (int a = 0; a < rule->dims; a++) {
         if (rule->dim[a] >= 0)
-            n = snprintf(buf + used, size - used, "%s%s/%ldx%zu", a ? "," : "",
-                         op->dim_names[rule->dim[a]], rule->per_group[a], rule->local[a]);
+            tsr_bufprintf(buf, size, &used, "%s%s/%ldx%zu", a ? "," : "",
+                          op->dim_names[rule->dim[a]], rule->per_group[a], rule->local[a]);
         else
-            n = snprintf(buf + used, size - used, "%s1x%zu", a ? "," : "", rule->local[a]);
-        if (n < 0)
-            return;
-        used += (size_t)n;
+            tsr_bufprintf(buf, size, &used, "%s1x%zu", a ? "," : "", rule->local[a]);
     }
 }
 

@@ -80,3 +80,15 @@ char *tsr_strbuf_take(tsr_strbuf *sb)
     tsr_strbuf_init(sb);
     return data;
 }
+
+void tsr_bufprintf(char *buf, size_t size, size_t *used, const char *fmt, ...)
+{
+    if (size == 0 || *used >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, size - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *used = *used + (size_t)n < size ? *used + (size_t)n : size;
+}

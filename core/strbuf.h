@@ -21,6 +21,13 @@ void tsr_strbuf_printf(tsr_strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Appends to a fixed buffer at *used, never past `size` (the text is cut
+ * there, always NUL-terminated); for short keys and messages. */
+void tsr_bufprintf(char *buf, size_t size, size_t *used, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 /* Hands the text to the caller (free() it); the buffer is reset. */
 char *tsr_strbuf_take(tsr_strbuf *sb);
 

@@ -16,13 +16,9 @@ static void describe_args(const tsr_tile_program *p, char *buf, size_t size)
         [TSR_ARG_BUFFER] = "buffer", [TSR_ARG_INT] = "int", [TSR_ARG_FLOAT] = "float"};
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < p->n_params && used < size; i++) {
-        int n = snprintf(buf + used, size - used, "%s%s:%s", i ? "," : "", kinds[p->params[i].kind],
-                         p->params[i].name);
-        if (n < 0)
-            return;
-        used += (size_t)n;
-    }
+    for (int i = 0; i < p->n_params; i++)
+        tsr_bufprintf(buf, size, &used, "%s%s:%s", i ? "," : "", kinds[p->params[i].kind],
+                      p->params[i].name);
 }
 
 tsr_status tsr_kernel_generate(const tsr_opspec *spec, const tsr_profile *profile,
