@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Every test on a fresh Debian machine: install, build with warnings as
-# errors, run the whole suite (kernels run on PoCL, OpenCL on the CPU).
+# errors, run the whole suite (kernels run on PoCL, OpenCL on the CPU), then
+# build again with AddressSanitizer and UndefinedBehaviorSanitizer (leak
+# checking on) and run the suite once more. TSR_SANITIZE=0 skips the second
+# pass; arguments go to `meson test` (a test's name runs only that test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,3 +12,13 @@ rm -rf build-test
 meson setup build-test --werror --buildtype=debugoptimized
 ninja -C build-test
 meson test -C build-test --print-errorlogs --num-processes 2 "$@"
+
+if [ "${TSR_SANITIZE:-1}" != 0 ]; then
+    rm -rf build-sanitize
+    meson setup build-sanitize --werror --buildtype=debugoptimized -Db_sanitize=address,undefined \
+        -Db_lundef=false
+    ninja -C build-sanitize
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        meson test -C build-sanitize --print-errorlogs --num-processes 2 "$@"
+fi
