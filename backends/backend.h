@@ -53,7 +53,8 @@ struct tsr_buffer {
 };
 
 struct tsr_backend {
-    const char *name; /* "opencl" */
+    const char *name;    /* "opencl": the prefix of device ids */
+    const char *dialect; /* the generator dialect its compiler takes: "opencl", "cuda", "hip" */
 
     /* Fills up to `max` entries; a backend whose runtime is absent reports
      * zero devices, not an error. */
@@ -61,7 +62,8 @@ struct tsr_backend {
     tsr_status (*open)(int index, tsr_device **out, tsr_error *err);
     void (*close)(tsr_device *device);
 
-    /* Builds `source`, picks `kernel_name`. On a compiler failure the error
+    /* Builds `source`, picks `kernel_name`. `options` (may be NULL) are
+     * added to the backend's own defaults. On a compiler failure the error
      * holds the first lines of the build log. */
     tsr_status (*compile)(tsr_device *device, const char *source, const char *kernel_name,
                           const char *options, tsr_kernel **out, tsr_error *err);

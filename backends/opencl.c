@@ -209,7 +209,10 @@ static tsr_status ocl_compile(tsr_device *device, const char *source, const char
     if (rc != CL_SUCCESS)
         status = tsr_opencl_fail(err, "clCreateProgramWithSource", rc, device->info.name);
     if (status == TSR_OK) {
-        rc = clBuildProgram(impl->program, 1, &dev->id, options ? options : "", NULL, NULL);
+        /* a*b+c may fuse: the verifier's bounds allow it, and GPUs want it */
+        char all_options[1024];
+        snprintf(all_options, sizeof all_options, "-cl-mad-enable %s", options ? options : "");
+        rc = clBuildProgram(impl->program, 1, &dev->id, all_options, NULL, NULL);
         if (rc != CL_SUCCESS)
             status = build_failure(device, impl->program, rc, err);
     }
@@ -429,6 +432,7 @@ cl_mem tsr_opencl_mem(const tsr_buffer *buffer)
 
 const tsr_backend tsr_backend_opencl = {
     .name = "opencl",
+    .dialect = "opencl",
     .list = tsr_opencl_list,
     .open = ocl_open,
     .close = ocl_close,

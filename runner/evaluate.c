@@ -248,7 +248,7 @@ tsr_status tsr_evaluate_source(tsr_problem *p, const char *source, const char *k
     tsr_error why = {{0}};
     const tsr_backend *be = p->device->backend;
     tsr_kernel *kernel;
-    if (be->compile(p->device, source, kernel_name, "-cl-mad-enable", &kernel, &why) != TSR_OK)
+    if (be->compile(p->device, source, kernel_name, NULL, &kernel, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_BUILD_FAILED, why.msg);
     size_t threads = geometry->local[0] * geometry->local[1] * geometry->local[2];
     if (threads > kernel->max_work_group_size) {
@@ -273,7 +273,8 @@ tsr_status tsr_evaluate(tsr_problem *p, const tsr_profile *profile, const tsr_co
     if (op->check(p->spec, profile, config, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
     tsr_kernel_text text;
-    tsr_status st = tsr_kernel_generate(p->spec, profile, config, "opencl", &text, &why);
+    tsr_status st =
+        tsr_kernel_generate(p->spec, profile, config, p->device->backend->dialect, &text, &why);
     if (st == TSR_ERR_NOMEM)
         return tsr_fail(err, st, "%s", why.msg);
     if (st != TSR_OK)
