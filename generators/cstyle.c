@@ -141,11 +141,11 @@ static void print_expr(printer *p, const tp_expr *e)
     case TP_FLOAT: print_float(p, e); break;
     case TP_VAR: tsr_strbuf_append(out, e->var->name); break;
     case TP_PARAM: tsr_strbuf_append(out, e->param->name); break;
-    case TP_BUILTIN: tsr_strbuf_printf(out, p->d->builtin_format[e->builtin], e->axis); break;
+    case TP_BUILTIN: p->d->print_builtin(out, e->builtin, e->axis); break;
     case TP_PLACEHOLDER: tsr_strbuf_append(out, "/* unsubstituted */ 0"); break;
     case TP_BINARY:
         if (e->op == TP_MIN || e->op == TP_MAX) {
-            tsr_strbuf_printf(out, "%s(", binop_text(e->op));
+            tsr_strbuf_printf(out, "%s(", e->op == TP_MIN ? p->d->int_min : p->d->int_max);
             print_expr(p, e->args[0]);
             tsr_strbuf_append(out, ", ");
             print_expr(p, e->args[1]);
@@ -159,7 +159,10 @@ static void print_expr(printer *p, const tp_expr *e)
         }
         break;
     case TP_CALL:
-        tsr_strbuf_printf(out, "%s(", p->d->func_names[e->func]);
+        tsr_strbuf_printf(out, "%s(",
+                          e->width > 1 && p->d->vector_func_names[e->func]
+                              ? p->d->vector_func_names[e->func]
+                              : p->d->func_names[e->func]);
         for (int i = 0; i < e->n_args; i++) {
             if (i)
                 tsr_strbuf_append(out, ", ");
@@ -346,10 +349,11 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     printer p = {.d = d, .out = out};
     if (header_comment)
         tsr_strbuf_printf(out, "/* %s */\n", header_comment);
+    if (d->includes)
+        tsr_strbuf_append(out, d->includes);
     tsr_strbuf_append(out, d->preamble);
-    tsr_strbuf_append(out, d->kernel_qualifier);
-    d->print_work_group_hint(out, k);
-    tsr_strbuf_printf(out, "void %s(", k->name);
+    d->print_kernel_head(out, k);
+    tsr_strbuf_printf(out, "%s(", k->name);
     print_params(&p, k);
     tsr_strbuf_append(out, ")\n");
     print_braced(&p, &k->body);

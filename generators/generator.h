@@ -14,20 +14,24 @@
 typedef struct tsr_dialect tsr_dialect;
 
 struct tsr_dialect {
-    const char *name;             /* "opencl": the --backend name */
-    const char *extension;        /* ".cl" */
-    const char *preamble;         /* first lines of every file */
-    const char *kernel_qualifier; /* before the return type */
+    const char *name;      /* "opencl": the --backend name */
+    const char *extension; /* ".cl" */
+    const char *includes;  /* first lines of every file (may be NULL) */
+    const char *preamble;  /* then these: helpers the kernels use */
+    /* Everything before the kernel's name: qualifiers, the return type and
+     * the fixed work-group size ("__kernel __attribute__((...)) void "). */
+    void (*print_kernel_head)(tsr_strbuf *out, const tp_kernel *kernel);
     const char *global_qualifier; /* pointer parameters */
     const char *shared_qualifier; /* shared arrays */
     const char *restrict_qualifier;
-    const char *barrier;           /* a statement, without the semicolon */
-    const char *builtin_format[4]; /* printf format with %d (axis) or %c (x/y/z) per tp_builtin */
-    const char *func_names[TP_FUNC_COUNT];
-    const char *unroll_format; /* "#pragma unroll %d"; NULL: no hints */
-    const char *unroll_full;   /* "#pragma unroll" */
-    /* "__attribute__((reqd_work_group_size(16, 16, 1)))" or a launch bound. */
-    void (*print_work_group_hint)(tsr_strbuf *out, const tp_kernel *kernel);
+    const char *barrier; /* a statement, without the semicolon */
+    /* Thread and group ids and sizes along an axis (0, 1, 2), as int. */
+    void (*print_builtin)(tsr_strbuf *out, tp_builtin which, int axis);
+    const char *func_names[TP_FUNC_COUNT];        /* on scalars */
+    const char *vector_func_names[TP_FUNC_COUNT]; /* on vectors; NULL: as scalars */
+    const char *int_min, *int_max;                /* min and max of ints */
+    const char *unroll_format;                    /* "#pragma unroll %d"; NULL: no hints */
+    const char *unroll_full;                      /* "#pragma unroll" */
     /* Vector type name, e.g. float4. */
     void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);
     /* Vector memory access and construction, given the pointer (and value)
@@ -36,11 +40,11 @@ struct tsr_dialect {
     void (*print_vload)(tsr_strbuf *out, int width, const char *pointer);
     void (*print_vstore)(tsr_strbuf *out, int width, const char *pointer, const char *value);
     void (*print_splat)(tsr_strbuf *out, const char *scalar, int width, const char *value);
-    const char *lane_format; /* ".s%x" */
+    const char *lane_format; /* ".s%x": printf format of lane i of a vector */
 };
 
 const tsr_dialect *tsr_dialect_find(const char *name);
-/* "opencl" (later "opencl, cuda, hip"), for messages. */
+/* "opencl, cuda, hip", for messages. */
 const char *tsr_dialect_names(void);
 
 /* Prints the kernel in `dialect`; `header_comment` (may be NULL) opens the

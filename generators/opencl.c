@@ -3,10 +3,19 @@
 
 #include "generators/dialects.h"
 
-static void work_group_hint(tsr_strbuf *out, const tp_kernel *k)
+static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
 {
-    tsr_strbuf_printf(out, "__attribute__((reqd_work_group_size(%d, %d, %d)))\n", k->local[0],
-                      k->local[1], k->local[2]);
+    tsr_strbuf_printf(out, "__kernel __attribute__((reqd_work_group_size(%d, %d, %d)))\nvoid ",
+                      k->local[0], k->local[1], k->local[2]);
+}
+
+static void builtin(tsr_strbuf *out, tp_builtin which, int axis)
+{
+    static const char *names[] = {[TP_LOCAL_ID] = "get_local_id",
+                                  [TP_GROUP_ID] = "get_group_id",
+                                  [TP_LOCAL_SIZE] = "get_local_size",
+                                  [TP_NUM_GROUPS] = "get_num_groups"};
+    tsr_strbuf_printf(out, "(int)%s(%d)", names[which], axis);
 }
 
 static void vector_type(tsr_strbuf *out, const char *scalar, int width)
@@ -34,26 +43,21 @@ const tsr_dialect tsr_dialect_opencl = {
     .name = "opencl",
     .extension = ".cl",
     .preamble = "",
-    .kernel_qualifier = "__kernel ",
+    .print_kernel_head = kernel_head,
     .global_qualifier = "__global ",
     .shared_qualifier = "__local ",
     .restrict_qualifier = "restrict ",
     .barrier = "barrier(CLK_LOCAL_MEM_FENCE)",
-    .builtin_format =
-        {
-            [TP_LOCAL_ID] = "(int)get_local_id(%d)",
-            [TP_GROUP_ID] = "(int)get_group_id(%d)",
-            [TP_LOCAL_SIZE] = "(int)get_local_size(%d)",
-            [TP_NUM_GROUPS] = "(int)get_num_groups(%d)",
-        },
+    .print_builtin = builtin,
     .func_names = {[TP_FMA] = "fma",
                    [TP_EXP] = "exp",
                    [TP_FMAX] = "fmax",
                    [TP_FMIN] = "fmin",
                    [TP_SQRT] = "sqrt"},
+    .int_min = "min",
+    .int_max = "max",
     .unroll_format = "#pragma unroll %d",
     .unroll_full = "#pragma unroll",
-    .print_work_group_hint = work_group_hint,
     .print_vector_type = vector_type,
     .print_vload = vload,
     .print_vstore = vstore,

@@ -5,6 +5,8 @@
 
 static const tsr_dialect *const dialect_table[] = {
     &tsr_dialect_opencl,
+    &tsr_dialect_cuda,
+    &tsr_dialect_hip,
 };
 
 const tsr_dialect *tsr_dialect_find(const char *name)
@@ -17,5 +19,5 @@ const tsr_dialect *tsr_dialect_find(const char *name)
 
 const char *tsr_dialect_names(void)
 {
-    return "opencl";
+    return "opencl, cuda, hip";
 }

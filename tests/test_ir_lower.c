@@ -578,6 +578,50 @@ static void every_layout_of_a_few_gemm_configs_lowers_and_prints(void)
         }
 }
 
+/* One lowered program, three dialects: each speaks its own syntax and none
+ * leaks another's. (The vendor compilers check the rest: vendor-compile.) */
+static void one_program_prints_in_every_dialect_in_its_own_syntax(void)
+{
+    static const struct {
+        const char *name, *must[3], *must_not[3];
+    } dialects[] = {
+        {"opencl",
+         {"__kernel", "get_local_id(0)", "barrier(CLK_LOCAL_MEM_FENCE)"},
+         {"__global__", "threadIdx", "__syncthreads"}},
+        {"cuda",
+         {"extern \"C\" __global__", "threadIdx.x", "__syncthreads()"},
+         {"__kernel", "get_local_id", "#include"}},
+        {"hip",
+         {"#include <hip/hip_runtime.h>", "amdgpu_flat_work_group_size(1, 8)", "blockIdx.y"},
+         {"__kernel", "get_group_id", "__launch_bounds__"}},
+    };
+    const char *config =
+        "BM=32,BN=16,BK=32,TM=4,TN=16,VN=8,VW=8,SA=0,SB=1,PAD=1,STRM=0,STRN=0,KU=4";
+    for (size_t d = 0; d < sizeof dialects / sizeof dialects[0]; d++) {
+        const tsr_dialect *dialect = tsr_dialect_find(dialects[d].name);
+        CHECK_MSG(dialect != NULL, "no dialect %s", dialects[d].name);
+        built b;
+        tp_kernel *kernel = NULL;
+        tsr_error err = {{0}};
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        tsr_status st = dialect && build(&b, gemm_spec("row", "col", 1.0), config)
+                            ? tsr_lower(b.p, b.arena, &kernel, &err)
+                            : TSR_ERR_INPUT;
+        if (st == TSR_OK)
+            st = tsr_generate(kernel, dialect, "test", &out, &err);
+        CHECK_MSG(st == TSR_OK, "%s: %s", dialects[d].name, err.msg);
+        for (int i = 0; st == TSR_OK && i < 3; i++) {
+            CHECK_STR_CONTAINS(out.data, dialects[d].must[i]);
+            CHECK_MSG(!strstr(out.data, dialects[d].must_not[i]), "%s output has %s",
+                      dialects[d].name, dialects[d].must_not[i]);
+        }
+        tsr_strbuf_free(&out);
+        if (dialect)
+            built_free(&b);
+    }
+}
+
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
 {
     tsr_arena *arena = tsr_arena_create();
@@ -685,6 +729,7 @@ int main(void)
     RUN_TEST(lone_group_axes_and_softmax_rows_read_as_text);
     RUN_TEST(softmax_program_has_two_row_reductions_then_a_row_map);
     RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
+    RUN_TEST(one_program_prints_in_every_dialect_in_its_own_syntax);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);
     RUN_TEST(starting_config_follows_the_profiles_vector_width);

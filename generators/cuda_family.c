@@ -1,0 +1,100 @@
+/* What CUDA and HIP share: both are C++ with the same kernel syntax, thread
+ * ids, barrier and math; they differ only in a name and a line or two of
+ * preamble (generators/cuda.c, generators/hip.c). Vectors of any width are a
+ * small struct with loads and stores that need only element alignment, like
+ * OpenCL's vloadN, so that one lowered program means the same everywhere. */
+#include "generators/dialects.h"
+
+const char tsr_cuda_family_preamble[] =
+    "#ifndef INFINITY\n"
+    "#define INFINITY __int_as_float(0x7f800000)\n"
+    "#endif\n"
+    "template <int N> struct tsr_floatv {\n"
+    "    float s[N];\n"
+    "};\n"
+    "typedef tsr_floatv<2> tsr_float2;\n"
+    "typedef tsr_floatv<4> tsr_float4;\n"
+    "typedef tsr_floatv<8> tsr_float8;\n"
+    "typedef tsr_floatv<16> tsr_float16;\n"
+    "template <int N> __device__ inline tsr_floatv<N> tsr_vload(const float *p)\n"
+    "{\n"
+    "    tsr_floatv<N> v;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        v.s[i] = p[i];\n"
+    "    return v;\n"
+    "}\n"
+    "template <int N> __device__ inline void tsr_vstore(float *p, const tsr_floatv<N> &v)\n"
+    "{\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        p[i] = v.s[i];\n"
+    "}\n"
+    "template <int N> __device__ inline tsr_floatv<N> tsr_splat(float x)\n"
+    "{\n"
+    "    tsr_floatv<N> v;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        v.s[i] = x;\n"
+    "    return v;\n"
+    "}\n"
+    "template <int N>\n"
+    "__device__ inline tsr_floatv<N> tsr_fma(const tsr_floatv<N> &a, const tsr_floatv<N> &b,\n"
+    "                                        const tsr_floatv<N> &c)\n"
+    "{\n"
+    "    tsr_floatv<N> r;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        r.s[i] = fmaf(a.s[i], b.s[i], c.s[i]);\n"
+    "    return r;\n"
+    "}\n"
+    "template <int N>\n"
+    "__device__ inline tsr_floatv<N> operator*(const tsr_floatv<N> &a, const tsr_floatv<N> &b)\n"
+    "{\n"
+    "    tsr_floatv<N> r;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        r.s[i] = a.s[i] * b.s[i];\n"
+    "    return r;\n"
+    "}\n"
+    "template <int N>\n"
+    "__device__ inline tsr_floatv<N> operator+(const tsr_floatv<N> &a, const tsr_floatv<N> &b)\n"
+    "{\n"
+    "    tsr_floatv<N> r;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        r.s[i] = a.s[i] + b.s[i];\n"
+    "    return r;\n"
+    "}\n"
+    "__device__ inline int tsr_imin(int a, int b) { return a < b ? a : b; }\n"
+    "__device__ inline int tsr_imax(int a, int b) { return a > b ? a : b; }\n";
+
+void tsr_cuda_family_builtin(tsr_strbuf *out, tp_builtin which, int axis)
+{
+    static const char *names[] = {[TP_LOCAL_ID] = "threadIdx",
+                                  [TP_GROUP_ID] = "blockIdx",
+                                  [TP_LOCAL_SIZE] = "blockDim",
+                                  [TP_NUM_GROUPS] = "gridDim"};
+    tsr_strbuf_printf(out, "(int)%s.%c", names[which], "xyz"[axis]);
+}
+
+void tsr_cuda_family_vector_type(tsr_strbuf *out, const char *scalar, int width)
+{
+    tsr_strbuf_printf(out, "tsr_%s%d", scalar, width);
+}
+
+void tsr_cuda_family_vload(tsr_strbuf *out, int width, const char *pointer)
+{
+    tsr_strbuf_printf(out, "tsr_vload<%d>(%s)", width, pointer);
+}
+
+void tsr_cuda_family_vstore(tsr_strbuf *out, int width, const char *pointer, const char *value)
+{
+    tsr_strbuf_printf(out, "tsr_vstore<%d>(%s, %s)", width, pointer, value);
+}
+
+void tsr_cuda_family_splat(tsr_strbuf *out, const char *scalar, int width, const char *value)
+{
+    (void)scalar;
+    tsr_strbuf_printf(out, "tsr_splat<%d>(%s)", width, value);
+}
