@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what tessera needs from Debian's packages: the build tools, the
-# libraries it links (libyaml, SQLite, libmd, the OpenCL ICD loader, CLBlast)
-# and an OpenCL device to run on (PoCL, OpenCL on the CPU). Packages already
-# present are left alone, so a second run costs nothing.
+# libraries it links (libyaml, SQLite, libmd, the OpenCL ICD loader, CLBlast),
+# an OpenCL device to run on (PoCL, OpenCL on the CPU), and the vendor
+# compilers that check every generated kernel offline (hipcc for AMD, ocloc
+# from intel-opencl-icd for Intel; NVIDIA's nvcc comes with the CUDA toolkit,
+# which Debian does not carry: tessera looks for it on PATH, in $CUDA_HOME
+# and in /usr/local/cuda). Packages already present are left alone, so a
+# second run costs nothing.
 set -euo pipefail
 
 packages=(
@@ -11,6 +15,7 @@ packages=(
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
     libclblast-dev clblast-utils
     python3 clang-format git
+    hipcc libamdhip64-dev intel-opencl-icd
 )
 
 missing=()

@@ -1,0 +1,111 @@
+#!/bin/bash
+# Every generator's output through its vendor's own compiler: the example op
+# specs, a sample of configs each, as CUDA with nvcc for sm_80, sm_89 and
+# sm_90, as HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030, and as
+# OpenCL C with ocloc for dg2, pvc and tgllp. A kernel that does not compile
+# fails the test. Under CI a missing compiler fails it too; elsewhere it is
+# reported and skipped.
+#
+# usage: vendor_compile.sh TESSERA SOURCE_ROOT
+set -u
+tessera=$(realpath "${1:?usage: vendor_compile.sh TESSERA SOURCE_ROOT}")
+root=$(realpath "${2:?usage: vendor_compile.sh TESSERA SOURCE_ROOT}")
+export TESSERA_PROFILES="$root/profiles"
+work=$(mktemp -d /tmp/tsr_vendor_XXXXXX) || exit 1
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+find_tool() {
+    local name=$1 dir
+    command -v "$name" 2>/dev/null && return 0
+    for dir in "${CUDA_HOME:-}/bin" /usr/local/cuda/bin /opt/rocm/bin; do
+        [ -x "$dir/$name" ] && { echo "$dir/$name"; return 0; }
+    done
+    return 1
+}
+
+# One line per source: backend, spec, config (empty: the profile's start).
+sources=()
+for spec in sgemm sgemm-tn sgemm-nt; do
+    for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1" "SA=1,SB=0,PAD=1,VW=2,STRM=1"; do
+        sources+=("$spec|$config")
+    done
+done
+for config in "" "WG=256,VW=8" "WG=32,VW=1"; do
+    sources+=("softmax|$config")
+done
+
+passed=0
+failed=0
+skipped=0
+
+# compile BACKEND EXTENSION TOOL ARGS...: every source, one tool run each;
+# the tool's arguments hold the literal word SRC where the file goes.
+compile_all() {
+    local backend=$1 ext=$2 tool=$3
+    shift 3
+    local entry spec config file args i=0
+    for entry in "${sources[@]}"; do
+        spec=${entry%%|*}
+        config=${entry#*|}
+        file="k$i-$backend$ext"
+        i=$((i + 1))
+        if ! "$tessera" gen "$root/ops/$spec.yaml" --profile nvidia-h100-sxm --backend "$backend" \
+            ${config:+--config "$config"} >"$file" 2>gen.err; then
+            echo "FAIL gen $backend $spec ${config:-(start config)}: $(cat gen.err)"
+            failed=$((failed + 1))
+            continue
+        fi
+        args=("${@/SRC/$file}")
+        if "$tool" "${args[@]}" >compile.log 2>&1; then
+            passed=$((passed + 1))
+        else
+            echo "FAIL $(basename "$tool") ${args[*]}: $spec ${config:-(start config)}"
+            head -n 20 compile.log | sed 's/^/    /'
+            failed=$((failed + 1))
+        fi
+    done
+}
+
+missing() {
+    if [ -n "${CI:-}" ]; then
+        echo "FAIL $1 not found ($2)"
+        failed=$((failed + 1))
+    else
+        echo "skipped: $1 not found ($2)"
+        skipped=$((skipped + 1))
+    fi
+}
+
+if nvcc=$(find_tool nvcc); then
+    for sm in 80 89 90; do
+        compile_all cuda .cu "$nvcc" -cubin -arch=sm_$sm -o out.cubin SRC
+        echo "nvcc sm_$sm: done"
+    done
+else
+    missing nvcc "install the CUDA toolkit or set CUDA_HOME"
+fi
+
+if hipcc=$(find_tool hipcc); then
+    for gfx in gfx908 gfx90a gfx940 gfx1030; do
+        compile_all hip .hip "$hipcc" --offload-arch=$gfx -O3 -c -o out.o SRC
+        echo "hipcc $gfx: done"
+    done
+else
+    missing hipcc "apt-get install hipcc"
+fi
+
+if ocloc=$(find_tool ocloc); then
+    for device in dg2 pvc tgllp; do
+        compile_all opencl .cl "$ocloc" compile -q -file SRC -device $device -options -cl-std=CL1.2 \
+            -output out -output_no_suffix
+        echo "ocloc $device: done"
+    done
+else
+    missing ocloc "apt-get install intel-opencl-icd"
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] || exit 1
+[ "$passed" -gt 0 ] || exit 77
+exit 0
