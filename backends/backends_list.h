@@ -5,5 +5,6 @@
 #include "backends/backend.h"
 
 extern const tsr_backend tsr_backend_opencl;
+extern const tsr_backend tsr_backend_cuda;
 
 #endif

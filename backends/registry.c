@@ -10,6 +10,7 @@
 /* One row per backend compiled into this build, in a fixed order. */
 static const tsr_backend *const backend_table[] = {
     &tsr_backend_opencl,
+    &tsr_backend_cuda,
 };
 
 enum { N_BACKENDS = sizeof backend_table / sizeof backend_table[0] };
@@ -97,9 +98,15 @@ tsr_status tsr_device_open(const char *id, tsr_device **out, tsr_error *err)
     if (!backend)
         return unknown_backend(name, id, err);
     tsr_status status = backend->open(index, out, err);
-    if (status == TSR_ERR_NOT_FOUND)
-        return no_such_device(backend, id, err);
-    return status;
+    if (status != TSR_ERR_NOT_FOUND)
+        return status;
+    /* With no device at all, the backend's own reason (a missing driver)
+     * says more than an empty list. */
+    tsr_device_info info;
+    int count = 0;
+    if (backend->list(&info, 1, &count, NULL) == TSR_OK && count == 0)
+        return status;
+    return no_such_device(backend, id, err);
 }
 
 void tsr_device_close(tsr_device *device)
