@@ -6,5 +6,6 @@
 
 extern const tsr_backend tsr_backend_opencl;
 extern const tsr_backend tsr_backend_cuda;
+extern const tsr_backend tsr_backend_hip;
 
 #endif

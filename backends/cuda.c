@@ -29,8 +29,8 @@ static int is_sticky(CUresult rc)
            (rc >= CUDA_ERROR_HARDWARE_STACK_ERROR && rc <= CUDA_ERROR_LAUNCH_FAILED);
 }
 
-static tsr_status cu_fail(const tsr_cuda_driver *cu, tsr_error *err, const char *call,
-                          CUresult rc, const tsr_device_info *info)
+static tsr_status cu_fail(const tsr_cuda_driver *cu, tsr_error *err, const char *call, CUresult rc,
+                          const tsr_device_info *info)
 {
     const char *name = NULL, *text = NULL;
     if (cu->cuGetErrorName(rc, &name) != CUDA_SUCCESS || !name)
@@ -80,8 +80,8 @@ static tsr_status describe(const tsr_cuda_driver *cu, int index, tsr_device_info
     for (int d = 0; d < 3; d++)
         if (cu->cuDeviceGetAttribute(&value, dims[d], device) == 0)
             info->max_work_item_sizes[d] = (size_t)value;
-    if (cu->cuDeviceGetAttribute(&value, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
-                                 device) == 0)
+    int shared = CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK; /* static, without opt-in */
+    if (cu->cuDeviceGetAttribute(&value, shared, device) == 0)
         info->local_bytes = (unsigned long long)value;
     if (cu->cuDeviceTotalMem_v2(&bytes, device) == 0)
         info->global_bytes = bytes;
@@ -265,8 +265,8 @@ static tsr_status build_image(tsr_device *device, const char *source, const char
     if (st == TSR_OK && rc == 0) {
         *image = malloc(size ? size : 1);
         if (!*image)
-            st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for a %zu-byte %s image", size,
-                          target);
+            st =
+                tsr_fail(err, TSR_ERR_NOMEM, "out of memory for a %zu-byte %s image", size, target);
         else if ((rc = want_cubin ? rtc->nvrtcGetCUBIN(program, *image)
                                   : rtc->nvrtcGetPTX(program, *image)) != 0) {
             free(*image);
@@ -348,8 +348,7 @@ static tsr_status cuda_compile(tsr_device *device, const char *source, const cha
                                       impl->function)) ||
          (rc = cu->cuFuncGetAttribute(&shared, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
                                       impl->function)) ||
-         (rc = cu->cuFuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
-                                      impl->function))))
+         (rc = cu->cuFuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, impl->function))))
         st = cu_fail(cu, err, "cuFuncGetAttribute", rc, &device->info);
     if (st != TSR_OK) {
         cuda_release(kernel);
@@ -426,9 +425,9 @@ static tsr_status check_geometry(const tsr_kernel *kernel, const tsr_geometry *g
     for (int d = 0; d < 3; d++) {
         size_t local = d < g->dims ? g->local[d] : 1, groups = d < g->dims ? g->groups[d] : 1;
         if (local == 0 || groups == 0 || groups > 0x7fffffffu || local > 0xffffu)
-            return tsr_fail(err, TSR_ERR_INPUT, "launch of %zu groups of %zu threads in dimension "
-                                                "%d on %s",
-                            groups, local, d, kernel->device->info.id);
+            return tsr_fail(err, TSR_ERR_INPUT,
+                            "launch of %zu groups of %zu threads in axis %d on %s", groups, local,
+                            d, kernel->device->info.id);
         threads *= local;
     }
     if (threads > kernel->max_work_group_size)

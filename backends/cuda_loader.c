@@ -45,7 +45,7 @@ static void load_driver(void)
     void *handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         snprintf(driver_error, sizeof driver_error,
-                 "the CUDA driver libcuda.so.1 is not installed (install the NVIDIA driver)");
+                 "the CUDA driver libcuda.so.1 is not installed: install the NVIDIA driver");
         return;
     }
     BIND_DRIVER(cuInit);

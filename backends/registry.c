@@ -11,6 +11,7 @@
 static const tsr_backend *const backend_table[] = {
     &tsr_backend_opencl,
     &tsr_backend_cuda,
+    &tsr_backend_hip,
 };
 
 enum { N_BACKENDS = sizeof backend_table / sizeof backend_table[0] };

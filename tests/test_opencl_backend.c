@@ -299,7 +299,8 @@ static void test_unknown_backend_is_named_with_the_known_ones(void)
     tsr_error err = {{0}};
     CHECK(tsr_device_open("foo:0", &device, &err) == TSR_ERR_NOT_FOUND);
     CHECK(device == NULL);
-    CHECK(strcmp(err.msg, "unknown backend 'foo' in device id 'foo:0' (known: opencl, cuda)") == 0);
+    CHECK(strcmp(err.msg,
+                 "unknown backend 'foo' in device id 'foo:0' (known: opencl, cuda, hip)") == 0);
 }
 
 static void test_missing_device_lists_the_devices_there_are(void)

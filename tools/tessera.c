@@ -16,6 +16,7 @@ static const struct {
     {"tune", cmd_tune, "search the config space on a device and store the results"},
     {"verify", cmd_verify, "run a kernel against the CPU reference"},
     {"export", cmd_export, "write the best kernels of a store as a bundle"},
+    {"compile", cmd_compile, "compile a kernel with a vendor compiler and report its resources"},
 };
 
 static void usage(FILE *out)

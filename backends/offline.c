@@ -1,0 +1,352 @@
+/* The offline backend: runs a vendor compiler as a child process on a
+ * kernel written into a private temporary directory and parses its
+ * resource report. No shell is involved: the compiler gets an argv array
+ * whose only inputs are fixed words, the validated target and file names
+ * this code makes. */
+#include <dirent.h>
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/offline.h"
+
+extern char **environ;
+
+/* What the child wrote to stdout and stderr is kept up to this size; a
+ * resource report is a few lines per kernel. */
+#define OFFLINE_LOG_MAX (1 << 20)
+
+typedef struct offline_tool {
+    const char *compiler;
+    const char *language;  /* the dialect it compiles */
+    const char *extension; /* of the source file it takes */
+    const char *install;   /* how to get it, for the "not found" line */
+    const char *targets;   /* the targets this build knows, for messages */
+} offline_tool;
+
+static const offline_tool offline_tools[] = {
+    {"nvcc", "cuda", ".cu", "install the CUDA toolkit or set CUDA_HOME",
+     "the sm_NN targets `nvcc --list-gpu-code` lists (e.g. sm_80 sm_89 sm_90), with an "
+     "a or f suffix where nvcc has one"},
+    {"hipcc", "hip", ".hip", "apt-get install hipcc",
+     "gfx900 gfx906 gfx908 gfx90a gfx940 gfx941 gfx942 gfx1010 gfx1030 gfx1100 gfx1101 gfx1102"},
+    {"ocloc", "opencl", ".cl", "apt-get install intel-opencl-icd",
+     "tgllp dg1 dg2 acm-g10 acm-g11 pvc adlp adls rkl"},
+};
+
+/* AMD targets clang 15 (Debian's hipcc 5.2) builds device code for. */
+static const char *const amd_targets[] = {
+    "gfx900",  "gfx902",  "gfx904",  "gfx906",  "gfx908",  "gfx909",  "gfx90a",  "gfx90c",
+    "gfx940",  "gfx941",  "gfx942",  "gfx1010", "gfx1011", "gfx1012", "gfx1030", "gfx1031",
+    "gfx1032", "gfx1034", "gfx1035", "gfx1100", "gfx1101", "gfx1102", "gfx1103",
+};
+/* Intel device names ocloc 22.43 accepts (`ocloc compile --help`). */
+static const char *const intel_targets[] = {
+    "tgllp", "dg1", "dg2", "acm-g10", "acm-g11", "acm-g12", "pvc", "adlp", "adls", "adln", "rkl"};
+
+const char *tsr_offline_dialect(const char *compiler)
+{
+    for (size_t i = 0; i < sizeof offline_tools / sizeof offline_tools[0]; i++)
+        if (compiler && strcmp(offline_tools[i].compiler, compiler) == 0)
+            return offline_tools[i].language;
+    return NULL;
+}
+
+static bool executable_at(const char *dir, const char *name, char *out, size_t size)
+{
+    if (!dir || !*dir)
+        return false;
+    int n = snprintf(out, size, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < size && access(out, X_OK) == 0;
+}
+
+/* The compiler on PATH; for nvcc then $CUDA_HOME/bin, or /usr/local/cuda/bin
+ * when CUDA_HOME is unset (a set CUDA_HOME is taken as the user's choice);
+ * for hipcc then /opt/rocm/bin, where AMD's own packages put it. */
+static bool find_tool(const char *name, char *out, size_t size)
+{
+    const char *path = getenv("PATH");
+    if (path) {
+        char dir[1024];
+        for (const char *p = path; *p;) {
+            size_t len = strcspn(p, ":");
+            if (len > 0 && len < sizeof dir) {
+                memcpy(dir, p, len);
+                dir[len] = '\0';
+                if (executable_at(dir, name, out, size))
+                    return true;
+            }
+            p += len + (p[len] == ':');
+        }
+    }
+    if (strcmp(name, "nvcc") == 0) {
+        const char *home = getenv("CUDA_HOME");
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/bin", home ? home : "/usr/local/cuda");
+        return executable_at(dir, name, out, size);
+    }
+    if (strcmp(name, "hipcc") == 0)
+        return executable_at("/opt/rocm/bin", name, out, size);
+    return false;
+}
+
+/* Runs argv[0] (a full path) with stdout and stderr into one malloc'd,
+ * NUL-terminated string; *exit_code is the child's status (-1 when it
+ * died of a signal). */
+static tsr_status run_tool(char *const argv[], char **output, int *exit_code, tsr_error *err)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return tsr_fail(err, TSR_ERR_BACKEND, "offline: pipe: %s", strerror(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return tsr_fail(err, TSR_ERR_BACKEND, "offline: cannot run %s: %s", argv[0], strerror(rc));
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    bool nomem = buf == NULL;
+    char chunk[4096];
+    ssize_t got;
+    while ((got = read(fds[0], chunk, sizeof chunk)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (nomem || len + (size_t)got + 1 > OFFLINE_LOG_MAX)
+            continue; /* keep draining so the child never blocks on a full pipe */
+        if (len + (size_t)got + 1 > cap) {
+            while (len + (size_t)got + 1 > cap)
+                cap *= 2;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                nomem = true;
+                continue;
+            }
+            buf = grown;
+        }
+        memcpy(buf + len, chunk, (size_t)got);
+        len += (size_t)got;
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (nomem) {
+        free(buf);
+        return tsr_fail(err, TSR_ERR_NOMEM, "offline: out of memory reading %s's output", argv[0]);
+    }
+    buf[len] = '\0';
+    *output = buf;
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return TSR_OK;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* An NVIDIA target is sm_ and digits, optionally a or f; its base must be
+ * one the installed nvcc lists, so that a new toolkit's targets work and a
+ * dropped one (sm_70 in CUDA 13) is named as unsupported, not as a crash of
+ * nvcc. */
+static bool nvcc_target_ok(const char *nvcc, const char *target, char *known, size_t size,
+                           tsr_error *err)
+{
+    size_t digits = strspn(target + (strncmp(target, "sm_", 3) == 0 ? 3 : 0), "0123456789");
+    if (strncmp(target, "sm_", 3) != 0 || digits == 0 || strlen(target) > 3 + digits + 1 ||
+        (target[3 + digits] && target[3 + digits] != 'a' && target[3 + digits] != 'f'))
+        return false;
+    char base[32];
+    snprintf(base, sizeof base, "%.*s", (int)(3 + digits), target);
+    char *argv[] = {(char *)nvcc, "--list-gpu-code", NULL};
+    char *listing = NULL;
+    int code = 0;
+    if (run_tool(argv, &listing, &code, err) != TSR_OK || code != 0) {
+        free(listing);
+        return true; /* an nvcc that cannot list: let it judge the target itself */
+    }
+    bool ok = false;
+    size_t used = 0;
+    known[0] = '\0';
+    char *save = NULL;
+    for (char *line = strtok_r(listing, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        ok = ok || strcmp(line, base) == 0;
+        int n = snprintf(known + used, size - used, "%s%s", used ? " " : "", line);
+        if (n > 0 && (size_t)n < size - used)
+            used += (size_t)n;
+    }
+    free(listing);
+    return ok;
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char path[4096];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static tsr_status write_file(const char *path, const char *text, tsr_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return tsr_fail(err, TSR_ERR_IO, "offline: cannot write %s: %s", path, strerror(errno));
+    size_t len = strlen(text);
+    bool ok = fwrite(text, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
+    return ok ? TSR_OK : tsr_fail(err, TSR_ERR_IO, "offline: cannot write %s", path);
+}
+
+/* Compiles in `dir` and parses the output into `out`. */
+static tsr_status compile_in(const char *dir, const char *tool, const offline_tool *t,
+                             const char *target, const char *source, const char *kernel_name,
+                             tsr_offline_report *out, tsr_error *err)
+{
+    char src[4200], obj[4200], arch[64];
+    snprintf(src, sizeof src, "%s/k%s", dir, t->extension);
+    TSR_TRY(write_file(src, source, err));
+    char *nvcc_argv[] = {(char *)tool, "-cubin", arch, "-Xptxas", "-v", "-o", obj, src, NULL};
+    char *hipcc_argv[] = {
+        (char *)tool, "-x", "hip", arch, "-O3", "-c", "-Rpass-analysis=kernel-resource-usage",
+        "-o",         obj,  src,   NULL};
+    char *ocloc_argv[] = {(char *)tool,
+                          "compile",
+                          "-file",
+                          src,
+                          "-device",
+                          (char *)target,
+                          "-options",
+                          "-cl-std=CL1.2",
+                          "-out_dir",
+                          (char *)dir,
+                          "-output",
+                          "k",
+                          "-output_no_suffix",
+                          NULL};
+    char **argv;
+    if (strcmp(t->compiler, "nvcc") == 0) {
+        snprintf(arch, sizeof arch, "-arch=%s", target);
+        snprintf(obj, sizeof obj, "%s/k.cubin", dir);
+        argv = nvcc_argv;
+    } else if (strcmp(t->compiler, "hipcc") == 0) {
+        snprintf(arch, sizeof arch, "--offload-arch=%s", target);
+        snprintf(obj, sizeof obj, "%s/k.o", dir);
+        argv = hipcc_argv;
+    } else {
+        argv = ocloc_argv;
+    }
+    char *log = NULL;
+    int code = 0;
+    TSR_TRY(run_tool(argv, &log, &code, err));
+    out->ok = code == 0;
+    if (out->ok && strcmp(t->compiler, "nvcc") == 0)
+        tsr_offline_parse_ptxas(log, kernel_name, out);
+    else if (out->ok && strcmp(t->compiler, "hipcc") == 0)
+        tsr_offline_parse_amdgpu(log, kernel_name, out);
+    else if (out->ok) {
+        tsr_offline_parse_ocloc(log, out);
+        /* Built with ocloc's defaults: no large-GRF request was made. */
+        snprintf(out->grf_mode, sizeof out->grf_mode, "default");
+    }
+    tsr_offline_log_excerpt(log, out->log, sizeof out->log);
+    free(log);
+    return TSR_OK;
+}
+
+tsr_status tsr_offline_compile(const char *compiler, const char *target, const char *source,
+                               const char *kernel_name, const char *language,
+                               tsr_offline_report *out, tsr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const offline_tool *t = NULL;
+    for (size_t i = 0; i < sizeof offline_tools / sizeof offline_tools[0]; i++)
+        if (compiler && strcmp(offline_tools[i].compiler, compiler) == 0)
+            t = &offline_tools[i];
+    if (!t)
+        return tsr_fail(err, TSR_ERR_INPUT,
+                        "unknown offline compiler '%s' (supported: nvcc, hipcc, ocloc)",
+                        compiler ? compiler : "(none)");
+    if (!target || !source || !kernel_name)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s: target, source and kernel name are required",
+                        compiler);
+    if (language && strcmp(language, t->language) != 0)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s compiles %s source, not %s", compiler, t->language,
+                        language);
+    snprintf(out->compiler, sizeof out->compiler, "%s", compiler);
+    snprintf(out->target, sizeof out->target, "%s", target);
+
+    char tool[1100];
+    if (!find_tool(compiler, tool, sizeof tool))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s not found (%s)", compiler, t->install);
+    char supported[512];
+    snprintf(supported, sizeof supported, "%s", t->targets);
+    bool known =
+        strcmp(compiler, "nvcc") == 0
+            ? nvcc_target_ok(tool, target, supported, sizeof supported, err)
+        : strcmp(compiler, "hipcc") == 0
+            ? in_list(target, amd_targets, sizeof amd_targets / sizeof amd_targets[0])
+            : in_list(target, intel_targets, sizeof intel_targets / sizeof intel_targets[0]);
+    if (!known)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s: unsupported target '%s' (supported: %s)", compiler,
+                        target, supported);
+
+    char dir[] = "/tmp/tsr_offline_XXXXXX";
+    if (!mkdtemp(dir))
+        return tsr_fail(err, TSR_ERR_IO, "offline: cannot make a temporary directory: %s",
+                        strerror(errno));
+    tsr_status st = compile_in(dir, tool, t, target, source, kernel_name, out, err);
+    remove_dir(dir);
+    return st;
+}
+
+int tsr_offline_occupancy(const tsr_profile *p, const tsr_offline_report *r, int threads_per_block)
+{
+    if (!p || !r || threads_per_block <= 0 || !p->registers_per_unit.present)
+        return -1;
+    const long threads_per_unit = 2048;
+    long blocks = threads_per_unit / threads_per_block;
+    if (r->registers > 0) {
+        long by_registers =
+            (long)p->registers_per_unit.value / ((long)r->registers * threads_per_block);
+        if (by_registers < blocks)
+            blocks = by_registers;
+    }
+    if (r->shared_bytes > 0) {
+        if (!p->shared_per_unit.present)
+            return -1;
+        long by_shared = (long)p->shared_per_unit.value / r->shared_bytes;
+        if (by_shared < blocks)
+            blocks = by_shared;
+    }
+    return (int)blocks;
+}

@@ -1,0 +1,64 @@
+/* The offline backend: a vendor's own compiler (nvcc/ptxas, hipcc, ocloc)
+ * run as a child process for a device that is not attached, and its
+ * resource report parsed into one struct. The parsers are separate
+ * (offline_parse.c) so that they are tested on captured text. */
+#ifndef TSR_OFFLINE_H
+#define TSR_OFFLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/profile.h"
+#include "core/status.h"
+
+typedef struct tsr_offline_report {
+    char compiler[16], target[32];
+    bool ok;             /* the compiler accepted the kernel */
+    int registers;       /* per thread: NVIDIA registers, AMD VGPRs */
+    int sgprs, agprs;    /* AMD scalar and accumulation registers */
+    long spill_bytes;    /* NVIDIA spill stores + loads; AMD spilled VGPRs x 4 bytes/lane */
+    long shared_bytes;   /* static shared memory (smem) / LDS per block */
+    long private_bytes;  /* NVIDIA stack frame; AMD scratch bytes per lane */
+    int occupancy_waves; /* AMD waves per SIMD as the compiler reports it; 0 elsewhere */
+    char grf_mode[16];   /* Intel register file mode the kernel was built for */
+    char log[1024];      /* the compiler's first lines of interest */
+} tsr_offline_report;
+
+/* Compiles `source` (in `language`: "cuda", "hip" or "opencl") with
+ * `compiler` ("nvcc", "hipcc", "ocloc") for `target` ("sm_90", "gfx90a",
+ * "dg2") in a private temporary directory, then removes it. A kernel the
+ * compiler rejects is an outcome, not an error: TSR_OK with out->ok false
+ * and the log's first lines. TSR_ERR_UNSUPPORTED when the compiler is not
+ * installed (the message says how to get it), TSR_ERR_INPUT for an unknown
+ * compiler, language or target (the message lists the supported ones). */
+tsr_status tsr_offline_compile(const char *compiler, const char *target, const char *source,
+                               const char *kernel_name, const char *language,
+                               tsr_offline_report *out, tsr_error *err);
+
+/* The generator dialect a compiler takes: "cuda", "hip", "opencl"; NULL
+ * for an unknown compiler. */
+const char *tsr_offline_dialect(const char *compiler);
+
+/* Blocks resident per SM/CU for a kernel of `threads_per_block` threads
+ * with the report's resources on profile `p`: the least of
+ *   registers_per_unit / (registers x threads_per_block),
+ *   shared_per_unit / shared_bytes          (when it uses shared memory),
+ *   2048 / threads_per_block                (threads per unit: the profile
+ *                                            has no such field; 2048 is
+ *                                            NVIDIA's sm_80..sm_90 figure).
+ * 0 when one block does not fit; -1 when the profile lacks the numbers. */
+int tsr_offline_occupancy(const tsr_profile *p, const tsr_offline_report *r, int threads_per_block);
+
+/* Parsers (offline_parse.c). Each fills the resource fields of `r` for
+ * `kernel_name` from a compiler's output and returns true when the report
+ * named it. */
+bool tsr_offline_parse_ptxas(const char *log, const char *kernel_name, tsr_offline_report *r);
+bool tsr_offline_parse_amdgpu(const char *log, const char *kernel_name, tsr_offline_report *r);
+bool tsr_offline_parse_ocloc(const char *log, tsr_offline_report *r);
+/* The excerpt of a failed compile's log worth reading, into `out`: from the
+ * first line that mentions an error (skipping a driver's unrelated noise,
+ * such as hipcc's rocm_agent_enumerator traceback on a machine without an
+ * AMD GPU), else from the start. */
+void tsr_offline_log_excerpt(const char *log, char *out, size_t size);
+
+#endif

@@ -1,0 +1,90 @@
+#!/bin/bash
+# `tessera compile` end to end: every example op spec's default config
+# through every vendor compiler for every CI target, each report checked
+# (nvcc and hipcc must report registers and the block's shared memory),
+# and the exit status of bad input. The wider sample of configs goes
+# through the compilers directly in vendor_compile.sh. Under CI a missing
+# compiler fails the test; elsewhere that compiler is skipped.
+#
+# usage: test_vendor_compile.sh TESSERA SOURCE_ROOT
+set -u
+tessera=$(realpath "${1:?usage: test_vendor_compile.sh TESSERA SOURCE_ROOT}")
+root=$(realpath "${2:?usage: test_vendor_compile.sh TESSERA SOURCE_ROOT}")
+export TESSERA_PROFILES="$root/profiles"
+profile=nvidia-h100-sxm
+out=$(mktemp /tmp/tsr_offline_cli_XXXXXX) || exit 1
+trap 'rm -f "$out"' EXIT
+passed=0
+failed=0
+
+fail() {
+    echo "FAIL $*"
+    sed 's/^/    /' "$out"
+    failed=$((failed + 1))
+}
+
+# check COMPILER TARGET SPEC: compiles and the report holds what it must.
+check() {
+    local compiler=$1 target=$2 spec=$3
+    "$tessera" compile "$root/ops/$spec.yaml" --profile $profile --compiler "$compiler" \
+        --target "$target" >"$out" 2>&1
+    local rc=$?
+    if [ $rc -ne 0 ]; then
+        if grep -q "$compiler not found" "$out" && [ -z "${CI:-}" ]; then
+            echo "skipped: $(cat "$out")"
+            return 2
+        fi
+        fail "tessera compile $spec --compiler $compiler --target $target (exit $rc)"
+        return 1
+    fi
+    if ! grep -q "^ok: *yes" "$out" || ! grep -q "^target: *$target\$" "$out"; then
+        fail "$compiler $target $spec: report does not say ok for $target"
+        return 1
+    fi
+    if [ "$compiler" != ocloc ] &&
+        { ! grep -Eq '^registers: *[1-9][0-9]*$' "$out" ||
+            ! grep -Eq '^occupancy: *[0-9]+ blocks per unit' "$out"; }; then
+        fail "$compiler $target $spec: no register count or occupancy"
+        return 1
+    fi
+    if [ "$spec" = sgemm ] && [ "$compiler" != ocloc ] && grep -q '^shared: *0 bytes' "$out"; then
+        fail "$compiler $target $spec: the tiled GEMM reports no shared memory"
+        return 1
+    fi
+    passed=$((passed + 1))
+}
+
+run_all() {
+    local compiler=$1 target spec
+    shift
+    for target in "$@"; do
+        for spec in sgemm sgemm-tn sgemm-nt softmax; do
+            check "$compiler" "$target" "$spec"
+            [ $? -eq 2 ] && return
+        done
+    done
+}
+
+run_all nvcc sm_80 sm_89 sm_90
+run_all hipcc gfx908 gfx90a gfx940 gfx1030
+run_all ocloc dg2 pvc tgllp
+
+# Bad input: exit 2 and one line naming the target and the supported ones.
+"$tessera" compile "$root/ops/sgemm.yaml" --profile $profile --compiler hipcc --target gfx1 \
+    >"$out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "unsupported target 'gfx1'.*gfx90a" "$out" && [ "$(wc -l <"$out")" -eq 1 ]; then
+    passed=$((passed + 1))
+else
+    fail "an unknown target gives exit $rc"
+fi
+"$tessera" compile "$root/ops/sgemm.yaml" --profile pocl-cpu >"$out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "names no offline compiler" "$out"; then
+    passed=$((passed + 1))
+else
+    fail "a profile without an offline compiler gives exit $rc"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
