@@ -221,7 +221,11 @@ tsr_status tsr_hip_build(const char *source, const char *arch, const char *optio
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "cannot compile for %s: %s", arch, why);
     /* Messages name the processor; the compiler gets the whole target id. */
     char processor[64];
-    snprintf(processor, sizeof processor, "%.*s", (int)strcspn(arch, ":"), arch);
+    size_t processor_len = strcspn(arch, ":");
+    if (processor_len >= sizeof processor)
+        processor_len = sizeof processor - 1;
+    memcpy(processor, arch, processor_len);
+    processor[processor_len] = '\0';
     char target[160], extra[512];
     if (strlen(arch) + 16 >= sizeof target || (options && strlen(options) >= sizeof extra))
         return tsr_fail(err, TSR_ERR_INPUT, "compiler options or target '%s' too long", processor);
