@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backends/backends_list.h"
+#include "backends/log_line.h"
 #include "backends/cuda_loader.h"
 
 typedef struct cuda_device {
@@ -171,13 +172,7 @@ static void nvrtc_log(const tsr_cuda_nvrtc *rtc, nvrtcProgram program, char *out
         return;
     }
     log[length] = '\0';
-    size_t used = 0;
-    for (size_t i = 0; log[i] && used + 1 < size; i++)
-        if (log[i] != '\n' || (used > 0 && out[used - 1] != ' '))
-            out[used++] = log[i] == '\n' ? ' ' : log[i];
-    while (used > 0 && out[used - 1] == ' ')
-        used--;
-    out[used] = '\0';
+    tsr_squeeze_log(log, out, size);
     free(log);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backends/backends_list.h"
+#include "backends/log_line.h"
 #include "backends/hip_loader.h"
 
 typedef struct hip_device {
@@ -174,13 +175,7 @@ static void rtc_log(const tsr_hip_rtc *rtc, hiprtcProgram program, char *out, si
         return;
     }
     log[length] = '\0';
-    size_t used = 0;
-    for (size_t i = 0; log[i] && used + 1 < size; i++)
-        if (log[i] != '\n' || (used > 0 && out[used - 1] != ' '))
-            out[used++] = log[i] == '\n' ? ' ' : log[i];
-    while (used > 0 && out[used - 1] == ' ')
-        used--;
-    out[used] = '\0';
+    tsr_squeeze_log(log, out, size);
     free(log);
 }
 

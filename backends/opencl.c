@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backends/backends_list.h"
+#include "backends/log_line.h"
 
 typedef struct ocl_device {
     cl_platform_id platform;
@@ -27,7 +28,7 @@ typedef struct ocl_kernel {
 } ocl_kernel;
 
 /* Build logs can run to pages; an error is one line, so the log is cut. */
-enum { LOG_MAX_CHARS = 800, LOG_MAX_LINES = 8 };
+enum { LOG_MAX_CHARS = 800 };
 
 /* ---- devices ---------------------------------------------------------------- */
 
@@ -93,47 +94,6 @@ static tsr_status ocl_open(int index, tsr_device **out, tsr_error *err)
 
 /* ---- programs and kernels -------------------------------------------------- */
 
-static bool is_caret_line(const char *line, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!strchr(" \t^~", line[i]))
-            return false;
-    return true;
-}
-
-/* The first lines of a build log on one line: blank lines and the caret
- * lines under source excerpts dropped (their alignment is lost anyway),
- * whitespace runs squeezed, lines joined with " | ". */
-static void squeeze_log(const char *log, char *out, size_t size)
-{
-    size_t used = 0;
-    int lines = 0;
-    out[0] = '\0';
-    for (const char *line = log; *line && lines < LOG_MAX_LINES;) {
-        size_t len = strcspn(line, "\n");
-        if (len > 0 && !is_caret_line(line, len)) {
-            if (lines > 0 && used + 3 < size)
-                used += (size_t)snprintf(out + used, size - used, " | ");
-            bool space = true; /* drops leading blanks */
-            for (size_t i = 0; i < len && used + 1 < size; i++) {
-                bool blank = line[i] == ' ' || line[i] == '\t' || line[i] == '\r';
-                if (!(blank && space))
-                    out[used++] = blank ? ' ' : line[i];
-                space = blank;
-            }
-            while (used > 0 && out[used - 1] == ' ')
-                used--;
-            out[used] = '\0';
-            lines++;
-        }
-        line += len;
-        if (*line == '\n')
-            line++;
-    }
-    if (used + 1 >= size && size > 4)
-        memcpy(out + size - 4, "...", 4);
-}
-
 static tsr_status build_failure(tsr_device *device, cl_program program, cl_int build_rc,
                                 tsr_error *err)
 {
@@ -146,7 +106,7 @@ static tsr_status build_failure(tsr_device *device, cl_program program, cl_int b
                    CL_SUCCESS)
         log[0] = '\0';
     char line[LOG_MAX_CHARS + 1];
-    squeeze_log(log ? log : "", line, sizeof line);
+    tsr_squeeze_log(log ? log : "", line, sizeof line);
     free(log);
     if (line[0] == '\0')
         return tsr_opencl_fail(err, "clBuildProgram", build_rc, device->info.name);
