@@ -24,7 +24,7 @@ find_tool() {
     return 1
 }
 
-# One line per source: backend, spec, config (empty: the profile's start).
+# One entry per source: spec and config (empty: the op's defaults).
 sources=()
 for spec in sgemm sgemm-tn sgemm-nt; do
     for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1" "SA=1,SB=0,PAD=1,VW=2,STRM=1"; do

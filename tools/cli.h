@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "core/op.h"
 #include "core/opspec.h"
 #include "core/status.h"
 
@@ -44,6 +45,11 @@ int cli_resolve_profile(const char *name_or_path, const struct tsr_device *devic
 /* The shapes to work on: the one given with --shape, or the spec's. */
 int cli_shapes(const tsr_opspec *spec, const char *shape_arg, tsr_shape *one,
                const tsr_shape **shapes, int *count);
+
+/* The config of --config (may be NULL) over the op's defaults, checked
+ * against the profile; prints the error and returns the exit code. */
+int cli_config(const tsr_opspec *spec, const struct tsr_profile *profile, const char *config_arg,
+               tsr_config *out);
 
 /* What tune, verify and the benchmark work on: a spec, its shapes (or the
  * one given), a live device and the profile for it. */

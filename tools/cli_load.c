@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "backends/backend.h"
+#include "core/op.h"
 #include "core/opspec.h"
 #include "core/profile.h"
 #include "devices/devices.h"
@@ -97,4 +98,16 @@ void cli_job_close(cli_job *job)
     tsr_profile_free(job->profile);
     tsr_opspec_free(job->spec);
     memset(job, 0, sizeof *job);
+}
+
+int cli_config(const tsr_opspec *spec, const tsr_profile *profile, const char *config_arg,
+               tsr_config *out)
+{
+    tsr_error err = {{0}};
+    tsr_config_default(spec->op, out);
+    if (config_arg && tsr_config_parse(spec->op, config_arg, out, &err) != TSR_OK)
+        return cli_report(TSR_ERR_INPUT, err.msg);
+    if (spec->op->check(spec, profile, out, &err) != TSR_OK)
+        return cli_report(TSR_ERR_INPUT, err.msg);
+    return 0;
 }

@@ -97,13 +97,8 @@ int cmd_compile(int argc, char **argv)
     }
     tsr_config config;
     tsr_error err = {{0}};
-    if (!rc) {
-        tsr_config_default(spec->op, &config);
-        if (config_arg && tsr_config_parse(spec->op, config_arg, &config, &err) != TSR_OK)
-            rc = cli_report(TSR_ERR_INPUT, err.msg);
-    }
-    if (!rc && spec->op->check(spec, profile, &config, &err) != TSR_OK)
-        rc = cli_report(TSR_ERR_INPUT, err.msg);
+    if (!rc)
+        rc = cli_config(spec, profile, config_arg, &config);
     if (!rc) {
         tsr_kernel_text text;
         const char *dialect = tsr_offline_dialect(compiler);

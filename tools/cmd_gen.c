@@ -47,13 +47,8 @@ int cmd_gen(int argc, char **argv)
         rc = cli_load_profile(profile_arg, &profile);
     tsr_config config;
     tsr_error err = {{0}};
-    if (!rc) {
-        tsr_config_default(spec->op, &config);
-        if (config_arg && tsr_config_parse(spec->op, config_arg, &config, &err) != TSR_OK)
-            rc = cli_report(TSR_ERR_INPUT, err.msg);
-    }
-    if (!rc && spec->op->check(spec, profile, &config, &err) != TSR_OK)
-        rc = cli_report(TSR_ERR_INPUT, err.msg);
+    if (!rc)
+        rc = cli_config(spec, profile, config_arg, &config);
     if (!rc && ir) {
         char *text = NULL;
         tsr_status st = tsr_kernel_ir(spec, profile, &config, &text, &err);
