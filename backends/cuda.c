@@ -9,13 +9,7 @@
 
 #include "backends/backends_list.h"
 #include "backends/log_line.h"
-#include "backends/cuda_loader.h"
-
-typedef struct cuda_device {
-    const tsr_cuda_driver *cu;
-    CUdevice device;
-    CUcontext context; /* the device's primary context, shared with cuBLAS & co. */
-} cuda_device;
+#include "backends/cuda_impl.h"
 
 typedef struct cuda_kernel {
     CUmodule module;
@@ -111,6 +105,10 @@ static void cuda_close(tsr_device *device)
         return;
     cuda_device *dev = device->impl;
     if (dev) {
+        if (dev->library && dev->library_release) {
+            dev->cu->cuCtxSetCurrent(dev->context);
+            dev->library_release(dev->library);
+        }
         if (dev->context)
             dev->cu->cuDevicePrimaryCtxRelease_v2(dev->device);
         free(dev);
@@ -178,7 +176,10 @@ static void nvrtc_log(const tsr_cuda_nvrtc *rtc, nvrtcProgram program, char *out
 
 /* The target NVRTC builds for: a cubin for the device's own architecture
  * when this NVRTC knows it; otherwise PTX for the newest architecture it
- * knows below the device, which the driver compiles on load. */
+ * knows below the device, which the driver compiles on load. TESSERA_CUDA_PTX=1
+ * takes the PTX path even where a cubin could be had (PTX of the device's
+ * own architecture), so that path is run on any GPU, not only on one newer
+ * than the toolkit. */
 static tsr_status pick_target(const tsr_cuda_nvrtc *rtc, const tsr_device_info *info, char *arch,
                               size_t size, int *want_cubin, tsr_error *err)
 {
@@ -187,8 +188,9 @@ static tsr_status pick_target(const tsr_cuda_nvrtc *rtc, const tsr_device_info *
         return tsr_fail(err, TSR_ERR_BACKEND, "cannot read the compute capability '%s' of %s",
                         info->version, info->id);
     int capability = major * 10 + minor, count = 0, best = 0;
-    *want_cubin = 1;
-    snprintf(arch, size, "--gpu-architecture=sm_%d", capability);
+    const char *force_ptx = getenv("TESSERA_CUDA_PTX");
+    *want_cubin = !(force_ptx && force_ptx[0] && strcmp(force_ptx, "0") != 0);
+    snprintf(arch, size, "--gpu-architecture=%s_%d", *want_cubin ? "sm" : "compute", capability);
     if (!rtc->nvrtcGetNumSupportedArchs || !rtc->nvrtcGetSupportedArchs ||
         rtc->nvrtcGetNumSupportedArchs(&count) != 0 || count <= 0 || count > 256)
         return TSR_OK;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "backends/dl_util.h"
+
 /* One table per library per process, filled once. This is the one piece of
  * global state in the backend, and it must be: dlopen handles are
  * process-wide, and the driver is initialised once per process whatever the
@@ -19,19 +21,10 @@ static tsr_cuda_nvrtc nvrtc;
 static char nvrtc_error[256];
 static pthread_once_t nvrtc_once = PTHREAD_ONCE_INIT;
 
-/* dlsym into a function pointer: C11 has no cast between object and
- * function pointers, POSIX guarantees that this copy works. */
-static int bind(void *handle, const char *symbol, void *slot)
-{
-    void *address = dlsym(handle, symbol);
-    *(void **)slot = address;
-    return address != NULL;
-}
-
 /* On a missing entry point: record which, and stop filling the table. */
 #define BIND(handle, table, symbol, error, library)                                                \
     do {                                                                                           \
-        if (!bind(handle, #symbol, &table.symbol)) {                                               \
+        if (!tsr_dl_bind(handle, #symbol, &table.symbol)) {                                        \
             snprintf(error, sizeof error, "%s lacks %s: install CUDA 12 or later", library,        \
                      #symbol);                                                                     \
             return;                                                                                \
@@ -86,29 +79,16 @@ static void load_driver(void)
     }
 }
 
-/* The names a distribution or the toolkit gives NVRTC, in the order the
- * brief of the backend fixes: the unversioned link first, then the majors
- * whose ABI cuda_loader.h follows; then the toolkit's own folder. */
+/* The names a distribution or the toolkit gives NVRTC: the unversioned
+ * link first, then the majors whose ABI cuda_loader.h follows; looked for
+ * where the loader looks, then in the toolkit's own folders. */
 static void *open_nvrtc(void)
 {
     static const char *const names[] = {"libnvrtc.so", "libnvrtc.so.13", "libnvrtc.so.12"};
-    const char *home = getenv("CUDA_HOME");
-    const char *folders[] = {NULL, "/usr/local/cuda/lib64", home};
-    for (size_t f = 0; f < sizeof folders / sizeof folders[0]; f++) {
-        if (f > 0 && (!folders[f] || !folders[f][0]))
-            continue;
-        for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
-            char path[512];
-            if (folders[f])
-                snprintf(path, sizeof path, "%s/%s", folders[f], names[n]);
-            else
-                snprintf(path, sizeof path, "%s", names[n]);
-            void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-            if (handle)
-                return handle;
-        }
-    }
-    return NULL;
+    char home[448];
+    tsr_dl_env_folder("CUDA_HOME", "lib64", home, sizeof home);
+    const char *const folders[] = {NULL, home, "/usr/local/cuda/lib64"};
+    return tsr_dl_open_first(names, 3, folders, 3);
 }
 
 static void load_nvrtc(void)
@@ -132,8 +112,8 @@ static void load_nvrtc(void)
     BIND_NVRTC(nvrtcDestroyProgram);
     BIND_NVRTC(nvrtcGetErrorString);
     /* Optional: without them the device's own architecture is tried. */
-    bind(handle, "nvrtcGetNumSupportedArchs", &nvrtc.nvrtcGetNumSupportedArchs);
-    bind(handle, "nvrtcGetSupportedArchs", &nvrtc.nvrtcGetSupportedArchs);
+    tsr_dl_bind(handle, "nvrtcGetNumSupportedArchs", &nvrtc.nvrtcGetNumSupportedArchs);
+    tsr_dl_bind(handle, "nvrtcGetSupportedArchs", &nvrtc.nvrtcGetSupportedArchs);
 }
 
 const tsr_cuda_driver *tsr_cuda_driver_load(const char **why)

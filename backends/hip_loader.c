@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "backends/dl_util.h"
+
 /* One table per library per process, filled once. This is the one piece of
  * global state in the backend, and it must be: dlopen handles are
  * process-wide, and the runtime initialises itself once per process whatever
@@ -20,19 +22,10 @@ static tsr_hip_rtc rtc;
 static char rtc_error[256];
 static pthread_once_t rtc_once = PTHREAD_ONCE_INIT;
 
-/* dlsym into a function pointer: C11 has no cast between object and
- * function pointers, POSIX guarantees that this copy works. */
-static int bind(void *handle, const char *symbol, void *slot)
-{
-    void *address = dlsym(handle, symbol);
-    *(void **)slot = address;
-    return address != NULL;
-}
-
 /* On a missing entry point: record which, and stop filling the table. */
 #define BIND(handle, table, symbol, error, library)                                                \
     do {                                                                                           \
-        if (!bind(handle, #symbol, &table.symbol)) {                                               \
+        if (!tsr_dl_bind(handle, #symbol, &table.symbol)) {                                        \
             snprintf(error, sizeof error, "%s lacks %s: install ROCm 5.2 or later", library,       \
                      #symbol);                                                                     \
             return;                                                                                \
@@ -45,26 +38,10 @@ static int bind(void *handle, const char *symbol, void *slot)
  * $ROCM_PATH/lib, then /opt/rocm/lib. */
 static void *open_first(const char *const *names, size_t n_names)
 {
-    const char *home = getenv("ROCM_PATH");
-    char home_lib[448] = "";
-    if (home && home[0])
-        snprintf(home_lib, sizeof home_lib, "%s/lib", home);
-    const char *folders[] = {NULL, home_lib, "/opt/rocm/lib"};
-    for (size_t f = 0; f < sizeof folders / sizeof folders[0]; f++) {
-        if (f > 0 && !folders[f][0])
-            continue;
-        for (size_t n = 0; n < n_names; n++) {
-            char path[512];
-            if (folders[f])
-                snprintf(path, sizeof path, "%s/%s", folders[f], names[n]);
-            else
-                snprintf(path, sizeof path, "%s", names[n]);
-            void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-            if (handle)
-                return handle;
-        }
-    }
-    return NULL;
+    char home[448];
+    tsr_dl_env_folder("ROCM_PATH", "lib", home, sizeof home);
+    const char *const folders[] = {NULL, home, "/opt/rocm/lib"};
+    return tsr_dl_open_first(names, n_names, folders, 3);
 }
 
 static void load_runtime(void)
@@ -103,7 +80,8 @@ static void load_runtime(void)
     BIND_RUNTIME(hipGetErrorString);
     /* ROCm 6 names the ROCm 5 layout of hipDeviceProp_t R0000 and gives the
      * plain name to a new layout; hip_loader.h reads the old one. */
-    if (!bind(runtime_handle, "hipGetDevicePropertiesR0000", &runtime.hipGetDeviceProperties))
+    if (!tsr_dl_bind(runtime_handle, "hipGetDevicePropertiesR0000",
+                     &runtime.hipGetDeviceProperties))
         BIND_RUNTIME(hipGetDeviceProperties);
 }
 
@@ -138,8 +116,8 @@ static void load_rtc(void)
     static const char *const comgr_names[] = {"libamd_comgr.so.2", "libamd_comgr.so",
                                               "libamd_comgr.so.3"};
     void *comgr = open_first(comgr_names, sizeof comgr_names / sizeof comgr_names[0]);
-    if (comgr && !(bind(comgr, "amd_comgr_get_isa_count", &rtc.amd_comgr_get_isa_count) &&
-                   bind(comgr, "amd_comgr_get_isa_name", &rtc.amd_comgr_get_isa_name)))
+    if (comgr && !(tsr_dl_bind(comgr, "amd_comgr_get_isa_count", &rtc.amd_comgr_get_isa_count) &&
+                   tsr_dl_bind(comgr, "amd_comgr_get_isa_name", &rtc.amd_comgr_get_isa_name)))
         rtc.amd_comgr_get_isa_count = NULL;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/offline.h"
@@ -93,6 +94,22 @@ static bool find_tool(const char *name, char *out, size_t size)
     if (strcmp(name, "hipcc") == 0)
         return executable_at("/opt/rocm/bin", name, out, size);
     return false;
+}
+
+/* "PATH (SIZE bytes, modified TIME)" of the executable: changes
+ * when the compiler is upgraded or replaced, which is what a stored report
+ * must notice. */
+static tsr_status describe_tool(const char *tool, char *out, size_t size, tsr_error *err)
+{
+    struct stat st; /* of the file a symbolic link leads to */
+    if (stat(tool, &st) != 0)
+        return tsr_fail(err, TSR_ERR_IO, "offline: cannot inspect %s: %s", tool, strerror(errno));
+    struct tm when;
+    char stamp[32] = "?";
+    if (gmtime_r(&st.st_mtime, &when))
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &when);
+    snprintf(out, size, "%s (%lld bytes, modified %s)", tool, (long long)st.st_size, stamp);
+    return TSR_OK;
 }
 
 /* Runs argv[0] (a full path) with stdout and stderr into one malloc'd,
@@ -230,7 +247,7 @@ static tsr_status write_file(const char *path, const char *text, tsr_error *err)
 /* Compiles in `dir` and parses the output into `out`. */
 static tsr_status compile_in(const char *dir, const char *tool, const offline_tool *t,
                              const char *target, const char *source, const char *kernel_name,
-                             tsr_offline_report *out, tsr_error *err)
+                             tsr_resource_report *out, tsr_error *err)
 {
     char src[4200], obj[4200], arch[64];
     snprintf(src, sizeof src, "%s/k%s", dir, t->extension);
@@ -285,7 +302,7 @@ static tsr_status compile_in(const char *dir, const char *tool, const offline_to
 
 tsr_status tsr_offline_compile(const char *compiler, const char *target, const char *source,
                                const char *kernel_name, const char *language,
-                               tsr_offline_report *out, tsr_error *err)
+                               tsr_resource_report *out, tsr_error *err)
 {
     memset(out, 0, sizeof *out);
     const offline_tool *t = NULL;
@@ -308,6 +325,7 @@ tsr_status tsr_offline_compile(const char *compiler, const char *target, const c
     char tool[1100];
     if (!find_tool(compiler, tool, sizeof tool))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s not found (%s)", compiler, t->install);
+    TSR_TRY(describe_tool(tool, out->compiler_id, sizeof out->compiler_id, err));
     char supported[512];
     snprintf(supported, sizeof supported, "%s", t->targets);
     bool known =
@@ -329,7 +347,23 @@ tsr_status tsr_offline_compile(const char *compiler, const char *target, const c
     return st;
 }
 
-int tsr_offline_occupancy(const tsr_profile *p, const tsr_offline_report *r, int threads_per_block)
+tsr_status tsr_offline_compiler_id(const char *compiler, char *out, size_t size, tsr_error *err)
+{
+    const offline_tool *t = NULL;
+    for (size_t i = 0; i < sizeof offline_tools / sizeof offline_tools[0]; i++)
+        if (compiler && strcmp(offline_tools[i].compiler, compiler) == 0)
+            t = &offline_tools[i];
+    if (!t)
+        return tsr_fail(err, TSR_ERR_INPUT,
+                        "unknown offline compiler '%s' (supported: nvcc, hipcc, ocloc)",
+                        compiler ? compiler : "(none)");
+    char tool[1100];
+    if (!find_tool(compiler, tool, sizeof tool))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s not found (%s)", compiler, t->install);
+    return describe_tool(tool, out, size, err);
+}
+
+int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r, int threads_per_block)
 {
     if (!p || !r || threads_per_block <= 0 || !p->registers_per_unit.present)
         return -1;

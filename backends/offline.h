@@ -9,20 +9,8 @@
 #include <stddef.h>
 
 #include "core/profile.h"
+#include "core/resources.h"
 #include "core/status.h"
-
-typedef struct tsr_offline_report {
-    char compiler[16], target[32];
-    bool ok;             /* the compiler accepted the kernel */
-    int registers;       /* per thread: NVIDIA registers, AMD VGPRs */
-    int sgprs, agprs;    /* AMD scalar and accumulation registers */
-    long spill_bytes;    /* NVIDIA spill stores + loads; AMD spilled VGPRs x 4 bytes/lane */
-    long shared_bytes;   /* static shared memory (smem) / LDS per block */
-    long private_bytes;  /* NVIDIA stack frame; AMD scratch bytes per lane */
-    int occupancy_waves; /* AMD waves per SIMD as the compiler reports it; 0 elsewhere */
-    char grf_mode[16];   /* Intel register file mode the kernel was built for */
-    char log[1024];      /* the compiler's first lines of interest */
-} tsr_offline_report;
 
 /* Compiles `source` (in `language`: "cuda", "hip" or "opencl") with
  * `compiler` ("nvcc", "hipcc", "ocloc") for `target` ("sm_90", "gfx90a",
@@ -33,7 +21,12 @@ typedef struct tsr_offline_report {
  * compiler, language or target (the message lists the supported ones). */
 tsr_status tsr_offline_compile(const char *compiler, const char *target, const char *source,
                                const char *kernel_name, const char *language,
-                               tsr_offline_report *out, tsr_error *err);
+                               tsr_resource_report *out, tsr_error *err);
+
+/* Which build of `compiler` would run, as tsr_resource_report.compiler_id
+ * spells it, without compiling anything: the key under which a stored
+ * report may be reused. Errors as tsr_offline_compile's. */
+tsr_status tsr_offline_compiler_id(const char *compiler, char *out, size_t size, tsr_error *err);
 
 /* The generator dialect a compiler takes: "cuda", "hip", "opencl"; NULL
  * for an unknown compiler. */
@@ -47,14 +40,15 @@ const char *tsr_offline_dialect(const char *compiler);
  *                                            has no such field; 2048 is
  *                                            NVIDIA's sm_80..sm_90 figure).
  * 0 when one block does not fit; -1 when the profile lacks the numbers. */
-int tsr_offline_occupancy(const tsr_profile *p, const tsr_offline_report *r, int threads_per_block);
+int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r,
+                          int threads_per_block);
 
 /* Parsers (offline_parse.c). Each fills the resource fields of `r` for
  * `kernel_name` from a compiler's output and returns true when the report
  * named it. */
-bool tsr_offline_parse_ptxas(const char *log, const char *kernel_name, tsr_offline_report *r);
-bool tsr_offline_parse_amdgpu(const char *log, const char *kernel_name, tsr_offline_report *r);
-bool tsr_offline_parse_ocloc(const char *log, tsr_offline_report *r);
+bool tsr_offline_parse_ptxas(const char *log, const char *kernel_name, tsr_resource_report *r);
+bool tsr_offline_parse_amdgpu(const char *log, const char *kernel_name, tsr_resource_report *r);
+bool tsr_offline_parse_ocloc(const char *log, tsr_resource_report *r);
 /* The excerpt of a failed compile's log worth reading, into `out`: from the
  * first line that mentions an error (skipping a driver's unrelated noise,
  * such as hipcc's rocm_agent_enumerator traceback on a machine without an

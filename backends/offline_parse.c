@@ -52,7 +52,7 @@ static bool line_has(const char *line, const char *end, const char *needle)
  *   ptxas info    : Used 10 registers, used 1 barriers, 1024 bytes smem
  * (older releases: "Used 10 registers, 1024 bytes smem, 352 bytes cmem[0]").
  * The section of NAME runs to the next "Compiling entry function". */
-bool tsr_offline_parse_ptxas(const char *log, const char *kernel_name, tsr_offline_report *r)
+bool tsr_offline_parse_ptxas(const char *log, const char *kernel_name, tsr_resource_report *r)
 {
     char header[160];
     snprintf(header, sizeof header, "Compiling entry function '%s'", kernel_name);
@@ -91,7 +91,7 @@ bool tsr_offline_parse_ptxas(const char *log, const char *kernel_name, tsr_offli
  *   ... VGPRs, AGPRs (gfx90a and later), ScratchSize [bytes/lane],
  *   Occupancy [waves/SIMD], SGPRs Spill, VGPRs Spill, LDS Size [bytes/block].
  * A spilled VGPR costs 4 bytes per lane in scratch. */
-bool tsr_offline_parse_amdgpu(const char *log, const char *kernel_name, tsr_offline_report *r)
+bool tsr_offline_parse_amdgpu(const char *log, const char *kernel_name, tsr_resource_report *r)
 {
     char header[160];
     snprintf(header, sizeof header, "Function Name: %s ", kernel_name);
@@ -132,7 +132,7 @@ bool tsr_offline_parse_amdgpu(const char *log, const char *kernel_name, tsr_offl
  * figures: the binary it writes holds patch tokens, not a readable report.
  * IGC does warn when a kernel spills ("... spilled around N bytes ..." in
  * some releases); that number is taken when present. */
-bool tsr_offline_parse_ocloc(const char *log, tsr_offline_report *r)
+bool tsr_offline_parse_ocloc(const char *log, tsr_resource_report *r)
 {
     for (const char *p = log; *p;) {
         const char *end = line_end(p);

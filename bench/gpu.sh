@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Everything that needs an NVIDIA GPU, in one go: the CUDA backend's own
-# test, `tessera verify` on the CUDA backend and on NVIDIA's OpenCL platform
-# over ragged shapes, and a short tune of SGEMM on each; a table last.
+# Everything that needs an NVIDIA GPU, in one go: the CUDA backend's and the
+# reference libraries' tests; `tessera verify` on the CUDA backend and on
+# NVIDIA's OpenCL platform over ragged shapes; a tune of SGEMM at n = 4096
+# on each; then tessera-bench-gemm on each, against cuBLAS on cuda:0 and
+# CLBlast on NVIDIA's OpenCL, in the same process. A table last.
 #
 # usage: bench/gpu.sh [BUILD_DIR]   (default: build-gpu, set up with meson if
 #        absent, then brought up to date with ninja; TSR_NO_BUILD=1 takes a
 #        build made elsewhere as it is, e.g. one carried from another machine)
-# Needs the CUDA driver and NVRTC; NVIDIA's OpenCL platform is used when the
-# loader lists it (register it with: echo libnvidia-opencl.so.1 >
+# TUNE_SECONDS (default 120) bounds each tune; SIZES (default 1024,2048,4096)
+# are the benchmark's sizes; the tune is for the largest.
+# Needs the CUDA driver, NVRTC and cuBLAS; NVIDIA's OpenCL platform is used
+# when the loader lists it (register it with: echo libnvidia-opencl.so.1 >
 # /etc/OpenCL/vendors/nvidia.icd).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,15 +22,20 @@ if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
 fi
 export TESSERA_PROFILES=${TESSERA_PROFILES:-$PWD/profiles}
 tessera=$build/tessera
+sizes=${SIZES:-1024,2048,4096}
+tune_n=${sizes##*,}
 out=$(mktemp -d)
 table=()
+row() { table+=("$(printf '%-10s %-34s %s' "$1" "$2" "$3")"); }
 
-"$build/tests/test_cuda_backend"
-case $? in
-0) table+=("cuda:0     test_cuda_backend              PASS") ;;
-77) table+=("cuda:0     test_cuda_backend              FAIL (no CUDA device)") ;;
-*) table+=("cuda:0     test_cuda_backend              FAIL") ;;
-esac
+for t in test_cuda_backend test_gemm_ref; do
+    "$build/tests/$t"
+    case $? in
+    0) row cuda:0 "$t" PASS ;;
+    77) row cuda:0 "$t" "FAIL (no CUDA device)" ;;
+    *) row cuda:0 "$t" FAIL ;;
+    esac
+done
 "$tessera" devices
 if ! "$tessera" devices 2>/dev/null | grep -q '^cuda:0 '; then
     echo "bench/gpu.sh: no CUDA device here (see 'tessera devices'): run it where an NVIDIA GPU and its driver are" >&2
@@ -36,6 +45,7 @@ fi
 nvidia_opencl=$("$tessera" devices 2>/dev/null | awk '/^opencl:/ && /NVIDIA/ {print $1; exit}')
 devices=(cuda:0)
 [ -n "$nvidia_opencl" ] && devices+=("$nvidia_opencl")
+[ -z "$nvidia_opencl" ] && row opencl "NVIDIA OpenCL platform" "FAIL (not listed: register it)"
 
 for device in "${devices[@]}"; do
     for spec in sgemm sgemm-tn sgemm-nt; do
@@ -47,20 +57,32 @@ for device in "${devices[@]}"; do
                 result=FAIL
                 cat "$out/v.txt"
             fi
-            table+=("$(printf '%-10s %-9s %-20s %s' "$device" "$spec" "$shape" "$result")")
+            row "$device" "verify $spec $shape" "$result"
         done
     done
     if "$tessera" verify ops/softmax.yaml --device "$device" >"$out/v.txt" 2>&1; then
-        table+=("$(printf '%-10s %-9s %-20s %s' "$device" softmax "(spec's shapes)" PASS)")
+        row "$device" "verify softmax (spec's shapes)" PASS
     else
         cat "$out/v.txt"
-        table+=("$(printf '%-10s %-9s %-20s %s' "$device" softmax "(spec's shapes)" FAIL)")
+        row "$device" "verify softmax (spec's shapes)" FAIL
     fi
-    "$tessera" tune ops/sgemm.yaml --device "$device" --shape m=2048,n=2048,k=2048 \
-        --strategy random --seconds "${TUNE_SECONDS:-60}" --db "$out/tune.db" >"$out/t.txt" 2>&1
-    best=$(grep "best:" "$out/t.txt" | head -n 1)
-    table+=("$(printf '%-10s tune 2048^3: %s' "$device" "${best:-no result (see above)}")")
-    grep -E "candidates tried|outcomes" "$out/t.txt"
+    shape=m=$tune_n,n=$tune_n,k=$tune_n
+    echo "== $device: tessera tune ops/sgemm.yaml --shape $shape --strategy random --seconds ${TUNE_SECONDS:-120}"
+    "$tessera" tune ops/sgemm.yaml --device "$device" --shape "$shape" \
+        --strategy random --seconds "${TUNE_SECONDS:-120}" --db "$out/tune.db" >"$out/t.txt" 2>&1
+    cat "$out/t.txt"
+    best=$(grep "best:" "$out/t.txt" | head -n 1 | sed 's/^ *//')
+    row "$device" "tune n=$tune_n" "${best:-FAIL (no result, see above)}"
+    echo "== $device: tessera-bench-gemm --sizes $sizes --runs 20"
+    if "$build/bench/tessera-bench-gemm" --device "$device" --db "$out/tune.db" \
+        --sizes "$sizes" --runs 20 | tee "$out/b.txt"; then
+        reference=$(awk '/config-source/ {print $4; exit}' "$out/b.txt")
+        while read -r n ours theirs ratio origin; do
+            row "$device" "bench n=$n ($origin)" "tessera $ours GFLOP/s, $reference $theirs, ratio $ratio"
+        done < <(awk 'table && NF >= 5; /config-source/ {table = 1}' "$out/b.txt")
+    else
+        row "$device" "bench" FAIL
+    fi
 done
 
 echo

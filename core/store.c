@@ -10,8 +10,9 @@
 
 #include <math.h>
 #include <stddef.h>
-#include <sqlite3.h>
 #include <string.h>
+
+#include "core/store_internal.h"
 
 /* 'TSR1': marks the file as ours in the SQLite header. */
 #define STORE_APPLICATION_ID 0x54535231
@@ -19,12 +20,6 @@
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-struct tsr_store {
-    sqlite3 *db;
-    char *path;
-    sqlite3_stmt *put, *get, *best, *count;
-};
 
 static const char *const outcome_names[TSR_OUTCOME_COUNT] = {
     "ok", "invalid", "build-failed", "launch-failed", "wrong",
@@ -65,6 +60,7 @@ static const char schema_sql[] =
     " created TEXT NOT NULL,"
     " PRIMARY KEY (op_key, device, shape, config));"
     "CREATE INDEX results_best ON results (op_key, device, shape, outcome, time_ms);"
+    STORE_REPORTS_TABLE_SQL
     "PRAGMA application_id = " STR(STORE_APPLICATION_ID) ";"
     "PRAGMA user_version = " STR(TSR_STORE_SCHEMA) ";";
 
@@ -106,7 +102,7 @@ static const char count_sql[] =
     " WHERE op_key = ?1 AND device = ?2 AND shape = ?3 GROUP BY outcome";
 /* clang-format on */
 
-static tsr_status db_fail(tsr_store *store, tsr_error *err, const char *doing)
+tsr_status tsr_store_db_fail(tsr_store *store, tsr_error *err, const char *doing)
 {
     return tsr_fail(err, TSR_ERR_STORE, "%s: %s: %s", store->path, doing,
                     sqlite3_errmsg(store->db));
@@ -132,20 +128,23 @@ static tsr_status query_int(tsr_store *store, const char *sql, long long *out, t
     if ((rc & 0xff) == SQLITE_CORRUPT)
         return tsr_fail(err, TSR_ERR_INPUT, "%s: results store is corrupt (%s)", store->path,
                         sqlite3_errmsg(store->db));
-    return db_fail(store, err, "cannot read the store");
+    return tsr_store_db_fail(store, err, "cannot read the store");
 }
 
 /* Classifies the file without writing to it: *is_empty when it holds no
- * tables and no application id (a new or zero-length file). A file that is
- * not a tessera store of this schema is bad input (TSR_ERR_INPUT), not a
- * failure of the store. */
-static tsr_status check_identity(tsr_store *store, bool *is_empty, tsr_error *err)
+ * tables and no application id (a new or zero-length file), *version its
+ * schema. A file that is not a tessera store, or of a newer schema or one
+ * older than the oldest that can be upgraded, is bad input (TSR_ERR_INPUT),
+ * not a failure of the store. */
+static tsr_status check_identity(tsr_store *store, bool *is_empty, long long *schema,
+                                 tsr_error *err)
 {
     long long app_id = 0, version = 0, tables = 0;
     TSR_TRY(query_int(store, "SELECT count(*) FROM sqlite_master", &tables, err));
     TSR_TRY(query_int(store, "PRAGMA application_id", &app_id, err));
     TSR_TRY(query_int(store, "PRAGMA user_version", &version, err));
     *is_empty = app_id == 0 && tables == 0;
+    *schema = version;
     if (*is_empty)
         return TSR_OK;
     if (app_id != STORE_APPLICATION_ID)
@@ -157,7 +156,7 @@ static tsr_status check_identity(tsr_store *store, bool *is_empty, tsr_error *er
         return tsr_fail(err, TSR_ERR_INPUT,
                         "%s: store schema %lld is newer than this tessera (schema %d)", store->path,
                         version, TSR_STORE_SCHEMA);
-    if (version < TSR_STORE_SCHEMA)
+    if (version < STORE_OLDEST_UPGRADABLE)
         return tsr_fail(err, TSR_ERR_INPUT,
                         "%s: store schema %lld is older than this tessera (schema %d) "
                         "and cannot be upgraded",
@@ -171,14 +170,41 @@ static tsr_status check_identity(tsr_store *store, bool *is_empty, tsr_error *er
 static tsr_status create_schema(tsr_store *store, tsr_error *err)
 {
     if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(store, err, "cannot lock the new store");
+        return tsr_store_db_fail(store, err, "cannot lock the new store");
     bool is_empty = false;
-    tsr_status status = check_identity(store, &is_empty, err);
+    long long schema = 0;
+    tsr_status status = check_identity(store, &is_empty, &schema, err);
     if (status == TSR_OK && is_empty &&
         sqlite3_exec(store->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
-        status = db_fail(store, err, "cannot create the schema");
+        status = tsr_store_db_fail(store, err, "cannot create the schema");
     if (status == TSR_OK && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        status = db_fail(store, err, "cannot commit the schema");
+        status = tsr_store_db_fail(store, err, "cannot commit the schema");
+    if (status != TSR_OK)
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    return status;
+}
+
+/* Schema 1 lacks the reports table; adding it keeps every stored result.
+ * Under the write lock the version is read again: another process may have
+ * upgraded the file meanwhile. */
+static tsr_status upgrade_schema(tsr_store *store, tsr_error *err)
+{
+    if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return tsr_store_db_fail(store, err, "cannot lock the store to upgrade it");
+    bool is_empty = false;
+    long long schema = 0;
+    tsr_status status = check_identity(store, &is_empty, &schema, err);
+    /* clang-format off */
+    static const char upgrade_sql[] =
+        STORE_REPORTS_TABLE_SQL
+        "UPDATE meta SET value = '" STR(TSR_STORE_SCHEMA) "' WHERE key = 'schema';"
+        "PRAGMA user_version = " STR(TSR_STORE_SCHEMA) ";";
+    /* clang-format on */
+    if (status == TSR_OK && schema == 1 &&
+        sqlite3_exec(store->db, upgrade_sql, NULL, NULL, NULL) != SQLITE_OK)
+        status = tsr_store_db_fail(store, err, "cannot upgrade the store from schema 1");
+    if (status == TSR_OK && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        status = tsr_store_db_fail(store, err, "cannot commit the upgrade");
     if (status != TSR_OK)
         sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
     return status;
@@ -198,7 +224,7 @@ static tsr_status prepare_all(tsr_store *store, tsr_error *err)
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
         if (sqlite3_prepare_v3(store->db, list[i].sql, -1, SQLITE_PREPARE_PERSISTENT, list[i].stmt,
                                NULL) != SQLITE_OK)
-            return db_fail(store, err, "cannot prepare a statement");
+            return tsr_store_db_fail(store, err, "cannot prepare a statement");
     return TSR_OK;
 }
 
@@ -213,7 +239,7 @@ static tsr_status use_wal(tsr_store *store, tsr_error *err)
         if (rc == SQLITE_OK)
             return TSR_OK;
         if ((rc & 0xff) != SQLITE_BUSY || waited >= STORE_BUSY_TIMEOUT_MS)
-            return db_fail(store, err, "cannot set the journal mode");
+            return tsr_store_db_fail(store, err, "cannot set the journal mode");
         sqlite3_sleep(RETRY_MS);
     }
 }
@@ -223,20 +249,23 @@ static tsr_status open_checked(tsr_store *store, tsr_error *err)
     int rc =
         sqlite3_open_v2(store->path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK)
-        return store->db ? db_fail(store, err, "cannot open")
+        return store->db ? tsr_store_db_fail(store, err, "cannot open")
                          : tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", store->path);
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
 
     /* Nothing is written before the file is known to be ours or empty. */
     bool is_empty = false;
-    TSR_TRY(check_identity(store, &is_empty, err));
+    long long schema = 0;
+    TSR_TRY(check_identity(store, &is_empty, &schema, err));
     if (is_empty)
         TSR_TRY(create_schema(store, err));
+    else if (schema < TSR_STORE_SCHEMA)
+        TSR_TRY(upgrade_schema(store, err));
 
     TSR_TRY(use_wal(store, err));
     if (sqlite3_exec(store->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(store, err, "cannot set the sync mode");
+        return tsr_store_db_fail(store, err, "cannot set the sync mode");
     return prepare_all(store, err);
 }
 
@@ -269,17 +298,11 @@ void tsr_store_close(tsr_store *store)
     sqlite3_finalize(store->get);
     sqlite3_finalize(store->best);
     sqlite3_finalize(store->count);
+    sqlite3_finalize(store->put_report);
+    sqlite3_finalize(store->get_report);
     sqlite3_close(store->db);
     sqlite3_free(store->path);
     sqlite3_free(store);
-}
-
-/* NULL binds as SQL NULL. The statement runs before the caller's strings
- * can change, so SQLite need not copy them. */
-static int bind_text(sqlite3_stmt *stmt, int index, const char *text)
-{
-    return text ? sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC)
-                : sqlite3_bind_null(stmt, index);
 }
 
 static int bind_real(sqlite3_stmt *stmt, int index, double value)
@@ -289,18 +312,12 @@ static int bind_real(sqlite3_stmt *stmt, int index, double value)
 
 static int bind_key(sqlite3_stmt *stmt, const char *op_key, const char *device, const char *shape)
 {
-    int rc = bind_text(stmt, 1, op_key);
+    int rc = tsr_store_bind_text(stmt, 1, op_key);
     if (rc == SQLITE_OK)
-        rc = bind_text(stmt, 2, device);
+        rc = tsr_store_bind_text(stmt, 2, device);
     if (rc == SQLITE_OK)
-        rc = bind_text(stmt, 3, shape);
+        rc = tsr_store_bind_text(stmt, 3, shape);
     return rc;
-}
-
-static void finish(sqlite3_stmt *stmt)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
 }
 
 static tsr_status check_key(tsr_store *store, const char *op_key, const char *device,
@@ -326,19 +343,20 @@ tsr_status tsr_store_put(tsr_store *store, const tsr_result *r, tsr_error *err)
                            r->reason};
     int rc = SQLITE_OK;
     for (int i = 0; i < 9 && rc == SQLITE_OK; i++)
-        rc = bind_text(s, i + 1, texts[i]);
+        rc = tsr_store_bind_text(s, i + 1, texts[i]);
     const double reals[] = {r->time_ms, r->gflops, r->max_error};
     for (int i = 0; i < 3 && rc == SQLITE_OK; i++)
         rc = bind_real(s, i + 10, reals[i]);
     const char *tail[] = {r->kernel_name, r->source, r->language, r->geometry, r->args};
     for (int i = 0; i < 5 && rc == SQLITE_OK; i++)
-        rc = bind_text(s, i + 13, tail[i]);
+        rc = tsr_store_bind_text(s, i + 13, tail[i]);
     /* One statement in autocommit mode is its own transaction: committed
      * (or rolled back) when sqlite3_step returns. */
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
-    tsr_status status = rc == SQLITE_DONE ? TSR_OK : db_fail(store, err, "cannot store a result");
-    finish(s);
+    tsr_status status =
+        rc == SQLITE_DONE ? TSR_OK : tsr_store_db_fail(store, err, "cannot store a result");
+    tsr_store_finish(s);
     return status;
 }
 
@@ -392,9 +410,9 @@ static tsr_status fetch_one(tsr_store *store, sqlite3_stmt *s, int bind_rc, tsr_
         status = read_row(store, s, arena, out, err);
         *found = status == TSR_OK;
     } else if (rc != SQLITE_DONE) {
-        status = db_fail(store, err, "cannot read a result");
+        status = tsr_store_db_fail(store, err, "cannot read a result");
     }
-    finish(s);
+    tsr_store_finish(s);
     return status;
 }
 
@@ -406,7 +424,7 @@ tsr_status tsr_store_get(tsr_store *store, tsr_arena *arena, const char *op_key,
     TSR_TRY(check_key(store, op_key, device, shape, err));
     int rc = bind_key(store->get, op_key, device, shape);
     if (rc == SQLITE_OK)
-        rc = bind_text(store->get, 4, config);
+        rc = tsr_store_bind_text(store->get, 4, config);
     return fetch_one(store, store->get, rc, arena, out, found, err);
 }
 
@@ -427,9 +445,9 @@ tsr_status tsr_store_each_best(tsr_store *store, const char *device, tsr_store_v
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(store->db, each_best_sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(store, err, "cannot prepare a statement");
+        return tsr_store_db_fail(store, err, "cannot prepare a statement");
     tsr_status status = TSR_OK;
-    int rc = bind_text(s, 1, device);
+    int rc = tsr_store_bind_text(s, 1, device);
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         tsr_result row;
         status = read_row(store, s, NULL, &row, err);
@@ -440,7 +458,7 @@ tsr_status tsr_store_each_best(tsr_store *store, const char *device, tsr_store_v
         rc = SQLITE_OK;
     }
     if (status == TSR_OK && rc != SQLITE_DONE)
-        status = db_fail(store, err, "cannot read the best results");
+        status = tsr_store_db_fail(store, err, "cannot read the best results");
     sqlite3_finalize(s);
     return status;
 }
@@ -458,7 +476,8 @@ tsr_status tsr_store_count(tsr_store *store, const char *op_key, const char *dev
             counts[outcome] = sqlite3_column_int(s, 1);
         rc = SQLITE_OK;
     }
-    tsr_status status = rc == SQLITE_DONE ? TSR_OK : db_fail(store, err, "cannot count results");
-    finish(s);
+    tsr_status status =
+        rc == SQLITE_DONE ? TSR_OK : tsr_store_db_fail(store, err, "cannot count results");
+    tsr_store_finish(s);
     return status;
 }

@@ -1,18 +1,21 @@
 /* The results store: one SQLite file (default tessera.db) holding every
  * measurement, written in a transaction as each one lands, so that a killed
  * run loses at most the candidate in flight and a re-run skips what is
- * stored. The schema is versioned; a file of another application, a newer
- * schema or a corrupt file is refused as bad input (TSR_ERR_INPUT) with a
- * message naming the file. */
+ * stored. It also keeps the vendor compilers' resource reports of offline
+ * compiles. The schema is versioned; an older schema is upgraded in place,
+ * keeping every result; a file of another application, a newer schema or a
+ * corrupt file is refused as bad input (TSR_ERR_INPUT) with a message
+ * naming the file. */
 #ifndef TSR_STORE_H
 #define TSR_STORE_H
 
 #include <stdbool.h>
 
 #include "core/arena.h"
+#include "core/resources.h"
 #include "core/status.h"
 
-#define TSR_STORE_SCHEMA 1
+#define TSR_STORE_SCHEMA 2
 
 typedef struct tsr_store tsr_store;
 
@@ -77,5 +80,30 @@ tsr_status tsr_store_each_best(tsr_store *store, const char *device, tsr_store_v
 /* Number of stored results per outcome for (op_key, device, shape). */
 tsr_status tsr_store_count(tsr_store *store, const char *op_key, const char *device,
                            const char *shape, int counts[TSR_OUTCOME_COUNT], tsr_error *err);
+
+/* The key of a stored resource report: what was compiled, for which
+ * profile, by which compiler for which target. A lookup matches only when
+ * the source's hash and the compiler's build match as well, so that a
+ * report made from other source (a newer generator) or by another build of
+ * the compiler is never taken for this one. */
+typedef struct tsr_report_key {
+    const char *op_key, *profile, *config; /* as in tsr_result */
+    const char *compiler, *target;         /* "nvcc", "sm_90" */
+    const char *source_sha256;             /* hex SHA-256 of the generated source */
+    const char *compiler_id;               /* tsr_resource_report.compiler_id */
+} tsr_report_key;
+
+/* Inserts or replaces the report for the key, committed before returning.
+ * occupancy_blocks: blocks per unit on the profile, -1 when unknown. */
+tsr_status tsr_store_put_report(tsr_store *store, const tsr_report_key *key,
+                                const tsr_resource_report *report, int occupancy_blocks,
+                                tsr_error *err);
+
+/* The stored report for the key into *out (compiler, target and
+ * compiler_id from the key), *occupancy_blocks and `created` (ISO-8601
+ * UTC); *found false when there is none or it is stale. */
+tsr_status tsr_store_get_report(tsr_store *store, const tsr_report_key *key,
+                                tsr_resource_report *out, int *occupancy_blocks, char created[32],
+                                bool *found, tsr_error *err);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/clblast_ref.h"
+#include "backends/gemm_ref.h"
 #include "runner/runner.h"
 
 /* Elements past the end of each output that must survive every run. */
@@ -292,26 +292,24 @@ tsr_status tsr_evaluate(tsr_problem *p, const tsr_profile *profile, const tsr_co
     return tsr_evaluate_source(p, r->source, r->kernel_name, &geometry, options, arena, r, err);
 }
 
-tsr_status tsr_problem_check_clblast(tsr_problem *p, double *max_error, double *clblast_ms,
-                                     tsr_error *err)
+tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double *reference_ms,
+                                       tsr_error *err)
 {
     const tsr_opspec *spec = p->spec;
-    if (strcmp(spec->op->name, "gemm") != 0)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "CLBlast checks GEMM only, not %s",
+    if (strcmp(spec->op->name, "gemm") != 0 || spec->dtype != TSR_F32)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "the reference library checks SGEMM only, not %s",
                         spec->op->name);
-    if (!tsr_clblast_available())
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "tessera was built without CLBlast");
-    /* CLBlast writes into its own copy of C, which starts as ours did. */
+    /* The library writes into its own copy of C, which starts as ours did. */
     size_t n = p->elems[2];
     tsr_buffer *c = NULL;
     tsr_status st = p->device->backend->alloc(p->device, n * sizeof(float), &c, err);
     if (st == TSR_OK)
         st = p->device->backend->write(c, p->host[2], n * sizeof(float), err);
     if (st == TSR_OK)
-        st = tsr_clblast_sgemm(p->device, spec->layout_a == TSR_COL_MAJOR,
-                               spec->layout_b == TSR_COL_MAJOR, (int)p->shape.dim[0],
-                               (int)p->shape.dim[1], (int)p->shape.dim[2], (float)spec->alpha,
-                               p->dev[0], p->dev[1], (float)spec->beta, c, clblast_ms, err);
+        st = tsr_gemm_ref_sgemm(p->device, spec->layout_a == TSR_COL_MAJOR,
+                                spec->layout_b == TSR_COL_MAJOR, (int)p->shape.dim[0],
+                                (int)p->shape.dim[1], (int)p->shape.dim[2], (float)spec->alpha,
+                                p->dev[0], p->dev[1], (float)spec->beta, c, reference_ms, err);
     float *theirs = st == TSR_OK ? malloc(n * sizeof(float)) : NULL;
     if (st == TSR_OK && !theirs)
         st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");

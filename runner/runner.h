@@ -64,9 +64,11 @@ tsr_status tsr_evaluate_source(tsr_problem *problem, const char *source, const c
 const tsr_shape *tsr_problem_shape(const tsr_problem *problem);
 
 /* The stored output of the last run of `problem`'s output buffer checked
- * against CLBlast on the same device (GEMM only): max relative difference
- * scaled like the reference check. TSR_ERR_UNSUPPORTED without CLBlast. */
-tsr_status tsr_problem_check_clblast(tsr_problem *problem, double *max_error, double *clblast_ms,
-                                     tsr_error *err);
+ * against the vendor library on the same device (SGEMM only; CLBlast on
+ * OpenCL, cuBLAS on CUDA: backends/gemm_ref.h): max relative difference
+ * scaled like the reference check. TSR_ERR_UNSUPPORTED where the device
+ * has no such library. */
+tsr_status tsr_problem_check_reference(tsr_problem *problem, double *max_error,
+                                       double *reference_ms, tsr_error *err);
 
 #endif

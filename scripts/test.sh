@@ -27,6 +27,7 @@ if [ "${TSR_SANITIZE:-1}" != 0 ]; then
     trap 'rm -rf "$icd_dir"' EXIT
     cp /etc/OpenCL/vendors/pocl.icd "$icd_dir"/
     OCL_ICD_VENDORS="$icd_dir" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         meson test -C build-sanitize --print-errorlogs --num-processes 2 --no-suite vendor "$@"
 fi

@@ -105,7 +105,9 @@ static tsr_device *open_first(void)
     return device;
 }
 
-static void test_axpy_runs_and_its_result_is_read_back(void)
+/* axpy through the backend end to end: compile, launch, read back, with a
+ * poisoned tail that must survive. */
+static void check_axpy(void)
 {
     tsr_device *device = open_first();
     if (!device)
@@ -149,6 +151,20 @@ static void test_axpy_runs_and_its_result_is_read_back(void)
     be->free(by);
     be->release(kernel);
     tsr_device_close(device);
+}
+
+static void test_axpy_runs_and_its_result_is_read_back(void)
+{
+    check_axpy();
+}
+
+/* The path a GPU newer than the toolkit takes: PTX, compiled by the driver
+ * on load. TESSERA_CUDA_PTX=1 forces it on this one. */
+static void test_ptx_path_runs_axpy_too(void)
+{
+    setenv("TESSERA_CUDA_PTX", "1", 1);
+    check_axpy();
+    unsetenv("TESSERA_CUDA_PTX");
 }
 
 static void test_syntax_error_gives_nvrtc_log_on_one_line(void)
@@ -287,6 +303,7 @@ int main(void)
         return status ? status : 77;
     }
     RUN_TEST(test_axpy_runs_and_its_result_is_read_back);
+    RUN_TEST(test_ptx_path_runs_axpy_too);
     RUN_TEST(test_syntax_error_gives_nvrtc_log_on_one_line);
     RUN_TEST(test_missing_kernel_name_is_not_found);
     RUN_TEST(test_oversized_block_is_an_error_and_the_device_survives);

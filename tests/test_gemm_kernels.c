@@ -318,7 +318,7 @@ static void clblast_agrees_with_tessera_in_every_layout(void)
         CHECK_MSG(ready, "a=%s b=%s: %s %s", layouts[l][0], layouts[l][1], err.msg,
                   r.reason ? r.reason : "");
         double diff = -1.0, clblast_ms = 0.0;
-        tsr_status st = ready ? tsr_problem_check_clblast(problem, &diff, &clblast_ms, &err)
+        tsr_status st = ready ? tsr_problem_check_reference(problem, &diff, &clblast_ms, &err)
                               : TSR_ERR_UNSUPPORTED;
         if (ready && st == TSR_ERR_UNSUPPORTED)
             printf("     skipped: %s\n", err.msg);

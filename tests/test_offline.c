@@ -98,22 +98,22 @@ static const char small_cuda[] =
 
 static void ptxas_report_gives_the_named_kernels_registers_and_smem(void)
 {
-    tsr_offline_report r = {0};
+    tsr_resource_report r = {0};
     CHECK(tsr_offline_parse_ptxas(ptxas_sm90, "tsr_gemm", &r));
     CHECK(r.registers == 10);
     CHECK(r.shared_bytes == 1024);
     CHECK(r.spill_bytes == 0);
     CHECK(r.private_bytes == 0);
-    tsr_offline_report other = {0};
+    tsr_resource_report other = {0};
     CHECK(tsr_offline_parse_ptxas(ptxas_sm90, "tsr_other", &other));
     CHECK(other.registers == 99 && other.spill_bytes == 8 && other.shared_bytes == 0);
-    tsr_offline_report none = {0};
+    tsr_resource_report none = {0};
     CHECK(!tsr_offline_parse_ptxas(ptxas_sm90, "tsr_softmax", &none));
 }
 
 static void ptxas_spills_are_stores_plus_loads(void)
 {
-    tsr_offline_report r = {0};
+    tsr_resource_report r = {0};
     CHECK(tsr_offline_parse_ptxas(ptxas_spill_sm80, "tsr_gemm", &r));
     CHECK(r.registers == 64);
     CHECK(r.spill_bytes == 160 + 164);
@@ -123,7 +123,7 @@ static void ptxas_spills_are_stores_plus_loads(void)
 
 static void amdgpu_remarks_give_vgprs_sgprs_agprs_lds_and_waves(void)
 {
-    tsr_offline_report r = {0};
+    tsr_resource_report r = {0};
     CHECK(tsr_offline_parse_amdgpu(amdgpu_gfx90a, "tsr_gemm", &r));
     CHECK(r.registers == 70);
     CHECK(r.sgprs == 37);
@@ -135,23 +135,23 @@ static void amdgpu_remarks_give_vgprs_sgprs_agprs_lds_and_waves(void)
 
 static void amdgpu_remarks_stop_at_the_next_kernel(void)
 {
-    tsr_offline_report r = {0};
+    tsr_resource_report r = {0};
     CHECK(tsr_offline_parse_amdgpu(amdgpu_gfx1030, "tsr_softmax", &r));
     CHECK(r.registers == 61 && r.sgprs == 25 && r.occupancy_waves == 16);
     CHECK(r.shared_bytes == 1024 && r.spill_bytes == 0);
-    tsr_offline_report big = {0};
+    tsr_resource_report big = {0};
     CHECK(tsr_offline_parse_amdgpu(amdgpu_gfx1030, "tsr_big", &big));
     CHECK(big.registers == 256 && big.spill_bytes == 160);
-    tsr_offline_report none = {0};
+    tsr_resource_report none = {0};
     CHECK(!tsr_offline_parse_amdgpu(amdgpu_gfx1030, "tsr_gemm", &none));
 }
 
 static void ocloc_success_line_is_recognised(void)
 {
-    tsr_offline_report r = {0};
+    tsr_resource_report r = {0};
     CHECK(tsr_offline_parse_ocloc("Build succeeded.\n", &r));
     CHECK(r.spill_bytes == 0);
-    tsr_offline_report bad = {0};
+    tsr_resource_report bad = {0};
     CHECK(!tsr_offline_parse_ocloc("Build failed with error code: -11\n", &bad));
 }
 
@@ -170,7 +170,7 @@ static void occupancy_is_the_tightest_of_registers_shared_and_threads(void)
     tsr_profile p = {0};
     p.registers_per_unit = (tsr_quantity){65536, "test", true};
     p.shared_per_unit = (tsr_quantity){233472, "test", true};
-    tsr_offline_report r = {0};
+    tsr_resource_report r = {0};
     r.registers = 39;
     r.shared_bytes = 8192;
     CHECK(tsr_offline_occupancy(&p, &r, 256) == 6); /* 65536 / (39 x 256) = 6.56 */
@@ -219,7 +219,7 @@ static void missing_compilers_say_how_to_get_them(void)
 {
     saved_env s;
     empty_env(&s);
-    tsr_offline_report r;
+    tsr_resource_report r;
     tsr_error err = {{0}};
     CHECK(tsr_offline_compile("nvcc", "sm_90", small_cuda, "tsr_gemm", "cuda", &r, &err) ==
           TSR_ERR_UNSUPPORTED);
@@ -233,7 +233,7 @@ static void missing_compilers_say_how_to_get_them(void)
 
 static void unknown_compilers_targets_and_languages_are_bad_input(void)
 {
-    tsr_offline_report r;
+    tsr_resource_report r;
     tsr_error err = {{0}};
     CHECK(tsr_offline_compile("xlc", "sm_90", "", "k", NULL, &r, &err) == TSR_ERR_INPUT);
     CHECK_STR_CONTAINS(err.msg, "nvcc, hipcc, ocloc");
@@ -258,7 +258,7 @@ static void unknown_compilers_targets_and_languages_are_bad_input(void)
 
 static bool have_nvcc(void)
 {
-    tsr_offline_report r;
+    tsr_resource_report r;
     tsr_error err = {{0}};
     return tsr_offline_compile("nvcc", "sm_90", "", "k", "cuda", &r, &err) != TSR_ERR_UNSUPPORTED;
 }
@@ -269,7 +269,7 @@ static void nvcc_compiles_for_sm90_and_reports_registers(void)
         printf("skip: nvcc not found\n");
         return;
     }
-    tsr_offline_report r;
+    tsr_resource_report r;
     tsr_error err = {{0}};
     CHECK_MSG(tsr_offline_compile("nvcc", "sm_90", small_cuda, "tsr_gemm", "cuda", &r, &err) ==
                   TSR_OK,
@@ -284,7 +284,7 @@ static void nvcc_rejection_is_an_outcome_with_the_log(void)
 {
     if (!have_nvcc())
         return;
-    tsr_offline_report r;
+    tsr_resource_report r;
     tsr_error err = {{0}};
     const char *bad = "extern \"C\" __global__ void tsr_gemm(float *x) { x[0] = nope; }\n";
     CHECK(tsr_offline_compile("nvcc", "sm_80", bad, "tsr_gemm", "cuda", &r, &err) == TSR_OK);
@@ -322,7 +322,7 @@ static const char small_opencl[] =
  * part that needs it is skipped. */
 static bool have_or_ci(const char *compiler, const char *target, const char *language)
 {
-    tsr_offline_report r;
+    tsr_resource_report r;
     tsr_error err = {{0}};
     if (tsr_offline_compile(compiler, target, "", "k", language, &r, &err) != TSR_ERR_UNSUPPORTED)
         return true;
@@ -338,7 +338,7 @@ static void hipcc_compiles_for_each_amd_target_with_vgprs_and_lds(void)
         return;
     const char *targets[] = {"gfx908", "gfx90a", "gfx940", "gfx1030"};
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        tsr_offline_report r;
+        tsr_resource_report r;
         tsr_error err = {{0}};
         CHECK_MSG(tsr_offline_compile("hipcc", targets[i], small_hip, "tsr_gemm", "hip", &r,
                                       &err) == TSR_OK,
@@ -355,14 +355,14 @@ static void ocloc_compiles_for_each_intel_target_and_rejects_bad_source(void)
         return;
     const char *targets[] = {"dg2", "pvc", "tgllp"};
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        tsr_offline_report r;
+        tsr_resource_report r;
         tsr_error err = {{0}};
         CHECK_MSG(tsr_offline_compile("ocloc", targets[i], small_opencl, "tsr_softmax", "opencl",
                                       &r, &err) == TSR_OK,
                   "%s", err.msg);
         CHECK_MSG(r.ok, "%s: %s", targets[i], r.log);
     }
-    tsr_offline_report r;
+    tsr_resource_report r;
     tsr_error err = {{0}};
     CHECK(tsr_offline_compile("ocloc", "dg2", "__kernel void tsr_softmax() { nope; }\n",
                               "tsr_softmax", "opencl", &r, &err) == TSR_OK);

@@ -1,15 +1,11 @@
 /* The OpenCL backend on PoCL: listing, opening, compiling, launching,
- * timing, error messages, device ids, the CLBlast reference, and matching
- * devices to profiles. */
-#include <math.h>
-#include <stdint.h>
+ * timing, error messages, device ids, and matching devices to profiles. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backends/backend.h"
-#include "backends/clblast_ref.h"
 #include "devices/devices.h"
 #include "tests/check.h"
 
@@ -337,113 +333,6 @@ static void test_backend_registry_finds_opencl_only(void)
     CHECK(tsr_backend_find("vulkan") == NULL);
 }
 
-/* ---- CLBlast ------------------------------------------------------------------ */
-
-static float rand_unit(uint32_t *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return (float)(*state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-}
-
-/* Largest |got - ref| / (sum of |terms|) over C, in double precision. */
-static double gemm_error(bool a_col, bool b_col, int m, int n, int k, float alpha, const float *a,
-                         const float *b, float beta, const float *c0, const float *got)
-{
-    double worst = 0.0;
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            double sum = 0.0, magnitude = 0.0;
-            for (int p = 0; p < k; p++) {
-                double av = a[a_col ? p * m + i : i * k + p];
-                double bv = b[b_col ? j * k + p : p * n + j];
-                sum += av * bv;
-                magnitude += fabs(av * bv);
-            }
-            double ref = alpha * sum + beta * (double)c0[i * n + j];
-            magnitude = fabs(alpha) * magnitude + fabs(beta * (double)c0[i * n + j]);
-            double e = fabs((double)got[i * n + j] - ref) / (magnitude > 0 ? magnitude : 1.0);
-            if (e > worst)
-                worst = e;
-        }
-    return worst;
-}
-
-static void check_clblast_layout(tsr_device *device, bool a_col, bool b_col)
-{
-    enum { M = 7, N = 13, K = 17 };
-    const tsr_backend *be = device->backend;
-    float a[M * K], b[K * N], c0[M * N], got[M * N];
-    uint32_t seed = 12345u + (a_col ? 1u : 0u) + (b_col ? 2u : 0u);
-    for (int i = 0; i < M * K; i++)
-        a[i] = rand_unit(&seed);
-    for (int i = 0; i < K * N; i++)
-        b[i] = rand_unit(&seed);
-    for (int i = 0; i < M * N; i++)
-        c0[i] = rand_unit(&seed);
-    tsr_buffer *da = NULL, *db = NULL, *dc = NULL;
-    tsr_error err = {{0}};
-    CHECK(be->alloc(device, sizeof a, &da, &err) == TSR_OK);
-    CHECK(be->alloc(device, sizeof b, &db, &err) == TSR_OK);
-    CHECK(be->alloc(device, sizeof c0, &dc, &err) == TSR_OK);
-    if (da && db && dc) {
-        CHECK(be->write(da, a, sizeof a, &err) == TSR_OK);
-        CHECK(be->write(db, b, sizeof b, &err) == TSR_OK);
-        CHECK(be->write(dc, c0, sizeof c0, &err) == TSR_OK);
-        double ms = -1.0;
-        tsr_status status =
-            tsr_clblast_sgemm(device, a_col, b_col, M, N, K, 1.5f, da, db, 0.75f, dc, &ms, &err);
-        CHECK_MSG(status == TSR_OK, "%s", err.msg);
-        CHECK(be->read(dc, got, sizeof got, &err) == TSR_OK);
-        double e = gemm_error(a_col, b_col, M, N, K, 1.5f, a, b, 0.75f, c0, got);
-        CHECK_MSG(e <= 1e-5, "a %s, b %s: relative error %g", a_col ? "col" : "row",
-                  b_col ? "col" : "row", e);
-        CHECK(ms >= 0.0);
-    }
-    be->free(da);
-    be->free(db);
-    be->free(dc);
-}
-
-static void test_clblast_sgemm_matches_cpu_for_every_layout(void)
-{
-    if (!tsr_clblast_available()) {
-        tsr_error err = {{0}};
-        CHECK(tsr_clblast_sgemm(NULL, false, false, 1, 1, 1, 1.0f, NULL, NULL, 0.0f, NULL, NULL,
-                                &err) == TSR_ERR_UNSUPPORTED);
-        CHECK_STR_CONTAINS(err.msg, "without CLBlast");
-        return;
-    }
-    tsr_device *device = open_first();
-    if (!device)
-        return;
-    for (int layout = 0; layout < 4; layout++)
-        check_clblast_layout(device, layout & 1, layout & 2);
-    tsr_device_close(device);
-}
-
-static void test_clblast_refuses_undersized_buffers(void)
-{
-    if (!tsr_clblast_available())
-        return;
-    tsr_device *device = open_first();
-    if (!device)
-        return;
-    tsr_buffer *small = NULL, *big = NULL;
-    tsr_error err = {{0}};
-    CHECK(device->backend->alloc(device, 4 * sizeof(float), &small, &err) == TSR_OK);
-    CHECK(device->backend->alloc(device, 64 * sizeof(float), &big, &err) == TSR_OK);
-    if (small && big) {
-        CHECK(tsr_clblast_sgemm(device, false, false, 4, 4, 4, 1.0f, big, small, 0.0f, big, NULL,
-                                &err) == TSR_ERR_INPUT);
-        CHECK_STR_CONTAINS(err.msg, "matrix B");
-        CHECK(tsr_clblast_sgemm(device, false, false, 0, 4, 4, 1.0f, big, big, 0.0f, big, NULL,
-                                &err) == TSR_ERR_INPUT);
-    }
-    device->backend->free(small);
-    device->backend->free(big);
-    tsr_device_close(device);
-}
-
 /* ---- fingerprints and profiles --------------------------------------------------- */
 
 static tsr_device_info made_up_device(void)
@@ -619,8 +508,6 @@ int main(void)
     RUN_TEST(test_missing_device_lists_the_devices_there_are);
     RUN_TEST(test_malformed_ids_are_input_errors);
     RUN_TEST(test_backend_registry_finds_opencl_only);
-    RUN_TEST(test_clblast_sgemm_matches_cpu_for_every_layout);
-    RUN_TEST(test_clblast_refuses_undersized_buffers);
     RUN_TEST(test_fingerprint_is_backend_vendor_name_driver);
     RUN_TEST(test_profile_matches_by_backend_and_case_insensitive_substrings);
     RUN_TEST(test_profile_search_takes_first_match_in_name_order);

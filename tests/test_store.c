@@ -367,6 +367,127 @@ static void newer_schema_is_refused_and_left_unchanged(void)
     check_refused(path, expect);
 }
 
+static tsr_report_key sample_report_key(const char *sha)
+{
+    tsr_report_key key = {
+        .op_key = "gemm.f32.a=row.b=row.beta=1",
+        .profile = "nvidia-h100-sxm",
+        .config = "BM=64,BN=64",
+        .compiler = "nvcc",
+        .target = "sm_90",
+        .source_sha256 = sha,
+        .compiler_id = "/usr/local/cuda/bin/nvcc (1234 bytes, modified 2026-01-01T00:00:00Z)",
+    };
+    return key;
+}
+
+static void reports_round_trip_and_stale_ones_are_not_found(void)
+{
+    tsr_store *store = open_store("reports.db");
+    if (!store)
+        return;
+    tsr_error err = {{0}};
+    tsr_report_key key = sample_report_key("aa11");
+    tsr_resource_report r = {.ok = true,
+                             .registers = 96,
+                             .spill_bytes = 8,
+                             .shared_bytes = 16384,
+                             .private_bytes = 24,
+                             .grf_mode = "",
+                             .log = "ptxas info"};
+    CHECK_MSG(tsr_store_put_report(store, &key, &r, 4, &err) == TSR_OK, "%s", err.msg);
+    tsr_resource_report got;
+    int blocks = -7;
+    char created[32] = "";
+    bool found = false;
+    CHECK(tsr_store_get_report(store, &key, &got, &blocks, created, &found, &err) == TSR_OK);
+    CHECK(found);
+    CHECK(got.ok && got.registers == 96 && got.spill_bytes == 8 && got.shared_bytes == 16384 &&
+          got.private_bytes == 24 && blocks == 4);
+    CHECK(strcmp(got.compiler, "nvcc") == 0 && strcmp(got.target, "sm_90") == 0);
+    CHECK(strcmp(got.log, "ptxas info") == 0);
+    CHECK(strlen(created) == 20 && created[10] == 'T');
+
+    /* Other source, or another build of the compiler: stale, not found. */
+    tsr_report_key other = sample_report_key("bb22");
+    CHECK(tsr_store_get_report(store, &other, &got, &blocks, created, &found, &err) == TSR_OK);
+    CHECK(!found);
+    other = sample_report_key("aa11");
+    other.compiler_id = "/usr/local/cuda/bin/nvcc (999 bytes, modified 2027-01-01T00:00:00Z)";
+    CHECK(tsr_store_get_report(store, &other, &got, &blocks, created, &found, &err) == TSR_OK);
+    CHECK(!found);
+
+    /* A new compile of the same key replaces the old report. */
+    tsr_report_key newer = sample_report_key("bb22");
+    r.registers = 128;
+    CHECK(tsr_store_put_report(store, &newer, &r, 3, &err) == TSR_OK);
+    CHECK(tsr_store_get_report(store, &newer, &got, &blocks, created, &found, &err) == TSR_OK);
+    CHECK(found && got.registers == 128 && blocks == 3);
+    CHECK(tsr_store_get_report(store, &key, &got, &blocks, created, &found, &err) == TSR_OK);
+    CHECK(!found);
+
+    /* A rejected kernel is stored as such, with its log. */
+    tsr_report_key rejected = sample_report_key("cc33");
+    rejected.config = "BM=128,BN=128";
+    tsr_resource_report bad = {.ok = false, .log = "error: too many resources"};
+    CHECK(tsr_store_put_report(store, &rejected, &bad, -1, &err) == TSR_OK);
+    CHECK(tsr_store_get_report(store, &rejected, &got, &blocks, created, &found, &err) == TSR_OK);
+    CHECK(found && !got.ok && blocks == -1 && strcmp(got.log, "error: too many resources") == 0);
+
+    tsr_report_key incomplete = key;
+    incomplete.source_sha256 = NULL;
+    CHECK(tsr_store_put_report(store, &incomplete, &r, 1, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "report key");
+    tsr_store_close(store);
+}
+
+/* A store written by the first schema (results only) opens, keeps its
+ * results, and gains the reports table. */
+static void schema_1_store_is_upgraded_keeping_its_results(void)
+{
+    const char *path = temp_path("schema1.db");
+    exec_sql(path,
+             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "INSERT INTO meta(key, value) VALUES ('application', 'tessera'),"
+             " ('application_id', '1414746673'), ('schema', '1');"
+             "CREATE TABLE results ("
+             " op_key TEXT NOT NULL, device TEXT NOT NULL, shape TEXT NOT NULL,"
+             " config TEXT NOT NULL, op TEXT, spec_name TEXT, profile TEXT,"
+             " outcome TEXT NOT NULL CHECK (outcome IN"
+             "  ('ok', 'invalid', 'build-failed', 'launch-failed', 'wrong')),"
+             " reason TEXT, time_ms REAL, gflops REAL, max_error REAL,"
+             " kernel_name TEXT, source TEXT, language TEXT, geometry TEXT, args TEXT,"
+             " created TEXT NOT NULL, PRIMARY KEY (op_key, device, shape, config));"
+             "CREATE INDEX results_best ON results (op_key, device, shape, outcome, time_ms);"
+             "INSERT INTO results VALUES ('gemm.f32.a=row.b=row.beta=1', 'opencl|pocl|cpu|6.0',"
+             " 'm=8,n=8,k=8', 'BM=8', 'gemm', 'sgemm-nn', 'pocl-cpu', 'ok', NULL, 0.5, 2.0,"
+             " 1e-7, 'k', 'src', 'opencl', 'n/8x8', 'buffer:A', '2026-11-01T00:00:00Z');"
+             "PRAGMA application_id = 1414746673; PRAGMA user_version = 1;");
+    tsr_store *store = open_store("schema1.db");
+    if (!store)
+        return;
+    tsr_error err = {{0}};
+    tsr_arena *arena = tsr_arena_create();
+    tsr_result best;
+    bool found = false;
+    CHECK(tsr_store_best(store, arena, "gemm.f32.a=row.b=row.beta=1", "opencl|pocl|cpu|6.0",
+                         "m=8,n=8,k=8", &best, &found, &err) == TSR_OK);
+    CHECK(found && strcmp(best.config, "BM=8") == 0 && best.time_ms == 0.5);
+    tsr_report_key key = sample_report_key("aa11");
+    tsr_resource_report r = {.ok = true, .registers = 40};
+    CHECK_MSG(tsr_store_put_report(store, &key, &r, 6, &err) == TSR_OK, "%s", err.msg);
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == TSR_STORE_SCHEMA);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+}
+
 /* The child stores results in a loop and reports each committed index
  * through the pipe; the parent kills it mid-run. */
 static void writer_child(int report_fd)
@@ -503,6 +624,8 @@ int main(void)
     RUN_TEST(text_file_is_refused_and_left_unchanged);
     RUN_TEST(database_of_another_program_is_refused_and_left_unchanged);
     RUN_TEST(newer_schema_is_refused_and_left_unchanged);
+    RUN_TEST(reports_round_trip_and_stale_ones_are_not_found);
+    RUN_TEST(schema_1_store_is_upgraded_keeping_its_results);
     RUN_TEST(store_survives_a_writer_killed_mid_run);
     RUN_TEST(processes_share_a_new_store);
     remove_temp_dir();

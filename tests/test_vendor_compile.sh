@@ -2,7 +2,8 @@
 # `tessera compile` end to end: every example op spec's default config
 # through every vendor compiler for every CI target, each report checked
 # (nvcc and hipcc must report registers and the block's shared memory),
-# and the exit status of bad input. The wider sample of configs goes
+# the reports kept in the results store and answered from it, and the exit
+# status of bad input. The wider sample of configs goes
 # through the compilers directly in vendor_compile.sh. Under CI a missing
 # compiler fails the test; elsewhere that compiler is skipped.
 #
@@ -12,8 +13,10 @@ tessera=$(realpath "${1:?usage: test_vendor_compile.sh TESSERA SOURCE_ROOT}")
 root=$(realpath "${2:?usage: test_vendor_compile.sh TESSERA SOURCE_ROOT}")
 export TESSERA_PROFILES="$root/profiles"
 profile=nvidia-h100-sxm
-out=$(mktemp /tmp/tsr_offline_cli_XXXXXX) || exit 1
-trap 'rm -f "$out"' EXIT
+work=$(mktemp -d /tmp/tsr_offline_cli_XXXXXX) || exit 1
+trap 'rm -rf "$work"' EXIT
+out=$work/out.txt
+db=$work/reports.db
 passed=0
 failed=0
 
@@ -27,7 +30,7 @@ fail() {
 check() {
     local compiler=$1 target=$2 spec=$3
     "$tessera" compile "$root/ops/$spec.yaml" --profile $profile --compiler "$compiler" \
-        --target "$target" >"$out" 2>&1
+        --target "$target" --db "$db" >"$out" 2>&1
     local rc=$?
     if [ $rc -ne 0 ]; then
         if grep -q "$compiler not found" "$out" && [ -z "${CI:-}" ]; then
@@ -69,16 +72,46 @@ run_all nvcc sm_80 sm_89 sm_90
 run_all hipcc gfx908 gfx90a gfx940 gfx1030
 run_all ocloc dg2 pvc tgllp
 
+# The store: the same compile again is answered from it (with the date it
+# was compiled), --fresh compiles again, and the two reports agree.
+if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+    compile_sgemm() {
+        "$tessera" compile "$root/ops/sgemm.yaml" --profile $profile --db "$db" "$@" >"$out" 2>&1
+    }
+    if compile_sgemm && grep -q "^stored: *$db, compiled 20" "$out"; then
+        grep -v '^stored:' "$out" >"$work/cached.txt"
+        passed=$((passed + 1))
+    else
+        fail "a second compile of sgemm for $profile is not answered from the store"
+    fi
+    if compile_sgemm --fresh && grep -q "^stored: *$db\$" "$out" &&
+        grep -v '^stored:' "$out" | cmp -s - "$work/cached.txt"; then
+        passed=$((passed + 1))
+    else
+        fail "--fresh does not compile again, or its report differs from the stored one"
+    fi
+fi
+# A file that is not a results store: exit 2, one line, the file untouched.
+printf 'not a database\n' >"$work/foreign.db"
+"$tessera" compile "$root/ops/sgemm.yaml" --profile $profile --db "$work/foreign.db" >"$out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "foreign.db: not a tessera results store" "$out" &&
+    [ "$(wc -l <"$out")" -eq 1 ] && [ "$(cat "$work/foreign.db")" = "not a database" ]; then
+    passed=$((passed + 1))
+else
+    fail "a foreign --db gives exit $rc"
+fi
+
 # Bad input: exit 2 and one line naming the target and the supported ones.
 "$tessera" compile "$root/ops/sgemm.yaml" --profile $profile --compiler hipcc --target gfx1 \
-    >"$out" 2>&1
+    --db "$db" >"$out" 2>&1
 rc=$?
 if [ $rc -eq 2 ] && grep -q "unsupported target 'gfx1'.*gfx90a" "$out" && [ "$(wc -l <"$out")" -eq 1 ]; then
     passed=$((passed + 1))
 else
     fail "an unknown target gives exit $rc"
 fi
-"$tessera" compile "$root/ops/sgemm.yaml" --profile pocl-cpu >"$out" 2>&1
+"$tessera" compile "$root/ops/sgemm.yaml" --profile pocl-cpu --db "$db" >"$out" 2>&1
 rc=$?
 if [ $rc -eq 2 ] && grep -q "names no offline compiler" "$out"; then
     passed=$((passed + 1))

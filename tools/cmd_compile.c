@@ -1,6 +1,9 @@
 /* tessera compile: a config's kernel through the vendor's own compiler for
- * a device that is not attached, and the resources it reports. */
+ * a device that is not attached, and the resources it reports, kept in the
+ * results store so that the same compile is not run twice. */
 #include <getopt.h>
+#include <sha2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,25 +11,35 @@
 #include "backends/offline.h"
 #include "core/opspec.h"
 #include "core/profile.h"
+#include "core/store.h"
 #include "runner/runner.h"
 #include "tools/cli.h"
 
 static const char compile_usage[] =
     "usage: tessera compile SPEC --profile P [--config K=V,...] [--compiler C --target T]\n"
+    "                       [--db F] [--fresh]\n"
     "\n"
     "Generates the kernel that the op spec SPEC and the config give for profile P,\n"
     "compiles it with the profile's offline compiler and target (nvcc/sm_90,\n"
     "hipcc/gfx90a, ocloc/dg2, ...; --compiler and --target override them) and prints\n"
     "the compiler's resource report: registers, spills, shared memory and the blocks\n"
-    "per SM/CU this gives on P. Exit status: 0 compiled, 1 the compiler rejected the\n"
-    "kernel or is missing, 2 bad input.\n";
+    "per SM/CU this gives on P. The report is kept in the results store --db\n"
+    "(default tessera.db); a later compile of the same source by the same compiler\n"
+    "build is answered from it, unless --fresh. Exit status: 0 compiled, 1 the\n"
+    "compiler rejected the kernel or is missing, 2 bad input.\n";
 
-static void print_report(const tsr_offline_report *r, const tsr_kernel_text *text,
-                         const tsr_profile *profile)
+static int threads_per_block(const tsr_kernel_text *text)
 {
     int threads = 1;
     for (int a = 0; a < text->rule.dims; a++)
         threads *= (int)text->rule.local[a];
+    return threads;
+}
+
+static void print_report(const tsr_resource_report *r, const tsr_kernel_text *text,
+                         const tsr_profile *profile)
+{
+    int threads = threads_per_block(text);
     printf("compiler:   %s\n", r->compiler);
     printf("target:     %s\n", r->target);
     printf("kernel:     %s (%d threads per block)\n", text->kernel_name, threads);
@@ -54,22 +67,79 @@ static void print_report(const tsr_offline_report *r, const tsr_kernel_text *tex
         printf("occupancy:  unknown (no register count or profile figures)\n");
 }
 
+typedef struct compile_job {
+    const tsr_opspec *spec;
+    const tsr_profile *profile;
+    const char *compiler, *target, *db;
+    bool fresh;
+    char config_text[512];
+} compile_job;
+
+/* The stored report when there is a current one (and not --fresh), else a
+ * new compile, stored. Prints the report and where it came from; returns
+ * the exit status. */
+static int report_for(const compile_job *job, tsr_store *store, const tsr_kernel_text *text)
+{
+    tsr_error err = {{0}};
+    char sha[SHA256_DIGEST_STRING_LENGTH], compiler_id[320];
+    SHA256Data((const uint8_t *)text->source, strlen(text->source), sha);
+    tsr_status st = tsr_offline_compiler_id(job->compiler, compiler_id, sizeof compiler_id, &err);
+    if (st != TSR_OK)
+        return cli_report(st, err.msg);
+    tsr_report_key key = {.op_key = tsr_opspec_key(job->spec),
+                          .profile = job->profile->name,
+                          .config = job->config_text,
+                          .compiler = job->compiler,
+                          .target = job->target,
+                          .source_sha256 = sha,
+                          .compiler_id = compiler_id};
+    tsr_resource_report report;
+    int blocks = -1;
+    char created[32] = "";
+    bool found = false;
+    if (!job->fresh)
+        st = tsr_store_get_report(store, &key, &report, &blocks, created, &found, &err);
+    if (st == TSR_OK && !found) {
+        st = tsr_offline_compile(job->compiler, job->target, text->source, text->kernel_name,
+                                 tsr_offline_dialect(job->compiler), &report, &err);
+        /* The compiler's own description of itself, now that it ran. */
+        key.compiler_id = report.compiler_id;
+        blocks = tsr_offline_occupancy(job->profile, &report, threads_per_block(text));
+        if (st == TSR_OK)
+            st = tsr_store_put_report(store, &key, &report, report.registers > 0 ? blocks : -1,
+                                      &err);
+    }
+    if (st != TSR_OK)
+        return cli_report(st, err.msg);
+    print_report(&report, text, job->profile);
+    if (found)
+        printf("stored:     %s, compiled %s (--fresh compiles again)\n", job->db, created);
+    else
+        printf("stored:     %s\n", job->db);
+    return report.ok ? 0 : 1;
+}
+
 int cmd_compile(int argc, char **argv)
 {
     static const struct option options[] = {
         {"profile", required_argument, NULL, 'p'},  {"config", required_argument, NULL, 'c'},
         {"compiler", required_argument, NULL, 'C'}, {"target", required_argument, NULL, 't'},
+        {"db", required_argument, NULL, 'f'},       {"fresh", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *profile_arg = NULL, *config_arg = NULL, *compiler = NULL, *target = NULL;
+    const char *db = "tessera.db";
+    bool fresh = false;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "p:c:C:t:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "p:c:C:t:f:Fh", options, NULL)) != -1) {
         switch (opt) {
         case 'p': profile_arg = optarg; break;
         case 'c': config_arg = optarg; break;
         case 'C': compiler = optarg; break;
         case 't': target = optarg; break;
+        case 'f': db = optarg; break;
+        case 'F': fresh = true; break;
         case 'h': fputs(compile_usage, stdout); return 0;
         default: return cli_usage_error("compile", "unknown option");
         }
@@ -99,25 +169,33 @@ int cmd_compile(int argc, char **argv)
     tsr_error err = {{0}};
     if (!rc)
         rc = cli_config(spec, profile, config_arg, &config);
+    /* The store is opened before anything is compiled: a file that is not
+     * a store is bad input, said at once. */
+    tsr_store *store = NULL;
     if (!rc) {
+        tsr_status st = tsr_store_open(db, &store, &err);
+        if (st != TSR_OK)
+            rc = cli_report(st, err.msg);
+    }
+    if (!rc) {
+        compile_job job = {.spec = spec,
+                           .profile = profile,
+                           .compiler = compiler,
+                           .target = target,
+                           .db = db,
+                           .fresh = fresh};
+        tsr_config_format(spec->op, &config, job.config_text, sizeof job.config_text);
         tsr_kernel_text text;
-        const char *dialect = tsr_offline_dialect(compiler);
-        tsr_status st = tsr_kernel_generate(spec, profile, &config, dialect, &text, &err);
+        tsr_status st =
+            tsr_kernel_generate(spec, profile, &config, tsr_offline_dialect(compiler), &text, &err);
         if (st != TSR_OK) {
             rc = cli_report(st, err.msg);
         } else {
-            tsr_offline_report report;
-            st = tsr_offline_compile(compiler, target, text.source, text.kernel_name, dialect,
-                                     &report, &err);
-            if (st != TSR_OK)
-                rc = cli_report(st, err.msg);
-            else {
-                print_report(&report, &text, profile);
-                rc = report.ok ? 0 : 1;
-            }
+            rc = report_for(&job, store, &text);
             tsr_kernel_text_free(&text);
         }
     }
+    tsr_store_close(store);
     tsr_opspec_free(spec);
     tsr_profile_free(profile);
     return rc;

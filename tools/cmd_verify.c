@@ -1,11 +1,12 @@
 /* tessera verify: run one kernel per shape against the CPU reference (and,
- * for GEMM, against CLBlast on the same device). */
+ * for GEMM, against the vendor library on the same device). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends/gemm_ref.h"
 #include "core/opspec.h"
 #include "core/profile.h"
 #include "devices/devices.h"
@@ -21,7 +22,8 @@ static const char verify_usage[] =
     "double precision and prints the largest relative error, the bound, and PASS or\n"
     "FAIL. The kernel is the config given with --config, else the best stored in\n"
     "the results store for this device and shape, else the op's default config.\n"
-    "GEMM results are also compared with CLBlast on the same device.\n"
+    "SGEMM results are also compared with the vendor library on the same device\n"
+    "(CLBlast on OpenCL devices, cuBLAS on CUDA devices).\n"
     "Exit status 1 when any shape fails.\n";
 
 typedef struct verify_args {
@@ -103,12 +105,12 @@ static int verify_shape(tsr_device *device, const tsr_opspec *spec, const tsr_pr
                "PASS\n",
                shape_text, origin, config_text, r.max_error, spec->op->tolerance(spec, shape),
                r.time_ms, r.gflops);
-        double diff, clblast_ms;
-        st = tsr_problem_check_clblast(problem, &diff, &clblast_ms, &err);
+        double diff, reference_ms;
+        st = tsr_problem_check_reference(problem, &diff, &reference_ms, &err);
         if (st == TSR_OK) {
             bool pass = diff <= 2 * spec->op->tolerance(spec, shape);
-            printf("  CLBlast on the same device: max relative difference %.3g  %s\n", diff,
-                   pass ? "PASS" : "FAIL");
+            printf("  %s on the same device: max relative difference %.3g  %s\n",
+                   tsr_gemm_ref_name(device), diff, pass ? "PASS" : "FAIL");
             rc = pass ? 0 : 1;
         } else if (st != TSR_ERR_UNSUPPORTED) {
             rc = cli_report(st, err.msg);

@@ -1,6 +1,8 @@
 /* GEMM on the host: buffer sizes, kernel arguments, and the reference in
  * double precision with the error scale of every output element. */
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "core/ops/gemm_internal.h"
 
@@ -33,16 +35,24 @@ int gemm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const 
     return GEMM_ARG_COUNT;
 }
 
+/* The rows [begin, end) of one reference product. */
+typedef struct reference_rows {
+    const tsr_opspec *spec;
+    long m, n, k, begin, end;
+    const float *a, *b, *c;
+    double *out, *magnitude;
+} reference_rows;
+
 /* i-k-j order walks B and C row by row, which keeps large references at
  * memory speed; each C row accumulates in double. */
-void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float *const *buffers,
-                    double *out, double *magnitude)
+static void reference_run_rows(const reference_rows *r)
 {
-    long m = dim(shape, GEMM_DIM_M), n = dim(shape, GEMM_DIM_N), k = dim(shape, GEMM_DIM_K);
-    const float *a = buffers[GEMM_ARG_A], *b = buffers[GEMM_ARG_B], *c = buffers[GEMM_ARG_C];
+    const tsr_opspec *spec = r->spec;
+    long m = r->m, n = r->n, k = r->k;
+    const float *a = r->a, *b = r->b, *c = r->c;
     bool a_row = spec->layout_a == TSR_ROW_MAJOR, b_row = spec->layout_b == TSR_ROW_MAJOR;
-    for (long i = 0; i < m; i++) {
-        double *row = out + i * n, *mag = magnitude + i * n;
+    for (long i = r->begin; i < r->end; i++) {
+        double *row = r->out + i * n, *mag = r->magnitude + i * n;
         for (long j = 0; j < n; j++)
             row[j] = mag[j] = 0.0;
         for (long p = 0; p < k; p++) {
@@ -59,6 +69,61 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
             mag[j] = fabs(spec->alpha) * mag[j] + fabs(old);
         }
     }
+}
+
+static void *reference_thread(void *arg)
+{
+    reference_run_rows(arg);
+    return NULL;
+}
+
+enum {
+    REFERENCE_MAX_THREADS = 64,
+    /* Below this many multiply-adds one core takes well under a second and
+     * threads would cost more than they save. */
+    REFERENCE_THREADED_WORK = 1 << 26,
+};
+
+/* Large references (n = 4096 is 69 G multiply-adds, a minute on one core)
+ * are split by rows over the machine's cores; rows are independent, so the
+ * result does not depend on the split. A thread that cannot be started
+ * leaves its rows to the caller. */
+void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float *const *buffers,
+                    double *out, double *magnitude)
+{
+    long m = dim(shape, GEMM_DIM_M), n = dim(shape, GEMM_DIM_N), k = dim(shape, GEMM_DIM_K);
+    reference_rows whole = {.spec = spec,
+                            .m = m,
+                            .n = n,
+                            .k = k,
+                            .begin = 0,
+                            .end = m,
+                            .a = buffers[GEMM_ARG_A],
+                            .b = buffers[GEMM_ARG_B],
+                            .c = buffers[GEMM_ARG_C],
+                            .out = out,
+                            .magnitude = magnitude};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), threads = 1;
+    if ((double)m * (double)n * (double)k >= REFERENCE_THREADED_WORK && cores > 1)
+        threads = cores < REFERENCE_MAX_THREADS ? cores : REFERENCE_MAX_THREADS;
+    if (threads > m)
+        threads = m;
+    reference_rows part[REFERENCE_MAX_THREADS];
+    pthread_t thread[REFERENCE_MAX_THREADS];
+    bool started[REFERENCE_MAX_THREADS] = {false};
+    for (long t = 0; t < threads; t++) {
+        part[t] = whole;
+        part[t].begin = m * t / threads;
+        part[t].end = m * (t + 1) / threads;
+        if (t > 0)
+            started[t] = pthread_create(&thread[t], NULL, reference_thread, &part[t]) == 0;
+    }
+    for (long t = 0; t < threads; t++)
+        if (!started[t])
+            reference_run_rows(&part[t]);
+    for (long t = 1; t < threads; t++)
+        if (started[t])
+            pthread_join(thread[t], NULL);
 }
 
 /* Single-precision accumulation over k terms in any order and blocking:

@@ -1,14 +1,16 @@
-/* tessera-bench-gemm: tessera's SGEMM against CLBlast on the same OpenCL
- * device, in the same process, on the same buffers.
+/* tessera-bench-gemm: tessera's SGEMM against the vendor library on the
+ * same device, in the same process, on the same buffers: CLBlast on an
+ * OpenCL device, cuBLAS on a CUDA device (backends/gemm_ref.h).
  *
  * Per square size n: pick the kernel (--config, else the best stored for
  * this device and shape, else the op's default), check it against the CPU
- * reference and CLBlast through the runner, then time both on one set of
- * fresh random non-zero operands, interleaved so that drift (clocks, other
- * load on a shared machine) hits both alike. The ratio compares like with
- * like: wall-clock time from a drained queue to the end of the work, since
- * that is the only way CLBlast can be timed (it may queue helper kernels
- * and hands back only the last event). */
+ * reference and the library through the runner, then time both on one set
+ * of fresh random non-zero operands, interleaved so that drift (clocks,
+ * other load on a shared machine) hits both alike. The ratio compares like
+ * with like, on the clock the library can be timed by: device events
+ * around cuBLAS and tessera's kernel on CUDA; on OpenCL the wall clock from
+ * a drained queue to the end of the work for both, since CLBlast may queue
+ * helper kernels and hands back only the last event. */
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,7 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "backends/clblast_ref.h"
+#include "backends/gemm_ref.h"
 #include "core/opspec.h"
 #include "core/profile.h"
 #include "devices/devices.h"
@@ -32,13 +34,15 @@ static const char bench_usage[] =
     "usage: " PROGRAM " [--device opencl:0] [--profile P] [--db tessera.db]\n"
     "         [--spec ops/sgemm.yaml] [--sizes 512,1024,2048] [--runs 10] [--config K=V,..]\n"
     "\n"
-    "tessera's SGEMM against CLBlast on the same OpenCL device, for m = n = k. The\n"
+    "tessera's SGEMM against the vendor library on the same device, for m = n = k:\n"
+    "CLBlast on an OpenCL device, cuBLAS on a CUDA device (--device cuda:0). The\n"
     "kernel: --config, else the best stored in --db for this device and size, else\n"
-    "the op's default. Each is checked against the CPU reference and CLBlast, then\n"
-    "both run on the same random operands, interleaved, --runs times (>= 10) after\n"
-    "a warm-up. GFLOP/s = 2n^3/time and the ratio use the wall-clock medians\n"
-    "(tessera's profiling-event median is shown beside). Exit status 1 when a\n"
-    "kernel fails verification, 2 on bad input.\n";
+    "the op's default. Each is checked against the CPU reference and the library,\n"
+    "then both run on the same random operands, interleaved, --runs times (>= 10)\n"
+    "after a warm-up. GFLOP/s = 2n^3/time and the ratio use medians of device-event\n"
+    "times on CUDA, of wall-clock times from a drained queue on OpenCL (there\n"
+    "tessera's event median is shown beside). Exit status 1 when a kernel fails\n"
+    "verification, 2 on bad input.\n";
 
 typedef struct bench_args {
     const char *device, *profile, *db, *spec, *config;
@@ -52,7 +56,8 @@ typedef struct size_report {
     int n;
     bool verified;
     const char *origin; /* where the config came from */
-    double tessera_ms, tessera_event_ms, clblast_ms;
+    double tessera_ms;  /* on the reference's clock (see the header comment) */
+    double tessera_event_ms, reference_ms;
 } size_report;
 
 /* What every size shares. */
@@ -64,6 +69,8 @@ typedef struct bench_ctx {
     tsr_store *store; /* NULL when --db names no file yet */
     tsr_config given; /* --config, when args->config */
     char fingerprint[768];
+    const char *reference; /* the library's name: "CLBlast", "cuBLAS" */
+    bool event_clock;      /* the library is timed by device events */
 } bench_ctx;
 
 #if defined(__GNUC__)
@@ -217,7 +224,7 @@ static int choose_config(const bench_ctx *ctx, const char *shape_text, tsr_confi
 }
 
 /* The runner's verdict: the kernel against the CPU reference on its own
- * random problem, then that output against CLBlast's, summed up in
+ * random problem, then that output against the library's, summed up in
  * `summary`. Returns the exit status of an error that ends the run; a
  * kernel that does not pass (wrong, or refused by the device) sets *pass to
  * false and the run goes on with the next size. */
@@ -236,9 +243,9 @@ static int check_with_runner(const bench_ctx *ctx, const tsr_shape *shape, const
     tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
     st = arena ? tsr_evaluate(problem, ctx->profile, config, &options, arena, &r, &err)
                : tsr_fail(&err, TSR_ERR_NOMEM, "out of memory");
-    double bound = ctx->spec->op->tolerance(ctx->spec, shape), diff = 0.0, clblast_ms;
+    double bound = ctx->spec->op->tolerance(ctx->spec, shape), diff = 0.0, reference_ms;
     if (st == TSR_OK && r.outcome == TSR_OUTCOME_OK)
-        st = tsr_problem_check_clblast(problem, &diff, &clblast_ms, &err);
+        st = tsr_problem_check_reference(problem, &diff, &reference_ms, &err);
     int rc = 0;
     if (st != TSR_OK) {
         rc = cli_report(st, err.msg);
@@ -249,8 +256,9 @@ static int check_with_runner(const bench_ctx *ctx, const tsr_shape *shape, const
     } else {
         /* Two float results may each be off by the bound, in opposite directions. */
         *pass = diff <= 2 * bound;
-        snprintf(summary, summary_size, "CPU ref err %.2g, CLBlast diff %.2g (bound %.2g) %s",
-                 r.max_error, diff, bound, *pass ? "ok" : "FAIL against CLBlast");
+        snprintf(summary, summary_size, "CPU ref err %.2g, %s diff %.2g (bound %.2g) %s%s",
+                 r.max_error, ctx->reference, diff, bound, *pass ? "ok" : "FAIL against ",
+                 *pass ? "" : ctx->reference);
     }
     tsr_arena_destroy(arena);
     tsr_problem_free(problem);
@@ -329,14 +337,14 @@ static tsr_status operands_create(tsr_device *device, int n, operands *o, tsr_er
     return st;
 }
 
-/* CLBlast on the operands, as the spec lays them out; *ms as clblast_ref.h
- * describes it. */
-static tsr_status clblast_run(const bench_ctx *ctx, operands *o, double *ms, tsr_error *err)
+/* The library on the operands, as the spec lays them out; *ms as
+ * gemm_ref.h describes it. */
+static tsr_status reference_run(const bench_ctx *ctx, operands *o, double *ms, tsr_error *err)
 {
     const tsr_opspec *spec = ctx->spec;
-    return tsr_clblast_sgemm(ctx->device, spec->layout_a == TSR_COL_MAJOR,
-                             spec->layout_b == TSR_COL_MAJOR, o->n, o->n, o->n, (float)spec->alpha,
-                             o->buf[0], o->buf[1], (float)spec->beta, o->buf[2], ms, err);
+    return tsr_gemm_ref_sgemm(ctx->device, spec->layout_a == TSR_COL_MAJOR,
+                              spec->layout_b == TSR_COL_MAJOR, o->n, o->n, o->n, (float)spec->alpha,
+                              o->buf[0], o->buf[1], (float)spec->beta, o->buf[2], ms, err);
 }
 
 /* One run of each library on the benchmark's own buffers, compared with
@@ -354,7 +362,7 @@ static tsr_status cross_check(const bench_ctx *ctx, operands *o, const launchabl
     TSR_TRY(run_ours(ours, NULL, err));
     TSR_TRY(be->read(o->buf[2], o->ours, bytes, err));
     TSR_TRY(be->write(o->buf[2], o->c_start, bytes, err));
-    TSR_TRY(clblast_run(ctx, o, NULL, err));
+    TSR_TRY(reference_run(ctx, o, NULL, err));
     TSR_TRY(be->read(o->buf[2], o->theirs, bytes, err));
     double terms = fabs(spec->alpha) * o->n;
     double worst = 0.0;
@@ -369,7 +377,7 @@ static tsr_status cross_check(const bench_ctx *ctx, operands *o, const launchabl
 
 /* One launch timed both ways. The wall clock spans from a drained queue
  * (every earlier command of the in-order queue was waited for) to the
- * kernel's end, as tsr_clblast_sgemm measures; reading the profiling event
+ * kernel's end, as CLBlast is measured; reading the profiling event
  * inside that span adds microseconds to runs of milliseconds, and one
  * launch instead of two halves tessera's share of the benchmark's time. */
 static tsr_status run_ours_timed(const launchable *ours, double *wall_ms, double *event_ms,
@@ -404,20 +412,21 @@ static tsr_status time_both(const bench_ctx *ctx, operands *o, const launchable 
     if (!samples)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     double *events = samples, *walls = samples + runs, *theirs = samples + 2 * runs;
+    /* Both sides on the library's clock. */
     tsr_status st = TSR_OK;
     for (int r = 0; r < runs && st == TSR_OK; r++) {
         bool ours_first = r % 2 == 0;
         if (!ours_first)
-            st = clblast_run(ctx, o, &theirs[r], err);
+            st = reference_run(ctx, o, &theirs[r], err);
         if (st == TSR_OK)
             st = run_ours_timed(ours, &walls[r], &events[r], err);
         if (st == TSR_OK && ours_first)
-            st = clblast_run(ctx, o, &theirs[r], err);
+            st = reference_run(ctx, o, &theirs[r], err);
     }
     if (st == TSR_OK) {
         report->tessera_event_ms = median(events, runs);
-        report->tessera_ms = median(walls, runs);
-        report->clblast_ms = median(theirs, runs);
+        report->tessera_ms = ctx->event_clock ? report->tessera_event_ms : median(walls, runs);
+        report->reference_ms = median(theirs, runs);
     }
     free(samples);
     return st;
@@ -428,7 +437,7 @@ static double gflops(int n, double ms)
     return ms > 0 ? 2.0 * (double)n * (double)n * (double)n / (ms * 1e6) : 0.0;
 }
 
-/* Builds the chosen kernel, checks it on the operands against CLBlast, and
+/* Builds the chosen kernel, checks it on the operands against the library, and
  * times both; report->verified says whether the answers agreed (when not,
  * `why` says how). Returns the exit status of an error that ends the run. */
 static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const tsr_config *config,
@@ -445,19 +454,18 @@ static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const ts
     launchable ours = {0};
     ours.n_args = op->args(ctx->spec, shape, o.buf, ours.args);
     tsr_op_geometry(ctx->spec, config, shape, &ours.geometry);
-    st = tsr_kernel_generate(ctx->spec, ctx->profile, config, "opencl", &text, &err);
-    /* The runner's build options, so that the timed binary is the verified one. */
+    st = tsr_kernel_generate(ctx->spec, ctx->profile, config, be->dialect, &text, &err);
+    /* The runner's build options (the backend's own), so that the timed
+     * binary is the verified one. */
     if (st == TSR_OK)
-        st = be->compile(ctx->device, text.source, text.kernel_name, "-cl-mad-enable", &ours.kernel,
-                         &err);
+        st = be->compile(ctx->device, text.source, text.kernel_name, NULL, &ours.kernel, &err);
     double diff = 0.0, bound = 2 * op->tolerance(ctx->spec, shape);
     if (st == TSR_OK)
         st = cross_check(ctx, &o, &ours, &diff, &err);
     if (st == TSR_OK && !(diff <= bound))
         snprintf(why, why_size,
-                 "FAIL: on the timed buffers tessera and CLBlast differ by %.3g "
-                 "(bound %.3g)",
-                 diff, bound);
+                 "FAIL: on the timed buffers tessera and %s differ by %.3g (bound %.3g)",
+                 ctx->reference, diff, bound);
     else if (st == TSR_OK)
         st = time_both(ctx, &o, &ours, report, &err);
     report->verified = st == TSR_OK && diff <= bound;
@@ -497,41 +505,48 @@ static int bench_size(const bench_ctx *ctx, size_report *report)
     if (rc)
         return rc;
     printf("n=%d  %s %s  %s", n, report->origin, config_text, checked);
-    if (report->verified)
-        printf("  tessera %.3f ms (events %.3f) %.1f GFLOP/s  CLBlast %.3f ms %.1f GFLOP/s  "
+    if (report->verified && ctx->event_clock)
+        printf("  tessera %.3f ms %.1f GFLOP/s  %s %.3f ms %.1f GFLOP/s  ratio %.2f\n",
+               report->tessera_ms, gflops(n, report->tessera_ms), ctx->reference,
+               report->reference_ms, gflops(n, report->reference_ms),
+               report->reference_ms / report->tessera_ms);
+    else if (report->verified)
+        printf("  tessera %.3f ms (events %.3f) %.1f GFLOP/s  %s %.3f ms %.1f GFLOP/s  "
                "ratio %.2f\n",
                report->tessera_ms, report->tessera_event_ms, gflops(n, report->tessera_ms),
-               report->clblast_ms, gflops(n, report->clblast_ms),
-               report->clblast_ms / report->tessera_ms);
+               ctx->reference, report->reference_ms, gflops(n, report->reference_ms),
+               report->reference_ms / report->tessera_ms);
     else
         printf("%s%s\n", *failed ? "  " : "", failed);
     fflush(stdout);
     return 0;
 }
 
-static void print_table(const size_report *reports, int count)
+static void print_table(const bench_ctx *ctx, const size_report *reports, int count)
 {
-    printf("\n%6s  %15s  %15s  %5s  %s\n", "n", "tessera GFLOP/s", "CLBlast GFLOP/s", "ratio",
+    char heading[32];
+    snprintf(heading, sizeof heading, "%s GFLOP/s", ctx->reference);
+    printf("\n%6s  %15s  %15s  %5s  %s\n", "n", "tessera GFLOP/s", heading, "ratio",
            "config-source");
     for (int i = 0; i < count; i++) {
         const size_report *r = &reports[i];
         if (r->verified)
             printf("%6d  %15.1f  %15.1f  %5.2f  %s\n", r->n, gflops(r->n, r->tessera_ms),
-                   gflops(r->n, r->clblast_ms), r->clblast_ms / r->tessera_ms, r->origin);
+                   gflops(r->n, r->reference_ms), r->reference_ms / r->tessera_ms, r->origin);
         else
             printf("%6d  %15s  %15s  %5s  %s\n", r->n, "FAIL", "-", "-",
                    r->origin ? r->origin : "-");
     }
 }
 
-/* The benchmark compares with CLBlast's SGEMM, so the spec must be one. */
+/* The benchmark compares with the library's SGEMM, so the spec must be one. */
 static int check_spec(const tsr_opspec *spec, const char *path)
 {
     if (strcmp(spec->op->name, "gemm") == 0 && spec->dtype == TSR_F32)
         return 0;
     fprintf(stderr,
             PROGRAM ": %s is a %s %s spec; the benchmark compares SGEMM (op gemm, "
-                    "dtype f32) with CLBlast\n",
+                    "dtype f32) with the vendor library\n",
             path, spec->op->name, tsr_dtype_name(spec->dtype));
     return 2;
 }
@@ -570,6 +585,15 @@ int main(int argc, char **argv)
         rc = cli_resolve_profile(args.profile, ctx.device, &profile);
     ctx.spec = spec;
     ctx.profile = profile;
+    if (!rc && !(ctx.reference = tsr_gemm_ref_name(ctx.device))) {
+        fprintf(stderr,
+                PROGRAM ": %s has no reference SGEMM in this build (CLBlast on OpenCL devices "
+                        "when built with it, cuBLAS on CUDA devices)\n",
+                ctx.device->info.id);
+        rc = 2;
+    }
+    if (!rc)
+        ctx.event_clock = tsr_gemm_ref_clock(ctx.device) == TSR_REF_DEVICE_EVENTS;
     if (!rc && args.config)
         rc = parse_given_config(&ctx);
     if (!rc && !args.config)
@@ -579,9 +603,11 @@ int main(int argc, char **argv)
     if (!rc) {
         tsr_device_fingerprint(&ctx.device->info, ctx.fingerprint, sizeof ctx.fingerprint);
         printf("device %s: %s (%s, driver %s), profile %s\nspec %s (%s), median of %d runs after "
-               "a warm-up; tessera and CLBlast timed by wall clock from a drained queue\n",
+               "a warm-up; tessera and %s timed by %s\n",
                ctx.device->info.id, ctx.device->info.name, ctx.device->info.version,
-               ctx.device->info.driver, profile->name, args.spec, tsr_opspec_key(spec), args.runs);
+               ctx.device->info.driver, profile->name, args.spec, tsr_opspec_key(spec), args.runs,
+               ctx.reference,
+               ctx.event_clock ? "device events" : "wall clock from a drained queue");
         fflush(stdout);
     }
     for (; !rc && done < args.n_sizes; done++) {
@@ -591,7 +617,7 @@ int main(int argc, char **argv)
             failures++;
     }
     if (!rc && done)
-        print_table(reports, done);
+        print_table(&ctx, reports, done);
     if (ctx.store)
         tsr_store_close(ctx.store);
     if (ctx.device)

@@ -1,0 +1,164 @@
+/* The cuBLAS reference SGEMM (see gemm_ref.h): libcublas loaded at run time
+ * like the driver, one handle per device made on first use and kept with
+ * the device, run on the same primary context and default stream as
+ * tessera's kernels and timed by device events around the call. */
+#include <pthread.h>
+#include <stdio.h>
+
+#include "backends/cuda_impl.h"
+#include "backends/dl_util.h"
+#include "backends/gemm_ref_libs.h"
+
+/* cublas_api.h's types and values (stable since CUDA 11). */
+typedef struct cublasContext *cublasHandle_t;
+typedef int cublasStatus_t;
+enum { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_DEFAULT_MATH = 0 };
+
+typedef struct cublas_api {
+    cublasStatus_t (*cublasCreate_v2)(cublasHandle_t *handle);
+    cublasStatus_t (*cublasDestroy_v2)(cublasHandle_t handle);
+    cublasStatus_t (*cublasSetMathMode)(cublasHandle_t handle, int mode);
+    cublasStatus_t (*cublasSgemm_v2)(cublasHandle_t handle, int transa, int transb, int m, int n,
+                                     int k, const float *alpha, const float *a, int lda,
+                                     const float *b, int ldb, const float *beta, float *c, int ldc);
+    const char *(*cublasGetStatusName)(cublasStatus_t status); /* CUDA 11.4+; may be NULL */
+} cublas_api;
+
+/* Filled once per process, then only read (as cuda_loader.c's tables). */
+static cublas_api api;
+static char api_error[256];
+static pthread_once_t api_once = PTHREAD_ONCE_INIT;
+
+static void load_api(void)
+{
+    static const char *const names[] = {"libcublas.so", "libcublas.so.13", "libcublas.so.12"};
+    char home[448];
+    tsr_dl_env_folder("CUDA_HOME", "lib64", home, sizeof home);
+    const char *const folders[] = {NULL, home, "/usr/local/cuda/lib64"};
+    void *handle = tsr_dl_open_first(names, 3, folders, 3);
+    if (!handle) {
+        snprintf(api_error, sizeof api_error,
+                 "cuBLAS (libcublas.so.13 or .12) is not installed: install the CUDA toolkit's "
+                 "libcublas package or set CUDA_HOME");
+        return;
+    }
+    if (!tsr_dl_bind(handle, "cublasCreate_v2", &api.cublasCreate_v2) ||
+        !tsr_dl_bind(handle, "cublasDestroy_v2", &api.cublasDestroy_v2) ||
+        !tsr_dl_bind(handle, "cublasSetMathMode", &api.cublasSetMathMode) ||
+        !tsr_dl_bind(handle, "cublasSgemm_v2", &api.cublasSgemm_v2)) {
+        snprintf(api_error, sizeof api_error,
+                 "libcublas lacks cublasCreate_v2, cublasSetMathMode or cublasSgemm_v2: install "
+                 "cuBLAS 12 or later");
+        return;
+    }
+    tsr_dl_bind(handle, "cublasGetStatusName", &api.cublasGetStatusName);
+}
+
+static tsr_status cublas_fail(tsr_error *err, const char *call, cublasStatus_t status,
+                              const tsr_device *device)
+{
+    const char *name = api.cublasGetStatusName ? api.cublasGetStatusName(status) : NULL;
+    return tsr_fail(err, TSR_ERR_BACKEND, "%s failed on %s (%s): %s (%d)", call, device->info.id,
+                    device->info.name, name ? name : "cuBLAS error", (int)status);
+}
+
+static void release_handle(void *handle)
+{
+    api.cublasDestroy_v2(handle);
+}
+
+/* The device's handle, made on first use. The default math mode keeps
+ * SGEMM in full FP32 (no TF32 tensor cores), as tessera's kernels are. */
+static tsr_status device_handle(tsr_device *device, cublasHandle_t *out, tsr_error *err)
+{
+    pthread_once(&api_once, load_api);
+    if (api_error[0])
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "no cuBLAS for %s: %s", device->info.id,
+                        api_error);
+    cuda_device *dev = device->impl;
+    if (!dev->library) {
+        cublasHandle_t handle = NULL;
+        dev->cu->cuCtxSetCurrent(dev->context);
+        cublasStatus_t status = api.cublasCreate_v2(&handle);
+        if (status != CUBLAS_STATUS_SUCCESS)
+            return cublas_fail(err, "cublasCreate", status, device);
+        status = api.cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH);
+        if (status != CUBLAS_STATUS_SUCCESS) {
+            api.cublasDestroy_v2(handle);
+            return cublas_fail(err, "cublasSetMathMode", status, device);
+        }
+        dev->library = handle;
+        dev->library_release = release_handle;
+    }
+    *out = dev->library;
+    return TSR_OK;
+}
+
+static tsr_status driver_fail(const cuda_device *dev, tsr_error *err, const char *call, CUresult rc,
+                              const tsr_device *device)
+{
+    const char *name = NULL;
+    if (dev->cu->cuGetErrorName(rc, &name) != CUDA_SUCCESS || !name)
+        name = "unknown CUDA error";
+    return tsr_fail(err, TSR_ERR_BACKEND, "%s around cuBLAS failed on %s (%s): %s (%d)", call,
+                    device->info.id, device->info.name, name, (int)rc);
+}
+
+tsr_status tsr_cublas_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
+                            int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
+                            tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+{
+    cublasHandle_t handle = NULL;
+    TSR_TRY(device_handle(device, &handle, err));
+    cuda_device *dev = device->impl;
+    const tsr_cuda_driver *cu = dev->cu;
+    /* cuBLAS is column-major, and a row-major matrix is its transpose
+     * there: row-major C = A B is column-major C^T = B^T A^T, an N x M
+     * product. A row-major operand is already transposed in that view (op
+     * N, leading dimension its row length); a column-major one is passed
+     * with op T and its column length. */
+    int b_op = b_col_major ? CUBLAS_OP_T : CUBLAS_OP_N, ldb = b_col_major ? k : n;
+    int a_op = a_col_major ? CUBLAS_OP_T : CUBLAS_OP_N, lda = a_col_major ? m : k;
+    const float *pa = (const float *)(size_t)tsr_cuda_pointer(a);
+    const float *pb = (const float *)(size_t)tsr_cuda_pointer(b);
+    float *pc = (float *)(size_t)tsr_cuda_pointer(c);
+
+    cu->cuCtxSetCurrent(dev->context);
+    CUevent start = NULL, end = NULL;
+    CUresult rc = CUDA_SUCCESS;
+    const char *call = "cuEventCreate";
+    if (elapsed_ms && (rc = cu->cuEventCreate(&start, 0)) == CUDA_SUCCESS &&
+        (rc = cu->cuEventCreate(&end, 0)) == CUDA_SUCCESS) {
+        call = "cuEventRecord";
+        rc = cu->cuEventRecord(start, NULL);
+    }
+    tsr_status st = rc == CUDA_SUCCESS ? TSR_OK : driver_fail(dev, err, call, rc, device);
+    if (st == TSR_OK) {
+        cublasStatus_t status =
+            api.cublasSgemm_v2(handle, b_op, a_op, n, m, k, &alpha, pb, ldb, pa, lda, &beta, pc, n);
+        if (status != CUBLAS_STATUS_SUCCESS)
+            st = cublas_fail(err, "cublasSgemm", status, device);
+    }
+    if (st == TSR_OK && elapsed_ms) {
+        float ms = 0.0f;
+        call = "cuEventRecord";
+        if ((rc = cu->cuEventRecord(end, NULL)) == CUDA_SUCCESS) {
+            call = "cuEventSynchronize";
+            if ((rc = cu->cuEventSynchronize(end)) == CUDA_SUCCESS) {
+                call = "cuEventElapsedTime";
+                rc = cu->cuEventElapsedTime(&ms, start, end);
+            }
+        }
+        *elapsed_ms = ms;
+        if (rc != CUDA_SUCCESS)
+            st = driver_fail(dev, err, call, rc, device);
+    }
+    /* As every launch: wait, so that a fault surfaces here. */
+    if (st == TSR_OK && (rc = cu->cuCtxSynchronize()) != CUDA_SUCCESS)
+        st = driver_fail(dev, err, "cuCtxSynchronize", rc, device);
+    if (start)
+        cu->cuEventDestroy_v2(start);
+    if (end)
+        cu->cuEventDestroy_v2(end);
+    return st;
+}

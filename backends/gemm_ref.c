@@ -1,0 +1,59 @@
+/* The reference SGEMM: checks the request once, then hands it to the
+ * library of the device's backend (see gemm_ref.h). */
+#include "backends/gemm_ref.h"
+
+#include <string.h>
+
+#include "backends/gemm_ref_libs.h"
+
+const char *tsr_gemm_ref_name(const tsr_device *device)
+{
+    const char *backend = device->backend->name;
+    if (strcmp(backend, "opencl") == 0)
+        return tsr_clblast_available() ? "CLBlast" : NULL;
+    if (strcmp(backend, "cuda") == 0)
+        return "cuBLAS";
+    return NULL;
+}
+
+tsr_ref_clock tsr_gemm_ref_clock(const tsr_device *device)
+{
+    return strcmp(device->backend->name, "cuda") == 0 ? TSR_REF_DEVICE_EVENTS : TSR_REF_WALL_CLOCK;
+}
+
+static tsr_status check_buffer(const tsr_device *device, const char *library,
+                               const tsr_buffer *buffer, const char *name, long long elems,
+                               tsr_error *err)
+{
+    if (!buffer || buffer->device != device)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s sgemm: matrix %s is not a buffer of %s", library,
+                        name, device->info.id);
+    if ((unsigned long long)buffer->bytes < (unsigned long long)elems * sizeof(float))
+        return tsr_fail(err, TSR_ERR_INPUT,
+                        "%s sgemm: matrix %s needs %lld floats, its buffer holds %zu bytes",
+                        library, name, elems, buffer->bytes);
+    return TSR_OK;
+}
+
+tsr_status tsr_gemm_ref_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
+                              int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
+                              tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+{
+    const char *library = tsr_gemm_ref_name(device);
+    if (!library)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "no reference SGEMM for %s in this build (CLBlast runs on OpenCL devices "
+                        "when tessera is built with it, cuBLAS on CUDA devices)",
+                        device->info.id);
+    if (m < 1 || n < 1 || k < 1)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s sgemm: m=%d n=%d k=%d must all be >= 1", library, m,
+                        n, k);
+    TSR_TRY(check_buffer(device, library, a, "A", (long long)m * k, err));
+    TSR_TRY(check_buffer(device, library, b, "B", (long long)k * n, err));
+    TSR_TRY(check_buffer(device, library, c, "C", (long long)m * n, err));
+    if (strcmp(device->backend->name, "cuda") == 0)
+        return tsr_cublas_sgemm(device, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
+                                elapsed_ms, err);
+    return tsr_clblast_sgemm(device, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
+                             elapsed_ms, err);
+}
