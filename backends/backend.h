@@ -20,6 +20,10 @@ typedef struct tsr_device_info {
     char driver[128];   /* driver version */
     char version[128];  /* API/device version, e.g. "OpenCL 3.0 PoCL ..." */
     char platform[128]; /* OpenCL platform name; empty elsewhere */
+    /* The architecture in the vendor's own terms: "sm_90" (NVIDIA, also
+     * through OpenCL), "gfx90a" (AMD), the IP version "12.55.8" (Intel
+     * OpenCL), else the OpenCL version ("OpenCL 3.0"). */
+    char arch[64];
     int compute_units;
     int clock_mhz;
     size_t max_work_group_size;

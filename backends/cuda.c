@@ -58,6 +58,7 @@ static tsr_status describe(const tsr_cuda_driver *cu, int index, tsr_device_info
     if (rc != CUDA_SUCCESS)
         return cu_fail(cu, err, "cuDeviceGetAttribute", rc, info);
     snprintf(info->version, sizeof info->version, "sm_%d%d", major, minor);
+    snprintf(info->arch, sizeof info->arch, "sm_%d%d", major, minor);
     if (cu->cuDriverGetVersion(&version) == CUDA_SUCCESS)
         snprintf(info->driver, sizeof info->driver, "CUDA %d.%d", version / 1000,
                  version % 1000 / 10);

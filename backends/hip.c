@@ -61,6 +61,8 @@ static tsr_status describe(const tsr_hip_runtime *hip, int index, tsr_device_inf
     if (rc != hipSuccess)
         return hip_fail(hip, err, "hipDeviceGetName", rc, info);
     read_arch(hip, index, info->version, sizeof info->version);
+    snprintf(info->arch, sizeof info->arch, "%.*s", (int)strcspn(info->version, ":"),
+             info->version);
     int value = 0, version = 0;
     size_t bytes = 0;
     if (hip->hipDriverGetVersion(&version) == hipSuccess)

@@ -248,6 +248,41 @@ static cl_int query_numbers(cl_device_id device, tsr_device_info *info)
     return rc;
 }
 
+/* Vendor extensions' queries (cl_nv_device_attribute_query,
+ * cl_intel_device_attribute_query); the values are from their
+ * specifications, since the Khronos headers Debian ships may lack them. */
+#define TSR_CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV 0x4000
+#define TSR_CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV 0x4001
+#define TSR_CL_DEVICE_IP_VERSION_INTEL 0x4250
+
+/* info->arch: see backend.h. AMD's OpenCL names the device by its gfx
+ * target ("gfx90a:sramecc+:xnack-"); the features after ':' are dropped. */
+static void query_arch(cl_device_id device, const char *extensions, tsr_device_info *info)
+{
+    cl_uint major = 0, minor = 0, ip = 0;
+    if (has_extension(extensions, "cl_nv_device_attribute_query") &&
+        clGetDeviceInfo(device, TSR_CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, sizeof major, &major,
+                        NULL) == CL_SUCCESS &&
+        clGetDeviceInfo(device, TSR_CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, sizeof minor, &minor,
+                        NULL) == CL_SUCCESS) {
+        snprintf(info->arch, sizeof info->arch, "sm_%u%u", major, minor);
+    } else if (has_extension(extensions, "cl_intel_device_attribute_query") &&
+               clGetDeviceInfo(device, TSR_CL_DEVICE_IP_VERSION_INTEL, sizeof ip, &ip, NULL) ==
+                   CL_SUCCESS) {
+        /* CL_MAKE_VERSION packing: major 10 bits, minor 10, patch 12. */
+        snprintf(info->arch, sizeof info->arch, "%u.%u.%u", ip >> 22, (ip >> 12) & 0x3ff,
+                 ip & 0xfff);
+    } else if (strncmp(info->name, "gfx", 3) == 0) {
+        snprintf(info->arch, sizeof info->arch, "%.*s", (int)strcspn(info->name, ":"), info->name);
+    } else {
+        /* "OpenCL 3.0 PoCL HSTR: ..." to "OpenCL 3.0". */
+        const char *space = strchr(info->version, ' ');
+        size_t len = space ? strcspn(space + 1, " ") + (size_t)(space + 1 - info->version)
+                           : strlen(info->version);
+        snprintf(info->arch, sizeof info->arch, "%.*s", (int)len, info->version);
+    }
+}
+
 static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
 {
     cl_device_id device = entry->device;
@@ -269,6 +304,7 @@ static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
     if (rc == CL_SUCCESS) {
         info->has_fp64 = has_extension(extensions, "cl_khr_fp64");
         info->has_fp16 = has_extension(extensions, "cl_khr_fp16");
+        query_arch(device, extensions, info);
     }
     free(extensions);
     return rc;

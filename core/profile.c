@@ -1,6 +1,7 @@
 /* Device profile schema v1: YAML in, struct tsr_profile out. Every number
  * is a quantity `{value: N, source: "..."}`; the sections of quantities are
- * tables below, so adding a field is one row. */
+ * tables (profile_fields.c), so adding a field is one row. A profile may
+ * name a `base` whose values it inherits (profile_base.c). */
 #include "core/profile.h"
 
 #include <stddef.h>
@@ -8,48 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/profile_base.h"
+#include "core/profile_fields.h"
 #include "core/yaml_doc.h"
-
-typedef enum quantity_kind {
-    Q_INT,          /* integer in [min, max] */
-    Q_POW2,         /* power of two in [min, max] */
-    Q_VECTOR_WIDTH, /* 1, 2, 4, 8 or 16 */
-    Q_NUMBER,       /* finite number in (min, max] */
-    Q_TRIPLE,       /* three integers in [min, max], stored in three quantities */
-} quantity_kind;
-
-typedef struct quantity_field {
-    const char *key;
-    bool required;
-    quantity_kind kind;
-    double min, max;
-    size_t offset; /* of the first tsr_quantity in tsr_profile */
-} quantity_field;
-
-#define AT(field) offsetof(tsr_profile, field)
-
-static const quantity_field compute_fields[] = {
-    {"units", true, Q_INT, 1, 100000, AT(compute_units)},
-    {"simd_width", true, Q_POW2, 1, 128, AT(simd_width)},
-    {"max_work_group_size", true, Q_INT, 1, 65536, AT(max_work_group_size)},
-    {"max_work_item_sizes", false, Q_TRIPLE, 1, 2147483647, AT(max_work_item_sizes)},
-    {"clock_base_mhz", false, Q_INT, 1, 10000, AT(clock_base_mhz)},
-    {"clock_boost_mhz", false, Q_INT, 1, 10000, AT(clock_boost_mhz)},
-    {"preferred_vector_width", false, Q_VECTOR_WIDTH, 1, 16, AT(preferred_vector_width)},
-};
-
-static const quantity_field register_fields[] = {
-    {"per_unit", false, Q_INT, 1, 1e7, AT(registers_per_unit)},
-    {"per_thread", false, Q_INT, 1, 1024, AT(registers_per_thread)},
-};
-
-static const quantity_field memory_fields[] = {
-    {"shared_per_block", true, Q_INT, 0, 1e9, AT(shared_per_block)},
-    {"shared_per_unit", false, Q_INT, 0, 1e9, AT(shared_per_unit)},
-    {"global_bytes", false, Q_INT, 1, 1e15, AT(global_bytes)},
-    {"l2_bytes", false, Q_INT, 0, 1e12, AT(l2_bytes)},
-    {"bandwidth_gbs", false, Q_NUMBER, 0, 1e6, AT(bandwidth_gbs)},
-};
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
@@ -61,6 +23,7 @@ static const char *const compiler_names[] = {"nvcc", "hipcc", "ocloc"};
 typedef struct parse_ctx {
     tsr_yaml_doc doc;
     tsr_profile *profile;
+    int depth; /* of this file in a chain of bases: 0 for the file asked for */
 } parse_ctx;
 
 static tsr_status nomem(parse_ctx *ctx)
@@ -70,14 +33,40 @@ static tsr_status nomem(parse_ctx *ctx)
 
 /* ---- quantities -------------------------------------------------------------- */
 
+/* A list of 1 to TSR_MAX_SUBGROUP_SIZES powers of two, smallest first. */
+static tsr_status sizes_value(parse_ctx *ctx, yaml_node_t *node, const char *what,
+                              const tsr_profile_field *f, tsr_quantity *q)
+{
+    tsr_yaml_doc *doc = &ctx->doc;
+    size_t count;
+    TSR_TRY(tsr_yaml_sequence(doc, node, what, &count));
+    if (count < 1 || count > TSR_MAX_SUBGROUP_SIZES)
+        return tsr_yaml_fail(doc, node, "%s: expected 1 to %d sizes, got %zu", what,
+                             TSR_MAX_SUBGROUP_SIZES, count);
+    for (size_t i = 0; i < count; i++) {
+        long long n;
+        yaml_node_t *item = tsr_yaml_item(doc, node, i);
+        TSR_TRY(tsr_yaml_int(doc, item, what, (long long)f->min, (long long)f->max, &n));
+        if (n & (n - 1))
+            return tsr_yaml_fail(doc, item, "%s: %lld is not a power of two", what, n);
+        if (i > 0 && n <= q[i - 1].value)
+            return tsr_yaml_fail(doc, item, "%s: sizes must rise, %lld follows %.0f", what, n,
+                                 q[i - 1].value);
+        q[i].value = (double)n;
+        q[i].present = true;
+    }
+    return TSR_OK;
+}
+
 static tsr_status quantity_value(parse_ctx *ctx, yaml_node_t *node, const char *what,
-                                 const quantity_field *f, tsr_quantity *q)
+                                 const tsr_profile_field *f, tsr_quantity *q)
 {
     tsr_yaml_doc *doc = &ctx->doc;
     long long n[3];
     switch (f->kind) {
-    case Q_NUMBER: return tsr_yaml_number(doc, node, what, f->min, true, f->max, &q->value);
-    case Q_TRIPLE:
+    case TSR_Q_NUMBER: return tsr_yaml_number(doc, node, what, f->min, true, f->max, &q->value);
+    case TSR_Q_SIZES: return sizes_value(ctx, node, what, f, q);
+    case TSR_Q_TRIPLE:
         TSR_TRY(tsr_yaml_int_list(doc, node, what, 3, (long long)f->min, (long long)f->max, n));
         for (int i = 0; i < 3; i++)
             q[i].value = (double)n[i];
@@ -85,9 +74,9 @@ static tsr_status quantity_value(parse_ctx *ctx, yaml_node_t *node, const char *
     default: break;
     }
     TSR_TRY(tsr_yaml_int(doc, node, what, (long long)f->min, (long long)f->max, n));
-    if (f->kind == Q_POW2 && (n[0] & (n[0] - 1)))
+    if (f->kind == TSR_Q_POW2 && (n[0] & (n[0] - 1)))
         return tsr_yaml_fail(doc, node, "%s: %lld is not a power of two", what, n[0]);
-    if (f->kind == Q_VECTOR_WIDTH && (n[0] & (n[0] - 1)))
+    if (f->kind == TSR_Q_VECTOR_WIDTH && (n[0] & (n[0] - 1)))
         return tsr_yaml_fail(doc, node, "%s: %lld is not one of 1, 2, 4, 8, 16", what, n[0]);
     q->value = (double)n[0];
     return TSR_OK;
@@ -95,7 +84,7 @@ static tsr_status quantity_value(parse_ctx *ctx, yaml_node_t *node, const char *
 
 /* `{value: N, source: "..."}` into q (q[0..2] for a triple). */
 static tsr_status parse_quantity(parse_ctx *ctx, yaml_node_t *node, const char *what,
-                                 const quantity_field *f, tsr_quantity *q)
+                                 const tsr_profile_field *f, tsr_quantity *q)
 {
     static const char *const keys[] = {"value", "source"};
     tsr_yaml_doc *doc = &ctx->doc;
@@ -111,39 +100,42 @@ static tsr_status parse_quantity(parse_ctx *ctx, yaml_node_t *node, const char *
     snprintf(sub, sizeof sub, "%s.source", what);
     const char *source;
     TSR_TRY(tsr_yaml_text(doc, fields[1].value, sub, ctx->profile->arena, &source));
-    for (int i = 0; i < (f->kind == Q_TRIPLE ? 3 : 1); i++) {
+    for (size_t i = 0; i < tsr_quantity_slots(f->kind); i++) {
         q[i].source = source;
-        q[i].present = true;
+        /* A list of sizes marks the slots it filled. */
+        q[i].present = f->kind == TSR_Q_SIZES ? q[i].present : true;
     }
     return TSR_OK;
 }
 
-static tsr_status parse_quantity_section(parse_ctx *ctx, yaml_node_t *node, const char *section,
-                                         const quantity_field *table, size_t n)
+/* One section of quantities; with a base nothing in it is required. */
+static tsr_status parse_quantity_section(parse_ctx *ctx, yaml_node_t *node,
+                                         const tsr_profile_section *section, bool has_base)
 {
     const char *names[TSR_YAML_MAX_KEYS];
     uint64_t required = 0;
-    for (size_t i = 0; i < n; i++) {
-        names[i] = table[i].key;
-        if (table[i].required)
+    for (size_t i = 0; i < section->n_fields; i++) {
+        names[i] = section->fields[i].key;
+        if (section->fields[i].required && !has_base)
             required |= (uint64_t)1 << i;
     }
     tsr_yaml_field fields[TSR_YAML_MAX_KEYS];
-    TSR_TRY(tsr_yaml_fields(&ctx->doc, node, section, names, n, required, fields));
-    for (size_t i = 0; i < n; i++) {
+    TSR_TRY(tsr_yaml_fields(&ctx->doc, node, section->name, names, section->n_fields, required,
+                            fields));
+    for (size_t i = 0; i < section->n_fields; i++) {
         if (!fields[i].value)
             continue;
         char what[128];
-        snprintf(what, sizeof what, "%s.%s", section, table[i].key);
-        tsr_quantity *q = (tsr_quantity *)((char *)ctx->profile + table[i].offset);
-        TSR_TRY(parse_quantity(ctx, fields[i].value, what, &table[i], q));
+        snprintf(what, sizeof what, "%s.%s", section->name, section->fields[i].key);
+        tsr_quantity *q = tsr_profile_quantity(ctx->profile, &section->fields[i]);
+        TSR_TRY(parse_quantity(ctx, fields[i].value, what, &section->fields[i], q));
     }
     return TSR_OK;
 }
 
 static tsr_status parse_peak(parse_ctx *ctx, yaml_node_t *node)
 {
-    static const quantity_field rate = {"", false, Q_NUMBER, 0, 1e9, 0};
+    static const tsr_profile_field rate = {"", false, TSR_Q_NUMBER, 0, 1e9, 0};
     const char *names[TSR_DTYPE_COUNT];
     for (int i = 0; i < TSR_DTYPE_COUNT; i++)
         names[i] = tsr_dtype_name((tsr_dtype)i);
@@ -308,18 +300,22 @@ enum {
     K_BACKENDS,
     K_OFFLINE,
     K_MATCH,
+    K_BASE,
     K_COUNT
 };
 
 static const char *const top_keys[K_COUNT] = {
-    "schema", "name",        "description",  "vendor",   "arch",     "compute", "registers",
-    "memory", "peak_gflops", "matrix_units", "features", "backends", "offline", "match",
+    "schema",   "name",      "description", "vendor",      "arch",
+    "compute",  "registers", "memory",      "peak_gflops", "matrix_units",
+    "features", "backends",  "offline",     "match",       "base",
 };
 
 #define REQ(k) ((uint64_t)1 << (k))
 static const uint64_t top_required = REQ(K_SCHEMA) | REQ(K_NAME) | REQ(K_DESCRIPTION) |
                                      REQ(K_VENDOR) | REQ(K_ARCH) | REQ(K_COMPUTE) | REQ(K_MEMORY) |
                                      REQ(K_BACKENDS);
+/* A profile with a base needs only to say which, and its own name. */
+static const uint64_t derived_required = REQ(K_SCHEMA) | REQ(K_NAME) | REQ(K_BASE);
 
 /* The version comes first so that a newer file is told so, not flooded with
  * unknown keys. */
@@ -355,34 +351,48 @@ static tsr_status parse_root(parse_ctx *ctx, yaml_node_t *root)
     tsr_yaml_doc *doc = &ctx->doc;
     tsr_yaml_field f[K_COUNT];
     TSR_TRY(parse_schema(ctx, root));
-    TSR_TRY(tsr_yaml_fields(doc, root, "the profile", top_keys, K_COUNT, top_required, f));
+    bool has_base = tsr_yaml_find(doc, root, "base") != NULL;
+    TSR_TRY(tsr_yaml_fields(doc, root, "the profile", top_keys, K_COUNT,
+                            has_base ? derived_required : top_required, f));
     TSR_TRY(tsr_yaml_ident(doc, f[K_NAME].value, "name", p->arena, &p->name));
-    TSR_TRY(tsr_yaml_text(doc, f[K_DESCRIPTION].value, "description", p->arena, &p->description));
-    TSR_TRY(tsr_yaml_text(doc, f[K_VENDOR].value, "vendor", p->arena, &p->vendor));
-    TSR_TRY(tsr_yaml_text(doc, f[K_ARCH].value, "arch", p->arena, &p->arch));
-    TSR_TRY(parse_quantity_section(ctx, f[K_COMPUTE].value, "compute", compute_fields,
-                                   COUNT(compute_fields)));
-    if (f[K_REGISTERS].value)
-        TSR_TRY(parse_quantity_section(ctx, f[K_REGISTERS].value, "registers", register_fields,
-                                       COUNT(register_fields)));
-    TSR_TRY(parse_quantity_section(ctx, f[K_MEMORY].value, "memory", memory_fields,
-                                   COUNT(memory_fields)));
+    const char **texts[] = {&p->description, &p->vendor, &p->arch};
+    const char *text_keys[] = {"description", "vendor", "arch"};
+    for (int i = 0; i < 3; i++)
+        if (f[K_DESCRIPTION + i].value)
+            TSR_TRY(
+                tsr_yaml_text(doc, f[K_DESCRIPTION + i].value, text_keys[i], p->arena, texts[i]));
+    const int section_keys[3] = {K_COMPUTE, K_REGISTERS, K_MEMORY};
+    for (int i = 0; i < 3; i++)
+        if (f[section_keys[i]].value)
+            TSR_TRY(parse_quantity_section(ctx, f[section_keys[i]].value, &tsr_profile_sections[i],
+                                           has_base));
     if (f[K_PEAK].value)
         TSR_TRY(parse_peak(ctx, f[K_PEAK].value));
     if (f[K_MATRIX].value)
         TSR_TRY(parse_matrix_units(ctx, f[K_MATRIX].value));
     if (f[K_FEATURES].value)
         TSR_TRY(parse_features(ctx, f[K_FEATURES].value));
-    TSR_TRY(parse_backends(ctx, f[K_BACKENDS].value));
+    if (f[K_BACKENDS].value)
+        TSR_TRY(parse_backends(ctx, f[K_BACKENDS].value));
     if (f[K_OFFLINE].value)
         TSR_TRY(parse_offline(ctx, f[K_OFFLINE].value));
+    if (has_base) {
+        tsr_profile_given given = {
+            .matrix_units = f[K_MATRIX].value != NULL,
+            .features = f[K_FEATURES].value != NULL,
+            .backends = f[K_BACKENDS].value != NULL,
+            .offline = f[K_OFFLINE].value != NULL,
+        };
+        TSR_TRY(tsr_profile_inherit(doc, f[K_BASE].value, p, &given, ctx->depth));
+    }
+    /* After the base: a rule is checked against the backends it inherited. */
     if (f[K_MATCH].value)
         TSR_TRY(parse_match(ctx, f[K_MATCH].value));
     return check_consistency(ctx, f);
 }
 
-tsr_status tsr_profile_parse(const char *path, const char *text, size_t len, tsr_profile **out,
-                             tsr_error *err)
+tsr_status tsr_profile_parse_at_depth(const char *path, const char *text, size_t len, int depth,
+                                      tsr_profile **out, tsr_error *err)
 {
     *out = NULL;
     tsr_arena *arena = tsr_arena_create();
@@ -395,7 +405,7 @@ tsr_status tsr_profile_parse(const char *path, const char *text, size_t len, tsr
     profile->arena = arena;
     profile->path = path_copy;
 
-    parse_ctx ctx = {.profile = profile};
+    parse_ctx ctx = {.profile = profile, .depth = depth};
     tsr_status status = tsr_yaml_doc_load(&ctx.doc, path_copy, text, len, err);
     if (status == TSR_OK) {
         yaml_node_t *root;
@@ -412,15 +422,26 @@ tsr_status tsr_profile_parse(const char *path, const char *text, size_t len, tsr
     return TSR_OK;
 }
 
-tsr_status tsr_profile_load(const char *path, tsr_profile **out, tsr_error *err)
+tsr_status tsr_profile_parse(const char *path, const char *text, size_t len, tsr_profile **out,
+                             tsr_error *err)
+{
+    return tsr_profile_parse_at_depth(path, text, len, 0, out, err);
+}
+
+tsr_status tsr_profile_load_at_depth(const char *path, int depth, tsr_profile **out, tsr_error *err)
 {
     char *text;
     size_t len;
     *out = NULL;
     TSR_TRY(tsr_yaml_read_file(path, &text, &len, err));
-    tsr_status status = tsr_profile_parse(path, text, len, out, err);
+    tsr_status status = tsr_profile_parse_at_depth(path, text, len, depth, out, err);
     free(text);
     return status;
+}
+
+tsr_status tsr_profile_load(const char *path, tsr_profile **out, tsr_error *err)
+{
+    return tsr_profile_load_at_depth(path, 0, out, err);
 }
 
 void tsr_profile_free(tsr_profile *profile)

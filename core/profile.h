@@ -15,6 +15,7 @@
 #include "core/status.h"
 
 #define TSR_PROFILE_SCHEMA 1
+#define TSR_MAX_SUBGROUP_SIZES 4
 
 /* A number and where it came from. `present` is false for an optional field
  * that the file leaves out. */
@@ -60,6 +61,7 @@ typedef struct tsr_profile {
     const char *path; /* file it was read from */
     int schema;
     const char *name, *description, *vendor, *arch;
+    const char *base; /* the profile this one inherits from, or NULL */
 
     /* compute */
     tsr_quantity compute_units;
@@ -68,17 +70,27 @@ typedef struct tsr_profile {
     tsr_quantity max_work_item_sizes[3];
     tsr_quantity clock_base_mhz, clock_boost_mhz;
     tsr_quantity preferred_vector_width; /* f32 lanes a load should fill */
+    tsr_quantity max_threads_per_unit;   /* resident threads per SM/CU */
+    tsr_quantity max_blocks_per_unit;    /* resident blocks per SM/CU */
+    /* Warp/wave/sub-group sizes the device runs, fewest first; the unused
+     * tail is not present. */
+    tsr_quantity subgroup_sizes[TSR_MAX_SUBGROUP_SIZES];
+    tsr_quantity launch_latency_us; /* an empty kernel, launch to completion */
 
     /* registers (32-bit) */
     tsr_quantity registers_per_unit;
     tsr_quantity registers_per_thread;
+    tsr_quantity register_granularity; /* per-thread counts round up to a multiple of this */
 
     /* memory, in bytes and GB/s */
     tsr_quantity shared_per_unit;
-    tsr_quantity shared_per_block;
+    tsr_quantity shared_per_block;       /* without opting in: what static shared memory may use */
+    tsr_quantity shared_per_block_optin; /* the most a kernel may opt in to (NVIDIA) */
     tsr_quantity global_bytes;
+    tsr_quantity l1_bytes; /* L1 / data cache per unit */
     tsr_quantity l2_bytes;
-    tsr_quantity bandwidth_gbs;
+    tsr_quantity bandwidth_gbs;        /* device memory */
+    tsr_quantity shared_bandwidth_gbs; /* shared/local memory, the whole device */
 
     /* peak arithmetic rate per data type, GFLOP/s; absent where unsupported */
     tsr_quantity peak_gflops[TSR_DTYPE_COUNT];
@@ -110,6 +122,10 @@ void tsr_profile_free(tsr_profile *profile);
 char *tsr_profile_format(const tsr_profile *profile);
 
 /* Convenience for the tuner: the value, or `fallback` when absent. */
+/* Where profiles are looked for: $TESSERA_PROFILES, else ./profiles, else
+ * the installed folder, else the source tree's. */
+const char *tsr_default_profiles_dir(void);
+
 double tsr_profile_value(const tsr_quantity *q, double fallback);
 
 const char *tsr_feature_name(tsr_feature feature);

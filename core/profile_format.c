@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/profile.h"
+#include "core/profile_fields.h"
 #include "core/strbuf.h"
 
 static const char *const feature_names[] = {
@@ -32,32 +33,6 @@ double tsr_profile_value(const tsr_quantity *q, double fallback)
 }
 
 static const char *const backend_names[] = {"opencl", "cuda", "hip"};
-
-typedef struct print_field {
-    const char *key;
-    size_t offset;
-} print_field;
-
-#define AT(field) offsetof(tsr_profile, field)
-
-static const print_field compute_fields[] = {
-    {"units", AT(compute_units)},
-    {"simd_width", AT(simd_width)},
-    {"max_work_group_size", AT(max_work_group_size)},
-    {"max_work_item_sizes", AT(max_work_item_sizes)},
-    {"clock_base_mhz", AT(clock_base_mhz)},
-    {"clock_boost_mhz", AT(clock_boost_mhz)},
-    {"preferred_vector_width", AT(preferred_vector_width)},
-};
-static const print_field register_fields[] = {
-    {"per_unit", AT(registers_per_unit)},
-    {"per_thread", AT(registers_per_thread)},
-};
-static const print_field memory_fields[] = {
-    {"shared_per_block", AT(shared_per_block)}, {"shared_per_unit", AT(shared_per_unit)},
-    {"global_bytes", AT(global_bytes)},         {"l2_bytes", AT(l2_bytes)},
-    {"bandwidth_gbs", AT(bandwidth_gbs)},
-};
 
 /* A YAML double-quoted scalar. The text came through libyaml, so it is
  * valid UTF-8; what YAML forbids raw (C0 and C1 controls, DEL, U+FFFE and
@@ -101,7 +76,7 @@ static void put_number(tsr_strbuf *sb, double value)
 }
 
 static void put_quantity(tsr_strbuf *sb, const char *indent, const char *key, const tsr_quantity *q,
-                         bool triple)
+                         tsr_quantity_kind kind)
 {
     if (!q->present) {
         /* In a section that is itself left out, the indent is the comment. */
@@ -109,8 +84,8 @@ static void put_quantity(tsr_strbuf *sb, const char *indent, const char *key, co
         return;
     }
     tsr_strbuf_printf(sb, "%s%s: {value: ", indent, key);
-    if (triple) {
-        for (int i = 0; i < 3; i++) {
+    if (kind == TSR_Q_TRIPLE || kind == TSR_Q_SIZES) {
+        for (size_t i = 0; i < tsr_quantity_slots(kind) && q[i].present; i++) {
             tsr_strbuf_append(sb, i ? ", " : "[");
             put_number(sb, q[i].value);
         }
@@ -123,18 +98,17 @@ static void put_quantity(tsr_strbuf *sb, const char *indent, const char *key, co
     tsr_strbuf_append(sb, "}\n");
 }
 
-static void put_section(tsr_strbuf *sb, const tsr_profile *p, const char *section,
-                        const print_field *fields, size_t n)
+static void put_section(tsr_strbuf *sb, const tsr_profile *p, const tsr_profile_section *section)
 {
     bool any = false;
-    for (size_t i = 0; i < n; i++)
-        any = any || ((const tsr_quantity *)((const char *)p + fields[i].offset))->present;
+    for (size_t i = 0; i < section->n_fields; i++)
+        any = any || tsr_profile_quantity((tsr_profile *)p, &section->fields[i])->present;
     /* An empty section would read back as null, which the parser refuses. */
-    tsr_strbuf_printf(sb, any ? "%s:\n" : "# %s: not given\n", section);
-    for (size_t i = 0; i < n; i++) {
-        const tsr_quantity *q = (const tsr_quantity *)((const char *)p + fields[i].offset);
-        bool triple = fields[i].offset == AT(max_work_item_sizes);
-        put_quantity(sb, any ? "  " : "#   ", fields[i].key, q, triple);
+    tsr_strbuf_printf(sb, any ? "%s:\n" : "# %s: not given\n", section->name);
+    for (size_t i = 0; i < section->n_fields; i++) {
+        const tsr_profile_field *f = &section->fields[i];
+        put_quantity(sb, any ? "  " : "#   ", f->key, tsr_profile_quantity((tsr_profile *)p, f),
+                     f->kind);
     }
 }
 
@@ -146,7 +120,7 @@ static void put_peaks(tsr_strbuf *sb, const tsr_profile *p)
     tsr_strbuf_printf(sb, any ? "%s:\n" : "# %s: not given\n", "peak_gflops");
     for (int i = 0; i < TSR_DTYPE_COUNT; i++)
         put_quantity(sb, any ? "  " : "#   ", tsr_dtype_name((tsr_dtype)i), &p->peak_gflops[i],
-                     false);
+                     TSR_Q_NUMBER);
 }
 
 static void put_matrix_units(tsr_strbuf *sb, const tsr_profile *p)
@@ -206,6 +180,10 @@ char *tsr_profile_format(const tsr_profile *p)
     tsr_strbuf_printf(&sb, "# device profile %s, read from ", p->name);
     put_quoted(&sb, p->path); /* quoted: a newline in a path must not end the comment */
     tsr_strbuf_append(&sb, "\n");
+    /* The values of a base are written out in full, so the output stands
+     * alone; the base is named in a comment. */
+    if (p->base)
+        tsr_strbuf_printf(&sb, "# inherits from %s\n", p->base);
     tsr_strbuf_printf(&sb, "schema: %d\nname: %s\ndescription: ", p->schema, p->name);
     put_quoted(&sb, p->description);
     tsr_strbuf_append(&sb, "\nvendor: ");
@@ -213,9 +191,8 @@ char *tsr_profile_format(const tsr_profile *p)
     tsr_strbuf_append(&sb, "\narch: ");
     put_quoted(&sb, p->arch);
     tsr_strbuf_append(&sb, "\n");
-    put_section(&sb, p, "compute", compute_fields, COUNT(compute_fields));
-    put_section(&sb, p, "registers", register_fields, COUNT(register_fields));
-    put_section(&sb, p, "memory", memory_fields, COUNT(memory_fields));
+    for (size_t i = 0; i < COUNT(tsr_profile_sections); i++)
+        put_section(&sb, p, &tsr_profile_sections[i]);
     put_peaks(&sb, p);
     put_matrix_units(&sb, p);
     put_flags(&sb, "features", p->features, feature_names, COUNT(feature_names));

@@ -118,19 +118,26 @@ tsr_status tsr_profile_find_for_device(const char *profiles_dir, const tsr_devic
     return status;
 }
 
-const char *tsr_default_profiles_dir(void)
+tsr_status tsr_profile_check_device(const tsr_profile *p, const tsr_device_info *info,
+                                    tsr_error *err)
 {
-    const char *env = getenv("TESSERA_PROFILES");
-    if (env && *env)
-        return env;
-    struct stat st;
-    if (stat("profiles", &st) == 0 && S_ISDIR(st.st_mode))
-        return "profiles";
-    /* Installed profiles first; a binary run from its build tree falls back
-     * to the profiles of the source tree it was built from. */
-    if (stat(TSR_PROFILES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-        return TSR_PROFILES_DIR;
-    if (stat(TSR_SOURCE_PROFILES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-        return TSR_SOURCE_PROFILES_DIR;
-    return TSR_PROFILES_DIR;
+    const struct {
+        const char *field, *unit;
+        const tsr_quantity *promised;
+        unsigned long long reported; /* 0: the device does not say */
+    } limits[] = {
+        {"memory.shared_per_block", " bytes", &p->shared_per_block, info->local_bytes},
+        {"compute.max_work_group_size", " threads", &p->max_work_group_size,
+         (unsigned long long)info->max_work_group_size},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (limits[i].promised->present && limits[i].reported > 0 &&
+            limits[i].promised->value > (double)limits[i].reported)
+            return tsr_fail(err, TSR_ERR_INPUT,
+                            "profile %s (%s) gives %s as %.0f%s, but %s (%s) reports %llu%s: "
+                            "fix the profile or name another with --profile",
+                            p->name, p->path, limits[i].field, limits[i].promised->value,
+                            limits[i].unit, info->id, info->name, limits[i].reported,
+                            limits[i].unit);
+    return TSR_OK;
 }

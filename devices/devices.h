@@ -28,9 +28,11 @@ bool tsr_profile_matches(const tsr_profile *profile, const tsr_device_info *info
 tsr_status tsr_profile_find_for_device(const char *profiles_dir, const tsr_device_info *info,
                                        tsr_profile **out, tsr_error *err);
 
-/* $TESSERA_PROFILES when set, else "profiles" when the current directory
- * has one, else the installed TSR_PROFILES_DIR, else (a binary run from its
- * build tree) the source tree's profiles. */
-const char *tsr_default_profiles_dir(void);
+/* Refuses (TSR_ERR_INPUT) a profile that promises the live device more than
+ * it reports: shared memory per block, threads per block. Kernels tuned to
+ * such a profile would fail to build or launch on it. The message names
+ * the profile, the device and both values. */
+tsr_status tsr_profile_check_device(const tsr_profile *profile, const tsr_device_info *info,
+                                    tsr_error *err);
 
 #endif

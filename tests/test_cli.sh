@@ -155,6 +155,22 @@ bad_profile_is_refused_with_its_position() {
     status_is 2 && err_is_one_line && err_points_at "bad-profile.yaml"
 }
 
+# A five-line variant of a shipped profile, and one that promises the
+# device more local memory than it reports: refused, both values named.
+profile_variant_inherits_its_base() {
+    printf 'schema: 1\nname: pocl-slow\nbase: pocl-cpu\ncompute:\n  clock_boost_mhz: {value: 1000, source: "capped"}\n' >pocl-slow.yaml
+    run profile show pocl-slow.yaml
+    status_is 0 && out_has "# inherits from pocl-cpu" && out_has 'clock_boost_mhz: {value: 1000, source: "capped"}' &&
+        out_has "simd_width: {value: 16"
+}
+
+profile_promising_too_much_is_refused() {
+    printf 'schema: 1\nname: greedy\nbase: pocl-cpu\nmemory:\n  shared_per_block: {value: 1000000000, source: "wishful"}\n  shared_per_unit: {value: 1000000000, source: "wishful"}\n' >greedy.yaml
+    run verify "$root/ops/sgemm.yaml" --profile greedy.yaml --shape m=8,n=8,k=8 --db greedy.db
+    status_is 2 && err_is_one_line && err_has "memory.shared_per_block as 1000000000 bytes" &&
+        err_has "but opencl:0" && err_has "reports" && [ ! -e greedy.db ]
+}
+
 devices_list_pocl() {
     run devices
     status_is 0 && out_has "opencl:0" && out_has "pocl-cpu"
@@ -163,6 +179,8 @@ devices_list_pocl() {
 t "profile check of the shipped profiles" shipped_profiles_check
 t "profile check of a bad profile exits 2" bad_profile_is_refused_with_its_position
 t "devices lists opencl:0 with profile pocl-cpu" devices_list_pocl
+t "a profile variant inherits its base" profile_variant_inherits_its_base
+t "a profile promising more than the device has is refused" profile_promising_too_much_is_refused
 
 # ---- verify and tune ---------------------------------------------------------------------
 

@@ -65,7 +65,10 @@ static void h100_profile_carries_datasheet_values(void)
     CHECK(p->max_work_group_size.value == 1024);
     CHECK(p->max_work_item_sizes[2].value == 64 && p->max_work_item_sizes[2].present);
     CHECK(p->registers_per_unit.value == 65536 && p->registers_per_thread.value == 255);
-    CHECK(p->shared_per_block.value == 227 * 1024);
+    CHECK(p->shared_per_block.value == 48 * 1024);
+    CHECK(p->shared_per_block_optin.value == 227 * 1024);
+    CHECK(p->subgroup_sizes[0].value == 32 && !p->subgroup_sizes[1].present);
+    CHECK(p->register_granularity.value == 8 && p->max_threads_per_unit.value == 2048);
     CHECK(p->shared_per_unit.value == 228 * 1024);
     CHECK(p->l2_bytes.value == 50 * 1024 * 1024);
     CHECK(p->bandwidth_gbs.value == 3350);
@@ -75,7 +78,7 @@ static void h100_profile_carries_datasheet_values(void)
     CHECK(p->peak_gflops[TSR_TF32].value == 494500);
     CHECK(!p->peak_gflops[TSR_I32].present);
     CHECK_STR_CONTAINS(p->peak_gflops[TSR_F16].source, "datasheet");
-    CHECK_STR_CONTAINS(p->shared_per_block.source, "opt-in");
+    CHECK_STR_CONTAINS(p->shared_per_block_optin.source, "opt-in");
     CHECK(p->n_matrix_units == 5);
     if (p->n_matrix_units == 5) {
         const tsr_matrix_unit *w = &p->matrix_units[3];
@@ -104,7 +107,7 @@ static void pocl_profile_carries_clinfo_values(void)
     CHECK(!strcmp(p->name, "pocl-cpu"));
     CHECK(p->max_work_group_size.value == 4096);
     CHECK(p->max_work_item_sizes[0].value == 4096);
-    CHECK(p->shared_per_block.value == 2 * 1024 * 1024);
+    CHECK(p->shared_per_block.value == 128 * 1024);
     CHECK(p->simd_width.value == 16);
     CHECK(p->preferred_vector_width.value == 16);
     CHECK(p->clock_boost_mhz.value == 2599);
@@ -140,11 +143,12 @@ static void unknown_key_is_named_with_the_keys_expected(void)
     CHECK_REJECTS(HEAD COMPUTE "  foo: {value: 1, source: \"s\"}\n" MEMORY BACKENDS,
                   "t.yaml:10:3: unknown key 'foo' in compute (expected one of: units, "
                   "simd_width, max_work_group_size, max_work_item_sizes, clock_base_mhz, "
-                  "clock_boost_mhz, preferred_vector_width)");
+                  "clock_boost_mhz, preferred_vector_width, max_threads_per_unit, "
+                  "max_blocks_per_unit, subgroup_sizes, launch_latency_us)");
     CHECK_REJECTS(MINIMAL "colour: red\n",
                   "t.yaml:13:1: unknown key 'colour' in the profile (expected one of: schema, "
                   "name, description, vendor, arch, compute, registers, memory, peak_gflops, "
-                  "matrix_units, features, backends, offline, match)");
+                  "matrix_units, features, backends, offline, match, base)");
     CHECK_REJECTS(WITH_UNITS("  units: {value: 4, source: \"s\", unit: x}\n"),
                   "t.yaml:7:34: unknown key 'unit' in compute.units (expected one of: value, "
                   "source)");
@@ -429,6 +433,128 @@ static void feature_names_match_the_schema(void)
     CHECK(tsr_feature_name((tsr_feature)(TSR_FEAT_FP16 | TSR_FEAT_FP64)) == NULL);
 }
 
+/* ---- new quantities and inheritance ------------------------------------------- */
+
+static void subgroup_sizes_are_rising_powers_of_two(void)
+{
+    const char *good =
+        HEAD COMPUTE "  subgroup_sizes: {value: [8, 16, 32], source: \"s\"}\n" MEMORY BACKENDS;
+    tsr_profile *p = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(parse(good, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        CHECK(p->subgroup_sizes[0].value == 8 && p->subgroup_sizes[2].value == 32);
+        CHECK(p->subgroup_sizes[2].present && !p->subgroup_sizes[3].present);
+        CHECK(strcmp(p->subgroup_sizes[1].source, "s") == 0);
+    }
+    tsr_profile_free(p);
+    CHECK_REJECTS(HEAD COMPUTE
+                  "  subgroup_sizes: {value: [16, 12], source: \"s\"}\n" MEMORY BACKENDS,
+                  "t.yaml:10:32: compute.subgroup_sizes: 12 is not a power of two");
+    CHECK_REJECTS(HEAD COMPUTE
+                  "  subgroup_sizes: {value: [32, 16], source: \"s\"}\n" MEMORY BACKENDS,
+                  "t.yaml:10:32: compute.subgroup_sizes: sizes must rise, 16 follows 32");
+    CHECK_REJECTS(HEAD COMPUTE
+                  "  subgroup_sizes: {value: [1, 2, 4, 8, 16], source: \"s\"}\n" MEMORY BACKENDS,
+                  "t.yaml:10:27: compute.subgroup_sizes: expected 1 to 4 sizes, got 5");
+}
+
+static char temp_dir[64];
+
+static void write_text(const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", temp_dir, name);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static tsr_status load_temp(const char *name, tsr_profile **out, tsr_error *err)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", temp_dir, name);
+    return tsr_profile_load(path, out, err);
+}
+
+#define BASE_PROFILE                                                                               \
+    "schema: 1\nname: parent\ndescription: \"the parent\"\nvendor: v\narch: a\n" COMPUTE           \
+    "  clock_boost_mhz: {value: 2000, source: \"datasheet\"}\n" MEMORY                             \
+    "peak_gflops:\n  f32: {value: 1000, source: \"datasheet\"}\n"                                  \
+    "matrix_units:\n  - {kind: mma, shape: [16, 8, 16], a: f16, acc: f32, source: \"isa\"}\n"      \
+    "features: [fp16, fp64]\nbackends: [cuda, opencl]\noffline: {compiler: nvcc, target: sm_90}\n" \
+    "match:\n  - {backend: cuda, name: \"Parent GPU\"}\n"
+
+static void a_variant_inherits_what_it_leaves_out(void)
+{
+    write_text("parent.yaml", BASE_PROFILE);
+    write_text("child.yaml", "schema: 1\nname: child\nbase: parent\ncompute:\n"
+                             "  clock_boost_mhz: {value: 1600, source: \"capped\"}\n"
+                             "features: [fp16]\n");
+    tsr_profile *p = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(load_temp("child.yaml", &p, &err) == TSR_OK, "%s", err.msg);
+    if (!p)
+        return;
+    CHECK(strcmp(p->name, "child") == 0 && strcmp(p->base, "parent") == 0);
+    CHECK(strcmp(p->description, "the parent") == 0);
+    CHECK(p->clock_boost_mhz.value == 1600 && strcmp(p->clock_boost_mhz.source, "capped") == 0);
+    CHECK(p->compute_units.value == 4 && strcmp(p->compute_units.source, "s") == 0);
+    CHECK(p->shared_per_block.value == 49152);
+    CHECK(p->peak_gflops[TSR_F32].value == 1000);
+    CHECK(p->n_matrix_units == 1 && p->matrix_units[0].m == 16);
+    CHECK(p->features == TSR_FEAT_FP16); /* a list it gives replaces the base's */
+    CHECK(p->backends == (TSR_BACKEND_CUDA | TSR_BACKEND_OPENCL));
+    CHECK(p->offline_compiler && strcmp(p->offline_target, "sm_90") == 0);
+    CHECK(p->n_match == 0); /* never inherited: the variant names its own devices */
+    /* What it prints stands alone and reads back the same. */
+    char *text = tsr_profile_format(p);
+    tsr_profile *again = NULL;
+    CHECK(text && tsr_profile_parse("again.yaml", text, strlen(text), &again, &err) == TSR_OK);
+    CHECK(again && again->clock_boost_mhz.value == 1600 && again->compute_units.value == 4);
+    free(text);
+    tsr_profile_free(again);
+    tsr_profile_free(p);
+}
+
+static void broken_bases_are_named(void)
+{
+    tsr_profile *p = NULL;
+    tsr_error err = {{0}};
+    write_text("orphan.yaml", "schema: 1\nname: orphan\nbase: nowhere\n");
+    CHECK(load_temp("orphan.yaml", &p, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "orphan.yaml:3:7: base: no profile 'nowhere' (looked for ");
+    write_text("self.yaml", "schema: 1\nname: self\nbase: self\n");
+    CHECK(load_temp("self.yaml", &p, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "self.yaml:3:7: base: profile self cannot be its own base");
+    write_text("ping.yaml", "schema: 1\nname: ping\nbase: pong\n");
+    write_text("pong.yaml", "schema: 1\nname: pong\nbase: ping\n");
+    CHECK(load_temp("ping.yaml", &p, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "chain of bases (do they loop?)");
+    /* An error in the base names the base's own file and line. */
+    write_text("bad-parent.yaml",
+               "schema: 1\nname: bad-parent\ndescription: d\nvendor: v\n"
+               "arch: a\ncompute:\n  units: {value: -1, source: s}\n"
+               "  simd_width: {value: 32, source: s}\n"
+               "  max_work_group_size: {value: 256, source: s}\n" MEMORY BACKENDS);
+    write_text("kid.yaml", "schema: 1\nname: kid\nbase: bad-parent\n");
+    CHECK(load_temp("kid.yaml", &p, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "bad-parent.yaml:7:18: compute.units: -1 is out of range");
+    /* Without a base, the required keys are required. */
+    CHECK_REJECTS("schema: 1\nname: alone\n",
+                  "t.yaml:1:1: missing required key 'description' in the profile");
+    /* A variant's own values are checked against what it inherits. */
+    write_text("parent.yaml", BASE_PROFILE);
+    write_text("greedy.yaml", "schema: 1\nname: greedy\nbase: parent\nmemory:\n"
+                              "  shared_per_unit: {value: 1024, source: s}\n");
+    CHECK(load_temp("greedy.yaml", &p, &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "shared_per_block (49152) exceeds memory.shared_per_unit (1024)");
+    CHECK(p == NULL);
+}
+
 int main(void)
 {
     RUN_TEST(h100_profile_carries_datasheet_values);
@@ -456,5 +582,17 @@ int main(void)
     RUN_TEST(format_prints_every_source_and_reads_back);
     RUN_TEST(format_escapes_quotes_in_strings);
     RUN_TEST(feature_names_match_the_schema);
+    RUN_TEST(subgroup_sizes_are_rising_powers_of_two);
+    snprintf(temp_dir, sizeof temp_dir, "/tmp/tsr_profile_XXXXXX");
+    if (!mkdtemp(temp_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN_TEST(a_variant_inherits_what_it_leaves_out);
+    RUN_TEST(broken_bases_are_named);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", temp_dir);
+    if (system(command) != 0)
+        fprintf(stderr, "could not remove %s\n", temp_dir);
     return check_summary();
 }

@@ -43,10 +43,24 @@ int cli_open_device(const char *id, tsr_device **out)
     return st == TSR_OK ? 0 : cli_report(st, err.msg);
 }
 
+/* The profile must not promise the device more than it has. */
+static int check_against_device(const tsr_device *device, tsr_profile **profile)
+{
+    tsr_error err = {{0}};
+    tsr_status st = tsr_profile_check_device(*profile, &device->info, &err);
+    if (st == TSR_OK)
+        return 0;
+    tsr_profile_free(*profile);
+    *profile = NULL;
+    return cli_report(st, err.msg);
+}
+
 int cli_resolve_profile(const char *name_or_path, const tsr_device *device, tsr_profile **out)
 {
-    if (name_or_path)
-        return cli_load_profile(name_or_path, out);
+    if (name_or_path) {
+        int rc = cli_load_profile(name_or_path, out);
+        return rc ? rc : check_against_device(device, out);
+    }
     tsr_error err = {{0}};
     tsr_status st =
         tsr_profile_find_for_device(tsr_default_profiles_dir(), &device->info, out, &err);
@@ -57,7 +71,7 @@ int cli_resolve_profile(const char *name_or_path, const tsr_device *device, tsr_
     }
     fprintf(stderr, "tessera: using profile %s, which matches %s (%s)\n", (*out)->name,
             device->info.id, device->info.name);
-    return 0;
+    return check_against_device(device, out);
 }
 
 int cli_shapes(const tsr_opspec *spec, const char *shape_arg, tsr_shape *one,

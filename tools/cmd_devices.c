@@ -46,19 +46,20 @@ static int width_of(const char *text, int width)
 
 static void print_table(const tsr_device_info *infos, int count, char (*profiles)[128])
 {
-    int w_id = 2, w_name = 4, w_vendor = 6, w_driver = 6;
+    int w_id = 2, w_name = 4, w_vendor = 6, w_driver = 6, w_arch = 4;
     for (int i = 0; i < count; i++) {
         w_id = width_of(infos[i].id, w_id);
         w_name = width_of(infos[i].name, w_name);
         w_vendor = width_of(infos[i].vendor, w_vendor);
         w_driver = width_of(infos[i].driver, w_driver);
+        w_arch = width_of(infos[i].arch, w_arch);
     }
-    printf("%-*s  %-*s  %-*s  %-*s  %5s  %s\n", w_id, "id", w_name, "name", w_vendor, "vendor",
-           w_driver, "driver", "units", "profile");
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %5s  %s\n", w_id, "id", w_name, "name", w_vendor,
+           "vendor", w_driver, "driver", w_arch, "arch", "units", "profile");
     for (int i = 0; i < count; i++)
-        printf("%-*s  %-*s  %-*s  %-*s  %5d  %s\n", w_id, infos[i].id, w_name, infos[i].name,
-               w_vendor, infos[i].vendor, w_driver, infos[i].driver, infos[i].compute_units,
-               profiles[i]);
+        printf("%-*s  %-*s  %-*s  %-*s  %-*s  %5d  %s\n", w_id, infos[i].id, w_name, infos[i].name,
+               w_vendor, infos[i].vendor, w_driver, infos[i].driver, w_arch, infos[i].arch,
+               infos[i].compute_units, profiles[i]);
 }
 
 static int parse_args(int argc, char **argv, const char **profiles_dir)
