@@ -171,6 +171,24 @@ profile_promising_too_much_is_refused() {
         err_has "but opencl:0" && err_has "reports" && [ ! -e greedy.db ]
 }
 
+# detect writes a profile that loads, each number marked as measured or
+# queried, in well under a minute; a missing device is one line, exit 2,
+# and leaves an earlier file untouched.
+profile_detect_writes_a_valid_profile() {
+    local start=$SECONDS
+    run profile detect --device opencl:0 -o detected.yaml
+    status_is 0 && [ $((SECONDS - start)) -lt 60 ] || { why="${why:-took $((SECONDS - start)) s}"; return 1; }
+    run profile check detected.yaml
+    status_is 0 || return 1
+    grep -q 'bandwidth_gbs: {value: [0-9.]*, source: "measured: ' detected.yaml &&
+        grep -q 'f32: {value: [0-9.]*, source: "measured: ' detected.yaml &&
+        grep -q 'units: {value: [0-9]*, source: "queried: CL_DEVICE_MAX_COMPUTE_UNITS' detected.yaml &&
+        grep -q '^name: detected$' detected.yaml || { why="detected.yaml lacks a measured or queried value"; return 1; }
+    cp detected.yaml before.yaml
+    run profile detect --device opencl:99 -o detected.yaml
+    status_is 2 && err_is_one_line && err_has "opencl:99" && cmp -s detected.yaml before.yaml
+}
+
 devices_list_pocl() {
     run devices
     status_is 0 && out_has "opencl:0" && out_has "pocl-cpu"
@@ -180,6 +198,7 @@ t "profile check of the shipped profiles" shipped_profiles_check
 t "profile check of a bad profile exits 2" bad_profile_is_refused_with_its_position
 t "devices lists opencl:0 with profile pocl-cpu" devices_list_pocl
 t "a profile variant inherits its base" profile_variant_inherits_its_base
+t "profile detect writes a profile that loads" profile_detect_writes_a_valid_profile
 t "a profile promising more than the device has is refused" profile_promising_too_much_is_refused
 
 # ---- verify and tune ---------------------------------------------------------------------

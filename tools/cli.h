@@ -15,6 +15,7 @@ struct tsr_device;
 
 int cmd_devices(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int profile_detect(int argc, char **argv); /* tessera profile detect */
 int cmd_gen(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -1,4 +1,5 @@
-/* `tessera profile check FILE...` and `tessera profile show FILE`. */
+/* `tessera profile check FILE...`, `tessera profile show FILE` and
+ * `tessera profile detect` (cmd_profile_detect.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,11 @@
 #include "tools/cli.h"
 
 static const char profile_help[] =
-    "usage: tessera profile <check|show> ...\n"
+    "usage: tessera profile <check|show|detect> ...\n"
     "\n"
     "  check FILE...   validate device profiles; prints \"FILE: ok\" for each good one\n"
     "  show FILE|NAME  print a profile with every value and its source\n"
+    "  detect --device ID [-o FILE]  write a profile for a live device, measured\n"
     "\n"
     "'tessera profile <subcommand> --help' describes each.\n";
 
@@ -77,14 +79,17 @@ static int profile_show(int argc, char **argv)
 int cmd_profile(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("profile", "expected a subcommand: check or show");
+        return cli_usage_error("profile", "expected a subcommand: check, show or detect");
     if (strcmp(argv[1], "check") == 0)
         return profile_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "show") == 0)
         return profile_show(argc - 1, argv + 1);
+    if (strcmp(argv[1], "detect") == 0)
+        return profile_detect(argc - 1, argv + 1);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(profile_help, stdout);
         return 0;
     }
-    return cli_usage_error("profile", "unknown subcommand '%s' (expected check or show)", argv[1]);
+    return cli_usage_error("profile", "unknown subcommand '%s' (expected check, show or detect)",
+                           argv[1]);
 }
