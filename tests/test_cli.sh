@@ -189,6 +189,13 @@ profile_detect_writes_a_valid_profile() {
     status_is 2 && err_is_one_line && err_has "opencl:99" && cmp -s detected.yaml before.yaml
 }
 
+# With no profile that matches, tune and verify detect one and say so.
+verify_without_a_matching_profile_detects_one() {
+    mkdir -p no-profiles
+    TESSERA_PROFILES=$PWD/no-profiles run verify "$root/ops/sgemm.yaml" --shape m=33,n=17,k=9 --db np.db
+    status_is 0 && err_has "no profile in" && err_has "detecting one" && out_has "PASS"
+}
+
 devices_list_pocl() {
     run devices
     status_is 0 && out_has "opencl:0" && out_has "pocl-cpu"
@@ -199,6 +206,7 @@ t "profile check of a bad profile exits 2" bad_profile_is_refused_with_its_posit
 t "devices lists opencl:0 with profile pocl-cpu" devices_list_pocl
 t "a profile variant inherits its base" profile_variant_inherits_its_base
 t "profile detect writes a profile that loads" profile_detect_writes_a_valid_profile
+t "verify without a matching profile detects one" verify_without_a_matching_profile_detects_one
 t "a profile promising more than the device has is refused" profile_promising_too_much_is_refused
 
 # ---- verify and tune ---------------------------------------------------------------------

@@ -12,10 +12,17 @@
 
 struct tsr_profile;
 struct tsr_device;
+struct tsr_device_info;
 
 int cmd_devices(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int profile_detect(int argc, char **argv); /* tessera profile detect */
+
+/* A profile for `device` from its queries and micro-benchmarks, as YAML
+ * that has been read back (tools/cmd_profile_detect.c); the exit status. */
+int cli_detect_profile(struct tsr_device *device, const char *name, char **text);
+/* "detected-nvidia-h200" for a device named "NVIDIA H200". */
+const char *cli_detected_name(const struct tsr_device_info *info, char *buf, size_t size);
 int cmd_gen(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

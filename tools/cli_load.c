@@ -1,5 +1,6 @@
 /* Loading what commands share: specs, profiles, devices, shapes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -64,11 +65,22 @@ int cli_resolve_profile(const char *name_or_path, const tsr_device *device, tsr_
     tsr_error err = {{0}};
     tsr_status st =
         tsr_profile_find_for_device(tsr_default_profiles_dir(), &device->info, out, &err);
-    if (st != TSR_OK) {
-        fprintf(stderr, "tessera: no profile in %s matches %s (%s); name one with --profile\n",
-                tsr_default_profiles_dir(), device->info.id, device->info.name);
-        return 2;
+    if (st == TSR_ERR_NOT_FOUND) {
+        /* No shipped profile fits: measure one now, and say so. */
+        fprintf(stderr,
+                "tessera: no profile in %s matches %s (%s); detecting one (keep it with "
+                "'tessera profile detect --device %s -o FILE', or name one with --profile)\n",
+                tsr_default_profiles_dir(), device->info.id, device->info.name, device->info.id);
+        char name[200], *text = NULL;
+        int rc = cli_detect_profile((tsr_device *)device,
+                                    cli_detected_name(&device->info, name, sizeof name), &text);
+        if (!rc && tsr_profile_parse("(detected)", text, strlen(text), out, &err) != TSR_OK)
+            rc = cli_report(TSR_ERR_INPUT, err.msg);
+        free(text);
+        return rc;
     }
+    if (st != TSR_OK)
+        return cli_report(st, err.msg);
     fprintf(stderr, "tessera: using profile %s, which matches %s (%s)\n", (*out)->name,
             device->info.id, device->info.name);
     return check_against_device(device, out);

@@ -14,6 +14,20 @@
 #include "runner/microbench.h"
 #include "tools/cli.h"
 
+const char *cli_detected_name(const tsr_device_info *info, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "detected");
+    for (const char *c = info->name; *c && used + 2 < size; c++) {
+        if (!isalnum((unsigned char)*c))
+            continue;
+        if (c == info->name || !isalnum((unsigned char)c[-1]))
+            buf[used++] = '-';
+        buf[used++] = (char)tolower((unsigned char)*c);
+    }
+    buf[used] = '\0';
+    return buf;
+}
+
 static const char detect_help[] =
     "usage: tessera profile detect --device ID [-o FILE] [--name NAME]\n"
     "\n"
@@ -133,35 +147,21 @@ static void detect_measured(detect_ctx *ctx, const tsr_microbench *m)
 
 /* NAME, else FILE's base name without .yaml, else from the device name:
  * lower-case letters and digits, runs of anything else as one '-'. */
-static const char *profile_name(tsr_arena *arena, const char *name, const char *file,
-                                const tsr_device_info *info)
+static const char *profile_name(const char *name, const char *file, const tsr_device_info *info,
+                                char *buf, size_t size)
 {
     if (name)
         return name;
-    char buf[200] = "";
     if (file) {
         const char *base = strrchr(file, '/');
         base = base ? base + 1 : file;
         size_t len = strlen(base);
         if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
             len -= 5;
-        snprintf(buf, sizeof buf, "%.*s", (int)len, base);
-        return tsr_arena_strdup(arena, buf);
+        snprintf(buf, size, "%.*s", (int)len, base);
+        return buf;
     }
-    size_t used = snprintf(buf, sizeof buf, "detected");
-    bool dash = false;
-    for (const char *c = info->name; *c && used + 2 < sizeof buf; c++) {
-        if (isalnum((unsigned char)*c)) {
-            if (!dash || buf[used - 1] != '-')
-                buf[used++] = '-';
-            buf[used++] = (char)tolower((unsigned char)*c);
-            dash = true;
-            while (isalnum((unsigned char)c[1]) && used + 1 < sizeof buf)
-                buf[used++] = (char)tolower((unsigned char)*++c);
-        }
-    }
-    buf[used] = '\0';
-    return tsr_arena_strdup(arena, buf);
+    return cli_detected_name(info, buf, size);
 }
 
 /* The profile's text, checked by reading it back: what detect writes must
@@ -215,6 +215,53 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int cli_detect_profile(tsr_device *device, const char *name, char **text)
+{
+    *text = NULL;
+    double start = now_s();
+    tsr_arena *arena = tsr_arena_create();
+    tsr_profile *p = arena ? TSR_ARENA_NEW(arena, tsr_profile) : NULL;
+    tsr_match_rule *rule = p ? TSR_ARENA_NEW(arena, tsr_match_rule) : NULL;
+    if (!rule) {
+        tsr_arena_destroy(arena);
+        return cli_report(TSR_ERR_NOMEM, "profile detect: out of memory");
+    }
+    const tsr_device_info *info = &device->info;
+    detect_ctx ctx = {.p = p, .info = info};
+    time_t now = time(NULL);
+    struct tm day;
+    strftime(ctx.date, sizeof ctx.date, "%Y-%m-%d", gmtime_r(&now, &day));
+    p->arena = arena;
+    p->schema = TSR_PROFILE_SCHEMA;
+    p->path = "(detected)";
+    p->name = name;
+    p->description = tsr_arena_printf(arena, "%s (%s), detected", info->name, info->id);
+    p->vendor = info->vendor;
+    p->arch = info->arch[0] ? info->arch : "unknown";
+    *rule = (tsr_match_rule){.backend = info->backend, .vendor = info->vendor, .name = info->name};
+    p->match = rule;
+    p->n_match = 1;
+    detect_queries(&ctx);
+    fprintf(stderr, "tessera: measuring %s (%s)...\n", info->id, info->name);
+    tsr_microbench m;
+    tsr_error err = {{0}};
+    tsr_status st = tsr_microbench_run(device, &m, &err);
+    int rc = st == TSR_OK ? 0 : cli_report(st, err.msg);
+    if (!rc) {
+        detect_measured(&ctx, &m);
+        *text = render(&ctx, info->id, now_s() - start, m.notes);
+        rc = *text ? 0 : 1;
+    }
+    if (!rc)
+        fprintf(stderr,
+                "tessera: %s: %.0f GB/s memory, %.0f GB/s local, %.0f GFLOP/s f32, %.0f GFLOP/s "
+                "f64, %.1f us launch (%.0f s)\n",
+                info->id, m.bandwidth_gbs, m.shared_bandwidth_gbs, m.gflops[TSR_F32],
+                m.gflops[TSR_F64], m.launch_latency_us, now_s() - start);
+    tsr_arena_destroy(arena);
+    return rc;
+}
+
 int profile_detect(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -240,59 +287,19 @@ int profile_detect(int argc, char **argv)
         return cli_usage_error("profile detect", "unexpected argument '%s'", argv[optind]);
     if (!device_id)
         return cli_usage_error("profile detect", "--device is required (see 'tessera devices')");
-    double start = now_s();
     tsr_device *device = NULL;
     int rc = cli_open_device(device_id, &device);
     if (rc)
         return rc;
-    tsr_arena *arena = tsr_arena_create();
-    tsr_profile *p = arena ? TSR_ARENA_NEW(arena, tsr_profile) : NULL;
-    tsr_match_rule *rule = p ? TSR_ARENA_NEW(arena, tsr_match_rule) : NULL;
-    if (!rule) {
-        tsr_arena_destroy(arena);
-        tsr_device_close(device);
-        return cli_report(TSR_ERR_NOMEM, "profile detect: out of memory");
-    }
-    const tsr_device_info *info = &device->info;
-    detect_ctx ctx = {.p = p, .info = info};
-    time_t now = time(NULL);
-    struct tm day;
-    strftime(ctx.date, sizeof ctx.date, "%Y-%m-%d", gmtime_r(&now, &day));
-    p->arena = arena;
-    p->schema = TSR_PROFILE_SCHEMA;
-    p->path = "(detected)";
-    p->name = profile_name(arena, name, file, info);
-    p->description = tsr_arena_printf(arena, "%s (%s), detected", info->name, info->id);
-    p->vendor = info->vendor;
-    p->arch = info->arch[0] ? info->arch : "unknown";
-    *rule = (tsr_match_rule){.backend = info->backend, .vendor = info->vendor, .name = info->name};
-    p->match = rule;
-    p->n_match = 1;
-    detect_queries(&ctx);
-    fprintf(stderr, "tessera: measuring %s (%s)...\n", info->id, info->name);
-    tsr_microbench m;
-    tsr_error err = {{0}};
-    tsr_status st = tsr_microbench_run(device, &m, &err);
-    if (st != TSR_OK)
-        rc = cli_report(st, err.msg);
+    char name_buf[200];
     char *text = NULL;
-    if (!rc) {
-        detect_measured(&ctx, &m);
-        text = render(&ctx, device_id, now_s() - start, m.notes);
-        rc = text ? 0 : 1;
-    }
+    rc = cli_detect_profile(
+        device, profile_name(name, file, &device->info, name_buf, sizeof name_buf), &text);
     if (!rc && file)
         rc = write_whole(file, text);
     else if (!rc)
         fputs(text, stdout);
-    if (!rc)
-        fprintf(stderr,
-                "tessera: %s: %.0f GB/s memory, %.0f GB/s local, %.0f GFLOP/s f32, %.0f GFLOP/s "
-                "f64, %.1f us launch (%.0f s)\n",
-                info->id, m.bandwidth_gbs, m.shared_bandwidth_gbs, m.gflops[TSR_F32],
-                m.gflops[TSR_F64], m.launch_latency_us, now_s() - start);
     free(text);
-    tsr_arena_destroy(arena);
     tsr_device_close(device);
     return rc;
 }
