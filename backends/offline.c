@@ -300,19 +300,32 @@ static tsr_status compile_in(const char *dir, const char *tool, const offline_to
     return TSR_OK;
 }
 
+/* The table row of `compiler` and the path of its executable: an unknown
+ * compiler is bad input, a missing one unsupported (saying how to get it). */
+static tsr_status locate(const char *compiler, const offline_tool **t, char *tool, size_t size,
+                         tsr_error *err)
+{
+    *t = NULL;
+    for (size_t i = 0; i < sizeof offline_tools / sizeof offline_tools[0]; i++)
+        if (compiler && strcmp(offline_tools[i].compiler, compiler) == 0)
+            *t = &offline_tools[i];
+    if (!*t)
+        return tsr_fail(err, TSR_ERR_INPUT,
+                        "unknown offline compiler '%s' (supported: nvcc, hipcc, ocloc)",
+                        compiler ? compiler : "(none)");
+    if (!find_tool(compiler, tool, size))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s not found (%s)", compiler, (*t)->install);
+    return TSR_OK;
+}
+
 tsr_status tsr_offline_compile(const char *compiler, const char *target, const char *source,
                                const char *kernel_name, const char *language,
                                tsr_resource_report *out, tsr_error *err)
 {
     memset(out, 0, sizeof *out);
     const offline_tool *t = NULL;
-    for (size_t i = 0; i < sizeof offline_tools / sizeof offline_tools[0]; i++)
-        if (compiler && strcmp(offline_tools[i].compiler, compiler) == 0)
-            t = &offline_tools[i];
-    if (!t)
-        return tsr_fail(err, TSR_ERR_INPUT,
-                        "unknown offline compiler '%s' (supported: nvcc, hipcc, ocloc)",
-                        compiler ? compiler : "(none)");
+    char tool[1100];
+    TSR_TRY(locate(compiler, &t, tool, sizeof tool, err));
     if (!target || !source || !kernel_name)
         return tsr_fail(err, TSR_ERR_INPUT, "%s: target, source and kernel name are required",
                         compiler);
@@ -321,10 +334,6 @@ tsr_status tsr_offline_compile(const char *compiler, const char *target, const c
                         language);
     snprintf(out->compiler, sizeof out->compiler, "%s", compiler);
     snprintf(out->target, sizeof out->target, "%s", target);
-
-    char tool[1100];
-    if (!find_tool(compiler, tool, sizeof tool))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s not found (%s)", compiler, t->install);
     TSR_TRY(describe_tool(tool, out->compiler_id, sizeof out->compiler_id, err));
     char supported[512];
     snprintf(supported, sizeof supported, "%s", t->targets);
@@ -350,16 +359,8 @@ tsr_status tsr_offline_compile(const char *compiler, const char *target, const c
 tsr_status tsr_offline_compiler_id(const char *compiler, char *out, size_t size, tsr_error *err)
 {
     const offline_tool *t = NULL;
-    for (size_t i = 0; i < sizeof offline_tools / sizeof offline_tools[0]; i++)
-        if (compiler && strcmp(offline_tools[i].compiler, compiler) == 0)
-            t = &offline_tools[i];
-    if (!t)
-        return tsr_fail(err, TSR_ERR_INPUT,
-                        "unknown offline compiler '%s' (supported: nvcc, hipcc, ocloc)",
-                        compiler ? compiler : "(none)");
     char tool[1100];
-    if (!find_tool(compiler, tool, sizeof tool))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s not found (%s)", compiler, t->install);
+    TSR_TRY(locate(compiler, &t, tool, sizeof tool, err));
     return describe_tool(tool, out, size, err);
 }
 
