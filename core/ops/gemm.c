@@ -61,6 +61,14 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
     if (threads < 8)
         return refuse(err, "%d threads per work-group are too few to be worth trying (minimum %d)",
                       threads, 8);
+    /* A work-group that is not a whole number of sub-groups (warps, waves)
+     * leaves lanes of its last one idle on every instruction. */
+    int subgroup = (int)tsr_profile_value(&profile->subgroup_sizes[0], 1);
+    if (threads % subgroup)
+        return refuse(err,
+                      "%d threads per work-group are not a whole number of the profile's "
+                      "%d-wide sub-groups",
+                      threads, subgroup);
     /* A mapping that cannot differ from the contiguous one is not a second
      * config: one row per thread, or one chunk of cols per thread. */
     if (c.strm && c.tm == 1)

@@ -26,6 +26,13 @@ static tsr_status softmax_check(const tsr_opspec *spec, const tsr_profile *profi
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "%d threads per work-group exceed the profile's limit of %d", wg,
                         max_threads);
+    /* As for GEMM: whole sub-groups only. */
+    int subgroup = (int)tsr_profile_value(&profile->subgroup_sizes[0], 1);
+    if (wg % subgroup)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "%d threads per work-group are not a whole number of the profile's "
+                        "%d-wide sub-groups",
+                        wg, subgroup);
     long shared = (long)wg * (long)tsr_dtype_size(spec->dtype);
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
