@@ -22,7 +22,7 @@
 #define STR(x) STR_(x)
 
 static const char *const outcome_names[TSR_OUTCOME_COUNT] = {
-    "ok", "invalid", "build-failed", "launch-failed", "wrong",
+    "ok", "invalid", "build-failed", "launch-failed", "wrong", "timeout", "crashed",
 };
 
 const char *tsr_outcome_name(tsr_outcome outcome)
@@ -32,7 +32,7 @@ const char *tsr_outcome_name(tsr_outcome outcome)
     return outcome_names[outcome];
 }
 
-static int outcome_from_name(const char *name)
+int tsr_outcome_from_name(const char *name)
 {
     for (int i = 0; name && i < TSR_OUTCOME_COUNT; i++)
         if (strcmp(outcome_names[i], name) == 0)
@@ -42,23 +42,25 @@ static int outcome_from_name(const char *name)
 
 /* The SQL reads best one clause per line, as written. */
 /* clang-format off */
+#define STORE_RESULTS_TABLE_SQL(name)                                                              \
+    "CREATE TABLE " name " ("                                                                      \
+    " op_key TEXT NOT NULL, device TEXT NOT NULL, shape TEXT NOT NULL,"                            \
+    " config TEXT NOT NULL,"                                                                       \
+    " op TEXT, spec_name TEXT, profile TEXT,"                                                      \
+    " outcome TEXT NOT NULL CHECK (outcome IN"                                                     \
+    "  ('ok', 'invalid', 'build-failed', 'launch-failed', 'wrong', 'timeout', 'crashed')),"        \
+    " reason TEXT,"                                                                                \
+    /* NULL stands for NaN, which SQLite cannot store as a REAL */                                 \
+    " time_ms REAL, gflops REAL, max_error REAL,"                                                  \
+    " kernel_name TEXT, source TEXT, language TEXT, geometry TEXT, args TEXT,"                     \
+    " created TEXT NOT NULL,"                                                                      \
+    " PRIMARY KEY (op_key, device, shape, config));"
 static const char schema_sql[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO meta(key, value) VALUES ('application', 'tessera'),"
     " ('application_id', '" STR(STORE_APPLICATION_ID) "'),"
     " ('schema', '" STR(TSR_STORE_SCHEMA) "');"
-    "CREATE TABLE results ("
-    " op_key TEXT NOT NULL, device TEXT NOT NULL, shape TEXT NOT NULL,"
-    " config TEXT NOT NULL,"
-    " op TEXT, spec_name TEXT, profile TEXT,"
-    " outcome TEXT NOT NULL CHECK (outcome IN"
-    "  ('ok', 'invalid', 'build-failed', 'launch-failed', 'wrong')),"
-    " reason TEXT,"
-    /* NULL stands for NaN, which SQLite cannot store as a REAL */
-    " time_ms REAL, gflops REAL, max_error REAL,"
-    " kernel_name TEXT, source TEXT, language TEXT, geometry TEXT, args TEXT,"
-    " created TEXT NOT NULL,"
-    " PRIMARY KEY (op_key, device, shape, config));"
+    STORE_RESULTS_TABLE_SQL("results")
     "CREATE INDEX results_best ON results (op_key, device, shape, outcome, time_ms);"
     STORE_REPORTS_TABLE_SQL
     "PRAGMA application_id = " STR(STORE_APPLICATION_ID) ";"
@@ -184,9 +186,12 @@ static tsr_status create_schema(tsr_store *store, tsr_error *err)
     return status;
 }
 
-/* Schema 1 lacks the reports table; adding it keeps every stored result.
- * Under the write lock the version is read again: another process may have
- * upgraded the file meanwhile. */
+/* Older schemas are brought up to date in one transaction, keeping every
+ * result: schema 1 lacks the reports table; schemas 1 and 2 allow fewer
+ * outcomes, and SQLite cannot change a CHECK constraint in place, so the
+ * results table is copied into one that allows them all. Under the write
+ * lock the version is read again: another process may have upgraded the
+ * file meanwhile. */
 static tsr_status upgrade_schema(tsr_store *store, tsr_error *err)
 {
     if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -195,14 +200,28 @@ static tsr_status upgrade_schema(tsr_store *store, tsr_error *err)
     long long schema = 0;
     tsr_status status = check_identity(store, &is_empty, &schema, err);
     /* clang-format off */
-    static const char upgrade_sql[] =
-        STORE_REPORTS_TABLE_SQL
+    static const char add_reports_sql[] = STORE_REPORTS_TABLE_SQL;
+    static const char widen_outcomes_sql[] =
+        STORE_RESULTS_TABLE_SQL("results_widened")
+        "INSERT INTO results_widened SELECT op_key, device, shape, config, op, spec_name,"
+        " profile, outcome, reason, time_ms, gflops, max_error, kernel_name, source, language,"
+        " geometry, args, created FROM results;"
+        "DROP TABLE results;"
+        "ALTER TABLE results_widened RENAME TO results;"
+        "CREATE INDEX results_best ON results (op_key, device, shape, outcome, time_ms);";
+    static const char stamp_sql[] =
         "UPDATE meta SET value = '" STR(TSR_STORE_SCHEMA) "' WHERE key = 'schema';"
         "PRAGMA user_version = " STR(TSR_STORE_SCHEMA) ";";
     /* clang-format on */
-    if (status == TSR_OK && schema == 1 &&
-        sqlite3_exec(store->db, upgrade_sql, NULL, NULL, NULL) != SQLITE_OK)
-        status = tsr_store_db_fail(store, err, "cannot upgrade the store from schema 1");
+    if (status == TSR_OK && schema < 2 &&
+        sqlite3_exec(store->db, add_reports_sql, NULL, NULL, NULL) != SQLITE_OK)
+        status = tsr_store_db_fail(store, err, "cannot add the reports table");
+    if (status == TSR_OK && schema < 3 &&
+        sqlite3_exec(store->db, widen_outcomes_sql, NULL, NULL, NULL) != SQLITE_OK)
+        status = tsr_store_db_fail(store, err, "cannot widen the outcomes of the results table");
+    if (status == TSR_OK && schema < TSR_STORE_SCHEMA &&
+        sqlite3_exec(store->db, stamp_sql, NULL, NULL, NULL) != SQLITE_OK)
+        status = tsr_store_db_fail(store, err, "cannot record the new schema");
     if (status == TSR_OK && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         status = tsr_store_db_fail(store, err, "cannot commit the upgrade");
     if (status != TSR_OK)
@@ -381,7 +400,7 @@ static tsr_status read_row(tsr_store *store, sqlite3_stmt *s, tsr_arena *arena, 
                            tsr_error *err)
 {
     memset(out, 0, sizeof *out);
-    int outcome = outcome_from_name((const char *)sqlite3_column_text(s, 7));
+    int outcome = tsr_outcome_from_name((const char *)sqlite3_column_text(s, 7));
     if (outcome < 0)
         return tsr_fail(err, TSR_ERR_STORE, "%s: a stored result has an unknown outcome",
                         store->path);
@@ -471,7 +490,7 @@ tsr_status tsr_store_count(tsr_store *store, const char *op_key, const char *dev
     sqlite3_stmt *s = store->count;
     int rc = bind_key(s, op_key, device, shape);
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int outcome = outcome_from_name((const char *)sqlite3_column_text(s, 0));
+        int outcome = tsr_outcome_from_name((const char *)sqlite3_column_text(s, 0));
         if (outcome >= 0)
             counts[outcome] = sqlite3_column_int(s, 1);
         rc = SQLITE_OK;

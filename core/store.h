@@ -15,7 +15,7 @@
 #include "core/resources.h"
 #include "core/status.h"
 
-#define TSR_STORE_SCHEMA 2
+#define TSR_STORE_SCHEMA 3
 
 typedef struct tsr_store tsr_store;
 
@@ -25,10 +25,13 @@ typedef enum tsr_outcome {
     TSR_OUTCOME_BUILD_FAILED,  /* the device compiler rejected the source */
     TSR_OUTCOME_LAUNCH_FAILED, /* the runtime refused to launch or the kernel faulted */
     TSR_OUTCOME_WRONG,         /* ran, but outside the error bound */
+    TSR_OUTCOME_TIMEOUT,       /* no answer within the watchdog's limit: the worker was killed */
+    TSR_OUTCOME_CRASHED,       /* the worker process died (a signal, an abort) */
     TSR_OUTCOME_COUNT
 } tsr_outcome;
 
 const char *tsr_outcome_name(tsr_outcome outcome); /* "ok", "invalid", "build-failed", ... */
+int tsr_outcome_from_name(const char *name);       /* -1 for an unknown name */
 
 /* One measurement of one config of one op on one device for one shape.
  * The key is (op_key, device, shape, config). */

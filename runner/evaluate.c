@@ -259,6 +259,8 @@ tsr_status tsr_evaluate_source(tsr_problem *p, const char *source, const char *k
         be->release(kernel);
         return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
     }
+    if (options->on_built)
+        options->on_built(options->on_built_ctx);
     tsr_status st = run_and_time(p, kernel, geometry, options, arena, r);
     be->release(kernel);
     return st == TSR_OK ? TSR_OK : tsr_fail(err, st, "out of memory");

@@ -45,6 +45,10 @@ typedef struct tsr_eval_options {
     int min_runs, max_runs; /* timed runs after the verifying one */
     double min_seconds;     /* keep timing until this much kernel time is seen */
     double abandon_ms;      /* a first timed run slower than this ends timing (0: never) */
+    /* Called once the kernel is built, before it first runs (may be NULL):
+     * lets a watchdog give compiling and running limits of their own. */
+    void (*on_built)(void *ctx);
+    void *on_built_ctx;
 } tsr_eval_options;
 
 /* Fills outcome, reason, time, GFLOP/s, max error and the kernel fields of

@@ -262,6 +262,37 @@ tune_interrupted_says_how_to_resume_and_resumes() {
     status_is 0 && out_has "$((before + 2)) candidates tried (2 run now, $before from the store)"
 }
 
+# SIGKILL mid-tune: the worker dies with its parent (it could be stuck in a
+# kernel forever), the store stays whole, and the same command goes on.
+tune_killed_leaves_no_worker_and_resumes() {
+    local tune=(tune "$root/ops/sgemm.yaml" --db kill.db --shape m=128,n=128,k=128 --strategy random)
+    "$tessera" "${tune[@]}" --budget 100000 >out 2>err &
+    local pid=$! waited=0 worker=""
+    while [ "$waited" -lt 600 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+        worker=$(pgrep -P "$pid" | head -n 1)
+        [ -n "$worker" ] && [ "$(grep -cE '^ *[0-9]+/100000 ' out)" -ge 2 ] && break
+    done
+    [ -n "$worker" ] || { why="no worker process seen"; kill -9 "$pid"; return 1; }
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    local gone=0
+    for _ in $(seq 50); do
+        kill -0 "$worker" 2>/dev/null || { gone=1; break; }
+        sleep 0.1
+    done
+    [ "$gone" = 1 ] || { why="worker $worker outlived its killed parent"; return 1; }
+    local before
+    before=$(grep -cE '^ *[0-9]+/100000 ' out)
+    run "${tune[@]}" --budget $((before + 1))
+    # A candidate stored in the instant before its line was printed counts
+    # as stored: lost is only what was in flight.
+    status_is 0 || return 1
+    out_has "$((before + 1)) candidates tried (1 run now, $before from the store)" ||
+        out_has "$((before + 1)) candidates tried (0 run now, $((before + 1)) from the store)"
+}
+
 foreign_store_is_refused_as_bad_input() {
     printf 'this is not a database, it is a text file of some length........' >foreign.db
     cp foreign.db foreign.copy
@@ -277,6 +308,7 @@ export_of_a_missing_store_exits_2() {
 
 t "verify of sgemm-tn on 7x13x17 passes" verify_passes_on_a_ragged_shape
 t "tune interrupted by Ctrl-C says how to resume, and resumes" tune_interrupted_says_how_to_resume_and_resumes
+t "tune killed with SIGKILL leaves no worker and resumes" tune_killed_leaves_no_worker_and_resumes
 t "a store file of another kind is refused, untouched, exit 2" foreign_store_is_refused_as_bad_input
 t "export of a missing store exits 2 and creates nothing" export_of_a_missing_store_exits_2
 t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates

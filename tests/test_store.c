@@ -70,6 +70,8 @@ static void outcome_names_are_the_documented_ones(void)
     CHECK(strcmp(tsr_outcome_name(TSR_OUTCOME_INVALID), "invalid") == 0);
     CHECK(strcmp(tsr_outcome_name(TSR_OUTCOME_BUILD_FAILED), "build-failed") == 0);
     CHECK(strcmp(tsr_outcome_name(TSR_OUTCOME_LAUNCH_FAILED), "launch-failed") == 0);
+    CHECK(strcmp(tsr_outcome_name(TSR_OUTCOME_TIMEOUT), "timeout") == 0);
+    CHECK(strcmp(tsr_outcome_name(TSR_OUTCOME_CRASHED), "crashed") == 0);
     CHECK(strcmp(tsr_outcome_name(TSR_OUTCOME_WRONG), "wrong") == 0);
 }
 
@@ -476,6 +478,15 @@ static void schema_1_store_is_upgraded_keeping_its_results(void)
     tsr_report_key key = sample_report_key("aa11");
     tsr_resource_report r = {.ok = true, .registers = 40};
     CHECK_MSG(tsr_store_put_report(store, &key, &r, 6, &err) == TSR_OK, "%s", err.msg);
+    /* The outcomes schema 3 added are accepted by the copied table. */
+    tsr_result hung = sample_result("m=8,n=8,k=8", "BM=16", TSR_OUTCOME_TIMEOUT, 0);
+    hung.op_key = "gemm.f32.a=row.b=row.beta=1";
+    hung.device = "opencl|pocl|cpu|6.0";
+    CHECK_MSG(tsr_store_put(store, &hung, &err) == TSR_OK, "%s", err.msg);
+    tsr_result got;
+    CHECK(tsr_store_get(store, arena, hung.op_key, hung.device, "m=8,n=8,k=8", "BM=16", &got,
+                        &found, &err) == TSR_OK);
+    CHECK(found && got.outcome == TSR_OUTCOME_TIMEOUT);
     tsr_arena_destroy(arena);
     tsr_store_close(store);
 

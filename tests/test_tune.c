@@ -4,6 +4,10 @@
  * A fake evaluator (times from a formula, no device) drives most tests;
  * the last one tunes a real GEMM on PoCL. */
 #include <dirent.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,6 +508,115 @@ out:
 }
 
 /* The temp dir holds only the stores (and SQLite's side files). */
+/* ---- SIGKILL at any moment ------------------------------------------------------ */
+
+/* The fake evaluator, 3 ms a candidate, so that a kill lands mid-run. */
+static tsr_status slow_fake_evaluate(void *ctx, const tsr_config *config, tsr_arena *arena,
+                                     tsr_result *result, tsr_error *err)
+{
+    struct timespec pause = {.tv_nsec = 3000000};
+    nanosleep(&pause, NULL);
+    return fake_evaluate(ctx, config, arena, result, err);
+}
+
+/* A child that tunes into the store `name` to the end, or until killed. */
+static pid_t start_tuning_child(const char *name)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    bench b;
+    tsr_store *store = open_store(name);
+    int status = 1;
+    if (store && bench_init(&b, TSR_STRATEGY_RANDOM, 11)) {
+        b.options.evaluate = slow_fake_evaluate;
+        tsr_arena *arena = tsr_arena_create();
+        tsr_tune_summary summary;
+        tsr_error err = {{0}};
+        status = tsr_tune(store, b.spec, b.profile, &b.shape, &b.options, arena, &summary, &err) ==
+                         TSR_OK
+                     ? 0
+                     : 1;
+        tsr_arena_destroy(arena);
+        bench_free(&b);
+    }
+    tsr_store_close(store);
+    _exit(status);
+}
+
+/* SQLite's own check of every page and index, and the number of results. */
+static bool store_is_intact(const char *name, int *rows)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s.db", temp_dir, name);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    bool ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL) == SQLITE_OK &&
+              sqlite3_step(stmt) == SQLITE_ROW &&
+              strcmp((const char *)sqlite3_column_text(stmt, 0), "ok") == 0;
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    *rows = -1;
+    if (ok &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM results", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        *rows = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return ok;
+}
+
+/* Killed with SIGKILL at 25 random moments, each time resumed by the same
+ * run: the store passes SQLite's integrity check after every kill, never
+ * loses a stored result, and the run that finally completes picks the same
+ * best as one never interrupted. */
+static void runs_killed_at_random_moments_resume_to_the_same_best(void)
+{
+    unsigned seed = 12345;
+    int kills = 0, last_rows = 0;
+    for (int round = 0; round < 25; round++) {
+        pid_t pid = start_tuning_child("killed");
+        seed = seed * 1103515245u + 12345u;
+        struct timespec wait = {.tv_nsec = (long)(1000000 + (seed >> 8) % 40000000)};
+        nanosleep(&wait, NULL);
+        kills += kill(pid, SIGKILL) == 0;
+        int status;
+        waitpid(pid, &status, 0);
+        int rows;
+        CHECK_MSG(store_is_intact("killed", &rows), "round %d: the store is damaged", round);
+        CHECK_MSG(rows >= last_rows, "round %d: %d results, %d before the kill", round, rows,
+                  last_rows);
+        last_rows = rows;
+    }
+    CHECK(kills > 0);
+    int status;
+    waitpid(start_tuning_child("killed"), &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    waitpid(start_tuning_child("never-killed"), &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    bench b;
+    if (!bench_init(&b, TSR_STRATEGY_RANDOM, 11))
+        return;
+    tsr_store *killed = open_store("killed"), *clean = open_store("never-killed");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_tune_summary a, c;
+    if (killed && clean && run(&b, killed, arena, &a) == TSR_OK &&
+        run(&b, clean, arena, &c) == TSR_OK) {
+        CHECK(b.fake.calls == 0); /* both complete: nothing left to evaluate */
+        CHECK(a.found && c.found && strcmp(a.best.config, c.best.config) == 0);
+        CHECK(a.best.time_ms == c.best.time_ms);
+        CHECK(a.visited == SPACE_SIZE && c.visited == SPACE_SIZE);
+    }
+    printf("note %d kills, %d results stored before the last\n", kills, last_rows);
+    tsr_arena_destroy(arena);
+    tsr_store_close(killed);
+    tsr_store_close(clean);
+    bench_free(&b);
+}
+
 static void remove_temp_dir(void)
 {
     DIR *dir = opendir(temp_dir);
@@ -537,6 +650,7 @@ int main(void)
     RUN_TEST(stopped_run_resumes_with_exactly_the_remaining_evaluations);
     RUN_TEST(failed_candidates_are_counted_and_never_chosen);
     RUN_TEST(space_counts_add_up_to_every_combination);
+    RUN_TEST(runs_killed_at_random_moments_resume_to_the_same_best);
     RUN_TEST(real_tune_on_pocl_stores_its_results_and_resumes);
     remove_temp_dir();
     return check_summary();

@@ -11,11 +11,13 @@
 #include "core/tune.h"
 #include "devices/devices.h"
 #include "runner/runner.h"
+#include "runner/worker.h"
 #include "tools/cli.h"
 
 static const char tune_usage[] =
     "usage: tessera tune SPEC [--profile P] [--device opencl:I] [--strategy S]\n"
     "                    [--budget N] [--seconds T] [--seed N] [--shape m=..,n=..] [--db F]\n"
+    "                    [--timeout S] [--in-process]\n"
     "\n"
     "Searches the config space of op spec SPEC on a live device for each of its\n"
     "shapes (or only --shape), verifying every candidate against the CPU reference\n"
@@ -23,13 +25,20 @@ static const char tune_usage[] =
     "lands. Re-running the same command skips what is stored, so it resumes a run\n"
     "that was stopped. Ctrl-C finishes the current candidate and stops.\n"
     "\n"
+    "Candidates run in a worker process: one that crashes it is recorded as\n"
+    "\"crashed\", one that does not finish in time as \"timeout\", the worker is\n"
+    "restarted and the search goes on.\n"
+    "\n"
     "  --profile P    device profile (name or file); default: the one matching the device\n"
     "  --device ID    default opencl:0 ('tessera devices' lists them)\n"
     "  --strategy S   exhaustive (default) or random\n"
     "  --budget N     at most N candidates per shape (stored ones count); default all\n"
     "  --seconds T    start no candidate after T seconds per shape\n"
     "  --seed N       seed of the random strategy and of the test data (default 1)\n"
-    "  --db F         results store (default tessera.db)\n";
+    "  --db F         results store (default tessera.db)\n"
+    "  --timeout S    the most a candidate may take, compiling or running (default 60);\n"
+    "                 once one has verified, a running one gets 200x the best time, >= 2 s\n"
+    "  --in-process   evaluate in tessera's own process (no isolation; for debugging)\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -40,20 +49,47 @@ static void on_sigint(int sig)
 }
 
 typedef struct eval_ctx {
-    tsr_problem *problem;
+    const tsr_opspec *spec;
     const tsr_profile *profile;
+    const char *dialect;
+    tsr_problem *problem; /* in-process evaluation */
+    tsr_worker *worker;   /* else this */
     double best_ms;
 } eval_ctx;
+
+/* A candidate the worker lost keeps its source in the store, for whoever
+ * looks into why. */
+static void fill_source(const eval_ctx *ctx, const tsr_config *config, tsr_arena *arena,
+                        tsr_result *result)
+{
+    tsr_kernel_text text;
+    if (tsr_kernel_generate(ctx->spec, ctx->profile, config, ctx->dialect, &text, NULL) != TSR_OK)
+        return;
+    result->source = tsr_arena_strdup(arena, text.source);
+    result->kernel_name = tsr_arena_strdup(arena, text.kernel_name);
+    result->language = text.language;
+    result->geometry = tsr_arena_strdup(arena, text.geometry);
+    result->args = tsr_arena_strdup(arena, text.args);
+    tsr_kernel_text_free(&text);
+}
 
 static tsr_status evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *arena,
                            tsr_result *result, tsr_error *err)
 {
     eval_ctx *ctx = ctx_ptr;
-    tsr_eval_options options = {.min_runs = 3,
-                                .max_runs = 10,
-                                .min_seconds = 0.05,
-                                .abandon_ms = ctx->best_ms > 0 ? 4.0 * ctx->best_ms : 0};
-    tsr_status st = tsr_evaluate(ctx->problem, ctx->profile, config, &options, arena, result, err);
+    tsr_status st;
+    if (ctx->worker) {
+        char text[512];
+        tsr_config_format(ctx->spec->op, config, text, sizeof text);
+        tsr_worker_job job = {.config = text, .best_ms = ctx->best_ms};
+        st = tsr_worker_evaluate(ctx->worker, &job, arena, result, err);
+        if (st == TSR_OK &&
+            (result->outcome == TSR_OUTCOME_TIMEOUT || result->outcome == TSR_OUTCOME_CRASHED))
+            fill_source(ctx, config, arena, result);
+    } else {
+        tsr_eval_options options = tsr_tuning_eval_options(ctx->best_ms);
+        st = tsr_evaluate(ctx->problem, ctx->profile, config, &options, arena, result, err);
+    }
     if (st == TSR_OK && result->outcome == TSR_OUTCOME_OK &&
         (ctx->best_ms == 0 || result->time_ms < ctx->best_ms))
         ctx->best_ms = result->time_ms;
@@ -117,9 +153,10 @@ static void report(const tsr_tune_summary *s, const char *shape, bool tty)
 }
 
 typedef struct tune_args {
-    const char *profile, *device, *strategy, *shape, *db;
+    const char *profile, *device, *strategy, *shape, *db, *spec_path;
     int budget;
-    double seconds;
+    double seconds, timeout;
+    bool in_process;
     unsigned long long seed;
 } tune_args;
 
@@ -130,13 +167,18 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
         {"strategy", required_argument, NULL, 's'}, {"budget", required_argument, NULL, 'b'},
         {"seconds", required_argument, NULL, 't'},  {"seed", required_argument, NULL, 'r'},
         {"shape", required_argument, NULL, 'x'},    {"db", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 'T'},  {"in-process", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    *a = (tune_args){.device = "opencl:0", .strategy = "exhaustive", .db = "tessera.db", .seed = 1};
+    *a = (tune_args){.device = "opencl:0",
+                     .strategy = "exhaustive",
+                     .db = "tessera.db",
+                     .seed = 1,
+                     .timeout = 60};
     int opt;
     char *end;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:T:Ih", options, NULL)) != -1) {
         switch (opt) {
         case 'p': a->profile = optarg; break;
         case 'd': a->device = optarg; break;
@@ -155,6 +197,13 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
                 return cli_usage_error("tune", "--seconds needs a positive number, not '%s'",
                                        optarg);
             break;
+        case 'T':
+            a->timeout = strtod(optarg, &end);
+            if (*end || !(a->timeout > 0) || a->timeout > 86400)
+                return cli_usage_error("tune", "--timeout needs seconds, 0 < S <= 86400, not '%s'",
+                                       optarg);
+            break;
+        case 'I': a->in_process = true; break;
         case 'r':
             a->seed = strtoull(optarg, &end, 10);
             if (*end || !*optarg)
@@ -170,7 +219,34 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
         return cli_usage_error("tune", "unknown strategy '%s' (known: exhaustive, random)",
                                a->strategy);
     *spec_index = optind;
+    a->spec_path = argv[optind];
     return 0;
+}
+
+/* The worker runs this same executable. */
+static int open_worker(const tune_args *a, const tsr_profile *profile, const char *shape_text,
+                       tsr_worker **out)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return cli_report(TSR_ERR_IO, "cannot find the tessera executable (/proc/self/exe) to "
+                                      "start the evaluation worker; use --in-process");
+    exe[n] = '\0';
+    char *yaml = tsr_profile_format(profile);
+    if (!yaml)
+        return cli_report(TSR_ERR_NOMEM, "out of memory");
+    tsr_worker_setup setup = {.exe = exe,
+                              .spec_path = a->spec_path,
+                              .profile_yaml = yaml,
+                              .device_id = a->device,
+                              .shape = shape_text,
+                              .seed = a->seed,
+                              .timeout_s = a->timeout};
+    tsr_error err = {{0}};
+    tsr_status st = tsr_worker_create(&setup, out, &err);
+    free(yaml);
+    return st == TSR_OK ? 0 : cli_report(st, err.msg);
 }
 
 static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
@@ -180,11 +256,14 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
     tsr_device_fingerprint(&device->info, fingerprint, sizeof fingerprint);
     tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
     tsr_error err = {{0}};
-    tsr_problem *problem;
-    tsr_status st = tsr_problem_create(device, spec, shape, a->seed, &problem, &err);
+    eval_ctx ectx = {.spec = spec, .profile = profile, .dialect = device->backend->dialect};
+    tsr_status st = TSR_OK;
+    if (a->in_process)
+        st = tsr_problem_create(device, spec, shape, a->seed, &ectx.problem, &err);
+    else if (open_worker(a, profile, shape_text, &ectx.worker))
+        return 1;
     if (st != TSR_OK)
         return cli_report(st, err.msg);
-    eval_ctx ectx = {.problem = problem, .profile = profile};
     progress_ctx pctx = {.tty = isatty(STDERR_FILENO),
                          .shape = shape_text,
                          .seconds = a->budget == 0 ? a->seconds : 0};
@@ -214,7 +293,8 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
         rc = cli_report(st, err.msg);
     }
     tsr_arena_destroy(arena);
-    tsr_problem_free(problem);
+    tsr_problem_free(ectx.problem);
+    tsr_worker_free(ectx.worker);
     return rc;
 }
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runner/worker.h"
 #include "tools/cli.h"
 #include "tsr_config.h"
 
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
         printf("tessera %s\n", TSR_VERSION);
         return 0;
     }
+    /* Not a user command: what `tessera tune` starts to evaluate candidates
+     * in a process of their own (runner/worker.h). */
+    if (strcmp(argv[1], "__worker") == 0 && argc == 2)
+        return tsr_worker_serve(3, 4);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
