@@ -86,6 +86,10 @@ const char *tsr_opencl_error_name(cl_int code)
     for (size_t i = 0; i < sizeof cl_errors / sizeof cl_errors[0]; i++)
         if (cl_errors[i].code == code)
             return cl_errors[i].name;
+    /* Outside the standard's range: NVIDIA's OpenCL reports a kernel's
+     * illegal memory access so (seen on an H200, driver 580). */
+    if (code == -9999)
+        return "an illegal memory access (NVIDIA's code -9999)";
     return "unknown OpenCL error";
 }
 
