@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/store_internal.h"
 
@@ -291,6 +292,10 @@ static tsr_status open_checked(tsr_store *store, tsr_error *err)
 tsr_status tsr_store_open(const char *path, tsr_store **out, tsr_error *err)
 {
     *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return tsr_fail(err, TSR_ERR_INPUT, "%s: not a tessera results store (not a regular file)",
+                        path);
     tsr_store *store = sqlite3_malloc(sizeof *store);
     if (!store)
         return tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", path);

@@ -31,6 +31,8 @@ int cmd_compile(int argc, char **argv);
 
 /* "tessera: <message>" on stderr; returns the exit code for the status. */
 int cli_report(tsr_status status, const char *message);
+/* "tessera: MESSAGE" on stderr as one line, control characters escaped. */
+void cli_error_line(const char *message);
 /* "tessera <command>: <printf message>" on stderr; returns 2 (bad usage). */
 int cli_usage_error(const char *command, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -15,7 +15,8 @@ int cli_load_spec(const char *path, tsr_opspec **out)
 {
     tsr_error err = {{0}};
     tsr_status st = tsr_opspec_load(path, out, &err);
-    return st == TSR_OK ? 0 : cli_report(st, err.msg);
+    /* A spec the user named that cannot be read is bad input too. */
+    return st == TSR_OK ? 0 : cli_report(st == TSR_ERR_IO ? TSR_ERR_INPUT : st, err.msg);
 }
 
 int cli_load_profile(const char *name_or_path, tsr_profile **out)
@@ -34,7 +35,7 @@ int cli_load_profile(const char *name_or_path, tsr_profile **out)
     }
     tsr_error err = {{0}};
     tsr_status st = tsr_profile_load(path, out, &err);
-    return st == TSR_OK ? 0 : cli_report(st, err.msg);
+    return st == TSR_OK ? 0 : cli_report(st == TSR_ERR_IO ? TSR_ERR_INPUT : st, err.msg);
 }
 
 int cli_open_device(const char *id, tsr_device **out)

@@ -4,9 +4,25 @@
 
 #include "tools/cli.h"
 
+void cli_error_line(const char *message)
+{
+    /* One line whatever the message quotes: a control character from the
+     * input (a newline in a name) is written as an escape. */
+    fputs("tessera: ", stderr);
+    for (const unsigned char *c = (const unsigned char *)message; *c; c++) {
+        if (*c == '\n')
+            fputs("\\n", stderr);
+        else if (*c < 0x20 || *c == 0x7f)
+            fprintf(stderr, "\\x%02x", *c);
+        else
+            fputc(*c, stderr);
+    }
+    fputc('\n', stderr);
+}
+
 int cli_report(tsr_status status, const char *message)
 {
-    fprintf(stderr, "tessera: %s\n", message && *message ? message : tsr_status_name(status));
+    cli_error_line(message && *message ? message : tsr_status_name(status));
     return tsr_status_exit_code(status);
 }
 

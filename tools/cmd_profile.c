@@ -45,7 +45,7 @@ static int profile_check(int argc, char **argv)
         tsr_status status = tsr_profile_load(argv[i], &profile, &err);
         if (status != TSR_OK) {
             /* Every bad file is reported, not only the first. */
-            fprintf(stderr, "%s\n", err.msg);
+            cli_error_line(err.msg);
             exit_code = 2;
             continue;
         }

@@ -1,9 +1,13 @@
 /* tessera tune: search a spec's config space on a live device. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/opspec.h"
@@ -177,6 +181,7 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
                      .timeout = 60};
     int opt;
     char *end;
+    long budget;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:T:Ih", options, NULL)) != -1) {
         switch (opt) {
@@ -186,14 +191,16 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
         case 'x': a->shape = optarg; break;
         case 'f': a->db = optarg; break;
         case 'b':
-            a->budget = (int)strtol(optarg, &end, 10);
-            if (*end || a->budget < 1)
+            errno = 0;
+            budget = strtol(optarg, &end, 10);
+            a->budget = budget > INT_MAX ? INT_MAX : (int)budget;
+            if (*end || budget < 1 || errno == ERANGE)
                 return cli_usage_error("tune", "--budget needs a positive integer, not '%s'",
                                        optarg);
             break;
         case 't':
             a->seconds = strtod(optarg, &end);
-            if (*end || !(a->seconds > 0))
+            if (*end || !(a->seconds > 0) || !isfinite(a->seconds))
                 return cli_usage_error("tune", "--seconds needs a positive number, not '%s'",
                                        optarg);
             break;
@@ -205,8 +212,9 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
             break;
         case 'I': a->in_process = true; break;
         case 'r':
+            errno = 0;
             a->seed = strtoull(optarg, &end, 10);
-            if (*end || !*optarg)
+            if (*end || !*optarg || *optarg == '-' || errno == ERANGE)
                 return cli_usage_error("tune", "--seed needs an integer, not '%s'", optarg);
             break;
         case 'h': fputs(tune_usage, stdout); return -1;
@@ -307,8 +315,15 @@ int cmd_tune(int argc, char **argv)
     cli_job job;
     tsr_store *store = NULL;
     tsr_error err = {{0}};
+    /* A store that exists is checked before any device work, so that a
+     * file that is not one is said at once; a new one is made only once
+     * everything else is known to be good. */
+    struct stat sb;
+    tsr_status st = stat(a.db, &sb) == 0 ? tsr_store_open(a.db, &store, &err) : TSR_OK;
+    if (st != TSR_OK)
+        return cli_report(st, err.msg);
     rc = cli_job_open(&job, argv[spec_index], a.shape, a.device, a.profile);
-    tsr_status st = rc ? TSR_OK : tsr_store_open(a.db, &store, &err);
+    st = rc || store ? TSR_OK : tsr_store_open(a.db, &store, &err);
     if (st != TSR_OK)
         rc = cli_report(st, err.msg);
     struct sigaction action = {.sa_handler = on_sigint}, previous;

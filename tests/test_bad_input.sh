@@ -1,0 +1,161 @@
+#!/bin/bash
+# The bad-input catalogue: every parser and command-line entry of tessera
+# fed malformed, truncated, oversized, wrong-typed, duplicate-key and
+# adversarial input (YAML bombs, deep nesting, huge numbers, NUL bytes,
+# invalid UTF-8, binary noise, identifiers that would inject code into a
+# kernel, corrupt or foreign stores). Each must end within 10 s with exit
+# status 2 and one line on stderr naming the problem: never a crash, a
+# hang, a sanitizer report, or a kernel printed from the input.
+#
+# usage: test_bad_input.sh TESSERA   (TSR_SOURCE_ROOT names the source tree)
+set -u
+tessera=$(realpath "${1:?usage: test_bad_input.sh TESSERA}")
+root=$(realpath "${TSR_SOURCE_ROOT:-.}")
+export TESSERA_PROFILES="$root/profiles"
+work=$(mktemp -d /tmp/tsr_bad_input_XXXXXX) || exit 1
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+passed=0
+failed=0
+
+# refused DESCRIPTION ARGS...: tessera ARGS must be refused as bad input.
+refused() {
+    local what=$1
+    shift
+    timeout 10 "$tessera" "$@" >out 2>err </dev/null
+    local code=$? why=""
+    if [ $code -eq 124 ]; then
+        why="did not finish in 10 s"
+    elif [ $code -ne 2 ]; then
+        why="exit status $code, expected 2"
+    elif grep -qE "Sanitizer|runtime error" err; then
+        why="a sanitizer report"
+    elif [ "$(wc -l <err)" -ne 1 ] || [ ! -s err ]; then
+        why="stderr has $(wc -l <err) lines, expected one"
+    elif grep -q "__kernel\|__global__" out; then
+        why="a kernel was printed"
+    fi
+    if [ -z "$why" ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL $what: $why"
+        sed 's/^/    stderr: /' err | head -n 5
+    fi
+}
+
+# Fixed pseudo-random bytes (awk's generator, seeded), so a failure repeats.
+noise() {
+    awk -v seed="$2" -v n="$1" 'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%c", int(rand() * 255) + 1 }'
+}
+
+# ---- YAML files: device profiles and op specs ------------------------------------
+
+spec_ok="schema: 1
+name: s
+op: gemm
+dtype: f32
+gemm: {a: row, b: row}
+shapes:
+  - {m: 8, n: 8, k: 8}
+"
+yaml_cases() { # KIND VALID-TEXT: writes case files KIND-NAME.yaml
+    local kind=$1 valid=$2
+    : >"$kind-empty.yaml"
+    printf '# nothing but a comment\n' >"$kind-comment.yaml"
+    printf '%s' "$valid" | head -c 40 >"$kind-truncated.yaml"
+    { printf '%s' "$valid"; head -c 1100000 /dev/zero | tr '\0' '#'; printf '\n'; } >"$kind-oversized.yaml"
+    printf 'schema: [1]\n' >"$kind-schema-list.yaml"
+    printf 'schema: "one"\n' >"$kind-schema-string.yaml"
+    printf 'schema: 1\nschema: 1\n' >"$kind-duplicate-key.yaml"
+    printf 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nschema: 1\n' >"$kind-alias-bomb.yaml"
+    { printf 'schema: 1\nname: '; head -c 20000 /dev/zero | tr '\0' '['; printf '\n'; } >"$kind-deep-nesting.yaml"
+    printf 'schema: 99999999999999999999999999999999\n' >"$kind-huge-schema.yaml"
+    printf 'schema: 1e400\n' >"$kind-overflowing-float.yaml"
+    printf 'schema: 1\nname: "a\0b"\n' >"$kind-nul-byte.yaml"
+    printf 'schema: 1\nname: \377\376broken\n' >"$kind-invalid-utf8.yaml"
+    printf 'schema: 1\nname:\tx\n  - :\n' >"$kind-syntax-error.yaml"
+    noise 4096 7 >"$kind-noise.yaml"
+    printf -- '--- 1\n--- 2\n' >"$kind-two-documents.yaml"
+    printf '[1, 2, 3]\n' >"$kind-not-a-mapping.yaml"
+    mkdir -p "$kind-directory.yaml"
+}
+
+yaml_cases profile "$(cat "$root/profiles/pocl-cpu.yaml")"
+for f in profile-*.yaml; do
+    refused "profile check $f" profile check "$f"
+done
+refused "profile check of a missing file" profile check no-such-profile.yaml
+# Numbers past their limits, in a profile that is otherwise whole.
+sed 's/units: {value: 2,/units: {value: 18446744073709551617,/' "$root/profiles/pocl-cpu.yaml" >profile-huge-units.yaml
+refused "a profile with 2^64+1 compute units" profile check profile-huge-units.yaml
+sed 's/units: {value: 2,/units: {value: -3,/' "$root/profiles/pocl-cpu.yaml" >profile-negative-units.yaml
+refused "a profile with -3 compute units" profile check profile-negative-units.yaml
+sed 's/^name: pocl-cpu/name: "pocl\/..\/..\/etc"/' "$root/profiles/pocl-cpu.yaml" >profile-path-name.yaml
+refused "a profile whose name is a path" profile check profile-path-name.yaml
+
+yaml_cases spec "$spec_ok"
+for f in spec-*.yaml; do
+    refused "gen $f" gen "$f" --profile pocl-cpu
+done
+refused "gen of a missing spec" gen no-such-spec.yaml --profile pocl-cpu
+# Names that would end a comment or a string in the generated kernel.
+printf '%s' "$spec_ok" | sed 's/^name: s/name: "x *\/ __kernel void evil(void) {} \/*"/' >spec-comment-injection.yaml
+refused "a spec name that closes a comment" gen spec-comment-injection.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/^name: s/name: "x\\n#define float double"/' >spec-newline-injection.yaml
+refused "a spec name with a newline" gen spec-newline-injection.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 4294967297, n: 8, k: 8}/' >spec-huge-shape.yaml
+refused "a shape of 2^32+1 rows" gen spec-huge-shape.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8, n: 8, k: 8, m: 9}/' >spec-duplicate-dim.yaml
+refused "a shape with m twice" gen spec-duplicate-dim.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: "f32; system(\\"rm\\")"/' >spec-dtype-injection.yaml
+refused "a dtype with code in it" gen spec-dtype-injection.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8.5, n: 8, k: 8}/' >spec-fractional-shape.yaml
+refused "a shape of 8.5 rows" gen spec-fractional-shape.yaml --profile pocl-cpu
+
+# ---- command-line values -----------------------------------------------------------
+
+sgemm="$root/ops/sgemm.yaml"
+refused "--config with code in it" gen "$sgemm" --profile pocl-cpu --config 'BM=64;system(1)'
+refused "--config with a huge value" gen "$sgemm" --profile pocl-cpu --config BM=99999999999999999999
+refused "--config with a key twice" gen "$sgemm" --profile pocl-cpu --config BM=64,BM=32
+refused "--config of an empty key" gen "$sgemm" --profile pocl-cpu --config =64
+refused "--backend unknown" gen "$sgemm" --profile pocl-cpu --backend vulkan
+refused "--shape overflowing" verify "$sgemm" --shape m=99999999999999999999,n=1,k=1 --db v.db
+refused "--shape with a dimension twice" verify "$sgemm" --shape m=1,n=1,k=1,m=2 --db v.db
+refused "--shape of zero rows" verify "$sgemm" --shape m=0,n=1,k=1 --db v.db
+refused "--budget overflowing" tune "$sgemm" --budget 99999999999999999999 --db t.db
+refused "--budget negative" tune "$sgemm" --budget -5 --db t.db
+refused "--seconds nan" tune "$sgemm" --seconds nan --db t.db
+refused "--seconds inf" tune "$sgemm" --seconds inf --db t.db
+refused "--timeout negative" tune "$sgemm" --timeout -1 --db t.db
+refused "--seed negative" tune "$sgemm" --seed -1 --db t.db
+refused "--seed overflowing" tune "$sgemm" --seed 99999999999999999999999 --db t.db
+refused "--device opencl:-1" tune "$sgemm" --device opencl:-1 --db t.db
+refused "--device with a huge index" tune "$sgemm" --device cuda:99999999999999999999 --db t.db
+refused "--device of no backend" tune "$sgemm" --device vulkan:0 --db t.db
+refused "--profile missing" tune "$sgemm" --profile no-such-profile --db t.db
+[ -e t.db ] && { echo "FAIL a refused tune created its store"; failed=$((failed + 1)); }
+
+# ---- results stores ----------------------------------------------------------------
+
+noise 8192 11 >store-noise.db
+refused "tune with a store of noise" tune "$sgemm" --budget 1 --db store-noise.db
+refused "export of a store of noise" export --db store-noise.db --out b1
+# A real store, then damaged: truncated, and its pages overwritten.
+"$tessera" tune "$sgemm" --shape m=8,n=8,k=8 --budget 2 --db good.db >/dev/null 2>&1
+"$tessera" compile "$sgemm" --profile nvidia-h100-sxm --db good.db >/dev/null 2>&1
+head -c 1500 good.db >store-truncated.db
+refused "tune with a truncated store" tune "$sgemm" --budget 1 --db store-truncated.db
+cp good.db store-overwritten.db
+dd if=/dev/zero of=store-overwritten.db bs=1 seek=100 count=3000 conv=notrunc status=none
+refused "export of a store with overwritten pages" export --db store-overwritten.db --out b2
+refused "compile into a store with overwritten pages" compile "$sgemm" --profile nvidia-h100-sxm --db store-overwritten.db
+mkdir -p store-directory.db
+refused "tune with a directory as its store" tune "$sgemm" --budget 1 --db store-directory.db
+for f in store-noise.db store-truncated.db; do
+    [ -d "${f%.db}" ] && { echo "FAIL $f: a refused export wrote something"; failed=$((failed + 1)); }
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
