@@ -5,8 +5,8 @@
 # compilers that check every generated kernel offline (hipcc for AMD, ocloc
 # from intel-opencl-icd for Intel; NVIDIA's nvcc comes with the CUDA toolkit,
 # which Debian does not carry: tessera looks for it on PATH, in $CUDA_HOME
-# and in /usr/local/cuda). Packages already present are left alone, so a
-# second run costs nothing.
+# and in /usr/local/cuda), and clang with libFuzzer for the fuzz targets.
+# Packages already present are left alone, so a second run costs nothing.
 set -euo pipefail
 
 packages=(
@@ -15,6 +15,7 @@ packages=(
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
     libclblast-dev clblast-utils
     python3 clang-format git
+    clang libclang-rt-14-dev
     hipcc libamdhip64-dev intel-opencl-icd
 )
 

@@ -3,9 +3,10 @@
 # errors, run the whole suite (kernels run on PoCL, OpenCL on the CPU), then
 # build again with AddressSanitizer and UndefinedBehaviorSanitizer (leak
 # checking on) and run the suite once more, less the `vendor` suite (the
-# vendor compilers' runs, which check their output, not tessera's memory).
-# TSR_SANITIZE=0 skips the second pass; arguments go to `meson test` (a
-# test's name runs only that test).
+# vendor compilers' runs, which check their output, not tessera's memory),
+# and last runs each fuzz target for FUZZ_SECONDS (default 60; scripts/fuzz.sh).
+# TSR_SANITIZE=0 skips the second pass, TSR_FUZZ=0 the fuzzing; arguments go
+# to `meson test` (a test's name runs only that test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,9 @@ if [ "${TSR_SANITIZE:-1}" != 0 ]; then
         LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         meson test -C build-sanitize --print-errorlogs --num-processes 2 --no-suite vendor "$@"
+fi
+
+if [ "${TSR_FUZZ:-1}" != 0 ] && [ $# -eq 0 ]; then
+    rm -rf build-fuzz
+    scripts/fuzz.sh
 fi
