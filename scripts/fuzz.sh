@@ -5,12 +5,12 @@
 # that fails is copied to fuzz/regressions/TARGET/, where the ordinary test
 # suite replays it from then on, and the run fails.
 #
-# usage: scripts/fuzz.sh [TARGET...]   (default: profile opspec generator)
+# usage: scripts/fuzz.sh [TARGET...]   (default: profile opspec manifest generator)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(profile opspec generator)
+[ ${#targets[@]} -eq 0 ] && targets=(profile opspec manifest generator)
 
 if [ ! -f build-fuzz/build.ninja ]; then
     CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
@@ -37,14 +37,17 @@ for target in "${targets[@]}"; do
     profile) cp profiles/*.yaml "$corpus"/ ;;
     opspec) cp ops/*.yaml "$corpus"/ ;;
     generator) printf '\0\1\2\3\4\5\6\7\10\11\12\13\14\15' >"$corpus/seed" ;;
+    manifest) cp fuzz/seeds/manifest/* "$corpus"/ ;;
     esac
     cp fuzz/regressions/"$target"/* "$corpus"/ 2>/dev/null || true
     rm -f "$corpus"/README.md
     max_len=65536
     [ "$target" = generator ] && max_len=32
+    dict=fuzz/yaml.dict
+    [ "$target" = manifest ] && dict=fuzz/json.dict
     echo "fuzz-$target: ${seconds} s"
     if ! build-fuzz/fuzz/fuzz-"$target" "$corpus" -max_total_time="$seconds" -max_len=$max_len \
-        -timeout=30 -rss_limit_mb=4096 -dict=fuzz/yaml.dict -print_final_stats=1 \
+        -timeout=30 -rss_limit_mb=4096 -dict="$dict" -print_final_stats=1 \
         -artifact_prefix="$work/found-$target/" >"$work/log-$target" 2>&1; then
         status=1
         tail -n 40 "$work/log-$target"

@@ -5,7 +5,8 @@
 # invalid UTF-8, binary noise, identifiers that would inject code into a
 # kernel, corrupt or foreign stores). Each must end within 10 s with exit
 # status 2 and one line on stderr naming the problem: never a crash, a
-# hang, a sanitizer report, or a kernel printed from the input.
+# hang, a sanitizer report, or a kernel printed from the input. Bundle
+# manifests whose paths lead out of the bundle are refused too.
 #
 # usage: test_bad_input.sh TESSERA   (TSR_SOURCE_ROOT names the source tree)
 set -u
@@ -156,6 +157,61 @@ refused "tune with a directory as its store" tune "$sgemm" --budget 1 --db store
 for f in store-noise.db store-truncated.db; do
     [ -d "${f%.db}" ] && { echo "FAIL $f: a refused export wrote something"; failed=$((failed + 1)); }
 done
+
+# ---- bundles: manifests that lie, files that lead out ------------------------------
+
+"$tessera" export --db good.db --out good-bundle >/dev/null 2>&1
+file=$(sed -n 's/.*"file": "\([^"]*\)".*/\1/p' good-bundle/manifest.json | head -n 1)
+# The cases below are refused for what they change, not for a broken start.
+if "$tessera" bundle check good-bundle >out 2>err && [ -n "$file" ]; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL the unchanged bundle does not pass 'bundle check'"
+    cat err
+fi
+# bundle_case NAME SED-EXPRESSION: a copy of the good bundle, its manifest edited.
+bundle_case() {
+    rm -rf "bundle-$1"
+    cp -r good-bundle "bundle-$1"
+    sed -i "$2" "bundle-$1/manifest.json"
+}
+bundle_case parent-path "s#\"file\": \"[^\"]*\"#\"file\": \"../../../etc/passwd\"#"
+refused "a manifest naming ../../../etc/passwd" bundle check bundle-parent-path
+bundle_case absolute-path "s#\"file\": \"[^\"]*\"#\"file\": \"/etc/passwd\"#"
+refused "a manifest naming /etc/passwd" bundle check bundle-absolute-path
+bundle_case inner-parent "s#\"file\": \"opencl/#\"file\": \"opencl/../../#"
+refused "a manifest path that climbs out midway" bundle check bundle-inner-parent
+# A directory that is a link to one outside, holding the same bytes.
+rm -rf bundle-link-out outside && cp -r good-bundle bundle-link-out && mkdir outside
+cp bundle-link-out/"$file" outside/ && rm -rf bundle-link-out/opencl && ln -s "$PWD/outside" bundle-link-out/opencl
+refused "a bundle directory linked outside the bundle" bundle check bundle-link-out
+rm -rf bundle-changed && cp -r good-bundle bundle-changed && printf '// changed\n' >>"bundle-changed/$file"
+refused "a kernel file changed after export" bundle check bundle-changed
+rm -rf bundle-missing && cp -r good-bundle bundle-missing && rm "bundle-missing/$file"
+refused "a kernel file missing" bundle check bundle-missing
+bundle_case truncated '$d'
+refused "a truncated manifest" bundle check bundle-truncated
+bundle_case duplicate-key 's/"index": 0,/"index": 0, "index": 0,/'
+refused "a manifest with a key twice" bundle check bundle-duplicate-key
+bundle_case wrong-type 's/"time_ms": [0-9.e+-]*/"time_ms": "fast"/'
+refused "a manifest with a time that is a string" bundle check bundle-wrong-type
+bundle_case huge-number 's/"time_ms": [0-9.e+-]*/"time_ms": 1e999/'
+refused "a manifest with a time of 1e999" bundle check bundle-huge-number
+bundle_case nul-byte 's/"op": "gemm"/"op": "ge\\u0000mm"/'
+refused "a manifest with a NUL in a string" bundle check bundle-nul-byte
+bundle_case newer-schema 's/"bundle_schema": 1/"bundle_schema": 2/'
+refused "a manifest of a newer schema" bundle check bundle-newer-schema
+bundle_case bad-digest 's/"sha256": "[0-9a-f]*"/"sha256": "ZZ"/'
+refused "a manifest with a malformed digest" bundle check bundle-bad-digest
+rm -rf bundle-deep && mkdir bundle-deep && { printf '{"kernels": '; head -c 100000 /dev/zero | tr '\0' '['; } >bundle-deep/manifest.json
+refused "a manifest nested 100000 deep" bundle check bundle-deep
+rm -rf bundle-huge && mkdir bundle-huge && truncate -s 70M bundle-huge/manifest.json
+refused "a manifest of 70 MiB" bundle check bundle-huge
+mkdir -p bundle-empty
+refused "a directory without a manifest" bundle check bundle-empty
+refused "a bundle that is a file" bundle check good.db
+refused "a bundle that does not exist" bundle check no-such-bundle
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

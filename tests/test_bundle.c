@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "core/bundle.h"
+#include "core/manifest.h"
 #include "core/store.h"
 #include "tests/check.h"
 
@@ -463,6 +464,60 @@ static int run(const char *fmt, const char *a, const char *b)
     return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* What export writes, the reader takes: every entry, in order, with its
+ * fields, and every file passes the check (even a stored name that tried
+ * to climb out, which export has flattened). */
+static void exported_bundle_passes_its_own_check(void)
+{
+    tsr_manifest *m = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_bundle_check(temp_path("bundle"), &m, &err) == TSR_OK, "%s", err.msg);
+    if (!m)
+        return;
+    CHECK(m->schema == TSR_BUNDLE_SCHEMA && m->n_kernels == 7);
+    for (size_t i = 0; i < m->n_kernels; i++) {
+        CHECK(m->kernels[i].index == (int)i && m->kernels[i].measured);
+        CHECK(m->kernels[i].n_dims == 3 && m->kernels[i].shape_dims[0] >= 1);
+    }
+    CHECK(strcmp(m->kernels[0].language, "cuda") == 0);
+    CHECK(strcmp(m->kernels[0].file, "cuda/000_sgemm-nn_m64_n64_k64.cu") == 0);
+    tsr_manifest_free(m);
+}
+
+static void manifest_reader_names_what_is_wrong(void)
+{
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"{", "m.json:1:1: "},
+        {"[]", "m.json: the manifest: expected an object, got an array"},
+        {"{\"bundle_schema\": 1, \"bundle_schema\": 1}", "m.json:1:"},
+        {"{\"bundle_schema\": 9}", "bundle_schema: version 9 is not supported (supported: 1)"},
+        {"{\"bundle_schema\": 1, \"tessera_version\": \"x\", \"created\": \"y\", "
+         "\"kernels\": [7]}",
+         "m.json: kernels[0]: expected an object, got an integer"},
+        {"{\"bundle_schema\": 1, \"tessera_version\": \"x\", \"created\": \"y\", "
+         "\"kernels\": [{\"index\": 3}]}",
+         "m.json: kernels[0]: index: expected 0, its position"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tsr_manifest *m = NULL;
+        tsr_error err = {{0}};
+        CHECK(tsr_manifest_parse("m.json", cases[i].text, strlen(cases[i].text), &m, &err) ==
+              TSR_ERR_INPUT);
+        CHECK(m == NULL);
+        CHECK_STR_CONTAINS(err.msg, cases[i].expect);
+    }
+    tsr_manifest *m = NULL;
+    tsr_error err = {{0}};
+    static const char empty[] = "{\"bundle_schema\": 1, \"tessera_version\": \"0.1.0\", "
+                                "\"created\": \"t\", \"kernels\": [], \"future_field\": 1}";
+    CHECK_MSG(tsr_manifest_parse("m.json", empty, strlen(empty), &m, &err) == TSR_OK, "%s",
+              err.msg);
+    CHECK(m && m->n_kernels == 0); /* fields a reader does not know are ignored */
+    tsr_manifest_free(m);
+}
+
 static void manifest_is_valid_json_with_every_field(void)
 {
     if (run("command -v python3 >/dev/null 2>&1", "", "") != 0) {
@@ -611,6 +666,8 @@ int main(void)
     RUN_TEST(only_the_best_ok_result_of_a_shape_is_exported);
     RUN_TEST(manifest_checksums_match_the_files);
     RUN_TEST(manifest_is_valid_json_with_every_field);
+    RUN_TEST(exported_bundle_passes_its_own_check);
+    RUN_TEST(manifest_reader_names_what_is_wrong);
     RUN_TEST(export_leaves_no_temporary_files);
     RUN_TEST(exporting_again_replaces_the_bundle);
     RUN_TEST(device_filter_exports_only_that_device);

@@ -28,6 +28,7 @@ int cmd_tune(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 /* "tessera: <message>" on stderr; returns the exit code for the status. */
 int cli_report(tsr_status status, const char *message);

@@ -18,6 +18,7 @@ static const struct {
     {"verify", cmd_verify, "run a kernel against the CPU reference"},
     {"export", cmd_export, "write the best kernels of a store as a bundle"},
     {"compile", cmd_compile, "compile a kernel with a vendor compiler and report its resources"},
+    {"bundle", cmd_bundle, "check a bundle directory against its manifest"},
 };
 
 static void usage(FILE *out)
