@@ -51,6 +51,8 @@ static void load_driver(void)
     BIND_DRIVER(cuDevicePrimaryCtxRetain);
     BIND_DRIVER(cuDevicePrimaryCtxRelease_v2);
     BIND_DRIVER(cuCtxSetCurrent);
+    BIND_DRIVER(cuCtxGetCurrent);
+    BIND_DRIVER(cuCtxGetDevice);
     BIND_DRIVER(cuCtxSynchronize);
     BIND_DRIVER(cuModuleLoadDataEx);
     BIND_DRIVER(cuModuleUnload);

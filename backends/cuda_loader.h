@@ -57,6 +57,8 @@ typedef struct tsr_cuda_driver {
     CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *context, CUdevice device);
     CUresult (*cuDevicePrimaryCtxRelease_v2)(CUdevice device);
     CUresult (*cuCtxSetCurrent)(CUcontext context);
+    CUresult (*cuCtxGetCurrent)(CUcontext *context);
+    CUresult (*cuCtxGetDevice)(CUdevice *device);
     CUresult (*cuCtxSynchronize)(void);
     CUresult (*cuModuleLoadDataEx)(CUmodule *module, const void *image, unsigned n_options,
                                    CUjit_option *options, void **values);

@@ -135,6 +135,9 @@ static tsr_status read_dims(reader *r, json_t *obj, const char *where, tsr_manif
     {
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 2147483647)
             return bad(r, at, "%s: expected an integer from 1 to 2^31-1", name);
+        k->dim_names[k->n_dims] = tsr_arena_strdup(r->m->arena, name);
+        if (!k->dim_names[k->n_dims])
+            return tsr_fail(r->err, TSR_ERR_NOMEM, "%s: out of memory", r->path);
         k->shape_dims[k->n_dims++] = (long)json_integer_value(v);
     }
     return TSR_OK;

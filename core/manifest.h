@@ -18,7 +18,8 @@ typedef struct tsr_manifest_kernel {
     const char *op, *spec_name, *op_key, *shape, *config, *geometry, *args;
     const char *kernel_name, *language, *file, *sha256, *device, *profile;
     int n_dims;
-    long shape_dims[TSR_MAX_DIMS]; /* in the manifest's order */
+    const char *dim_names[TSR_MAX_DIMS]; /* "m", "n", "k": shape_dims' keys, in order */
+    long shape_dims[TSR_MAX_DIMS];       /* in the manifest's order */
     double time_ms, gflops, max_error;
     bool measured;
 } tsr_manifest_kernel;

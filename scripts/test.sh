@@ -3,7 +3,8 @@
 # errors, run the whole suite (kernels run on PoCL, OpenCL on the CPU), then
 # build again with AddressSanitizer and UndefinedBehaviorSanitizer (leak
 # checking on) and run the suite once more, less the `vendor` suite (the
-# vendor compilers' runs, which check their output, not tessera's memory),
+# vendor compilers' runs, which check their output, not tessera's memory)
+# and the `install` suite (a user's program, built without the sanitizer),
 # and last runs each fuzz target for FUZZ_SECONDS (default 60; scripts/fuzz.sh).
 # TSR_SANITIZE=0 skips the second pass, TSR_FUZZ=0 the fuzzing; arguments go
 # to `meson test` (a test's name runs only that test).
@@ -30,7 +31,8 @@ if [ "${TSR_SANITIZE:-1}" != 0 ]; then
     OCL_ICD_VENDORS="$icd_dir" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        meson test -C build-sanitize --print-errorlogs --num-processes 2 --no-suite vendor "$@"
+        meson test -C build-sanitize --print-errorlogs --num-processes 2 --no-suite vendor \
+        --no-suite install "$@"
 fi
 
 if [ "${TSR_FUZZ:-1}" != 0 ] && [ $# -eq 0 ]; then

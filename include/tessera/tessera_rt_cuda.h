@@ -1,0 +1,30 @@
+/* libtessera-rt on CUDA: a bundle's GEMM on a program's own stream and
+ * device pointers (see tessera_rt.h), in the calling thread's current CUDA
+ * context. The kernel is built once per context from the bundle's CUDA
+ * source with NVRTC for the context's device, and kept until tsr_rt_close.
+ * The CUDA driver and NVRTC are loaded at run time: a program built with
+ * this header needs neither to link. */
+#ifndef TESSERA_RT_CUDA_H
+#define TESSERA_RT_CUDA_H
+
+#include "tessera/tessera_rt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The driver API's own types (cuda.h declares the same). */
+typedef struct CUstream_st *CUstream;
+typedef unsigned long long CUdeviceptr;
+
+/* As tsr_rt_gemm_opencl, on `stream` (NULL: the default stream); returns
+ * once the launch is queued. */
+int tsr_rt_gemm_cuda(tsr_rt_bundle *bundle, CUstream stream, tsr_rt_layout a_layout,
+                     tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
+                     CUdeviceptr b, float beta, CUdeviceptr c, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

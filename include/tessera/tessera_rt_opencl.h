@@ -1,0 +1,31 @@
+/* libtessera-rt on OpenCL: a bundle's GEMM on a program's own queue and
+ * buffers (see tessera_rt.h). The kernel is built once per context and
+ * device from the bundle's OpenCL C source, and kept until tsr_rt_close. */
+#ifndef TESSERA_RT_OPENCL_H
+#define TESSERA_RT_OPENCL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#include "tessera/tessera_rt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* C = alpha * op(A) * op(B) + beta * C for f32 matrices in the queue's
+ * context: C row-major M x N; A M x K and B K x N in the layouts given
+ * (leading dimensions packed). Enqueues and returns; *done (may be NULL)
+ * receives the kernel's event. The kernel is the bundle's pick for this
+ * op and shape; every kernel is correct for every shape. */
+int tsr_rt_gemm_opencl(tsr_rt_bundle *bundle, cl_command_queue queue, tsr_rt_layout a_layout,
+                       tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a, cl_mem b,
+                       float beta, cl_mem c, cl_event *done, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,159 @@
+/* libtessera-rt on CUDA (see tessera_rt_cuda.h): the driver API and NVRTC
+ * loaded at run time, as the CUDA backend loads them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cuda_loader.h"
+#include "backends/cuda_nvrtc.h"
+#include "rt/rt_internal.h"
+#include <tessera/tessera_rt_cuda.h>
+
+/* One loaded module per (context, bundle entry). */
+typedef struct rt_cu_entry {
+    CUcontext context;
+    long index;
+    CUmodule module;
+    CUfunction function;
+} rt_cu_entry;
+
+struct rt_cuda_cache {
+    const tsr_cuda_driver *cu;
+    rt_cu_entry *entries;
+    size_t count, capacity;
+};
+
+/* Modules are unloaded in their own contexts; the caller's current
+ * context is put back. A context the program destroyed took its modules
+ * with it, and the driver refuses to switch to it: nothing to do then. */
+void rt_cuda_release(struct rt_cuda_cache *cache)
+{
+    if (!cache)
+        return;
+    CUcontext current = NULL;
+    cache->cu->cuCtxGetCurrent(&current);
+    for (size_t i = 0; i < cache->count; i++)
+        if (cache->cu->cuCtxSetCurrent(cache->entries[i].context) == CUDA_SUCCESS)
+            cache->cu->cuModuleUnload(cache->entries[i].module);
+    cache->cu->cuCtxSetCurrent(current);
+    free(cache->entries);
+    free(cache);
+}
+
+static int driver_fail(const tsr_cuda_driver *cu, char *err, size_t size, const char *call,
+                       CUresult rc)
+{
+    const char *name = NULL;
+    if (cu->cuGetErrorName(rc, &name) != CUDA_SUCCESS || !name)
+        name = "unknown CUDA error";
+    return rt_fail(err, size, TSR_RT_ERR_BACKEND, "%s: %s (%d)", call, name, (int)rc);
+}
+
+/* Builds the entry for the current context's device, or finds it built.
+ * Called locked. */
+static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext context, long index,
+                        CUfunction *out, char *err, size_t err_size)
+{
+    if (!b->cuda && !(b->cuda = calloc(1, sizeof *b->cuda)))
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
+    struct rt_cuda_cache *c = b->cuda;
+    c->cu = cu;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->entries[i].context == context && c->entries[i].index == index) {
+            *out = c->entries[i].function;
+            return TSR_RT_OK;
+        }
+    if (c->count == c->capacity) {
+        size_t cap = c->capacity ? 2 * c->capacity : 8;
+        rt_cu_entry *grown = realloc(c->entries, cap * sizeof *grown);
+        if (!grown)
+            return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
+        c->entries = grown;
+        c->capacity = cap;
+    }
+    CUdevice device;
+    int major = 0, minor = 0;
+    CUresult rc = cu->cuCtxGetDevice(&device);
+    if (rc == CUDA_SUCCESS)
+        rc = cu->cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+    if (rc == CUDA_SUCCESS)
+        rc = cu->cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+    if (rc != CUDA_SUCCESS)
+        return driver_fail(cu, err, err_size, "cuCtxGetDevice", rc);
+    char *source = NULL;
+    int status = rt_read_source(b, index, &source, err, err_size);
+    if (status)
+        return status;
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    char *image = NULL, where[64];
+    snprintf(where, sizeof where, "CUDA device %d (sm_%d%d)", (int)device, major, minor);
+    tsr_error e = {{0}};
+    tsr_status st = tsr_cuda_build_image(major * 10 + minor, where, source, NULL, &image, &e);
+    free(source);
+    if (st != TSR_OK)
+        return rt_fail(err, err_size,
+                       st == TSR_ERR_UNSUPPORTED ? TSR_RT_ERR_UNSUPPORTED : TSR_RT_ERR_BACKEND,
+                       "%s: %s", k->file, e.msg);
+    CUmodule module;
+    rc = cu->cuModuleLoadDataEx(&module, image, 0, NULL, NULL);
+    free(image);
+    if (rc != CUDA_SUCCESS)
+        return driver_fail(cu, err, err_size, "cuModuleLoadDataEx", rc);
+    CUfunction function;
+    rc = cu->cuModuleGetFunction(&function, module, k->kernel_name);
+    if (rc != CUDA_SUCCESS) {
+        cu->cuModuleUnload(module);
+        return driver_fail(cu, err, err_size, "cuModuleGetFunction", rc);
+    }
+    c->entries[c->count++] = (rt_cu_entry){context, index, module, function};
+    *out = function;
+    return TSR_RT_OK;
+}
+
+int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
+                     tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
+                     CUdeviceptr bm, float beta, CUdeviceptr c, char *err, size_t err_size)
+{
+    long index;
+    int rc = rt_pick_gemm(b, "cuda", a_layout, b_layout, beta, m, n, k, &index, err, err_size);
+    if (rc)
+        return rc;
+    const char *why = NULL;
+    const tsr_cuda_driver *cu = tsr_cuda_driver_load(&why);
+    if (!cu)
+        return rt_fail(err, err_size, TSR_RT_ERR_UNSUPPORTED, "%s", why);
+    CUcontext context = NULL;
+    if (cu->cuCtxGetCurrent(&context) != CUDA_SUCCESS || !context)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "no current CUDA context in this thread (make one current first, e.g. "
+                       "with cudaSetDevice or cuCtxSetCurrent)");
+    pthread_mutex_lock(&b->lock);
+    CUfunction function = NULL;
+    rc = function_for(b, cu, context, index, &function, err, err_size);
+    if (!rc) {
+        const rt_kernel *rk = &b->kernels[index];
+        CUdeviceptr buffers[3] = {a, bm, c};
+        int sizes[3] = {m, n, k};
+        float scalars[2] = {alpha, beta};
+        void *params[RT_ARG_COUNT];
+        for (int i = 0; i < rk->n_args; i++) {
+            rt_arg arg = rk->args[i];
+            params[i] = arg <= RT_ARG_C   ? (void *)&buffers[arg - RT_ARG_A]
+                        : arg <= RT_ARG_K ? (void *)&sizes[arg - RT_ARG_M]
+                                          : (void *)&scalars[arg - RT_ARG_ALPHA];
+        }
+        const long shape[3] = {m, n, k};
+        size_t groups[3];
+        rt_groups(&rk->geometry, shape, groups);
+        unsigned local[3];
+        for (int d = 0; d < 3; d++)
+            local[d] = d < rk->geometry.dims ? (unsigned)rk->geometry.local[d] : 1u;
+        CUresult r = cu->cuLaunchKernel(function, (unsigned)groups[0], (unsigned)groups[1],
+                                        (unsigned)groups[2], local[0], local[1], local[2], 0,
+                                        stream, params, NULL);
+        if (r != CUDA_SUCCESS)
+            rc = driver_fail(cu, err, err_size, "cuLaunchKernel", r);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}

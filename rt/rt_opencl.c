@@ -1,0 +1,165 @@
+/* libtessera-rt on OpenCL (see tessera_rt_opencl.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt/rt_internal.h"
+#include <tessera/tessera_rt_opencl.h>
+
+/* One built kernel per (context, device, bundle entry). */
+typedef struct rt_cl_entry {
+    cl_context context;
+    cl_device_id device;
+    long index;
+    cl_program program;
+    cl_kernel kernel;
+} rt_cl_entry;
+
+struct rt_opencl_cache {
+    rt_cl_entry *entries;
+    size_t count, capacity;
+};
+
+void rt_opencl_release(struct rt_opencl_cache *cache)
+{
+    if (!cache)
+        return;
+    for (size_t i = 0; i < cache->count; i++) {
+        clReleaseKernel(cache->entries[i].kernel);
+        clReleaseProgram(cache->entries[i].program);
+        clReleaseContext(cache->entries[i].context);
+    }
+    free(cache->entries);
+    free(cache);
+}
+
+/* The build log's first line of interest, for the message. */
+static void build_log(cl_program program, cl_device_id device, char *out, size_t size)
+{
+    size_t length = 0;
+    out[0] = '\0';
+    if (clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, 0, NULL, &length) !=
+        CL_SUCCESS)
+        return;
+    char *log = malloc(length + 1);
+    if (log && clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, length, log, NULL) ==
+                   CL_SUCCESS) {
+        log[length] = '\0';
+        for (char *c = log; *c; c++)
+            if (*c == '\n' || *c == '\r')
+                *c = ' ';
+        snprintf(out, size, "%s", log);
+    }
+    free(log);
+}
+
+/* Builds the entry's kernel for the queue's context and device, as the
+ * tuner built it (-cl-mad-enable), or finds it built. Called locked. */
+static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device, long index,
+                      cl_kernel *out, char *err, size_t err_size)
+{
+    if (!b->opencl && !(b->opencl = calloc(1, sizeof *b->opencl)))
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
+    struct rt_opencl_cache *c = b->opencl;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->entries[i].context == context && c->entries[i].device == device &&
+            c->entries[i].index == index) {
+            *out = c->entries[i].kernel;
+            return TSR_RT_OK;
+        }
+    if (c->count == c->capacity) {
+        size_t cap = c->capacity ? 2 * c->capacity : 8;
+        rt_cl_entry *grown = realloc(c->entries, cap * sizeof *grown);
+        if (!grown)
+            return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
+        c->entries = grown;
+        c->capacity = cap;
+    }
+    char *source = NULL;
+    int rc = rt_read_source(b, index, &source, err, err_size);
+    if (rc)
+        return rc;
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    cl_int status;
+    const char *text = source;
+    cl_program program = clCreateProgramWithSource(context, 1, &text, NULL, &status);
+    free(source);
+    if (status != CL_SUCCESS)
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "clCreateProgramWithSource: %d", status);
+    status = clBuildProgram(program, 1, &device, "-cl-mad-enable", NULL, NULL);
+    if (status != CL_SUCCESS) {
+        char log[400];
+        build_log(program, device, log, sizeof log);
+        clReleaseProgram(program);
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "building %s: OpenCL error %d: %s",
+                       k->file, status, log);
+    }
+    cl_kernel kernel = clCreateKernel(program, k->kernel_name, &status);
+    if (status != CL_SUCCESS) {
+        clReleaseProgram(program);
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "no kernel %s in %s: OpenCL error %d",
+                       k->kernel_name, k->file, status);
+    }
+    clRetainContext(context);
+    c->entries[c->count++] = (rt_cl_entry){context, device, index, program, kernel};
+    *out = kernel;
+    return TSR_RT_OK;
+}
+
+static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const cl_mem *buffers,
+                       const int *sizes, const float *scalars)
+{
+    cl_int status = CL_SUCCESS;
+    for (int i = 0; i < k->n_args && status == CL_SUCCESS; i++) {
+        rt_arg a = k->args[i];
+        if (a <= RT_ARG_C)
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), &buffers[a - RT_ARG_A]);
+        else if (a <= RT_ARG_K)
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(int), &sizes[a - RT_ARG_M]);
+        else
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(float), &scalars[a - RT_ARG_ALPHA]);
+    }
+    return status;
+}
+
+int tsr_rt_gemm_opencl(tsr_rt_bundle *b, cl_command_queue queue, tsr_rt_layout a_layout,
+                       tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a,
+                       cl_mem bm, float beta, cl_mem c, cl_event *done, char *err, size_t err_size)
+{
+    long index;
+    int rc = rt_pick_gemm(b, "opencl", a_layout, b_layout, beta, m, n, k, &index, err, err_size);
+    if (rc)
+        return rc;
+    cl_context context;
+    cl_device_id device;
+    if (clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof context, &context, NULL) !=
+            CL_SUCCESS ||
+        clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device, NULL) != CL_SUCCESS)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "not an OpenCL command queue");
+    pthread_mutex_lock(&b->lock);
+    cl_kernel kernel = NULL;
+    rc = kernel_for(b, context, device, index, &kernel, err, err_size);
+    if (!rc) {
+        const rt_kernel *rk = &b->kernels[index];
+        const cl_mem buffers[3] = {a, bm, c};
+        const int sizes[3] = {m, n, k};
+        const float scalars[2] = {alpha, beta};
+        const long shape[3] = {m, n, k};
+        size_t groups[3], global[3], local[3];
+        rt_groups(&rk->geometry, shape, groups);
+        for (int d = 0; d < 3; d++) {
+            local[d] = d < rk->geometry.dims ? rk->geometry.local[d] : 1;
+            global[d] = groups[d] * local[d];
+        }
+        cl_int status = set_args(kernel, rk, buffers, sizes, scalars);
+        if (status == CL_SUCCESS)
+            status = clEnqueueNDRangeKernel(queue, kernel, (cl_uint)rk->geometry.dims, NULL, global,
+                                            local, 0, NULL, done);
+        if (status != CL_SUCCESS)
+            rc = rt_fail(err, err_size, TSR_RT_ERR_BACKEND,
+                         "launching %s (m=%d n=%d k=%d): OpenCL error %d",
+                         b->manifest->kernels[index].file, m, n, k, status);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
