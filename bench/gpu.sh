@@ -2,8 +2,10 @@
 # Everything that needs an NVIDIA GPU, in one go: the CUDA backend's and the
 # reference libraries' tests; `tessera verify` on the CUDA backend and on
 # NVIDIA's OpenCL platform over ragged shapes; a tune of SGEMM at n = 4096
-# on each; then tessera-bench-gemm on each, against cuBLAS on cuda:0 and
-# CLBlast on NVIDIA's OpenCL, in the same process. A table last.
+# on each; the tuned kernel exported and run through libtessera-rt by
+# examples/cuda_gemm against cuBLAS; then tessera-bench-gemm on each,
+# against cuBLAS on cuda:0 and CLBlast on NVIDIA's OpenCL, in the same
+# process. A table last.
 #
 # usage: bench/gpu.sh [BUILD_DIR]   (default: build-gpu, set up with meson if
 #        absent, then brought up to date with ninja; TSR_NO_BUILD=1 takes a
@@ -73,6 +75,20 @@ for device in "${devices[@]}"; do
     cat "$out/t.txt"
     best=$(grep "best:" "$out/t.txt" | head -n 1 | sed 's/^ *//')
     row "$device" "tune n=$tune_n" "${best:-FAIL (no result, see above)}"
+    if [ "$device" = cuda:0 ] && [ -x "$build/examples/cuda_gemm" ]; then
+        # The tuned kernel through libtessera-rt in a program of its own,
+        # against cuBLAS on the same stream.
+        "$tessera" export --db "$out/tune.db" --out "$out/bundle" >/dev/null
+        for shape in "$tune_n $tune_n $tune_n" "1000 999 1001" "7 13 17"; do
+            echo "== examples/cuda_gemm bundle $shape"
+            # shellcheck disable=SC2086
+            if "$build/examples/cuda_gemm" "$out/bundle" $shape 20 | tee "$out/e.txt"; then
+                row cuda:0 "example cuda_gemm ${shape// /x}" "$(grep -o 'ratio [0-9.]*' "$out/e.txt") vs cuBLAS, answer ok"
+            else
+                row cuda:0 "example cuda_gemm ${shape// /x}" FAIL
+            fi
+        done
+    fi
     echo "== $device: tessera-bench-gemm --sizes $sizes --runs 20"
     if "$build/bench/tessera-bench-gemm" --device "$device" --db "$out/tune.db" \
         --sizes "$sizes" --runs 20 | tee "$out/b.txt"; then
