@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/bundle_internal.h"
+#include "core/files.h"
 #include "tsr_config.h"
 
 enum { SPEC_NAME_MAX = 48, PATH_MAX_LEN = 4096 };
@@ -273,97 +274,16 @@ static const char *entry_file(tsr_arena *arena, const tsr_bundle_entry *e, int i
 
 /* ---- writing files ------------------------------------------------------ */
 
-static tsr_status make_dir(const char *path, tsr_error *err)
-{
-    struct stat st;
-    if (mkdir(path, 0777) == 0 || (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
-        return TSR_OK;
-    return tsr_fail(err, TSR_ERR_IO, "%s: cannot create directory: %s", path,
-                    errno == EEXIST ? "a file is in the way" : strerror(errno));
-}
-
-/* mkdir -p: each missing ancestor of the bundle directory is created. */
-static tsr_status make_dirs(const char *dir, tsr_error *err)
-{
-    char path[PATH_MAX_LEN];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path || !*path)
-        return tsr_fail(err, TSR_ERR_INPUT, "%.64s...: bundle directory name too long or empty",
-                        dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        tsr_status status = make_dir(path, err);
-        *p = '/';
-        TSR_TRY(status);
-    }
-    return make_dir(path, err);
-}
-
-static tsr_status sync_dir(const char *dir, tsr_error *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    bool ok = fd >= 0 && fsync(fd) == 0;
-    int saved = errno;
-    if (fd >= 0)
-        close(fd);
-    return ok ? TSR_OK
-              : tsr_fail(err, TSR_ERR_IO, "%s: cannot sync directory: %s", dir, strerror(saved));
-}
-
-static bool write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* Writes DIR/NAME through a temporary file in the same directory, synced
- * before the rename, so NAME holds the old bytes or the new, never half. */
-static tsr_status write_atomic(const char *dir, const char *name, const char *data, size_t len,
-                               tsr_error *err)
-{
-    char path[PATH_MAX_LEN], temp[PATH_MAX_LEN + 16];
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return tsr_fail(err, TSR_ERR_INPUT, "%s: bundle path too long", dir);
-    snprintf(temp, sizeof temp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(temp);
-    if (fd < 0)
-        return tsr_fail(err, TSR_ERR_IO, "%s: cannot create: %s", temp, strerror(errno));
-    bool ok = fchmod(fd, 0644) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
-    int saved = errno;
-    ok = close(fd) == 0 && ok;
-    if (ok && rename(temp, path) != 0) {
-        saved = errno;
-        ok = false;
-    }
-    if (!ok) {
-        unlink(temp);
-        return tsr_fail(err, TSR_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
-    }
-    char parent[PATH_MAX_LEN];
-    snprintf(parent, sizeof parent, "%s", path);
-    *strrchr(parent, '/') = '\0';
-    return sync_dir(parent, err);
-}
-
 static tsr_status write_sources(const char *dir, collected *c, tsr_error *err)
 {
     for (int i = 0; i < c->count; i++) {
         tsr_bundle_entry *e = &c->entries[i];
         char sub[PATH_MAX_LEN];
         snprintf(sub, sizeof sub, "%s/%.*s", dir, (int)(strchr(e->file, '/') - e->file), e->file);
-        TSR_TRY(make_dir(sub, err));
+        TSR_TRY(tsr_make_dirs(sub, err));
         size_t len = strlen(e->result.source);
         SHA256Data((const uint8_t *)e->result.source, len, e->sha256);
-        TSR_TRY(write_atomic(dir, e->file, e->result.source, len, err));
+        TSR_TRY(tsr_write_file_atomic(dir, e->file, e->result.source, len, err));
     }
     return TSR_OK;
 }
@@ -566,7 +486,7 @@ static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
         if (!c->entries[i].file)
             return tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir);
     }
-    TSR_TRY(make_dirs(dir, err));
+    TSR_TRY(tsr_make_dirs(dir, err));
     TSR_TRY(write_sources(dir, c, err));
 
     char created[32];
@@ -583,8 +503,9 @@ static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
     manifest_text(&docs[1], c, created);
     tsr_status status = TSR_OK;
     for (int i = 0; i < 2 && status == TSR_OK; i++)
-        status = docs[i].failed ? tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir)
-                                : write_atomic(dir, names[i], docs[i].data, docs[i].len, err);
+        status = docs[i].failed
+                     ? tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir)
+                     : tsr_write_file_atomic(dir, names[i], docs[i].data, docs[i].len, err);
     tsr_strbuf_free(&docs[0]);
     tsr_strbuf_free(&docs[1]);
     return status;

@@ -100,6 +100,10 @@ static const char each_best_sql[] =
     " FROM results WHERE outcome = 'ok' AND (?1 IS NULL OR device = ?1))"
     " WHERE rank = 1 ORDER BY op_key, device, shape";
 
+static const char each_result_sql[] =
+    "SELECT " RESULT_COLUMNS " FROM results WHERE (?1 IS NULL OR device = ?1)"
+    " ORDER BY op_key, device, shape, config";
+
 static const char count_sql[] =
     "SELECT outcome, count(*) FROM results"
     " WHERE op_key = ?1 AND device = ?2 AND shape = ?3 GROUP BY outcome";
@@ -464,11 +468,11 @@ tsr_status tsr_store_best(tsr_store *store, tsr_arena *arena, const char *op_key
 
 /* Prepared per call rather than cached, so that a visitor may itself walk
  * the store without resetting this walk. */
-tsr_status tsr_store_each_best(tsr_store *store, const char *device, tsr_store_visit visit,
-                               void *ctx, tsr_error *err)
+static tsr_status each_row(tsr_store *store, const char *sql, const char *device,
+                           tsr_store_visit visit, void *ctx, tsr_error *err)
 {
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(store->db, each_best_sql, -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(store->db, sql, -1, &s, NULL) != SQLITE_OK)
         return tsr_store_db_fail(store, err, "cannot prepare a statement");
     tsr_status status = TSR_OK;
     int rc = tsr_store_bind_text(s, 1, device);
@@ -482,9 +486,21 @@ tsr_status tsr_store_each_best(tsr_store *store, const char *device, tsr_store_v
         rc = SQLITE_OK;
     }
     if (status == TSR_OK && rc != SQLITE_DONE)
-        status = tsr_store_db_fail(store, err, "cannot read the best results");
+        status = tsr_store_db_fail(store, err, "cannot read the results");
     sqlite3_finalize(s);
     return status;
+}
+
+tsr_status tsr_store_each_best(tsr_store *store, const char *device, tsr_store_visit visit,
+                               void *ctx, tsr_error *err)
+{
+    return each_row(store, each_best_sql, device, visit, ctx, err);
+}
+
+tsr_status tsr_store_each_result(tsr_store *store, const char *device, tsr_store_visit visit,
+                                 void *ctx, tsr_error *err)
+{
+    return each_row(store, each_result_sql, device, visit, ctx, err);
 }
 
 tsr_status tsr_store_count(tsr_store *store, const char *op_key, const char *device,

@@ -80,6 +80,11 @@ typedef tsr_status (*tsr_store_visit)(void *ctx, const tsr_result *best);
 tsr_status tsr_store_each_best(tsr_store *store, const char *device, tsr_store_visit visit,
                                void *ctx, tsr_error *err);
 
+/* Calls `visit` with every stored result, whatever its outcome, ordered
+ * by op_key, device, shape and config; `device` filters when not NULL. */
+tsr_status tsr_store_each_result(tsr_store *store, const char *device, tsr_store_visit visit,
+                                 void *ctx, tsr_error *err);
+
 /* Number of stored results per outcome for (op_key, device, shape). */
 tsr_status tsr_store_count(tsr_store *store, const char *op_key, const char *device,
                            const char *shape, int counts[TSR_OUTCOME_COUNT], tsr_error *err);

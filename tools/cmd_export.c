@@ -5,11 +5,12 @@
 #include <sys/stat.h>
 
 #include "core/bundle.h"
+#include "core/interop.h"
 #include "core/store.h"
 #include "tools/cli.h"
 
 static const char export_help[] =
-    "usage: tessera export [--db FILE] [--device FINGERPRINT] --out DIR\n"
+    "usage: tessera export [--db FILE] [--device FINGERPRINT] [--format F] --out DIR\n"
     "\n"
     "Writes the fastest verified kernel of every (op, device, shape) in the results\n"
     "store as a bundle: DIR/manifest.json, DIR/tessera_bundle.h (a standalone C\n"
@@ -18,6 +19,10 @@ static const char export_help[] =
     "\n"
     "  --db FILE             results store to read (default: tessera.db)\n"
     "  --device FINGERPRINT  export only the results of this device\n"
+    "  --format F            bundle (default); t4: every result as Tuning and Testing\n"
+    "                        Template JSON, one file per (op, device, shape); clblast:\n"
+    "                        verified f32 GEMM results of OpenCL devices as CLBlast\n"
+    "                        tuner JSON for its Xgemm kernel (docs/interop.md)\n"
     "  --out DIR             bundle directory, created if missing; files of an\n"
     "                        earlier export there are replaced\n"
     "  -h, --help            this text\n"
@@ -26,7 +31,7 @@ static const char export_help[] =
     "export failed, 2 on bad usage.\n";
 
 typedef struct export_args {
-    const char *db, *device, *out;
+    const char *db, *device, *out, *format;
 } export_args;
 
 /* Takes "--name VALUE" or "--name=VALUE"; returns 1 when argv[*i] is this
@@ -50,11 +55,11 @@ static int option_value(int argc, char **argv, int *i, const char *name, const c
 
 static int parse_args(int argc, char **argv, export_args *args)
 {
-    static const char *const names[] = {"--db", "--device", "--out"};
-    const char **slots[] = {&args->db, &args->device, &args->out};
+    static const char *const names[] = {"--db", "--device", "--out", "--format"};
+    const char **slots[] = {&args->db, &args->device, &args->out, &args->format};
     for (int i = 1; i < argc; i++) {
         int matched = 0;
-        for (int o = 0; o < 3 && !matched; o++) {
+        for (int o = 0; o < 4 && !matched; o++) {
             matched = option_value(argc, argv, &i, names[o], slots[o]);
             if (matched < 0)
                 return cli_usage_error("export", "%s needs a value", names[o]);
@@ -66,6 +71,36 @@ static int parse_args(int argc, char **argv, export_args *args)
     }
     if (!args->out)
         return cli_usage_error("export", "--out DIR is required");
+    if (strcmp(args->format, "bundle") != 0 && strcmp(args->format, "t4") != 0 &&
+        strcmp(args->format, "clblast") != 0)
+        return cli_usage_error("export", "unknown --format '%s' (bundle, t4 or clblast)",
+                               args->format);
+    return 0;
+}
+
+/* T4 or CLBlast files; closes the store. */
+static int export_interop(tsr_store *store, const export_args *args)
+{
+    tsr_error err = {{0}};
+    tsr_interop_summary summary;
+    bool t4 = strcmp(args->format, "t4") == 0;
+    tsr_status status = tsr_interop_export(store, t4 ? TSR_INTEROP_T4 : TSR_INTEROP_CLBLAST,
+                                           args->device, args->out, &summary, &err);
+    tsr_store_close(store);
+    if (status != TSR_OK)
+        return cli_report(status, err.msg);
+    if (summary.files == 0) {
+        char message[512];
+        snprintf(message, sizeof message, "%s: no %s; nothing exported", args->db,
+                 t4 ? "results" : "verified f32 GEMM results of an OpenCL device");
+        cli_report(TSR_ERR_NOT_FOUND, message);
+        return 1;
+    }
+    printf("exported %d results in %d %s files to %s", summary.results, summary.files,
+           t4 ? "T4" : "CLBlast", args->out);
+    if (summary.unmapped)
+        printf(" (%d verified configs have no CLBlast equivalent)", summary.unmapped);
+    printf("\n");
     return 0;
 }
 
@@ -75,7 +110,7 @@ int cmd_export(int argc, char **argv)
         fputs(export_help, stdout);
         return 0;
     }
-    export_args args = {.db = "tessera.db"};
+    export_args args = {.db = "tessera.db", .format = "bundle"};
     int usage = parse_args(argc, argv, &args);
     if (usage != 0)
         return usage;
@@ -94,6 +129,8 @@ int cmd_export(int argc, char **argv)
     if (status != TSR_OK)
         return cli_report(status, err.msg);
 
+    if (strcmp(args.format, "bundle") != 0)
+        return export_interop(store, &args);
     tsr_export_summary summary = {0};
     status = tsr_bundle_export(store, args.device, args.out, &summary, &err);
     tsr_store_close(store);

@@ -1,0 +1,18 @@
+/* Writing the files tessera exports (bundles, interchange files) so that
+ * an interrupted write leaves each file old or new, never cut short. */
+#ifndef TSR_FILES_H
+#define TSR_FILES_H
+
+#include <stddef.h>
+
+#include "core/status.h"
+
+/* mkdir -p: the directory and each missing ancestor. */
+tsr_status tsr_make_dirs(const char *dir, tsr_error *err);
+
+/* Writes DIR/NAME through a temporary file in the same directory, synced
+ * before the rename (and the directory after it). */
+tsr_status tsr_write_file_atomic(const char *dir, const char *name, const char *data, size_t len,
+                                 tsr_error *err);
+
+#endif
