@@ -119,4 +119,3 @@ tsr_status tsr_cuda_build_image(int capability, const char *where, const char *s
     rtc->nvrtcDestroyProgram(&program);
     return st;
 }
-
