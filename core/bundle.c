@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -254,8 +255,46 @@ static const char *language_extension(const char *language)
     return "src";
 }
 
-/* "opencl/003_sgemm-nn_m64_n64_k64.cl": the index keeps names unique and a
- * leading digit means the sanitized name is never "." or "..". */
+static bool contains_nocase(const char *text, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 0; i + n <= len; i++)
+        if (strncasecmp(text + i, word, n) == 0)
+            return true;
+    return false;
+}
+
+const char *tsr_bundle_vendor(const char *fingerprint)
+{
+    /* backend|vendor|name|driver */
+    const char *vendor = strchr(fingerprint, '|');
+    const char *name = vendor ? strchr(vendor + 1, '|') : NULL;
+    size_t vendor_len = vendor && name ? (size_t)(name - vendor - 1) : 0;
+    const char *name_end = name ? strchr(name + 1, '|') : NULL;
+    size_t name_len = name ? (name_end ? (size_t)(name_end - name - 1) : strlen(name + 1)) : 0;
+    if (strncmp(fingerprint, "cuda|", 5) == 0)
+        return "nvidia";
+    if (strncmp(fingerprint, "hip|", 4) == 0)
+        return "amd";
+    vendor = vendor ? vendor + 1 : "";
+    name = name ? name + 1 : "";
+    /* PoCL's CPU device: "pthread-<cpu>" or "cpu-<cpu>", a CPU vendor. */
+    if (strncmp(name, "pthread-", 8) == 0 || strncmp(name, "cpu-", 4) == 0 ||
+        contains_nocase(vendor, vendor_len, "pocl") || contains_nocase(name, name_len, " CPU"))
+        return "cpu";
+    if (contains_nocase(vendor, vendor_len, "nvidia"))
+        return "nvidia";
+    if (contains_nocase(vendor, vendor_len, "advanced micro") ||
+        contains_nocase(vendor, vendor_len, "amd"))
+        return "amd";
+    if (contains_nocase(vendor, vendor_len, "intel"))
+        return "intel";
+    return "other";
+}
+
+/* "cpu/opencl/003_sgemm-nn_m64_n64_k64.cl": the vendor's folder, the
+ * language's; the index keeps names unique and a leading digit means the
+ * sanitized name is never "." or "..". */
 static const char *entry_file(tsr_arena *arena, const tsr_bundle_entry *e, int index)
 {
     char language[64], spec[SPEC_NAME_MAX + 1], shape[256] = "";
@@ -268,8 +307,9 @@ static const char *entry_file(tsr_arena *arena, const tsr_bundle_entry *e, int i
     }
     char safe_shape[256];
     sanitize(safe_shape, sizeof safe_shape, shape, false);
-    return tsr_arena_printf(arena, "%s/%03d_%s_%s.%s", language, index, spec[0] ? spec : "kernel",
-                            safe_shape, language_extension(e->result.language));
+    return tsr_arena_printf(arena, "%s/%s/%03d_%s_%s.%s", tsr_bundle_vendor(e->result.device),
+                            language, index, spec[0] ? spec : "kernel", safe_shape,
+                            language_extension(e->result.language));
 }
 
 /* ---- writing files ------------------------------------------------------ */
@@ -279,7 +319,7 @@ static tsr_status write_sources(const char *dir, collected *c, tsr_error *err)
     for (int i = 0; i < c->count; i++) {
         tsr_bundle_entry *e = &c->entries[i];
         char sub[PATH_MAX_LEN];
-        snprintf(sub, sizeof sub, "%s/%.*s", dir, (int)(strchr(e->file, '/') - e->file), e->file);
+        snprintf(sub, sizeof sub, "%s/%.*s", dir, (int)(strrchr(e->file, '/') - e->file), e->file);
         TSR_TRY(tsr_make_dirs(sub, err));
         size_t len = strlen(e->result.source);
         SHA256Data((const uint8_t *)e->result.source, len, e->sha256);
@@ -442,11 +482,15 @@ static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)
     json_string(sb, r->args);
     json_key(sb, in, "arg_list");
     json_args(sb, r->args);
-    const char *more[][2] = {
-        {"kernel_name", r->kernel_name}, {"language", r->language}, {"file", e->file},
-        {"sha256", e->sha256},           {"device", r->device},     {"profile", r->profile},
-        {"measured_at", r->created}};
-    for (int i = 0; i < 7; i++) {
+    const char *more[][2] = {{"kernel_name", r->kernel_name},
+                             {"language", r->language},
+                             {"vendor", tsr_bundle_vendor(r->device)},
+                             {"file", e->file},
+                             {"sha256", e->sha256},
+                             {"device", r->device},
+                             {"profile", r->profile},
+                             {"measured_at", r->created}};
+    for (int i = 0; i < 8; i++) {
         json_key(sb, in, more[i][0]);
         json_string(sb, more[i][1]);
     }
@@ -478,6 +522,37 @@ static void manifest_text(tsr_strbuf *sb, const collected *c, const char *create
 
 /* ---- export ------------------------------------------------------------- */
 
+static const char *const vendor_names[] = {"nvidia", "amd", "intel", "cpu", "other"};
+enum { N_VENDORS = sizeof vendor_names / sizeof vendor_names[0] };
+
+/* Each vendor folder's own header: the same text, over its kernels only. */
+static tsr_status write_vendor_headers(const char *dir, const collected *c, const char *created,
+                                       tsr_error *err)
+{
+    tsr_bundle_entry *subset = malloc(sizeof *subset * (size_t)(c->count ? c->count : 1));
+    if (!subset)
+        return tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir);
+    tsr_status status = TSR_OK;
+    for (int v = 0; v < N_VENDORS && status == TSR_OK; v++) {
+        int n = 0;
+        for (int i = 0; i < c->count; i++)
+            if (strcmp(tsr_bundle_vendor(c->entries[i].result.device), vendor_names[v]) == 0)
+                subset[n++] = c->entries[i];
+        if (n == 0)
+            continue;
+        tsr_strbuf sb;
+        tsr_strbuf_init(&sb);
+        tsr_bundle_header_text(&sb, subset, n, created);
+        char sub[PATH_MAX_LEN];
+        snprintf(sub, sizeof sub, "%s/%s", dir, vendor_names[v]);
+        status = sb.failed ? tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir)
+                           : tsr_write_file_atomic(sub, "tessera_bundle.h", sb.data, sb.len, err);
+        tsr_strbuf_free(&sb);
+    }
+    free(subset);
+    return status;
+}
+
 static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
 {
     for (int i = 0; i < c->count; i++) {
@@ -493,6 +568,7 @@ static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
     time_t now = time(NULL);
     struct tm utc;
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
+    TSR_TRY(write_vendor_headers(dir, c, created, err));
 
     /* The manifest goes last: once it is there, everything it lists is. */
     static const char *const names[] = {"tessera_bundle.h", "manifest.json"};
@@ -511,17 +587,58 @@ static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
     return status;
 }
 
-tsr_status tsr_bundle_export(tsr_store *store, const char *device, const char *dir,
-                             tsr_export_summary *summary, tsr_error *err)
+/* "nvidia,amd" into a mask over vendor_names; false for an unknown name. */
+static bool parse_vendors(const char *list, unsigned *mask, tsr_error *err)
+{
+    *mask = 0;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        int found = -1;
+        for (int v = 0; v < N_VENDORS; v++)
+            if (strlen(vendor_names[v]) == n && strncmp(vendor_names[v], p, n) == 0)
+                found = v;
+        if (found < 0) {
+            tsr_fail(err, TSR_ERR_INPUT,
+                     "bundle: unknown vendor '%.*s' (known: nvidia, amd, intel, cpu, other)",
+                     (int)(n > 64 ? 64 : n), p);
+            return false;
+        }
+        *mask |= 1u << found;
+        p += n + (p[n] == ',');
+    }
+    if (!*mask)
+        tsr_fail(err, TSR_ERR_INPUT, "bundle: no vendor named (nvidia, amd, intel, cpu, other)");
+    return *mask != 0;
+}
+
+static unsigned vendor_bit(const char *fingerprint)
+{
+    const char *vendor = tsr_bundle_vendor(fingerprint);
+    for (int v = 0; v < N_VENDORS; v++)
+        if (strcmp(vendor, vendor_names[v]) == 0)
+            return 1u << v;
+    return 0;
+}
+
+tsr_status tsr_bundle_export_vendors(tsr_store *store, const char *device, const char *vendors,
+                                     const char *dir, tsr_export_summary *summary, tsr_error *err)
 {
     if (summary)
         summary->kernels = 0;
+    unsigned mask = ~0u;
+    if (vendors && !parse_vendors(vendors, &mask, err))
+        return TSR_ERR_INPUT;
     collected c = {.arena = tsr_arena_create()};
     if (!c.arena)
         return tsr_fail(err, TSR_ERR_NOMEM, "bundle: out of memory");
     tsr_status status = tsr_store_each_best(store, device, collect_best, &c, err);
     if (status == TSR_ERR_NOMEM)
         tsr_fail(err, status, "bundle: out of memory reading the store");
+    int kept = 0;
+    for (int i = 0; status == TSR_OK && i < c.count; i++)
+        if (vendor_bit(c.entries[i].result.device) & mask)
+            c.entries[kept++] = c.entries[i];
+    c.count = kept;
     /* With nothing to export nothing is written; the summary says so. */
     if (status == TSR_OK && c.count > 0)
         status = export_entries(dir, &c, err);
@@ -530,4 +647,10 @@ tsr_status tsr_bundle_export(tsr_store *store, const char *device, const char *d
     free(c.entries);
     tsr_arena_destroy(c.arena);
     return status;
+}
+
+tsr_status tsr_bundle_export(tsr_store *store, const char *device, const char *dir,
+                             tsr_export_summary *summary, tsr_error *err)
+{
+    return tsr_bundle_export_vendors(store, device, NULL, dir, summary, err);
 }

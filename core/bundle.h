@@ -25,4 +25,16 @@ typedef struct tsr_export_summary {
 tsr_status tsr_bundle_export(tsr_store *store, const char *device, const char *dir,
                              tsr_export_summary *summary, tsr_error *err);
 
+/* The same, keeping only the kernels of the vendors named in `vendors`
+ * ("nvidia,amd"; NULL: all). Each kernel lies under its vendor's folder
+ * (VENDOR/LANGUAGE/NNN_...), and each vendor's folder has a header of its
+ * own kernels. TSR_ERR_INPUT names an unknown vendor. */
+tsr_status tsr_bundle_export_vendors(tsr_store *store, const char *device, const char *vendors,
+                                     const char *dir, tsr_export_summary *summary, tsr_error *err);
+
+/* The vendor folder of a device fingerprint: "nvidia" (CUDA, NVIDIA's
+ * OpenCL), "amd" (HIP, AMD's OpenCL), "intel", "cpu" (PoCL and other CPU
+ * OpenCL), else "other". */
+const char *tsr_bundle_vendor(const char *fingerprint);
+
 #endif

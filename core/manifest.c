@@ -175,6 +175,8 @@ static tsr_status read_kernel(reader *r, json_t *obj, size_t i, tsr_manifest_ker
     for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
         TSR_TRY(text(r, obj, texts[t].key, where, texts[t].nullable, texts[t].out));
     char at[160];
+    if (json_object_get(obj, "vendor"))
+        TSR_TRY(text(r, obj, "vendor", where, false, &k->vendor));
     snprintf(at, sizeof at, "%s.file", where);
     if (!safe_relative_path(k->file))
         return bad(r, at,

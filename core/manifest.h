@@ -17,6 +17,7 @@ typedef struct tsr_manifest_kernel {
     int index;
     const char *op, *spec_name, *op_key, *shape, *config, *geometry, *args;
     const char *kernel_name, *language, *file, *sha256, *device, *profile;
+    const char *vendor; /* the vendor folder; NULL in bundles written before it was added */
     int n_dims;
     const char *dim_names[TSR_MAX_DIMS]; /* "m", "n", "k": shape_dims' keys, in order */
     long shape_dims[TSR_MAX_DIMS];       /* in the manifest's order */

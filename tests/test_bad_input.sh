@@ -180,11 +180,12 @@ bundle_case parent-path "s#\"file\": \"[^\"]*\"#\"file\": \"../../../etc/passwd\
 refused "a manifest naming ../../../etc/passwd" bundle check bundle-parent-path
 bundle_case absolute-path "s#\"file\": \"[^\"]*\"#\"file\": \"/etc/passwd\"#"
 refused "a manifest naming /etc/passwd" bundle check bundle-absolute-path
-bundle_case inner-parent "s#\"file\": \"opencl/#\"file\": \"opencl/../../#"
+bundle_case inner-parent "s#\"file\": \"cpu/opencl/#\"file\": \"cpu/opencl/../../../#"
 refused "a manifest path that climbs out midway" bundle check bundle-inner-parent
 # A directory that is a link to one outside, holding the same bytes.
 rm -rf bundle-link-out outside && cp -r good-bundle bundle-link-out && mkdir outside
-cp bundle-link-out/"$file" outside/ && rm -rf bundle-link-out/opencl && ln -s "$PWD/outside" bundle-link-out/opencl
+cp bundle-link-out/"$file" outside/ && rm -rf "bundle-link-out/$(dirname "$file")" &&
+    ln -s "$PWD/outside" "bundle-link-out/$(dirname "$file")"
 refused "a bundle directory linked outside the bundle" bundle check bundle-link-out
 rm -rf bundle-changed && cp -r good-bundle bundle-changed && printf '// changed\n' >>"bundle-changed/$file"
 refused "a kernel file changed after export" bundle check bundle-changed
@@ -200,6 +201,7 @@ bundle_case huge-number 's/"time_ms": [0-9.e+-]*/"time_ms": 1e999/'
 refused "a manifest with a time of 1e999" bundle check bundle-huge-number
 bundle_case nul-byte 's/"op": "gemm"/"op": "ge\\u0000mm"/'
 refused "a manifest with a NUL in a string" bundle check bundle-nul-byte
+refused "export of an unknown vendor" export --db good.db --vendors nvidia,acme --out b3
 bundle_case newer-schema 's/"bundle_schema": 1/"bundle_schema": 2/'
 refused "a manifest of a newer schema" bundle check bundle-newer-schema
 bundle_case bad-digest 's/"sha256": "[0-9a-f]*"/"sha256": "ZZ"/'

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -361,18 +362,27 @@ static void export_writes_sources_manifest_and_header(void)
     CHECK_MSG(kernels == 7, "%d kernels", kernels);
     char listing[1024];
     list_dir(temp_path("bundle"), listing, sizeof listing);
-    CHECK_MSG(strcmp(listing, "___escape cuda manifest.json opencl tessera_bundle.h") == 0,
-              "bundle holds: %s", listing);
-    list_dir(temp_path("bundle/opencl"), listing, sizeof listing);
+    CHECK_MSG(strcmp(listing, "cpu manifest.json nvidia tessera_bundle.h") == 0, "bundle holds: %s",
+              listing);
+    /* One folder per vendor, one per language in it, and its own header. */
+    list_dir(temp_path("bundle/cpu"), listing, sizeof listing);
+    CHECK_MSG(strcmp(listing, "___escape opencl tessera_bundle.h") == 0, "cpu/ holds: %s", listing);
+    list_dir(temp_path("bundle/nvidia"), listing, sizeof listing);
+    CHECK_MSG(strcmp(listing, "cuda tessera_bundle.h") == 0, "nvidia/ holds: %s", listing);
+    list_dir(temp_path("bundle/cpu/opencl"), listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "001_sgemm-nn_m32_n32_k32.cl 002_sgemm-nn_m512_n512_k512.cl "
                               "003_.._.._evil_name____m8_n8_k8.cl 005_sgemm-nn_m128_n128_k128.cl "
                               "006_sgemm-nn_m32_n32_k32.cl") == 0,
               "opencl/ holds: %s", listing);
-    list_dir(temp_path("bundle/cuda"), listing, sizeof listing);
+    list_dir(temp_path("bundle/nvidia/cuda"), listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "000_sgemm-nn_m64_n64_k64.cu") == 0, "cuda/ holds: %s", listing);
-    char *source = slurp(temp_path("bundle/opencl/002_sgemm-nn_m512_n512_k512.cl"));
+    char *source = slurp(temp_path("bundle/cpu/opencl/002_sgemm-nn_m512_n512_k512.cl"));
     CHECK(source && strcmp(source, two_column_source) == 0);
     free(source);
+    /* The NVIDIA header embeds the NVIDIA kernel only. */
+    char *header = slurp(temp_path("bundle/nvidia/tessera_bundle.h"));
+    CHECK(header && strstr(header, "#define TESSERA_KERNEL_COUNT 1\n"));
+    free(header);
 }
 
 static void store_data_cannot_place_files_outside_the_bundle(void)
@@ -380,7 +390,7 @@ static void store_data_cannot_place_files_outside_the_bundle(void)
     char listing[1024];
     list_dir(temp_dir, listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "bundle store.db") == 0, "temp dir holds: %s", listing);
-    list_dir(temp_path("bundle/___escape"), listing, sizeof listing);
+    list_dir(temp_path("bundle/cpu/___escape"), listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "004_sgemm-nn_m8_n8_k8.src") == 0, "___escape/ holds: %s", listing);
 }
 
@@ -480,7 +490,7 @@ static void exported_bundle_passes_its_own_check(void)
         CHECK(m->kernels[i].n_dims == 3 && m->kernels[i].shape_dims[0] >= 1);
     }
     CHECK(strcmp(m->kernels[0].language, "cuda") == 0);
-    CHECK(strcmp(m->kernels[0].file, "cuda/000_sgemm-nn_m64_n64_k64.cu") == 0);
+    CHECK(strcmp(m->kernels[0].file, "nvidia/cuda/000_sgemm-nn_m64_n64_k64.cu") == 0);
     tsr_manifest_free(m);
 }
 
@@ -560,9 +570,42 @@ static void device_filter_exports_only_that_device(void)
     free(manifest);
     char listing[256];
     list_dir(dir, listing, sizeof listing);
-    CHECK_MSG(strcmp(listing, "___escape manifest.json opencl tessera_bundle.h") == 0, "%s",
-              listing);
+    CHECK_MSG(strcmp(listing, "cpu manifest.json tessera_bundle.h") == 0, "%s", listing);
     run("rm -rf '%s'%s", temp_path("bundle-pocl"), "");
+}
+
+static void vendor_filter_exports_only_those_vendors(void)
+{
+    tsr_store *store = NULL;
+    tsr_error err = {{0}};
+    tsr_export_summary summary = {0};
+    CHECK(tsr_store_open(temp_path("store.db"), &store, &err) == TSR_OK);
+    CHECK(tsr_bundle_export_vendors(store, NULL, "nvidia", temp_path("bundle-nv"), &summary,
+                                    &err) == TSR_OK);
+    CHECK_MSG(summary.kernels == 1, "%d kernels", summary.kernels);
+    char listing[256];
+    list_dir(temp_path("bundle-nv"), listing, sizeof listing);
+    CHECK_MSG(strcmp(listing, "manifest.json nvidia tessera_bundle.h") == 0, "%s", listing);
+    CHECK(tsr_bundle_export_vendors(store, NULL, "nvidia,rocm", temp_path("bundle-x"), &summary,
+                                    &err) == TSR_ERR_INPUT);
+    CHECK_STR_CONTAINS(err.msg, "unknown vendor 'rocm'");
+    CHECK(access(temp_path("bundle-x"), F_OK) != 0); /* refused before anything is written */
+    tsr_store_close(store);
+    run("rm -rf '%s'%s", temp_path("bundle-nv"), "");
+}
+
+static void vendors_follow_the_device_fingerprint(void)
+{
+    CHECK(!strcmp(tsr_bundle_vendor("cuda|NVIDIA|NVIDIA H200|CUDA 13.0"), "nvidia"));
+    CHECK(!strcmp(tsr_bundle_vendor("opencl|NVIDIA Corporation|NVIDIA H200|580"), "nvidia"));
+    CHECK(!strcmp(tsr_bundle_vendor("hip|AMD|AMD Instinct MI300X|6.0"), "amd"));
+    CHECK(!strcmp(tsr_bundle_vendor("opencl|Advanced Micro Devices, Inc.|gfx90a|3.0"), "amd"));
+    CHECK(
+        !strcmp(tsr_bundle_vendor("opencl|Intel(R) Corporation|Intel(R) Arc(TM) A770|1"), "intel"));
+    /* A CPU vendor's name on PoCL's CPU device is still a CPU. */
+    CHECK(!strcmp(tsr_bundle_vendor("opencl|AuthenticAMD|pthread-znver3-AMD EPYC|3.1"), "cpu"));
+    CHECK(!strcmp(tsr_bundle_vendor("opencl|GenuineIntel|cpu-skylake-avx512-Intel|5.0"), "cpu"));
+    CHECK(!strcmp(tsr_bundle_vendor("vulkan|Acme|Widget|1"), "other"));
 }
 
 static void store_without_ok_results_exports_nothing(void)
@@ -671,6 +714,8 @@ int main(void)
     RUN_TEST(export_leaves_no_temporary_files);
     RUN_TEST(exporting_again_replaces_the_bundle);
     RUN_TEST(device_filter_exports_only_that_device);
+    RUN_TEST(vendor_filter_exports_only_those_vendors);
+    RUN_TEST(vendors_follow_the_device_fingerprint);
     RUN_TEST(store_without_ok_results_exports_nothing);
     RUN_TEST(malformed_result_is_refused_before_anything_is_written);
     RUN_TEST(header_compiles_as_strict_c99_and_cxx);

@@ -558,7 +558,9 @@ static bool store_is_intact(const char *name, int *rows)
               strcmp((const char *)sqlite3_column_text(stmt, 0), "ok") == 0;
     sqlite3_finalize(stmt);
     stmt = NULL;
-    *rows = -1;
+    /* Killed before its schema was committed, a new store is an empty
+     * database: intact, and holding nothing. */
+    *rows = 0;
     if (ok &&
         sqlite3_prepare_v2(db, "SELECT count(*) FROM results", -1, &stmt, NULL) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW)

@@ -10,15 +10,19 @@
 #include "tools/cli.h"
 
 static const char export_help[] =
-    "usage: tessera export [--db FILE] [--device FINGERPRINT] [--format F] --out DIR\n"
+    "usage: tessera export [--db FILE] [--device FINGERPRINT] [--vendors LIST]\n"
+    "                      [--format F] --out DIR\n"
     "\n"
     "Writes the fastest verified kernel of every (op, device, shape) in the results\n"
     "store as a bundle: DIR/manifest.json, DIR/tessera_bundle.h (a standalone C\n"
     "header that embeds the sources and picks a kernel for a shape) and the sources\n"
-    "under DIR/opencl/. The format is described in docs/bundle.md.\n"
+    "under DIR/VENDOR/LANGUAGE/, each vendor folder with a header of its own\n"
+    "kernels. The format is described in docs/bundle.md.\n"
     "\n"
     "  --db FILE             results store to read (default: tessera.db)\n"
     "  --device FINGERPRINT  export only the results of this device\n"
+    "  --vendors LIST        only these vendors' kernels: nvidia, amd, intel, cpu,\n"
+    "                        other, comma-separated (default: all)\n"
     "  --format F            bundle (default); t4: every result as Tuning and Testing\n"
     "                        Template JSON, one file per (op, device, shape); clblast:\n"
     "                        verified f32 GEMM results of OpenCL devices as CLBlast\n"
@@ -31,7 +35,7 @@ static const char export_help[] =
     "export failed, 2 on bad usage.\n";
 
 typedef struct export_args {
-    const char *db, *device, *out, *format;
+    const char *db, *device, *out, *format, *vendors;
 } export_args;
 
 /* Takes "--name VALUE" or "--name=VALUE"; returns 1 when argv[*i] is this
@@ -55,11 +59,11 @@ static int option_value(int argc, char **argv, int *i, const char *name, const c
 
 static int parse_args(int argc, char **argv, export_args *args)
 {
-    static const char *const names[] = {"--db", "--device", "--out", "--format"};
-    const char **slots[] = {&args->db, &args->device, &args->out, &args->format};
+    static const char *const names[] = {"--db", "--device", "--out", "--format", "--vendors"};
+    const char **slots[] = {&args->db, &args->device, &args->out, &args->format, &args->vendors};
     for (int i = 1; i < argc; i++) {
         int matched = 0;
-        for (int o = 0; o < 4 && !matched; o++) {
+        for (int o = 0; o < 5 && !matched; o++) {
             matched = option_value(argc, argv, &i, names[o], slots[o]);
             if (matched < 0)
                 return cli_usage_error("export", "%s needs a value", names[o]);
@@ -132,7 +136,7 @@ int cmd_export(int argc, char **argv)
     if (strcmp(args.format, "bundle") != 0)
         return export_interop(store, &args);
     tsr_export_summary summary = {0};
-    status = tsr_bundle_export(store, args.device, args.out, &summary, &err);
+    status = tsr_bundle_export_vendors(store, args.device, args.vendors, args.out, &summary, &err);
     tsr_store_close(store);
     if (status != TSR_OK)
         return cli_report(status, err.msg);
