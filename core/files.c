@@ -48,7 +48,7 @@ static tsr_status sync_dir(const char *dir, tsr_error *err)
               : tsr_fail(err, TSR_ERR_IO, "%s: cannot sync directory: %s", dir, strerror(saved));
 }
 
-static bool write_all(int fd, const char *data, size_t len)
+bool tsr_write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
@@ -72,7 +72,7 @@ tsr_status tsr_write_file_atomic(const char *dir, const char *name, const char *
     int fd = mkstemp(temp);
     if (fd < 0)
         return tsr_fail(err, TSR_ERR_IO, "%s: cannot create: %s", temp, strerror(errno));
-    bool ok = fchmod(fd, 0644) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
+    bool ok = fchmod(fd, 0644) == 0 && tsr_write_all(fd, data, len) && fsync(fd) == 0;
     int saved = errno;
     ok = close(fd) == 0 && ok;
     if (ok && rename(temp, path) != 0) {

@@ -3,9 +3,14 @@
 #ifndef TSR_FILES_H
 #define TSR_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/status.h"
+
+/* write(2) until all `len` bytes are out, through interruptions; false on
+ * an error or a closed pipe (errno says which). */
+bool tsr_write_all(int fd, const char *data, size_t len);
 
 /* mkdir -p: the directory and each missing ancestor. */
 tsr_status tsr_make_dirs(const char *dir, tsr_error *err);

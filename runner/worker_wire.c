@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/files.h"
+
 static void append(tsr_wire_frame *f, const void *bytes, size_t n)
 {
     if (f->failed)
@@ -50,20 +52,6 @@ void tsr_wire_put_number(tsr_wire_frame *f, double value)
     tsr_wire_put(f, buf);
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 bool tsr_wire_send(int fd, tsr_wire_frame *f)
 {
     bool ok = !f->failed && f->len - 4 <= TSR_WIRE_MAX_FRAME;
@@ -71,7 +59,7 @@ bool tsr_wire_send(int fd, tsr_wire_frame *f)
         uint32_t n = (uint32_t)(f->len - 4);
         for (int i = 0; i < 4; i++)
             f->data[i] = (char)(n >> (8 * i) & 0xff);
-        ok = write_all(fd, f->data, f->len);
+        ok = tsr_write_all(fd, f->data, f->len);
     }
     free(f->data);
     *f = (tsr_wire_frame){0};
