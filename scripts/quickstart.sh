@@ -16,5 +16,5 @@ ninja -C build
 build/tessera tune ops/sgemm.yaml --strategy random --seconds 80 --db tessera.db
 build/tessera export --db tessera.db --out bundle
 echo
-echo "Bundle in ./bundle (manifest.json, tessera_bundle.h, opencl/). Compare with CLBlast:"
+echo "Bundle in ./bundle (manifest.json, tessera_bundle.h, cpu/opencl/; check it: build/tessera bundle check bundle). Compare with CLBlast:"
 echo "  build/bench/tessera-bench-gemm --db tessera.db"
