@@ -318,6 +318,25 @@ static tsr_status locate(const char *compiler, const offline_tool **t, char *too
     return TSR_OK;
 }
 
+/* TSR_ERR_INPUT, listing the supported ones, for a target the compiler
+ * does not know. */
+static tsr_status check_target(const offline_tool *t, const char *tool, const char *target,
+                               tsr_error *err)
+{
+    char supported[512];
+    snprintf(supported, sizeof supported, "%s", t->targets);
+    bool known =
+        strcmp(t->compiler, "nvcc") == 0
+            ? nvcc_target_ok(tool, target, supported, sizeof supported, err)
+        : strcmp(t->compiler, "hipcc") == 0
+            ? in_list(target, amd_targets, sizeof amd_targets / sizeof amd_targets[0])
+            : in_list(target, intel_targets, sizeof intel_targets / sizeof intel_targets[0]);
+    if (!known)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s: unsupported target '%s' (supported: %s)",
+                        t->compiler, target, supported);
+    return TSR_OK;
+}
+
 tsr_status tsr_offline_compile(const char *compiler, const char *target, const char *source,
                                const char *kernel_name, const char *language,
                                tsr_resource_report *out, tsr_error *err)
@@ -335,17 +354,7 @@ tsr_status tsr_offline_compile(const char *compiler, const char *target, const c
     snprintf(out->compiler, sizeof out->compiler, "%s", compiler);
     snprintf(out->target, sizeof out->target, "%s", target);
     TSR_TRY(describe_tool(tool, out->compiler_id, sizeof out->compiler_id, err));
-    char supported[512];
-    snprintf(supported, sizeof supported, "%s", t->targets);
-    bool known =
-        strcmp(compiler, "nvcc") == 0
-            ? nvcc_target_ok(tool, target, supported, sizeof supported, err)
-        : strcmp(compiler, "hipcc") == 0
-            ? in_list(target, amd_targets, sizeof amd_targets / sizeof amd_targets[0])
-            : in_list(target, intel_targets, sizeof intel_targets / sizeof intel_targets[0]);
-    if (!known)
-        return tsr_fail(err, TSR_ERR_INPUT, "%s: unsupported target '%s' (supported: %s)", compiler,
-                        target, supported);
+    TSR_TRY(check_target(t, tool, target, err));
 
     char dir[] = "/tmp/tsr_offline_XXXXXX";
     if (!mkdtemp(dir))
@@ -384,4 +393,124 @@ int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r, in
             blocks = by_shared;
     }
     return (int)blocks;
+}
+
+/* ---- loadable binaries ------------------------------------------------------------ */
+
+/* One compiler run into `tmp`; a failure is an error with the log's lines
+ * of interest. */
+static tsr_status build_one(char *const argv[], const char *what, tsr_error *err)
+{
+    char *log = NULL;
+    int code = 0;
+    TSR_TRY(run_tool(argv, &log, &code, err));
+    tsr_status st = TSR_OK;
+    if (code != 0) {
+        char excerpt[600];
+        tsr_offline_log_excerpt(log ? log : "", excerpt, sizeof excerpt);
+        for (char *c = excerpt; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        st = tsr_fail(err, TSR_ERR_BACKEND, "%s failed: %s", what, excerpt);
+    }
+    free(log);
+    return st;
+}
+
+static tsr_status place(const char *from, const char *dir, const char *name, tsr_offline_binary *b,
+                        const char *kind, const char *target, tsr_error *err)
+{
+    char to[4300];
+    snprintf(to, sizeof to, "%s/%s", dir, name);
+    if (rename(from, to) != 0)
+        return tsr_fail(err, TSR_ERR_IO, "offline: cannot move %s to %s: %s", from, to,
+                        strerror(errno));
+    snprintf(b->kind, sizeof b->kind, "%s", kind);
+    snprintf(b->target, sizeof b->target, "%s", target);
+    snprintf(b->name, sizeof b->name, "%s", name);
+    return TSR_OK;
+}
+
+tsr_status tsr_offline_binaries(const char *compiler, const char *target, const char *source,
+                                const char *language, const char *dir, const char *stem,
+                                tsr_offline_binary out[TSR_OFFLINE_MAX_BINARIES], int *count,
+                                tsr_error *err)
+{
+    *count = 0;
+    const offline_tool *t = NULL;
+    char tool[1100];
+    TSR_TRY(locate(compiler, &t, tool, sizeof tool, err));
+    if (language && strcmp(language, t->language) != 0)
+        return tsr_fail(err, TSR_ERR_INPUT, "%s compiles %s source, not %s", compiler, t->language,
+                        language);
+    TSR_TRY(check_target(t, tool, target, err));
+    /* Built in a private folder inside `dir`, then renamed into place: the
+     * same file system, so a file is there whole or not at all. */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/.tsr_build_XXXXXX", dir);
+    if (!mkdtemp(tmp))
+        return tsr_fail(err, TSR_ERR_IO, "offline: cannot make a folder in %s: %s", dir,
+                        strerror(errno));
+    char src[4300], o1[4300], o2[4300], flag[64], flag2[64], name[512], what[128];
+    snprintf(src, sizeof src, "%s/k%s", tmp, t->extension);
+    tsr_status st = write_file(src, source, err);
+    if (st == TSR_OK && strcmp(compiler, "nvcc") == 0) {
+        /* A cubin for the target, and PTX of the same architecture, which the
+         * driver of a newer GPU compiles on load. */
+        const char *digits = target + strspn(target, "smcompute_");
+        snprintf(flag, sizeof flag, "-arch=%s", target);
+        snprintf(flag2, sizeof flag2, "-arch=compute_%s", digits);
+        snprintf(o1, sizeof o1, "%s/k.cubin", tmp);
+        snprintf(o2, sizeof o2, "%s/k.ptx", tmp);
+        char *cubin[] = {tool, "-cubin", flag, "-o", o1, src, NULL};
+        char *ptx[] = {tool, "-ptx", flag2, "-o", o2, src, NULL};
+        snprintf(what, sizeof what, "nvcc -cubin %s", flag);
+        st = build_one(cubin, what, err);
+        snprintf(what, sizeof what, "nvcc -ptx %s", flag2);
+        if (st == TSR_OK)
+            st = build_one(ptx, what, err);
+        snprintf(name, sizeof name, "%s.%s.cubin", stem, target);
+        if (st == TSR_OK)
+            st = place(o1, dir, name, &out[(*count)++], "cubin", target, err);
+        snprintf(name, sizeof name, "%s.compute_%s.ptx", stem, digits);
+        snprintf(flag2, sizeof flag2, "compute_%s", digits);
+        if (st == TSR_OK)
+            st = place(o2, dir, name, &out[(*count)++], "ptx", flag2, err);
+    } else if (st == TSR_OK && strcmp(compiler, "hipcc") == 0) {
+        snprintf(flag, sizeof flag, "--offload-arch=%s", target);
+        snprintf(o1, sizeof o1, "%s/k.hsaco", tmp);
+        char *genco[] = {tool, "--genco", flag, "-O3", "-o", o1, src, NULL};
+        snprintf(what, sizeof what, "hipcc --genco %s", flag);
+        st = build_one(genco, what, err);
+        snprintf(name, sizeof name, "%s.%s.hsaco", stem, target);
+        if (st == TSR_OK)
+            st = place(o1, dir, name, &out[(*count)++], "hsaco", target, err);
+    } else if (st == TSR_OK) {
+        char *ocloc[] = {tool,
+                         "compile",
+                         "-file",
+                         src,
+                         "-device",
+                         (char *)target,
+                         "-options",
+                         "-cl-std=CL1.2",
+                         "-out_dir",
+                         tmp,
+                         "-output",
+                         "k",
+                         "-output_no_suffix",
+                         NULL};
+        snprintf(what, sizeof what, "ocloc compile -device %s", target);
+        st = build_one(ocloc, what, err);
+        snprintf(o1, sizeof o1, "%s/k", tmp);
+        snprintf(o2, sizeof o2, "%s/k.spv", tmp);
+        snprintf(name, sizeof name, "%s.%s.bin", stem, target);
+        if (st == TSR_OK)
+            st = place(o1, dir, name, &out[(*count)++], "bin", target, err);
+        snprintf(name, sizeof name, "%s.spirv.spv", stem);
+        if (st == TSR_OK)
+            st = place(o2, dir, name, &out[(*count)++], "spirv", "spirv", err);
+    }
+    remove_dir(tmp);
+    return st;
 }

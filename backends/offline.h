@@ -43,6 +43,27 @@ const char *tsr_offline_dialect(const char *compiler);
 int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r,
                           int threads_per_block);
 
+/* The loadable binaries of a kernel, built by the vendor's compiler for
+ * `target` and written into `dir` as STEM.TARGET.KIND:
+ *   nvcc   a cubin for the sm target ("cubin", "sm_90") and PTX of the same
+ *          architecture ("ptx", "compute_90"), which newer GPUs' drivers
+ *          compile on load;
+ *   hipcc  a HIP code object for the gfx target ("hsaco", "gfx90a");
+ *   ocloc  the device binary ("bin", "dg2") and SPIR-V ("spirv").
+ * Each file appears whole or not at all. A compiler that rejects the
+ * kernel is an error here (TSR_ERR_BACKEND with its log's first lines):
+ * the kernel was verified, so the toolchain is at fault. */
+#define TSR_OFFLINE_MAX_BINARIES 2
+typedef struct tsr_offline_binary {
+    char kind[8], target[32];
+    char name[512]; /* inside dir */
+} tsr_offline_binary;
+
+tsr_status tsr_offline_binaries(const char *compiler, const char *target, const char *source,
+                                const char *language, const char *dir, const char *stem,
+                                tsr_offline_binary out[TSR_OFFLINE_MAX_BINARIES], int *count,
+                                tsr_error *err);
+
 /* Parsers (offline_parse.c). Each fills the resource fields of `r` for
  * `kernel_name` from a compiler's output and returns true when the report
  * named it. */

@@ -28,6 +28,8 @@
 enum { SPEC_NAME_MAX = 48, PATH_MAX_LEN = 4096 };
 
 typedef struct collected {
+    tsr_bundle_binaries_fn binaries; /* NULL: sources only */
+    void *binaries_ctx;
     tsr_arena *arena;
     tsr_bundle_entry *entries;
     int count, cap;
@@ -500,6 +502,21 @@ static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)
         json_key(sb, in, number_keys[i]);
         json_number(sb, numbers[i]);
     }
+    json_key(sb, in, "binaries");
+    tsr_strbuf_append(sb, "[");
+    for (int b = 0; b < e->n_binaries; b++) {
+        const tsr_bundle_binary *bin = &e->binaries[b];
+        tsr_strbuf_append(sb, b ? ", {\"kind\": " : "{\"kind\": ");
+        json_string(sb, bin->kind);
+        tsr_strbuf_append(sb, ", \"target\": ");
+        json_string(sb, bin->target);
+        tsr_strbuf_append(sb, ", \"file\": ");
+        json_string(sb, bin->file);
+        tsr_strbuf_append(sb, ", \"sha256\": ");
+        json_string(sb, bin->sha256);
+        tsr_strbuf_append(sb, "}");
+    }
+    tsr_strbuf_append(sb, "]");
     json_key(sb, in, "measured");
     tsr_strbuf_append(sb, "true\n    }");
 }
@@ -521,6 +538,25 @@ static void manifest_text(tsr_strbuf *sb, const collected *c, const char *create
 }
 
 /* ---- export ------------------------------------------------------------- */
+
+/* Each kernel's binaries, by the caller's compilers, and their digests. */
+static tsr_status write_binaries(const char *dir, collected *c, tsr_error *err)
+{
+    for (int i = 0; i < c->count; i++) {
+        tsr_bundle_entry *e = &c->entries[i];
+        char stem[PATH_MAX_LEN];
+        snprintf(stem, sizeof stem, "%.*s", (int)(strrchr(e->file, '.') - e->file), e->file);
+        TSR_TRY(c->binaries(c->binaries_ctx, &e->result, dir, stem, e->binaries,
+                            TSR_BUNDLE_MAX_BINARIES, &e->n_binaries, err));
+        for (int b = 0; b < e->n_binaries; b++) {
+            char path[PATH_MAX_LEN + 700];
+            snprintf(path, sizeof path, "%s/%s", dir, e->binaries[b].file);
+            if (!SHA256File(path, e->binaries[b].sha256))
+                return tsr_fail(err, TSR_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+        }
+    }
+    return TSR_OK;
+}
 
 static const char *const vendor_names[] = {"nvidia", "amd", "intel", "cpu", "other"};
 enum { N_VENDORS = sizeof vendor_names / sizeof vendor_names[0] };
@@ -563,6 +599,8 @@ static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
     }
     TSR_TRY(tsr_make_dirs(dir, err));
     TSR_TRY(write_sources(dir, c, err));
+    if (c->binaries)
+        TSR_TRY(write_binaries(dir, c, err));
 
     char created[32];
     time_t now = time(NULL);
@@ -620,15 +658,18 @@ static unsigned vendor_bit(const char *fingerprint)
     return 0;
 }
 
-tsr_status tsr_bundle_export_vendors(tsr_store *store, const char *device, const char *vendors,
-                                     const char *dir, tsr_export_summary *summary, tsr_error *err)
+tsr_status tsr_bundle_export_with(tsr_store *store, const tsr_bundle_options *options,
+                                  const char *dir, tsr_export_summary *summary, tsr_error *err)
 {
     if (summary)
         summary->kernels = 0;
     unsigned mask = ~0u;
-    if (vendors && !parse_vendors(vendors, &mask, err))
+    const char *device = options->device;
+    if (options->vendors && !parse_vendors(options->vendors, &mask, err))
         return TSR_ERR_INPUT;
-    collected c = {.arena = tsr_arena_create()};
+    collected c = {.arena = tsr_arena_create(),
+                   .binaries = options->binaries,
+                   .binaries_ctx = options->binaries_ctx};
     if (!c.arena)
         return tsr_fail(err, TSR_ERR_NOMEM, "bundle: out of memory");
     tsr_status status = tsr_store_each_best(store, device, collect_best, &c, err);
@@ -647,6 +688,13 @@ tsr_status tsr_bundle_export_vendors(tsr_store *store, const char *device, const
     free(c.entries);
     tsr_arena_destroy(c.arena);
     return status;
+}
+
+tsr_status tsr_bundle_export_vendors(tsr_store *store, const char *device, const char *vendors,
+                                     const char *dir, tsr_export_summary *summary, tsr_error *err)
+{
+    tsr_bundle_options options = {.device = device, .vendors = vendors};
+    return tsr_bundle_export_with(store, &options, dir, summary, err);
 }
 
 tsr_status tsr_bundle_export(tsr_store *store, const char *device, const char *dir,

@@ -32,6 +32,33 @@ tsr_status tsr_bundle_export(tsr_store *store, const char *device, const char *d
 tsr_status tsr_bundle_export_vendors(tsr_store *store, const char *device, const char *vendors,
                                      const char *dir, tsr_export_summary *summary, tsr_error *err);
 
+/* A binary a vendor compiler made from a kernel's source. */
+typedef struct tsr_bundle_binary {
+    char kind[8];    /* "cubin", "ptx", "hsaco", "bin", "spirv" */
+    char target[32]; /* "sm_90", "compute_90", "gfx90a", "dg2", "spirv" */
+    char file[600];  /* path inside the bundle */
+    char sha256[65];
+} tsr_bundle_binary;
+
+/* Builds a kernel's binaries into the bundle (the layer above core does
+ * it: it runs the vendor compilers): writes them inside `dir` next to the
+ * kernel's source, whose path without extension is `stem`, and fills
+ * out[0..*count) with their kind, target and path inside `dir` (the export
+ * fills the digests). Returning an error ends the export. */
+typedef tsr_status (*tsr_bundle_binaries_fn)(void *ctx, const tsr_result *kernel, const char *dir,
+                                             const char *stem, tsr_bundle_binary *out, int max,
+                                             int *count, tsr_error *err);
+
+typedef struct tsr_bundle_options {
+    const char *device;              /* NULL: every device */
+    const char *vendors;             /* NULL: every vendor */
+    tsr_bundle_binaries_fn binaries; /* NULL: sources only */
+    void *binaries_ctx;
+} tsr_bundle_options;
+
+tsr_status tsr_bundle_export_with(tsr_store *store, const tsr_bundle_options *options,
+                                  const char *dir, tsr_export_summary *summary, tsr_error *err);
+
 /* The vendor folder of a device fingerprint: "nvidia" (CUDA, NVIDIA's
  * OpenCL), "amd" (HIP, AMD's OpenCL), "intel", "cpu" (PoCL and other CPU
  * OpenCL), else "other". */

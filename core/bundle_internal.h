@@ -8,7 +8,10 @@
 #include "core/launch.h"
 #include "core/op.h"
 #include "core/store.h"
+#include "core/bundle.h"
 #include "core/strbuf.h"
+
+#define TSR_BUNDLE_MAX_BINARIES 4
 
 typedef struct tsr_bundle_entry {
     tsr_result result;          /* strings owned by the export's arena */
@@ -17,6 +20,8 @@ typedef struct tsr_bundle_entry {
     tsr_geometry_rule geometry; /* result.geometry, parsed */
     const char *file;           /* path inside the bundle: "opencl/000_sgemm_m64.cl" */
     char sha256[SHA256_DIGEST_STRING_LENGTH];
+    int n_binaries;
+    tsr_bundle_binary binaries[TSR_BUNDLE_MAX_BINARIES];
 } tsr_bundle_entry;
 
 /* Appends the text of tessera_bundle.h for the entries to sb (whose

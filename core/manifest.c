@@ -143,6 +143,38 @@ static tsr_status read_dims(reader *r, json_t *obj, const char *where, tsr_manif
     return TSR_OK;
 }
 
+/* "binaries": [{"kind", "target", "file", "sha256"}, ...], optional. */
+static tsr_status read_binaries(reader *r, json_t *obj, const char *where, tsr_manifest_kernel *k)
+{
+    json_t *list = json_object_get(obj, "binaries");
+    char at[160];
+    snprintf(at, sizeof at, "%s.binaries", where);
+    if (!list)
+        return TSR_OK;
+    if (!json_is_array(list))
+        return bad(r, at, "expected an array, got %s", type_name(list));
+    if (json_array_size(list) > TSR_MANIFEST_MAX_BINARIES)
+        return bad(r, at, "more than %d binaries", TSR_MANIFEST_MAX_BINARIES);
+    for (size_t b = 0; b < json_array_size(list); b++) {
+        json_t *item = json_array_get(list, b);
+        char in[192];
+        snprintf(in, sizeof in, "%s[%zu]", at, b);
+        if (!json_is_object(item))
+            return bad(r, in, "expected an object, got %s", type_name(item));
+        tsr_manifest_binary *bin = &k->binaries[b];
+        TSR_TRY(text(r, item, "kind", in, false, &bin->kind));
+        TSR_TRY(text(r, item, "target", in, false, &bin->target));
+        TSR_TRY(text(r, item, "file", in, false, &bin->file));
+        TSR_TRY(text(r, item, "sha256", in, false, &bin->sha256));
+        if (!safe_relative_path(bin->file))
+            return bad(r, in, "file '%.200s' is not a path inside the bundle", bin->file);
+        if (!lowercase_hex64(bin->sha256))
+            return bad(r, in, "sha256: expected 64 lowercase hex digits");
+        k->n_binaries++;
+    }
+    return TSR_OK;
+}
+
 static tsr_status read_kernel(reader *r, json_t *obj, size_t i, tsr_manifest_kernel *k)
 {
     char where[48];
@@ -195,7 +227,7 @@ static tsr_status read_kernel(reader *r, json_t *obj, size_t i, tsr_manifest_ker
     if (!json_is_boolean(measured))
         return bad(r, at, "expected true or false");
     k->measured = json_is_true(measured);
-    return TSR_OK;
+    return read_binaries(r, obj, where, k);
 }
 
 static tsr_status read_root(reader *r, json_t *root)
@@ -265,8 +297,13 @@ void tsr_manifest_free(tsr_manifest *manifest)
 /* The file exists, is regular, lies inside `real_dir` once links are
  * resolved, and has the listed digest. */
 static tsr_status check_file(const char *dir, const char *real_dir, const char *manifest_path,
-                             const tsr_manifest_kernel *k, tsr_error *err)
+                             const tsr_manifest_kernel *kernel, const char *file,
+                             const char *sha256, tsr_error *err)
 {
+    struct {
+        int index;
+        const char *file, *sha256;
+    } k_ = {kernel->index, file, sha256}, *k = &k_;
     char path[PATH_MAX + 300], real[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, k->file);
     if (!realpath(path, real))
@@ -319,8 +356,13 @@ tsr_status tsr_bundle_check(const char *dir, tsr_manifest **out, tsr_error *err)
     tsr_manifest *m = NULL;
     tsr_status st = tsr_manifest_parse(manifest_path, data, len, &m, err);
     free(data);
-    for (size_t i = 0; st == TSR_OK && i < m->n_kernels; i++)
-        st = check_file(dir, real_dir, manifest_path, &m->kernels[i], err);
+    for (size_t i = 0; st == TSR_OK && i < m->n_kernels; i++) {
+        const tsr_manifest_kernel *k = &m->kernels[i];
+        st = check_file(dir, real_dir, manifest_path, k, k->file, k->sha256, err);
+        for (int b = 0; st == TSR_OK && b < k->n_binaries; b++)
+            st = check_file(dir, real_dir, manifest_path, k, k->binaries[b].file,
+                            k->binaries[b].sha256, err);
+    }
     if (st == TSR_OK && out)
         *out = m;
     else

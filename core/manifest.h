@@ -13,6 +13,13 @@
 #include "core/opspec.h"
 #include "core/status.h"
 
+#define TSR_MANIFEST_MAX_BINARIES 4
+
+/* A binary a vendor compiler made from the kernel's source. */
+typedef struct tsr_manifest_binary {
+    const char *kind, *target, *file, *sha256;
+} tsr_manifest_binary;
+
 typedef struct tsr_manifest_kernel {
     int index;
     const char *op, *spec_name, *op_key, *shape, *config, *geometry, *args;
@@ -23,6 +30,8 @@ typedef struct tsr_manifest_kernel {
     long shape_dims[TSR_MAX_DIMS];       /* in the manifest's order */
     double time_ms, gflops, max_error;
     bool measured;
+    int n_binaries; /* "binaries", absent in older bundles */
+    tsr_manifest_binary binaries[TSR_MANIFEST_MAX_BINARIES];
 } tsr_manifest_kernel;
 
 typedef struct tsr_manifest {

@@ -161,8 +161,9 @@ int main(int argc, char **argv)
                        "cuda", shape, 3);
     tsr_rt_kernel_info info = {0};
     tsr_rt_kernel_info_at(bundle, (size_t)pick, &info);
-    printf("%d x %d x %d with the bundle's kernel tuned for %s (%s):\n", m, n, k, info.shape,
-           info.config);
+    const char *loaded = tsr_rt_loaded_from(bundle, (size_t)pick);
+    printf("%d x %d x %d with the bundle's kernel tuned for %s (%s), loaded from %s:\n", m, n, k,
+           info.shape, info.config, loaded ? loaded : "?");
     printf("  max relative error %.3g against %s (bound %.3g): %s\n", worst,
            on_cpu ? "a double product on the CPU" : "cuBLAS", bound,
            worst <= bound ? "ok" : "WRONG");

@@ -11,6 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A path that is absolute or has a ".." part. */
+static bool climbs(const char *f)
+{
+    size_t n = f ? strlen(f) : 0;
+    return n == 0 || f[0] == '/' || strcmp(f, "..") == 0 || strncmp(f, "../", 3) == 0 ||
+           strstr(f, "/../") || (n >= 3 && strcmp(f + n - 3, "/..") == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tsr_manifest *m = NULL;
@@ -22,11 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < m->n_kernels; i++) {
         const tsr_manifest_kernel *k = &m->kernels[i];
-        const char *f = k->file;
-        size_t n = f ? strlen(f) : 0;
-        bool climbs = n == 0 || f[0] == '/' || strcmp(f, "..") == 0 || strncmp(f, "../", 3) == 0 ||
-                      strstr(f, "/../") || (n >= 3 && strcmp(f + n - 3, "/..") == 0);
-        if (climbs || !isfinite(k->time_ms) || k->time_ms < 0 || k->n_dims < 1)
+        for (int b = 0; b < k->n_binaries; b++)
+            if (climbs(k->binaries[b].file))
+                abort();
+        if (climbs(k->file) || !isfinite(k->time_ms) || k->time_ms < 0 || k->n_dims < 1)
             abort();
     }
     tsr_manifest_free(m);

@@ -129,6 +129,13 @@ void tsr_rt_close(tsr_rt_bundle *b)
     free(b);
 }
 
+const char *tsr_rt_loaded_from(const tsr_rt_bundle *b, size_t index)
+{
+    return b && index < b->manifest->n_kernels && b->kernels[index].loaded[0]
+               ? b->kernels[index].loaded
+               : NULL;
+}
+
 size_t tsr_rt_kernel_count(const tsr_rt_bundle *b)
 {
     return b ? b->manifest->n_kernels : 0;
@@ -205,34 +212,40 @@ int rt_pick_gemm(const tsr_rt_bundle *b, const char *language, tsr_rt_layout a_l
     return TSR_RT_OK;
 }
 
-int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, size_t err_size)
+int rt_read_file(const tsr_rt_bundle *b, const char *file, const char *sha256, char **out,
+                 char *err, size_t err_size)
 {
-    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", b->dir, k->file);
+    snprintf(path, sizeof path, "%s/%s", b->dir, file);
     FILE *f = fopen(path, "rb");
-    char *text = NULL;
+    char *data = NULL;
     long size = -1;
     if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-        free(text);
-        text = NULL;
+        data = malloc((size_t)size + 1);
+    if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
+        free(data);
+        data = NULL;
     }
     if (f)
         fclose(f);
-    if (!text)
+    if (!data)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "cannot read %s", path);
-    text[size] = '\0';
+    data[size] = '\0';
     char digest[SHA256_DIGEST_STRING_LENGTH];
-    SHA256Data((const uint8_t *)text, (size_t)size, digest);
-    if (strcmp(digest, k->sha256) != 0) {
-        free(text);
+    SHA256Data((const uint8_t *)data, (size_t)size, digest);
+    if (strcmp(digest, sha256) != 0) {
+        free(data);
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
                        "%s changed since the bundle was opened (SHA-256 differs)", path);
     }
-    *out = text;
+    *out = data;
     return TSR_RT_OK;
+}
+
+int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, size_t err_size)
+{
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    return rt_read_file(b, k->file, k->sha256, out, err, err_size);
 }
 
 void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3])

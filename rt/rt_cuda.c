@@ -49,6 +49,36 @@ static int driver_fail(const tsr_cuda_driver *cu, char *err, size_t size, const 
     return rt_fail(err, size, TSR_RT_ERR_BACKEND, "%s: %s (%d)", call, name, (int)rc);
 }
 
+/* A binary of the bundle the device can load as it is: the cubin of its
+ * own architecture, else PTX of an architecture it includes (the driver
+ * compiles it). *image stays NULL when there is none. */
+static int prebuilt_image(tsr_rt_bundle *b, long index, int capability, char **image, char *err,
+                          size_t err_size)
+{
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    char want[32];
+    snprintf(want, sizeof want, "sm_%d", capability);
+    const tsr_manifest_binary *pick = NULL;
+    for (int i = 0; i < k->n_binaries; i++)
+        if (!strcmp(k->binaries[i].kind, "cubin") && !strcmp(k->binaries[i].target, want))
+            pick = &k->binaries[i];
+    for (int i = 0; !pick && i < k->n_binaries; i++) {
+        int ptx_capability = 0;
+        if (!strcmp(k->binaries[i].kind, "ptx") &&
+            sscanf(k->binaries[i].target, "compute_%d", &ptx_capability) == 1 &&
+            ptx_capability <= capability)
+            pick = &k->binaries[i];
+    }
+    *image = NULL;
+    if (!pick)
+        return TSR_RT_OK;
+    int rc = rt_read_file(b, pick->file, pick->sha256, image, err, err_size);
+    if (!rc)
+        snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "%s %s", pick->kind,
+                 pick->target);
+    return rc;
+}
+
 /* Builds the entry for the current context's device, or finds it built.
  * Called locked. */
 static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext context, long index,
@@ -80,20 +110,27 @@ static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext c
         rc = cu->cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
     if (rc != CUDA_SUCCESS)
         return driver_fail(cu, err, err_size, "cuCtxGetDevice", rc);
-    char *source = NULL;
-    int status = rt_read_source(b, index, &source, err, err_size);
+    char *image = NULL;
+    int status = prebuilt_image(b, index, major * 10 + minor, &image, err, err_size);
     if (status)
         return status;
     const tsr_manifest_kernel *k = &b->manifest->kernels[index];
-    char *image = NULL, where[64];
-    snprintf(where, sizeof where, "CUDA device %d (sm_%d%d)", (int)device, major, minor);
-    tsr_error e = {{0}};
-    tsr_status st = tsr_cuda_build_image(major * 10 + minor, where, source, NULL, &image, &e);
-    free(source);
-    if (st != TSR_OK)
-        return rt_fail(err, err_size,
-                       st == TSR_ERR_UNSUPPORTED ? TSR_RT_ERR_UNSUPPORTED : TSR_RT_ERR_BACKEND,
-                       "%s: %s", k->file, e.msg);
+    if (!image) {
+        char *source = NULL;
+        status = rt_read_source(b, index, &source, err, err_size);
+        if (status)
+            return status;
+        char where[64];
+        snprintf(where, sizeof where, "CUDA device %d (sm_%d%d)", (int)device, major, minor);
+        tsr_error e = {{0}};
+        tsr_status st = tsr_cuda_build_image(major * 10 + minor, where, source, NULL, &image, &e);
+        free(source);
+        if (st != TSR_OK)
+            return rt_fail(err, err_size,
+                           st == TSR_ERR_UNSUPPORTED ? TSR_RT_ERR_UNSUPPORTED : TSR_RT_ERR_BACKEND,
+                           "%s: %s", k->file, e.msg);
+        snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "CUDA source (NVRTC)");
+    }
     CUmodule module;
     rc = cu->cuModuleLoadDataEx(&module, image, 0, NULL, NULL);
     free(image);

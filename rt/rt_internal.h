@@ -34,6 +34,7 @@ typedef struct rt_kernel {
     rt_geometry geometry;
     int n_args;
     rt_arg args[RT_ARG_COUNT];
+    char loaded[64]; /* how it was last built: "cubin sm_90", "OpenCL C source", ... */
 } rt_kernel;
 
 struct rt_opencl_cache; /* rt_opencl.c */
@@ -60,8 +61,11 @@ int rt_pick_gemm(const tsr_rt_bundle *b, const char *language, tsr_rt_layout a_l
                  tsr_rt_layout b_layout, float beta, int m, int n, int k, long *index, char *err,
                  size_t err_size);
 
-/* The kernel's source, read and checked against its SHA-256 again (the
- * bundle may have changed since it was opened); malloc'd. */
+/* A file of the bundle, read and checked against its SHA-256 again (the
+ * bundle may have changed since it was opened); malloc'd, NUL-terminated. */
+int rt_read_file(const tsr_rt_bundle *b, const char *file, const char *sha256, char **out,
+                 char *err, size_t err_size);
+/* The kernel's source, so read. */
 int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, size_t err_size);
 
 /* Groups per axis for a shape (m, n, k). */

@@ -102,6 +102,7 @@ static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device,
     }
     clRetainContext(context);
     c->entries[c->count++] = (rt_cl_entry){context, device, index, program, kernel};
+    snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "OpenCL C source");
     *out = kernel;
     return TSR_RT_OK;
 }

@@ -202,6 +202,10 @@ refused "a manifest with a time of 1e999" bundle check bundle-huge-number
 bundle_case nul-byte 's/"op": "gemm"/"op": "ge\\u0000mm"/'
 refused "a manifest with a NUL in a string" bundle check bundle-nul-byte
 refused "export of an unknown vendor" export --db good.db --vendors nvidia,acme --out b3
+bundle_case binary-escape 's#"binaries": \[\]#"binaries": [{"kind": "cubin", "target": "sm_90", "file": "../../etc/passwd", "sha256": "0000000000000000000000000000000000000000000000000000000000000000"}]#'
+refused "a manifest whose binary lies outside the bundle" bundle check bundle-binary-escape
+bundle_case binary-missing 's#"binaries": \[\]#"binaries": [{"kind": "cubin", "target": "sm_90", "file": "nvidia/cuda/x.cubin", "sha256": "0000000000000000000000000000000000000000000000000000000000000000"}]#'
+refused "a manifest whose binary is missing" bundle check bundle-binary-missing
 bundle_case newer-schema 's/"bundle_schema": 1/"bundle_schema": 2/'
 refused "a manifest of a newer schema" bundle check bundle-newer-schema
 bundle_case bad-digest 's/"sha256": "[0-9a-f]*"/"sha256": "ZZ"/'

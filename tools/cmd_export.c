@@ -1,5 +1,6 @@
 /* tessera export: the best kernels of a results store as a bundle. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,11 +8,12 @@
 #include "core/bundle.h"
 #include "core/interop.h"
 #include "core/store.h"
+#include "runner/bundle_binaries.h"
 #include "tools/cli.h"
 
 static const char export_help[] =
     "usage: tessera export [--db FILE] [--device FINGERPRINT] [--vendors LIST]\n"
-    "                      [--format F] --out DIR\n"
+    "                      [--binaries] [--format F] --out DIR\n"
     "\n"
     "Writes the fastest verified kernel of every (op, device, shape) in the results\n"
     "store as a bundle: DIR/manifest.json, DIR/tessera_bundle.h (a standalone C\n"
@@ -23,6 +25,9 @@ static const char export_help[] =
     "  --device FINGERPRINT  export only the results of this device\n"
     "  --vendors LIST        only these vendors' kernels: nvidia, amd, intel, cpu,\n"
     "                        other, comma-separated (default: all)\n"
+    "  --binaries            also build each kernel with its profile's vendor compiler:\n"
+    "                        cubin and PTX (nvcc), a HIP code object (hipcc), a device\n"
+    "                        binary and SPIR-V (ocloc)\n"
     "  --format F            bundle (default); t4: every result as Tuning and Testing\n"
     "                        Template JSON, one file per (op, device, shape); clblast:\n"
     "                        verified f32 GEMM results of OpenCL devices as CLBlast\n"
@@ -36,6 +41,7 @@ static const char export_help[] =
 
 typedef struct export_args {
     const char *db, *device, *out, *format, *vendors;
+    bool binaries;
 } export_args;
 
 /* Takes "--name VALUE" or "--name=VALUE"; returns 1 when argv[*i] is this
@@ -62,6 +68,10 @@ static int parse_args(int argc, char **argv, export_args *args)
     static const char *const names[] = {"--db", "--device", "--out", "--format", "--vendors"};
     const char **slots[] = {&args->db, &args->device, &args->out, &args->format, &args->vendors};
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--binaries") == 0) {
+            args->binaries = true;
+            continue;
+        }
         int matched = 0;
         for (int o = 0; o < 5 && !matched; o++) {
             matched = option_value(argc, argv, &i, names[o], slots[o]);
@@ -136,7 +146,11 @@ int cmd_export(int argc, char **argv)
     if (strcmp(args.format, "bundle") != 0)
         return export_interop(store, &args);
     tsr_export_summary summary = {0};
-    status = tsr_bundle_export_vendors(store, args.device, args.vendors, args.out, &summary, &err);
+    tsr_bundle_options options = {.device = args.device,
+                                  .vendors = args.vendors,
+                                  .binaries =
+                                      args.binaries ? tsr_bundle_binaries_by_profile : NULL};
+    status = tsr_bundle_export_with(store, &options, args.out, &summary, &err);
     tsr_store_close(store);
     if (status != TSR_OK)
         return cli_report(status, err.msg);

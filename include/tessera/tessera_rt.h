@@ -58,6 +58,11 @@ typedef struct tsr_rt_kernel_info {
 size_t tsr_rt_kernel_count(const tsr_rt_bundle *bundle);
 int tsr_rt_kernel_info_at(const tsr_rt_bundle *bundle, size_t index, tsr_rt_kernel_info *out);
 
+/* How the kernel at `index` was last built for a launch: "cubin sm_90",
+ * "ptx compute_90", "CUDA source (NVRTC)", "OpenCL C source"; NULL before
+ * its first launch. */
+const char *tsr_rt_loaded_from(const tsr_rt_bundle *bundle, size_t index);
+
 /* The op key of an f32 GEMM: C = alpha * op(A) * op(B) + beta * C with
  * C row-major; beta_nonzero says whether C is read. Into buf; returns buf. */
 const char *tsr_rt_gemm_key(tsr_rt_layout a, tsr_rt_layout b, bool beta_nonzero, char *buf,
