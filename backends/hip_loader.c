@@ -60,6 +60,7 @@ static void load_runtime(void)
     BIND_RUNTIME(hipDeviceTotalMem);
     BIND_RUNTIME(hipDriverGetVersion);
     BIND_RUNTIME(hipSetDevice);
+    BIND_RUNTIME(hipGetDevice);
     BIND_RUNTIME(hipStreamCreate);
     BIND_RUNTIME(hipStreamDestroy);
     BIND_RUNTIME(hipStreamSynchronize);

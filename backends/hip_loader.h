@@ -54,6 +54,7 @@ typedef struct tsr_hip_runtime {
     hipError_t (*hipDriverGetVersion)(int *version);
     hipError_t (*hipGetDeviceProperties)(void *props, int device);
     hipError_t (*hipSetDevice)(int device);
+    hipError_t (*hipGetDevice)(int *device);
     hipError_t (*hipStreamCreate)(hipStream_t *stream);
     hipError_t (*hipStreamDestroy)(hipStream_t stream);
     hipError_t (*hipStreamSynchronize)(hipStream_t stream);
@@ -114,5 +115,9 @@ const tsr_hip_rtc *tsr_hip_rtc_load(const char **why);
  * at blanks. On success *code is malloc'd and holds *size bytes. */
 tsr_status tsr_hip_build(const char *source, const char *arch, const char *options, char **code,
                          size_t *size, tsr_error *err);
+
+/* The target id of device `index` ("gfx90a:sramecc+:xnack-") from its
+ * properties, or "" when they are not in the ROCm 5 layout (hip_rtc.c). */
+void tsr_hip_device_arch(const tsr_hip_runtime *hip, int index, char *arch, size_t size);
 
 #endif

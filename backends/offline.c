@@ -189,8 +189,12 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 static bool nvcc_target_ok(const char *nvcc, const char *target, char *known, size_t size,
                            tsr_error *err)
 {
-    size_t digits = strspn(target + (strncmp(target, "sm_", 3) == 0 ? 3 : 0), "0123456789");
-    if (strncmp(target, "sm_", 3) != 0 || digits == 0 || strlen(target) > 3 + digits + 1 ||
+    if (strncmp(target, "sm_", 3) != 0)
+        return false;
+    size_t digits = 0;
+    while (target[3 + digits] >= '0' && target[3 + digits] <= '9')
+        digits++;
+    if (digits == 0 || strlen(target) > 3 + digits + 1 ||
         (target[3 + digits] && target[3 + digits] != 'a' && target[3 + digits] != 'f'))
         return false;
     char base[32];

@@ -55,21 +55,29 @@ static bool parse_geometry(const tsr_manifest_kernel *k, rt_geometry *g)
     return g->dims > 0;
 }
 
-/* The GEMM argument list, "buffer:A,...,float:beta", by name. */
+/* The argument list, "buffer:A,...,float:beta", by name. */
 static bool parse_args(const char *text, rt_kernel *k)
 {
-    static const char *const names[RT_ARG_COUNT] = {
-        "buffer:A", "buffer:B", "buffer:C", "int:M", "int:N", "int:K", "float:alpha", "float:beta"};
+    static const struct {
+        const char *name;
+        rt_kind kind;
+        int slot;
+    } known[] = {
+        {"buffer:A", RT_BUFFER, 0}, {"buffer:B", RT_BUFFER, 1},   {"buffer:C", RT_BUFFER, 2},
+        {"buffer:X", RT_BUFFER, 0}, {"buffer:Y", RT_BUFFER, 1},   {"int:M", RT_INT, 0},
+        {"int:N", RT_INT, 1},       {"int:K", RT_INT, 2},         {"int:rows", RT_INT, 0},
+        {"int:cols", RT_INT, 1},    {"float:alpha", RT_FLOAT, 0}, {"float:beta", RT_FLOAT, 1},
+    };
     k->n_args = 0;
     for (const char *p = text; *p;) {
         size_t n = strcspn(p, ",");
         int found = -1;
-        for (int i = 0; i < RT_ARG_COUNT; i++)
-            if (strlen(names[i]) == n && strncmp(names[i], p, n) == 0)
-                found = i;
-        if (found < 0 || k->n_args == RT_ARG_COUNT)
+        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+            if (strlen(known[i].name) == n && strncmp(known[i].name, p, n) == 0)
+                found = (int)i;
+        if (found < 0 || k->n_args == RT_MAX_ARGS)
             return false;
-        k->args[k->n_args++] = (rt_arg)found;
+        k->args[k->n_args++] = (rt_arg){known[found].kind, known[found].slot};
         p += n + (p[n] == ',');
     }
     return k->n_args > 0;
@@ -94,8 +102,10 @@ int tsr_rt_open(const char *dir, tsr_rt_bundle **out, char *err, size_t err_size
     }
     for (size_t i = 0; i < m->n_kernels; i++) {
         const tsr_manifest_kernel *k = &m->kernels[i];
-        bool gemm = strcmp(k->op, "gemm") == 0;
-        if (gemm &&
+        /* An op the runtime cannot launch is left alone; a launch rule or
+         * argument list it cannot read is a bundle that does not check. */
+        bool known = strcmp(k->op, "gemm") == 0 || strcmp(k->op, "softmax") == 0;
+        if (known &&
             (!parse_geometry(k, &kernels[i].geometry) || !parse_args(k->args, &kernels[i]))) {
             free(b);
             free(kernels);
@@ -122,6 +132,7 @@ void tsr_rt_close(tsr_rt_bundle *b)
         return;
     rt_opencl_release(b->opencl);
     rt_cuda_release(b->cuda);
+    rt_hip_release(b->hip);
     pthread_mutex_destroy(&b->lock);
     tsr_manifest_free(b->manifest);
     free(b->kernels);
@@ -192,23 +203,37 @@ long tsr_rt_pick(const tsr_rt_bundle *b, const char *op_key, const char *languag
     return best;
 }
 
-int rt_pick_gemm(const tsr_rt_bundle *b, const char *language, tsr_rt_layout a_layout,
-                 tsr_rt_layout b_layout, float beta, int m, int n, int k, long *index, char *err,
-                 size_t err_size)
+int rt_gemm_call(tsr_rt_layout a_layout, tsr_rt_layout b_layout, int m, int n, int k, float alpha,
+                 float beta, rt_call *call, char *err, size_t err_size)
 {
-    if (!b)
-        return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "no bundle");
     if (m < 1 || n < 1 || k < 1)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "GEMM m=%d n=%d k=%d: each must be >= 1", m,
                        n, k);
-    char key[64];
-    tsr_rt_gemm_key(a_layout, b_layout, beta != 0.0f, key, sizeof key);
-    long shape[3] = {m, n, k};
-    *index = tsr_rt_pick(b, key, language, shape, 3);
+    *call = (rt_call){.shape = {m, n, k}, .n_dims = 3, .ints = {m, n, k}, .floats = {alpha, beta}};
+    tsr_rt_gemm_key(a_layout, b_layout, beta != 0.0f, call->op_key, sizeof call->op_key);
+    return TSR_RT_OK;
+}
+
+int rt_softmax_call(int rows, int cols, rt_call *call, char *err, size_t err_size)
+{
+    if (rows < 1 || cols < 1)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "softmax rows=%d cols=%d: each must be >= 1", rows, cols);
+    *call = (rt_call){
+        .op_key = "softmax.f32", .shape = {rows, cols}, .n_dims = 2, .ints = {rows, cols}};
+    return TSR_RT_OK;
+}
+
+int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *call, long *index,
+                 char *err, size_t err_size)
+{
+    if (!b)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "no bundle");
+    *index = tsr_rt_pick(b, call->op_key, language, call->shape, call->n_dims);
     if (*index < 0)
         return rt_fail(err, err_size, TSR_RT_ERR_NOT_FOUND,
                        "%s has no %s kernel for %s (export a bundle tuned on such a device)",
-                       b->dir, language, key);
+                       b->dir, language, call->op_key);
     return TSR_RT_OK;
 }
 

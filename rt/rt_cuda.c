@@ -147,12 +147,12 @@ static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext c
     return TSR_RT_OK;
 }
 
-int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
-                     tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
-                     CUdeviceptr bm, float beta, CUdeviceptr c, char *err, size_t err_size)
+/* Any op: the pick for the call, built for the current context, launched. */
+static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *err,
+                  size_t err_size)
 {
     long index;
-    int rc = rt_pick_gemm(b, "cuda", a_layout, b_layout, beta, m, n, k, &index, err, err_size);
+    int rc = rt_pick_call(b, "cuda", call, &index, err, err_size);
     if (rc)
         return rc;
     const char *why = NULL;
@@ -169,19 +169,15 @@ int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
     rc = function_for(b, cu, context, index, &function, err, err_size);
     if (!rc) {
         const rt_kernel *rk = &b->kernels[index];
-        CUdeviceptr buffers[3] = {a, bm, c};
-        int sizes[3] = {m, n, k};
-        float scalars[2] = {alpha, beta};
-        void *params[RT_ARG_COUNT];
+        void *params[RT_MAX_ARGS];
         for (int i = 0; i < rk->n_args; i++) {
-            rt_arg arg = rk->args[i];
-            params[i] = arg <= RT_ARG_C   ? (void *)&buffers[arg - RT_ARG_A]
-                        : arg <= RT_ARG_K ? (void *)&sizes[arg - RT_ARG_M]
-                                          : (void *)&scalars[arg - RT_ARG_ALPHA];
+            const rt_arg *a = &rk->args[i];
+            params[i] = a->kind == RT_BUFFER ? (void *)call->buffers[a->slot]
+                        : a->kind == RT_INT  ? (void *)&call->ints[a->slot]
+                                             : (void *)&call->floats[a->slot];
         }
-        const long shape[3] = {m, n, k};
         size_t groups[3];
-        rt_groups(&rk->geometry, shape, groups);
+        rt_groups(&rk->geometry, call->shape, groups);
         unsigned local[3];
         for (int d = 0; d < 3; d++)
             local[d] = d < rk->geometry.dims ? (unsigned)rk->geometry.local[d] : 1u;
@@ -193,4 +189,26 @@ int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
+}
+
+int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
+                     tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
+                     CUdeviceptr bm, float beta, CUdeviceptr c, char *err, size_t err_size)
+{
+    rt_call call;
+    int rc = rt_gemm_call(a_layout, b_layout, m, n, k, alpha, beta, &call, err, err_size);
+    call.buffers[0] = &a;
+    call.buffers[1] = &bm;
+    call.buffers[2] = &c;
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
+int tsr_rt_softmax_cuda(tsr_rt_bundle *b, CUstream stream, int rows, int cols, CUdeviceptr x,
+                        CUdeviceptr y, char *err, size_t err_size)
+{
+    rt_call call;
+    int rc = rt_softmax_call(rows, cols, &call, err, err_size);
+    call.buffers[0] = &x;
+    call.buffers[1] = &y;
+    return rc ? rc : launch(b, stream, &call, err, err_size);
 }

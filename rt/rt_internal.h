@@ -17,28 +17,45 @@ typedef struct rt_geometry {
     size_t local[3];
 } rt_geometry;
 
-/* GEMM arguments by the names the manifest's argument list uses. */
-typedef enum rt_arg {
-    RT_ARG_A,
-    RT_ARG_B,
-    RT_ARG_C,
-    RT_ARG_M,
-    RT_ARG_N,
-    RT_ARG_K,
-    RT_ARG_ALPHA,
-    RT_ARG_BETA,
-    RT_ARG_COUNT
+/* Where a kernel argument comes from, by the name the manifest's argument
+ * list gives it: one of the call's buffers, ints or floats. */
+typedef enum rt_kind { RT_BUFFER, RT_INT, RT_FLOAT } rt_kind;
+typedef struct rt_arg {
+    rt_kind kind;
+    int slot;
 } rt_arg;
+
+enum { RT_MAX_ARGS = 12 };
 
 typedef struct rt_kernel {
     rt_geometry geometry;
     int n_args;
-    rt_arg args[RT_ARG_COUNT];
+    rt_arg args[RT_MAX_ARGS];
     char loaded[64]; /* how it was last built: "cubin sm_90", "OpenCL C source", ... */
 } rt_kernel;
 
+/* One op call, whatever the backend: the op key and shape pick the
+ * kernel; the buffer handles (cl_mem, CUdeviceptr, HIP pointers), ints
+ * and floats fill its arguments. GEMM: buffers A, B, C; ints M, N, K; floats alpha,
+ * beta. Softmax: buffers X, Y; ints rows, cols. */
+typedef struct rt_call {
+    char op_key[64];
+    long shape[3];
+    int n_dims;
+    const void *buffers[3]; /* each points at the backend's handle */
+    int ints[3];
+    float floats[2];
+} rt_call;
+
+/* The calls' descriptions for GEMM and softmax; a code with the message
+ * when the sizes are not positive. */
+int rt_gemm_call(tsr_rt_layout a_layout, tsr_rt_layout b_layout, int m, int n, int k, float alpha,
+                 float beta, rt_call *call, char *err, size_t err_size);
+int rt_softmax_call(int rows, int cols, rt_call *call, char *err, size_t err_size);
+
 struct rt_opencl_cache; /* rt_opencl.c */
 struct rt_cuda_cache;   /* rt_cuda.c */
+struct rt_hip_cache;    /* rt_hip.c */
 
 struct tsr_rt_bundle {
     char *dir;
@@ -47,6 +64,7 @@ struct tsr_rt_bundle {
     pthread_mutex_t lock;
     struct rt_opencl_cache *opencl;
     struct rt_cuda_cache *cuda;
+    struct rt_hip_cache *hip;
 };
 
 /* One line into err (may be NULL); returns code. */
@@ -56,10 +74,10 @@ int rt_fail(char *err, size_t size, int code, const char *fmt, ...)
 #endif
     ;
 
-/* The kernel for a GEMM call: its index, or a code with the message. */
-int rt_pick_gemm(const tsr_rt_bundle *b, const char *language, tsr_rt_layout a_layout,
-                 tsr_rt_layout b_layout, float beta, int m, int n, int k, long *index, char *err,
-                 size_t err_size);
+/* The kernel for a call in `language`: its index, or a code with the
+ * message. */
+int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *call, long *index,
+                 char *err, size_t err_size);
 
 /* A file of the bundle, read and checked against its SHA-256 again (the
  * bundle may have changed since it was opened); malloc'd, NUL-terminated. */
@@ -73,5 +91,6 @@ void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3]);
 
 void rt_opencl_release(struct rt_opencl_cache *cache);
 void rt_cuda_release(struct rt_cuda_cache *cache);
+void rt_hip_release(struct rt_hip_cache *cache);
 
 #endif

@@ -107,28 +107,27 @@ static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device,
     return TSR_RT_OK;
 }
 
-static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const cl_mem *buffers,
-                       const int *sizes, const float *scalars)
+static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const rt_call *call)
 {
     cl_int status = CL_SUCCESS;
     for (int i = 0; i < k->n_args && status == CL_SUCCESS; i++) {
-        rt_arg a = k->args[i];
-        if (a <= RT_ARG_C)
-            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), &buffers[a - RT_ARG_A]);
-        else if (a <= RT_ARG_K)
-            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(int), &sizes[a - RT_ARG_M]);
+        const rt_arg *a = &k->args[i];
+        if (a->kind == RT_BUFFER)
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), call->buffers[a->slot]);
+        else if (a->kind == RT_INT)
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(int), &call->ints[a->slot]);
         else
-            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(float), &scalars[a - RT_ARG_ALPHA]);
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(float), &call->floats[a->slot]);
     }
     return status;
 }
 
-int tsr_rt_gemm_opencl(tsr_rt_bundle *b, cl_command_queue queue, tsr_rt_layout a_layout,
-                       tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a,
-                       cl_mem bm, float beta, cl_mem c, cl_event *done, char *err, size_t err_size)
+/* Any op: the pick for the call, built for the queue, launched. */
+static int launch(tsr_rt_bundle *b, cl_command_queue queue, const rt_call *call, cl_event *done,
+                  char *err, size_t err_size)
 {
     long index;
-    int rc = rt_pick_gemm(b, "opencl", a_layout, b_layout, beta, m, n, k, &index, err, err_size);
+    int rc = rt_pick_call(b, "opencl", call, &index, err, err_size);
     if (rc)
         return rc;
     cl_context context;
@@ -142,25 +141,42 @@ int tsr_rt_gemm_opencl(tsr_rt_bundle *b, cl_command_queue queue, tsr_rt_layout a
     rc = kernel_for(b, context, device, index, &kernel, err, err_size);
     if (!rc) {
         const rt_kernel *rk = &b->kernels[index];
-        const cl_mem buffers[3] = {a, bm, c};
-        const int sizes[3] = {m, n, k};
-        const float scalars[2] = {alpha, beta};
-        const long shape[3] = {m, n, k};
         size_t groups[3], global[3], local[3];
-        rt_groups(&rk->geometry, shape, groups);
+        rt_groups(&rk->geometry, call->shape, groups);
         for (int d = 0; d < 3; d++) {
             local[d] = d < rk->geometry.dims ? rk->geometry.local[d] : 1;
             global[d] = groups[d] * local[d];
         }
-        cl_int status = set_args(kernel, rk, buffers, sizes, scalars);
+        cl_int status = set_args(kernel, rk, call);
         if (status == CL_SUCCESS)
             status = clEnqueueNDRangeKernel(queue, kernel, (cl_uint)rk->geometry.dims, NULL, global,
                                             local, 0, NULL, done);
         if (status != CL_SUCCESS)
-            rc = rt_fail(err, err_size, TSR_RT_ERR_BACKEND,
-                         "launching %s (m=%d n=%d k=%d): OpenCL error %d",
-                         b->manifest->kernels[index].file, m, n, k, status);
+            rc = rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "launching %s: OpenCL error %d",
+                         b->manifest->kernels[index].file, status);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
+}
+
+int tsr_rt_gemm_opencl(tsr_rt_bundle *b, cl_command_queue queue, tsr_rt_layout a_layout,
+                       tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a,
+                       cl_mem bm, float beta, cl_mem c, cl_event *done, char *err, size_t err_size)
+{
+    rt_call call;
+    int rc = rt_gemm_call(a_layout, b_layout, m, n, k, alpha, beta, &call, err, err_size);
+    call.buffers[0] = &a;
+    call.buffers[1] = &bm;
+    call.buffers[2] = &c;
+    return rc ? rc : launch(b, queue, &call, done, err, err_size);
+}
+
+int tsr_rt_softmax_opencl(tsr_rt_bundle *b, cl_command_queue queue, int rows, int cols, cl_mem x,
+                          cl_mem y, cl_event *done, char *err, size_t err_size)
+{
+    rt_call call;
+    int rc = rt_softmax_call(rows, cols, &call, err, err_size);
+    call.buffers[0] = &x;
+    call.buffers[1] = &y;
+    return rc ? rc : launch(b, queue, &call, done, err, err_size);
 }

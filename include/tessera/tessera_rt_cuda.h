@@ -23,6 +23,10 @@ int tsr_rt_gemm_cuda(tsr_rt_bundle *bundle, CUstream stream, tsr_rt_layout a_lay
                      tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
                      CUdeviceptr b, float beta, CUdeviceptr c, char *err, size_t err_size);
 
+/* Row-wise softmax of the f32 matrix X (rows x cols, row-major) into Y. */
+int tsr_rt_softmax_cuda(tsr_rt_bundle *bundle, CUstream stream, int rows, int cols, CUdeviceptr x,
+                        CUdeviceptr y, char *err, size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,10 @@ int tsr_rt_gemm_opencl(tsr_rt_bundle *bundle, cl_command_queue queue, tsr_rt_lay
                        tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a, cl_mem b,
                        float beta, cl_mem c, cl_event *done, char *err, size_t err_size);
 
+/* Row-wise softmax of the f32 matrix X (rows x cols, row-major) into Y. */
+int tsr_rt_softmax_opencl(tsr_rt_bundle *bundle, cl_command_queue queue, int rows, int cols,
+                          cl_mem x, cl_mem y, cl_event *done, char *err, size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif

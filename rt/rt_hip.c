@@ -1,0 +1,200 @@
+/* libtessera-rt on HIP (see tessera_rt_hip.h): the runtime and hipRTC
+ * loaded at run time, as the HIP backend loads them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/hip_loader.h"
+#include "rt/rt_internal.h"
+#include <tessera/tessera_rt_hip.h>
+
+/* One loaded module per (device, bundle entry). */
+typedef struct rt_hip_entry {
+    int device;
+    long index;
+    hipModule_t module;
+    hipFunction_t function;
+} rt_hip_entry;
+
+struct rt_hip_cache {
+    const tsr_hip_runtime *hip;
+    rt_hip_entry *entries;
+    size_t count, capacity;
+};
+
+void rt_hip_release(struct rt_hip_cache *cache)
+{
+    if (!cache)
+        return;
+    int current = 0;
+    cache->hip->hipGetDevice(&current);
+    for (size_t i = 0; i < cache->count; i++)
+        if (cache->hip->hipSetDevice(cache->entries[i].device) == hipSuccess)
+            cache->hip->hipModuleUnload(cache->entries[i].module);
+    cache->hip->hipSetDevice(current);
+    free(cache->entries);
+    free(cache);
+}
+
+static int hip_fail(const tsr_hip_runtime *hip, char *err, size_t size, const char *call,
+                    hipError_t rc)
+{
+    const char *name = hip->hipGetErrorName ? hip->hipGetErrorName(rc) : NULL;
+    return rt_fail(err, size, TSR_RT_ERR_BACKEND, "%s: %s (%d)", call,
+                   name ? name : "unknown HIP error", (int)rc);
+}
+
+/* The bundle's code object for this processor ("gfx90a" of
+ * "gfx90a:sramecc+:xnack-"), read and checked; NULL when there is none. */
+static int prebuilt_code(tsr_rt_bundle *b, long index, const char *arch, char **code, char *err,
+                         size_t err_size)
+{
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    size_t processor = strcspn(arch, ":");
+    *code = NULL;
+    for (int i = 0; i < k->n_binaries; i++) {
+        const tsr_manifest_binary *bin = &k->binaries[i];
+        if (strcmp(bin->kind, "hsaco") != 0 || strlen(bin->target) != processor ||
+            strncmp(bin->target, arch, processor) != 0)
+            continue;
+        int rc = rt_read_file(b, bin->file, bin->sha256, code, err, err_size);
+        if (!rc)
+            snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "hsaco %s",
+                     bin->target);
+        return rc;
+    }
+    return TSR_RT_OK;
+}
+
+/* Loads the entry for the current device, or finds it loaded. Called
+ * locked. */
+static int function_for(tsr_rt_bundle *b, const tsr_hip_runtime *hip, int device, long index,
+                        hipFunction_t *out, char *err, size_t err_size)
+{
+    if (!b->hip && !(b->hip = calloc(1, sizeof *b->hip)))
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
+    struct rt_hip_cache *c = b->hip;
+    c->hip = hip;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->entries[i].device == device && c->entries[i].index == index) {
+            *out = c->entries[i].function;
+            return TSR_RT_OK;
+        }
+    if (c->count == c->capacity) {
+        size_t cap = c->capacity ? 2 * c->capacity : 8;
+        rt_hip_entry *grown = realloc(c->entries, cap * sizeof *grown);
+        if (!grown)
+            return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
+        c->entries = grown;
+        c->capacity = cap;
+    }
+    char arch[128];
+    tsr_hip_device_arch(hip, device, arch, sizeof arch);
+    if (!arch[0])
+        return rt_fail(err, err_size, TSR_RT_ERR_UNSUPPORTED,
+                       "cannot tell the gfx target of HIP device %d (this runtime's device "
+                       "properties are not in the ROCm 5 layout)",
+                       device);
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    char *code = NULL;
+    int status = prebuilt_code(b, index, arch, &code, err, err_size);
+    if (status)
+        return status;
+    if (!code) {
+        char *source = NULL;
+        status = rt_read_source(b, index, &source, err, err_size);
+        if (status)
+            return status;
+        size_t size = 0;
+        tsr_error e = {{0}};
+        tsr_status st = tsr_hip_build(source, arch, NULL, &code, &size, &e);
+        free(source);
+        if (st != TSR_OK)
+            return rt_fail(err, err_size,
+                           st == TSR_ERR_UNSUPPORTED ? TSR_RT_ERR_UNSUPPORTED : TSR_RT_ERR_BACKEND,
+                           "%s: %s", k->file, e.msg);
+        snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "HIP source (hipRTC)");
+    }
+    hipModule_t module;
+    hipError_t rc = hip->hipModuleLoadData(&module, code);
+    free(code);
+    if (rc != hipSuccess)
+        return hip_fail(hip, err, err_size, "hipModuleLoadData", rc);
+    hipFunction_t function;
+    rc = hip->hipModuleGetFunction(&function, module, k->kernel_name);
+    if (rc != hipSuccess) {
+        hip->hipModuleUnload(module);
+        return hip_fail(hip, err, err_size, "hipModuleGetFunction", rc);
+    }
+    c->entries[c->count++] = (rt_hip_entry){device, index, module, function};
+    *out = function;
+    return TSR_RT_OK;
+}
+
+/* Any op: the pick for the call, loaded for the current device, launched. */
+static int launch(tsr_rt_bundle *b, hipStream_t stream, const rt_call *call, char *err,
+                  size_t err_size)
+{
+    long index;
+    int rc = rt_pick_call(b, "hip", call, &index, err, err_size);
+    if (rc)
+        return rc;
+    const char *why = NULL;
+    const tsr_hip_runtime *hip = tsr_hip_runtime_load(&why);
+    if (!hip)
+        return rt_fail(err, err_size, TSR_RT_ERR_UNSUPPORTED, "%s", why);
+    int count = 0, device = 0;
+    if (hip->hipGetDeviceCount(&count) != hipSuccess || count == 0)
+        return rt_fail(err, err_size, TSR_RT_ERR_UNSUPPORTED,
+                       "no HIP device here (install the amdgpu driver and check /dev/kfd)");
+    hipError_t r = hip->hipGetDevice(&device);
+    if (r != hipSuccess)
+        return hip_fail(hip, err, err_size, "hipGetDevice", r);
+    pthread_mutex_lock(&b->lock);
+    hipFunction_t function = NULL;
+    rc = function_for(b, hip, device, index, &function, err, err_size);
+    if (!rc) {
+        const rt_kernel *rk = &b->kernels[index];
+        void *params[RT_MAX_ARGS];
+        for (int i = 0; i < rk->n_args; i++) {
+            const rt_arg *a = &rk->args[i];
+            params[i] = a->kind == RT_BUFFER ? (void *)call->buffers[a->slot]
+                        : a->kind == RT_INT  ? (void *)&call->ints[a->slot]
+                                             : (void *)&call->floats[a->slot];
+        }
+        size_t groups[3];
+        rt_groups(&rk->geometry, call->shape, groups);
+        unsigned local[3];
+        for (int d = 0; d < 3; d++)
+            local[d] = d < rk->geometry.dims ? (unsigned)rk->geometry.local[d] : 1u;
+        r = hip->hipModuleLaunchKernel(function, (unsigned)groups[0], (unsigned)groups[1],
+                                       (unsigned)groups[2], local[0], local[1], local[2], 0, stream,
+                                       params, NULL);
+        if (r != hipSuccess)
+            rc = hip_fail(hip, err, err_size, "hipModuleLaunchKernel", r);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+int tsr_rt_gemm_hip(tsr_rt_bundle *b, hipStream_t stream, tsr_rt_layout a_layout,
+                    tsr_rt_layout b_layout, int m, int n, int k, float alpha, const void *a,
+                    const void *bm, float beta, void *c, char *err, size_t err_size)
+{
+    rt_call call;
+    int rc = rt_gemm_call(a_layout, b_layout, m, n, k, alpha, beta, &call, err, err_size);
+    call.buffers[0] = &a;
+    call.buffers[1] = &bm;
+    call.buffers[2] = &c;
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
+int tsr_rt_softmax_hip(tsr_rt_bundle *b, hipStream_t stream, int rows, int cols, const void *x,
+                       void *y, char *err, size_t err_size)
+{
+    rt_call call;
+    int rc = rt_softmax_call(rows, cols, &call, err, err_size);
+    call.buffers[0] = &x;
+    call.buffers[1] = &y;
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
