@@ -238,7 +238,7 @@ int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *ca
 }
 
 int rt_read_file(const tsr_rt_bundle *b, const char *file, const char *sha256, char **out,
-                 char *err, size_t err_size)
+                 size_t *length, char *err, size_t err_size)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", b->dir, file);
@@ -264,13 +264,15 @@ int rt_read_file(const tsr_rt_bundle *b, const char *file, const char *sha256, c
                        "%s changed since the bundle was opened (SHA-256 differs)", path);
     }
     *out = data;
+    if (length)
+        *length = (size_t)size;
     return TSR_RT_OK;
 }
 
 int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, size_t err_size)
 {
     const tsr_manifest_kernel *k = &b->manifest->kernels[index];
-    return rt_read_file(b, k->file, k->sha256, out, err, err_size);
+    return rt_read_file(b, k->file, k->sha256, out, NULL, err, err_size);
 }
 
 void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3])

@@ -72,7 +72,7 @@ static int prebuilt_image(tsr_rt_bundle *b, long index, int capability, char **i
     *image = NULL;
     if (!pick)
         return TSR_RT_OK;
-    int rc = rt_read_file(b, pick->file, pick->sha256, image, err, err_size);
+    int rc = rt_read_file(b, pick->file, pick->sha256, image, NULL, err, err_size);
     if (!rc)
         snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "%s %s", pick->kind,
                  pick->target);

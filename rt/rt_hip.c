@@ -57,7 +57,7 @@ static int prebuilt_code(tsr_rt_bundle *b, long index, const char *arch, char **
         if (strcmp(bin->kind, "hsaco") != 0 || strlen(bin->target) != processor ||
             strncmp(bin->target, arch, processor) != 0)
             continue;
-        int rc = rt_read_file(b, bin->file, bin->sha256, code, err, err_size);
+        int rc = rt_read_file(b, bin->file, bin->sha256, code, NULL, err, err_size);
         if (!rc)
             snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "hsaco %s",
                      bin->target);

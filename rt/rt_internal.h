@@ -80,9 +80,10 @@ int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *ca
                  char *err, size_t err_size);
 
 /* A file of the bundle, read and checked against its SHA-256 again (the
- * bundle may have changed since it was opened); malloc'd, NUL-terminated. */
+ * bundle may have changed since it was opened); malloc'd, NUL-terminated,
+ * its size in *length (may be NULL). */
 int rt_read_file(const tsr_rt_bundle *b, const char *file, const char *sha256, char **out,
-                 char *err, size_t err_size);
+                 size_t *length, char *err, size_t err_size);
 /* The kernel's source, so read. */
 int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, size_t err_size);
 

@@ -53,6 +53,46 @@ static void build_log(cl_program program, cl_device_id device, char *out, size_t
     free(log);
 }
 
+/* The ocloc binary of the bundle, on an Intel device: tried as it is, and
+ * given up (for the source) when the driver will not take it, as for a
+ * device of another generation. *program stays NULL then. */
+static int program_from_binary(tsr_rt_bundle *b, cl_context context, cl_device_id device,
+                               long index, cl_program *program, char *err, size_t err_size)
+{
+    *program = NULL;
+    char vendor[128] = "";
+    clGetDeviceInfo(device, CL_DEVICE_VENDOR, sizeof vendor - 1, vendor, NULL);
+    if (!strstr(vendor, "Intel"))
+        return TSR_RT_OK;
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    for (int i = 0; i < k->n_binaries; i++) {
+        const tsr_manifest_binary *bin = &k->binaries[i];
+        if (strcmp(bin->kind, "bin") != 0)
+            continue;
+        char *data = NULL;
+        size_t length = 0;
+        int rc = rt_read_file(b, bin->file, bin->sha256, &data, &length, err, err_size);
+        if (rc)
+            return rc;
+        cl_int status = CL_INVALID_BINARY, built = CL_INVALID_BINARY;
+        const unsigned char *bytes = (const unsigned char *)data;
+        cl_program p = length ? clCreateProgramWithBinary(context, 1, &device, &length, &bytes,
+                                                          &built, &status)
+                              : NULL;
+        free(data);
+        if (p && status == CL_SUCCESS && built == CL_SUCCESS &&
+            clBuildProgram(p, 1, &device, "", NULL, NULL) == CL_SUCCESS) {
+            *program = p;
+            snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "bin %s",
+                     bin->target);
+            return TSR_RT_OK;
+        }
+        if (p)
+            clReleaseProgram(p);
+    }
+    return TSR_RT_OK;
+}
+
 /* Builds the entry's kernel for the queue's context and device, as the
  * tuner built it (-cl-mad-enable), or finds it built. Called locked. */
 static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device, long index,
@@ -75,18 +115,26 @@ static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device,
         c->entries = grown;
         c->capacity = cap;
     }
-    char *source = NULL;
-    int rc = rt_read_source(b, index, &source, err, err_size);
+    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
+    cl_program program = NULL;
+    int rc = program_from_binary(b, context, device, index, &program, err, err_size);
     if (rc)
         return rc;
-    const tsr_manifest_kernel *k = &b->manifest->kernels[index];
-    cl_int status;
-    const char *text = source;
-    cl_program program = clCreateProgramWithSource(context, 1, &text, NULL, &status);
-    free(source);
-    if (status != CL_SUCCESS)
-        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "clCreateProgramWithSource: %d", status);
-    status = clBuildProgram(program, 1, &device, "-cl-mad-enable", NULL, NULL);
+    cl_int status = CL_SUCCESS;
+    if (!program) {
+        char *source = NULL;
+        rc = rt_read_source(b, index, &source, err, err_size);
+        if (rc)
+            return rc;
+        const char *text = source;
+        program = clCreateProgramWithSource(context, 1, &text, NULL, &status);
+        free(source);
+        if (status != CL_SUCCESS)
+            return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "clCreateProgramWithSource: %d",
+                           status);
+        status = clBuildProgram(program, 1, &device, "-cl-mad-enable", NULL, NULL);
+        snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "OpenCL C source");
+    }
     if (status != CL_SUCCESS) {
         char log[400];
         build_log(program, device, log, sizeof log);
@@ -102,7 +150,6 @@ static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device,
     }
     clRetainContext(context);
     c->entries[c->count++] = (rt_cl_entry){context, device, index, program, kernel};
-    snprintf(b->kernels[index].loaded, sizeof b->kernels[index].loaded, "OpenCL C source");
     *out = kernel;
     return TSR_RT_OK;
 }
