@@ -283,3 +283,37 @@ void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3])
             groups[a] = (size_t)((shape[g->axis_dim[a]] + g->per_group[a] - 1) / g->per_group[a]);
     }
 }
+
+void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params)
+{
+    for (int i = 0; i < k->n_args; i++) {
+        const rt_arg *a = &k->args[i];
+        params[i] = a->kind == RT_BUFFER ? (void *)call->buffers[a->slot]
+                    : a->kind == RT_INT  ? (void *)&call->ints[a->slot]
+                                         : (void *)&call->floats[a->slot];
+    }
+}
+
+void rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3])
+{
+    size_t groups[3];
+    rt_groups(&k->geometry, call->shape, groups);
+    for (int d = 0; d < 3; d++) {
+        grid[d] = (unsigned)groups[d];
+        block[d] = d < k->geometry.dims ? (unsigned)k->geometry.local[d] : 1u;
+    }
+}
+
+int rt_reserve(void **entries, size_t *capacity, size_t count, size_t entry_size, char *err,
+               size_t err_size)
+{
+    if (count < *capacity)
+        return TSR_RT_OK;
+    size_t cap = *capacity ? 2 * *capacity : 8;
+    void *grown = realloc(*entries, cap * entry_size);
+    if (!grown)
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
+    *entries = grown;
+    *capacity = cap;
+    return TSR_RT_OK;
+}

@@ -93,14 +93,11 @@ static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext c
             *out = c->entries[i].function;
             return TSR_RT_OK;
         }
-    if (c->count == c->capacity) {
-        size_t cap = c->capacity ? 2 * c->capacity : 8;
-        rt_cu_entry *grown = realloc(c->entries, cap * sizeof *grown);
-        if (!grown)
-            return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
-        c->entries = grown;
-        c->capacity = cap;
-    }
+    void *entries = c->entries;
+    int reserved = rt_reserve(&entries, &c->capacity, c->count, sizeof *c->entries, err, err_size);
+    c->entries = entries;
+    if (reserved)
+        return reserved;
     CUdevice device;
     int major = 0, minor = 0;
     CUresult rc = cu->cuCtxGetDevice(&device);
@@ -170,20 +167,11 @@ static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *
     if (!rc) {
         const rt_kernel *rk = &b->kernels[index];
         void *params[RT_MAX_ARGS];
-        for (int i = 0; i < rk->n_args; i++) {
-            const rt_arg *a = &rk->args[i];
-            params[i] = a->kind == RT_BUFFER ? (void *)call->buffers[a->slot]
-                        : a->kind == RT_INT  ? (void *)&call->ints[a->slot]
-                                             : (void *)&call->floats[a->slot];
-        }
-        size_t groups[3];
-        rt_groups(&rk->geometry, call->shape, groups);
-        unsigned local[3];
-        for (int d = 0; d < 3; d++)
-            local[d] = d < rk->geometry.dims ? (unsigned)rk->geometry.local[d] : 1u;
-        CUresult r = cu->cuLaunchKernel(function, (unsigned)groups[0], (unsigned)groups[1],
-                                        (unsigned)groups[2], local[0], local[1], local[2], 0,
-                                        stream, params, NULL);
+        rt_param_pointers(rk, call, params);
+        unsigned grid[3], local[3];
+        rt_grid(rk, call, grid, local);
+        CUresult r = cu->cuLaunchKernel(function, grid[0], grid[1], grid[2], local[0], local[1],
+                                        local[2], 0, stream, params, NULL);
         if (r != CUDA_SUCCESS)
             rc = driver_fail(cu, err, err_size, "cuLaunchKernel", r);
     }

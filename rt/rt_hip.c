@@ -80,14 +80,11 @@ static int function_for(tsr_rt_bundle *b, const tsr_hip_runtime *hip, int device
             *out = c->entries[i].function;
             return TSR_RT_OK;
         }
-    if (c->count == c->capacity) {
-        size_t cap = c->capacity ? 2 * c->capacity : 8;
-        rt_hip_entry *grown = realloc(c->entries, cap * sizeof *grown);
-        if (!grown)
-            return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
-        c->entries = grown;
-        c->capacity = cap;
-    }
+    void *entries = c->entries;
+    int reserved = rt_reserve(&entries, &c->capacity, c->count, sizeof *c->entries, err, err_size);
+    c->entries = entries;
+    if (reserved)
+        return reserved;
     char arch[128];
     tsr_hip_device_arch(hip, device, arch, sizeof arch);
     if (!arch[0])
@@ -156,20 +153,11 @@ static int launch(tsr_rt_bundle *b, hipStream_t stream, const rt_call *call, cha
     if (!rc) {
         const rt_kernel *rk = &b->kernels[index];
         void *params[RT_MAX_ARGS];
-        for (int i = 0; i < rk->n_args; i++) {
-            const rt_arg *a = &rk->args[i];
-            params[i] = a->kind == RT_BUFFER ? (void *)call->buffers[a->slot]
-                        : a->kind == RT_INT  ? (void *)&call->ints[a->slot]
-                                             : (void *)&call->floats[a->slot];
-        }
-        size_t groups[3];
-        rt_groups(&rk->geometry, call->shape, groups);
-        unsigned local[3];
-        for (int d = 0; d < 3; d++)
-            local[d] = d < rk->geometry.dims ? (unsigned)rk->geometry.local[d] : 1u;
-        r = hip->hipModuleLaunchKernel(function, (unsigned)groups[0], (unsigned)groups[1],
-                                       (unsigned)groups[2], local[0], local[1], local[2], 0, stream,
-                                       params, NULL);
+        rt_param_pointers(rk, call, params);
+        unsigned grid[3], local[3];
+        rt_grid(rk, call, grid, local);
+        r = hip->hipModuleLaunchKernel(function, grid[0], grid[1], grid[2], local[0], local[1],
+                                       local[2], 0, stream, params, NULL);
         if (r != hipSuccess)
             rc = hip_fail(hip, err, err_size, "hipModuleLaunchKernel", r);
     }

@@ -90,6 +90,16 @@ int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, si
 /* Groups per axis for a shape (m, n, k). */
 void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3]);
 
+/* For a launch API that takes a pointer to each argument (CUDA, HIP): the
+ * pointers, from the call; and the grid and block for the call's shape. */
+void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params);
+void rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3]);
+
+/* Room for one more entry in a cache array of `entry_size` elements; a
+ * code with the message when memory runs out. */
+int rt_reserve(void **entries, size_t *capacity, size_t count, size_t entry_size, char *err,
+               size_t err_size);
+
 void rt_opencl_release(struct rt_opencl_cache *cache);
 void rt_cuda_release(struct rt_cuda_cache *cache);
 void rt_hip_release(struct rt_hip_cache *cache);

@@ -107,14 +107,11 @@ static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device,
             *out = c->entries[i].kernel;
             return TSR_RT_OK;
         }
-    if (c->count == c->capacity) {
-        size_t cap = c->capacity ? 2 * c->capacity : 8;
-        rt_cl_entry *grown = realloc(c->entries, cap * sizeof *grown);
-        if (!grown)
-            return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
-        c->entries = grown;
-        c->capacity = cap;
-    }
+    void *entries = c->entries;
+    int reserved = rt_reserve(&entries, &c->capacity, c->count, sizeof *c->entries, err, err_size);
+    c->entries = entries;
+    if (reserved)
+        return reserved;
     const tsr_manifest_kernel *k = &b->manifest->kernels[index];
     cl_program program = NULL;
     int rc = program_from_binary(b, context, device, index, &program, err, err_size);
