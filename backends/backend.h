@@ -32,6 +32,10 @@ typedef struct tsr_device_info {
     unsigned long long local_bytes; /* shared/local memory per work-group */
     int preferred_vector_width_float;
     bool has_fp64, has_fp16;
+    /* The driver finishes compiling a kernel only when it is first launched
+     * (PoCL, for the launch's work-group size): that launch may take as long
+     * as a build, and a watchdog must allow it. */
+    bool compiles_at_first_launch;
 } tsr_device_info;
 
 typedef struct tsr_backend tsr_backend;

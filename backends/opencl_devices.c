@@ -301,6 +301,7 @@ static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
         char platform[sizeof info->platform] = "";
         rc = clGetPlatformInfo(entry->platform, CL_PLATFORM_NAME, sizeof platform, platform, NULL);
         copy_trimmed(info->platform, sizeof info->platform, platform);
+        info->compiles_at_first_launch = strstr(platform, "Portable Computing Language") != NULL;
     }
     char *extensions = NULL;
     if (rc == CL_SUCCESS)

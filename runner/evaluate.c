@@ -216,6 +216,8 @@ static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geo
         return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
     if (be->read(p->dev[o], p->readback, out_bytes, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
+    if (options->on_stage)
+        options->on_stage(options->on_stage_ctx, TSR_EVAL_LAUNCHED);
     char reason[512];
     if (!verify_output(p, &r->max_error, reason, sizeof reason))
         return fail_outcome(arena, r, TSR_OUTCOME_WRONG, reason);
@@ -259,8 +261,8 @@ tsr_status tsr_evaluate_source(tsr_problem *p, const char *source, const char *k
         be->release(kernel);
         return fail_outcome(arena, r, TSR_OUTCOME_INVALID, why.msg);
     }
-    if (options->on_built)
-        options->on_built(options->on_built_ctx);
+    if (options->on_stage)
+        options->on_stage(options->on_stage_ctx, TSR_EVAL_BUILT);
     tsr_status st = run_and_time(p, kernel, geometry, options, arena, r);
     be->release(kernel);
     return st == TSR_OK ? TSR_OK : tsr_fail(err, st, "out of memory");

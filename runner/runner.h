@@ -41,14 +41,23 @@ tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const 
                               uint64_t seed, tsr_problem **out, tsr_error *err);
 void tsr_problem_free(tsr_problem *problem);
 
+/* Where an evaluation has got to. The first launch is a stage of its own
+ * because some drivers (PoCL) finish compiling only when a kernel is first
+ * enqueued, for its work-group size. */
+typedef enum tsr_eval_stage {
+    TSR_EVAL_BUILT,    /* compiled; the first, verifying launch follows */
+    TSR_EVAL_LAUNCHED, /* the first launch finished; timing follows */
+} tsr_eval_stage;
+
 typedef struct tsr_eval_options {
     int min_runs, max_runs; /* timed runs after the verifying one */
     double min_seconds;     /* keep timing until this much kernel time is seen */
     double abandon_ms;      /* a first timed run slower than this ends timing (0: never) */
-    /* Called once the kernel is built, before it first runs (may be NULL):
-     * lets a watchdog give compiling and running limits of their own. */
-    void (*on_built)(void *ctx);
-    void *on_built_ctx;
+    /* Called as the candidate passes each stage (may be NULL): lets a
+     * watchdog give compiling, the first launch and timing limits of their
+     * own. */
+    void (*on_stage)(void *ctx, tsr_eval_stage stage);
+    void *on_stage_ctx;
 } tsr_eval_options;
 
 /* Fills outcome, reason, time, GFLOP/s, max error and the kernel fields of

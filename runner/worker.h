@@ -57,7 +57,8 @@ int tsr_worker_pid(const tsr_worker *worker);
  * best time is known; then 200 times it, at least 2 s, at most the cap.
  * Evaluation runs a candidate at most a dozen times and abandons one slower
  * than 4x the best after its first timed run, so an honest candidate stays
- * far inside. */
+ * far inside. On a device that compiles at the first launch (PoCL) that
+ * launch keeps the cap. */
 double tsr_worker_run_limit(double best_ms, double cap_s);
 
 /* The options every tuning evaluation uses, in-process or in a worker. */

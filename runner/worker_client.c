@@ -257,11 +257,16 @@ tsr_status tsr_worker_evaluate(tsr_worker *w, const tsr_worker_job *job, tsr_are
     for (;;) {
         if (ws == TSR_WIRE_OK)
             ws = tsr_wire_receive(w->from_worker, (int)ceil(limit * 1e3), &r);
-        if (ws != TSR_WIRE_OK || r.tag != TSR_WIRE_BUILT)
+        if (ws != TSR_WIRE_OK || (r.tag != TSR_WIRE_BUILT && r.tag != TSR_WIRE_LAUNCHED))
             break;
-        tsr_wire_release(&r);
+        /* A driver that compiles at the first launch (PoCL) keeps the
+         * compiling limit until that launch is done: it took 5-12 times as
+         * long as the build it had reported (GEMM at 1024^3, a cold kernel
+         * cache, 2 cores), too long for the running limit. */
+        const char *lazy = r.tag == TSR_WIRE_BUILT ? tsr_wire_next(&r) : NULL;
         phase = "running";
-        limit = tsr_worker_run_limit(job->best_ms, cap);
+        limit = lazy && strcmp(lazy, "1") == 0 ? cap : tsr_worker_run_limit(job->best_ms, cap);
+        tsr_wire_release(&r);
     }
     char how[128] = "", reason[256];
     if (ws == TSR_WIRE_TIMEOUT) {

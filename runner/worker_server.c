@@ -57,11 +57,13 @@ static tsr_status set_up(server *s, tsr_wire_reader *r, tsr_error *err)
                               err);
 }
 
-static void tell_built(void *ctx)
+static void tell_stage(void *ctx, tsr_eval_stage stage)
 {
     server *s = ctx;
     tsr_wire_frame f;
-    tsr_wire_begin(&f, TSR_WIRE_BUILT);
+    tsr_wire_begin(&f, stage == TSR_EVAL_BUILT ? TSR_WIRE_BUILT : TSR_WIRE_LAUNCHED);
+    if (stage == TSR_EVAL_BUILT) /* does the first launch compile? */
+        tsr_wire_put(&f, s->device->info.compiles_at_first_launch ? "1" : "0");
     tsr_wire_send(s->out, &f);
 }
 
@@ -92,8 +94,8 @@ static tsr_status evaluate(server *s, tsr_wire_reader *r, tsr_arena *arena, tsr_
         const char *config_text = tsr_wire_next(r);
         double best_ms = tsr_wire_next_number(r);
         tsr_eval_options options = tsr_tuning_eval_options(best_ms);
-        options.on_built = tell_built;
-        options.on_built_ctx = s;
+        options.on_stage = tell_stage;
+        options.on_stage_ctx = s;
         tsr_config config;
         tsr_config_default(s->spec->op, &config);
         TSR_TRY(tsr_config_parse(s->spec->op, config_text ? config_text : "", &config, err));
@@ -106,8 +108,8 @@ static tsr_status evaluate(server *s, tsr_wire_reader *r, tsr_arena *arena, tsr_
     for (int d = 0; d < 3; d++)
         g.local[d] = (size_t)tsr_wire_next_number(r);
     tsr_eval_options options = tsr_tuning_eval_options(tsr_wire_next_number(r));
-    options.on_built = tell_built;
-    options.on_built_ctx = s;
+    options.on_stage = tell_stage;
+    options.on_stage_ctx = s;
     if (!kernel_name || g.dims < 1 || g.dims > 3)
         return tsr_fail(err, TSR_ERR_INPUT, "worker: a malformed kernel request");
     return tsr_evaluate_source(s->problem, source, kernel_name, &g, &options, arena, result, err);

@@ -12,12 +12,13 @@
 #define TSR_WIRE_MAX_FRAME (16u << 20)
 
 enum tsr_wire_tag {
-    TSR_WIRE_SETUP = 'S',  /* parent: spec path, profile YAML, device id, shape, seed */
-    TSR_WIRE_READY = 'R',  /* worker: set up (or an error field) */
-    TSR_WIRE_CONFIG = 'C', /* parent: evaluate this config */
-    TSR_WIRE_SOURCE = 'K', /* parent: evaluate this kernel source (planted faults, tests) */
-    TSR_WIRE_BUILT = 'B',  /* worker: the kernel compiled, it runs now */
-    TSR_WIRE_RESULT = 'O', /* worker: the outcome and its fields */
+    TSR_WIRE_SETUP = 'S',    /* parent: spec path, profile YAML, device id, shape, seed */
+    TSR_WIRE_READY = 'R',    /* worker: set up (or an error field) */
+    TSR_WIRE_CONFIG = 'C',   /* parent: evaluate this config */
+    TSR_WIRE_SOURCE = 'K',   /* parent: evaluate this kernel source (planted faults, tests) */
+    TSR_WIRE_BUILT = 'B',    /* worker: compiled; "1" if its first launch compiles more */
+    TSR_WIRE_LAUNCHED = 'L', /* worker: the first launch finished, timing follows */
+    TSR_WIRE_RESULT = 'O',   /* worker: the outcome and its fields */
 };
 
 typedef struct tsr_wire_frame {

@@ -173,7 +173,8 @@ static void a_wild_write_costs_one_candidate(void)
 static void an_endless_kernel_times_out_and_the_search_goes_on(void)
 {
     fixture f;
-    if (fixture_open(&f, 30)) {
+    const double cap = 12;
+    if (fixture_open(&f, cap)) {
         double best = 0;
         CHECK(run_default(&f, 0, &best) == TSR_OUTCOME_OK);
         char why[256];
@@ -182,8 +183,13 @@ static void an_endless_kernel_times_out_and_the_search_goes_on(void)
         double took = now_s() - start;
         CHECK_MSG(o == TSR_OUTCOME_TIMEOUT, "%s: %s", tsr_outcome_name(o), why);
         CHECK_STR_CONTAINS(why, "while running within");
-        /* The limit derived from a sub-millisecond best is the 2 s floor. */
-        CHECK_MSG(took < 10.0, "the watchdog took %.1f s", took);
+        /* The kernel never ends its first launch. Where the driver compiles
+         * at that launch (PoCL) it keeps the cap; elsewhere the limit derived
+         * from a sub-millisecond best is the 2 s floor. */
+        if (f.device->info.compiles_at_first_launch)
+            CHECK_MSG(took >= cap && took < cap + 5, "the watchdog took %.1f s", took);
+        else
+            CHECK_MSG(took < 2 + 5, "the watchdog took %.1f s", took);
         printf("note endless kernel on %s: %s after %.1f s: %s\n", device_id(), tsr_outcome_name(o),
                took, why);
         CHECK(run_default(&f, best, NULL) == TSR_OUTCOME_OK);
@@ -267,7 +273,7 @@ static void a_tune_with_planted_faults_completes_and_stores_them(void)
     remove(path);
     tsr_store *store = NULL;
     tsr_error err = {{0}};
-    if (fixture_open(&f, 30) && tsr_store_open(path, &store, &err) == TSR_OK) {
+    if (fixture_open(&f, 20) && tsr_store_open(path, &store, &err) == TSR_OK) {
         planted_tune t = {.f = &f};
         tsr_tune_options options = {.strategy = TSR_STRATEGY_RANDOM,
                                     .budget_evals = 6,
