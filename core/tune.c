@@ -3,36 +3,32 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/rng.h"
+#include "core/search.h"
 #include "core/space.h"
+
+static const char *const strategy_names[] = {"exhaustive", "random", "anneal", "genetic"};
 
 const char *tsr_strategy_name(tsr_strategy strategy)
 {
-    return strategy == TSR_STRATEGY_RANDOM ? "random" : "exhaustive";
+    return (unsigned)strategy < sizeof strategy_names / sizeof strategy_names[0]
+               ? strategy_names[strategy]
+               : "exhaustive";
 }
 
 int tsr_strategy_from_name(const char *name)
 {
-    if (strcmp(name, "exhaustive") == 0)
-        return TSR_STRATEGY_EXHAUSTIVE;
-    if (strcmp(name, "random") == 0)
-        return TSR_STRATEGY_RANDOM;
+    for (size_t i = 0; i < sizeof strategy_names / sizeof strategy_names[0]; i++)
+        if (strcmp(name, strategy_names[i]) == 0)
+            return (int)i;
     return -1;
-}
-
-/* splitmix64: small, seedable, and local to the call (no global state). */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 static void shuffle(int *order, int count, uint64_t seed)
 {
     uint64_t state = seed;
     for (int i = count - 1; i > 0; i--) {
-        int j = (int)(next_random(&state) % (uint64_t)(i + 1));
+        int j = (int)(tsr_rng_next(&state) % (uint64_t)(i + 1));
         int t = order[i];
         order[i] = order[j];
         order[j] = t;
@@ -153,20 +149,28 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory ordering %d configs", space.count);
     for (int i = 0; i < space.count; i++)
         order[i] = i;
-    if (options->strategy == TSR_STRATEGY_RANDOM)
+    bool adaptive =
+        options->strategy == TSR_STRATEGY_ANNEAL || options->strategy == TSR_STRATEGY_GENETIC;
+    if (options->strategy != TSR_STRATEGY_EXHAUSTIVE)
         shuffle(order, space.count, options->seed);
     int total = options->budget_evals > 0 && options->budget_evals < space.count
                     ? options->budget_evals
                     : space.count;
     char shape_text[256];
     tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
-    if (options->strategy == TSR_STRATEGY_RANDOM) {
+    tsr_search *search = NULL;
+    if (options->strategy != TSR_STRATEGY_EXHAUSTIVE) {
         warm_start ws = {spec, shape_text, &space, order, 0};
         TSR_TRY(tsr_store_each_best(store, options->device, place_winner, &ws, err));
         tsr_config start;
         const char *origin;
         if (tsr_config_start(spec, profile, &start, &origin, NULL) == TSR_OK)
             place_config(&ws, &start);
+        if (adaptive)
+            TSR_TRY(tsr_search_create(arena, &space,
+                                      options->strategy == TSR_STRATEGY_ANNEAL ? TSR_SEARCH_ANNEAL
+                                                                               : TSR_SEARCH_GENETIC,
+                                      options->seed, order, ws.placed, &search, err));
     }
 
     tsr_status status = TSR_OK;
@@ -182,8 +186,15 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
             return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
         tsr_result result;
         bool cached = false;
-        status = visit(store, spec, profile, shape_text, &space.configs[order[i]], options, scratch,
+        int pick = search ? tsr_search_next(search) : order[i];
+        if (pick < 0) {
+            tsr_arena_destroy(scratch);
+            break; /* every config visited */
+        }
+        status = visit(store, spec, profile, shape_text, &space.configs[pick], options, scratch,
                        &result, &cached, err);
+        if (status == TSR_OK && search)
+            tsr_search_report(search, pick, result.outcome == TSR_OUTCOME_OK, result.time_ms);
         if (status == TSR_OK) {
             summary->visited++;
             summary->evaluated += !cached;

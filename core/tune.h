@@ -13,10 +13,19 @@
 #include "core/op.h"
 #include "core/store.h"
 
-/* exhaustive: every config in enumeration order. random: a seeded shuffle,
- * after the configs that won other shapes of the same op on the device and
- * the op's suggested starting config for the profile. */
-typedef enum tsr_strategy { TSR_STRATEGY_EXHAUSTIVE, TSR_STRATEGY_RANDOM } tsr_strategy;
+/* exhaustive: every config in enumeration order. random: a seeded shuffle.
+ * anneal: simulated annealing, one-parameter steps from the current config,
+ * worse ones taken less often as it cools. genetic: a steady-state genetic
+ * algorithm, children of tournament-picked parents by uniform crossover and
+ * a mutation step. All but exhaustive start from the configs that won other
+ * shapes of the same op on the device, then the op's suggested config for
+ * the profile (core/search.h has the adaptive two). */
+typedef enum tsr_strategy {
+    TSR_STRATEGY_EXHAUSTIVE,
+    TSR_STRATEGY_RANDOM,
+    TSR_STRATEGY_ANNEAL,
+    TSR_STRATEGY_GENETIC
+} tsr_strategy;
 
 const char *tsr_strategy_name(tsr_strategy strategy);
 /* -1 when the name is not a strategy. */

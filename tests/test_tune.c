@@ -190,14 +190,14 @@ out:
 }
 
 /* The visit order of a random run, in a store of its own. */
-static int random_order(const char *store_name, uint64_t seed, int *order)
+static int strategy_order(tsr_strategy strategy, const char *store_name, uint64_t seed, int *order)
 {
     bench b;
     tsr_store *store = open_store(store_name);
     tsr_arena *arena = tsr_arena_create();
     tsr_tune_summary summary;
     int calls = -1;
-    if (bench_init(&b, TSR_STRATEGY_RANDOM, seed) && store && arena &&
+    if (bench_init(&b, strategy, seed) && store && arena &&
         run(&b, store, arena, &summary) == TSR_OK) {
         calls = b.fake.calls;
         memcpy(order, b.fake.visited, sizeof b.fake.visited);
@@ -207,6 +207,11 @@ static int random_order(const char *store_name, uint64_t seed, int *order)
     tsr_store_close(store);
     bench_free(&b);
     return calls;
+}
+
+static int random_order(const char *store_name, uint64_t seed, int *order)
+{
+    return strategy_order(TSR_STRATEGY_RANDOM, store_name, seed, order);
 }
 
 static void random_order_follows_the_seed_and_covers_the_space(void)
@@ -508,6 +513,140 @@ out:
 }
 
 /* The temp dir holds only the stores (and SQLite's side files). */
+/* ---- adaptive strategies ---------------------------------------------------------- */
+
+/* Annealing and the genetic algorithm on the small space: each config once,
+ * the same walk for the same seed, and the best found. */
+static void adaptive_strategies_visit_each_config_once_and_follow_the_seed(void)
+{
+    static const tsr_strategy strategies[] = {TSR_STRATEGY_ANNEAL, TSR_STRATEGY_GENETIC};
+    for (int k = 0; k < 2; k++) {
+        int first[MAX_VISITS], again[MAX_VISITS], other[MAX_VISITS];
+        char a[32], b[32], c[32];
+        snprintf(a, sizeof a, "adaptive-%d-a", k);
+        snprintf(b, sizeof b, "adaptive-%d-b", k);
+        snprintf(c, sizeof c, "adaptive-%d-c", k);
+        CHECK(strategy_order(strategies[k], a, 5, first) == SPACE_SIZE);
+        CHECK(strategy_order(strategies[k], b, 5, again) == SPACE_SIZE);
+        CHECK(strategy_order(strategies[k], c, 6, other) == SPACE_SIZE);
+        CHECK(memcmp(first, again, sizeof(int) * (size_t)SPACE_SIZE) == 0);
+        int repeats = 0;
+        for (int i = 0; i < SPACE_SIZE; i++)
+            for (int j = 0; j < SPACE_SIZE; j++)
+                repeats += i != j && first[i] == first[j];
+        CHECK_MSG(repeats == 0, "%s visited a config twice", tsr_strategy_name(strategies[k]));
+    }
+}
+
+/* A larger space (GEMM on a small profile) with a smooth synthetic time:
+ * fewer evaluations than random search to come within 5% of the best,
+ * median over seeds. Deterministic: no device, no clock. */
+typedef struct bowl {
+    const tsr_op_def *op;
+    int calls, reached; /* the call that first came within 5% of the best */
+    double best_possible;
+} bowl;
+
+static double bowl_time(const tsr_op_def *op, const tsr_config *c)
+{
+    static const struct {
+        const char *name;
+        double want;
+    } centre[] = {{"BM", 64}, {"BN", 32}, {"BK", 16}, {"TM", 4}, {"TN", 8}, {"VW", 4}, {"KU", 4}};
+    double t = 1.0;
+    for (size_t i = 0; i < sizeof centre / sizeof centre[0]; i++) {
+        double v = tsr_config_get(op, c, centre[i].name);
+        t *= 1.0 + 0.3 * fabs(log2(v / centre[i].want));
+    }
+    return t;
+}
+
+static tsr_status bowl_evaluate(void *ctx, const tsr_config *config, tsr_arena *arena,
+                                tsr_result *result, tsr_error *err)
+{
+    (void)arena;
+    (void)err;
+    bowl *w = ctx;
+    w->calls++;
+    result->outcome = TSR_OUTCOME_OK;
+    result->time_ms = bowl_time(w->op, config);
+    result->gflops = 1.0 / result->time_ms;
+    if (!w->reached && result->time_ms <= 1.05 * w->best_possible)
+        w->reached = w->calls;
+    return TSR_OK;
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+static void adaptive_strategies_need_fewer_evaluations_than_random(void)
+{
+    static const char spec_text[] =
+        "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
+        "gemm: {a: row, b: row}\nshapes:\n  - {m: 256, n: 256, k: 256}\n";
+    static const char profile_text[] =
+        "schema: 1\nname: bowl\ndescription: \"made by the test\"\nvendor: v\narch: a\n"
+        "compute:\n  units: {value: 4, source: \"test\"}\n"
+        "  simd_width: {value: 8, source: \"test\"}\n"
+        "  max_work_group_size: {value: 256, source: \"test\"}\n"
+        "  preferred_vector_width: {value: 4, source: \"test\"}\n"
+        "memory:\n  shared_per_block: {value: 32768, source: \"test\"}\n"
+        "registers:\n  per_thread: {value: 128, source: \"test\"}\n"
+        "backends: [opencl]\n";
+    tsr_opspec *spec = NULL;
+    tsr_profile *profile = NULL;
+    tsr_error err = {{0}};
+    CHECK(tsr_opspec_parse("g.yaml", spec_text, strlen(spec_text), &spec, &err) == TSR_OK);
+    CHECK_MSG(tsr_profile_parse("bowl.yaml", profile_text, strlen(profile_text), &profile, &err) ==
+                  TSR_OK,
+              "%s", err.msg);
+    if (!spec || !profile)
+        return;
+    /* The best of the space, by brute force. */
+    tsr_arena *arena = tsr_arena_create();
+    tsr_search_space space;
+    CHECK(tsr_space_build(arena, spec, profile, &space, &err) == TSR_OK);
+    double best = INFINITY;
+    for (int i = 0; i < space.count; i++)
+        best = fmin(best, bowl_time(spec->op, &space.configs[i]));
+    static const tsr_strategy strategies[] = {TSR_STRATEGY_RANDOM, TSR_STRATEGY_ANNEAL,
+                                              TSR_STRATEGY_GENETIC};
+    enum { SEEDS = 5, BUDGET = 600 };
+    int median[3];
+    for (int k = 0; k < 3; k++) {
+        int reached[SEEDS];
+        for (int seed = 0; seed < SEEDS; seed++) {
+            char name[48];
+            snprintf(name, sizeof name, "bowl-%d-%d", k, seed);
+            tsr_store *store = open_store(name);
+            bowl w = {.op = spec->op, .best_possible = best};
+            tsr_tune_options options = {.strategy = strategies[k],
+                                        .budget_evals = BUDGET,
+                                        .seed = (uint64_t)seed + 1,
+                                        .device = "fake|bowl",
+                                        .evaluate = bowl_evaluate,
+                                        .evaluate_ctx = &w};
+            tsr_tune_summary summary;
+            tsr_shape shape = {{256, 256, 256}};
+            CHECK(store && tsr_tune(store, spec, profile, &shape, &options, arena, &summary,
+                                    &err) == TSR_OK);
+            reached[seed] = w.reached ? w.reached : BUDGET + 1;
+            tsr_store_close(store);
+        }
+        qsort(reached, SEEDS, sizeof reached[0], compare_ints);
+        median[k] = reached[SEEDS / 2];
+    }
+    printf("note %d configs; evaluations to within 5%% of the best, median of %d seeds: random %d, "
+           "anneal %d, genetic %d\n",
+           space.count, SEEDS, median[0], median[1], median[2]);
+    CHECK(median[1] < median[0] && median[2] < median[0]);
+    tsr_arena_destroy(arena);
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+}
+
 /* ---- SIGKILL at any moment ------------------------------------------------------ */
 
 /* The fake evaluator, 3 ms a candidate, so that a kill lands mid-run. */
@@ -652,6 +791,8 @@ int main(void)
     RUN_TEST(stopped_run_resumes_with_exactly_the_remaining_evaluations);
     RUN_TEST(failed_candidates_are_counted_and_never_chosen);
     RUN_TEST(space_counts_add_up_to_every_combination);
+    RUN_TEST(adaptive_strategies_visit_each_config_once_and_follow_the_seed);
+    RUN_TEST(adaptive_strategies_need_fewer_evaluations_than_random);
     RUN_TEST(runs_killed_at_random_moments_resume_to_the_same_best);
     RUN_TEST(real_tune_on_pocl_stores_its_results_and_resumes);
     remove_temp_dir();

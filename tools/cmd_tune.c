@@ -35,13 +35,15 @@ static const char tune_usage[] =
     "\n"
     "  --profile P    device profile (name or file); default: the one matching the device\n"
     "  --device ID    default opencl:0 ('tessera devices' lists them)\n"
-    "  --strategy S   exhaustive (default) or random\n"
+    "  --strategy S   exhaustive (default), random, anneal (simulated annealing) or\n"
+    "                 genetic (a genetic algorithm)\n"
     "  --budget N     at most N candidates per shape (stored ones count); default all\n"
     "  --seconds T    start no candidate after T seconds per shape\n"
     "  --seed N       seed of the random strategy and of the test data (default 1)\n"
     "  --db F         results store (default tessera.db)\n"
     "  --timeout S    the most a candidate may take, compiling or running (default 60);\n"
     "                 once one has verified, a running one gets 200x the best time, >= 2 s\n"
+    "                 (the cap for its first launch where the driver compiles then: PoCL)\n"
     "  --in-process   evaluate in tessera's own process (no isolation; for debugging)\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -224,7 +226,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
     if (optind + 1 != argc)
         return cli_usage_error("tune", "expected one op spec file");
     if (tsr_strategy_from_name(a->strategy) < 0)
-        return cli_usage_error("tune", "unknown strategy '%s' (known: exhaustive, random)",
+        return cli_usage_error("tune",
+                               "unknown strategy '%s' (known: exhaustive, random, anneal, genetic)",
                                a->strategy);
     *spec_index = optind;
     a->spec_path = argv[optind];
