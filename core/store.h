@@ -54,6 +54,10 @@ typedef struct tsr_result {
     const char *geometry; /* tsr_geometry_rule text, "n/64x16,m/64x16" */
     const char *args;     /* "buffer:A,buffer:B,buffer:C,int:M,...,float:alpha" */
     const char *created;  /* ISO-8601 UTC, filled by the store */
+    /* Where the evaluation's wall time went, in seconds, for the tuner's
+     * report (not stored): compiling, the first launch with its
+     * verification, the timed runs. */
+    double build_s, check_s, timing_s;
 } tsr_result;
 
 tsr_status tsr_store_open(const char *path, tsr_store **out, tsr_error *err);

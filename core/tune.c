@@ -70,13 +70,34 @@ static void keep_best(tsr_arena *arena, const tsr_result *r, tsr_tune_summary *s
     summary->found = true;
 }
 
+/* Adds a visited candidate to the outcome counts and the time account. */
+static void count(tsr_arena *arena, const tsr_result *r, bool cached, double wall_s,
+                  tsr_tune_summary *summary)
+{
+    if ((unsigned)r->outcome >= TSR_OUTCOME_COUNT)
+        return;
+    summary->outcomes[r->outcome]++;
+    if (r->outcome != TSR_OUTCOME_OK && !summary->example_reason[r->outcome] && r->reason)
+        summary->example_reason[r->outcome] = copy(arena, r->reason);
+    if (cached)
+        return;
+    if (r->outcome == TSR_OUTCOME_TIMEOUT || r->outcome == TSR_OUTCOME_CRASHED) {
+        summary->lost_s += wall_s;
+        return;
+    }
+    summary->build_s += r->build_s;
+    summary->check_s += r->check_s;
+    summary->timing_s += r->timing_s;
+}
+
 /* One candidate: from the store when it is there, else evaluated and
  * committed before the next one starts. */
 static tsr_status visit(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                         const char *shape_text, const tsr_config *config,
                         const tsr_tune_options *options, tsr_arena *scratch, tsr_result *result,
-                        bool *cached, tsr_error *err)
+                        bool *cached, double *wall_s, tsr_error *err)
 {
+    *wall_s = 0;
     char config_buf[512];
     tsr_config_format(spec->op, config, config_buf, sizeof config_buf);
     const char *config_text = tsr_arena_strdup(scratch, config_buf);
@@ -88,7 +109,9 @@ static tsr_status visit(tsr_store *store, const tsr_opspec *spec, const tsr_prof
     if (*cached)
         return TSR_OK;
     memset(result, 0, sizeof *result);
+    double started = now_seconds();
     TSR_TRY(options->evaluate(options->evaluate_ctx, config, scratch, result, err));
+    *wall_s = now_seconds() - started;
     result->op_key = op_key;
     result->op = spec->op->name;
     result->spec_name = spec->name;
@@ -191,15 +214,15 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
             tsr_arena_destroy(scratch);
             break; /* every config visited */
         }
+        double wall_s;
         status = visit(store, spec, profile, shape_text, &space.configs[pick], options, scratch,
-                       &result, &cached, err);
+                       &result, &cached, &wall_s, err);
         if (status == TSR_OK && search)
             tsr_search_report(search, pick, result.outcome == TSR_OUTCOME_OK, result.time_ms);
         if (status == TSR_OK) {
             summary->visited++;
             summary->evaluated += !cached;
-            if ((unsigned)result.outcome < TSR_OUTCOME_COUNT)
-                summary->outcomes[result.outcome]++;
+            count(arena, &result, cached, wall_s, summary);
             keep_best(arena, &result, summary);
             if (options->progress) {
                 tsr_tune_progress progress = {

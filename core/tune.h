@@ -70,6 +70,13 @@ typedef struct tsr_tune_summary {
     bool found;
     tsr_result best; /* strings in the arena given to tsr_tune */
     double seconds;
+    /* Where the time went, in seconds: candidates compiling, in their first
+     * launch with its verification, in timed runs, and whole candidates lost
+     * to timeouts and crashes. The rest of `seconds` went to generating
+     * kernels, the store, the search and starting workers. */
+    double build_s, check_s, timing_s, lost_s;
+    /* The first reason seen for each failing outcome (in the arena). */
+    const char *example_reason[TSR_OUTCOME_COUNT];
 } tsr_tune_summary;
 
 tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backends/gemm_ref.h"
 #include "runner/runner.h"
@@ -187,6 +188,13 @@ static bool verify_output(tsr_problem *p, double *max_error, char *why, size_t w
     return true;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -210,6 +218,7 @@ static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geo
     int n_args = op->args(p->spec, &p->shape, p->dev, args);
     tsr_error why = {{0}};
     int o = op->output_buffer;
+    double started = now_s();
     size_t out_bytes = (p->elems[o] + GUARD_ELEMS) * sizeof(float);
     if (reset_output(p, &why) != TSR_OK ||
         be->launch(kernel, args, n_args, geometry, NULL, &why) != TSR_OK)
@@ -219,7 +228,10 @@ static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geo
     if (options->on_stage)
         options->on_stage(options->on_stage_ctx, TSR_EVAL_LAUNCHED);
     char reason[512];
-    if (!verify_output(p, &r->max_error, reason, sizeof reason))
+    bool verified = verify_output(p, &r->max_error, reason, sizeof reason);
+    double checked = now_s();
+    r->check_s = checked - started;
+    if (!verified)
         return fail_outcome(arena, r, TSR_OUTCOME_WRONG, reason);
 
     int max_runs = options->max_runs > 0 ? options->max_runs : 10;
@@ -236,6 +248,7 @@ static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geo
         if (runs >= options->min_runs && total >= options->min_seconds * 1e3)
             break;
     }
+    r->timing_s = now_s() - checked;
     qsort(times, (size_t)runs, sizeof times[0], compare_doubles);
     r->time_ms = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
     r->gflops = r->time_ms > 0 ? op->flops(p->spec, &p->shape) / (r->time_ms * 1e6) : 0.0;
@@ -250,7 +263,10 @@ tsr_status tsr_evaluate_source(tsr_problem *p, const char *source, const char *k
     tsr_error why = {{0}};
     const tsr_backend *be = p->device->backend;
     tsr_kernel *kernel;
-    if (be->compile(p->device, source, kernel_name, NULL, &kernel, &why) != TSR_OK)
+    double started = now_s();
+    tsr_status built = be->compile(p->device, source, kernel_name, NULL, &kernel, &why);
+    r->build_s = now_s() - started;
+    if (built != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_BUILD_FAILED, why.msg);
     size_t threads = geometry->local[0] * geometry->local[1] * geometry->local[2];
     if (threads > kernel->max_work_group_size) {

@@ -231,6 +231,9 @@ static tsr_status read_result(tsr_wire_reader *r, tsr_arena *arena, tsr_result *
                             &result->geometry, &result->args};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         *texts[i] = copy(arena, tsr_wire_next(r));
+    result->build_s = tsr_wire_next_number(r);
+    result->check_s = tsr_wire_next_number(r);
+    result->timing_s = tsr_wire_next_number(r);
     return TSR_OK;
 }
 

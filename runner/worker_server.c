@@ -81,6 +81,9 @@ static bool reply_result(server *s, const tsr_result *r)
     tsr_wire_put(&f, r->language);
     tsr_wire_put(&f, r->geometry);
     tsr_wire_put(&f, r->args);
+    tsr_wire_put_number(&f, r->build_s);
+    tsr_wire_put_number(&f, r->check_s);
+    tsr_wire_put_number(&f, r->timing_s);
     return tsr_wire_send(s->out, &f);
 }
 

@@ -18,7 +18,7 @@ enum tsr_wire_tag {
     TSR_WIRE_SOURCE = 'K',   /* parent: evaluate this kernel source (planted faults, tests) */
     TSR_WIRE_BUILT = 'B',    /* worker: compiled; "1" if its first launch compiles more */
     TSR_WIRE_LAUNCHED = 'L', /* worker: the first launch finished, timing follows */
-    TSR_WIRE_RESULT = 'O',   /* worker: the outcome and its fields */
+    TSR_WIRE_RESULT = 'O',   /* worker: the outcome, its fields and phase times */
 };
 
 typedef struct tsr_wire_frame {

@@ -218,13 +218,23 @@ verify_passes_on_a_ragged_shape() {
 
 tune_stores_its_candidates() {
     run tune "$root/ops/sgemm.yaml" --budget 3 --db t.db --shape m=64,n=48,k=40
-    status_is 0 && out_has "3 candidates tried (3 run now, 0 from the store)" && out_has "best:" &&
-        file_is_written t.db
+    status_is 0 && out_has "3 candidates tried (3 run now, 0 from the store)" &&
+        out_has "best:" && out_has ", timed runs " && file_is_written t.db
 }
 
 tune_rerun_takes_everything_from_the_store() {
     run tune "$root/ops/sgemm.yaml" --budget 3 --db t.db --shape m=64,n=48,k=40
     status_is 0 && out_has "(0 run now, 3 from the store)" && out_has "best:"
+}
+
+# A candidate that cannot finish in time is reported as rejected with its
+# reason, and the report says where the time went.
+tune_reports_rejections_and_where_the_time_went() {
+    run tune "$root/ops/sgemm.yaml" --budget 2 --db to.db --shape m=64,n=48,k=40 \
+        --strategy anneal --timeout 0.001
+    status_is 1 && out_has "timeout 2, first: no answer while compiling within" &&
+        out_has "no candidate verified" && out_has "lost to timeouts and crashes" &&
+        out_has "compiling 0.0, first launch and verification 0.0, timed runs 0.0"
 }
 
 tune_on_a_missing_device_names_it() {
@@ -313,6 +323,8 @@ t "a store file of another kind is refused, untouched, exit 2" foreign_store_is_
 t "export of a missing store exits 2 and creates nothing" export_of_a_missing_store_exits_2
 t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates
 t "tune rerun takes all 3 from the store" tune_rerun_takes_everything_from_the_store
+t "tune reports rejections with a reason and where the time went" \
+    tune_reports_rejections_and_where_the_time_went
 t "tune --device opencl:99 exits 2 naming it" tune_on_a_missing_device_names_it
 t "tune --strategy bogus exits 2" tune_with_an_unknown_strategy_exits_2
 

@@ -150,12 +150,19 @@ static void report(const tsr_tune_summary *s, const char *shape, bool tty)
     for (int o = 0; o < TSR_OUTCOME_COUNT; o++)
         printf(" %s %d%s", tsr_outcome_name((tsr_outcome)o), s->outcomes[o],
                o + 1 < TSR_OUTCOME_COUNT ? "," : "\n");
+    for (int o = 0; o < TSR_OUTCOME_COUNT; o++)
+        if (o != TSR_OUTCOME_OK && s->outcomes[o] > 0)
+            printf("  %s %d, first: %s\n", tsr_outcome_name((tsr_outcome)o), s->outcomes[o],
+                   s->example_reason[o] ? s->example_reason[o] : "(no reason given)");
     if (s->found)
         printf("  best: %.4f ms, %.2f GFLOP/s, max error %.2g, %s\n", s->best.time_ms,
                s->best.gflops, s->best.max_error, s->best.config);
     else
         printf("  no candidate verified\n");
-    printf("  took %.1f s\n", s->seconds);
+    double other = s->seconds - s->build_s - s->check_s - s->timing_s - s->lost_s;
+    printf("  took %.1f s: compiling %.1f, first launch and verification %.1f, timed runs %.1f, "
+           "lost to timeouts and crashes %.1f, the rest %.1f (generating, the store, workers)\n",
+           s->seconds, s->build_s, s->check_s, s->timing_s, s->lost_s, other > 0 ? other : 0.0);
 }
 
 typedef struct tune_args {
