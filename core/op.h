@@ -18,8 +18,10 @@
 #define TSR_MAX_PARAMS 16
 #define TSR_MAX_PARAM_VALUES 12
 #define TSR_MAX_BUFFERS 8
+#define TSR_MAX_OP_FEATURES 16
 
 struct tsr_tile_program;
+struct tsr_resource_report;
 
 typedef struct tsr_param_def {
     const char *name; /* "BM" */
@@ -80,6 +82,15 @@ typedef struct tsr_op_def {
     /* Whether the kernel reads the output's old contents (GEMM with beta);
      * when not, the output is poisoned before each verifying run. */
     bool (*reads_output)(const tsr_opspec *spec);
+    /* What a cost model sees of a config's kernel on a profile for a shape
+     * (may be NULL: the params alone): fills n_features numbers, the last
+     * of which is log2 of an analytic time estimate in seconds. `resources`
+     * is the vendor compiler's report when one is known, else NULL. */
+    int n_features;
+    const char *const *feature_names;
+    int (*features)(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                    const tsr_config *config, const struct tsr_resource_report *resources,
+                    double *out);
 } tsr_op_def;
 
 /* The registry of ops. */

@@ -3,11 +3,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/guided.h"
+#include "core/model_prior.h"
 #include "core/rng.h"
 #include "core/search.h"
 #include "core/space.h"
 
-static const char *const strategy_names[] = {"exhaustive", "random", "anneal", "genetic"};
+static const char *const strategy_names[] = {"exhaustive", "random", "anneal", "genetic", "model"};
 
 const char *tsr_strategy_name(tsr_strategy strategy)
 {
@@ -157,6 +159,29 @@ static tsr_status place_winner(void *ctx_ptr, const tsr_result *best)
     return TSR_OK;
 }
 
+/* The model-guided search, warm-started like the others and trained from
+ * the first on what the store knows of the op. */
+static tsr_status start_guided(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
+                               const tsr_shape *shape, const tsr_search_space *space, uint64_t seed,
+                               const int *first, int n_first, tsr_guided **out, tsr_error *err)
+{
+    tsr_model_rows prior;
+    TSR_TRY(tsr_model_rows_from_store(store, spec, profile, &prior, err));
+    tsr_guided_setup setup = {.spec = spec,
+                              .profile = profile,
+                              .shape = shape,
+                              .space = space,
+                              .seed = seed,
+                              .first = first,
+                              .n_first = n_first,
+                              .prior_x = prior.x,
+                              .prior_y = prior.y,
+                              .n_prior = prior.rows};
+    tsr_status st = tsr_guided_create(&setup, out, err);
+    tsr_model_rows_free(&prior);
+    return st;
+}
+
 tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                     const tsr_shape *shape, const tsr_tune_options *options, tsr_arena *arena,
                     tsr_tune_summary *summary, tsr_error *err)
@@ -182,6 +207,7 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
     char shape_text[256];
     tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
     tsr_search *search = NULL;
+    tsr_guided *guided = NULL;
     if (options->strategy != TSR_STRATEGY_EXHAUSTIVE) {
         warm_start ws = {spec, shape_text, &space, order, 0};
         TSR_TRY(tsr_store_each_best(store, options->device, place_winner, &ws, err));
@@ -194,6 +220,9 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
                                       options->strategy == TSR_STRATEGY_ANNEAL ? TSR_SEARCH_ANNEAL
                                                                                : TSR_SEARCH_GENETIC,
                                       options->seed, order, ws.placed, &search, err));
+        if (options->strategy == TSR_STRATEGY_MODEL)
+            TSR_TRY(start_guided(store, spec, profile, shape, &space, options->seed, order,
+                                 ws.placed, &guided, err));
     }
 
     tsr_status status = TSR_OK;
@@ -205,11 +234,19 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
         if (options->budget_seconds > 0 && now_seconds() - start > options->budget_seconds)
             break;
         tsr_arena *scratch = tsr_arena_create();
-        if (!scratch)
-            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+        if (!scratch) {
+            status = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+            break;
+        }
         tsr_result result;
         bool cached = false;
-        int pick = search ? tsr_search_next(search) : order[i];
+        int pick = order[i];
+        if (search)
+            pick = tsr_search_next(search);
+        else if (guided && (status = tsr_guided_next(guided, &pick, err)) != TSR_OK) {
+            tsr_arena_destroy(scratch);
+            break;
+        }
         if (pick < 0) {
             tsr_arena_destroy(scratch);
             break; /* every config visited */
@@ -219,6 +256,9 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
                        &result, &cached, &wall_s, err);
         if (status == TSR_OK && search)
             tsr_search_report(search, pick, result.outcome == TSR_OUTCOME_OK, result.time_ms);
+        if (status == TSR_OK && guided)
+            status = tsr_guided_report(guided, pick, result.outcome == TSR_OUTCOME_OK,
+                                       result.time_ms, err);
         if (status == TSR_OK) {
             summary->visited++;
             summary->evaluated += !cached;
@@ -240,6 +280,7 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
         if (status != TSR_OK)
             break;
     }
+    tsr_guided_free(guided);
     summary->seconds = now_seconds() - start;
     return status;
 }

@@ -19,12 +19,15 @@
  * algorithm, children of tournament-picked parents by uniform crossover and
  * a mutation step. All but exhaustive start from the configs that won other
  * shapes of the same op on the device, then the op's suggested config for
- * the profile (core/search.h has the adaptive two). */
+ * the profile (core/search.h has the adaptive two). model: a learned cost
+ * model, trained on the store's measurements of the op and each new one,
+ * picks the most promising untried configs (core/guided.h). */
 typedef enum tsr_strategy {
     TSR_STRATEGY_EXHAUSTIVE,
     TSR_STRATEGY_RANDOM,
     TSR_STRATEGY_ANNEAL,
-    TSR_STRATEGY_GENETIC
+    TSR_STRATEGY_GENETIC,
+    TSR_STRATEGY_MODEL
 } tsr_strategy;
 
 const char *tsr_strategy_name(tsr_strategy strategy);

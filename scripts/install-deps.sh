@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what tessera needs from Debian's packages: the build tools, the
-# libraries it links (libyaml, SQLite, libmd, jansson, the OpenCL ICD loader,
+# libraries it links (libyaml, SQLite, libmd, jansson, XGBoost, the OpenCL ICD loader,
 # CLBlast),
 # an OpenCL device to run on (PoCL, OpenCL on the CPU), and the vendor
 # compilers that check every generated kernel offline (hipcc for AMD, ocloc
@@ -12,7 +12,7 @@ set -euo pipefail
 
 packages=(
     gcc meson ninja-build pkg-config
-    libyaml-dev libsqlite3-dev libmd-dev libjansson-dev
+    libyaml-dev libsqlite3-dev libmd-dev libjansson-dev libxgboost-dev
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
     libclblast-dev clblast-utils
     python3 clang-format git

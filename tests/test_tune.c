@@ -69,7 +69,7 @@ static tsr_status fake_evaluate(void *ctx_ptr, const tsr_config *config, tsr_are
     }
     result->outcome = TSR_OUTCOME_OK;
     result->time_ms = 1.0 + fabs(log2(wg) - 5.0) + fabs(log2(vw) - 2.0);
-    result->gflops = 1.0 / result->time_ms;
+    result->gflops = 2.0 * 256 * 256 * 256 / (result->time_ms * 1e6); /* the bowl's shape */
     result->kernel_name = "fake";
     result->language = "none";
     return TSR_OK;
@@ -421,6 +421,8 @@ static void strategy_names_round_trip(void)
     CHECK(tsr_strategy_from_name("bogus") == -1);
     CHECK(!strcmp(tsr_strategy_name(TSR_STRATEGY_RANDOM), "random"));
     CHECK(!strcmp(tsr_strategy_name(TSR_STRATEGY_EXHAUSTIVE), "exhaustive"));
+    for (int k = TSR_STRATEGY_EXHAUSTIVE; k <= TSR_STRATEGY_MODEL; k++)
+        CHECK(tsr_strategy_from_name(tsr_strategy_name((tsr_strategy)k)) == k);
 }
 
 /* ---- a real tune on PoCL --------------------------------------------------------- */
@@ -515,12 +517,14 @@ out:
 /* The temp dir holds only the stores (and SQLite's side files). */
 /* ---- adaptive strategies ---------------------------------------------------------- */
 
-/* Annealing and the genetic algorithm on the small space: each config once,
- * the same walk for the same seed, and the best found. */
+/* Annealing, the genetic algorithm and the model-guided search on the small
+ * space: each config once, the same walk for the same seed, and the best
+ * found. */
 static void adaptive_strategies_visit_each_config_once_and_follow_the_seed(void)
 {
-    static const tsr_strategy strategies[] = {TSR_STRATEGY_ANNEAL, TSR_STRATEGY_GENETIC};
-    for (int k = 0; k < 2; k++) {
+    static const tsr_strategy strategies[] = {TSR_STRATEGY_ANNEAL, TSR_STRATEGY_GENETIC,
+                                              TSR_STRATEGY_MODEL};
+    for (int k = 0; k < 3; k++) {
         int first[MAX_VISITS], again[MAX_VISITS], other[MAX_VISITS];
         char a[32], b[32], c[32];
         snprintf(a, sizeof a, "adaptive-%d-a", k);
@@ -545,6 +549,7 @@ typedef struct bowl {
     const tsr_op_def *op;
     int calls, reached; /* the call that first came within 5% of the best */
     double best_possible;
+    volatile sig_atomic_t stop; /* set once reached: the rest would not count */
 } bowl;
 
 static double bowl_time(const tsr_op_def *op, const tsr_config *c)
@@ -570,9 +575,11 @@ static tsr_status bowl_evaluate(void *ctx, const tsr_config *config, tsr_arena *
     w->calls++;
     result->outcome = TSR_OUTCOME_OK;
     result->time_ms = bowl_time(w->op, config);
-    result->gflops = 1.0 / result->time_ms;
-    if (!w->reached && result->time_ms <= 1.05 * w->best_possible)
+    result->gflops = 2.0 * 256 * 256 * 256 / (result->time_ms * 1e6); /* the bowl's shape */
+    if (!w->reached && result->time_ms <= 1.05 * w->best_possible) {
         w->reached = w->calls;
+        w->stop = 1;
+    }
     return TSR_OK;
 }
 
@@ -612,10 +619,10 @@ static void adaptive_strategies_need_fewer_evaluations_than_random(void)
     for (int i = 0; i < space.count; i++)
         best = fmin(best, bowl_time(spec->op, &space.configs[i]));
     static const tsr_strategy strategies[] = {TSR_STRATEGY_RANDOM, TSR_STRATEGY_ANNEAL,
-                                              TSR_STRATEGY_GENETIC};
+                                              TSR_STRATEGY_GENETIC, TSR_STRATEGY_MODEL};
     enum { SEEDS = 5, BUDGET = 600 };
-    int median[3];
-    for (int k = 0; k < 3; k++) {
+    int median[4];
+    for (int k = 0; k < 4; k++) {
         int reached[SEEDS];
         for (int seed = 0; seed < SEEDS; seed++) {
             char name[48];
@@ -627,7 +634,8 @@ static void adaptive_strategies_need_fewer_evaluations_than_random(void)
                                         .seed = (uint64_t)seed + 1,
                                         .device = "fake|bowl",
                                         .evaluate = bowl_evaluate,
-                                        .evaluate_ctx = &w};
+                                        .evaluate_ctx = &w,
+                                        .stop = &w.stop};
             tsr_tune_summary summary;
             tsr_shape shape = {{256, 256, 256}};
             CHECK(store && tsr_tune(store, spec, profile, &shape, &options, arena, &summary,
@@ -639,9 +647,45 @@ static void adaptive_strategies_need_fewer_evaluations_than_random(void)
         median[k] = reached[SEEDS / 2];
     }
     printf("note %d configs; evaluations to within 5%% of the best, median of %d seeds: random %d, "
-           "anneal %d, genetic %d\n",
-           space.count, SEEDS, median[0], median[1], median[2]);
+           "anneal %d, genetic %d, model %d\n",
+           space.count, SEEDS, median[0], median[1], median[2], median[3]);
     CHECK(median[1] < median[0] && median[2] < median[0]);
+    /* The model-guided search, the target: 5x fewer than random. */
+    CHECK_MSG(5 * median[3] <= median[0], "model %d, random %d", median[3], median[0]);
+    /* What the store learned on one device helps on the next: the model
+     * trained from the start on 100 measurements of another device. */
+    int with_prior[SEEDS];
+    for (int seed = 0; seed < SEEDS; seed++) {
+        char name[48];
+        snprintf(name, sizeof name, "bowl-prior-%d", seed);
+        tsr_store *store = open_store(name);
+        bowl first = {.op = spec->op, .best_possible = best};
+        bowl next = {.op = spec->op, .best_possible = best};
+        tsr_tune_options options = {.strategy = TSR_STRATEGY_RANDOM,
+                                    .budget_evals = 100,
+                                    .seed = (uint64_t)seed + 11,
+                                    .device = "fake|first",
+                                    .evaluate = bowl_evaluate,
+                                    .evaluate_ctx = &first};
+        tsr_tune_summary summary;
+        tsr_shape shape = {{256, 256, 256}};
+        CHECK(store &&
+              tsr_tune(store, spec, profile, &shape, &options, arena, &summary, &err) == TSR_OK);
+        options.strategy = TSR_STRATEGY_MODEL;
+        options.budget_evals = BUDGET;
+        options.device = "fake|next";
+        options.evaluate_ctx = &next;
+        options.stop = &next.stop;
+        CHECK(store &&
+              tsr_tune(store, spec, profile, &shape, &options, arena, &summary, &err) == TSR_OK);
+        with_prior[seed] = next.reached ? next.reached : BUDGET + 1;
+        tsr_store_close(store);
+    }
+    qsort(with_prior, SEEDS, sizeof with_prior[0], compare_ints);
+    printf("note model with 100 measurements of another device in the store: %d\n",
+           with_prior[SEEDS / 2]);
+    CHECK_MSG(with_prior[SEEDS / 2] < median[3], "with prior %d, without %d", with_prior[SEEDS / 2],
+              median[3]);
     tsr_arena_destroy(arena);
     tsr_profile_free(profile);
     tsr_opspec_free(spec);

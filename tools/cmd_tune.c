@@ -35,8 +35,9 @@ static const char tune_usage[] =
     "\n"
     "  --profile P    device profile (name or file); default: the one matching the device\n"
     "  --device ID    default opencl:0 ('tessera devices' lists them)\n"
-    "  --strategy S   exhaustive (default), random, anneal (simulated annealing) or\n"
-    "                 genetic (a genetic algorithm)\n"
+    "  --strategy S   exhaustive (default), random, anneal (simulated annealing),\n"
+    "                 genetic (a genetic algorithm) or model (a cost model learned from\n"
+    "                 every measurement of the op in the store picks what to measure)\n"
     "  --budget N     at most N candidates per shape (stored ones count); default all\n"
     "  --seconds T    start no candidate after T seconds per shape\n"
     "  --seed N       seed of the random strategy and of the test data (default 1)\n"
@@ -234,7 +235,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
         return cli_usage_error("tune", "expected one op spec file");
     if (tsr_strategy_from_name(a->strategy) < 0)
         return cli_usage_error("tune",
-                               "unknown strategy '%s' (known: exhaustive, random, anneal, genetic)",
+                               "unknown strategy '%s' (known: exhaustive, random, anneal, genetic, "
+                               "model)",
                                a->strategy);
     *spec_index = optind;
     a->spec_path = argv[optind];

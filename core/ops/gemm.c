@@ -321,4 +321,7 @@ const tsr_op_def tsr_op_gemm = {
     .output_buffer = GEMM_ARG_C,
     .reads_output = gemm_reads_output,
     .suggest = gemm_suggest,
+    .n_features = GEMM_FEATURE_COUNT,
+    .feature_names = gemm_feature_names,
+    .features = gemm_features,
 };

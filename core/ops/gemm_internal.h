@@ -48,6 +48,28 @@ static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
                       v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN]};
 }
 
+/* gemm_model.c: the features a cost model sees (see tsr_op_def). */
+enum gemm_feature {
+    GEMM_F_THREADS,
+    GEMM_F_SHARED,
+    GEMM_F_REGISTERS,
+    GEMM_F_GROUPS_PER_UNIT,
+    GEMM_F_WAVES,
+    GEMM_F_WAVE_EFFICIENCY,
+    GEMM_F_TILE_WASTE,
+    GEMM_F_ISSUE_EFFICIENCY,
+    GEMM_F_LATENCY_HIDING,
+    GEMM_F_LOG_COMPUTE_S,
+    GEMM_F_LOG_MEMORY_S,
+    GEMM_F_LOG_SHARED_S,
+    GEMM_F_LOG_ESTIMATE_S, /* last, as tsr_op_def.features promises */
+    GEMM_FEATURE_COUNT
+};
+extern const char *const gemm_feature_names[GEMM_FEATURE_COUNT];
+int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                  const tsr_config *config, const struct tsr_resource_report *resources,
+                  double *out);
+
 size_t gemm_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer);
 int gemm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
               tsr_arg *out);

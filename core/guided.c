@@ -1,0 +1,264 @@
+/* The model-guided search (see guided.h). Rounds: retrain the cost model on
+ * everything known, score a random sample of untried configs, queue the
+ * best-scored few, measure them, repeat. */
+#include "core/guided.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cost_model.h"
+#include "core/rng.h"
+
+enum {
+    SEED_RANDOM = 8,   /* random configs measured before the first model, with no prior */
+    MIN_ROWS = 6,      /* rows needed to train at all */
+    BATCH = 4,         /* configs measured per model */
+    SAMPLE = 8192,     /* untried configs scored per model */
+    EXPLORE_EVERY = 4, /* every this many batches, one pick is random */
+};
+
+struct tsr_guided {
+    tsr_guided_setup setup;
+    const tsr_op_def *op;
+    int cols;
+    uint64_t rng;
+    unsigned char *visited;
+    int n_visited;
+    int *queue, n_queue, queue_at, queue_cap;
+    int batches;
+    /* Training rows: the prior, then every report. */
+    float *x, *y;
+    int rows, cap;
+    int ok_reports, failed_reports;
+    float worst_label;
+    /* Scratch for scoring a sample. */
+    int *sample;
+    float *sample_x, *score;
+};
+
+void tsr_guided_free(tsr_guided *g)
+{
+    if (!g)
+        return;
+    free(g->visited);
+    free(g->queue);
+    free(g->x);
+    free(g->y);
+    free(g->sample);
+    free(g->sample_x);
+    free(g->score);
+    free(g);
+}
+
+static bool grow_rows(tsr_guided *g, int need)
+{
+    if (need <= g->cap)
+        return true;
+    int cap = g->cap ? g->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    float *x = realloc(g->x, (size_t)cap * (size_t)g->cols * sizeof *x);
+    if (x)
+        g->x = x;
+    float *y = realloc(g->y, (size_t)cap * sizeof *y);
+    if (y)
+        g->y = y;
+    if (!x || !y)
+        return false;
+    g->cap = cap;
+    return true;
+}
+
+static bool enqueue(tsr_guided *g, int index)
+{
+    if (g->n_queue == g->queue_cap) {
+        int cap = g->queue_cap ? 2 * g->queue_cap : 64;
+        int *q = realloc(g->queue, (size_t)cap * sizeof *q);
+        if (!q)
+            return false;
+        g->queue = q;
+        g->queue_cap = cap;
+    }
+    g->queue[g->n_queue++] = index;
+    return true;
+}
+
+tsr_status tsr_guided_create(const tsr_guided_setup *setup, tsr_guided **out, tsr_error *err)
+{
+    *out = NULL;
+    tsr_guided *g = calloc(1, sizeof *g);
+    if (!g)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    g->setup = *setup;
+    g->op = setup->spec->op;
+    g->cols = tsr_model_feature_count(g->op);
+    g->rng = setup->seed ^ 0x6a09e667f3bcc909ull;
+    int count = setup->space->count;
+    int sample = count < SAMPLE ? count : SAMPLE;
+    g->visited = calloc((size_t)count, 1);
+    g->sample = malloc((size_t)sample * sizeof *g->sample);
+    g->sample_x = malloc((size_t)sample * (size_t)g->cols * sizeof *g->sample_x);
+    g->score = malloc((size_t)sample * sizeof *g->score);
+    bool ok = g->visited && g->sample && g->sample_x && g->score &&
+              grow_rows(g, setup->n_prior > 0 ? setup->n_prior : 1);
+    if (ok && setup->n_prior > 0) {
+        memcpy(g->x, setup->prior_x, (size_t)setup->n_prior * (size_t)g->cols * sizeof *g->x);
+        memcpy(g->y, setup->prior_y, (size_t)setup->n_prior * sizeof *g->y);
+        g->rows = setup->n_prior;
+    }
+    g->worst_label = INFINITY;
+    for (int i = 0; i < g->rows; i++)
+        g->worst_label = fminf(g->worst_label, g->y[i]);
+    for (int i = 0; ok && i < setup->n_first; i++)
+        ok = enqueue(g, setup->first[i]);
+    /* Without earlier measurements the first model needs a spread of
+     * points to learn from. */
+    int seeds = setup->n_prior >= MIN_ROWS ? 0 : SEED_RANDOM;
+    for (int i = 0; ok && i < seeds && i < count; i++)
+        ok = enqueue(g, (int)tsr_rng_below(&g->rng, (uint64_t)count));
+    if (!ok) {
+        tsr_guided_free(g);
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory for the guided search");
+    }
+    *out = g;
+    return TSR_OK;
+}
+
+/* A random unvisited index, or -1 when every config was visited. */
+static int random_unvisited(tsr_guided *g)
+{
+    int count = g->setup.space->count;
+    if (g->n_visited >= count)
+        return -1;
+    for (int tries = 0; tries < 64; tries++) {
+        int i = (int)tsr_rng_below(&g->rng, (uint64_t)count);
+        if (!g->visited[i])
+            return i;
+    }
+    int start = (int)tsr_rng_below(&g->rng, (uint64_t)count);
+    for (int k = 0; k < count; k++) {
+        int i = (start + k) % count;
+        if (!g->visited[i])
+            return i;
+    }
+    return -1;
+}
+
+typedef struct scored {
+    float score;
+    int index;
+} scored;
+
+static int compare_scored(const void *a, const void *b)
+{
+    float x = ((const scored *)a)->score, y = ((const scored *)b)->score;
+    return (x < y) - (x > y); /* highest first */
+}
+
+/* Trains on every row, scores a sample of untried configs, queues the
+ * best-scored BATCH (one of them random every EXPLORE_EVERY batches). */
+static tsr_status plan_batch(tsr_guided *g, tsr_error *err)
+{
+    tsr_cost_model *model = NULL;
+    TSR_TRY(tsr_cost_model_train(g->x, g->y, g->rows, g->cols, g->setup.seed + (uint64_t)g->batches,
+                                 &model, err));
+    int count = g->setup.space->count, n = 0;
+    int want = count - g->n_visited < SAMPLE ? count - g->n_visited : SAMPLE;
+    if (want == count - g->n_visited) {
+        for (int i = 0; i < count; i++)
+            if (!g->visited[i])
+                g->sample[n++] = i;
+    } else {
+        /* Distinct by marking them visited while drawing. */
+        while (n < want) {
+            int i = random_unvisited(g);
+            g->visited[i] = 2;
+            g->n_visited++;
+            g->sample[n++] = i;
+        }
+        for (int k = 0; k < n; k++)
+            g->visited[g->sample[k]] = 0;
+        g->n_visited -= n;
+    }
+    for (int k = 0; k < n; k++)
+        tsr_model_features(g->setup.spec, g->setup.profile, g->setup.shape,
+                           &g->setup.space->configs[g->sample[k]], NULL,
+                           &g->sample_x[(size_t)k * (size_t)g->cols]);
+    tsr_status st = tsr_cost_model_predict(model, g->sample_x, n, g->score, err);
+    tsr_cost_model_free(model);
+    if (st != TSR_OK)
+        return st;
+    /* Rank the sample by score; queue the best. */
+    scored *ranked = malloc((size_t)n * sizeof *ranked);
+    if (!ranked)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < n; k++)
+        ranked[k] = (scored){g->score[k], g->sample[k]};
+    qsort(ranked, (size_t)n, sizeof *ranked, compare_scored);
+    bool explore = ++g->batches % EXPLORE_EVERY == 0;
+    int picks = n < BATCH ? n : BATCH;
+    for (int k = 0; k < picks && st == TSR_OK; k++) {
+        int index = explore && k == picks - 1 ? ranked[tsr_rng_below(&g->rng, (uint64_t)n)].index
+                                              : ranked[k].index;
+        if (!enqueue(g, index))
+            st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    free(ranked);
+    return st;
+}
+
+tsr_status tsr_guided_next(tsr_guided *g, int *index, tsr_error *err)
+{
+    for (;;) {
+        while (g->queue_at < g->n_queue) {
+            int i = g->queue[g->queue_at++];
+            if (!g->visited[i]) {
+                g->visited[i] = 1;
+                g->n_visited++;
+                *index = i;
+                return TSR_OK;
+            }
+        }
+        g->queue_at = g->n_queue = 0;
+        if (g->n_visited >= g->setup.space->count) {
+            *index = -1;
+            return TSR_OK;
+        }
+        if (g->rows < MIN_ROWS || g->ok_reports + (g->setup.n_prior > 0) == 0) {
+            int i = random_unvisited(g);
+            g->visited[i] = 1;
+            g->n_visited++;
+            *index = i;
+            return TSR_OK;
+        }
+        TSR_TRY(plan_batch(g, err));
+    }
+}
+
+tsr_status tsr_guided_report(tsr_guided *g, int index, bool ok, double time_ms, tsr_error *err)
+{
+    if (index < 0 || index >= g->setup.space->count)
+        return TSR_OK;
+    float label;
+    if (ok && time_ms > 0) {
+        double flops = g->op->flops(g->setup.spec, g->setup.shape);
+        label = (float)log2(flops / (time_ms * 1e6));
+        g->ok_reports++;
+    } else {
+        /* Failures teach the model where not to look: below the worst seen. */
+        if (!isfinite(g->worst_label))
+            return TSR_OK; /* nothing to be below yet */
+        label = g->worst_label - 1.0f;
+        g->failed_reports++;
+    }
+    if (!grow_rows(g, g->rows + 1))
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    tsr_model_features(g->setup.spec, g->setup.profile, g->setup.shape,
+                       &g->setup.space->configs[index], NULL,
+                       &g->x[(size_t)g->rows * (size_t)g->cols]);
+    g->y[g->rows++] = label;
+    if (ok)
+        g->worst_label = fminf(g->worst_label, label);
+    return TSR_OK;
+}

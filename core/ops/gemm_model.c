@@ -1,0 +1,121 @@
+/* What a cost model sees of a GEMM kernel: the quantities of its lowered
+ * program that decide its speed on a profile (threads, shared memory,
+ * registers, loads per FMA, resident groups per compute unit, waves over the
+ * units, tile waste at ragged edges), and a first-order time estimate from
+ * the profile's rates: the slowest of arithmetic, cached global traffic and
+ * shared-memory traffic, per wave, plus the launch latency.
+ *
+ * The estimate ranks configs for a device that is not attached (offline
+ * tuning); a learned model trained on measurements corrects it. */
+#include <math.h>
+
+#include "core/resources.h"
+
+#include "core/ops/gemm_internal.h"
+#include "core/ops/ops.h"
+
+const char *const gemm_feature_names[GEMM_FEATURE_COUNT] = {
+    [GEMM_F_THREADS] = "threads per group",
+    [GEMM_F_SHARED] = "shared bytes per group",
+    [GEMM_F_REGISTERS] = "registers per thread",
+    [GEMM_F_GROUPS_PER_UNIT] = "resident groups per unit",
+    [GEMM_F_WAVES] = "waves",
+    [GEMM_F_WAVE_EFFICIENCY] = "busy fraction of the last wave",
+    [GEMM_F_TILE_WASTE] = "tile area over matrix area",
+    [GEMM_F_ISSUE_EFFICIENCY] = "FMAs over FMAs and loads",
+    [GEMM_F_LATENCY_HIDING] = "in-flight FMAs over those needed",
+    [GEMM_F_LOG_COMPUTE_S] = "log2 arithmetic seconds",
+    [GEMM_F_LOG_MEMORY_S] = "log2 global-traffic seconds",
+    [GEMM_F_LOG_SHARED_S] = "log2 shared-traffic seconds",
+    [GEMM_F_LOG_ESTIMATE_S] = "log2 estimated seconds",
+};
+
+static double ceil_div(double a, double b)
+{
+    return ceil(a / b);
+}
+
+int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                  const tsr_config *config, const tsr_resource_report *resources, double *out)
+{
+    gemm_cfg c = gemm_cfg_of(config);
+    double m = (double)shape->dim[GEMM_DIM_M], n = (double)shape->dim[GEMM_DIM_N];
+    double k = (double)shape->dim[GEMM_DIM_K];
+    double elem = (double)tsr_dtype_size(spec->dtype);
+
+    /* The profile's rates; where a profile leaves one out, a middling GPU's. */
+    double units = tsr_profile_value(&profile->compute_units, 64);
+    double peak = tsr_profile_value(&profile->peak_gflops[spec->dtype], 10000) * 1e9;
+    double bandwidth = tsr_profile_value(&profile->bandwidth_gbs, 1000) * 1e9;
+    double shared_bw = tsr_profile_value(&profile->shared_bandwidth_gbs, 0) * 1e9;
+    if (!(shared_bw > 0))
+        shared_bw = 10 * bandwidth;
+    double clock = tsr_profile_value(&profile->clock_boost_mhz,
+                                     tsr_profile_value(&profile->clock_base_mhz, 1500)) *
+                   1e6;
+    double threads_per_unit = tsr_profile_value(&profile->max_threads_per_unit, 2048);
+    double blocks_per_unit = tsr_profile_value(&profile->max_blocks_per_unit, 32);
+    double regs_per_unit = tsr_profile_value(&profile->registers_per_unit, 65536);
+    double granularity = tsr_profile_value(&profile->register_granularity, 1);
+    double shared_per_unit = tsr_profile_value(
+        &profile->shared_per_unit, tsr_profile_value(&profile->shared_per_block, 49152));
+    double latency = tsr_profile_value(&profile->launch_latency_us, 5) * 1e-6;
+
+    double threads = (double)((c.bm / c.tm) * (c.bn / c.tn));
+    double shared =
+        elem * ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
+    /* The compiler's count when a resource report gave one; else the
+     * accumulators, a column of A, a row of B and a dozen for addressing. */
+    double registers = resources && resources->registers > 0
+                           ? resources->registers
+                           : (double)(c.tm * c.tn + c.tm + c.tn + 12);
+    if (granularity > 1)
+        registers = ceil_div(registers, granularity) * granularity;
+
+    double resident = fmin(floor(threads_per_unit / threads), blocks_per_unit);
+    resident = fmin(resident, floor(regs_per_unit / (registers * threads)));
+    if (shared > 0)
+        resident = fmin(resident, floor(shared_per_unit / shared));
+
+    double groups = ceil_div(m, c.bm) * ceil_div(n, c.bn);
+    double slots = units * fmax(resident, 1);
+    double waves = ceil_div(groups, slots);
+    double kp = ceil_div(k, c.bk) * c.bk;
+
+    /* Each FMA of the micro-tile costs a share of the loads that feed it
+     * (TM of A and TN of B per k, for TM*TN FMAs), and a unit needs about
+     * four FMAs in flight per lane to hide their latency. */
+    double fmas = (double)(c.tm * c.tn);
+    double issue = fmas / (fmas + c.tm + c.tn / (double)c.vn);
+    double lanes_per_unit = peak / (2 * units * clock);
+    double hiding = fmin(1.0, fmax(resident, 1) * threads * fmin(fmas, 8) / (4 * lanes_per_unit));
+    double wave_flops = slots * 2.0 * c.bm * c.bn * kp;
+    double compute_s = waves * wave_flops / (peak * issue * hiding);
+    /* Tiles of A and B per group, from the caches at twice the memory
+     * bandwidth, and at least the compulsory traffic from memory. */
+    double cached = groups * kp * (c.bm + c.bn) * elem / (2 * bandwidth);
+    double compulsory = (m * k + k * n + 2 * m * n) * elem / bandwidth;
+    double memory_s = fmax(cached, compulsory);
+    double shared_s =
+        groups * threads * kp * (c.sa * c.tm + c.sb * c.tn / (double)c.vn) * elem / shared_bw;
+    double estimate = fmax(compute_s, fmax(memory_s, shared_s)) + latency;
+    if (resources && resources->spill_bytes > 0)
+        estimate *= 2; /* spilled registers go through local memory */
+    if (resident < 1)
+        estimate = INFINITY; /* does not fit on a unit at all */
+
+    out[GEMM_F_THREADS] = threads;
+    out[GEMM_F_SHARED] = shared;
+    out[GEMM_F_REGISTERS] = registers;
+    out[GEMM_F_GROUPS_PER_UNIT] = resident;
+    out[GEMM_F_WAVES] = waves;
+    out[GEMM_F_WAVE_EFFICIENCY] = groups / (waves * slots);
+    out[GEMM_F_TILE_WASTE] = ceil_div(m, c.bm) * c.bm * ceil_div(n, c.bn) * c.bn / (m * n);
+    out[GEMM_F_ISSUE_EFFICIENCY] = issue;
+    out[GEMM_F_LATENCY_HIDING] = hiding;
+    out[GEMM_F_LOG_COMPUTE_S] = log2(compute_s);
+    out[GEMM_F_LOG_MEMORY_S] = log2(memory_s);
+    out[GEMM_F_LOG_SHARED_S] = shared_s > 0 ? log2(shared_s) : -60;
+    out[GEMM_F_LOG_ESTIMATE_S] = isfinite(estimate) ? log2(estimate) : 60;
+    return GEMM_FEATURE_COUNT;
+}
