@@ -217,7 +217,9 @@ static tsr_status check_entry(tsr_bundle_entry *e, tsr_error *err)
     e->op = tsr_op_find(r->op);
     if (!e->op)
         return entry_fail(err, r, "unknown op '%.64s'", r->op);
-    double numbers[] = {r->time_ms, r->gflops, r->max_error};
+    /* A prediction has no measured error. */
+    double numbers[] = {r->time_ms, r->gflops,
+                        r->outcome == TSR_OUTCOME_PREDICTED ? 0.0 : r->max_error};
     for (int i = 0; i < 3; i++)
         if (!isfinite(numbers[i]))
             return entry_fail(err, r, "time, GFLOP/s and error must be finite numbers");
@@ -497,7 +499,9 @@ static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)
         json_string(sb, more[i][1]);
     }
     const char *number_keys[] = {"time_ms", "gflops", "max_error"};
-    const double numbers[] = {r->time_ms, r->gflops, r->max_error};
+    /* A prediction has no error measured: 0, with "measured": false. */
+    const double numbers[] = {r->time_ms, r->gflops,
+                              r->outcome == TSR_OUTCOME_PREDICTED ? 0.0 : r->max_error};
     for (int i = 0; i < 3; i++) {
         json_key(sb, in, number_keys[i]);
         json_number(sb, numbers[i]);
@@ -518,7 +522,7 @@ static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)
     }
     tsr_strbuf_append(sb, "]");
     json_key(sb, in, "measured");
-    tsr_strbuf_append(sb, "true\n    }");
+    tsr_strbuf_append(sb, r->outcome == TSR_OUTCOME_PREDICTED ? "false\n    }" : "true\n    }");
 }
 
 static void manifest_text(tsr_strbuf *sb, const collected *c, const char *created)

@@ -281,6 +281,8 @@ static tsr_status visit(void *ctx, const tsr_result *r)
 {
     writer *w = ctx;
     group *g = &w->g;
+    if (r->outcome == TSR_OUTCOME_PREDICTED)
+        return TSR_OK; /* both formats are of measurements; a prediction is none */
     bool same = w->open && strcmp(g->op_key, r->op_key) == 0 && strcmp(g->device, r->device) == 0 &&
                 strcmp(g->shape, r->shape) == 0;
     if (!same) {

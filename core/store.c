@@ -23,7 +23,7 @@
 #define STR(x) STR_(x)
 
 static const char *const outcome_names[TSR_OUTCOME_COUNT] = {
-    "ok", "invalid", "build-failed", "launch-failed", "wrong", "timeout", "crashed",
+    "ok", "invalid", "build-failed", "launch-failed", "wrong", "timeout", "crashed", "predicted",
 };
 
 const char *tsr_outcome_name(tsr_outcome outcome)
@@ -49,7 +49,8 @@ int tsr_outcome_from_name(const char *name)
     " config TEXT NOT NULL,"                                                                       \
     " op TEXT, spec_name TEXT, profile TEXT,"                                                      \
     " outcome TEXT NOT NULL CHECK (outcome IN"                                                     \
-    "  ('ok', 'invalid', 'build-failed', 'launch-failed', 'wrong', 'timeout', 'crashed')),"        \
+    "  ('ok', 'invalid', 'build-failed', 'launch-failed', 'wrong', 'timeout', 'crashed',"           \
+    "   'predicted')),"                                                                             \
     " reason TEXT,"                                                                                \
     /* NULL stands for NaN, which SQLite cannot store as a REAL */                                 \
     " time_ms REAL, gflops REAL, max_error REAL,"                                                  \
@@ -87,17 +88,19 @@ static const char get_sql[] =
     "SELECT " RESULT_COLUMNS " FROM results"
     " WHERE op_key = ?1 AND device = ?2 AND shape = ?3 AND config = ?4";
 
-/* Ties on time go to the smaller config text so that the answer is stable. */
+/* Ties on time go to the smaller config text so that the answer is stable.
+ * A device's best is verified (ok) or, for a profile tuned offline,
+ * predicted: the two never share a device fingerprint. */
 static const char best_sql[] =
     "SELECT " RESULT_COLUMNS " FROM results"
-    " WHERE op_key = ?1 AND device = ?2 AND shape = ?3 AND outcome = 'ok'"
+    " WHERE op_key = ?1 AND device = ?2 AND shape = ?3 AND outcome IN ('ok', 'predicted')"
     " ORDER BY time_ms, config LIMIT 1";
 
 static const char each_best_sql[] =
     "SELECT " RESULT_COLUMNS " FROM ("
     " SELECT *, row_number() OVER (PARTITION BY op_key, device, shape"
     "  ORDER BY time_ms, config) AS rank"
-    " FROM results WHERE outcome = 'ok' AND (?1 IS NULL OR device = ?1))"
+    " FROM results WHERE outcome IN ('ok', 'predicted') AND (?1 IS NULL OR device = ?1))"
     " WHERE rank = 1 ORDER BY op_key, device, shape";
 
 static const char each_result_sql[] =
@@ -192,7 +195,7 @@ static tsr_status create_schema(tsr_store *store, tsr_error *err)
 }
 
 /* Older schemas are brought up to date in one transaction, keeping every
- * result: schema 1 lacks the reports table; schemas 1 and 2 allow fewer
+ * result: schema 1 lacks the reports table; schemas 1 to 3 allow fewer
  * outcomes, and SQLite cannot change a CHECK constraint in place, so the
  * results table is copied into one that allows them all. Under the write
  * lock the version is read again: another process may have upgraded the
@@ -221,7 +224,7 @@ static tsr_status upgrade_schema(tsr_store *store, tsr_error *err)
     if (status == TSR_OK && schema < 2 &&
         sqlite3_exec(store->db, add_reports_sql, NULL, NULL, NULL) != SQLITE_OK)
         status = tsr_store_db_fail(store, err, "cannot add the reports table");
-    if (status == TSR_OK && schema < 3 &&
+    if (status == TSR_OK && schema < 4 &&
         sqlite3_exec(store->db, widen_outcomes_sql, NULL, NULL, NULL) != SQLITE_OK)
         status = tsr_store_db_fail(store, err, "cannot widen the outcomes of the results table");
     if (status == TSR_OK && schema < TSR_STORE_SCHEMA &&

@@ -15,7 +15,7 @@
 #include "core/resources.h"
 #include "core/status.h"
 
-#define TSR_STORE_SCHEMA 3
+#define TSR_STORE_SCHEMA 4
 
 typedef struct tsr_store tsr_store;
 
@@ -27,6 +27,7 @@ typedef enum tsr_outcome {
     TSR_OUTCOME_WRONG,         /* ran, but outside the error bound */
     TSR_OUTCOME_TIMEOUT,       /* no answer within the watchdog's limit: the worker was killed */
     TSR_OUTCOME_CRASHED,       /* the worker process died (a signal, an abort) */
+    TSR_OUTCOME_PREDICTED,     /* tuned offline: the time is the model's, nothing ran */
     TSR_OUTCOME_COUNT
 } tsr_outcome;
 

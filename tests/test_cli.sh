@@ -237,6 +237,22 @@ tune_reports_rejections_and_where_the_time_went() {
         out_has "compiling 0.0, first launch and verification 0.0, timed runs 0.0"
 }
 
+# Offline tuning for a profile with no offline compiler: the analytic model
+# alone, stored as predicted; the options it needs are asked for.
+tune_offline_ranks_by_the_model_and_stores_predictions() {
+    run tune "$root/ops/sgemm.yaml" --offline --profile pocl-cpu --shape m=96,n=80,k=64 \
+        --budget 4 --db off.db
+    status_is 0 && out_has "4 candidates of" && out_has "by the analytic model" &&
+        out_has "names no offline compiler" && out_has "predicted 4" &&
+        out_has "offline|" || return 1
+    run tune "$root/ops/sgemm.yaml" --offline --db off.db
+    status_is 2 && err_is_one_line && err_has "--offline needs --profile" || return 1
+    run tune "$root/ops/sgemm.yaml" --learned --db off.db
+    status_is 2 && err_is_one_line && err_has "needs --offline" || return 1
+    run tune "$root/ops/sgemm.yaml" --offline --learned --profile pocl-cpu --db off.db
+    status_is 2 && err_is_one_line && err_has "measurements"
+}
+
 tune_on_a_missing_device_names_it() {
     run tune "$root/ops/sgemm.yaml" --device opencl:99 --db t2.db --shape m=8,n=8,k=8
     status_is 2 && err_is_one_line && err_has "opencl:99"
@@ -325,6 +341,8 @@ t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates
 t "tune rerun takes all 3 from the store" tune_rerun_takes_everything_from_the_store
 t "tune reports rejections with a reason and where the time went" \
     tune_reports_rejections_and_where_the_time_went
+t "tune --offline ranks by the model and stores predictions" \
+    tune_offline_ranks_by_the_model_and_stores_predictions
 t "tune --device opencl:99 exits 2 naming it" tune_on_a_missing_device_names_it
 t "tune --strategy bogus exits 2" tune_with_an_unknown_strategy_exits_2
 

@@ -443,6 +443,72 @@ static void reports_round_trip_and_stale_ones_are_not_found(void)
     tsr_store_close(store);
 }
 
+/* Schema 4's outcome, a prediction of offline tuning, is stored and is its
+ * device's best. */
+static void check_predicted_is_accepted(const char *name)
+{
+    tsr_store *store = open_store(name);
+    if (!store)
+        return;
+    tsr_error err = {{0}};
+    tsr_arena *arena = tsr_arena_create();
+    tsr_result guess = sample_result("m=8,n=8,k=8", "BM=32", TSR_OUTCOME_PREDICTED, 0.25);
+    guess.device = "offline|NVIDIA|nvidia-h100-sxm|nvcc sm_90";
+    CHECK_MSG(tsr_store_put(store, &guess, &err) == TSR_OK, "%s", err.msg);
+    tsr_result best;
+    bool found = false;
+    CHECK(tsr_store_best(store, arena, guess.op_key, guess.device, "m=8,n=8,k=8", &best, &found,
+                         &err) == TSR_OK);
+    CHECK(found && best.outcome == TSR_OUTCOME_PREDICTED && best.time_ms == 0.25);
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+}
+
+/* A store of schema 3 (seven outcomes) is copied into one that allows
+ * predictions, keeping its results. */
+static void schema_3_store_is_upgraded_to_allow_predictions(void)
+{
+    const char *path = temp_path("schema3.db");
+    exec_sql(path,
+             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "INSERT INTO meta(key, value) VALUES ('application', 'tessera'),"
+             " ('application_id', '1414746673'), ('schema', '3');"
+             "CREATE TABLE results ("
+             " op_key TEXT NOT NULL, device TEXT NOT NULL, shape TEXT NOT NULL,"
+             " config TEXT NOT NULL, op TEXT, spec_name TEXT, profile TEXT,"
+             " outcome TEXT NOT NULL CHECK (outcome IN"
+             "  ('ok', 'invalid', 'build-failed', 'launch-failed', 'wrong', 'timeout',"
+             "   'crashed')),"
+             " reason TEXT, time_ms REAL, gflops REAL, max_error REAL,"
+             " kernel_name TEXT, source TEXT, language TEXT, geometry TEXT, args TEXT,"
+             " created TEXT NOT NULL, PRIMARY KEY (op_key, device, shape, config));"
+             "CREATE INDEX results_best ON results (op_key, device, shape, outcome, time_ms);"
+             "CREATE TABLE reports (op_key TEXT NOT NULL, profile TEXT NOT NULL,"
+             " config TEXT NOT NULL, compiler TEXT NOT NULL, target TEXT NOT NULL,"
+             " source_sha256 TEXT NOT NULL, compiler_id TEXT NOT NULL, ok INTEGER NOT NULL,"
+             " registers INTEGER, sgprs INTEGER, agprs INTEGER, spill_bytes INTEGER,"
+             " shared_bytes INTEGER, private_bytes INTEGER, occupancy_waves INTEGER,"
+             " occupancy_blocks INTEGER, grf_mode TEXT, log TEXT, created TEXT NOT NULL,"
+             " PRIMARY KEY (op_key, profile, config, compiler, target));"
+             "INSERT INTO results VALUES ('gemm.f32.a=row.b=row.beta=1', 'opencl|pocl|cpu|6.0',"
+             " 'm=8,n=8,k=8', 'BM=8', 'gemm', 'sgemm-nn', 'pocl-cpu', 'crashed', 'SIGSEGV', NULL,"
+             " NULL, NULL, 'k', 'src', 'opencl', 'n/8x8', 'buffer:A', '2026-11-01T00:00:00Z');"
+             "PRAGMA application_id = 1414746673; PRAGMA user_version = 3;");
+    tsr_store *store = open_store("schema3.db");
+    if (!store)
+        return;
+    tsr_error err = {{0}};
+    tsr_arena *arena = tsr_arena_create();
+    tsr_result got;
+    bool found = false;
+    CHECK(tsr_store_get(store, arena, "gemm.f32.a=row.b=row.beta=1", "opencl|pocl|cpu|6.0",
+                        "m=8,n=8,k=8", "BM=8", &got, &found, &err) == TSR_OK);
+    CHECK(found && got.outcome == TSR_OUTCOME_CRASHED && strcmp(got.reason, "SIGSEGV") == 0);
+    tsr_arena_destroy(arena);
+    tsr_store_close(store);
+    check_predicted_is_accepted("schema3.db");
+}
+
 /* A store written by the first schema (results only) opens, keeps its
  * results, and gains the reports table. */
 static void schema_1_store_is_upgraded_keeping_its_results(void)
@@ -489,6 +555,7 @@ static void schema_1_store_is_upgraded_keeping_its_results(void)
     CHECK(found && got.outcome == TSR_OUTCOME_TIMEOUT);
     tsr_arena_destroy(arena);
     tsr_store_close(store);
+    check_predicted_is_accepted("schema1.db");
 
     sqlite3 *db = NULL;
     sqlite3_stmt *stmt = NULL;
@@ -637,6 +704,7 @@ int main(void)
     RUN_TEST(newer_schema_is_refused_and_left_unchanged);
     RUN_TEST(reports_round_trip_and_stale_ones_are_not_found);
     RUN_TEST(schema_1_store_is_upgraded_keeping_its_results);
+    RUN_TEST(schema_3_store_is_upgraded_to_allow_predictions);
     RUN_TEST(store_survives_a_writer_killed_mid_run);
     RUN_TEST(processes_share_a_new_store);
     remove_temp_dir();

@@ -119,5 +119,48 @@ else
     fail "a profile without an offline compiler gives exit $rc"
 fi
 
+# Offline tuning: the analytic model ranks, the vendor compiler reports on
+# the best few, they are stored as predicted, resumed from the store, and
+# exported as a bundle that says they were predicted.
+# offline_tune PROFILE COMPILER TARGET
+offline_tune() {
+    local p=$1 compiler=$2 target=$3
+    if [ -z "${CI:-}" ] && ! command -v "$compiler" >/dev/null && [ "$compiler" != nvcc ]; then
+        echo "skipped: offline tune for $p ($compiler not installed)"
+        return
+    fi
+    local tune=(tune "$root/ops/sgemm.yaml" --offline --profile "$p"
+        --shape m=1024,n=1000,k=512 --budget 3 --db "$work/offline.db")
+    "$tessera" "${tune[@]}" >"$out" 2>&1
+    local rc=$?
+    if [ $rc -eq 0 ] && grep -q "compiled by $compiler for $target (3 now" "$out" &&
+        grep -q "best (predicted)" "$out"; then
+        passed=$((passed + 1))
+    else
+        fail "tune --offline --profile $p (exit $rc)"
+    fi
+    "$tessera" "${tune[@]}" >"$out" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ] && grep -q "(0 now, the rest from the store)" "$out" &&
+        [ "$(grep -c "(stored)" "$out")" -eq 3 ]; then
+        passed=$((passed + 1))
+    else
+        fail "tune --offline --profile $p again, from the store (exit $rc)"
+    fi
+}
+offline_tune nvidia-h100-sxm nvcc sm_90
+offline_tune amd-mi250x hipcc gfx90a
+if [ -f "$work/offline.db" ]; then
+    "$tessera" export --db "$work/offline.db" --out "$work/offline-bundle" >"$out" 2>&1 &&
+        "$tessera" bundle check "$work/offline-bundle" >"$out" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ] && grep -q "(predicted)" "$out" &&
+        grep -q '"measured": false' "$work/offline-bundle/manifest.json"; then
+        passed=$((passed + 1))
+    else
+        fail "export of offline results (exit $rc)"
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

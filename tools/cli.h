@@ -25,6 +25,9 @@ int cli_detect_profile(struct tsr_device *device, const char *name, char **text)
 const char *cli_detected_name(const struct tsr_device_info *info, char *buf, size_t size);
 int cmd_gen(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+/* tessera tune --offline (tools/cmd_tune_offline.c); budget 0: the default. */
+int cli_tune_offline(const char *spec_path, const char *shape_arg, const char *profile_arg,
+                     const char *db, int candidates, bool learned);
 int cmd_verify(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_compile(int argc, char **argv);

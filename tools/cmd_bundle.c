@@ -33,8 +33,8 @@ int cmd_bundle(int argc, char **argv)
            m->tessera_version, m->created, m->n_kernels, m->n_kernels == 1 ? "" : "s");
     for (size_t i = 0; i < m->n_kernels; i++) {
         const tsr_manifest_kernel *k = &m->kernels[i];
-        printf("  %3d  %s  %s  %s  %.4f ms  %s  sha256 ok\n", k->index, k->op_key, k->shape,
-               k->language, k->time_ms, k->file);
+        printf("  %3d  %s  %s  %s  %.4f ms%s  %s  sha256 ok\n", k->index, k->op_key, k->shape,
+               k->language, k->time_ms, k->measured ? "" : " (predicted)", k->file);
     }
     tsr_manifest_free(m);
     return 0;

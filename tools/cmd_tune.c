@@ -22,6 +22,8 @@ static const char tune_usage[] =
     "usage: tessera tune SPEC [--profile P] [--device opencl:I] [--strategy S]\n"
     "                    [--budget N] [--seconds T] [--seed N] [--shape m=..,n=..] [--db F]\n"
     "                    [--timeout S] [--in-process]\n"
+    "       tessera tune SPEC --offline --profile P [--learned] [--budget N] [--shape ..] [--db "
+    "F]\n"
     "\n"
     "Searches the config space of op spec SPEC on a live device for each of its\n"
     "shapes (or only --shape), verifying every candidate against the CPU reference\n"
@@ -45,7 +47,14 @@ static const char tune_usage[] =
     "  --timeout S    the most a candidate may take, compiling or running (default 60);\n"
     "                 once one has verified, a running one gets 200x the best time, >= 2 s\n"
     "                 (the cap for its first launch where the driver compiles then: PoCL)\n"
-    "  --in-process   evaluate in tessera's own process (no isolation; for debugging)\n";
+    "  --in-process   evaluate in tessera's own process (no isolation; for debugging)\n"
+    "\n"
+    "  --offline      no device: rank the whole space by the profile's analytic model,\n"
+    "                 compile the best --budget (default 16) with the profile's vendor\n"
+    "                 compiler and re-rank them by its resource report (registers,\n"
+    "                 spills, shared memory); stored as predicted, exported alike\n"
+    "  --learned      with --offline: rank by the cost model learned from the store's\n"
+    "                 measurements (any device) instead of the analytic model\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -148,9 +157,10 @@ static void report(const tsr_tune_summary *s, const char *shape, bool tty)
            shape, s->visited, s->evaluated, s->visited - s->evaluated, s->space_size,
            s->space_rejected);
     printf("  outcomes:");
-    for (int o = 0; o < TSR_OUTCOME_COUNT; o++)
+    /* Every outcome a live run can have (predicted is offline tuning's). */
+    for (int o = 0; o < TSR_OUTCOME_PREDICTED; o++)
         printf(" %s %d%s", tsr_outcome_name((tsr_outcome)o), s->outcomes[o],
-               o + 1 < TSR_OUTCOME_COUNT ? "," : "\n");
+               o + 1 < TSR_OUTCOME_PREDICTED ? "," : "\n");
     for (int o = 0; o < TSR_OUTCOME_COUNT; o++)
         if (o != TSR_OUTCOME_OK && s->outcomes[o] > 0)
             printf("  %s %d, first: %s\n", tsr_outcome_name((tsr_outcome)o), s->outcomes[o],
@@ -170,7 +180,7 @@ typedef struct tune_args {
     const char *profile, *device, *strategy, *shape, *db, *spec_path;
     int budget;
     double seconds, timeout;
-    bool in_process;
+    bool in_process, offline, learned;
     unsigned long long seed;
 } tune_args;
 
@@ -182,6 +192,7 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
         {"seconds", required_argument, NULL, 't'},  {"seed", required_argument, NULL, 'r'},
         {"shape", required_argument, NULL, 'x'},    {"db", required_argument, NULL, 'f'},
         {"timeout", required_argument, NULL, 'T'},  {"in-process", no_argument, NULL, 'I'},
+        {"offline", no_argument, NULL, 'O'},        {"learned", no_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *a = (tune_args){.device = "opencl:0",
@@ -193,7 +204,7 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
     char *end;
     long budget;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:T:Ih", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:T:IOLh", options, NULL)) != -1) {
         switch (opt) {
         case 'p': a->profile = optarg; break;
         case 'd': a->device = optarg; break;
@@ -221,6 +232,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
                                        optarg);
             break;
         case 'I': a->in_process = true; break;
+        case 'O': a->offline = true; break;
+        case 'L': a->learned = true; break;
         case 'r':
             errno = 0;
             a->seed = strtoull(optarg, &end, 10);
@@ -233,6 +246,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
     }
     if (optind + 1 != argc)
         return cli_usage_error("tune", "expected one op spec file");
+    if (a->learned && !a->offline)
+        return cli_usage_error("tune", "--learned ranks offline tuning; it needs --offline");
     if (tsr_strategy_from_name(a->strategy) < 0)
         return cli_usage_error("tune",
                                "unknown strategy '%s' (known: exhaustive, random, anneal, genetic, "
@@ -324,6 +339,8 @@ int cmd_tune(int argc, char **argv)
     int spec_index = 0, rc = parse_args(argc, argv, &a, &spec_index);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (a.offline)
+        return cli_tune_offline(a.spec_path, a.shape, a.profile, a.db, a.budget, a.learned);
     cli_job job;
     tsr_store *store = NULL;
     tsr_error err = {{0}};

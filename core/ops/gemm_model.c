@@ -3,7 +3,7 @@
  * registers, loads per FMA, resident groups per compute unit, waves over the
  * units, tile waste at ragged edges), and a first-order time estimate from
  * the profile's rates: the slowest of arithmetic, cached global traffic and
- * shared-memory traffic, per wave, plus the launch latency.
+ * on-chip (shared memory and L1) traffic, per wave, plus the launch latency.
  *
  * The estimate ranks configs for a device that is not attached (offline
  * tuning); a learned model trained on measurements corrects it. */
@@ -22,7 +22,7 @@ const char *const gemm_feature_names[GEMM_FEATURE_COUNT] = {
     [GEMM_F_WAVES] = "waves",
     [GEMM_F_WAVE_EFFICIENCY] = "busy fraction of the last wave",
     [GEMM_F_TILE_WASTE] = "tile area over matrix area",
-    [GEMM_F_ISSUE_EFFICIENCY] = "FMAs over FMAs and loads",
+    [GEMM_F_ISSUE_EFFICIENCY] = "FMAs over all instructions of a k-step",
     [GEMM_F_LATENCY_HIDING] = "in-flight FMAs over those needed",
     [GEMM_F_LOG_COMPUTE_S] = "log2 arithmetic seconds",
     [GEMM_F_LOG_MEMORY_S] = "log2 global-traffic seconds",
@@ -82,11 +82,20 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double waves = ceil_div(groups, slots);
     double kp = ceil_div(k, c.bk) * c.bk;
 
-    /* Each FMA of the micro-tile costs a share of the loads that feed it
-     * (TM of A and TN of B per k, for TM*TN FMAs), and a unit needs about
-     * four FMAs in flight per lane to hide their latency. */
+    /* Instructions per thread per k-step (BK values of k): the FMAs of the
+     * micro-tile; the loads that feed them, from shared memory when the
+     * operand is staged, else from global memory through L1 (counted
+     * twice: address arithmetic and a longer latency); staging's global
+     * loads and shared stores; two barriers and the loop. A unit needs
+     * about four FMAs in flight per lane to hide their latency. */
     double fmas = (double)(c.tm * c.tn);
-    double issue = fmas / (fmas + c.tm + c.tn / (double)c.vn);
+    double per_step_fmas = c.bk * fmas;
+    double from_shared = c.bk * (c.sa * c.tm + c.sb * c.tn / (double)c.vn);
+    double from_global = c.bk * ((1 - c.sa) * c.tm + (1 - c.sb) * c.tn / (double)c.vn);
+    double staging = 2.0 * (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
+    double overhead = 12.0 + 2.0 * c.bk / c.ku;
+    double issue =
+        per_step_fmas / (per_step_fmas + from_shared + 2 * from_global + staging + overhead);
     double lanes_per_unit = peak / (2 * units * clock);
     double hiding = fmin(1.0, fmax(resident, 1) * threads * fmin(fmas, 8) / (4 * lanes_per_unit));
     double wave_flops = slots * 2.0 * c.bm * c.bn * kp;
@@ -96,8 +105,9 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double cached = groups * kp * (c.bm + c.bn) * elem / (2 * bandwidth);
     double compulsory = (m * k + k * n + 2 * m * n) * elem / bandwidth;
     double memory_s = fmax(cached, compulsory);
-    double shared_s =
-        groups * threads * kp * (c.sa * c.tm + c.sb * c.tn / (double)c.vn) * elem / shared_bw;
+    /* Every operand value a thread reads comes through the on-chip memory
+     * (shared memory or L1, one array on most GPUs). */
+    double shared_s = groups * threads * kp * (c.tm + c.tn) * elem / shared_bw;
     double estimate = fmax(compute_s, fmax(memory_s, shared_s)) + latency;
     if (resources && resources->spill_bytes > 0)
         estimate *= 2; /* spilled registers go through local memory */
@@ -115,7 +125,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     out[GEMM_F_LATENCY_HIDING] = hiding;
     out[GEMM_F_LOG_COMPUTE_S] = log2(compute_s);
     out[GEMM_F_LOG_MEMORY_S] = log2(memory_s);
-    out[GEMM_F_LOG_SHARED_S] = shared_s > 0 ? log2(shared_s) : -60;
+    out[GEMM_F_LOG_SHARED_S] = log2(shared_s);
     out[GEMM_F_LOG_ESTIMATE_S] = isfinite(estimate) ? log2(estimate) : 60;
     return GEMM_FEATURE_COUNT;
 }
