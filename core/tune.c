@@ -189,7 +189,10 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
     memset(summary, 0, sizeof *summary);
     double start = now_seconds();
     tsr_search_space space;
-    TSR_TRY(tsr_space_build(arena, spec, profile, &space, err));
+    if (options->space)
+        space = *options->space;
+    else
+        TSR_TRY(tsr_space_build(arena, spec, profile, &space, err));
     summary->space_size = space.count;
     summary->space_rejected = space.rejected;
     int *order = TSR_ARENA_ARRAY(arena, int, space.count);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/op.h"
+#include "core/space.h"
 #include "core/store.h"
 
 /* exhaustive: every config in enumeration order. random: a seeded shuffle.
@@ -62,6 +63,9 @@ typedef struct tsr_tune_options {
     tsr_progress_fn progress; /* may be NULL */
     void *progress_ctx;
     const volatile sig_atomic_t *stop; /* set (by SIGINT): finish the candidate, return */
+    /* Search only these configs (a benchmark replaying a measured table);
+     * NULL: the op's whole space on the profile. */
+    const tsr_search_space *space;
 } tsr_tune_options;
 
 typedef struct tsr_tune_summary {
