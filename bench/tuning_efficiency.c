@@ -11,7 +11,9 @@
  * the device (the sum of those candidates' measured wall times, from the
  * store's timestamps), and the strategy's own time (training the cost
  * model, proposing). Medians over the seeds; the ratio is random search's
- * evaluations over the strategy's. Replaying makes the comparison exact
+ * evaluations over the strategy's. No strategy is warm-started (by other
+ * shapes' winners or the op's suggested config): what is measured is the
+ * search. Replaying makes the comparison exact
  * (every strategy sees the same numbers) and lets many seeds run in seconds
  * instead of hours. */
 #include <getopt.h>
@@ -289,7 +291,8 @@ int main(int argc, char **argv)
                                         .evaluate = answer,
                                         .evaluate_ctx = &r,
                                         .stop = &r.stop,
-                                        .space = &space};
+                                        .space = &space,
+                                        .cold = true};
             tsr_tune_summary summary;
             double started = now_s();
             st = fd >= 0 ? tsr_store_open(path, &store, &err)

@@ -213,11 +213,13 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
     tsr_guided *guided = NULL;
     if (options->strategy != TSR_STRATEGY_EXHAUSTIVE) {
         warm_start ws = {spec, shape_text, &space, order, 0};
-        TSR_TRY(tsr_store_each_best(store, options->device, place_winner, &ws, err));
         tsr_config start;
         const char *origin;
-        if (tsr_config_start(spec, profile, &start, &origin, NULL) == TSR_OK)
-            place_config(&ws, &start);
+        if (!options->cold) {
+            TSR_TRY(tsr_store_each_best(store, options->device, place_winner, &ws, err));
+            if (tsr_config_start(spec, profile, &start, &origin, NULL) == TSR_OK)
+                place_config(&ws, &start);
+        }
         if (adaptive)
             TSR_TRY(tsr_search_create(arena, &space,
                                       options->strategy == TSR_STRATEGY_ANNEAL ? TSR_SEARCH_ANNEAL

@@ -66,6 +66,7 @@ typedef struct tsr_tune_options {
     /* Search only these configs (a benchmark replaying a measured table);
      * NULL: the op's whole space on the profile. */
     const tsr_search_space *space;
+    bool cold; /* no warm start: a benchmark of the search itself */
 } tsr_tune_options;
 
 typedef struct tsr_tune_summary {
