@@ -36,6 +36,7 @@ typedef struct tsr_device_info {
      * (PoCL, for the launch's work-group size): that launch may take as long
      * as a build, and a watchdog must allow it. */
     bool compiles_at_first_launch;
+    bool is_cpu; /* the device is the host's CPU (OpenCL's CL_DEVICE_TYPE_CPU) */
 } tsr_device_info;
 
 typedef struct tsr_backend tsr_backend;

@@ -303,6 +303,10 @@ static cl_int query_strings(const ocl_entry *entry, tsr_device_info *info)
         copy_trimmed(info->platform, sizeof info->platform, platform);
         info->compiles_at_first_launch = strstr(platform, "Portable Computing Language") != NULL;
     }
+    cl_device_type type = 0;
+    if (rc == CL_SUCCESS)
+        rc = clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    info->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     char *extensions = NULL;
     if (rc == CL_SUCCESS)
         rc = device_string(device, CL_DEVICE_EXTENSIONS, &extensions);

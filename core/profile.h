@@ -33,6 +33,10 @@ typedef enum tsr_feature {
     TSR_FEAT_INLINE_PTX = 1u << 4,       /* OpenCL compiler accepts inline PTX */
     TSR_FEAT_TMA = 1u << 5,              /* bulk tensor copies */
     TSR_FEAT_SUBGROUP_MATRIX = 1u << 6,  /* Intel sub-group matrix multiply */
+    /* A CPU: a work-group is a loop over its work-items that the compiler
+     * vectorises, and what a work-item keeps across a barrier goes to
+     * memory and back. */
+    TSR_FEAT_CPU = 1u << 7,
 } tsr_feature;
 
 typedef enum tsr_backend_kind {

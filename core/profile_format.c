@@ -12,7 +12,7 @@
 #include "core/strbuf.h"
 
 static const char *const feature_names[] = {
-    "subgroup_shuffle", "async_copy", "fp16", "fp64", "inline_ptx", "tma", "subgroup_matrix",
+    "subgroup_shuffle", "async_copy", "fp16", "fp64", "inline_ptx", "tma", "subgroup_matrix", "cpu",
 };
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))

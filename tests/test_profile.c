@@ -112,7 +112,7 @@ static void pocl_profile_carries_clinfo_values(void)
     CHECK(p->preferred_vector_width.value == 16);
     CHECK(p->clock_boost_mhz.value == 2599);
     CHECK_STR_CONTAINS(p->compute_units.source, "clinfo");
-    CHECK(p->features == TSR_FEAT_FP64);
+    CHECK(p->features == (TSR_FEAT_FP64 | TSR_FEAT_CPU));
     CHECK(p->backends == TSR_BACKEND_OPENCL);
     CHECK(p->offline_compiler == NULL);
     CHECK(p->n_match >= 1);
@@ -295,9 +295,10 @@ static void empty_and_non_mapping_documents_are_refused(void)
 
 static void unknown_feature_backend_and_dtype_are_refused(void)
 {
-    CHECK_REJECTS(MINIMAL "features: [fp16, warp_magic]\n",
-                  "t.yaml:13:18: features: unknown value 'warp_magic' (expected one of: "
-                  "subgroup_shuffle, async_copy, fp16, fp64, inline_ptx, tma, subgroup_matrix)");
+    CHECK_REJECTS(
+        MINIMAL "features: [fp16, warp_magic]\n",
+        "t.yaml:13:18: features: unknown value 'warp_magic' (expected one of: "
+        "subgroup_shuffle, async_copy, fp16, fp64, inline_ptx, tma, subgroup_matrix, cpu)");
     CHECK_REJECTS(MINIMAL "features: [fp16, fp16]\n",
                   "t.yaml:13:18: features: 'fp16' is listed twice");
     CHECK_REJECTS(HEAD COMPUTE MEMORY "backends: [metal]\n",

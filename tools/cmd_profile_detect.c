@@ -120,7 +120,8 @@ static void detect_queries(detect_ctx *ctx)
     if (info->global_bytes)
         set(ctx, &p->global_bytes, (double)info->global_bytes, QUERIED,
             opencl ? "CL_DEVICE_GLOBAL_MEM_SIZE" : "the total memory");
-    p->features = (info->has_fp64 ? TSR_FEAT_FP64 : 0u) | (info->has_fp16 ? TSR_FEAT_FP16 : 0u);
+    p->features = (info->has_fp64 ? TSR_FEAT_FP64 : 0u) | (info->has_fp16 ? TSR_FEAT_FP16 : 0u) |
+                  (info->is_cpu ? TSR_FEAT_CPU : 0u);
     p->backends = strcmp(info->backend, "cuda") == 0  ? TSR_BACKEND_CUDA
                   : strcmp(info->backend, "hip") == 0 ? TSR_BACKEND_HIP
                                                       : TSR_BACKEND_OPENCL;

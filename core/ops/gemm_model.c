@@ -35,6 +35,28 @@ static double ceil_div(double a, double b)
     return ceil(a / b);
 }
 
+/* A CPU runs a group's work-items as a loop on one core. Its SIMD lanes
+ * are filled by the kernel's explicit vectors (VN lanes of accumulators);
+ * without them the compiler vectorises the work-item loop, which measured
+ * at about a third of the peak (PoCL 3.1, AVX-512). A core issues two
+ * loads per FMA, so loads cost half. A barrier (two per k-step when an
+ * operand is staged) makes each work-item store its accumulators and load
+ * them back: traffic through L1 at about 64 bytes per cycle per core. */
+static void cpu_times(const gemm_cfg *c, double groups, double threads, double kp, double elem,
+                      double peak, double units, double clock, double simd, double *issue,
+                      double *lanes, double *compute_s, double *barrier_s)
+{
+    double vfmas = c->bk * (double)(c->tm * c->tn) / c->vn;
+    double loads = c->bk * (c->tm + c->tn / (double)c->vn);
+    *issue = vfmas / (vfmas + 0.5 * loads + 4.0);
+    *lanes = fmax(fmin(c->vn, simd) / simd, 1.0 / 3.0);
+    double per_unit = ceil_div(groups, units);
+    *compute_s = per_unit * 2.0 * c->bm * c->bn * kp / (peak / units * *issue * *lanes);
+    double staged = c->sa || c->sb ? 1.0 : 0.0;
+    double spilled = staged * 2 * (kp / c->bk) * threads * (c->tm * c->tn) * elem * 2;
+    *barrier_s = per_unit * spilled / (64.0 * clock);
+}
+
 int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
                   const tsr_config *config, const tsr_resource_report *resources, double *out)
 {
@@ -60,6 +82,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double shared_per_unit = tsr_profile_value(
         &profile->shared_per_unit, tsr_profile_value(&profile->shared_per_block, 49152));
     double latency = tsr_profile_value(&profile->launch_latency_us, 5) * 1e-6;
+    double simd = tsr_profile_value(&profile->simd_width, 32);
 
     double threads = (double)((c.bm / c.tm) * (c.bn / c.tn));
     double shared =
@@ -82,24 +105,41 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double waves = ceil_div(groups, slots);
     double kp = ceil_div(k, c.bk) * c.bk;
 
+    /* Neighbouring threads of a sub-group differ along N. Reading B, each
+     * takes TN/VN vectors of VN values: contiguous per thread (STRN=0), the
+     * threads are TN values apart and their reads collide in the banks of
+     * shared memory (or fall into separate cache lines from global memory)
+     * about TN/VN' times over, VN' the vector a load moves at once (at most
+     * four values); strided (STRN=1), neighbours read neighbouring vectors. */
+    double vector = fmin(c.vn, 4);
+    double b_conflict = c.strn ? 1.0 : fmax(1.0, fmin(c.tn / vector, 32.0));
+
     /* Instructions per thread per k-step (BK values of k): the FMAs of the
      * micro-tile; the loads that feed them, from shared memory when the
      * operand is staged, else from global memory through L1 (counted
-     * twice: address arithmetic and a longer latency); staging's global
-     * loads and shared stores; two barriers and the loop. A unit needs
-     * about four FMAs in flight per lane to hide their latency. */
+     * twice: address arithmetic and a longer latency), B's replayed as often
+     * as its reads collide; staging's global loads and shared stores; two
+     * barriers and the loop. A unit needs about four FMAs in flight per lane
+     * to hide their latency. */
     double fmas = (double)(c.tm * c.tn);
     double per_step_fmas = c.bk * fmas;
-    double from_shared = c.bk * (c.sa * c.tm + c.sb * c.tn / (double)c.vn);
-    double from_global = c.bk * ((1 - c.sa) * c.tm + (1 - c.sb) * c.tn / (double)c.vn);
+    double b_loads = c.bk * c.tn / vector * b_conflict;
+    double from_shared = c.bk * c.sa * c.tm + c.sb * b_loads;
+    double from_global = c.bk * (1 - c.sa) * c.tm + (1 - c.sb) * b_loads;
     double staging = 2.0 * (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
     double overhead = 12.0 + 2.0 * c.bk / c.ku;
     double issue =
         per_step_fmas / (per_step_fmas + from_shared + 2 * from_global + staging + overhead);
+    /* Groups spread evenly over the units; a unit's share runs at its part
+     * of the peak rate, with `resident` of them at a time. Latency is hidden
+     * with about four sub-groups per scheduler (a scheduler issues to one
+     * SIMD's lanes) and enough independent FMAs per thread. */
     double lanes_per_unit = peak / (2 * units * clock);
-    double hiding = fmin(1.0, fmax(resident, 1) * threads * fmin(fmas, 8) / (4 * lanes_per_unit));
-    double wave_flops = slots * 2.0 * c.bm * c.bn * kp;
-    double compute_s = waves * wave_flops / (peak * issue * hiding);
+    double per_unit = ceil_div(groups, units);
+    double active = fmin(fmax(resident, 1), per_unit) * threads;
+    double schedulers = fmax(1.0, lanes_per_unit / simd);
+    double hiding = fmin(1.0, active / simd / (4 * schedulers)) * fmin(1.0, fmas / 4);
+    double compute_s = per_unit * 2.0 * c.bm * c.bn * kp / (peak / units * issue * hiding);
     /* Tiles of A and B per group, from the caches at twice the memory
      * bandwidth, and at least the compulsory traffic from memory. */
     double cached = groups * kp * (c.bm + c.bn) * elem / (2 * bandwidth);
@@ -107,8 +147,15 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double memory_s = fmax(cached, compulsory);
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */
-    double shared_s = groups * threads * kp * (c.tm + c.tn) * elem / shared_bw;
-    double estimate = fmax(compute_s, fmax(memory_s, shared_s)) + latency;
+    double shared_s = groups * threads * kp * (c.tm + c.tn * b_conflict) * elem / shared_bw;
+    /* On a CPU the latency-hiding feature holds the SIMD lanes filled, and
+     * the on-chip one the time barriers cost. */
+    if (profile->features & TSR_FEAT_CPU)
+        cpu_times(&c, groups, threads, kp, elem, peak, units, clock, simd, &issue, &hiding,
+                  &compute_s, &shared_s);
+    double estimate = profile->features & TSR_FEAT_CPU
+                          ? fmax(compute_s + shared_s, memory_s) + latency
+                          : fmax(compute_s, fmax(memory_s, shared_s)) + latency;
     if (resources && resources->spill_bytes > 0)
         estimate *= 2; /* spilled registers go through local memory */
     if (resident < 1)

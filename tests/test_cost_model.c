@@ -1,0 +1,231 @@
+/* The cost models against measurements: the analytic model of GEMM
+ * (core/ops/gemm_model.c) must rank kernels measured on an H200 and on PoCL
+ * (the tables in tests/data) in about the order they ran, and the learned model
+ * (core/cost_model.c) trained on one shape's measurements must rank another
+ * shape's; plus the features' basic promises. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/cost_model.h"
+#include "core/opspec.h"
+#include "core/profile.h"
+
+enum { MAX_ROWS = 1024 };
+
+typedef struct table {
+    tsr_config configs[MAX_ROWS];
+    double ms[MAX_ROWS];
+    int count;
+} table;
+
+static tsr_opspec *spec;
+
+static tsr_profile *profile_named(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), name);
+    tsr_profile *p = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_load(path, &p, &err) == TSR_OK, "%s", err.msg);
+    return p;
+}
+
+static bool read_table(const char *name, table *t)
+{
+    char path[1024], line[512];
+    snprintf(path, sizeof path, "%s/tests/data/%s", check_source_root(), name);
+    FILE *f = fopen(path, "r");
+    CHECK_MSG(f != NULL, "cannot read %s", path);
+    if (!f)
+        return false;
+    t->count = 0;
+    while (fgets(line, sizeof line, f) && t->count < MAX_ROWS) {
+        char *tab = strchr(line, '\t');
+        if (line[0] == '#' || !tab)
+            continue;
+        *tab = '\0';
+        tsr_config_default(spec->op, &t->configs[t->count]);
+        tsr_error err = {{0}};
+        CHECK_MSG(tsr_config_parse(spec->op, line, &t->configs[t->count], &err) == TSR_OK, "%s",
+                  err.msg);
+        t->ms[t->count++] = strtod(tab + 1, NULL);
+    }
+    fclose(f);
+    return t->count > 0;
+}
+
+static int by_value(const void *a, const void *b, const double *v)
+{
+    double x = v[*(const int *)a], y = v[*(const int *)b];
+    return (x > y) - (x < y);
+}
+
+static const double *sort_values;
+static int compare_ranked(const void *a, const void *b)
+{
+    return by_value(a, b, sort_values);
+}
+
+static void ranks(const double *v, int n, double *rank)
+{
+    int *order = malloc((size_t)n * sizeof *order);
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    sort_values = v;
+    qsort(order, (size_t)n, sizeof *order, compare_ranked);
+    for (int r = 0; r < n; r++)
+        rank[order[r]] = r;
+    free(order);
+}
+
+/* Spearman's rank correlation: 1 for the same order, 0 for none. */
+static double spearman(const double *a, const double *b, int n)
+{
+    double *ra = malloc((size_t)n * sizeof *ra), *rb = malloc((size_t)n * sizeof *rb);
+    ranks(a, n, ra);
+    ranks(b, n, rb);
+    double d = 0;
+    for (int i = 0; i < n; i++)
+        d += (ra[i] - rb[i]) * (ra[i] - rb[i]);
+    free(ra);
+    free(rb);
+    return 1.0 - 6.0 * d / ((double)n * ((double)n * n - 1));
+}
+
+/* The measured time of the config the estimate puts first, as a fraction
+ * of the best measured: what choosing by the model alone would give. */
+static double pick_quality(const double *estimate, const double *ms, int n)
+{
+    int pick = 0;
+    double best = ms[0];
+    for (int i = 0; i < n; i++) {
+        if (estimate[i] < estimate[pick])
+            pick = i;
+        best = fmin(best, ms[i]);
+    }
+    return best / ms[pick];
+}
+
+static void analytic_ranks(const char *data, const char *profile_name, long size,
+                           double min_spearman)
+{
+    static table t;
+    tsr_profile *profile = profile_named(profile_name);
+    if (!profile || !read_table(data, &t)) {
+        tsr_profile_free(profile);
+        return;
+    }
+    tsr_shape shape = {{size, size, size}};
+    static double estimate[MAX_ROWS];
+    double f[TSR_MAX_OP_FEATURES];
+    for (int i = 0; i < t.count; i++) {
+        spec->op->features(spec, profile, &shape, &t.configs[i], NULL, f);
+        estimate[i] = f[spec->op->n_features - 1];
+    }
+    double rho = spearman(estimate, t.ms, t.count);
+    printf("note analytic model on %s (%d kernels): Spearman %.2f, its first choice runs at %.2f "
+           "of the best\n",
+           data, t.count, rho, pick_quality(estimate, t.ms, t.count));
+    CHECK_MSG(rho >= min_spearman, "%s: Spearman %.2f below %.2f", data, rho, min_spearman);
+    tsr_profile_free(profile);
+}
+
+static void the_analytic_model_ranks_h200_kernels(void)
+{
+    analytic_ranks("sgemm_h200_1024.tsv", "nvidia-h200", 1024, 0.35);
+    analytic_ranks("sgemm_h200_4096.tsv", "nvidia-h200", 4096, 0.35);
+}
+
+static void the_analytic_model_ranks_pocl_kernels(void)
+{
+    analytic_ranks("sgemm_pocl_1024.tsv", "pocl-cpu", 1024, 0.4);
+}
+
+/* Trained on n = 1024, it ranks n = 4096 on the same GPU: loosely (every
+ * training row has the same shape, so it cannot learn what a larger one
+ * favours), but its first choice is a good kernel. */
+static void the_learned_model_carries_over_to_another_shape(void)
+{
+    static table train, test;
+    tsr_profile *profile = profile_named("nvidia-h200");
+    if (!profile || !read_table("sgemm_h200_1024.tsv", &train) ||
+        !read_table("sgemm_h200_4096.tsv", &test)) {
+        tsr_profile_free(profile);
+        return;
+    }
+    int cols = tsr_model_feature_count(spec->op);
+    float *x = malloc((size_t)MAX_ROWS * (size_t)cols * sizeof *x);
+    float *y = malloc((size_t)MAX_ROWS * sizeof *y);
+    tsr_shape small = {{1024, 1024, 1024}}, large = {{4096, 4096, 4096}};
+    for (int i = 0; i < train.count; i++) {
+        tsr_model_features(spec, profile, &small, &train.configs[i], NULL, &x[(size_t)i * cols]);
+        y[i] = (float)log2(spec->op->flops(spec, &small) / (train.ms[i] * 1e6));
+    }
+    tsr_cost_model *model = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_cost_model_train(x, y, train.count, cols, 1, &model, &err) == TSR_OK, "%s",
+              err.msg);
+    for (int i = 0; i < test.count; i++)
+        tsr_model_features(spec, profile, &large, &test.configs[i], NULL, &x[(size_t)i * cols]);
+    static double predicted_ms[MAX_ROWS];
+    CHECK(model && tsr_cost_model_predict(model, x, test.count, y, &err) == TSR_OK);
+    for (int i = 0; model && i < test.count; i++)
+        predicted_ms[i] = spec->op->flops(spec, &large) / (exp2(y[i]) * 1e6);
+    double rho = model ? spearman(predicted_ms, test.ms, test.count) : 0;
+    double pick = model ? pick_quality(predicted_ms, test.ms, test.count) : 0;
+    printf("note learned model, trained on 1024 (%d kernels), on 4096 (%d): Spearman %.2f, its "
+           "first choice runs at %.2f of the best\n",
+           train.count, test.count, rho, pick);
+    CHECK_MSG(rho > 0 && pick >= 0.7, "Spearman %.2f, first choice at %.2f", rho, pick);
+    tsr_cost_model_free(model);
+    free(x);
+    free(y);
+    tsr_profile_free(profile);
+}
+
+/* The features are finite for every valid config; one that cannot fit on
+ * a unit is estimated as slower than anything. */
+static void features_are_finite_and_a_misfit_is_slowest(void)
+{
+    tsr_profile *profile = profile_named("nvidia-h100-sxm");
+    if (!profile)
+        return;
+    tsr_shape shape = {{300, 200, 100}};
+    tsr_config c;
+    tsr_config_default(spec->op, &c);
+    double f[TSR_MAX_OP_FEATURES];
+    int n = spec->op->features(spec, profile, &shape, &c, NULL, f);
+    CHECK(n == spec->op->n_features && n <= TSR_MAX_OP_FEATURES);
+    for (int i = 0; i < n; i++)
+        CHECK_MSG(isfinite(f[i]), "feature %s is %g", spec->op->feature_names[i], f[i]);
+    double fits = f[n - 1];
+    tsr_resource_report huge = {.ok = true, .registers = 255};
+    /* 255 registers x 1024 threads exceed the 64K register file. */
+    CHECK(tsr_config_parse(spec->op, "BM=128,BN=128,TM=4,TN=4", &c, NULL) == TSR_OK);
+    spec->op->features(spec, profile, &shape, &c, &huge, f);
+    CHECK_MSG(f[n - 1] > fits, "a misfit is estimated at 2^%g s", f[n - 1]);
+    float v[TSR_MAX_MODEL_FEATURES];
+    tsr_model_features(spec, profile, &shape, &c, NULL, v);
+    for (int i = 0; i < tsr_model_feature_count(spec->op); i++)
+        CHECK(isfinite(v[i]));
+    tsr_profile_free(profile);
+}
+
+int main(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ops/sgemm.yaml", check_source_root());
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_load(path, &spec, &err) == TSR_OK, "%s", err.msg);
+    if (!spec)
+        return check_summary();
+    RUN_TEST(features_are_finite_and_a_misfit_is_slowest);
+    RUN_TEST(the_analytic_model_ranks_h200_kernels);
+    RUN_TEST(the_analytic_model_ranks_pocl_kernels);
+    RUN_TEST(the_learned_model_carries_over_to_another_shape);
+    tsr_opspec_free(spec);
+    return check_summary();
+}
