@@ -17,13 +17,8 @@
 # /etc/OpenCL/vendors/nvidia.icd).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build-gpu}
-if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
-    [ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release || exit 1
-    ninja -C "$build" || exit 1
-fi
-export TESSERA_PROFILES=${TESSERA_PROFILES:-$PWD/profiles}
-tessera=$build/tessera
+# shellcheck source=bench/gpu_setup.sh
+. bench/gpu_setup.sh "${1:-build-gpu}"
 sizes=${SIZES:-1024,2048,4096}
 tune_n=${sizes##*,}
 out=$(mktemp -d)

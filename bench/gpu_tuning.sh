@@ -14,13 +14,8 @@
 # PROFILE: the GPU's profile (default: the one `tessera devices` matches).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build-gpu}
-if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
-    [ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release || exit 1
-    ninja -C "$build" || exit 1
-fi
-export TESSERA_PROFILES=${TESSERA_PROFILES:-$PWD/profiles}
-tessera=$build/tessera
+# shellcheck source=bench/gpu_setup.sh
+. bench/gpu_setup.sh "${1:-build-gpu}"
 out=$(mktemp -d)
 table=()
 row() { table+=("$(printf '%-34s %s' "$1" "$2")"); }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/cost_model.h"
+#include "core/model_prior.h"
 #include "core/rng.h"
 
 enum {
@@ -27,9 +28,7 @@ struct tsr_guided {
     int n_visited;
     int *queue, n_queue, queue_at, queue_cap;
     int batches;
-    /* Training rows: the prior, then every report. */
-    float *x, *y;
-    int rows, cap;
+    tsr_model_rows train; /* the prior, then every report */
     int ok_reports, failed_reports;
     float worst_label;
     /* Scratch for scoring a sample. */
@@ -43,31 +42,11 @@ void tsr_guided_free(tsr_guided *g)
         return;
     free(g->visited);
     free(g->queue);
-    free(g->x);
-    free(g->y);
+    tsr_model_rows_free(&g->train);
     free(g->sample);
     free(g->sample_x);
     free(g->score);
     free(g);
-}
-
-static bool grow_rows(tsr_guided *g, int need)
-{
-    if (need <= g->cap)
-        return true;
-    int cap = g->cap ? g->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    float *x = realloc(g->x, (size_t)cap * (size_t)g->cols * sizeof *x);
-    if (x)
-        g->x = x;
-    float *y = realloc(g->y, (size_t)cap * sizeof *y);
-    if (y)
-        g->y = y;
-    if (!x || !y)
-        return false;
-    g->cap = cap;
-    return true;
 }
 
 static bool enqueue(tsr_guided *g, int index)
@@ -92,7 +71,7 @@ tsr_status tsr_guided_create(const tsr_guided_setup *setup, tsr_guided **out, ts
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     g->setup = *setup;
     g->op = setup->spec->op;
-    g->cols = tsr_model_feature_count(g->op);
+    g->cols = g->train.cols = tsr_model_feature_count(g->op);
     g->rng = setup->seed ^ 0x6a09e667f3bcc909ull;
     int count = setup->space->count;
     int sample = count < SAMPLE ? count : SAMPLE;
@@ -101,15 +80,16 @@ tsr_status tsr_guided_create(const tsr_guided_setup *setup, tsr_guided **out, ts
     g->sample_x = malloc((size_t)sample * (size_t)g->cols * sizeof *g->sample_x);
     g->score = malloc((size_t)sample * sizeof *g->score);
     bool ok = g->visited && g->sample && g->sample_x && g->score &&
-              grow_rows(g, setup->n_prior > 0 ? setup->n_prior : 1);
+              tsr_model_rows_reserve(&g->train, setup->n_prior > 0 ? setup->n_prior : 1);
+    tsr_model_rows *t = &g->train;
     if (ok && setup->n_prior > 0) {
-        memcpy(g->x, setup->prior_x, (size_t)setup->n_prior * (size_t)g->cols * sizeof *g->x);
-        memcpy(g->y, setup->prior_y, (size_t)setup->n_prior * sizeof *g->y);
-        g->rows = setup->n_prior;
+        memcpy(t->x, setup->prior_x, (size_t)setup->n_prior * (size_t)g->cols * sizeof *t->x);
+        memcpy(t->y, setup->prior_y, (size_t)setup->n_prior * sizeof *t->y);
+        t->rows = setup->n_prior;
     }
     g->worst_label = INFINITY;
-    for (int i = 0; i < g->rows; i++)
-        g->worst_label = fminf(g->worst_label, g->y[i]);
+    for (int i = 0; i < t->rows; i++)
+        g->worst_label = fminf(g->worst_label, t->y[i]);
     for (int i = 0; ok && i < setup->n_first; i++)
         ok = enqueue(g, setup->first[i]);
     /* Without earlier measurements the first model needs a spread of
@@ -161,8 +141,8 @@ static int compare_scored(const void *a, const void *b)
 static tsr_status plan_batch(tsr_guided *g, tsr_error *err)
 {
     tsr_cost_model *model = NULL;
-    TSR_TRY(tsr_cost_model_train(g->x, g->y, g->rows, g->cols, g->setup.seed + (uint64_t)g->batches,
-                                 &model, err));
+    TSR_TRY(tsr_cost_model_train(g->train.x, g->train.y, g->train.rows, g->cols,
+                                 g->setup.seed + (uint64_t)g->batches, &model, err));
     int count = g->setup.space->count, n = 0;
     int want = count - g->n_visited < SAMPLE ? count - g->n_visited : SAMPLE;
     if (want == count - g->n_visited) {
@@ -225,7 +205,7 @@ tsr_status tsr_guided_next(tsr_guided *g, int *index, tsr_error *err)
             *index = -1;
             return TSR_OK;
         }
-        if (g->rows < MIN_ROWS || g->ok_reports + (g->setup.n_prior > 0) == 0) {
+        if (g->train.rows < MIN_ROWS || g->ok_reports + (g->setup.n_prior > 0) == 0) {
             int i = random_unvisited(g);
             g->visited[i] = 1;
             g->n_visited++;
@@ -252,12 +232,13 @@ tsr_status tsr_guided_report(tsr_guided *g, int index, bool ok, double time_ms, 
         label = g->worst_label - 1.0f;
         g->failed_reports++;
     }
-    if (!grow_rows(g, g->rows + 1))
+    tsr_model_rows *t = &g->train;
+    if (!tsr_model_rows_reserve(t, t->rows + 1))
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     tsr_model_features(g->setup.spec, g->setup.profile, g->setup.shape,
                        &g->setup.space->configs[index], NULL,
-                       &g->x[(size_t)g->rows * (size_t)g->cols]);
-    g->y[g->rows++] = label;
+                       &t->x[(size_t)t->rows * (size_t)g->cols]);
+    t->y[t->rows++] = label;
     if (ok)
         g->worst_label = fminf(g->worst_label, label);
     return TSR_OK;

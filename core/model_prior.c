@@ -42,11 +42,13 @@ static const tsr_profile *profile_named(gather *g, const char *name)
     return p;
 }
 
-static bool grow(tsr_model_rows *r)
+bool tsr_model_rows_reserve(tsr_model_rows *r, int need)
 {
-    if (r->rows < r->cap)
+    if (need <= r->cap)
         return true;
-    int cap = r->cap ? 2 * r->cap : 256;
+    int cap = r->cap ? r->cap : 256;
+    while (cap < need)
+        cap *= 2;
     float *x = realloc(r->x, (size_t)cap * (size_t)r->cols * sizeof *x);
     if (x)
         r->x = x;
@@ -75,7 +77,7 @@ static tsr_status add_row(void *ctx, const tsr_result *r)
     if (!profile)
         return TSR_OK;
     tsr_model_rows *rows = g->rows;
-    if (!grow(rows))
+    if (!tsr_model_rows_reserve(rows, rows->rows + 1))
         return TSR_ERR_NOMEM;
     tsr_model_features(g->spec, profile, &shape, &config, NULL,
                        &rows->x[(size_t)rows->rows * (size_t)rows->cols]);

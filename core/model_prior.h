@@ -4,6 +4,8 @@
 #ifndef TSR_MODEL_PRIOR_H
 #define TSR_MODEL_PRIOR_H
 
+#include <stdbool.h>
+
 #include "core/opspec.h"
 #include "core/profile.h"
 #include "core/store.h"
@@ -21,5 +23,8 @@ tsr_status tsr_model_rows_from_store(tsr_store *store, const tsr_opspec *spec,
                                      const tsr_profile *profile, tsr_model_rows *out,
                                      tsr_error *err);
 void tsr_model_rows_free(tsr_model_rows *rows);
+
+/* Room for `need` rows of rows->cols features; false when out of memory. */
+bool tsr_model_rows_reserve(tsr_model_rows *rows, int need);
 
 #endif
