@@ -11,9 +11,11 @@ scripts/install-deps.sh
 [ -d build ] || meson setup build --buildtype=release
 ninja -C build
 
-# Three shapes, about 80 seconds of search each (random order over the
-# space; every candidate verified before its time counts).
-build/tessera tune ops/sgemm.yaml --strategy random --seconds 80 --db tessera.db
+# Three shapes, about 80 seconds of search each: the model-guided strategy
+# (a cost model trained on every measurement so far picks what to measure,
+# so the second and third shapes start from what the first taught it);
+# every candidate verified before its time counts.
+build/tessera tune ops/sgemm.yaml --strategy model --seconds 80 --db tessera.db
 build/tessera export --db tessera.db --out bundle
 echo
 echo "Bundle in ./bundle (manifest.json, tessera_bundle.h, cpu/opencl/; check it: build/tessera bundle check bundle). Compare with CLBlast:"
