@@ -12,7 +12,6 @@
 #include "core/rng.h"
 
 enum {
-    SEED_RANDOM = 8,   /* random configs measured before the first model, with no prior */
     MIN_ROWS = 6,      /* rows needed to train at all */
     BATCH = 4,         /* configs measured per model */
     SAMPLE = 8192,     /* untried configs scored per model */
@@ -28,7 +27,8 @@ struct tsr_guided {
     int n_visited;
     int *queue, n_queue, queue_at, queue_cap;
     int batches;
-    tsr_model_rows train; /* the prior, then every report */
+    bool analytic_pending; /* the first batch is still to be picked by the analytic estimate */
+    tsr_model_rows train;  /* the prior, then every report */
     int ok_reports, failed_reports;
     float worst_label;
     /* Scratch for scoring a sample. */
@@ -92,11 +92,10 @@ tsr_status tsr_guided_create(const tsr_guided_setup *setup, tsr_guided **out, ts
         g->worst_label = fminf(g->worst_label, t->y[i]);
     for (int i = 0; ok && i < setup->n_first; i++)
         ok = enqueue(g, setup->first[i]);
-    /* Without earlier measurements the first model needs a spread of
-     * points to learn from. */
-    int seeds = setup->n_prior >= MIN_ROWS ? 0 : SEED_RANDOM;
-    for (int i = 0; ok && i < seeds && i < count; i++)
-        ok = enqueue(g, (int)tsr_rng_below(&g->rng, (uint64_t)count));
+    /* Without earlier measurements there is no model yet: the op's analytic
+     * estimate picks the first batch, random configs the rest of what the
+     * first model trains on. */
+    g->analytic_pending = g->op->features && setup->n_prior < MIN_ROWS;
     if (!ok) {
         tsr_guided_free(g);
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory for the guided search");
@@ -136,13 +135,15 @@ static int compare_scored(const void *a, const void *b)
     return (x < y) - (x > y); /* highest first */
 }
 
-/* Trains on every row, scores a sample of untried configs, queues the
- * best-scored BATCH (one of them random every EXPLORE_EVERY batches). */
-static tsr_status plan_batch(tsr_guided *g, tsr_error *err)
+/* Scores a sample of untried configs by the learned model (trained on
+ * every row) or, with `analytic`, by the op's analytic estimate, and queues
+ * the best-scored BATCH (one of them random every EXPLORE_EVERY batches). */
+static tsr_status plan_batch(tsr_guided *g, bool analytic, tsr_error *err)
 {
     tsr_cost_model *model = NULL;
-    TSR_TRY(tsr_cost_model_train(g->train.x, g->train.y, g->train.rows, g->cols,
-                                 g->setup.seed + (uint64_t)g->batches, &model, err));
+    if (!analytic)
+        TSR_TRY(tsr_cost_model_train(g->train.x, g->train.y, g->train.rows, g->cols,
+                                     g->setup.seed + (uint64_t)g->batches, &model, err));
     int count = g->setup.space->count, n = 0;
     int want = count - g->n_visited < SAMPLE ? count - g->n_visited : SAMPLE;
     if (want == count - g->n_visited) {
@@ -165,7 +166,13 @@ static tsr_status plan_batch(tsr_guided *g, tsr_error *err)
         tsr_model_features(g->setup.spec, g->setup.profile, g->setup.shape,
                            &g->setup.space->configs[g->sample[k]], NULL,
                            &g->sample_x[(size_t)k * (size_t)g->cols]);
-    tsr_status st = tsr_cost_model_predict(model, g->sample_x, n, g->score, err);
+    tsr_status st = TSR_OK;
+    if (analytic) /* the op's features end with log2 of the estimated seconds */
+        for (int k = 0; k < n; k++)
+            g->score[k] = -g->sample_x[(size_t)k * (size_t)g->cols + g->op->n_params +
+                                       g->op->n_dims + g->op->n_features - 1];
+    else
+        st = tsr_cost_model_predict(model, g->sample_x, n, g->score, err);
     tsr_cost_model_free(model);
     if (st != TSR_OK)
         return st;
@@ -205,6 +212,11 @@ tsr_status tsr_guided_next(tsr_guided *g, int *index, tsr_error *err)
             *index = -1;
             return TSR_OK;
         }
+        if (g->analytic_pending) {
+            g->analytic_pending = false;
+            TSR_TRY(plan_batch(g, true, err));
+            continue;
+        }
         if (g->train.rows < MIN_ROWS || g->ok_reports + (g->setup.n_prior > 0) == 0) {
             int i = random_unvisited(g);
             g->visited[i] = 1;
@@ -212,7 +224,7 @@ tsr_status tsr_guided_next(tsr_guided *g, int *index, tsr_error *err)
             *index = i;
             return TSR_OK;
         }
-        TSR_TRY(plan_batch(g, err));
+        TSR_TRY(plan_batch(g, false, err));
     }
 }
 
