@@ -11,6 +11,7 @@
 #include "backends/log_line.h"
 #include "backends/cuda_impl.h"
 #include "backends/cuda_nvrtc.h"
+#include "backends/kernel_cache.h"
 
 typedef struct cuda_kernel {
     CUmodule module;
@@ -159,7 +160,9 @@ static tsr_status cuda_open(int index, tsr_device **out, tsr_error *err)
     return TSR_OK;
 }
 
-/* NVRTC for the device's compute capability (cuda_nvrtc.c). */
+/* NVRTC for the device's compute capability (cuda_nvrtc.c), through the
+ * kernel cache (kernel_cache.h): the image a compile-ahead process built
+ * for the same source is loaded, not built again. */
 static tsr_status build_image(tsr_device *device, const char *source, const char *options,
                               char **image, tsr_error *err)
 {
@@ -167,7 +170,16 @@ static tsr_status build_image(tsr_device *device, const char *source, const char
     if (sscanf(device->info.version, "sm_%1d%d", &major, &minor) != 2)
         return tsr_fail(err, TSR_ERR_BACKEND, "cannot read the compute capability '%s' of %s",
                         device->info.version, device->info.id);
-    return tsr_cuda_build_image(major * 10 + minor, device->info.id, source, options, image, err);
+    const char *ptx = getenv("TESSERA_CUDA_PTX");
+    const char *key[] = {"cuda nvrtc", device->info.version, ptx ? ptx : "", options, source};
+    int n_key = (int)(sizeof key / sizeof key[0]);
+    size_t size = 0;
+    if (tsr_kernel_cache_get(key, n_key, image, &size))
+        return TSR_OK;
+    TSR_TRY(tsr_cuda_build_image(major * 10 + minor, device->info.id, source, options, image, &size,
+                                 err));
+    tsr_kernel_cache_put(key, n_key, *image, size);
+    return TSR_OK;
 }
 
 static void cuda_release(tsr_kernel *kernel)

@@ -62,7 +62,8 @@ static tsr_status pick_target(const tsr_cuda_nvrtc *rtc, int capability, const c
 }
 
 tsr_status tsr_cuda_build_image(int capability, const char *where, const char *source,
-                                const char *options, char **image, tsr_error *err)
+                                const char *options, char **image, size_t *image_size,
+                                tsr_error *err)
 {
     const char *why = NULL;
     const tsr_cuda_nvrtc *rtc = tsr_cuda_nvrtc_load(&why);
@@ -113,6 +114,8 @@ tsr_status tsr_cuda_build_image(int capability, const char *where, const char *s
             *image = NULL;
         }
     }
+    if (st == TSR_OK && rc == 0 && image_size)
+        *image_size = size;
     if (st == TSR_OK && rc != 0)
         st = tsr_fail(err, TSR_ERR_BACKEND, "nvrtc: cannot fetch the %s image: %s", target,
                       rtc->nvrtcGetErrorString(rc));

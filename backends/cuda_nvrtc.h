@@ -12,8 +12,9 @@
  * architecture, else PTX for the newest one it knows below, which the
  * driver compiles on load (TESSERA_CUDA_PTX=1 takes that path always).
  * `options` are split at blanks; `where` names the device in messages.
- * *image is malloc'd. */
+ * *image is malloc'd; *image_size (when not NULL) is its length in bytes. */
 tsr_status tsr_cuda_build_image(int capability, const char *where, const char *source,
-                                const char *options, char **image, tsr_error *err);
+                                const char *options, char **image, size_t *image_size,
+                                tsr_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "backends/backends_list.h"
 #include "backends/log_line.h"
 #include "backends/hip_loader.h"
+#include "backends/kernel_cache.h"
 
 typedef struct hip_device {
     const tsr_hip_runtime *hip;
@@ -176,7 +177,13 @@ static tsr_status hip_compile(tsr_device *device, const char *source, const char
                         device->info.id, device->info.name);
     char *code = NULL;
     size_t size = 0;
-    TSR_TRY(tsr_hip_build(source, device->info.version, options, &code, &size, err));
+    /* Through the kernel cache, as on CUDA (kernel_cache.h). */
+    const char *key[] = {"hip hiprtc", device->info.version, options, source};
+    int n_key = (int)(sizeof key / sizeof key[0]);
+    if (!tsr_kernel_cache_get(key, n_key, &code, &size)) {
+        TSR_TRY(tsr_hip_build(source, device->info.version, options, &code, &size, err));
+        tsr_kernel_cache_put(key, n_key, code, size);
+    }
     tsr_kernel *kernel = calloc(1, sizeof *kernel);
     hip_kernel *impl = calloc(1, sizeof *impl);
     if (!kernel || !impl) {

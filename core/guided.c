@@ -13,7 +13,7 @@
 
 enum {
     MIN_ROWS = 6,      /* rows needed to train at all */
-    BATCH = 4,         /* configs measured per model */
+    BATCH = 4,         /* configs measured per model, unless the setup asks for more */
     SAMPLE = 8192,     /* untried configs scored per model */
     EXPLORE_EVERY = 4, /* every this many batches, one pick is random */
 };
@@ -137,7 +137,7 @@ static int compare_scored(const void *a, const void *b)
 
 /* Scores a sample of untried configs by the learned model (trained on
  * every row) or, with `analytic`, by the op's analytic estimate, and queues
- * the best-scored BATCH (one of them random every EXPLORE_EVERY batches). */
+ * the best-scored batch (one of them random every EXPLORE_EVERY batches). */
 static tsr_status plan_batch(tsr_guided *g, bool analytic, tsr_error *err)
 {
     tsr_cost_model *model = NULL;
@@ -184,7 +184,8 @@ static tsr_status plan_batch(tsr_guided *g, bool analytic, tsr_error *err)
         ranked[k] = (scored){g->score[k], g->sample[k]};
     qsort(ranked, (size_t)n, sizeof *ranked, compare_scored);
     bool explore = ++g->batches % EXPLORE_EVERY == 0;
-    int picks = n < BATCH ? n : BATCH;
+    int batch = g->setup.batch > BATCH ? g->setup.batch : BATCH;
+    int picks = n < batch ? n : batch;
     for (int k = 0; k < picks && st == TSR_OK; k++) {
         int index = explore && k == picks - 1 ? ranked[tsr_rng_below(&g->rng, (uint64_t)n)].index
                                               : ranked[k].index;
@@ -226,6 +227,15 @@ tsr_status tsr_guided_next(tsr_guided *g, int *index, tsr_error *err)
         }
         TSR_TRY(plan_batch(g, false, err));
     }
+}
+
+int tsr_guided_upcoming(const tsr_guided *g, int *out, int max)
+{
+    int n = 0;
+    for (int at = g->queue_at; at < g->n_queue && n < max; at++)
+        if (!g->visited[g->queue[at]])
+            out[n++] = g->queue[at];
+    return n;
 }
 
 tsr_status tsr_guided_report(tsr_guided *g, int index, bool ok, double time_ms, tsr_error *err)

@@ -28,6 +28,10 @@ typedef struct tsr_guided_setup {
      * features with their labels (log2 GFLOP/s); copied. */
     const float *prior_x, *prior_y;
     int n_prior;
+    /* Configs measured per model: 4 when smaller. More lets that many
+     * compile ahead at once (runner/compile_ahead.h), at some cost in
+     * evaluations, since the model learns less often. */
+    int batch;
 } tsr_guided_setup;
 
 tsr_status tsr_guided_create(const tsr_guided_setup *setup, tsr_guided **out, tsr_error *err);
@@ -35,6 +39,10 @@ void tsr_guided_free(tsr_guided *guided);
 
 /* The next index to visit in *index, -1 once every config was visited. */
 tsr_status tsr_guided_next(tsr_guided *guided, int *index, tsr_error *err);
+
+/* The indices already chosen to come next (the rest of the current batch),
+ * at most `max` of them, in order; how many. */
+int tsr_guided_upcoming(const tsr_guided *guided, int *out, int max);
 
 /* What visiting `index` gave: its time when it verified (ok), else a
  * failure, which the model learns as slower than anything seen. */

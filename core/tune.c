@@ -163,7 +163,8 @@ static tsr_status place_winner(void *ctx_ptr, const tsr_result *best)
  * the first on what the store knows of the op. */
 static tsr_status start_guided(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                                const tsr_shape *shape, const tsr_search_space *space, uint64_t seed,
-                               const int *first, int n_first, tsr_guided **out, tsr_error *err)
+                               const int *first, int n_first, int batch, tsr_guided **out,
+                               tsr_error *err)
 {
     tsr_model_rows prior;
     TSR_TRY(tsr_model_rows_from_store(store, spec, profile, &prior, err));
@@ -176,9 +177,51 @@ static tsr_status start_guided(tsr_store *store, const tsr_opspec *spec, const t
                               .n_first = n_first,
                               .prior_x = prior.x,
                               .prior_y = prior.y,
-                              .n_prior = prior.rows};
+                              .n_prior = prior.rows,
+                              .batch = batch};
     tsr_status st = tsr_guided_create(&setup, out, err);
     tsr_model_rows_free(&prior);
+    return st;
+}
+
+/* Tells options->upcoming which configs come next: `pick`, then the next
+ * ones of the fixed order or of the guided search's batch, less those the
+ * store already holds. */
+static tsr_status tell_upcoming(tsr_store *store, const tsr_opspec *spec, const char *shape_text,
+                                const tsr_search_space *space, const int *order, int i, int total,
+                                const tsr_guided *guided, int pick, const tsr_tune_options *options,
+                                tsr_error *err)
+{
+    enum { MAX_AHEAD = 64 };
+    int ahead = options->lookahead < MAX_AHEAD ? options->lookahead : MAX_AHEAD;
+    int next[MAX_AHEAD], n_next = 0;
+    if (ahead < 1)
+        return TSR_OK;
+    next[n_next++] = pick;
+    if (guided)
+        n_next += tsr_guided_upcoming(guided, next + 1, ahead - 1);
+    else
+        for (int k = i + 1; k < total && n_next < ahead; k++)
+            next[n_next++] = order[k];
+    tsr_arena *scratch = tsr_arena_create();
+    if (!scratch)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    const tsr_config *configs[MAX_AHEAD];
+    int n = 0;
+    tsr_status st = TSR_OK;
+    for (int k = 0; k < n_next && st == TSR_OK; k++) {
+        char text[512];
+        tsr_config_format(spec->op, &space->configs[next[k]], text, sizeof text);
+        tsr_result stored;
+        bool cached = false;
+        st = tsr_store_get(store, scratch, tsr_opspec_key(spec), options->device, shape_text, text,
+                           &stored, &cached, err);
+        if (st == TSR_OK && !cached)
+            configs[n++] = &space->configs[next[k]];
+    }
+    tsr_arena_destroy(scratch);
+    if (st == TSR_OK && n > 0)
+        st = options->upcoming(options->upcoming_ctx, configs, n, err);
     return st;
 }
 
@@ -227,7 +270,8 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
                                       options->seed, order, ws.placed, &search, err));
         if (options->strategy == TSR_STRATEGY_MODEL)
             TSR_TRY(start_guided(store, spec, profile, shape, &space, options->seed, order,
-                                 ws.placed, &guided, err));
+                                 ws.placed, options->upcoming ? options->lookahead : 0, &guided,
+                                 err));
     }
 
     tsr_status status = TSR_OK;
@@ -257,6 +301,12 @@ tsr_status tsr_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile 
             break; /* every config visited */
         }
         double wall_s;
+        if (options->upcoming && !search &&
+            (status = tell_upcoming(store, spec, shape_text, &space, order, i, total, guided, pick,
+                                    options, err)) != TSR_OK) {
+            tsr_arena_destroy(scratch);
+            break;
+        }
         status = visit(store, spec, profile, shape_text, &space.configs[pick], options, scratch,
                        &result, &cached, &wall_s, err);
         if (status == TSR_OK && search)

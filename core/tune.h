@@ -67,6 +67,15 @@ typedef struct tsr_tune_options {
      * NULL: the op's whole space on the profile. */
     const tsr_search_space *space;
     bool cold; /* no warm start: a benchmark of the search itself */
+    /* Compile-ahead (runner/compile_ahead.h): before each evaluation, the
+     * configs the search will visit next that the store does not hold, at
+     * most `lookahead`, starting with the one about to be evaluated, so that
+     * they compile while it runs. Annealing and the genetic search choose
+     * each config from the last result and have none to tell; the
+     * model-guided search measures `lookahead` configs per model. */
+    tsr_status (*upcoming)(void *ctx, const tsr_config *const *configs, int n, tsr_error *err);
+    void *upcoming_ctx;
+    int lookahead;
 } tsr_tune_options;
 
 typedef struct tsr_tune_summary {

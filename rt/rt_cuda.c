@@ -120,7 +120,8 @@ static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext c
         char where[64];
         snprintf(where, sizeof where, "CUDA device %d (sm_%d%d)", (int)device, major, minor);
         tsr_error e = {{0}};
-        tsr_status st = tsr_cuda_build_image(major * 10 + minor, where, source, NULL, &image, &e);
+        tsr_status st =
+            tsr_cuda_build_image(major * 10 + minor, where, source, NULL, &image, NULL, &e);
         free(source);
         if (st != TSR_OK)
             return rt_fail(err, err_size,

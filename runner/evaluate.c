@@ -79,8 +79,8 @@ void tsr_problem_free(tsr_problem *p)
     free(p);
 }
 
-tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const tsr_shape *shape,
-                              uint64_t seed, tsr_problem **out, tsr_error *err)
+static tsr_status create(tsr_device *device, const tsr_opspec *spec, const tsr_shape *shape,
+                         uint64_t seed, bool with_reference, tsr_problem **out, tsr_error *err)
 {
     const tsr_op_def *op = spec->op;
     tsr_problem *p = calloc(1, sizeof *p);
@@ -117,7 +117,7 @@ tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const 
         if (!p->readback || !p->reference || !p->magnitude)
             st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for the reference");
     }
-    if (st == TSR_OK)
+    if (st == TSR_OK && with_reference)
         op->reference(spec, shape, (const float *const *)p->host, p->reference, p->magnitude);
     if (st != TSR_OK) {
         tsr_problem_free(p);
@@ -125,6 +125,19 @@ tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const 
     }
     *out = p;
     return TSR_OK;
+}
+
+tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const tsr_shape *shape,
+                              uint64_t seed, tsr_problem **out, tsr_error *err)
+{
+    return create(device, spec, shape, seed, true, out, err);
+}
+
+tsr_status tsr_problem_create_for_compiling(tsr_device *device, const tsr_opspec *spec,
+                                            const tsr_shape *shape, tsr_problem **out,
+                                            tsr_error *err)
+{
+    return create(device, spec, shape, 0, false, out, err);
 }
 
 /* Restores the output's starting contents: its data where the kernel reads
@@ -347,5 +360,42 @@ tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double
     free(theirs);
     if (c)
         p->device->backend->free(c);
+    return st;
+}
+
+tsr_status tsr_compile_only(tsr_problem *p, const tsr_profile *profile, const tsr_config *config,
+                            double *build_s, char *why, size_t why_size)
+{
+    const tsr_op_def *op = p->spec->op;
+    const tsr_backend *be = p->device->backend;
+    tsr_error e = {{0}};
+    *build_s = 0;
+    tsr_kernel_text text = {0};
+    tsr_status st = op->check(p->spec, profile, config, &e);
+    if (st == TSR_OK)
+        st = tsr_kernel_generate(p->spec, profile, config, be->dialect, &text, &e);
+    tsr_kernel *kernel = NULL;
+    double started = now_s();
+    if (st == TSR_OK)
+        st = be->compile(p->device, text.source, text.kernel_name, NULL, &kernel, &e);
+    /* A driver that compiles for the work-group size at the first launch
+     * (PoCL) keeps that in its own cache too: launch one work-group of the
+     * size, unchecked; the whole grid would run the kernel for nothing. */
+    if (st == TSR_OK && p->device->info.compiles_at_first_launch) {
+        tsr_geometry geometry;
+        tsr_op_geometry(p->spec, config, &p->shape, &geometry);
+        geometry.groups[0] = geometry.groups[1] = geometry.groups[2] = 1;
+        size_t threads = geometry.local[0] * geometry.local[1] * geometry.local[2];
+        tsr_arg args[16];
+        int n_args = op->args(p->spec, &p->shape, p->dev, args);
+        if (threads <= kernel->max_work_group_size)
+            st = be->launch(kernel, args, n_args, &geometry, NULL, &e);
+    }
+    *build_s = now_s() - started;
+    if (kernel)
+        be->release(kernel);
+    tsr_kernel_text_free(&text);
+    if (st != TSR_OK)
+        snprintf(why, why_size, "%s", e.msg);
     return st;
 }

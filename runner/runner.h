@@ -40,6 +40,11 @@ typedef struct tsr_problem tsr_problem;
 tsr_status tsr_problem_create(tsr_device *device, const tsr_opspec *spec, const tsr_shape *shape,
                               uint64_t seed, tsr_problem **out, tsr_error *err);
 void tsr_problem_free(tsr_problem *problem);
+/* The same buffers without the reference, for a process that only
+ * compiles (tsr_compile_only); evaluating on it is meaningless. */
+tsr_status tsr_problem_create_for_compiling(tsr_device *device, const tsr_opspec *spec,
+                                            const tsr_shape *shape, tsr_problem **out,
+                                            tsr_error *err);
 
 /* Where an evaluation has got to. The first launch is a stage of its own
  * because some drivers (PoCL) finish compiling only when a kernel is first
@@ -72,6 +77,16 @@ tsr_status tsr_evaluate(tsr_problem *problem, const tsr_profile *profile, const 
 tsr_status tsr_evaluate_source(tsr_problem *problem, const char *source, const char *kernel_name,
                                const tsr_geometry *geometry, const tsr_eval_options *options,
                                tsr_arena *arena, tsr_result *result, tsr_error *err);
+
+/* Compiles a config as tsr_evaluate would, so that the compiler's cache
+ * (the driver's, or the kernel cache of backends without one) holds it when
+ * the evaluation comes: the compile-ahead processes' part
+ * (runner/compile_ahead.h). On a driver that compiles at the first launch
+ * the kernel is launched once, unchecked. Non-OK with `why` when the config
+ * is invalid or does not compile or launch: not an outcome, only a lost
+ * saving (the evaluation will find the same and record it). */
+tsr_status tsr_compile_only(tsr_problem *problem, const tsr_profile *profile,
+                            const tsr_config *config, double *build_s, char *why, size_t why_size);
 
 /* The shape of a problem. */
 const tsr_shape *tsr_problem_shape(const tsr_problem *problem);

@@ -9,6 +9,7 @@
 #ifndef TSR_WORKER_H
 #define TSR_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runner/runner.h"
@@ -23,6 +24,7 @@ typedef struct tsr_worker_setup {
     const char *shape;        /* as tsr_shape_format writes it */
     uint64_t seed;            /* of the test data */
     double timeout_s;         /* the hard cap per candidate, > 0 */
+    bool compile_only;        /* a compile-ahead process: no reference, no evaluation */
 } tsr_worker_setup;
 
 /* Copies the setup; the process starts with the first evaluation. Ignores
@@ -49,6 +51,21 @@ typedef struct tsr_worker_job {
  * worker's own message) or cannot be started. */
 tsr_status tsr_worker_evaluate(tsr_worker *worker, const tsr_worker_job *job, tsr_arena *arena,
                                tsr_result *result, tsr_error *err);
+
+/* For compile-ahead processes (runner/compile_ahead.h), which work while
+ * tessera waits on another: sends one config to compile, starting the
+ * process first when it is not running (that part waits for its setup). */
+tsr_status tsr_worker_compile_send(tsr_worker *worker, const char *config, tsr_error *err);
+/* Waits at most timeout_ms for the answer: 1 when it came (*why empty when
+ * the config compiled), 0 when it has not yet, -1 when the process died or
+ * answered nonsense (it is reaped and restarts with the next send). */
+int tsr_worker_compile_receive(tsr_worker *worker, int timeout_ms, double *build_s, char *why,
+                               size_t why_size);
+/* The descriptor its answers come on, -1 while it is not running. */
+int tsr_worker_reply_fd(const tsr_worker *worker);
+/* Kills the process now (a compile past its limit); the next use restarts
+ * it. */
+void tsr_worker_kill(tsr_worker *worker);
 
 /* The worker's process id while it runs, else 0 (for tests). */
 int tsr_worker_pid(const tsr_worker *worker);

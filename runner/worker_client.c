@@ -169,6 +169,7 @@ static tsr_status start(tsr_worker *w, tsr_error *err)
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)w->setup.seed);
     tsr_wire_put(&f, seed);
+    tsr_wire_put(&f, w->setup.compile_only ? "compile" : "evaluate");
     tsr_wire_reader r = {0};
     tsr_wire_status ws = tsr_wire_send(w->to_worker, &f)
                              ? tsr_wire_receive(w->from_worker, (int)(SETUP_LIMIT_S * 1e3), &r)
@@ -291,4 +292,50 @@ tsr_status tsr_worker_evaluate(tsr_worker *w, const tsr_worker_job *job, tsr_are
     if (st != TSR_OK || result->outcome == TSR_OUTCOME_LAUNCH_FAILED)
         stop(w, st != TSR_OK, NULL, 0);
     return st;
+}
+
+tsr_status tsr_worker_compile_send(tsr_worker *w, const char *config, tsr_error *err)
+{
+    if (!w->pid)
+        TSR_TRY(start(w, err));
+    tsr_wire_frame f;
+    tsr_wire_begin(&f, TSR_WIRE_COMPILE);
+    tsr_wire_put(&f, config);
+    if (tsr_wire_send(w->to_worker, &f))
+        return TSR_OK;
+    char how[128] = "";
+    stop(w, true, how, sizeof how);
+    return tsr_fail(err, TSR_ERR_BACKEND, "a compile-ahead process for %s %s", w->setup.device_id,
+                    how[0] ? how : "is gone");
+}
+
+int tsr_worker_compile_receive(tsr_worker *w, int timeout_ms, double *build_s, char *why,
+                               size_t why_size)
+{
+    if (!w->pid)
+        return -1;
+    tsr_wire_reader r = {0};
+    tsr_wire_status ws = tsr_wire_receive(w->from_worker, timeout_ms, &r);
+    if (ws == TSR_WIRE_TIMEOUT)
+        return 0;
+    const char *message =
+        ws == TSR_WIRE_OK && r.tag == TSR_WIRE_COMPILED ? tsr_wire_next(&r) : NULL;
+    if (message) {
+        snprintf(why, why_size, "%s", message);
+        *build_s = tsr_wire_next_number(&r);
+    }
+    tsr_wire_release(&r);
+    if (!message)
+        stop(w, true, NULL, 0);
+    return message ? 1 : -1;
+}
+
+int tsr_worker_reply_fd(const tsr_worker *w)
+{
+    return w && w->pid ? w->from_worker : -1;
+}
+
+void tsr_worker_kill(tsr_worker *w)
+{
+    stop(w, true, NULL, 0);
 }

@@ -39,13 +39,14 @@ static bool reply_ready(server *s, const char *error)
     return tsr_wire_send(s->out, &f);
 }
 
-/* SETUP: spec path, profile YAML, device id, shape, seed. */
+/* SETUP: spec path, profile YAML, device id, shape, seed, role ("compile"
+ * for a compile-ahead process, which needs no reference). */
 static tsr_status set_up(server *s, tsr_wire_reader *r, tsr_error *err)
 {
     const char *spec_path = tsr_wire_next(r), *profile_yaml = tsr_wire_next(r);
     const char *device_id = tsr_wire_next(r), *shape_text = tsr_wire_next(r);
-    const char *seed = tsr_wire_next(r);
-    if (!seed)
+    const char *seed = tsr_wire_next(r), *role = tsr_wire_next(r);
+    if (!role)
         return tsr_fail(err, TSR_ERR_INPUT, "worker: a malformed setup request");
     TSR_TRY(tsr_opspec_load(spec_path, &s->spec, err));
     TSR_TRY(tsr_profile_parse("(the tuner's profile)", profile_yaml, strlen(profile_yaml),
@@ -53,6 +54,8 @@ static tsr_status set_up(server *s, tsr_wire_reader *r, tsr_error *err)
     TSR_TRY(tsr_device_open(device_id, &s->device, err));
     tsr_shape shape;
     TSR_TRY(tsr_shape_parse(s->spec->op, shape_text, &shape, err));
+    if (strcmp(role, "compile") == 0)
+        return tsr_problem_create_for_compiling(s->device, s->spec, &shape, &s->problem, err);
     return tsr_problem_create(s->device, s->spec, &shape, strtoull(seed, NULL, 10), &s->problem,
                               err);
 }
@@ -118,6 +121,29 @@ static tsr_status evaluate(server *s, tsr_wire_reader *r, tsr_arena *arena, tsr_
     return tsr_evaluate_source(s->problem, source, kernel_name, &g, &options, arena, result, err);
 }
 
+/* COMPILE: config text. Replies COMPILED: "" or why it did not compile,
+ * and the seconds it took. */
+static bool compile_ahead(server *s, tsr_wire_reader *r)
+{
+    const char *config_text = tsr_wire_next(r);
+    tsr_error err = {{0}};
+    char why[sizeof err.msg] = "";
+    double build_s = 0;
+    tsr_config config;
+    tsr_config_default(s->spec->op, &config);
+    if (tsr_config_parse(s->spec->op, config_text ? config_text : "", &config, &err) != TSR_OK)
+        snprintf(why, sizeof why, "%s", err.msg);
+    else if (tsr_compile_only(s->problem, s->profile, &config, &build_s, why, sizeof why) == TSR_OK)
+        why[0] = '\0';
+    else if (!why[0])
+        snprintf(why, sizeof why, "did not compile");
+    tsr_wire_frame f;
+    tsr_wire_begin(&f, TSR_WIRE_COMPILED);
+    tsr_wire_put(&f, why);
+    tsr_wire_put_number(&f, build_s);
+    return tsr_wire_send(s->out, &f);
+}
+
 static void tear_down(server *s)
 {
     tsr_problem_free(s->problem);
@@ -152,6 +178,13 @@ int tsr_worker_serve(int in_fd, int out_fd)
         tsr_wire_status ws = tsr_wire_receive(in_fd, -1, &r);
         if (ws == TSR_WIRE_CLOSED)
             break; /* the parent is done */
+        if (ws == TSR_WIRE_OK && r.tag == TSR_WIRE_COMPILE) {
+            bool sent = compile_ahead(&s, &r);
+            tsr_wire_release(&r);
+            if (!sent)
+                break;
+            continue;
+        }
         if (ws != TSR_WIRE_OK || (r.tag != TSR_WIRE_CONFIG && r.tag != TSR_WIRE_SOURCE)) {
             tsr_wire_release(&r);
             status = 2;

@@ -12,13 +12,15 @@
 #define TSR_WIRE_MAX_FRAME (16u << 20)
 
 enum tsr_wire_tag {
-    TSR_WIRE_SETUP = 'S',    /* parent: spec path, profile YAML, device id, shape, seed */
+    TSR_WIRE_SETUP = 'S',    /* parent: spec path, profile YAML, device id, shape, seed, role */
     TSR_WIRE_READY = 'R',    /* worker: set up (or an error field) */
     TSR_WIRE_CONFIG = 'C',   /* parent: evaluate this config */
     TSR_WIRE_SOURCE = 'K',   /* parent: evaluate this kernel source (planted faults, tests) */
     TSR_WIRE_BUILT = 'B',    /* worker: compiled; "1" if its first launch compiles more */
     TSR_WIRE_LAUNCHED = 'L', /* worker: the first launch finished, timing follows */
     TSR_WIRE_RESULT = 'O',   /* worker: the outcome, its fields and phase times */
+    TSR_WIRE_COMPILE = 'P',  /* parent: compile this config ahead, do not run it */
+    TSR_WIRE_COMPILED = 'D', /* worker: compiled ("" or why not), seconds taken */
 };
 
 typedef struct tsr_wire_frame {

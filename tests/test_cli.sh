@@ -288,27 +288,31 @@ tune_interrupted_says_how_to_resume_and_resumes() {
     status_is 0 && out_has "$((before + 2)) candidates tried (2 run now, $before from the store)"
 }
 
-# SIGKILL mid-tune: the worker dies with its parent (it could be stuck in a
-# kernel forever), the store stays whole, and the same command goes on.
+# SIGKILL mid-tune: the worker and the compile-ahead processes die with
+# their parent (one could be stuck in a kernel forever), the store stays
+# whole, and the same command goes on.
 tune_killed_leaves_no_worker_and_resumes() {
     local tune=(tune "$root/ops/sgemm.yaml" --db kill.db --shape m=128,n=128,k=128 --strategy random)
     "$tessera" "${tune[@]}" --budget 100000 >out 2>err &
-    local pid=$! waited=0 worker=""
+    local pid=$! waited=0 workers=""
     while [ "$waited" -lt 600 ]; do
         sleep 0.1
         waited=$((waited + 1))
-        worker=$(pgrep -P "$pid" | head -n 1)
-        [ -n "$worker" ] && [ "$(grep -cE '^ *[0-9]+/100000 ' out)" -ge 2 ] && break
+        workers=$(pgrep -P "$pid")
+        [ -n "$workers" ] && [ "$(grep -cE '^ *[0-9]+/100000 ' out)" -ge 2 ] && break
     done
-    [ -n "$worker" ] || { why="no worker process seen"; kill -9 "$pid"; return 1; }
+    [ -n "$workers" ] || { why="no worker process seen"; kill -9 "$pid"; return 1; }
     kill -9 "$pid"
     wait "$pid" 2>/dev/null
-    local gone=0
-    for _ in $(seq 50); do
-        kill -0 "$worker" 2>/dev/null || { gone=1; break; }
-        sleep 0.1
+    local worker left
+    for worker in $workers; do
+        left=1
+        for _ in $(seq 50); do
+            kill -0 "$worker" 2>/dev/null || { left=0; break; }
+            sleep 0.1
+        done
+        [ "$left" = 0 ] || { why="process $worker outlived its killed parent"; return 1; }
     done
-    [ "$gone" = 1 ] || { why="worker $worker outlived its killed parent"; return 1; }
     local before
     before=$(grep -cE '^ *[0-9]+/100000 ' out)
     run "${tune[@]}" --budget $((before + 1))
@@ -317,6 +321,28 @@ tune_killed_leaves_no_worker_and_resumes() {
     status_is 0 || return 1
     out_has "$((before + 1)) candidates tried (1 run now, $before from the store)" ||
         out_has "$((before + 1)) candidates tried (0 run now, $((before + 1)) from the store)"
+}
+
+# Compiling ahead in other processes changes when candidates compile, not
+# which are tried or how they end.
+tune_compiles_ahead_in_other_processes() {
+    local tune=(tune "$root/ops/sgemm.yaml" --strategy random --seed 5 --budget 4
+        --shape m=64,n=48,k=40)
+    run "${tune[@]}" --jobs 2 --db ahead.db
+    status_is 0 && out_has "4 candidates tried (4 run now" &&
+        out_has "compiled ahead in 2 processes: 4 configs" || return 1
+    grep -oE '^ *[0-9]+/4 [a-z-]+ .*BM=[^ :]*' out | sed -E 's/ +[0-9.]+ ms +[0-9.]+ GFLOP\/s//' |
+        sort >ahead.list
+    run "${tune[@]}" --jobs 0 --db serial.db
+    status_is 0 && out_lacks "compiled ahead" || return 1
+    grep -oE '^ *[0-9]+/4 [a-z-]+ .*BM=[^ :]*' out | sed -E 's/ +[0-9.]+ ms +[0-9.]+ GFLOP\/s//' |
+        sort >serial.list
+    [ -s ahead.list ] && cmp -s ahead.list serial.list ||
+        { why="the candidates or outcomes differ: $(diff ahead.list serial.list | head -3)"; return 1; }
+    run tune "$root/ops/sgemm.yaml" --jobs many --db ahead.db
+    status_is 2 && err_is_one_line && err_has "--jobs" || return 1
+    run tune "$root/ops/sgemm.yaml" --jobs 65 --db ahead.db
+    status_is 2 && err_is_one_line && err_has "--jobs"
 }
 
 foreign_store_is_refused_as_bad_input() {
@@ -338,6 +364,7 @@ t "tune killed with SIGKILL leaves no worker and resumes" tune_killed_leaves_no_
 t "a store file of another kind is refused, untouched, exit 2" foreign_store_is_refused_as_bad_input
 t "export of a missing store exits 2 and creates nothing" export_of_a_missing_store_exits_2
 t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates
+t "tune --jobs 2 compiles ahead and tries what --jobs 0 tries" tune_compiles_ahead_in_other_processes
 t "tune rerun takes all 3 from the store" tune_rerun_takes_everything_from_the_store
 t "tune reports rejections with a reason and where the time went" \
     tune_reports_rejections_and_where_the_time_went

@@ -15,13 +15,14 @@
 #include "core/tune.h"
 #include "devices/devices.h"
 #include "runner/runner.h"
+#include "runner/compile_ahead.h"
 #include "runner/worker.h"
 #include "tools/cli.h"
 
 static const char tune_usage[] =
     "usage: tessera tune SPEC [--profile P] [--device opencl:I] [--strategy S]\n"
     "                    [--budget N] [--seconds T] [--seed N] [--shape m=..,n=..] [--db F]\n"
-    "                    [--timeout S] [--in-process]\n"
+    "                    [--timeout S] [--jobs N] [--in-process]\n"
     "       tessera tune SPEC --offline --profile P [--learned] [--budget N] [--shape ..] [--db "
     "F]\n"
     "\n"
@@ -47,6 +48,9 @@ static const char tune_usage[] =
     "  --timeout S    the most a candidate may take, compiling or running (default 60);\n"
     "                 once one has verified, a running one gets 200x the best time, >= 2 s\n"
     "                 (the cap for its first launch where the driver compiles then: PoCL)\n"
+    "  --jobs N       compile the candidates that come next in N more processes while\n"
+    "                 one is timed (default: the cores less one; on a CPU device all\n"
+    "                 of them, compiling only between timings); 0: compile in turn\n"
     "  --in-process   evaluate in tessera's own process (no isolation; for debugging)\n"
     "\n"
     "  --offline      no device: rank the whole space by the profile's analytic model,\n"
@@ -68,8 +72,9 @@ typedef struct eval_ctx {
     const tsr_opspec *spec;
     const tsr_profile *profile;
     const char *dialect;
-    tsr_problem *problem; /* in-process evaluation */
-    tsr_worker *worker;   /* else this */
+    tsr_problem *problem;     /* in-process evaluation */
+    tsr_worker *worker;       /* else this */
+    tsr_compile_ahead *ahead; /* may be NULL */
     double best_ms;
 } eval_ctx;
 
@@ -97,8 +102,20 @@ static tsr_status evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *a
     if (ctx->worker) {
         char text[512];
         tsr_config_format(ctx->spec->op, config, text, sizeof text);
-        tsr_worker_job job = {.config = text, .best_ms = ctx->best_ms};
-        st = tsr_worker_evaluate(ctx->worker, &job, arena, result, err);
+        double ahead_s = 0;
+        if (ctx->ahead &&
+            tsr_compile_ahead_wait(ctx->ahead, text, &ahead_s) == TSR_AHEAD_TIMED_OUT) {
+            char reason[160];
+            snprintf(reason, sizeof reason,
+                     "compiling ahead was killed after %.1f s, past the limit per candidate",
+                     ahead_s);
+            result->outcome = TSR_OUTCOME_TIMEOUT;
+            result->reason = tsr_arena_strdup(arena, reason);
+            st = result->reason ? TSR_OK : tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+        } else {
+            tsr_worker_job job = {.config = text, .best_ms = ctx->best_ms};
+            st = tsr_worker_evaluate(ctx->worker, &job, arena, result, err);
+        }
         if (st == TSR_OK &&
             (result->outcome == TSR_OUTCOME_TIMEOUT || result->outcome == TSR_OUTCOME_CRASHED))
             fill_source(ctx, config, arena, result);
@@ -110,6 +127,20 @@ static tsr_status evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *a
         (ctx->best_ms == 0 || result->time_ms < ctx->best_ms))
         ctx->best_ms = result->time_ms;
     return st;
+}
+
+static tsr_status upcoming(void *ctx_ptr, const tsr_config *const *configs, int n, tsr_error *err)
+{
+    eval_ctx *ctx = ctx_ptr;
+    char texts[64][512];
+    const char *list[64];
+    if (n > 64)
+        n = 64;
+    for (int i = 0; i < n; i++) {
+        tsr_config_format(ctx->spec->op, configs[i], texts[i], sizeof texts[i]);
+        list[i] = texts[i];
+    }
+    return tsr_compile_ahead_queue(ctx->ahead, list, n, err);
 }
 
 typedef struct progress_ctx {
@@ -148,7 +179,8 @@ static void progress(void *ctx_ptr, const tsr_tune_progress *p)
     fflush(stdout);
 }
 
-static void report(const tsr_tune_summary *s, const char *shape, bool tty)
+static void report(const tsr_tune_summary *s, const tsr_compile_ahead *ahead, int jobs,
+                   const char *shape, bool tty)
 {
     if (tty)
         fputc('\n', stderr);
@@ -174,11 +206,19 @@ static void report(const tsr_tune_summary *s, const char *shape, bool tty)
     printf("  took %.1f s: compiling %.1f, first launch and verification %.1f, timed runs %.1f, "
            "lost to timeouts and crashes %.1f, the rest %.1f (generating, the store, workers)\n",
            s->seconds, s->build_s, s->check_s, s->timing_s, s->lost_s, other > 0 ? other : 0.0);
+    if (ahead) {
+        tsr_compile_ahead_stats st;
+        tsr_compile_ahead_stats_get(ahead, &st);
+        printf("  compiled ahead in %d processes: %d configs (%d did not compile, %d past the "
+               "limit), %.1f s of compiling; waited on them %.1f s\n",
+               jobs, st.compiled + st.failed + st.killed, st.failed, st.killed, st.busy_s,
+               st.waited_s);
+    }
 }
 
 typedef struct tune_args {
     const char *profile, *device, *strategy, *shape, *db, *spec_path;
-    int budget;
+    int budget, jobs; /* jobs < 0: the default */
     double seconds, timeout;
     bool in_process, offline, learned;
     unsigned long long seed;
@@ -187,24 +227,33 @@ typedef struct tune_args {
 static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
 {
     static const struct option options[] = {
-        {"profile", required_argument, NULL, 'p'},  {"device", required_argument, NULL, 'd'},
-        {"strategy", required_argument, NULL, 's'}, {"budget", required_argument, NULL, 'b'},
-        {"seconds", required_argument, NULL, 't'},  {"seed", required_argument, NULL, 'r'},
-        {"shape", required_argument, NULL, 'x'},    {"db", required_argument, NULL, 'f'},
-        {"timeout", required_argument, NULL, 'T'},  {"in-process", no_argument, NULL, 'I'},
-        {"offline", no_argument, NULL, 'O'},        {"learned", no_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"profile", required_argument, NULL, 'p'},
+        {"device", required_argument, NULL, 'd'},
+        {"strategy", required_argument, NULL, 's'},
+        {"budget", required_argument, NULL, 'b'},
+        {"seconds", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 'r'},
+        {"shape", required_argument, NULL, 'x'},
+        {"db", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"in-process", no_argument, NULL, 'I'},
+        {"offline", no_argument, NULL, 'O'},
+        {"learned", no_argument, NULL, 'L'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *a = (tune_args){.device = "opencl:0",
                      .strategy = "exhaustive",
                      .db = "tessera.db",
                      .seed = 1,
+                     .jobs = -1,
                      .timeout = 60};
     int opt;
     char *end;
     long budget;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:T:IOLh", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "p:d:s:b:t:r:x:f:T:j:IOLh", options, NULL)) != -1) {
         switch (opt) {
         case 'p': a->profile = optarg; break;
         case 'd': a->device = optarg; break;
@@ -230,6 +279,14 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
             if (*end || !(a->timeout > 0) || a->timeout > 86400)
                 return cli_usage_error("tune", "--timeout needs seconds, 0 < S <= 86400, not '%s'",
                                        optarg);
+            break;
+        case 'j':
+            errno = 0;
+            budget = strtol(optarg, &end, 10);
+            if (*end || !*optarg || budget < 0 || budget > 64 || errno == ERANGE)
+                return cli_usage_error(
+                    "tune", "--jobs needs a count of processes, 0 to 64, not '%s'", optarg);
+            a->jobs = (int)budget;
             break;
         case 'I': a->in_process = true; break;
         case 'O': a->offline = true; break;
@@ -258,9 +315,25 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
     return 0;
 }
 
-/* The worker runs this same executable. */
+/* How many compile-ahead processes: --jobs, else the cores less the one
+ * the evaluation worker uses; on a CPU device all of them, since they
+ * compile only while nothing is timed. */
+static int compile_jobs(const tune_args *a, const tsr_device *device)
+{
+    if (a->in_process)
+        return 0;
+    if (a->jobs >= 0)
+        return a->jobs;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    long jobs = device->info.is_cpu ? cores : cores - 1;
+    return jobs > 16 ? 16 : (int)jobs;
+}
+
+/* The worker runs this same executable; the compile-ahead processes too. */
 static int open_worker(const tune_args *a, const tsr_profile *profile, const char *shape_text,
-                       tsr_worker **out)
+                       int jobs, bool quiet, tsr_worker **out, tsr_compile_ahead **ahead)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -280,6 +353,8 @@ static int open_worker(const tune_args *a, const tsr_profile *profile, const cha
                               .timeout_s = a->timeout};
     tsr_error err = {{0}};
     tsr_status st = tsr_worker_create(&setup, out, &err);
+    if (st == TSR_OK && jobs > 0)
+        st = tsr_compile_ahead_create(&setup, jobs, quiet, ahead, &err);
     free(yaml);
     return st == TSR_OK ? 0 : cli_report(st, err.msg);
 }
@@ -293,10 +368,14 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
     tsr_error err = {{0}};
     eval_ctx ectx = {.spec = spec, .profile = profile, .dialect = device->backend->dialect};
     tsr_status st = TSR_OK;
+    int jobs = compile_jobs(a, device);
     if (a->in_process)
         st = tsr_problem_create(device, spec, shape, a->seed, &ectx.problem, &err);
-    else if (open_worker(a, profile, shape_text, &ectx.worker))
+    else if (open_worker(a, profile, shape_text, jobs, device->info.is_cpu, &ectx.worker,
+                         &ectx.ahead)) {
+        tsr_worker_free(ectx.worker);
         return 1;
+    }
     if (st != TSR_OK)
         return cli_report(st, err.msg);
     progress_ctx pctx = {.tty = isatty(STDERR_FILENO),
@@ -313,6 +392,9 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
         .progress = progress,
         .progress_ctx = &pctx,
         .stop = &stop_requested,
+        .upcoming = ectx.ahead ? upcoming : NULL,
+        .upcoming_ctx = &ectx,
+        .lookahead = jobs + 1,
     };
     tsr_arena *arena = tsr_arena_create();
     tsr_tune_summary summary;
@@ -320,7 +402,7 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
                : tsr_fail(&err, TSR_ERR_NOMEM, "out of memory");
     int rc = 0;
     if (st == TSR_OK) {
-        report(&summary, shape_text, pctx.tty);
+        report(&summary, ectx.ahead, jobs, shape_text, pctx.tty);
         rc = summary.found ? 0 : 1;
     } else {
         if (pctx.tty)
@@ -329,6 +411,7 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
     }
     tsr_arena_destroy(arena);
     tsr_problem_free(ectx.problem);
+    tsr_compile_ahead_free(ectx.ahead);
     tsr_worker_free(ectx.worker);
     return rc;
 }
