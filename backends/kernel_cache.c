@@ -1,6 +1,5 @@
 #include "backends/kernel_cache.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <sha2.h>
 #include <stdint.h>
@@ -38,20 +37,6 @@ static void key_name(const char *const *parts, int n_parts, char name[SHA256_DIG
     SHA256End(&ctx, name);
 }
 
-static bool read_all(int fd, char *out, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = read(fd, out, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        out += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 bool tsr_kernel_cache_get(const char *const *parts, int n_parts, char **image, size_t *size)
 {
     const char *dir = cache_dir();
@@ -67,11 +52,11 @@ bool tsr_kernel_cache_get(const char *const *parts, int n_parts, char **image, s
     unsigned char header[HEADER];
     char *data = NULL;
     uint64_t len = 0;
-    bool ok = read_all(fd, (char *)header, sizeof header) && memcmp(header, MAGIC, 8) == 0;
+    bool ok = tsr_read_all(fd, (char *)header, sizeof header) && memcmp(header, MAGIC, 8) == 0;
     for (int i = 0; ok && i < 8; i++)
         len |= (uint64_t)header[8 + i] << (8 * i);
     ok = ok && len <= MAX_IMAGE && (data = malloc(len ? (size_t)len : 1)) != NULL &&
-         read_all(fd, data, (size_t)len);
+         tsr_read_all(fd, data, (size_t)len);
     char extra;
     ok = ok && read(fd, &extra, 1) == 0; /* nothing after the image */
     close(fd);

@@ -48,6 +48,20 @@ static tsr_status sync_dir(const char *dir, tsr_error *err)
               : tsr_fail(err, TSR_ERR_IO, "%s: cannot sync directory: %s", dir, strerror(saved));
 }
 
+bool tsr_read_all(int fd, char *out, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = read(fd, out, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        out += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
 bool tsr_write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {

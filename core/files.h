@@ -11,6 +11,9 @@
 /* write(2) until all `len` bytes are out, through interruptions; false on
  * an error or a closed pipe (errno says which). */
 bool tsr_write_all(int fd, const char *data, size_t len);
+/* read(2) until all `len` bytes are in, through interruptions; false on an
+ * error or an end of file first. */
+bool tsr_read_all(int fd, char *out, size_t len);
 
 /* mkdir -p: the directory and each missing ancestor. */
 tsr_status tsr_make_dirs(const char *dir, tsr_error *err);
