@@ -37,6 +37,15 @@ static void key_name(const char *const *parts, int n_parts, char name[SHA256_DIG
     SHA256End(&ctx, name);
 }
 
+/* The SHA-256 a file keeps of its image, in binary. */
+static void image_digest(const char *image, size_t size, uint8_t digest[SHA256_DIGEST_LENGTH])
+{
+    SHA2_CTX ctx;
+    SHA256Init(&ctx);
+    SHA256Update(&ctx, (const uint8_t *)image, size);
+    SHA256Final(digest, &ctx);
+}
+
 bool tsr_kernel_cache_get(const char *const *parts, int n_parts, char **image, size_t *size)
 {
     const char *dir = cache_dir();
@@ -62,10 +71,7 @@ bool tsr_kernel_cache_get(const char *const *parts, int n_parts, char **image, s
     close(fd);
     if (ok) {
         uint8_t digest[SHA256_DIGEST_LENGTH];
-        SHA2_CTX ctx;
-        SHA256Init(&ctx);
-        SHA256Update(&ctx, (const uint8_t *)data, (size_t)len);
-        SHA256Final(digest, &ctx);
+        image_digest(data, (size_t)len, digest);
         ok = memcmp(digest, header + 16, sizeof digest) == 0;
     }
     if (!ok) {
@@ -90,10 +96,7 @@ void tsr_kernel_cache_put(const char *const *parts, int n_parts, const char *ima
     memcpy(file, MAGIC, 8);
     for (int i = 0; i < 8; i++)
         file[8 + i] = (char)(((uint64_t)size >> (8 * i)) & 0xff);
-    SHA2_CTX ctx;
-    SHA256Init(&ctx);
-    SHA256Update(&ctx, (const uint8_t *)image, size);
-    SHA256Final((uint8_t *)file + 16, &ctx);
+    image_digest(image, size, (uint8_t *)file + 16);
     memcpy(file + HEADER, image, size);
     tsr_error err = {{0}};
     /* Two processes that built the same image write the same bytes; the

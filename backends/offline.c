@@ -248,6 +248,31 @@ static tsr_status write_file(const char *path, const char *text, tsr_error *err)
     return ok ? TSR_OK : tsr_fail(err, TSR_ERR_IO, "offline: cannot write %s", path);
 }
 
+enum { OCLOC_ARGC = 14 };
+
+/* ocloc's command line, one for the resource report and the bundle's
+ * binaries alike, so that a report describes the binary that ships:
+ * OUT_DIR/k (the device binary) and OUT_DIR/k.spv. */
+static void ocloc_command(char *argv[OCLOC_ARGC], char *tool, char *src, const char *target,
+                          char *out_dir)
+{
+    char *const command[OCLOC_ARGC] = {tool,
+                                       "compile",
+                                       "-file",
+                                       src,
+                                       "-device",
+                                       (char *)target,
+                                       "-options",
+                                       "-cl-std=CL1.2",
+                                       "-out_dir",
+                                       out_dir,
+                                       "-output",
+                                       "k",
+                                       "-output_no_suffix",
+                                       NULL};
+    memcpy(argv, command, sizeof command);
+}
+
 /* Compiles in `dir` and parses the output into `out`. */
 static tsr_status compile_in(const char *dir, const char *tool, const offline_tool *t,
                              const char *target, const char *source, const char *kernel_name,
@@ -260,20 +285,8 @@ static tsr_status compile_in(const char *dir, const char *tool, const offline_to
     char *hipcc_argv[] = {
         (char *)tool, "-x", "hip", arch, "-O3", "-c", "-Rpass-analysis=kernel-resource-usage",
         "-o",         obj,  src,   NULL};
-    char *ocloc_argv[] = {(char *)tool,
-                          "compile",
-                          "-file",
-                          src,
-                          "-device",
-                          (char *)target,
-                          "-options",
-                          "-cl-std=CL1.2",
-                          "-out_dir",
-                          (char *)dir,
-                          "-output",
-                          "k",
-                          "-output_no_suffix",
-                          NULL};
+    char *ocloc_argv[OCLOC_ARGC];
+    ocloc_command(ocloc_argv, (char *)tool, src, target, (char *)dir);
     char **argv;
     if (strcmp(t->compiler, "nvcc") == 0) {
         snprintf(arch, sizeof arch, "-arch=%s", target);
@@ -490,20 +503,8 @@ tsr_status tsr_offline_binaries(const char *compiler, const char *target, const 
         if (st == TSR_OK)
             st = place(o1, dir, name, &out[(*count)++], "hsaco", target, err);
     } else if (st == TSR_OK) {
-        char *ocloc[] = {tool,
-                         "compile",
-                         "-file",
-                         src,
-                         "-device",
-                         (char *)target,
-                         "-options",
-                         "-cl-std=CL1.2",
-                         "-out_dir",
-                         tmp,
-                         "-output",
-                         "k",
-                         "-output_no_suffix",
-                         NULL};
+        char *ocloc[OCLOC_ARGC];
+        ocloc_command(ocloc, tool, src, target, tmp);
         snprintf(what, sizeof what, "ocloc compile -device %s", target);
         st = build_one(ocloc, what, err);
         snprintf(o1, sizeof o1, "%s/k", tmp);

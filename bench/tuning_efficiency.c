@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/grow.h"
 #include "core/opspec.h"
 #include "core/profile.h"
 #include "core/store.h"
@@ -70,14 +71,10 @@ static tsr_status collect(void *ctx, const tsr_result *r)
     }
     if (strcmp(r->device, t->device) != 0)
         return TSR_OK;
-    if (t->count == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 256;
-        entry *e = realloc(t->entries, (size_t)cap * sizeof *e);
-        if (!e)
-            return TSR_ERR_NOMEM;
-        t->entries = e;
-        t->cap = cap;
-    }
+    entry *grown = tsr_grow(t->entries, t->count, &t->cap, sizeof *grown, 256);
+    if (!grown)
+        return TSR_ERR_NOMEM;
+    t->entries = grown;
     entry *e = &t->entries[t->count++];
     *e = (entry){.config = strdup(r->config),
                  .outcome = r->outcome,

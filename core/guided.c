@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/cost_model.h"
+#include "core/grow.h"
 #include "core/model_prior.h"
 #include "core/rng.h"
 
@@ -51,14 +52,10 @@ void tsr_guided_free(tsr_guided *g)
 
 static bool enqueue(tsr_guided *g, int index)
 {
-    if (g->n_queue == g->queue_cap) {
-        int cap = g->queue_cap ? 2 * g->queue_cap : 64;
-        int *q = realloc(g->queue, (size_t)cap * sizeof *q);
-        if (!q)
-            return false;
-        g->queue = q;
-        g->queue_cap = cap;
-    }
+    int *q = tsr_grow(g->queue, g->n_queue, &g->queue_cap, sizeof *q, 64);
+    if (!q)
+        return false;
+    g->queue = q;
     g->queue[g->n_queue++] = index;
     return true;
 }

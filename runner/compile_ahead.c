@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backends/kernel_cache.h"
+#include "core/grow.h"
 
 typedef enum entry_state { PENDING, RUNNING, DONE } entry_state;
 
@@ -230,14 +231,10 @@ tsr_status tsr_compile_ahead_queue(tsr_compile_ahead *a, const char *const *conf
     for (int i = 0; i < n; i++) {
         if (find(a, configs[i]) >= 0)
             continue;
-        if (a->n_entries == a->cap_entries) {
-            int cap = a->cap_entries ? 2 * a->cap_entries : 64;
-            entry *grown = realloc(a->entries, (size_t)cap * sizeof *grown);
-            if (!grown)
-                return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
-            a->entries = grown;
-            a->cap_entries = cap;
-        }
+        entry *grown = tsr_grow(a->entries, a->n_entries, &a->cap_entries, sizeof *grown, 64);
+        if (!grown)
+            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+        a->entries = grown;
         char *copy = strdup(configs[i]);
         if (!copy)
             return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");

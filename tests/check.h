@@ -71,4 +71,11 @@ static inline const char *check_source_root(void)
     return root ? root : ".";
 }
 
+/* The device the worker tests run on: $TSR_TEST_DEVICE, else opencl:0. */
+static inline const char *check_device_id(void)
+{
+    const char *id = getenv("TSR_TEST_DEVICE");
+    return id && *id ? id : "opencl:0";
+}
+
 #endif

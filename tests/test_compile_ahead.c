@@ -14,12 +14,6 @@
 #include "runner/compile_ahead.h"
 #include "tests/check.h"
 
-static const char *device_id(void)
-{
-    const char *id = getenv("TSR_TEST_DEVICE");
-    return id && *id ? id : "opencl:0";
-}
-
 typedef struct fixture {
     tsr_opspec *spec;
     tsr_profile *profile;
@@ -38,7 +32,7 @@ static bool fixture_open(fixture *f, double timeout_s, const char *device)
     tsr_device *live = NULL;
     CHECK_MSG(exe != NULL, "TESSERA_EXE is not set (meson sets it)");
     CHECK_MSG(tsr_opspec_load(f->spec_path, &f->spec, &err) == TSR_OK, "%s", err.msg);
-    CHECK_MSG(tsr_device_open(device_id(), &live, &err) == TSR_OK, "%s", err.msg);
+    CHECK_MSG(tsr_device_open(check_device_id(), &live, &err) == TSR_OK, "%s", err.msg);
     if (!exe || !f->spec || !live) {
         if (live)
             tsr_device_close(live);
@@ -79,7 +73,7 @@ static void fixture_close(fixture *f)
 static void queued_configs_compile_and_a_bad_one_fails(void)
 {
     fixture f;
-    if (!fixture_open(&f, 60, device_id()))
+    if (!fixture_open(&f, 60, check_device_id()))
         return fixture_close(&f);
     tsr_compile_ahead *ahead = NULL;
     tsr_error err = {{0}};
@@ -112,7 +106,7 @@ static void queued_configs_compile_and_a_bad_one_fails(void)
 static void the_quiet_mode_compiles_a_batch_only_when_one_is_needed(void)
 {
     fixture f;
-    if (!fixture_open(&f, 60, device_id()))
+    if (!fixture_open(&f, 60, check_device_id()))
         return fixture_close(&f);
     tsr_compile_ahead *ahead = NULL;
     tsr_error err = {{0}};
@@ -144,7 +138,7 @@ static void the_quiet_mode_compiles_a_batch_only_when_one_is_needed(void)
 static void a_compile_past_the_limit_is_killed_and_said(void)
 {
     fixture f;
-    if (!fixture_open(&f, 1e-6, device_id()))
+    if (!fixture_open(&f, 1e-6, check_device_id()))
         return fixture_close(&f);
     tsr_compile_ahead *ahead = NULL;
     tsr_error err = {{0}};
@@ -206,7 +200,7 @@ static void an_evaluation_after_compiling_ahead_skips_the_compiler(void)
     CHECK(mkdtemp(cache) != NULL);
     setenv("POCL_CACHE_DIR", cache, 1);
     fixture f;
-    if (!fixture_open(&f, 60, device_id()))
+    if (!fixture_open(&f, 60, check_device_id()))
         return fixture_close(&f);
     tsr_compile_ahead *ahead = NULL;
     tsr_worker *worker = NULL;
@@ -241,7 +235,7 @@ int main(void)
     RUN_TEST(a_compile_past_the_limit_is_killed_and_said);
     RUN_TEST(processes_that_cannot_set_up_cost_only_the_saving);
     /* Last: it points PoCL's cache elsewhere for the processes it starts. */
-    if (strncmp(device_id(), "opencl:", 7) == 0)
+    if (strncmp(check_device_id(), "opencl:", 7) == 0)
         RUN_TEST(an_evaluation_after_compiling_ahead_skips_the_compiler);
     return check_summary();
 }

@@ -39,12 +39,6 @@ static const char *const endless[2] = {
     CUDA_HEAD "{\n    volatile float *c = C;\n    while (c[0] != 1.0f)\n        ;\n}\n",
 };
 
-static const char *device_id(void)
-{
-    const char *id = getenv("TSR_TEST_DEVICE");
-    return id && *id ? id : "opencl:0";
-}
-
 typedef struct fixture {
     tsr_opspec *spec;
     tsr_profile *profile;
@@ -63,7 +57,7 @@ static bool fixture_open(fixture *f, double timeout_s)
     tsr_error err = {{0}};
     CHECK_MSG(exe != NULL, "TESSERA_EXE is not set (meson sets it)");
     CHECK_MSG(tsr_opspec_load(spec_path, &f->spec, &err) == TSR_OK, "%s", err.msg);
-    CHECK_MSG(tsr_device_open(device_id(), &f->device, &err) == TSR_OK, "%s", err.msg);
+    CHECK_MSG(tsr_device_open(check_device_id(), &f->device, &err) == TSR_OK, "%s", err.msg);
     if (!exe || !f->spec || !f->device)
         return false;
     char profiles[1024];
@@ -78,7 +72,7 @@ static bool fixture_open(fixture *f, double timeout_s)
     tsr_worker_setup setup = {.exe = exe,
                               .spec_path = spec_path,
                               .profile_yaml = yaml,
-                              .device_id = device_id(),
+                              .device_id = check_device_id(),
                               .shape = "m=64,n=64,k=64",
                               .seed = 7,
                               .timeout_s = timeout_s};
@@ -162,7 +156,7 @@ static void a_wild_write_costs_one_candidate(void)
             CHECK_MSG(o == TSR_OUTCOME_LAUNCH_FAILED || o == TSR_OUTCOME_CRASHED, "%s: %s",
                       tsr_outcome_name(o), why);
         }
-        printf("note wild write on %s: %s: %s\n", device_id(), tsr_outcome_name(o), why);
+        printf("note wild write on %s: %s: %s\n", check_device_id(), tsr_outcome_name(o), why);
         CHECK(tsr_worker_pid(f.worker) == 0); /* gone, to be restarted */
         CHECK(run_default(&f, best, NULL) == TSR_OUTCOME_OK);
         CHECK(tsr_worker_pid(f.worker) != 0 && tsr_worker_pid(f.worker) != first_pid);
@@ -190,8 +184,8 @@ static void an_endless_kernel_times_out_and_the_search_goes_on(void)
             CHECK_MSG(took >= cap && took < cap + 5, "the watchdog took %.1f s", took);
         else
             CHECK_MSG(took < 2 + 5, "the watchdog took %.1f s", took);
-        printf("note endless kernel on %s: %s after %.1f s: %s\n", device_id(), tsr_outcome_name(o),
-               took, why);
+        printf("note endless kernel on %s: %s after %.1f s: %s\n", check_device_id(),
+               tsr_outcome_name(o), took, why);
         CHECK(run_default(&f, best, NULL) == TSR_OUTCOME_OK);
     }
     fixture_close(&f);
@@ -318,7 +312,7 @@ static void a_worker_that_cannot_set_up_is_an_error_naming_why(void)
     tsr_worker_setup setup = {.exe = exe,
                               .spec_path = "/nonexistent/sgemm.yaml",
                               .profile_yaml = "schema: 1\n",
-                              .device_id = device_id(),
+                              .device_id = check_device_id(),
                               .shape = "m=8,n=8,k=8",
                               .timeout_s = 5};
     tsr_worker *w = NULL;
