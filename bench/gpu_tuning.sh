@@ -11,7 +11,10 @@
 # SIZE (default 1024) and CANDIDATES (default 300): the efficiency table;
 # OFFLINE_N (default 4096): the offline comparison's m = n = k;
 # TUNE_SECONDS (default 120): the model-guided tune at OFFLINE_N;
-# PROFILE: the GPU's profile (default: the one `tessera devices` matches).
+# AHEAD (default 60): candidates of the compile-ahead comparison at SIZE;
+# PROFILE: the GPU's profile (default: the one `tessera devices` matches);
+# KEEP: a folder to copy the stores into (the measured tables), for
+# replaying elsewhere with tessera-bench-tuning.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/gpu_setup.sh
@@ -34,7 +37,23 @@ while read -r strategy evals device_s own_s ratio; do
     row "efficiency $strategy" "$evals evaluations, $device_s device-s, ${own_s} s own, random/it $ratio"
 done < <(awk 'table && NF == 5; /^strategy / {table = 1}' "$out/eff.txt")
 
-# 2. Offline tuning against tuning on the device, at OFFLINE_N.
+# 2. Compiling ahead: the same random candidates (same seed, fresh stores)
+# tuned with no compile processes and with the default number.
+ahead=${AHEAD:-60}
+ahead_shape=m=${SIZE:-1024},n=${SIZE:-1024},k=${SIZE:-1024}
+for jobs in 0 default; do
+    opt=(); [ "$jobs" = default ] || opt=(--jobs "$jobs")
+    echo "== compile ahead: $ahead random candidates at $ahead_shape, --jobs $jobs"
+    start=$(date +%s.%N)
+    "$tessera" tune ops/sgemm.yaml --device cuda:0 --shape "$ahead_shape" --strategy random \
+        --seed 11 --budget "$ahead" "${opt[@]}" --db "$out/ahead-$jobs.db" | tail -n 8 |
+        tee "$out/ahead-$jobs.txt"
+    secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
+    tried=$(awk '/candidates/ {print; exit}' "$out/ahead-$jobs.txt")
+    row "compile ahead --jobs $jobs" "$secs s for $ahead candidates ($tried)"
+done
+
+# 3. Offline tuning against tuning on the device, at OFFLINE_N.
 n=${OFFLINE_N:-4096}
 shape=m=$n,n=$n,k=$n
 echo "== offline: tessera tune --offline --profile $profile --shape $shape"
@@ -61,6 +80,9 @@ else
     row "offline vs tuned" "FAIL (no offline or tuned best; see above)"
 fi
 
+if [ -n "${KEEP:-}" ]; then
+    mkdir -p "$KEEP" && cp "$out"/*.db "$KEEP"/
+fi
 echo
 printf '%s\n' "${table[@]}"
 rm -rf "$out"

@@ -50,25 +50,47 @@ void tsr_model_features(const tsr_opspec *spec, const tsr_profile *profile, cons
     out[n++] = (float)tsr_profile_value(&profile->preferred_vector_width, 0);
 }
 
+/* A misfit's estimate is "slower than anything"; its base stays finite. */
+#define LOWEST_BASE (-10.0f)
+
+float tsr_model_base(const tsr_opspec *spec, const tsr_shape *shape, const float *features)
+{
+    const tsr_op_def *op = spec->op;
+    if (!op->features || op->n_features < 1)
+        return 0.0f;
+    float log2_seconds = features[op->n_params + op->n_dims + op->n_features - 1];
+    double base = log2(op->flops(spec, shape) * 1e-9) - log2_seconds;
+    return base > LOWEST_BASE ? (float)base : LOWEST_BASE;
+}
+
 static tsr_status xgb_fail(tsr_error *err, const char *what)
 {
     return tsr_fail(err, TSR_ERR_BACKEND, "cost model: %s: %s", what, XGBGetLastError());
 }
 
-tsr_status tsr_cost_model_train(const float *x, const float *y, int rows, int cols, uint64_t seed,
-                                tsr_cost_model **out, tsr_error *err)
+tsr_status tsr_cost_model_train(const float *x, const float *y, const float *base, int rows,
+                                int cols, uint64_t seed, tsr_cost_model **out, tsr_error *err)
 {
     *out = NULL;
     if (rows < 1 || cols < 1)
         return tsr_fail(err, TSR_ERR_INPUT, "cost model: nothing to train on");
+    /* The trees learn what the base leaves over. */
+    float *residual = malloc((size_t)rows * sizeof *residual);
+    if (!residual)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < rows; i++)
+        residual[i] = y[i] - (base ? base[i] : 0.0f);
     XGBSetGlobalConfig("{\"verbosity\": 0}");
     DMatrixHandle data = NULL;
-    if (XGDMatrixCreateFromMat(x, (bst_ulong)rows, (bst_ulong)cols, NAN, &data) != 0)
+    if (XGDMatrixCreateFromMat(x, (bst_ulong)rows, (bst_ulong)cols, NAN, &data) != 0) {
+        free(residual);
         return xgb_fail(err, "building the training matrix");
+    }
     tsr_cost_model *m = calloc(1, sizeof *m);
     tsr_status st = m ? TSR_OK : tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
-    if (st == TSR_OK && XGDMatrixSetFloatInfo(data, "label", y, (bst_ulong)rows) != 0)
+    if (st == TSR_OK && XGDMatrixSetFloatInfo(data, "label", residual, (bst_ulong)rows) != 0)
         st = xgb_fail(err, "setting the labels");
+    free(residual);
     if (st == TSR_OK && XGBoosterCreate(&data, 1, &m->booster) != 0)
         st = xgb_fail(err, "creating the booster");
     char seed_text[32];
@@ -98,8 +120,8 @@ tsr_status tsr_cost_model_train(const float *x, const float *y, int rows, int co
     return TSR_OK;
 }
 
-tsr_status tsr_cost_model_predict(const tsr_cost_model *m, const float *x, int rows, float *out,
-                                  tsr_error *err)
+tsr_status tsr_cost_model_predict(const tsr_cost_model *m, const float *x, const float *base,
+                                  int rows, float *out, tsr_error *err)
 {
     DMatrixHandle data = NULL;
     if (XGDMatrixCreateFromMat(x, (bst_ulong)rows, (bst_ulong)m->cols, NAN, &data) != 0)
@@ -114,7 +136,7 @@ tsr_status tsr_cost_model_predict(const tsr_cost_model *m, const float *x, int r
                       (unsigned long)len, rows);
     else
         for (int i = 0; i < rows; i++)
-            out[i] = result[i];
+            out[i] = result[i] + (base ? base[i] : 0.0f);
     XGDMatrixFree(data);
     return st;
 }

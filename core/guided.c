@@ -90,8 +90,8 @@ tsr_status tsr_guided_create(const tsr_guided_setup *setup, tsr_guided **out, ts
     for (int i = 0; ok && i < setup->n_first; i++)
         ok = enqueue(g, setup->first[i]);
     /* Without earlier measurements there is no model yet: the op's analytic
-     * estimate picks the first batch, random configs the rest of what the
-     * first model trains on. */
+     * estimate picks the first batch, which the first model trains on (an
+     * op without an estimate starts from random configs). */
     g->analytic_pending = g->op->features && setup->n_prior < MIN_ROWS;
     if (!ok) {
         tsr_guided_free(g);
@@ -138,8 +138,13 @@ static int compare_scored(const void *a, const void *b)
 static tsr_status plan_batch(tsr_guided *g, bool analytic, tsr_error *err)
 {
     tsr_cost_model *model = NULL;
+    /* The trees learn the labels themselves, the estimate being one of
+     * their features: learning only its correction (tsr_model_base) kept
+     * the search too close to the estimate's ranking, which replays of
+     * measured tables showed to cost evaluations where that ranking is
+     * weak (bench/tuning_efficiency.sh). */
     if (!analytic)
-        TSR_TRY(tsr_cost_model_train(g->train.x, g->train.y, g->train.rows, g->cols,
+        TSR_TRY(tsr_cost_model_train(g->train.x, g->train.y, NULL, g->train.rows, g->cols,
                                      g->setup.seed + (uint64_t)g->batches, &model, err));
     int count = g->setup.space->count, n = 0;
     int want = count - g->n_visited < SAMPLE ? count - g->n_visited : SAMPLE;
@@ -164,12 +169,12 @@ static tsr_status plan_batch(tsr_guided *g, bool analytic, tsr_error *err)
                            &g->setup.space->configs[g->sample[k]], NULL,
                            &g->sample_x[(size_t)k * (size_t)g->cols]);
     tsr_status st = TSR_OK;
-    if (analytic) /* the op's features end with log2 of the estimated seconds */
+    if (analytic)
         for (int k = 0; k < n; k++)
-            g->score[k] = -g->sample_x[(size_t)k * (size_t)g->cols + g->op->n_params +
-                                       g->op->n_dims + g->op->n_features - 1];
+            g->score[k] = tsr_model_base(g->setup.spec, g->setup.shape,
+                                         &g->sample_x[(size_t)k * (size_t)g->cols]);
     else
-        st = tsr_cost_model_predict(model, g->sample_x, n, g->score, err);
+        st = tsr_cost_model_predict(model, g->sample_x, NULL, n, g->score, err);
     tsr_cost_model_free(model);
     if (st != TSR_OK)
         return st;
@@ -180,8 +185,12 @@ static tsr_status plan_batch(tsr_guided *g, bool analytic, tsr_error *err)
     for (int k = 0; k < n; k++)
         ranked[k] = (scored){g->score[k], g->sample[k]};
     qsort(ranked, (size_t)n, sizeof *ranked, compare_scored);
-    bool explore = ++g->batches % EXPLORE_EVERY == 0;
+    bool explore = !analytic && ++g->batches % EXPLORE_EVERY == 0;
     int batch = g->setup.batch > BATCH ? g->setup.batch : BATCH;
+    /* The estimate's batch is what the first model trains on: as many as it
+     * needs, the estimate's best rather than random ones. */
+    if (analytic && batch < MIN_ROWS)
+        batch = MIN_ROWS;
     int picks = n < batch ? n : batch;
     for (int k = 0; k < picks && st == TSR_OK; k++) {
         int index = explore && k == picks - 1 ? ranked[tsr_rng_below(&g->rng, (uint64_t)n)].index

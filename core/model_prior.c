@@ -55,7 +55,10 @@ bool tsr_model_rows_reserve(tsr_model_rows *r, int need)
     float *y = realloc(r->y, (size_t)cap * sizeof *y);
     if (y)
         r->y = y;
-    if (!x || !y)
+    float *base = realloc(r->base, (size_t)cap * sizeof *base);
+    if (base)
+        r->base = base;
+    if (!x || !y || !base)
         return false;
     r->cap = cap;
     return true;
@@ -79,8 +82,9 @@ static tsr_status add_row(void *ctx, const tsr_result *r)
     tsr_model_rows *rows = g->rows;
     if (!tsr_model_rows_reserve(rows, rows->rows + 1))
         return TSR_ERR_NOMEM;
-    tsr_model_features(g->spec, profile, &shape, &config, NULL,
-                       &rows->x[(size_t)rows->rows * (size_t)rows->cols]);
+    float *x = &rows->x[(size_t)rows->rows * (size_t)rows->cols];
+    tsr_model_features(g->spec, profile, &shape, &config, NULL, x);
+    rows->base[rows->rows] = tsr_model_base(g->spec, &shape, x);
     rows->y[rows->rows++] = (float)log2(r->gflops);
     return TSR_OK;
 }
@@ -106,5 +110,6 @@ void tsr_model_rows_free(tsr_model_rows *rows)
 {
     free(rows->x);
     free(rows->y);
+    free(rows->base);
     memset(rows, 0, sizeof *rows);
 }

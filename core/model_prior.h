@@ -12,6 +12,7 @@
 
 typedef struct tsr_model_rows {
     float *x, *y; /* rows x tsr_model_feature_count() features; log2 GFLOP/s */
+    float *base;  /* each row's tsr_model_base(): the analytic estimate's label */
     int rows, cap, cols;
 } tsr_model_rows;
 

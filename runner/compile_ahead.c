@@ -167,13 +167,9 @@ static void dispatch(tsr_compile_ahead *a)
         tsr_error err = {{0}};
         h->entry = e;
         a->entries[e].state = RUNNING;
-        /* The clock starts once the process is set up (the send waits for
-         * that): the limit is for compiling. */
         tsr_status sent = tsr_worker_compile_send(h->worker, a->entries[e].config, &err);
         h->started = now_s();
         if (sent != TSR_OK) {
-            /* The process did not come up (the device would not open in a
-             * second process, say): evaluation goes on without it. */
             finish(a, h, TSR_AHEAD_NOT_COMPILED, 0);
             a->broken = true;
         }
@@ -216,6 +212,17 @@ static void pump(tsr_compile_ahead *a, int timeout_ms)
         char why[512] = "";
         /* A frame is written whole, so once it starts it arrives at once. */
         int got = tsr_worker_compile_receive(h->worker, 10000, &build_s, why, sizeof why);
+        if (got == 2) {
+            h->started = now_s(); /* set up: the limit is for compiling */
+            continue;
+        }
+        if (got == -2) {
+            /* The process did not come up (the device would not open in a
+             * second process, say): evaluation goes on without the pool. */
+            finish(a, h, TSR_AHEAD_NOT_COMPILED, 0);
+            a->broken = true;
+            continue;
+        }
         if (got != 0)
             finish(a, h,
                    got == 1 && !why[0] ? TSR_AHEAD_COMPILED

@@ -106,22 +106,27 @@ static tsr_status rank_learned(const tsr_opspec *spec, const tsr_profile *profil
                                tsr_error *err)
 {
     tsr_cost_model *model = NULL;
-    TSR_TRY(tsr_cost_model_train(rows->x, rows->y, rows->rows, rows->cols, 1, &model, err));
+    TSR_TRY(
+        tsr_cost_model_train(rows->x, rows->y, rows->base, rows->rows, rows->cols, 1, &model, err));
     float *x = malloc((size_t)CHUNK * (size_t)rows->cols * sizeof *x);
     float *y = malloc((size_t)CHUNK * sizeof *y);
-    tsr_status st = x && y ? TSR_OK : tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+    float *base = malloc((size_t)CHUNK * sizeof *base);
+    tsr_status st = x && y && base ? TSR_OK : tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     double log2_flops = log2(spec->op->flops(spec, shape) * 1e-9);
     for (int start = 0; st == TSR_OK && start < space->count; start += CHUNK) {
         int count = space->count - start < CHUNK ? space->count - start : CHUNK;
-        for (int k = 0; k < count; k++)
-            tsr_model_features(spec, profile, shape, &space->configs[start + k], NULL,
-                               &x[(size_t)k * (size_t)rows->cols]);
-        st = tsr_cost_model_predict(model, x, count, y, err);
+        for (int k = 0; k < count; k++) {
+            float *row = &x[(size_t)k * (size_t)rows->cols];
+            tsr_model_features(spec, profile, shape, &space->configs[start + k], NULL, row);
+            base[k] = tsr_model_base(spec, shape, row);
+        }
+        st = tsr_cost_model_predict(model, x, base, count, y, err);
         for (int k = 0; st == TSR_OK && k < count; k++)
             consider(best, n, keep, log2_flops - y[k], start + k); /* log2 seconds */
     }
     free(x);
     free(y);
+    free(base);
     tsr_cost_model_free(model);
     return st;
 }

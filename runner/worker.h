@@ -54,11 +54,15 @@ tsr_status tsr_worker_evaluate(tsr_worker *worker, const tsr_worker_job *job, ts
 
 /* For compile-ahead processes (runner/compile_ahead.h), which work while
  * tessera waits on another: sends one config to compile, starting the
- * process first when it is not running (that part waits for its setup). */
+ * process first when it is not running (without waiting for its setup: the
+ * setup's answer comes first, through tsr_worker_compile_receive). */
 tsr_status tsr_worker_compile_send(tsr_worker *worker, const char *config, tsr_error *err);
-/* Waits at most timeout_ms for the answer: 1 when it came (*why empty when
- * the config compiled), 0 when it has not yet, -1 when the process died or
- * answered nonsense (it is reaped and restarts with the next send). */
+/* Waits at most timeout_ms for the next answer: 1 when the config's came
+ * (*why empty when it compiled), 2 when a new process has set up (the
+ * config's answer is still to come), 0 when nothing came yet, -1 when the
+ * process died or answered nonsense, -2 when it could not set up (*why says
+ * why, if it said); after a negative answer it is reaped and restarts with
+ * the next send. */
 int tsr_worker_compile_receive(tsr_worker *worker, int timeout_ms, double *build_s, char *why,
                                size_t why_size);
 /* The descriptor its answers come on, -1 while it is not running. */

@@ -26,6 +26,7 @@ struct tsr_worker {
     char *strings[5];
     pid_t pid; /* 0: not running */
     int to_worker, from_worker;
+    bool setting_up; /* a compile-ahead process whose READY is still to come */
 };
 
 double tsr_worker_run_limit(double best_ms, double cap_s)
@@ -92,6 +93,7 @@ static void stop(tsr_worker *w, bool kill_it, char *how, size_t size)
     if (w->from_worker >= 0)
         close(w->from_worker);
     w->to_worker = w->from_worker = -1;
+    w->setting_up = false;
     if (w->pid > 0) {
         if (kill_it)
             kill(w->pid, SIGKILL);
@@ -157,9 +159,9 @@ static tsr_status spawn(tsr_worker *w, tsr_error *err)
     return TSR_OK;
 }
 
-static tsr_status start(tsr_worker *w, tsr_error *err)
+/* Starts the process and sends it its setup, without waiting for it. */
+static bool send_setup(tsr_worker *w)
 {
-    TSR_TRY(spawn(w, err));
     tsr_wire_frame f;
     tsr_wire_begin(&f, TSR_WIRE_SETUP);
     tsr_wire_put(&f, w->setup.spec_path);
@@ -170,8 +172,14 @@ static tsr_status start(tsr_worker *w, tsr_error *err)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)w->setup.seed);
     tsr_wire_put(&f, seed);
     tsr_wire_put(&f, w->setup.compile_only ? "compile" : "evaluate");
+    return tsr_wire_send(w->to_worker, &f);
+}
+
+static tsr_status start(tsr_worker *w, tsr_error *err)
+{
+    TSR_TRY(spawn(w, err));
     tsr_wire_reader r = {0};
-    tsr_wire_status ws = tsr_wire_send(w->to_worker, &f)
+    tsr_wire_status ws = send_setup(w)
                              ? tsr_wire_receive(w->from_worker, (int)(SETUP_LIMIT_S * 1e3), &r)
                              : TSR_WIRE_CLOSED;
     const char *message = ws == TSR_WIRE_OK && r.tag == TSR_WIRE_READY ? tsr_wire_next(&r) : NULL;
@@ -296,8 +304,17 @@ tsr_status tsr_worker_evaluate(tsr_worker *w, const tsr_worker_job *job, tsr_are
 
 tsr_status tsr_worker_compile_send(tsr_worker *w, const char *config, tsr_error *err)
 {
-    if (!w->pid)
-        TSR_TRY(start(w, err));
+    /* A new process gets its setup and its first config at once: the
+     * processes of a pool set up side by side, while tessera goes on. */
+    if (!w->pid) {
+        TSR_TRY(spawn(w, err));
+        w->setting_up = true;
+        if (!send_setup(w)) {
+            stop(w, true, NULL, 0);
+            return tsr_fail(err, TSR_ERR_BACKEND, "a compile-ahead process for %s is gone",
+                            w->setup.device_id);
+        }
+    }
     tsr_wire_frame f;
     tsr_wire_begin(&f, TSR_WIRE_COMPILE);
     tsr_wire_put(&f, config);
@@ -318,6 +335,18 @@ int tsr_worker_compile_receive(tsr_worker *w, int timeout_ms, double *build_s, c
     tsr_wire_status ws = tsr_wire_receive(w->from_worker, timeout_ms, &r);
     if (ws == TSR_WIRE_TIMEOUT)
         return 0;
+    if (w->setting_up) {
+        /* READY with an empty message: set up, the config is next. */
+        const char *ready = ws == TSR_WIRE_OK && r.tag == TSR_WIRE_READY ? tsr_wire_next(&r) : NULL;
+        if (ready && ready[0])
+            snprintf(why, why_size, "%s", ready);
+        bool ok = ready && !ready[0];
+        tsr_wire_release(&r);
+        w->setting_up = false;
+        if (!ok)
+            stop(w, true, NULL, 0);
+        return ok ? 2 : -2;
+    }
     const char *message =
         ws == TSR_WIRE_OK && r.tag == TSR_WIRE_COMPILED ? tsr_wire_next(&r) : NULL;
     if (message) {

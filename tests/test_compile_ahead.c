@@ -125,10 +125,12 @@ static void the_quiet_mode_compiles_a_batch_only_when_one_is_needed(void)
         tsr_compile_ahead_stats_get(ahead, &st);
         compiled_after[i] = st.compiled;
     }
-    /* Two processes: the first wait compiles a batch of two and returns
-     * with none running; the second finds its config done; the third
-     * compiles alone. */
-    CHECK_MSG(compiled_after[0] == 2 && compiled_after[1] == 2 && compiled_after[2] == 3,
+    /* Two processes: the first wait compiles a batch of two (three when
+     * the second config's process finished first and took the third while
+     * the first was still compiling) and returns with none running; the
+     * second finds its config done; the third compiles alone if need be. */
+    CHECK_MSG(compiled_after[0] >= 2 && compiled_after[1] == compiled_after[0] &&
+                  compiled_after[2] == 3,
               "compiled after each wait: %d %d %d", compiled_after[0], compiled_after[1],
               compiled_after[2]);
     tsr_compile_ahead_free(ahead);
