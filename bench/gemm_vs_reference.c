@@ -2,7 +2,7 @@
  * same device, in the same process, on the same buffers: CLBlast on an
  * OpenCL device, cuBLAS on a CUDA device (backends/gemm_ref.h).
  *
- * Per square size n: pick the kernel (--config, else the best stored for
+ * Per size (n for m = n = k, or MxNxK): pick the kernel (--config, else the best stored for
  * this device and shape, else the op's default), check it against the CPU
  * reference and the library through the runner, then time both on one set
  * of fresh random non-zero operands, interleaved so that drift (clocks,
@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "backends/gemm_ref.h"
+#include "bench/gemm_operands.h"
 #include "core/opspec.h"
 #include "core/profile.h"
 #include "devices/devices.h"
@@ -32,28 +33,30 @@ enum { MAX_SIZES = 16, MIN_RUNS = 10, MAX_RUNS = 1000, MAX_N = 16384 };
 
 static const char bench_usage[] =
     "usage: " PROGRAM " [--device opencl:0] [--profile P] [--db tessera.db]\n"
-    "         [--spec ops/sgemm.yaml] [--sizes 512,1024,2048] [--runs 10] [--config K=V,..]\n"
+    "         [--spec ops/sgemm.yaml] [--sizes 512,1024,4096x4096x11008] [--runs 10]\n"
+    "         [--config K=V,..]\n"
     "\n"
-    "tessera's SGEMM against the vendor library on the same device, for m = n = k:\n"
-    "CLBlast on an OpenCL device, cuBLAS on a CUDA device (--device cuda:0). The\n"
+    "tessera's SGEMM against the vendor library on the same device, for each size:\n"
+    "N for m = n = k = N, or MxNxK. CLBlast on an OpenCL device, cuBLAS on a CUDA\n"
+    "device (--device cuda:0). The\n"
     "kernel: --config, else the best stored in --db for this device and size, else\n"
     "the op's default. Each is checked against the CPU reference and the library,\n"
     "then both run on the same random operands, interleaved, --runs times (>= 10)\n"
-    "after a warm-up. GFLOP/s = 2n^3/time and the ratio use medians of device-event\n"
+    "after a warm-up. GFLOP/s = 2mnk/time and the ratio use medians of device-event\n"
     "times on CUDA, of wall-clock times from a drained queue on OpenCL (there\n"
     "tessera's event median is shown beside). Exit status 1 when a kernel fails\n"
     "verification, 2 on bad input.\n";
 
 typedef struct bench_args {
     const char *device, *profile, *db, *spec, *config;
-    int sizes[MAX_SIZES];
+    gemm_size sizes[MAX_SIZES];
     int n_sizes;
     int runs;
 } bench_args;
 
 /* What one size gives, for the closing table. */
 typedef struct size_report {
-    int n;
+    gemm_size size;
     bool verified;
     const char *origin; /* where the config came from */
     double tessera_ms;  /* on the reference's clock (see the header comment) */
@@ -95,17 +98,34 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-/* "512,1024,2048" into a->sizes; each 1..MAX_N. */
+/* One dim of a size at *p, 1..MAX_N; advances *p past it. */
+static bool parse_dim(const char **p, int *out)
+{
+    char *end;
+    long v = strtol(*p, &end, 10);
+    if (end == *p || v < 1 || v > MAX_N)
+        return false;
+    *out = (int)v;
+    *p = end;
+    return true;
+}
+
+/* "512,1024,4096x4096x11008" into a->sizes: N for m = n = k, or MxNxK. */
 static bool parse_sizes(const char *text, bench_args *a)
 {
     a->n_sizes = 0;
     const char *p = text;
     while (*p) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > MAX_N || (*end && *end != ',') || a->n_sizes == MAX_SIZES)
+        gemm_size s;
+        if (a->n_sizes == MAX_SIZES || !parse_dim(&p, &s.m))
             return false;
-        a->sizes[a->n_sizes++] = (int)v;
+        s.n = s.k = s.m;
+        if (*p == 'x' && !(++p, parse_dim(&p, &s.n) && *p == 'x' && (++p, parse_dim(&p, &s.k))))
+            return false;
+        if (*p && *p != ',')
+            return false;
+        a->sizes[a->n_sizes++] = s;
+        const char *end = p;
         p = *end ? end + 1 : end;
         if (*end && !*p)
             return false; /* a trailing comma */
@@ -130,7 +150,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
     *a = (bench_args){.device = "opencl:0",
                       .db = "tessera.db",
                       .spec = "ops/sgemm.yaml",
-                      .sizes = {512, 1024, 2048},
+                      .sizes = {{512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}},
                       .n_sizes = 3,
                       .runs = MIN_RUNS};
     int opt;
@@ -147,7 +167,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         case 'n':
             if (!parse_sizes(optarg, a))
                 return usage_error("--sizes '%s': expected a comma-separated list of up to 16 "
-                                   "sizes, each 1 to 16384",
+                                   "sizes, each N or MxNxK with every dim 1 to 16384",
                                    optarg);
             break;
         case 'r':
@@ -265,15 +285,6 @@ static int check_with_runner(const bench_ctx *ctx, const tsr_shape *shape, const
     return rc;
 }
 
-/* The operands both libraries are timed on. */
-typedef struct operands {
-    int n;
-    size_t elems;
-    tsr_buffer *buf[3]; /* A, B, C in the op's buffer order */
-    float *c_start;     /* C's contents before each checked run */
-    float *ours, *theirs;
-} operands;
-
 /* tessera's kernel, ready to launch on the operands. */
 typedef struct launchable {
     tsr_kernel *kernel;
@@ -289,84 +300,37 @@ static tsr_status run_ours(const launchable *k, double *event_ms, tsr_error *err
     return be->launch(k->kernel, k->args, k->n_args, &k->geometry, event_ms, err);
 }
 
-static void operands_free(tsr_device *device, operands *o)
-{
-    for (int i = 0; i < 3; i++)
-        if (o->buf[i])
-            device->backend->free(o->buf[i]);
-    free(o->c_start);
-    free(o->ours);
-    free(o->theirs);
-}
-
-/* xorshift64*: cheap, and good enough to make every term of a dot product
- * count; values in [-1, -1/8] u [1/8, 1], never zero. */
-static float random_value(unsigned long long *state)
-{
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    unsigned long long r = *state * 2685821657736338717ull;
-    float magnitude = 0.125f + 0.875f * (float)(r >> 40) * (1.0f / 16777216.0f);
-    return (r & 1) ? -magnitude : magnitude;
-}
-
-static tsr_status operands_create(tsr_device *device, int n, operands *o, tsr_error *err)
-{
-    *o = (operands){.n = n, .elems = (size_t)n * (size_t)n};
-    size_t bytes = o->elems * sizeof(float);
-    float *host = malloc(bytes);
-    o->c_start = malloc(bytes);
-    o->ours = malloc(bytes);
-    o->theirs = malloc(bytes);
-    tsr_status st = host && o->c_start && o->ours && o->theirs
-                        ? TSR_OK
-                        : tsr_fail(err, TSR_ERR_NOMEM, "out of memory for %d x %d operands", n, n);
-    unsigned long long state = 0x9e3779b97f4a7c15ull ^ (unsigned long long)n;
-    for (int i = 0; i < 3 && st == TSR_OK; i++) {
-        float *fill = i == 2 ? o->c_start : host;
-        for (size_t e = 0; e < o->elems; e++)
-            fill[e] = random_value(&state);
-        st = device->backend->alloc(device, bytes, &o->buf[i], err);
-        if (st == TSR_OK)
-            st = device->backend->write(o->buf[i], fill, bytes, err);
-    }
-    free(host);
-    if (st != TSR_OK)
-        operands_free(device, o);
-    return st;
-}
-
 /* The library on the operands, as the spec lays them out; *ms as
  * gemm_ref.h describes it. */
 static tsr_status reference_run(const bench_ctx *ctx, operands *o, double *ms, tsr_error *err)
 {
     const tsr_opspec *spec = ctx->spec;
     return tsr_gemm_ref_sgemm(ctx->device, spec->layout_a == TSR_COL_MAJOR,
-                              spec->layout_b == TSR_COL_MAJOR, o->n, o->n, o->n, (float)spec->alpha,
-                              o->buf[0], o->buf[1], (float)spec->beta, o->buf[2], ms, err);
+                              spec->layout_b == TSR_COL_MAJOR, o->size.m, o->size.n, o->size.k,
+                              (float)spec->alpha, o->buf[0], o->buf[1], (float)spec->beta,
+                              o->buf[2], ms, err);
 }
 
 /* One run of each library on the benchmark's own buffers, compared with
  * each other, so that what is timed is known to compute the same thing.
  * Without a reference the error scale is a bound on the sum of the terms'
- * magnitudes, |alpha| * n (every |a|, |b| <= 1) + |beta * c|: the runner
+ * magnitudes, |alpha| * k (every |a|, |b| <= 1) + |beta * c|: the runner
  * has already done the exact check. */
 static tsr_status cross_check(const bench_ctx *ctx, operands *o, const launchable *ours,
                               double *diff, tsr_error *err)
 {
     const tsr_backend *be = ctx->device->backend;
     const tsr_opspec *spec = ctx->spec;
-    size_t bytes = o->elems * sizeof(float);
+    size_t bytes = o->elems[2] * sizeof(float);
     TSR_TRY(be->write(o->buf[2], o->c_start, bytes, err));
     TSR_TRY(run_ours(ours, NULL, err));
     TSR_TRY(be->read(o->buf[2], o->ours, bytes, err));
     TSR_TRY(be->write(o->buf[2], o->c_start, bytes, err));
     TSR_TRY(reference_run(ctx, o, NULL, err));
     TSR_TRY(be->read(o->buf[2], o->theirs, bytes, err));
-    double terms = fabs(spec->alpha) * o->n;
+    double terms = fabs(spec->alpha) * o->size.k;
     double worst = 0.0;
-    for (size_t i = 0; i < o->elems; i++) {
+    for (size_t i = 0; i < o->elems[2]; i++) {
         double scale = terms + fabs(spec->beta * (double)o->c_start[i]);
         double e = fabs((double)o->ours[i] - (double)o->theirs[i]) / scale;
         worst = isnan(e) ? INFINITY : fmax(worst, e);
@@ -432,9 +396,18 @@ static tsr_status time_both(const bench_ctx *ctx, operands *o, const launchable 
     return st;
 }
 
-static double gflops(int n, double ms)
+static double gflops(gemm_size s, double ms)
 {
-    return ms > 0 ? 2.0 * (double)n * (double)n * (double)n / (ms * 1e6) : 0.0;
+    return ms > 0 ? 2.0 * (double)s.m * (double)s.n * (double)s.k / (ms * 1e6) : 0.0;
+}
+
+/* "1024" for a cube, else "4096x4096x11008". */
+static void size_label(gemm_size s, char *buf, size_t size)
+{
+    if (s.m == s.n && s.n == s.k)
+        snprintf(buf, size, "%d", s.m);
+    else
+        snprintf(buf, size, "%dx%dx%d", s.m, s.n, s.k);
 }
 
 /* Builds the chosen kernel, checks it on the operands against the library, and
@@ -447,7 +420,7 @@ static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const ts
     const tsr_op_def *op = ctx->spec->op;
     tsr_error err = {{0}};
     operands o;
-    tsr_status st = operands_create(ctx->device, report->n, &o, &err);
+    tsr_status st = operands_create(ctx->device, report->size, &o, &err);
     if (st != TSR_OK)
         return cli_report(st, err.msg);
     tsr_kernel_text text = {0};
@@ -483,9 +456,10 @@ static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const ts
 static int bench_size(const bench_ctx *ctx, size_report *report)
 {
     const tsr_op_def *op = ctx->spec->op;
-    int n = report->n;
-    char shape_text[128], config_text[512], checked[640], failed[256] = "";
-    snprintf(shape_text, sizeof shape_text, "m=%d,n=%d,k=%d", n, n, n);
+    gemm_size n = report->size;
+    char shape_text[128], config_text[512], checked[640], failed[256] = "", label[48];
+    snprintf(shape_text, sizeof shape_text, "m=%d,n=%d,k=%d", n.m, n.n, n.k);
+    size_label(n, label, sizeof label);
     tsr_error err = {{0}};
     tsr_shape shape;
     tsr_status st = tsr_shape_parse(op, shape_text, &shape, &err);
@@ -504,7 +478,7 @@ static int bench_size(const bench_ctx *ctx, size_report *report)
         rc = check_and_time(ctx, &shape, &config, report, failed, sizeof failed);
     if (rc)
         return rc;
-    printf("n=%d  %s %s  %s", n, report->origin, config_text, checked);
+    printf("n=%s  %s %s  %s", label, report->origin, config_text, checked);
     if (report->verified && ctx->event_clock)
         printf("  tessera %.3f ms %.1f GFLOP/s  %s %.3f ms %.1f GFLOP/s  ratio %.2f\n",
                report->tessera_ms, gflops(n, report->tessera_ms), ctx->reference,
@@ -526,15 +500,17 @@ static void print_table(const bench_ctx *ctx, const size_report *reports, int co
 {
     char heading[32];
     snprintf(heading, sizeof heading, "%s GFLOP/s", ctx->reference);
-    printf("\n%6s  %15s  %15s  %5s  %s\n", "n", "tessera GFLOP/s", heading, "ratio",
+    printf("\n%16s  %15s  %15s  %5s  %s\n", "n", "tessera GFLOP/s", heading, "ratio",
            "config-source");
     for (int i = 0; i < count; i++) {
         const size_report *r = &reports[i];
+        char label[48];
+        size_label(r->size, label, sizeof label);
         if (r->verified)
-            printf("%6d  %15.1f  %15.1f  %5.2f  %s\n", r->n, gflops(r->n, r->tessera_ms),
-                   gflops(r->n, r->reference_ms), r->reference_ms / r->tessera_ms, r->origin);
+            printf("%16s  %15.1f  %15.1f  %5.2f  %s\n", label, gflops(r->size, r->tessera_ms),
+                   gflops(r->size, r->reference_ms), r->reference_ms / r->tessera_ms, r->origin);
         else
-            printf("%6d  %15s  %15s  %5s  %s\n", r->n, "FAIL", "-", "-",
+            printf("%16s  %15s  %15s  %5s  %s\n", label, "FAIL", "-", "-",
                    r->origin ? r->origin : "-");
     }
 }
@@ -598,7 +574,8 @@ int main(int argc, char **argv)
         rc = parse_given_config(&ctx);
     if (!rc && !args.config)
         rc = open_store(args.db, &ctx.store);
-    size_report reports[MAX_SIZES] = {{0}};
+    size_report reports[MAX_SIZES];
+    memset(reports, 0, sizeof reports);
     int failures = 0, done = 0;
     if (!rc) {
         tsr_device_fingerprint(&ctx.device->info, ctx.fingerprint, sizeof ctx.fingerprint);
@@ -611,7 +588,7 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     for (; !rc && done < args.n_sizes; done++) {
-        reports[done].n = args.sizes[done];
+        reports[done].size = args.sizes[done];
         rc = bench_size(&ctx, &reports[done]);
         if (!rc && !reports[done].verified)
             failures++;

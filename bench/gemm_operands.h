@@ -1,0 +1,27 @@
+/* The operands tessera-bench-gemm times both libraries on: A, B and C of
+ * one problem size on the device, filled with random non-zero values, and
+ * host copies for comparing the two results. */
+#ifndef TSR_BENCH_GEMM_OPERANDS_H
+#define TSR_BENCH_GEMM_OPERANDS_H
+
+#include "devices/devices.h"
+
+/* One problem size. */
+typedef struct gemm_size {
+    int m, n, k;
+} gemm_size;
+
+/* The operands both libraries are timed on. */
+typedef struct operands {
+    gemm_size size;
+    size_t elems[3];    /* of A (m x k), B (k x n), C (m x n) */
+    tsr_buffer *buf[3]; /* A, B, C in the op's buffer order */
+    float *c_start;     /* C's contents before each checked run */
+    float *ours, *theirs;
+} operands;
+
+/* Allocates and fills them (the same values for the same size). */
+tsr_status operands_create(tsr_device *device, gemm_size size, operands *o, tsr_error *err);
+void operands_free(tsr_device *device, operands *o);
+
+#endif
