@@ -101,7 +101,8 @@ static int find_dim(const tsr_op_def *op, const char *name, size_t len)
     return -1;
 }
 
-/* "m=64,n=64,k=64": every dim of the op once, each >= 1. */
+/* "m=64,n=64,k=64": every dim of the op once, each >= 1; an optional dim
+ * left out takes its default. */
 static bool parse_shape(const tsr_op_def *op, const char *text, long *shape, char *why,
                         size_t why_size)
 {
@@ -119,12 +120,42 @@ static bool parse_shape(const tsr_op_def *op, const char *text, long *shape, cha
         }
         seen[dim] = true;
     }
-    for (int d = 0; d < op->n_dims; d++)
-        if (!seen[d]) {
+    for (int d = 0; d < op->n_dims; d++) {
+        if (!seen[d] && op->dim_default[d]) {
+            shape[d] = op->dim_default[d];
+        } else if (!seen[d]) {
             snprintf(why, why_size, "dim '%s' is missing", op->dim_names[d]);
             return false;
         }
+    }
     return true;
+}
+
+/* An entry speaks of the dims its shape's text gives: the required ones,
+ * and optional ones up to the last off its default (gemm: m, n, k, and
+ * batch only when it is not 1), so that the manifest and header entries
+ * of shapes from before an op gained an optional dim do not change. A
+ * launch axis along a dim left out has one group. */
+static void entry_dims(tsr_bundle_entry *e, tsr_arena *arena)
+{
+    tsr_shape shape = {{0}};
+    memcpy(shape.dim, e->shape, sizeof shape.dim);
+    e->n_dims = 0;
+    for (int d = 0; d < e->op->n_dims; d++)
+        if (tsr_shape_dim_written(e->op, &shape, d))
+            e->n_dims = d + 1;
+    bool dropped = false;
+    for (int a = 0; a < e->geometry.dims; a++)
+        if (e->geometry.dim[a] >= e->n_dims) {
+            e->geometry.dim[a] = -1;
+            e->geometry.per_group[a] = 1;
+            dropped = true;
+        }
+    char text[128];
+    tsr_geometry_rule_format(e->op, &e->geometry, text, sizeof text);
+    const char *copy = dropped ? tsr_arena_strdup(arena, text) : NULL;
+    if (copy)
+        e->result.geometry = copy;
 }
 
 /* One axis of a geometry rule: "n/64x16" or, for a lone group, "1x1". */
@@ -205,7 +236,7 @@ static tsr_status entry_fail(tsr_error *err, const tsr_result *r, const char *fm
                     r->shape, r->config, why);
 }
 
-static tsr_status check_entry(tsr_bundle_entry *e, tsr_error *err)
+static tsr_status check_entry(tsr_bundle_entry *e, tsr_arena *arena, tsr_error *err)
 {
     const tsr_result *r = &e->result;
     const char *required[] = {r->op, r->kernel_name, r->source, r->language, r->geometry, r->args};
@@ -231,6 +262,7 @@ static tsr_status check_entry(tsr_bundle_entry *e, tsr_error *err)
     if (!check_list(r->args, false, why, sizeof why) ||
         !check_list(r->config, true, why, sizeof why))
         return entry_fail(err, r, "%s", why);
+    entry_dims(e, arena);
     return TSR_OK;
 }
 
@@ -304,7 +336,7 @@ static const char *entry_file(tsr_arena *arena, const tsr_bundle_entry *e, int i
     char language[64], spec[SPEC_NAME_MAX + 1], shape[256] = "";
     sanitize(language, sizeof language, e->result.language, false);
     sanitize(spec, sizeof spec, e->result.spec_name ? e->result.spec_name : "", true);
-    for (int d = 0; d < e->op->n_dims; d++) {
+    for (int d = 0; d < e->n_dims; d++) {
         size_t used = strlen(shape);
         snprintf(shape + used, sizeof shape - used, "%s%s%ld", d ? "_" : "", e->op->dim_names[d],
                  e->shape[d]);
@@ -446,7 +478,7 @@ static void json_shape_and_geometry(tsr_strbuf *sb, const tsr_bundle_entry *e, c
 {
     json_key(sb, in, "shape_dims");
     tsr_strbuf_append(sb, "{");
-    for (int d = 0; d < e->op->n_dims; d++) {
+    for (int d = 0; d < e->n_dims; d++) {
         tsr_strbuf_append(sb, d ? ", " : "");
         json_string(sb, e->op->dim_names[d]);
         tsr_strbuf_printf(sb, ": %ld", e->shape[d]);
@@ -596,7 +628,7 @@ static tsr_status write_vendor_headers(const char *dir, const collected *c, cons
 static tsr_status export_entries(const char *dir, collected *c, tsr_error *err)
 {
     for (int i = 0; i < c->count; i++) {
-        TSR_TRY(check_entry(&c->entries[i], err));
+        TSR_TRY(check_entry(&c->entries[i], c->arena, err));
         c->entries[i].file = entry_file(c->arena, &c->entries[i], i);
         if (!c->entries[i].file)
             return tsr_fail(err, TSR_ERR_NOMEM, "%s: out of memory", dir);

@@ -123,9 +123,9 @@ static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int ind
         tsr_strbuf_append(sb, i ? ",\n     " : "");
         c_string(sb, texts[i]);
     }
-    tsr_strbuf_printf(sb, ",\n     %d, {", e->op->n_dims);
+    tsr_strbuf_printf(sb, ",\n     %d, {", e->n_dims);
     for (int d = 0; d < TSR_MAX_DIMS; d++)
-        tsr_strbuf_printf(sb, "%s%ldL", d ? ", " : "", d < e->op->n_dims ? e->shape[d] : 0L);
+        tsr_strbuf_printf(sb, "%s%ldL", d ? ", " : "", d < e->n_dims ? e->shape[d] : 0L);
     tsr_strbuf_append(sb, "},\n     ");
     c_string(sb, r->kernel_name);
     tsr_strbuf_append(sb, ", ");

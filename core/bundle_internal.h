@@ -17,7 +17,8 @@ typedef struct tsr_bundle_entry {
     tsr_result result;          /* strings owned by the export's arena */
     const tsr_op_def *op;       /* from result.op */
     long shape[TSR_MAX_DIMS];   /* result.shape, in the op's dim order */
-    tsr_geometry_rule geometry; /* result.geometry, parsed */
+    int n_dims;                 /* the dims the shape's text gives (see check_entry) */
+    tsr_geometry_rule geometry; /* result.geometry, parsed, as this entry launches */
     const char *file;           /* path inside the bundle: "opencl/000_sgemm_m64.cl" */
     char sha256[SHA256_DIGEST_STRING_LENGTH];
     int n_binaries;

@@ -94,7 +94,8 @@ static const char *binop_text[] = {
     [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
 };
 static const char *func_text[] = {
-    [TP_FMA] = "fma", [TP_EXP] = "exp", [TP_FMAX] = "fmax", [TP_FMIN] = "fmin", [TP_SQRT] = "sqrt",
+    [TP_FMA] = "fma",   [TP_EXP] = "exp",   [TP_FMAX] = "fmax",
+    [TP_FMIN] = "fmin", [TP_SQRT] = "sqrt", [TP_TANH] = "tanh",
 };
 static const char *builtin_text[] = {
     [TP_LOCAL_ID] = "local_id",
@@ -203,6 +204,26 @@ static void format_operand(const tsr_operand *o, tsr_strbuf *out)
 
 static void format_list(const tsr_stmt_list *list, int depth, tsr_strbuf *out);
 
+/* " <- act(alpha * acc + old * beta + bias[..]) + R[..]", the x of the
+ * activation's template standing for what it applies to. */
+static void format_epilogue(const tsr_stmt *s, tsr_strbuf *out)
+{
+    tsr_strbuf_printf(out, " <- %s%s * %s%s%s", s->activation ? "act(" : "", s->alpha->name,
+                      s->tile->name, s->beta ? " + old * " : "", s->beta ? s->beta->name : "");
+    if (s->bias) {
+        tsr_strbuf_append(out, " + ");
+        format_view_at(s->bias, s->row0, s->col0, out);
+    }
+    if (s->activation) {
+        tsr_strbuf_append(out, ") with act(x) = ");
+        tsr_expr_format(s->activation, out);
+    }
+    if (s->residual) {
+        tsr_strbuf_append(out, " + ");
+        format_view_at(s->residual, s->row0, s->col0, out);
+    }
+}
+
 static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
 {
     indent(out, depth);
@@ -237,8 +258,7 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
     case TSR_S_STORE:
         tsr_strbuf_append(out, "store ");
         format_view_at(s->view, s->row0, s->col0, out);
-        tsr_strbuf_printf(out, " <- %s * %s%s%s", s->alpha->name, s->tile->name,
-                          s->beta ? " + old * " : "", s->beta ? s->beta->name : "");
+        format_epilogue(s, out);
         break;
     case TSR_S_ROW_REDUCE:
     case TSR_S_ROW_MAP:

@@ -29,12 +29,15 @@ typedef struct tsr_tile {
 } tsr_tile;
 
 /* A 2-D window onto a global buffer: element (r, c) lives at
- * buffer[r * row_stride + c * col_stride] and exists for r < rows, c < cols.
- * Extents and strides are expressions over the kernel's scalar params. */
+ * buffer[base + r * row_stride + c * col_stride] and exists for r < rows,
+ * c < cols. Extents, strides and base are expressions over the kernel's
+ * scalar params and ids; base may be NULL (0): it picks one matrix of a
+ * batch. A stride of 0 broadcasts, e.g. a bias vector over the rows. */
 typedef struct tsr_view {
     const tp_param *buffer;
     tp_expr *rows, *cols;
     tp_expr *row_stride, *col_stride;
+    tp_expr *base;
 } tsr_view;
 
 /* How the threads of a group share a work-group tile of results: thread
@@ -63,7 +66,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_FILL,       /* register tile := value */
     TSR_S_LOAD,       /* shared tile := view window at (row0, col0); zero outside the view */
     TSR_S_MMA,        /* acc += A[:, 0:k_count] * B[0:k_count, :] for this thread's part */
-    TSR_S_STORE,      /* view window at (row0, col0) := alpha * acc [+ beta * old], in bounds */
+    TSR_S_STORE,      /* view window at (row0, col0) := epilogue(acc), in bounds */
     TSR_S_ROW_REDUCE, /* result := reduce over row `row` of view of f(x) */
     TSR_S_ROW_MAP,    /* row `row` of dst := f(x) over row `row` of src */
 } tsr_stmt_kind;
@@ -93,8 +96,15 @@ struct tsr_stmt {
     int k_count, k_unroll;
     bool k_inside;      /* MMA: every k it reads lies inside the global operands */
     tsr_thread_map map; /* MMA, STORE */
-    /* STORE epilogue: scalar params, beta may be NULL (C is not read) */
+    /* STORE epilogue, in this order: alpha * acc [+ beta * old] [+ bias],
+     * then [activation], then [+ residual]. alpha and beta are scalar
+     * params, beta NULL when the old value is not read; bias and residual
+     * are views of the same extent as the stored one (the bias broadcast
+     * through a zero stride), NULL when absent; the activation is a
+     * template over TP_PLACEHOLDER x, NULL for none. */
     const tp_param *alpha, *beta;
+    const tsr_view *bias, *residual;
+    tp_expr *activation;
     /* ROW_REDUCE, ROW_MAP */
     tp_expr *row;
     tsr_reduce_op reduce;

@@ -21,7 +21,9 @@ const tp_var *lower_temp(lower_ctx *ctx, const char *prefix, tsr_dtype dtype)
 
 tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_expr *c)
 {
-    return tp_add(ctx->b, tp_mul(ctx->b, r, view->row_stride), tp_mul(ctx->b, c, view->col_stride));
+    tp_expr *index =
+        tp_add(ctx->b, tp_mul(ctx->b, r, view->row_stride), tp_mul(ctx->b, c, view->col_stride));
+    return view->base ? tp_add(ctx->b, view->base, index) : index;
 }
 
 static tp_expr *declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value)
@@ -257,14 +259,58 @@ static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
-/* alpha * acc [+ beta * old] for one element or one vector. */
-static tp_expr *epilogue(lower_ctx *ctx, const tsr_stmt *s, tp_expr *acc, tp_expr *old, int lanes)
+/* `lanes` adjacent elements of an epilogue input at (gr, gc): one vector
+ * when its cols are contiguous, one value repeated when the view
+ * broadcasts it along the cols (a bias per row). The caller has checked
+ * that the chunk lies inside the stored view, which has the same extent. */
+static tp_expr *input_chunk(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc, int lanes)
+{
+    tp_builder *b = ctx->b;
+    tp_expr *index = lower_view_index(ctx, v, gr, gc);
+    if (lanes == 1)
+        return tp_buf(b, v->buffer, index);
+    if (tp_is_int(v->col_stride, 0))
+        return tp_splat(b, tp_buf(b, v->buffer, index), lanes);
+    if (tp_is_int(v->col_stride, 1))
+        return tp_vload(b, v->buffer, index, lanes);
+    tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+             "vector epilogue inputs need contiguous or broadcast cols");
+    return NULL;
+}
+
+/* target := the epilogue of one element or one vector at (gr, gc):
+ * act(alpha * acc [+ beta * old] [+ bias]) [+ residual]. The activation
+ * reads its input several times, so the input is a variable; on a vector
+ * it applies lane by lane, which every dialect spells with scalar math. */
+static tsr_status emit_epilogue(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *target,
+                                tp_expr *acc, tp_expr *old, tp_expr *gr, tp_expr *gc, int lanes)
 {
     tp_builder *b = ctx->b;
     tp_expr *value = tp_bin(b, TP_MUL, tp_splat(b, tp_param_ref(b, s->alpha), lanes), acc);
     if (s->beta)
         value = tp_call(b, TP_FMA, 3, tp_splat(b, tp_param_ref(b, s->beta), lanes), old, value);
-    return value;
+    if (s->bias)
+        value = tp_bin(b, TP_ADD, value, input_chunk(ctx, s->bias, gr, gc, lanes));
+    if (s->activation) {
+        tp_var *x = (tp_var *)lower_temp(ctx, "z", s->tile->dtype);
+        if (!x)
+            return TSR_ERR_NOMEM;
+        x->width = lanes;
+        tp_decl(b, out, x, value);
+        value = tp_ref(b, x);
+        if (lanes == 1)
+            value = tp_substitute(b, s->activation, value);
+        for (int u = 0; u < lanes && lanes > 1; u++) {
+            tp_expr *lane = tp_lane(b, tp_ref(b, x), u);
+            tp_assign(b, out, lane, tp_substitute(b, s->activation, lane));
+        }
+    }
+    if (s->residual)
+        value = tp_bin(b, TP_ADD, value, input_chunk(ctx, s->residual, gr, gc, lanes));
+    if (!value)
+        return b->failed ? TSR_ERR_NOMEM : TSR_ERR_UNSUPPORTED;
+    tp_assign(b, out, target, value);
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
 /* One chunk of a row of the result: a vector store when it lies wholly
@@ -279,9 +325,8 @@ static tsr_status store_chunk(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, 
         if (!col_ok)
             return TSR_ERR_NOMEM;
         tp_expr *index = lower_view_index(ctx, s->view, gr, gc);
-        tp_assign(b, &col_ok->body, tp_buf(b, buffer, index),
-                  epilogue(ctx, s, acc, tp_buf(b, buffer, index), 1));
-        return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+        return emit_epilogue(ctx, s, &col_ok->body, tp_buf(b, buffer, index), acc,
+                             tp_buf(b, buffer, index), gr, gc, 1);
     }
     if (!tp_is_int(s->view->col_stride, 1))
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "vector stores need a row-major result");
@@ -289,16 +334,16 @@ static tsr_status store_chunk(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, 
     if (!whole)
         return TSR_ERR_NOMEM;
     tp_expr *index = lower_view_index(ctx, s->view, gr, gc);
-    tp_assign(b, &whole->body, tp_vload(b, buffer, index, lanes),
-              epilogue(ctx, s, acc, tp_vload(b, buffer, index, lanes), lanes));
+    TSR_TRY(emit_epilogue(ctx, s, &whole->body, tp_vload(b, buffer, index, lanes), acc,
+                          tp_vload(b, buffer, index, lanes), gr, gc, lanes));
     for (int u = 0; u < lanes; u++) {
         tp_expr *gcu = tp_addi(b, gc, u);
         tp_stmt *col_ok = tp_if(b, &whole->orelse, tp_bin(b, TP_LT, gcu, s->view->cols));
         if (!col_ok)
             return TSR_ERR_NOMEM;
         tp_expr *iu = lower_view_index(ctx, s->view, gr, gcu);
-        tp_assign(b, &col_ok->body, tp_buf(b, buffer, iu),
-                  epilogue(ctx, s, tp_lane(b, acc, u), tp_buf(b, buffer, iu), 1));
+        TSR_TRY(emit_epilogue(ctx, s, &col_ok->body, tp_buf(b, buffer, iu), tp_lane(b, acc, u),
+                              tp_buf(b, buffer, iu), gr, gcu, 1));
     }
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }

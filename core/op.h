@@ -47,6 +47,11 @@ typedef struct tsr_op_def {
     const char *summary; /* one line */
     int n_dims;
     const char *dim_names[TSR_MAX_DIMS];
+    /* Per dim: 0 when every shape must give it, else the value a shape
+     * that leaves it out has (gemm's batch: 1). Optional dims come after
+     * the required ones and count independent problems: every buffer holds
+     * one matrix per index of each of them. */
+    long dim_default[TSR_MAX_DIMS];
     int n_params;
     const tsr_param_def *params;
     int n_buffers;

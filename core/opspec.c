@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/op.h"
+#include "core/strbuf.h"
 #include "core/yaml_doc.h"
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
@@ -20,20 +21,39 @@
 
 static const char *const layout_names[] = {"row", "col"};
 
-/* Every buffer of the ops so far spans two of the dims (gemm: A m*k, B k*n,
- * C m*n; softmax: rows*cols), so bounding the product of every pair of dims
- * bounds every buffer without asking the op. Returns false and writes the
- * reason when a pair is too large. */
+bool tsr_shape_dim_written(const tsr_op_def *op, const tsr_shape *shape, int d)
+{
+    return d < op->n_dims && (op->dim_default[d] == 0 || shape->dim[d] != op->dim_default[d]);
+}
+
+/* Every buffer of the ops so far spans two of the required dims, once per
+ * index of the optional ones (gemm: A m*k, B k*n, C m*n, each `batch`
+ * times; softmax: rows*cols), so bounding the product of every pair of
+ * required dims times the optional ones bounds every buffer without asking
+ * the op. Returns false and writes the reason when a buffer is too large. */
 static bool products_fit(const tsr_op_def *op, const tsr_shape *shape, char *why, size_t size)
 {
+    long long copies = 1; /* capped at MAX_ELEMS, so every product below fits in 62 bits */
+    char copies_text[64] = "";
+    size_t used = 0;
+    for (int d = 0; d < op->n_dims; d++)
+        if (tsr_shape_dim_written(op, shape, d) && op->dim_default[d]) {
+            copies *= shape->dim[d];
+            copies = copies < MAX_ELEMS ? copies : MAX_ELEMS;
+            tsr_bufprintf(copies_text, sizeof copies_text, &used, "*%s", op->dim_names[d]);
+        }
     for (int i = 0; i < op->n_dims; i++)
         for (int j = i + 1; j < op->n_dims; j++) {
+            if (op->dim_default[i] || op->dim_default[j])
+                continue;
             long long elems = (long long)shape->dim[i] * shape->dim[j];
+            bool alone = elems >= MAX_ELEMS;
+            elems = alone ? elems : elems * copies;
             if (elems >= MAX_ELEMS) {
                 snprintf(why, size,
-                         "%s*%s = %lld elements, must stay below 2^31 (kernels index with "
+                         "%s*%s%s = %lld elements, must stay below 2^31 (kernels index with "
                          "32-bit ints)",
-                         op->dim_names[i], op->dim_names[j], elems);
+                         op->dim_names[i], op->dim_names[j], alone ? "" : copies_text, elems);
                 return false;
             }
         }
@@ -94,12 +114,35 @@ static tsr_status parse_dtype(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *
     return TSR_OK;
 }
 
+static const char *const bias_names[TSR_BIAS_COUNT] = {"none", "row", "col"};
+static const char *const activation_names[TSR_ACT_COUNT] = {"none", "relu", "gelu", "silu"};
+
+/* The fused epilogue's keys (see README.md, "Op specs"). */
+static tsr_status parse_epilogue(tsr_yaml_doc *doc, const tsr_yaml_field *bias,
+                                 const tsr_yaml_field *activation, const tsr_yaml_field *residual,
+                                 tsr_opspec *spec)
+{
+    int value;
+    if (bias->value) {
+        TSR_TRY(tsr_yaml_enum(doc, bias->value, "gemm.bias", bias_names, TSR_BIAS_COUNT, &value));
+        spec->bias = (tsr_bias)value;
+    }
+    if (activation->value) {
+        TSR_TRY(tsr_yaml_enum(doc, activation->value, "gemm.activation", activation_names,
+                              TSR_ACT_COUNT, &value));
+        spec->activation = (tsr_activation)value;
+    }
+    if (residual->value)
+        TSR_TRY(tsr_yaml_bool(doc, residual->value, "gemm.residual", &spec->residual));
+    return TSR_OK;
+}
+
 static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
 {
-    static const char *const keys[] = {"a", "b", "alpha", "beta"};
-    tsr_yaml_field f[4];
+    static const char *const keys[] = {"a", "b", "alpha", "beta", "bias", "activation", "residual"};
+    tsr_yaml_field f[COUNT(keys)];
     int layout;
-    TSR_TRY(tsr_yaml_fields(doc, node, "gemm", keys, 4, 0, f));
+    TSR_TRY(tsr_yaml_fields(doc, node, "gemm", keys, COUNT(keys), 0, f));
     if (f[0].value) {
         TSR_TRY(tsr_yaml_enum(doc, f[0].value, "gemm.a", layout_names, 2, &layout));
         spec->layout_a = (tsr_layout)layout;
@@ -114,18 +157,23 @@ static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *s
     if (f[3].value)
         TSR_TRY(
             tsr_yaml_number(doc, f[3].value, "gemm.beta", -DBL_MAX, false, DBL_MAX, &spec->beta));
-    return TSR_OK;
+    return parse_epilogue(doc, &f[4], &f[5], &f[6], spec);
 }
 
 static tsr_status parse_shape(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
                               const tsr_op_def *op, tsr_shape *shape)
 {
     tsr_yaml_field f[TSR_MAX_DIMS];
-    TSR_TRY(tsr_yaml_fields(doc, node, what, op->dim_names, (size_t)op->n_dims,
-                            TSR_YAML_ALL_REQUIRED, f));
+    uint64_t required = 0;
+    for (int d = 0; d < op->n_dims; d++)
+        required |= op->dim_default[d] ? 0 : REQ(d);
+    TSR_TRY(tsr_yaml_fields(doc, node, what, op->dim_names, (size_t)op->n_dims, required, f));
     for (int d = 0; d < op->n_dims; d++) {
         char sub[64];
         long long value;
+        shape->dim[d] = op->dim_default[d];
+        if (!f[d].value)
+            continue;
         snprintf(sub, sizeof sub, "%s.%s", what, op->dim_names[d]);
         TSR_TRY(tsr_yaml_int(doc, f[d].value, sub, 1, MAX_DIM, &value));
         shape->dim[d] = (long)value;
@@ -246,10 +294,21 @@ const char *tsr_opspec_key(const tsr_opspec *spec)
     if (strcmp(spec->op->name, "gemm") != 0)
         return tsr_arena_printf(spec->arena, "%s.%s", spec->op->name, dtype);
     /* alpha is a kernel argument, but beta == 0 lets the kernel skip reading
-     * C, so only its being zero or not changes the code. */
-    return tsr_arena_printf(spec->arena, "%s.%s.a=%s.b=%s.beta=%d", spec->op->name, dtype,
+     * C, so only its being zero or not changes the code. The epilogue's
+     * parts come only when used, so that the keys of specs without one stay
+     * what the store already holds. */
+    char epilogue[64] = "";
+    size_t used = 0;
+    if (spec->bias != TSR_BIAS_NONE)
+        tsr_bufprintf(epilogue, sizeof epilogue, &used, ".bias=%s", bias_names[spec->bias]);
+    if (spec->activation != TSR_ACT_NONE)
+        tsr_bufprintf(epilogue, sizeof epilogue, &used, ".act=%s",
+                      activation_names[spec->activation]);
+    if (spec->residual)
+        tsr_bufprintf(epilogue, sizeof epilogue, &used, ".res=1");
+    return tsr_arena_printf(spec->arena, "%s.%s.a=%s.b=%s.beta=%d%s", spec->op->name, dtype,
                             layout_names[spec->layout_a], layout_names[spec->layout_b],
-                            spec->beta != 0.0);
+                            spec->beta != 0.0, epilogue);
 }
 
 /* ---- shape text --------------------------------------------------------------- */
@@ -261,7 +320,9 @@ void tsr_shape_format(const tsr_op_def *op, const tsr_shape *shape, char *buf, s
         return;
     buf[0] = '\0';
     for (int d = 0; d < op->n_dims && used < size; d++) {
-        int w = snprintf(buf + used, size - used, "%s%s=%ld", d ? "," : "", op->dim_names[d],
+        if (!tsr_shape_dim_written(op, shape, d))
+            continue;
+        int w = snprintf(buf + used, size - used, "%s%s=%ld", used ? "," : "", op->dim_names[d],
                          shape->dim[d]);
         if (w < 0)
             return;
@@ -351,10 +412,13 @@ tsr_status tsr_shape_parse(const tsr_op_def *op, const char *text, tsr_shape *ou
             break;
         part = comma + 1;
     }
-    for (int d = 0; d < op->n_dims; d++)
-        if (!seen[d])
+    for (int d = 0; d < op->n_dims; d++) {
+        if (!seen[d] && op->dim_default[d])
+            shape.dim[d] = op->dim_default[d];
+        else if (!seen[d])
             return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': missing dim '%s'", text,
                             op->dim_names[d]);
+    }
     char why[160];
     if (!products_fit(op, &shape, why, sizeof why))
         return tsr_fail(err, TSR_ERR_INPUT, "shape '%s': %s", text, why);

@@ -3,6 +3,7 @@
 #ifndef TSR_OPSPEC_H
 #define TSR_OPSPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/arena.h"
@@ -16,7 +17,19 @@ struct tsr_op_def;
 
 typedef enum tsr_layout { TSR_ROW_MAJOR = 0, TSR_COL_MAJOR = 1 } tsr_layout;
 
-/* One problem size: the values of the op's named dims (gemm: m, n, k). */
+/* GEMM's fused epilogue (see the op spec section of README.md):
+ * D = act(alpha * op(A) * op(B) + beta * C + bias) + R. */
+typedef enum tsr_bias { TSR_BIAS_NONE, TSR_BIAS_ROW, TSR_BIAS_COL, TSR_BIAS_COUNT } tsr_bias;
+typedef enum tsr_activation {
+    TSR_ACT_NONE,
+    TSR_ACT_RELU,
+    TSR_ACT_GELU, /* the tanh approximation */
+    TSR_ACT_SILU,
+    TSR_ACT_COUNT
+} tsr_activation;
+
+/* One problem size: the values of the op's named dims (gemm: m, n, k,
+ * batch). */
 typedef struct tsr_shape {
     long dim[TSR_MAX_DIMS];
 } tsr_shape;
@@ -29,9 +42,12 @@ typedef struct tsr_opspec {
     const struct tsr_op_def *op;
     tsr_dtype dtype;
 
-    /* gemm: C = alpha * op(A) * op(B) + beta * C */
+    /* gemm: C = act(alpha * op(A) * op(B) + beta * C + bias) + R */
     tsr_layout layout_a, layout_b;
     double alpha, beta;
+    tsr_bias bias;             /* row: one value per row of C (M); col: per col (N) */
+    tsr_activation activation; /* applied after the bias */
+    bool residual;             /* R, an M x N row-major input, added last */
 
     size_t n_shapes;
     tsr_shape *shapes;
@@ -43,14 +59,21 @@ tsr_status tsr_opspec_parse(const char *path, const char *text, size_t len, tsr_
 void tsr_opspec_free(tsr_opspec *spec);
 
 /* A stable identity of everything in the spec that changes the kernel
- * (op, dtype, layouts, alpha/beta being zero or not), used as the store's
- * key: "gemm.f32.a=row.b=col.beta=1". Allocated in the spec's arena. */
+ * (op, dtype, layouts, alpha/beta being zero or not, the epilogue), used as
+ * the store's key: "gemm.f32.a=row.b=col.beta=1", with
+ * ".bias=row|col", ".act=relu|gelu|silu" and ".res=1" appended, in that
+ * order, only when used. Allocated in the spec's arena. */
 const char *tsr_opspec_key(const tsr_opspec *spec);
 
-/* "m=1024,n=1024,k=1024" with the op's dim names, into buf. */
+/* "m=1024,n=1024,k=1024" with the op's dim names, into buf; an optional
+ * dim at its default (gemm's batch=1) is left out, so that the text of a
+ * shape does not change when an op gains such a dim. */
 void tsr_shape_format(const struct tsr_op_def *op, const tsr_shape *shape, char *buf, size_t size);
-/* Parses "m=..,n=..,k=.." against the op's dim names; every dim required,
- * each >= 1. */
+/* Whether dim d appears in the text of `shape`: required, or optional and
+ * off its default. */
+bool tsr_shape_dim_written(const struct tsr_op_def *op, const tsr_shape *shape, int d);
+/* Parses "m=..,n=..,k=.." against the op's dim names; every dim required
+ * except optional ones (which take their default), each >= 1. */
 tsr_status tsr_shape_parse(const struct tsr_op_def *op, const char *text, tsr_shape *out,
                            tsr_error *err);
 

@@ -56,7 +56,7 @@ typedef enum tp_binop {
 } tp_binop;
 
 /* Math the printers spell per dialect. */
-typedef enum tp_func { TP_FMA, TP_EXP, TP_FMAX, TP_FMIN, TP_SQRT, TP_FUNC_COUNT } tp_func;
+typedef enum tp_func { TP_FMA, TP_EXP, TP_FMAX, TP_FMIN, TP_SQRT, TP_TANH, TP_FUNC_COUNT } tp_func;
 
 typedef enum tp_expr_kind {
     TP_INT,     /* integer constant */

@@ -21,11 +21,8 @@ void tsr_cuda_family_splat(tsr_strbuf *out, const char *scalar, int width, const
     .global_qualifier = "", .shared_qualifier = "__shared__ ",                                     \
     .restrict_qualifier = "__restrict__ ", .barrier = "__syncthreads()",                           \
     .print_builtin = tsr_cuda_family_builtin,                                                      \
-    .func_names = {[TP_FMA] = "fmaf",                                                              \
-                   [TP_EXP] = "expf",                                                              \
-                   [TP_FMAX] = "fmaxf",                                                            \
-                   [TP_FMIN] = "fminf",                                                            \
-                   [TP_SQRT] = "sqrtf"},                                                           \
+    .func_names = {[TP_FMA] = "fmaf",   [TP_EXP] = "expf",   [TP_FMAX] = "fmaxf",                  \
+                   [TP_FMIN] = "fminf", [TP_SQRT] = "sqrtf", [TP_TANH] = "tanhf"},                 \
     .vector_func_names = {[TP_FMA] = "tsr_fma"}, .int_min = "tsr_imin", .int_max = "tsr_imax",     \
     .unroll_format = "#pragma unroll %d", .unroll_full = "#pragma unroll",                         \
     .print_vector_type = tsr_cuda_family_vector_type, .print_vload = tsr_cuda_family_vload,        \

@@ -63,10 +63,22 @@ static bool parse_args(const char *text, rt_kernel *k)
         rt_kind kind;
         int slot;
     } known[] = {
-        {"buffer:A", RT_BUFFER, 0}, {"buffer:B", RT_BUFFER, 1},   {"buffer:C", RT_BUFFER, 2},
-        {"buffer:X", RT_BUFFER, 0}, {"buffer:Y", RT_BUFFER, 1},   {"int:M", RT_INT, 0},
-        {"int:N", RT_INT, 1},       {"int:K", RT_INT, 2},         {"int:rows", RT_INT, 0},
-        {"int:cols", RT_INT, 1},    {"float:alpha", RT_FLOAT, 0}, {"float:beta", RT_FLOAT, 1},
+        {"buffer:A", RT_BUFFER, 0},
+        {"buffer:B", RT_BUFFER, 1},
+        {"buffer:C", RT_BUFFER, 2},
+        {"buffer:X", RT_BUFFER, 0},
+        {"buffer:Y", RT_BUFFER, 1},
+        {"int:M", RT_INT, 0},
+        {"int:N", RT_INT, 1},
+        {"int:K", RT_INT, 2},
+        {"int:rows", RT_INT, 0},
+        {"int:cols", RT_INT, 1},
+        {"float:alpha", RT_FLOAT, 0},
+        {"float:beta", RT_FLOAT, 1},
+        /* GEMM's fused epilogue: known, so that a bundle holding such
+         * kernels opens, though no call of this runtime supplies them yet. */
+        {"buffer:bias", RT_BUFFER, 3},
+        {"buffer:R", RT_BUFFER, 4},
     };
     k->n_args = 0;
     for (const char *p = text; *p;) {

@@ -36,13 +36,15 @@ typedef struct rt_kernel {
 
 /* One op call, whatever the backend: the op key and shape pick the
  * kernel; the buffer handles (cl_mem, CUdeviceptr, HIP pointers), ints
- * and floats fill its arguments. GEMM: buffers A, B, C; ints M, N, K; floats alpha,
- * beta. Softmax: buffers X, Y; ints rows, cols. */
+ * and floats fill its arguments. GEMM: buffers A, B, C (and the slots of
+ * bias and R, which no call fills yet: their kernels have op keys and
+ * batched shapes no call asks for); ints M, N, K; floats alpha, beta.
+ * Softmax: buffers X, Y; ints rows, cols. */
 typedef struct rt_call {
     char op_key[64];
     long shape[3];
     int n_dims;
-    const void *buffers[3]; /* each points at the backend's handle */
+    const void *buffers[5]; /* each points at the backend's handle */
     int ints[3];
     float floats[2];
 } rt_call;

@@ -332,6 +332,17 @@ tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double
     if (strcmp(spec->op->name, "gemm") != 0 || spec->dtype != TSR_F32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "the reference library checks SGEMM only, not %s",
                         spec->op->name);
+    /* The library's one plain SGEMM has no epilogue and no batch (an
+     * optional dim off its default). */
+    bool batched = false;
+    for (int d = 0; d < spec->op->n_dims; d++)
+        batched =
+            batched || (spec->op->dim_default[d] && tsr_shape_dim_written(spec->op, &p->shape, d));
+    if (spec->bias != TSR_BIAS_NONE || spec->activation != TSR_ACT_NONE || spec->residual ||
+        batched)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "the reference library checks plain SGEMM only, without an epilogue or a "
+                        "batch");
     /* The library writes into its own copy of C, which starts as ours did. */
     size_t n = p->elems[2];
     tsr_buffer *c = NULL;

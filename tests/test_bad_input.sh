@@ -113,6 +113,14 @@ printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: "f32; system(\\"rm\\")"/' >spe
 refused "a dtype with code in it" gen spec-dtype-injection.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8.5, n: 8, k: 8}/' >spec-fractional-shape.yaml
 refused "a shape of 8.5 rows" gen spec-fractional-shape.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8, n: 8, k: 8, batch: -1}/' >spec-negative-batch.yaml
+refused "a batch of -1 problems" gen spec-negative-batch.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, activation: "gelu(x); }"}/' >spec-activation-injection.yaml
+refused "an activation with code in it" gen spec-activation-injection.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, bias: both}/' >spec-bad-bias.yaml
+refused "a bias along both dims" gen spec-bad-bias.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, residual: 2}/' >spec-bad-residual.yaml
+refused "a residual that is not true or false" gen spec-bad-residual.yaml --profile pocl-cpu
 
 # ---- command-line values -----------------------------------------------------------
 

@@ -222,6 +222,26 @@ tune_stores_its_candidates() {
         out_has "best:" && out_has ", timed runs " && file_is_written t.db
 }
 
+# A fused epilogue and a batch go the whole way: tuned (every candidate
+# verified against the reference), exported, and the bundle checks, with
+# batch in the shape only where it is not 1.
+fused_and_batched_specs_tune_export_and_check() {
+    run tune "$root/ops/sgemm-bias-gelu.yaml" --budget 2 --db fused.db --shape m=37,n=13,k=71
+    status_is 0 && out_has "best:" || return 1
+    run tune "$root/ops/sgemm-batched.yaml" --budget 2 --db fused.db --shape m=37,n=13,k=71,batch=3
+    status_is 0 && out_has "best:" || return 1
+    run verify "$root/ops/sgemm-batched.yaml" --db fused.db --shape batch=2,m=5,n=3,k=2
+    status_is 0 && out_has "PASS" && out_lacks "FAIL" || return 1
+    run export --db fused.db --out fused-bundle
+    status_is 0 || return 1
+    grep -q '"op_key": *"gemm.f32.a=row.b=row.beta=0.bias=col.act=gelu.res=1"' \
+        fused-bundle/manifest.json || { why="the manifest lacks the fused op key"; return 1; }
+    grep -q '"shape_dims": {"m": 37, "n": 13, "k": 71, "batch": 3}' fused-bundle/manifest.json ||
+        { why="the manifest lacks the batched shape"; return 1; }
+    run bundle check fused-bundle
+    status_is 0 && out_has "m=37,n=13,k=71,batch=3" && out_has "sha256 ok"
+}
+
 tune_rerun_takes_everything_from_the_store() {
     run tune "$root/ops/sgemm.yaml" --budget 3 --db t.db --shape m=64,n=48,k=40
     status_is 0 && out_has "(0 run now, 3 from the store)" && out_has "best:"
@@ -366,6 +386,7 @@ t "export of a missing store exits 2 and creates nothing" export_of_a_missing_st
 t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates
 t "tune --jobs 2 compiles ahead and tries what --jobs 0 tries" tune_compiles_ahead_in_other_processes
 t "tune rerun takes all 3 from the store" tune_rerun_takes_everything_from_the_store
+t "fused and batched specs tune, export and check" fused_and_batched_specs_tune_export_and_check
 t "tune reports rejections with a reason and where the time went" \
     tune_reports_rejections_and_where_the_time_went
 t "tune --offline ranks by the model and stores predictions" \

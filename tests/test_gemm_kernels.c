@@ -1,6 +1,7 @@
 /* Generated GEMM kernels on PoCL: every layout, with and without beta,
- * over ragged shapes and a sample of the space, must verify; the verifier
- * must catch planted faults; CLBlast must agree with tessera. */
+ * over ragged shapes and a sample of the space, must verify, and so must
+ * every fused epilogue and batched problems; the verifier must catch
+ * planted faults, in the epilogue too; CLBlast must agree with tessera. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +29,8 @@ static const struct {
 /* 1, primes, and non-multiples of every tile size; n = 4097 and m = 257
  * cross many work-groups along one axis with a lone row or column. */
 static const tsr_shape shapes[N_SHAPES] = {
-    {{1, 1, 1}}, {{7, 13, 17}}, {{1, 4097, 3}}, {{257, 1, 511}}, {{67, 35, 41}}, {{129, 65, 33}},
+    {{1, 1, 1, 1}},     {{7, 13, 17, 1}},  {{1, 4097, 3, 1}},
+    {{257, 1, 511, 1}}, {{67, 35, 41, 1}}, {{129, 65, 33, 1}},
 };
 /* Chosen by hand, each valid in every layout: the default, both operands
  * read straight from global memory, one staged and one not, every thread
@@ -120,22 +122,25 @@ static void report_failure(const tsr_opspec *spec, const tsr_config *config, con
 {
     char config_text[512];
     tsr_config_format(spec->op, config, config_text, sizeof config_text);
-    fprintf(stderr, "  %s alpha=%g beta=%g m=%ld,n=%ld,k=%ld %s: %s\n", tsr_opspec_key(spec),
-            spec->alpha, spec->beta, shape->dim[0], shape->dim[1], shape->dim[2], config_text, why);
+    char shape_text[128];
+    tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
+    fprintf(stderr, "  %s alpha=%g beta=%g %s %s: %s\n", tsr_opspec_key(spec), spec->alpha,
+            spec->beta, shape_text, config_text, why);
 }
 
 /* Every config on every shape of one (layout, scaling); the problems are
  * made once and shared by the configs. */
-static void sweep(suite *s, const tsr_opspec *spec, const tsr_config *configs, int n_configs)
+static void sweep_shapes(suite *s, const tsr_opspec *spec, const tsr_config *configs, int n_configs,
+                         const tsr_shape *shapes, int n_shapes)
 {
     tsr_problem *problems[N_SHAPES] = {NULL};
     tsr_error err = {{0}};
-    for (int i = 0; i < N_SHAPES; i++)
+    for (int i = 0; i < n_shapes; i++)
         CHECK_MSG(tsr_problem_create(s->device, spec, &shapes[i], 7 + (uint64_t)i, &problems[i],
                                      &err) == TSR_OK,
                   "%s", err.msg);
     for (int c = 0; c < n_configs; c++)
-        for (int i = 0; i < N_SHAPES && problems[i]; i++) {
+        for (int i = 0; i < n_shapes && problems[i]; i++) {
             tsr_arena *arena = tsr_arena_create();
             tsr_result r = {0};
             tsr_status st = arena ? tsr_evaluate(problems[i], s->profile, &configs[c], &s->options,
@@ -152,8 +157,13 @@ static void sweep(suite *s, const tsr_opspec *spec, const tsr_config *configs, i
             }
             tsr_arena_destroy(arena);
         }
-    for (int i = 0; i < N_SHAPES; i++)
+    for (int i = 0; i < n_shapes; i++)
         tsr_problem_free(problems[i]);
+}
+
+static void sweep(suite *s, const tsr_opspec *spec, const tsr_config *configs, int n_configs)
+{
+    sweep_shapes(s, spec, configs, n_configs, shapes, N_SHAPES);
 }
 
 static suite *the_suite;
@@ -175,6 +185,70 @@ static void every_layout_scaling_shape_and_sampled_config_verifies(void)
             sweep(s, spec, configs, n_configs);
             tsr_opspec_free(spec);
         }
+    }
+    printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
+    CHECK(s->evaluated > 0 && s->failed == 0);
+}
+
+/* ---- fused epilogues and batches ------------------------------------------- */
+
+/* Each bias, each activation, the residual, with and without beta, over
+ * layouts, plus a plain batched spec; the gemm section besides a and b. */
+static const struct {
+    const char *a, *b, *gemm;
+} epilogue_cases[] = {
+    {"row", "row", "bias: row"},
+    {"col", "row", "bias: col, activation: relu, residual: true, alpha: -0.75, beta: 1.5"},
+    {"row", "col", "activation: gelu, beta: 1.5"},
+    {"row", "row", "bias: row, activation: silu, residual: true"},
+    {"col", "col", "bias: col, activation: gelu, residual: true, alpha: -0.75, beta: 1.5"},
+    {"row", "row", "residual: true, beta: 1.5"},
+    {"row", "row", "bias: col, activation: silu"},
+    {"row", "col", "alpha: 2"},
+};
+/* Ragged, batched and not; k = 71 puts the activations' inputs over
+ * their bends (|x| up to about 5). */
+static const tsr_shape epilogue_shapes[] = {
+    {{37, 13, 71, 3}}, {{1, 1, 1, 1}}, {{7, 13, 17, 1}}, {{67, 35, 41, 2}}};
+/* The default (staged), the direct variant, and vector accumulators both
+ * direct and staged. */
+static const char *const epilogue_configs[] = {"", "SA=0,SB=0,VW=1,PAD=0",
+                                               "VN=4,SA=0,SB=0,VW=1,STRN=0", "TN=8,VN=8,STRN=0"};
+
+static tsr_opspec *fused_spec(const char *a, const char *b, const char *gemm)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
+             "gemm: {a: %s, b: %s%s%s}\n"
+             "shapes:\n  - {m: 7, n: 13, k: 17}\n",
+             a, b, gemm[0] ? ", " : "", gemm);
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    return spec;
+}
+
+static void every_epilogue_and_batch_verifies(void)
+{
+    suite *s = the_suite;
+    s->evaluated = s->failed = 0;
+    enum { N_CONFIGS = sizeof epilogue_configs / sizeof epilogue_configs[0] };
+    int n_shapes = (int)(sizeof epilogue_shapes / sizeof epilogue_shapes[0]);
+    for (size_t i = 0; i < sizeof epilogue_cases / sizeof epilogue_cases[0]; i++) {
+        tsr_opspec *spec =
+            fused_spec(epilogue_cases[i].a, epilogue_cases[i].b, epilogue_cases[i].gemm);
+        if (!spec)
+            continue;
+        tsr_config configs[N_CONFIGS];
+        for (int c = 0; c < N_CONFIGS; c++) {
+            tsr_error err = {{0}};
+            tsr_config_default(spec->op, &configs[c]);
+            CHECK_MSG(tsr_config_parse(spec->op, epilogue_configs[c], &configs[c], &err) == TSR_OK,
+                      "%s", err.msg);
+        }
+        sweep_shapes(s, spec, configs, N_CONFIGS, epilogue_shapes, n_shapes);
+        tsr_opspec_free(spec);
     }
     printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
     CHECK(s->evaluated > 0 && s->failed == 0);
@@ -214,6 +288,34 @@ static tsr_geometry naive_geometry(const tsr_shape *shape, size_t lx, size_t ly)
         .local = {lx, ly, 1}};
 }
 
+/* A naive kernel for "bias: col, activation: gelu, residual: true" with
+ * beta, over a batch, with room for faults: which problem a group works
+ * on, which element of the bias it adds, and the activation of x. */
+static void naive_fused_source(char *buf, size_t size, const char *problem, const char *bias_index,
+                               const char *activation)
+{
+    snprintf(buf, size,
+             "__kernel void naive(__global const float *A, __global const float *B,\n"
+             "                    __global float *C, int M, int N, int K, float alpha,\n"
+             "                    float beta, __global const float *bias,\n"
+             "                    __global const float *R)\n"
+             "{\n"
+             "    int col = get_global_id(0), row = get_global_id(1), z = %s;\n"
+             "    if (row >= M || col >= N)\n"
+             "        return;\n"
+             "    A += z * M * K;\n"
+             "    B += z * K * N;\n"
+             "    C += (int)get_group_id(2) * M * N;\n"
+             "    R += z * M * N;\n"
+             "    float acc = 0.0f;\n"
+             "    for (int p = 0; p < K; p++)\n"
+             "        acc += A[row * K + p] * B[p * N + col];\n"
+             "    float x = alpha * acc + beta * C[row * N + col] + bias[%s];\n"
+             "    C[row * N + col] = %s + R[row * N + col];\n"
+             "}\n",
+             problem, bias_index, activation);
+}
+
 static tsr_result run_source(tsr_problem *problem, tsr_arena *arena, const char *source,
                              const tsr_geometry *geometry)
 {
@@ -236,7 +338,7 @@ static void verifier_catches_planted_faults(void)
     tsr_arena *arena = tsr_arena_create();
     tsr_problem *problem = NULL;
     tsr_error err = {{0}};
-    const tsr_shape shape = {{33, 17, 9}};
+    const tsr_shape shape = {{33, 17, 9, 1}};
     if (!spec || !arena ||
         tsr_problem_create(the_suite->device, spec, &shape, 3, &problem, &err) != TSR_OK) {
         CHECK_MSG(false, "setup: %s", err.msg);
@@ -294,11 +396,56 @@ out:
     tsr_opspec_free(spec);
 }
 
+/* The epilogue's faults show too: a wrong problem of the batch, a bias
+ * along the wrong dim, and even GELU's exact (erf) form where the spec
+ * means the tanh approximation (they differ by at most 4.7e-4). */
+static void verifier_catches_planted_epilogue_faults(void)
+{
+    static const char *const tanh_gelu =
+        "0.5f * x * (1.0f + tanh(0.7978845608f * (x + 0.044715f * x * x * x)))";
+    tsr_opspec *spec =
+        fused_spec("row", "row", "bias: col, activation: gelu, residual: true, beta: 1.5");
+    tsr_arena *arena = tsr_arena_create();
+    tsr_problem *problem = NULL;
+    tsr_error err = {{0}};
+    const tsr_shape shape = {{33, 17, 9, 3}};
+    if (!spec || !arena ||
+        tsr_problem_create(the_suite->device, spec, &shape, 5, &problem, &err) != TSR_OK) {
+        CHECK_MSG(false, "setup: %s", err.msg);
+        goto out;
+    }
+    char source[2048];
+    tsr_geometry geometry = naive_geometry(&shape, 8, 8);
+    geometry.dims = 3;
+    geometry.groups[2] = (size_t)shape.dim[3];
+
+    naive_fused_source(source, sizeof source, "(int)get_group_id(2)", "col", tanh_gelu);
+    tsr_result r = run_source(problem, arena, source, &geometry);
+    CHECK_OUTCOME(r, TSR_OUTCOME_OK); /* the harness and the reference agree */
+
+    naive_fused_source(source, sizeof source, "0", "col", tanh_gelu);
+    r = run_source(problem, arena, source, &geometry);
+    CHECK_OUTCOME(r, TSR_OUTCOME_WRONG);
+
+    naive_fused_source(source, sizeof source, "(int)get_group_id(2)", "row", tanh_gelu);
+    r = run_source(problem, arena, source, &geometry);
+    CHECK_OUTCOME(r, TSR_OUTCOME_WRONG);
+
+    naive_fused_source(source, sizeof source, "(int)get_group_id(2)", "col",
+                       "0.5f * x * (1.0f + erf(x * 0.70710678f))");
+    r = run_source(problem, arena, source, &geometry);
+    CHECK_OUTCOME(r, TSR_OUTCOME_WRONG);
+out:
+    tsr_problem_free(problem);
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+}
+
 /* ---- CLBlast ------------------------------------------------------------------- */
 
 static void clblast_agrees_with_tessera_in_every_layout(void)
 {
-    const tsr_shape shape = {{67, 35, 41}};
+    const tsr_shape shape = {{67, 35, 41, 1}};
     for (int l = 0; l < 4; l++) {
         tsr_opspec *spec = gemm_spec(layouts[l][0], layouts[l][1], -0.75, 1.5);
         tsr_arena *arena = tsr_arena_create();
@@ -366,6 +513,8 @@ int main(void)
     }
     the_suite = &s;
     TIMED(verifier_catches_planted_faults);
+    TIMED(verifier_catches_planted_epilogue_faults);
+    TIMED(every_epilogue_and_batch_verifies);
     TIMED(every_layout_scaling_shape_and_sampled_config_verifies);
     TIMED(clblast_agrees_with_tessera_in_every_layout);
     tsr_profile_free(s.profile);

@@ -163,7 +163,8 @@ static void staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store(void
     if (!build(&b, gemm_spec("row", "row", 0.0), "BM=64,BN=32,BK=16,TM=4,TN=2,VW=4,SA=1,SB=1,KU=4"))
         goto out;
     const tsr_tile_program *p = b.p;
-    CHECK(p->dims == 2 && p->local[0] == 32 / 2 && p->local[1] == 64 / 4);
+    /* The third axis picks the problem of a batch. */
+    CHECK(p->dims == 3 && p->local[0] == 32 / 2 && p->local[1] == 64 / 4 && p->local[2] == 1);
     const tsr_tile *as = shared_tile_of(p, true), *bs = shared_tile_of(p, false);
     CHECK(as && as->rows == 64 && as->cols == 16); /* BM x BK, stored k-major */
     CHECK(bs && bs->rows == 16 && bs->cols == 32); /* BK x BN */
@@ -462,18 +463,19 @@ static void gemm_geometry_rule_reads_as_text_and_covers_ragged_shapes(void)
     spec->op->geometry_rule(spec, &config, &rule);
     char text[128];
     tsr_geometry_rule_format(spec->op, &rule, text, sizeof text);
-    CHECK_MSG(strcmp(text, "n/32x16,m/64x16") == 0, "got %s", text);
+    CHECK_MSG(strcmp(text, "n/32x16,m/64x16,batch/1x1") == 0, "got %s", text);
     static const struct {
-        long m, n;
+        long m, n, batch;
         size_t groups_n, groups_m;
-    } cases[] = {{1, 1, 1, 1}, {64, 32, 1, 1}, {65, 33, 2, 2}, {129, 97, 4, 3}, {7, 4097, 129, 1}};
+    } cases[] = {{1, 1, 1, 1, 1},    {64, 32, 1, 1, 1},    {65, 33, 1, 2, 2},
+                 {129, 97, 3, 4, 3}, {7, 4097, 1, 129, 1}, {7, 5, 1000, 1, 1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        tsr_shape shape = {{cases[i].m, cases[i].n, 5}};
+        tsr_shape shape = {{cases[i].m, cases[i].n, 5, cases[i].batch}};
         tsr_geometry g;
         tsr_geometry_apply(&rule, &shape, &g);
-        CHECK(g.dims == 2 && g.local[0] == 16 && g.local[1] == 16 && g.local[2] == 1);
+        CHECK(g.dims == 3 && g.local[0] == 16 && g.local[1] == 16 && g.local[2] == 1);
         CHECK_MSG(g.groups[0] == cases[i].groups_n && g.groups[1] == cases[i].groups_m &&
-                      g.groups[2] == 1,
+                      g.groups[2] == (size_t)cases[i].batch,
                   "m=%ld n=%ld: %zu x %zu groups", cases[i].m, cases[i].n, g.groups[0],
                   g.groups[1]);
         tsr_geometry direct;
@@ -491,7 +493,7 @@ static void lone_group_axes_and_softmax_rows_read_as_text(void)
     char text[128];
     tsr_geometry_rule_format(gemm, &rule, text, sizeof text);
     CHECK_MSG(strcmp(text, "n/16x8,1x4") == 0, "got %s", text);
-    tsr_shape shape = {{1000, 17, 3}};
+    tsr_shape shape = {{1000, 17, 3, 1}};
     tsr_geometry g;
     tsr_geometry_apply(&rule, &shape, &g);
     CHECK(g.groups[0] == 2 && g.groups[1] == 1 && g.local[1] == 4);

@@ -131,6 +131,85 @@ static void key_ignores_alpha_but_not_whether_beta_is_zero(void)
     tsr_opspec_free(c);
 }
 
+/* The epilogue's parts follow the key of the plain spec, each only when
+ * used, in one order; the key of a spec without them is what it was. */
+static void epilogue_appends_its_parts_to_the_key(void)
+{
+    static const struct {
+        const char *gemm, *key;
+    } cases[] = {
+        {"{a: row}", "gemm.f32.a=row.b=row.beta=0"},
+        {"{bias: none, activation: none, residual: false}", "gemm.f32.a=row.b=row.beta=0"},
+        {"{bias: row}", "gemm.f32.a=row.b=row.beta=0.bias=row"},
+        {"{activation: relu, beta: 2}", "gemm.f32.a=row.b=row.beta=1.act=relu"},
+        {"{residual: true, b: col}", "gemm.f32.a=row.b=col.beta=0.res=1"},
+        {"{residual: true, activation: gelu, bias: col}",
+         "gemm.f32.a=row.b=row.beta=0.bias=col.act=gelu.res=1"},
+        {"{bias: row, activation: silu}", "gemm.f32.a=row.b=row.beta=0.bias=row.act=silu"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, HEAD "gemm: %s\n" SHAPES, cases[i].gemm);
+        tsr_opspec *spec = NULL;
+        tsr_error err = {{0}};
+        CHECK_MSG(parse(text, &spec, &err) == TSR_OK, "%s", err.msg);
+        if (spec)
+            CHECK_MSG(!strcmp(tsr_opspec_key(spec), cases[i].key), "%s: got %s", cases[i].gemm,
+                      tsr_opspec_key(spec));
+        tsr_opspec_free(spec);
+    }
+}
+
+static void shipped_fused_and_batched_specs_load(void)
+{
+    tsr_opspec *fused = load_shipped("sgemm-bias-gelu.yaml");
+    tsr_opspec *batched = load_shipped("sgemm-batched.yaml");
+    if (fused) {
+        CHECK(fused->bias == TSR_BIAS_COL && fused->activation == TSR_ACT_GELU && fused->residual);
+        CHECK(
+            !strcmp(tsr_opspec_key(fused), "gemm.f32.a=row.b=row.beta=0.bias=col.act=gelu.res=1"));
+    }
+    if (batched) {
+        CHECK(batched->n_shapes >= 2 && batched->shapes[0].dim[3] > 1);
+        CHECK(!strcmp(tsr_opspec_key(batched), "gemm.f32.a=row.b=row.beta=0"));
+    }
+    tsr_opspec_free(fused);
+    tsr_opspec_free(batched);
+}
+
+/* batch is optional (1 when left out) and its text appears only when it
+ * is not 1, so every shape written before it existed reads the same. */
+static void batch_defaults_to_one_and_is_written_only_when_not_one(void)
+{
+    const tsr_op_def *gemm = tsr_op_find("gemm");
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(parse(HEAD "shapes:\n  - {m: 7, n: 13, k: 17}\n  - {m: 7, n: 13, k: 17, batch: 3}\n"
+                         "  - {m: 7, n: 13, k: 17, batch: 1}\n",
+                    &spec, &err) == TSR_ERR_INPUT,
+              "a shape with batch 1 is the shape without it");
+    CHECK_STR_CONTAINS(err.msg, "t.yaml:8:5: shapes[2]: duplicate of shapes[0] (m=7,n=13,k=17)");
+    CHECK_MSG(parse(HEAD "shapes:\n  - {m: 7, n: 13, k: 17}\n  - {batch: 3, m: 7, n: 13, k: 17}\n",
+                    &spec, &err) == TSR_OK,
+              "%s", err.msg);
+    if (spec && spec->n_shapes == 2) {
+        CHECK(spec->shapes[0].dim[3] == 1 && spec->shapes[1].dim[3] == 3);
+        char text[64];
+        tsr_shape_format(gemm, &spec->shapes[0], text, sizeof text);
+        CHECK_MSG(!strcmp(text, "m=7,n=13,k=17"), "%s", text);
+        tsr_shape_format(gemm, &spec->shapes[1], text, sizeof text);
+        CHECK_MSG(!strcmp(text, "m=7,n=13,k=17,batch=3"), "%s", text);
+    }
+    tsr_opspec_free(spec);
+    tsr_shape shape;
+    CHECK(tsr_shape_parse(gemm, "m=7,n=13,k=17", &shape, &err) == TSR_OK && shape.dim[3] == 1);
+    CHECK(tsr_shape_parse(gemm, "batch=5,m=7,n=13,k=17", &shape, &err) == TSR_OK &&
+          shape.dim[3] == 5);
+    CHECK_SHAPE_REJECTED(gemm, "m=7,n=13,k=17,batch=0",
+                         "shape 'm=7,n=13,k=17,batch=0': batch='0' is not an integer in "
+                         "1..2147483647");
+}
+
 static void unknown_op_lists_the_known_ones(void)
 {
     CHECK_REJECTS("schema: 1\nname: g\nop: conv9d\ndtype: f32\n" SHAPES,
@@ -159,14 +238,26 @@ static void gemm_section_fields_are_checked(void)
                   "t.yaml:6:6: gemm.a: unknown value 'diagonal' (expected one of: row, col)");
     CHECK_REJECTS(HEAD "gemm:\n  beta: lots\n" SHAPES,
                   "t.yaml:6:9: gemm.beta: expected a number, got 'lots'");
-    CHECK_REJECTS(HEAD "gemm:\n  gamma: 1\n" SHAPES,
-                  "t.yaml:6:3: unknown key 'gamma' in gemm (expected one of: a, b, alpha, beta)");
+    CHECK_REJECTS(
+        HEAD "gemm:\n  gamma: 1\n" SHAPES,
+        "t.yaml:6:3: unknown key 'gamma' in gemm (expected one of: a, b, alpha, beta, bias, "
+        "activation, residual)");
+    CHECK_REJECTS(HEAD "gemm:\n  bias: diagonal\n" SHAPES,
+                  "t.yaml:6:9: gemm.bias: unknown value 'diagonal' (expected one of: none, row, "
+                  "col)");
+    CHECK_REJECTS(HEAD "gemm:\n  a: row\n  activation: tanh\n" SHAPES,
+                  "t.yaml:7:15: gemm.activation: unknown value 'tanh' (expected one of: none, "
+                  "relu, gelu, silu)");
+    CHECK_REJECTS(HEAD "gemm: {residual: R}\n" SHAPES,
+                  "t.yaml:5:18: gemm.residual: expected true or false, got 'R'");
 }
 
 static void shape_keys_must_be_the_ops_dims(void)
 {
     CHECK_REJECTS(HEAD "shapes:\n  - {m: 7, n: 13, x: 17}\n",
-                  "t.yaml:6:19: unknown key 'x' in shapes[0] (expected one of: m, n, k)");
+                  "t.yaml:6:19: unknown key 'x' in shapes[0] (expected one of: m, n, k, batch)");
+    CHECK_REJECTS(HEAD "shapes:\n  - {m: 7, n: 13, k: 17, batch: 0}\n",
+                  "t.yaml:6:33: shapes[0].batch: 0 is out of range 1..2147483647");
     CHECK_REJECTS(HEAD "shapes:\n  - {m: 7, n: 13}\n",
                   "t.yaml:6:5: missing required key 'k' in shapes[0]");
     CHECK_REJECTS(HEAD "shapes:\n  - {m: 7, n: 13, k: 17}\n  - {m: 1, m: 1, n: 1, k: 1}\n",
@@ -197,6 +288,13 @@ static void buffers_must_stay_below_two_to_the_31_elements(void)
     CHECK_MSG(parse(HEAD "shapes:\n  - {m: 65536, n: 1, k: 32767}\n", &spec, &err) == TSR_OK, "%s",
               err.msg);
     tsr_opspec_free(spec);
+    /* A batch holds that many matrices in each buffer. */
+    CHECK_REJECTS(HEAD "shapes:\n  - {m: 1024, n: 1024, k: 64, batch: 2048}\n",
+                  "t.yaml:6:5: shapes[0]: m*n*batch = 2147483648 elements, must stay below 2^31 "
+                  "(kernels index with 32-bit ints)");
+    CHECK_SHAPE_REJECTED(tsr_op_find("gemm"), "m=65536,n=1,k=16384,batch=2",
+                         "shape 'm=65536,n=1,k=16384,batch=2': m*k*batch = 2147483648 elements, "
+                         "must stay below 2^31 (kernels index with 32-bit ints)");
     CHECK_REJECTS("schema: 1\nname: s\nop: softmax\ndtype: f32\n"
                   "shapes:\n  - {rows: 2, cols: 1073741824}\n",
                   "t.yaml:6:5: shapes[0]: rows*cols = 2147483648 elements, must stay below 2^31 "
@@ -261,7 +359,7 @@ static void bad_shape_text_names_the_bad_part(void)
         return;
     CHECK_SHAPE_REJECTED(gemm, "m=7,n=13", "shape 'm=7,n=13': missing dim 'k'");
     CHECK_SHAPE_REJECTED(gemm, "m=7,n=13,x=1,k=2",
-                         "shape 'm=7,n=13,x=1,k=2': unknown dim 'x' (op gemm has: m, n, k)");
+                         "shape 'm=7,n=13,x=1,k=2': unknown dim 'x' (op gemm has: m, n, k, batch)");
     CHECK_SHAPE_REJECTED(gemm, "m=7,m=8,n=1,k=1",
                          "shape 'm=7,m=8,n=1,k=1': dim 'm' is given twice");
     CHECK_SHAPE_REJECTED(gemm, "m=0,n=1,k=1",
@@ -296,6 +394,9 @@ int main(void)
     RUN_TEST(shipped_softmax_uses_rows_and_cols);
     RUN_TEST(gemm_section_defaults_to_row_major_alpha_one_beta_zero);
     RUN_TEST(key_ignores_alpha_but_not_whether_beta_is_zero);
+    RUN_TEST(epilogue_appends_its_parts_to_the_key);
+    RUN_TEST(shipped_fused_and_batched_specs_load);
+    RUN_TEST(batch_defaults_to_one_and_is_written_only_when_not_one);
     RUN_TEST(unknown_op_lists_the_known_ones);
     RUN_TEST(dtypes_other_than_f32_are_not_supported_yet);
     RUN_TEST(gemm_section_is_only_for_gemm);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every generator's output through its vendor's own compiler: the example op
-# specs, a sample of configs each, as CUDA with nvcc for sm_80, sm_89 and
+# specs (a fused epilogue and a batch among them), a sample of configs
+# each, as CUDA with nvcc for sm_80, sm_89 and
 # sm_90, as HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030, and as
 # OpenCL C with ocloc for dg2, pvc and tgllp. A kernel that does not compile
 # fails the test. Under CI a missing compiler fails it too; elsewhere it is
@@ -31,6 +32,12 @@ for spec in sgemm sgemm-tn sgemm-nt; do
         sources+=("$spec|$config")
     done
 done
+# The fused epilogue's math (tanhf, expf, fmaxf) on scalars and on the
+# lanes of vectors; the batched spec's third launch axis.
+for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1"; do
+    sources+=("sgemm-bias-gelu|$config")
+done
+sources+=("sgemm-batched|")
 for config in "" "WG=256,VW=8" "WG=32,VW=1"; do
     sources+=("softmax|$config")
 done

@@ -1,11 +1,13 @@
-/* GEMM: C = alpha * op(A) * op(B) + beta * C, as a tile program.
+/* GEMM: C = act(alpha * op(A) * op(B) + beta * C + bias) + R, as a tile
+ * program, for `batch` independent problems at once.
  *
  * A work-group computes a BM x BN tile of C, stepping through K by BK.
  * Each step may stage A and/or B through shared memory (cooperative,
  * vectorised, zero-filled at ragged edges, padded against bank
  * conflicts); each thread accumulates a TM x TN register micro-tile from
  * the staged tiles (or straight from global memory in the direct
- * variant). The search space is the set of these choices that the
+ * variant), and stores it through the fused epilogue. The third launch
+ * axis picks the problem of a batch. The search space is the set of these choices that the
  * profile's limits allow. */
 #include <stdio.h>
 
@@ -114,14 +116,16 @@ static void gemm_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
     (void)spec;
     gemm_cfg c = gemm_cfg_of(config);
     *rule = (tsr_geometry_rule){
-        .dims = 2,
-        .dim = {GEMM_DIM_N, GEMM_DIM_M, -1},
+        .dims = 3,
+        .dim = {GEMM_DIM_N, GEMM_DIM_M, GEMM_DIM_BATCH},
         .per_group = {c.bn, c.bm, 1},
         .local = {(size_t)(c.bn / c.tn), (size_t)(c.bm / c.tm), 1},
     };
 }
 
-/* A: M x K, B: K x N, each row- or column-major as the spec says. */
+/* A: M x K, B: K x N, each row- or column-major as the spec says; C and R:
+ * M x N row-major. Problem z of a batch is the z-th matrix of each buffer,
+ * z being the group id along the third launch axis. */
 static tsr_view *matrix_view(tsr_tile_program *p, const tp_param *buffer, const tp_param *rows,
                              const tp_param *cols, tsr_layout layout)
 {
@@ -134,18 +138,70 @@ static tsr_view *matrix_view(tsr_tile_program *p, const tp_param *buffer, const 
     v->cols = tp_param_ref(b, cols);
     v->row_stride = layout == TSR_ROW_MAJOR ? tp_param_ref(b, cols) : tp_int(b, 1);
     v->col_stride = layout == TSR_ROW_MAJOR ? tp_int(b, 1) : tp_param_ref(b, rows);
+    v->base = tp_mul(b, tp_builtin_ref(b, TP_GROUP_ID, 2),
+                     tp_bin(b, TP_MUL, tp_param_ref(b, rows), tp_param_ref(b, cols)));
     return v;
 }
 
-static void declare_params(tsr_tile_program *p, tsr_dtype dtype)
+/* The bias as an M x N view that repeats one vector, shared by every
+ * problem of a batch: bias[r] along each row, or bias[c] down each col. */
+static tsr_view *bias_view(tsr_tile_program *p, const tp_param *buffer, tsr_bias bias)
+{
+    tp_builder *b = &p->builder;
+    tsr_view *v = TSR_ARENA_NEW(p->arena, tsr_view);
+    if (!v)
+        return NULL;
+    v->buffer = buffer;
+    v->rows = tp_param_ref(b, &p->params[GEMM_ARG_M]);
+    v->cols = tp_param_ref(b, &p->params[GEMM_ARG_N]);
+    v->row_stride = tp_int(b, bias == TSR_BIAS_ROW);
+    v->col_stride = tp_int(b, bias == TSR_BIAS_COL);
+    return v;
+}
+
+static void declare_params(tsr_tile_program *p, const tsr_opspec *spec)
 {
     static const char *names[GEMM_ARG_COUNT] = {"A", "B", "C", "M", "N", "K", "alpha", "beta"};
     for (int i = 0; i < GEMM_ARG_COUNT; i++) {
         p->params[i].name = names[i];
         p->params[i].kind = i < 3 ? TSR_ARG_BUFFER : i < 6 ? TSR_ARG_INT : TSR_ARG_FLOAT;
-        p->params[i].dtype = i < 3 || i >= 6 ? dtype : TSR_I32;
+        p->params[i].dtype = i < 3 || i >= 6 ? spec->dtype : TSR_I32;
         p->params[i].writable = i == GEMM_ARG_C;
     }
+    int extra[2] = {gemm_arg_bias(spec), gemm_arg_residual(spec)};
+    static const char *extra_names[2] = {"bias", "R"};
+    for (int i = 0; i < 2; i++)
+        if (extra[i] >= 0)
+            p->params[extra[i]] = (tp_param){extra_names[i], TSR_ARG_BUFFER, spec->dtype, false};
+}
+
+/* The activation as a template over x, in the spec's type; NULL for none.
+ * GELU is the tanh approximation
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), SiLU is x / (1 + e^-x). */
+static tp_expr *activation_template(tp_builder *b, tsr_activation act, tsr_dtype dtype)
+{
+    tp_expr *x = tp_placeholder(b, dtype);
+    tp_expr *one = tp_float(b, dtype, 1.0);
+    switch (act) {
+    case TSR_ACT_NONE: return NULL;
+    case TSR_ACT_RELU: return tp_call(b, TP_FMAX, 2, x, tp_float(b, dtype, 0.0), NULL);
+    case TSR_ACT_GELU: {
+        tp_expr *cube = tp_bin(b, TP_MUL, tp_bin(b, TP_MUL, x, x), x);
+        tp_expr *inner = tp_call(b, TP_FMA, 3, tp_float(b, dtype, 0.044715), cube, x);
+        tp_expr *t =
+            tp_call(b, TP_TANH, 1, tp_bin(b, TP_MUL, tp_float(b, dtype, 0.7978845608028654), inner),
+                    NULL, NULL);
+        return tp_bin(b, TP_MUL, tp_bin(b, TP_MUL, tp_float(b, dtype, 0.5), x),
+                      tp_bin(b, TP_ADD, one, t));
+    }
+    case TSR_ACT_SILU: {
+        tp_expr *e =
+            tp_call(b, TP_EXP, 1, tp_bin(b, TP_SUB, tp_float(b, dtype, 0.0), x), NULL, NULL);
+        return tp_bin(b, TP_DIV, x, tp_bin(b, TP_ADD, one, e));
+    }
+    case TSR_ACT_COUNT: break;
+    }
+    return NULL;
 }
 
 static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
@@ -153,13 +209,13 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
 {
     TSR_TRY(gemm_check(spec, profile, config, err));
     gemm_cfg c = gemm_cfg_of(config);
-    tsr_tile_program *p = tsr_ir_new(arena, "tsr_gemm", GEMM_ARG_COUNT);
+    tsr_tile_program *p = tsr_ir_new(arena, "tsr_gemm", gemm_arg_count(spec));
     if (!p)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     tp_builder *b = &p->builder;
-    declare_params(p, spec->dtype);
+    declare_params(p, spec);
     const tp_param *P = p->params;
-    p->dims = 2;
+    p->dims = 3;
     p->local[0] = c.bn / c.tn;
     p->local[1] = c.bm / c.tm;
 
@@ -256,6 +312,13 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
                             .alpha = &P[GEMM_ARG_ALPHA],
                             .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL,
                             .vector_width = 1};
+    if (store && gemm_arg_bias(spec) >= 0)
+        store->bias = bias_view(p, &P[gemm_arg_bias(spec)], spec->bias);
+    if (store && gemm_arg_residual(spec) >= 0)
+        store->residual = matrix_view(p, &P[gemm_arg_residual(spec)], &P[GEMM_ARG_M],
+                                      &P[GEMM_ARG_N], TSR_ROW_MAJOR);
+    if (store)
+        store->activation = activation_template(b, spec->activation, spec->dtype);
     if (b->failed || !store || !mma)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     *out = p;
@@ -295,20 +358,21 @@ static bool gemm_reads_output(const tsr_opspec *spec)
     return spec->beta != 0.0;
 }
 
-static const tsr_buffer_def gemm_buffers[3] = {
-    {"A", true, false},
-    {"B", true, false},
-    {"C", true, true},
+/* bias and R have no elements (and no argument) unless the spec uses them. */
+static const tsr_buffer_def gemm_buffers[GEMM_BUFFER_COUNT] = {
+    {"A", true, false},    {"B", true, false}, {"C", true, true},
+    {"bias", true, false}, {"R", true, false},
 };
 
 const tsr_op_def tsr_op_gemm = {
     .name = "gemm",
-    .summary = "C = alpha * op(A) * op(B) + beta * C",
-    .n_dims = 3,
-    .dim_names = {"m", "n", "k"},
+    .summary = "C = act(alpha * op(A) * op(B) + beta * C + bias) + R, batched",
+    .n_dims = 4,
+    .dim_names = {"m", "n", "k", "batch"},
+    .dim_default = {[GEMM_DIM_BATCH] = 1},
     .n_params = GEMM_PARAM_COUNT,
     .params = gemm_params,
-    .n_buffers = 3,
+    .n_buffers = GEMM_BUFFER_COUNT,
     .buffers = gemm_buffers,
     .check = gemm_check,
     .build = gemm_build,

@@ -13,12 +13,15 @@ static long dim(const tsr_shape *shape, enum gemm_dim d)
 
 size_t gemm_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer)
 {
-    (void)spec;
-    long m = dim(shape, GEMM_DIM_M), n = dim(shape, GEMM_DIM_N), k = dim(shape, GEMM_DIM_K);
+    size_t m = (size_t)dim(shape, GEMM_DIM_M), n = (size_t)dim(shape, GEMM_DIM_N);
+    size_t k = (size_t)dim(shape, GEMM_DIM_K), batch = (size_t)dim(shape, GEMM_DIM_BATCH);
     switch (buffer) {
-    case GEMM_ARG_A: return (size_t)m * (size_t)k;
-    case GEMM_ARG_B: return (size_t)k * (size_t)n;
-    default: return (size_t)m * (size_t)n;
+    case GEMM_ARG_A: return batch * m * k;
+    case GEMM_ARG_B: return batch * k * n;
+    case GEMM_ARG_C: return batch * m * n;
+    case GEMM_BUF_BIAS: return spec->bias == TSR_BIAS_ROW ? m : spec->bias == TSR_BIAS_COL ? n : 0;
+    case GEMM_BUF_R: return spec->residual ? batch * m * n : 0;
+    default: return 0;
     }
 }
 
@@ -32,16 +35,61 @@ int gemm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const 
     out[GEMM_ARG_K] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)dim(shape, GEMM_DIM_K)};
     out[GEMM_ARG_ALPHA] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->alpha};
     out[GEMM_ARG_BETA] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->beta};
-    return GEMM_ARG_COUNT;
+    if (gemm_arg_bias(spec) >= 0)
+        out[gemm_arg_bias(spec)] =
+            (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[GEMM_BUF_BIAS]};
+    if (gemm_arg_residual(spec) >= 0)
+        out[gemm_arg_residual(spec)] =
+            (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[GEMM_BUF_R]};
+    return gemm_arg_count(spec);
 }
 
-/* The rows [begin, end) of one reference product. */
+/* The rows [begin, end) of one reference product; rows count over the
+ * whole batch (row i is row i % m of problem i / m). */
 typedef struct reference_rows {
     const tsr_opspec *spec;
     long m, n, k, begin, end;
-    const float *a, *b, *c;
+    const float *a, *b, *c, *bias, *r;
     double *out, *magnitude;
 } reference_rows;
+
+/* The steepest slope of each activation (GELU's tanh form reaches 1.129,
+ * SiLU's 1.0998): an input error of e moves the output by at most that
+ * much times e, so the input's error scale, so multiplied, bounds it. */
+static const double activation_slope[TSR_ACT_COUNT] = {1.0, 1.0, 1.13, 1.1};
+
+static double activate(tsr_activation act, double x)
+{
+    switch (act) {
+    case TSR_ACT_RELU: return x > 0.0 ? x : 0.0;
+    case TSR_ACT_GELU:
+        return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    case TSR_ACT_SILU: return x / (1.0 + exp(-x));
+    default: return x;
+    }
+}
+
+/* Row `i` of the output from its accumulated product `row`, whose terms'
+ * absolute values sum to `mag`: the epilogue in the kernel's order, and
+ * an error scale that covers the activation's slope and its own rounding. */
+static void reference_epilogue(const reference_rows *r, long i, double *row, double *mag)
+{
+    const tsr_opspec *spec = r->spec;
+    long n = r->n, row_in_problem = i % r->m;
+    for (long j = 0; j < n; j++) {
+        double old = spec->beta != 0.0 ? spec->beta * r->c[i * n + j] : 0.0;
+        double bias = spec->bias == TSR_BIAS_ROW   ? r->bias[row_in_problem]
+                      : spec->bias == TSR_BIAS_COL ? r->bias[j]
+                                                   : 0.0;
+        double z = spec->alpha * row[j] + old + bias;
+        double z_mag = fabs(spec->alpha) * mag[j] + fabs(old) + fabs(bias);
+        double res = spec->residual ? r->r[i * n + j] : 0.0;
+        row[j] = activate(spec->activation, z) + res;
+        mag[j] = spec->activation == TSR_ACT_NONE
+                     ? z_mag + fabs(res)
+                     : activation_slope[spec->activation] * z_mag + fabs(row[j] - res) + fabs(res);
+    }
+}
 
 /* i-k-j order walks B and C row by row, which keeps large references at
  * memory speed; each C row accumulates in double. */
@@ -49,25 +97,22 @@ static void reference_run_rows(const reference_rows *r)
 {
     const tsr_opspec *spec = r->spec;
     long m = r->m, n = r->n, k = r->k;
-    const float *a = r->a, *b = r->b, *c = r->c;
     bool a_row = spec->layout_a == TSR_ROW_MAJOR, b_row = spec->layout_b == TSR_ROW_MAJOR;
     for (long i = r->begin; i < r->end; i++) {
+        long z = i / m, ii = i % m;
+        const float *a = r->a + z * m * k, *b = r->b + z * k * n;
         double *row = r->out + i * n, *mag = r->magnitude + i * n;
         for (long j = 0; j < n; j++)
             row[j] = mag[j] = 0.0;
         for (long p = 0; p < k; p++) {
-            double av = a_row ? a[i * k + p] : a[p * m + i];
+            double av = a_row ? a[ii * k + p] : a[p * m + ii];
             for (long j = 0; j < n; j++) {
                 double bv = b_row ? b[p * n + j] : b[j * k + p];
                 row[j] += av * bv;
                 mag[j] += fabs(av * bv);
             }
         }
-        for (long j = 0; j < n; j++) {
-            double old = spec->beta != 0.0 ? spec->beta * c[i * n + j] : 0.0;
-            row[j] = spec->alpha * row[j] + old;
-            mag[j] = fabs(spec->alpha) * mag[j] + fabs(old);
-        }
+        reference_epilogue(r, i, row, mag);
     }
 }
 
@@ -92,29 +137,32 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
                     double *out, double *magnitude)
 {
     long m = dim(shape, GEMM_DIM_M), n = dim(shape, GEMM_DIM_N), k = dim(shape, GEMM_DIM_K);
+    long rows = m * dim(shape, GEMM_DIM_BATCH);
     reference_rows whole = {.spec = spec,
                             .m = m,
                             .n = n,
                             .k = k,
                             .begin = 0,
-                            .end = m,
+                            .end = rows,
                             .a = buffers[GEMM_ARG_A],
                             .b = buffers[GEMM_ARG_B],
                             .c = buffers[GEMM_ARG_C],
+                            .bias = buffers[GEMM_BUF_BIAS],
+                            .r = buffers[GEMM_BUF_R],
                             .out = out,
                             .magnitude = magnitude};
     long cores = sysconf(_SC_NPROCESSORS_ONLN), threads = 1;
-    if ((double)m * (double)n * (double)k >= REFERENCE_THREADED_WORK && cores > 1)
+    if ((double)rows * (double)n * (double)k >= REFERENCE_THREADED_WORK && cores > 1)
         threads = cores < REFERENCE_MAX_THREADS ? cores : REFERENCE_MAX_THREADS;
-    if (threads > m)
-        threads = m;
+    if (threads > rows)
+        threads = rows;
     reference_rows part[REFERENCE_MAX_THREADS];
     pthread_t thread[REFERENCE_MAX_THREADS];
     bool started[REFERENCE_MAX_THREADS] = {false};
     for (long t = 0; t < threads; t++) {
         part[t] = whole;
-        part[t].begin = m * t / threads;
-        part[t].end = m * (t + 1) / threads;
+        part[t].begin = rows * t / threads;
+        part[t].end = rows * (t + 1) / threads;
         if (t > 0)
             started[t] = pthread_create(&thread[t], NULL, reference_thread, &part[t]) == 0;
     }
@@ -129,7 +177,10 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
 /* Single-precision accumulation over k terms in any order and blocking:
  * rounding errors grow like sqrt(k) for random data; the bound leaves room
  * for fused and unfused multiply-adds, yet a missing or doubled term
- * (an error of about 1/k of the magnitude) is far outside it. */
+ * (an error of about 1/k of the magnitude) is far outside it. The
+ * epilogue's few roundings (and the device's tanh and exp, within a few
+ * ulp) fit in the constant term, because the magnitude counts the bias,
+ * the residual and the activation's value besides its slope. */
 double gemm_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
     (void)spec;
@@ -137,9 +188,11 @@ double gemm_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
     return (16.0 * sqrt(k) + 64.0) * ldexp(1.0, -24);
 }
 
+/* The products only, as BLAS counts them: the epilogue is a few
+ * operations per output against 2k. */
 double gemm_flops(const tsr_opspec *spec, const tsr_shape *shape)
 {
     (void)spec;
     return 2.0 * (double)dim(shape, GEMM_DIM_M) * (double)dim(shape, GEMM_DIM_N) *
-           (double)dim(shape, GEMM_DIM_K);
+           (double)dim(shape, GEMM_DIM_K) * (double)dim(shape, GEMM_DIM_BATCH);
 }

@@ -1,5 +1,5 @@
-/* Shared between the GEMM files: the config's params and the kernel's
- * argument order. */
+/* Shared between the GEMM files: the config's params, the buffers and the
+ * kernel's argument order. */
 #ifndef TSR_GEMM_INTERNAL_H
 #define TSR_GEMM_INTERNAL_H
 
@@ -22,6 +22,9 @@ enum gemm_param {
     GEMM_PARAM_COUNT
 };
 
+/* The kernel's arguments: these eight for every spec, then the epilogue's
+ * buffers that the spec uses (bias, then R), so that a spec without an
+ * epilogue keeps the argument list it always had. */
 enum gemm_arg {
     GEMM_ARG_A,
     GEMM_ARG_B,
@@ -34,7 +37,27 @@ enum gemm_arg {
     GEMM_ARG_COUNT
 };
 
-enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K };
+/* The op's buffers (tsr_op_def.buffers): A, B and C share their argument
+ * index; a buffer the spec does not use has no elements and no argument. */
+enum gemm_buffer { GEMM_BUF_BIAS = GEMM_ARG_C + 1, GEMM_BUF_R, GEMM_BUFFER_COUNT };
+
+/* The argument index of the bias and of R, -1 when the spec has none. */
+static inline int gemm_arg_bias(const tsr_opspec *spec)
+{
+    return spec->bias != TSR_BIAS_NONE ? GEMM_ARG_COUNT : -1;
+}
+
+static inline int gemm_arg_residual(const tsr_opspec *spec)
+{
+    return spec->residual ? GEMM_ARG_COUNT + (spec->bias != TSR_BIAS_NONE) : -1;
+}
+
+static inline int gemm_arg_count(const tsr_opspec *spec)
+{
+    return GEMM_ARG_COUNT + (spec->bias != TSR_BIAS_NONE) + spec->residual;
+}
+
+enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K, GEMM_DIM_BATCH };
 
 typedef struct gemm_cfg {
     int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn;

@@ -78,6 +78,8 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     gemm_cfg c = gemm_cfg_of(config);
     double m = (double)shape->dim[GEMM_DIM_M], n = (double)shape->dim[GEMM_DIM_N];
     double k = (double)shape->dim[GEMM_DIM_K];
+    /* A batch is that many independent problems, its groups side by side. */
+    double batch = shape->dim[GEMM_DIM_BATCH] > 1 ? (double)shape->dim[GEMM_DIM_BATCH] : 1.0;
     double elem = (double)tsr_dtype_size(spec->dtype);
 
     /* The profile's rates; where a profile leaves one out, a middling GPU's. */
@@ -115,7 +117,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     if (shared > 0)
         resident = fmin(resident, floor(shared_per_unit / shared));
 
-    double groups = ceil_div(m, c.bm) * ceil_div(n, c.bn);
+    double groups = ceil_div(m, c.bm) * ceil_div(n, c.bn) * batch;
     double slots = units * fmax(resident, 1);
     double waves = ceil_div(groups, slots);
     double kp = ceil_div(k, c.bk) * c.bk;
@@ -158,7 +160,8 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     /* Tiles of A and B per group, from the caches, and at least the
      * compulsory traffic from memory. */
     double cached = groups * kp * (c.bm + c.bn) * elem / (CACHE_FACTOR * bandwidth);
-    double compulsory = (m * k + k * n + 2 * m * n) * elem / bandwidth;
+    double outputs = (spec->residual ? 3 : 2) * m * n; /* C written, read for beta, R read */
+    double compulsory = batch * (m * k + k * n + outputs) * elem / bandwidth;
     double memory_s = fmax(cached, compulsory);
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */

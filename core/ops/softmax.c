@@ -87,9 +87,12 @@ static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
     tsr_view *x = TSR_ARENA_NEW(arena, tsr_view), *y = TSR_ARENA_NEW(arena, tsr_view);
     if (!x || !y)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building softmax");
-    *x = (tsr_view){&p->params[ARG_X], tp_param_ref(b, &p->params[ARG_ROWS]),
-                    tp_param_ref(b, &p->params[ARG_COLS]), tp_param_ref(b, &p->params[ARG_COLS]),
-                    tp_int(b, 1)};
+    *x = (tsr_view){&p->params[ARG_X],
+                    tp_param_ref(b, &p->params[ARG_ROWS]),
+                    tp_param_ref(b, &p->params[ARG_COLS]),
+                    tp_param_ref(b, &p->params[ARG_COLS]),
+                    tp_int(b, 1),
+                    NULL};
     *y = *x;
     y->buffer = &p->params[ARG_Y];
     const tsr_tile *partials = tsr_ir_tile(p, "partials", spec->dtype, TSR_SPACE_SHARED,
