@@ -38,7 +38,18 @@ const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dty
     t->pad = pad;
     t->transposed = transposed;
     t->lanes = 1;
+    t->stages = 1;
     p->tiles[p->n_tiles++] = t;
+    return t;
+}
+
+const tsr_tile *tsr_ir_staged_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
+                                   int cols, int pad, bool transposed, int stages)
+{
+    tsr_tile *t =
+        (tsr_tile *)tsr_ir_tile(p, name, dtype, TSR_SPACE_SHARED, rows, cols, pad, transposed);
+    if (t)
+        t->stages = stages;
     return t;
 }
 
@@ -196,7 +207,11 @@ static void format_view_at(const tsr_view *v, tp_expr *row0, tp_expr *col0, tsr_
 
 static void format_operand(const tsr_operand *o, tsr_strbuf *out)
 {
-    if (o->tile)
+    if (o->tile && o->stage) {
+        tsr_strbuf_printf(out, "%s[", o->tile->name);
+        tsr_expr_format(o->stage, out);
+        tsr_strbuf_append(out, "]");
+    } else if (o->tile)
         tsr_strbuf_append(out, o->tile->name);
     else
         format_view_at(o->view, o->row0, o->col0, out);
@@ -241,7 +256,17 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
     case TSR_S_BARRIER: tsr_strbuf_append(out, "barrier"); break;
     case TSR_S_FILL: tsr_strbuf_printf(out, "fill %s = %g", s->tile->name, s->fill_value); break;
     case TSR_S_LOAD:
-        tsr_strbuf_printf(out, "load %s <- ", s->tile->name);
+        if (s->load_mode == TSR_LOAD_DEPOSIT) {
+            tsr_strbuf_printf(out, "deposit %s[", s->tile->name);
+            if (s->stage)
+                tsr_expr_format(s->stage, out);
+            else
+                tsr_strbuf_append(out, "0");
+            tsr_strbuf_printf(out, "] <- its fetched registers vector %d", s->vector_width);
+            break;
+        }
+        tsr_strbuf_printf(out, "%s %s <- ", s->load_mode == TSR_LOAD_FETCH ? "fetch" : "load",
+                          s->tile->name);
         format_view_at(s->view, s->row0, s->col0, out);
         tsr_strbuf_printf(out, " vector %d", s->vector_width);
         break;
@@ -301,6 +326,8 @@ void tsr_ir_format(const tsr_tile_program *p, tsr_strbuf *out)
             tsr_strbuf_append(out, " transposed");
         if (t->lanes > 1)
             tsr_strbuf_printf(out, " vectors of %d", t->lanes);
+        if (t->stages > 1)
+            tsr_strbuf_printf(out, " stages %d", t->stages);
         tsr_strbuf_append(out, "\n");
     }
     format_list(&p->body, 1, out);

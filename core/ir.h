@@ -26,6 +26,9 @@ typedef struct tsr_tile {
     int pad;         /* extra elements per stored row, against bank conflicts */
     bool transposed; /* stored as [cols][rows]: element (r, c) at [c][r] */
     int lanes;       /* register tiles: cols held as vectors of this many lanes */
+    /* Shared tiles: how many copies (stages) are stored, one after another,
+     * so that one can be filled while another is read; 1 when not staged. */
+    int stages;
 } tsr_tile;
 
 /* A 2-D window onto a global buffer: element (r, c) lives at
@@ -51,12 +54,21 @@ typedef struct tsr_thread_map {
     bool strided_rows, strided_cols;
 } tsr_thread_map;
 
-/* An MMA operand: a shared tile, or a global view at an origin. */
+/* An MMA operand: a shared tile (at a stage: NULL for the first), or a
+ * global view at an origin. */
 typedef struct tsr_operand {
     const tsr_tile *tile;
     const tsr_view *view;
     tp_expr *row0, *col0;
+    tp_expr *stage;
 } tsr_operand;
+
+/* How a LOAD moves its window: straight into the shared tile; or in two
+ * halves, FETCH (global memory into registers of the thread's own, which
+ * the loads can be in flight in while other work runs) then DEPOSIT (those
+ * registers into the shared tile). A FETCH and its DEPOSIT name the same
+ * tile and vector width. */
+typedef enum tsr_load_mode { TSR_LOAD_DIRECT, TSR_LOAD_FETCH, TSR_LOAD_DEPOSIT } tsr_load_mode;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM } tsr_reduce_op;
 
@@ -64,7 +76,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_LOOP,       /* for var in [begin, end) by step: body */
     TSR_S_BARRIER,    /* the work-group meets; shared tiles are consistent */
     TSR_S_FILL,       /* register tile := value */
-    TSR_S_LOAD,       /* shared tile := view window at (row0, col0); zero outside the view */
+    TSR_S_LOAD,       /* shared tile [stage] := view window at (row0, col0); zero outside */
     TSR_S_MMA,        /* acc += A[:, 0:k_count] * B[0:k_count, :] for this thread's part */
     TSR_S_STORE,      /* view window at (row0, col0) := epilogue(acc), in bounds */
     TSR_S_ROW_REDUCE, /* result := reduce over row `row` of view of f(x) */
@@ -91,6 +103,10 @@ struct tsr_stmt {
     const tsr_view *view;
     tp_expr *row0, *col0;
     int vector_width;
+    /* LOAD: which half of a two-step load, and the stage it fills (NULL:
+     * the first) */
+    tsr_load_mode load_mode;
+    tp_expr *stage;
     /* MMA */
     tsr_operand a, b;
     int k_count, k_unroll;
@@ -134,6 +150,9 @@ typedef struct tsr_tile_program {
 tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_params);
 const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, tsr_space space,
                             int rows, int cols, int pad, bool transposed);
+/* A shared tile stored `stages` times over (see tsr_tile.stages). */
+const tsr_tile *tsr_ir_staged_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
+                                   int cols, int pad, bool transposed, int stages);
 /* A register tile whose cols are held as vectors of `lanes` lanes. */
 const tsr_tile *tsr_ir_vector_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
                                    int cols, int lanes);

@@ -26,7 +26,7 @@ tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_e
     return view->base ? tp_add(ctx->b, view->base, index) : index;
 }
 
-static tp_expr *declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value)
+tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value)
 {
     if (value && value->kind == TP_INT)
         return value; /* constants need no variable */
@@ -37,13 +37,26 @@ static tp_expr *declare_const(lower_ctx *ctx, tp_block *out, const char *prefix,
     return tp_ref(ctx->b, v);
 }
 
-/* Element (r, c) of a shared tile, minding its stored layout. */
-static tp_expr *shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *r, tp_expr *c)
+/* The first array index of a shared tile's element whose first stored
+ * index is `first`, at `stage` (NULL: the first): the stages are stored
+ * one after another along the first index. */
+static tp_expr *staged_index(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *first)
+{
+    if (!stage || tp_is_int(stage, 0))
+        return first;
+    int extent = tile->transposed ? tile->cols : tile->rows;
+    return tp_add(ctx->b, tp_muli(ctx->b, stage, extent), first);
+}
+
+/* Element (r, c) of a shared tile at a stage, minding its stored layout. */
+tp_expr *lower_shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *r,
+                           tp_expr *c)
 {
     const lower_tile *lt = lower_find_tile(ctx, tile);
     if (!lt)
         return NULL;
-    return tile->transposed ? tp_elem(ctx->b, lt->array, c, r) : tp_elem(ctx->b, lt->array, r, c);
+    return tile->transposed ? tp_elem(ctx->b, lt->array, staged_index(ctx, tile, stage, c), r)
+                            : tp_elem(ctx->b, lt->array, staged_index(ctx, tile, stage, r), c);
 }
 
 static bool is_unit(const tp_expr *e)
@@ -52,22 +65,27 @@ static bool is_unit(const tp_expr *e)
 }
 
 /* Which of the view's dims is contiguous in memory: 1 for cols, 0 for rows. */
-static int contiguous_dim(const tsr_view *view)
+int lower_contiguous_dim(const tsr_view *view)
 {
     return is_unit(view->col_stride) ? 1 : 0;
+}
+
+tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc,
+                            tsr_dtype dtype)
+{
+    tp_builder *b = ctx->b;
+    tp_expr *inside =
+        tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
+    return tp_select(b, inside, tp_buf(b, v->buffer, lower_view_index(ctx, v, gr, gc)),
+                     tp_float(b, dtype, 0.0));
 }
 
 /* One element of a cooperative load: (gr, gc) guarded, zero outside. */
 static void load_scalar(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *r, tp_expr *c,
                         tp_expr *gr, tp_expr *gc)
 {
-    tp_builder *b = ctx->b;
-    const tsr_view *v = s->view;
-    tp_expr *inside =
-        tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
-    tp_expr *value = tp_select(b, inside, tp_buf(b, v->buffer, lower_view_index(ctx, v, gr, gc)),
-                               tp_float(b, s->tile->dtype, 0.0));
-    tp_assign(b, out, shared_elem(ctx, s->tile, r, c), value);
+    tp_assign(ctx->b, out, lower_shared_elem(ctx, s->tile, s->stage, r, c),
+              lower_guarded_elem(ctx, s->view, gr, gc, s->tile->dtype));
 }
 
 /* The threads of the group share the vectors of the tile: vector e goes to
@@ -79,7 +97,7 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_builder *b = ctx->b;
     const tsr_tile *t = s->tile;
     int width = s->vector_width;
-    int inner_dim = contiguous_dim(s->view);
+    int inner_dim = lower_contiguous_dim(s->view);
     int inner = inner_dim == 1 ? t->cols : t->rows;
     int outer = inner_dim == 1 ? t->rows : t->cols;
     if (inner % width != 0)
@@ -92,8 +110,8 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_stmt *scope = tp_scope(b, out);
     if (!scope)
         return TSR_ERR_NOMEM;
-    tp_expr *row0 = declare_const(ctx, &scope->body, "r0_", s->row0);
-    tp_expr *col0 = declare_const(ctx, &scope->body, "c0_", s->col0);
+    tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
+    tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
     const tp_var *it = lower_temp(ctx, "it", TSR_I32);
     tp_stmt *loop =
         tp_for(b, &scope->body, it, tp_int(b, 0), tp_int(b, iterations), tp_int(b, 1), -1);
@@ -107,13 +125,13 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
             return TSR_ERR_NOMEM;
         body = &guard->body;
     }
-    tp_expr *ev = declare_const(ctx, body, "e", e);
-    tp_expr *o = declare_const(ctx, body, "o", tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
-    tp_expr *iv = declare_const(ctx, body, "i",
-                                tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
+    tp_expr *ev = lower_declare_const(ctx, body, "e", e);
+    tp_expr *o = lower_declare_const(ctx, body, "o", tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
+    tp_expr *iv = lower_declare_const(
+        ctx, body, "i", tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
     tp_expr *r = inner_dim == 1 ? o : iv, *c = inner_dim == 1 ? iv : o;
-    tp_expr *gr = declare_const(ctx, body, "gr", tp_add(b, row0, r));
-    tp_expr *gc = declare_const(ctx, body, "gc", tp_add(b, col0, c));
+    tp_expr *gr = lower_declare_const(ctx, body, "gr", tp_add(b, row0, r));
+    tp_expr *gc = lower_declare_const(ctx, body, "gc", tp_add(b, col0, c));
     if (width == 1) {
         load_scalar(ctx, s, body, r, c, gr, gc);
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
@@ -136,7 +154,8 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     for (int u = 0; u < width; u++) {
         tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
         tp_expr *cu = inner_dim == 1 ? tp_addi(b, c, u) : c;
-        tp_assign(b, &branch->body, shared_elem(ctx, t, ru, cu), tp_lane(b, tp_ref(b, vec), u));
+        tp_assign(b, &branch->body, lower_shared_elem(ctx, t, s->stage, ru, cu),
+                  tp_lane(b, tp_ref(b, vec), u));
     }
     for (int u = 0; u < width; u++) {
         tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
@@ -169,7 +188,7 @@ static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
 {
     tp_builder *b = ctx->b;
     if (o->tile)
-        return shared_elem(ctx, o->tile, r, c);
+        return lower_shared_elem(ctx, o->tile, o->stage, r, c);
     tp_expr *gr = tp_add(b, o->row0, r), *gc = tp_add(b, o->col0, c);
     if (clamp_rows)
         gr = tp_bin(b, TP_MIN, gr, tp_addi(b, o->view->rows, -1));
@@ -192,7 +211,8 @@ static tsr_status emit_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
             return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
                             "vector register tiles need their shared operand stored row by row");
         const lower_tile *lt = lower_find_tile(ctx, o->tile);
-        tp_decl(b, out, dst, tp_vload_array(b, lt->array, r, c, lanes));
+        tp_decl(b, out, dst,
+                tp_vload_array(b, lt->array, staged_index(ctx, o->tile, o->stage, r), c, lanes));
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
     tp_decl(b, out, dst, NULL);
@@ -358,17 +378,17 @@ static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_stmt *scope = tp_scope(b, out);
     if (!scope)
         return TSR_ERR_NOMEM;
-    tp_expr *row0 = declare_const(ctx, &scope->body, "r0_", s->row0);
-    tp_expr *col0 = declare_const(ctx, &scope->body, "c0_", s->col0);
+    tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
+    tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
     tp_expr *cols[64];
     for (int j = 0; j < chunks; j++)
-        cols[j] =
-            declare_const(ctx, &scope->body, "gc",
-                          tp_add(b, col0,
-                                 owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
-                                             s->map.strided_cols, lanes)));
+        cols[j] = lower_declare_const(
+            ctx, &scope->body, "gc",
+            tp_add(b, col0,
+                   owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
+                               s->map.strided_cols, lanes)));
     for (int i = 0; i < tm; i++) {
-        tp_expr *gr = declare_const(
+        tp_expr *gr = lower_declare_const(
             ctx, &scope->body, "gr",
             tp_add(b, row0,
                    owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows, 1)));
@@ -405,7 +425,10 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                       tp_splat(b, tp_float(b, s->tile->dtype, s->fill_value), lanes));
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
-    case TSR_S_LOAD: return lower_load(ctx, s, out);
+    case TSR_S_LOAD:
+        return s->load_mode == TSR_LOAD_FETCH     ? lower_fetch(ctx, s, out)
+               : s->load_mode == TSR_LOAD_DEPOSIT ? lower_deposit(ctx, s, out)
+                                                  : lower_load(ctx, s, out);
     case TSR_S_MMA: return lower_mma(ctx, s, out);
     case TSR_S_STORE: return lower_store(ctx, s, out);
     case TSR_S_ROW_REDUCE: return lower_row_reduce(ctx, s, out);
@@ -432,7 +455,8 @@ static tsr_status declare_tiles(lower_ctx *ctx, tp_block *out)
         lower_tile *lt = &ctx->tiles[ctx->n_tiles++];
         lt->tile = t;
         if (t->space == TSR_SPACE_SHARED) {
-            int d0 = t->transposed ? t->cols : t->rows,
+            int stages = t->stages > 1 ? t->stages : 1;
+            int d0 = (t->transposed ? t->cols : t->rows) * stages,
                 d1 = (t->transposed ? t->rows : t->cols) + t->pad;
             lt->array = tp_new_var(b, t->name, t->dtype, TP_SHARED, 2, d0, d1);
             tp_decl(b, out, lt->array, NULL);
@@ -487,6 +511,7 @@ tsr_status tsr_lower(const tsr_tile_program *p, tsr_arena *arena, tp_kernel **ou
         k->local[d] = p->local[d];
 
     tp_block *body = &k->body;
+    ctx.top = body;
     ctx.tx = declare_id(&ctx, body, "tx", tp_builtin_ref(b, TP_LOCAL_ID, 0));
     ctx.ty = p->dims > 1 ? declare_id(&ctx, body, "ty", tp_builtin_ref(b, TP_LOCAL_ID, 1)) : NULL;
     ctx.tid =

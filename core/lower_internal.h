@@ -8,6 +8,10 @@ typedef struct lower_tile {
     const tsr_tile *tile;
     const tp_var *array;    /* shared tiles: the array */
     const tp_var **scalars; /* register tiles: one variable per element, row-major */
+    /* Shared tiles loaded in two halves: the registers a FETCH fills and
+     * its DEPOSIT empties, one vector per share of the thread's. */
+    const tp_var **staging;
+    int n_staging;
 } lower_tile;
 
 typedef struct lower_ctx {
@@ -17,7 +21,8 @@ typedef struct lower_ctx {
     int threads;                 /* work-group size */
     lower_tile tiles[16];
     int n_tiles;
-    int serial; /* for unique names */
+    tp_block *top; /* the kernel's outermost block, where staging registers are declared */
+    int serial;    /* for unique names */
     tsr_error *err;
 } lower_ctx;
 
@@ -26,6 +31,21 @@ const lower_tile *lower_find_tile(const lower_ctx *ctx, const tsr_tile *tile);
 const tp_var *lower_temp(lower_ctx *ctx, const char *prefix, tsr_dtype dtype);
 /* buffer[r * row_stride + c * col_stride] index expression of a view. */
 tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_expr *c);
+
+/* `value` as a const private int named prefix + serial (a constant as it
+ * is). */
+tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value);
+/* Element (r, c) of a shared tile at `stage` (NULL: the first). */
+tp_expr *lower_shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *r,
+                           tp_expr *c);
+/* Which of the view's dims is contiguous in memory: 1 for cols, 0 for rows. */
+int lower_contiguous_dim(const tsr_view *view);
+/* view(gr, gc) where it exists, else 0. */
+tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc,
+                            tsr_dtype dtype);
+/* The halves of a two-step load (core/lower_staged.c). */
+tsr_status lower_fetch(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tsr_status lower_deposit(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);

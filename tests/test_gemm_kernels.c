@@ -52,6 +52,14 @@ static const char *const chosen[] = {
     "KU=8",
     "BM=16,BN=16,TM=1,TN=1,STRN=0",
     "TM=8,TN=8",
+    /* The next k-step fetched ahead into a second stage (PF): both
+     * operands, each alone, the shortest step, vectors of 8, a thread
+     * with several shares of a tile. */
+    "PF=1",
+    "PF=1,SA=1,SB=0,STRM=1,PAD=1",
+    "PF=1,SA=0,SB=1,VW=8",
+    "PF=1,BK=2,KU=1,VW=2",
+    "PF=1,BM=128,BN=128,BK=32,TM=8,TN=8,VW=1",
 };
 /* Vector accumulators, where the op has them. */
 static const char *const chosen_vn[] = {"VN=2", "VN=4,SA=0,SB=0,VW=1,STRN=0", "TN=8,VN=8,STRN=0"};
@@ -210,10 +218,11 @@ static const struct {
  * their bends (|x| up to about 5). */
 static const tsr_shape epilogue_shapes[] = {
     {{37, 13, 71, 3}}, {{1, 1, 1, 1}}, {{7, 13, 17, 1}}, {{67, 35, 41, 2}}};
-/* The default (staged), the direct variant, and vector accumulators both
- * direct and staged. */
-static const char *const epilogue_configs[] = {"", "SA=0,SB=0,VW=1,PAD=0",
-                                               "VN=4,SA=0,SB=0,VW=1,STRN=0", "TN=8,VN=8,STRN=0"};
+/* The default (staged), the direct variant, vector accumulators both
+ * direct and staged, and the next step fetched ahead (the batch offset in
+ * its fetches). */
+static const char *const epilogue_configs[] = {
+    "", "SA=0,SB=0,VW=1,PAD=0", "VN=4,SA=0,SB=0,VW=1,STRN=0", "TN=8,VN=8,STRN=0", "PF=1,VW=2"};
 
 static tsr_opspec *fused_spec(const char *a, const char *b, const char *gemm)
 {

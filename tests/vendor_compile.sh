@@ -28,13 +28,14 @@ find_tool() {
 # One entry per source: spec and config (empty: the op's defaults).
 sources=()
 for spec in sgemm sgemm-tn sgemm-nt; do
-    for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1" "SA=1,SB=0,PAD=1,VW=2,STRM=1"; do
+    for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1" "SA=1,SB=0,PAD=1,VW=2,STRM=1" \
+        "PF=1,VW=4"; do
         sources+=("$spec|$config")
     done
 done
 # The fused epilogue's math (tanhf, expf, fmaxf) on scalars and on the
 # lanes of vectors; the batched spec's third launch axis.
-for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1"; do
+for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1" "PF=1,VN=2"; do
     sources+=("sgemm-bias-gelu|$config")
 done
 sources+=("sgemm-batched|")

@@ -32,6 +32,12 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
     [GEMM_KU] = {"KU", "unroll of the k loop inside a stage", 4, {1, 2, 4, 8}, 4},
     [GEMM_VN] =
         {"VN", "lanes of the vector accumulators along N (1: scalars)", 5, {1, 2, 4, 8, 16}, 1},
+    [GEMM_PF] = {"PF",
+                 "fetch the next k-step into registers while this one is multiplied, into a "
+                 "second shared buffer (0: load, then multiply)",
+                 2,
+                 {0, 1},
+                 0},
 };
 
 static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
@@ -95,14 +101,23 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
     if (c.sb && vector_extent(spec->layout_b, false, c.bm, c.bn, c.bk) % c.vw)
         return refuse(err, "VW=%d does not divide B's contiguous tile extent %d", c.vw,
                       vector_extent(spec->layout_b, false, c.bm, c.bn, c.bk));
-    long shared = (long)tsr_dtype_size(spec->dtype) *
+    if (c.pf && !c.sa && !c.sb)
+        return refuse(err,
+                      "PF=%d fetches ahead only into shared memory; the direct variant "
+                      "(SA=%d, SB=0) has none",
+                      c.pf, c.sa);
+    long shared = (long)tsr_dtype_size(spec->dtype) * (c.pf ? 2 : 1) *
                   ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
         return refuse(err, "%d bytes of shared memory exceed the profile's %d per work-group",
                       (int)shared, (int)shared_limit);
-    /* Accumulators plus one column of A and one row of B live in registers. */
+    /* Accumulators plus one column of A and one row of B live in registers,
+     * and with PF the thread's share of the next k-step's tiles. */
     int registers = c.tm * c.tn + c.tm + c.tn;
+    if (c.pf)
+        registers += (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, threads) : 0) +
+                     (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, threads) : 0);
     int register_limit = (int)tsr_profile_value(&profile->registers_per_thread, 255);
     if (registers > register_limit)
         return refuse(err, "a %d-register micro-tile exceeds the profile's %d registers per thread",
@@ -204,6 +219,138 @@ static tp_expr *activation_template(tp_builder *b, tsr_activation act, tsr_dtype
     return NULL;
 }
 
+/* What the k-loop builders share. */
+typedef struct gemm_parts {
+    tsr_tile_program *p;
+    gemm_cfg c;
+    const tsr_view *A, *B;
+    const tsr_tile *as, *bs, *acc; /* as/bs NULL for an operand read in place */
+    tp_expr *m0, *n0, *K;
+    tsr_thread_map map;
+} gemm_parts;
+
+/* Loads (or the given half of them) of the staged operands' tiles at k-step
+ * `k`, into `stage`. */
+static void append_loads(const gemm_parts *g, tsr_stmt_list *list, tsr_load_mode mode, tp_expr *k,
+                         tp_expr *stage)
+{
+    const tsr_tile *tiles[2] = {g->as, g->bs};
+    const tsr_view *views[2] = {g->A, g->B};
+    for (int i = 0; i < 2; i++) {
+        if (!tiles[i])
+            continue;
+        tsr_stmt *s = tsr_ir_append(g->p, list, TSR_S_LOAD);
+        if (s)
+            *s = (tsr_stmt){.kind = TSR_S_LOAD,
+                            .tile = tiles[i],
+                            .view = views[i],
+                            .row0 = i == 0 ? g->m0 : k,
+                            .col0 = i == 0 ? k : g->n0,
+                            .vector_width = g->c.vw,
+                            .load_mode = mode,
+                            .stage = stage};
+    }
+}
+
+static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k, tp_expr *stage)
+{
+    tsr_stmt *mma = tsr_ir_append(g->p, list, TSR_S_MMA);
+    bool staged = g->as || g->bs;
+    if (mma)
+        *mma =
+            (tsr_stmt){.kind = TSR_S_MMA,
+                       .tile = g->acc,
+                       .a = {.tile = g->as, .view = g->A, .row0 = g->m0, .col0 = k, .stage = stage},
+                       .b = {.tile = g->bs, .view = g->B, .row0 = k, .col0 = g->n0, .stage = stage},
+                       .k_count = g->c.bk,
+                       .k_unroll = g->c.ku,
+                       .k_inside = !staged,
+                       .map = g->map,
+                       .vector_width = 1};
+    return mma;
+}
+
+static tsr_stmt *append_k_loop(const gemm_parts *g, const tp_var *k0, tp_expr *end)
+{
+    tp_builder *b = &g->p->builder;
+    tsr_stmt *loop = tsr_ir_append(g->p, &g->p->body, TSR_S_LOOP);
+    if (loop)
+        *loop = (tsr_stmt){.kind = TSR_S_LOOP,
+                           .var = k0,
+                           .begin = tp_int(b, 0),
+                           .end = end,
+                           .step = tp_int(b, g->c.bk),
+                           .vector_width = 1};
+    return loop;
+}
+
+/* Load, barrier, multiply, barrier per k-step; the direct variant (no
+ * zero-filled operand) keeps its k-steps inside K: whole steps first, then
+ * single k for the remainder. */
+static bool build_k_loop(const gemm_parts *g)
+{
+    tsr_tile_program *p = g->p;
+    tp_builder *b = &p->builder;
+    tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
+    tp_expr *k = tp_ref(b, k0);
+    bool staged = g->as || g->bs;
+    tp_expr *k_main =
+        staged ? g->K : tp_bin(b, TP_SUB, g->K, tp_bin(b, TP_MOD, g->K, tp_int(b, g->c.bk)));
+    tsr_stmt *loop = append_k_loop(g, k0, k_main);
+    if (!loop)
+        return false;
+    append_loads(g, &loop->body, TSR_LOAD_DIRECT, k, NULL);
+    if (staged)
+        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    tsr_stmt *mma = append_mma(g, &loop->body, k, NULL);
+    if (staged)
+        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    if (staged || !mma)
+        return mma != NULL;
+    tsr_stmt *tail = tsr_ir_append(p, &p->body, TSR_S_LOOP);
+    tsr_stmt *one = tail ? tsr_ir_append(p, &tail->body, TSR_S_MMA) : NULL;
+    if (!one)
+        return false;
+    tail->var = k0;
+    tail->begin = k_main;
+    tail->end = g->K;
+    tail->step = tp_int(b, 1);
+    *one = *mma;
+    one->k_count = 1;
+    one->k_unroll = 1;
+    return true;
+}
+
+/* PF=1, software-pipelined over two stages of the shared tiles: the first
+ * k-step is fetched and deposited before the loop; in step t the loads of
+ * step t + 1 are issued into registers, step t is multiplied from stage
+ * t % 2 while they are in flight, they are deposited into the other stage,
+ * and one barrier ends the step: past it, every thread is done reading
+ * stage t % 2 (which step t + 1 fills) and sees stage (t + 1) % 2. The last
+ * step fetches past K, which reads nothing (the loads are zero-filled
+ * outside the view) and deposits zeros no step reads. */
+static bool build_pipelined_k_loop(const gemm_parts *g)
+{
+    tsr_tile_program *p = g->p;
+    tp_builder *b = &p->builder;
+    tp_expr *zero = tp_int(b, 0);
+    append_loads(g, &p->body, TSR_LOAD_FETCH, zero, NULL);
+    append_loads(g, &p->body, TSR_LOAD_DEPOSIT, zero, zero);
+    tsr_ir_append(p, &p->body, TSR_S_BARRIER);
+    tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
+    tp_expr *k = tp_ref(b, k0);
+    tsr_stmt *loop = append_k_loop(g, k0, g->K);
+    if (!loop)
+        return false;
+    tp_expr *stage = tp_bin(b, TP_MOD, tp_bin(b, TP_DIV, k, tp_int(b, g->c.bk)), tp_int(b, 2));
+    tp_expr *other = tp_bin(b, TP_SUB, tp_int(b, 1), stage);
+    append_loads(g, &loop->body, TSR_LOAD_FETCH, tp_addi(b, k, g->c.bk), NULL);
+    tsr_stmt *mma = append_mma(g, &loop->body, k, stage);
+    append_loads(g, &loop->body, TSR_LOAD_DEPOSIT, tp_addi(b, k, g->c.bk), other);
+    tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    return mma != NULL;
+}
+
 static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
                              const tsr_config *config, tsr_tile_program **out, tsr_error *err)
 {
@@ -219,88 +366,28 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     p->local[0] = c.bn / c.tn;
     p->local[1] = c.bm / c.tm;
 
-    tsr_view *A = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a);
-    tsr_view *B = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b);
+    gemm_parts g = {.p = p, .c = c};
+    g.A = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a);
+    g.B = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b);
     tsr_view *C = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR);
     /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
-    const tsr_tile *as =
-        c.sa ? tsr_ir_tile(p, "As", spec->dtype, TSR_SPACE_SHARED, c.bm, c.bk, c.pad, true) : NULL;
-    const tsr_tile *bs =
-        c.sb ? tsr_ir_tile(p, "Bs", spec->dtype, TSR_SPACE_SHARED, c.bk, c.bn, c.pad, false) : NULL;
-    const tsr_tile *acc = tsr_ir_vector_tile(p, "acc", spec->dtype, c.tm, c.tn, c.vn);
-    tp_expr *m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm);
-    tp_expr *n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn);
-    tp_expr *K = tp_param_ref(b, &P[GEMM_ARG_K]);
-    tsr_thread_map map = {c.bm / c.tm, c.bn / c.tn, c.strm != 0, c.strn != 0};
+    int stages = c.pf ? 2 : 1;
+    g.as = c.sa ? tsr_ir_staged_tile(p, "As", spec->dtype, c.bm, c.bk, c.pad, true, stages) : NULL;
+    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", spec->dtype, c.bk, c.bn, c.pad, false, stages) : NULL;
+    g.acc = tsr_ir_vector_tile(p, "acc", spec->dtype, c.tm, c.tn, c.vn);
+    g.m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm);
+    g.n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn);
+    g.K = tp_param_ref(b, &P[GEMM_ARG_K]);
+    g.map = (tsr_thread_map){c.bm / c.tm, c.bn / c.tn, c.strm != 0, c.strn != 0};
+    tsr_thread_map map = g.map;
+    tp_expr *m0 = g.m0, *n0 = g.n0;
+    const tsr_tile *acc = g.acc;
 
     tsr_stmt *fill = tsr_ir_append(p, &p->body, TSR_S_FILL);
     if (fill)
         fill->tile = acc;
-    tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
-    tp_expr *k0_ref = tp_ref(b, k0);
-    bool staged = c.sa || c.sb;
-    /* The direct variant has no zero-filled operand, so its k-steps must
-     * stay inside K: whole steps first, then single k for the remainder. */
-    tp_expr *k_main = staged ? K : tp_bin(b, TP_SUB, K, tp_bin(b, TP_MOD, K, tp_int(b, c.bk)));
-    tsr_stmt *loop = tsr_ir_append(p, &p->body, TSR_S_LOOP);
-    if (!loop)
+    if (!(c.pf ? build_pipelined_k_loop(&g) : build_k_loop(&g)))
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
-    *loop = (tsr_stmt){.kind = TSR_S_LOOP,
-                       .var = k0,
-                       .begin = tp_int(b, 0),
-                       .end = k_main,
-                       .step = tp_int(b, c.bk),
-                       .vector_width = 1};
-    if (c.sa) {
-        tsr_stmt *s = tsr_ir_append(p, &loop->body, TSR_S_LOAD);
-        if (s)
-            *s = (tsr_stmt){.kind = TSR_S_LOAD,
-                            .tile = as,
-                            .view = A,
-                            .row0 = m0,
-                            .col0 = k0_ref,
-                            .vector_width = c.vw};
-    }
-    if (c.sb) {
-        tsr_stmt *s = tsr_ir_append(p, &loop->body, TSR_S_LOAD);
-        if (s)
-            *s = (tsr_stmt){.kind = TSR_S_LOAD,
-                            .tile = bs,
-                            .view = B,
-                            .row0 = k0_ref,
-                            .col0 = n0,
-                            .vector_width = c.vw};
-    }
-    if (staged)
-        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
-    tsr_stmt *mma = tsr_ir_append(p, &loop->body, TSR_S_MMA);
-    if (mma)
-        *mma = (tsr_stmt){.kind = TSR_S_MMA,
-                          .tile = acc,
-                          .a = {.tile = as, .view = A, .row0 = m0, .col0 = k0_ref},
-                          .b = {.tile = bs, .view = B, .row0 = k0_ref, .col0 = n0},
-                          .k_count = c.bk,
-                          .k_unroll = c.ku,
-                          .k_inside = !staged,
-                          .map = map,
-                          .vector_width = 1};
-    if (staged)
-        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
-    if (!staged) {
-        tsr_stmt *tail = tsr_ir_append(p, &p->body, TSR_S_LOOP);
-        if (!tail || !mma)
-            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
-        tail->var = k0;
-        tail->begin = k_main;
-        tail->end = K;
-        tail->step = tp_int(b, 1);
-        tsr_stmt *one = tsr_ir_append(p, &tail->body, TSR_S_MMA);
-        if (!one)
-            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
-        *one = *mma;
-        one->k_count = 1;
-        one->k_unroll = 1;
-    }
     tsr_stmt *store = tsr_ir_append(p, &p->body, TSR_S_STORE);
     if (store)
         *store = (tsr_stmt){.kind = TSR_S_STORE,
@@ -319,7 +406,7 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
                                       &P[GEMM_ARG_N], TSR_ROW_MAJOR);
     if (store)
         store->activation = activation_template(b, spec->activation, spec->dtype);
-    if (b->failed || !store || !mma)
+    if (b->failed || !store)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     *out = p;
     return TSR_OK;

@@ -19,6 +19,7 @@ enum gemm_param {
     GEMM_STRN,
     GEMM_KU,
     GEMM_VN,
+    GEMM_PF,
     GEMM_PARAM_COUNT
 };
 
@@ -60,7 +61,7 @@ static inline int gemm_arg_count(const tsr_opspec *spec)
 enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K, GEMM_DIM_BATCH };
 
 typedef struct gemm_cfg {
-    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn;
+    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn, pf;
 } gemm_cfg;
 
 static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
@@ -68,7 +69,15 @@ static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
     const int *v = c->value;
     return (gemm_cfg){v[GEMM_BM],   v[GEMM_BN], v[GEMM_BK], v[GEMM_TM],  v[GEMM_TN],
                       v[GEMM_VW],   v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM],
-                      v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN]};
+                      v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN], v[GEMM_PF]};
+}
+
+/* Registers a thread holds for its share of a staged tile of `elems`
+ * values, fetched ahead in vectors of vw (PF=1). */
+static inline int gemm_staging_registers(int elems, int vw, int threads)
+{
+    int vectors = elems / vw;
+    return (vectors + threads - 1) / threads * vw;
 }
 
 /* gemm_model.c: the features a cost model sees (see tsr_op_def). */

@@ -48,8 +48,9 @@ static double ceil_div(double a, double b)
  * without them the compiler vectorises the work-item loop, which measured
  * at about a third of the peak (PoCL 3.1, AVX-512). A core issues two
  * loads per FMA, so loads cost half. A barrier (two per k-step when an
- * operand is staged) makes each work-item store its accumulators and load
- * them back: traffic through L1 at about 64 bytes per cycle per core. */
+ * operand is staged, one when the next step is fetched ahead) makes each
+ * work-item store its accumulators and load them back: traffic through L1
+ * at about 64 bytes per cycle per core. */
 static void cpu_times(const gemm_cfg *c, double groups, double threads, double kp, double elem,
                       double peak, double units, double clock, double simd, double *issue,
                       double *lanes, double *compute_s, double *barrier_s)
@@ -60,8 +61,8 @@ static void cpu_times(const gemm_cfg *c, double groups, double threads, double k
     *lanes = fmax(fmin(c->vn, simd) / simd, 1.0 / 3.0);
     double per_unit = ceil_div(groups, units);
     *compute_s = per_unit * 2.0 * c->bm * c->bn * kp / (peak / units * *issue * *lanes);
-    double staged = c->sa || c->sb ? 1.0 : 0.0;
-    double spilled = staged * 2 * (kp / c->bk) * threads * (c->tm * c->tn) * elem * 2;
+    double barriers = c->sa || c->sb ? (c->pf ? 1.0 : 2.0) : 0.0;
+    double spilled = barriers * (kp / c->bk) * threads * (c->tm * c->tn) * elem * 2;
     *barrier_s = per_unit * spilled / (64.0 * clock);
 }
 
@@ -102,13 +103,16 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double simd = tsr_profile_value(&profile->simd_width, 32);
 
     double threads = (double)((c.bm / c.tm) * (c.bn / c.tn));
-    double shared =
-        elem * ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
+    double shared = elem * (c.pf ? 2 : 1) *
+                    ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
     /* The compiler's count when a resource report gave one; else the
      * accumulators, a column of A, a row of B and a dozen for addressing. */
+    int fetched = c.pf ? (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, (int)threads) : 0) +
+                             (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, (int)threads) : 0)
+                       : 0;
     double registers = resources && resources->registers > 0
                            ? resources->registers
-                           : (double)(c.tm * c.tn + c.tm + c.tn + 12);
+                           : (double)(c.tm * c.tn + c.tm + c.tn + fetched + 12);
     if (granularity > 1)
         registers = ceil_div(registers, granularity) * granularity;
 
@@ -155,7 +159,10 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double per_unit = ceil_div(groups, units);
     double active = fmin(fmax(resident, 1), per_unit) * threads;
     double schedulers = fmax(1.0, lanes_per_unit / simd);
-    double hiding = fmin(1.0, active / simd / (4 * schedulers)) * fmin(1.0, fmas / 4);
+    /* A step fetched ahead (PF) is in flight across the multiply, so the
+     * memory latency is hidden within a sub-group: half as many suffice. */
+    double per_scheduler = c.pf ? 2.0 : 4.0;
+    double hiding = fmin(1.0, active / simd / (per_scheduler * schedulers)) * fmin(1.0, fmas / 4);
     double compute_s = per_unit * 2.0 * c.bm * c.bn * kp / (peak / units * issue * hiding);
     /* Tiles of A and B per group, from the caches, and at least the
      * compulsory traffic from memory. */
