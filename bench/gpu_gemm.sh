@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SGEMM on an NVIDIA GPU against cuBLAS, square and LLM shapes, in one go:
+# the fused and batched specs verified on cuda:0 (against the CPU
+# reference); the fetch-ahead variant (PF) timed against the same config
+# without it; a model-guided tune of each shape; then tessera-bench-gemm on
+# all of them in one process, each beside cuBLAS (device events, medians of
+# 20 interleaved runs). A table last.
+#
+# usage: bench/gpu_gemm.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
+#        takes a build made elsewhere as it is)
+# SIZES (default 4096,4096x4096x11008,16x4096x4096,8192x1024x8192): N or
+#   MxNxK each; TUNE_SECONDS (default 30) per shape; PF_CONFIG: the config
+#   timed with PF=0 and PF=1 at n = 4096; KEEP: a folder for the store.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/gpu_setup.sh
+. bench/gpu_setup.sh "${1:-build-gpu}"
+sizes=${SIZES:-4096,4096x4096x11008,16x4096x4096,8192x1024x8192}
+seconds=${TUNE_SECONDS:-30}
+pf_config=${PF_CONFIG:-BM=128,BN=128,BK=32,TM=8,TN=8,VW=8,SA=1,SB=1,PAD=0,STRM=0,STRN=1,KU=8,VN=4}
+out=$(mktemp -d)
+table=()
+row() { table+=("$(printf '%-40s %s' "$1" "$2")"); }
+
+if ! "$tessera" devices 2>/dev/null | grep -q '^cuda:0 '; then
+    echo "bench/gpu_gemm.sh: no CUDA device here (see 'tessera devices')" >&2
+    exit 1
+fi
+
+# 1. The fused epilogues and the batch, verified on the device.
+for check in "sgemm-bias-gelu m=37,n=13,k=71" "sgemm-bias-gelu m=1024,n=1024,k=1024" \
+    "sgemm-batched m=67,n=35,k=41,batch=3"; do
+    set -- $check
+    for config in "" "PF=1,VW=4"; do
+        if "$tessera" verify "ops/$1.yaml" --device cuda:0 --shape "$2" \
+            ${config:+--config "$config"} >"$out/v.txt" 2>&1; then
+            row "verify $1 $2 ${config:-default}" "PASS"
+        else
+            row "verify $1 $2 ${config:-default}" "FAIL"
+            cat "$out/v.txt"
+        fi
+    done
+done
+
+# 2. The same kernel with and without fetching ahead.
+gflops() { awk -v n="$2" '$1 == n && NF >= 5 {print $2 " (cuBLAS " $3 ", ratio " $4 ")"; exit}' "$1"; }
+for pf in 0 1; do
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --sizes 4096 --runs 20 \
+        --config "$pf_config,PF=$pf" | tee "$out/pf$pf.txt"
+    row "n=4096 PF=$pf" "$(gflops "$out/pf$pf.txt" 4096)"
+done
+
+# 3. A model-guided tune of each shape, then the benchmark of them all.
+IFS=, read -r -a list <<<"$sizes"
+for size in "${list[@]}"; do
+    IFS=x read -r m n k <<<"$size"
+    shape="m=$m,n=${n:-$m},k=${k:-$m}"
+    echo "== tune $shape, --strategy model --seconds $seconds"
+    "$tessera" tune ops/sgemm.yaml --device cuda:0 --shape "$shape" --strategy model \
+        --seconds "$seconds" --db "$out/tune.db" | tail -n 7
+done
+"$build/bench/tessera-bench-gemm" --device cuda:0 --db "$out/tune.db" --sizes "$sizes" \
+    --runs 20 | tee "$out/bench.txt"
+for size in "${list[@]}"; do
+    row "tuned $size" "$(gflops "$out/bench.txt" "$size")"
+done
+
+if [ -n "${KEEP:-}" ]; then
+    mkdir -p "$KEEP" && cp "$out"/*.db "$KEEP"/
+fi
+echo
+printf '%s\n' "${table[@]}"
+rm -rf "$out"
+! printf '%s\n' "${table[@]}" | grep -q FAIL
