@@ -77,7 +77,9 @@ int main(int argc, char **argv)
         clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, nb * 4, b, &status);
     cl_mem dc = clCreateBuffer(context, CL_MEM_READ_WRITE, nc * 4, NULL, &status);
 
-    /* C = A * B, both row-major, beta 0: the bundle's pick for this shape. */
+    /* C = A * B, both row-major, beta 0: the bundle's pick for this shape.
+     * (A fused bias, activation or residual, or a batch: tsr_rt_gemm_ex_opencl
+     * with a tsr_rt_gemm_desc, tessera_rt.h.) */
     cl_event done;
     if (tsr_rt_gemm_opencl(bundle, queue, TSR_RT_ROW, TSR_RT_ROW, m, n, k, 1.0f, da, db, 0.0f, dc,
                            &done, err, sizeof err) != 0) {

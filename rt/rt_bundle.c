@@ -19,6 +19,32 @@ int rt_fail(char *err, size_t size, int code, const char *fmt, ...)
     return code;
 }
 
+/* The ops this runtime launches: how many dims a shape must give and may
+ * give, in the op's order; and the optional dim a batch runs along, with
+ * the launch axis that carries it (docs/bundle.md, "Geometry rule"). A dim
+ * that an entry or a call leaves out is 1, the default of every optional
+ * dim so far. */
+typedef struct rt_op {
+    const char *name;
+    int required_dims, all_dims;
+    int batch_dim, batch_axis; /* -1: none */
+} rt_op;
+
+static const rt_op rt_ops[] = {
+    {"gemm", 3, 4, 3, 2},
+    {"softmax", 2, 2, -1, -1},
+};
+
+/* The op of a name, or of an op key's first part ("gemm" of
+ * "gemm.f32.a=row..."); NULL for one this runtime does not launch. */
+static const rt_op *op_named(const char *name, size_t length)
+{
+    for (size_t i = 0; i < sizeof rt_ops / sizeof rt_ops[0]; i++)
+        if (strlen(rt_ops[i].name) == length && strncmp(rt_ops[i].name, name, length) == 0)
+            return &rt_ops[i];
+    return NULL;
+}
+
 /* "n/64x16,m/64x16": one axis per comma; DIM/PERxLOCAL or 1xLOCAL. */
 static bool parse_geometry(const tsr_manifest_kernel *k, rt_geometry *g)
 {
@@ -55,6 +81,27 @@ static bool parse_geometry(const tsr_manifest_kernel *k, rt_geometry *g)
     return g->dims > 0;
 }
 
+/* An entry tuned without a batch leaves the dim out of its shape, so its
+ * batch axis is written as a lone group ("n/64x16,m/64x16,1x1"). Its
+ * kernel still takes the problem from that axis's group id, so the axis
+ * is read back as the batch: a kernel tuned on one problem runs a batch.
+ * A GEMM entry from before batching has two axes, and a kernel that reads
+ * no group id of a third: it gets no batch axis, and runs batch 1 only. */
+static void read_batch_axis(const rt_op *op, rt_geometry *g)
+{
+    int a = op->batch_axis;
+    if (a >= 0 && a < g->dims && g->axis_dim[a] < 0 && g->per_group[a] == 1 && g->local[a] == 1)
+        g->axis_dim[a] = op->batch_dim;
+}
+
+static bool launches_along(const rt_geometry *g, int dim)
+{
+    for (int a = 0; a < g->dims; a++)
+        if (g->axis_dim[a] == dim)
+            return true;
+    return false;
+}
+
 /* The argument list, "buffer:A,...,float:beta", by name. */
 static bool parse_args(const char *text, rt_kernel *k)
 {
@@ -75,8 +122,7 @@ static bool parse_args(const char *text, rt_kernel *k)
         {"int:cols", RT_INT, 1},
         {"float:alpha", RT_FLOAT, 0},
         {"float:beta", RT_FLOAT, 1},
-        /* GEMM's fused epilogue: known, so that a bundle holding such
-         * kernels opens, though no call of this runtime supplies them yet. */
+        /* GEMM's fused epilogue, last and only when used. */
         {"buffer:bias", RT_BUFFER, 3},
         {"buffer:R", RT_BUFFER, 4},
     };
@@ -89,7 +135,7 @@ static bool parse_args(const char *text, rt_kernel *k)
                 found = (int)i;
         if (found < 0 || k->n_args == RT_MAX_ARGS)
             return false;
-        k->args[k->n_args++] = (rt_arg){known[found].kind, known[found].slot};
+        k->args[k->n_args++] = (rt_arg){known[found].kind, known[found].slot, known[found].name};
         p += n + (p[n] == ',');
     }
     return k->n_args > 0;
@@ -115,20 +161,24 @@ int tsr_rt_open(const char *dir, tsr_rt_bundle **out, char *err, size_t err_size
     for (size_t i = 0; i < m->n_kernels; i++) {
         const tsr_manifest_kernel *k = &m->kernels[i];
         /* An op the runtime cannot launch is left alone; a launch rule or
-         * argument list it cannot read is a bundle that does not check. */
-        bool known = strcmp(k->op, "gemm") == 0 || strcmp(k->op, "softmax") == 0;
-        if (known &&
-            (!parse_geometry(k, &kernels[i].geometry) || !parse_args(k->args, &kernels[i]))) {
+         * argument list it cannot read is a bundle that does not check, and
+         * so are dims other than the op's (a launch reads the call's shape
+         * at the indices the rule names). */
+        const rt_op *op = op_named(k->op, strlen(k->op));
+        if (op && (!parse_geometry(k, &kernels[i].geometry) || !parse_args(k->args, &kernels[i]) ||
+                   k->n_dims < op->required_dims || k->n_dims > op->all_dims)) {
             free(b);
             free(kernels);
             free(dir_copy);
             int rc = rt_fail(err, err_size, TSR_RT_ERR_INPUT,
-                             "%s/manifest.json: kernels[%zu]: geometry '%s' or arguments '%s' "
-                             "not as docs/bundle.md describes them",
-                             dir, i, k->geometry, k->args);
+                             "%s/manifest.json: kernels[%zu]: shape '%s', geometry '%s' or "
+                             "arguments '%s' not as docs/bundle.md describes them",
+                             dir, i, k->shape, k->geometry, k->args);
             tsr_manifest_free(m);
             return rc;
         }
+        if (op)
+            read_batch_axis(op, &kernels[i].geometry);
     }
     b->dir = dir_copy;
     b->manifest = m;
@@ -178,12 +228,36 @@ int tsr_rt_kernel_info_at(const tsr_rt_bundle *b, size_t index, tsr_rt_kernel_in
     return TSR_RT_OK;
 }
 
-const char *tsr_rt_gemm_key(tsr_rt_layout a, tsr_rt_layout b, bool beta_nonzero, char *buf,
-                            size_t size)
+/* How far entry i's tuned shape is from a call's shape of n_dims values
+ * (docs/bundle.md, "Dispatch rule"): the sum of |log2(shape / tuned)| over
+ * the op's dims, a dim left out on either side being 1; and the tuned
+ * shape's size, for ties. False when the entry cannot run the call: dims
+ * of another count, or a batch for a kernel that launches none. */
+static bool entry_distance(const tsr_rt_bundle *b, size_t i, const long *shape, int n_dims,
+                           double *cost, double *size)
 {
-    snprintf(buf, size, "gemm.f32.a=%s.b=%s.beta=%d", a == TSR_RT_COL ? "col" : "row",
-             b == TSR_RT_COL ? "col" : "row", beta_nonzero ? 1 : 0);
-    return buf;
+    const tsr_manifest_kernel *k = &b->manifest->kernels[i];
+    const rt_op *op = op_named(k->op, strlen(k->op));
+    int dims = n_dims;
+    if (op) {
+        if (n_dims < op->required_dims || n_dims > op->all_dims)
+            return false;
+        if (op->batch_dim >= 0 && op->batch_dim < n_dims && shape[op->batch_dim] > 1 &&
+            !launches_along(&b->kernels[i].geometry, op->batch_dim))
+            return false;
+        dims = op->all_dims;
+    } else if (k->n_dims != n_dims) {
+        return false;
+    }
+    *cost = 0;
+    *size = 1;
+    for (int d = 0; d < dims; d++) {
+        double want = d < n_dims && shape[d] > 1 ? (double)shape[d] : 1.0;
+        double have = d < k->n_dims ? (double)k->shape_dims[d] : 1.0;
+        *cost += fabs(log2(want / have));
+        *size *= have;
+    }
+    return true;
 }
 
 /* docs/bundle.md, "Dispatch rule": the exact shape; else the least sum of
@@ -194,17 +268,12 @@ long tsr_rt_pick(const tsr_rt_bundle *b, const char *op_key, const char *languag
 {
     long best = -1;
     double best_cost = INFINITY, best_size = 0;
-    for (size_t i = 0; b && i < b->manifest->n_kernels; i++) {
+    for (size_t i = 0; b && shape && i < b->manifest->n_kernels; i++) {
         const tsr_manifest_kernel *k = &b->manifest->kernels[i];
+        double cost, size;
         if (strcmp(k->op_key, op_key) != 0 || strcmp(k->language, language) != 0 ||
-            k->n_dims != n_dims)
+            !entry_distance(b, i, shape, n_dims, &cost, &size))
             continue;
-        double cost = 0, size = 1;
-        for (int d = 0; d < n_dims; d++) {
-            double want = shape[d] < 1 ? 1 : (double)shape[d], have = (double)k->shape_dims[d];
-            cost += fabs(log2(want / have));
-            size *= have;
-        }
         bool tie = fabs(cost - best_cost) <= 1e-12 * fmax(1.0, best_cost);
         if (best < 0 || (!tie && cost < best_cost) || (tie && size > best_size)) {
             best = (long)i;
@@ -215,25 +284,42 @@ long tsr_rt_pick(const tsr_rt_bundle *b, const char *op_key, const char *languag
     return best;
 }
 
-int rt_gemm_call(tsr_rt_layout a_layout, tsr_rt_layout b_layout, int m, int n, int k, float alpha,
-                 float beta, rt_call *call, char *err, size_t err_size)
-{
-    if (m < 1 || n < 1 || k < 1)
-        return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "GEMM m=%d n=%d k=%d: each must be >= 1", m,
-                       n, k);
-    *call = (rt_call){.shape = {m, n, k}, .n_dims = 3, .ints = {m, n, k}, .floats = {alpha, beta}};
-    tsr_rt_gemm_key(a_layout, b_layout, beta != 0.0f, call->op_key, sizeof call->op_key);
-    return TSR_RT_OK;
-}
-
-int rt_softmax_call(int rows, int cols, rt_call *call, char *err, size_t err_size)
+int rt_softmax_call(int rows, int cols, const void *const handles[2], const bool given[2],
+                    rt_call *call, char *err, size_t err_size)
 {
     if (rows < 1 || cols < 1)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
                        "softmax rows=%d cols=%d: each must be >= 1", rows, cols);
-    *call = (rt_call){
-        .op_key = "softmax.f32", .shape = {rows, cols}, .n_dims = 2, .ints = {rows, cols}};
+    *call = (rt_call){.op_key = "softmax.f32",
+                      .shape = {rows, cols},
+                      .n_dims = 2,
+                      .buffers = {handles[0], handles[1]},
+                      .given = {given[0], given[1]},
+                      .ints = {rows, cols}};
     return TSR_RT_OK;
+}
+
+/* No entry for the call: said so, and why when the bundle has kernels of
+ * the key that would run one problem but launch no batch. */
+static int not_found(const tsr_rt_bundle *b, const char *language, const rt_call *call, char *err,
+                     size_t err_size)
+{
+    const rt_op *op = op_named(call->op_key, strcspn(call->op_key, "."));
+    long one[RT_MAX_DIMS];
+    memcpy(one, call->shape, sizeof one);
+    bool batched =
+        op && op->batch_dim >= 0 && op->batch_dim < call->n_dims && one[op->batch_dim] > 1;
+    if (batched) {
+        one[op->batch_dim] = 1;
+        if (tsr_rt_pick(b, call->op_key, language, one, call->n_dims) >= 0)
+            return rt_fail(err, err_size, TSR_RT_ERR_NOT_FOUND,
+                           "%s: no %s kernel for %s launches a batch (%ld problems): the bundle "
+                           "is from before batched GEMM; export it again",
+                           b->dir, language, call->op_key, call->shape[op->batch_dim]);
+    }
+    return rt_fail(err, err_size, TSR_RT_ERR_NOT_FOUND,
+                   "%s has no %s kernel for %s (export a bundle tuned on such a device)", b->dir,
+                   language, call->op_key);
 }
 
 int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *call, long *index,
@@ -243,9 +329,14 @@ int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *ca
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "no bundle");
     *index = tsr_rt_pick(b, call->op_key, language, call->shape, call->n_dims);
     if (*index < 0)
-        return rt_fail(err, err_size, TSR_RT_ERR_NOT_FOUND,
-                       "%s has no %s kernel for %s (export a bundle tuned on such a device)",
-                       b->dir, language, call->op_key);
+        return not_found(b, language, call, err, err_size);
+    /* A NULL buffer would reach the kernel as a null pointer and fault on
+     * the device, far from the call that passed it. */
+    const rt_kernel *rk = &b->kernels[*index];
+    for (int i = 0; i < rk->n_args; i++)
+        if (rk->args[i].kind == RT_BUFFER && !call->given[rk->args[i].slot])
+            return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "%s: the kernel's argument %s is NULL",
+                           call->op_key, rk->args[i].name);
     return TSR_RT_OK;
 }
 
@@ -306,14 +397,24 @@ void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params)
     }
 }
 
-void rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3])
+int rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3], char *err,
+            size_t err_size)
 {
+    /* CUDA's grid limits per axis (HIP's are no smaller); a batch runs
+     * along the third, so a large one meets its limit first. */
+    static const size_t limit[3] = {2147483647u, 65535u, 65535u};
     size_t groups[3];
     rt_groups(&k->geometry, call->shape, groups);
     for (int d = 0; d < 3; d++) {
+        if (groups[d] > limit[d])
+            return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                           "%s: %zu groups along launch axis %d, more than the %zu a CUDA or HIP "
+                           "grid takes (split the call)",
+                           call->op_key, groups[d], d, limit[d]);
         grid[d] = (unsigned)groups[d];
         block[d] = d < k->geometry.dims ? (unsigned)k->geometry.local[d] : 1u;
     }
+    return TSR_RT_OK;
 }
 
 int rt_reserve(void **entries, size_t *capacity, size_t count, size_t entry_size, char *err,

@@ -151,6 +151,9 @@ static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *
 {
     long index;
     int rc = rt_pick_call(b, "cuda", call, &index, err, err_size);
+    unsigned grid[3], local[3];
+    if (!rc)
+        rc = rt_grid(&b->kernels[index], call, grid, local, err, err_size);
     if (rc)
         return rc;
     const char *why = NULL;
@@ -169,8 +172,6 @@ static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *
         const rt_kernel *rk = &b->kernels[index];
         void *params[RT_MAX_ARGS];
         rt_param_pointers(rk, call, params);
-        unsigned grid[3], local[3];
-        rt_grid(rk, call, grid, local);
         CUresult r = cu->cuLaunchKernel(function, grid[0], grid[1], grid[2], local[0], local[1],
                                         local[2], 0, stream, params, NULL);
         if (r != CUDA_SUCCESS)
@@ -180,24 +181,36 @@ static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *
     return rc;
 }
 
+int tsr_rt_gemm_ex_cuda(tsr_rt_bundle *b, CUstream stream, const tsr_rt_gemm_desc *desc,
+                        CUdeviceptr a, CUdeviceptr bm, CUdeviceptr c, CUdeviceptr bias,
+                        CUdeviceptr r, char *err, size_t err_size)
+{
+    const void *const handles[RT_MAX_BUFFERS] = {&a, &bm, &c, &bias, &r};
+    const bool given[RT_MAX_BUFFERS] = {a != 0, bm != 0, c != 0, bias != 0, r != 0};
+    rt_call call;
+    int rc = rt_gemm_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
 int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
                      tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
                      CUdeviceptr bm, float beta, CUdeviceptr c, char *err, size_t err_size)
 {
-    rt_call call;
-    int rc = rt_gemm_call(a_layout, b_layout, m, n, k, alpha, beta, &call, err, err_size);
-    call.buffers[0] = &a;
-    call.buffers[1] = &bm;
-    call.buffers[2] = &c;
-    return rc ? rc : launch(b, stream, &call, err, err_size);
+    tsr_rt_gemm_desc desc;
+    tsr_rt_gemm_desc_init(&desc, m, n, k);
+    desc.a_layout = a_layout;
+    desc.b_layout = b_layout;
+    desc.alpha = alpha;
+    desc.beta = beta;
+    return tsr_rt_gemm_ex_cuda(b, stream, &desc, a, bm, c, 0, 0, err, err_size);
 }
 
 int tsr_rt_softmax_cuda(tsr_rt_bundle *b, CUstream stream, int rows, int cols, CUdeviceptr x,
                         CUdeviceptr y, char *err, size_t err_size)
 {
+    const void *const handles[2] = {&x, &y};
+    const bool given[2] = {x != 0, y != 0};
     rt_call call;
-    int rc = rt_softmax_call(rows, cols, &call, err, err_size);
-    call.buffers[0] = &x;
-    call.buffers[1] = &y;
+    int rc = rt_softmax_call(rows, cols, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, stream, &call, err, err_size);
 }

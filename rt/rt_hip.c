@@ -134,6 +134,9 @@ static int launch(tsr_rt_bundle *b, hipStream_t stream, const rt_call *call, cha
 {
     long index;
     int rc = rt_pick_call(b, "hip", call, &index, err, err_size);
+    unsigned grid[3], local[3];
+    if (!rc)
+        rc = rt_grid(&b->kernels[index], call, grid, local, err, err_size);
     if (rc)
         return rc;
     const char *why = NULL;
@@ -154,8 +157,6 @@ static int launch(tsr_rt_bundle *b, hipStream_t stream, const rt_call *call, cha
         const rt_kernel *rk = &b->kernels[index];
         void *params[RT_MAX_ARGS];
         rt_param_pointers(rk, call, params);
-        unsigned grid[3], local[3];
-        rt_grid(rk, call, grid, local);
         r = hip->hipModuleLaunchKernel(function, grid[0], grid[1], grid[2], local[0], local[1],
                                        local[2], 0, stream, params, NULL);
         if (r != hipSuccess)
@@ -165,24 +166,36 @@ static int launch(tsr_rt_bundle *b, hipStream_t stream, const rt_call *call, cha
     return rc;
 }
 
+int tsr_rt_gemm_ex_hip(tsr_rt_bundle *b, hipStream_t stream, const tsr_rt_gemm_desc *desc,
+                       const void *a, const void *bm, void *c, const void *bias, const void *r,
+                       char *err, size_t err_size)
+{
+    const void *const handles[RT_MAX_BUFFERS] = {&a, &bm, &c, &bias, &r};
+    const bool given[RT_MAX_BUFFERS] = {a != NULL, bm != NULL, c != NULL, bias != NULL, r != NULL};
+    rt_call call;
+    int rc = rt_gemm_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
 int tsr_rt_gemm_hip(tsr_rt_bundle *b, hipStream_t stream, tsr_rt_layout a_layout,
                     tsr_rt_layout b_layout, int m, int n, int k, float alpha, const void *a,
                     const void *bm, float beta, void *c, char *err, size_t err_size)
 {
-    rt_call call;
-    int rc = rt_gemm_call(a_layout, b_layout, m, n, k, alpha, beta, &call, err, err_size);
-    call.buffers[0] = &a;
-    call.buffers[1] = &bm;
-    call.buffers[2] = &c;
-    return rc ? rc : launch(b, stream, &call, err, err_size);
+    tsr_rt_gemm_desc desc;
+    tsr_rt_gemm_desc_init(&desc, m, n, k);
+    desc.a_layout = a_layout;
+    desc.b_layout = b_layout;
+    desc.alpha = alpha;
+    desc.beta = beta;
+    return tsr_rt_gemm_ex_hip(b, stream, &desc, a, bm, c, NULL, NULL, err, err_size);
 }
 
 int tsr_rt_softmax_hip(tsr_rt_bundle *b, hipStream_t stream, int rows, int cols, const void *x,
                        void *y, char *err, size_t err_size)
 {
+    const void *const handles[2] = {&x, &y};
+    const bool given[2] = {x != NULL, y != NULL};
     rt_call call;
-    int rc = rt_softmax_call(rows, cols, &call, err, err_size);
-    call.buffers[0] = &x;
-    call.buffers[1] = &y;
+    int rc = rt_softmax_call(rows, cols, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, stream, &call, err, err_size);
 }

@@ -23,9 +23,10 @@ typedef enum rt_kind { RT_BUFFER, RT_INT, RT_FLOAT } rt_kind;
 typedef struct rt_arg {
     rt_kind kind;
     int slot;
+    const char *name; /* "buffer:bias", for messages */
 } rt_arg;
 
-enum { RT_MAX_ARGS = 12 };
+enum { RT_MAX_ARGS = 12, RT_MAX_BUFFERS = 5, RT_MAX_DIMS = 4 };
 
 typedef struct rt_kernel {
     rt_geometry geometry;
@@ -36,24 +37,27 @@ typedef struct rt_kernel {
 
 /* One op call, whatever the backend: the op key and shape pick the
  * kernel; the buffer handles (cl_mem, CUdeviceptr, HIP pointers), ints
- * and floats fill its arguments. GEMM: buffers A, B, C (and the slots of
- * bias and R, which no call fills yet: their kernels have op keys and
- * batched shapes no call asks for); ints M, N, K; floats alpha, beta.
- * Softmax: buffers X, Y; ints rows, cols. */
+ * and floats fill its arguments. GEMM: shape m, n, k, batch; buffers A,
+ * B, C, bias, R; ints M, N, K; floats alpha, beta. Softmax: shape rows,
+ * cols; buffers X, Y; ints rows, cols. */
 typedef struct rt_call {
-    char op_key[64];
-    long shape[3];
+    char op_key[96];
+    long shape[RT_MAX_DIMS]; /* every dim of the op, in its order */
     int n_dims;
-    const void *buffers[5]; /* each points at the backend's handle */
+    const void *buffers[RT_MAX_BUFFERS]; /* each points at the backend's handle */
+    bool given[RT_MAX_BUFFERS];          /* whether that handle is not NULL (or 0) */
     int ints[3];
     float floats[2];
 } rt_call;
 
-/* The calls' descriptions for GEMM and softmax; a code with the message
- * when the sizes are not positive. */
-int rt_gemm_call(tsr_rt_layout a_layout, tsr_rt_layout b_layout, int m, int n, int k, float alpha,
-                 float beta, rt_call *call, char *err, size_t err_size);
-int rt_softmax_call(int rows, int cols, rt_call *call, char *err, size_t err_size);
+/* The calls' descriptions for GEMM and softmax, from the handles the
+ * program passed (A, B, C, bias, R; X, Y), each with whether it is not
+ * NULL; a code with the message when the desc or sizes are not valid
+ * (rt_gemm.c). */
+int rt_gemm_call(const tsr_rt_gemm_desc *desc, const void *const handles[RT_MAX_BUFFERS],
+                 const bool given[RT_MAX_BUFFERS], rt_call *call, char *err, size_t err_size);
+int rt_softmax_call(int rows, int cols, const void *const handles[2], const bool given[2],
+                    rt_call *call, char *err, size_t err_size);
 
 struct rt_opencl_cache; /* rt_opencl.c */
 struct rt_cuda_cache;   /* rt_cuda.c */
@@ -77,7 +81,7 @@ int rt_fail(char *err, size_t size, int code, const char *fmt, ...)
     ;
 
 /* The kernel for a call in `language`: its index, or a code with the
- * message. */
+ * message; also refused when the kernel wants a buffer the call lacks. */
 int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *call, long *index,
                  char *err, size_t err_size);
 
@@ -89,13 +93,15 @@ int rt_read_file(const tsr_rt_bundle *b, const char *file, const char *sha256, c
 /* The kernel's source, so read. */
 int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, size_t err_size);
 
-/* Groups per axis for a shape (m, n, k). */
+/* Groups per axis for a call's shape (every dim of the op). */
 void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3]);
 
 /* For a launch API that takes a pointer to each argument (CUDA, HIP): the
- * pointers, from the call; and the grid and block for the call's shape. */
+ * pointers, from the call; and the grid and block for the call's shape,
+ * or a code with the message when the grid is past the API's limits. */
 void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params);
-void rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3]);
+int rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3], char *err,
+            size_t err_size);
 
 /* Room for one more entry in a cache array of `entry_size` elements; a
  * code with the message when memory runs out. */

@@ -203,24 +203,36 @@ static int launch(tsr_rt_bundle *b, cl_command_queue queue, const rt_call *call,
     return rc;
 }
 
+int tsr_rt_gemm_ex_opencl(tsr_rt_bundle *b, cl_command_queue queue, const tsr_rt_gemm_desc *desc,
+                          cl_mem a, cl_mem bm, cl_mem c, cl_mem bias, cl_mem r, cl_event *done,
+                          char *err, size_t err_size)
+{
+    const void *const handles[RT_MAX_BUFFERS] = {&a, &bm, &c, &bias, &r};
+    const bool given[RT_MAX_BUFFERS] = {a != NULL, bm != NULL, c != NULL, bias != NULL, r != NULL};
+    rt_call call;
+    int rc = rt_gemm_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, queue, &call, done, err, err_size);
+}
+
 int tsr_rt_gemm_opencl(tsr_rt_bundle *b, cl_command_queue queue, tsr_rt_layout a_layout,
                        tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a,
                        cl_mem bm, float beta, cl_mem c, cl_event *done, char *err, size_t err_size)
 {
-    rt_call call;
-    int rc = rt_gemm_call(a_layout, b_layout, m, n, k, alpha, beta, &call, err, err_size);
-    call.buffers[0] = &a;
-    call.buffers[1] = &bm;
-    call.buffers[2] = &c;
-    return rc ? rc : launch(b, queue, &call, done, err, err_size);
+    tsr_rt_gemm_desc desc;
+    tsr_rt_gemm_desc_init(&desc, m, n, k);
+    desc.a_layout = a_layout;
+    desc.b_layout = b_layout;
+    desc.alpha = alpha;
+    desc.beta = beta;
+    return tsr_rt_gemm_ex_opencl(b, queue, &desc, a, bm, c, NULL, NULL, done, err, err_size);
 }
 
 int tsr_rt_softmax_opencl(tsr_rt_bundle *b, cl_command_queue queue, int rows, int cols, cl_mem x,
                           cl_mem y, cl_event *done, char *err, size_t err_size)
 {
+    const void *const handles[2] = {&x, &y};
+    const bool given[2] = {x != NULL, y != NULL};
     rt_call call;
-    int rc = rt_softmax_call(rows, cols, &call, err, err_size);
-    call.buffers[0] = &x;
-    call.buffers[1] = &y;
+    int rc = rt_softmax_call(rows, cols, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, queue, &call, done, err, err_size);
 }

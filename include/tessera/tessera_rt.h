@@ -11,6 +11,12 @@
  *   if (tsr_rt_open("bundle", &b, err, sizeof err) != 0) { puts(err); ... }
  *   tsr_rt_gemm_opencl(b, queue, TSR_RT_ROW, TSR_RT_ROW, m, n, k, 1.0f, A, B, 0.0f, C,
  *                      NULL, err, sizeof err);    (tessera_rt_opencl.h)
+ *   tsr_rt_gemm_desc d;                            (a fused epilogue, a batch)
+ *   tsr_rt_gemm_desc_init(&d, m, n, k);
+ *   d.batch = 8;
+ *   d.bias = TSR_RT_BIAS_COL;
+ *   d.activation = TSR_RT_ACT_GELU;
+ *   tsr_rt_gemm_ex_opencl(b, queue, &d, A, B, C, bias, NULL, NULL, err, sizeof err);
  *   tsr_rt_close(b);
  *
  * Every function returns 0 on success, else a non-zero code with one line
@@ -68,9 +74,55 @@ const char *tsr_rt_loaded_from(const tsr_rt_bundle *bundle, size_t index);
 const char *tsr_rt_gemm_key(tsr_rt_layout a, tsr_rt_layout b, bool beta_nonzero, char *buf,
                             size_t size);
 
+/* GEMM's fused epilogue: a bias vector broadcast over C, of length M (one
+ * value per row of C) or N (one per column), and an activation. */
+typedef enum tsr_rt_bias {
+    TSR_RT_BIAS_NONE = 0,
+    TSR_RT_BIAS_ROW = 1,
+    TSR_RT_BIAS_COL = 2
+} tsr_rt_bias;
+typedef enum tsr_rt_activation {
+    TSR_RT_ACT_NONE = 0,
+    TSR_RT_ACT_RELU = 1, /* max(x, 0) */
+    TSR_RT_ACT_GELU = 2, /* tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+    TSR_RT_ACT_SILU = 3, /* x / (1 + e^-x) */
+} tsr_rt_activation;
+
+/* An f32 GEMM with its epilogue, for `batch` problems at once:
+ *
+ *   D[z] = act(alpha * op(A[z]) * op(B[z]) + beta * C[z] + bias) + R[z],
+ *   written over C[z], for z = 0 .. batch-1.
+ *
+ * A[z] is M x K and B[z] K x N in their layouts, C[z] and R[z] M x N
+ * row-major (leading dimensions packed); each buffer holds its `batch`
+ * matrices one after another (A[z] starts at A + z*M*K). The bias is
+ * shared by every problem. Start from tsr_rt_gemm_desc_init: a desc left
+ * zero has batch 0, which the calls refuse. */
+typedef struct tsr_rt_gemm_desc {
+    tsr_rt_layout a_layout, b_layout;
+    int m, n, k;
+    int batch; /* >= 1 */
+    float alpha, beta;
+    tsr_rt_bias bias;
+    tsr_rt_activation activation;
+    bool residual; /* add R */
+} tsr_rt_gemm_desc;
+
+/* C = A * B for one problem: both row-major, alpha 1, beta 0, batch 1, no
+ * epilogue; set the fields that differ after. */
+void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k);
+
+/* The desc's op key, the text tessera's store and manifest give its
+ * kernels: "gemm.f32.a=row.b=row.beta=0", then ".bias=row|col",
+ * ".act=relu|gelu|silu", ".res=1", each only when used. Into buf; returns
+ * buf, or NULL when a layout, bias or activation is none of its enum's
+ * values. The sizes do not enter the key. */
+const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *desc, char *buf, size_t size);
+
 /* The entry the dispatch rule of docs/bundle.md picks among the kernels of
  * `op_key` in `language`, for a shape of n_dims values in the op's dim
- * order (GEMM: m, n, k); -1 when there is none. */
+ * order (GEMM: m, n, k, batch; batch may be left out and is then 1; an
+ * entry tuned without a batch counts as batch 1); -1 when there is none. */
 long tsr_rt_pick(const tsr_rt_bundle *bundle, const char *op_key, const char *language,
                  const long *shape, int n_dims);
 

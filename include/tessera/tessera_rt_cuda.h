@@ -1,4 +1,4 @@
-/* libtessera-rt on CUDA: a bundle's GEMM on a program's own stream and
+/* libtessera-rt on CUDA: a bundle's kernels on a program's own stream and
  * device pointers (see tessera_rt.h), in the calling thread's current CUDA
  * context. The kernel is built once per context from the bundle's CUDA
  * source with NVRTC for the context's device, and kept until tsr_rt_close.
@@ -22,6 +22,12 @@ typedef unsigned long long CUdeviceptr;
 int tsr_rt_gemm_cuda(tsr_rt_bundle *bundle, CUstream stream, tsr_rt_layout a_layout,
                      tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
                      CUdeviceptr b, float beta, CUdeviceptr c, char *err, size_t err_size);
+
+/* As tsr_rt_gemm_ex_opencl, on `stream`; `bias` and `r` are 0 when the
+ * desc does not use them. */
+int tsr_rt_gemm_ex_cuda(tsr_rt_bundle *bundle, CUstream stream, const tsr_rt_gemm_desc *desc,
+                        CUdeviceptr a, CUdeviceptr b, CUdeviceptr c, CUdeviceptr bias,
+                        CUdeviceptr r, char *err, size_t err_size);
 
 /* Row-wise softmax of the f32 matrix X (rows x cols, row-major) into Y. */
 int tsr_rt_softmax_cuda(tsr_rt_bundle *bundle, CUstream stream, int rows, int cols, CUdeviceptr x,

@@ -21,6 +21,12 @@ int tsr_rt_gemm_hip(tsr_rt_bundle *bundle, hipStream_t stream, tsr_rt_layout a_l
                     tsr_rt_layout b_layout, int m, int n, int k, float alpha, const void *a,
                     const void *b, float beta, void *c, char *err, size_t err_size);
 
+/* As tsr_rt_gemm_ex_opencl, on `stream`; `bias` and `r` are NULL when
+ * the desc does not use them. */
+int tsr_rt_gemm_ex_hip(tsr_rt_bundle *bundle, hipStream_t stream, const tsr_rt_gemm_desc *desc,
+                       const void *a, const void *b, void *c, const void *bias, const void *r,
+                       char *err, size_t err_size);
+
 int tsr_rt_softmax_hip(tsr_rt_bundle *bundle, hipStream_t stream, int rows, int cols, const void *x,
                        void *y, char *err, size_t err_size);
 

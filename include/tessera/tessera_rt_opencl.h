@@ -1,4 +1,4 @@
-/* libtessera-rt on OpenCL: a bundle's GEMM on a program's own queue and
+/* libtessera-rt on OpenCL: a bundle's kernels on a program's own queue and
  * buffers (see tessera_rt.h). The kernel is built once per context and
  * device from the bundle's OpenCL C source, and kept until tsr_rt_close. */
 #ifndef TESSERA_RT_OPENCL_H
@@ -19,10 +19,23 @@ extern "C" {
  * context: C row-major M x N; A M x K and B K x N in the layouts given
  * (leading dimensions packed). Enqueues and returns; *done (may be NULL)
  * receives the kernel's event. The kernel is the bundle's pick for this
- * op and shape; every kernel is correct for every shape. */
+ * op and shape; every kernel is correct for every shape. The same as
+ * tsr_rt_gemm_ex_opencl with batch 1 and no epilogue. */
 int tsr_rt_gemm_opencl(tsr_rt_bundle *bundle, cl_command_queue queue, tsr_rt_layout a_layout,
                        tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a, cl_mem b,
                        float beta, cl_mem c, cl_event *done, char *err, size_t err_size);
+
+/* The GEMM `desc` describes (tessera_rt.h), with its fused epilogue and
+ * batch, in the queue's context. `bias` is given exactly when desc->bias
+ * is not TSR_RT_BIAS_NONE (M floats for _ROW, N for _COL), `r` exactly
+ * when desc->residual is true (batch x M x N floats); pass NULL otherwise.
+ * Enqueues and returns; *done (may be NULL) receives the kernel's event.
+ * Any kernel of the desc's op key runs any shape and batch (but one from a
+ * bundle written before batching, batch 1 only): the pick chooses among
+ * them by the dispatch rule of docs/bundle.md. */
+int tsr_rt_gemm_ex_opencl(tsr_rt_bundle *bundle, cl_command_queue queue,
+                          const tsr_rt_gemm_desc *desc, cl_mem a, cl_mem b, cl_mem c, cl_mem bias,
+                          cl_mem r, cl_event *done, char *err, size_t err_size);
 
 /* Row-wise softmax of the f32 matrix X (rows x cols, row-major) into Y. */
 int tsr_rt_softmax_opencl(tsr_rt_bundle *bundle, cl_command_queue queue, int rows, int cols,

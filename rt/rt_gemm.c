@@ -1,0 +1,159 @@
+/* GEMM calls of libtessera-rt, whatever the backend: the desc checked at
+ * the API's edge and turned into the op key and shape that pick the
+ * kernel (see tessera_rt.h and docs/bundle.md). */
+#include <limits.h>
+#include <stdio.h>
+
+#include "rt/rt_internal.h"
+
+/* The words tessera's store writes for these values in an op key
+ * (core/opspec.c, tsr_opspec_key); indexed by the public enums. */
+static const char *const layout_names[] = {"row", "col"};
+static const char *const bias_names[] = {"none", "row", "col"};
+static const char *const activation_names[] = {"none", "relu", "gelu", "silu"};
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* An enum read from a program's struct may hold any int. */
+static bool in_range(int value, size_t count)
+{
+    return value >= 0 && (size_t)value < count;
+}
+
+static bool desc_enums_valid(const tsr_rt_gemm_desc *d)
+{
+    return in_range((int)d->a_layout, COUNT(layout_names)) &&
+           in_range((int)d->b_layout, COUNT(layout_names)) &&
+           in_range((int)d->bias, COUNT(bias_names)) &&
+           in_range((int)d->activation, COUNT(activation_names));
+}
+
+void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k)
+{
+    *desc = (tsr_rt_gemm_desc){.a_layout = TSR_RT_ROW,
+                               .b_layout = TSR_RT_ROW,
+                               .m = m,
+                               .n = n,
+                               .k = k,
+                               .batch = 1,
+                               .alpha = 1.0f,
+                               .beta = 0.0f,
+                               .bias = TSR_RT_BIAS_NONE,
+                               .activation = TSR_RT_ACT_NONE,
+                               .residual = false};
+}
+
+const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *d, char *buf, size_t size)
+{
+    if (!d || !desc_enums_valid(d))
+        return NULL;
+    /* As the store: only beta's being zero changes the code (C is not
+     * read then), and the epilogue's parts come only when used, so that a
+     * plain GEMM keeps the key of bundles from before epilogues. */
+    char bias[16] = "", activation[16] = "";
+    if (d->bias != TSR_RT_BIAS_NONE)
+        snprintf(bias, sizeof bias, ".bias=%s", bias_names[d->bias]);
+    if (d->activation != TSR_RT_ACT_NONE)
+        snprintf(activation, sizeof activation, ".act=%s", activation_names[d->activation]);
+    snprintf(buf, size, "gemm.f32.a=%s.b=%s.beta=%d%s%s%s", layout_names[d->a_layout],
+             layout_names[d->b_layout], d->beta != 0.0f, bias, activation,
+             d->residual ? ".res=1" : "");
+    return buf;
+}
+
+const char *tsr_rt_gemm_key(tsr_rt_layout a, tsr_rt_layout b, bool beta_nonzero, char *buf,
+                            size_t size)
+{
+    tsr_rt_gemm_desc d;
+    tsr_rt_gemm_desc_init(&d, 1, 1, 1);
+    /* This older call took any value but TSR_RT_COL for row-major. */
+    d.a_layout = a == TSR_RT_COL ? TSR_RT_COL : TSR_RT_ROW;
+    d.b_layout = b == TSR_RT_COL ? TSR_RT_COL : TSR_RT_ROW;
+    d.beta = beta_nonzero ? 1.0f : 0.0f;
+    return tsr_rt_gemm_desc_key(&d, buf, size);
+}
+
+static int check_enums(const tsr_rt_gemm_desc *d, char *err, size_t err_size)
+{
+    if (!in_range((int)d->a_layout, COUNT(layout_names)) ||
+        !in_range((int)d->b_layout, COUNT(layout_names)))
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc: a_layout %d or b_layout %d is not TSR_RT_ROW or TSR_RT_COL",
+                       (int)d->a_layout, (int)d->b_layout);
+    if (!in_range((int)d->bias, COUNT(bias_names)))
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc: bias %d is not TSR_RT_BIAS_NONE, _ROW or _COL", (int)d->bias);
+    if (!in_range((int)d->activation, COUNT(activation_names)))
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc: activation %d is not TSR_RT_ACT_NONE, _RELU, _GELU or _SILU",
+                       (int)d->activation);
+    return TSR_RT_OK;
+}
+
+/* The kernels index each buffer with 32-bit ints, batch offset included
+ * (core/ops/gemm.c), so no buffer may hold more than INT_MAX elements. */
+static int check_sizes(const tsr_rt_gemm_desc *d, char *err, size_t err_size)
+{
+    if (d->m < 1 || d->n < 1 || d->k < 1 || d->batch < 1)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM m=%d n=%d k=%d batch=%d: each must be >= 1", d->m, d->n, d->k,
+                       d->batch);
+    const struct {
+        const char *name;
+        long long rows, cols;
+    } spans[] = {{"A", d->m, d->k}, {"B", d->k, d->n}, {"C", d->m, d->n}};
+    for (size_t i = 0; i < COUNT(spans); i++)
+        if (spans[i].rows * spans[i].cols > INT_MAX / d->batch)
+            return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                           "GEMM m=%d n=%d k=%d batch=%d: %s holds batch x %lld x %lld elements, "
+                           "more than the %d a kernel can index",
+                           d->m, d->n, d->k, d->batch, spans[i].name, spans[i].rows, spans[i].cols,
+                           INT_MAX);
+    return TSR_RT_OK;
+}
+
+/* A buffer of the epilogue comes exactly when the desc asks for it: one
+ * given and not asked for is a program that believes it is fused. */
+static int check_epilogue_buffers(const tsr_rt_gemm_desc *d, const bool given[RT_MAX_BUFFERS],
+                                  char *err, size_t err_size)
+{
+    bool wants_bias = d->bias != TSR_RT_BIAS_NONE;
+    if (wants_bias && !given[3])
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc asks for a %s bias but the bias buffer is NULL",
+                       bias_names[d->bias]);
+    if (!wants_bias && given[3])
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM bias buffer given but the desc's bias is TSR_RT_BIAS_NONE");
+    if (d->residual && !given[4])
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc asks for a residual but the R buffer is NULL");
+    if (!d->residual && given[4])
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM R buffer given but the desc's residual is false");
+    return TSR_RT_OK;
+}
+
+int rt_gemm_call(const tsr_rt_gemm_desc *d, const void *const handles[RT_MAX_BUFFERS],
+                 const bool given[RT_MAX_BUFFERS], rt_call *call, char *err, size_t err_size)
+{
+    if (!d)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "GEMM: no desc (NULL)");
+    int rc = check_enums(d, err, err_size);
+    if (!rc)
+        rc = check_sizes(d, err, err_size);
+    if (!rc)
+        rc = check_epilogue_buffers(d, given, err, err_size);
+    if (rc)
+        return rc;
+    *call = (rt_call){.shape = {d->m, d->n, d->k, d->batch},
+                      .n_dims = 4,
+                      .ints = {d->m, d->n, d->k},
+                      .floats = {d->alpha, d->beta}};
+    tsr_rt_gemm_desc_key(d, call->op_key, sizeof call->op_key);
+    for (int i = 0; i < RT_MAX_BUFFERS; i++) {
+        call->buffers[i] = handles[i];
+        call->given[i] = given[i];
+    }
+    return TSR_RT_OK;
+}
