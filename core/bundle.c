@@ -140,6 +140,7 @@ static void entry_dims(tsr_bundle_entry *e, tsr_arena *arena)
 {
     tsr_shape shape = {{0}};
     memcpy(shape.dim, e->shape, sizeof shape.dim);
+    e->launch = e->geometry;
     e->n_dims = 0;
     for (int d = 0; d < e->op->n_dims; d++)
         if (tsr_shape_dim_written(e->op, &shape, d))

@@ -94,8 +94,11 @@ static const char header_types[] =
     "    const char *profile;     /* device profile used while tuning */\n"
     "    const char *shape_text;  /* the tuned shape, \"m=64,n=64,k=64\" */\n"
     "    const char *config;      /* the winning config, \"BM=64,...\" */\n"
-    "    int n_dims;\n"
+    "    int n_dims;              /* the op's dims: gemm m, n, k, batch */\n"
     "    long shape[TESSERA_MAX_DIMS]; /* the tuned shape in the op's dim order */\n"
+    "    /* The one value the kernel computes a dim for, 0 when any: a kernel\n"
+    "     * built before its op counted a batch solves one problem (batch 1). */\n"
+    "    long fixed[TESSERA_MAX_DIMS];\n"
     "    const char *kernel_name; /* entry point in the source */\n"
     "    const char *language;    /* \"opencl\", \"cuda\", \"hip\" */\n"
     "    const char *file;        /* the source's path inside the bundle */\n"
@@ -123,9 +126,21 @@ static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int ind
         tsr_strbuf_append(sb, i ? ",\n     " : "");
         c_string(sb, texts[i]);
     }
-    tsr_strbuf_printf(sb, ",\n     %d, {", e->n_dims);
+    /* Every dim of the op, defaults filled in, and a dim with no launch
+     * axis along it fixed at its default. */
+    const tsr_geometry_rule *g = &e->launch;
+    int n_dims = e->op->n_dims;
+    tsr_strbuf_printf(sb, ",\n     %d, {", n_dims);
     for (int d = 0; d < TSR_MAX_DIMS; d++)
-        tsr_strbuf_printf(sb, "%s%ldL", d ? ", " : "", d < e->n_dims ? e->shape[d] : 0L);
+        tsr_strbuf_printf(sb, "%s%ldL", d ? ", " : "", d < n_dims ? e->shape[d] : 0L);
+    tsr_strbuf_append(sb, "}, {");
+    for (int d = 0; d < TSR_MAX_DIMS; d++) {
+        bool along = false;
+        for (int a = 0; a < g->dims; a++)
+            along |= g->dim[a] == d;
+        long fixed = d < n_dims && e->op->dim_default[d] && !along ? e->op->dim_default[d] : 0;
+        tsr_strbuf_printf(sb, "%s%ldL", d ? ", " : "", fixed);
+    }
     tsr_strbuf_append(sb, "},\n     ");
     c_string(sb, r->kernel_name);
     tsr_strbuf_append(sb, ", ");
@@ -135,7 +150,6 @@ static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int ind
     tsr_strbuf_printf(sb, ",\n     tessera_source_%d, %uu, %zuu,\n     ", index, parts,
                       strlen(r->source));
     c_string(sb, r->args);
-    const tsr_geometry_rule *g = &e->geometry;
     long dim[3], per_group[3];
     size_t local[3];
     for (int a = 0; a < 3; a++) {
@@ -175,13 +189,14 @@ static const char header_functions[] =
     "    return used;\n"
     "}\n"
     "\n"
-    "/* The kernel for op_key on `shape` (n_dims values in the op's dim order),\n"
+    "/* The kernel for op_key on `shape` (every dim of the op, in its order:\n"
+    " * gemm m, n, k, batch),\n"
     " * among the entries of `device` (any device when NULL): the exact shape\n"
     " * when it was tuned, else the nearest tuned shape, i.e. the smallest sum\n"
     " * over dims of |log2(shape[d] / tuned[d])|, ties to the larger tuned\n"
     " * shape (product of dims), then to the earlier entry. NULL when op_key\n"
-    " * has no entry. Every kernel is correct for every shape; the pick only\n"
-    " * chooses the fastest known config. */\n"
+    " * has no entry that can compute the shape. Every other kernel is correct\n"
+    " * for every shape; the pick only chooses the fastest known config. */\n"
     "static inline const tessera_kernel *tessera_pick_for(const char *device,\n"
     "                                                      const char *op_key,\n"
     "                                                      const long *shape)\n"
@@ -195,6 +210,11 @@ static const char header_functions[] =
     "        int exact = 1;\n"
     "        if (strcmp(k->op_key, op_key) != 0 || (device && strcmp(k->device, device) != 0))\n"
     "            continue;\n"
+    "        for (d = 0; d < k->n_dims; d++)\n"
+    "            if (k->fixed[d] && (shape[d] > 0 ? shape[d] : 1) != k->fixed[d])\n"
+    "                break;\n"
+    "        if (d < k->n_dims)\n"
+    "            continue; /* it cannot compute this shape */\n"
     "        for (d = 0; d < k->n_dims; d++) {\n"
     "            double want = shape[d] > 0 ? (double)shape[d] : 1.0;\n"
     "            double tuned = (double)k->shape[d];\n"

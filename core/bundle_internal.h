@@ -19,7 +19,11 @@ typedef struct tsr_bundle_entry {
     long shape[TSR_MAX_DIMS];   /* result.shape, in the op's dim order */
     int n_dims;                 /* the dims the shape's text gives (see check_entry) */
     tsr_geometry_rule geometry; /* result.geometry, parsed, as this entry launches */
-    const char *file;           /* path inside the bundle: "opencl/000_sgemm_m64.cl" */
+    /* result.geometry as the kernel was built, every axis along its dim
+     * (geometry drops those along dims the shape's text leaves out): for
+     * tessera_bundle.h, whose callers pass every dim of the op. */
+    tsr_geometry_rule launch;
+    const char *file; /* path inside the bundle: "opencl/000_sgemm_m64.cl" */
     char sha256[SHA256_DIGEST_STRING_LENGTH];
     int n_binaries;
     tsr_bundle_binary binaries[TSR_BUNDLE_MAX_BINARIES];

@@ -42,8 +42,9 @@ static const char bundle_program[] =
     "\n"
     "static void check_dispatch(void)\n"
     "{\n"
-    "    long exact[3] = {32, 32, 32}, small[3] = {45, 70, 23}, big[3] = {300, 260, 700};\n"
-    "    long tie[3] = {64, 64, 64};\n"
+    "    long exact[4] = {32, 32, 32, 1}, small[4] = {45, 70, 23, 1};\n"
+    "    long big[4] = {300, 260, 700, 1}, tie[4] = {64, 64, 64, 1};\n"
+    "    long batched[4] = {40, 32, 32, 3}, tie_batched[4] = {64, 64, 64, 2};\n"
     "    size_t global[3], local[3];\n"
     "    unsigned dims = 0;\n"
     "    const tessera_kernel *k = tessera_pick(KEY, exact);\n"
@@ -62,12 +63,20 @@ static const char bundle_program[] =
     "    tessera_launch_size(k, big, global, local, &dims);\n"
     "    EXPECT(dims == 2 && global[0] == 136 && global[1] == 300);\n"
     "    EXPECT(local[0] == 8 && local[1] == 4);\n"
+    "    /* A batch: only a kernel with a batch axis computes it, one group\n"
+    "     * per problem; kernels built without one solve one problem. */\n"
+    "    k = tessera_pick(KEY, batched);\n"
+    "    EXPECT(shape_is(k, \"m=32,n=32,k=32,batch=4\"));\n"
+    "    tessera_launch_size(k, batched, global, local, &dims);\n"
+    "    EXPECT(dims == 3 && global[0] == 32 && global[1] == 40 && global[2] == 3);\n"
+    "    EXPECT(tessera_pick(\"gemm.f32.tie\", tie_batched) == NULL);\n"
+    "    EXPECT(shape_is(tessera_pick(KEY, exact), \"m=32,n=32,k=32\"));\n"
     "}\n"
     "\n"
     "/* The embedded source must equal the bundle's file byte for byte. */\n"
     "static void check_source(const char *dir)\n"
     "{\n"
-    "    long evil[3] = {8, 8, 8};\n"
+    "    long evil[4] = {8, 8, 8, 1};\n"
     "    const tessera_kernel *k = tessera_pick(\"gemm.f32.evil\", evil);\n"
     "    char path[4096], *embedded, *file;\n"
     "    size_t len, got;\n"
@@ -173,7 +182,7 @@ static const char bundle_program[] =
     "\n"
     "int main(int argc, char **argv)\n"
     "{\n"
-    "    long small[3] = {45, 70, 23}, big[3] = {300, 260, 700};\n"
+    "    long small[4] = {45, 70, 23, 1}, big[4] = {300, 260, 700, 1};\n"
     "    cl_platform_id platforms[8];\n"
     "    cl_uint n_platforms = 0, p;\n"
     "    cl_device_id device = NULL;\n"
@@ -277,7 +286,7 @@ static tsr_result fixture(const char *op_key, const char *device, const char *sh
     return r;
 }
 
-/* Seven kernels to export, and losers that must not be. */
+/* Eight kernels to export, and losers that must not be. */
 static bool fill_store(const char *path)
 {
     tsr_result rows[12];
@@ -292,6 +301,8 @@ static bool fill_store(const char *path)
     rows[n] = fixture(KEY, "cuda|nvidia|h100", "m=64,n=64,k=64", "BM=2", TSR_OUTCOME_OK, 0.5);
     rows[n].language = "cuda";
     rows[n++].source = "__global__ void gemm_naive() {}\n";
+    rows[n] = fixture(KEY, POCL, "m=32,n=32,k=32,batch=4", "BM=8", TSR_OUTCOME_OK, 4.0);
+    rows[n++].geometry = "n/8x8,m/8x8,batch/1x1";
     rows[n++] = fixture("gemm.f32.tie", POCL, "m=32,n=32,k=32", "BM=8", TSR_OUTCOME_OK, 1.0);
     rows[n++] = fixture("gemm.f32.tie", POCL, "m=128,n=128,k=128", "BM=8", TSR_OUTCOME_OK, 1.0);
     rows[n] = fixture("gemm.f32.evil", POCL, "m=8,n=8,k=8", "BM=8", TSR_OUTCOME_OK, 1.0);
@@ -359,7 +370,7 @@ static void export_writes_sources_manifest_and_header(void)
     tsr_error err = {{0}};
     tsr_status status = export_to(temp_path("store.db"), NULL, temp_path("bundle"), &kernels, &err);
     CHECK_MSG(status == TSR_OK, "%s", err.msg);
-    CHECK_MSG(kernels == 7, "%d kernels", kernels);
+    CHECK_MSG(kernels == 8, "%d kernels", kernels);
     char listing[1024];
     list_dir(temp_path("bundle"), listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "cpu manifest.json nvidia tessera_bundle.h") == 0, "bundle holds: %s",
@@ -370,13 +381,13 @@ static void export_writes_sources_manifest_and_header(void)
     list_dir(temp_path("bundle/nvidia"), listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "cuda tessera_bundle.h") == 0, "nvidia/ holds: %s", listing);
     list_dir(temp_path("bundle/cpu/opencl"), listing, sizeof listing);
-    CHECK_MSG(strcmp(listing, "001_sgemm-nn_m32_n32_k32.cl 002_sgemm-nn_m512_n512_k512.cl "
-                              "003_.._.._evil_name____m8_n8_k8.cl 005_sgemm-nn_m128_n128_k128.cl "
-                              "006_sgemm-nn_m32_n32_k32.cl") == 0,
+    CHECK_MSG(strcmp(listing, "001_sgemm-nn_m32_n32_k32.cl 002_sgemm-nn_m32_n32_k32_batch4.cl "
+                              "003_sgemm-nn_m512_n512_k512.cl 004_.._.._evil_name____m8_n8_k8.cl "
+                              "006_sgemm-nn_m128_n128_k128.cl 007_sgemm-nn_m32_n32_k32.cl") == 0,
               "opencl/ holds: %s", listing);
     list_dir(temp_path("bundle/nvidia/cuda"), listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "000_sgemm-nn_m64_n64_k64.cu") == 0, "cuda/ holds: %s", listing);
-    char *source = slurp(temp_path("bundle/cpu/opencl/002_sgemm-nn_m512_n512_k512.cl"));
+    char *source = slurp(temp_path("bundle/cpu/opencl/003_sgemm-nn_m512_n512_k512.cl"));
     CHECK(source && strcmp(source, two_column_source) == 0);
     free(source);
     /* The NVIDIA header embeds the NVIDIA kernel only. */
@@ -391,7 +402,7 @@ static void store_data_cannot_place_files_outside_the_bundle(void)
     list_dir(temp_dir, listing, sizeof listing);
     CHECK_MSG(strcmp(listing, "bundle store.db") == 0, "temp dir holds: %s", listing);
     list_dir(temp_path("bundle/cpu/___escape"), listing, sizeof listing);
-    CHECK_MSG(strcmp(listing, "004_sgemm-nn_m8_n8_k8.src") == 0, "___escape/ holds: %s", listing);
+    CHECK_MSG(strcmp(listing, "005_sgemm-nn_m8_n8_k8.src") == 0, "___escape/ holds: %s", listing);
 }
 
 static void only_the_best_ok_result_of_a_shape_is_exported(void)
@@ -424,7 +435,7 @@ static void manifest_checksums_match_the_files(void)
         snprintf(path, sizeof path, "%s/bundle/%s", temp_dir, file);
         CHECK_MSG(SHA256File(path, got) && strcmp(got, want) == 0, "%s", file);
     }
-    CHECK_MSG(checked == 7, "%d files checked", checked);
+    CHECK_MSG(checked == 8, "%d files checked", checked);
     free(manifest);
 }
 
@@ -435,7 +446,7 @@ static const char manifest_check_py[] =
     "assert m['bundle_schema'] == 1 and m['created'].endswith('Z')\n"
     "assert isinstance(m['tessera_version'], str)\n"
     "ks = m['kernels']\n"
-    "assert len(ks) == 7, len(ks)\n"
+    "assert len(ks) == 8, len(ks)\n"
     "root = os.path.realpath(d)\n"
     "fields = ('op spec_name op_key shape shape_dims config config_params kernel_name '\n"
     "          'language file sha256 geometry geometry_axes args arg_list device profile '\n"
@@ -484,10 +495,12 @@ static void exported_bundle_passes_its_own_check(void)
     CHECK_MSG(tsr_bundle_check(temp_path("bundle"), &m, &err) == TSR_OK, "%s", err.msg);
     if (!m)
         return;
-    CHECK(m->schema == TSR_BUNDLE_SCHEMA && m->n_kernels == 7);
+    CHECK(m->schema == TSR_BUNDLE_SCHEMA && m->n_kernels == 8);
     for (size_t i = 0; i < m->n_kernels; i++) {
         CHECK(m->kernels[i].index == (int)i && m->kernels[i].measured);
-        CHECK(m->kernels[i].n_dims == 3 && m->kernels[i].shape_dims[0] >= 1);
+        /* The batch is listed only where it is not 1. */
+        int dims = strstr(m->kernels[i].shape, "batch=") ? 4 : 3;
+        CHECK(m->kernels[i].n_dims == dims && m->kernels[i].shape_dims[0] >= 1);
     }
     CHECK(strcmp(m->kernels[0].language, "cuda") == 0);
     CHECK(strcmp(m->kernels[0].file, "nvidia/cuda/000_sgemm-nn_m64_n64_k64.cu") == 0);
@@ -555,7 +568,7 @@ static void exporting_again_replaces_the_bundle(void)
     int kernels = 0;
     tsr_error err = {{0}};
     CHECK(export_to(temp_path("store.db"), NULL, temp_path("bundle"), &kernels, &err) == TSR_OK);
-    CHECK(kernels == 7);
+    CHECK(kernels == 8);
 }
 
 static void device_filter_exports_only_that_device(void)
@@ -564,7 +577,7 @@ static void device_filter_exports_only_that_device(void)
     tsr_error err = {{0}};
     const char *dir = temp_path("bundle-pocl/nested");
     CHECK(export_to(temp_path("store.db"), POCL, dir, &kernels, &err) == TSR_OK);
-    CHECK_MSG(kernels == 6, "%d kernels", kernels);
+    CHECK_MSG(kernels == 7, "%d kernels", kernels);
     char *manifest = slurp(temp_path("bundle-pocl/nested/manifest.json"));
     CHECK(manifest && strstr(manifest, "cuda|nvidia") == NULL);
     free(manifest);

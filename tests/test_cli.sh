@@ -426,7 +426,7 @@ static int fail(const char *what, cl_int status)
 
 int main(void)
 {
-    long shape[3] = {M, N, K};
+    long shape[4] = {M, N, K, 1}; /* m, n, k, batch */
     const tessera_kernel *k = tessera_pick("gemm.f32.a=row.b=row.beta=0", shape);
     static float a[M * K], b[K * N], c[M * N];
     cl_platform_id platform;
