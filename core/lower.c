@@ -197,6 +197,30 @@ static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
     return tp_buf(b, o->view->buffer, lower_view_index(ctx, o->view, gr, gc));
 }
 
+/* A vector of `lanes` values along a stored row of a shared tile, starting
+ * at a multiple of `lanes`, is aligned when every stored row is a whole
+ * number of such vectors (the array itself starts aligned). */
+static bool row_vectors_aligned(const tsr_tile *t, int lanes)
+{
+    int row = (t->transposed ? t->rows : t->cols) + t->pad;
+    return (lanes == 2 || lanes % 4 == 0) && row % lanes == 0;
+}
+
+/* `lanes` values along stored row `first` of a shared operand from index
+ * `second` (a multiple of lanes), marked aligned when it is. */
+static tp_expr *shared_vector(lower_ctx *ctx, const tsr_operand *o, tp_expr *first, tp_expr *second,
+                              int lanes)
+{
+    const lower_tile *lt = lower_find_tile(ctx, o->tile);
+    if (!lt)
+        return NULL;
+    tp_expr *v = tp_vload_array(ctx->b, lt->array, staged_index(ctx, o->tile, o->stage, first),
+                                second, lanes);
+    if (v && lanes > 1)
+        v->aligned = row_vectors_aligned(o->tile, lanes);
+    return v;
+}
+
 /* `lanes` adjacent cols (c .. c + lanes - 1) of row r of an operand, into
  * the vector variable `dst`: one vector load from a shared tile stored row
  * by row, or from a global view whose cols are contiguous when the whole
@@ -210,9 +234,7 @@ static tsr_status emit_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
         if (o->tile->transposed)
             return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
                             "vector register tiles need their shared operand stored row by row");
-        const lower_tile *lt = lower_find_tile(ctx, o->tile);
-        tp_decl(b, out, dst,
-                tp_vload_array(b, lt->array, staged_index(ctx, o->tile, o->stage, r), c, lanes));
+        tp_decl(b, out, dst, shared_vector(ctx, o, r, c, lanes));
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
     tp_decl(b, out, dst, NULL);
@@ -251,7 +273,21 @@ static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_expr *a_val[64], *b_val[64];
-    for (int i = 0; i < tm; i++) {
+    /* A's tile stored k-major holds a thread's contiguous rows of one k
+     * side by side: one vector load for them all. */
+    bool a_vector = s->a.tile && s->a.tile->transposed && !s->map.strided_rows &&
+                    (tm == 2 || tm == 4 || tm == 8);
+    if (a_vector) {
+        tp_var *v = (tp_var *)lower_temp(ctx, "a", s->tile->dtype);
+        if (!v)
+            return TSR_ERR_NOMEM;
+        v->width = tm;
+        tp_expr *r0 = owned_index(ctx, ctx->ty, 0, tm, s->map.threads_rows, false, 1);
+        tp_decl(b, &loop->body, v, shared_vector(ctx, &s->a, tp_ref(b, kk), r0, tm));
+        for (int i = 0; i < tm; i++)
+            a_val[i] = tp_splat(b, tp_lane(b, tp_ref(b, v), i), lanes);
+    }
+    for (int i = 0; i < tm && !a_vector; i++) {
         tp_expr *r = owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows, 1);
         const tp_var *v = lower_temp(ctx, "a", s->tile->dtype);
         tp_decl(b, &loop->body, v, operand_elem(ctx, &s->a, r, tp_ref(b, kk), true, !s->k_inside));

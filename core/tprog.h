@@ -91,6 +91,10 @@ struct tp_expr {
     tp_func func;
     int n_args;
     tp_expr *args[3]; /* operands, call args, select (cond, a, b), indices */
+    /* TP_VLOAD of an array: its first element lies a multiple of `width`
+     * elements from the array's start, which is aligned to 16 bytes, so a
+     * dialect may move it in one wide access. */
+    bool aligned;
 };
 
 typedef enum tp_stmt_kind {

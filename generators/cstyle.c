@@ -126,6 +126,8 @@ static void print_vector_access(printer *p, const tp_expr *e, const tp_expr *sto
     if (pointer && (!stored || value)) {
         if (stored)
             p->d->print_vstore(p->out, e->width, pointer, value);
+        else if (e->aligned && p->d->print_vload_aligned)
+            p->d->print_vload_aligned(p->out, e->width, pointer);
         else
             p->d->print_vload(p->out, e->width, pointer);
     }

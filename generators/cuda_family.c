@@ -24,6 +24,35 @@ const char tsr_cuda_family_preamble[] =
     "        v.s[i] = p[i];\n"
     "    return v;\n"
     "}\n"
+    "/* Loads the lowering proved aligned (shared arrays are 16-byte aligned):\n"
+    " * one 8- or 16-byte access per 2 or 4 values. */\n"
+    "struct __attribute__((aligned(16))) tsr_a4 {\n"
+    "    float x, y, z, w;\n"
+    "};\n"
+    "struct __attribute__((aligned(8))) tsr_a2 {\n"
+    "    float x, y;\n"
+    "};\n"
+    "template <int N> __device__ inline tsr_floatv<N> tsr_vload_aligned(const float *p)\n"
+    "{\n"
+    "    tsr_floatv<N> v;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i += 4) {\n"
+    "        const tsr_a4 q = *reinterpret_cast<const tsr_a4 *>(p + i);\n"
+    "        v.s[i] = q.x;\n"
+    "        v.s[i + 1] = q.y;\n"
+    "        v.s[i + 2] = q.z;\n"
+    "        v.s[i + 3] = q.w;\n"
+    "    }\n"
+    "    return v;\n"
+    "}\n"
+    "template <> __device__ inline tsr_floatv<2> tsr_vload_aligned<2>(const float *p)\n"
+    "{\n"
+    "    const tsr_a2 q = *reinterpret_cast<const tsr_a2 *>(p);\n"
+    "    tsr_floatv<2> v;\n"
+    "    v.s[0] = q.x;\n"
+    "    v.s[1] = q.y;\n"
+    "    return v;\n"
+    "}\n"
     "template <int N> __device__ inline void tsr_vstore(float *p, const tsr_floatv<N> &v)\n"
     "{\n"
     "#pragma unroll\n"
@@ -86,6 +115,11 @@ void tsr_cuda_family_vector_type(tsr_strbuf *out, const char *scalar, int width)
 void tsr_cuda_family_vload(tsr_strbuf *out, int width, const char *pointer)
 {
     tsr_strbuf_printf(out, "tsr_vload<%d>(%s)", width, pointer);
+}
+
+void tsr_cuda_family_vload_aligned(tsr_strbuf *out, int width, const char *pointer)
+{
+    tsr_strbuf_printf(out, "tsr_vload_aligned<%d>(%s)", width, pointer);
 }
 
 void tsr_cuda_family_vstore(tsr_strbuf *out, int width, const char *pointer, const char *value)

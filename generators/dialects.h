@@ -13,12 +13,13 @@ extern const char tsr_cuda_family_preamble[];
 void tsr_cuda_family_builtin(tsr_strbuf *out, tp_builtin which, int axis);
 void tsr_cuda_family_vector_type(tsr_strbuf *out, const char *scalar, int width);
 void tsr_cuda_family_vload(tsr_strbuf *out, int width, const char *pointer);
+void tsr_cuda_family_vload_aligned(tsr_strbuf *out, int width, const char *pointer);
 void tsr_cuda_family_vstore(tsr_strbuf *out, int width, const char *pointer, const char *value);
 void tsr_cuda_family_splat(tsr_strbuf *out, const char *scalar, int width, const char *value);
 
 /* The table fields CUDA and HIP spell alike. */
 #define TSR_CUDA_FAMILY_FIELDS                                                                     \
-    .global_qualifier = "", .shared_qualifier = "__shared__ ",                                     \
+    .global_qualifier = "", .shared_qualifier = "__shared__ __attribute__((aligned(16))) ",        \
     .restrict_qualifier = "__restrict__ ", .barrier = "__syncthreads()",                           \
     .print_builtin = tsr_cuda_family_builtin,                                                      \
     .func_names = {[TP_FMA] = "fmaf",   [TP_EXP] = "expf",   [TP_FMAX] = "fmaxf",                  \
@@ -26,7 +27,7 @@ void tsr_cuda_family_splat(tsr_strbuf *out, const char *scalar, int width, const
     .vector_func_names = {[TP_FMA] = "tsr_fma"}, .int_min = "tsr_imin", .int_max = "tsr_imax",     \
     .unroll_format = "#pragma unroll %d", .unroll_full = "#pragma unroll",                         \
     .print_vector_type = tsr_cuda_family_vector_type, .print_vload = tsr_cuda_family_vload,        \
-    .print_vstore = tsr_cuda_family_vstore, .print_splat = tsr_cuda_family_splat,                  \
-    .lane_format = ".s[%d]"
+    .print_vload_aligned = tsr_cuda_family_vload_aligned, .print_vstore = tsr_cuda_family_vstore,  \
+    .print_splat = tsr_cuda_family_splat, .lane_format = ".s[%d]"
 
 #endif

@@ -38,6 +38,9 @@ struct tsr_dialect {
      * already printed: "vload4(0, A + i)", "vstore4(v, 0, C + i)",
      * "(float4)(x)". */
     void (*print_vload)(tsr_strbuf *out, int width, const char *pointer);
+    /* The same for a load the lowering marked aligned (tp_expr.aligned);
+     * NULL: print_vload. */
+    void (*print_vload_aligned)(tsr_strbuf *out, int width, const char *pointer);
     void (*print_vstore)(tsr_strbuf *out, int width, const char *pointer, const char *value);
     void (*print_splat)(tsr_strbuf *out, const char *scalar, int width, const char *value);
     const char *lane_format; /* ".s%x": printf format of lane i of a vector */
