@@ -101,6 +101,22 @@ tsr_status tsr_guided_create(const tsr_guided_setup *setup, tsr_guided **out, ts
     return TSR_OK;
 }
 
+/* Whether `index` is chosen and still to come. */
+static bool queued(const tsr_guided *g, int index)
+{
+    for (int at = g->queue_at; at < g->n_queue; at++)
+        if (g->queue[at] == index)
+            return true;
+    return false;
+}
+
+/* Whether the trees can be trained: enough rows, and a measurement that
+ * verified (of this search or of the prior). */
+static bool model_ready(const tsr_guided *g)
+{
+    return g->train.rows >= MIN_ROWS && g->ok_reports + (g->setup.n_prior > 0) > 0;
+}
+
 /* A random unvisited index, or -1 when every config was visited. */
 static int random_unvisited(tsr_guided *g)
 {
@@ -191,12 +207,16 @@ static tsr_status plan_batch(tsr_guided *g, bool analytic, tsr_error *err)
      * needs, the estimate's best rather than random ones. */
     if (analytic && batch < MIN_ROWS)
         batch = MIN_ROWS;
-    int picks = n < batch ? n : batch;
-    for (int k = 0; k < picks && st == TSR_OK; k++) {
-        int index = explore && k == picks - 1 ? ranked[tsr_rng_below(&g->rng, (uint64_t)n)].index
-                                              : ranked[k].index;
+    int picks = n < batch ? n : batch, picked = 0;
+    for (int k = 0; k < n && picked < picks && st == TSR_OK; k++) {
+        int index = explore && picked == picks - 1
+                        ? ranked[tsr_rng_below(&g->rng, (uint64_t)n)].index
+                        : ranked[k].index;
+        if (queued(g, index))
+            continue; /* chosen by the batch before, planned ahead of its end */
         if (!enqueue(g, index))
             st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
+        picked++;
     }
     free(ranked);
     return st;
@@ -224,7 +244,7 @@ tsr_status tsr_guided_next(tsr_guided *g, int *index, tsr_error *err)
             TSR_TRY(plan_batch(g, true, err));
             continue;
         }
-        if (g->train.rows < MIN_ROWS || g->ok_reports + (g->setup.n_prior > 0) == 0) {
+        if (!model_ready(g)) {
             int i = random_unvisited(g);
             g->visited[i] = 1;
             g->n_visited++;
@@ -233,6 +253,17 @@ tsr_status tsr_guided_next(tsr_guided *g, int *index, tsr_error *err)
         }
         TSR_TRY(plan_batch(g, false, err));
     }
+}
+
+tsr_status tsr_guided_plan_ahead(tsr_guided *g, int low, tsr_error *err)
+{
+    int remaining = 0;
+    for (int at = g->queue_at; at < g->n_queue; at++)
+        remaining += !g->visited[g->queue[at]];
+    if (remaining >= low || g->analytic_pending || !model_ready(g) ||
+        g->n_visited + remaining >= g->setup.space->count)
+        return TSR_OK;
+    return plan_batch(g, false, err);
 }
 
 int tsr_guided_upcoming(const tsr_guided *g, int *out, int max)

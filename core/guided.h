@@ -44,6 +44,13 @@ tsr_status tsr_guided_next(tsr_guided *guided, int *index, tsr_error *err);
  * at most `max` of them, in order; how many. */
 int tsr_guided_upcoming(const tsr_guided *guided, int *out, int max);
 
+/* When fewer than `low` chosen indices remain, chooses the next batch now
+ * from what is known so far, so that it can be compiled while the rest of
+ * this one is measured (the model then lags a few results behind, and the
+ * device does not wait on the compiler). Does nothing before the first
+ * model can be trained. */
+tsr_status tsr_guided_plan_ahead(tsr_guided *guided, int low, tsr_error *err);
+
 /* What visiting `index` gave: its time when it verified (ok), else a
  * failure, which the model learns as slower than anything seen. */
 tsr_status tsr_guided_report(tsr_guided *guided, int index, bool ok, double time_ms,

@@ -189,7 +189,7 @@ static tsr_status start_guided(tsr_store *store, const tsr_opspec *spec, const t
  * store already holds. */
 static tsr_status tell_upcoming(tsr_store *store, const tsr_opspec *spec, const char *shape_text,
                                 const tsr_search_space *space, const int *order, int i, int total,
-                                const tsr_guided *guided, int pick, const tsr_tune_options *options,
+                                tsr_guided *guided, int pick, const tsr_tune_options *options,
                                 tsr_error *err)
 {
     enum { MAX_AHEAD = 64 };
@@ -198,9 +198,12 @@ static tsr_status tell_upcoming(tsr_store *store, const tsr_opspec *spec, const 
     if (ahead < 1)
         return TSR_OK;
     next[n_next++] = pick;
-    if (guided)
+    /* The model-guided search plans its next batch once half the
+     * processes' worth of configs remain, so that they never run dry. */
+    if (guided) {
+        TSR_TRY(tsr_guided_plan_ahead(guided, ahead / 2 + 1, err));
         n_next += tsr_guided_upcoming(guided, next + 1, ahead - 1);
-    else
+    } else
         for (int k = i + 1; k < total && n_next < ahead; k++)
             next[n_next++] = order[k];
     tsr_arena *scratch = tsr_arena_create();
