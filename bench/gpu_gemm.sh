@@ -12,20 +12,15 @@
 #   MxNxK each; TUNE_SECONDS (default 30) per shape; PF_CONFIG: the config
 #   timed with PF=0 and PF=1 at n = 4096; KEEP: a folder for the store.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+row_width=40
 # shellcheck source=bench/gpu_setup.sh
 . bench/gpu_setup.sh "${1:-build-gpu}"
 sizes=${SIZES:-4096,4096x4096x11008,16x4096x4096,8192x1024x8192}
 seconds=${TUNE_SECONDS:-30}
-pf_config=${PF_CONFIG:-BM=128,BN=128,BK=32,TM=8,TN=8,VW=8,SA=1,SB=1,PAD=0,STRM=0,STRN=1,KU=8,VN=4}
+pf_config=${PF_CONFIG:-BM=128,BN=128,BK=16,TM=8,TN=8,VW=4,SA=1,SB=1,PAD=0,STRM=0,STRN=1,KU=2,VN=4}
+require_cuda
 out=$(mktemp -d)
-table=()
-row() { table+=("$(printf '%-40s %s' "$1" "$2")"); }
-
-if ! "$tessera" devices 2>/dev/null | grep -q '^cuda:0 '; then
-    echo "bench/gpu_gemm.sh: no CUDA device here (see 'tessera devices')" >&2
-    exit 1
-fi
 
 # 1. The fused epilogues and the batch, verified on the device.
 for check in "sgemm-bias-gelu m=37,n=13,k=71" "sgemm-bias-gelu m=1024,n=1024,k=1024" \

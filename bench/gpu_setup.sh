@@ -1,6 +1,9 @@
-# Sourced by the GPU scripts (bench/gpu.sh, bench/gpu_tuning.sh) from the
-# source root: the build to use in $build, brought up to date unless
-# TSR_NO_BUILD=1 (a build carried from another machine), and $tessera.
+# shellcheck shell=bash
+# Sourced by the GPU scripts (bench/gpu.sh, bench/gpu_tuning.sh,
+# bench/gpu_gemm.sh) from the source root: the build to use in $build,
+# brought up to date unless TSR_NO_BUILD=1 (a build carried from another
+# machine), and $tessera; require_cuda, and a table the scripts fill with
+# row NAME TEXT and print last.
 # usage: . bench/gpu_setup.sh [BUILD_DIR]   (default build-gpu)
 build=${1:-build-gpu}
 if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
@@ -9,3 +12,13 @@ if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
 fi
 export TESSERA_PROFILES=${TESSERA_PROFILES:-$PWD/profiles}
 tessera=$build/tessera
+table=()
+row() { table+=("$(printf "%-${row_width:-34}s %s" "$1" "$2")"); }
+
+# Exits unless tessera sees a CUDA device.
+require_cuda() {
+    if ! "$tessera" devices 2>/dev/null | grep -q '^cuda:0 '; then
+        echo "$0: no CUDA device here (see 'tessera devices')" >&2
+        exit 1
+    fi
+}

@@ -16,17 +16,11 @@
 # KEEP: a folder to copy the stores into (the measured tables), for
 # replaying elsewhere with tessera-bench-tuning.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=bench/gpu_setup.sh
 . bench/gpu_setup.sh "${1:-build-gpu}"
+require_cuda
 out=$(mktemp -d)
-table=()
-row() { table+=("$(printf '%-34s %s' "$1" "$2")"); }
-
-if ! "$tessera" devices 2>/dev/null | grep -q '^cuda:0 '; then
-    echo "bench/gpu_tuning.sh: no CUDA device here (see 'tessera devices')" >&2
-    exit 1
-fi
 profile=${PROFILE:-$("$tessera" devices 2>/dev/null | awk '/^cuda:0 / {print $NF; exit}')}
 echo "== cuda:0, profile $profile"
 

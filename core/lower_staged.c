@@ -110,17 +110,25 @@ static tsr_status staging_of(lower_ctx *ctx, const tsr_stmt *s, const share_plan
     return TSR_OK;
 }
 
+/* What both halves start with: the plan, the staging registers and a
+ * scope of their own in `out`. */
+static tsr_status begin_half(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, share_plan *plan,
+                             const tp_var ***staging, tp_stmt **scope)
+{
+    TSR_TRY(plan_shares(ctx, s, plan));
+    TSR_TRY(staging_of(ctx, s, plan, out, staging));
+    *scope = tp_scope(ctx->b, out);
+    return *scope ? TSR_OK : TSR_ERR_NOMEM;
+}
+
 tsr_status lower_fetch(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
     share_plan plan;
     const tp_var **staging;
-    TSR_TRY(plan_shares(ctx, s, &plan));
-    TSR_TRY(staging_of(ctx, s, &plan, out, &staging));
+    tp_stmt *scope;
+    TSR_TRY(begin_half(ctx, s, out, &plan, &staging, &scope));
     int width = s->vector_width;
-    tp_stmt *scope = tp_scope(b, out);
-    if (!scope)
-        return TSR_ERR_NOMEM;
     tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
     tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
     for (int k = 0; k < plan.shares; k++) {
@@ -162,12 +170,9 @@ tsr_status lower_deposit(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_builder *b = ctx->b;
     share_plan plan;
     const tp_var **staging;
-    TSR_TRY(plan_shares(ctx, s, &plan));
-    TSR_TRY(staging_of(ctx, s, &plan, out, &staging));
+    tp_stmt *scope;
+    TSR_TRY(begin_half(ctx, s, out, &plan, &staging, &scope));
     int width = s->vector_width;
-    tp_stmt *scope = tp_scope(b, out);
-    if (!scope)
-        return TSR_ERR_NOMEM;
     for (int k = 0; k < plan.shares; k++) {
         tp_expr *r, *c;
         tp_block *body = share_position(ctx, &plan, k, width, &scope->body, &r, &c);

@@ -196,12 +196,7 @@ int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
                      tsr_rt_layout b_layout, int m, int n, int k, float alpha, CUdeviceptr a,
                      CUdeviceptr bm, float beta, CUdeviceptr c, char *err, size_t err_size)
 {
-    tsr_rt_gemm_desc desc;
-    tsr_rt_gemm_desc_init(&desc, m, n, k);
-    desc.a_layout = a_layout;
-    desc.b_layout = b_layout;
-    desc.alpha = alpha;
-    desc.beta = beta;
+    tsr_rt_gemm_desc desc = rt_plain_gemm_desc(a_layout, b_layout, m, n, k, alpha, beta);
     return tsr_rt_gemm_ex_cuda(b, stream, &desc, a, bm, c, 0, 0, err, err_size);
 }
 

@@ -157,3 +157,15 @@ int rt_gemm_call(const tsr_rt_gemm_desc *d, const void *const handles[RT_MAX_BUF
     }
     return TSR_RT_OK;
 }
+
+tsr_rt_gemm_desc rt_plain_gemm_desc(tsr_rt_layout a_layout, tsr_rt_layout b_layout, int m, int n,
+                                    int k, float alpha, float beta)
+{
+    tsr_rt_gemm_desc desc;
+    tsr_rt_gemm_desc_init(&desc, m, n, k);
+    desc.a_layout = a_layout;
+    desc.b_layout = b_layout;
+    desc.alpha = alpha;
+    desc.beta = beta;
+    return desc;
+}

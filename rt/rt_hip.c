@@ -181,12 +181,7 @@ int tsr_rt_gemm_hip(tsr_rt_bundle *b, hipStream_t stream, tsr_rt_layout a_layout
                     tsr_rt_layout b_layout, int m, int n, int k, float alpha, const void *a,
                     const void *bm, float beta, void *c, char *err, size_t err_size)
 {
-    tsr_rt_gemm_desc desc;
-    tsr_rt_gemm_desc_init(&desc, m, n, k);
-    desc.a_layout = a_layout;
-    desc.b_layout = b_layout;
-    desc.alpha = alpha;
-    desc.beta = beta;
+    tsr_rt_gemm_desc desc = rt_plain_gemm_desc(a_layout, b_layout, m, n, k, alpha, beta);
     return tsr_rt_gemm_ex_hip(b, stream, &desc, a, bm, c, NULL, NULL, err, err_size);
 }
 

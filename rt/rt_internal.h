@@ -50,6 +50,11 @@ typedef struct rt_call {
     float floats[2];
 } rt_call;
 
+/* The desc of the plain calls (tsr_rt_gemm_opencl and its kin): one
+ * problem, no epilogue. */
+tsr_rt_gemm_desc rt_plain_gemm_desc(tsr_rt_layout a_layout, tsr_rt_layout b_layout, int m, int n,
+                                    int k, float alpha, float beta);
+
 /* The calls' descriptions for GEMM and softmax, from the handles the
  * program passed (A, B, C, bias, R; X, Y), each with whether it is not
  * NULL; a code with the message when the desc or sizes are not valid

@@ -218,12 +218,7 @@ int tsr_rt_gemm_opencl(tsr_rt_bundle *b, cl_command_queue queue, tsr_rt_layout a
                        tsr_rt_layout b_layout, int m, int n, int k, float alpha, cl_mem a,
                        cl_mem bm, float beta, cl_mem c, cl_event *done, char *err, size_t err_size)
 {
-    tsr_rt_gemm_desc desc;
-    tsr_rt_gemm_desc_init(&desc, m, n, k);
-    desc.a_layout = a_layout;
-    desc.b_layout = b_layout;
-    desc.alpha = alpha;
-    desc.beta = beta;
+    tsr_rt_gemm_desc desc = rt_plain_gemm_desc(a_layout, b_layout, m, n, k, alpha, beta);
     return tsr_rt_gemm_ex_opencl(b, queue, &desc, a, bm, c, NULL, NULL, done, err, err_size);
 }
 
