@@ -127,7 +127,12 @@ void tsr_expr_format(const tp_expr *e, tsr_strbuf *out)
     case TP_VAR: tsr_strbuf_append(out, e->var->name); break;
     case TP_PARAM: tsr_strbuf_append(out, e->param->name); break;
     case TP_BUILTIN: tsr_strbuf_printf(out, "%s(%d)", builtin_text[e->builtin], e->axis); break;
-    case TP_PLACEHOLDER: tsr_strbuf_append(out, "x"); break;
+    case TP_PLACEHOLDER:
+        if (e->ival)
+            tsr_strbuf_printf(out, "x%ld", e->ival);
+        else
+            tsr_strbuf_append(out, "x");
+        break;
     case TP_BINARY:
         if (e->op == TP_MIN || e->op == TP_MAX) {
             tsr_strbuf_printf(out, "%s(", binop_text[e->op]);
@@ -294,7 +299,11 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
             tsr_strbuf_printf(out, "map %s <- ", s->dst->buffer->name);
         tsr_strbuf_printf(out, "%s row ", s->view->buffer->name);
         tsr_expr_format(s->row, out);
-        tsr_strbuf_append(out, " of x -> ");
+        tsr_strbuf_append(out, " of x");
+        for (int k = 0; k < TSR_ROW_OPERANDS; k++)
+            if (s->operands[k])
+                tsr_strbuf_printf(out, ", x%d of %s", k + 1, s->operands[k]->buffer->name);
+        tsr_strbuf_append(out, " -> ");
         tsr_expr_format(s->element, out);
         tsr_strbuf_printf(out, " threads %d vector %d", s->threads, s->vector_width);
         break;

@@ -72,6 +72,9 @@ typedef enum tsr_load_mode { TSR_LOAD_DIRECT, TSR_LOAD_FETCH, TSR_LOAD_DEPOSIT }
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM } tsr_reduce_op;
 
+/* How many other views a row statement's template may read besides x. */
+#define TSR_ROW_OPERANDS 2
+
 typedef enum tsr_stmt_kind {
     TSR_S_LOOP,       /* for var in [begin, end) by step: body */
     TSR_S_BARRIER,    /* the work-group meets; shared tiles are consistent */
@@ -128,6 +131,11 @@ struct tsr_stmt {
     const tp_var *result; /* ROW_REDUCE: a private scalar every thread ends with */
     const tsr_view *dst;  /* ROW_MAP */
     int threads;          /* ROW_*: threads along the row (the group) */
+    /* ROW_*: what the template's placeholder of slot k + 1 stands for: the
+     * element of operands[k] at (row, the column of x); NULL when unused.
+     * A per-column vector (a norm's gamma and beta) is a view whose row
+     * stride is 0. */
+    const tsr_view *operands[TSR_ROW_OPERANDS];
 };
 
 typedef struct tsr_tile_program {

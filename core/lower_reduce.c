@@ -57,13 +57,25 @@ static tsr_status walk_row(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, ele
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
+/* The template applied at `col`: x is `value`, slot k + 1 the element of
+ * operand k in the same row and column. */
+static tp_expr *apply_element(lower_ctx *ctx, const tsr_stmt *s, tp_expr *col, tp_expr *value)
+{
+    tp_builder *b = ctx->b;
+    tp_expr *values[1 + TSR_ROW_OPERANDS] = {value};
+    int n_values = 1;
+    for (int k = 0; k < TSR_ROW_OPERANDS && s->operands[k]; k++, n_values++)
+        values[1 + k] =
+            tp_buf(b, s->operands[k]->buffer, lower_view_index(ctx, s->operands[k], s->row, col));
+    return tp_substitute_slots(b, s->element, values, n_values);
+}
+
 static void accumulate_partial(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *col,
                                tp_expr *value, void *state)
 {
-    (void)col;
     tp_builder *b = ctx->b;
     tp_expr *part = tp_ref(b, (const tp_var *)state);
-    tp_assign(b, out, part, combine(b, s->reduce, part, tp_substitute(b, s->element, value)));
+    tp_assign(b, out, part, combine(b, s->reduce, part, apply_element(ctx, s, col, value)));
 }
 
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
@@ -110,7 +122,7 @@ static void store_mapped(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_ex
     (void)state;
     tp_builder *b = ctx->b;
     tp_assign(b, out, tp_buf(b, s->dst->buffer, lower_view_index(ctx, s->dst, s->row, col)),
-              tp_substitute(b, s->element, value));
+              apply_element(ctx, s, col, value));
 }
 
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)

@@ -62,9 +62,21 @@ static bool products_fit(const tsr_op_def *op, const tsr_shape *shape, char *why
 
 /* ---- YAML ------------------------------------------------------------------- */
 
-enum { K_SCHEMA, K_NAME, K_OP, K_DTYPE, K_GEMM, K_SHAPES, K_COUNT };
+enum {
+    K_SCHEMA,
+    K_NAME,
+    K_OP,
+    K_DTYPE,
+    K_GEMM,
+    K_REDUCE,
+    K_RMSNORM,
+    K_LAYERNORM,
+    K_SHAPES,
+    K_COUNT
+};
 
-static const char *const top_keys[K_COUNT] = {"schema", "name", "op", "dtype", "gemm", "shapes"};
+static const char *const top_keys[K_COUNT] = {"schema", "name",    "op",        "dtype", "gemm",
+                                              "reduce", "rmsnorm", "layernorm", "shapes"};
 
 #define REQ(k) ((uint64_t)1 << (k))
 
@@ -160,6 +172,66 @@ static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *s
     return parse_epilogue(doc, &f[4], &f[5], &f[6], spec);
 }
 
+static const char *const reduce_kind_names[TSR_REDUCE_KIND_COUNT] = {"sum", "max", "mean", "l2"};
+
+const char *tsr_reduce_kind_name(tsr_reduce_kind kind)
+{
+    return kind >= 0 && kind < TSR_REDUCE_KIND_COUNT ? reduce_kind_names[kind] : "?";
+}
+
+static tsr_status parse_reduce(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
+{
+    static const char *const keys[] = {"kind"};
+    tsr_yaml_field f[COUNT(keys)];
+    int kind;
+    TSR_TRY(tsr_yaml_fields(doc, node, "reduce", keys, COUNT(keys), REQ(0), f));
+    TSR_TRY(tsr_yaml_enum(doc, f[0].value, "reduce.kind", reduce_kind_names, TSR_REDUCE_KIND_COUNT,
+                          &kind));
+    spec->reduce_kind = (tsr_reduce_kind)kind;
+    return TSR_OK;
+}
+
+/* rmsnorm's and layernorm's section: eps only, so far. */
+static tsr_status parse_norm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
+{
+    static const char *const keys[] = {"eps"};
+    tsr_yaml_field f[COUNT(keys)];
+    char what[32];
+    TSR_TRY(tsr_yaml_fields(doc, node, spec->op->name, keys, COUNT(keys), 0, f));
+    snprintf(what, sizeof what, "%s.eps", spec->op->name);
+    /* A stabiliser against division by zero: above 1 it would swamp the
+     * mean square of unit-scale data, so it is taken for a mistake. */
+    if (f[0].value)
+        TSR_TRY(tsr_yaml_number(doc, f[0].value, what, 0.0, false, 1.0, &spec->eps));
+    return TSR_OK;
+}
+
+/* An op's own section is named after it and allowed for that op only; the
+ * reduce op cannot do without its kind. */
+static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr_yaml_field *f,
+                                 tsr_opspec *spec)
+{
+    for (int k = K_GEMM; k <= K_LAYERNORM; k++)
+        if (f[k].key && strcmp(spec->op->name, top_keys[k]) != 0)
+            return tsr_yaml_fail(doc, f[k].key, "key '%s' is only allowed for op %s", top_keys[k],
+                                 top_keys[k]);
+    if (!strcmp(spec->op->name, "reduce") && !f[K_REDUCE].value)
+        return tsr_yaml_fail(doc, root, "op reduce needs 'reduce: {kind: sum|max|mean|l2}'");
+    if (!strcmp(spec->op->name, "rmsnorm"))
+        spec->eps = 1e-6;
+    if (!strcmp(spec->op->name, "layernorm"))
+        spec->eps = 1e-5;
+    if (f[K_GEMM].value)
+        TSR_TRY(parse_gemm(doc, f[K_GEMM].value, spec));
+    if (f[K_REDUCE].value)
+        TSR_TRY(parse_reduce(doc, f[K_REDUCE].value, spec));
+    if (f[K_RMSNORM].value)
+        TSR_TRY(parse_norm(doc, f[K_RMSNORM].value, spec));
+    if (f[K_LAYERNORM].value)
+        TSR_TRY(parse_norm(doc, f[K_LAYERNORM].value, spec));
+    return TSR_OK;
+}
+
 static tsr_status parse_shape(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
                               const tsr_op_def *op, tsr_shape *shape)
 {
@@ -228,11 +300,7 @@ static tsr_status parse_root(tsr_yaml_doc *doc, yaml_node_t *root, tsr_opspec *s
     TSR_TRY(tsr_yaml_ident(doc, f[K_NAME].value, "name", spec->arena, &spec->name));
     TSR_TRY(parse_op(doc, f[K_OP].value, spec));
     TSR_TRY(parse_dtype(doc, f[K_DTYPE].value, spec));
-    /* An op's own section is named after it; only gemm has one so far. */
-    if (f[K_GEMM].key && strcmp(spec->op->name, "gemm") != 0)
-        return tsr_yaml_fail(doc, f[K_GEMM].key, "key 'gemm' is only allowed for op gemm");
-    if (f[K_GEMM].value)
-        TSR_TRY(parse_gemm(doc, f[K_GEMM].value, spec));
+    TSR_TRY(parse_sections(doc, root, f, spec));
     return parse_shapes(doc, f[K_SHAPES].value, spec);
 }
 
@@ -291,6 +359,10 @@ void tsr_opspec_free(tsr_opspec *spec)
 const char *tsr_opspec_key(const tsr_opspec *spec)
 {
     const char *dtype = tsr_dtype_name(spec->dtype);
+    /* The kind changes the kernel; eps is an argument, so it does not. */
+    if (!strcmp(spec->op->name, "reduce"))
+        return tsr_arena_printf(spec->arena, "reduce.%s.kind=%s", dtype,
+                                reduce_kind_names[spec->reduce_kind]);
     if (strcmp(spec->op->name, "gemm") != 0)
         return tsr_arena_printf(spec->arena, "%s.%s", spec->op->name, dtype);
     /* alpha is a kernel argument, but beta == 0 lets the kernel skip reading

@@ -28,6 +28,15 @@ typedef enum tsr_activation {
     TSR_ACT_COUNT
 } tsr_activation;
 
+/* What op `reduce` computes over each row (l2: sqrt of the sum of squares). */
+typedef enum tsr_reduce_kind {
+    TSR_REDUCE_KIND_SUM,
+    TSR_REDUCE_KIND_MAX,
+    TSR_REDUCE_KIND_MEAN,
+    TSR_REDUCE_KIND_L2,
+    TSR_REDUCE_KIND_COUNT
+} tsr_reduce_kind;
+
 /* One problem size: the values of the op's named dims (gemm: m, n, k,
  * batch). */
 typedef struct tsr_shape {
@@ -49,6 +58,11 @@ typedef struct tsr_opspec {
     tsr_activation activation; /* applied after the bias */
     bool residual;             /* R, an M x N row-major input, added last */
 
+    /* reduce: the kind; rmsnorm, layernorm: eps, a kernel argument (so not
+     * part of the key), 1e-6 and 1e-5 unless given */
+    tsr_reduce_kind reduce_kind;
+    double eps;
+
     size_t n_shapes;
     tsr_shape *shapes;
 } tsr_opspec;
@@ -57,12 +71,15 @@ tsr_status tsr_opspec_load(const char *path, tsr_opspec **out, tsr_error *err);
 tsr_status tsr_opspec_parse(const char *path, const char *text, size_t len, tsr_opspec **out,
                             tsr_error *err);
 void tsr_opspec_free(tsr_opspec *spec);
+/* "sum", "max", "mean", "l2". */
+const char *tsr_reduce_kind_name(tsr_reduce_kind kind);
 
 /* A stable identity of everything in the spec that changes the kernel
  * (op, dtype, layouts, alpha/beta being zero or not, the epilogue), used as
  * the store's key: "gemm.f32.a=row.b=col.beta=1", with
  * ".bias=row|col", ".act=relu|gelu|silu" and ".res=1" appended, in that
- * order, only when used. Allocated in the spec's arena. */
+ * order, only when used; "reduce.f32.kind=sum|max|mean|l2" for reduce;
+ * "OP.f32" for the other ops. Allocated in the spec's arena. */
 const char *tsr_opspec_key(const tsr_opspec *spec);
 
 /* "m=1024,n=1024,k=1024" with the op's dim names, into buf; an optional

@@ -198,6 +198,14 @@ tp_expr *tp_placeholder(tp_builder *b, tsr_dtype dtype)
     return new_expr(b, TP_PLACEHOLDER, dtype);
 }
 
+tp_expr *tp_placeholder_slot(tp_builder *b, tsr_dtype dtype, int slot)
+{
+    tp_expr *e = new_expr(b, TP_PLACEHOLDER, dtype);
+    if (e)
+        e->ival = slot;
+    return e;
+}
+
 bool tp_is_int(const tp_expr *e, long value)
 {
     return e && e->kind == TP_INT && e->ival == value;
@@ -252,12 +260,12 @@ tp_expr *tp_muli(tp_builder *b, tp_expr *lhs, long rhs)
     return tp_mul(b, lhs, tp_int(b, rhs));
 }
 
-tp_expr *tp_substitute(tp_builder *b, const tp_expr *t, tp_expr *value)
+tp_expr *tp_substitute_slots(tp_builder *b, const tp_expr *t, tp_expr *const *values, int n_values)
 {
     if (!t)
         return NULL;
-    if (t->kind == TP_PLACEHOLDER)
-        return value;
+    if (t->kind == TP_PLACEHOLDER && t->ival >= 0 && t->ival < n_values)
+        return values[t->ival];
     tp_expr *copy = new_expr(b, t->kind, t->dtype);
     if (!copy)
         return NULL;
@@ -265,11 +273,16 @@ tp_expr *tp_substitute(tp_builder *b, const tp_expr *t, tp_expr *value)
     for (int i = 0; i < t->n_args; i++) {
         if (!t->args[i])
             continue;
-        copy->args[i] = tp_substitute(b, t->args[i], value);
+        copy->args[i] = tp_substitute_slots(b, t->args[i], values, n_values);
         if (!copy->args[i])
             return NULL;
     }
     return copy;
+}
+
+tp_expr *tp_substitute(tp_builder *b, const tp_expr *t, tp_expr *value)
+{
+    return tp_substitute_slots(b, t, &value, 1);
 }
 
 tp_var *tp_new_var(tp_builder *b, const char *name, tsr_dtype dtype, tp_space space, int n_dims,

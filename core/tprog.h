@@ -72,7 +72,8 @@ typedef enum tp_expr_kind {
                        assignment's target, a vector store there */
     TP_SPLAT,       /* a scalar repeated in `width` lanes */
     TP_LANE,        /* lane `lane` of a vector-valued expression */
-    TP_PLACEHOLDER, /* the element an element-wise template applies to */
+    TP_PLACEHOLDER, /* the element an element-wise template applies to (slot 0 in
+                       ival), or another value it reads (slots 1..) */
 } tp_expr_kind;
 
 typedef struct tp_expr tp_expr;
@@ -160,6 +161,9 @@ tp_expr *tp_vload_array(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr
 tp_expr *tp_splat(tp_builder *b, tp_expr *scalar, int width);
 tp_expr *tp_lane(tp_builder *b, tp_expr *vector, int lane);
 tp_expr *tp_placeholder(tp_builder *b, tsr_dtype dtype);
+/* A placeholder for slot `slot` > 0: a second value a template reads, such
+ * as the column's element of a per-column vector (see tsr_stmt.operands). */
+tp_expr *tp_placeholder_slot(tp_builder *b, tsr_dtype dtype, int slot);
 
 /* Integer arithmetic that folds constants, so that printed index
  * expressions stay short ("tx * 4 + 1", not "(tx * 4 + 0 * 1) + 1"). */
@@ -168,8 +172,13 @@ tp_expr *tp_mul(tp_builder *b, tp_expr *lhs, tp_expr *rhs);
 tp_expr *tp_addi(tp_builder *b, tp_expr *lhs, long rhs);
 tp_expr *tp_muli(tp_builder *b, tp_expr *lhs, long rhs);
 
-/* Replaces every TP_PLACEHOLDER of a template with `value` (a deep copy). */
+/* Replaces every TP_PLACEHOLDER of slot 0 of a template with `value` (a
+ * deep copy). */
 tp_expr *tp_substitute(tp_builder *b, const tp_expr *template_expr, tp_expr *value);
+/* The same for slots 0..n_values-1, slot k by values[k]; placeholders of
+ * other slots are copied as they are. */
+tp_expr *tp_substitute_slots(tp_builder *b, const tp_expr *template_expr, tp_expr *const *values,
+                             int n_values);
 
 tp_var *tp_new_var(tp_builder *b, const char *name, tsr_dtype dtype, tp_space space, int n_dims,
                    int dim0, int dim1);

@@ -33,6 +33,10 @@ typedef struct rt_op {
 static const rt_op rt_ops[] = {
     {"gemm", 3, 4, 3, 2},
     {"softmax", 2, 2, -1, -1},
+    /* Opened and checked, not launched yet: no tsr_rt_* call takes them. */
+    {"reduce", 2, 2, -1, -1},
+    {"rmsnorm", 2, 2, -1, -1},
+    {"layernorm", 2, 2, -1, -1},
 };
 
 /* The op of a name, or of an op key's first part ("gemm" of
@@ -125,6 +129,10 @@ static bool parse_args(const char *text, rt_kernel *k)
         /* GEMM's fused epilogue, last and only when used. */
         {"buffer:bias", RT_BUFFER, 3},
         {"buffer:R", RT_BUFFER, 4},
+        /* The norms' per-column vectors and eps (rmsnorm, layernorm). */
+        {"buffer:gamma", RT_BUFFER, 2},
+        {"buffer:beta", RT_BUFFER, 3},
+        {"float:eps", RT_FLOAT, 0},
     };
     k->n_args = 0;
     for (const char *p = text; *p;) {

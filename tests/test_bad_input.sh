@@ -121,6 +121,24 @@ printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, bias: both}/' 
 refused "a bias along both dims" gen spec-bad-bias.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, residual: 2}/' >spec-bad-residual.yaml
 refused "a residual that is not true or false" gen spec-bad-residual.yaml --profile pocl-cpu
+# The row ops' sections: an unknown kind or key, a negative eps, a section
+# for another op, a reduce without its kind.
+row_spec() { # row_spec FILE OP SECTION
+    printf 'schema: 1\nname: r\nop: %s\ndtype: f32\n%s\nshapes:\n  - {rows: 4, cols: 8}\n' \
+        "$2" "$3" >"$1"
+}
+row_spec spec-reduce-kind.yaml reduce 'reduce: {kind: median}'
+refused "a reduce of kind median" gen spec-reduce-kind.yaml --profile pocl-cpu
+row_spec spec-reduce-no-kind.yaml reduce ''
+refused "a reduce without a kind" gen spec-reduce-no-kind.yaml --profile pocl-cpu
+row_spec spec-rmsnorm-negative-eps.yaml rmsnorm 'rmsnorm: {eps: -1e-6}'
+refused "an rmsnorm with eps -1e-6" gen spec-rmsnorm-negative-eps.yaml --profile pocl-cpu
+row_spec spec-layernorm-unknown-key.yaml layernorm 'layernorm: {eps: 1e-5, momentum: 0.1}'
+refused "a layernorm with an unknown key" gen spec-layernorm-unknown-key.yaml --profile pocl-cpu
+row_spec spec-layernorm-nan-eps.yaml layernorm 'layernorm: {eps: .nan}'
+refused "a layernorm with eps NaN" gen spec-layernorm-nan-eps.yaml --profile pocl-cpu
+row_spec spec-rmsnorm-reduce-section.yaml rmsnorm 'reduce: {kind: sum}'
+refused "an rmsnorm with a reduce section" gen spec-rmsnorm-reduce-section.yaml --profile pocl-cpu
 
 # ---- command-line values -----------------------------------------------------------
 

@@ -242,6 +242,26 @@ fused_and_batched_specs_tune_export_and_check() {
     status_is 0 && out_has "m=37,n=13,k=71,batch=3" && out_has "sha256 ok"
 }
 
+# The row ops (a reduction and both norms) go the same way: verified, tuned,
+# exported under their own op keys, and the bundle checks.
+row_ops_verify_tune_export_and_check() {
+    run verify "$root/ops/rmsnorm.yaml" --shape rows=5,cols=4097
+    status_is 0 && out_has "PASS" && out_lacks "FAIL" || return 1
+    local spec
+    for spec in reduce-sum rmsnorm layernorm; do
+        run tune "$root/ops/$spec.yaml" --budget 2 --db rows.db --shape rows=37,cols=1000
+        status_is 0 && out_has "best:" || return 1
+    done
+    run export --db rows.db --out rows-bundle
+    status_is 0 || return 1
+    for spec in reduce.f32.kind=sum rmsnorm.f32 layernorm.f32; do
+        grep -q "\"op_key\": *\"$spec\"" rows-bundle/manifest.json ||
+            { why="the manifest lacks op key $spec"; return 1; }
+    done
+    run bundle check rows-bundle
+    status_is 0 && out_has "rows=37,cols=1000" && out_has "sha256 ok"
+}
+
 tune_rerun_takes_everything_from_the_store() {
     run tune "$root/ops/sgemm.yaml" --budget 3 --db t.db --shape m=64,n=48,k=40
     status_is 0 && out_has "(0 run now, 3 from the store)" && out_has "best:"
@@ -387,6 +407,7 @@ t "tune --budget 3 runs and stores 3 candidates" tune_stores_its_candidates
 t "tune --jobs 2 compiles ahead and tries what --jobs 0 tries" tune_compiles_ahead_in_other_processes
 t "tune rerun takes all 3 from the store" tune_rerun_takes_everything_from_the_store
 t "fused and batched specs tune, export and check" fused_and_batched_specs_tune_export_and_check
+t "row ops verify, tune, export and check" row_ops_verify_tune_export_and_check
 t "tune reports rejections with a reason and where the time went" \
     tune_reports_rejections_and_where_the_time_went
 t "tune --offline ranks by the model and stores predictions" \

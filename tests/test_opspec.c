@@ -212,8 +212,9 @@ static void batch_defaults_to_one_and_is_written_only_when_not_one(void)
 
 static void unknown_op_lists_the_known_ones(void)
 {
-    CHECK_REJECTS("schema: 1\nname: g\nop: conv9d\ndtype: f32\n" SHAPES,
-                  "t.yaml:3:5: unknown op 'conv9d' (known: gemm, softmax)");
+    CHECK_REJECTS(
+        "schema: 1\nname: g\nop: conv9d\ndtype: f32\n" SHAPES,
+        "t.yaml:3:5: unknown op 'conv9d' (known: gemm, softmax, reduce, rmsnorm, layernorm)");
 }
 
 static void dtypes_other_than_f32_are_not_supported_yet(void)
@@ -315,7 +316,7 @@ static void top_level_is_checked_like_profiles(void)
 {
     CHECK_REJECTS(HEAD SHAPES "tile: 64\n",
                   "t.yaml:7:1: unknown key 'tile' in the op spec (expected one of: schema, name, "
-                  "op, dtype, gemm, shapes)");
+                  "op, dtype, gemm, reduce, rmsnorm, layernorm, shapes)");
     CHECK_REJECTS("schema: 1\nname: g\nop: gemm\n" SHAPES,
                   "t.yaml:1:1: missing required key 'dtype' in the op spec");
     CHECK_REJECTS("schema: 3\nname: g\n",
@@ -378,6 +379,72 @@ static void bad_shape_text_names_the_bad_part(void)
                          "stay below 2^31 (kernels index with 32-bit ints)");
 }
 
+/* Lines 1-4 of a row op's spec, then its section on line 5. */
+#define ROW_HEAD(op) "schema: 1\nname: r\nop: " op "\ndtype: f32\n"
+#define ROW_SHAPES "shapes:\n  - {rows: 3, cols: 5}\n"
+
+static void shipped_row_ops_load_with_their_kind_and_eps(void)
+{
+    tsr_opspec *reduce = load_shipped("reduce-sum.yaml");
+    tsr_opspec *rms = load_shipped("rmsnorm.yaml");
+    tsr_opspec *layer = load_shipped("layernorm.yaml");
+    if (reduce) {
+        CHECK(reduce->reduce_kind == TSR_REDUCE_KIND_SUM);
+        CHECK_MSG(!strcmp(tsr_opspec_key(reduce), "reduce.f32.kind=sum"), "%s",
+                  tsr_opspec_key(reduce));
+    }
+    if (rms)
+        CHECK(rms->eps == 1e-6 && !strcmp(tsr_opspec_key(rms), "rmsnorm.f32"));
+    if (layer)
+        CHECK(layer->eps == 1e-5 && !strcmp(tsr_opspec_key(layer), "layernorm.f32"));
+    tsr_opspec_free(reduce);
+    tsr_opspec_free(rms);
+    tsr_opspec_free(layer);
+}
+
+/* The kind changes the kernel, so the key; eps is an argument, so not. */
+static void reduce_kind_is_in_the_key_and_eps_has_a_default(void)
+{
+    static const char *const kinds[] = {"sum", "max", "mean", "l2"};
+    for (int i = 0; i < 4; i++) {
+        char text[256], key[64];
+        snprintf(text, sizeof text, ROW_HEAD("reduce") "reduce: {kind: %s}\n" ROW_SHAPES, kinds[i]);
+        snprintf(key, sizeof key, "reduce.f32.kind=%s", kinds[i]);
+        tsr_opspec *spec = NULL;
+        tsr_error err = {{0}};
+        CHECK_MSG(parse(text, &spec, &err) == TSR_OK, "%s", err.msg);
+        if (spec)
+            CHECK_MSG(!strcmp(tsr_opspec_key(spec), key), "%s", tsr_opspec_key(spec));
+        tsr_opspec_free(spec);
+    }
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK(parse(ROW_HEAD("rmsnorm") ROW_SHAPES, &spec, &err) == TSR_OK);
+    if (spec)
+        CHECK(spec->eps == 1e-6);
+    tsr_opspec_free(spec);
+    CHECK(parse(ROW_HEAD("layernorm") "layernorm: {eps: 0.25}\n" ROW_SHAPES, &spec, &err) ==
+          TSR_OK);
+    if (spec)
+        CHECK(spec->eps == 0.25 && !strcmp(tsr_opspec_key(spec), "layernorm.f32"));
+    tsr_opspec_free(spec);
+}
+
+static void row_op_sections_are_checked(void)
+{
+    CHECK_REJECTS(ROW_HEAD("reduce") "reduce: {kind: median}\n" ROW_SHAPES,
+                  "t.yaml:5:16: reduce.kind: unknown value 'median' (expected one of: sum, max, "
+                  "mean, l2)");
+    CHECK_REJECTS(ROW_HEAD("reduce") ROW_SHAPES,
+                  "t.yaml:1:1: op reduce needs 'reduce: {kind: sum|max|mean|l2}'");
+    CHECK_REJECTS(ROW_HEAD("rmsnorm") "rmsnorm: {eps: -1e-6}\n" ROW_SHAPES,
+                  "t.yaml:5:16: rmsnorm.eps: -1e-06 is out of range 0..1");
+    CHECK_REJECTS(ROW_HEAD("layernorm") "layernorm: {eps: 1e-5, axis: 0}\n" ROW_SHAPES,
+                  "t.yaml:5:24: unknown key 'axis' in layernorm (expected one of: eps)");
+    CHECK_REJECTS(ROW_HEAD("layernorm") "rmsnorm: {eps: 1e-5}\n" ROW_SHAPES,
+                  "t.yaml:5:1: key 'rmsnorm' is only allowed for op rmsnorm");
+}
+
 static void missing_spec_file_is_an_io_error(void)
 {
     tsr_opspec *spec = NULL;
@@ -408,6 +475,9 @@ int main(void)
     RUN_TEST(top_level_is_checked_like_profiles);
     RUN_TEST(shape_text_round_trips);
     RUN_TEST(bad_shape_text_names_the_bad_part);
+    RUN_TEST(shipped_row_ops_load_with_their_kind_and_eps);
+    RUN_TEST(reduce_kind_is_in_the_key_and_eps_has_a_default);
+    RUN_TEST(row_op_sections_are_checked);
     RUN_TEST(missing_spec_file_is_an_io_error);
     return check_summary();
 }

@@ -32,6 +32,11 @@ tune() {
 }
 tune "$root/ops/sgemm.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/softmax.yaml" --shape rows=16,cols=512
+# Not launched by the runtime, but their entries (gamma, beta, eps among
+# the arguments) must not keep the bundle from opening.
+for row_op in reduce-sum rmsnorm layernorm; do
+    tune "$root/ops/$row_op.yaml" --shape rows=16,cols=512
+done
 for fused in col-gelu-res row-silu relu-res; do
     tune "$fused.yaml"
 done

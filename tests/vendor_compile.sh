@@ -42,6 +42,12 @@ sources+=("sgemm-batched|")
 for config in "" "WG=256,VW=8" "WG=32,VW=1"; do
     sources+=("softmax|$config")
 done
+# The row reduction and the norms (gamma and beta read per column).
+for spec in reduce-sum rmsnorm layernorm; do
+    for config in "WG=128,VW=8" "WG=32,VW=1"; do
+        sources+=("$spec|$config")
+    done
+done
 
 passed=0
 failed=0

@@ -6,5 +6,8 @@
 
 extern const tsr_op_def tsr_op_gemm;
 extern const tsr_op_def tsr_op_softmax;
+extern const tsr_op_def tsr_op_reduce;
+extern const tsr_op_def tsr_op_rmsnorm;
+extern const tsr_op_def tsr_op_layernorm;
 
 #endif

@@ -1,0 +1,129 @@
+/* A reduction along the last axis: Y[r] = kind over c of X[r][c], kind one
+ * of sum, max, mean, l2 (sqrt of the sum of squares). One work-group per
+ * row: a row reduction, then a row map over a one-column view of Y (its
+ * template names no x, so nothing is read) in which the group's first
+ * thread stores the finished value. */
+#include <math.h>
+
+#include "core/ops/ops.h"
+#include "core/ops/row_ops.h"
+
+enum { ARG_X, ARG_Y, ARG_ROWS, ARG_COLS, ARG_COUNT };
+
+/* What each element adds, and how the row's total becomes the result. */
+static tp_expr *reduce_element(tp_builder *b, tsr_reduce_kind kind, tsr_dtype dtype)
+{
+    tp_expr *x = tp_placeholder(b, dtype);
+    return kind == TSR_REDUCE_KIND_L2 ? tp_bin(b, TP_MUL, x, tp_placeholder(b, dtype)) : x;
+}
+
+static tp_expr *reduce_finish(tsr_tile_program *p, tsr_reduce_kind kind, const tp_var *total)
+{
+    tp_builder *b = &p->builder;
+    switch (kind) {
+    case TSR_REDUCE_KIND_MEAN: return tsr_row_average(p, tp_ref(b, total), ARG_COLS);
+    case TSR_REDUCE_KIND_L2: return tp_call(b, TP_SQRT, 1, tp_ref(b, total), NULL, NULL);
+    default: return tp_ref(b, total);
+    }
+}
+
+static tsr_status reduce_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
+                               const tsr_config *config, tsr_tile_program **out, tsr_error *err)
+{
+    TSR_TRY(tsr_row_check(spec, profile, config, err));
+    static const char *names[ARG_COUNT] = {"X", "Y", "rows", "cols"};
+    tsr_tile_program *p = tsr_row_program(arena, spec, config, "tsr_reduce", names, 2, 2, 0, ARG_Y);
+    if (!p)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building reduce");
+    tp_builder *b = &p->builder;
+    tsr_reduce_kind kind = spec->reduce_kind;
+    tsr_view *x = tsr_row_view(p, ARG_X, ARG_ROWS, ARG_COLS, false);
+    tsr_view *y = tsr_row_view(p, ARG_Y, ARG_ROWS, -1, false);
+    const tsr_tile *partials = tsr_row_partials(p, spec, config);
+    const tp_var *total =
+        x && partials
+            ? tsr_row_reduce(p, x, reduce_element(b, kind, spec->dtype),
+                             kind == TSR_REDUCE_KIND_MAX ? TSR_REDUCE_MAX : TSR_REDUCE_SUM,
+                             partials, "row_total", config)
+            : NULL;
+    tsr_stmt *store = total && y
+                          ? tsr_row_stmt(p, TSR_S_ROW_MAP, y, reduce_finish(p, kind, total), config)
+                          : NULL;
+    if (!store || b->failed)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building reduce");
+    store->dst = y;
+    store->vector_width = 1; /* one element a row: no vector to load */
+    *out = p;
+    return TSR_OK;
+}
+
+static size_t reduce_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer)
+{
+    (void)spec;
+    return buffer == ARG_Y ? (size_t)shape->dim[ROW_DIM_ROWS] : tsr_row_matrix_elems(shape);
+}
+
+static int reduce_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
+                       tsr_arg *out)
+{
+    (void)spec;
+    out[ARG_X] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_X]};
+    out[ARG_Y] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_Y]};
+    out[ARG_ROWS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_ROWS]};
+    out[ARG_COLS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_COLS]};
+    return ARG_COUNT;
+}
+
+/* The magnitude is what the result's rounding scales with: the sum of the
+ * terms' absolute values (divided like the result for mean); for max and
+ * l2 the result itself, since max is exact and l2's terms are all >= 0. */
+static void reduce_reference(const tsr_opspec *spec, const tsr_shape *shape,
+                             const float *const *buffers, double *out, double *magnitude)
+{
+    long rows = shape->dim[ROW_DIM_ROWS], cols = shape->dim[ROW_DIM_COLS];
+    for (long r = 0; r < rows; r++) {
+        const float *x = buffers[ARG_X] + r * cols;
+        double sum = 0.0, abs_sum = 0.0, max = -INFINITY, squares = 0.0;
+        for (long c = 0; c < cols; c++) {
+            sum += x[c];
+            abs_sum += fabs(x[c]);
+            max = fmax(max, x[c]);
+            squares += (double)x[c] * x[c];
+        }
+        switch (spec->reduce_kind) {
+        case TSR_REDUCE_KIND_MAX: out[r] = max, magnitude[r] = fabs(max); break;
+        case TSR_REDUCE_KIND_MEAN: out[r] = sum / cols, magnitude[r] = abs_sum / cols; break;
+        case TSR_REDUCE_KIND_L2: out[r] = magnitude[r] = sqrt(squares); break;
+        default: out[r] = sum, magnitude[r] = abs_sum; break;
+        }
+    }
+}
+
+/* One operation an element (two for l2's square and add). */
+static double reduce_flops(const tsr_opspec *spec, const tsr_shape *shape)
+{
+    double per_element = spec->reduce_kind == TSR_REDUCE_KIND_L2 ? 2.0 : 1.0;
+    return per_element * (double)tsr_row_matrix_elems(shape);
+}
+
+static const tsr_buffer_def reduce_buffers[2] = {{"X", true, false}, {"Y", false, true}};
+
+const tsr_op_def tsr_op_reduce = {
+    .name = "reduce",
+    .summary = "row reduction: Y[r] = sum|max|mean|l2 over c of X[r][c]",
+    .n_dims = 2,
+    .dim_names = {"rows", "cols"},
+    .n_params = ROW_PARAM_COUNT,
+    .params = tsr_row_params,
+    .n_buffers = 2,
+    .buffers = reduce_buffers,
+    .check = tsr_row_check,
+    .build = reduce_build,
+    .geometry_rule = tsr_row_geometry_rule,
+    .buffer_elems = reduce_buffer_elems,
+    .args = reduce_args,
+    .reference = reduce_reference,
+    .tolerance = tsr_row_tolerance,
+    .flops = reduce_flops,
+    .output_buffer = ARG_Y,
+};

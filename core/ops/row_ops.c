@@ -1,0 +1,129 @@
+/* The parts the row-wise ops share (see row_ops.h). */
+#include "core/ops/row_ops.h"
+
+#include <math.h>
+
+const tsr_param_def tsr_row_params[ROW_PARAM_COUNT] = {
+    [ROW_WG] = {"WG", "threads per row (one work-group per row)", 6, {8, 16, 32, 64, 128, 256}, 64},
+    [ROW_VW] = {"VW", "vector width of row loads", 4, {1, 2, 4, 8}, 4},
+};
+
+tsr_status tsr_row_check(const tsr_opspec *spec, const tsr_profile *profile,
+                         const tsr_config *config, tsr_error *err)
+{
+    int wg = config->value[ROW_WG];
+    int max_threads = (int)tsr_profile_value(&profile->max_work_group_size, 256);
+    if (wg > max_threads)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "%d threads per work-group exceed the profile's limit of %d", wg,
+                        max_threads);
+    /* As for GEMM: whole sub-groups only. */
+    int subgroup = (int)tsr_profile_value(&profile->subgroup_sizes[0], 1);
+    if (wg % subgroup)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "%d threads per work-group are not a whole number of the profile's "
+                        "%d-wide sub-groups",
+                        wg, subgroup);
+    long shared = (long)wg * (long)tsr_dtype_size(spec->dtype);
+    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
+    if (shared > shared_limit)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "%ld bytes of shared memory exceed the profile's %ld per work-group",
+                        shared, shared_limit);
+    return TSR_OK;
+}
+
+void tsr_row_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
+                           tsr_geometry_rule *rule)
+{
+    (void)spec;
+    *rule = (tsr_geometry_rule){.dims = 1,
+                                .dim = {ROW_DIM_ROWS, -1, -1},
+                                .per_group = {1, 1, 1},
+                                .local = {(size_t)config->value[ROW_WG], 1, 1}};
+}
+
+tsr_tile_program *tsr_row_program(tsr_arena *arena, const tsr_opspec *spec,
+                                  const tsr_config *config, const char *kernel_name,
+                                  const char *const *names, int n_buffers, int n_ints, int n_floats,
+                                  int output)
+{
+    int n_params = n_buffers + n_ints + n_floats;
+    tsr_tile_program *p = tsr_ir_new(arena, kernel_name, n_params);
+    if (!p)
+        return NULL;
+    for (int i = 0; i < n_params; i++) {
+        bool buffer = i < n_buffers, integer = !buffer && i < n_buffers + n_ints;
+        p->params[i].name = names[i];
+        p->params[i].kind = buffer ? TSR_ARG_BUFFER : integer ? TSR_ARG_INT : TSR_ARG_FLOAT;
+        p->params[i].dtype = buffer ? spec->dtype : integer ? TSR_I32 : spec->dtype;
+        p->params[i].writable = i == output;
+    }
+    p->dims = 1;
+    p->local[0] = config->value[ROW_WG];
+    return p;
+}
+
+tsr_view *tsr_row_view(tsr_tile_program *p, int buffer, int rows, int cols, bool broadcast)
+{
+    tp_builder *b = &p->builder;
+    tsr_view *v = TSR_ARENA_NEW(p->arena, tsr_view);
+    if (!v)
+        return NULL;
+    tp_expr *col_count = cols >= 0 ? tp_param_ref(b, &p->params[cols]) : tp_int(b, 1);
+    *v = (tsr_view){&p->params[buffer], tp_param_ref(b, &p->params[rows]),
+                    col_count,          broadcast ? tp_int(b, 0) : col_count,
+                    tp_int(b, 1),       NULL};
+    return v;
+}
+
+tsr_stmt *tsr_row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_view *view,
+                       tp_expr *element, const tsr_config *config)
+{
+    tsr_stmt *s = tsr_ir_append(p, &p->body, kind);
+    if (s) {
+        s->view = view;
+        s->row = tp_builtin_ref(&p->builder, TP_GROUP_ID, 0);
+        s->element = element;
+        s->threads = config->value[ROW_WG];
+        s->vector_width = config->value[ROW_VW];
+    }
+    return s;
+}
+
+const tp_var *tsr_row_reduce(tsr_tile_program *p, const tsr_view *view, tp_expr *element,
+                             tsr_reduce_op op, const tsr_tile *tile, const char *name,
+                             const tsr_config *config)
+{
+    const tp_var *result = tsr_ir_scalar(p, name, view->buffer->dtype);
+    tsr_stmt *s = tsr_row_stmt(p, TSR_S_ROW_REDUCE, view, element, config);
+    if (!s || !result)
+        return NULL;
+    s->tile = tile;
+    s->reduce = op;
+    s->result = result;
+    return result;
+}
+
+const tsr_tile *tsr_row_partials(tsr_tile_program *p, const tsr_opspec *spec,
+                                 const tsr_config *config)
+{
+    return tsr_ir_tile(p, "partials", spec->dtype, TSR_SPACE_SHARED, config->value[ROW_WG], 1, 0,
+                       false);
+}
+
+tp_expr *tsr_row_average(tsr_tile_program *p, tp_expr *value, int count)
+{
+    return tp_bin(&p->builder, TP_DIV, value, tp_param_ref(&p->builder, &p->params[count]));
+}
+
+size_t tsr_row_matrix_elems(const tsr_shape *shape)
+{
+    return (size_t)shape->dim[ROW_DIM_ROWS] * (size_t)shape->dim[ROW_DIM_COLS];
+}
+
+double tsr_row_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
+{
+    (void)spec;
+    return (16.0 + 4.0 * sqrt((double)shape->dim[ROW_DIM_COLS])) * ldexp(1.0, -23);
+}

@@ -1,0 +1,51 @@
+/* What the row-wise ops (reduce, rmsnorm, layernorm) share: one work-group
+ * per row, a search space of threads per row and vector width, the checks
+ * a config must pass on a profile, and the pieces of their tile programs. */
+#ifndef TSR_ROW_OPS_H
+#define TSR_ROW_OPS_H
+
+#include "core/ir.h"
+#include "core/op.h"
+
+enum { ROW_WG, ROW_VW, ROW_PARAM_COUNT };
+enum { ROW_DIM_ROWS, ROW_DIM_COLS };
+
+extern const tsr_param_def tsr_row_params[ROW_PARAM_COUNT];
+
+tsr_status tsr_row_check(const tsr_opspec *spec, const tsr_profile *profile,
+                         const tsr_config *config, tsr_error *err);
+void tsr_row_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
+                           tsr_geometry_rule *rule);
+
+/* A new program with the given params (buffers first, of the spec's
+ * dtype; then ints; then floats), the first writable buffer `output`. */
+tsr_tile_program *tsr_row_program(tsr_arena *arena, const tsr_opspec *spec,
+                                  const tsr_config *config, const char *kernel_name,
+                                  const char *const *names, int n_buffers, int n_ints, int n_floats,
+                                  int output);
+/* A rows x cols row-major view of buffer param `buffer`, with `rows` and
+ * `cols` the int params; cols == NULL gives one column (a vector of rows);
+ * broadcast gives a vector of cols shared by every row (row stride 0). */
+tsr_view *tsr_row_view(tsr_tile_program *p, int buffer, int rows, int cols, bool broadcast);
+/* A ROW_REDUCE or ROW_MAP over `view`'s row of this group. */
+tsr_stmt *tsr_row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_view *view,
+                       tp_expr *element, const tsr_config *config);
+/* ROW_REDUCE into a new private scalar `name`, partials in `tile`. */
+const tp_var *tsr_row_reduce(tsr_tile_program *p, const tsr_view *view, tp_expr *element,
+                             tsr_reduce_op op, const tsr_tile *tile, const char *name,
+                             const tsr_config *config);
+/* The shared tile of WG partials a reduction needs. */
+const tsr_tile *tsr_row_partials(tsr_tile_program *p, const tsr_opspec *spec,
+                                 const tsr_config *config);
+/* value / the int param `count` (C's conversions make the quotient a
+ * float: the float comes first). */
+tp_expr *tsr_row_average(tsr_tile_program *p, tp_expr *value, int count);
+
+/* rows * cols, the size of X (and of Y for the norms). */
+size_t tsr_row_matrix_elems(const tsr_shape *shape);
+/* |got - ref| / magnitude accepted for sums of `cols` terms in f32: a few
+ * ulp for the arithmetic around them, plus rounding that grows like
+ * sqrt(cols), as for softmax. */
+double tsr_row_tolerance(const tsr_opspec *spec, const tsr_shape *shape);
+
+#endif

@@ -1,0 +1,262 @@
+/* Generated row reductions and norms on PoCL: a sample of configs that
+ * holds every WG and every VW must verify on ragged shapes for every
+ * reduce kind, rmsnorm and layernorm; and kernels that leave out eps,
+ * gamma or beta, or reduce the wrong way, must fail verification. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backend.h"
+#include "core/opspec.h"
+#include "core/profile.h"
+#include "runner/runner.h"
+#include "tests/check.h"
+
+enum { N_SHAPES = 5, N_CONFIGS = 6 };
+
+/* One element, a prime, a typical row, a row longer than any work-group
+ * times vector width, and many short rows. */
+static const tsr_shape shapes[N_SHAPES] = {
+    {{1, 1}}, {{3, 7}}, {{37, 1000}}, {{5, 4097}}, {{129, 33}}};
+/* Every WG and every VW at least once. */
+static const char *const configs[N_CONFIGS] = {"WG=8,VW=1",  "WG=16,VW=2",  "WG=32,VW=4",
+                                               "WG=64,VW=8", "WG=128,VW=1", "WG=256,VW=4"};
+
+static tsr_device *device;
+static tsr_profile *profile;
+
+/* A spec of `op` with its section (may be ""), shapes left to the test. */
+static tsr_opspec *row_spec(const char *op, const char *section)
+{
+    char text[256];
+    snprintf(text, sizeof text,
+             "schema: 1\nname: r\nop: %s\ndtype: f32\n%s\nshapes:\n  - {rows: 3, cols: 5}\n", op,
+             section);
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("r.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    return spec;
+}
+
+/* Whether one config verifies on one shape; prints why not. */
+static bool verifies(tsr_problem *problem, const tsr_opspec *spec, const char *config_text,
+                     const tsr_shape *shape)
+{
+    tsr_config config;
+    tsr_error err = {{0}};
+    tsr_config_default(spec->op, &config);
+    if (tsr_config_parse(spec->op, config_text, &config, &err) != TSR_OK) {
+        fprintf(stderr, "  %s: %s\n", config_text, err.msg);
+        return false;
+    }
+    tsr_arena *scratch = tsr_arena_create();
+    tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
+    tsr_result r = {0};
+    tsr_status st = scratch ? tsr_evaluate(problem, profile, &config, &options, scratch, &r, &err)
+                            : TSR_ERR_NOMEM;
+    bool ok = st == TSR_OK && r.outcome == TSR_OUTCOME_OK;
+    if (!ok)
+        fprintf(stderr, "  %s rows=%ld,cols=%ld %s: %s: %s\n", tsr_opspec_key(spec), shape->dim[0],
+                shape->dim[1], config_text,
+                st != TSR_OK ? tsr_status_name(st) : tsr_outcome_name(r.outcome),
+                st != TSR_OK ? err.msg
+                : r.reason   ? r.reason
+                             : "");
+    tsr_arena_destroy(scratch);
+    return ok;
+}
+
+/* The first n_configs of the sample on every shape. */
+static void check_spec(const char *op, const char *section, int n_configs)
+{
+    tsr_opspec *spec = row_spec(op, section);
+    int evaluated = 0, failed = 0;
+    for (int i = 0; spec && i < N_SHAPES; i++) {
+        tsr_problem *problem = NULL;
+        tsr_error err = {{0}};
+        if (tsr_problem_create(device, spec, &shapes[i], 11 + (uint64_t)i, &problem, &err) !=
+            TSR_OK) {
+            CHECK_MSG(false, "%s", err.msg);
+            continue;
+        }
+        for (int c = 0; c < n_configs; c++, evaluated++)
+            failed += !verifies(problem, spec, configs[c], &shapes[i]);
+        tsr_problem_free(problem);
+    }
+    printf("     %s: %d evaluations, %d not ok\n", spec ? tsr_opspec_key(spec) : op, evaluated,
+           failed);
+    CHECK(evaluated == n_configs * N_SHAPES && failed == 0);
+    tsr_opspec_free(spec);
+}
+
+static void every_reduce_kind_verifies_on_ragged_shapes(void)
+{
+    check_spec("reduce", "reduce: {kind: sum}", N_CONFIGS);
+    check_spec("reduce", "reduce: {kind: max}", N_CONFIGS);
+    check_spec("reduce", "reduce: {kind: mean}", N_CONFIGS);
+    check_spec("reduce", "reduce: {kind: l2}", N_CONFIGS);
+}
+
+static void rmsnorm_verifies_on_ragged_shapes(void)
+{
+    check_spec("rmsnorm", "rmsnorm: {eps: 1e-6}", N_CONFIGS);
+}
+
+static void layernorm_verifies_on_ragged_shapes(void)
+{
+    check_spec("layernorm", "", N_CONFIGS);
+}
+
+/* ---- planted faults: one work-item a row, written by hand ---------------- */
+
+/* The outcome of a planted kernel on `shape`. */
+static tsr_outcome run_planted(const tsr_opspec *spec, const char *source, const tsr_shape *shape)
+{
+    tsr_problem *problem = NULL;
+    tsr_arena *arena = tsr_arena_create();
+    tsr_error err = {{0}};
+    tsr_result r = {0};
+    tsr_geometry geometry = {
+        .dims = 1, .groups = {(size_t)shape->dim[0], 1, 1}, .local = {1, 1, 1}};
+    tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
+    tsr_status st =
+        arena ? tsr_problem_create(device, spec, shape, 9, &problem, &err) : TSR_ERR_NOMEM;
+    if (st == TSR_OK)
+        st = tsr_evaluate_source(problem, source, "planted", &geometry, &options, arena, &r, &err);
+    CHECK_MSG(st == TSR_OK, "%s", err.msg);
+    tsr_problem_free(problem);
+    tsr_arena_destroy(arena);
+    return st == TSR_OK ? r.outcome : TSR_OUTCOME_CRASHED;
+}
+
+#define CHECK_PLANTED(spec, source, shape, expected)                                               \
+    do {                                                                                           \
+        tsr_outcome got_ = run_planted((spec), (source), (shape));                                 \
+        CHECK_MSG(got_ == (expected), "%s, expected %s", tsr_outcome_name(got_),                   \
+                  tsr_outcome_name(expected));                                                     \
+    } while (0)
+
+/* rmsnorm by one work-item a row; `eps` and `gamma` are what the kernel
+ * adds and multiplies by. */
+static void planted_rmsnorm(char *buf, size_t size, const char *eps, const char *gamma)
+{
+    snprintf(buf, size,
+             "__kernel void planted(__global const float *X, __global const float *gamma,\n"
+             "                      __global float *Y, int rows, int cols, float eps)\n"
+             "{\n"
+             "    int row = get_global_id(0);\n"
+             "    __global const float *x = X + row * cols;\n"
+             "    float squares = 0.0f;\n"
+             "    for (int c = 0; c < cols; c++)\n"
+             "        squares += x[c] * x[c];\n"
+             "    float scale = 1.0f / sqrt(squares / cols + %s);\n"
+             "    for (int c = 0; c < cols; c++)\n"
+             "        Y[row * cols + c] = x[c] * scale * %s;\n"
+             "}\n",
+             eps, gamma);
+}
+
+/* layernorm likewise; `beta` is what the kernel adds last. */
+static void planted_layernorm(char *buf, size_t size, const char *eps, const char *beta)
+{
+    snprintf(buf, size,
+             "__kernel void planted(__global const float *X, __global const float *gamma,\n"
+             "                      __global const float *beta, __global float *Y, int rows,\n"
+             "                      int cols, float eps)\n"
+             "{\n"
+             "    int row = get_global_id(0);\n"
+             "    __global const float *x = X + row * cols;\n"
+             "    float sum = 0.0f, squares = 0.0f;\n"
+             "    for (int c = 0; c < cols; c++)\n"
+             "        sum += x[c];\n"
+             "    float mean = sum / cols;\n"
+             "    for (int c = 0; c < cols; c++)\n"
+             "        squares += (x[c] - mean) * (x[c] - mean);\n"
+             "    float scale = 1.0f / sqrt(squares / cols + %s);\n"
+             "    for (int c = 0; c < cols; c++)\n"
+             "        Y[row * cols + c] = (x[c] - mean) * scale * gamma[c] + %s;\n"
+             "}\n",
+             eps, beta);
+}
+
+/* A large eps makes leaving it out visible above the rounding. */
+static void verifier_catches_a_norm_without_eps_or_gamma(void)
+{
+    tsr_opspec *spec = row_spec("rmsnorm", "rmsnorm: {eps: 0.5}");
+    const tsr_shape shape = {{7, 13}};
+    char source[2048];
+    if (!spec)
+        return;
+    planted_rmsnorm(source, sizeof source, "eps", "gamma[c]");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_OK); /* the harness itself is sound */
+    planted_rmsnorm(source, sizeof source, "0.0f", "gamma[c]");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_WRONG);
+    planted_rmsnorm(source, sizeof source, "eps", "1.0f");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_WRONG);
+    tsr_opspec_free(spec);
+}
+
+static void verifier_catches_a_layernorm_without_eps_or_beta(void)
+{
+    tsr_opspec *spec = row_spec("layernorm", "layernorm: {eps: 0.5}");
+    const tsr_shape shape = {{7, 13}};
+    char source[2048];
+    if (!spec)
+        return;
+    planted_layernorm(source, sizeof source, "eps", "beta[c]");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_OK);
+    planted_layernorm(source, sizeof source, "0.0f", "beta[c]");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_WRONG);
+    planted_layernorm(source, sizeof source, "eps", "0.0f");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_WRONG);
+    tsr_opspec_free(spec);
+}
+
+/* A mean that forgets to divide is a sum: wrong for kind mean. */
+static void verifier_catches_a_mean_that_is_a_sum(void)
+{
+    static const char format[] =
+        "__kernel void planted(__global const float *X, __global float *Y, int rows, int cols)\n"
+        "{\n"
+        "    int row = get_global_id(0);\n"
+        "    float sum = 0.0f;\n"
+        "    for (int c = 0; c < cols; c++)\n"
+        "        sum += X[row * cols + c];\n"
+        "    Y[row] = sum%s;\n"
+        "}\n";
+    tsr_opspec *spec = row_spec("reduce", "reduce: {kind: mean}");
+    const tsr_shape shape = {{7, 13}};
+    char source[1024];
+    if (!spec)
+        return;
+    snprintf(source, sizeof source, format, " / cols");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_OK);
+    snprintf(source, sizeof source, format, "");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_WRONG);
+    tsr_opspec_free(spec);
+}
+
+int main(void)
+{
+    tsr_error err = {{0}};
+    if (tsr_device_open("opencl:0", &device, &err) != TSR_OK) {
+        printf("skipped: no OpenCL device: %s\n", err.msg);
+        return 77;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/profiles/pocl-cpu.yaml", check_source_root());
+    if (tsr_profile_load(path, &profile, &err) != TSR_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        tsr_device_close(device);
+        return 1;
+    }
+    RUN_TEST(every_reduce_kind_verifies_on_ragged_shapes);
+    RUN_TEST(rmsnorm_verifies_on_ragged_shapes);
+    RUN_TEST(layernorm_verifies_on_ragged_shapes);
+    RUN_TEST(verifier_catches_a_norm_without_eps_or_gamma);
+    RUN_TEST(verifier_catches_a_layernorm_without_eps_or_beta);
+    RUN_TEST(verifier_catches_a_mean_that_is_a_sum);
+    tsr_profile_free(profile);
+    tsr_device_close(device);
+    return check_summary();
+}
