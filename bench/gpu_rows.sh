@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The memory-bound row ops on an NVIDIA GPU, in one go: the device's copy
+# bandwidth (tessera profile detect), then for each op (softmax, rmsnorm,
+# layernorm, reduce-sum) and shape a model-guided tune on cuda:0, its best
+# kernel's achieved bandwidth (X read, Y written) against the copy rate,
+# and PyTorch's own op on the same shape (bench/torch_rows.py, CUDA events,
+# median of 50). A table last.
+#
+# usage: bench/gpu_rows.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
+#        takes a build made elsewhere as it is)
+# SHAPES (default 8192x8192,4096x1024): ROWSxCOLS each; TUNE_SECONDS
+# (default 20) per op and shape.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+row_width=30
+# shellcheck source=bench/gpu_setup.sh
+. bench/gpu_setup.sh "${1:-build-gpu}"
+require_cuda
+out=$(mktemp -d)
+seconds=${TUNE_SECONDS:-20}
+
+"$tessera" profile detect --device cuda:0 -o "$out/detected.yaml" >/dev/null || exit 1
+copy_gbs=$(awk '/bandwidth_gbs:/ {sub(/.*value: */, ""); sub(/[,}].*/, ""); print; exit}' \
+    "$out/detected.yaml")
+echo "== copy bandwidth of cuda:0: $copy_gbs GB/s"
+row "device copy" "$copy_gbs GB/s"
+
+IFS=, read -r -a shapes <<<"${SHAPES:-8192x8192,4096x1024}"
+for shape in "${shapes[@]}"; do
+    IFS=x read -r rows cols <<<"$shape"
+    python3 bench/torch_rows.py "$rows" "$cols" | tee "$out/torch.txt"
+    for op in softmax rmsnorm layernorm reduce-sum; do
+        echo "== $op rows=$rows cols=$cols: tessera tune --strategy model --seconds $seconds"
+        "$tessera" tune "ops/$op.yaml" --device cuda:0 --shape "rows=$rows,cols=$cols" \
+            --strategy model --seconds "$seconds" --db "$out/rows.db" | tail -n 5 | tee "$out/t.txt"
+        ms=$(awk '/^ *best:/ {print $2; exit}' "$out/t.txt")
+        ref=$(awk -v op="$op" '$2 == op {print $5; exit}' "$out/torch.txt")
+        # X read and Y written; a reduction writes one value per row.
+        out_elems=$([ "$op" = reduce-sum ] && echo "$rows" || echo "$((rows * cols))")
+        bytes=$(((rows * cols + out_elems) * 4))
+        if [ -z "$ms" ]; then
+            row "$op ${rows}x$cols" "FAIL (no verified kernel, see above)"
+            continue
+        fi
+        row "$op ${rows}x$cols" "$(awk -v b="$bytes" -v t="$ms" -v c="$copy_gbs" -v r="${ref:-0}" \
+            'BEGIN {g = b / (t * 1e6); printf "%.3f ms %.0f GB/s = %.2f of copy", t, g, g / c;
+                    if (r > 0) printf "; torch %.3f ms, ratio %.2f", r, r / t}')"
+    done
+done
+
+echo
+printf '%s\n' "${table[@]}"
+rm -rf "$out"
+! printf '%s\n' "${table[@]}" | grep -q FAIL
