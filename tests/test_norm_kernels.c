@@ -12,15 +12,16 @@
 #include "runner/runner.h"
 #include "tests/check.h"
 
-enum { N_SHAPES = 5, N_CONFIGS = 6 };
+enum { N_SHAPES = 5, N_CONFIGS = 8 };
 
 /* One element, a prime, a typical row, a row longer than any work-group
  * times vector width, and many short rows. */
 static const tsr_shape shapes[N_SHAPES] = {
     {{1, 1}}, {{3, 7}}, {{37, 1000}}, {{5, 4097}}, {{129, 33}}};
 /* Every WG and every VW at least once. */
-static const char *const configs[N_CONFIGS] = {"WG=8,VW=1",  "WG=16,VW=2",  "WG=32,VW=4",
-                                               "WG=64,VW=8", "WG=128,VW=1", "WG=256,VW=4"};
+static const char *const configs[N_CONFIGS] = {"WG=8,VW=1",   "WG=16,VW=2",  "WG=32,VW=4",
+                                               "WG=64,VW=8",  "WG=128,VW=1", "WG=256,VW=4",
+                                               "WG=512,VW=2", "WG=1024,VW=8"};
 
 static tsr_device *device;
 static tsr_profile *profile;

@@ -4,7 +4,11 @@
 #include <math.h>
 
 const tsr_param_def tsr_row_params[ROW_PARAM_COUNT] = {
-    [ROW_WG] = {"WG", "threads per row (one work-group per row)", 6, {8, 16, 32, 64, 128, 256}, 64},
+    [ROW_WG] = {"WG",
+                "threads per row (one work-group per row)",
+                8,
+                {8, 16, 32, 64, 128, 256, 512, 1024},
+                64},
     [ROW_VW] = {"VW", "vector width of row loads", 4, {1, 2, 4, 8}, 4},
 };
 

@@ -12,8 +12,11 @@ enum { ARG_X, ARG_Y, ARG_ROWS, ARG_COLS, ARG_COUNT };
 enum { DIM_ROWS, DIM_COLS };
 
 static const tsr_param_def softmax_params[SOFTMAX_PARAM_COUNT] = {
-    [SOFTMAX_WG] =
-        {"WG", "threads per row (one work-group per row)", 6, {8, 16, 32, 64, 128, 256}, 64},
+    [SOFTMAX_WG] = {"WG",
+                    "threads per row (one work-group per row)",
+                    8,
+                    {8, 16, 32, 64, 128, 256, 512, 1024},
+                    64},
     [SOFTMAX_VW] = {"VW", "vector width of row loads", 4, {1, 2, 4, 8}, 4},
 };
 
