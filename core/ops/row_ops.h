@@ -1,4 +1,4 @@
-/* What the row-wise ops (reduce, rmsnorm, layernorm) share: one work-group
+/* What the row-wise ops (softmax, reduce, rmsnorm, layernorm) share: one work-group
  * per row, a search space of threads per row and vector width, the checks
  * a config must pass on a profile, and the pieces of their tile programs. */
 #ifndef TSR_ROW_OPS_H

@@ -6,54 +6,9 @@
 
 #include "core/ir.h"
 #include "core/ops/ops.h"
+#include "core/ops/row_ops.h"
 
-enum { SOFTMAX_WG, SOFTMAX_VW, SOFTMAX_PARAM_COUNT };
 enum { ARG_X, ARG_Y, ARG_ROWS, ARG_COLS, ARG_COUNT };
-enum { DIM_ROWS, DIM_COLS };
-
-static const tsr_param_def softmax_params[SOFTMAX_PARAM_COUNT] = {
-    [SOFTMAX_WG] = {"WG",
-                    "threads per row (one work-group per row)",
-                    8,
-                    {8, 16, 32, 64, 128, 256, 512, 1024},
-                    64},
-    [SOFTMAX_VW] = {"VW", "vector width of row loads", 4, {1, 2, 4, 8}, 4},
-};
-
-static tsr_status softmax_check(const tsr_opspec *spec, const tsr_profile *profile,
-                                const tsr_config *config, tsr_error *err)
-{
-    int wg = config->value[SOFTMAX_WG];
-    int max_threads = (int)tsr_profile_value(&profile->max_work_group_size, 256);
-    if (wg > max_threads)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%d threads per work-group exceed the profile's limit of %d", wg,
-                        max_threads);
-    /* As for GEMM: whole sub-groups only. */
-    int subgroup = (int)tsr_profile_value(&profile->subgroup_sizes[0], 1);
-    if (wg % subgroup)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%d threads per work-group are not a whole number of the profile's "
-                        "%d-wide sub-groups",
-                        wg, subgroup);
-    long shared = (long)wg * (long)tsr_dtype_size(spec->dtype);
-    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
-    if (shared > shared_limit)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%ld bytes of shared memory exceed the profile's %ld per work-group",
-                        shared, shared_limit);
-    return TSR_OK;
-}
-
-static void softmax_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
-                                  tsr_geometry_rule *rule)
-{
-    (void)spec;
-    *rule = (tsr_geometry_rule){.dims = 1,
-                                .dim = {DIM_ROWS, -1, -1},
-                                .per_group = {1, 1, 1},
-                                .local = {(size_t)config->value[SOFTMAX_WG], 1, 1}};
-}
 
 static tsr_stmt *row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_view *x, tp_expr *row,
                           tp_expr *element, const tsr_config *config)
@@ -63,8 +18,8 @@ static tsr_stmt *row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_vie
         s->view = x;
         s->row = row;
         s->element = element;
-        s->threads = config->value[SOFTMAX_WG];
-        s->vector_width = config->value[SOFTMAX_VW];
+        s->threads = config->value[ROW_WG];
+        s->vector_width = config->value[ROW_VW];
     }
     return s;
 }
@@ -73,7 +28,7 @@ static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
                                 const tsr_profile *profile, const tsr_config *config,
                                 tsr_tile_program **out, tsr_error *err)
 {
-    TSR_TRY(softmax_check(spec, profile, config, err));
+    TSR_TRY(tsr_row_check(spec, profile, config, err));
     tsr_tile_program *p = tsr_ir_new(arena, "tsr_softmax", ARG_COUNT);
     if (!p)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building softmax");
@@ -86,7 +41,7 @@ static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
         p->params[i].writable = i == ARG_Y;
     }
     p->dims = 1;
-    p->local[0] = config->value[SOFTMAX_WG];
+    p->local[0] = config->value[ROW_WG];
     tsr_view *x = TSR_ARENA_NEW(arena, tsr_view), *y = TSR_ARENA_NEW(arena, tsr_view);
     if (!x || !y)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building softmax");
@@ -99,7 +54,7 @@ static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
     *y = *x;
     y->buffer = &p->params[ARG_Y];
     const tsr_tile *partials = tsr_ir_tile(p, "partials", spec->dtype, TSR_SPACE_SHARED,
-                                           config->value[SOFTMAX_WG], 1, 0, false);
+                                           config->value[ROW_WG], 1, 0, false);
     const tp_var *row_max = tsr_ir_scalar(p, "row_max", spec->dtype);
     const tp_var *row_sum = tsr_ir_scalar(p, "row_sum", spec->dtype);
     tp_expr *row = tp_builtin_ref(b, TP_GROUP_ID, 0);
@@ -127,7 +82,7 @@ static size_t softmax_buffer_elems(const tsr_opspec *spec, const tsr_shape *shap
 {
     (void)spec;
     (void)buffer;
-    return (size_t)shape->dim[DIM_ROWS] * (size_t)shape->dim[DIM_COLS];
+    return (size_t)shape->dim[ROW_DIM_ROWS] * (size_t)shape->dim[ROW_DIM_COLS];
 }
 
 static int softmax_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
@@ -136,8 +91,8 @@ static int softmax_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buff
     (void)spec;
     out[ARG_X] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_X]};
     out[ARG_Y] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_Y]};
-    out[ARG_ROWS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[DIM_ROWS]};
-    out[ARG_COLS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[DIM_COLS]};
+    out[ARG_ROWS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_ROWS]};
+    out[ARG_COLS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_COLS]};
     return ARG_COUNT;
 }
 
@@ -145,7 +100,7 @@ static void softmax_reference(const tsr_opspec *spec, const tsr_shape *shape,
                               const float *const *buffers, double *out, double *magnitude)
 {
     (void)spec;
-    long rows = shape->dim[DIM_ROWS], cols = shape->dim[DIM_COLS];
+    long rows = shape->dim[ROW_DIM_ROWS], cols = shape->dim[ROW_DIM_COLS];
     for (long r = 0; r < rows; r++) {
         const float *x = buffers[ARG_X] + r * cols;
         double max = -INFINITY, sum = 0.0;
@@ -166,14 +121,14 @@ static void softmax_reference(const tsr_opspec *spec, const tsr_shape *shape,
 static double softmax_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
     (void)spec;
-    return (16.0 + 4.0 * sqrt((double)shape->dim[DIM_COLS])) * ldexp(1.0, -23);
+    return (16.0 + 4.0 * sqrt((double)shape->dim[ROW_DIM_COLS])) * ldexp(1.0, -23);
 }
 
 /* max, subtract, exp, add, divide: counted as five operations an element. */
 static double softmax_flops(const tsr_opspec *spec, const tsr_shape *shape)
 {
     (void)spec;
-    return 5.0 * (double)shape->dim[DIM_ROWS] * (double)shape->dim[DIM_COLS];
+    return 5.0 * (double)shape->dim[ROW_DIM_ROWS] * (double)shape->dim[ROW_DIM_COLS];
 }
 
 static const tsr_buffer_def softmax_buffers[2] = {{"X", true, false}, {"Y", false, true}};
@@ -183,13 +138,13 @@ const tsr_op_def tsr_op_softmax = {
     .summary = "row-wise softmax: Y[r][c] = exp(X[r][c] - max_r) / sum_c exp(X[r][c] - max_r)",
     .n_dims = 2,
     .dim_names = {"rows", "cols"},
-    .n_params = SOFTMAX_PARAM_COUNT,
-    .params = softmax_params,
+    .n_params = ROW_PARAM_COUNT,
+    .params = tsr_row_params,
     .n_buffers = 2,
     .buffers = softmax_buffers,
-    .check = softmax_check,
+    .check = tsr_row_check,
     .build = softmax_build,
-    .geometry_rule = softmax_geometry_rule,
+    .geometry_rule = tsr_row_geometry_rule,
     .buffer_elems = softmax_buffer_elems,
     .args = softmax_args,
     .reference = softmax_reference,
