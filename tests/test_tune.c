@@ -31,8 +31,8 @@ static char temp_dir[64];
 enum { MAX_VISITS = 64 };
 
 /* Softmax's space on a profile of at most 64 threads: WG 8..64 (4 of its
- * 6 values) x VW 1..8 (all 4) = 16 configs, 8 refused. */
-static const int SPACE_SIZE = 16, SPACE_REJECTED = 8;
+ * 8 values) x VW 1..8 (all 4) = 16 configs, 16 refused. */
+static const int SPACE_SIZE = 16, SPACE_REJECTED = 16;
 
 typedef struct fake {
     const tsr_op_def *op;
