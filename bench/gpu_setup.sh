@@ -2,8 +2,8 @@
 # Sourced by the GPU scripts (bench/gpu.sh, bench/gpu_tuning.sh,
 # bench/gpu_gemm.sh) from the source root: the build to use in $build,
 # brought up to date unless TSR_NO_BUILD=1 (a build carried from another
-# machine), and $tessera; require_cuda, and a table the scripts fill with
-# row NAME TEXT and print last.
+# machine), and $tessera; require_cuda; a table the scripts fill with
+# row NAME TEXT; and finish, which ends them.
 # usage: . bench/gpu_setup.sh [BUILD_DIR]   (default build-gpu)
 build=${1:-build-gpu}
 if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
@@ -21,4 +21,16 @@ require_cuda() {
         echo "$0: no CUDA device here (see 'tessera devices')" >&2
         exit 1
     fi
+}
+
+# Copies the stores in $out into $KEEP when it is set, prints the table,
+# removes $out; fails when a row says FAIL.
+finish() {
+    if [ -n "${KEEP:-}" ]; then
+        mkdir -p "$KEEP" && cp "$out"/*.db "$KEEP"/
+    fi
+    echo
+    printf '%s\n' "${table[@]}"
+    rm -rf "$out"
+    ! printf '%s\n' "${table[@]}" | grep -q FAIL
 }

@@ -74,10 +74,4 @@ else
     row "offline vs tuned" "FAIL (no offline or tuned best; see above)"
 fi
 
-if [ -n "${KEEP:-}" ]; then
-    mkdir -p "$KEEP" && cp "$out"/*.db "$KEEP"/
-fi
-echo
-printf '%s\n' "${table[@]}"
-rm -rf "$out"
-! printf '%s\n' "${table[@]}" | grep -q FAIL
+finish

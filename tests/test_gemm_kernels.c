@@ -15,6 +15,7 @@
 #include "core/space.h"
 #include "runner/runner.h"
 #include "tests/check.h"
+#include "tests/check_pocl.h"
 
 /* Configs drawn from each layout's space, 12 in all. PoCL compiles every
  * kernel once (about a second, more for large register tiles), which is
@@ -508,18 +509,9 @@ static double seconds_now(void)
 int main(void)
 {
     suite s = {.options = {.min_runs = 1, .max_runs = 1}};
-    tsr_error err = {{0}};
-    if (tsr_device_open("opencl:0", &s.device, &err) != TSR_OK) {
-        printf("skipped: no OpenCL device: %s\n", err.msg);
-        return 77;
-    }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profiles/pocl-cpu.yaml", check_source_root());
-    if (tsr_profile_load(path, &s.profile, &err) != TSR_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        tsr_device_close(s.device);
-        return 1;
-    }
+    int opened = check_open_pocl(&s.device, &s.profile);
+    if (opened >= 0)
+        return opened;
     the_suite = &s;
     TIMED(verifier_catches_planted_faults);
     TIMED(verifier_catches_planted_epilogue_faults);

@@ -11,6 +11,7 @@
 #include "core/profile.h"
 #include "runner/runner.h"
 #include "tests/check.h"
+#include "tests/check_pocl.h"
 
 enum { N_SHAPES = 5, N_CONFIGS = 8 };
 
@@ -239,18 +240,9 @@ static void verifier_catches_a_mean_that_is_a_sum(void)
 
 int main(void)
 {
-    tsr_error err = {{0}};
-    if (tsr_device_open("opencl:0", &device, &err) != TSR_OK) {
-        printf("skipped: no OpenCL device: %s\n", err.msg);
-        return 77;
-    }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profiles/pocl-cpu.yaml", check_source_root());
-    if (tsr_profile_load(path, &profile, &err) != TSR_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        tsr_device_close(device);
-        return 1;
-    }
+    int opened = check_open_pocl(&device, &profile);
+    if (opened >= 0)
+        return opened;
     RUN_TEST(every_reduce_kind_verifies_on_ragged_shapes);
     RUN_TEST(rmsnorm_verifies_on_ragged_shapes);
     RUN_TEST(layernorm_verifies_on_ragged_shapes);

@@ -11,6 +11,7 @@
 #include "core/space.h"
 #include "runner/runner.h"
 #include "tests/check.h"
+#include "tests/check_pocl.h"
 
 enum { N_SHAPES = 5 };
 
@@ -161,18 +162,9 @@ out:
 
 int main(void)
 {
-    tsr_error err = {{0}};
-    if (tsr_device_open("opencl:0", &device, &err) != TSR_OK) {
-        printf("skipped: no OpenCL device: %s\n", err.msg);
-        return 77;
-    }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profiles/pocl-cpu.yaml", check_source_root());
-    if (tsr_profile_load(path, &profile, &err) != TSR_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        tsr_device_close(device);
-        return 1;
-    }
+    int opened = check_open_pocl(&device, &profile);
+    if (opened >= 0)
+        return opened;
     RUN_TEST(every_config_of_the_space_verifies_on_ragged_shapes);
     RUN_TEST(verifier_accepts_a_missing_max_shift_on_small_inputs_but_catches_a_wrong_sum);
     tsr_profile_free(profile);

@@ -123,12 +123,9 @@ static size_t layernorm_buffer_elems(const tsr_opspec *spec, const tsr_shape *sh
 static int norm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
                      int n_buffers, tsr_arg *out)
 {
-    for (int i = 0; i < n_buffers; i++)
-        out[i] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[i]};
-    out[n_buffers] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_ROWS]};
-    out[n_buffers + 1] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_COLS]};
-    out[n_buffers + 2] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->eps};
-    return n_buffers + 3;
+    int n = tsr_row_args(shape, buffers, n_buffers, out);
+    out[n] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->eps};
+    return n + 1;
 }
 
 static int rmsnorm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,

@@ -63,17 +63,6 @@ static size_t reduce_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape
     return buffer == ARG_Y ? (size_t)shape->dim[ROW_DIM_ROWS] : tsr_row_matrix_elems(shape);
 }
 
-static int reduce_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
-                       tsr_arg *out)
-{
-    (void)spec;
-    out[ARG_X] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_X]};
-    out[ARG_Y] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_Y]};
-    out[ARG_ROWS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_ROWS]};
-    out[ARG_COLS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_COLS]};
-    return ARG_COUNT;
-}
-
 /* The magnitude is what the result's rounding scales with: the sum of the
  * terms' absolute values (divided like the result for mean); for max and
  * l2 the result itself, since max is exact and l2's terms are all >= 0. */
@@ -121,7 +110,7 @@ const tsr_op_def tsr_op_reduce = {
     .build = reduce_build,
     .geometry_rule = tsr_row_geometry_rule,
     .buffer_elems = reduce_buffer_elems,
-    .args = reduce_args,
+    .args = tsr_row_xy_args,
     .reference = reduce_reference,
     .tolerance = tsr_row_tolerance,
     .flops = reduce_flops,

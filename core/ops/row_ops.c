@@ -131,3 +131,19 @@ double tsr_row_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
     (void)spec;
     return (16.0 + 4.0 * sqrt((double)shape->dim[ROW_DIM_COLS])) * ldexp(1.0, -23);
 }
+
+int tsr_row_args(const tsr_shape *shape, tsr_buffer *const *buffers, int n_buffers, tsr_arg *out)
+{
+    for (int i = 0; i < n_buffers; i++)
+        out[i] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[i]};
+    out[n_buffers] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_ROWS]};
+    out[n_buffers + 1] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_COLS]};
+    return n_buffers + 2;
+}
+
+int tsr_row_xy_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
+                    tsr_arg *out)
+{
+    (void)spec;
+    return tsr_row_args(shape, buffers, 2, out);
+}

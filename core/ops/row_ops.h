@@ -43,6 +43,12 @@ tp_expr *tsr_row_average(tsr_tile_program *p, tp_expr *value, int count);
 
 /* rows * cols, the size of X (and of Y for the norms). */
 size_t tsr_row_matrix_elems(const tsr_shape *shape);
+/* The arguments of a row op: its `n_buffers` buffers in order, then rows
+ * and cols; returns how many. */
+int tsr_row_args(const tsr_shape *shape, tsr_buffer *const *buffers, int n_buffers, tsr_arg *out);
+/* tsr_op_def.args of an op whose arguments are X, Y, rows, cols. */
+int tsr_row_xy_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
+                    tsr_arg *out);
 /* |got - ref| / magnitude accepted for sums of `cols` terms in f32: a few
  * ulp for the arithmetic around them, plus rounding that grows like
  * sqrt(cols), as for softmax. */

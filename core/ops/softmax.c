@@ -82,18 +82,7 @@ static size_t softmax_buffer_elems(const tsr_opspec *spec, const tsr_shape *shap
 {
     (void)spec;
     (void)buffer;
-    return (size_t)shape->dim[ROW_DIM_ROWS] * (size_t)shape->dim[ROW_DIM_COLS];
-}
-
-static int softmax_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
-                        tsr_arg *out)
-{
-    (void)spec;
-    out[ARG_X] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_X]};
-    out[ARG_Y] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[ARG_Y]};
-    out[ARG_ROWS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_ROWS]};
-    out[ARG_COLS] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)shape->dim[ROW_DIM_COLS]};
-    return ARG_COUNT;
+    return tsr_row_matrix_elems(shape);
 }
 
 static void softmax_reference(const tsr_opspec *spec, const tsr_shape *shape,
@@ -146,7 +135,7 @@ const tsr_op_def tsr_op_softmax = {
     .build = softmax_build,
     .geometry_rule = tsr_row_geometry_rule,
     .buffer_elems = softmax_buffer_elems,
-    .args = softmax_args,
+    .args = tsr_row_xy_args,
     .reference = softmax_reference,
     .tolerance = softmax_tolerance,
     .flops = softmax_flops,
