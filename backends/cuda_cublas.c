@@ -1,4 +1,4 @@
-/* The cuBLAS reference SGEMM (see gemm_ref.h): libcublas loaded at run time
+/* The cuBLAS reference GEMM (see gemm_ref.h), f32 or of 16-bit inputs: libcublas loaded at run time
  * like the driver, one handle per device made on first use and kept with
  * the device, run on the same primary context and default stream as
  * tessera's kernels and timed by device events around the call. */
@@ -13,6 +13,9 @@
 typedef struct cublasContext *cublasHandle_t;
 typedef int cublasStatus_t;
 enum { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_DEFAULT_MATH = 0 };
+/* library_types.h's cudaDataType, cublasComputeType_t, cublasGemmAlgo_t. */
+enum { CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_16BF = 14 };
+enum { CUBLAS_COMPUTE_32F = 68, CUBLAS_GEMM_DEFAULT = -1 };
 
 typedef struct cublas_api {
     cublasStatus_t (*cublasCreate_v2)(cublasHandle_t *handle);
@@ -21,6 +24,11 @@ typedef struct cublas_api {
     cublasStatus_t (*cublasSgemm_v2)(cublasHandle_t handle, int transa, int transb, int m, int n,
                                      int k, const float *alpha, const float *a, int lda,
                                      const float *b, int ldb, const float *beta, float *c, int ldc);
+    /* Mixed precision: A and B of one type, C and the products of another. */
+    cublasStatus_t (*cublasGemmEx)(cublasHandle_t handle, int transa, int transb, int m, int n,
+                                   int k, const void *alpha, const void *a, int a_type, int lda,
+                                   const void *b, int b_type, int ldb, const void *beta, void *c,
+                                   int c_type, int ldc, int compute_type, int algo);
     const char *(*cublasGetStatusName)(cublasStatus_t status); /* CUDA 11.4+; may be NULL */
 } cublas_api;
 
@@ -45,10 +53,11 @@ static void load_api(void)
     if (!tsr_dl_bind(handle, "cublasCreate_v2", &api.cublasCreate_v2) ||
         !tsr_dl_bind(handle, "cublasDestroy_v2", &api.cublasDestroy_v2) ||
         !tsr_dl_bind(handle, "cublasSetMathMode", &api.cublasSetMathMode) ||
-        !tsr_dl_bind(handle, "cublasSgemm_v2", &api.cublasSgemm_v2)) {
+        !tsr_dl_bind(handle, "cublasSgemm_v2", &api.cublasSgemm_v2) ||
+        !tsr_dl_bind(handle, "cublasGemmEx", &api.cublasGemmEx)) {
         snprintf(api_error, sizeof api_error,
-                 "libcublas lacks cublasCreate_v2, cublasSetMathMode or cublasSgemm_v2: install "
-                 "cuBLAS 12 or later");
+                 "libcublas lacks cublasCreate_v2, cublasSetMathMode, cublasSgemm_v2 or "
+                 "cublasGemmEx: install cuBLAS 12 or later");
         return;
     }
     tsr_dl_bind(handle, "cublasGetStatusName", &api.cublasGetStatusName);
@@ -104,9 +113,10 @@ static tsr_status driver_fail(const cuda_device *dev, tsr_error *err, const char
                     device->info.id, device->info.name, name, (int)rc);
 }
 
-tsr_status tsr_cublas_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
-                            int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
-                            tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+tsr_status tsr_cublas_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                           bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
+                           tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
+                           tsr_error *err)
 {
     cublasHandle_t handle = NULL;
     TSR_TRY(device_handle(device, &handle, err));
@@ -119,8 +129,8 @@ tsr_status tsr_cublas_sgemm(tsr_device *device, bool a_col_major, bool b_col_maj
      * with op T and its column length. */
     int b_op = b_col_major ? CUBLAS_OP_T : CUBLAS_OP_N, ldb = b_col_major ? k : n;
     int a_op = a_col_major ? CUBLAS_OP_T : CUBLAS_OP_N, lda = a_col_major ? m : k;
-    const float *pa = (const float *)(size_t)tsr_cuda_pointer(a);
-    const float *pb = (const float *)(size_t)tsr_cuda_pointer(b);
+    const void *pa = (const void *)(size_t)tsr_cuda_pointer(a);
+    const void *pb = (const void *)(size_t)tsr_cuda_pointer(b);
     float *pc = (float *)(size_t)tsr_cuda_pointer(c);
 
     cu->cuCtxSetCurrent(dev->context);
@@ -134,10 +144,18 @@ tsr_status tsr_cublas_sgemm(tsr_device *device, bool a_col_major, bool b_col_maj
     }
     tsr_status st = rc == CUDA_SUCCESS ? TSR_OK : driver_fail(dev, err, call, rc, device);
     if (st == TSR_OK) {
+        /* f32 stays on Sgemm (the handle's default math: no TF32); 16-bit
+         * inputs go through GemmEx with f32 products, on the tensor cores. */
+        int type = ab_type == TSR_F16 ? CUDA_R_16F : CUDA_R_16BF;
         cublasStatus_t status =
-            api.cublasSgemm_v2(handle, b_op, a_op, n, m, k, &alpha, pb, ldb, pa, lda, &beta, pc, n);
+            ab_type == TSR_F32 ? api.cublasSgemm_v2(handle, b_op, a_op, n, m, k, &alpha, pb, ldb,
+                                                    pa, lda, &beta, pc, n)
+                               : api.cublasGemmEx(handle, b_op, a_op, n, m, k, &alpha, pb, type,
+                                                  ldb, pa, type, lda, &beta, pc, CUDA_R_32F, n,
+                                                  CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
         if (status != CUBLAS_STATUS_SUCCESS)
-            st = cublas_fail(err, "cublasSgemm", status, device);
+            st = cublas_fail(err, ab_type == TSR_F32 ? "cublasSgemm" : "cublasGemmEx", status,
+                             device);
     }
     if (st == TSR_OK && elapsed_ms) {
         float ms = 0.0f;

@@ -23,21 +23,30 @@ tsr_ref_clock tsr_gemm_ref_clock(const tsr_device *device)
 
 static tsr_status check_buffer(const tsr_device *device, const char *library,
                                const tsr_buffer *buffer, const char *name, long long elems,
-                               tsr_error *err)
+                               tsr_dtype dtype, tsr_error *err)
 {
     if (!buffer || buffer->device != device)
-        return tsr_fail(err, TSR_ERR_INPUT, "%s sgemm: matrix %s is not a buffer of %s", library,
+        return tsr_fail(err, TSR_ERR_INPUT, "%s gemm: matrix %s is not a buffer of %s", library,
                         name, device->info.id);
-    if ((unsigned long long)buffer->bytes < (unsigned long long)elems * sizeof(float))
+    if ((unsigned long long)buffer->bytes < (unsigned long long)elems * tsr_dtype_size(dtype))
         return tsr_fail(err, TSR_ERR_INPUT,
-                        "%s sgemm: matrix %s needs %lld floats, its buffer holds %zu bytes",
-                        library, name, elems, buffer->bytes);
+                        "%s gemm: matrix %s needs %lld values of %s, its buffer holds %zu bytes",
+                        library, name, elems, tsr_dtype_name(dtype), buffer->bytes);
     return TSR_OK;
 }
 
 tsr_status tsr_gemm_ref_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
                               int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
                               tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+{
+    return tsr_gemm_ref_gemm(device, TSR_F32, a_col_major, b_col_major, m, n, k, alpha, a, b, beta,
+                             c, elapsed_ms, err);
+}
+
+tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                             bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
+                             tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
+                             tsr_error *err)
 {
     const char *library = tsr_gemm_ref_name(device);
     if (!library)
@@ -48,12 +57,19 @@ tsr_status tsr_gemm_ref_sgemm(tsr_device *device, bool a_col_major, bool b_col_m
     if (m < 1 || n < 1 || k < 1)
         return tsr_fail(err, TSR_ERR_INPUT, "%s sgemm: m=%d n=%d k=%d must all be >= 1", library, m,
                         n, k);
-    TSR_TRY(check_buffer(device, library, a, "A", (long long)m * k, err));
-    TSR_TRY(check_buffer(device, library, b, "B", (long long)k * n, err));
-    TSR_TRY(check_buffer(device, library, c, "C", (long long)m * n, err));
+    if (ab_type != TSR_F32 && ab_type != TSR_F16 && ab_type != TSR_BF16)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s gemm: no reference for %s inputs", library,
+                        tsr_dtype_name(ab_type));
+    TSR_TRY(check_buffer(device, library, a, "A", (long long)m * k, ab_type, err));
+    TSR_TRY(check_buffer(device, library, b, "B", (long long)k * n, ab_type, err));
+    TSR_TRY(check_buffer(device, library, c, "C", (long long)m * n, TSR_F32, err));
     if (strcmp(device->backend->name, "cuda") == 0)
-        return tsr_cublas_sgemm(device, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
-                                elapsed_ms, err);
+        return tsr_cublas_gemm(device, ab_type, a_col_major, b_col_major, m, n, k, alpha, a, b,
+                               beta, c, elapsed_ms, err);
+    if (ab_type != TSR_F32)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "CLBlast has no GEMM of %s inputs into an f32 C (its HGEMM writes f16)",
+                        tsr_dtype_name(ab_type));
     return tsr_clblast_sgemm(device, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
                              elapsed_ms, err);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "backends/backend.h"
+#include "core/dtype.h"
 #include "core/status.h"
 
 /* How a reference's elapsed time is taken. CLBlast may queue helper
@@ -33,5 +34,14 @@ tsr_ref_clock tsr_gemm_ref_clock(const tsr_device *device);
 tsr_status tsr_gemm_ref_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
                               int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
                               tsr_buffer *c, double *elapsed_ms, tsr_error *err);
+
+/* The same with A and B of `ab_type` (f32, f16 or bf16), accumulated and
+ * C written in f32, as tessera's GEMM of that dtype: cuBLAS's GemmEx for
+ * the 16-bit types (its tensor cores). CLBlast has no such mixed
+ * precision: TSR_ERR_UNSUPPORTED there. */
+tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                             bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
+                             tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
+                             tsr_error *err);
 
 #endif

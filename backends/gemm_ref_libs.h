@@ -13,8 +13,9 @@ tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_ma
                              int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
                              tsr_buffer *c, double *elapsed_ms, tsr_error *err);
 
-tsr_status tsr_cublas_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
-                            int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
-                            tsr_buffer *c, double *elapsed_ms, tsr_error *err);
+tsr_status tsr_cublas_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                           bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
+                           tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
+                           tsr_error *err);
 
 #endif

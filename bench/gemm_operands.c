@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "core/half.h"
+
 void operands_free(tsr_device *device, operands *o)
 {
     for (int i = 0; i < 3; i++)
@@ -25,31 +27,36 @@ static float random_value(unsigned long long *state)
     return (r & 1) ? -magnitude : magnitude;
 }
 
-tsr_status operands_create(tsr_device *device, gemm_size size, operands *o, tsr_error *err)
+tsr_status operands_create(tsr_device *device, gemm_size size, tsr_dtype ab_type, operands *o,
+                           tsr_error *err)
 {
     size_t m = (size_t)size.m, n = (size_t)size.n, k = (size_t)size.k;
     *o = (operands){.size = size, .elems = {m * k, k * n, m * n}};
     size_t largest = o->elems[0] > o->elems[1] ? o->elems[0] : o->elems[1];
     float *host = malloc(largest * sizeof(float));
+    void *packed = malloc(largest * sizeof(float)); /* A or B in its storage form */
     size_t c_bytes = o->elems[2] * sizeof(float);
     o->c_start = malloc(c_bytes);
     o->ours = malloc(c_bytes);
     o->theirs = malloc(c_bytes);
-    tsr_status st = host && o->c_start && o->ours && o->theirs
+    tsr_status st = host && packed && o->c_start && o->ours && o->theirs
                         ? TSR_OK
                         : tsr_fail(err, TSR_ERR_NOMEM, "out of memory for %dx%dx%d operands",
                                    size.m, size.n, size.k);
     unsigned long long state = 0x9e3779b97f4a7c15ull ^ (unsigned long long)(m * 31 + n * 7 + k);
     for (int i = 0; i < 3 && st == TSR_OK; i++) {
         float *fill = i == 2 ? o->c_start : host;
-        size_t bytes = o->elems[i] * sizeof(float);
+        tsr_dtype dtype = i == 2 ? TSR_F32 : ab_type;
+        size_t bytes = o->elems[i] * tsr_dtype_size(dtype);
         for (size_t e = 0; e < o->elems[i]; e++)
             fill[e] = random_value(&state);
+        tsr_dtype_pack(dtype, fill, o->elems[i], packed);
         st = device->backend->alloc(device, bytes, &o->buf[i], err);
         if (st == TSR_OK)
-            st = device->backend->write(o->buf[i], fill, bytes, err);
+            st = device->backend->write(o->buf[i], packed, bytes, err);
     }
     free(host);
+    free(packed);
     if (st != TSR_OK)
         operands_free(device, o);
     return st;

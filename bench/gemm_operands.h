@@ -20,8 +20,10 @@ typedef struct operands {
     float *ours, *theirs;
 } operands;
 
-/* Allocates and fills them (the same values for the same size). */
-tsr_status operands_create(tsr_device *device, gemm_size size, operands *o, tsr_error *err);
+/* Allocates and fills them (the same values for the same size); A and B
+ * hold `ab_type` (f32, f16 or bf16), C f32. */
+tsr_status operands_create(tsr_device *device, gemm_size size, tsr_dtype ab_type, operands *o,
+                           tsr_error *err);
 void operands_free(tsr_device *device, operands *o);
 
 #endif

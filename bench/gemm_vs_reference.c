@@ -36,9 +36,10 @@ static const char bench_usage[] =
     "         [--spec ops/sgemm.yaml] [--sizes 512,1024,4096x4096x11008] [--runs 10]\n"
     "         [--config K=V,..]\n"
     "\n"
-    "tessera's SGEMM against the vendor library on the same device, for each size:\n"
+    "tessera's GEMM against the vendor library on the same device, for each size:\n"
     "N for m = n = k = N, or MxNxK. CLBlast on an OpenCL device, cuBLAS on a CUDA\n"
-    "device (--device cuda:0). The\n"
+    "device (--device cuda:0; a spec of f16 or bf16 inputs against cublasGemmEx\n"
+    "with f32 products and C, on the tensor cores). The\n"
     "kernel: --config, else the best stored in --db for this device and size, else\n"
     "the op's default. Each is checked against the CPU reference and the library,\n"
     "then both run on the same random operands, interleaved, --runs times (>= 10)\n"
@@ -305,10 +306,10 @@ static tsr_status run_ours(const launchable *k, double *event_ms, tsr_error *err
 static tsr_status reference_run(const bench_ctx *ctx, operands *o, double *ms, tsr_error *err)
 {
     const tsr_opspec *spec = ctx->spec;
-    return tsr_gemm_ref_sgemm(ctx->device, spec->layout_a == TSR_COL_MAJOR,
-                              spec->layout_b == TSR_COL_MAJOR, o->size.m, o->size.n, o->size.k,
-                              (float)spec->alpha, o->buf[0], o->buf[1], (float)spec->beta,
-                              o->buf[2], ms, err);
+    return tsr_gemm_ref_gemm(ctx->device, spec->dtype, spec->layout_a == TSR_COL_MAJOR,
+                             spec->layout_b == TSR_COL_MAJOR, o->size.m, o->size.n, o->size.k,
+                             (float)spec->alpha, o->buf[0], o->buf[1], (float)spec->beta, o->buf[2],
+                             ms, err);
 }
 
 /* One run of each library on the benchmark's own buffers, compared with
@@ -420,7 +421,7 @@ static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const ts
     const tsr_op_def *op = ctx->spec->op;
     tsr_error err = {{0}};
     operands o;
-    tsr_status st = operands_create(ctx->device, report->size, &o, &err);
+    tsr_status st = operands_create(ctx->device, report->size, ctx->spec->dtype, &o, &err);
     if (st != TSR_OK)
         return cli_report(st, err.msg);
     tsr_kernel_text text = {0};
@@ -515,15 +516,21 @@ static void print_table(const bench_ctx *ctx, const size_report *reports, int co
     }
 }
 
-/* The benchmark compares with the library's SGEMM, so the spec must be one. */
+/* The benchmark compares with the library's GEMM, so the spec must be one
+ * (f32, or f16 and bf16 inputs where the library has them). */
 static int check_spec(const tsr_opspec *spec, const char *path)
 {
-    if (strcmp(spec->op->name, "gemm") == 0 && spec->dtype == TSR_F32)
+    if (strcmp(spec->op->name, "gemm") == 0 && spec->output == TSR_F32)
         return 0;
+    if (strcmp(spec->op->name, "gemm") == 0) {
+        fprintf(stderr, PROGRAM ": %s writes an %s C; the vendor libraries' GEMM writes f32\n",
+                path, tsr_dtype_name(spec->output));
+        return 2;
+    }
     fprintf(stderr,
-            PROGRAM ": %s is a %s %s spec; the benchmark compares SGEMM (op gemm, "
-                    "dtype f32) with the vendor library\n",
-            path, spec->op->name, tsr_dtype_name(spec->dtype));
+            PROGRAM ": %s is a %s spec; the benchmark compares GEMM (op gemm) with the vendor "
+                    "library\n",
+            path, spec->op->name);
     return 2;
 }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The memory-bound row ops on an NVIDIA GPU, in one go: the device's copy
+# The memory-bound ops on an NVIDIA GPU, in one go: the device's copy
 # bandwidth (tessera profile detect), then for each op (softmax, rmsnorm,
-# layernorm, reduce-sum) and shape a model-guided tune on cuda:0, its best
-# kernel's achieved bandwidth (X read, Y written) against the copy rate,
-# and PyTorch's own op on the same shape (bench/torch_rows.py, CUDA events,
-# median of 50). A table last.
+# layernorm, reduce-sum, and the transpose of ops/transpose.yaml) and shape
+# a model-guided tune on cuda:0, its best kernel's achieved bandwidth (X
+# read, Y written) against the copy rate, and PyTorch's own op on the same
+# shape (bench/torch_rows.py, CUDA events, median of 50). A table last.
 #
 # usage: bench/gpu_rows.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
 #        takes a build made elsewhere as it is)
@@ -29,9 +29,11 @@ IFS=, read -r -a shapes <<<"${SHAPES:-8192x8192,4096x1024}"
 for shape in "${shapes[@]}"; do
     IFS=x read -r rows cols <<<"$shape"
     python3 bench/torch_rows.py "$rows" "$cols" | tee "$out/torch.txt"
-    for op in softmax rmsnorm layernorm reduce-sum; do
-        echo "== $op rows=$rows cols=$cols: tessera tune --strategy model --seconds $seconds"
-        "$tessera" tune "ops/$op.yaml" --device cuda:0 --shape "rows=$rows,cols=$cols" \
+    for op in softmax rmsnorm layernorm reduce-sum transpose; do
+        dims="rows=$rows,cols=$cols"
+        [ "$op" = transpose ] && dims="d0=$rows,d1=$cols"
+        echo "== $op $dims: tessera tune --strategy model --seconds $seconds"
+        "$tessera" tune "ops/$op.yaml" --device cuda:0 --shape "$dims" \
             --strategy model --seconds "$seconds" --db "$out/rows.db" | tail -n 5 | tee "$out/t.txt"
         ms=$(awk '/^ *best:/ {print $2; exit}' "$out/t.txt")
         ref=$(awk -v op="$op" '$2 == op {print $5; exit}' "$out/torch.txt")

@@ -24,6 +24,11 @@ int tsr_dtype_from_name(const char *name)
     return -1;
 }
 
+tsr_dtype tsr_dtype_compute(tsr_dtype dtype)
+{
+    return dtype == TSR_F16 || dtype == TSR_BF16 ? TSR_F32 : dtype;
+}
+
 size_t tsr_dtype_size(tsr_dtype dtype)
 {
     return (unsigned)dtype < TSR_DTYPE_COUNT ? dtype_table[dtype].size : 0;

@@ -20,5 +20,8 @@ const char *tsr_dtype_name(tsr_dtype dtype);
 /* Returns -1 when the name is not a dtype. */
 int tsr_dtype_from_name(const char *name);
 size_t tsr_dtype_size(tsr_dtype dtype);
+/* The type arithmetic on values stored as `dtype` is done in: f32 for the
+ * 16-bit floats (kernels widen them as they load), else the type itself. */
+tsr_dtype tsr_dtype_compute(tsr_dtype dtype);
 
 #endif

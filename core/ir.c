@@ -280,10 +280,12 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         format_operand(&s->a, out);
         tsr_strbuf_append(out, " * ");
         format_operand(&s->b, out);
-        tsr_strbuf_printf(out, " k %d unroll %d threads %dx%d%s%s", s->k_count, s->k_unroll,
-                          s->map.threads_rows, s->map.threads_cols,
-                          s->map.strided_rows ? " strided-rows" : "",
+        tsr_strbuf_printf(out, " k %d unroll %d %s %dx%d%s%s", s->k_count, s->k_unroll,
+                          s->map.fragments ? "warps" : "threads", s->map.threads_rows,
+                          s->map.threads_cols, s->map.strided_rows ? " strided-rows" : "",
                           s->map.strided_cols ? " strided-cols" : "");
+        if (s->unit == TSR_UNIT_MMA_M16N8K16)
+            tsr_strbuf_append(out, " on mma.sync m16n8k16");
         break;
     case TSR_S_STORE:
         tsr_strbuf_append(out, "store ");
@@ -293,8 +295,11 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
     case TSR_S_ROW_REDUCE:
     case TSR_S_ROW_MAP:
         if (s->kind == TSR_S_ROW_REDUCE)
-            tsr_strbuf_printf(out, "%s = %s over ", s->result->name,
-                              s->reduce == TSR_REDUCE_MAX ? "max" : "sum");
+            tsr_strbuf_printf(out, "%s%s%s = %s over ", s->result->name, s->result_sum ? ", " : "",
+                              s->result_sum ? s->result_sum->name : "",
+                              s->reduce == TSR_REDUCE_MAX          ? "max"
+                              : s->reduce == TSR_REDUCE_MAX_SUMEXP ? "max, sum of exp(x - max)"
+                                                                   : "sum");
         else
             tsr_strbuf_printf(out, "map %s <- ", s->dst->buffer->name);
         tsr_strbuf_printf(out, "%s row ", s->view->buffer->name);
@@ -306,6 +311,16 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         tsr_strbuf_append(out, " -> ");
         tsr_expr_format(s->element, out);
         tsr_strbuf_printf(out, " threads %d vector %d", s->threads, s->vector_width);
+        if (s->subgroup_width)
+            tsr_strbuf_printf(out, " sub-groups %d", s->subgroup_width);
+        break;
+    case TSR_S_COPY:
+        tsr_strbuf_append(out, "copy ");
+        format_view_at(s->view, s->row0, s->col0, out);
+        tsr_strbuf_printf(out, " %dx%d <- %s", s->copy_rows, s->copy_cols,
+                          s->transpose ? "transpose " : "");
+        format_operand(&s->src, out);
+        tsr_strbuf_printf(out, " vector %d", s->vector_width);
         break;
     }
     tsr_strbuf_append(out, "\n");

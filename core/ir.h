@@ -52,6 +52,12 @@ typedef struct tsr_view {
 typedef struct tsr_thread_map {
     int threads_rows, threads_cols;
     bool strided_rows, strided_cols;
+    /* Instead, a matrix unit's fragments: threads_rows x threads_cols
+     * warps, warp (wm, wn) = (local id 1, local id 0 / 32) owning the
+     * (8 * rows) x (4 * cols) block at (wm, wn) of the group tile, where
+     * rows x cols is the register tile's shape; element (i, j) of a thread
+     * is its m16n8 accumulator fragment's: see core/lower_mma_sync.c. */
+    bool fragments;
 } tsr_thread_map;
 
 /* An MMA operand: a shared tile (at a stage: NULL for the first), or a
@@ -70,7 +76,15 @@ typedef struct tsr_operand {
  * tile and vector width. */
 typedef enum tsr_load_mode { TSR_LOAD_DIRECT, TSR_LOAD_FETCH, TSR_LOAD_DEPOSIT } tsr_load_mode;
 
-typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM } tsr_reduce_op;
+/* MAX_SUMEXP is softmax's in one pass: `result` the max m of the row's
+ * values and `result_sum` the sum of exp(value - m), each thread keeping a
+ * running max and rescaling its sum whenever the max grows. */
+/* What an MMA multiplies with: the threads' own FMAs on the compute type,
+ * or a warp-wide matrix unit, m16n8k16 with f32 products (mma.sync), on
+ * operands of the view's 16-bit input type. */
+typedef enum tsr_mma_unit { TSR_UNIT_FMA, TSR_UNIT_MMA_M16N8K16 } tsr_mma_unit;
+
+typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;
 
 /* How many other views a row statement's template may read besides x. */
 #define TSR_ROW_OPERANDS 2
@@ -84,6 +98,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_STORE,      /* view window at (row0, col0) := epilogue(acc), in bounds */
     TSR_S_ROW_REDUCE, /* result := reduce over row `row` of view of f(x) */
     TSR_S_ROW_MAP,    /* row `row` of dst := f(x) over row `row` of src */
+    TSR_S_COPY,       /* view window at (row0, col0) := src window [transposed], in bounds */
 } tsr_stmt_kind;
 
 typedef struct tsr_stmt tsr_stmt;
@@ -113,6 +128,7 @@ struct tsr_stmt {
     /* MMA */
     tsr_operand a, b;
     int k_count, k_unroll;
+    tsr_mma_unit unit;
     bool k_inside;      /* MMA: every k it reads lies inside the global operands */
     tsr_thread_map map; /* MMA, STORE */
     /* STORE epilogue, in this order: alpha * acc [+ beta * old] [+ bias],
@@ -136,6 +152,22 @@ struct tsr_stmt {
      * A per-column vector (a norm's gamma and beta) is a view whose row
      * stride is 0. */
     const tsr_view *operands[TSR_ROW_OPERANDS];
+    /* ROW_REDUCE with MAX_SUMEXP: the second result, the sum */
+    const tp_var *result_sum;
+    /* ROW_REDUCE: 0 to combine the threads' partials in the shared tile
+     * alone; else first within sub-groups of this many threads by
+     * shuffles, so that only one partial a sub-group goes through it */
+    int subgroup_width;
+    /* COPY: the destination is `view`'s copy_rows x copy_cols window at
+     * (row0, col0), written where it exists, in vectors of vector_width
+     * along its cols (which must be contiguous when that is above 1).
+     * Element (r, c) comes from src at (r, c), or at (c, r) when
+     * `transpose`; src is a shared tile (which then holds the window
+     * whole), or a global view at its own origin, read only where the
+     * destination exists, so it must exist there too. */
+    tsr_operand src;
+    int copy_rows, copy_cols;
+    bool transpose;
 };
 
 typedef struct tsr_tile_program {

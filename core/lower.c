@@ -92,6 +92,26 @@ static void load_scalar(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_exp
  * thread e % threads, so that neighbouring threads read neighbouring
  * addresses of the contiguous dim. Partial vectors at ragged edges fall back
  * to guarded scalar loads. */
+tp_block *lower_share_items(lower_ctx *ctx, tp_block *out, int count, tp_expr **item)
+{
+    tp_builder *b = ctx->b;
+    int rounds = (count + ctx->threads - 1) / ctx->threads;
+    const tp_var *it = lower_temp(ctx, "it", TSR_I32);
+    tp_stmt *loop = tp_for(b, out, it, tp_int(b, 0), tp_int(b, rounds), tp_int(b, 1), -1);
+    if (!loop)
+        return NULL;
+    tp_block *body = &loop->body;
+    tp_expr *e = tp_add(b, tp_ref(b, ctx->tid), tp_muli(b, tp_ref(b, it), ctx->threads));
+    if (count % ctx->threads != 0) {
+        tp_stmt *guard = tp_if(b, body, tp_bin(b, TP_LT, e, tp_int(b, count)));
+        if (!guard)
+            return NULL;
+        body = &guard->body;
+    }
+    *item = lower_declare_const(ctx, body, "e", e);
+    return b->failed ? NULL : body;
+}
+
 static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
@@ -105,27 +125,16 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                         "load of %s: vector width %d does not divide its contiguous extent %d",
                         t->name, width, inner);
     int per_line = inner / width, vectors = outer * per_line;
-    int iterations = (vectors + ctx->threads - 1) / ctx->threads;
 
     tp_stmt *scope = tp_scope(b, out);
     if (!scope)
         return TSR_ERR_NOMEM;
     tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
     tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
-    const tp_var *it = lower_temp(ctx, "it", TSR_I32);
-    tp_stmt *loop =
-        tp_for(b, &scope->body, it, tp_int(b, 0), tp_int(b, iterations), tp_int(b, 1), -1);
-    if (!loop)
+    tp_expr *ev;
+    tp_block *body = lower_share_items(ctx, &scope->body, vectors, &ev);
+    if (!body)
         return TSR_ERR_NOMEM;
-    tp_block *body = &loop->body;
-    tp_expr *e = tp_add(b, tp_ref(b, ctx->tid), tp_muli(b, tp_ref(b, it), ctx->threads));
-    if (vectors % ctx->threads != 0) {
-        tp_stmt *guard = tp_if(b, body, tp_bin(b, TP_LT, e, tp_int(b, vectors)));
-        if (!guard)
-            return TSR_ERR_NOMEM;
-        body = &guard->body;
-    }
-    tp_expr *ev = lower_declare_const(ctx, body, "e", e);
     tp_expr *o = lower_declare_const(ctx, body, "o", tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
     tp_expr *iv = lower_declare_const(
         ctx, body, "i", tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
@@ -259,6 +268,8 @@ static tsr_status emit_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
 
 static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
+    if (s->unit != TSR_UNIT_FMA)
+        return lower_mma_sync(ctx, s, out);
     tp_builder *b = ctx->b;
     const lower_tile *acc = lower_find_tile(ctx, s->tile);
     if (!acc)
@@ -421,13 +432,17 @@ static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         cols[j] = lower_declare_const(
             ctx, &scope->body, "gc",
             tp_add(b, col0,
-                   owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
-                               s->map.strided_cols, lanes)));
+                   s->map.fragments
+                       ? lower_fragment_col(ctx, s->tile, j)
+                       : owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
+                                     s->map.strided_cols, lanes)));
     for (int i = 0; i < tm; i++) {
         tp_expr *gr = lower_declare_const(
             ctx, &scope->body, "gr",
             tp_add(b, row0,
-                   owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows, s->map.strided_rows, 1)));
+                   s->map.fragments ? lower_fragment_row(ctx, s->tile, i)
+                                    : owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows,
+                                                  s->map.strided_rows, 1)));
         tp_stmt *row_ok = tp_if(b, &scope->body, tp_bin(b, TP_LT, gr, s->view->rows));
         if (!row_ok)
             return TSR_ERR_NOMEM;
@@ -469,6 +484,7 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_STORE: return lower_store(ctx, s, out);
     case TSR_S_ROW_REDUCE: return lower_row_reduce(ctx, s, out);
     case TSR_S_ROW_MAP: return lower_row_map(ctx, s, out);
+    case TSR_S_COPY: return lower_copy(ctx, s, out);
     }
     return tsr_fail(ctx->err, TSR_ERR_INPUT, "unknown tile statement %d", (int)s->kind);
 }

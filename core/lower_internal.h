@@ -35,6 +35,11 @@ tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_e
 /* `value` as a const private int named prefix + serial (a constant as it
  * is). */
 tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value);
+/* The group's threads share `count` items, thread tid taking items tid,
+ * tid + threads, ...: a loop into `out` whose body (returned, guarded where
+ * count is not a whole number of rounds) has the item's index as a const
+ * in *item; NULL when out of memory. */
+tp_block *lower_share_items(lower_ctx *ctx, tp_block *out, int count, tp_expr **item);
 /* Element (r, c) of a shared tile at `stage` (NULL: the first). */
 tp_expr *lower_shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *r,
                            tp_expr *c);
@@ -47,7 +52,15 @@ tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_e
 tsr_status lower_fetch(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_deposit(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 
+/* An MMA on a matrix unit, and the place of a fragment's element (i, j)
+ * in the group tile (core/lower_mma_sync.c). */
+tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tp_expr *lower_fragment_row(lower_ctx *ctx, const tsr_tile *acc, int i);
+tp_expr *lower_fragment_col(lower_ctx *ctx, const tsr_tile *acc, int j);
+
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+/* A window copied from a shared tile or a global view (core/lower_copy.c). */
+tsr_status lower_copy(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 
 #endif

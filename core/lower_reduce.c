@@ -1,6 +1,9 @@
 /* Lowering of row-wise statements: each thread walks the row with a stride
- * of the whole group (neighbouring threads read neighbouring vectors), then
- * the group combines its partials in a shared tile by a halving tree. */
+ * of the whole group (neighbouring threads read neighbouring vectors) and
+ * keeps a partial; the group then combines the partials, by a halving tree
+ * in a shared tile, or first within each sub-group by shuffles so that only
+ * one partial a sub-group goes through the tile. */
+#include <float.h>
 #include <math.h>
 
 #include "core/lower_internal.h"
@@ -9,6 +12,11 @@ static tp_expr *combine(tp_builder *b, tsr_reduce_op op, tp_expr *acc, tp_expr *
 {
     return op == TSR_REDUCE_MAX ? tp_call(b, TP_FMAX, 2, acc, value, NULL)
                                 : tp_bin(b, TP_ADD, acc, value);
+}
+
+static double identity(tsr_reduce_op op)
+{
+    return op == TSR_REDUCE_MAX ? -INFINITY : 0.0;
 }
 
 typedef void (*element_fn)(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *col,
@@ -70,6 +78,109 @@ static tp_expr *apply_element(lower_ctx *ctx, const tsr_stmt *s, tp_expr *col, t
     return tp_substitute_slots(b, s->element, values, n_values);
 }
 
+/* ---- combining the threads' partials ------------------------------------------- */
+
+/* `part` of every thread combined by `op` into `result`, by a halving tree
+ * over the shared tile: log2(threads) rounds, each behind a barrier. */
+static tsr_status tree_combine(lower_ctx *ctx, const tsr_stmt *s, const tp_var *scratch,
+                               tsr_reduce_op op, const tp_var *part, const tp_var *result,
+                               tp_block *body)
+{
+    tp_builder *b = ctx->b;
+    if (s->threads & (s->threads - 1))
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "row reduction over %d threads: the tree needs a power of two", s->threads);
+    tp_expr *mine = tp_elem(b, scratch, tp_ref(b, ctx->tid), tp_int(b, 0));
+    tp_assign(b, body, mine, tp_ref(b, part));
+    tp_barrier(b, body);
+    for (int half = s->threads / 2; half > 0; half /= 2) {
+        tp_stmt *active = tp_if(b, body, tp_bin(b, TP_LT, tp_ref(b, ctx->tid), tp_int(b, half)));
+        if (!active)
+            return TSR_ERR_NOMEM;
+        tp_expr *other = tp_elem(b, scratch, tp_addi(b, tp_ref(b, ctx->tid), half), tp_int(b, 0));
+        tp_assign(b, &active->body, mine, combine(b, op, mine, other));
+        tp_barrier(b, body);
+    }
+    tp_assign(b, body, tp_ref(b, result), tp_elem(b, scratch, tp_int(b, 0), tp_int(b, 0)));
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+/* `value` combined by `op` over this thread's sub-group, in every thread of it. */
+static tp_expr *subgroup_reduce(tp_builder *b, tsr_reduce_op op, tp_expr *value, int width)
+{
+    return tp_call(b, op == TSR_REDUCE_MAX ? TP_SUBGROUP_MAX : TP_SUBGROUP_SUM, 2, value,
+                   tp_int(b, width), NULL);
+}
+
+static tp_expr *subgroup_query(tp_builder *b, tp_func func, int width)
+{
+    return tp_call(b, func, 1, tp_int(b, width), NULL, NULL);
+}
+
+/* The same by sub-groups: each reduces its partials by shuffles and its
+ * first thread stores the result in the tile; after one barrier every
+ * sub-group reads all those results (its threads taking every size-th
+ * one) and reduces them by shuffles again, so that every thread ends with
+ * the total and no thread has to broadcast it. The sub-groups' count and
+ * size are the dialect's to say: those of the width the kernel assumes on
+ * CUDA and HIP, the device's own on OpenCL. */
+static tsr_status subgroup_combine(lower_ctx *ctx, const tsr_stmt *s, const tp_var *scratch,
+                                   tsr_reduce_op op, const tp_var *part, const tp_var *result,
+                                   tp_block *body)
+{
+    tp_builder *b = ctx->b;
+    int width = s->subgroup_width;
+    if (s->threads % width)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "row reduction over %d threads is not a whole number of %d-wide "
+                        "sub-groups",
+                        s->threads, width);
+    tp_var *reduced = (tp_var *)lower_temp(ctx, "sg", part->dtype);
+    if (reduced)
+        reduced->is_const = true;
+    tp_decl(b, body, reduced, subgroup_reduce(b, op, tp_ref(b, part), width));
+    tp_stmt *first =
+        tp_if(b, body, tp_bin(b, TP_EQ, subgroup_query(b, TP_SUBGROUP_LANE, width), tp_int(b, 0)));
+    if (!first)
+        return TSR_ERR_NOMEM;
+    tp_assign(b, &first->body,
+              tp_elem(b, scratch, subgroup_query(b, TP_SUBGROUP_ID, width), tp_int(b, 0)),
+              tp_ref(b, reduced));
+    tp_barrier(b, body);
+
+    const tp_var *acc = lower_temp(ctx, "acc", part->dtype);
+    tp_decl(b, body, acc, tp_float(b, part->dtype, identity(op)));
+    const tp_var *i = lower_temp(ctx, "i", TSR_I32);
+    tp_expr *count =
+        tp_call(b, TP_SUBGROUP_COUNT, 2, tp_int(b, s->threads), tp_int(b, width), NULL);
+    tp_stmt *loop = tp_for(b, body, i, subgroup_query(b, TP_SUBGROUP_LANE, width), count,
+                           subgroup_query(b, TP_SUBGROUP_SIZE, width), 0);
+    if (!loop)
+        return TSR_ERR_NOMEM;
+    tp_assign(b, &loop->body, tp_ref(b, acc),
+              combine(b, op, tp_ref(b, acc), tp_elem(b, scratch, tp_ref(b, i), tp_int(b, 0))));
+    tp_assign(b, body, tp_ref(b, result), subgroup_reduce(b, op, tp_ref(b, acc), width));
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+/* One private value of every thread combined by `op` into `result`, which
+ * every thread ends with. */
+static tsr_status group_combine(lower_ctx *ctx, const tsr_stmt *s, tsr_reduce_op op,
+                                const tp_var *part, const tp_var *result, tp_block *body)
+{
+    const lower_tile *scratch = lower_find_tile(ctx, s->tile);
+    if (!scratch || !scratch->array || s->tile->rows < s->threads)
+        return tsr_fail(ctx->err, TSR_ERR_INPUT, "row reduction needs a shared tile of %d partials",
+                        s->threads);
+    TSR_TRY(s->subgroup_width ? subgroup_combine(ctx, s, scratch->array, op, part, result, body)
+                              : tree_combine(ctx, s, scratch->array, op, part, result, body));
+    /* Nobody may overwrite the partials before every thread has read them. */
+    tp_barrier(ctx->b, body);
+    return ctx->b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+/* ---- the statements -------------------------------------------------------------- */
+
 static void accumulate_partial(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *col,
                                tp_expr *value, void *state)
 {
@@ -78,42 +189,78 @@ static void accumulate_partial(lower_ctx *ctx, const tsr_stmt *s, tp_block *out,
     tp_assign(b, out, part, combine(b, s->reduce, part, apply_element(ctx, s, col, value)));
 }
 
+/* A thread's running max and its sum of exp(x - max). */
+typedef struct running_softmax {
+    const tp_var *max, *sum;
+} running_softmax;
+
+/* One element e into (m, s): with d = e - m and t = exp(-|d|), a larger e
+ * rescales the sum to its own max (s * exp(m - e) + exp(0)), another adds
+ * exp(e - m); one exp either way. */
+static void accumulate_running(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *col,
+                               tp_expr *value, void *state)
+{
+    tp_builder *b = ctx->b;
+    const running_softmax *run = state;
+    tsr_dtype dtype = run->sum->dtype;
+    tp_var *e = (tp_var *)lower_temp(ctx, "e", dtype), *d = (tp_var *)lower_temp(ctx, "d", dtype);
+    tp_var *t = (tp_var *)lower_temp(ctx, "t", dtype);
+    if (!e || !d || !t)
+        return;
+    e->is_const = d->is_const = t->is_const = true;
+    tp_decl(b, out, e, apply_element(ctx, s, col, value));
+    tp_decl(b, out, d, tp_bin(b, TP_SUB, tp_ref(b, e), tp_ref(b, run->max)));
+    tp_decl(b, out, t,
+            tp_call(b, TP_EXP, 1,
+                    tp_call(b, TP_FMIN, 2, tp_ref(b, d),
+                            tp_bin(b, TP_SUB, tp_float(b, dtype, 0.0), tp_ref(b, d)), NULL),
+                    NULL, NULL));
+    tp_expr *sum = tp_ref(b, run->sum);
+    tp_assign(b, out, sum,
+              tp_select(b, tp_bin(b, TP_GT, tp_ref(b, d), tp_float(b, dtype, 0.0)),
+                        tp_call(b, TP_FMA, 3, sum, tp_ref(b, t), tp_float(b, dtype, 1.0)),
+                        tp_bin(b, TP_ADD, sum, tp_ref(b, t))));
+    tp_assign(b, out, tp_ref(b, run->max),
+              tp_call(b, TP_FMAX, 2, tp_ref(b, run->max), tp_ref(b, e), NULL));
+}
+
+/* Softmax's max and sum in one pass. The running max starts at the lowest
+ * finite value, not -inf, so that a -inf element (a masked one) adds
+ * exp(-inf) = 0 where -inf - -inf would make the sum NaN. The group then
+ * takes the max of the threads' maxima and the sum of their sums, each
+ * rescaled by exp(m - max) to the group's max: the same total as combining
+ * the pairs two by two, from the max and sum combines that sub-groups
+ * have too (OpenCL's sub_group_reduce has no pair form). */
+static tsr_status lower_max_sumexp(lower_ctx *ctx, const tsr_stmt *s, tp_block *body)
+{
+    tp_builder *b = ctx->b;
+    tsr_dtype dtype = s->result->dtype;
+    running_softmax run = {lower_temp(ctx, "m", dtype), lower_temp(ctx, "s", dtype)};
+    if (!s->result_sum)
+        return tsr_fail(ctx->err, TSR_ERR_INPUT, "a max and sum of exponentials needs two results");
+    tp_decl(b, body, run.max, tp_float(b, dtype, dtype == TSR_F64 ? -DBL_MAX : -FLT_MAX));
+    tp_decl(b, body, run.sum, tp_float(b, dtype, 0.0));
+    TSR_TRY(walk_row(ctx, s, body, accumulate_running, &run));
+    TSR_TRY(group_combine(ctx, s, TSR_REDUCE_MAX, run.max, s->result, body));
+    tp_expr *rescale = tp_call(
+        b, TP_EXP, 1, tp_bin(b, TP_SUB, tp_ref(b, run.max), tp_ref(b, s->result)), NULL, NULL);
+    tp_assign(b, body, tp_ref(b, run.sum), tp_bin(b, TP_MUL, tp_ref(b, run.sum), rescale));
+    return group_combine(ctx, s, TSR_REDUCE_SUM, run.sum, s->result_sum, body);
+}
+
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
-    const lower_tile *scratch = lower_find_tile(ctx, s->tile);
-    if (!scratch || !scratch->array || s->tile->rows < s->threads)
-        return tsr_fail(ctx->err, TSR_ERR_INPUT, "row reduction needs a shared tile of %d partials",
-                        s->threads);
-    if (s->threads & (s->threads - 1))
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "row reduction over %d threads: the tree needs a power of two", s->threads);
     tp_stmt *scope = tp_scope(b, out);
     if (!scope)
         return TSR_ERR_NOMEM;
     tp_block *body = &scope->body;
-    double identity = s->reduce == TSR_REDUCE_MAX ? -INFINITY : 0.0;
+    if (s->reduce == TSR_REDUCE_MAX_SUMEXP)
+        return lower_max_sumexp(ctx, s, body);
     const tp_var *part = lower_temp(ctx, "part", s->result->dtype);
-    tp_decl(b, body, part, tp_float(b, s->result->dtype, identity));
+    tp_decl(b, body, part, tp_float(b, s->result->dtype, identity(s->reduce)));
     TSR_TRY(walk_row(ctx, s, body, accumulate_partial, (void *)part));
-
-    tp_expr *mine = tp_elem(b, scratch->array, tp_ref(b, ctx->tid), tp_int(b, 0));
-    tp_assign(b, body, mine, tp_ref(b, part));
-    tp_barrier(b, body);
-    for (int half = s->threads / 2; half > 0; half /= 2) {
-        tp_stmt *active = tp_if(b, body, tp_bin(b, TP_LT, tp_ref(b, ctx->tid), tp_int(b, half)));
-        if (!active)
-            return TSR_ERR_NOMEM;
-        tp_expr *other =
-            tp_elem(b, scratch->array, tp_addi(b, tp_ref(b, ctx->tid), half), tp_int(b, 0));
-        tp_assign(b, &active->body, mine, combine(b, s->reduce, mine, other));
-        tp_barrier(b, body);
-    }
-    tp_assign(b, body, tp_ref(b, s->result),
-              tp_elem(b, scratch->array, tp_int(b, 0), tp_int(b, 0)));
-    /* Nobody may overwrite the partials before every thread has read the total. */
-    tp_barrier(b, body);
-    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+    return group_combine(ctx, s, s->reduce, part, s->result, body);
 }
 
 static void store_mapped(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *col,

@@ -56,6 +56,13 @@ typedef struct tsr_op_def {
     const tsr_param_def *params;
     int n_buffers;
     const tsr_buffer_def *buffers;
+    /* The element types op specs may name, as bits 1u << tsr_dtype; 0 for
+     * f32 alone. */
+    unsigned dtypes;
+    /* The element type buffer `buffer` holds for the spec (NULL: every
+     * buffer holds the spec's dtype): a GEMM of f16 inputs accumulates into
+     * an f32 C. */
+    tsr_dtype (*buffer_dtype)(const tsr_opspec *spec, int buffer);
 
     /* TSR_OK, or TSR_ERR_UNSUPPORTED with the reason a config cannot run on
      * the profile (work-group size, shared memory, divisibility ...). */
@@ -101,6 +108,11 @@ typedef struct tsr_op_def {
 /* The registry of ops. */
 const tsr_op_def *tsr_op_find(const char *name);
 const tsr_op_def *const *tsr_ops(int *count);
+
+/* The element types an op accepts (tsr_op_def.dtypes, f32 when 0). */
+unsigned tsr_op_dtypes(const tsr_op_def *op);
+/* The element type of one of the spec's buffers. */
+tsr_dtype tsr_op_buffer_dtype(const tsr_opspec *spec, int buffer);
 
 /* Config helpers shared by every op. */
 int tsr_config_get(const tsr_op_def *op, const tsr_config *config, const char *name);

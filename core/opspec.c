@@ -28,7 +28,8 @@ bool tsr_shape_dim_written(const tsr_op_def *op, const tsr_shape *shape, int d)
 
 /* Every buffer of the ops so far spans two of the required dims, once per
  * index of the optional ones (gemm: A m*k, B k*n, C m*n, each `batch`
- * times; softmax: rows*cols), so bounding the product of every pair of
+ * times; softmax: rows*cols), or the one required dim times the optional
+ * ones (permute: d0*d1*d2*d3), so bounding the product of every pair of
  * required dims times the optional ones bounds every buffer without asking
  * the op. Returns false and writes the reason when a buffer is too large. */
 static bool products_fit(const tsr_op_def *op, const tsr_shape *shape, char *why, size_t size)
@@ -57,6 +58,18 @@ static bool products_fit(const tsr_op_def *op, const tsr_shape *shape, char *why
                 return false;
             }
         }
+    /* An op with one required dim (permute's d0; its other dims default
+     * to 1) has buffers of that dim times the optional ones. */
+    int required = -1, n_required = 0;
+    for (int d = 0; d < op->n_dims; d++)
+        if (!op->dim_default[d])
+            required = d, n_required++;
+    if (n_required == 1 && shape->dim[required] * copies >= MAX_ELEMS) {
+        snprintf(why, size,
+                 "%s%s = %lld elements, must stay below 2^31 (kernels index with 32-bit ints)",
+                 op->dim_names[required], copies_text, shape->dim[required] * copies);
+        return false;
+    }
     return true;
 }
 
@@ -71,12 +84,13 @@ enum {
     K_REDUCE,
     K_RMSNORM,
     K_LAYERNORM,
+    K_PERMUTE,
     K_SHAPES,
     K_COUNT
 };
 
-static const char *const top_keys[K_COUNT] = {"schema", "name",    "op",        "dtype", "gemm",
-                                              "reduce", "rmsnorm", "layernorm", "shapes"};
+static const char *const top_keys[K_COUNT] = {
+    "schema", "name", "op", "dtype", "gemm", "reduce", "rmsnorm", "layernorm", "permute", "shapes"};
 
 #define REQ(k) ((uint64_t)1 << (k))
 
@@ -119,9 +133,16 @@ static tsr_status parse_dtype(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *
         names[i] = tsr_dtype_name((tsr_dtype)i);
     int dtype;
     TSR_TRY(tsr_yaml_enum(doc, node, "dtype", names, TSR_DTYPE_COUNT, &dtype));
-    if (dtype != TSR_F32)
-        return tsr_yaml_fail(doc, node, "dtype %s is not supported yet by op %s", names[dtype],
-                             spec->op->name);
+    unsigned accepted = tsr_op_dtypes(spec->op);
+    if (!(accepted & 1u << dtype)) {
+        char known[64] = "";
+        size_t used = 0;
+        for (int i = 0; i < TSR_DTYPE_COUNT; i++)
+            if (accepted & 1u << i)
+                tsr_bufprintf(known, sizeof known, &used, "%s%s", used ? ", " : "", names[i]);
+        return tsr_yaml_fail(doc, node, "dtype %s is not supported by op %s (supported: %s)",
+                             names[dtype], spec->op->name, known);
+    }
     spec->dtype = (tsr_dtype)dtype;
     return TSR_OK;
 }
@@ -151,7 +172,8 @@ static tsr_status parse_epilogue(tsr_yaml_doc *doc, const tsr_yaml_field *bias,
 
 static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
 {
-    static const char *const keys[] = {"a", "b", "alpha", "beta", "bias", "activation", "residual"};
+    static const char *const keys[] = {"a",    "b",          "alpha",    "beta",
+                                       "bias", "activation", "residual", "output"};
     tsr_yaml_field f[COUNT(keys)];
     int layout;
     TSR_TRY(tsr_yaml_fields(doc, node, "gemm", keys, COUNT(keys), 0, f));
@@ -169,6 +191,14 @@ static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *s
     if (f[3].value)
         TSR_TRY(
             tsr_yaml_number(doc, f[3].value, "gemm.beta", -DBL_MAX, false, DBL_MAX, &spec->beta));
+    if (f[7].value) {
+        /* The 32-bit float or a 16-bit one; an f64 GEMM writes f64. */
+        static const char *const outputs[] = {"f32", "f16", "bf16"};
+        static const tsr_dtype output_types[] = {TSR_F32, TSR_F16, TSR_BF16};
+        int output;
+        TSR_TRY(tsr_yaml_enum(doc, f[7].value, "gemm.output", outputs, COUNT(outputs), &output));
+        spec->output = output_types[output];
+    }
     return parse_epilogue(doc, &f[4], &f[5], &f[6], spec);
 }
 
@@ -206,17 +236,48 @@ static tsr_status parse_norm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *s
     return TSR_OK;
 }
 
+/* permute's section: the perm, a permutation of 0..rank-1 (rank 1..4). */
+static tsr_status parse_permute(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
+{
+    static const char *const keys[] = {"perm"};
+    tsr_yaml_field f[COUNT(keys)];
+    size_t rank;
+    TSR_TRY(tsr_yaml_fields(doc, node, "permute", keys, COUNT(keys), REQ(0), f));
+    TSR_TRY(tsr_yaml_sequence(doc, f[0].value, "permute.perm", &rank));
+    if (rank < 1 || rank > TSR_PERM_MAX_RANK)
+        return tsr_yaml_fail(doc, f[0].value,
+                             "permute.perm: %zu dims, a perm has 1 to %d (one per dim of X)", rank,
+                             TSR_PERM_MAX_RANK);
+    unsigned seen = 0;
+    for (size_t i = 0; i < rank; i++) {
+        char what[32];
+        long long dim;
+        yaml_node_t *item = tsr_yaml_item(doc, f[0].value, i);
+        snprintf(what, sizeof what, "permute.perm[%zu]", i);
+        TSR_TRY(tsr_yaml_int(doc, item, what, 0, (long long)rank - 1, &dim));
+        if (seen & 1u << dim)
+            return tsr_yaml_fail(doc, item, "%s: dim %lld is named twice; a perm names each once",
+                                 what, dim);
+        seen |= 1u << dim;
+        spec->perm[i] = (int)dim;
+    }
+    spec->rank = (int)rank;
+    return TSR_OK;
+}
+
 /* An op's own section is named after it and allowed for that op only; the
- * reduce op cannot do without its kind. */
+ * reduce op cannot do without its kind, nor permute without its perm. */
 static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr_yaml_field *f,
                                  tsr_opspec *spec)
 {
-    for (int k = K_GEMM; k <= K_LAYERNORM; k++)
+    for (int k = K_GEMM; k <= K_PERMUTE; k++)
         if (f[k].key && strcmp(spec->op->name, top_keys[k]) != 0)
             return tsr_yaml_fail(doc, f[k].key, "key '%s' is only allowed for op %s", top_keys[k],
                                  top_keys[k]);
     if (!strcmp(spec->op->name, "reduce") && !f[K_REDUCE].value)
         return tsr_yaml_fail(doc, root, "op reduce needs 'reduce: {kind: sum|max|mean|l2}'");
+    if (!strcmp(spec->op->name, "permute") && !f[K_PERMUTE].value)
+        return tsr_yaml_fail(doc, root, "op permute needs 'permute: {perm: [...]}', e.g. [1, 0]");
     if (!strcmp(spec->op->name, "rmsnorm"))
         spec->eps = 1e-6;
     if (!strcmp(spec->op->name, "layernorm"))
@@ -229,6 +290,8 @@ static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr
         TSR_TRY(parse_norm(doc, f[K_RMSNORM].value, spec));
     if (f[K_LAYERNORM].value)
         TSR_TRY(parse_norm(doc, f[K_LAYERNORM].value, spec));
+    if (f[K_PERMUTE].value)
+        TSR_TRY(parse_permute(doc, f[K_PERMUTE].value, spec));
     return TSR_OK;
 }
 
@@ -256,6 +319,26 @@ static tsr_status parse_shape(tsr_yaml_doc *doc, yaml_node_t *node, const char *
     return TSR_OK;
 }
 
+/* A permute's shape gives exactly X's dims d0..d(rank-1): the dims past
+ * the rank exist in the op (up to 4) but not in this spec's kernels. */
+static tsr_status check_rank_dims(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
+                                  const tsr_opspec *spec)
+{
+    if (strcmp(spec->op->name, "permute") != 0)
+        return TSR_OK;
+    for (int d = 0; d < spec->op->n_dims; d++) {
+        const char *name = spec->op->dim_names[d];
+        yaml_node_t *value = tsr_yaml_find(doc, node, name);
+        if (d < spec->rank && !value)
+            return tsr_yaml_fail(doc, node, "%s: missing %s (the perm has %d dims: d0..d%d)", what,
+                                 name, spec->rank, spec->rank - 1);
+        if (d >= spec->rank && value)
+            return tsr_yaml_fail(doc, value, "%s.%s: the perm has %d dims, so d0..d%d only", what,
+                                 name, spec->rank, spec->rank - 1);
+    }
+    return TSR_OK;
+}
+
 static bool same_shape(const tsr_op_def *op, const tsr_shape *a, const tsr_shape *b)
 {
     for (int d = 0; d < op->n_dims; d++)
@@ -278,6 +361,7 @@ static tsr_status parse_shapes(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec 
         snprintf(what, sizeof what, "shapes[%zu]", i);
         yaml_node_t *item = tsr_yaml_item(doc, node, i);
         TSR_TRY(parse_shape(doc, item, what, spec->op, &spec->shapes[i]));
+        TSR_TRY(check_rank_dims(doc, item, what, spec));
         for (size_t j = 0; j < i; j++) {
             if (!same_shape(spec->op, &spec->shapes[i], &spec->shapes[j]))
                 continue;
@@ -300,6 +384,7 @@ static tsr_status parse_root(tsr_yaml_doc *doc, yaml_node_t *root, tsr_opspec *s
     TSR_TRY(tsr_yaml_ident(doc, f[K_NAME].value, "name", spec->arena, &spec->name));
     TSR_TRY(parse_op(doc, f[K_OP].value, spec));
     TSR_TRY(parse_dtype(doc, f[K_DTYPE].value, spec));
+    spec->output = tsr_dtype_compute(spec->dtype);
     TSR_TRY(parse_sections(doc, root, f, spec));
     return parse_shapes(doc, f[K_SHAPES].value, spec);
 }
@@ -363,6 +448,14 @@ const char *tsr_opspec_key(const tsr_opspec *spec)
     if (!strcmp(spec->op->name, "reduce"))
         return tsr_arena_printf(spec->arena, "reduce.%s.kind=%s", dtype,
                                 reduce_kind_names[spec->reduce_kind]);
+    /* The perm decides which dims the kernel tiles and strides. */
+    if (!strcmp(spec->op->name, "permute")) {
+        char perm[16] = "";
+        size_t used = 0;
+        for (int i = 0; i < spec->rank; i++)
+            tsr_bufprintf(perm, sizeof perm, &used, "%s%d", i ? "," : "", spec->perm[i]);
+        return tsr_arena_printf(spec->arena, "permute.%s.perm=%s", dtype, perm);
+    }
     if (strcmp(spec->op->name, "gemm") != 0)
         return tsr_arena_printf(spec->arena, "%s.%s", spec->op->name, dtype);
     /* alpha is a kernel argument, but beta == 0 lets the kernel skip reading
@@ -378,6 +471,8 @@ const char *tsr_opspec_key(const tsr_opspec *spec)
                       activation_names[spec->activation]);
     if (spec->residual)
         tsr_bufprintf(epilogue, sizeof epilogue, &used, ".res=1");
+    if (spec->output != tsr_dtype_compute(spec->dtype))
+        tsr_bufprintf(epilogue, sizeof epilogue, &used, ".out=%s", tsr_dtype_name(spec->output));
     return tsr_arena_printf(spec->arena, "%s.%s.a=%s.b=%s.beta=%d%s", spec->op->name, dtype,
                             layout_names[spec->layout_a], layout_names[spec->layout_b],
                             spec->beta != 0.0, epilogue);

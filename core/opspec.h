@@ -12,6 +12,7 @@
 
 #define TSR_OPSPEC_SCHEMA 1
 #define TSR_MAX_DIMS 6
+#define TSR_PERM_MAX_RANK 4
 
 struct tsr_op_def;
 
@@ -57,11 +58,20 @@ typedef struct tsr_opspec {
     tsr_bias bias;             /* row: one value per row of C (M); col: per col (N) */
     tsr_activation activation; /* applied after the bias */
     bool residual;             /* R, an M x N row-major input, added last */
+    /* What C, the bias and R hold: f32, f16 or bf16; the compute type (f32)
+     * unless the spec says otherwise. Results are rounded to it once, as
+     * they are stored. */
+    tsr_dtype output;
 
     /* reduce: the kind; rmsnorm, layernorm: eps, a kernel argument (so not
      * part of the key), 1e-6 and 1e-5 unless given */
     tsr_reduce_kind reduce_kind;
     double eps;
+
+    /* permute: Y's dim i is X's dim perm[i], for i < rank (1..4, the
+     * perm's length); a shape gives X's dims d0..d(rank-1) */
+    int rank;
+    int perm[TSR_PERM_MAX_RANK];
 
     size_t n_shapes;
     tsr_shape *shapes;
@@ -79,7 +89,8 @@ const char *tsr_reduce_kind_name(tsr_reduce_kind kind);
  * the store's key: "gemm.f32.a=row.b=col.beta=1", with
  * ".bias=row|col", ".act=relu|gelu|silu" and ".res=1" appended, in that
  * order, only when used; "reduce.f32.kind=sum|max|mean|l2" for reduce;
- * "OP.f32" for the other ops. Allocated in the spec's arena. */
+ * "permute.f32.perm=0,2,1,3" for permute; "OP.f32" for the other ops.
+ * Allocated in the spec's arena. */
 const char *tsr_opspec_key(const tsr_opspec *spec);
 
 /* "m=1024,n=1024,k=1024" with the op's dim names, into buf; an optional

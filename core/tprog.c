@@ -134,7 +134,9 @@ tp_expr *tp_buf(tp_builder *b, const tp_param *buffer, tp_expr *index)
 {
     if (!buffer || !index)
         return NULL;
-    tp_expr *e = new_expr(b, TP_ELEM, buffer->dtype);
+    /* A value read from a buffer is of the type it is computed in: the
+     * dialects widen 16-bit floats as they load them. */
+    tp_expr *e = new_expr(b, TP_ELEM, tsr_dtype_compute(buffer->dtype));
     if (e) {
         e->param = buffer;
         e->n_args = 1;
@@ -408,7 +410,63 @@ tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text)
     return s;
 }
 
+tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands)
+{
+    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+        if (!operands[i])
+            return NULL;
+    tp_expr **copy = TSR_ARENA_ARRAY(b->arena, tp_expr *, TP_MMA_OPERANDS);
+    tp_stmt *s = copy ? new_stmt(b, block, TP_MMA_SYNC) : NULL;
+    if (!s) {
+        b->failed = true;
+        return NULL;
+    }
+    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+        copy[i] = operands[i];
+    s->mma_type = type;
+    s->operands = copy;
+    return s;
+}
+
 tp_stmt *tp_scope(tp_builder *b, tp_block *block)
 {
     return new_stmt(b, block, TP_BLOCK);
+}
+
+static int expr_subgroup_width(const tp_expr *e)
+{
+    if (!e)
+        return 0;
+    if (e->kind == TP_CALL && e->func >= TP_SUBGROUP_SUM && e->func < TP_FUNC_COUNT &&
+        e->args[e->n_args - 1]->kind == TP_INT)
+        return (int)e->args[e->n_args - 1]->ival;
+    for (int i = 0; i < e->n_args; i++) {
+        int width = expr_subgroup_width(e->args[i]);
+        if (width)
+            return width;
+    }
+    return 0;
+}
+
+static int block_subgroup_width(const tp_block *block)
+{
+    for (int i = 0; i < block->count; i++) {
+        const tp_stmt *s = block->items[i];
+        const tp_expr *exprs[] = {s->init, s->target, s->value, s->begin, s->end, s->step, s->cond};
+        int width = 0;
+        for (size_t k = 0; k < sizeof exprs / sizeof exprs[0] && !width; k++)
+            width = expr_subgroup_width(exprs[k]);
+        if (!width)
+            width = block_subgroup_width(&s->body);
+        if (!width)
+            width = block_subgroup_width(&s->orelse);
+        if (width)
+            return width;
+    }
+    return 0;
+}
+
+int tp_subgroup_width(const tp_kernel *kernel)
+{
+    return block_subgroup_width(&kernel->body);
 }

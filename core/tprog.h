@@ -55,8 +55,27 @@ typedef enum tp_binop {
     TP_MAX,
 } tp_binop;
 
-/* Math the printers spell per dialect. */
-typedef enum tp_func { TP_FMA, TP_EXP, TP_FMAX, TP_FMIN, TP_SQRT, TP_TANH, TP_FUNC_COUNT } tp_func;
+/* Math the printers spell per dialect; then the sub-group calls. Every
+ * thread of a sub-group must make a sub-group call together (never under a
+ * condition that splits one). Their last argument is the sub-group width
+ * the kernel assumes: CUDA and HIP combine aligned runs of that many
+ * consecutive threads by xor-shuffles, so it must divide the hardware's
+ * warp or wave; OpenCL asks the device instead (generators/ say how). */
+typedef enum tp_func {
+    TP_FMA,
+    TP_EXP,
+    TP_FMAX,
+    TP_FMIN,
+    TP_SQRT,
+    TP_TANH,
+    TP_SUBGROUP_SUM,   /* (value, width): the sub-group's sum, in every thread of it */
+    TP_SUBGROUP_MAX,   /* (value, width): its max likewise */
+    TP_SUBGROUP_ID,    /* (width): which sub-group of the work-group */
+    TP_SUBGROUP_LANE,  /* (width): the thread's place in its sub-group */
+    TP_SUBGROUP_SIZE,  /* (width): threads in each sub-group */
+    TP_SUBGROUP_COUNT, /* (threads, width): sub-groups in a work-group of `threads` */
+    TP_FUNC_COUNT
+} tp_func;
 
 typedef enum tp_expr_kind {
     TP_INT,     /* integer constant */
@@ -106,7 +125,17 @@ typedef enum tp_stmt_kind {
     TP_BARRIER, /* all threads of the group; shared memory made consistent */
     TP_BLOCK,
     TP_COMMENT,
+    /* One warp-wide matrix multiply-accumulate, m16n8k16 with f32
+     * products: every thread of the warp gives its share of the operands in
+     * the unit's fragment layout (see core/lower_mma_sync.c) and must take
+     * part, never under a condition that splits the warp. */
+    TP_MMA_SYNC,
 } tp_stmt_kind;
+
+/* TP_MMA_SYNC's operands, in order: the four accumulators (updated in
+ * place), A's eight values, B's four; all f32, of values the input type
+ * holds exactly. */
+enum { TP_MMA_ACC = 4, TP_MMA_A = 8, TP_MMA_B = 4, TP_MMA_OPERANDS = 16 };
 
 typedef struct tp_stmt tp_stmt;
 typedef struct tp_block {
@@ -122,11 +151,13 @@ struct tp_stmt {
     tp_expr *value;              /* TP_ASSIGN */
     bool accumulate;             /* TP_ASSIGN: += */
     tp_expr *begin, *end, *step; /* TP_FOR */
-    int unroll;       /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
-    tp_expr *cond;    /* TP_IF */
-    tp_block body;    /* TP_FOR, TP_IF then, TP_BLOCK */
-    tp_block orelse;  /* TP_IF else */
-    const char *text; /* TP_COMMENT */
+    int unroll;         /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
+    tp_expr *cond;      /* TP_IF */
+    tp_block body;      /* TP_FOR, TP_IF then, TP_BLOCK */
+    tp_block orelse;    /* TP_IF else */
+    const char *text;   /* TP_COMMENT */
+    tsr_dtype mma_type; /* TP_MMA_SYNC: the inputs' type, f16 or bf16 */
+    tp_expr **operands; /* TP_MMA_SYNC: TP_MMA_OPERANDS of them */
 };
 
 /* One kernel: its name, parameters, fixed work-group size and body. */
@@ -194,7 +225,12 @@ tp_stmt *tp_barrier(tp_builder *b, tp_block *block);
 tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text);
 /* A nested { } scope, so that lowering can reuse local names. */
 tp_stmt *tp_scope(tp_builder *b, tp_block *block);
+/* A TP_MMA_SYNC of `type` on operands[TP_MMA_OPERANDS] (copied). */
+tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands);
 
 bool tp_is_int(const tp_expr *e, long value);
+/* The sub-group width the kernel's sub-group calls assume (their last
+ * argument); 0 when it makes none. */
+int tp_subgroup_width(const tp_kernel *kernel);
 
 #endif

@@ -11,6 +11,7 @@ typedef struct printer {
     const tsr_dialect *d;
     tsr_strbuf *out;
     int depth;
+    const char *refused; /* why the program cannot be printed; NULL while it can */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -120,11 +121,22 @@ static char *render(printer *p, const tp_expr *e, bool as_pointer)
     return tsr_strbuf_take(&text);
 }
 
+/* Whether `e` reads a buffer whose values are stored narrower than they
+ * are computed in (f16, bf16). */
+static bool is_widening(const tp_expr *e)
+{
+    return e->param && e->param->dtype != tsr_dtype_compute(e->param->dtype);
+}
+
 static void print_vector_access(printer *p, const tp_expr *e, const tp_expr *stored)
 {
     char *pointer = render(p, e, true), *value = stored ? render(p, stored, false) : NULL;
     if (pointer && (!stored || value)) {
-        if (stored)
+        if (!stored && is_widening(e))
+            p->d->print_widening_load(p->out, e->param->dtype, e->width, pointer);
+        else if (is_widening(e))
+            p->d->print_narrowing_store(p->out, e->param->dtype, e->width, pointer, value);
+        else if (stored)
             p->d->print_vstore(p->out, e->width, pointer, value);
         else if (e->aligned && p->d->print_vload_aligned)
             p->d->print_vload_aligned(p->out, e->width, pointer);
@@ -181,6 +193,10 @@ static void print_expr(printer *p, const tp_expr *e)
         print_child(p, e->args[2], 10, false);
         break;
     case TP_ELEM:
+        if (is_widening(e)) {
+            print_vector_access(p, e, NULL);
+            break;
+        }
         tsr_strbuf_append(out, e->var ? e->var->name : e->param->name);
         for (int i = 0; i < e->n_args; i++) {
             tsr_strbuf_append(out, "[");
@@ -264,13 +280,35 @@ static void print_for(printer *p, const tp_stmt *s)
     tsr_strbuf_append(p->out, "\n");
 }
 
+static void print_mma_sync(printer *p, const tp_stmt *s)
+{
+    if (!p->d->print_mma_sync) {
+        p->refused = "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
+        return;
+    }
+    char *text[TP_MMA_OPERANDS] = {NULL};
+    bool ok = true;
+    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+        ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
+    if (ok) {
+        p->d->print_mma_sync(p->out, s->mma_type, text);
+        tsr_strbuf_append(p->out, ";\n");
+    }
+    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+        free(text[i]);
+}
+
 static void print_stmt(printer *p, const tp_stmt *s)
 {
     indent(p);
     switch (s->kind) {
     case TP_DECL: print_decl(p, s); break;
     case TP_ASSIGN:
-        if (s->target->kind == TP_VLOAD) {
+        /* A 16-bit buffer's element is assigned through a rounding store;
+         * adding to one in place would round twice, so it is refused. */
+        if (s->accumulate && is_widening(s->target))
+            p->refused = "adds to a 16-bit buffer in place";
+        if (s->target->kind == TP_VLOAD || is_widening(s->target)) {
             print_vector_access(p, s->target, s->value);
             tsr_strbuf_append(p->out, ";\n");
             break;
@@ -298,6 +336,7 @@ static void print_stmt(printer *p, const tp_stmt *s)
         tsr_strbuf_append(p->out, "\n");
         break;
     case TP_COMMENT: tsr_strbuf_printf(p->out, "/* %s */\n", s->text); break;
+    case TP_MMA_SYNC: print_mma_sync(p, s); break;
     }
 }
 
@@ -315,7 +354,11 @@ static void print_params(printer *p, const tp_kernel *k)
         if (param->kind == TSR_ARG_BUFFER) {
             tsr_strbuf_printf(p->out, "%s%s", p->d->global_qualifier,
                               param->writable ? "" : "const ");
-            print_type(p, param->dtype, 1);
+            const char *storage = p->d->storage_names[param->dtype];
+            if (storage)
+                tsr_strbuf_append(p->out, storage);
+            else
+                print_type(p, param->dtype, 1);
             tsr_strbuf_printf(p->out, " *%s%s", p->d->restrict_qualifier, param->name);
         } else {
             tsr_strbuf_append(p->out, "const ");
@@ -342,24 +385,41 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
 {
     if (!is_identifier(k->name))
         return tsr_fail(err, TSR_ERR_INPUT, "kernel name '%s' is not an identifier", k->name);
-    for (int i = 0; i < k->n_params; i++)
-        if (!is_identifier(k->params[i].name))
+    for (int i = 0; i < k->n_params; i++) {
+        const tp_param *param = &k->params[i];
+        if (!is_identifier(param->name))
             return tsr_fail(err, TSR_ERR_INPUT, "parameter name '%s' is not an identifier",
-                            k->params[i].name);
+                            param->name);
+        if (param->kind == TSR_ARG_BUFFER && param->dtype != tsr_dtype_compute(param->dtype) &&
+            (!d->storage_names[param->dtype] || !d->print_widening_load ||
+             !d->print_narrowing_store))
+            return tsr_fail(err, TSR_ERR_UNSUPPORTED, "buffer %s holds %s, which %s kernels lack",
+                            param->name, tsr_dtype_name(param->dtype), d->name);
+    }
     if (header_comment && strstr(header_comment, "*/"))
         return tsr_fail(err, TSR_ERR_INPUT, "header comment may not contain '*/'");
+    int subgroup_width = tp_subgroup_width(k);
+    if (subgroup_width && !d->print_subgroup_helpers)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s kernels have no sub-group operations",
+                        d->name);
     printer p = {.d = d, .out = out};
     if (header_comment)
         tsr_strbuf_printf(out, "/* %s */\n", header_comment);
     if (d->includes)
         tsr_strbuf_append(out, d->includes);
+    if (d->own_helpers)
+        tsr_strbuf_append(out, d->own_helpers);
     tsr_strbuf_append(out, d->preamble);
+    if (subgroup_width)
+        d->print_subgroup_helpers(out, subgroup_width);
     d->print_kernel_head(out, k);
     tsr_strbuf_printf(out, "%s(", k->name);
     print_params(&p, k);
     tsr_strbuf_append(out, ")\n");
     print_braced(&p, &k->body);
     tsr_strbuf_append(out, "\n");
+    if (p.refused)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "kernel %s %s", k->name, p.refused);
     if (out->failed)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory printing %s", k->name);
     return TSR_OK;

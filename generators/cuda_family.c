@@ -16,6 +16,50 @@ const char tsr_cuda_family_preamble[] =
     "typedef tsr_floatv<4> tsr_float4;\n"
     "typedef tsr_floatv<8> tsr_float8;\n"
     "typedef tsr_floatv<16> tsr_float16;\n"
+    "/* 16-bit floats are carried as unsigned short, widened as they load and\n"
+    " * rounded to nearest even as they store (the f16 conversions are the\n"
+    " * dialect's own); bf16 is the top half of an f32. */\n"
+    "__device__ inline float tsr_bf16_to_f32(unsigned short h)\n"
+    "{\n"
+    "    return __uint_as_float((unsigned)h << 16);\n"
+    "}\n"
+    "__device__ inline unsigned short tsr_f32_to_bf16(float f)\n"
+    "{\n"
+    "    unsigned u = __float_as_uint(f);\n"
+    "    if ((u & 0x7fffffffu) > 0x7f800000u)\n"
+    "        return (unsigned short)((u >> 16) | 0x40u); /* NaN stays quiet */\n"
+    "    return (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);\n"
+    "}\n"
+    "template <int N> __device__ inline tsr_floatv<N> tsr_vld_f16(const unsigned short *p)\n"
+    "{\n"
+    "    tsr_floatv<N> v;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        v.s[i] = tsr_f16_to_f32(p[i]);\n"
+    "    return v;\n"
+    "}\n"
+    "template <int N> __device__ inline tsr_floatv<N> tsr_vld_bf16(const unsigned short *p)\n"
+    "{\n"
+    "    tsr_floatv<N> v;\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        v.s[i] = tsr_bf16_to_f32(p[i]);\n"
+    "    return v;\n"
+    "}\n"
+    "template <int N> __device__ inline void tsr_vst_f16(unsigned short *p, const tsr_floatv<N> "
+    "&v)\n"
+    "{\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        p[i] = tsr_f32_to_f16(v.s[i]);\n"
+    "}\n"
+    "template <int N>\n"
+    "__device__ inline void tsr_vst_bf16(unsigned short *p, const tsr_floatv<N> &v)\n"
+    "{\n"
+    "#pragma unroll\n"
+    "    for (int i = 0; i < N; i++)\n"
+    "        p[i] = tsr_f32_to_bf16(v.s[i]);\n"
+    "}\n"
     "template <int N> __device__ inline tsr_floatv<N> tsr_vload(const float *p)\n"
     "{\n"
     "    tsr_floatv<N> v;\n"
@@ -127,8 +171,76 @@ void tsr_cuda_family_vstore(tsr_strbuf *out, int width, const char *pointer, con
     tsr_strbuf_printf(out, "tsr_vstore<%d>(%s, %s)", width, pointer, value);
 }
 
+void tsr_cuda_family_widening_load(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer)
+{
+    const char *name = dtype == TSR_BF16 ? "bf16" : "f16";
+    if (width == 1)
+        tsr_strbuf_printf(out, "tsr_%s_to_f32(*(%s))", name, pointer);
+    else
+        tsr_strbuf_printf(out, "tsr_vld_%s<%d>(%s)", name, width, pointer);
+}
+
+void tsr_cuda_family_narrowing_store(tsr_strbuf *out, tsr_dtype dtype, int width,
+                                     const char *pointer, const char *value)
+{
+    const char *name = dtype == TSR_BF16 ? "bf16" : "f16";
+    if (width == 1)
+        tsr_strbuf_printf(out, "*(%s) = tsr_f32_to_%s(%s)", pointer, name, value);
+    else
+        tsr_strbuf_printf(out, "tsr_vst_%s<%d>(%s, %s)", name, width, pointer, value);
+}
+
 void tsr_cuda_family_splat(tsr_strbuf *out, const char *scalar, int width, const char *value)
 {
     (void)scalar;
     tsr_strbuf_printf(out, "tsr_splat<%d>(%s)", width, value);
+}
+
+/* Sub-groups of `width` consecutive threads, combined by xor-shuffles whose
+ * masks stay below `width`: each aligned run of `width` lanes is reduced
+ * within itself. That is right wherever such a run lies inside one warp or
+ * wave, i.e. where `width` divides the hardware's size: NVIDIA's warp is 32
+ * on every GPU, AMD's wave 64 (CDNA) or 32 or 64 (RDNA, by compile mode),
+ * and the row ops take the smallest size the profile lists. The #error
+ * turns a target whose warp or wave the width does not divide into a build
+ * failure instead of wrong sums. Work-groups are whole numbers of
+ * sub-groups (the row ops' check), so every lane a shuffle reads is live. */
+void tsr_cuda_family_subgroup_helpers(tsr_strbuf *out, int width, const char *shuffle_xor)
+{
+    tsr_strbuf_printf(
+        out,
+        "#if defined(__AMDGCN_WAVEFRONT_SIZE) && __AMDGCN_WAVEFRONT_SIZE %% %d != 0 || "
+        "defined(__CUDA_ARCH__) && 32 %% %d != 0\n"
+        "#error \"sub-groups of %d threads do not divide this target's warp or "
+        "wave\"\n"
+        "#endif\n",
+        width, width, width);
+    tsr_strbuf_append(out,
+                      "__device__ inline int tsr_thread_index()\n"
+                      "{\n"
+                      "    return (int)(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * "
+                      "threadIdx.z));\n"
+                      "}\n");
+    static const char *const reductions[2][2] = {{"sum", "v + %s"}, {"max", "fmaxf(v, %s)"}};
+    for (int i = 0; i < 2; i++) {
+        tsr_strbuf_printf(out,
+                          "__device__ inline float tsr_subgroup_%s(float v, int width)\n"
+                          "{\n"
+                          "#pragma unroll\n"
+                          "    for (int m = width / 2; m > 0; m /= 2)\n"
+                          "        v = ",
+                          reductions[i][0]);
+        tsr_strbuf_printf(out, reductions[i][1], shuffle_xor);
+        tsr_strbuf_append(out, ";\n"
+                               "    return v;\n"
+                               "}\n");
+    }
+    tsr_strbuf_append(
+        out,
+        "__device__ inline int tsr_subgroup_id(int width) { return tsr_thread_index() / width; }\n"
+        "__device__ inline int tsr_subgroup_lane(int width) { return tsr_thread_index() % "
+        "width; }\n"
+        "__device__ inline int tsr_subgroup_size(int width) { return width; }\n"
+        "__device__ inline int tsr_subgroup_count(int threads, int width) { return threads / "
+        "width; }\n");
 }

@@ -16,18 +16,36 @@ void tsr_cuda_family_vload(tsr_strbuf *out, int width, const char *pointer);
 void tsr_cuda_family_vload_aligned(tsr_strbuf *out, int width, const char *pointer);
 void tsr_cuda_family_vstore(tsr_strbuf *out, int width, const char *pointer, const char *value);
 void tsr_cuda_family_splat(tsr_strbuf *out, const char *scalar, int width, const char *value);
+void tsr_cuda_family_widening_load(tsr_strbuf *out, tsr_dtype dtype, int width,
+                                   const char *pointer);
+void tsr_cuda_family_narrowing_store(tsr_strbuf *out, tsr_dtype dtype, int width,
+                                     const char *pointer, const char *value);
+/* The sub-group helpers of CUDA and HIP, `shuffle_xor` the dialect's
+ * exchange of float v with the lane m apart ("__shfl_xor(v, m)"). */
+void tsr_cuda_family_subgroup_helpers(tsr_strbuf *out, int width, const char *shuffle_xor);
+
+/* Every dialect names its sub-group helpers alike and defines them in
+ * print_subgroup_helpers. */
+#define TSR_SUBGROUP_FUNC_NAMES                                                                    \
+    [TP_SUBGROUP_SUM] = "tsr_subgroup_sum", [TP_SUBGROUP_MAX] = "tsr_subgroup_max",                \
+    [TP_SUBGROUP_ID] = "tsr_subgroup_id", [TP_SUBGROUP_LANE] = "tsr_subgroup_lane",                \
+    [TP_SUBGROUP_SIZE] = "tsr_subgroup_size", [TP_SUBGROUP_COUNT] = "tsr_subgroup_count"
 
 /* The table fields CUDA and HIP spell alike. */
 #define TSR_CUDA_FAMILY_FIELDS                                                                     \
     .global_qualifier = "", .shared_qualifier = "__shared__ __attribute__((aligned(16))) ",        \
     .restrict_qualifier = "__restrict__ ", .barrier = "__syncthreads()",                           \
     .print_builtin = tsr_cuda_family_builtin,                                                      \
-    .func_names = {[TP_FMA] = "fmaf",   [TP_EXP] = "expf",   [TP_FMAX] = "fmaxf",                  \
-                   [TP_FMIN] = "fminf", [TP_SQRT] = "sqrtf", [TP_TANH] = "tanhf"},                 \
+    .func_names = {[TP_FMA] = "fmaf",      [TP_EXP] = "expf",   [TP_FMAX] = "fmaxf",               \
+                   [TP_FMIN] = "fminf",    [TP_SQRT] = "sqrtf", [TP_TANH] = "tanhf",               \
+                   TSR_SUBGROUP_FUNC_NAMES},                                                       \
     .vector_func_names = {[TP_FMA] = "tsr_fma"}, .int_min = "tsr_imin", .int_max = "tsr_imax",     \
     .unroll_format = "#pragma unroll %d", .unroll_full = "#pragma unroll",                         \
     .print_vector_type = tsr_cuda_family_vector_type, .print_vload = tsr_cuda_family_vload,        \
     .print_vload_aligned = tsr_cuda_family_vload_aligned, .print_vstore = tsr_cuda_family_vstore,  \
-    .print_splat = tsr_cuda_family_splat, .lane_format = ".s[%d]"
+    .print_splat = tsr_cuda_family_splat, .lane_format = ".s[%d]",                                 \
+    .storage_names = {[TSR_F16] = "unsigned short", [TSR_BF16] = "unsigned short"},                \
+    .print_widening_load = tsr_cuda_family_widening_load,                                          \
+    .print_narrowing_store = tsr_cuda_family_narrowing_store
 
 #endif

@@ -17,7 +17,10 @@ struct tsr_dialect {
     const char *name;      /* "opencl": the --backend name */
     const char *extension; /* ".cl" */
     const char *includes;  /* first lines of every file (may be NULL) */
-    const char *preamble;  /* then these: helpers the kernels use */
+    /* Then these: helpers of the dialect's own that the preamble builds on,
+     * the 16-bit float conversions (and CUDA's matrix unit); may be NULL. */
+    const char *own_helpers;
+    const char *preamble; /* then these: helpers the kernels use */
     /* Everything before the kernel's name: qualifiers, the return type and
      * the fixed work-group size ("__kernel __attribute__((...)) void "). */
     void (*print_kernel_head)(tsr_strbuf *out, const tp_kernel *kernel);
@@ -44,6 +47,24 @@ struct tsr_dialect {
     void (*print_vstore)(tsr_strbuf *out, int width, const char *pointer, const char *value);
     void (*print_splat)(tsr_strbuf *out, const char *scalar, int width, const char *value);
     const char *lane_format; /* ".s%x": printf format of lane i of a vector */
+    /* How a buffer of f16 or bf16 values is declared ("half", "ushort");
+     * a load of `width` of them from `pointer` widened to float (or a
+     * vector of floats); and a statement (without the semicolon) storing a
+     * float `value` of `width` lanes there, rounded to nearest even: the
+     * kernels compute in f32 and round once, as they store. */
+    const char *storage_names[TSR_DTYPE_COUNT];
+    void (*print_widening_load)(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer);
+    void (*print_narrowing_store)(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer,
+                                  const char *value);
+    /* A TP_MMA_SYNC of f16 or bf16 inputs on its printed operands, as a
+     * statement without the semicolon; NULL where the dialect has no
+     * matrix unit of that shape (a kernel using one is then refused). */
+    void (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
+    /* The definitions of tsr_subgroup_sum, _max, _id, _lane, _size and
+     * _count (the sub-group calls' func_names), printed after the preamble
+     * of a kernel that makes sub-group calls, for sub-groups of `width`
+     * threads (tp_subgroup_width); NULL: the dialect has none. */
+    void (*print_subgroup_helpers)(tsr_strbuf *out, int width);
 };
 
 const tsr_dialect *tsr_dialect_find(const char *name);

@@ -11,6 +11,7 @@
 static const char *const layout_names[] = {"row", "col"};
 static const char *const bias_names[] = {"none", "row", "col"};
 static const char *const activation_names[] = {"none", "relu", "gelu", "silu"};
+static const char *const dtype_names[] = {"f32", "f16", "bf16"};
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
@@ -25,7 +26,9 @@ static bool desc_enums_valid(const tsr_rt_gemm_desc *d)
     return in_range((int)d->a_layout, COUNT(layout_names)) &&
            in_range((int)d->b_layout, COUNT(layout_names)) &&
            in_range((int)d->bias, COUNT(bias_names)) &&
-           in_range((int)d->activation, COUNT(activation_names));
+           in_range((int)d->activation, COUNT(activation_names)) &&
+           in_range((int)d->ab_type, COUNT(dtype_names)) &&
+           in_range((int)d->c_type, COUNT(dtype_names));
 }
 
 void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k)
@@ -40,7 +43,9 @@ void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k)
                                .beta = 0.0f,
                                .bias = TSR_RT_BIAS_NONE,
                                .activation = TSR_RT_ACT_NONE,
-                               .residual = false};
+                               .residual = false,
+                               .ab_type = TSR_RT_F32,
+                               .c_type = TSR_RT_F32};
 }
 
 const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *d, char *buf, size_t size)
@@ -50,14 +55,16 @@ const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *d, char *buf, size_t si
     /* As the store: only beta's being zero changes the code (C is not
      * read then), and the epilogue's parts come only when used, so that a
      * plain GEMM keeps the key of bundles from before epilogues. */
-    char bias[16] = "", activation[16] = "";
+    char bias[16] = "", activation[16] = "", output[16] = "";
     if (d->bias != TSR_RT_BIAS_NONE)
         snprintf(bias, sizeof bias, ".bias=%s", bias_names[d->bias]);
     if (d->activation != TSR_RT_ACT_NONE)
         snprintf(activation, sizeof activation, ".act=%s", activation_names[d->activation]);
-    snprintf(buf, size, "gemm.f32.a=%s.b=%s.beta=%d%s%s%s", layout_names[d->a_layout],
-             layout_names[d->b_layout], d->beta != 0.0f, bias, activation,
-             d->residual ? ".res=1" : "");
+    if (d->c_type != TSR_RT_F32)
+        snprintf(output, sizeof output, ".out=%s", dtype_names[d->c_type]);
+    snprintf(buf, size, "gemm.%s.a=%s.b=%s.beta=%d%s%s%s%s", dtype_names[d->ab_type],
+             layout_names[d->a_layout], layout_names[d->b_layout], d->beta != 0.0f, bias,
+             activation, d->residual ? ".res=1" : "", output);
     return buf;
 }
 
@@ -87,6 +94,11 @@ static int check_enums(const tsr_rt_gemm_desc *d, char *err, size_t err_size)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
                        "GEMM desc: activation %d is not TSR_RT_ACT_NONE, _RELU, _GELU or _SILU",
                        (int)d->activation);
+    if (!in_range((int)d->ab_type, COUNT(dtype_names)) ||
+        !in_range((int)d->c_type, COUNT(dtype_names)))
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc: ab_type %d or c_type %d is not TSR_RT_F32, _F16 or _BF16",
+                       (int)d->ab_type, (int)d->c_type);
     return TSR_RT_OK;
 }
 

@@ -8,12 +8,15 @@
 #include <time.h>
 
 #include "backends/gemm_ref.h"
+#include "core/half.h"
 #include "runner/runner.h"
 
 /* Elements past the end of each output that must survive every run. */
 enum { GUARD_ELEMS = 64 };
-/* A quiet NaN with a payload no arithmetic produces. */
+/* A quiet NaN with a payload no arithmetic produces; and the same for a
+ * 16-bit output (an f16 or a bf16 quiet NaN, payload 0x3ea or 0x6a). */
 static const uint32_t POISON_BITS = 0x7fc0deadu;
+static const uint16_t POISON16_BITS = 0x7fea;
 
 struct tsr_problem {
     tsr_device *device;
@@ -24,6 +27,9 @@ struct tsr_problem {
     float *host[TSR_MAX_BUFFERS];
     tsr_buffer *dev[TSR_MAX_BUFFERS];
     float *readback; /* output + guard, from the last verifying run */
+    /* A 16-bit output's storage on its way to and from the device (NULL for
+     * f32): converted at the boundary, poison for poison. */
+    uint16_t *readback16;
     double *reference, *magnitude;
 };
 
@@ -74,9 +80,37 @@ void tsr_problem_free(tsr_problem *p)
             p->device->backend->free(p->dev[i]);
     }
     free(p->readback);
+    free(p->readback16);
     free(p->reference);
     free(p->magnitude);
     free(p);
+}
+
+/* Fills buffer `i` with random values of its type (f16 and bf16
+ * inputs are rounded to it, so that the reference reads what the kernel
+ * reads) and a poisoned guard, and copies it to the device in its storage
+ * form. */
+static tsr_status fill_and_upload(tsr_problem *p, int i, uint64_t *state, tsr_error *err)
+{
+    const tsr_op_def *op = p->spec->op;
+    tsr_dtype dtype = tsr_op_buffer_dtype(p->spec, i);
+    size_t n = p->elems[i], total = n + GUARD_ELEMS;
+    fill_random(p->host[i], n, state);
+    for (size_t g = 0; g < GUARD_ELEMS; g++)
+        p->host[i][n + g] = poison();
+    if (!tsr_dtype_is_half(dtype))
+        return p->device->backend->write(p->dev[i], p->host[i], total * sizeof(float), err);
+    for (size_t j = 0; j < n; j++)
+        p->host[i][j] = tsr_dtype_round(dtype, p->host[i][j]);
+    void *storage = malloc(total * tsr_dtype_size(dtype));
+    if (!storage)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory for %zu elements of %s", n,
+                        op->buffers[i].name);
+    tsr_dtype_pack(dtype, p->host[i], total, storage);
+    tsr_status st =
+        p->device->backend->write(p->dev[i], storage, total * tsr_dtype_size(dtype), err);
+    free(storage);
+    return st;
 }
 
 static tsr_status create(tsr_device *device, const tsr_opspec *spec, const tsr_shape *shape,
@@ -101,17 +135,17 @@ static tsr_status create(tsr_device *device, const tsr_opspec *spec, const tsr_s
                           op->buffers[i].name);
             break;
         }
-        fill_random(p->host[i], n, &state);
-        for (size_t g = 0; g < GUARD_ELEMS; g++)
-            p->host[i][n + g] = poison();
-        st = device->backend->alloc(device, (n + GUARD_ELEMS) * sizeof(float), &p->dev[i], err);
+        size_t bytes = (n + GUARD_ELEMS) * tsr_dtype_size(tsr_op_buffer_dtype(spec, i));
+        st = device->backend->alloc(device, bytes, &p->dev[i], err);
         if (st == TSR_OK)
-            st = device->backend->write(p->dev[i], p->host[i], (n + GUARD_ELEMS) * sizeof(float),
-                                        err);
+            st = fill_and_upload(p, i, &state, err);
     }
     size_t out_elems = op->n_buffers ? p->elems[op->output_buffer] : 0;
     if (st == TSR_OK) {
         p->readback = malloc((out_elems + GUARD_ELEMS) * sizeof(float));
+        if (op->n_buffers && tsr_dtype_is_half(tsr_op_buffer_dtype(spec, op->output_buffer)) &&
+            !(p->readback16 = malloc((out_elems + GUARD_ELEMS) * sizeof(uint16_t))))
+            st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for the output");
         p->reference = malloc(out_elems * sizeof(double));
         p->magnitude = malloc(out_elems * sizeof(double));
         if (!p->readback || !p->reference || !p->magnitude)
@@ -140,6 +174,36 @@ tsr_status tsr_problem_create_for_compiling(tsr_device *device, const tsr_opspec
     return create(device, spec, shape, 0, false, out, err);
 }
 
+/* The readback to the output's device buffer, in its storage type. */
+static tsr_status write_output(tsr_problem *p, tsr_error *err)
+{
+    int o = p->spec->op->output_buffer;
+    size_t total = p->elems[o] + GUARD_ELEMS;
+    if (!p->readback16)
+        return p->device->backend->write(p->dev[o], p->readback, total * sizeof(float), err);
+    tsr_dtype dtype = tsr_op_buffer_dtype(p->spec, o);
+    tsr_dtype_pack(dtype, p->readback, total, p->readback16);
+    for (size_t i = 0; i < total; i++)
+        if (is_poison(p->readback[i]))
+            p->readback16[i] = POISON16_BITS;
+    return p->device->backend->write(p->dev[o], p->readback16, total * sizeof(uint16_t), err);
+}
+
+/* The output's device buffer into the readback, widened to float. */
+static tsr_status read_output(tsr_problem *p, tsr_error *err)
+{
+    int o = p->spec->op->output_buffer;
+    size_t total = p->elems[o] + GUARD_ELEMS;
+    if (!p->readback16)
+        return p->device->backend->read(p->dev[o], p->readback, total * sizeof(float), err);
+    TSR_TRY(p->device->backend->read(p->dev[o], p->readback16, total * sizeof(uint16_t), err));
+    tsr_dtype_unpack(tsr_op_buffer_dtype(p->spec, o), p->readback16, total, p->readback);
+    for (size_t i = 0; i < total; i++)
+        if (p->readback16[i] == POISON16_BITS)
+            p->readback[i] = poison();
+    return TSR_OK;
+}
+
 /* Restores the output's starting contents: its data where the kernel reads
  * it, poison where it must write every element; the guard is always poison. */
 static tsr_status reset_output(tsr_problem *p, tsr_error *err)
@@ -156,8 +220,7 @@ static tsr_status reset_output(tsr_problem *p, tsr_error *err)
     }
     for (size_t g = 0; g < GUARD_ELEMS; g++)
         p->readback[n + g] = poison();
-    return p->device->backend->write(p->dev[o], p->readback, (n + GUARD_ELEMS) * sizeof(float),
-                                     err);
+    return write_output(p, err);
 }
 
 /* Compares the readback with the reference; on a mismatch writes the
@@ -230,13 +293,11 @@ static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geo
     tsr_arg args[16];
     int n_args = op->args(p->spec, &p->shape, p->dev, args);
     tsr_error why = {{0}};
-    int o = op->output_buffer;
     double started = now_s();
-    size_t out_bytes = (p->elems[o] + GUARD_ELEMS) * sizeof(float);
     if (reset_output(p, &why) != TSR_OK ||
         be->launch(kernel, args, n_args, geometry, NULL, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
-    if (be->read(p->dev[o], p->readback, out_bytes, &why) != TSR_OK)
+    if (read_output(p, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
     if (options->on_stage)
         options->on_stage(options->on_stage_ctx, TSR_EVAL_LAUNCHED);
@@ -329,9 +390,13 @@ tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double
                                        tsr_error *err)
 {
     const tsr_opspec *spec = p->spec;
-    if (strcmp(spec->op->name, "gemm") != 0 || spec->dtype != TSR_F32)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "the reference library checks SGEMM only, not %s",
+    if (strcmp(spec->op->name, "gemm") != 0)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "the reference library checks GEMM only, not %s",
                         spec->op->name);
+    if (spec->output != TSR_F32)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "the reference library's GEMM writes an f32 C, not %s",
+                        tsr_dtype_name(spec->output));
     /* The library's one plain SGEMM has no epilogue and no batch (an
      * optional dim off its default). */
     bool batched = false;
@@ -350,10 +415,10 @@ tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double
     if (st == TSR_OK)
         st = p->device->backend->write(c, p->host[2], n * sizeof(float), err);
     if (st == TSR_OK)
-        st = tsr_gemm_ref_sgemm(p->device, spec->layout_a == TSR_COL_MAJOR,
-                                spec->layout_b == TSR_COL_MAJOR, (int)p->shape.dim[0],
-                                (int)p->shape.dim[1], (int)p->shape.dim[2], (float)spec->alpha,
-                                p->dev[0], p->dev[1], (float)spec->beta, c, reference_ms, err);
+        st = tsr_gemm_ref_gemm(p->device, spec->dtype, spec->layout_a == TSR_COL_MAJOR,
+                               spec->layout_b == TSR_COL_MAJOR, (int)p->shape.dim[0],
+                               (int)p->shape.dim[1], (int)p->shape.dim[2], (float)spec->alpha,
+                               p->dev[0], p->dev[1], (float)spec->beta, c, reference_ms, err);
     float *theirs = st == TSR_OK ? malloc(n * sizeof(float)) : NULL;
     if (st == TSR_OK && !theirs)
         st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");

@@ -111,6 +111,8 @@ printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8, n: 8, k: 8, m: 9}/' >s
 refused "a shape with m twice" gen spec-duplicate-dim.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: "f32; system(\\"rm\\")"/' >spec-dtype-injection.yaml
 refused "a dtype with code in it" gen spec-dtype-injection.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: f64/' >spec-f64-gemm.yaml
+refused "a dtype GEMM does not take" gen spec-f64-gemm.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8.5, n: 8, k: 8}/' >spec-fractional-shape.yaml
 refused "a shape of 8.5 rows" gen spec-fractional-shape.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8, n: 8, k: 8, batch: -1}/' >spec-negative-batch.yaml
@@ -139,6 +141,34 @@ row_spec spec-layernorm-nan-eps.yaml layernorm 'layernorm: {eps: .nan}'
 refused "a layernorm with eps NaN" gen spec-layernorm-nan-eps.yaml --profile pocl-cpu
 row_spec spec-rmsnorm-reduce-section.yaml rmsnorm 'reduce: {kind: sum}'
 refused "an rmsnorm with a reduce section" gen spec-rmsnorm-reduce-section.yaml --profile pocl-cpu
+
+# permute's perm: not a permutation, out of range, too long or empty, not
+# a list, missing; shapes whose dims do not match the perm's rank.
+permute_spec() { # permute_spec FILE SECTION SHAPE
+    printf 'schema: 1\nname: p\nop: permute\ndtype: f32\n%s\nshapes:\n  - %s\n' "$2" "$3" >"$1"
+}
+permute_spec spec-perm-repeated.yaml 'permute: {perm: [1, 1]}' '{d0: 4, d1: 8}'
+refused "a perm that names dim 1 twice" gen spec-perm-repeated.yaml --profile pocl-cpu
+permute_spec spec-perm-out-of-range.yaml 'permute: {perm: [0, 2]}' '{d0: 4, d1: 8}'
+refused "a perm of two dims naming dim 2" gen spec-perm-out-of-range.yaml --profile pocl-cpu
+permute_spec spec-perm-negative.yaml 'permute: {perm: [-1, 0]}' '{d0: 4, d1: 8}'
+refused "a perm naming dim -1" gen spec-perm-negative.yaml --profile pocl-cpu
+permute_spec spec-perm-five-dims.yaml 'permute: {perm: [4, 3, 2, 1, 0]}' '{d0: 4}'
+refused "a perm of five dims" gen spec-perm-five-dims.yaml --profile pocl-cpu
+permute_spec spec-perm-empty.yaml 'permute: {perm: []}' '{d0: 4}'
+refused "an empty perm" gen spec-perm-empty.yaml --profile pocl-cpu
+permute_spec spec-perm-scalar.yaml 'permute: {perm: 10}' '{d0: 4, d1: 8}'
+refused "a perm that is not a list" gen spec-perm-scalar.yaml --profile pocl-cpu
+permute_spec spec-perm-text.yaml 'permute: {perm: [b, a]}' '{d0: 4, d1: 8}'
+refused "a perm of names" gen spec-perm-text.yaml --profile pocl-cpu
+permute_spec spec-perm-missing.yaml '' '{d0: 4, d1: 8}'
+refused "a permute without a perm" gen spec-perm-missing.yaml --profile pocl-cpu
+permute_spec spec-perm-extra-dim.yaml 'permute: {perm: [1, 0]}' '{d0: 4, d1: 8, d2: 2}'
+refused "a shape with d2 for a perm of two dims" gen spec-perm-extra-dim.yaml --profile pocl-cpu
+permute_spec spec-perm-missing-dim.yaml 'permute: {perm: [0, 2, 1]}' '{d0: 4, d1: 8}'
+refused "a shape without d2 for a perm of three dims" gen spec-perm-missing-dim.yaml --profile pocl-cpu
+permute_spec spec-perm-huge.yaml 'permute: {perm: [1, 0]}' '{d0: 65536, d1: 65536}'
+refused "a permute of 2^32 elements" gen spec-perm-huge.yaml --profile pocl-cpu
 
 # ---- command-line values -----------------------------------------------------------
 

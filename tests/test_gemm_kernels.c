@@ -72,18 +72,24 @@ typedef struct suite {
     int evaluated, failed;
 } suite;
 
-static tsr_opspec *gemm_spec(const char *a, const char *b, double alpha, double beta)
+static tsr_opspec *typed_gemm_spec(const char *dtype, const char *a, const char *b, double alpha,
+                                   double beta)
 {
     char text[512];
     snprintf(text, sizeof text,
-             "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
+             "schema: 1\nname: g\nop: gemm\ndtype: %s\n"
              "gemm: {a: %s, b: %s, alpha: %g, beta: %g}\n"
              "shapes:\n  - {m: 7, n: 13, k: 17}\n",
-             a, b, alpha, beta);
+             dtype, a, b, alpha, beta);
     tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
     CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
     return spec;
+}
+
+static tsr_opspec *gemm_spec(const char *a, const char *b, double alpha, double beta)
+{
+    return typed_gemm_spec("f32", a, b, alpha, beta);
 }
 
 static uint64_t next_random(uint64_t *state)
@@ -199,6 +205,47 @@ static void every_layout_scaling_shape_and_sampled_config_verifies(void)
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
 
+/* f16 and bf16 inputs (f32 accumulation and C): every layout and scaling,
+ * the hand-chosen configs (every load path: scalar, vector, fetched ahead,
+ * direct), every ragged shape. The inputs are rounded to their type before
+ * the reference reads them, so the bound is f32's: a kernel that lost any
+ * bits of an input, or rounded a product to 16 bits, fails. */
+static void every_16_bit_input_type_verifies(void)
+{
+    suite *s = the_suite;
+    s->evaluated = s->failed = 0;
+    static const char *const types[] = {"f16", "bf16"};
+    enum { N_CHOSEN = sizeof chosen / sizeof chosen[0] + sizeof chosen_vn / sizeof chosen_vn[0] };
+    for (int t = 0; t < 2; t++)
+        for (int l = 0; l < 4; l++) {
+            tsr_opspec *spec =
+                typed_gemm_spec(types[t], layouts[l][0], layouts[l][1], scalings[(t + l) % 2].alpha,
+                                scalings[(t + l) % 2].beta);
+            if (!spec)
+                continue;
+            tsr_config configs[N_CHOSEN];
+            int n = 0;
+            for (int i = 0; i < N_CHOSEN; i++) {
+                const char *text = i < (int)(sizeof chosen / sizeof chosen[0])
+                                       ? chosen[i]
+                                       : chosen_vn[i - (int)(sizeof chosen / sizeof chosen[0])];
+                tsr_error err = {{0}};
+                tsr_config_default(spec->op, &configs[n]);
+                CHECK_MSG(tsr_config_parse(spec->op, text, &configs[n], &err) == TSR_OK, "%s",
+                          err.msg);
+                /* A third of the configs per (type, layout) keeps the kernel
+                 * count (PoCL's compile time) in bounds; they take turns, so
+                 * every config runs for some layouts of each type. */
+                if ((i + t + l) % 3 == 0)
+                    n++;
+            }
+            sweep(s, spec, configs, n);
+            tsr_opspec_free(spec);
+        }
+    printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
+    CHECK(s->evaluated > 0 && s->failed == 0);
+}
+
 /* ---- fused epilogues and batches ------------------------------------------- */
 
 /* Each bias, each activation, the residual, with and without beta, over
@@ -225,41 +272,74 @@ static const tsr_shape epilogue_shapes[] = {
 static const char *const epilogue_configs[] = {
     "", "SA=0,SB=0,VW=1,PAD=0", "VN=4,SA=0,SB=0,VW=1,STRN=0", "TN=8,VN=8,STRN=0", "PF=1,VW=2"};
 
-static tsr_opspec *fused_spec(const char *a, const char *b, const char *gemm)
+static tsr_opspec *typed_fused_spec(const char *dtype, const char *a, const char *b,
+                                    const char *gemm)
 {
     char text[512];
     snprintf(text, sizeof text,
-             "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
+             "schema: 1\nname: g\nop: gemm\ndtype: %s\n"
              "gemm: {a: %s, b: %s%s%s}\n"
              "shapes:\n  - {m: 7, n: 13, k: 17}\n",
-             a, b, gemm[0] ? ", " : "", gemm);
+             dtype, a, b, gemm[0] ? ", " : "", gemm);
     tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
     CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
     return spec;
 }
 
+static tsr_opspec *fused_spec(const char *a, const char *b, const char *gemm)
+{
+    return typed_fused_spec("f32", a, b, gemm);
+}
+
+/* Sweeps one epilogue spec over the epilogue configs and shapes, and frees
+ * it (NULL: its parse already failed a check). */
+static void sweep_epilogue(suite *s, tsr_opspec *spec)
+{
+    if (!spec)
+        return;
+    enum { N_CONFIGS = sizeof epilogue_configs / sizeof epilogue_configs[0] };
+    int n_shapes = (int)(sizeof epilogue_shapes / sizeof epilogue_shapes[0]);
+    tsr_config configs[N_CONFIGS];
+    for (int c = 0; c < N_CONFIGS; c++) {
+        tsr_error err = {{0}};
+        tsr_config_default(spec->op, &configs[c]);
+        CHECK_MSG(tsr_config_parse(spec->op, epilogue_configs[c], &configs[c], &err) == TSR_OK,
+                  "%s", err.msg);
+    }
+    sweep_shapes(s, spec, configs, N_CONFIGS, epilogue_shapes, n_shapes);
+    tsr_opspec_free(spec);
+}
+
+/* 16-bit outputs: C, the bias and R of the output type, read (beta, the
+ * epilogue) and written (rounded once, as stored) in scalars and vectors,
+ * from f32 and from 16-bit inputs; the bound adds the store's rounding. */
+static void every_16_bit_output_verifies(void)
+{
+    suite *s = the_suite;
+    s->evaluated = s->failed = 0;
+    static const struct {
+        const char *dtype, *a, *b, *gemm;
+    } cases[] = {
+        {"f32", "row", "row", "output: f16"},
+        {"f16", "col", "row",
+         "output: f16, bias: col, activation: gelu, residual: true, beta: 1.5"},
+        {"bf16", "row", "col", "output: bf16, bias: row, activation: silu, alpha: -0.75"},
+        {"f32", "col", "col", "output: bf16, residual: true, beta: 1.5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        sweep_epilogue(s, typed_fused_spec(cases[i].dtype, cases[i].a, cases[i].b, cases[i].gemm));
+    printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
+    CHECK(s->evaluated > 0 && s->failed == 0);
+}
+
 static void every_epilogue_and_batch_verifies(void)
 {
     suite *s = the_suite;
     s->evaluated = s->failed = 0;
-    enum { N_CONFIGS = sizeof epilogue_configs / sizeof epilogue_configs[0] };
-    int n_shapes = (int)(sizeof epilogue_shapes / sizeof epilogue_shapes[0]);
-    for (size_t i = 0; i < sizeof epilogue_cases / sizeof epilogue_cases[0]; i++) {
-        tsr_opspec *spec =
-            fused_spec(epilogue_cases[i].a, epilogue_cases[i].b, epilogue_cases[i].gemm);
-        if (!spec)
-            continue;
-        tsr_config configs[N_CONFIGS];
-        for (int c = 0; c < N_CONFIGS; c++) {
-            tsr_error err = {{0}};
-            tsr_config_default(spec->op, &configs[c]);
-            CHECK_MSG(tsr_config_parse(spec->op, epilogue_configs[c], &configs[c], &err) == TSR_OK,
-                      "%s", err.msg);
-        }
-        sweep_shapes(s, spec, configs, N_CONFIGS, epilogue_shapes, n_shapes);
-        tsr_opspec_free(spec);
-    }
+    for (size_t i = 0; i < sizeof epilogue_cases / sizeof epilogue_cases[0]; i++)
+        sweep_epilogue(
+            s, fused_spec(epilogue_cases[i].a, epilogue_cases[i].b, epilogue_cases[i].gemm));
     printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
@@ -342,18 +422,30 @@ static tsr_result run_source(tsr_problem *problem, tsr_arena *arena, const char 
     CHECK_MSG((r).outcome == (expected), "outcome %s (%s)", tsr_outcome_name((r).outcome),         \
               (r).reason ? (r).reason : "")
 
+/* The problem the planted faults run on: 33 x 17 x 9 of `spec`, with an
+ * arena for the results; false (and a failed check) when it cannot be made. */
+static const tsr_shape planted_shape = {{33, 17, 9, 1}};
+
+static bool planted_setup(const tsr_opspec *spec, tsr_arena **arena, tsr_problem **problem)
+{
+    tsr_error err = {{0}};
+    *arena = tsr_arena_create();
+    *problem = NULL;
+    if (spec && *arena &&
+        tsr_problem_create(the_suite->device, spec, &planted_shape, 3, problem, &err) == TSR_OK)
+        return true;
+    CHECK_MSG(false, "setup: %s", err.msg);
+    return false;
+}
+
 static void verifier_catches_planted_faults(void)
 {
     tsr_opspec *spec = gemm_spec("row", "row", 1.0, 0.0);
-    tsr_arena *arena = tsr_arena_create();
-    tsr_problem *problem = NULL;
-    tsr_error err = {{0}};
-    const tsr_shape shape = {{33, 17, 9, 1}};
-    if (!spec || !arena ||
-        tsr_problem_create(the_suite->device, spec, &shape, 3, &problem, &err) != TSR_OK) {
-        CHECK_MSG(false, "setup: %s", err.msg);
+    tsr_arena *arena;
+    tsr_problem *problem;
+    const tsr_shape shape = planted_shape;
+    if (!planted_setup(spec, &arena, &problem))
         goto out;
-    }
     char source[2048];
     tsr_geometry geometry = naive_geometry(&shape, 8, 8);
 
@@ -400,6 +492,46 @@ static void verifier_catches_planted_faults(void)
     r = run_source(problem, arena, required, &geometry);
     CHECK_MSG(r.outcome == TSR_OUTCOME_INVALID || r.outcome == TSR_OUTCOME_LAUNCH_FAILED,
               "outcome %s", tsr_outcome_name(r.outcome));
+out:
+    tsr_problem_free(problem);
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+}
+
+/* With f16 inputs the bound is still f32's, since the reference reads the
+ * inputs rounded as the kernel does: a kernel that keeps only bf16's 8 bits
+ * of each A value (f16 has 11) fails, and one that reads every bit passes. */
+static void verifier_catches_lost_input_bits(void)
+{
+    tsr_opspec *spec = typed_gemm_spec("f16", "row", "row", 1.0, 0.0);
+    tsr_arena *arena;
+    tsr_problem *problem;
+    const tsr_shape shape = planted_shape;
+    if (!planted_setup(spec, &arena, &problem))
+        goto out;
+    static const char *const reads[2] = {"vload_half(row * K + p, A)",
+                                         "as_float(as_uint(vload_half(row * K + p, A)) & "
+                                         "0xffff0000u)"};
+    for (int fault = 0; fault < 2; fault++) {
+        char source[1024];
+        snprintf(source, sizeof source,
+                 "__kernel void naive(__global const half *A, __global const half *B,\n"
+                 "                    __global float *C, int M, int N, int K, float alpha,\n"
+                 "                    float beta)\n"
+                 "{\n"
+                 "    int col = get_global_id(0), row = get_global_id(1);\n"
+                 "    if (row >= M || col >= N)\n"
+                 "        return;\n"
+                 "    float acc = 0.0f;\n"
+                 "    for (int p = 0; p < K; p++)\n"
+                 "        acc += %s * vload_half(p * N + col, B);\n"
+                 "    C[row * N + col] = alpha * acc;\n"
+                 "}\n",
+                 reads[fault]);
+        tsr_geometry geometry = naive_geometry(&shape, 8, 8);
+        tsr_result r = run_source(problem, arena, source, &geometry);
+        CHECK_OUTCOME(r, fault ? TSR_OUTCOME_WRONG : TSR_OUTCOME_OK);
+    }
 out:
     tsr_problem_free(problem);
     tsr_arena_destroy(arena);
@@ -515,7 +647,10 @@ int main(void)
     the_suite = &s;
     TIMED(verifier_catches_planted_faults);
     TIMED(verifier_catches_planted_epilogue_faults);
+    TIMED(verifier_catches_lost_input_bits);
     TIMED(every_epilogue_and_batch_verifies);
+    TIMED(every_16_bit_input_type_verifies);
+    TIMED(every_16_bit_output_verifies);
     TIMED(every_layout_scaling_shape_and_sampled_config_verifies);
     TIMED(clblast_agrees_with_tessera_in_every_layout);
     tsr_profile_free(s.profile);

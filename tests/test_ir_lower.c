@@ -624,6 +624,77 @@ static void one_program_prints_in_every_dialect_in_its_own_syntax(void)
     }
 }
 
+/* The matrix unit (MU=1): a warp-fragment MMA in the tile program, one
+ * mma.sync per fragment pair and 16 of k in CUDA, refused by the dialects
+ * that cannot spell it, and by check() where the profile lacks the unit
+ * for the input type. */
+static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
+    tsr_profile *h200 = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
+    tsr_opspec *spec = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
+                                  "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_opspec *f32 = gemm_spec("row", "row", 0.0);
+    tsr_arena *arena = tsr_arena_create();
+    if (!h200 || !spec || !f32 || !arena)
+        goto out;
+    const char *text = "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1";
+    tsr_config config = config_of(spec->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, h200, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        /* Two warps along each axis, 32 threads each along x. */
+        CHECK(p->local[0] == 64 && p->local[1] == 2);
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "warps 2x2 on mma.sync m16n8k16");
+        free(ir);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    static const char *const names[] = {"cuda", "hip", "opencl"};
+    for (int d = 0; kernel && d < 3; d++) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        tsr_status st = tsr_generate(kernel, tsr_dialect_find(names[d]), NULL, &out, &err);
+        if (d == 0) {
+            CHECK_MSG(st == TSR_OK, "%s", err.msg);
+            /* 2 x 4 fragments, 2 steps of 16 (the unrolled loop runs twice):
+             * eight calls, and the helper's definition. */
+            int calls = 0;
+            for (const char *at = out.data; at && (at = strstr(at, "tsr_mma_f16(")); at++)
+                calls++;
+            CHECK_MSG(calls == 9, "%d mentions of tsr_mma_f16(", calls);
+            CHECK_STR_CONTAINS(out.data, "mma.sync.aligned.m16n8k16.row.col.f32.");
+        } else {
+            CHECK(st == TSR_ERR_UNSUPPORTED);
+            CHECK_STR_CONTAINS(err.msg, "matrix unit");
+        }
+        tsr_strbuf_free(&out);
+    }
+    /* No f32 unit of this shape; no unit at all on the small profile. */
+    tsr_config on_f32 = config_of(f32->op, text);
+    CHECK(f32->op->check(f32, h200, &on_f32, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no mma m16n8k16 unit for f32 inputs");
+    tsr_profile *small = small_profile(4096, 1 << 20, 255);
+    CHECK(small && spec->op->check(spec, small, &config, &err) == TSR_ERR_UNSUPPORTED);
+    tsr_profile_free(small);
+    /* What the unit makes meaningless stays at one value. */
+    tsr_config strided = config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=1,KU=2");
+    CHECK(spec->op->check(spec, h200, &strided, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "VN, STRM, STRN must be 1, 0, 0");
+    tsr_config odd_k = config_of(spec->op, "MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,STRN=0,KU=1");
+    CHECK(spec->op->check(spec, h200, &odd_k, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "steps k by 16");
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_opspec_free(f32);
+    tsr_profile_free(h200);
+}
+
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
 {
     tsr_arena *arena = tsr_arena_create();
@@ -733,6 +804,7 @@ int main(void)
     RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
     RUN_TEST(one_program_prints_in_every_dialect_in_its_own_syntax);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
+    RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);
     RUN_TEST(starting_config_follows_the_profiles_vector_width);
     return check_summary();

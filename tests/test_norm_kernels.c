@@ -1,7 +1,8 @@
 /* Generated row reductions and norms on PoCL: a sample of configs that
- * holds every WG and every VW must verify on ragged shapes for every
- * reduce kind, rmsnorm and layernorm; and kernels that leave out eps,
- * gamma or beta, or reduce the wrong way, must fail verification. */
+ * holds every WG and every VW, with and without sub-groups (SG), must
+ * verify on ragged shapes for every reduce kind, rmsnorm and layernorm;
+ * and kernels that leave out eps, gamma or beta, or reduce the wrong way,
+ * must fail verification. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,19 @@ static const tsr_shape shapes[N_SHAPES] = {
 static const char *const configs[N_CONFIGS] = {"WG=8,VW=1",   "WG=16,VW=2",  "WG=32,VW=4",
                                                "WG=64,VW=8",  "WG=128,VW=1", "WG=256,VW=4",
                                                "WG=512,VW=2", "WG=1024,VW=8"};
+/* The same through sub-groups (every WG but 1024, every VW). */
+enum { N_SG_CONFIGS = 7 };
+static const char *const sg_configs[N_SG_CONFIGS] = {
+    "WG=8,VW=2,SG=1",   "WG=16,VW=1,SG=1",  "WG=32,VW=8,SG=1", "WG=64,VW=4,SG=1",
+    "WG=128,VW=2,SG=1", "WG=256,VW=1,SG=1", "WG=512,VW=4,SG=1"};
 
 static tsr_device *device;
 static tsr_profile *profile;
+/* pocl-cpu as a device with sub-groups would describe itself. PoCL 3.1 has
+ * none (clinfo: no cl_khr_subgroups), so SG=1 kernels take the OpenCL
+ * dialect's fallback, a sub-group per work-item: that runs the sub-group
+ * combine's indexing, barriers and second pass, though not a shuffle. */
+static tsr_profile with_subgroups;
 
 /* A spec of `op` with its section (may be ""), shapes left to the test. */
 static tsr_opspec *row_spec(const char *op, const char *section)
@@ -41,8 +52,8 @@ static tsr_opspec *row_spec(const char *op, const char *section)
 }
 
 /* Whether one config verifies on one shape; prints why not. */
-static bool verifies(tsr_problem *problem, const tsr_opspec *spec, const char *config_text,
-                     const tsr_shape *shape)
+static bool verifies(tsr_problem *problem, const tsr_profile *on, const tsr_opspec *spec,
+                     const char *config_text, const tsr_shape *shape)
 {
     tsr_config config;
     tsr_error err = {{0}};
@@ -54,8 +65,8 @@ static bool verifies(tsr_problem *problem, const tsr_opspec *spec, const char *c
     tsr_arena *scratch = tsr_arena_create();
     tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
     tsr_result r = {0};
-    tsr_status st = scratch ? tsr_evaluate(problem, profile, &config, &options, scratch, &r, &err)
-                            : TSR_ERR_NOMEM;
+    tsr_status st =
+        scratch ? tsr_evaluate(problem, on, &config, &options, scratch, &r, &err) : TSR_ERR_NOMEM;
     bool ok = st == TSR_OK && r.outcome == TSR_OUTCOME_OK;
     if (!ok)
         fprintf(stderr, "  %s rows=%ld,cols=%ld %s: %s: %s\n", tsr_opspec_key(spec), shape->dim[0],
@@ -68,8 +79,9 @@ static bool verifies(tsr_problem *problem, const tsr_opspec *spec, const char *c
     return ok;
 }
 
-/* The first n_configs of the sample on every shape. */
-static void check_spec(const char *op, const char *section, int n_configs)
+/* The first n_configs of `sample` on every shape, on profile `on`. */
+static void check_spec_on(const tsr_profile *on, const char *op, const char *section,
+                          const char *const *sample, int n_configs)
 {
     tsr_opspec *spec = row_spec(op, section);
     int evaluated = 0, failed = 0;
@@ -82,13 +94,18 @@ static void check_spec(const char *op, const char *section, int n_configs)
             continue;
         }
         for (int c = 0; c < n_configs; c++, evaluated++)
-            failed += !verifies(problem, spec, configs[c], &shapes[i]);
+            failed += !verifies(problem, on, spec, sample[c], &shapes[i]);
         tsr_problem_free(problem);
     }
     printf("     %s: %d evaluations, %d not ok\n", spec ? tsr_opspec_key(spec) : op, evaluated,
            failed);
     CHECK(evaluated == n_configs * N_SHAPES && failed == 0);
     tsr_opspec_free(spec);
+}
+
+static void check_spec(const char *op, const char *section, int n_configs)
+{
+    check_spec_on(profile, op, section, configs, n_configs);
 }
 
 static void every_reduce_kind_verifies_on_ragged_shapes(void)
@@ -107,6 +124,16 @@ static void rmsnorm_verifies_on_ragged_shapes(void)
 static void layernorm_verifies_on_ragged_shapes(void)
 {
     check_spec("layernorm", "", N_CONFIGS);
+}
+
+static void sub_group_configs_verify_for_every_reduce_kind_and_norm(void)
+{
+    static const char *const sections[][2] = {
+        {"reduce", "reduce: {kind: sum}"},   {"reduce", "reduce: {kind: max}"},
+        {"reduce", "reduce: {kind: mean}"},  {"reduce", "reduce: {kind: l2}"},
+        {"rmsnorm", "rmsnorm: {eps: 1e-6}"}, {"layernorm", ""}};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        check_spec_on(&with_subgroups, sections[i][0], sections[i][1], sg_configs, N_SG_CONFIGS);
 }
 
 /* ---- planted faults: one work-item a row, written by hand ---------------- */
@@ -246,6 +273,11 @@ int main(void)
     RUN_TEST(every_reduce_kind_verifies_on_ragged_shapes);
     RUN_TEST(rmsnorm_verifies_on_ragged_shapes);
     RUN_TEST(layernorm_verifies_on_ragged_shapes);
+    with_subgroups = *profile; /* shares the loaded profile's strings */
+    with_subgroups.features |= TSR_FEAT_SUBGROUP_SHUFFLE;
+    with_subgroups.subgroup_sizes[0] =
+        (tsr_quantity){8, "test: PoCL's preferred work-group multiple", true};
+    RUN_TEST(sub_group_configs_verify_for_every_reduce_kind_and_norm);
     RUN_TEST(verifier_catches_a_norm_without_eps_or_gamma);
     RUN_TEST(verifier_catches_a_layernorm_without_eps_or_beta);
     RUN_TEST(verifier_catches_a_mean_that_is_a_sum);

@@ -7,6 +7,7 @@
  * usage: test_rt BUNDLE_DIR   (tests/test_rt.sh makes the bundle) */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,57 @@ typedef struct gemm_data {
     cl_mem da, db, dc, dbias, dr;
 } gemm_data;
 
+/* The 16-bit storage of a value that f16 and bf16 both hold exactly (a
+ * multiple of 2^-8 in [-1, 1]), as a program would have converted it. */
+static uint16_t half_bits(float v, tsr_rt_dtype type)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    if (type == TSR_RT_BF16 || v == 0.0f)
+        return (uint16_t)(u >> 16);
+    if (isnan(v))
+        return 0x7e00u;
+    int e;
+    float m = frexpf(fabsf(v), &e); /* |v| = m * 2^e, m in [0.5, 1) */
+    uint16_t sign = v < 0 ? 0x8000u : 0;
+    return (uint16_t)(sign | (uint16_t)(e - 1 + 15) << 10 | (uint16_t)((m * 2.0f - 1.0f) * 1024));
+}
+
+/* An operand of `type`: f32 as it is, else rounded to a multiple of 2^-8
+ * on the host (so the reference reads what the kernel reads) and uploaded
+ * as 16-bit values. */
+static cl_mem upload_operand(float *data, size_t n, tsr_rt_dtype type)
+{
+    if (type == TSR_RT_F32)
+        return upload(data, n);
+    uint16_t *bits = malloc(n * sizeof *bits);
+    for (size_t i = 0; bits && i < n; i++) {
+        data[i] = roundf(data[i] * 256.0f) / 256.0f;
+        bits[i] = half_bits(data[i], type);
+    }
+    cl_int status;
+    cl_mem buffer = bits ? clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                                          n * sizeof *bits, bits, &status)
+                         : NULL;
+    free(bits);
+    return buffer;
+}
+
+/* A 16-bit value read back, as a program would widen it. */
+static float half_value(uint16_t bits, tsr_rt_dtype type)
+{
+    uint32_t u = (uint32_t)bits << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    if (type == TSR_RT_BF16)
+        return f;
+    int exponent = (bits >> 10) & 0x1f, mantissa = bits & 0x3ff;
+    float magnitude = exponent == 31 ? (mantissa ? NAN : INFINITY)
+                      : exponent     ? ldexpf(1.0f + mantissa / 1024.0f, exponent - 15)
+                                     : ldexpf(mantissa / 1024.0f, -14);
+    return bits & 0x8000u ? -magnitude : magnitude;
+}
+
 static void gemm_data_make(gemm_data *g, const tsr_rt_gemm_desc *d, unsigned seed)
 {
     size_t batch = (size_t)d->batch, m = (size_t)d->m, n = (size_t)d->n, k = (size_t)d->k;
@@ -195,11 +247,12 @@ static void gemm_data_make(gemm_data *g, const tsr_rt_gemm_desc *d, unsigned see
     g->out = malloc(g->c_size * sizeof *g->out);
     for (size_t i = 0; d->beta == 0.0f && i < g->c_size; i++)
         g->c[i] = NAN;
-    g->da = upload(g->a, g->a_size);
-    g->db = upload(g->b, g->b_size);
-    g->dc = upload(g->c, g->c_size);
-    g->dbias = d->bias != TSR_RT_BIAS_NONE ? upload(g->bias, g->bias_size) : NULL;
-    g->dr = d->residual ? upload(g->r, g->c_size) : NULL;
+    g->da = upload_operand(g->a, g->a_size, d->ab_type);
+    g->db = upload_operand(g->b, g->b_size, d->ab_type);
+    g->dc = upload_operand(g->c, g->c_size, d->c_type);
+    g->dbias =
+        d->bias != TSR_RT_BIAS_NONE ? upload_operand(g->bias, g->bias_size, d->c_type) : NULL;
+    g->dr = d->residual ? upload_operand(g->r, g->c_size, d->c_type) : NULL;
 }
 
 static void gemm_data_free(gemm_data *g)
@@ -252,8 +305,17 @@ static void check_gemm_ex(tsr_rt_bundle *b, const tsr_rt_gemm_desc *d, const cha
     CHECK_MSG(tsr_rt_gemm_ex_opencl(b, queue, d, g.da, g.db, g.dc, g.dbias, g.dr, NULL, err,
                                     sizeof err) == TSR_RT_OK,
               "%s", err);
-    CHECK(clEnqueueReadBuffer(queue, g.dc, CL_TRUE, 0, g.c_size * sizeof(float), g.out, 0, NULL,
-                              NULL) == CL_SUCCESS);
+    if (d->c_type == TSR_RT_F32) {
+        CHECK(clEnqueueReadBuffer(queue, g.dc, CL_TRUE, 0, g.c_size * sizeof(float), g.out, 0, NULL,
+                                  NULL) == CL_SUCCESS);
+    } else {
+        uint16_t *bits = malloc(g.c_size * sizeof *bits);
+        CHECK(bits && clEnqueueReadBuffer(queue, g.dc, CL_TRUE, 0, g.c_size * sizeof *bits, bits, 0,
+                                          NULL, NULL) == CL_SUCCESS);
+        for (size_t i = 0; bits && i < g.c_size; i++)
+            g.out[i] = half_value(bits[i], d->c_type);
+        free(bits);
+    }
     double worst = 0;
     for (int z = 0; z < d->batch; z++)
         for (int i = 0; i < d->m; i++)
@@ -263,7 +325,11 @@ static void check_gemm_ex(tsr_rt_bundle *b, const tsr_rt_gemm_desc *d, const cha
                 worst = isnan(e) ? INFINITY : fmax(worst, e);
             }
     tsr_rt_gemm_desc_key(d, key, sizeof key);
-    CHECK_MSG(worst < 1e-5, "%s m=%d n=%d k=%d batch=%d: max relative error %g", key, d->m, d->n,
+    /* A 16-bit C adds its one rounding: half a unit in its last place. */
+    double bound = 1e-5 + (d->c_type == TSR_RT_F16    ? ldexp(1.0, -11)
+                           : d->c_type == TSR_RT_BF16 ? ldexp(1.0, -8)
+                                                      : 0.0);
+    CHECK_MSG(worst < bound, "%s m=%d n=%d k=%d batch=%d: max relative error %g", key, d->m, d->n,
               d->k, d->batch, worst);
     long shape[4] = {d->m, d->n, d->k, d->batch};
     long pick = tsr_rt_pick(b, key, "opencl", shape, 4);
@@ -315,6 +381,20 @@ static void fused_and_batched_gemm_of_untuned_shapes_is_right(void)
         tsr_rt_gemm_desc plain =
             desc_of(TSR_RT_ROW, TSR_RT_ROW, 0.0f, TSR_RT_BIAS_NONE, TSR_RT_ACT_NONE, false, batch);
         check_gemm_ex(b, &plain, "m=64,n=64,k=64");
+        /* f16 and bf16 inputs (test_rt.sh tunes ops/hgemm.yaml and
+         * ops/bf16gemm-tn.yaml), into an f32 C. */
+        plain.ab_type = TSR_RT_F16;
+        check_gemm_ex(b, &plain, "m=64,n=64,k=64");
+        tsr_rt_gemm_desc tn =
+            desc_of(TSR_RT_COL, TSR_RT_ROW, 1.5f, TSR_RT_BIAS_NONE, TSR_RT_ACT_NONE, false, batch);
+        tn.ab_type = TSR_RT_BF16;
+        check_gemm_ex(b, &tn, "m=48,n=48,k=48");
+        /* 16-bit C, bias and R (test_rt.sh's half-out.yaml). */
+        tsr_rt_gemm_desc half_out =
+            desc_of(TSR_RT_ROW, TSR_RT_ROW, 1.5f, TSR_RT_BIAS_COL, TSR_RT_ACT_GELU, true, batch);
+        half_out.ab_type = TSR_RT_F16;
+        half_out.c_type = TSR_RT_F16;
+        check_gemm_ex(b, &half_out, "m=40,n=24,k=56");
     }
     tsr_rt_close(b);
 }
@@ -338,6 +418,15 @@ static void gemm_desc_key_is_the_stores(void)
     CHECK(strcmp(tsr_rt_gemm_desc_key(&d, key, sizeof key),
                  tsr_rt_gemm_key(TSR_RT_ROW, TSR_RT_ROW, false, plain, sizeof plain)) == 0);
     CHECK(strcmp(key, "gemm.f32.a=row.b=row.beta=0") == 0 && d.batch == 1 && d.alpha == 1.0f);
+    d.ab_type = TSR_RT_BF16;
+    CHECK(strcmp(tsr_rt_gemm_desc_key(&d, key, sizeof key), "gemm.bf16.a=row.b=row.beta=0") == 0);
+    d.c_type = TSR_RT_F16;
+    CHECK(strcmp(tsr_rt_gemm_desc_key(&d, key, sizeof key),
+                 "gemm.bf16.a=row.b=row.beta=0.out=f16") == 0);
+    d.c_type = TSR_RT_F32;
+    d.ab_type = (tsr_rt_dtype)3;
+    CHECK(tsr_rt_gemm_desc_key(&d, key, sizeof key) == NULL);
+    d.ab_type = TSR_RT_F32;
     d.activation = (tsr_rt_activation)9;
     CHECK(tsr_rt_gemm_desc_key(&d, key, sizeof key) == NULL);
     /* The bundle's own keys, as the tuner's store wrote them. */
@@ -425,6 +514,9 @@ static void gemm_ex_refusals_are_a_code_and_one_line(void)
     d = good, d.bias = (tsr_rt_bias)7;
     CHECK(call_ex(b, &d, true, true, err, sizeof err) == TSR_RT_ERR_INPUT);
     CHECK_STR_CONTAINS(err, "bias 7 is not");
+    d = good, d.ab_type = (tsr_rt_dtype)5;
+    CHECK(call_ex(b, &d, true, true, err, sizeof err) == TSR_RT_ERR_INPUT);
+    CHECK_STR_CONTAINS(err, "ab_type 5 or c_type 0 is not TSR_RT_F32, _F16 or _BF16");
     d = good, d.activation = (tsr_rt_activation)-1;
     CHECK(call_ex(b, &d, true, true, err, sizeof err) == TSR_RT_ERR_INPUT);
     CHECK_STR_CONTAINS(err, "activation -1 is not");

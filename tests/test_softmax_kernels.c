@@ -1,5 +1,6 @@
 /* Generated softmax kernels on PoCL: every config of the (small) space on
- * ragged shapes must verify, and the verifier must tell a harmless
+ * ragged shapes must verify, the sub-group (SG) and one-pass (ONLINE)
+ * variants among them, and the verifier must tell a harmless
  * simplification from a wrong kernel. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,30 @@ static tsr_opspec *softmax_spec(void)
     return spec;
 }
 
+/* Whether one config verifies on one problem; prints why not. */
+static bool verifies(tsr_problem *problem, const tsr_profile *on, const tsr_opspec *spec,
+                     const tsr_config *config, const tsr_shape *shape)
+{
+    tsr_arena *scratch = tsr_arena_create();
+    tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
+    tsr_result r = {0};
+    tsr_error err = {{0}};
+    tsr_status st =
+        scratch ? tsr_evaluate(problem, on, config, &options, scratch, &r, &err) : TSR_ERR_NOMEM;
+    bool ok = st == TSR_OK && r.outcome == TSR_OUTCOME_OK;
+    if (!ok) {
+        char config_text[128];
+        tsr_config_format(spec->op, config, config_text, sizeof config_text);
+        fprintf(stderr, "  rows=%ld,cols=%ld %s: %s: %s\n", shape->dim[0], shape->dim[1],
+                config_text, st != TSR_OK ? tsr_status_name(st) : tsr_outcome_name(r.outcome),
+                st != TSR_OK ? err.msg
+                : r.reason   ? r.reason
+                             : "");
+    }
+    tsr_arena_destroy(scratch);
+    return ok;
+}
+
 static void every_config_of_the_space_verifies_on_ragged_shapes(void)
 {
     tsr_opspec *spec = softmax_spec();
@@ -48,35 +73,174 @@ static void every_config_of_the_space_verifies_on_ragged_shapes(void)
         CHECK_MSG(tsr_problem_create(device, spec, &shapes[i], 5 + (uint64_t)i, &problems[i],
                                      &err) == TSR_OK,
                   "%s", err.msg);
-    tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
-    int evaluated = 0, failed = 0;
-    for (int c = 0; c < space.count; c++)
-        for (int i = 0; i < N_SHAPES && problems[i]; i++) {
-            tsr_arena *scratch = tsr_arena_create();
-            tsr_result r = {0};
-            tsr_status st = scratch ? tsr_evaluate(problems[i], profile, &space.configs[c],
-                                                   &options, scratch, &r, &err)
-                                    : TSR_ERR_NOMEM;
-            evaluated++;
-            if (st != TSR_OK || r.outcome != TSR_OUTCOME_OK) {
-                char config_text[128];
-                tsr_config_format(spec->op, &space.configs[c], config_text, sizeof config_text);
-                fprintf(stderr, "  rows=%ld,cols=%ld %s: %s: %s\n", shapes[i].dim[0],
-                        shapes[i].dim[1], config_text,
-                        st != TSR_OK ? tsr_status_name(st) : tsr_outcome_name(r.outcome),
-                        st != TSR_OK ? err.msg
-                        : r.reason   ? r.reason
-                                     : "");
-                failed++;
-            }
-            tsr_arena_destroy(scratch);
-        }
-    printf("     %d evaluations, %d not ok\n", evaluated, failed);
+    int evaluated = 0, failed = 0, online = 0;
+    for (int c = 0; c < space.count; c++) {
+        online += tsr_config_get(spec->op, &space.configs[c], "ONLINE");
+        for (int i = 0; i < N_SHAPES && problems[i]; i++, evaluated++)
+            failed += !verifies(problems[i], profile, spec, &space.configs[c], &shapes[i]);
+    }
+    printf("     %d evaluations (%d configs one-pass), %d not ok\n", evaluated, online, failed);
     CHECK(evaluated == space.count * N_SHAPES && failed == 0);
+    CHECK(online * 2 == space.count); /* ONLINE doubles the space */
 out:
     for (int i = 0; i < N_SHAPES; i++)
         tsr_problem_free(problems[i]);
     tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+}
+
+/* ---- sub-groups and the one-pass softmax ------------------------------------------- */
+
+/* pocl-cpu as a device with sub-groups would describe itself. PoCL 3.1 has
+ * none (clinfo: no cl_khr_subgroups, 0 sub-groups per work-group), so an
+ * SG=1 kernel takes the OpenCL dialect's fallback here, a sub-group per
+ * work-item: that runs the sub-group combine's indexing, its barriers and
+ * its second pass over the partials, though not a shuffle. */
+static tsr_profile subgroup_profile(void)
+{
+    tsr_profile with = *profile; /* shares the loaded profile's strings */
+    with.features |= TSR_FEAT_SUBGROUP_SHUFFLE;
+    with.subgroup_sizes[0] = (tsr_quantity){8, "test: PoCL's preferred work-group multiple", true};
+    return with;
+}
+
+static tsr_config config_of(const tsr_op_def *op, const char *text)
+{
+    tsr_config config;
+    tsr_error err = {{0}};
+    tsr_config_default(op, &config);
+    CHECK_MSG(tsr_config_parse(op, text, &config, &err) == TSR_OK, "%s: %s", text, err.msg);
+    return config;
+}
+
+static void sub_group_configs_verify_on_ragged_shapes(void)
+{
+    /* Every WG but 1024 and every VW, with and without ONLINE; the shapes
+     * as above and a lone row longer than any group covers. */
+    static const char *const configs[] = {
+        "WG=8,VW=1,SG=1",           "WG=16,VW=8,SG=1,ONLINE=1",  "WG=32,VW=4,SG=1",
+        "WG=64,VW=2,SG=1,ONLINE=1", "WG=128,VW=1,SG=1,ONLINE=1", "WG=256,VW=4,SG=1",
+        "WG=512,VW=8,SG=1,ONLINE=1"};
+    enum { N_CONFIGS = sizeof configs / sizeof configs[0] };
+    static const tsr_shape long_row = {{1, 4099}};
+    tsr_opspec *spec = softmax_spec();
+    tsr_profile with = subgroup_profile();
+    int evaluated = 0, failed = 0;
+    for (int i = 0; spec && i <= N_SHAPES; i++) {
+        const tsr_shape *shape = i < N_SHAPES ? &shapes[i] : &long_row;
+        tsr_problem *problem = NULL;
+        tsr_error err = {{0}};
+        if (tsr_problem_create(device, spec, shape, 21 + (uint64_t)i, &problem, &err) != TSR_OK) {
+            CHECK_MSG(false, "%s", err.msg);
+            continue;
+        }
+        for (int c = 0; c < N_CONFIGS; c++, evaluated++) {
+            tsr_config config = config_of(spec->op, configs[c]);
+            failed += !verifies(problem, &with, spec, &config, shape);
+        }
+        tsr_problem_free(problem);
+    }
+    printf("     %d evaluations, %d not ok\n", evaluated, failed);
+    CHECK(evaluated == N_CONFIGS * (N_SHAPES + 1) && failed == 0);
+    tsr_opspec_free(spec);
+}
+
+/* SG=1 needs both the feature and a sub-group size of 2 or more; the space
+ * holds SG=1 configs exactly where check() accepts them. */
+static void sub_groups_need_the_profiles_shuffles_and_sizes(void)
+{
+    tsr_opspec *spec = softmax_spec();
+    if (!spec)
+        return;
+    tsr_config config = config_of(spec->op, "WG=64,SG=1");
+    tsr_error err = {{0}};
+    CHECK(spec->op->check(spec, profile, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "subgroup_shuffle");
+    tsr_profile with = subgroup_profile();
+    CHECK_MSG(spec->op->check(spec, &with, &config, &err) == TSR_OK, "%s", err.msg);
+    tsr_profile sizeless = with;
+    sizeless.subgroup_sizes[0].present = false;
+    CHECK(spec->op->check(spec, &sizeless, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "subgroup_sizes");
+    tsr_profile one_wide = with;
+    one_wide.subgroup_sizes[0].value = 1;
+    CHECK(spec->op->check(spec, &one_wide, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "2 threads or more");
+
+    tsr_arena *arena = tsr_arena_create();
+    tsr_search_space plain = {0}, grouped = {0};
+    if (arena && tsr_space_build(arena, spec, profile, &plain, &err) == TSR_OK &&
+        tsr_space_build(arena, spec, &with, &grouped, &err) == TSR_OK) {
+        int sg_plain = 0, sg_grouped = 0;
+        for (int c = 0; c < plain.count; c++)
+            sg_plain += tsr_config_get(spec->op, &plain.configs[c], "SG");
+        for (int c = 0; c < grouped.count; c++)
+            sg_grouped += tsr_config_get(spec->op, &grouped.configs[c], "SG");
+        CHECK(sg_plain == 0 && sg_grouped == plain.count && grouped.count == 2 * plain.count);
+    } else {
+        CHECK_MSG(false, "%s", err.msg);
+    }
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+}
+
+/* The kernel text of `config` for profile `name` in `dialect`; caller frees. */
+static char *kernel_text(const tsr_opspec *spec, const char *name, const char *config_text,
+                         const char *dialect)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), name);
+    tsr_profile *loaded = NULL;
+    tsr_error err = {{0}};
+    tsr_kernel_text text = {0};
+    char *source = NULL;
+    tsr_config config = config_of(spec->op, config_text);
+    if (tsr_profile_load(path, &loaded, &err) == TSR_OK &&
+        tsr_kernel_generate(spec, loaded, &config, dialect, &text, &err) == TSR_OK) {
+        source = strdup(text.source);
+        tsr_kernel_text_free(&text);
+    }
+    CHECK_MSG(source != NULL, "%s %s %s: %s", name, config_text, dialect, err.msg);
+    tsr_profile_free(loaded);
+    return source;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *at = text; at && (at = strstr(at, needle)); at += strlen(needle))
+        n++;
+    return n;
+}
+
+/* ONLINE=1 walks the row twice (a loop over its columns each), not three
+ * times; SG=1 shuffles in each dialect's own words, over the width of the
+ * profile's smallest sub-group, and a kernel without SG has no sub-group
+ * helpers at all. */
+static void online_reads_the_row_twice_and_sub_groups_shuffle_in_every_dialect(void)
+{
+    tsr_opspec *spec = softmax_spec();
+    if (!spec)
+        return;
+    char *three = kernel_text(spec, "pocl-cpu", "ONLINE=0", "opencl");
+    char *two = kernel_text(spec, "pocl-cpu", "ONLINE=1", "opencl");
+    CHECK(count_of(three, "for (int c") == 3 && count_of(two, "for (int c") == 2);
+    CHECK(!check_contains(three, "tsr_subgroup") && !check_contains(two, "tsr_subgroup"));
+    char *cuda = kernel_text(spec, "nvidia-h100-sxm", "WG=128,SG=1,ONLINE=1", "cuda");
+    CHECK_STR_CONTAINS(cuda, "__shfl_xor_sync(0xffffffffu, v, m)");
+    CHECK_STR_CONTAINS(cuda, "tsr_subgroup_max(m0, 32)");
+    char *hip = kernel_text(spec, "amd-mi300x", "WG=128,SG=1", "hip");
+    CHECK_STR_CONTAINS(hip, "__shfl_xor(v, m)");
+    CHECK_STR_CONTAINS(hip, "__AMDGCN_WAVEFRONT_SIZE % 64 != 0");
+    CHECK_STR_CONTAINS(hip, ", 64);");
+    char *opencl = kernel_text(spec, "intel-arc-a770", "WG=128,SG=1", "opencl");
+    CHECK_STR_CONTAINS(opencl, "sub_group_reduce_add(v)");
+    CHECK_STR_CONTAINS(opencl, "get_num_sub_groups()");
+    free(three);
+    free(two);
+    free(cuda);
+    free(hip);
+    free(opencl);
     tsr_opspec_free(spec);
 }
 
@@ -166,6 +330,9 @@ int main(void)
     if (opened >= 0)
         return opened;
     RUN_TEST(every_config_of_the_space_verifies_on_ragged_shapes);
+    RUN_TEST(sub_group_configs_verify_on_ragged_shapes);
+    RUN_TEST(sub_groups_need_the_profiles_shuffles_and_sizes);
+    RUN_TEST(online_reads_the_row_twice_and_sub_groups_shuffle_in_every_dialect);
     RUN_TEST(verifier_accepts_a_missing_max_shift_on_small_inputs_but_catches_a_wrong_sum);
     tsr_profile_free(profile);
     tsr_device_close(device);

@@ -30,45 +30,51 @@ static char temp_dir[64];
 
 enum { MAX_VISITS = 64 };
 
-/* Softmax's space on a profile of at most 64 threads: WG 8..64 (4 of its
- * 8 values) x VW 1..8 (all 4) = 16 configs, 16 refused. */
-static const int SPACE_SIZE = 16, SPACE_REJECTED = 16;
+/* Softmax's space on a profile of at most 64 threads and no sub-group
+ * shuffles: WG 8..64 (4 of its 8 values) x VW 1..8 (all 4) x ONLINE 0, 1
+ * with SG 0 = 32 configs; the 96 others (WG above 64, or SG=1) refused.
+ * ONLINE doubled the space and SG, which the profile cannot run, the
+ * refused part. */
+static const int SPACE_SIZE = 32, SPACE_REJECTED = 96;
 
 typedef struct fake {
     const tsr_op_def *op;
     int calls;
-    int visited[MAX_VISITS]; /* WG * 100 + VW, in call order */
+    int visited[MAX_VISITS]; /* ONLINE * 10000 + WG * 100 + VW, in call order */
     int stop_after;          /* raise *stop after this many calls; 0: never */
     volatile sig_atomic_t *stop;
 } fake;
 
 static int code_of(const tsr_op_def *op, const tsr_config *config)
 {
-    return tsr_config_get(op, config, "WG") * 100 + tsr_config_get(op, config, "VW");
+    return tsr_config_get(op, config, "ONLINE") * 10000 + tsr_config_get(op, config, "WG") * 100 +
+           tsr_config_get(op, config, "VW");
 }
 
-/* Time 1 + |log2 WG - 5| + |log2 VW - 2| ms: the unique best is WG=32,
- * VW=4 at 1 ms. WG=8 with VW=8 "computes wrong results" and WG=16 with VW=8
- * "fails to build", both faster than the best, so choosing either shows. */
+/* Time 1 + |log2 WG - 5| + |log2 VW - 2| ms, half a ms more with ONLINE:
+ * the unique best is WG=32, VW=4, ONLINE=0 at 1 ms. WG=8 with VW=8 "computes
+ * wrong results" and WG=16 with VW=8 "fails to build" (ONLINE=0 both),
+ * faster than the best, so choosing either shows. */
 static tsr_status fake_evaluate(void *ctx_ptr, const tsr_config *config, tsr_arena *arena,
                                 tsr_result *result, tsr_error *err)
 {
     (void)err;
     fake *f = ctx_ptr;
     int wg = tsr_config_get(f->op, config, "WG"), vw = tsr_config_get(f->op, config, "VW");
+    int online = tsr_config_get(f->op, config, "ONLINE");
     if (f->calls < MAX_VISITS)
-        f->visited[f->calls] = wg * 100 + vw;
+        f->visited[f->calls] = code_of(f->op, config);
     f->calls++;
     if (f->stop_after && f->calls >= f->stop_after)
         *f->stop = 1;
-    if (vw == 8 && (wg == 8 || wg == 16)) {
+    if (vw == 8 && (wg == 8 || wg == 16) && !online) {
         result->outcome = wg == 8 ? TSR_OUTCOME_WRONG : TSR_OUTCOME_BUILD_FAILED;
         result->reason = tsr_arena_strdup(arena, "planted by the test");
         result->time_ms = 0.01;
         return TSR_OK;
     }
     result->outcome = TSR_OUTCOME_OK;
-    result->time_ms = 1.0 + fabs(log2(wg) - 5.0) + fabs(log2(vw) - 2.0);
+    result->time_ms = 1.0 + fabs(log2(wg) - 5.0) + fabs(log2(vw) - 2.0) + 0.5 * online;
     result->gflops = 2.0 * 256 * 256 * 256 / (result->time_ms * 1e6); /* the bowl's shape */
     result->kernel_name = "fake";
     result->language = "none";
@@ -381,8 +387,8 @@ static void failed_candidates_are_counted_and_never_chosen(void)
                          &found, &err) == TSR_OK);
     CHECK(found && !strcmp(best.config, summary.best.config));
     tsr_result wrong;
-    CHECK(tsr_store_get(store, arena, tsr_opspec_key(b.spec), "fake|test", shape_text, "WG=8,VW=8",
-                        &wrong, &found, &err) == TSR_OK);
+    CHECK(tsr_store_get(store, arena, tsr_opspec_key(b.spec), "fake|test", shape_text,
+                        "WG=8,VW=8,SG=0,ONLINE=0", &wrong, &found, &err) == TSR_OK);
     CHECK(found && wrong.outcome == TSR_OUTCOME_WRONG);
     CHECK_STR_CONTAINS(wrong.reason, "planted");
 out:

@@ -61,7 +61,7 @@ run_all() {
     local compiler=$1 target spec
     shift
     for target in "$@"; do
-        for spec in sgemm sgemm-tn sgemm-nt softmax; do
+        for spec in sgemm sgemm-tn sgemm-nt softmax transpose; do
             check "$compiler" "$target" "$spec"
             [ $? -eq 2 ] && return
         done

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Every generator's output through its vendor's own compiler: the example op
-# specs (a fused epilogue and a batch among them), a sample of configs
-# each, as CUDA with nvcc for sm_80, sm_89 and
-# sm_90, as HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030, and as
-# OpenCL C with ocloc for dg2, pvc and tgllp. A kernel that does not compile
-# fails the test. Under CI a missing compiler fails it too; elsewhere it is
-# reported and skipped.
+# specs (a fused epilogue and a batch among them, the row ops' sub-group and
+# one-pass variants), a sample of configs each, as CUDA with nvcc for sm_80,
+# sm_89 and sm_90, as HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030,
+# and as OpenCL C with ocloc for dg2, pvc and tgllp. A kernel that does not
+# compile fails the test. Under CI a missing compiler fails it too; elsewhere
+# it is reported and skipped.
 #
 # usage: vendor_compile.sh TESSERA SOURCE_ROOT
 set -u
@@ -39,14 +39,51 @@ for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1" "PF=1,VN=2"; do
     sources+=("sgemm-bias-gelu|$config")
 done
 sources+=("sgemm-batched|")
-for config in "" "WG=256,VW=8" "WG=32,VW=1"; do
+# 16-bit inputs widened as they load: scalar, vector, fetched ahead, direct;
+# and a 16-bit C, bias and R rounded as they are stored.
+for spec in hgemm bf16gemm-tn; do
+    for config in "" "SA=0,SB=0,VW=1,PAD=0" "PF=1,VW=4" "VN=4,TN=8,STRN=1,VW=8"; do
+        sources+=("$spec|$config")
+    done
+done
+for config in "" "VN=4,TN=8,STRN=1,VW=8"; do
+    sources+=("hgemm-fused-f16-out|$config")
+done
+# The matrix unit (mma.sync m16n8k16), which only CUDA spells: f16 and
+# bf16, plain and fetched ahead, and into a fused 16-bit epilogue.
+cuda_only=()
+for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
+    for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1" \
+        "MU=1,BM=128,BN=64,BK=32,TM=4,TN=4,STRN=0,KU=2,PF=1,VW=8"; do
+        cuda_only+=("$spec|$config")
+    done
+done
+# Softmax in three passes and in two (ONLINE=1), its reductions in shared
+# memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
+# profile's warp, which divides every CUDA warp and every AMD wave (wave64
+# on gfx908, gfx90a and gfx940, wave32 on gfx1030), and through ocloc takes
+# the cl_intel_subgroups path.
+for config in "" "WG=256,VW=8" "WG=32,VW=1" "ONLINE=1,VW=1" "SG=1,WG=32,VW=4" \
+    "SG=1,ONLINE=1,WG=1024,VW=8"; do
     sources+=("softmax|$config")
 done
 # The row reduction and the norms (gamma and beta read per column).
 for spec in reduce-sum rmsnorm layernorm; do
-    for config in "WG=128,VW=8" "WG=32,VW=1"; do
+    for config in "WG=128,VW=8" "WG=32,VW=1" "SG=1,WG=256,VW=4"; do
         sources+=("$spec|$config")
     done
+done
+# Permutes: a transpose through a padded shared tile, rows copied straight
+# (a loop over d0, the batch and head dims on launch axes 1 and 2), and a
+# 4-D perm that moves the innermost dim.
+for config in "" "TR=8,TC=16,WG=32,VW=1,PAD=1" "TR=64,TC=64,WG=256,VW=4,PAD=1"; do
+    sources+=("transpose|$config")
+done
+for config in "" "TR=8,TC=128,WG=64,VW=2"; do
+    sources+=("permute-4d|$config")
+done
+for config in "" "TR=16,TC=32,WG=128,VW=2,PAD=1"; do
+    sources+=("permute-nhwc-nchw|$config")
 done
 
 passed=0
@@ -58,8 +95,9 @@ skipped=0
 compile_all() {
     local backend=$1 ext=$2 tool=$3
     shift 3
-    local entry spec config file args i=0
-    for entry in "${sources[@]}"; do
+    local entry spec config file args i=0 list=("${sources[@]}")
+    [ "$backend" = cuda ] && list+=("${cuda_only[@]}")
+    for entry in "${list[@]}"; do
         spec=${entry%%|*}
         config=${entry#*|}
         file="k$i-$backend$ext"

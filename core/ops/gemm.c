@@ -10,6 +10,7 @@
  * axis picks the problem of a batch. The search space is the set of these choices that the
  * profile's limits allow. */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/ir.h"
 #include "core/ops/gemm_internal.h"
@@ -38,6 +39,12 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
                  2,
                  {0, 1},
                  0},
+    [GEMM_MU] = {"MU",
+                 "multiply on the warp's matrix unit, mma.sync m16n8k16, TM x TN fragments of "
+                 "16 x 8 per warp (0: each thread's FMAs)",
+                 2,
+                 {0, 1},
+                 0},
 };
 
 static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
@@ -53,15 +60,61 @@ static int vector_extent(tsr_layout layout, bool is_a, int bm, int bn, int bk)
     return layout == TSR_ROW_MAJOR ? bn : bk;
 }
 
+/* Whether the profile lists mma.sync m16n8k16 with f32 products for the
+ * spec's input type. */
+static bool has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype dtype)
+{
+    for (size_t i = 0; i < profile->n_matrix_units; i++) {
+        const tsr_matrix_unit *u = &profile->matrix_units[i];
+        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == 16 &&
+            u->a_type == dtype && u->acc_type == TSR_F32)
+            return true;
+    }
+    return false;
+}
+
+/* MU=1: what the matrix unit needs, and the params it makes meaningless
+ * held at one value each, so that no kernel is a second config. */
+static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
+                                    const gemm_cfg *c, tsr_error *err)
+{
+    if (!has_mma_m16n8k16(profile, spec->dtype))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
+                        "products",
+                        tsr_dtype_name(spec->dtype));
+    if (!c->sa || !c->sb)
+        return refuse(err, "MU=1 reads both operands from shared memory (SA=%d, SB=%d)", c->sa,
+                      c->sb);
+    if (c->bk % 16 || c->ku > c->bk / 16)
+        return refuse(err, "MU=1 steps k by 16: BK=%d must be a multiple and KU=%d at most BK/16",
+                      c->bk, c->ku);
+    if (c->bm % (16 * c->tm) || c->bn % (8 * c->tn))
+        return refuse(err,
+                      "MU=1: TM=%d fragments of 16 rows and TN=%d of 8 cols must tile the "
+                      "work-group's",
+                      c->tm, c->tn);
+    if (c->tm > 4 || c->tn > 8)
+        return refuse(err, "MU=1: TM=%d x TN=%d fragments exceed a warp's 4 x 8", c->tm, c->tn);
+    if (c->vn != 1 || c->strm || c->strn)
+        return refuse(err,
+                      "MU=1 places accumulators by fragment: VN, STRM, STRN must be 1, 0, 0 "
+                      "(VN=%d, STRN=%d)",
+                      c->vn, c->strn);
+    return TSR_OK;
+}
+
 static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
                              const tsr_config *config, tsr_error *err)
 {
     gemm_cfg c = gemm_cfg_of(config);
-    if (c.bm % c.tm)
+    if (c.mu)
+        TSR_TRY(check_matrix_unit(spec, profile, &c, err));
+    else if (c.bm % c.tm)
         return refuse(err, "BM=%d is not a multiple of TM=%d", c.bm, c.tm);
-    if (c.bn % c.tn)
+    else if (c.bn % c.tn)
         return refuse(err, "BN=%d is not a multiple of TN=%d", c.bn, c.tn);
-    int threads = (c.bm / c.tm) * (c.bn / c.tn);
+    int threads = gemm_local_x(&c) * gemm_local_y(&c);
     int max_threads = (int)tsr_profile_value(&profile->max_work_group_size, 256);
     if (threads > max_threads)
         return refuse(err, "%d threads per work-group exceed the profile's limit of %d", threads,
@@ -106,7 +159,7 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
                       "PF=%d fetches ahead only into shared memory; the direct variant "
                       "(SA=%d, SB=0) has none",
                       c.pf, c.sa);
-    long shared = (long)tsr_dtype_size(spec->dtype) * (c.pf ? 2 : 1) *
+    long shared = (long)tsr_dtype_size(tsr_dtype_compute(spec->dtype)) * (c.pf ? 2 : 1) *
                   ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
@@ -114,7 +167,7 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
                       (int)shared, (int)shared_limit);
     /* Accumulators plus one column of A and one row of B live in registers,
      * and with PF the thread's share of the next k-step's tiles. */
-    int registers = c.tm * c.tn + c.tm + c.tn;
+    int registers = c.mu ? 4 * c.tm * c.tn + 8 * c.tm + 4 * c.tn : c.tm * c.tn + c.tm + c.tn;
     if (c.pf)
         registers += (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, threads) : 0) +
                      (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, threads) : 0);
@@ -134,7 +187,7 @@ static void gemm_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
         .dims = 3,
         .dim = {GEMM_DIM_N, GEMM_DIM_M, GEMM_DIM_BATCH},
         .per_group = {c.bn, c.bm, 1},
-        .local = {(size_t)(c.bn / c.tn), (size_t)(c.bm / c.tm), 1},
+        .local = {(size_t)gemm_local_x(&c), (size_t)gemm_local_y(&c), 1},
     };
 }
 
@@ -174,20 +227,28 @@ static tsr_view *bias_view(tsr_tile_program *p, const tp_param *buffer, tsr_bias
     return v;
 }
 
+/* A and B hold the spec's dtype; C, the bias and R its output type. The
+ * products accumulate in the compute type (f32 for f16 and bf16 inputs). */
+static tsr_dtype gemm_buffer_dtype(const tsr_opspec *spec, int buffer)
+{
+    return buffer == GEMM_ARG_A || buffer == GEMM_ARG_B ? spec->dtype : spec->output;
+}
+
 static void declare_params(tsr_tile_program *p, const tsr_opspec *spec)
 {
+    tsr_dtype compute = tsr_dtype_compute(spec->dtype);
     static const char *names[GEMM_ARG_COUNT] = {"A", "B", "C", "M", "N", "K", "alpha", "beta"};
     for (int i = 0; i < GEMM_ARG_COUNT; i++) {
         p->params[i].name = names[i];
         p->params[i].kind = i < 3 ? TSR_ARG_BUFFER : i < 6 ? TSR_ARG_INT : TSR_ARG_FLOAT;
-        p->params[i].dtype = i < 3 || i >= 6 ? spec->dtype : TSR_I32;
+        p->params[i].dtype = i < 3 ? gemm_buffer_dtype(spec, i) : i >= 6 ? compute : TSR_I32;
         p->params[i].writable = i == GEMM_ARG_C;
     }
     int extra[2] = {gemm_arg_bias(spec), gemm_arg_residual(spec)};
     static const char *extra_names[2] = {"bias", "R"};
     for (int i = 0; i < 2; i++)
         if (extra[i] >= 0)
-            p->params[extra[i]] = (tp_param){extra_names[i], TSR_ARG_BUFFER, spec->dtype, false};
+            p->params[extra[i]] = (tp_param){extra_names[i], TSR_ARG_BUFFER, spec->output, false};
 }
 
 /* The activation as a template over x, in the spec's type; NULL for none.
@@ -264,6 +325,7 @@ static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k
                        .b = {.tile = g->bs, .view = g->B, .row0 = k, .col0 = g->n0, .stage = stage},
                        .k_count = g->c.bk,
                        .k_unroll = g->c.ku,
+                       .unit = g->c.mu ? TSR_UNIT_MMA_M16N8K16 : TSR_UNIT_FMA,
                        .k_inside = !staged,
                        .map = g->map,
                        .vector_width = 1};
@@ -363,8 +425,8 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     declare_params(p, spec);
     const tp_param *P = p->params;
     p->dims = 3;
-    p->local[0] = c.bn / c.tn;
-    p->local[1] = c.bm / c.tm;
+    p->local[0] = gemm_local_x(&c);
+    p->local[1] = gemm_local_y(&c);
 
     gemm_parts g = {.p = p, .c = c};
     g.A = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a);
@@ -372,13 +434,17 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     tsr_view *C = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR);
     /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
     int stages = c.pf ? 2 : 1;
-    g.as = c.sa ? tsr_ir_staged_tile(p, "As", spec->dtype, c.bm, c.bk, c.pad, true, stages) : NULL;
-    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", spec->dtype, c.bk, c.bn, c.pad, false, stages) : NULL;
-    g.acc = tsr_ir_vector_tile(p, "acc", spec->dtype, c.tm, c.tn, c.vn);
+    tsr_dtype compute = tsr_dtype_compute(spec->dtype);
+    g.as = c.sa ? tsr_ir_staged_tile(p, "As", compute, c.bm, c.bk, c.pad, true, stages) : NULL;
+    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", compute, c.bk, c.bn, c.pad, false, stages) : NULL;
+    /* With a matrix unit, each fragment's four accumulators are 2 x 2. */
+    g.acc = c.mu ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
+                 : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);
     g.m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm);
     g.n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn);
     g.K = tp_param_ref(b, &P[GEMM_ARG_K]);
-    g.map = (tsr_thread_map){c.bm / c.tm, c.bn / c.tn, c.strm != 0, c.strn != 0};
+    g.map = (tsr_thread_map){gemm_local_y(&c), c.mu ? gemm_local_x(&c) / 32 : gemm_local_x(&c),
+                             c.strm != 0, c.strn != 0, c.mu != 0};
     tsr_thread_map map = g.map;
     tp_expr *m0 = g.m0, *n0 = g.n0;
     const tsr_tile *acc = g.acc;
@@ -405,7 +471,7 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
         store->residual = matrix_view(p, &P[gemm_arg_residual(spec)], &P[GEMM_ARG_M],
                                       &P[GEMM_ARG_N], TSR_ROW_MAJOR);
     if (store)
-        store->activation = activation_template(b, spec->activation, spec->dtype);
+        store->activation = activation_template(b, spec->activation, compute);
     if (b->failed || !store)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     *out = p;
@@ -461,6 +527,8 @@ const tsr_op_def tsr_op_gemm = {
     .params = gemm_params,
     .n_buffers = GEMM_BUFFER_COUNT,
     .buffers = gemm_buffers,
+    .dtypes = 1u << TSR_F32 | 1u << TSR_F16 | 1u << TSR_BF16,
+    .buffer_dtype = gemm_buffer_dtype,
     .check = gemm_check,
     .build = gemm_build,
     .geometry_rule = gemm_geometry_rule,

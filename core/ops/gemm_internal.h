@@ -20,6 +20,7 @@ enum gemm_param {
     GEMM_KU,
     GEMM_VN,
     GEMM_PF,
+    GEMM_MU,
     GEMM_PARAM_COUNT
 };
 
@@ -61,7 +62,7 @@ static inline int gemm_arg_count(const tsr_opspec *spec)
 enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K, GEMM_DIM_BATCH };
 
 typedef struct gemm_cfg {
-    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn, pf;
+    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn, pf, mu;
 } gemm_cfg;
 
 static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
@@ -69,7 +70,20 @@ static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
     const int *v = c->value;
     return (gemm_cfg){v[GEMM_BM],   v[GEMM_BN], v[GEMM_BK], v[GEMM_TM],  v[GEMM_TN],
                       v[GEMM_VW],   v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM],
-                      v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN], v[GEMM_PF]};
+                      v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN], v[GEMM_PF],  v[GEMM_MU]};
+}
+
+/* The work-group's shape: (BN / TN) x (BM / TM) threads, each with its
+ * micro-tile; with a matrix unit (MU=1) (BN / 8TN) x (BM / 16TM) warps,
+ * each with TM x TN fragments of 16 x 8, 32 threads along x per warp. */
+static inline int gemm_local_x(const gemm_cfg *c)
+{
+    return c->mu ? 32 * (c->bn / (8 * c->tn)) : c->bn / c->tn;
+}
+
+static inline int gemm_local_y(const gemm_cfg *c)
+{
+    return c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
 }
 
 /* Registers a thread holds for its share of a staged tile of `elems`

@@ -81,11 +81,18 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double k = (double)shape->dim[GEMM_DIM_K];
     /* A batch is that many independent problems, its groups side by side. */
     double batch = shape->dim[GEMM_DIM_BATCH] > 1 ? (double)shape->dim[GEMM_DIM_BATCH] : 1.0;
-    double elem = (double)tsr_dtype_size(spec->dtype);
+    /* Values are computed and staged in the compute type; A and B cross
+     * global memory in their own (f16 inputs move half the bytes). */
+    tsr_dtype compute = tsr_dtype_compute(spec->dtype);
+    double elem = (double)tsr_dtype_size(compute);
+    double in_elem = (double)tsr_dtype_size(spec->dtype);
 
     /* The profile's rates; where a profile leaves one out, a middling GPU's. */
     double units = tsr_profile_value(&profile->compute_units, 64);
-    double peak = tsr_profile_value(&profile->peak_gflops[spec->dtype], 10000) * 1e9;
+    /* A matrix unit runs at the input type's peak (the profile's tensor
+     * rate), the threads' FMAs at the compute type's. */
+    double peak =
+        tsr_profile_value(&profile->peak_gflops[c.mu ? spec->dtype : compute], 10000) * 1e9;
     double bandwidth = tsr_profile_value(&profile->bandwidth_gbs, 1000) * 1e9;
     double shared_bw = tsr_profile_value(&profile->shared_bandwidth_gbs, 0) * 1e9;
     if (!(shared_bw > 0))
@@ -102,7 +109,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double latency = tsr_profile_value(&profile->launch_latency_us, 5) * 1e-6;
     double simd = tsr_profile_value(&profile->simd_width, 32);
 
-    double threads = (double)((c.bm / c.tm) * (c.bn / c.tn));
+    double threads = (double)(gemm_local_x(&c) * gemm_local_y(&c));
     double shared = elem * (c.pf ? 2 : 1) *
                     ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
     /* The compiler's count when a resource report gave one; else the
@@ -112,7 +119,8 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
                        : 0;
     double registers = resources && resources->registers > 0
                            ? resources->registers
-                           : (double)(c.tm * c.tn + c.tm + c.tn + fetched + 12);
+                           : (double)(c.mu ? 4 * c.tm * c.tn + 8 * c.tm + 4 * c.tn + fetched + 12
+                                           : c.tm * c.tn + c.tm + c.tn + fetched + 12);
     if (granularity > 1)
         registers = ceil_div(registers, granularity) * granularity;
 
@@ -151,6 +159,15 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double overhead = 12.0 + 2.0 * c.bk / c.ku;
     double issue =
         per_step_fmas / (per_step_fmas + from_shared + 2 * from_global + staging + overhead);
+    if (c.mu) {
+        /* Per thread and k-step: TM x TN mma.sync per 16 of k, each with the
+         * six conversions that pack its operands, fed by 8 TM + 4 TN loads
+         * from shared memory. */
+        double steps = c.bk / 16.0, units_issued = steps * c.tm * c.tn * 7.0;
+        issue =
+            units_issued / (units_issued + steps * (8.0 * c.tm + 4.0 * c.tn) + staging + overhead);
+        fmas = 2.0 * c.tm * c.tn; /* independent mma.sync in flight per warp, as FMAs */
+    }
     /* Groups spread evenly over the units; a unit's share runs at its part
      * of the peak rate, with `resident` of them at a time. Latency is hidden
      * with about four sub-groups per scheduler (a scheduler issues to one
@@ -166,13 +183,15 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double compute_s = per_unit * 2.0 * c.bm * c.bn * kp / (peak / units * issue * hiding);
     /* Tiles of A and B per group, from the caches, and at least the
      * compulsory traffic from memory. */
-    double cached = groups * kp * (c.bm + c.bn) * elem / (CACHE_FACTOR * bandwidth);
+    double cached = groups * kp * (c.bm + c.bn) * in_elem / (CACHE_FACTOR * bandwidth);
     double outputs = (spec->residual ? 3 : 2) * m * n; /* C written, read for beta, R read */
-    double compulsory = batch * (m * k + k * n + outputs) * elem / bandwidth;
+    double compulsory = batch * ((m * k + k * n) * in_elem + outputs * elem) / bandwidth;
     double memory_s = fmax(cached, compulsory);
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */
-    double shared_s = groups * threads * kp * (c.tm + c.tn * b_conflict) * elem / shared_bw;
+    double shared_s = groups * threads * kp *
+                      (c.mu ? (8.0 * c.tm + 4.0 * c.tn) / 16 : c.tm + c.tn * b_conflict) * elem /
+                      shared_bw;
     /* On a CPU the latency-hiding feature holds the SIMD lanes filled, and
      * the on-chip one the time barriers cost. */
     if (profile->features & TSR_FEAT_CPU)

@@ -46,12 +46,9 @@ static tsr_status rmsnorm_build(tsr_arena *arena, const tsr_opspec *spec,
     tsr_view *x = tsr_row_view(p, RMS_X, RMS_ROWS, RMS_COLS, false);
     tsr_view *y = tsr_row_view(p, RMS_Y, RMS_ROWS, RMS_COLS, false);
     tsr_view *gamma = tsr_row_view(p, RMS_GAMMA, RMS_ROWS, RMS_COLS, true);
-    const tsr_tile *partials = tsr_row_partials(p, spec, config);
     tp_expr *xe = tp_placeholder(b, spec->dtype);
-    const tp_var *squares = x && partials
-                                ? tsr_row_reduce(p, x, tp_bin(b, TP_MUL, xe, xe), TSR_REDUCE_SUM,
-                                                 partials, "row_squares", config)
-                                : NULL;
+    const tp_var *squares = tsr_row_reduce(p, x, tp_bin(b, TP_MUL, xe, xe), TSR_REDUCE_SUM,
+                                           "row_squares", config, profile);
     tsr_stmt *map = NULL;
     if (squares && gamma) {
         tp_expr *scaled = tp_bin(b, TP_DIV, xe, row_deviation(p, squares, RMS_COLS, RMS_EPS));
@@ -79,16 +76,13 @@ static tsr_status layernorm_build(tsr_arena *arena, const tsr_opspec *spec,
     tsr_view *y = tsr_row_view(p, LN_Y, LN_ROWS, LN_COLS, false);
     tsr_view *gamma = tsr_row_view(p, LN_GAMMA, LN_ROWS, LN_COLS, true);
     tsr_view *beta = tsr_row_view(p, LN_BETA, LN_ROWS, LN_COLS, true);
-    const tsr_tile *partials = tsr_row_partials(p, spec, config);
     tp_expr *xe = tp_placeholder(b, spec->dtype);
-    const tp_var *sum = x && partials
-                            ? tsr_row_reduce(p, x, xe, TSR_REDUCE_SUM, partials, "row_sum", config)
-                            : NULL;
+    const tp_var *sum = tsr_row_reduce(p, x, xe, TSR_REDUCE_SUM, "row_sum", config, profile);
     tp_expr *deviation =
         sum ? tp_bin(b, TP_SUB, xe, tsr_row_average(p, tp_ref(b, sum), LN_COLS)) : NULL;
     const tp_var *squares = deviation
                                 ? tsr_row_reduce(p, x, tp_bin(b, TP_MUL, deviation, deviation),
-                                                 TSR_REDUCE_SUM, partials, "row_squares", config)
+                                                 TSR_REDUCE_SUM, "row_squares", config, profile)
                                 : NULL;
     tsr_stmt *map = NULL;
     if (squares && gamma && beta) {

@@ -9,5 +9,6 @@ extern const tsr_op_def tsr_op_softmax;
 extern const tsr_op_def tsr_op_reduce;
 extern const tsr_op_def tsr_op_rmsnorm;
 extern const tsr_op_def tsr_op_layernorm;
+extern const tsr_op_def tsr_op_permute;
 
 #endif

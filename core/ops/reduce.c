@@ -39,13 +39,10 @@ static tsr_status reduce_build(tsr_arena *arena, const tsr_opspec *spec, const t
     tsr_reduce_kind kind = spec->reduce_kind;
     tsr_view *x = tsr_row_view(p, ARG_X, ARG_ROWS, ARG_COLS, false);
     tsr_view *y = tsr_row_view(p, ARG_Y, ARG_ROWS, -1, false);
-    const tsr_tile *partials = tsr_row_partials(p, spec, config);
     const tp_var *total =
-        x && partials
-            ? tsr_row_reduce(p, x, reduce_element(b, kind, spec->dtype),
-                             kind == TSR_REDUCE_KIND_MAX ? TSR_REDUCE_MAX : TSR_REDUCE_SUM,
-                             partials, "row_total", config)
-            : NULL;
+        tsr_row_reduce(p, x, reduce_element(b, kind, spec->dtype),
+                       kind == TSR_REDUCE_KIND_MAX ? TSR_REDUCE_MAX : TSR_REDUCE_SUM, "row_total",
+                       config, profile);
     tsr_stmt *store = total && y
                           ? tsr_row_stmt(p, TSR_S_ROW_MAP, y, reduce_finish(p, kind, total), config)
                           : NULL;

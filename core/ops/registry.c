@@ -5,7 +5,8 @@
 #include "core/ops/ops.h"
 
 static const tsr_op_def *const op_table[] = {
-    &tsr_op_gemm, &tsr_op_softmax, &tsr_op_reduce, &tsr_op_rmsnorm, &tsr_op_layernorm,
+    &tsr_op_gemm,    &tsr_op_softmax,   &tsr_op_reduce,
+    &tsr_op_rmsnorm, &tsr_op_layernorm, &tsr_op_permute,
 };
 
 const tsr_op_def *const *tsr_ops(int *count)
@@ -20,4 +21,14 @@ const tsr_op_def *tsr_op_find(const char *name)
         if (strcmp(op_table[i]->name, name) == 0)
             return op_table[i];
     return NULL;
+}
+
+unsigned tsr_op_dtypes(const tsr_op_def *op)
+{
+    return op->dtypes ? op->dtypes : 1u << TSR_F32;
+}
+
+tsr_dtype tsr_op_buffer_dtype(const tsr_opspec *spec, int buffer)
+{
+    return spec->op->buffer_dtype ? spec->op->buffer_dtype(spec, buffer) : spec->dtype;
 }

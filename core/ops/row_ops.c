@@ -2,15 +2,9 @@
 #include "core/ops/row_ops.h"
 
 #include <math.h>
+#include <string.h>
 
-const tsr_param_def tsr_row_params[ROW_PARAM_COUNT] = {
-    [ROW_WG] = {"WG",
-                "threads per row (one work-group per row)",
-                8,
-                {8, 16, 32, 64, 128, 256, 512, 1024},
-                64},
-    [ROW_VW] = {"VW", "vector width of row loads", 4, {1, 2, 4, 8}, 4},
-};
+const tsr_param_def tsr_row_params[ROW_PARAM_COUNT] = {TSR_ROW_PARAM_DEFS};
 
 tsr_status tsr_row_check(const tsr_opspec *spec, const tsr_profile *profile,
                          const tsr_config *config, tsr_error *err)
@@ -34,7 +28,26 @@ tsr_status tsr_row_check(const tsr_opspec *spec, const tsr_profile *profile,
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "%ld bytes of shared memory exceed the profile's %ld per work-group",
                         shared, shared_limit);
+    if (!config->value[ROW_SG])
+        return TSR_OK;
+    if (!(profile->features & TSR_FEAT_SUBGROUP_SHUFFLE))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "SG=1 needs sub-group shuffles, which the profile's features do not list "
+                        "(subgroup_shuffle)");
+    /* The shuffles combine runs of the profile's smallest sub-group size. */
+    if (!profile->subgroup_sizes[0].present)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "SG=1 needs the profile's sub-group sizes (compute.subgroup_sizes), which "
+                        "it does not list");
+    if (tsr_row_subgroup_width(profile, config) < 2)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "SG=1 needs sub-groups of 2 threads or more; the profile's smallest is 1");
     return TSR_OK;
+}
+
+int tsr_row_subgroup_width(const tsr_profile *profile, const tsr_config *config)
+{
+    return config->value[ROW_SG] ? (int)tsr_profile_value(&profile->subgroup_sizes[0], 0) : 0;
 }
 
 void tsr_row_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
@@ -95,25 +108,41 @@ tsr_stmt *tsr_row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_view *
     return s;
 }
 
-const tp_var *tsr_row_reduce(tsr_tile_program *p, const tsr_view *view, tp_expr *element,
-                             tsr_reduce_op op, const tsr_tile *tile, const char *name,
-                             const tsr_config *config)
+/* The program's shared tile of WG partials, made by its first reduction. */
+static const tsr_tile *row_partials(tsr_tile_program *p, tsr_dtype dtype, const tsr_config *config)
 {
-    const tp_var *result = tsr_ir_scalar(p, name, view->buffer->dtype);
-    tsr_stmt *s = tsr_row_stmt(p, TSR_S_ROW_REDUCE, view, element, config);
-    if (!s || !result)
-        return NULL;
-    s->tile = tile;
-    s->reduce = op;
-    s->result = result;
-    return result;
+    for (int i = 0; i < p->n_tiles; i++)
+        if (!strcmp(p->tiles[i]->name, "partials"))
+            return p->tiles[i];
+    return tsr_ir_tile(p, "partials", dtype, TSR_SPACE_SHARED, config->value[ROW_WG], 1, 0, false);
 }
 
-const tsr_tile *tsr_row_partials(tsr_tile_program *p, const tsr_opspec *spec,
-                                 const tsr_config *config)
+tsr_stmt *tsr_row_reduce_stmt(tsr_tile_program *p, const tsr_view *view, tp_expr *element,
+                              tsr_reduce_op op, const tsr_config *config,
+                              const tsr_profile *profile)
 {
-    return tsr_ir_tile(p, "partials", spec->dtype, TSR_SPACE_SHARED, config->value[ROW_WG], 1, 0,
-                       false);
+    const tsr_tile *tile = view ? row_partials(p, view->buffer->dtype, config) : NULL;
+    tsr_stmt *s = tile ? tsr_row_stmt(p, TSR_S_ROW_REDUCE, view, element, config) : NULL;
+    if (s) {
+        s->tile = tile;
+        s->reduce = op;
+        s->subgroup_width = tsr_row_subgroup_width(profile, config);
+    }
+    return s;
+}
+
+const tp_var *tsr_row_reduce(tsr_tile_program *p, const tsr_view *view, tp_expr *element,
+                             tsr_reduce_op op, const char *name, const tsr_config *config,
+                             const tsr_profile *profile)
+{
+    if (!view)
+        return NULL;
+    const tp_var *result = tsr_ir_scalar(p, name, view->buffer->dtype);
+    tsr_stmt *s = tsr_row_reduce_stmt(p, view, element, op, config, profile);
+    if (!s || !result)
+        return NULL;
+    s->result = result;
+    return result;
 }
 
 tp_expr *tsr_row_average(tsr_tile_program *p, tp_expr *value, int count)

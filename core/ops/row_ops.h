@@ -7,8 +7,24 @@
 #include "core/ir.h"
 #include "core/op.h"
 
-enum { ROW_WG, ROW_VW, ROW_PARAM_COUNT };
+enum { ROW_WG, ROW_VW, ROW_SG, ROW_PARAM_COUNT };
 enum { ROW_DIM_ROWS, ROW_DIM_COLS };
+
+/* The row params, as initialisers for an op that adds its own after them
+ * (softmax's ONLINE). */
+#define TSR_ROW_PARAM_DEFS                                                                         \
+    [ROW_WG] = {"WG",                                                                              \
+                "threads per row (one work-group per row)",                                        \
+                8,                                                                                 \
+                {8, 16, 32, 64, 128, 256, 512, 1024},                                              \
+                64},                                                                               \
+    [ROW_VW] = {"VW", "vector width of row loads", 4, {1, 2, 4, 8}, 4},                            \
+    [ROW_SG] = {"SG",                                                                              \
+                "1: reduce within sub-groups by shuffles first, so that one partial a "            \
+                "sub-group goes through shared memory (needs the profile's subgroup_shuffle)",     \
+                2,                                                                                 \
+                {0, 1},                                                                            \
+                0}
 
 extern const tsr_param_def tsr_row_params[ROW_PARAM_COUNT];
 
@@ -30,13 +46,21 @@ tsr_view *tsr_row_view(tsr_tile_program *p, int buffer, int rows, int cols, bool
 /* A ROW_REDUCE or ROW_MAP over `view`'s row of this group. */
 tsr_stmt *tsr_row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_view *view,
                        tp_expr *element, const tsr_config *config);
-/* ROW_REDUCE into a new private scalar `name`, partials in `tile`. */
+/* The sub-group width a config's reductions assume on the profile: 0
+ * without SG; else the smallest sub-group size the profile lists, which
+ * divides every size it lists (powers of two all), so that the kernel is
+ * right whichever of them the device runs (an RDNA GPU's wave32 or wave64). */
+int tsr_row_subgroup_width(const tsr_profile *profile, const tsr_config *config);
+/* A ROW_REDUCE by `op` (results left to the caller), its partials in the
+ * program's shared tile "partials" (made by the first), by sub-groups as
+ * the config and profile say. */
+tsr_stmt *tsr_row_reduce_stmt(tsr_tile_program *p, const tsr_view *view, tp_expr *element,
+                              tsr_reduce_op op, const tsr_config *config,
+                              const tsr_profile *profile);
+/* The same into a new private scalar `name`, which it returns. */
 const tp_var *tsr_row_reduce(tsr_tile_program *p, const tsr_view *view, tp_expr *element,
-                             tsr_reduce_op op, const tsr_tile *tile, const char *name,
-                             const tsr_config *config);
-/* The shared tile of WG partials a reduction needs. */
-const tsr_tile *tsr_row_partials(tsr_tile_program *p, const tsr_opspec *spec,
-                                 const tsr_config *config);
+                             tsr_reduce_op op, const char *name, const tsr_config *config,
+                             const tsr_profile *profile);
 /* value / the int param `count` (C's conversions make the quotient a
  * float: the float comes first). */
 tp_expr *tsr_row_average(tsr_tile_program *p, tp_expr *value, int count);

@@ -1,7 +1,9 @@
 /* Row-wise softmax, numerically stable: Y[r][c] = exp(X[r][c] - max_r) /
  * sum_c exp(X[r][c] - max_r). One work-group per row: two row reductions
- * (max, then the sum of exponentials) and one row map. Its tile program
- * shares nothing with GEMM's shape but the IR. */
+ * (max, then the sum of exponentials) and one row map, so three reads of
+ * the row; or with ONLINE=1 one reduction of both (each thread rescaling
+ * its running sum as its max grows) and the map, two reads. Its tile
+ * program shares nothing with GEMM's shape but the IR. */
 #include <math.h>
 
 #include "core/ir.h"
@@ -9,19 +11,41 @@
 #include "core/ops/row_ops.h"
 
 enum { ARG_X, ARG_Y, ARG_ROWS, ARG_COLS, ARG_COUNT };
+enum { SOFTMAX_ONLINE = ROW_PARAM_COUNT, SOFTMAX_PARAM_COUNT };
 
-static tsr_stmt *row_stmt(tsr_tile_program *p, tsr_stmt_kind kind, const tsr_view *x, tp_expr *row,
-                          tp_expr *element, const tsr_config *config)
+static const tsr_param_def softmax_params[SOFTMAX_PARAM_COUNT] = {
+    TSR_ROW_PARAM_DEFS,
+    [SOFTMAX_ONLINE] = {"ONLINE",
+                        "1: the row's max and sum of exponentials in one pass (two reads of "
+                        "the row, not three)",
+                        2,
+                        {0, 1},
+                        0},
+};
+
+/* row_max and row_sum of the row of x, by one reduction or two. */
+static bool softmax_stats(tsr_tile_program *p, const tsr_view *x, const tsr_config *config,
+                          const tsr_profile *profile, const tp_var **row_max,
+                          const tp_var **row_sum)
 {
-    tsr_stmt *s = tsr_ir_append(p, &p->body, kind);
-    if (s) {
-        s->view = x;
-        s->row = row;
-        s->element = element;
-        s->threads = config->value[ROW_WG];
-        s->vector_width = config->value[ROW_VW];
+    tp_builder *b = &p->builder;
+    tsr_dtype dtype = x->buffer->dtype;
+    tp_expr *xe = tp_placeholder(b, dtype);
+    if (config->value[SOFTMAX_ONLINE]) {
+        *row_max = tsr_ir_scalar(p, "row_max", dtype);
+        *row_sum = tsr_ir_scalar(p, "row_sum", dtype);
+        tsr_stmt *s = tsr_row_reduce_stmt(p, x, xe, TSR_REDUCE_MAX_SUMEXP, config, profile);
+        if (s) {
+            s->result = *row_max;
+            s->result_sum = *row_sum;
+        }
+        return s && *row_max && *row_sum;
     }
-    return s;
+    *row_max = tsr_row_reduce(p, x, xe, TSR_REDUCE_MAX, "row_max", config, profile);
+    tp_expr *shifted =
+        tp_call(b, TP_EXP, 1, tp_bin(b, TP_SUB, xe, tp_ref(b, *row_max)), NULL, NULL);
+    *row_sum = tsr_row_reduce(p, x, shifted, TSR_REDUCE_SUM, "row_sum", config, profile);
+    return *row_max && *row_sum;
 }
 
 static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
@@ -29,50 +53,25 @@ static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
                                 tsr_tile_program **out, tsr_error *err)
 {
     TSR_TRY(tsr_row_check(spec, profile, config, err));
-    tsr_tile_program *p = tsr_ir_new(arena, "tsr_softmax", ARG_COUNT);
+    static const char *names[ARG_COUNT] = {"X", "Y", "rows", "cols"};
+    tsr_tile_program *p =
+        tsr_row_program(arena, spec, config, "tsr_softmax", names, 2, 2, 0, ARG_Y);
     if (!p)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building softmax");
     tp_builder *b = &p->builder;
-    static const char *names[ARG_COUNT] = {"X", "Y", "rows", "cols"};
-    for (int i = 0; i < ARG_COUNT; i++) {
-        p->params[i].name = names[i];
-        p->params[i].kind = i < 2 ? TSR_ARG_BUFFER : TSR_ARG_INT;
-        p->params[i].dtype = i < 2 ? spec->dtype : TSR_I32;
-        p->params[i].writable = i == ARG_Y;
+    tsr_view *x = tsr_row_view(p, ARG_X, ARG_ROWS, ARG_COLS, false);
+    tsr_view *y = tsr_row_view(p, ARG_Y, ARG_ROWS, ARG_COLS, false);
+    const tp_var *row_max = NULL, *row_sum = NULL;
+    tsr_stmt *map = NULL;
+    if (x && y && softmax_stats(p, x, config, profile, &row_max, &row_sum)) {
+        tp_expr *shifted = tp_call(
+            b, TP_EXP, 1, tp_bin(b, TP_SUB, tp_placeholder(b, spec->dtype), tp_ref(b, row_max)),
+            NULL, NULL);
+        map = tsr_row_stmt(p, TSR_S_ROW_MAP, x, tp_bin(b, TP_DIV, shifted, tp_ref(b, row_sum)),
+                           config);
     }
-    p->dims = 1;
-    p->local[0] = config->value[ROW_WG];
-    tsr_view *x = TSR_ARENA_NEW(arena, tsr_view), *y = TSR_ARENA_NEW(arena, tsr_view);
-    if (!x || !y)
+    if (!map || b->failed)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building softmax");
-    *x = (tsr_view){&p->params[ARG_X],
-                    tp_param_ref(b, &p->params[ARG_ROWS]),
-                    tp_param_ref(b, &p->params[ARG_COLS]),
-                    tp_param_ref(b, &p->params[ARG_COLS]),
-                    tp_int(b, 1),
-                    NULL};
-    *y = *x;
-    y->buffer = &p->params[ARG_Y];
-    const tsr_tile *partials = tsr_ir_tile(p, "partials", spec->dtype, TSR_SPACE_SHARED,
-                                           config->value[ROW_WG], 1, 0, false);
-    const tp_var *row_max = tsr_ir_scalar(p, "row_max", spec->dtype);
-    const tp_var *row_sum = tsr_ir_scalar(p, "row_sum", spec->dtype);
-    tp_expr *row = tp_builtin_ref(b, TP_GROUP_ID, 0);
-    tp_expr *x_elem = tp_placeholder(b, spec->dtype);
-    tp_expr *shifted =
-        tp_call(b, TP_EXP, 1, tp_bin(b, TP_SUB, x_elem, tp_ref(b, row_max)), NULL, NULL);
-
-    tsr_stmt *max = row_stmt(p, TSR_S_ROW_REDUCE, x, row, x_elem, config);
-    tsr_stmt *sum = row_stmt(p, TSR_S_ROW_REDUCE, x, row, shifted, config);
-    tsr_stmt *map =
-        row_stmt(p, TSR_S_ROW_MAP, x, row, tp_bin(b, TP_DIV, shifted, tp_ref(b, row_sum)), config);
-    if (!max || !sum || !map || b->failed)
-        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building softmax");
-    max->tile = sum->tile = partials;
-    max->reduce = TSR_REDUCE_MAX;
-    max->result = row_max;
-    sum->reduce = TSR_REDUCE_SUM;
-    sum->result = row_sum;
     map->dst = y;
     *out = p;
     return TSR_OK;
@@ -127,8 +126,8 @@ const tsr_op_def tsr_op_softmax = {
     .summary = "row-wise softmax: Y[r][c] = exp(X[r][c] - max_r) / sum_c exp(X[r][c] - max_r)",
     .n_dims = 2,
     .dim_names = {"rows", "cols"},
-    .n_params = ROW_PARAM_COUNT,
-    .params = tsr_row_params,
+    .n_params = SOFTMAX_PARAM_COUNT,
+    .params = softmax_params,
     .n_buffers = 2,
     .buffers = softmax_buffers,
     .check = tsr_row_check,

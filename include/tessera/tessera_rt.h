@@ -88,7 +88,15 @@ typedef enum tsr_rt_activation {
     TSR_RT_ACT_SILU = 3, /* x / (1 + e^-x) */
 } tsr_rt_activation;
 
-/* An f32 GEMM with its epilogue, for `batch` problems at once:
+/* The element type of a GEMM's A and B (ab_type), and of its C, bias and
+ * R (c_type); the products accumulate in f32 whatever they are. */
+typedef enum tsr_rt_dtype {
+    TSR_RT_F32 = 0,
+    TSR_RT_F16 = 1,  /* IEEE binary16 */
+    TSR_RT_BF16 = 2, /* bfloat16: the top 16 bits of an f32 */
+} tsr_rt_dtype;
+
+/* A GEMM with its epilogue, for `batch` problems at once:
  *
  *   D[z] = act(alpha * op(A[z]) * op(B[z]) + beta * C[z] + bias) + R[z],
  *   written over C[z], for z = 0 .. batch-1.
@@ -105,11 +113,13 @@ typedef struct tsr_rt_gemm_desc {
     float alpha, beta;
     tsr_rt_bias bias;
     tsr_rt_activation activation;
-    bool residual; /* add R */
+    bool residual;        /* add R */
+    tsr_rt_dtype ab_type; /* A and B's elements; f32 from tsr_rt_gemm_desc_init */
+    tsr_rt_dtype c_type;  /* C's, the bias's and R's; f32 from tsr_rt_gemm_desc_init */
 } tsr_rt_gemm_desc;
 
-/* C = A * B for one problem: both row-major, alpha 1, beta 0, batch 1, no
- * epilogue; set the fields that differ after. */
+/* C = A * B for one problem: both row-major and f32, alpha 1, beta 0,
+ * batch 1, no epilogue; set the fields that differ after. */
 void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k);
 
 /* The desc's op key, the text tessera's store and manifest give its

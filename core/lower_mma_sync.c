@@ -1,0 +1,132 @@
+/* An MMA on the warp's matrix unit: mma.sync m16n8k16 with f32 products.
+ *
+ * The group tile is split among warps (tsr_thread_map.fragments): warp
+ * (wm, wn) owns a WM x WN block, WM = 16 * FM and WN = 8 * FN, as FM x FN
+ * fragments of 16 x 8. Within a warp, lane l is in group g = l / 4 at
+ * place t = l % 4, and the unit's layout (PTX ISA, "Matrix Fragments for
+ * mma.m16n8k16") fixes what each lane holds of one fragment:
+ *
+ *   accumulators c0 c1 c2 c3: rows g, g, g + 8, g + 8; cols 2t, 2t + 1,
+ *     2t, 2t + 1;
+ *   A (16 x 16) a0 .. a7: rows g, g, g + 8, g + 8, g, g, g + 8, g + 8;
+ *     k 2t, 2t + 1, 2t, 2t + 1, 2t + 8, 2t + 9, 2t + 8, 2t + 9;
+ *   B (16 x 8) b0 .. b3: k 2t, 2t + 1, 2t + 8, 2t + 9; col g.
+ *
+ * The register tile is (2 FM) x (2 FN): fragment (fm, fn)'s accumulators
+ * are its elements (2 fm + r, 2 fn + c) for c0 = (0, 0), c1 = (0, 1),
+ * c2 = (1, 0), c3 = (1, 1), so element (i, j) lies at row
+ * wm WM + (i / 2) 16 + (i % 2) 8 + g and col wn WN + (j / 2) 8 + 2t + j % 2
+ * of the group tile, which is how the store finds it. The operands come
+ * from the shared tiles (f32, holding values of the input type exactly);
+ * the dialect packs them in pairs as the unit wants them. */
+#include "core/lower_internal.h"
+
+/* Lane, group and place within the warp; the warp's block. */
+static tp_expr *lane_of(lower_ctx *ctx)
+{
+    return tp_bin(ctx->b, TP_MOD, tp_ref(ctx->b, ctx->tx), tp_int(ctx->b, 32));
+}
+
+static tp_expr *group_of(lower_ctx *ctx)
+{
+    return tp_bin(ctx->b, TP_DIV, lane_of(ctx), tp_int(ctx->b, 4));
+}
+
+static tp_expr *place_of(lower_ctx *ctx)
+{
+    return tp_bin(ctx->b, TP_MOD, lane_of(ctx), tp_int(ctx->b, 4));
+}
+
+/* Where the warp's block starts: rows from local id 1, cols from the warp
+ * index along local id 0. */
+static tp_expr *warp_row0(lower_ctx *ctx, const tsr_tile *acc)
+{
+    return ctx->ty ? tp_muli(ctx->b, tp_ref(ctx->b, ctx->ty), 8 * acc->rows) : tp_int(ctx->b, 0);
+}
+
+static tp_expr *warp_col0(lower_ctx *ctx, const tsr_tile *acc)
+{
+    tp_builder *b = ctx->b;
+    return tp_muli(b, tp_bin(b, TP_DIV, tp_ref(b, ctx->tx), tp_int(b, 32)), 4 * acc->cols);
+}
+
+tp_expr *lower_fragment_row(lower_ctx *ctx, const tsr_tile *acc, int i)
+{
+    tp_builder *b = ctx->b;
+    return tp_add(b, tp_addi(b, warp_row0(ctx, acc), (long)(i / 2) * 16 + (i % 2) * 8),
+                  group_of(ctx));
+}
+
+tp_expr *lower_fragment_col(lower_ctx *ctx, const tsr_tile *acc, int j)
+{
+    tp_builder *b = ctx->b;
+    return tp_add(b, tp_addi(b, warp_col0(ctx, acc), (long)(j / 2) * 8 + j % 2),
+                  tp_muli(b, place_of(ctx), 2));
+}
+
+/* A fresh f32 temporary holding `value`. */
+static tp_expr *held(lower_ctx *ctx, tp_block *out, tp_expr *value)
+{
+    const tp_var *v = lower_temp(ctx, "f", TSR_F32);
+    tp_decl(ctx->b, out, v, value);
+    return tp_ref(ctx->b, v);
+}
+
+tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const tsr_tile *acc_tile = s->tile;
+    const lower_tile *acc = lower_find_tile(ctx, acc_tile);
+    if (!acc || !acc->scalars)
+        return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into a tile that is not in registers");
+    if (!s->a.tile || !s->b.tile || !s->map.fragments || acc_tile->lanes != 1 ||
+        acc_tile->rows % 2 || acc_tile->cols % 2 || s->k_count % 16)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "mma.sync needs both operands in shared memory, a fragment map, scalar "
+                        "accumulators in whole fragments and k-steps of 16");
+    tsr_dtype type = s->a.view->buffer->dtype;
+    if (type != TSR_F16 && type != TSR_BF16)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "mma.sync m16n8k16 takes f16 or bf16, not %s",
+                        tsr_dtype_name(type));
+    int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
+    const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
+    tp_stmt *loop =
+        tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 16), s->k_unroll);
+    if (!loop)
+        return TSR_ERR_NOMEM;
+    tp_block *body = &loop->body;
+    tp_expr *k0 = tp_add(b, tp_ref(b, kk), tp_muli(b, place_of(ctx), 2));
+    static const int a_row[TP_MMA_A] = {0, 0, 8, 8, 0, 0, 8, 8};
+    static const int a_k[TP_MMA_A] = {0, 1, 0, 1, 8, 9, 8, 9};
+    static const int b_k[TP_MMA_B] = {0, 1, 8, 9};
+    tp_expr *a_val[8][TP_MMA_A], *b_val[16][TP_MMA_B];
+    if (fm > 8 || fn > 16)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "a warp block of %dx%d fragments is too large",
+                        fm, fn);
+    for (int i = 0; i < fm; i++) {
+        tp_expr *r = tp_add(b, tp_addi(b, warp_row0(ctx, acc_tile), (long)i * 16), group_of(ctx));
+        for (int e = 0; e < TP_MMA_A; e++)
+            a_val[i][e] = held(ctx, body,
+                               lower_shared_elem(ctx, s->a.tile, s->a.stage,
+                                                 tp_addi(b, r, a_row[e]), tp_addi(b, k0, a_k[e])));
+    }
+    for (int j = 0; j < fn; j++) {
+        tp_expr *c = tp_add(b, tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8), group_of(ctx));
+        for (int e = 0; e < TP_MMA_B; e++)
+            b_val[j][e] = held(
+                ctx, body, lower_shared_elem(ctx, s->b.tile, s->b.stage, tp_addi(b, k0, b_k[e]), c));
+    }
+    int cols = acc_tile->cols;
+    for (int i = 0; i < fm; i++)
+        for (int j = 0; j < fn; j++) {
+            tp_expr *operands[TP_MMA_OPERANDS];
+            for (int e = 0; e < TP_MMA_ACC; e++)
+                operands[e] = tp_ref(b, acc->scalars[(2 * i + e / 2) * cols + 2 * j + e % 2]);
+            for (int e = 0; e < TP_MMA_A; e++)
+                operands[TP_MMA_ACC + e] = a_val[i][e];
+            for (int e = 0; e < TP_MMA_B; e++)
+                operands[TP_MMA_ACC + TP_MMA_A + e] = b_val[j][e];
+            tp_mma_sync(b, body, type, operands);
+        }
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
