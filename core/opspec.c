@@ -565,6 +565,18 @@ static tsr_status parse_part(const tsr_op_def *op, const char *text, const char 
     return TSR_OK;
 }
 
+tsr_status tsr_opspec_check_shape(const tsr_opspec *spec, const tsr_shape *shape, tsr_error *err)
+{
+    if (strcmp(spec->op->name, "permute") != 0)
+        return TSR_OK;
+    for (int d = spec->rank; d < spec->op->n_dims; d++)
+        if (shape->dim[d] != 1)
+            return tsr_fail(
+                err, TSR_ERR_INPUT, "shape %s=%ld: the perm of %s has %d dims, so d0..d%d only",
+                spec->op->dim_names[d], shape->dim[d], spec->path, spec->rank, spec->rank - 1);
+    return TSR_OK;
+}
+
 tsr_status tsr_shape_parse(const tsr_op_def *op, const char *text, tsr_shape *out, tsr_error *err)
 {
     tsr_shape shape;

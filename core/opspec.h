@@ -104,5 +104,9 @@ bool tsr_shape_dim_written(const struct tsr_op_def *op, const tsr_shape *shape, 
  * except optional ones (which take their default), each >= 1. */
 tsr_status tsr_shape_parse(const struct tsr_op_def *op, const char *text, tsr_shape *out,
                            tsr_error *err);
+/* Whether `shape` (parsed for the spec's op) suits the spec itself: a
+ * permute's dims past its perm's rank must be 1. TSR_ERR_INPUT with the
+ * reason otherwise. */
+tsr_status tsr_opspec_check_shape(const tsr_opspec *spec, const tsr_shape *shape, tsr_error *err);
 
 #endif

@@ -169,6 +169,8 @@ permute_spec spec-perm-missing-dim.yaml 'permute: {perm: [0, 2, 1]}' '{d0: 4, d1
 refused "a shape without d2 for a perm of three dims" gen spec-perm-missing-dim.yaml --profile pocl-cpu
 permute_spec spec-perm-huge.yaml 'permute: {perm: [1, 0]}' '{d0: 65536, d1: 65536}'
 refused "a permute of 2^32 elements" gen spec-perm-huge.yaml --profile pocl-cpu
+refused "--shape with d2 for a perm of two dims" verify "$root/ops/transpose.yaml" \
+    --shape d0=7,d1=13,d2=5
 
 # ---- command-line values -----------------------------------------------------------
 

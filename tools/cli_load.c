@@ -97,6 +97,8 @@ int cli_shapes(const tsr_opspec *spec, const char *shape_arg, tsr_shape *one,
     }
     tsr_error err = {{0}};
     tsr_status st = tsr_shape_parse(spec->op, shape_arg, one, &err);
+    if (st == TSR_OK)
+        st = tsr_opspec_check_shape(spec, one, &err);
     if (st != TSR_OK)
         return cli_report(st, err.msg);
     *shapes = one;
