@@ -76,8 +76,12 @@ tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_e
     tp_builder *b = ctx->b;
     tp_expr *inside =
         tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
-    return tp_select(b, inside, tp_buf(b, v->buffer, lower_view_index(ctx, v, gr, gc)),
-                     tp_float(b, dtype, 0.0));
+    tp_expr *index = lower_view_index(ctx, v, gr, gc);
+    /* Into 16-bit storage the bits go as they are; zero is all zero bits
+     * in f16 and bf16 alike. */
+    if (dtype == v->buffer->dtype && dtype != tsr_dtype_compute(dtype))
+        return tp_select(b, inside, tp_buf_raw(b, v->buffer, index), tp_int(b, 0));
+    return tp_select(b, inside, tp_buf(b, v->buffer, index), tp_float(b, dtype, 0.0));
 }
 
 /* One element of a cooperative load: (gr, gc) guarded, zero outside. */

@@ -17,8 +17,9 @@
  * c2 = (1, 0), c3 = (1, 1), so element (i, j) lies at row
  * wm WM + (i / 2) 16 + (i % 2) 8 + g and col wn WN + (j / 2) 8 + 2t + j % 2
  * of the group tile, which is how the store finds it. The operands come
- * from the shared tiles (f32, holding values of the input type exactly);
- * the dialect packs them in pairs as the unit wants them. */
+ * from the shared tiles, which hold the 16-bit inputs as loaded, k along
+ * their rows (A as [m][k], B as [n][k]), so that each register of a
+ * fragment, two adjacent k, is one 32-bit shared load. */
 #include "core/lower_internal.h"
 
 /* Lane, group and place within the warp; the warp's block. */
@@ -64,12 +65,12 @@ tp_expr *lower_fragment_col(lower_ctx *ctx, const tsr_tile *acc, int j)
                   tp_muli(b, place_of(ctx), 2));
 }
 
-/* A fresh f32 temporary holding `value`. */
-static tp_expr *held(lower_ctx *ctx, tp_block *out, tp_expr *value)
+/* Whether pairs (k, k + 1) of a 16-bit shared tile lie side by side, 4-byte
+ * aligned: stored with k along its rows, of an even length. */
+static bool pairs_along_k(const tsr_tile *t, bool k_is_col)
 {
-    const tp_var *v = lower_temp(ctx, "f", TSR_F32);
-    tp_decl(ctx->b, out, v, value);
-    return tp_ref(ctx->b, v);
+    int row = (t->transposed ? t->rows : t->cols) + t->pad;
+    return t->transposed != k_is_col && row % 2 == 0 && tsr_dtype_size(t->dtype) == 2;
 }
 
 tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
@@ -84,37 +85,45 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
                         "mma.sync needs both operands in shared memory, a fragment map, scalar "
                         "accumulators in whole fragments and k-steps of 16");
-    tsr_dtype type = s->a.view->buffer->dtype;
-    if (type != TSR_F16 && type != TSR_BF16)
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "mma.sync m16n8k16 takes f16 or bf16, not %s",
-                        tsr_dtype_name(type));
+    tsr_dtype type = s->a.tile->dtype;
+    if ((type != TSR_F16 && type != TSR_BF16) || s->b.tile->dtype != type ||
+        !pairs_along_k(s->a.tile, true) || !pairs_along_k(s->b.tile, false))
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "mma.sync m16n8k16 reads f16 or bf16 tiles stored with k along even rows "
+                        "(A %s, B %s)",
+                        tsr_dtype_name(s->a.tile->dtype), tsr_dtype_name(s->b.tile->dtype));
     int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
+    if (fm > 8 || fn > 16)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "a warp block of %dx%d fragments is too large", fm, fn);
     const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
     tp_stmt *loop =
         tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 16), s->k_unroll);
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_block *body = &loop->body;
-    tp_expr *k0 = tp_add(b, tp_ref(b, kk), tp_muli(b, place_of(ctx), 2));
-    static const int a_row[TP_MMA_A] = {0, 0, 8, 8, 0, 0, 8, 8};
-    static const int a_k[TP_MMA_A] = {0, 1, 0, 1, 8, 9, 8, 9};
-    static const int b_k[TP_MMA_B] = {0, 1, 8, 9};
-    tp_expr *a_val[8][TP_MMA_A], *b_val[16][TP_MMA_B];
-    if (fm > 8 || fn > 16)
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "a warp block of %dx%d fragments is too large",
-                        fm, fn);
+    tp_expr *k0 =
+        lower_declare_const(ctx, body, "k", tp_add(b, tp_ref(b, kk), tp_muli(b, place_of(ctx), 2)));
+    /* The first element of each register's pair: A's a0a1, a2a3, a4a5, a6a7
+     * at (row, k) = (g, 2t), (g + 8, 2t), (g, 2t + 8), (g + 8, 2t + 8);
+     * B's b0b1, b2b3 at (k, col) = (2t, g), (2t + 8, g). */
+    static const int a_row[TP_MMA_A] = {0, 8, 0, 8}, a_k[TP_MMA_A] = {0, 0, 8, 8};
+    static const int b_k[TP_MMA_B] = {0, 8};
+    tp_expr *a_pair[8][TP_MMA_A], *b_pair[16][TP_MMA_B];
     for (int i = 0; i < fm; i++) {
-        tp_expr *r = tp_add(b, tp_addi(b, warp_row0(ctx, acc_tile), (long)i * 16), group_of(ctx));
+        tp_expr *r = lower_declare_const(
+            ctx, body, "fr",
+            tp_add(b, tp_addi(b, warp_row0(ctx, acc_tile), (long)i * 16), group_of(ctx)));
         for (int e = 0; e < TP_MMA_A; e++)
-            a_val[i][e] = held(ctx, body,
-                               lower_shared_elem(ctx, s->a.tile, s->a.stage,
-                                                 tp_addi(b, r, a_row[e]), tp_addi(b, k0, a_k[e])));
+            a_pair[i][e] = lower_shared_elem(ctx, s->a.tile, s->a.stage, tp_addi(b, r, a_row[e]),
+                                             tp_addi(b, k0, a_k[e]));
     }
     for (int j = 0; j < fn; j++) {
-        tp_expr *c = tp_add(b, tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8), group_of(ctx));
+        tp_expr *c = lower_declare_const(
+            ctx, body, "fc",
+            tp_add(b, tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8), group_of(ctx)));
         for (int e = 0; e < TP_MMA_B; e++)
-            b_val[j][e] = held(
-                ctx, body, lower_shared_elem(ctx, s->b.tile, s->b.stage, tp_addi(b, k0, b_k[e]), c));
+            b_pair[j][e] = lower_shared_elem(ctx, s->b.tile, s->b.stage, tp_addi(b, k0, b_k[e]), c);
     }
     int cols = acc_tile->cols;
     for (int i = 0; i < fm; i++)
@@ -123,9 +132,9 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
             for (int e = 0; e < TP_MMA_ACC; e++)
                 operands[e] = tp_ref(b, acc->scalars[(2 * i + e / 2) * cols + 2 * j + e % 2]);
             for (int e = 0; e < TP_MMA_A; e++)
-                operands[TP_MMA_ACC + e] = a_val[i][e];
+                operands[TP_MMA_ACC + e] = a_pair[i][e];
             for (int e = 0; e < TP_MMA_B; e++)
-                operands[TP_MMA_ACC + TP_MMA_A + e] = b_val[j][e];
+                operands[TP_MMA_ACC + TP_MMA_A + e] = b_pair[j][e];
             tp_mma_sync(b, body, type, operands);
         }
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;

@@ -145,6 +145,16 @@ tp_expr *tp_buf(tp_builder *b, const tp_param *buffer, tp_expr *index)
     return e;
 }
 
+tp_expr *tp_buf_raw(tp_builder *b, const tp_param *buffer, tp_expr *index)
+{
+    tp_expr *e = tp_buf(b, buffer, index);
+    if (e) {
+        e->dtype = buffer->dtype;
+        e->raw = true;
+    }
+    return e;
+}
+
 tp_expr *tp_vload(tp_builder *b, const tp_param *buffer, tp_expr *index, int width)
 {
     if (width == 1)

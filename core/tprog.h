@@ -115,6 +115,10 @@ struct tp_expr {
      * elements from the array's start, which is aligned to 16 bytes, so a
      * dialect may move it in one wide access. */
     bool aligned;
+    /* TP_ELEM of a buffer of 16-bit floats: the stored bits as they are (an
+     * unsigned 16-bit value, to be stored in an array of the same type),
+     * not the value widened to f32. */
+    bool raw;
 };
 
 typedef enum tp_stmt_kind {
@@ -132,10 +136,11 @@ typedef enum tp_stmt_kind {
     TP_MMA_SYNC,
 } tp_stmt_kind;
 
-/* TP_MMA_SYNC's operands, in order: the four accumulators (updated in
- * place), A's eight values, B's four; all f32, of values the input type
- * holds exactly. */
-enum { TP_MMA_ACC = 4, TP_MMA_A = 8, TP_MMA_B = 4, TP_MMA_OPERANDS = 16 };
+/* TP_MMA_SYNC's operands, in order: the four f32 accumulators (updated in
+ * place); then A's four and B's two registers of the unit's fragments, each
+ * given as the first of two adjacent 16-bit elements of a shared array
+ * (4-byte aligned) that the register holds. */
+enum { TP_MMA_ACC = 4, TP_MMA_A = 4, TP_MMA_B = 2, TP_MMA_OPERANDS = 10 };
 
 typedef struct tp_stmt tp_stmt;
 typedef struct tp_block {
@@ -187,6 +192,8 @@ tp_expr *tp_call(tp_builder *b, tp_func func, int n_args, tp_expr *a0, tp_expr *
 tp_expr *tp_select(tp_builder *b, tp_expr *cond, tp_expr *then, tp_expr *otherwise);
 tp_expr *tp_elem(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1);
 tp_expr *tp_buf(tp_builder *b, const tp_param *buffer, tp_expr *index);
+/* buffer[index] as stored (see tp_expr.raw). */
+tp_expr *tp_buf_raw(tp_builder *b, const tp_param *buffer, tp_expr *index);
 tp_expr *tp_vload(tp_builder *b, const tp_param *buffer, tp_expr *index, int width);
 tp_expr *tp_vload_array(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1, int width);
 tp_expr *tp_splat(tp_builder *b, tp_expr *scalar, int width);

@@ -26,7 +26,9 @@ static const char *scalar_name(tsr_dtype dtype)
 
 static void print_type(printer *p, tsr_dtype dtype, int width)
 {
-    if (width > 1)
+    if (width == 1 && p->d->storage_names[dtype]) /* 16-bit floats, as stored */
+        tsr_strbuf_append(p->out, p->d->storage_names[dtype]);
+    else if (width > 1)
         p->d->print_vector_type(p->out, scalar_name(dtype), width);
     else
         tsr_strbuf_append(p->out, scalar_name(dtype));
@@ -125,7 +127,7 @@ static char *render(printer *p, const tp_expr *e, bool as_pointer)
  * are computed in (f16, bf16). */
 static bool is_widening(const tp_expr *e)
 {
-    return e->param && e->param->dtype != tsr_dtype_compute(e->param->dtype);
+    return e->param && !e->raw && e->param->dtype != tsr_dtype_compute(e->param->dtype);
 }
 
 static void print_vector_access(printer *p, const tp_expr *e, const tp_expr *stored)
@@ -354,11 +356,7 @@ static void print_params(printer *p, const tp_kernel *k)
         if (param->kind == TSR_ARG_BUFFER) {
             tsr_strbuf_printf(p->out, "%s%s", p->d->global_qualifier,
                               param->writable ? "" : "const ");
-            const char *storage = p->d->storage_names[param->dtype];
-            if (storage)
-                tsr_strbuf_append(p->out, storage);
-            else
-                print_type(p, param->dtype, 1);
+            print_type(p, param->dtype, 1);
             tsr_strbuf_printf(p->out, " *%s%s", p->d->restrict_qualifier, param->name);
         } else {
             tsr_strbuf_append(p->out, "const ");

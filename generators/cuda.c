@@ -8,27 +8,24 @@ static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
                       k->local[0] * k->local[1] * k->local[2]);
 }
 
-/* The warp's m16n8k16 matrix multiply-accumulate (sm_80 and later) on f32
- * operands that hold values of the input type exactly: each pair packed
- * into one 32-bit register (cvt.rn.*x2 puts its first source in the upper
- * half), then mma.sync with f32 products, accumulating in place. */
+/* The warp's m16n8k16 matrix multiply-accumulate (sm_80 and later) with
+ * f32 products, accumulating in place. Each A and B register is two
+ * adjacent 16-bit values of a shared array, named by the first (4-byte
+ * aligned, as the lowering guarantees): one 32-bit shared load each. */
 #define MMA_SYNC(type)                                                                             \
     "__device__ inline void tsr_mma_" type "(float &c0, float &c1, float &c2, float &c3,\n"        \
-    "    float a0, float a1, float a2, float a3, float a4, float a5, float a6, float a7,\n"        \
-    "    float b0, float b1, float b2, float b3)\n"                                                \
+    "    const unsigned short &a0, const unsigned short &a1, const unsigned short &a2,\n"          \
+    "    const unsigned short &a3, const unsigned short &b0, const unsigned short &b1)\n"          \
     "{\n"                                                                                          \
-    "    unsigned a[4], b[2];\n"                                                                   \
-    "    asm(\"cvt.rn." type "x2.f32 %0, %1, %2;\" : \"=r\"(a[0]) : \"f\"(a1), \"f\"(a0));\n"      \
-    "    asm(\"cvt.rn." type "x2.f32 %0, %1, %2;\" : \"=r\"(a[1]) : \"f\"(a3), \"f\"(a2));\n"      \
-    "    asm(\"cvt.rn." type "x2.f32 %0, %1, %2;\" : \"=r\"(a[2]) : \"f\"(a5), \"f\"(a4));\n"      \
-    "    asm(\"cvt.rn." type "x2.f32 %0, %1, %2;\" : \"=r\"(a[3]) : \"f\"(a7), \"f\"(a6));\n"      \
-    "    asm(\"cvt.rn." type "x2.f32 %0, %1, %2;\" : \"=r\"(b[0]) : \"f\"(b1), \"f\"(b0));\n"      \
-    "    asm(\"cvt.rn." type "x2.f32 %0, %1, %2;\" : \"=r\"(b[1]) : \"f\"(b3), \"f\"(b2));\n"      \
     "    asm volatile(\"mma.sync.aligned.m16n8k16.row.col.f32." type "." type ".f32 \"\n"          \
     "                 \"{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"\n"       \
     "                 : \"+f\"(c0), \"+f\"(c1), \"+f\"(c2), \"+f\"(c3)\n"                          \
-    "                 : \"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), \"r\"(b[0]), "         \
-    "\"r\"(b[1]));\n"                                                                              \
+    "                 : \"r\"(*reinterpret_cast<const unsigned *>(&a0)),\n"                        \
+    "                   \"r\"(*reinterpret_cast<const unsigned *>(&a1)),\n"                        \
+    "                   \"r\"(*reinterpret_cast<const unsigned *>(&a2)),\n"                        \
+    "                   \"r\"(*reinterpret_cast<const unsigned *>(&a3)),\n"                        \
+    "                   \"r\"(*reinterpret_cast<const unsigned *>(&b0)),\n"                        \
+    "                   \"r\"(*reinterpret_cast<const unsigned *>(&b1)));\n"                       \
     "}\n"
 
 static void print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)

@@ -46,10 +46,10 @@ static void known_f16_values_convert_exactly(void)
     CHECK(tsr_f32_to_f16(65519.0f) == 0x7bffu); /* just below the midpoint to 65536 */
     CHECK(tsr_f32_to_f16(65520.0f) == 0x7c00u); /* the midpoint rounds to even: infinity */
     CHECK(tsr_f32_to_f16(INFINITY) == 0x7c00u);
-    CHECK(tsr_f32_to_f16(0x1p-24f) == 0x0001u);  /* smallest subnormal */
-    CHECK(tsr_f32_to_f16(0x1p-25f) == 0x0000u);  /* half of it: a tie, to even (zero) */
+    CHECK(tsr_f32_to_f16(0x1p-24f) == 0x0001u);   /* smallest subnormal */
+    CHECK(tsr_f32_to_f16(0x1p-25f) == 0x0000u);   /* half of it: a tie, to even (zero) */
     CHECK(tsr_f32_to_f16(0x1.8p-24f) == 0x0002u); /* 1.5 ulp: a tie, to even (2) */
-    CHECK(tsr_f32_to_f16(0x1p-14f) == 0x0400u);  /* smallest normal */
+    CHECK(tsr_f32_to_f16(0x1p-14f) == 0x0400u);   /* smallest normal */
     CHECK(tsr_f32_to_f16(-0.0f) == 0x8000u);
     CHECK(isnan(tsr_f16_to_f32(tsr_f32_to_f16(NAN))));
     CHECK(tsr_f32_to_bf16(1.0f) == 0x3f80u);
@@ -72,8 +72,8 @@ static void midpoints_round_to_the_even_neighbour(void)
             float mid = (float)((lo + hi) / 2); /* exact: f32 has the bits */
             uint16_t even = (h & 1u) ? (uint16_t)(h + 1) : (uint16_t)h;
             uint16_t got = d ? tsr_f32_to_bf16(mid) : tsr_f32_to_f16(mid);
-            CHECK_MSG(got == even, "%s midpoint above 0x%04x gave 0x%04x", tsr_dtype_name(dtype),
-                      h, got);
+            CHECK_MSG(got == even, "%s midpoint above 0x%04x gave 0x%04x", tsr_dtype_name(dtype), h,
+                      got);
             float below = nextafterf(mid, -INFINITY), above = nextafterf(mid, INFINITY);
             CHECK((d ? tsr_f32_to_bf16(below) : tsr_f32_to_f16(below)) == h);
             CHECK((d ? tsr_f32_to_bf16(above) : tsr_f32_to_f16(above)) == h + 1);

@@ -641,7 +641,7 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
     tsr_arena *arena = tsr_arena_create();
     if (!h200 || !spec || !f32 || !arena)
         goto out;
-    const char *text = "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1";
+    const char *text = "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=1,PAD=1";
     tsr_config config = config_of(spec->op, text);
     tsr_tile_program *p = NULL;
     CHECK_MSG(spec->op->build(arena, spec, h200, &config, &p, &err) == TSR_OK, "%s", err.msg);
@@ -651,6 +651,11 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
         char *ir = dump(p);
         CHECK_STR_CONTAINS(ir, "warps 2x2 on mma.sync m16n8k16");
         free(ir);
+        /* The inputs stay 16-bit in shared memory, k along the rows of
+         * both (A as [m][k], B as [n][k]), rows padded by 8. */
+        const tsr_tile *as = shared_tile_of(p, false), *bs = shared_tile_of(p, true);
+        CHECK(as && as->dtype == TSR_F16 && as->rows == 64 && as->cols == 32 && as->pad == 8);
+        CHECK(bs && bs->dtype == TSR_F16 && bs->rows == 32 && bs->cols == 64 && bs->pad == 8);
     }
     tp_kernel *kernel = NULL;
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
@@ -682,10 +687,13 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
     CHECK(small && spec->op->check(spec, small, &config, &err) == TSR_ERR_UNSUPPORTED);
     tsr_profile_free(small);
     /* What the unit makes meaningless stays at one value. */
-    tsr_config strided = config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=1,KU=2");
+    tsr_config strided = config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=1,KU=2,VW=1");
     CHECK(spec->op->check(spec, h200, &strided, &err) == TSR_ERR_UNSUPPORTED);
     CHECK_STR_CONTAINS(err.msg, "VN, STRM, STRN must be 1, 0, 0");
-    tsr_config odd_k = config_of(spec->op, "MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,STRN=0,KU=1");
+    tsr_config vector = config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VW=4");
+    CHECK(spec->op->check(spec, h200, &vector, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "one at a time (VW=4)");
+    tsr_config odd_k = config_of(spec->op, "MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,STRN=0,KU=1,VW=1");
     CHECK(spec->op->check(spec, h200, &odd_k, &err) == TSR_ERR_UNSUPPORTED);
     CHECK_STR_CONTAINS(err.msg, "steps k by 16");
 out:

@@ -53,8 +53,8 @@ done
 # bf16, plain and fetched ahead, and into a fused 16-bit epilogue.
 cuda_only=()
 for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
-    for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1" \
-        "MU=1,BM=128,BN=64,BK=32,TM=4,TN=4,STRN=0,KU=2,PF=1,VW=8"; do
+    for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1,VW=1" \
+        "MU=1,BM=128,BN=64,BK=32,TM=4,TN=4,STRN=0,KU=2,PF=1,VW=1,PAD=1"; do
         cuda_only+=("$spec|$config")
     done
 done

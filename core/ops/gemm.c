@@ -96,6 +96,9 @@ static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *p
                       c->tm, c->tn);
     if (c->tm > 4 || c->tn > 8)
         return refuse(err, "MU=1: TM=%d x TN=%d fragments exceed a warp's 4 x 8", c->tm, c->tn);
+    if (c->vw != 1)
+        return refuse(err, "MU=1 copies 16-bit values into shared memory one at a time (VW=%d)",
+                      c->vw, 1);
     if (c->vn != 1 || c->strm || c->strn)
         return refuse(err,
                       "MU=1 places accumulators by fragment: VN, STRM, STRN must be 1, 0, 0 "
@@ -159,15 +162,15 @@ static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
                       "PF=%d fetches ahead only into shared memory; the direct variant "
                       "(SA=%d, SB=0) has none",
                       c.pf, c.sa);
-    long shared = (long)tsr_dtype_size(tsr_dtype_compute(spec->dtype)) * (c.pf ? 2 : 1) *
-                  ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
+    long shared =
+        gemm_shared_bytes(&c, tsr_dtype_size(c.mu ? spec->dtype : tsr_dtype_compute(spec->dtype)));
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
         return refuse(err, "%d bytes of shared memory exceed the profile's %d per work-group",
                       (int)shared, (int)shared_limit);
     /* Accumulators plus one column of A and one row of B live in registers,
      * and with PF the thread's share of the next k-step's tiles. */
-    int registers = c.mu ? 4 * c.tm * c.tn + 8 * c.tm + 4 * c.tn : c.tm * c.tn + c.tm + c.tn;
+    int registers = c.mu ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn : c.tm * c.tn + c.tm + c.tn;
     if (c.pf)
         registers += (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, threads) : 0) +
                      (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, threads) : 0);
@@ -434,9 +437,13 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     tsr_view *C = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR);
     /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
     int stages = c.pf ? 2 : 1;
-    tsr_dtype compute = tsr_dtype_compute(spec->dtype);
-    g.as = c.sa ? tsr_ir_staged_tile(p, "As", compute, c.bm, c.bk, c.pad, true, stages) : NULL;
-    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", compute, c.bk, c.bn, c.pad, false, stages) : NULL;
+    /* For the threads' FMAs, A k-major and B as it is (a thread's rows of
+     * one k side by side); for the matrix unit both with k along their rows
+     * (A as [m][k], B as [n][k]), as its fragments pair adjacent k. */
+    tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;
+    int pad = gemm_shared_pad(&c);
+    g.as = c.sa ? tsr_ir_staged_tile(p, "As", staged, c.bm, c.bk, pad, !c.mu, stages) : NULL;
+    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, c.mu != 0, stages) : NULL;
     /* With a matrix unit, each fragment's four accumulators are 2 x 2. */
     g.acc = c.mu ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
                  : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);

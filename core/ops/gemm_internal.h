@@ -86,6 +86,22 @@ static inline int gemm_local_y(const gemm_cfg *c)
     return c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
 }
 
+/* The shared tiles: of the compute type, PAD elements per row against bank
+ * conflicts; with a matrix unit of the 16-bit input type as loaded, with
+ * 8 PAD (a 16-byte step keeps the fragments' 32-bit loads conflict-free
+ * and aligned). Bytes of both tiles, both stages with PF. */
+static inline int gemm_shared_pad(const gemm_cfg *c)
+{
+    return c->mu ? 8 * c->pad : c->pad;
+}
+
+static inline long gemm_shared_bytes(const gemm_cfg *c, size_t elem)
+{
+    int pad = gemm_shared_pad(c);
+    return (long)elem * (c->pf ? 2 : 1) *
+           ((c->sa ? c->bk * (c->bm + pad) : 0) + (c->sb ? c->bk * (c->bn + pad) : 0));
+}
+
 /* Registers a thread holds for its share of a staged tile of `elems`
  * values, fetched ahead in vectors of vw (PF=1). */
 static inline int gemm_staging_registers(int elems, int vw, int threads)

@@ -110,8 +110,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double simd = tsr_profile_value(&profile->simd_width, 32);
 
     double threads = (double)(gemm_local_x(&c) * gemm_local_y(&c));
-    double shared = elem * (c.pf ? 2 : 1) *
-                    ((c.sa ? c.bk * (c.bm + c.pad) : 0) + (c.sb ? c.bk * (c.bn + c.pad) : 0));
+    double shared = (double)gemm_shared_bytes(&c, c.mu ? (size_t)in_elem : (size_t)elem);
     /* The compiler's count when a resource report gave one; else the
      * accumulators, a column of A, a row of B and a dozen for addressing. */
     int fetched = c.pf ? (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, (int)threads) : 0) +
@@ -119,7 +118,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
                        : 0;
     double registers = resources && resources->registers > 0
                            ? resources->registers
-                           : (double)(c.mu ? 4 * c.tm * c.tn + 8 * c.tm + 4 * c.tn + fetched + 12
+                           : (double)(c.mu ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn + fetched + 12
                                            : c.tm * c.tn + c.tm + c.tn + fetched + 12);
     if (granularity > 1)
         registers = ceil_div(registers, granularity) * granularity;
@@ -160,12 +159,11 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double issue =
         per_step_fmas / (per_step_fmas + from_shared + 2 * from_global + staging + overhead);
     if (c.mu) {
-        /* Per thread and k-step: TM x TN mma.sync per 16 of k, each with the
-         * six conversions that pack its operands, fed by 8 TM + 4 TN loads
-         * from shared memory. */
-        double steps = c.bk / 16.0, units_issued = steps * c.tm * c.tn * 7.0;
+        /* Per thread and k-step: TM x TN mma.sync per 16 of k, fed by
+         * 4 TM + 2 TN 32-bit loads from shared memory. */
+        double steps = c.bk / 16.0, units_issued = steps * c.tm * c.tn;
         issue =
-            units_issued / (units_issued + steps * (8.0 * c.tm + 4.0 * c.tn) + staging + overhead);
+            units_issued / (units_issued + steps * (4.0 * c.tm + 2.0 * c.tn) + staging + overhead);
         fmas = 2.0 * c.tm * c.tn; /* independent mma.sync in flight per warp, as FMAs */
     }
     /* Groups spread evenly over the units; a unit's share runs at its part
@@ -190,7 +188,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */
     double shared_s = groups * threads * kp *
-                      (c.mu ? (8.0 * c.tm + 4.0 * c.tn) / 16 : c.tm + c.tn * b_conflict) * elem /
+                      (c.mu ? (4.0 * c.tm + 2.0 * c.tn) / 16 : c.tm + c.tn * b_conflict) * elem /
                       shared_bw;
     /* On a CPU the latency-hiding feature holds the SIMD lanes filled, and
      * the on-chip one the time barriers cost. */
