@@ -347,12 +347,15 @@ static void every_epilogue_and_batch_verifies(void)
 /* ---- planted faults ---------------------------------------------------------- */
 
 /* A naive kernel, one work-item per element of C, with room for faults:
- * the k loop's bound, and statements before and after the store. */
-static void naive_source(char *buf, size_t size, const char *k_end, const char *before_store,
-                         const char *after_store)
+ * A and B of `type` with their elements (row, p) and (p, col) read as the
+ * given expressions, the k loop's bound, and statements before and after
+ * the store. */
+static void naive_typed_source(char *buf, size_t size, const char *type, const char *a_read,
+                               const char *b_read, const char *k_end, const char *before_store,
+                               const char *after_store)
 {
     snprintf(buf, size,
-             "__kernel void naive(__global const float *A, __global const float *B,\n"
+             "__kernel void naive(__global const %s *A, __global const %s *B,\n"
              "                    __global float *C, int M, int N, int K, float alpha,\n"
              "                    float beta)\n"
              "{\n"
@@ -361,13 +364,21 @@ static void naive_source(char *buf, size_t size, const char *k_end, const char *
              "        return;\n"
              "    float acc = 0.0f;\n"
              "    for (int p = 0; p < %s; p++)\n"
-             "        acc += A[row * K + p] * B[p * N + col];\n"
+             "        acc += %s * %s;\n"
              "    %s\n"
              "    float old = beta != 0.0f ? beta * C[row * N + col] : 0.0f;\n"
              "    C[row * N + col] = alpha * acc + old;\n"
              "    %s\n"
              "}\n",
-             k_end, before_store, after_store);
+             type, type, k_end, a_read, b_read, before_store, after_store);
+}
+
+/* The plain f32 one. */
+static void naive_source(char *buf, size_t size, const char *k_end, const char *before_store,
+                         const char *after_store)
+{
+    naive_typed_source(buf, size, "float", "A[row * K + p]", "B[p * N + col]", k_end, before_store,
+                       after_store);
 }
 
 static tsr_geometry naive_geometry(const tsr_shape *shape, size_t lx, size_t ly)
@@ -513,21 +524,9 @@ static void verifier_catches_lost_input_bits(void)
                                          "as_float(as_uint(vload_half(row * K + p, A)) & "
                                          "0xffff0000u)"};
     for (int fault = 0; fault < 2; fault++) {
-        char source[1024];
-        snprintf(source, sizeof source,
-                 "__kernel void naive(__global const half *A, __global const half *B,\n"
-                 "                    __global float *C, int M, int N, int K, float alpha,\n"
-                 "                    float beta)\n"
-                 "{\n"
-                 "    int col = get_global_id(0), row = get_global_id(1);\n"
-                 "    if (row >= M || col >= N)\n"
-                 "        return;\n"
-                 "    float acc = 0.0f;\n"
-                 "    for (int p = 0; p < K; p++)\n"
-                 "        acc += %s * vload_half(p * N + col, B);\n"
-                 "    C[row * N + col] = alpha * acc;\n"
-                 "}\n",
-                 reads[fault]);
+        char source[2048];
+        naive_typed_source(source, sizeof source, "half", reads[fault],
+                           "vload_half(p * N + col, B)", "K", "", "");
         tsr_geometry geometry = naive_geometry(&shape, 8, 8);
         tsr_result r = run_source(problem, arena, source, &geometry);
         CHECK_OUTCOME(r, fault ? TSR_OUTCOME_WRONG : TSR_OUTCOME_OK);

@@ -62,21 +62,9 @@ static bool verifies(tsr_problem *problem, const tsr_profile *on, const tsr_opsp
         fprintf(stderr, "  %s: %s\n", config_text, err.msg);
         return false;
     }
-    tsr_arena *scratch = tsr_arena_create();
-    tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
-    tsr_result r = {0};
-    tsr_status st =
-        scratch ? tsr_evaluate(problem, on, &config, &options, scratch, &r, &err) : TSR_ERR_NOMEM;
-    bool ok = st == TSR_OK && r.outcome == TSR_OUTCOME_OK;
-    if (!ok)
-        fprintf(stderr, "  %s rows=%ld,cols=%ld %s: %s: %s\n", tsr_opspec_key(spec), shape->dim[0],
-                shape->dim[1], config_text,
-                st != TSR_OK ? tsr_status_name(st) : tsr_outcome_name(r.outcome),
-                st != TSR_OK ? err.msg
-                : r.reason   ? r.reason
-                             : "");
-    tsr_arena_destroy(scratch);
-    return ok;
+    char what[160];
+    snprintf(what, sizeof what, "rows=%ld,cols=%ld %s", shape->dim[0], shape->dim[1], config_text);
+    return check_verifies(problem, on, spec, &config, what);
 }
 
 /* The first n_configs of `sample` on every shape, on profile `on`. */

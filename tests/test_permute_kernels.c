@@ -323,21 +323,9 @@ static void every_perm_has_a_small_space_and_prints_in_every_dialect(void)
 static bool verifies(tsr_problem *problem, const tsr_opspec *spec, const tsr_config *config,
                      const char *config_text, int shape)
 {
-    tsr_arena *scratch = tsr_arena_create();
-    tsr_eval_options options = {.min_runs = 1, .max_runs = 1};
-    tsr_result r = {0};
-    tsr_error err = {{0}};
-    tsr_status st = scratch ? tsr_evaluate(problem, profile, config, &options, scratch, &r, &err)
-                            : TSR_ERR_NOMEM;
-    bool ok = st == TSR_OK && r.outcome == TSR_OUTCOME_OK;
-    if (!ok)
-        fprintf(stderr, "  %s shape %d %s: %s: %s\n", tsr_opspec_key(spec), shape, config_text,
-                st != TSR_OK ? tsr_status_name(st) : tsr_outcome_name(r.outcome),
-                st != TSR_OK ? err.msg
-                : r.reason   ? r.reason
-                             : "");
-    tsr_arena_destroy(scratch);
-    return ok;
+    char what[160];
+    snprintf(what, sizeof what, "shape %d %s", shape, config_text);
+    return check_verifies(problem, profile, spec, config, what);
 }
 
 static void every_perm_verifies_exactly_on_ragged_shapes(void)
