@@ -250,7 +250,7 @@ static tsr_status parse_permute(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec
                              TSR_PERM_MAX_RANK);
     unsigned seen = 0;
     for (size_t i = 0; i < rank; i++) {
-        char what[32];
+        char what[48]; /* room for any size_t index, which -O2 cannot see is < 4 */
         long long dim;
         yaml_node_t *item = tsr_yaml_item(doc, f[0].value, i);
         snprintf(what, sizeof what, "permute.perm[%zu]", i);
