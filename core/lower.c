@@ -70,6 +70,17 @@ int lower_contiguous_dim(const tsr_view *view)
     return is_unit(view->col_stride) ? 1 : 0;
 }
 
+tp_expr *lower_vector_inside(lower_ctx *ctx, const tsr_view *v, int inner_dim, tp_expr *gr,
+                             tp_expr *gc, int width)
+{
+    tp_builder *b = ctx->b;
+    tp_expr *outer_ok =
+        inner_dim == 1 ? tp_bin(b, TP_LT, gr, v->rows) : tp_bin(b, TP_LT, gc, v->cols);
+    tp_expr *inner_ok = tp_bin(b, TP_LE, tp_addi(b, inner_dim == 1 ? gc : gr, width),
+                               inner_dim == 1 ? v->cols : v->rows);
+    return tp_bin(b, TP_AND, outer_ok, inner_ok);
+}
+
 tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc,
                             tsr_dtype dtype)
 {
@@ -150,11 +161,7 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
     /* Whole vector inside the view: one vector load; else lane by lane. */
-    tp_expr *outer_ok =
-        inner_dim == 1 ? tp_bin(b, TP_LT, gr, s->view->rows) : tp_bin(b, TP_LT, gc, s->view->cols);
-    tp_expr *inner_end = tp_addi(b, inner_dim == 1 ? gc : gr, width);
-    tp_expr *inner_ok = tp_bin(b, TP_LE, inner_end, inner_dim == 1 ? s->view->cols : s->view->rows);
-    tp_stmt *branch = tp_if(b, body, tp_bin(b, TP_AND, outer_ok, inner_ok));
+    tp_stmt *branch = tp_if(b, body, lower_vector_inside(ctx, s->view, inner_dim, gr, gc, width));
     if (!branch)
         return TSR_ERR_NOMEM;
     tp_var *vec = (tp_var *)lower_temp(ctx, "v", t->dtype);

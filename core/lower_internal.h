@@ -45,6 +45,10 @@ tp_expr *lower_shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage,
                            tp_expr *c);
 /* Which of the view's dims is contiguous in memory: 1 for cols, 0 for rows. */
 int lower_contiguous_dim(const tsr_view *view);
+/* Whether the `width` elements from (gr, gc) along the view's contiguous
+ * dim `inner_dim` (1: cols, 0: rows) all lie inside it. */
+tp_expr *lower_vector_inside(lower_ctx *ctx, const tsr_view *v, int inner_dim, tp_expr *gr,
+                             tp_expr *gc, int width);
 /* view(gr, gc) where it exists, else 0. */
 tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc,
                             tsr_dtype dtype);

@@ -145,12 +145,8 @@ tsr_status lower_fetch(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         }
         /* The whole vector inside the view: one vector load; else lane by
          * lane, zero outside. */
-        int in = plan.inner_dim;
-        tp_expr *outer_ok =
-            in == 1 ? tp_bin(b, TP_LT, gr, s->view->rows) : tp_bin(b, TP_LT, gc, s->view->cols);
-        tp_expr *inner_ok = tp_bin(b, TP_LE, tp_addi(b, in == 1 ? gc : gr, width),
-                                   in == 1 ? s->view->cols : s->view->rows);
-        tp_stmt *whole = tp_if(b, body, tp_bin(b, TP_AND, outer_ok, inner_ok));
+        tp_stmt *whole =
+            tp_if(b, body, lower_vector_inside(ctx, s->view, plan.inner_dim, gr, gc, width));
         if (!whole)
             return TSR_ERR_NOMEM;
         tp_assign(b, &whole->body, dst,

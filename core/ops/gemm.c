@@ -97,8 +97,9 @@ static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *p
     if (c->tm > 4 || c->tn > 8)
         return refuse(err, "MU=1: TM=%d x TN=%d fragments exceed a warp's 4 x 8", c->tm, c->tn);
     if (c->vw != 1)
-        return refuse(err, "MU=1 copies 16-bit values into shared memory one at a time (VW=%d)",
-                      c->vw, 1);
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=1 copies 16-bit values into shared memory one at a time (VW=%d)",
+                        c->vw);
     if (c->vn != 1 || c->strm || c->strn)
         return refuse(err,
                       "MU=1 places accumulators by fragment: VN, STRM, STRN must be 1, 0, 0 "
