@@ -33,10 +33,11 @@ typedef struct rt_op {
 static const rt_op rt_ops[] = {
     {"gemm", 3, 4, 3, 2},
     {"softmax", 2, 2, -1, -1},
-    /* Opened and checked, not launched yet: no tsr_rt_* call takes them. */
     {"reduce", 2, 2, -1, -1},
     {"rmsnorm", 2, 2, -1, -1},
     {"layernorm", 2, 2, -1, -1},
+    /* X's dims d0 .. d3; those past the perm's rank are 1. */
+    {"permute", 1, 4, -1, -1},
 };
 
 /* The op of a name, or of an op key's first part ("gemm" of
@@ -50,7 +51,7 @@ static const rt_op *op_named(const char *name, size_t length)
 }
 
 /* "n/64x16,m/64x16": one axis per comma; DIM/PERxLOCAL or 1xLOCAL. */
-static bool parse_geometry(const tsr_manifest_kernel *k, rt_geometry *g)
+static bool parse_geometry(const tsr_manifest_kernel *k, tsr_geometry_rule *g)
 {
     memset(g, 0, sizeof *g);
     const char *p = k->geometry;
@@ -61,13 +62,13 @@ static bool parse_geometry(const tsr_manifest_kernel *k, rt_geometry *g)
         const char *end = comma ? comma : p + strlen(p);
         char *after;
         int a = g->dims;
-        g->axis_dim[a] = -1;
+        g->dim[a] = -1;
         if (slash && slash < end) {
             for (int d = 0; d < k->n_dims; d++)
                 if (strlen(k->dim_names[d]) == (size_t)(slash - p) &&
                     strncmp(k->dim_names[d], p, (size_t)(slash - p)) == 0)
-                    g->axis_dim[a] = d;
-            if (g->axis_dim[a] < 0)
+                    g->dim[a] = d;
+            if (g->dim[a] < 0)
                 return false;
             p = slash + 1;
         }
@@ -91,17 +92,17 @@ static bool parse_geometry(const tsr_manifest_kernel *k, rt_geometry *g)
  * is read back as the batch: a kernel tuned on one problem runs a batch.
  * A GEMM entry from before batching has two axes, and a kernel that reads
  * no group id of a third: it gets no batch axis, and runs batch 1 only. */
-static void read_batch_axis(const rt_op *op, rt_geometry *g)
+static void read_batch_axis(const rt_op *op, tsr_geometry_rule *g)
 {
     int a = op->batch_axis;
-    if (a >= 0 && a < g->dims && g->axis_dim[a] < 0 && g->per_group[a] == 1 && g->local[a] == 1)
-        g->axis_dim[a] = op->batch_dim;
+    if (a >= 0 && a < g->dims && g->dim[a] < 0 && g->per_group[a] == 1 && g->local[a] == 1)
+        g->dim[a] = op->batch_dim;
 }
 
-static bool launches_along(const rt_geometry *g, int dim)
+static bool launches_along(const tsr_geometry_rule *g, int dim)
 {
     for (int a = 0; a < g->dims; a++)
-        if (g->axis_dim[a] == dim)
+        if (g->dim[a] == dim)
             return true;
     return false;
 }
@@ -133,6 +134,11 @@ static bool parse_args(const char *text, rt_kernel *k)
         {"buffer:gamma", RT_BUFFER, 2},
         {"buffer:beta", RT_BUFFER, 3},
         {"float:eps", RT_FLOAT, 0},
+        /* permute's dims, X's d0 .. d(rank-1). */
+        {"int:d0", RT_INT, 0},
+        {"int:d1", RT_INT, 1},
+        {"int:d2", RT_INT, 2},
+        {"int:d3", RT_INT, 3},
     };
     k->n_args = 0;
     for (const char *p = text; *p;) {
@@ -240,7 +246,10 @@ int tsr_rt_kernel_info_at(const tsr_rt_bundle *b, size_t index, tsr_rt_kernel_in
  * (docs/bundle.md, "Dispatch rule"): the sum of |log2(shape / tuned)| over
  * the op's dims, a dim left out on either side being 1; and the tuned
  * shape's size, for ties. False when the entry cannot run the call: dims
- * of another count, or a batch for a kernel that launches none. */
+ * of another count, or an optional dim above 1 along which its kernel
+ * launches no axis: a batch for a GEMM kernel from before batching, or a
+ * permute dim that was 1 in the tuned shape, whose axis the export wrote
+ * as a lone group (core/bundle.c, entry_dims). */
 static bool entry_distance(const tsr_rt_bundle *b, size_t i, const long *shape, int n_dims,
                            double *cost, double *size)
 {
@@ -250,9 +259,9 @@ static bool entry_distance(const tsr_rt_bundle *b, size_t i, const long *shape, 
     if (op) {
         if (n_dims < op->required_dims || n_dims > op->all_dims)
             return false;
-        if (op->batch_dim >= 0 && op->batch_dim < n_dims && shape[op->batch_dim] > 1 &&
-            !launches_along(&b->kernels[i].geometry, op->batch_dim))
-            return false;
+        for (int d = op->required_dims; d < n_dims; d++)
+            if (shape[d] > 1 && !launches_along(&b->kernels[i].geometry, d))
+                return false;
         dims = op->all_dims;
     } else if (k->n_dims != n_dims) {
         return false;
@@ -292,26 +301,25 @@ long tsr_rt_pick(const tsr_rt_bundle *b, const char *op_key, const char *languag
     return best;
 }
 
-int rt_softmax_call(int rows, int cols, const void *const handles[2], const bool given[2],
-                    rt_call *call, char *err, size_t err_size)
+/* Whether the bundle has any entry of the key in the language. */
+static bool has_key(const tsr_rt_bundle *b, const char *op_key, const char *language)
 {
-    if (rows < 1 || cols < 1)
-        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
-                       "softmax rows=%d cols=%d: each must be >= 1", rows, cols);
-    *call = (rt_call){.op_key = "softmax.f32",
-                      .shape = {rows, cols},
-                      .n_dims = 2,
-                      .buffers = {handles[0], handles[1]},
-                      .given = {given[0], given[1]},
-                      .ints = {rows, cols}};
-    return TSR_RT_OK;
+    for (size_t i = 0; i < b->manifest->n_kernels; i++)
+        if (strcmp(b->manifest->kernels[i].op_key, op_key) == 0 &&
+            strcmp(b->manifest->kernels[i].language, language) == 0)
+            return true;
+    return false;
 }
 
 /* No entry for the call: said so, and why when the bundle has kernels of
- * the key that would run one problem but launch no batch. */
+ * the key that launch no axis along a dim the call sets above 1. */
 static int not_found(const tsr_rt_bundle *b, const char *language, const rt_call *call, char *err,
                      size_t err_size)
 {
+    if (!has_key(b, call->op_key, language))
+        return rt_fail(err, err_size, TSR_RT_ERR_NOT_FOUND,
+                       "%s has no %s kernel for %s (export a bundle tuned on such a device)",
+                       b->dir, language, call->op_key);
     const rt_op *op = op_named(call->op_key, strcspn(call->op_key, "."));
     long one[RT_MAX_DIMS];
     memcpy(one, call->shape, sizeof one);
@@ -326,8 +334,9 @@ static int not_found(const tsr_rt_bundle *b, const char *language, const rt_call
                            b->dir, language, call->op_key, call->shape[op->batch_dim]);
     }
     return rt_fail(err, err_size, TSR_RT_ERR_NOT_FOUND,
-                   "%s has no %s kernel for %s (export a bundle tuned on such a device)", b->dir,
-                   language, call->op_key);
+                   "%s: no %s kernel for %s launches an axis along every dim this call sets above "
+                   "1 (each was tuned with such a dim at 1); tune a shape with it above 1",
+                   b->dir, language, call->op_key);
 }
 
 int rt_pick_call(const tsr_rt_bundle *b, const char *language, const rt_call *call, long *index,
@@ -384,57 +393,4 @@ int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, si
 {
     const tsr_manifest_kernel *k = &b->manifest->kernels[index];
     return rt_read_file(b, k->file, k->sha256, out, NULL, err, err_size);
-}
-
-void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3])
-{
-    for (int a = 0; a < 3; a++) {
-        groups[a] = 1;
-        if (a < g->dims && g->axis_dim[a] >= 0)
-            groups[a] = (size_t)((shape[g->axis_dim[a]] + g->per_group[a] - 1) / g->per_group[a]);
-    }
-}
-
-void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params)
-{
-    for (int i = 0; i < k->n_args; i++) {
-        const rt_arg *a = &k->args[i];
-        params[i] = a->kind == RT_BUFFER ? (void *)call->buffers[a->slot]
-                    : a->kind == RT_INT  ? (void *)&call->ints[a->slot]
-                                         : (void *)&call->floats[a->slot];
-    }
-}
-
-int rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3], char *err,
-            size_t err_size)
-{
-    /* CUDA's grid limits per axis (HIP's are no smaller); a batch runs
-     * along the third, so a large one meets its limit first. */
-    static const size_t limit[3] = {2147483647u, 65535u, 65535u};
-    size_t groups[3];
-    rt_groups(&k->geometry, call->shape, groups);
-    for (int d = 0; d < 3; d++) {
-        if (groups[d] > limit[d])
-            return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
-                           "%s: %zu groups along launch axis %d, more than the %zu a CUDA or HIP "
-                           "grid takes (split the call)",
-                           call->op_key, groups[d], d, limit[d]);
-        grid[d] = (unsigned)groups[d];
-        block[d] = d < k->geometry.dims ? (unsigned)k->geometry.local[d] : 1u;
-    }
-    return TSR_RT_OK;
-}
-
-int rt_reserve(void **entries, size_t *capacity, size_t count, size_t entry_size, char *err,
-               size_t err_size)
-{
-    if (count < *capacity)
-        return TSR_RT_OK;
-    size_t cap = *capacity ? 2 * *capacity : 8;
-    void *grown = realloc(*entries, cap * entry_size);
-    if (!grown)
-        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "out of memory");
-    *entries = grown;
-    *capacity = cap;
-    return TSR_RT_OK;
 }

@@ -200,12 +200,30 @@ int tsr_rt_gemm_cuda(tsr_rt_bundle *b, CUstream stream, tsr_rt_layout a_layout,
     return tsr_rt_gemm_ex_cuda(b, stream, &desc, a, bm, c, 0, 0, err, err_size);
 }
 
+int tsr_rt_rows_cuda(tsr_rt_bundle *b, CUstream stream, const tsr_rt_rows_desc *desc, CUdeviceptr x,
+                     CUdeviceptr gamma, CUdeviceptr beta, CUdeviceptr y, char *err, size_t err_size)
+{
+    const void *const handles[4] = {&x, &y, &gamma, &beta};
+    const bool given[4] = {x != 0, y != 0, gamma != 0, beta != 0};
+    rt_call call;
+    int rc = rt_rows_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
 int tsr_rt_softmax_cuda(tsr_rt_bundle *b, CUstream stream, int rows, int cols, CUdeviceptr x,
                         CUdeviceptr y, char *err, size_t err_size)
+{
+    tsr_rt_rows_desc desc;
+    tsr_rt_rows_desc_init(&desc, TSR_RT_SOFTMAX, rows, cols);
+    return tsr_rt_rows_cuda(b, stream, &desc, x, 0, 0, y, err, err_size);
+}
+
+int tsr_rt_permute_cuda(tsr_rt_bundle *b, CUstream stream, const tsr_rt_permute_desc *desc,
+                        CUdeviceptr x, CUdeviceptr y, char *err, size_t err_size)
 {
     const void *const handles[2] = {&x, &y};
     const bool given[2] = {x != 0, y != 0};
     rt_call call;
-    int rc = rt_softmax_call(rows, cols, handles, given, &call, err, err_size);
+    int rc = rt_permute_call(desc, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, stream, &call, err, err_size);
 }

@@ -21,6 +21,11 @@ static bool in_range(int value, size_t count)
     return value >= 0 && (size_t)value < count;
 }
 
+const char *rt_dtype_name(tsr_rt_dtype dtype)
+{
+    return in_range((int)dtype, COUNT(dtype_names)) ? dtype_names[dtype] : NULL;
+}
+
 static bool desc_enums_valid(const tsr_rt_gemm_desc *d)
 {
     return in_range((int)d->a_layout, COUNT(layout_names)) &&

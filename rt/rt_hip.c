@@ -185,12 +185,31 @@ int tsr_rt_gemm_hip(tsr_rt_bundle *b, hipStream_t stream, tsr_rt_layout a_layout
     return tsr_rt_gemm_ex_hip(b, stream, &desc, a, bm, c, NULL, NULL, err, err_size);
 }
 
+int tsr_rt_rows_hip(tsr_rt_bundle *b, hipStream_t stream, const tsr_rt_rows_desc *desc,
+                    const void *x, const void *gamma, const void *beta, void *y, char *err,
+                    size_t err_size)
+{
+    const void *const handles[4] = {&x, &y, &gamma, &beta};
+    const bool given[4] = {x != NULL, y != NULL, gamma != NULL, beta != NULL};
+    rt_call call;
+    int rc = rt_rows_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
 int tsr_rt_softmax_hip(tsr_rt_bundle *b, hipStream_t stream, int rows, int cols, const void *x,
                        void *y, char *err, size_t err_size)
+{
+    tsr_rt_rows_desc desc;
+    tsr_rt_rows_desc_init(&desc, TSR_RT_SOFTMAX, rows, cols);
+    return tsr_rt_rows_hip(b, stream, &desc, x, NULL, NULL, y, err, err_size);
+}
+
+int tsr_rt_permute_hip(tsr_rt_bundle *b, hipStream_t stream, const tsr_rt_permute_desc *desc,
+                       const void *x, void *y, char *err, size_t err_size)
 {
     const void *const handles[2] = {&x, &y};
     const bool given[2] = {x != NULL, y != NULL};
     rt_call call;
-    int rc = rt_softmax_call(rows, cols, handles, given, &call, err, err_size);
+    int rc = rt_permute_call(desc, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, stream, &call, err, err_size);
 }

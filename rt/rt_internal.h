@@ -6,16 +6,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 
+#include "core/launch.h"
 #include "core/manifest.h"
 #include <tessera/tessera_rt.h>
-
-/* A kernel's launch rule (docs/bundle.md, "Geometry rule"). */
-typedef struct rt_geometry {
-    int dims;
-    int axis_dim[3]; /* index into the shape, -1: one group */
-    long per_group[3];
-    size_t local[3];
-} rt_geometry;
 
 /* Where a kernel argument comes from, by the name the manifest's argument
  * list gives it: one of the call's buffers, ints or floats. */
@@ -28,8 +21,11 @@ typedef struct rt_arg {
 
 enum { RT_MAX_ARGS = 12, RT_MAX_BUFFERS = 5, RT_MAX_DIMS = 4 };
 
+/* A kernel of the bundle: its launch rule (docs/bundle.md, "Geometry
+ * rule") as the tuner holds it, so that a launch's groups come from the
+ * tuner's own tsr_geometry_apply; its arguments; how it was built. */
 typedef struct rt_kernel {
-    rt_geometry geometry;
+    tsr_geometry_rule geometry;
     int n_args;
     rt_arg args[RT_MAX_ARGS];
     char loaded[64]; /* how it was last built: "cubin sm_90", "OpenCL C source", ... */
@@ -37,16 +33,18 @@ typedef struct rt_kernel {
 
 /* One op call, whatever the backend: the op key and shape pick the
  * kernel; the buffer handles (cl_mem, CUdeviceptr, HIP pointers), ints
- * and floats fill its arguments. GEMM: shape m, n, k, batch; buffers A,
- * B, C, bias, R; ints M, N, K; floats alpha, beta. Softmax: shape rows,
- * cols; buffers X, Y; ints rows, cols. */
+ * and floats fill its arguments by the slots parse_args (rt_bundle.c)
+ * gives their names. GEMM: shape m, n, k, batch; buffers A, B, C, bias,
+ * R; ints M, N, K; floats alpha, beta. Row ops: shape rows, cols; buffers
+ * X, Y, gamma, beta; ints rows, cols; float eps. Permute: shape d0 .. d3;
+ * buffers X, Y; ints d0 .. d3. */
 typedef struct rt_call {
     char op_key[96];
     long shape[RT_MAX_DIMS]; /* every dim of the op, in its order */
     int n_dims;
     const void *buffers[RT_MAX_BUFFERS]; /* each points at the backend's handle */
     bool given[RT_MAX_BUFFERS];          /* whether that handle is not NULL (or 0) */
-    int ints[3];
+    int ints[4];
     float floats[2];
 } rt_call;
 
@@ -55,14 +53,21 @@ typedef struct rt_call {
 tsr_rt_gemm_desc rt_plain_gemm_desc(tsr_rt_layout a_layout, tsr_rt_layout b_layout, int m, int n,
                                     int k, float alpha, float beta);
 
-/* The calls' descriptions for GEMM and softmax, from the handles the
- * program passed (A, B, C, bias, R; X, Y), each with whether it is not
- * NULL; a code with the message when the desc or sizes are not valid
- * (rt_gemm.c). */
+/* The calls' descriptions, from the handles the program passed, in the
+ * slots of rt_call's buffers (GEMM: A, B, C, bias, R; row ops: X, Y,
+ * gamma, beta; permute: X, Y), each with whether it is not NULL (or 0);
+ * a code with the message when the desc, its sizes or the buffers given
+ * do not agree (rt_gemm.c, rt_rows.c, rt_permute.c). */
 int rt_gemm_call(const tsr_rt_gemm_desc *desc, const void *const handles[RT_MAX_BUFFERS],
                  const bool given[RT_MAX_BUFFERS], rt_call *call, char *err, size_t err_size);
-int rt_softmax_call(int rows, int cols, const void *const handles[2], const bool given[2],
-                    rt_call *call, char *err, size_t err_size);
+int rt_rows_call(const tsr_rt_rows_desc *desc, const void *const handles[4], const bool given[4],
+                 rt_call *call, char *err, size_t err_size);
+int rt_permute_call(const tsr_rt_permute_desc *desc, const void *const handles[2],
+                    const bool given[2], rt_call *call, char *err, size_t err_size);
+
+/* The word an op key gives an element type ("f32"); NULL for a value
+ * outside tsr_rt_dtype. */
+const char *rt_dtype_name(tsr_rt_dtype dtype);
 
 struct rt_opencl_cache; /* rt_opencl.c */
 struct rt_cuda_cache;   /* rt_cuda.c */
@@ -98,8 +103,10 @@ int rt_read_file(const tsr_rt_bundle *b, const char *file, const char *sha256, c
 /* The kernel's source, so read. */
 int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, size_t err_size);
 
-/* Groups per axis for a call's shape (every dim of the op). */
-void rt_groups(const rt_geometry *g, const long *shape, size_t groups[3]);
+/* The kernel's groups and work-group size for a call's shape: its rule
+ * applied by tsr_geometry_apply (core/launch.c), as the tuner applies it
+ * when it measures the kernel. */
+void rt_geometry(const rt_kernel *k, const rt_call *call, tsr_geometry *out);
 
 /* For a launch API that takes a pointer to each argument (CUDA, HIP): the
  * pointers, from the call; and the grid and block for the call's shape,

@@ -185,16 +185,15 @@ static int launch(tsr_rt_bundle *b, cl_command_queue queue, const rt_call *call,
     rc = kernel_for(b, context, device, index, &kernel, err, err_size);
     if (!rc) {
         const rt_kernel *rk = &b->kernels[index];
-        size_t groups[3], global[3], local[3];
-        rt_groups(&rk->geometry, call->shape, groups);
-        for (int d = 0; d < 3; d++) {
-            local[d] = d < rk->geometry.dims ? rk->geometry.local[d] : 1;
-            global[d] = groups[d] * local[d];
-        }
+        tsr_geometry geometry;
+        rt_geometry(rk, call, &geometry);
+        size_t global[3];
+        for (int d = 0; d < 3; d++)
+            global[d] = geometry.groups[d] * geometry.local[d];
         cl_int status = set_args(kernel, rk, call);
         if (status == CL_SUCCESS)
-            status = clEnqueueNDRangeKernel(queue, kernel, (cl_uint)rk->geometry.dims, NULL, global,
-                                            local, 0, NULL, done);
+            status = clEnqueueNDRangeKernel(queue, kernel, (cl_uint)geometry.dims, NULL, global,
+                                            geometry.local, 0, NULL, done);
         if (status != CL_SUCCESS)
             rc = rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "launching %s: OpenCL error %d",
                          b->manifest->kernels[index].file, status);
@@ -222,12 +221,31 @@ int tsr_rt_gemm_opencl(tsr_rt_bundle *b, cl_command_queue queue, tsr_rt_layout a
     return tsr_rt_gemm_ex_opencl(b, queue, &desc, a, bm, c, NULL, NULL, done, err, err_size);
 }
 
+int tsr_rt_rows_opencl(tsr_rt_bundle *b, cl_command_queue queue, const tsr_rt_rows_desc *desc,
+                       cl_mem x, cl_mem gamma, cl_mem beta, cl_mem y, cl_event *done, char *err,
+                       size_t err_size)
+{
+    const void *const handles[4] = {&x, &y, &gamma, &beta};
+    const bool given[4] = {x != NULL, y != NULL, gamma != NULL, beta != NULL};
+    rt_call call;
+    int rc = rt_rows_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, queue, &call, done, err, err_size);
+}
+
 int tsr_rt_softmax_opencl(tsr_rt_bundle *b, cl_command_queue queue, int rows, int cols, cl_mem x,
                           cl_mem y, cl_event *done, char *err, size_t err_size)
+{
+    tsr_rt_rows_desc desc;
+    tsr_rt_rows_desc_init(&desc, TSR_RT_SOFTMAX, rows, cols);
+    return tsr_rt_rows_opencl(b, queue, &desc, x, NULL, NULL, y, done, err, err_size);
+}
+
+int tsr_rt_permute_opencl(tsr_rt_bundle *b, cl_command_queue queue, const tsr_rt_permute_desc *desc,
+                          cl_mem x, cl_mem y, cl_event *done, char *err, size_t err_size)
 {
     const void *const handles[2] = {&x, &y};
     const bool given[2] = {x != NULL, y != NULL};
     rt_call call;
-    int rc = rt_softmax_call(rows, cols, handles, given, &call, err, err_size);
+    int rc = rt_permute_call(desc, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, queue, &call, done, err, err_size);
 }

@@ -1,12 +1,18 @@
 #!/bin/bash
-# Makes a bundle of GEMMs (plain, fused, batched) and a softmax tuned on
-# PoCL with the tessera CLI, then runs test_rt on it: libtessera-rt alone,
-# as a user's program.
+# Makes a bundle of GEMMs (plain, fused, batched), the row ops and
+# permutes tuned on PoCL with the tessera CLI, then runs each test program
+# on it (test_rt, test_rt_rows): libtessera-rt alone, as a user's program.
 #
-# usage: test_rt.sh TESSERA TEST_RT   (TSR_SOURCE_ROOT names the source tree)
+# usage: test_rt.sh TESSERA TEST...   (TSR_SOURCE_ROOT names the source tree)
 set -u
-tessera=$(realpath "${1:?usage: test_rt.sh TESSERA TEST_RT}")
-test_rt=$(realpath "${2:?usage: test_rt.sh TESSERA TEST_RT}")
+usage="usage: test_rt.sh TESSERA TEST..."
+tessera=$(realpath "${1:?$usage}")
+shift
+[ $# -gt 0 ] || { echo "$usage" >&2; exit 2; }
+tests=()
+for program in "$@"; do
+    tests+=("$(realpath "$program")")
+done
 root=$(realpath "${TSR_SOURCE_ROOT:-.}")
 export TESSERA_PROFILES=$root/profiles
 work=$(mktemp -d /tmp/tsr_rt_XXXXXX) || exit 1
@@ -35,14 +41,31 @@ tune() {
 tune "$root/ops/sgemm.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/hgemm.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/bf16gemm-tn.yaml" --shape m=48,n=48,k=48
-tune "$root/ops/softmax.yaml" --shape rows=16,cols=512
-# Not launched by the runtime, but their entries (gamma, beta, eps among
-# the arguments) must not keep the bundle from opening.
-for row_op in reduce-sum rmsnorm layernorm; do
+for row_op in softmax reduce-sum rmsnorm layernorm; do
     tune "$root/ops/$row_op.yaml" --shape rows=16,cols=512
 done
-for fused in col-gelu-res row-silu relu-res half-out; do
-    tune "$fused.yaml"
+# A transpose, a 4-D permute that keeps the innermost dim and one that
+# moves it; and a perm tuned with its last dim 1, whose entry launches no
+# axis along that dim (the runtime must not pick it for a dim above 1).
+tune "$root/ops/transpose.yaml" --shape d0=64,d1=48
+tune "$root/ops/permute-4d.yaml" --shape d0=2,d1=16,d2=4,d3=32
+tune "$root/ops/permute-nhwc-nchw.yaml" --shape d0=2,d1=8,d2=8,d3=16
+cat >reverse.yaml <<'SPEC'
+schema: 1
+name: rt-reverse
+op: permute
+dtype: f32
+permute: {perm: [2, 1, 0]}
+shapes:
+  - {d0: 16, d1: 8, d2: 1}
+SPEC
+for made in col-gelu-res row-silu relu-res half-out reverse; do
+    tune "$made.yaml"
 done
 "$tessera" export --db t.db --out bundle >/dev/null || exit 1
-exec "$test_rt" bundle
+failed=0
+for program in "${tests[@]}"; do
+    echo "== ${program##*/}"
+    "$program" bundle || failed=1
+done
+exit "$failed"

@@ -13,5 +13,14 @@ int main()
     desc.activation = TSR_RT_ACT_GELU;
     desc.residual = true;
     char key[96];
-    return tsr_rt_gemm_desc_key(&desc, key, sizeof key) ? 0 : 1;
+    tsr_rt_rows_desc rows;
+    tsr_rt_rows_desc_init(&rows, TSR_RT_LAYERNORM, 4, 8);
+    rows.eps = 1e-3f;
+    const int dims[TSR_RT_MAX_RANK] = {2, 3, 4, 5}, perm[TSR_RT_MAX_RANK] = {0, 2, 1, 3};
+    tsr_rt_permute_desc permute;
+    tsr_rt_permute_desc_init(&permute, 4, dims, perm);
+    bool keyed = tsr_rt_gemm_desc_key(&desc, key, sizeof key) &&
+                 tsr_rt_rows_desc_key(&rows, key, sizeof key) &&
+                 tsr_rt_permute_desc_key(&permute, key, sizeof key);
+    return keyed ? 0 : 1;
 }

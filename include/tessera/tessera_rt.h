@@ -17,11 +17,27 @@
  *   d.bias = TSR_RT_BIAS_COL;
  *   d.activation = TSR_RT_ACT_GELU;
  *   tsr_rt_gemm_ex_opencl(b, queue, &d, A, B, C, bias, NULL, NULL, err, sizeof err);
+ *   tsr_rt_rows_desc r;                            (softmax, the norms, row reductions)
+ *   tsr_rt_rows_desc_init(&r, TSR_RT_LAYERNORM, rows, cols);
+ *   tsr_rt_rows_opencl(b, queue, &r, X, gamma, beta, Y, NULL, err, sizeof err);
+ *   tsr_rt_permute_desc p;                         (a transpose, any permute of 1-4 dims)
+ *   tsr_rt_permute_desc_init(&p, 4, (int[]){8, 512, 16, 64}, (int[]){0, 2, 1, 3});
+ *   tsr_rt_permute_opencl(b, queue, &p, X, Y, NULL, err, sizeof err);
  *   tsr_rt_close(b);
  *
  * Every function returns 0 on success, else a non-zero code with one line
  * in `err` (may be NULL) that names what went wrong. A bundle may be used
- * from several threads; launches through one bundle are serialised. */
+ * from several threads; launches through one bundle are serialised.
+ *
+ * Each launch call picks its kernel by the op key its desc gives (the
+ * text tessera's store and the bundle's manifest give the kernels) and
+ * the call's shape, and launches it on the geometry the bundle stores for
+ * it, applied to the call's shape as the tuner applied it to the shapes it
+ * measured. Before any device is touched it refuses a desc that is not
+ * valid, a buffer the op reads or writes that is NULL, or one it does not
+ * use that is given (TSR_RT_ERR_INPUT), and a key or shape the bundle has
+ * no kernel for (TSR_RT_ERR_NOT_FOUND). Buffers are packed; their sizes
+ * are the program's to get right. */
 #ifndef TESSERA_RT_H
 #define TESSERA_RT_H
 
@@ -129,10 +145,81 @@ void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k);
  * values. The sizes do not enter the key. */
 const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *desc, char *buf, size_t size);
 
+/* The row ops: row by row, the f32 matrix X (rows x cols) into Y, with
+ * the per-column vectors gamma and beta (cols values each) where the op
+ * reads them; one work-group per row.
+ *
+ *   TSR_RT_SOFTMAX     Y[r][c] = exp(X[r][c] - max_r) / sum_c exp(X[r][c] - max_r)
+ *   TSR_RT_RMSNORM     Y[r][c] = X[r][c] / sqrt(mean_c X[r][c]^2 + eps) * gamma[c]
+ *   TSR_RT_LAYERNORM   Y[r][c] = (X[r][c] - mean_r) / sqrt(var_r + eps) * gamma[c] + beta[c]
+ *                      (var_r the mean of (X[r][c] - mean_r)^2 over c)
+ *   TSR_RT_REDUCE_SUM, _MAX, _MEAN, _L2
+ *                      Y[r] = the sum, max, mean or sqrt of the sum of
+ *                      squares of X[r][c] over c: Y holds rows values */
+typedef enum tsr_rt_row_op {
+    TSR_RT_SOFTMAX = 0,
+    TSR_RT_RMSNORM = 1,
+    TSR_RT_LAYERNORM = 2,
+    TSR_RT_REDUCE_SUM = 3,
+    TSR_RT_REDUCE_MAX = 4,
+    TSR_RT_REDUCE_MEAN = 5,
+    TSR_RT_REDUCE_L2 = 6,
+} tsr_rt_row_op;
+
+/* One row op. Start from tsr_rt_rows_desc_init. X and Y must not overlap. */
+typedef struct tsr_rt_rows_desc {
+    tsr_rt_row_op op;
+    int rows, cols; /* each >= 1; rows x cols at most 2^31 - 1 elements */
+    /* rmsnorm's and layernorm's eps, >= 0 and finite; a kernel argument,
+     * so any value runs the kernels tuned with another. The other ops do
+     * not read it. */
+    float eps;
+    /* The elements of X, Y, gamma and beta: f32 from the init, the one
+     * type tessera tunes the row ops for so far (another finds no kernel). */
+    tsr_rt_dtype dtype;
+} tsr_rt_rows_desc;
+
+/* `op` on rows x cols in f32, with the eps of tessera's op specs when
+ * they name none: 1e-6 for rmsnorm, 1e-5 for layernorm, 0 for the rest. */
+void tsr_rt_rows_desc_init(tsr_rt_rows_desc *desc, tsr_rt_row_op op, int rows, int cols);
+
+/* The desc's op key: "softmax.f32", "rmsnorm.f32", "layernorm.f32",
+ * "reduce.f32.kind=sum|max|mean|l2". Into buf; returns buf, or NULL when
+ * the op or dtype is none of its enum's values. */
+const char *tsr_rt_rows_desc_key(const tsr_rt_rows_desc *desc, char *buf, size_t size);
+
+/* The most dims a permute takes. */
+#define TSR_RT_MAX_RANK 4
+
+/* A permute of a row-major tensor X of `rank` dims into Y, row-major:
+ * Y's dim i is X's dim perm[i] (rank 2, perm {1, 0}: the transpose of a
+ * dims[0] x dims[1] matrix). Start from tsr_rt_permute_desc_init. X and Y
+ * must not overlap. */
+typedef struct tsr_rt_permute_desc {
+    int rank;                  /* 1 .. TSR_RT_MAX_RANK */
+    int dims[TSR_RT_MAX_RANK]; /* X's, outermost first; each >= 1, their product at most
+                                  2^31 - 1; those past rank are not read */
+    int perm[TSR_RT_MAX_RANK]; /* each of 0 .. rank-1 once; those past rank are not read */
+    tsr_rt_dtype dtype;        /* X's and Y's elements: f32 from the init, as for the row ops */
+} tsr_rt_permute_desc;
+
+/* The first `rank` values of dims and perm (none when rank is not 1 to
+ * TSR_RT_MAX_RANK, which the calls then refuse); 1 for each dim past them
+ * and the perm's own index past them; f32. */
+void tsr_rt_permute_desc_init(tsr_rt_permute_desc *desc, int rank, const int *dims,
+                              const int *perm);
+
+/* The desc's op key, "permute.f32.perm=0,2,1,3": the perm decides the
+ * kernel, the dims do not. Into buf; returns buf, or NULL when the rank,
+ * perm or dtype is not valid. */
+const char *tsr_rt_permute_desc_key(const tsr_rt_permute_desc *desc, char *buf, size_t size);
+
 /* The entry the dispatch rule of docs/bundle.md picks among the kernels of
  * `op_key` in `language`, for a shape of n_dims values in the op's dim
  * order (GEMM: m, n, k, batch; batch may be left out and is then 1; an
- * entry tuned without a batch counts as batch 1); -1 when there is none. */
+ * entry tuned without a batch counts as batch 1. Row ops: rows, cols.
+ * Permute: X's dims d0 .. d3, 1 past the rank, which may be left out);
+ * -1 when there is none. */
 long tsr_rt_pick(const tsr_rt_bundle *bundle, const char *op_key, const char *language,
                  const long *shape, int n_dims);
 

@@ -29,9 +29,19 @@ int tsr_rt_gemm_ex_cuda(tsr_rt_bundle *bundle, CUstream stream, const tsr_rt_gem
                         CUdeviceptr a, CUdeviceptr b, CUdeviceptr c, CUdeviceptr bias,
                         CUdeviceptr r, char *err, size_t err_size);
 
+/* As tsr_rt_rows_opencl, on `stream`; `gamma` and `beta` are 0 when the
+ * desc's op does not read them. */
+int tsr_rt_rows_cuda(tsr_rt_bundle *bundle, CUstream stream, const tsr_rt_rows_desc *desc,
+                     CUdeviceptr x, CUdeviceptr gamma, CUdeviceptr beta, CUdeviceptr y, char *err,
+                     size_t err_size);
+
 /* Row-wise softmax of the f32 matrix X (rows x cols, row-major) into Y. */
 int tsr_rt_softmax_cuda(tsr_rt_bundle *bundle, CUstream stream, int rows, int cols, CUdeviceptr x,
                         CUdeviceptr y, char *err, size_t err_size);
+
+/* As tsr_rt_permute_opencl, on `stream`. */
+int tsr_rt_permute_cuda(tsr_rt_bundle *bundle, CUstream stream, const tsr_rt_permute_desc *desc,
+                        CUdeviceptr x, CUdeviceptr y, char *err, size_t err_size);
 
 #ifdef __cplusplus
 }

@@ -27,8 +27,18 @@ int tsr_rt_gemm_ex_hip(tsr_rt_bundle *bundle, hipStream_t stream, const tsr_rt_g
                        const void *a, const void *b, void *c, const void *bias, const void *r,
                        char *err, size_t err_size);
 
+/* As tsr_rt_rows_opencl, on `stream`; `gamma` and `beta` are NULL when
+ * the desc's op does not read them. */
+int tsr_rt_rows_hip(tsr_rt_bundle *bundle, hipStream_t stream, const tsr_rt_rows_desc *desc,
+                    const void *x, const void *gamma, const void *beta, void *y, char *err,
+                    size_t err_size);
+
 int tsr_rt_softmax_hip(tsr_rt_bundle *bundle, hipStream_t stream, int rows, int cols, const void *x,
                        void *y, char *err, size_t err_size);
+
+/* As tsr_rt_permute_opencl, on `stream`. */
+int tsr_rt_permute_hip(tsr_rt_bundle *bundle, hipStream_t stream, const tsr_rt_permute_desc *desc,
+                       const void *x, void *y, char *err, size_t err_size);
 
 #ifdef __cplusplus
 }

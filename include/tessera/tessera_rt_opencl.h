@@ -37,9 +37,26 @@ int tsr_rt_gemm_ex_opencl(tsr_rt_bundle *bundle, cl_command_queue queue,
                           const tsr_rt_gemm_desc *desc, cl_mem a, cl_mem b, cl_mem c, cl_mem bias,
                           cl_mem r, cl_event *done, char *err, size_t err_size);
 
-/* Row-wise softmax of the f32 matrix X (rows x cols, row-major) into Y. */
+/* The row op `desc` describes (tessera_rt.h) in the queue's context.
+ * `gamma` is given exactly for rmsnorm and layernorm, `beta` exactly for
+ * layernorm (cols values each); pass NULL otherwise. Y is rows x cols,
+ * or rows values for a reduction. Enqueues and returns; *done (may be
+ * NULL) receives the kernel's event. */
+int tsr_rt_rows_opencl(tsr_rt_bundle *bundle, cl_command_queue queue, const tsr_rt_rows_desc *desc,
+                       cl_mem x, cl_mem gamma, cl_mem beta, cl_mem y, cl_event *done, char *err,
+                       size_t err_size);
+
+/* Row-wise softmax of the f32 matrix X (rows x cols, row-major) into Y:
+ * tsr_rt_rows_opencl with TSR_RT_SOFTMAX. */
 int tsr_rt_softmax_opencl(tsr_rt_bundle *bundle, cl_command_queue queue, int rows, int cols,
                           cl_mem x, cl_mem y, cl_event *done, char *err, size_t err_size);
+
+/* The permute `desc` describes (tessera_rt.h) of X into Y in the queue's
+ * context. Enqueues and returns; *done (may be NULL) receives the
+ * kernel's event. */
+int tsr_rt_permute_opencl(tsr_rt_bundle *bundle, cl_command_queue queue,
+                          const tsr_rt_permute_desc *desc, cl_mem x, cl_mem y, cl_event *done,
+                          char *err, size_t err_size);
 
 #ifdef __cplusplus
 }
