@@ -41,7 +41,34 @@ typedef struct tsr_view {
     tp_expr *rows, *cols;
     tp_expr *row_stride, *col_stride;
     tp_expr *base;
+    /* NULL for the plain view above; else the view is gathered (see
+     * tsr_gather) and its strides only say which of its dims runs along
+     * memory: a unit col_stride for the cols, which the threads of a
+     * cooperative load then walk side by side. */
+    const struct tsr_gather *gather;
 } tsr_view;
+
+/* A gathered view: the B (K x P) or A (P x K) operand of a convolution's
+ * implicit GEMM, read straight from the image X. Its k dim counts the
+ * filter's taps, k = (c, fr, fs) with fs fastest, or (fr, fs, c) with the
+ * channel c fastest (channels_inner); its p dim counts output pixels,
+ * p = (image, oh, ow) with ow fastest. Element (k, p) is X at channel c,
+ * row ih = oh * stride - pad + fr * dilation (cols likewise) of the image:
+ * buffer[base + image * image_stride + c * channel_stride
+ *        + ih * in_row_stride + iw * in_col_stride],
+ * and 0 where (ih, iw) falls into the padding outside the in_rows x
+ * in_cols image. Filter size, stride, pad and dilation are constants, so
+ * the divisions that split k are by constants. */
+typedef struct tsr_gather {
+    bool k_along_rows;   /* k is the view's row index (a B operand), else its col index */
+    bool channels_inner; /* k = (fr, fs, c); else (c, fr, fs) */
+    int filter[2], stride[2], pad[2], dilation[2]; /* [0] along rows, [1] along cols */
+    tp_expr *channels;                             /* the extent of k's channel digit */
+    tp_expr *out_rows, *out_cols;                  /* OH, OW */
+    tp_expr *in_rows, *in_cols;                    /* H, W */
+    tp_expr *channel_stride, *in_row_stride, *in_col_stride;
+    tp_expr *image_stride; /* NULL when p spans one image (its pixels only) */
+} tsr_gather;
 
 /* How the threads of a group share a work-group tile of results: thread
  * (ty, tx) = (local id 1, local id 0) owns a register tile whose element

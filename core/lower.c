@@ -19,8 +19,73 @@ const tp_var *lower_temp(lower_ctx *ctx, const char *prefix, tsr_dtype dtype)
     return tp_new_var(ctx->b, name, dtype, TP_PRIVATE, 0, 0, 0);
 }
 
+/* x / n and x % n for a constant n > 0, without the operation when n is 1. */
+static tp_expr *div_const(tp_builder *b, tp_expr *x, int n)
+{
+    return n == 1 ? x : tp_bin(b, TP_DIV, x, tp_int(b, n));
+}
+
+static tp_expr *mod_const(tp_builder *b, tp_expr *x, int n)
+{
+    return n == 1 ? tp_int(b, 0) : tp_bin(b, TP_MOD, x, tp_int(b, n));
+}
+
+/* lo <= x < hi as one predicate. */
+static tp_expr *within(tp_builder *b, tp_expr *x, tp_expr *lo, tp_expr *hi)
+{
+    return tp_bin(b, TP_AND, tp_bin(b, TP_GE, x, lo), tp_bin(b, TP_LT, x, hi));
+}
+
+/* Where a gathered view's element (r, c) lies in the image (see
+ * tsr_gather): its index in the buffer, and in *in_image the predicate
+ * that it is not padding, or NULL when no element can be (no padding:
+ * then every tap of an output pixel that exists lies inside the image). */
+static tp_expr *gather_index(lower_ctx *ctx, const tsr_view *v, tp_expr *r, tp_expr *c,
+                             tp_expr **in_image)
+{
+    tp_builder *b = ctx->b;
+    const tsr_gather *g = v->gather;
+    tp_expr *k = g->k_along_rows ? r : c, *pixel = g->k_along_rows ? c : r;
+    int taps = g->filter[0] * g->filter[1];
+    tp_expr *channel, *tap;
+    if (taps == 1) {
+        channel = k;
+        tap = tp_int(b, 0);
+    } else if (g->channels_inner) {
+        channel = tp_bin(b, TP_MOD, k, g->channels);
+        tap = tp_bin(b, TP_DIV, k, g->channels);
+    } else {
+        channel = div_const(b, k, taps);
+        tap = mod_const(b, k, taps);
+    }
+    tp_expr *fr = div_const(b, tap, g->filter[1]), *fs = mod_const(b, tap, g->filter[1]);
+    tp_expr *ow = tp_bin(b, TP_MOD, pixel, g->out_cols);
+    tp_expr *rest = tp_bin(b, TP_DIV, pixel, g->out_cols);
+    tp_expr *oh = g->image_stride ? tp_bin(b, TP_MOD, rest, g->out_rows) : rest;
+    tp_expr *ih = tp_addi(
+        b, tp_add(b, tp_muli(b, oh, g->stride[0]), tp_muli(b, fr, g->dilation[0])), -g->pad[0]);
+    tp_expr *iw = tp_addi(
+        b, tp_add(b, tp_muli(b, ow, g->stride[1]), tp_muli(b, fs, g->dilation[1])), -g->pad[1]);
+    tp_expr *index =
+        tp_add(b, tp_mul(b, channel, g->channel_stride),
+               tp_add(b, tp_mul(b, ih, g->in_row_stride), tp_mul(b, iw, g->in_col_stride)));
+    if (g->image_stride)
+        index = tp_add(b, tp_mul(b, tp_bin(b, TP_DIV, rest, g->out_rows), g->image_stride), index);
+    *in_image = NULL;
+    if (g->pad[0])
+        *in_image = within(b, ih, tp_int(b, 0), g->in_rows);
+    if (g->pad[1]) {
+        tp_expr *cols_ok = within(b, iw, tp_int(b, 0), g->in_cols);
+        *in_image = *in_image ? tp_bin(b, TP_AND, *in_image, cols_ok) : cols_ok;
+    }
+    return v->base ? tp_add(b, v->base, index) : index;
+}
+
 tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_expr *c)
 {
+    tp_expr *in_image;
+    if (view->gather)
+        return gather_index(ctx, view, r, c, &in_image);
     tp_expr *index =
         tp_add(ctx->b, tp_mul(ctx->b, r, view->row_stride), tp_mul(ctx->b, c, view->col_stride));
     return view->base ? tp_add(ctx->b, view->base, index) : index;
@@ -74,6 +139,12 @@ tp_expr *lower_vector_inside(lower_ctx *ctx, const tsr_view *v, int inner_dim, t
                              tp_expr *gc, int width)
 {
     tp_builder *b = ctx->b;
+    /* A gathered view's neighbours along a dim need not be neighbours in
+     * memory, nor all inside the image: never a whole vector, lane by lane
+     * instead (an op refuses vector loads of them, so that no kernel pays
+     * for this branch). */
+    if (v->gather)
+        return tp_int(b, 0);
     tp_expr *outer_ok =
         inner_dim == 1 ? tp_bin(b, TP_LT, gr, v->rows) : tp_bin(b, TP_LT, gc, v->cols);
     tp_expr *inner_ok = tp_bin(b, TP_LE, tp_addi(b, inner_dim == 1 ? gc : gr, width),
@@ -87,7 +158,12 @@ tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_e
     tp_builder *b = ctx->b;
     tp_expr *inside =
         tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
-    tp_expr *index = lower_view_index(ctx, v, gr, gc);
+    tp_expr *in_image = NULL;
+    tp_expr *index =
+        v->gather ? gather_index(ctx, v, gr, gc, &in_image) : lower_view_index(ctx, v, gr, gc);
+    /* The padding reads as zero; && keeps the load from being made there. */
+    if (in_image)
+        inside = tp_bin(b, TP_AND, inside, in_image);
     /* Into 16-bit storage the bits go as they are; zero is all zero bits
      * in f16 and bf16 alike. */
     if (dtype == v->buffer->dtype && dtype != tsr_dtype_compute(dtype))

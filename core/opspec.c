@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/op.h"
+#include "core/ops/conv2d_spec.h"
 #include "core/strbuf.h"
 #include "core/yaml_doc.h"
 
@@ -85,12 +86,14 @@ enum {
     K_RMSNORM,
     K_LAYERNORM,
     K_PERMUTE,
+    K_CONV2D,
     K_SHAPES,
     K_COUNT
 };
 
-static const char *const top_keys[K_COUNT] = {
-    "schema", "name", "op", "dtype", "gemm", "reduce", "rmsnorm", "layernorm", "permute", "shapes"};
+static const char *const top_keys[K_COUNT] = {"schema",  "name",   "op",      "dtype",
+                                              "gemm",    "reduce", "rmsnorm", "layernorm",
+                                              "permute", "conv2d", "shapes"};
 
 #define REQ(k) ((uint64_t)1 << (k))
 
@@ -149,6 +152,11 @@ static tsr_status parse_dtype(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *
 
 static const char *const bias_names[TSR_BIAS_COUNT] = {"none", "row", "col"};
 static const char *const activation_names[TSR_ACT_COUNT] = {"none", "relu", "gelu", "silu"};
+
+const char *tsr_activation_name(tsr_activation act)
+{
+    return act >= 0 && act < TSR_ACT_COUNT ? activation_names[act] : "?";
+}
 
 /* The fused epilogue's keys (see README.md, "Op specs"). */
 static tsr_status parse_epilogue(tsr_yaml_doc *doc, const tsr_yaml_field *bias,
@@ -266,11 +274,12 @@ static tsr_status parse_permute(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec
 }
 
 /* An op's own section is named after it and allowed for that op only; the
- * reduce op cannot do without its kind, nor permute without its perm. */
+ * reduce op cannot do without its kind, permute without its perm, nor
+ * conv2d without its layout and filter. */
 static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr_yaml_field *f,
                                  tsr_opspec *spec)
 {
-    for (int k = K_GEMM; k <= K_PERMUTE; k++)
+    for (int k = K_GEMM; k <= K_CONV2D; k++)
         if (f[k].key && strcmp(spec->op->name, top_keys[k]) != 0)
             return tsr_yaml_fail(doc, f[k].key, "key '%s' is only allowed for op %s", top_keys[k],
                                  top_keys[k]);
@@ -278,6 +287,9 @@ static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr
         return tsr_yaml_fail(doc, root, "op reduce needs 'reduce: {kind: sum|max|mean|l2}'");
     if (!strcmp(spec->op->name, "permute") && !f[K_PERMUTE].value)
         return tsr_yaml_fail(doc, root, "op permute needs 'permute: {perm: [...]}', e.g. [1, 0]");
+    if (!strcmp(spec->op->name, "conv2d") && !f[K_CONV2D].value)
+        return tsr_yaml_fail(doc, root,
+                             "op conv2d needs 'conv2d: {layout: nchw|nhwc, filter: [r, s]}'");
     if (!strcmp(spec->op->name, "rmsnorm"))
         spec->eps = 1e-6;
     if (!strcmp(spec->op->name, "layernorm"))
@@ -292,6 +304,8 @@ static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr
         TSR_TRY(parse_norm(doc, f[K_LAYERNORM].value, spec));
     if (f[K_PERMUTE].value)
         TSR_TRY(parse_permute(doc, f[K_PERMUTE].value, spec));
+    if (f[K_CONV2D].value)
+        TSR_TRY(tsr_conv2d_parse(doc, f[K_CONV2D].value, spec));
     return TSR_OK;
 }
 
@@ -362,6 +376,9 @@ static tsr_status parse_shapes(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec 
         yaml_node_t *item = tsr_yaml_item(doc, node, i);
         TSR_TRY(parse_shape(doc, item, what, spec->op, &spec->shapes[i]));
         TSR_TRY(check_rank_dims(doc, item, what, spec));
+        char why[200];
+        if (!tsr_conv2d_shape_fits(spec, &spec->shapes[i], why, sizeof why))
+            return tsr_yaml_fail(doc, item, "%s: %s", what, why);
         for (size_t j = 0; j < i; j++) {
             if (!same_shape(spec->op, &spec->shapes[i], &spec->shapes[j]))
                 continue;
@@ -406,6 +423,7 @@ tsr_status tsr_opspec_parse(const char *path, const char *text, size_t len, tsr_
     spec->layout_b = TSR_ROW_MAJOR;
     spec->alpha = 1.0;
     spec->beta = 0.0;
+    spec->conv = (tsr_conv2d){.stride = {1, 1}, .dilation = {1, 1}, .groups = 1};
 
     tsr_yaml_doc doc;
     tsr_status status = tsr_yaml_doc_load(&doc, path_copy, text, len, err);
@@ -456,6 +474,8 @@ const char *tsr_opspec_key(const tsr_opspec *spec)
             tsr_bufprintf(perm, sizeof perm, &used, "%s%d", i ? "," : "", spec->perm[i]);
         return tsr_arena_printf(spec->arena, "permute.%s.perm=%s", dtype, perm);
     }
+    if (!strcmp(spec->op->name, "conv2d"))
+        return tsr_conv2d_key(spec);
     if (strcmp(spec->op->name, "gemm") != 0)
         return tsr_arena_printf(spec->arena, "%s.%s", spec->op->name, dtype);
     /* alpha is a kernel argument, but beta == 0 lets the kernel skip reading
@@ -567,6 +587,9 @@ static tsr_status parse_part(const tsr_op_def *op, const char *text, const char 
 
 tsr_status tsr_opspec_check_shape(const tsr_opspec *spec, const tsr_shape *shape, tsr_error *err)
 {
+    char why[200];
+    if (!tsr_conv2d_shape_fits(spec, shape, why, sizeof why))
+        return tsr_fail(err, TSR_ERR_INPUT, "shape for %s: %s", spec->path, why);
     if (strcmp(spec->op->name, "permute") != 0)
         return TSR_OK;
     for (int d = spec->rank; d < spec->op->n_dims; d++)

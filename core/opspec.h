@@ -38,6 +38,18 @@ typedef enum tsr_reduce_kind {
     TSR_REDUCE_KIND_COUNT
 } tsr_reduce_kind;
 
+/* conv2d's constants, which the kernel is compiled for (see docs/conv2d.md):
+ * nchw: X [n][c][h][w], W [k][c/groups][r][s], Y [n][k][oh][ow];
+ * nhwc: X [n][h][w][c], W [k][r][s][c/groups], Y [n][oh][ow][k].
+ * Index 0 of each pair is along the image's rows (h), 1 along its cols. */
+typedef struct tsr_conv2d {
+    bool channels_last; /* nhwc */
+    int filter[2];      /* r, s */
+    int stride[2], pad[2], dilation[2];
+    int groups;
+    bool bias; /* one value per output channel, added before the activation */
+} tsr_conv2d;
+
 /* One problem size: the values of the op's named dims (gemm: m, n, k,
  * batch). */
 typedef struct tsr_shape {
@@ -73,6 +85,10 @@ typedef struct tsr_opspec {
     int rank;
     int perm[TSR_PERM_MAX_RANK];
 
+    /* conv2d: Y = act(conv(X, W) + bias); the activation and the output
+     * type are the fields above, as for gemm */
+    tsr_conv2d conv;
+
     size_t n_shapes;
     tsr_shape *shapes;
 } tsr_opspec;
@@ -81,15 +97,25 @@ tsr_status tsr_opspec_load(const char *path, tsr_opspec **out, tsr_error *err);
 tsr_status tsr_opspec_parse(const char *path, const char *text, size_t len, tsr_opspec **out,
                             tsr_error *err);
 void tsr_opspec_free(tsr_opspec *spec);
+/* "none", "relu", "gelu", "silu". */
+const char *tsr_activation_name(tsr_activation act);
 /* "sum", "max", "mean", "l2". */
 const char *tsr_reduce_kind_name(tsr_reduce_kind kind);
+
+/* A conv2d's output rows (axis 0) or cols (axis 1) for a shape:
+ * (in + 2 pad - dilation (filter - 1) - 1) / stride + 1, or 0 when the
+ * filter does not fit. */
+long tsr_conv2d_out(const tsr_opspec *spec, const tsr_shape *shape, int axis);
 
 /* A stable identity of everything in the spec that changes the kernel
  * (op, dtype, layouts, alpha/beta being zero or not, the epilogue), used as
  * the store's key: "gemm.f32.a=row.b=col.beta=1", with
  * ".bias=row|col", ".act=relu|gelu|silu" and ".res=1" appended, in that
  * order, only when used; "reduce.f32.kind=sum|max|mean|l2" for reduce;
- * "permute.f32.perm=0,2,1,3" for permute; "OP.f32" for the other ops.
+ * "permute.f32.perm=0,2,1,3" for permute;
+ * "conv2d.f32.nchw.r=3.s=3.stride=1,1.pad=1,1.dil=1,1.groups=1" for
+ * conv2d, with ".bias=1", ".act=..." and ".out=..." when used; "OP.f32"
+ * for the other ops.
  * Allocated in the spec's arena. */
 const char *tsr_opspec_key(const tsr_opspec *spec);
 
@@ -105,7 +131,9 @@ bool tsr_shape_dim_written(const struct tsr_op_def *op, const tsr_shape *shape, 
 tsr_status tsr_shape_parse(const struct tsr_op_def *op, const char *text, tsr_shape *out,
                            tsr_error *err);
 /* Whether `shape` (parsed for the spec's op) suits the spec itself: a
- * permute's dims past its perm's rank must be 1. TSR_ERR_INPUT with the
+ * permute's dims past its perm's rank must be 1; a conv2d's channels must
+ * split into its groups, its filter fit the padded image, and its buffers
+ * stay below 2^31 elements. TSR_ERR_INPUT with the
  * reason otherwise. */
 tsr_status tsr_opspec_check_shape(const tsr_opspec *spec, const tsr_shape *shape, tsr_error *err);
 

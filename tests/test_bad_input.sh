@@ -172,6 +172,51 @@ refused "a permute of 2^32 elements" gen spec-perm-huge.yaml --profile pocl-cpu
 refused "--shape with d2 for a perm of two dims" verify "$root/ops/transpose.yaml" \
     --shape d0=7,d1=13,d2=5
 
+# conv2d's section: missing, unknown keys, bad layouts, filters, strides,
+# pads, dilations, groups and pairs; shapes whose channels do not split into
+# the groups, whose filter does not fit, or whose X passes 2^31 elements.
+conv_spec() { # conv_spec FILE SECTION SHAPE
+    printf 'schema: 1\nname: c\nop: conv2d\ndtype: f32\n%s\nshapes:\n  - %s\n' "$2" "$3" >"$1"
+}
+conv_shape='{n: 1, c: 4, h: 8, w: 8, k: 4}'
+conv_spec spec-conv-missing.yaml '' "$conv_shape"
+refused "a conv2d without its section" gen spec-conv-missing.yaml --profile pocl-cpu
+conv_spec spec-conv-no-filter.yaml 'conv2d: {layout: nchw}' "$conv_shape"
+refused "a conv2d without a filter" gen spec-conv-no-filter.yaml --profile pocl-cpu
+conv_spec spec-conv-unknown-key.yaml 'conv2d: {layout: nchw, filter: 3, padding: 1}' "$conv_shape"
+refused "a conv2d with an unknown key" gen spec-conv-unknown-key.yaml --profile pocl-cpu
+conv_spec spec-conv-layout.yaml 'conv2d: {layout: chwn, filter: 3}' "$conv_shape"
+refused "a conv2d layout that is not nchw or nhwc" gen spec-conv-layout.yaml --profile pocl-cpu
+conv_spec spec-conv-filter-zero.yaml 'conv2d: {layout: nchw, filter: 0}' "$conv_shape"
+refused "a filter of 0" gen spec-conv-filter-zero.yaml --profile pocl-cpu
+conv_spec spec-conv-filter-triple.yaml 'conv2d: {layout: nchw, filter: [3, 3, 3]}' "$conv_shape"
+refused "a filter of three extents" gen spec-conv-filter-triple.yaml --profile pocl-cpu
+conv_spec spec-conv-stride-text.yaml 'conv2d: {layout: nchw, filter: 3, stride: two}' "$conv_shape"
+refused "a stride that is not a number" gen spec-conv-stride-text.yaml --profile pocl-cpu
+conv_spec spec-conv-pad-negative.yaml 'conv2d: {layout: nchw, filter: 3, pad: [1, -1]}' \
+    "$conv_shape"
+refused "a negative pad" gen spec-conv-pad-negative.yaml --profile pocl-cpu
+conv_spec spec-conv-dilation-huge.yaml 'conv2d: {layout: nchw, filter: 3, dilation: 99999999999}' \
+    "$conv_shape"
+refused "a dilation past 64" gen spec-conv-dilation-huge.yaml --profile pocl-cpu
+conv_spec spec-conv-groups-zero.yaml 'conv2d: {layout: nchw, filter: 3, groups: 0}' "$conv_shape"
+refused "zero groups" gen spec-conv-groups-zero.yaml --profile pocl-cpu
+conv_spec spec-conv-groups-split.yaml 'conv2d: {layout: nhwc, filter: 3, groups: 3}' \
+    "$conv_shape"
+refused "channels that do not split into the groups" gen spec-conv-groups-split.yaml \
+    --profile pocl-cpu
+conv_spec spec-conv-filter-fit.yaml 'conv2d: {layout: nchw, filter: 9}' "$conv_shape"
+refused "a filter larger than the padded image" gen spec-conv-filter-fit.yaml --profile pocl-cpu
+conv_spec spec-conv-huge.yaml 'conv2d: {layout: nchw, filter: 1}' \
+    '{n: 65536, c: 64, h: 32, w: 32, k: 1}'
+refused "a conv2d input of 2^32 elements" gen spec-conv-huge.yaml --profile pocl-cpu
+conv_spec spec-conv-gemm-section.yaml 'gemm: {a: row}' "$conv_shape"
+refused "a conv2d with a gemm section" gen spec-conv-gemm-section.yaml --profile pocl-cpu
+refused "--shape whose channels do not split into the groups" verify \
+    "$root/ops/conv2d-depthwise.yaml" --shape n=1,c=33,h=8,w=8,k=33
+refused "--config with VW=4 for conv2d" gen "$root/ops/conv2d-resnet.yaml" --profile pocl-cpu \
+    --config VW=4
+
 # ---- command-line values -----------------------------------------------------------
 
 sgemm="$root/ops/sgemm.yaml"

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Every generator's output through its vendor's own compiler: the example op
 # specs (a fused epilogue and a batch among them, the row ops' sub-group and
-# one-pass variants), a sample of configs each, as CUDA with nvcc for sm_80,
-# sm_89 and sm_90, as HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030,
-# and as OpenCL C with ocloc for dg2, pvc and tgllp. A kernel that does not
-# compile fails the test. Under CI a missing compiler fails it too; elsewhere
-# it is reported and skipped.
+# one-pass variants, conv2d's gathered implicit GEMM), a sample of configs
+# each, as CUDA with nvcc for sm_80, sm_89 and sm_90, as HIP with hipcc for
+# gfx908, gfx90a, gfx940 and gfx1030, and as OpenCL C with ocloc for dg2, pvc
+# and tgllp. A kernel that does not compile fails the test. Under CI a
+# missing compiler fails it too; elsewhere it is reported and skipped.
 #
 # usage: vendor_compile.sh TESSERA SOURCE_ROOT
 set -u
@@ -84,6 +84,21 @@ for config in "" "TR=8,TC=128,WG=64,VW=2"; do
 done
 for config in "" "TR=16,TC=32,WG=128,VW=2,PAD=1"; do
     sources+=("permute-nhwc-nchw|$config")
+done
+# conv2d as an implicit GEMM: X's taps gathered (divisions by the filter's
+# constants, the padding's predicate), NCHW f32 with W read in place or
+# vector accumulators, NHWC f16 with W^T read in place, and depthwise; the
+# matrix unit on the gathered NHWC f16 taps, plain and with a padded tile.
+for config in "" "SA=0,BM=32,BN=128,TM=2,TN=8,STRN=0" "VN=4,TN=8,STRN=1"; do
+    sources+=("conv2d-resnet|$config")
+done
+for config in "" "SB=0,BM=128,BN=32,TM=8,TN=2,STRN=0"; do
+    sources+=("conv2d-nhwc-f16|$config")
+done
+sources+=("conv2d-depthwise|")
+for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1" \
+    "MU=1,BM=128,BN=128,BK=32,TM=4,TN=8,STRN=0,KU=2,PAD=1"; do
+    cuda_only+=("conv2d-nhwc-f16|$config")
 done
 
 passed=0

@@ -108,8 +108,8 @@ static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *p
     return TSR_OK;
 }
 
-static tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile,
-                             const tsr_config *config, tsr_error *err)
+tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const tsr_config *config,
+                      tsr_error *err)
 {
     gemm_cfg c = gemm_cfg_of(config);
     if (c.mu)
@@ -287,6 +287,7 @@ static tp_expr *activation_template(tp_builder *b, tsr_activation act, tsr_dtype
 /* What the k-loop builders share. */
 typedef struct gemm_parts {
     tsr_tile_program *p;
+    tsr_stmt_list *body; /* where the tile's statements go */
     gemm_cfg c;
     const tsr_view *A, *B;
     const tsr_tile *as, *bs, *acc; /* as/bs NULL for an operand read in place */
@@ -339,7 +340,7 @@ static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k
 static tsr_stmt *append_k_loop(const gemm_parts *g, const tp_var *k0, tp_expr *end)
 {
     tp_builder *b = &g->p->builder;
-    tsr_stmt *loop = tsr_ir_append(g->p, &g->p->body, TSR_S_LOOP);
+    tsr_stmt *loop = tsr_ir_append(g->p, g->body, TSR_S_LOOP);
     if (loop)
         *loop = (tsr_stmt){.kind = TSR_S_LOOP,
                            .var = k0,
@@ -373,7 +374,7 @@ static bool build_k_loop(const gemm_parts *g)
         tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
     if (staged || !mma)
         return mma != NULL;
-    tsr_stmt *tail = tsr_ir_append(p, &p->body, TSR_S_LOOP);
+    tsr_stmt *tail = tsr_ir_append(p, g->body, TSR_S_LOOP);
     tsr_stmt *one = tail ? tsr_ir_append(p, &tail->body, TSR_S_MMA) : NULL;
     if (!one)
         return false;
@@ -400,9 +401,9 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
     tsr_tile_program *p = g->p;
     tp_builder *b = &p->builder;
     tp_expr *zero = tp_int(b, 0);
-    append_loads(g, &p->body, TSR_LOAD_FETCH, zero, NULL);
-    append_loads(g, &p->body, TSR_LOAD_DEPOSIT, zero, zero);
-    tsr_ir_append(p, &p->body, TSR_S_BARRIER);
+    append_loads(g, g->body, TSR_LOAD_FETCH, zero, NULL);
+    append_loads(g, g->body, TSR_LOAD_DEPOSIT, zero, zero);
+    tsr_ir_append(p, g->body, TSR_S_BARRIER);
     tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
     tp_expr *k = tp_ref(b, k0);
     tsr_stmt *loop = append_k_loop(g, k0, g->K);
@@ -415,6 +416,53 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
     append_loads(g, &loop->body, TSR_LOAD_DEPOSIT, tp_addi(b, k, g->c.bk), other);
     tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
     return mma != NULL;
+}
+
+bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cfg *cfg,
+                      const gemm_operands *ops)
+{
+    tp_builder *b = &p->builder;
+    gemm_cfg c = *cfg;
+    gemm_parts g = {.p = p, .body = ops->body, .c = c, .A = ops->a, .B = ops->b};
+    /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
+    int stages = c.pf ? 2 : 1;
+    /* For the threads' FMAs, A k-major and B as it is (a thread's rows of
+     * one k side by side); for the matrix unit both with k along their rows
+     * (A as [m][k], B as [n][k]), as its fragments pair adjacent k. */
+    tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;
+    int pad = gemm_shared_pad(&c);
+    g.as = c.sa ? tsr_ir_staged_tile(p, "As", staged, c.bm, c.bk, pad, !c.mu, stages) : NULL;
+    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, c.mu != 0, stages) : NULL;
+    /* With a matrix unit, each fragment's four accumulators are 2 x 2. */
+    g.acc = c.mu ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
+                 : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);
+    g.m0 = ops->m0;
+    g.n0 = ops->n0;
+    g.K = ops->k;
+    g.map = (tsr_thread_map){gemm_local_y(&c), c.mu ? gemm_local_x(&c) / 32 : gemm_local_x(&c),
+                             c.strm != 0, c.strn != 0, c.mu != 0};
+
+    tsr_stmt *fill = tsr_ir_append(p, ops->body, TSR_S_FILL);
+    if (fill)
+        fill->tile = g.acc;
+    if (!(c.pf ? build_pipelined_k_loop(&g) : build_k_loop(&g)))
+        return false;
+    tsr_stmt *store = tsr_ir_append(p, ops->body, TSR_S_STORE);
+    if (!store)
+        return false;
+    *store = (tsr_stmt){.kind = TSR_S_STORE,
+                        .tile = g.acc,
+                        .view = ops->c,
+                        .row0 = g.m0,
+                        .col0 = g.n0,
+                        .map = g.map,
+                        .alpha = ops->alpha,
+                        .beta = ops->beta,
+                        .bias = ops->bias,
+                        .residual = ops->residual,
+                        .activation = activation_template(b, spec->activation, compute),
+                        .vector_width = 1};
+    return !b->failed;
 }
 
 static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
@@ -432,55 +480,27 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     p->local[0] = gemm_local_x(&c);
     p->local[1] = gemm_local_y(&c);
 
-    gemm_parts g = {.p = p, .c = c};
-    g.A = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a);
-    g.B = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b);
-    tsr_view *C = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR);
-    /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
-    int stages = c.pf ? 2 : 1;
-    /* For the threads' FMAs, A k-major and B as it is (a thread's rows of
-     * one k side by side); for the matrix unit both with k along their rows
-     * (A as [m][k], B as [n][k]), as its fragments pair adjacent k. */
-    tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;
-    int pad = gemm_shared_pad(&c);
-    g.as = c.sa ? tsr_ir_staged_tile(p, "As", staged, c.bm, c.bk, pad, !c.mu, stages) : NULL;
-    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, c.mu != 0, stages) : NULL;
-    /* With a matrix unit, each fragment's four accumulators are 2 x 2. */
-    g.acc = c.mu ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
-                 : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);
-    g.m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm);
-    g.n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn);
-    g.K = tp_param_ref(b, &P[GEMM_ARG_K]);
-    g.map = (tsr_thread_map){gemm_local_y(&c), c.mu ? gemm_local_x(&c) / 32 : gemm_local_x(&c),
-                             c.strm != 0, c.strn != 0, c.mu != 0};
-    tsr_thread_map map = g.map;
-    tp_expr *m0 = g.m0, *n0 = g.n0;
-    const tsr_tile *acc = g.acc;
-
-    tsr_stmt *fill = tsr_ir_append(p, &p->body, TSR_S_FILL);
-    if (fill)
-        fill->tile = acc;
-    if (!(c.pf ? build_pipelined_k_loop(&g) : build_k_loop(&g)))
-        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
-    tsr_stmt *store = tsr_ir_append(p, &p->body, TSR_S_STORE);
-    if (store)
-        *store = (tsr_stmt){.kind = TSR_S_STORE,
-                            .tile = acc,
-                            .view = C,
-                            .row0 = m0,
-                            .col0 = n0,
-                            .map = map,
-                            .alpha = &P[GEMM_ARG_ALPHA],
-                            .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL,
-                            .vector_width = 1};
-    if (store && gemm_arg_bias(spec) >= 0)
-        store->bias = bias_view(p, &P[gemm_arg_bias(spec)], spec->bias);
-    if (store && gemm_arg_residual(spec) >= 0)
-        store->residual = matrix_view(p, &P[gemm_arg_residual(spec)], &P[GEMM_ARG_M],
-                                      &P[GEMM_ARG_N], TSR_ROW_MAJOR);
-    if (store)
-        store->activation = activation_template(b, spec->activation, compute);
-    if (b->failed || !store)
+    /* One C tile per work-group: launch axes 0 and 1 along N and M, the
+     * third along the batch (the views' base). */
+    gemm_operands ops = {
+        .a = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a),
+        .b = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b),
+        .c = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR),
+        .m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm),
+        .n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn),
+        .k = tp_param_ref(b, &P[GEMM_ARG_K]),
+        .alpha = &P[GEMM_ARG_ALPHA],
+        .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL,
+        .body = &p->body,
+    };
+    if (gemm_arg_bias(spec) >= 0)
+        ops.bias = bias_view(p, &P[gemm_arg_bias(spec)], spec->bias);
+    if (gemm_arg_residual(spec) >= 0)
+        ops.residual = matrix_view(p, &P[gemm_arg_residual(spec)], &P[GEMM_ARG_M], &P[GEMM_ARG_N],
+                                   TSR_ROW_MAJOR);
+    bool views = ops.a && ops.b && ops.c && (gemm_arg_bias(spec) < 0 || ops.bias) &&
+                 (gemm_arg_residual(spec) < 0 || ops.residual);
+    if (!views || !gemm_append_tile(p, spec, &c, &ops))
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     *out = p;
     return TSR_OK;

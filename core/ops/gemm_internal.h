@@ -3,6 +3,7 @@
 #ifndef TSR_GEMM_INTERNAL_H
 #define TSR_GEMM_INTERNAL_H
 
+#include "core/ir.h"
 #include "core/op.h"
 
 enum gemm_param {
@@ -131,6 +132,33 @@ extern const char *const gemm_feature_names[GEMM_FEATURE_COUNT];
 int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
                   const tsr_config *config, const struct tsr_resource_report *resources,
                   double *out);
+
+/* Whether a config (in the params' order above) fits the profile (see
+ * tsr_op_def.check); conv2d's implicit GEMM asks it too. */
+tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const tsr_config *config,
+                      tsr_error *err);
+
+/* The operands of one work-group's BM x BN tile of C = A * B, supplied by
+ * the op that builds the kernel (GEMM: plain matrices; conv2d: one of
+ * them gathered from the image). A is M x K, B is K x N and C M x N, as
+ * views; bias and residual NULL when absent, beta NULL when C's old value
+ * is not read. */
+typedef struct gemm_operands {
+    const tsr_view *a, *b, *c;
+    const tsr_view *bias, *residual;
+    tp_expr *m0, *n0; /* the tile's origin in C */
+    tp_expr *k;       /* K, the extent the k-loop runs over */
+    const tp_param *alpha, *beta;
+    tsr_stmt_list *body; /* where the tile's statements go */
+} gemm_operands;
+
+/* Appends to ops->body the statements that compute one tile: zero the
+ * accumulators, the k-loop (staged, pipelined or direct, as the config
+ * says) and the store through the spec's activation. The program's
+ * work-group must be gemm_local_x x gemm_local_y. False when out of
+ * memory. */
+bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cfg *cfg,
+                      const gemm_operands *ops);
 
 size_t gemm_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer);
 int gemm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,

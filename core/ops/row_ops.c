@@ -88,9 +88,11 @@ tsr_view *tsr_row_view(tsr_tile_program *p, int buffer, int rows, int cols, bool
     if (!v)
         return NULL;
     tp_expr *col_count = cols >= 0 ? tp_param_ref(b, &p->params[cols]) : tp_int(b, 1);
-    *v = (tsr_view){&p->params[buffer], tp_param_ref(b, &p->params[rows]),
-                    col_count,          broadcast ? tp_int(b, 0) : col_count,
-                    tp_int(b, 1),       NULL};
+    *v = (tsr_view){.buffer = &p->params[buffer],
+                    .rows = tp_param_ref(b, &p->params[rows]),
+                    .cols = col_count,
+                    .row_stride = broadcast ? tp_int(b, 0) : col_count,
+                    .col_stride = tp_int(b, 1)};
     return v;
 }
 

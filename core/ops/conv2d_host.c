@@ -1,0 +1,206 @@
+/* conv2d on the host: buffer sizes, kernel arguments, and the reference
+ * in double precision with the error scale of every output element. */
+#include <math.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "core/ops/conv2d_internal.h"
+
+/* The extents of one shape, the output's among them. */
+typedef struct conv_extent {
+    long n, c, h, w, k, oh, ow, cg, kg;
+} conv_extent;
+
+static conv_extent extent_of(const tsr_opspec *spec, const tsr_shape *shape)
+{
+    const long *d = shape->dim;
+    conv_extent e = {.n = d[CONV_DIM_N],
+                     .c = d[CONV_DIM_C],
+                     .h = d[CONV_DIM_H],
+                     .w = d[CONV_DIM_W],
+                     .k = d[CONV_DIM_K],
+                     .oh = tsr_conv2d_out(spec, shape, 0),
+                     .ow = tsr_conv2d_out(spec, shape, 1)};
+    e.cg = e.c / spec->conv.groups;
+    e.kg = e.k / spec->conv.groups;
+    return e;
+}
+
+size_t conv2d_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer)
+{
+    conv_extent e = extent_of(spec, shape);
+    switch (buffer) {
+    case CONV_ARG_X: return (size_t)(e.n * e.c * e.h * e.w);
+    case CONV_ARG_W: return (size_t)(e.k * e.cg * spec->conv.filter[0] * spec->conv.filter[1]);
+    case CONV_ARG_Y: return (size_t)(e.n * e.k * e.oh * e.ow);
+    case CONV_BUF_BIAS: return spec->conv.bias ? (size_t)e.k : 0;
+    default: return 0;
+    }
+}
+
+int conv2d_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,
+                tsr_arg *out)
+{
+    conv_extent e = extent_of(spec, shape);
+    long ints[] = {e.n, e.c, e.h, e.w, e.k, e.oh, e.ow};
+    for (int i = 0; i <= CONV_ARG_Y; i++)
+        out[i] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[i]};
+    for (int i = 0; i < CONV_ARG_ALPHA - CONV_ARG_N; i++)
+        out[CONV_ARG_N + i] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)ints[i]};
+    out[CONV_ARG_ALPHA] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = 1.0f};
+    if (spec->conv.bias)
+        out[CONV_ARG_COUNT] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[CONV_BUF_BIAS]};
+    return conv2d_arg_count(spec);
+}
+
+/* The steepest slope of each activation, as for GEMM: an input error of e
+ * moves the output by at most that much times e. */
+static const double activation_slope[TSR_ACT_COUNT] = {1.0, 1.0, 1.13, 1.1};
+
+static double activate(tsr_activation act, double x)
+{
+    switch (act) {
+    case TSR_ACT_RELU: return x > 0.0 ? x : 0.0;
+    case TSR_ACT_GELU:
+        return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    case TSR_ACT_SILU: return x / (1.0 + exp(-x));
+    default: return x;
+    }
+}
+
+/* The output planes [begin, end) of one reference, a plane being one
+ * output channel of one image. */
+typedef struct reference_planes {
+    const tsr_opspec *spec;
+    conv_extent e;
+    long begin, end;
+    const float *x, *w, *bias;
+    double *out, *magnitude;
+} reference_planes;
+
+/* The places of X's element (image, channel, row, col), W's (filter,
+ * channel in its group, tap row, tap col) and Y's (image, channel, row,
+ * col) in their buffers, per layout. */
+static long x_index(const reference_planes *r, long b, long c, long ih, long iw)
+{
+    const conv_extent *e = &r->e;
+    return r->spec->conv.channels_last ? ((b * e->h + ih) * e->w + iw) * e->c + c
+                                       : ((b * e->c + c) * e->h + ih) * e->w + iw;
+}
+
+static long w_index(const reference_planes *r, long k, long c, long fr, long fs)
+{
+    const tsr_conv2d *conv = &r->spec->conv;
+    return conv->channels_last ? ((k * conv->filter[0] + fr) * conv->filter[1] + fs) * r->e.cg + c
+                               : ((k * r->e.cg + c) * conv->filter[0] + fr) * conv->filter[1] + fs;
+}
+
+static long y_index(const reference_planes *r, long b, long k, long oh, long ow)
+{
+    const conv_extent *e = &r->e;
+    return r->spec->conv.channels_last ? ((b * e->oh + oh) * e->ow + ow) * e->k + k
+                                       : ((b * e->k + k) * e->oh + oh) * e->ow + ow;
+}
+
+/* One output element straight from the definition: the sum over its
+ * group's channels and the filter's taps that land inside the image. */
+static void reference_element(const reference_planes *r, long b, long k, long oh, long ow)
+{
+    const tsr_conv2d *conv = &r->spec->conv;
+    long first_channel = k / r->e.kg * r->e.cg;
+    double sum = 0.0, mag = 0.0;
+    for (long c = 0; c < r->e.cg; c++)
+        for (long fr = 0; fr < conv->filter[0]; fr++) {
+            long ih = oh * conv->stride[0] - conv->pad[0] + fr * conv->dilation[0];
+            if (ih < 0 || ih >= r->e.h)
+                continue;
+            for (long fs = 0; fs < conv->filter[1]; fs++) {
+                long iw = ow * conv->stride[1] - conv->pad[1] + fs * conv->dilation[1];
+                if (iw < 0 || iw >= r->e.w)
+                    continue;
+                double term = (double)r->x[x_index(r, b, first_channel + c, ih, iw)] *
+                              r->w[w_index(r, k, c, fr, fs)];
+                sum += term;
+                mag += fabs(term);
+            }
+        }
+    double bias = conv->bias ? r->bias[k] : 0.0;
+    double z = sum + bias, z_mag = mag + fabs(bias);
+    tsr_activation act = r->spec->activation;
+    long at = y_index(r, b, k, oh, ow);
+    r->out[at] = activate(act, z);
+    r->magnitude[at] =
+        act == TSR_ACT_NONE ? z_mag : activation_slope[act] * z_mag + fabs(r->out[at]);
+}
+
+static void *reference_thread(void *arg)
+{
+    const reference_planes *r = arg;
+    for (long plane = r->begin; plane < r->end; plane++)
+        for (long oh = 0; oh < r->e.oh; oh++)
+            for (long ow = 0; ow < r->e.ow; ow++)
+                reference_element(r, plane / r->e.k, plane % r->e.k, oh, ow);
+    return NULL;
+}
+
+enum { REFERENCE_MAX_THREADS = 64, REFERENCE_THREADED_WORK = 1 << 26 };
+
+/* Large references are split by output planes over the machine's cores;
+ * planes are independent, so the split does not change the result. A
+ * thread that cannot be started leaves its planes to the caller. */
+void conv2d_reference(const tsr_opspec *spec, const tsr_shape *shape, const float *const *buffers,
+                      double *out, double *magnitude)
+{
+    conv_extent e = extent_of(spec, shape);
+    reference_planes whole = {.spec = spec,
+                              .e = e,
+                              .end = e.n * e.k,
+                              .x = buffers[CONV_ARG_X],
+                              .w = buffers[CONV_ARG_W],
+                              .bias = buffers[CONV_BUF_BIAS],
+                              .out = out,
+                              .magnitude = magnitude};
+    long planes = whole.end, cores = sysconf(_SC_NPROCESSORS_ONLN), threads = 1;
+    double work = (double)planes * e.oh * e.ow * e.cg * spec->conv.filter[0] * spec->conv.filter[1];
+    if (work >= REFERENCE_THREADED_WORK && cores > 1)
+        threads = cores < REFERENCE_MAX_THREADS ? cores : REFERENCE_MAX_THREADS;
+    threads = threads > planes ? planes : threads;
+    reference_planes part[REFERENCE_MAX_THREADS];
+    pthread_t thread[REFERENCE_MAX_THREADS];
+    bool started[REFERENCE_MAX_THREADS] = {false};
+    for (long t = 0; t < threads; t++) {
+        part[t] = whole;
+        part[t].begin = planes * t / threads;
+        part[t].end = planes * (t + 1) / threads;
+        if (t > 0)
+            started[t] = pthread_create(&thread[t], NULL, reference_thread, &part[t]) == 0;
+    }
+    for (long t = 0; t < threads; t++)
+        if (!started[t])
+            reference_thread(&part[t]);
+    for (long t = 1; t < threads; t++)
+        if (started[t])
+            pthread_join(thread[t], NULL);
+}
+
+/* As GEMM's (core/ops/gemm_host.c) over the taps an output sums:
+ * f32 accumulation's rounding growing like sqrt(taps), plus a 16-bit
+ * output's one rounding at the store. */
+double conv2d_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
+{
+    conv_extent e = extent_of(spec, shape);
+    double taps = (double)e.cg * spec->conv.filter[0] * spec->conv.filter[1];
+    double stored = spec->output == TSR_F16    ? ldexp(1.0, -11)
+                    : spec->output == TSR_BF16 ? ldexp(1.0, -8)
+                                               : 0.0;
+    return (16.0 * sqrt(taps) + 64.0) * ldexp(1.0, -24) + stored;
+}
+
+/* Two per tap of every output, padding included, as convolutions are
+ * usually counted. */
+double conv2d_flops(const tsr_opspec *spec, const tsr_shape *shape)
+{
+    conv_extent e = extent_of(spec, shape);
+    return 2.0 * (double)e.n * e.k * e.oh * e.ow * e.cg * spec->conv.filter[0] *
+           spec->conv.filter[1];
+}
