@@ -72,7 +72,7 @@ done
 # and the matrix unit), each spec tuned at each size and benchmarked
 # against cublasGemmEx, the matrix-unit config beside it.
 half_sizes=${HALF_SIZES-4096,8192}
-mu_config=${MU_CONFIG:-MU=1,BM=64,BN=128,BK=32,TM=2,TN=8,STRN=0,KU=2,VN=1,VW=1,PAD=1}
+mu_config=${MU_CONFIG:-MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,VN=1,VW=8,PAD=1,PF=3}
 for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     [ -n "$half_sizes" ] || break
     for shape in m=37,n=13,k=71 m=129,n=65,k=33,batch=2 m=1024,n=1024,k=1024; do

@@ -270,10 +270,17 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
             tsr_strbuf_printf(out, "] <- its fetched registers vector %d", s->vector_width);
             break;
         }
-        tsr_strbuf_printf(out, "%s %s <- ", s->load_mode == TSR_LOAD_FETCH ? "fetch" : "load",
+        tsr_strbuf_printf(out, "%s %s <- ",
+                          s->load_mode == TSR_LOAD_FETCH   ? "fetch"
+                          : s->load_mode == TSR_LOAD_ASYNC ? "async load"
+                                                           : "load",
                           s->tile->name);
         format_view_at(s->view, s->row0, s->col0, out);
         tsr_strbuf_printf(out, " vector %d", s->vector_width);
+        if (s->load_mode == TSR_LOAD_ASYNC && s->stage) {
+            tsr_strbuf_append(out, " into stage ");
+            tsr_expr_format(s->stage, out);
+        }
         break;
     case TSR_S_MMA:
         tsr_strbuf_printf(out, "mma %s += ", s->tile->name);
@@ -321,6 +328,10 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
                           s->transpose ? "transpose " : "");
         format_operand(&s->src, out);
         tsr_strbuf_printf(out, " vector %d", s->vector_width);
+        break;
+    case TSR_S_ASYNC_COMMIT: tsr_strbuf_append(out, "commit async loads"); break;
+    case TSR_S_ASYNC_WAIT:
+        tsr_strbuf_printf(out, "wait for async loads, %d pending", s->pending);
         break;
     }
     tsr_strbuf_append(out, "\n");

@@ -101,7 +101,15 @@ typedef struct tsr_operand {
  * the loads can be in flight in while other work runs) then DEPOSIT (those
  * registers into the shared tile). A FETCH and its DEPOSIT name the same
  * tile and vector width. */
-typedef enum tsr_load_mode { TSR_LOAD_DIRECT, TSR_LOAD_FETCH, TSR_LOAD_DEPOSIT } tsr_load_mode;
+/* ASYNC: a load whose whole vectors go straight into the shared tile by
+ * the device's asynchronous copies, complete only at a later ASYNC_WAIT
+ * (the rest, at the ragged edges, is stored at once). */
+typedef enum tsr_load_mode {
+    TSR_LOAD_DIRECT,
+    TSR_LOAD_FETCH,
+    TSR_LOAD_DEPOSIT,
+    TSR_LOAD_ASYNC
+} tsr_load_mode;
 
 /* MAX_SUMEXP is softmax's in one pass: `result` the max m of the row's
  * values and `result_sum` the sum of exp(value - m), each thread keeping a
@@ -117,15 +125,17 @@ typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUME
 #define TSR_ROW_OPERANDS 2
 
 typedef enum tsr_stmt_kind {
-    TSR_S_LOOP,       /* for var in [begin, end) by step: body */
-    TSR_S_BARRIER,    /* the work-group meets; shared tiles are consistent */
-    TSR_S_FILL,       /* register tile := value */
-    TSR_S_LOAD,       /* shared tile [stage] := view window at (row0, col0); zero outside */
-    TSR_S_MMA,        /* acc += A[:, 0:k_count] * B[0:k_count, :] for this thread's part */
-    TSR_S_STORE,      /* view window at (row0, col0) := epilogue(acc), in bounds */
-    TSR_S_ROW_REDUCE, /* result := reduce over row `row` of view of f(x) */
-    TSR_S_ROW_MAP,    /* row `row` of dst := f(x) over row `row` of src */
-    TSR_S_COPY,       /* view window at (row0, col0) := src window [transposed], in bounds */
+    TSR_S_LOOP,         /* for var in [begin, end) by step: body */
+    TSR_S_BARRIER,      /* the work-group meets; shared tiles are consistent */
+    TSR_S_FILL,         /* register tile := value */
+    TSR_S_LOAD,         /* shared tile [stage] := view window at (row0, col0); zero outside */
+    TSR_S_MMA,          /* acc += A[:, 0:k_count] * B[0:k_count, :] for this thread's part */
+    TSR_S_STORE,        /* view window at (row0, col0) := epilogue(acc), in bounds */
+    TSR_S_ROW_REDUCE,   /* result := reduce over row `row` of view of f(x) */
+    TSR_S_ROW_MAP,      /* row `row` of dst := f(x) over row `row` of src */
+    TSR_S_COPY,         /* view window at (row0, col0) := src window [transposed], in bounds */
+    TSR_S_ASYNC_COMMIT, /* the thread's ASYNC loads since the last commit form one group */
+    TSR_S_ASYNC_WAIT,   /* until at most `pending` of the thread's groups are in flight */
 } tsr_stmt_kind;
 
 typedef struct tsr_stmt tsr_stmt;
@@ -152,6 +162,7 @@ struct tsr_stmt {
      * the first) */
     tsr_load_mode load_mode;
     tp_expr *stage;
+    int pending; /* ASYNC_WAIT */
     /* MMA */
     tsr_operand a, b;
     int k_count, k_unroll;

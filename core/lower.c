@@ -171,6 +171,15 @@ tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_e
     return tp_select(b, inside, tp_buf(b, v->buffer, index), tp_float(b, dtype, 0.0));
 }
 
+tp_expr *lower_global_vector(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc, int width,
+                             tsr_dtype dtype)
+{
+    tp_expr *index = lower_view_index(ctx, v, gr, gc);
+    if (dtype == v->buffer->dtype && dtype != tsr_dtype_compute(dtype))
+        return tp_vload_raw(ctx->b, v->buffer, index, width);
+    return tp_vload(ctx->b, v->buffer, index, width);
+}
+
 /* One element of a cooperative load: (gr, gc) guarded, zero outside. */
 static void load_scalar(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *r, tp_expr *c,
                         tp_expr *gr, tp_expr *gc)
@@ -240,18 +249,22 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_stmt *branch = tp_if(b, body, lower_vector_inside(ctx, s->view, inner_dim, gr, gc, width));
     if (!branch)
         return TSR_ERR_NOMEM;
-    tp_var *vec = (tp_var *)lower_temp(ctx, "v", t->dtype);
-    if (vec) {
-        vec->is_const = true;
-        vec->width = width;
-    }
-    tp_expr *load = tp_vload(b, s->view->buffer, lower_view_index(ctx, s->view, gr, gc), width);
-    tp_decl(b, &branch->body, vec, load);
-    for (int u = 0; u < width; u++) {
-        tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
-        tp_expr *cu = inner_dim == 1 ? tp_addi(b, c, u) : c;
-        tp_assign(b, &branch->body, lower_shared_elem(ctx, t, s->stage, ru, cu),
-                  tp_lane(b, tp_ref(b, vec), u));
+    tp_expr *whole = lower_global_vector(ctx, s->view, gr, gc, width, t->dtype);
+    /* An asynchronous copy moves the values as stored: only into a tile
+     * of the buffer's own type. */
+    tp_expr *slot = s->load_mode == TSR_LOAD_ASYNC && t->dtype == s->view->buffer->dtype
+                        ? lower_shared_vector_slot(ctx, t, s->stage, r, c, inner_dim, width)
+                        : NULL;
+    if (slot) {
+        tp_async_copy(b, &branch->body, slot, whole);
+    } else {
+        tp_var *vec = (tp_var *)lower_temp(ctx, "v", t->dtype);
+        if (vec) {
+            vec->is_const = true;
+            vec->width = width;
+        }
+        tp_decl(b, &branch->body, vec, whole);
+        lower_shared_store(ctx, &branch->body, t, s->stage, r, c, inner_dim, tp_ref(b, vec), width);
     }
     for (int u = 0; u < width; u++) {
         tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
@@ -315,6 +328,38 @@ static tp_expr *shared_vector(lower_ctx *ctx, const tsr_operand *o, tp_expr *fir
     if (v && lanes > 1)
         v->aligned = row_vectors_aligned(o->tile, lanes);
     return v;
+}
+
+tp_expr *lower_shared_vector_slot(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *r,
+                                  tp_expr *c, int inner_dim, int width)
+{
+    const lower_tile *lt = lower_find_tile(ctx, tile);
+    bool along_row = (inner_dim == 1) != tile->transposed;
+    if (!lt || width == 1 || !along_row || !row_vectors_aligned(tile, width))
+        return NULL;
+    tp_expr *first = tile->transposed ? c : r, *second = tile->transposed ? r : c;
+    tp_expr *slot =
+        tp_vload_array(ctx->b, lt->array, staged_index(ctx, tile, stage, first), second, width);
+    if (slot)
+        slot->aligned = true;
+    return slot;
+}
+
+void lower_shared_store(lower_ctx *ctx, tp_block *out, const tsr_tile *tile, tp_expr *stage,
+                        tp_expr *r, tp_expr *c, int inner_dim, tp_expr *vector, int width)
+{
+    tp_builder *b = ctx->b;
+    tp_expr *slot = lower_shared_vector_slot(ctx, tile, stage, r, c, inner_dim, width);
+    if (slot) {
+        tp_assign(b, out, slot, vector);
+        return;
+    }
+    for (int u = 0; u < width; u++) {
+        tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
+        tp_expr *cu = inner_dim == 1 ? tp_addi(b, c, u) : c;
+        tp_assign(b, out, lower_shared_elem(ctx, tile, stage, ru, cu),
+                  width == 1 ? vector : tp_lane(b, vector, u));
+    }
 }
 
 /* `lanes` adjacent cols (c .. c + lanes - 1) of row r of an operand, into
@@ -572,6 +617,8 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_ROW_REDUCE: return lower_row_reduce(ctx, s, out);
     case TSR_S_ROW_MAP: return lower_row_map(ctx, s, out);
     case TSR_S_COPY: return lower_copy(ctx, s, out);
+    case TSR_S_ASYNC_COMMIT: return tp_async_commit(b, out) ? TSR_OK : TSR_ERR_NOMEM;
+    case TSR_S_ASYNC_WAIT: return tp_async_wait(b, out, s->pending) ? TSR_OK : TSR_ERR_NOMEM;
     }
     return tsr_fail(ctx->err, TSR_ERR_INPUT, "unknown tile statement %d", (int)s->kind);
 }

@@ -49,6 +49,21 @@ int lower_contiguous_dim(const tsr_view *view);
  * dim `inner_dim` (1: cols, 0: rows) all lie inside it. */
 tp_expr *lower_vector_inside(lower_ctx *ctx, const tsr_view *v, int inner_dim, tp_expr *gr,
                              tp_expr *gc, int width);
+/* The `width` elements from (gr, gc) along the view's contiguous dim, as
+ * one vector of `dtype`: the tile's type, into which 16-bit values go as
+ * stored, else widened to the computing type. */
+tp_expr *lower_global_vector(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc, int width,
+                             tsr_dtype dtype);
+/* tile(r, c) .. the `width` elements along dim `inner_dim` (1: cols, 0:
+ * rows) as one aligned vector of the shared array, where they lie along a
+ * stored row; else NULL. */
+tp_expr *lower_shared_vector_slot(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *r,
+                                  tp_expr *c, int inner_dim, int width);
+/* tile(r, c) .. the `width` elements along dim `inner_dim` (1: cols, 0:
+ * rows) := the lanes of `vector`: one aligned vector store where they lie
+ * along a stored row, else lane by lane. */
+void lower_shared_store(lower_ctx *ctx, tp_block *out, const tsr_tile *tile, tp_expr *stage,
+                        tp_expr *r, tp_expr *c, int inner_dim, tp_expr *vector, int width);
 /* view(gr, gc) where it exists, else 0. */
 tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc,
                             tsr_dtype dtype);

@@ -16,10 +16,15 @@
  * are its elements (2 fm + r, 2 fn + c) for c0 = (0, 0), c1 = (0, 1),
  * c2 = (1, 0), c3 = (1, 1), so element (i, j) lies at row
  * wm WM + (i / 2) 16 + (i % 2) 8 + g and col wn WN + (j / 2) 8 + 2t + j % 2
- * of the group tile, which is how the store finds it. The operands come
- * from the shared tiles, which hold the 16-bit inputs as loaded, k along
- * their rows (A as [m][k], B as [n][k]), so that each register of a
- * fragment, two adjacent k, is one 32-bit shared load. */
+ * of the group tile, which is how the store finds it.
+ *
+ * The operands come from the shared tiles, which hold the 16-bit inputs as
+ * loaded and as their matrices lie (k along the stored rows or across
+ * them), and ldmatrix reads the fragments: A's four registers are four 8 x
+ * 8 matrices, (rows, k) = (0, 0), (8, 0), (0, 8), (8, 8) of the fragment;
+ * B's two are (k, cols) = (0, 0), (8, 0), two fragments of B at a time.
+ * Each lane's pair lies along k, so a matrix stored with k along its rows
+ * is read as it is and one stored the other way transposed. */
 #include "core/lower_internal.h"
 
 /* Lane, group and place within the warp; the warp's block. */
@@ -65,12 +70,46 @@ tp_expr *lower_fragment_col(lower_ctx *ctx, const tsr_tile *acc, int j)
                   tp_muli(b, place_of(ctx), 2));
 }
 
-/* Whether pairs (k, k + 1) of a 16-bit shared tile lie side by side, 4-byte
- * aligned: stored with k along its rows, of an even length. */
-static bool pairs_along_k(const tsr_tile *t, bool k_is_col)
+/* Whether ldmatrix can read a 16-bit shared tile: each stored row is a
+ * whole number of 16-byte rows of 8 (the fragments start at multiples of 8). */
+static bool ldmatrix_reads(const tsr_tile *t)
 {
     int row = (t->transposed ? t->rows : t->cols) + t->pad;
-    return t->transposed != k_is_col && row % 2 == 0 && tsr_dtype_size(t->dtype) == 2;
+    return row % 8 == 0 && tsr_dtype_size(t->dtype) == 2;
+}
+
+/* One ldmatrix of `count` matrices of an operand into fresh registers
+ * regs[]: matrix q at (outer, k) = 8 x (bit outer_bit of q, bit k_bit of
+ * q) from (outer0, k0) of the operand (outer is m for A, n for B), lane l
+ * giving row l % 8 of matrix l / 8, which runs along k where the tile
+ * stores k across its rows (then read transposed). */
+static tsr_status load_fragments(lower_ctx *ctx, tp_block *out, const tsr_operand *o, bool is_a,
+                                 tp_expr *outer0, tp_expr *k0, int outer_bit, int k_bit, int count,
+                                 const tp_var **regs)
+{
+    tp_builder *b = ctx->b;
+    /* k along the stored rows: A as [m][k] (not transposed), B as [n][k]. */
+    bool k_along_rows = is_a != o->tile->transposed;
+    tp_expr *lane = tp_bin(b, TP_MOD, tp_ref(b, ctx->tx), tp_int(b, 32));
+    tp_expr *q = tp_bin(b, TP_MOD, tp_bin(b, TP_DIV, lane, tp_int(b, 8)), tp_int(b, count));
+    tp_expr *row = tp_bin(b, TP_MOD, lane, tp_int(b, 8));
+    tp_expr *q_outer = tp_muli(
+        b, tp_bin(b, TP_MOD, tp_bin(b, TP_DIV, q, tp_int(b, 1 << outer_bit)), tp_int(b, 2)), 8);
+    tp_expr *q_k =
+        tp_muli(b, tp_bin(b, TP_MOD, tp_bin(b, TP_DIV, q, tp_int(b, 1 << k_bit)), tp_int(b, 2)), 8);
+    tp_expr *lane_outer = tp_add(b, outer0, q_outer), *lane_k = tp_add(b, k0, q_k);
+    if (k_along_rows)
+        lane_outer = tp_add(b, lane_outer, row);
+    else
+        lane_k = tp_add(b, lane_k, row);
+    tp_expr *elem = is_a ? lower_shared_elem(ctx, o->tile, o->stage, lane_outer, lane_k)
+                         : lower_shared_elem(ctx, o->tile, o->stage, lane_k, lane_outer);
+    for (int i = 0; i < count; i++) {
+        regs[i] = lower_temp(ctx, is_a ? "fa" : "fb", TSR_I32);
+        tp_decl(b, out, regs[i], NULL);
+    }
+    tp_ldmatrix(b, out, count, !k_along_rows, regs, elem);
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
 tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
@@ -87,10 +126,10 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                         "accumulators in whole fragments and k-steps of 16");
     tsr_dtype type = s->a.tile->dtype;
     if ((type != TSR_F16 && type != TSR_BF16) || s->b.tile->dtype != type ||
-        !pairs_along_k(s->a.tile, true) || !pairs_along_k(s->b.tile, false))
+        !ldmatrix_reads(s->a.tile) || !ldmatrix_reads(s->b.tile))
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "mma.sync m16n8k16 reads f16 or bf16 tiles stored with k along even rows "
-                        "(A %s, B %s)",
+                        "mma.sync m16n8k16 reads f16 or bf16 tiles whose stored rows are whole "
+                        "16-byte rows (A %s, B %s)",
                         tsr_dtype_name(s->a.tile->dtype), tsr_dtype_name(s->b.tile->dtype));
     int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
     if (fm > 8 || fn > 16)
@@ -102,28 +141,24 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_block *body = &loop->body;
-    tp_expr *k0 =
-        lower_declare_const(ctx, body, "k", tp_add(b, tp_ref(b, kk), tp_muli(b, place_of(ctx), 2)));
-    /* The first element of each register's pair: A's a0a1, a2a3, a4a5, a6a7
-     * at (row, k) = (g, 2t), (g + 8, 2t), (g, 2t + 8), (g + 8, 2t + 8);
-     * B's b0b1, b2b3 at (k, col) = (2t, g), (2t + 8, g). */
-    static const int a_row[TP_MMA_A] = {0, 8, 0, 8}, a_k[TP_MMA_A] = {0, 0, 8, 8};
-    static const int b_k[TP_MMA_B] = {0, 8};
-    tp_expr *a_pair[8][TP_MMA_A], *b_pair[16][TP_MMA_B];
+    tp_expr *k0 = lower_declare_const(ctx, body, "k", tp_ref(b, kk));
+    /* A's registers a0a1, a2a3, a4a5, a6a7 are the matrices at (rows, k)
+     * = (0, 0), (8, 0), (0, 8), (8, 8) of its fragment: rows by bit 0 of
+     * the matrix's number, k by bit 1. B's b0b1, b2b3 of fragments j and
+     * j + 1 are at (cols, k) = (0, 0), (0, 8), (8, 0), (8, 8): k by bit 0,
+     * cols by bit 1 (a lone last fragment takes the first two). */
+    const tp_var *a_regs[8][TP_MMA_A], *b_regs[16][TP_MMA_B];
     for (int i = 0; i < fm; i++) {
-        tp_expr *r = lower_declare_const(
-            ctx, body, "fr",
-            tp_add(b, tp_addi(b, warp_row0(ctx, acc_tile), (long)i * 16), group_of(ctx)));
-        for (int e = 0; e < TP_MMA_A; e++)
-            a_pair[i][e] = lower_shared_elem(ctx, s->a.tile, s->a.stage, tp_addi(b, r, a_row[e]),
-                                             tp_addi(b, k0, a_k[e]));
+        tp_expr *m = tp_addi(b, warp_row0(ctx, acc_tile), (long)i * 16);
+        TSR_TRY(load_fragments(ctx, body, &s->a, true, m, k0, 0, 1, 4, a_regs[i]));
     }
-    for (int j = 0; j < fn; j++) {
-        tp_expr *c = lower_declare_const(
-            ctx, body, "fc",
-            tp_add(b, tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8), group_of(ctx)));
-        for (int e = 0; e < TP_MMA_B; e++)
-            b_pair[j][e] = lower_shared_elem(ctx, s->b.tile, s->b.stage, tp_addi(b, k0, b_k[e]), c);
+    for (int j = 0; j < fn; j += 2) {
+        tp_expr *n = tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8);
+        const tp_var *regs[4];
+        int count = j + 1 < fn ? 4 : 2;
+        TSR_TRY(load_fragments(ctx, body, &s->b, false, n, k0, 1, 0, count, regs));
+        for (int e = 0; e < count; e++)
+            b_regs[j + e / 2][e % 2] = regs[e];
     }
     int cols = acc_tile->cols;
     for (int i = 0; i < fm; i++)
@@ -132,9 +167,9 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
             for (int e = 0; e < TP_MMA_ACC; e++)
                 operands[e] = tp_ref(b, acc->scalars[(2 * i + e / 2) * cols + 2 * j + e % 2]);
             for (int e = 0; e < TP_MMA_A; e++)
-                operands[TP_MMA_ACC + e] = a_pair[i][e];
+                operands[TP_MMA_ACC + e] = tp_ref(b, a_regs[i][e]);
             for (int e = 0; e < TP_MMA_B; e++)
-                operands[TP_MMA_ACC + TP_MMA_A + e] = b_pair[j][e];
+                operands[TP_MMA_ACC + TP_MMA_A + e] = tp_ref(b, b_regs[j][e]);
             tp_mma_sync(b, body, type, operands);
         }
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;

@@ -150,7 +150,7 @@ tsr_status lower_fetch(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         if (!whole)
             return TSR_ERR_NOMEM;
         tp_assign(b, &whole->body, dst,
-                  tp_vload(b, s->view->buffer, lower_view_index(ctx, s->view, gr, gc), width));
+                  lower_global_vector(ctx, s->view, gr, gc, width, s->tile->dtype));
         for (int u = 0; u < width; u++) {
             tp_expr *gru, *gcu;
             lane_position(ctx, &plan, gr, gc, u, &gru, &gcu);
@@ -174,13 +174,8 @@ tsr_status lower_deposit(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         tp_block *body = share_position(ctx, &plan, k, width, &scope->body, &r, &c);
         if (!body)
             return TSR_ERR_NOMEM;
-        for (int u = 0; u < width; u++) {
-            tp_expr *ru, *cu;
-            lane_position(ctx, &plan, r, c, u, &ru, &cu);
-            tp_expr *value =
-                width == 1 ? tp_ref(b, staging[k]) : tp_lane(b, tp_ref(b, staging[k]), u);
-            tp_assign(b, body, lower_shared_elem(ctx, s->tile, s->stage, ru, cu), value);
-        }
+        lower_shared_store(ctx, body, s->tile, s->stage, r, c, plan.inner_dim,
+                           tp_ref(b, staging[k]), width);
     }
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }

@@ -167,6 +167,16 @@ tp_expr *tp_vload(tp_builder *b, const tp_param *buffer, tp_expr *index, int wid
     return e;
 }
 
+tp_expr *tp_vload_raw(tp_builder *b, const tp_param *buffer, tp_expr *index, int width)
+{
+    tp_expr *e = tp_vload(b, buffer, index, width);
+    if (e) {
+        e->dtype = buffer->dtype;
+        e->raw = true;
+    }
+    return e;
+}
+
 tp_expr *tp_vload_array(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1, int width)
 {
     tp_expr *e = tp_elem(b, array, i0, i1);
@@ -436,6 +446,45 @@ tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *co
     s->mma_type = type;
     s->operands = copy;
     return s;
+}
+
+tp_stmt *tp_async_copy(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value)
+{
+    tp_stmt *s = tp_assign(b, block, target, value);
+    if (s)
+        s->async = true;
+    return s;
+}
+
+tp_stmt *tp_async_commit(tp_builder *b, tp_block *block)
+{
+    return new_stmt(b, block, TP_ASYNC_COMMIT);
+}
+
+tp_stmt *tp_async_wait(tp_builder *b, tp_block *block, int pending)
+{
+    tp_stmt *s = new_stmt(b, block, TP_ASYNC_WAIT);
+    if (s)
+        s->pending = pending;
+    return s;
+}
+
+tp_stmt *tp_ldmatrix(tp_builder *b, tp_block *block, int matrices, bool trans,
+                     const tp_var *const *dst, tp_expr *row)
+{
+    tp_expr **operands = TSR_ARENA_ARRAY(b->arena, tp_expr *, matrices + 1);
+    tp_stmt *s = operands && row ? new_stmt(b, block, TP_LDMATRIX) : NULL;
+    if (!s) {
+        b->failed = true;
+        return NULL;
+    }
+    for (int i = 0; i < matrices; i++)
+        operands[i] = tp_ref(b, dst[i]);
+    operands[matrices] = row;
+    s->operands = operands;
+    s->matrices = matrices;
+    s->trans = trans;
+    return b->failed ? NULL : s;
 }
 
 tp_stmt *tp_scope(tp_builder *b, tp_block *block)

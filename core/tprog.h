@@ -134,12 +134,25 @@ typedef enum tp_stmt_kind {
      * the unit's fragment layout (see core/lower_mma_sync.c) and must take
      * part, never under a condition that splits the warp. */
     TP_MMA_SYNC,
+    /* Warp-wide too: `matrices` (1, 2 or 4) 8 x 8 matrices of 16-bit values
+     * from a shared array into as many 32-bit registers (ldmatrix), lane
+     * l giving the address of row l % 8 of matrix l / 8: the first of its 8
+     * contiguous elements, 16-byte aligned. Each lane receives, of each
+     * matrix, the pair at row l / 4, cols 2 (l % 4) and 2 (l % 4) + 1; or,
+     * `trans`, at col l / 4, rows 2 (l % 4) and 2 (l % 4) + 1. */
+    TP_LDMATRIX,
+    /* Asynchronous copies (a TP_ASSIGN marked async) form a group of the
+     * thread's at a commit; a wait returns once at most `pending` of its
+     * groups are still in flight. A barrier after the wait then shows every
+     * thread's copies to the group. */
+    TP_ASYNC_COMMIT,
+    TP_ASYNC_WAIT,
 } tp_stmt_kind;
 
 /* TP_MMA_SYNC's operands, in order: the four f32 accumulators (updated in
- * place); then A's four and B's two registers of the unit's fragments, each
- * given as the first of two adjacent 16-bit elements of a shared array
- * (4-byte aligned) that the register holds. */
+ * place); then A's four and B's two registers of the unit's fragments,
+ * 32-bit variables (TSR_I32) that hold two 16-bit values each, as
+ * TP_LDMATRIX loads them. */
 enum { TP_MMA_ACC = 4, TP_MMA_A = 4, TP_MMA_B = 2, TP_MMA_OPERANDS = 10 };
 
 typedef struct tp_stmt tp_stmt;
@@ -150,11 +163,16 @@ typedef struct tp_block {
 
 struct tp_stmt {
     tp_stmt_kind kind;
-    const tp_var *var;           /* TP_DECL, TP_FOR induction variable */
-    tp_expr *init;               /* TP_DECL */
-    tp_expr *target;             /* TP_ASSIGN: TP_VAR or TP_ELEM */
-    tp_expr *value;              /* TP_ASSIGN */
-    bool accumulate;             /* TP_ASSIGN: += */
+    const tp_var *var; /* TP_DECL, TP_FOR induction variable */
+    tp_expr *init;     /* TP_DECL */
+    tp_expr *target;   /* TP_ASSIGN: TP_VAR or TP_ELEM */
+    tp_expr *value;    /* TP_ASSIGN */
+    bool accumulate;   /* TP_ASSIGN: += */
+    /* TP_ASSIGN of a vector from global memory (a TP_VLOAD) to a shared
+     * array (an aligned TP_VLOAD) by an asynchronous copy, which completes
+     * at a TP_ASYNC_WAIT. */
+    bool async;
+    int pending;                 /* TP_ASYNC_WAIT */
     tp_expr *begin, *end, *step; /* TP_FOR */
     int unroll;         /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
     tp_expr *cond;      /* TP_IF */
@@ -162,7 +180,10 @@ struct tp_stmt {
     tp_block orelse;    /* TP_IF else */
     const char *text;   /* TP_COMMENT */
     tsr_dtype mma_type; /* TP_MMA_SYNC: the inputs' type, f16 or bf16 */
-    tp_expr **operands; /* TP_MMA_SYNC: TP_MMA_OPERANDS of them */
+    tp_expr **operands; /* TP_MMA_SYNC: TP_MMA_OPERANDS of them; TP_LDMATRIX: the
+                           registers, then the lane's row address (an element) */
+    int matrices;       /* TP_LDMATRIX */
+    bool trans;         /* TP_LDMATRIX */
 };
 
 /* One kernel: its name, parameters, fixed work-group size and body. */
@@ -195,6 +216,8 @@ tp_expr *tp_buf(tp_builder *b, const tp_param *buffer, tp_expr *index);
 /* buffer[index] as stored (see tp_expr.raw). */
 tp_expr *tp_buf_raw(tp_builder *b, const tp_param *buffer, tp_expr *index);
 tp_expr *tp_vload(tp_builder *b, const tp_param *buffer, tp_expr *index, int width);
+/* `width` values of a buffer of 16-bit floats from index, as stored. */
+tp_expr *tp_vload_raw(tp_builder *b, const tp_param *buffer, tp_expr *index, int width);
 tp_expr *tp_vload_array(tp_builder *b, const tp_var *array, tp_expr *i0, tp_expr *i1, int width);
 tp_expr *tp_splat(tp_builder *b, tp_expr *scalar, int width);
 tp_expr *tp_lane(tp_builder *b, tp_expr *vector, int lane);
@@ -234,6 +257,15 @@ tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text);
 tp_stmt *tp_scope(tp_builder *b, tp_block *block);
 /* A TP_MMA_SYNC of `type` on operands[TP_MMA_OPERANDS] (copied). */
 tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands);
+/* An asynchronous copy of the vector `value` (a global TP_VLOAD) into
+ * `target` (an aligned TP_VLOAD of a shared array); a commit; a wait. */
+tp_stmt *tp_async_copy(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value);
+tp_stmt *tp_async_commit(tp_builder *b, tp_block *block);
+tp_stmt *tp_async_wait(tp_builder *b, tp_block *block, int pending);
+/* A TP_LDMATRIX of `matrices` into the variables dst[] from the shared
+ * element `row` (see TP_LDMATRIX). */
+tp_stmt *tp_ldmatrix(tp_builder *b, tp_block *block, int matrices, bool trans,
+                     const tp_var *const *dst, tp_expr *row);
 
 bool tp_is_int(const tp_expr *e, long value);
 /* The sub-group width the kernel's sub-group calls assume (their last

@@ -28,6 +28,8 @@ static void print_type(printer *p, tsr_dtype dtype, int width)
 {
     if (width == 1 && p->d->storage_names[dtype]) /* 16-bit floats, as stored */
         tsr_strbuf_append(p->out, p->d->storage_names[dtype]);
+    else if (width > 1 && p->d->storage_names[dtype])
+        p->d->print_vector_type(p->out, "ushort", width);
     else if (width > 1)
         p->d->print_vector_type(p->out, scalar_name(dtype), width);
     else
@@ -36,6 +38,8 @@ static void print_type(printer *p, tsr_dtype dtype, int width)
 
 static int precedence(const tp_expr *e)
 {
+    if (e->kind == TP_SELECT) /* ?: binds loosest of all */
+        return -1;
     if (e->kind != TP_BINARY)
         return 10;
     switch (e->op) {
@@ -138,8 +142,14 @@ static void print_vector_access(printer *p, const tp_expr *e, const tp_expr *sto
             p->d->print_widening_load(p->out, e->param->dtype, e->width, pointer);
         else if (is_widening(e))
             p->d->print_narrowing_store(p->out, e->param->dtype, e->width, pointer, value);
+        else if (stored && e->aligned && p->d->print_vstore_aligned)
+            p->d->print_vstore_aligned(p->out, e->width, pointer, value);
         else if (stored)
             p->d->print_vstore(p->out, e->width, pointer, value);
+        else if (e->raw && !p->d->print_raw_vload)
+            p->refused = "loads 16-bit vectors as stored, which this dialect cannot spell";
+        else if (e->raw)
+            p->d->print_raw_vload(p->out, e->width, pointer);
         else if (e->aligned && p->d->print_vload_aligned)
             p->d->print_vload_aligned(p->out, e->width, pointer);
         else
@@ -171,7 +181,11 @@ static void print_expr(printer *p, const tp_expr *e)
             bool asym = e->op == TP_SUB || e->op == TP_DIV || e->op == TP_MOD;
             print_child(p, e->args[0], prec, false);
             tsr_strbuf_printf(out, " %s ", binop_text(e->op));
-            print_child(p, e->args[1], prec, asym || prec <= 3);
+            /* a * (b / c) is not a * b / c in integers: a quotient or
+             * remainder on the right of a product keeps its parentheses. */
+            const tp_expr *r = e->args[1];
+            bool quotient = e->op == TP_MUL && r->kind == TP_BINARY && r->op != TP_MUL;
+            print_child(p, r, prec, asym || prec <= 3 || quotient);
         }
         break;
     case TP_CALL:
@@ -300,6 +314,52 @@ static void print_mma_sync(printer *p, const tp_stmt *s)
         free(text[i]);
 }
 
+static void print_ldmatrix(printer *p, const tp_stmt *s)
+{
+    if (!p->d->print_ldmatrix) {
+        p->refused = "loads matrix-unit fragments (ldmatrix) this dialect cannot spell";
+        return;
+    }
+    char *text[5] = {NULL};
+    bool ok = s->matrices <= 4;
+    for (int i = 0; ok && i < s->matrices; i++)
+        ok = (text[i] = render(p, s->operands[i], false)) != NULL;
+    if (ok)
+        ok = (text[4] = render(p, s->operands[s->matrices], true)) != NULL;
+    if (ok) {
+        p->d->print_ldmatrix(p->out, s->matrices, s->trans, text, text[4]);
+        tsr_strbuf_append(p->out, ";\n");
+    }
+    for (int i = 0; i < 5; i++)
+        free(text[i]);
+}
+
+static void print_async_copy(printer *p, const tp_stmt *s)
+{
+    if (!p->d->print_async_copy) {
+        p->refused = "copies asynchronously to shared memory, which this dialect cannot spell";
+        return;
+    }
+    char *dst = render(p, s->target, true), *src = render(p, s->value, true);
+    if (dst && src) {
+        p->d->print_async_copy(p->out, s->value->width, dst, src);
+        tsr_strbuf_append(p->out, ";\n");
+    }
+    free(dst);
+    free(src);
+}
+
+/* A statement of the dialect's own text, or a refusal where it has none. */
+static void print_fixed(printer *p, const char *format, int value, const char *what)
+{
+    if (!format) {
+        p->refused = what;
+        return;
+    }
+    tsr_strbuf_printf(p->out, format, value);
+    tsr_strbuf_append(p->out, ";\n");
+}
+
 static void print_stmt(printer *p, const tp_stmt *s)
 {
     indent(p);
@@ -310,6 +370,10 @@ static void print_stmt(printer *p, const tp_stmt *s)
          * adding to one in place would round twice, so it is refused. */
         if (s->accumulate && is_widening(s->target))
             p->refused = "adds to a 16-bit buffer in place";
+        if (s->async) {
+            print_async_copy(p, s);
+            break;
+        }
         if (s->target->kind == TP_VLOAD || is_widening(s->target)) {
             print_vector_access(p, s->target, s->value);
             tsr_strbuf_append(p->out, ";\n");
@@ -339,6 +403,15 @@ static void print_stmt(printer *p, const tp_stmt *s)
         break;
     case TP_COMMENT: tsr_strbuf_printf(p->out, "/* %s */\n", s->text); break;
     case TP_MMA_SYNC: print_mma_sync(p, s); break;
+    case TP_LDMATRIX: print_ldmatrix(p, s); break;
+    case TP_ASYNC_COMMIT:
+        print_fixed(p, p->d->async_commit, 0,
+                    "commits asynchronous copies this dialect cannot spell");
+        break;
+    case TP_ASYNC_WAIT:
+        print_fixed(p, p->d->async_wait_format, s->pending,
+                    "waits for asynchronous copies this dialect cannot spell");
+        break;
     }
 }
 

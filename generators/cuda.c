@@ -9,24 +9,77 @@ static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
 }
 
 /* The warp's m16n8k16 matrix multiply-accumulate (sm_80 and later) with
- * f32 products, accumulating in place. Each A and B register is two
- * adjacent 16-bit values of a shared array, named by the first (4-byte
- * aligned, as the lowering guarantees): one 32-bit shared load each. */
+ * f32 products, accumulating in place; each A and B register holds two
+ * 16-bit values, as ldmatrix loads them. */
 #define MMA_SYNC(type)                                                                             \
     "__device__ inline void tsr_mma_" type "(float &c0, float &c1, float &c2, float &c3,\n"        \
-    "    const unsigned short &a0, const unsigned short &a1, const unsigned short &a2,\n"          \
-    "    const unsigned short &a3, const unsigned short &b0, const unsigned short &b1)\n"          \
+    "    unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)\n"          \
     "{\n"                                                                                          \
     "    asm volatile(\"mma.sync.aligned.m16n8k16.row.col.f32." type "." type ".f32 \"\n"          \
     "                 \"{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"\n"       \
     "                 : \"+f\"(c0), \"+f\"(c1), \"+f\"(c2), \"+f\"(c3)\n"                          \
-    "                 : \"r\"(*reinterpret_cast<const unsigned *>(&a0)),\n"                        \
-    "                   \"r\"(*reinterpret_cast<const unsigned *>(&a1)),\n"                        \
-    "                   \"r\"(*reinterpret_cast<const unsigned *>(&a2)),\n"                        \
-    "                   \"r\"(*reinterpret_cast<const unsigned *>(&a3)),\n"                        \
-    "                   \"r\"(*reinterpret_cast<const unsigned *>(&b0)),\n"                        \
-    "                   \"r\"(*reinterpret_cast<const unsigned *>(&b1)));\n"                       \
+    "                 : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));\n"      \
     "}\n"
+
+/* ldmatrix of 2 or 4 matrices, plain or transposed (sm_75 and later), from
+ * the shared address of a generic pointer into a shared array. Volatile
+ * with a memory clobber: it reads shared memory that barriers order. */
+#define LDMATRIX(name, count, suffix, params, regs, outputs)                                       \
+    "__device__ inline void tsr_ldmatrix_" name "(" params ", const unsigned short *p)\n"          \
+    "{\n"                                                                                          \
+    "    asm volatile(\"ldmatrix.sync.aligned.m8n8.x" count suffix ".shared.b16 " regs             \
+    ", [%" count "];\"\n"                                                                          \
+    "                 : " outputs "\n"                                                             \
+    "                 : \"r\"((unsigned)__cvta_generic_to_shared(p))\n"                            \
+    "                 : \"memory\");\n"                                                            \
+    "}\n"
+#define LDMATRIX_X2(name, suffix)                                                                  \
+    LDMATRIX(name, "2", suffix, "int &d0, int &d1", "{%0, %1}", "\"=r\"(d0), \"=r\"(d1)")
+#define LDMATRIX_X4(name, suffix)                                                                  \
+    LDMATRIX(name, "4", suffix, "int &d0, int &d1, int &d2, int &d3", "{%0, %1, %2, %3}",          \
+             "\"=r\"(d0), \"=r\"(d1), \"=r\"(d2), \"=r\"(d3)")
+
+/* cp.async (sm_80 and later) of N values from global to shared memory, in
+ * 16-byte pieces (bypassing L1) or one piece of 4 or 8 bytes, where the
+ * source is aligned to its piece; else the values move through registers
+ * at once, as a barrier after the wait shows them just the same. */
+#define CP_ASYNC                                                                                   \
+    "template <int N, typename T> __device__ inline void tsr_cp_async(T *dst, const T *src)\n"     \
+    "{\n"                                                                                          \
+    "    const int bytes = N * (int)sizeof(T), piece = bytes < 16 ? bytes : 16;\n"                 \
+    "    if ((piece == 4 || piece == 8 || piece == 16) &&\n"                                       \
+    "        (reinterpret_cast<unsigned long long>(src) & (piece - 1)) == 0) {\n"                  \
+    "        const unsigned to = (unsigned)__cvta_generic_to_shared(dst);\n"                       \
+    "#pragma unroll\n"                                                                             \
+    "        for (int i = 0; i < bytes; i += piece) {\n"                                           \
+    "            const char *from = reinterpret_cast<const char *>(src) + i;\n"                    \
+    "            if (piece == 16)\n"                                                               \
+    "                asm volatile(\"cp.async.cg.shared.global [%0], [%1], 16;\"\n"                 \
+    "                             :: \"r\"(to + i), \"l\"(from) : \"memory\");\n"                  \
+    "            else\n"                                                                           \
+    "                asm volatile(\"cp.async.ca.shared.global [%0], [%1], %2;\"\n"                 \
+    "                             :: \"r\"(to + i), \"l\"(from), \"n\"(piece) : \"memory\");\n"    \
+    "        }\n"                                                                                  \
+    "        return;\n"                                                                            \
+    "    }\n"                                                                                      \
+    "#pragma unroll\n"                                                                             \
+    "    for (int i = 0; i < N; i++)\n"                                                            \
+    "        dst[i] = src[i];\n"                                                                   \
+    "}\n"
+
+static void print_async_copy(tsr_strbuf *out, int width, const char *dst, const char *src)
+{
+    tsr_strbuf_printf(out, "tsr_cp_async<%d>(%s, %s)", width, dst, src);
+}
+
+static void print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *const *registers,
+                           const char *pointer)
+{
+    tsr_strbuf_printf(out, "tsr_ldmatrix_x%d%s(", matrices, trans ? "_trans" : "");
+    for (int i = 0; i < matrices; i++)
+        tsr_strbuf_printf(out, "%s, ", registers[i]);
+    tsr_strbuf_printf(out, "%s)", pointer);
+}
 
 static void print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
 {
@@ -39,18 +92,20 @@ static void print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operand
 /* f16 to and from float by PTX's own conversions (to nearest even):
  * cuda_fp16.h is not on NVRTC's include path everywhere, and the
  * instructions are all it would give. */
-static const char own_helpers[] = "__device__ inline float tsr_f16_to_f32(unsigned short h)\n"
-                                  "{\n"
-                                  "    float f;\n"
-                                  "    asm(\"cvt.f32.f16 %0, %1;\" : \"=f\"(f) : \"h\"(h));\n"
-                                  "    return f;\n"
-                                  "}\n"
-                                  "__device__ inline unsigned short tsr_f32_to_f16(float f)\n"
-                                  "{\n"
-                                  "    unsigned short h;\n"
-                                  "    asm(\"cvt.rn.f16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(f));\n"
-                                  "    return h;\n"
-                                  "}\n" MMA_SYNC("f16") MMA_SYNC("bf16");
+static const char own_helpers[] =
+    "__device__ inline float tsr_f16_to_f32(unsigned short h)\n"
+    "{\n"
+    "    float f;\n"
+    "    asm(\"cvt.f32.f16 %0, %1;\" : \"=f\"(f) : \"h\"(h));\n"
+    "    return f;\n"
+    "}\n"
+    "__device__ inline unsigned short tsr_f32_to_f16(float f)\n"
+    "{\n"
+    "    unsigned short h;\n"
+    "    asm(\"cvt.rn.f16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(f));\n"
+    "    return h;\n"
+    "}\n" MMA_SYNC("f16") MMA_SYNC("bf16") LDMATRIX_X2("x2", "") LDMATRIX_X2("x2_trans", ".trans")
+        LDMATRIX_X4("x4", "") LDMATRIX_X4("x4_trans", ".trans") CP_ASYNC;
 
 /* Every lane of the warp takes part (see tsr_cuda_family_subgroup_helpers). */
 static void subgroup_helpers(tsr_strbuf *out, int width)
@@ -67,4 +122,8 @@ const tsr_dialect tsr_dialect_cuda = {
     TSR_CUDA_FAMILY_FIELDS,
     .print_subgroup_helpers = subgroup_helpers,
     .print_mma_sync = print_mma_sync,
+    .print_ldmatrix = print_ldmatrix,
+    .print_async_copy = print_async_copy,
+    .async_commit = "asm volatile(\"cp.async.commit_group;\" ::: \"memory\")",
+    .async_wait_format = "asm volatile(\"cp.async.wait_group %d;\" ::: \"memory\")",
 };

@@ -14,6 +14,9 @@ void tsr_cuda_family_builtin(tsr_strbuf *out, tp_builtin which, int axis);
 void tsr_cuda_family_vector_type(tsr_strbuf *out, const char *scalar, int width);
 void tsr_cuda_family_vload(tsr_strbuf *out, int width, const char *pointer);
 void tsr_cuda_family_vload_aligned(tsr_strbuf *out, int width, const char *pointer);
+void tsr_cuda_family_vstore_aligned(tsr_strbuf *out, int width, const char *pointer,
+                                    const char *value);
+void tsr_cuda_family_raw_vload(tsr_strbuf *out, int width, const char *pointer);
 void tsr_cuda_family_vstore(tsr_strbuf *out, int width, const char *pointer, const char *value);
 void tsr_cuda_family_splat(tsr_strbuf *out, const char *scalar, int width, const char *value);
 void tsr_cuda_family_widening_load(tsr_strbuf *out, tsr_dtype dtype, int width,
@@ -43,7 +46,9 @@ void tsr_cuda_family_subgroup_helpers(tsr_strbuf *out, int width, const char *sh
     .unroll_format = "#pragma unroll %d", .unroll_full = "#pragma unroll",                         \
     .print_vector_type = tsr_cuda_family_vector_type, .print_vload = tsr_cuda_family_vload,        \
     .print_vload_aligned = tsr_cuda_family_vload_aligned, .print_vstore = tsr_cuda_family_vstore,  \
-    .print_splat = tsr_cuda_family_splat, .lane_format = ".s[%d]",                                 \
+    .print_vstore_aligned = tsr_cuda_family_vstore_aligned,                                        \
+    .print_raw_vload = tsr_cuda_family_raw_vload, .print_splat = tsr_cuda_family_splat,            \
+    .lane_format = ".s[%d]",                                                                       \
     .storage_names = {[TSR_F16] = "unsigned short", [TSR_BF16] = "unsigned short"},                \
     .print_widening_load = tsr_cuda_family_widening_load,                                          \
     .print_narrowing_store = tsr_cuda_family_narrowing_store

@@ -45,6 +45,13 @@ struct tsr_dialect {
      * NULL: print_vload. */
     void (*print_vload_aligned)(tsr_strbuf *out, int width, const char *pointer);
     void (*print_vstore)(tsr_strbuf *out, int width, const char *pointer, const char *value);
+    /* The same for a store the lowering marked aligned; NULL: print_vstore. */
+    void (*print_vstore_aligned)(tsr_strbuf *out, int width, const char *pointer,
+                                 const char *value);
+    /* A load of `width` 16-bit floats as stored (tp_expr.raw), a vector of
+     * print_vector_type(out, "ushort", width); NULL: the dialect has none
+     * (a kernel using one is then refused). */
+    void (*print_raw_vload)(tsr_strbuf *out, int width, const char *pointer);
     void (*print_splat)(tsr_strbuf *out, const char *scalar, int width, const char *value);
     const char *lane_format; /* ".s%x": printf format of lane i of a vector */
     /* How a buffer of f16 or bf16 values is declared ("half", "ushort");
@@ -60,6 +67,18 @@ struct tsr_dialect {
      * statement without the semicolon; NULL where the dialect has no
      * matrix unit of that shape (a kernel using one is then refused). */
     void (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
+    /* An asynchronous copy (a TP_ASSIGN marked async) of `width` values
+     * from the global address `src` to the shared address `dst`, and the
+     * TP_ASYNC_COMMIT and TP_ASYNC_WAIT statements (the wait a printf
+     * format of the pending count), without the semicolon; NULL where the
+     * dialect has none. */
+    void (*print_async_copy)(tsr_strbuf *out, int width, const char *dst, const char *src);
+    const char *async_commit, *async_wait_format;
+    /* A TP_LDMATRIX into the printed registers from `pointer` (the lane's
+     * row, printed as an address), as a statement without the semicolon;
+     * NULL where the dialect has none. */
+    void (*print_ldmatrix)(tsr_strbuf *out, int matrices, bool trans, char *const *registers,
+                           const char *pointer);
     /* The definitions of tsr_subgroup_sum, _max, _id, _lane, _size and
      * _count (the sub-group calls' func_names), printed after the preamble
      * of a kernel that makes sub-group calls, for sub-groups of `width`

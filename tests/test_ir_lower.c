@@ -624,10 +624,52 @@ static void one_program_prints_in_every_dialect_in_its_own_syntax(void)
     }
 }
 
+/* The printer keeps the parentheses the program's operators need: integer
+ * division does not associate with the product on its left, and ?: binds
+ * more loosely than any operator around it. */
+static void printer_keeps_the_parentheses_operators_need(void)
+{
+    tsr_arena *arena = tsr_arena_create();
+    tp_builder b = {.arena = arena};
+    tp_param params[4] = {
+        {.name = "X", .kind = TSR_ARG_BUFFER, .dtype = TSR_F32, .writable = true},
+        {.name = "a", .kind = TSR_ARG_INT, .dtype = TSR_I32},
+        {.name = "p", .kind = TSR_ARG_INT, .dtype = TSR_I32},
+        {.name = "q", .kind = TSR_ARG_INT, .dtype = TSR_I32},
+    };
+    tp_kernel k = {.name = "k", .n_params = 4, .params = params, .dims = 1, .local = {1, 1, 1}};
+    tp_expr *a = tp_param_ref(&b, &params[1]), *pp = tp_param_ref(&b, &params[2]);
+    tp_expr *q = tp_param_ref(&b, &params[3]);
+    /* X[a * (p / q)] = X[a * (p % q) + (p < q ? p : q)] */
+    tp_expr *quotient = tp_bin(&b, TP_MUL, a, tp_bin(&b, TP_DIV, pp, q));
+    tp_expr *pick = tp_select(&b, tp_bin(&b, TP_LT, pp, q), pp, q);
+    tp_expr *rest = tp_add(&b, tp_bin(&b, TP_MUL, a, tp_bin(&b, TP_MOD, pp, q)), pick);
+    tp_assign(&b, &k.body, tp_buf(&b, &params[0], quotient), tp_buf(&b, &params[0], rest));
+    CHECK(!b.failed);
+    tsr_strbuf out;
+    tsr_strbuf_init(&out);
+    tsr_error err = {{0}};
+    CHECK(!b.failed && tsr_generate(&k, tsr_dialect_find("opencl"), NULL, &out, &err) == TSR_OK);
+    if (out.data) {
+        CHECK_STR_CONTAINS(out.data, "X[a * (p / q)] = X[a * (p % q) + ((p < q) ? p : q)];");
+    }
+    tsr_strbuf_free(&out);
+    tsr_arena_destroy(arena);
+}
+
+/* The shared tiles of a program in the order it declares them (A's first). */
+static const tsr_tile *nth_shared_tile(const tsr_tile_program *p, int n)
+{
+    for (int i = 0; i < p->n_tiles; i++)
+        if (p->tiles[i]->space == TSR_SPACE_SHARED && n-- == 0)
+            return p->tiles[i];
+    return NULL;
+}
+
 /* The matrix unit (MU=1): a warp-fragment MMA in the tile program, one
- * mma.sync per fragment pair and 16 of k in CUDA, refused by the dialects
- * that cannot spell it, and by check() where the profile lacks the unit
- * for the input type. */
+ * mma.sync per fragment pair and 16 of k in CUDA, its fragments read by
+ * ldmatrix, refused by the dialects that cannot spell it, and by check()
+ * where the profile lacks the unit for the input type. */
 static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
 {
     char path[512];
@@ -651,11 +693,14 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
         char *ir = dump(p);
         CHECK_STR_CONTAINS(ir, "warps 2x2 on mma.sync m16n8k16");
         free(ir);
-        /* The inputs stay 16-bit in shared memory, k along the rows of
-         * both (A as [m][k], B as [n][k]), rows padded by 8. */
-        const tsr_tile *as = shared_tile_of(p, false), *bs = shared_tile_of(p, true);
-        CHECK(as && as->dtype == TSR_F16 && as->rows == 64 && as->cols == 32 && as->pad == 8);
-        CHECK(bs && bs->dtype == TSR_F16 && bs->rows == 32 && bs->cols == 64 && bs->pad == 8);
+        /* The inputs stay 16-bit in shared memory, stored as their
+         * row-major matrices lie (A as [m][k], B as [k][n]), rows padded
+         * by 8. */
+        const tsr_tile *as = nth_shared_tile(p, 0), *bs = nth_shared_tile(p, 1);
+        CHECK(as && as->dtype == TSR_F16 && as->rows == 64 && as->cols == 32 && as->pad == 8 &&
+              !as->transposed);
+        CHECK(bs && bs->dtype == TSR_F16 && bs->rows == 32 && bs->cols == 64 && bs->pad == 8 &&
+              !bs->transposed);
     }
     tp_kernel *kernel = NULL;
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
@@ -673,6 +718,9 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
                 calls++;
             CHECK_MSG(calls == 9, "%d mentions of tsr_mma_f16(", calls);
             CHECK_STR_CONTAINS(out.data, "mma.sync.aligned.m16n8k16.row.col.f32.");
+            /* A's fragments as stored, B's (k across its rows) transposed. */
+            CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4(fa");
+            CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4_trans(fb");
         } else {
             CHECK(st == TSR_ERR_UNSUPPORTED);
             CHECK_STR_CONTAINS(err.msg, "matrix unit");
@@ -690,9 +738,80 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
     tsr_config strided = config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=1,KU=2,VW=1");
     CHECK(spec->op->check(spec, h200, &strided, &err) == TSR_ERR_UNSUPPORTED);
     CHECK_STR_CONTAINS(err.msg, "VN, STRM, STRN must be 1, 0, 0");
-    tsr_config vector = config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VW=4");
-    CHECK(spec->op->check(spec, h200, &vector, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "one at a time (VW=4)");
+    /* Vectors copy the 16-bit values as stored, each one aligned store:
+     * both tiles' rows run along their matrices' rows. */
+    tsr_config vector =
+        config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=8,PAD=1");
+    tsr_tile_program *vp = NULL;
+    tp_kernel *vk = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, h200, &vector, &vp, &err) == TSR_OK, "%s", err.msg);
+    CHECK(vp && tsr_lower(vp, arena, &vk, &err) == TSR_OK);
+    for (int d = 0; vk && d < 3; d++) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        tsr_status st = tsr_generate(vk, tsr_dialect_find(names[d]), NULL, &out, &err);
+        CHECK(st == (d == 0 ? TSR_OK : TSR_ERR_UNSUPPORTED));
+        if (d == 0) {
+            CHECK_STR_CONTAINS(out.data, "const tsr_ushort8 v");
+            CHECK_STR_CONTAINS(out.data, "= tsr_vload_u16<8>(A + ");
+            CHECK_STR_CONTAINS(out.data, "tsr_vstore_aligned<8>(&As[");
+            CHECK_STR_CONTAINS(out.data, "tsr_vload_u16<8>(B + ");
+            CHECK_STR_CONTAINS(out.data, "tsr_vstore_aligned<8>(&Bs[");
+        }
+        tsr_strbuf_free(&out);
+    }
+    /* PF=2: a ring of three stages filled by cp.async, two k-steps ahead,
+     * which only CUDA spells; refused where the profile lists no async
+     * copies. */
+    tsr_config ring =
+        config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=8,PAD=1,PF=2");
+    tsr_tile_program *rp = NULL;
+    tp_kernel *rk = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, h200, &ring, &rp, &err) == TSR_OK, "%s", err.msg);
+    if (rp) {
+        CHECK(nth_shared_tile(rp, 0) && nth_shared_tile(rp, 0)->stages == 3);
+        char *ir = dump(rp);
+        CHECK_STR_CONTAINS(ir, "wait for async loads, 1 pending");
+        CHECK_STR_CONTAINS(ir, "commit async loads");
+        free(ir);
+    }
+    CHECK(rp && tsr_lower(rp, arena, &rk, &err) == TSR_OK);
+    for (int d = 0; rk && d < 3; d++) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        tsr_status st = tsr_generate(rk, tsr_dialect_find(names[d]), NULL, &out, &err);
+        CHECK(st == (d == 0 ? TSR_OK : TSR_ERR_UNSUPPORTED));
+        if (d == 0) {
+            CHECK_STR_CONTAINS(out.data, "tsr_cp_async<8>(&As[");
+            CHECK_STR_CONTAINS(out.data, "tsr_cp_async<8>(&Bs[");
+            CHECK_STR_CONTAINS(out.data, "cp.async.wait_group 1;");
+        }
+        tsr_strbuf_free(&out);
+    }
+    tsr_profile *no_async = small_profile(4096, 1 << 20, 255);
+    tsr_config f32_ring = config_of(f32->op, "PF=2");
+    CHECK(no_async && f32->op->check(f32, no_async, &f32_ring, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "features: async_copy");
+    tsr_profile_free(no_async);
+    /* A transposed A (tn) is stored [k][m]: its fragments read transposed,
+     * B's as stored. */
+    tsr_opspec *tn = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: bf16\n"
+                                "gemm: {a: col, b: col}\n"
+                                "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_tile_program *tp = NULL;
+    tp_kernel *tk = NULL;
+    CHECK(tn && tn->op->build(arena, tn, h200, &vector, &tp, &err) == TSR_OK);
+    CHECK(tp && nth_shared_tile(tp, 0)->transposed && nth_shared_tile(tp, 1)->transposed);
+    CHECK(tp && tsr_lower(tp, arena, &tk, &err) == TSR_OK);
+    if (tk) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        CHECK(tsr_generate(tk, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
+        CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4_trans(fa");
+        CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4(fb");
+        tsr_strbuf_free(&out);
+    }
+    tsr_opspec_free(tn);
     tsr_config odd_k = config_of(spec->op, "MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,STRN=0,KU=1,VW=1");
     CHECK(spec->op->check(spec, h200, &odd_k, &err) == TSR_ERR_UNSUPPORTED);
     CHECK_STR_CONTAINS(err.msg, "steps k by 16");
@@ -811,6 +930,7 @@ int main(void)
     RUN_TEST(softmax_program_has_two_row_reductions_then_a_row_map);
     RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
     RUN_TEST(one_program_prints_in_every_dialect_in_its_own_syntax);
+    RUN_TEST(printer_keeps_the_parentheses_operators_need);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);

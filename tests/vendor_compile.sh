@@ -49,14 +49,22 @@ done
 for config in "" "VN=4,TN=8,STRN=1,VW=8"; do
     sources+=("hgemm-fused-f16-out|$config")
 done
-# The matrix unit (mma.sync m16n8k16), which only CUDA spells: f16 and
-# bf16, plain and fetched ahead, and into a fused 16-bit epilogue.
+# The matrix unit (mma.sync m16n8k16 fed by ldmatrix) and the rings of
+# cp.async copies (PF=2, 3), which only CUDA spells: f16 and bf16, plain,
+# fetched ahead into registers and by the rings, a lone fragment column, and
+# into a fused 16-bit epilogue; f32 through a ring.
 cuda_only=()
 for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1,VW=1" \
-        "MU=1,BM=128,BN=64,BK=32,TM=4,TN=4,STRN=0,KU=2,PF=1,VW=1,PAD=1"; do
+        "MU=1,BM=128,BN=64,BK=32,TM=4,TN=4,STRN=0,KU=2,PF=1,VW=1,PAD=1" \
+        "MU=1,BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1" \
+        "MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,PF=3,VW=8,PAD=1" \
+        "MU=1,BM=64,BN=128,BK=32,TM=2,TN=8,STRN=0,KU=2,PF=2,VW=4,PAD=1"; do
         cuda_only+=("$spec|$config")
     done
+done
+for spec in sgemm sgemm-tn sgemm-bias-gelu; do
+    cuda_only+=("$spec|PF=2,VW=4" "$spec|PF=3,VW=2")
 done
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100

@@ -34,10 +34,11 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
     [GEMM_VN] =
         {"VN", "lanes of the vector accumulators along N (1: scalars)", 5, {1, 2, 4, 8, 16}, 1},
     [GEMM_PF] = {"PF",
-                 "fetch the next k-step into registers while this one is multiplied, into a "
-                 "second shared buffer (0: load, then multiply)",
-                 2,
-                 {0, 1},
+                 "k-steps fetched while one is multiplied: 1 into registers, then a second "
+                 "shared buffer; 2 or 3 by asynchronous copies into a ring of PF + 1 "
+                 "(0: load, then multiply)",
+                 4,
+                 {0, 1, 2, 3},
                  0},
     [GEMM_MU] = {"MU",
                  "multiply on the warp's matrix unit, mma.sync m16n8k16, TM x TN fragments of "
@@ -96,10 +97,6 @@ static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *p
                       c->tm, c->tn);
     if (c->tm > 4 || c->tn > 8)
         return refuse(err, "MU=1: TM=%d x TN=%d fragments exceed a warp's 4 x 8", c->tm, c->tn);
-    if (c->vw != 1)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=1 copies 16-bit values into shared memory one at a time (VW=%d)",
-                        c->vw);
     if (c->vn != 1 || c->strm || c->strn)
         return refuse(err,
                       "MU=1 places accumulators by fragment: VN, STRM, STRN must be 1, 0, 0 "
@@ -163,8 +160,13 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
                       "PF=%d fetches ahead only into shared memory; the direct variant "
                       "(SA=%d, SB=0) has none",
                       c.pf, c.sa);
-    long shared =
-        gemm_shared_bytes(&c, tsr_dtype_size(c.mu ? spec->dtype : tsr_dtype_compute(spec->dtype)));
+    if (c.pf >= 2 && !(profile->features & TSR_FEAT_ASYNC_COPY))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "PF=%d copies asynchronously, which the profile does not list "
+                        "(features: async_copy)",
+                        c.pf);
+    long shared = gemm_shared_bytes(
+        &c, spec, tsr_dtype_size(c.mu ? spec->dtype : tsr_dtype_compute(spec->dtype)));
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
         return refuse(err, "%d bytes of shared memory exceed the profile's %d per work-group",
@@ -172,7 +174,7 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
     /* Accumulators plus one column of A and one row of B live in registers,
      * and with PF the thread's share of the next k-step's tiles. */
     int registers = c.mu ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn : c.tm * c.tn + c.tm + c.tn;
-    if (c.pf)
+    if (c.pf == 1)
         registers += (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, threads) : 0) +
                      (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, threads) : 0);
     int register_limit = (int)tsr_profile_value(&profile->registers_per_thread, 255);
@@ -418,21 +420,53 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
     return mma != NULL;
 }
 
+/* PF >= 2, a ring of PF + 1 stages filled by asynchronous copies, PF
+ * k-steps ahead: the first PF are issued before the loop, one group each.
+ * In step t the thread waits until its copies of step t have landed (at
+ * most PF - 1 later groups in flight) and the barrier shows everyone's;
+ * past it, every thread is done with step t - 1's stage, which the copies
+ * of step t + PF then refill while step t is multiplied. Steps past K copy
+ * nothing (zero-filled outside the view, like every ragged edge). */
+static bool build_async_k_loop(const gemm_parts *g)
+{
+    tsr_tile_program *p = g->p;
+    tp_builder *b = &p->builder;
+    int ahead = g->c.pf, stages = ahead + 1;
+    for (int t = 0; t < ahead; t++) {
+        append_loads(g, g->body, TSR_LOAD_ASYNC, tp_int(b, t * g->c.bk), tp_int(b, t));
+        tsr_ir_append(p, g->body, TSR_S_ASYNC_COMMIT);
+    }
+    tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
+    tp_expr *k = tp_ref(b, k0);
+    tsr_stmt *loop = append_k_loop(g, k0, g->K);
+    if (!loop)
+        return false;
+    tp_expr *step = tp_bin(b, TP_DIV, k, tp_int(b, g->c.bk));
+    tsr_stmt *wait = tsr_ir_append(p, &loop->body, TSR_S_ASYNC_WAIT);
+    if (wait)
+        wait->pending = ahead - 1;
+    tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    append_loads(g, &loop->body, TSR_LOAD_ASYNC, tp_addi(b, k, (long)ahead * g->c.bk),
+                 tp_bin(b, TP_MOD, tp_addi(b, step, ahead), tp_int(b, stages)));
+    tsr_ir_append(p, &loop->body, TSR_S_ASYNC_COMMIT);
+    tsr_stmt *mma = append_mma(g, &loop->body, k, tp_bin(b, TP_MOD, step, tp_int(b, stages)));
+    return mma != NULL && !b->failed;
+}
+
 bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cfg *cfg,
                       const gemm_operands *ops)
 {
     tp_builder *b = &p->builder;
     gemm_cfg c = *cfg;
     gemm_parts g = {.p = p, .body = ops->body, .c = c, .A = ops->a, .B = ops->b};
-    /* A's tile is stored k-major so that a thread's rows of one k are adjacent. */
-    int stages = c.pf ? 2 : 1;
-    /* For the threads' FMAs, A k-major and B as it is (a thread's rows of
-     * one k side by side); for the matrix unit both with k along their rows
-     * (A as [m][k], B as [n][k]), as its fragments pair adjacent k. */
+    int stages = gemm_stages(&c);
+    /* The matrix unit's tiles hold the 16-bit inputs as loaded. */
     tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;
     int pad = gemm_shared_pad(&c);
-    g.as = c.sa ? tsr_ir_staged_tile(p, "As", staged, c.bm, c.bk, pad, !c.mu, stages) : NULL;
-    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, c.mu != 0, stages) : NULL;
+    bool at = gemm_a_tile_transposed(&c, spec->layout_a);
+    bool bt = gemm_b_tile_transposed(&c, spec->layout_b);
+    g.as = c.sa ? tsr_ir_staged_tile(p, "As", staged, c.bm, c.bk, pad, at, stages) : NULL;
+    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, bt, stages) : NULL;
     /* With a matrix unit, each fragment's four accumulators are 2 x 2. */
     g.acc = c.mu ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
                  : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);
@@ -445,7 +479,10 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     tsr_stmt *fill = tsr_ir_append(p, ops->body, TSR_S_FILL);
     if (fill)
         fill->tile = g.acc;
-    if (!(c.pf ? build_pipelined_k_loop(&g) : build_k_loop(&g)))
+    bool built = c.pf >= 2 ? build_async_k_loop(&g)
+                 : c.pf    ? build_pipelined_k_loop(&g)
+                           : build_k_loop(&g);
+    if (!built)
         return false;
     tsr_stmt *store = tsr_ir_append(p, ops->body, TSR_S_STORE);
     if (!store)

@@ -89,18 +89,44 @@ static inline int gemm_local_y(const gemm_cfg *c)
 
 /* The shared tiles: of the compute type, PAD elements per row against bank
  * conflicts; with a matrix unit of the 16-bit input type as loaded, with
- * 8 PAD (a 16-byte step keeps the fragments' 32-bit loads conflict-free
- * and aligned). Bytes of both tiles, both stages with PF. */
+ * 8 PAD (a 16-byte step keeps ldmatrix's rows aligned and eight of them
+ * on eight different bank groups). */
 static inline int gemm_shared_pad(const gemm_cfg *c)
 {
     return c->mu ? 8 * c->pad : c->pad;
 }
 
-static inline long gemm_shared_bytes(const gemm_cfg *c, size_t elem)
+/* How the shared tiles are stored. For the threads' FMAs, A k-major and
+ * B as it is (a thread's rows of one k side by side). For the matrix unit,
+ * each as its matrix lies in memory, so that global vectors land as shared
+ * vectors; ldmatrix then reads the fragments, transposing where k does not
+ * run along the stored rows. Transposed: stored [cols][rows]. */
+static inline bool gemm_a_tile_transposed(const gemm_cfg *c, tsr_layout layout_a)
+{
+    return c->mu ? layout_a == TSR_COL_MAJOR : true;
+}
+
+static inline bool gemm_b_tile_transposed(const gemm_cfg *c, tsr_layout layout_b)
+{
+    return c->mu ? layout_b == TSR_COL_MAJOR : false;
+}
+
+/* Copies of the shared tiles: one, two to fetch into (PF=1), or a ring of
+ * PF + 1 for the asynchronous copies. */
+static inline int gemm_stages(const gemm_cfg *c)
+{
+    return c->pf >= 2 ? c->pf + 1 : c->pf ? 2 : 1;
+}
+
+/* The shared tiles' bytes: stored rows times padded row, per stage. */
+static inline long gemm_shared_bytes(const gemm_cfg *c, const tsr_opspec *spec, size_t elem)
 {
     int pad = gemm_shared_pad(c);
-    return (long)elem * (c->pf ? 2 : 1) *
-           ((c->sa ? c->bk * (c->bm + pad) : 0) + (c->sb ? c->bk * (c->bn + pad) : 0));
+    long a = gemm_a_tile_transposed(c, spec->layout_a) ? (long)c->bk * (c->bm + pad)
+                                                       : (long)c->bm * (c->bk + pad);
+    long b = gemm_b_tile_transposed(c, spec->layout_b) ? (long)c->bn * (c->bk + pad)
+                                                       : (long)c->bk * (c->bn + pad);
+    return (long)elem * gemm_stages(c) * ((c->sa ? a : 0) + (c->sb ? b : 0));
 }
 
 /* Registers a thread holds for its share of a staged tile of `elems`

@@ -43,6 +43,17 @@ static double ceil_div(double a, double b)
     return ceil(a / b);
 }
 
+/* How many times over ldmatrix's eight 16-byte rows, `row_bytes` apart,
+ * collide in the 128 bytes of shared memory's banks: once when each starts
+ * on its own 16 bytes of them (a padded row), up to 8 times. */
+static double ldmatrix_conflict(long row_bytes)
+{
+    long step = row_bytes % 128, distinct = 1;
+    for (long at = step; at != 0 && distinct < 8; at = (at + step) % 128)
+        distinct++;
+    return 8.0 / (double)distinct;
+}
+
 /* A CPU runs a group's work-items as a loop on one core. Its SIMD lanes
  * are filled by the kernel's explicit vectors (VN lanes of accumulators);
  * without them the compiler vectorises the work-item loop, which measured
@@ -110,12 +121,13 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double simd = tsr_profile_value(&profile->simd_width, 32);
 
     double threads = (double)(gemm_local_x(&c) * gemm_local_y(&c));
-    double shared = (double)gemm_shared_bytes(&c, c.mu ? (size_t)in_elem : (size_t)elem);
+    double shared = (double)gemm_shared_bytes(&c, spec, c.mu ? (size_t)in_elem : (size_t)elem);
     /* The compiler's count when a resource report gave one; else the
      * accumulators, a column of A, a row of B and a dozen for addressing. */
-    int fetched = c.pf ? (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, (int)threads) : 0) +
-                             (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, (int)threads) : 0)
-                       : 0;
+    int fetched = c.pf == 1
+                      ? (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, (int)threads) : 0) +
+                            (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, (int)threads) : 0)
+                      : 0;
     double registers = resources && resources->registers > 0
                            ? resources->registers
                            : (double)(c.mu ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn + fetched + 12
@@ -140,7 +152,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
      * about TN/VN' times over, VN' the vector a load moves at once (at most
      * four values); strided (STRN=1), neighbours read neighbouring vectors. */
     double vector = fmin(c.vn, 4);
-    double b_conflict = c.strn ? 1.0 : fmax(1.0, fmin(c.tn / vector, 32.0));
+    double a_conflict = 1.0, b_conflict = c.strn ? 1.0 : fmax(1.0, fmin(c.tn / vector, 32.0));
 
     /* Instructions per thread per k-step (BK values of k): the FMAs of the
      * micro-tile; the loads that feed them, from shared memory when the
@@ -154,29 +166,41 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double b_loads = c.bk * c.tn / vector * b_conflict;
     double from_shared = c.bk * c.sa * c.tm + c.sb * b_loads;
     double from_global = c.bk * (1 - c.sa) * c.tm + (1 - c.sb) * b_loads;
-    double staging = 2.0 * (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
+    /* Staging: a load and a store per vector, or one asynchronous copy. */
+    double staging =
+        (c.pf >= 2 ? 1.0 : 2.0) * (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
     double overhead = 12.0 + 2.0 * c.bk / c.ku;
     double issue =
         per_step_fmas / (per_step_fmas + from_shared + 2 * from_global + staging + overhead);
     if (c.mu) {
-        /* Per thread and k-step: TM x TN mma.sync per 16 of k, fed by
-         * 4 TM + 2 TN 32-bit loads from shared memory. */
+        /* Per thread and k-step: TM x TN mma.sync per 16 of k, fed by an
+         * ldmatrix per fragment row of A and per pair of B's, in a loop of
+         * BK / 16 unrolled KU times. */
         double steps = c.bk / 16.0, units_issued = steps * c.tm * c.tn;
-        issue =
-            units_issued / (units_issued + steps * (4.0 * c.tm + 2.0 * c.tn) + staging + overhead);
+        int pad = gemm_shared_pad(&c);
+        long a_row = gemm_a_tile_transposed(&c, spec->layout_a) ? c.bm + pad : c.bk + pad;
+        long b_row = gemm_b_tile_transposed(&c, spec->layout_b) ? c.bk + pad : c.bn + pad;
+        a_conflict = ldmatrix_conflict(a_row * (long)in_elem);
+        b_conflict = ldmatrix_conflict(b_row * (long)in_elem);
+        double fragment_loads = steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
+        overhead = 12.0 + 2.0 * steps / fmin(c.ku, steps);
+        issue = units_issued / (units_issued + fragment_loads + staging + overhead);
         fmas = 2.0 * c.tm * c.tn; /* independent mma.sync in flight per warp, as FMAs */
     }
     /* Groups spread evenly over the units; a unit's share runs at its part
      * of the peak rate, with `resident` of them at a time. Latency is hidden
      * with about four sub-groups per scheduler (a scheduler issues to one
      * SIMD's lanes) and enough independent FMAs per thread. */
-    double lanes_per_unit = peak / (2 * units * clock);
+    /* The lanes are the threads' FMA lanes, whatever unit multiplies. */
+    double fma_peak = tsr_profile_value(&profile->peak_gflops[compute], 10000) * 1e9;
+    double lanes_per_unit = fma_peak / (2 * units * clock);
     double per_unit = ceil_div(groups, units);
     double active = fmin(fmax(resident, 1), per_unit) * threads;
     double schedulers = fmax(1.0, lanes_per_unit / simd);
     /* A step fetched ahead (PF) is in flight across the multiply, so the
-     * memory latency is hidden within a sub-group: half as many suffice. */
-    double per_scheduler = c.pf ? 2.0 : 4.0;
+     * memory latency is hidden within a sub-group: half as many suffice,
+     * and a quarter with a ring of asynchronous copies several steps deep. */
+    double per_scheduler = c.pf >= 2 ? 1.0 : c.pf ? 2.0 : 4.0;
     double hiding = fmin(1.0, active / simd / (per_scheduler * schedulers)) * fmin(1.0, fmas / 4);
     double compute_s = per_unit * 2.0 * c.bm * c.bn * kp / (peak / units * issue * hiding);
     /* Tiles of A and B per group, from the caches, and at least the
@@ -188,8 +212,9 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */
     double shared_s = groups * threads * kp *
-                      (c.mu ? (4.0 * c.tm + 2.0 * c.tn) / 16 : c.tm + c.tn * b_conflict) * elem /
-                      shared_bw;
+                      (c.mu ? (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict) / 16
+                            : c.tm + c.tn * b_conflict) *
+                      elem / shared_bw;
     /* On a CPU the latency-hiding feature holds the SIMD lanes filled, and
      * the on-chip one the time barriers cost. */
     if (profile->features & TSR_FEAT_CPU)
