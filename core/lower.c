@@ -139,17 +139,26 @@ tp_expr *lower_vector_inside(lower_ctx *ctx, const tsr_view *v, int inner_dim, t
                              tp_expr *gc, int width)
 {
     tp_builder *b = ctx->b;
-    /* A gathered view's neighbours along a dim need not be neighbours in
-     * memory, nor all inside the image: never a whole vector, lane by lane
-     * instead (an op refuses vector loads of them, so that no kernel pays
-     * for this branch). */
-    if (v->gather)
+    const tsr_gather *g = v->gather;
+    /* A gathered view's neighbours are neighbours in memory only along k
+     * with the channel fastest, and then only `width` taps from a
+     * multiple of `width` within one pixel's channels: when the channel
+     * count is a multiple of it. Elsewhere lane by lane. */
+    if (g && (!g->channels_inner || g->k_along_rows != (inner_dim == 0)))
         return tp_int(b, 0);
     tp_expr *outer_ok =
         inner_dim == 1 ? tp_bin(b, TP_LT, gr, v->rows) : tp_bin(b, TP_LT, gc, v->cols);
     tp_expr *inner_ok = tp_bin(b, TP_LE, tp_addi(b, inner_dim == 1 ? gc : gr, width),
                                inner_dim == 1 ? v->cols : v->rows);
-    return tp_bin(b, TP_AND, outer_ok, inner_ok);
+    tp_expr *inside = tp_bin(b, TP_AND, outer_ok, inner_ok);
+    if (!g)
+        return inside;
+    tp_expr *in_image = NULL;
+    gather_index(ctx, v, gr, gc, &in_image); /* the vector's pixel: its first lane's */
+    tp_expr *whole_channels =
+        tp_bin(b, TP_EQ, tp_bin(b, TP_MOD, g->channels, tp_int(b, width)), tp_int(b, 0));
+    inside = tp_bin(b, TP_AND, whole_channels, inside);
+    return in_image ? tp_bin(b, TP_AND, inside, in_image) : inside;
 }
 
 tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc,

@@ -214,8 +214,8 @@ conv_spec spec-conv-gemm-section.yaml 'gemm: {a: row}' "$conv_shape"
 refused "a conv2d with a gemm section" gen spec-conv-gemm-section.yaml --profile pocl-cpu
 refused "--shape whose channels do not split into the groups" verify \
     "$root/ops/conv2d-depthwise.yaml" --shape n=1,c=33,h=8,w=8,k=33
-refused "--config with VW=4 for conv2d" gen "$root/ops/conv2d-resnet.yaml" --profile pocl-cpu \
-    --config VW=4
+refused "--config with PF=1 for conv2d" gen "$root/ops/conv2d-resnet.yaml" --profile pocl-cpu \
+    --config PF=1
 
 # ---- command-line values -----------------------------------------------------------
 

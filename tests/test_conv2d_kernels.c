@@ -192,14 +192,15 @@ static void check_refuses_vectors_direct_taps_and_fetching_ahead(void)
     CHECK_CONFIG(nhwc, "SB=0", "");
     /* GEMM's own limits still hold. */
     CHECK_CONFIG(nchw, "BM=128,BN=128,TM=1,TN=1", "threads per work-group exceed");
-    /* Vectors and fetching ahead are not in the space, and check refuses
-     * them too, should a config be made by hand. */
+    /* Vectors are in the space; the asynchronous rings need a profile
+     * that lists them; fetching into registers is not in the space, and
+     * check refuses it too, should a config be made by hand. */
+    CHECK_CONFIG(nhwc, "VW=4", "");
+    CHECK_CONFIG(nchw, "VW=8", "");
+    CHECK_CONFIG(nhwc, "PF=2", "features: async_copy");
     tsr_config config = config_of(nchw, "");
     tsr_error err = {{0}};
-    CHECK(tsr_config_parse(nchw->op, "VW=4", &config, &err) == TSR_ERR_INPUT);
     CHECK(tsr_config_parse(nchw->op, "PF=1", &config, &err) == TSR_ERR_INPUT);
-    tsr_config vectors = with_param(nchw, config, "VW", 4);
-    expect_check(nchw, &vectors, "VW=4", "VW=4: conv2d gathers X one element at a time");
     tsr_config ahead = with_param(nchw, config, "PF", 1);
     expect_check(nchw, &ahead, "PF=1", "PF=1: conv2d's k-loop runs inside its loop over tiles");
 out:
@@ -324,8 +325,10 @@ static const char *const shapes =
     "[{n: 1, c: 6, h: 5, w: 4, k: 6}, {n: 2, c: 12, h: 13, w: 11, k: 18},"
     " {n: 3, c: 6, h: 7, w: 17, k: 66}, {n: 1, c: 36, h: 9, w: 9, k: 12}]";
 
-/* Together: every value of BM, BN, BK, TM, TN, SA/SB, PAD, STRM, STRN, KU
- * and VN that a conv2d can take (VW=1, PF=0; MU has no unit on a CPU). */
+/* Together: every value of BM, BN, BK, TM, TN, VW, SA/SB, PAD, STRM, STRN,
+ * KU and VN that a conv2d can take on a CPU (PF=0; no matrix unit). With
+ * VW > 1, nhwc's taps move in vectors where the channels of a group are a
+ * multiple of VW (12 and 36 here) and lane by lane where not (6, 3, 1). */
 static const char *const configs[] = {
     "BM=16,BN=16,BK=2,TM=1,TN=1,PAD=0,STRM=0,STRN=0,KU=1,VN=1",
     "BM=32,BN=64,BK=8,TM=2,TN=4,PAD=1,STRM=1,STRN=1,KU=2,VN=2",
@@ -333,6 +336,8 @@ static const char *const configs[] = {
     "BM=128,BN=128,BK=16,TM=8,TN=8,PAD=1,STRM=1,STRN=1,KU=4,VN=4,SB=0",
     "BM=64,BN=64,BK=4,TM=4,TN=16,PAD=0,STRM=0,STRN=1,KU=4,VN=8",
     "BM=16,BN=128,BK=16,TM=2,TN=32,PAD=0,STRM=1,STRN=0,KU=2,VN=16",
+    "BM=32,BN=32,BK=8,TM=2,TN=2,VW=4,PAD=1,STRM=0,STRN=1,KU=2,VN=1",
+    "BM=64,BN=16,BK=16,TM=4,TN=1,VW=2,PAD=0,STRM=0,STRN=0,KU=4,VN=1",
 };
 #define N_CONFIGS ((int)(sizeof configs / sizeof configs[0]))
 

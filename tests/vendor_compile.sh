@@ -95,17 +95,19 @@ for config in "" "TR=16,TC=32,WG=128,VW=2,PAD=1"; do
 done
 # conv2d as an implicit GEMM: X's taps gathered (divisions by the filter's
 # constants, the padding's predicate), NCHW f32 with W read in place or
-# vector accumulators, NHWC f16 with W^T read in place, and depthwise; the
-# matrix unit on the gathered NHWC f16 taps, plain and with a padded tile.
-for config in "" "SA=0,BM=32,BN=128,TM=2,TN=8,STRN=0" "VN=4,TN=8,STRN=1"; do
+# vector accumulators, NHWC f16 with W^T read in place, in vectors of
+# adjacent channels, and depthwise; the matrix unit on the gathered NHWC f16
+# taps, plain, with a padded tile, and in vectors through a cp.async ring.
+for config in "" "SA=0,BM=32,BN=128,TM=2,TN=8,STRN=0" "VN=4,TN=8,STRN=1" "VW=4"; do
     sources+=("conv2d-resnet|$config")
 done
-for config in "" "SB=0,BM=128,BN=32,TM=8,TN=2,STRN=0"; do
+for config in "" "SB=0,BM=128,BN=32,TM=8,TN=2,STRN=0" "VW=8"; do
     sources+=("conv2d-nhwc-f16|$config")
 done
 sources+=("conv2d-depthwise|")
 for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1" \
-    "MU=1,BM=128,BN=128,BK=32,TM=4,TN=8,STRN=0,KU=2,PAD=1"; do
+    "MU=1,BM=128,BN=128,BK=32,TM=4,TN=8,STRN=0,KU=2,PAD=1" \
+    "MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=1,PF=3"; do
     cuda_only+=("conv2d-nhwc-f16|$config")
 done
 

@@ -16,7 +16,9 @@
  * over the shape's dims cannot express, so the launch is sized from the
  * dims alone (image rows, filters, images) and any count covers every
  * tile. The search space is GEMM's params; the gathered operand is staged
- * through shared memory one element at a time.
+ * through shared memory, in vectors of adjacent channels where they lie
+ * side by side (nhwc, a channel count that is a multiple of VW), else one
+ * element at a time.
  *
  * Every product with a quotient below (c / groups, k / groups) is exact,
  * as c and k are multiples of the groups, so it means the same however
@@ -26,9 +28,8 @@
 #include "core/ops/ops.h"
 
 /* GEMM's params in GEMM's order (the builder reads the config so), less
- * the values conv2d cannot use: X's taps are gathered one at a time (VW)
- * and the k-loop runs inside the tile loops, where no fetch ahead fits
- * (PF). */
+ * the values conv2d cannot use: the k-loop runs inside the tile loops,
+ * where no fetch into registers fits (PF=1). */
 static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
     [GEMM_BM] = {"BM",
                  "rows of the GEMM's C per work-group (filters; nhwc: pixels)",
@@ -43,8 +44,11 @@ static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
     [GEMM_BK] = {"BK", "taps per shared-memory stage", 5, {2, 4, 8, 16, 32}, 16},
     [GEMM_TM] = {"TM", "rows of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
     [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 6, {1, 2, 4, 8, 16, 32}, 4},
-    [GEMM_VW] =
-        {"VW", "vector width of global loads (1: X's taps are gathered one at a time)", 1, {1}, 1},
+    [GEMM_VW] = {"VW",
+                 "vector width of global loads (X's taps: adjacent channels of one pixel, nhwc)",
+                 4,
+                 {1, 2, 4, 8},
+                 1},
     [GEMM_SA] =
         {"SA", "stage A through shared memory (0: read it from global; nhwc: 1)", 2, {0, 1}, 1},
     [GEMM_SB] =
@@ -57,7 +61,12 @@ static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
     [GEMM_KU] = {"KU", "unroll of the k loop inside a stage", 4, {1, 2, 4, 8}, 4},
     [GEMM_VN] =
         {"VN", "lanes of the vector accumulators along N (1: scalars)", 5, {1, 2, 4, 8, 16}, 1},
-    [GEMM_PF] = {"PF", "fetch ahead (0: the k-loop runs inside the tile loops)", 1, {0}, 0},
+    [GEMM_PF] = {"PF",
+                 "k-steps fetched ahead by asynchronous copies into a ring of PF + 1 (0: load, "
+                 "then multiply)",
+                 3,
+                 {0, 2, 3},
+                 0},
     [GEMM_MU] = {"MU",
                  "multiply on the warp's matrix unit, mma.sync m16n8k16 (0: each thread's FMAs)",
                  2,
@@ -70,21 +79,17 @@ static tsr_status conv2d_check(const tsr_opspec *spec, const tsr_profile *profil
 {
     TSR_TRY(gemm_check(spec, profile, config, err));
     gemm_cfg c = gemm_cfg_of(config);
-    if (c.vw != 1)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "VW=%d: conv2d gathers X one element at a time (VW=1), its neighbours "
-                        "in a tile need not be neighbours in memory",
-                        c.vw);
     bool x_staged = spec->conv.channels_last ? c.sa : c.sb;
     if (!x_staged)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "conv2d reads X's taps through shared memory, where the padding reads as "
                         "zero: %s=1 is needed",
                         spec->conv.channels_last ? "SA" : "SB");
-    if (c.pf)
+    if (c.pf == 1)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "PF=%d: conv2d's k-loop runs inside its loop over tiles, and a fetch "
-                        "ahead needs the kernel's outermost block",
+                        "into registers needs the kernel's outermost block (PF=2 or 3 copy "
+                        "asynchronously instead)",
                         c.pf);
     return TSR_OK;
 }

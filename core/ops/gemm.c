@@ -426,7 +426,9 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
  * most PF - 1 later groups in flight) and the barrier shows everyone's;
  * past it, every thread is done with step t - 1's stage, which the copies
  * of step t + PF then refill while step t is multiplied. Steps past K copy
- * nothing (zero-filled outside the view, like every ragged edge). */
+ * nothing (zero-filled outside the view, like every ragged edge). At the
+ * end the thread's last groups land and a barrier frees the ring, for a
+ * caller that loops over tiles (conv2d). */
 static bool build_async_k_loop(const gemm_parts *g)
 {
     tsr_tile_program *p = g->p;
@@ -450,6 +452,10 @@ static bool build_async_k_loop(const gemm_parts *g)
                  tp_bin(b, TP_MOD, tp_addi(b, step, ahead), tp_int(b, stages)));
     tsr_ir_append(p, &loop->body, TSR_S_ASYNC_COMMIT);
     tsr_stmt *mma = append_mma(g, &loop->body, k, tp_bin(b, TP_MOD, step, tp_int(b, stages)));
+    tsr_stmt *drain = tsr_ir_append(p, g->body, TSR_S_ASYNC_WAIT);
+    if (drain)
+        drain->pending = 0;
+    tsr_ir_append(p, g->body, TSR_S_BARRIER);
     return mma != NULL && !b->failed;
 }
 
