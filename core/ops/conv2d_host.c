@@ -1,9 +1,8 @@
 /* conv2d on the host: buffer sizes, kernel arguments, and the reference
  * in double precision with the error scale of every output element. */
 #include <math.h>
-#include <pthread.h>
-#include <unistd.h>
 
+#include "core/host_reference.h"
 #include "core/ops/conv2d_internal.h"
 
 /* The extents of one shape, the output's among them. */
@@ -53,27 +52,11 @@ int conv2d_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *cons
     return conv2d_arg_count(spec);
 }
 
-/* The steepest slope of each activation, as for GEMM: an input error of e
- * moves the output by at most that much times e. */
-static const double activation_slope[TSR_ACT_COUNT] = {1.0, 1.0, 1.13, 1.1};
-
-static double activate(tsr_activation act, double x)
-{
-    switch (act) {
-    case TSR_ACT_RELU: return x > 0.0 ? x : 0.0;
-    case TSR_ACT_GELU:
-        return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-    case TSR_ACT_SILU: return x / (1.0 + exp(-x));
-    default: return x;
-    }
-}
-
-/* The output planes [begin, end) of one reference, a plane being one
- * output channel of one image. */
+/* One reference, computed by output planes, a plane being one output
+ * channel of one image. */
 typedef struct reference_planes {
     const tsr_opspec *spec;
     conv_extent e;
-    long begin, end;
     const float *x, *w, *bias;
     double *out, *magnitude;
 } reference_planes;
@@ -128,59 +111,36 @@ static void reference_element(const reference_planes *r, long b, long k, long oh
     double z = sum + bias, z_mag = mag + fabs(bias);
     tsr_activation act = r->spec->activation;
     long at = y_index(r, b, k, oh, ow);
-    r->out[at] = activate(act, z);
+    r->out[at] = tsr_activate(act, z);
     r->magnitude[at] =
-        act == TSR_ACT_NONE ? z_mag : activation_slope[act] * z_mag + fabs(r->out[at]);
+        act == TSR_ACT_NONE ? z_mag : tsr_activation_slope(act) * z_mag + fabs(r->out[at]);
 }
 
-static void *reference_thread(void *arg)
+static void reference_run_planes(void *ctx, long begin, long end)
 {
-    const reference_planes *r = arg;
-    for (long plane = r->begin; plane < r->end; plane++)
+    const reference_planes *r = ctx;
+    for (long plane = begin; plane < end; plane++)
         for (long oh = 0; oh < r->e.oh; oh++)
             for (long ow = 0; ow < r->e.ow; ow++)
                 reference_element(r, plane / r->e.k, plane % r->e.k, oh, ow);
-    return NULL;
 }
 
-enum { REFERENCE_MAX_THREADS = 64, REFERENCE_THREADED_WORK = 1 << 26 };
-
-/* Large references are split by output planes over the machine's cores;
- * planes are independent, so the split does not change the result. A
- * thread that cannot be started leaves its planes to the caller. */
+/* Large references are split by output planes over the machine's cores
+ * (tsr_reference_split). */
 void conv2d_reference(const tsr_opspec *spec, const tsr_shape *shape, const float *const *buffers,
                       double *out, double *magnitude)
 {
     conv_extent e = extent_of(spec, shape);
     reference_planes whole = {.spec = spec,
                               .e = e,
-                              .end = e.n * e.k,
                               .x = buffers[CONV_ARG_X],
                               .w = buffers[CONV_ARG_W],
                               .bias = buffers[CONV_BUF_BIAS],
                               .out = out,
                               .magnitude = magnitude};
-    long planes = whole.end, cores = sysconf(_SC_NPROCESSORS_ONLN), threads = 1;
+    long planes = e.n * e.k;
     double work = (double)planes * e.oh * e.ow * e.cg * spec->conv.filter[0] * spec->conv.filter[1];
-    if (work >= REFERENCE_THREADED_WORK && cores > 1)
-        threads = cores < REFERENCE_MAX_THREADS ? cores : REFERENCE_MAX_THREADS;
-    threads = threads > planes ? planes : threads;
-    reference_planes part[REFERENCE_MAX_THREADS];
-    pthread_t thread[REFERENCE_MAX_THREADS];
-    bool started[REFERENCE_MAX_THREADS] = {false};
-    for (long t = 0; t < threads; t++) {
-        part[t] = whole;
-        part[t].begin = planes * t / threads;
-        part[t].end = planes * (t + 1) / threads;
-        if (t > 0)
-            started[t] = pthread_create(&thread[t], NULL, reference_thread, &part[t]) == 0;
-    }
-    for (long t = 0; t < threads; t++)
-        if (!started[t])
-            reference_thread(&part[t]);
-    for (long t = 1; t < threads; t++)
-        if (started[t])
-            pthread_join(thread[t], NULL);
+    tsr_reference_split(planes, work, reference_run_planes, &whole);
 }
 
 /* As GEMM's (core/ops/gemm_host.c) over the taps an output sums:

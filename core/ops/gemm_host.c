@@ -1,9 +1,8 @@
 /* GEMM on the host: buffer sizes, kernel arguments, and the reference in
  * double precision with the error scale of every output element. */
 #include <math.h>
-#include <pthread.h>
-#include <unistd.h>
 
+#include "core/host_reference.h"
 #include "core/ops/gemm_internal.h"
 
 static long dim(const tsr_shape *shape, enum gemm_dim d)
@@ -44,30 +43,14 @@ int gemm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const 
     return gemm_arg_count(spec);
 }
 
-/* The rows [begin, end) of one reference product; rows count over the
- * whole batch (row i is row i % m of problem i / m). */
+/* One reference product; its rows count over the whole batch (row i is
+ * row i % m of problem i / m). */
 typedef struct reference_rows {
     const tsr_opspec *spec;
-    long m, n, k, begin, end;
+    long m, n, k;
     const float *a, *b, *c, *bias, *r;
     double *out, *magnitude;
 } reference_rows;
-
-/* The steepest slope of each activation (GELU's tanh form reaches 1.129,
- * SiLU's 1.0998): an input error of e moves the output by at most that
- * much times e, so the input's error scale, so multiplied, bounds it. */
-static const double activation_slope[TSR_ACT_COUNT] = {1.0, 1.0, 1.13, 1.1};
-
-static double activate(tsr_activation act, double x)
-{
-    switch (act) {
-    case TSR_ACT_RELU: return x > 0.0 ? x : 0.0;
-    case TSR_ACT_GELU:
-        return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-    case TSR_ACT_SILU: return x / (1.0 + exp(-x));
-    default: return x;
-    }
-}
 
 /* Row `i` of the output from its accumulated product `row`, whose terms'
  * absolute values sum to `mag`: the epilogue in the kernel's order, and
@@ -84,21 +67,22 @@ static void reference_epilogue(const reference_rows *r, long i, double *row, dou
         double z = spec->alpha * row[j] + old + bias;
         double z_mag = fabs(spec->alpha) * mag[j] + fabs(old) + fabs(bias);
         double res = spec->residual ? r->r[i * n + j] : 0.0;
-        row[j] = activate(spec->activation, z) + res;
-        mag[j] = spec->activation == TSR_ACT_NONE
-                     ? z_mag + fabs(res)
-                     : activation_slope[spec->activation] * z_mag + fabs(row[j] - res) + fabs(res);
+        row[j] = tsr_activate(spec->activation, z) + res;
+        mag[j] = spec->activation == TSR_ACT_NONE ? z_mag + fabs(res)
+                                                  : tsr_activation_slope(spec->activation) * z_mag +
+                                                        fabs(row[j] - res) + fabs(res);
     }
 }
 
 /* i-k-j order walks B and C row by row, which keeps large references at
  * memory speed; each C row accumulates in double. */
-static void reference_run_rows(const reference_rows *r)
+static void reference_run_rows(void *ctx, long begin, long end)
 {
+    const reference_rows *r = ctx;
     const tsr_opspec *spec = r->spec;
     long m = r->m, n = r->n, k = r->k;
     bool a_row = spec->layout_a == TSR_ROW_MAJOR, b_row = spec->layout_b == TSR_ROW_MAJOR;
-    for (long i = r->begin; i < r->end; i++) {
+    for (long i = begin; i < end; i++) {
         long z = i / m, ii = i % m;
         const float *a = r->a + z * m * k, *b = r->b + z * k * n;
         double *row = r->out + i * n, *mag = r->magnitude + i * n;
@@ -116,23 +100,8 @@ static void reference_run_rows(const reference_rows *r)
     }
 }
 
-static void *reference_thread(void *arg)
-{
-    reference_run_rows(arg);
-    return NULL;
-}
-
-enum {
-    REFERENCE_MAX_THREADS = 64,
-    /* Below this many multiply-adds one core takes well under a second and
-     * threads would cost more than they save. */
-    REFERENCE_THREADED_WORK = 1 << 26,
-};
-
 /* Large references (n = 4096 is 69 G multiply-adds, a minute on one core)
- * are split by rows over the machine's cores; rows are independent, so the
- * result does not depend on the split. A thread that cannot be started
- * leaves its rows to the caller. */
+ * are split by rows over the machine's cores (tsr_reference_split). */
 void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float *const *buffers,
                     double *out, double *magnitude)
 {
@@ -142,8 +111,6 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
                             .m = m,
                             .n = n,
                             .k = k,
-                            .begin = 0,
-                            .end = rows,
                             .a = buffers[GEMM_ARG_A],
                             .b = buffers[GEMM_ARG_B],
                             .c = buffers[GEMM_ARG_C],
@@ -151,27 +118,7 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
                             .r = buffers[GEMM_BUF_R],
                             .out = out,
                             .magnitude = magnitude};
-    long cores = sysconf(_SC_NPROCESSORS_ONLN), threads = 1;
-    if ((double)rows * (double)n * (double)k >= REFERENCE_THREADED_WORK && cores > 1)
-        threads = cores < REFERENCE_MAX_THREADS ? cores : REFERENCE_MAX_THREADS;
-    if (threads > rows)
-        threads = rows;
-    reference_rows part[REFERENCE_MAX_THREADS];
-    pthread_t thread[REFERENCE_MAX_THREADS];
-    bool started[REFERENCE_MAX_THREADS] = {false};
-    for (long t = 0; t < threads; t++) {
-        part[t] = whole;
-        part[t].begin = rows * t / threads;
-        part[t].end = rows * (t + 1) / threads;
-        if (t > 0)
-            started[t] = pthread_create(&thread[t], NULL, reference_thread, &part[t]) == 0;
-    }
-    for (long t = 0; t < threads; t++)
-        if (!started[t])
-            reference_run_rows(&part[t]);
-    for (long t = 1; t < threads; t++)
-        if (started[t])
-            pthread_join(thread[t], NULL);
+    tsr_reference_split(rows, (double)rows * (double)n * (double)k, reference_run_rows, &whole);
 }
 
 /* Single-precision accumulation over k terms in any order and blocking:
