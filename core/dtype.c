@@ -29,6 +29,16 @@ tsr_dtype tsr_dtype_compute(tsr_dtype dtype)
     return dtype == TSR_F16 || dtype == TSR_BF16 ? TSR_F32 : dtype;
 }
 
+double tsr_dtype_store_rounding(tsr_dtype dtype)
+{
+    return dtype == TSR_F16 ? 1.0 / 2048 : dtype == TSR_BF16 ? 1.0 / 256 : 0.0;
+}
+
+double tsr_dtype_min_normal(tsr_dtype dtype)
+{
+    return dtype == TSR_F16 ? 1.0 / 16384 : dtype == TSR_F64 ? 0x1p-1022 : 0x1p-126;
+}
+
 size_t tsr_dtype_size(tsr_dtype dtype)
 {
     return (unsigned)dtype < TSR_DTYPE_COUNT ? dtype_table[dtype].size : 0;

@@ -23,5 +23,13 @@ size_t tsr_dtype_size(tsr_dtype dtype);
 /* The type arithmetic on values stored as `dtype` is done in: f32 for the
  * 16-bit floats (kernels widen them as they load), else the type itself. */
 tsr_dtype tsr_dtype_compute(tsr_dtype dtype);
+/* The relative error of storing a computed value as `dtype`, rounded to
+ * nearest once: half a unit in its last place (2^-11 for f16, 2^-8 for
+ * bf16); 0 for a type values are computed in. */
+double tsr_dtype_store_rounding(tsr_dtype dtype);
+/* The smallest normal value of `dtype`: below it a stored value's spacing
+ * stops shrinking, so its rounding is half a unit in the last place of
+ * this value rather than of itself (f16's subnormals start at 2^-14). */
+double tsr_dtype_min_normal(tsr_dtype dtype);
 
 #endif

@@ -37,7 +37,7 @@ static void store_vector(lower_ctx *ctx, const tsr_stmt *s, const copy_origin *s
         tp_assign(b, out, target, tp_vload(b, v->buffer, index, width));
         return;
     }
-    tp_var *vec = (tp_var *)lower_temp(ctx, "v", s->view->buffer->dtype);
+    tp_var *vec = (tp_var *)lower_temp(ctx, "v", tsr_dtype_compute(s->view->buffer->dtype));
     if (!vec)
         return;
     vec->width = width;

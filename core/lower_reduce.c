@@ -45,7 +45,7 @@ static tsr_status walk_row(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, ele
     tp_stmt *whole = tp_if(b, &loop->body, tp_bin(b, TP_LE, tp_addi(b, col, width), v->cols));
     if (!whole)
         return TSR_ERR_NOMEM;
-    tp_var *vec = (tp_var *)lower_temp(ctx, "v", v->buffer->dtype);
+    tp_var *vec = (tp_var *)lower_temp(ctx, "v", tsr_dtype_compute(v->buffer->dtype));
     if (vec) {
         vec->width = width;
         vec->is_const = true;

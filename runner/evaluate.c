@@ -230,6 +230,10 @@ static bool verify_output(tsr_problem *p, double *max_error, char *why, size_t w
     const tsr_op_def *op = p->spec->op;
     size_t n = p->elems[op->output_buffer];
     double bound = op->tolerance(p->spec, &p->shape), worst = 0.0;
+    /* An output too small for its type's normal range is stored with the
+     * spacing of the smallest normal one: the error is measured against
+     * at least that. */
+    double least = tsr_dtype_min_normal(tsr_op_buffer_dtype(p->spec, op->output_buffer));
     size_t worst_at = 0;
     for (size_t g = 0; g < GUARD_ELEMS; g++)
         if (!is_poison(p->readback[n + g])) {
@@ -245,7 +249,7 @@ static bool verify_output(tsr_problem *p, double *max_error, char *why, size_t w
             *max_error = INFINITY;
             return false;
         }
-        double scale = p->magnitude[i] > 0 ? p->magnitude[i] : 1.0;
+        double scale = p->magnitude[i] > 0 ? fmax(p->magnitude[i], least) : 1.0;
         double e = fabs((double)got - p->reference[i]) / scale;
         if (e > worst) {
             worst = e;

@@ -253,9 +253,10 @@ static void dtypes_are_the_ops_own(void)
                   "bf16)");
     CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: f64\n" SHAPES,
                   "t.yaml:4:8: dtype f64 is not supported by op gemm (supported: f32, f16, bf16)");
-    CHECK_REJECTS("schema: 1\nname: s\nop: softmax\ndtype: f16\n"
+    CHECK_REJECTS("schema: 1\nname: s\nop: softmax\ndtype: f64\n"
                   "shapes:\n  - {rows: 2, cols: 3}\n",
-                  "t.yaml:4:8: dtype f16 is not supported by op softmax (supported: f32)");
+                  "t.yaml:4:8: dtype f64 is not supported by op softmax (supported: f32, f16, "
+                  "bf16)");
     CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: f8\n" SHAPES,
                   "t.yaml:4:8: dtype: unknown value 'f8' (expected one of: f32, f64, f16, bf16, "
                   "tf32, i8, i32)");

@@ -90,6 +90,15 @@ done
 for config in "" "TR=8,TC=128,WG=64,VW=2"; do
     sources+=("permute-4d|$config")
 done
+# The same ops on 16-bit values, widened as they load and rounded as they
+# are stored.
+for config in "WG=128,VW=8" "SG=1,ONLINE=1,WG=256,VW=4"; do
+    sources+=("softmax-f16|$config")
+done
+for config in "WG=32,VW=1" "WG=128,VW=8" "SG=1,WG=256,VW=4"; do
+    sources+=("rmsnorm-bf16|$config")
+done
+sources+=("permute-4d-f16|" "permute-4d-f16|TR=8,TC=128,WG=64,VW=2")
 for config in "" "TR=16,TC=32,WG=128,VW=2,PAD=1"; do
     sources+=("permute-nhwc-nchw|$config")
 done

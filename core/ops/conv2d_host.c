@@ -150,10 +150,7 @@ double conv2d_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
     conv_extent e = extent_of(spec, shape);
     double taps = (double)e.cg * spec->conv.filter[0] * spec->conv.filter[1];
-    double stored = spec->output == TSR_F16    ? ldexp(1.0, -11)
-                    : spec->output == TSR_BF16 ? ldexp(1.0, -8)
-                                               : 0.0;
-    return (16.0 * sqrt(taps) + 64.0) * ldexp(1.0, -24) + stored;
+    return (16.0 * sqrt(taps) + 64.0) * ldexp(1.0, -24) + tsr_dtype_store_rounding(spec->output);
 }
 
 /* Two per tap of every output, padding included, as convolutions are

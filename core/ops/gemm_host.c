@@ -136,10 +136,7 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
 double gemm_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
     double k = (double)dim(shape, GEMM_DIM_K);
-    double stored = spec->output == TSR_F16    ? ldexp(1.0, -11)
-                    : spec->output == TSR_BF16 ? ldexp(1.0, -8)
-                                               : 0.0;
-    return (16.0 * sqrt(k) + 64.0) * ldexp(1.0, -24) + stored;
+    return (16.0 * sqrt(k) + 64.0) * ldexp(1.0, -24) + tsr_dtype_store_rounding(spec->output);
 }
 
 /* The products only, as BLAS counts them: the epilogue is a few

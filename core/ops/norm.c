@@ -46,15 +46,16 @@ static tsr_status rmsnorm_build(tsr_arena *arena, const tsr_opspec *spec,
     tsr_view *x = tsr_row_view(p, RMS_X, RMS_ROWS, RMS_COLS, false);
     tsr_view *y = tsr_row_view(p, RMS_Y, RMS_ROWS, RMS_COLS, false);
     tsr_view *gamma = tsr_row_view(p, RMS_GAMMA, RMS_ROWS, RMS_COLS, true);
-    tp_expr *xe = tp_placeholder(b, spec->dtype);
+    tp_expr *xe = tp_placeholder(b, tsr_dtype_compute(spec->dtype));
     const tp_var *squares = tsr_row_reduce(p, x, tp_bin(b, TP_MUL, xe, xe), TSR_REDUCE_SUM,
                                            "row_squares", config, profile);
     tsr_stmt *map = NULL;
     if (squares && gamma) {
         tp_expr *scaled = tp_bin(b, TP_DIV, xe, row_deviation(p, squares, RMS_COLS, RMS_EPS));
-        map =
-            tsr_row_stmt(p, TSR_S_ROW_MAP, x,
-                         tp_bin(b, TP_MUL, scaled, tp_placeholder_slot(b, spec->dtype, 1)), config);
+        map = tsr_row_stmt(
+            p, TSR_S_ROW_MAP, x,
+            tp_bin(b, TP_MUL, scaled, tp_placeholder_slot(b, tsr_dtype_compute(spec->dtype), 1)),
+            config);
     }
     if (map)
         map->operands[0] = gamma;
@@ -76,7 +77,7 @@ static tsr_status layernorm_build(tsr_arena *arena, const tsr_opspec *spec,
     tsr_view *y = tsr_row_view(p, LN_Y, LN_ROWS, LN_COLS, false);
     tsr_view *gamma = tsr_row_view(p, LN_GAMMA, LN_ROWS, LN_COLS, true);
     tsr_view *beta = tsr_row_view(p, LN_BETA, LN_ROWS, LN_COLS, true);
-    tp_expr *xe = tp_placeholder(b, spec->dtype);
+    tp_expr *xe = tp_placeholder(b, tsr_dtype_compute(spec->dtype));
     const tp_var *sum = tsr_row_reduce(p, x, xe, TSR_REDUCE_SUM, "row_sum", config, profile);
     tp_expr *deviation =
         sum ? tp_bin(b, TP_SUB, xe, tsr_row_average(p, tp_ref(b, sum), LN_COLS)) : NULL;
@@ -87,9 +88,10 @@ static tsr_status layernorm_build(tsr_arena *arena, const tsr_opspec *spec,
     tsr_stmt *map = NULL;
     if (squares && gamma && beta) {
         tp_expr *normal = tp_bin(b, TP_DIV, deviation, row_deviation(p, squares, LN_COLS, LN_EPS));
-        tp_expr *affine =
-            tp_bin(b, TP_ADD, tp_bin(b, TP_MUL, normal, tp_placeholder_slot(b, spec->dtype, 1)),
-                   tp_placeholder_slot(b, spec->dtype, 2));
+        tp_expr *affine = tp_bin(
+            b, TP_ADD,
+            tp_bin(b, TP_MUL, normal, tp_placeholder_slot(b, tsr_dtype_compute(spec->dtype), 1)),
+            tp_placeholder_slot(b, tsr_dtype_compute(spec->dtype), 2));
         map = tsr_row_stmt(p, TSR_S_ROW_MAP, x, affine, config);
     }
     if (map) {
@@ -213,6 +215,7 @@ const tsr_op_def tsr_op_rmsnorm = {
     .params = tsr_row_params,
     .n_buffers = 3,
     .buffers = rmsnorm_buffers,
+    .dtypes = TSR_ROW_DTYPES,
     .check = tsr_row_check,
     .build = rmsnorm_build,
     .geometry_rule = tsr_row_geometry_rule,
@@ -233,6 +236,7 @@ const tsr_op_def tsr_op_layernorm = {
     .params = tsr_row_params,
     .n_buffers = 4,
     .buffers = layernorm_buffers,
+    .dtypes = TSR_ROW_DTYPES,
     .check = tsr_row_check,
     .build = layernorm_build,
     .geometry_rule = tsr_row_geometry_rule,

@@ -123,7 +123,9 @@ static tsr_status permute_check(const tsr_opspec *spec, const tsr_profile *profi
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "%d vectors a thread: more than 16 make the unrolled copy too long",
                         vectors / wg);
-    long shared = pl.transposing ? (long)tr * (tc + pad) * (long)tsr_dtype_size(spec->dtype) : 0;
+    long shared = pl.transposing
+                      ? (long)tr * (tc + pad) * (long)tsr_dtype_size(tsr_dtype_compute(spec->dtype))
+                      : 0;
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
@@ -214,8 +216,8 @@ static bool append_copy(tsr_tile_program *p, const tsr_opspec *spec, const plan 
         return true;
     }
     tsr_view *y = plane_view(p, pl, ARG_Y, pl->inner, pl->row_dim, out_stride, pos);
-    const tsr_tile *tile =
-        tsr_ir_tile(p, "tile", spec->dtype, TSR_SPACE_SHARED, tr, tc, config->value[P_PAD], false);
+    const tsr_tile *tile = tsr_ir_tile(p, "tile", tsr_dtype_compute(spec->dtype), TSR_SPACE_SHARED,
+                                       tr, tc, config->value[P_PAD], false);
     tsr_stmt *load = tsr_ir_append(p, list, TSR_S_LOAD);
     tsr_stmt *barrier = tsr_ir_append(p, list, TSR_S_BARRIER);
     tsr_stmt *copy = tsr_ir_append(p, list, TSR_S_COPY);
@@ -387,6 +389,7 @@ const tsr_op_def tsr_op_permute = {
     .params = permute_params,
     .n_buffers = 2,
     .buffers = permute_buffers,
+    .dtypes = 1u << TSR_F32 | 1u << TSR_F16 | 1u << TSR_BF16,
     .check = permute_check,
     .build = permute_build,
     .geometry_rule = permute_geometry_rule,

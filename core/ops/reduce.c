@@ -40,7 +40,7 @@ static tsr_status reduce_build(tsr_arena *arena, const tsr_opspec *spec, const t
     tsr_view *x = tsr_row_view(p, ARG_X, ARG_ROWS, ARG_COLS, false);
     tsr_view *y = tsr_row_view(p, ARG_Y, ARG_ROWS, -1, false);
     const tp_var *total =
-        tsr_row_reduce(p, x, reduce_element(b, kind, spec->dtype),
+        tsr_row_reduce(p, x, reduce_element(b, kind, tsr_dtype_compute(spec->dtype)),
                        kind == TSR_REDUCE_KIND_MAX ? TSR_REDUCE_MAX : TSR_REDUCE_SUM, "row_total",
                        config, profile);
     tsr_stmt *store = total && y
@@ -103,6 +103,7 @@ const tsr_op_def tsr_op_reduce = {
     .params = tsr_row_params,
     .n_buffers = 2,
     .buffers = reduce_buffers,
+    .dtypes = TSR_ROW_DTYPES,
     .check = tsr_row_check,
     .build = reduce_build,
     .geometry_rule = tsr_row_geometry_rule,

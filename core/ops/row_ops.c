@@ -22,7 +22,7 @@ tsr_status tsr_row_check(const tsr_opspec *spec, const tsr_profile *profile,
                         "%d threads per work-group are not a whole number of the profile's "
                         "%d-wide sub-groups",
                         wg, subgroup);
-    long shared = (long)wg * (long)tsr_dtype_size(spec->dtype);
+    long shared = (long)wg * (long)tsr_dtype_size(tsr_dtype_compute(spec->dtype));
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     if (shared > shared_limit)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
@@ -73,7 +73,9 @@ tsr_tile_program *tsr_row_program(tsr_arena *arena, const tsr_opspec *spec,
         bool buffer = i < n_buffers, integer = !buffer && i < n_buffers + n_ints;
         p->params[i].name = names[i];
         p->params[i].kind = buffer ? TSR_ARG_BUFFER : integer ? TSR_ARG_INT : TSR_ARG_FLOAT;
-        p->params[i].dtype = buffer ? spec->dtype : integer ? TSR_I32 : spec->dtype;
+        p->params[i].dtype = buffer    ? spec->dtype
+                             : integer ? TSR_I32
+                                       : tsr_dtype_compute(spec->dtype);
         p->params[i].writable = i == output;
     }
     p->dims = 1;
@@ -123,7 +125,8 @@ tsr_stmt *tsr_row_reduce_stmt(tsr_tile_program *p, const tsr_view *view, tp_expr
                               tsr_reduce_op op, const tsr_config *config,
                               const tsr_profile *profile)
 {
-    const tsr_tile *tile = view ? row_partials(p, view->buffer->dtype, config) : NULL;
+    const tsr_tile *tile =
+        view ? row_partials(p, tsr_dtype_compute(view->buffer->dtype), config) : NULL;
     tsr_stmt *s = tile ? tsr_row_stmt(p, TSR_S_ROW_REDUCE, view, element, config) : NULL;
     if (s) {
         s->tile = tile;
@@ -139,7 +142,7 @@ const tp_var *tsr_row_reduce(tsr_tile_program *p, const tsr_view *view, tp_expr 
 {
     if (!view)
         return NULL;
-    const tp_var *result = tsr_ir_scalar(p, name, view->buffer->dtype);
+    const tp_var *result = tsr_ir_scalar(p, name, tsr_dtype_compute(view->buffer->dtype));
     tsr_stmt *s = tsr_row_reduce_stmt(p, view, element, op, config, profile);
     if (!s || !result)
         return NULL;
@@ -159,8 +162,8 @@ size_t tsr_row_matrix_elems(const tsr_shape *shape)
 
 double tsr_row_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
-    (void)spec;
-    return (16.0 + 4.0 * sqrt((double)shape->dim[ROW_DIM_COLS])) * ldexp(1.0, -23);
+    return (16.0 + 4.0 * sqrt((double)shape->dim[ROW_DIM_COLS])) * ldexp(1.0, -23) +
+           tsr_dtype_store_rounding(spec->dtype);
 }
 
 int tsr_row_args(const tsr_shape *shape, tsr_buffer *const *buffers, int n_buffers, tsr_arg *out)

@@ -12,6 +12,10 @@ enum { ROW_DIM_ROWS, ROW_DIM_COLS };
 
 /* The row params, as initialisers for an op that adds its own after them
  * (softmax's ONLINE). */
+/* The row ops read and write f32, f16 or bf16 (X, Y and the per-column
+ * vectors alike) and compute in f32. */
+#define TSR_ROW_DTYPES (1u << TSR_F32 | 1u << TSR_F16 | 1u << TSR_BF16)
+
 #define TSR_ROW_PARAM_DEFS                                                                         \
     [ROW_WG] = {"WG",                                                                              \
                 "threads per row (one work-group per row)",                                        \
@@ -76,6 +80,8 @@ int tsr_row_xy_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *
 /* |got - ref| / magnitude accepted for sums of `cols` terms in f32: a few
  * ulp for the arithmetic around them, plus rounding that grows like
  * sqrt(cols), as for softmax. */
+/* The row ops' tolerance: f32 arithmetic's over a row, plus a 16-bit
+ * output's one rounding. */
 double tsr_row_tolerance(const tsr_opspec *spec, const tsr_shape *shape);
 
 #endif

@@ -29,7 +29,7 @@ static bool softmax_stats(tsr_tile_program *p, const tsr_view *x, const tsr_conf
                           const tp_var **row_sum)
 {
     tp_builder *b = &p->builder;
-    tsr_dtype dtype = x->buffer->dtype;
+    tsr_dtype dtype = tsr_dtype_compute(x->buffer->dtype);
     tp_expr *xe = tp_placeholder(b, dtype);
     if (config->value[SOFTMAX_ONLINE]) {
         *row_max = tsr_ir_scalar(p, "row_max", dtype);
@@ -64,9 +64,11 @@ static tsr_status softmax_build(tsr_arena *arena, const tsr_opspec *spec,
     const tp_var *row_max = NULL, *row_sum = NULL;
     tsr_stmt *map = NULL;
     if (x && y && softmax_stats(p, x, config, profile, &row_max, &row_sum)) {
-        tp_expr *shifted = tp_call(
-            b, TP_EXP, 1, tp_bin(b, TP_SUB, tp_placeholder(b, spec->dtype), tp_ref(b, row_max)),
-            NULL, NULL);
+        tp_expr *shifted =
+            tp_call(b, TP_EXP, 1,
+                    tp_bin(b, TP_SUB, tp_placeholder(b, tsr_dtype_compute(spec->dtype)),
+                           tp_ref(b, row_max)),
+                    NULL, NULL);
         map = tsr_row_stmt(p, TSR_S_ROW_MAP, x, tp_bin(b, TP_DIV, shifted, tp_ref(b, row_sum)),
                            config);
     }
@@ -108,8 +110,8 @@ static void softmax_reference(const tsr_opspec *spec, const tsr_shape *shape,
  * of about 1/cols) stays far outside. */
 static double softmax_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
-    (void)spec;
-    return (16.0 + 4.0 * sqrt((double)shape->dim[ROW_DIM_COLS])) * ldexp(1.0, -23);
+    return (16.0 + 4.0 * sqrt((double)shape->dim[ROW_DIM_COLS])) * ldexp(1.0, -23) +
+           tsr_dtype_store_rounding(spec->dtype);
 }
 
 /* max, subtract, exp, add, divide: counted as five operations an element. */
@@ -130,6 +132,7 @@ const tsr_op_def tsr_op_softmax = {
     .params = softmax_params,
     .n_buffers = 2,
     .buffers = softmax_buffers,
+    .dtypes = TSR_ROW_DTYPES,
     .check = tsr_row_check,
     .build = softmax_build,
     .geometry_rule = tsr_row_geometry_rule,

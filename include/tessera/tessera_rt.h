@@ -174,8 +174,8 @@ typedef struct tsr_rt_rows_desc {
      * so any value runs the kernels tuned with another. The other ops do
      * not read it. */
     float eps;
-    /* The elements of X, Y, gamma and beta: f32 from the init, the one
-     * type tessera tunes the row ops for so far (another finds no kernel). */
+    /* The elements of X, Y, gamma and beta: f32 from the init; f16 and
+     * bf16 pick the kernels a bundle holds for those types. */
     tsr_rt_dtype dtype;
 } tsr_rt_rows_desc;
 
@@ -200,7 +200,7 @@ typedef struct tsr_rt_permute_desc {
     int dims[TSR_RT_MAX_RANK]; /* X's, outermost first; each >= 1, their product at most
                                   2^31 - 1; those past rank are not read */
     int perm[TSR_RT_MAX_RANK]; /* each of 0 .. rank-1 once; those past rank are not read */
-    tsr_rt_dtype dtype;        /* X's and Y's elements: f32 from the init, as for the row ops */
+    tsr_rt_dtype dtype;        /* X's and Y's elements: f32 from the init, or f16, bf16 */
 } tsr_rt_permute_desc;
 
 /* The first `rank` values of dims and perm (none when rank is not 1 to
