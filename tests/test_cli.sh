@@ -562,5 +562,38 @@ else
     t "a C program runs the bundle's GEMM on an untuned shape" no_bundle
 fi
 
+# ---- a model's ops as one bundle (scripts/tune_bundle.sh) ---------------------------
+
+# One candidate a shape (BUDGET), however long a sanitizer build takes to
+# reach it (SECONDS_PER_SHAPE only bounds when the last one may start).
+model_folder_tunes_into_one_checked_bundle() {
+    TESSERA=$tessera BUDGET=1 SECONDS_PER_SHAPE=300 DB=model.db \
+        "$root/scripts/tune_bundle.sh" model "$root/ops/resnet50-stage" >out 2>err ||
+        { why="tune_bundle.sh failed"; return 1; }
+    # Four specs, two of them the same kernel and shape: three entries.
+    out_has "3 kernels" && out_has "conv2d.f16.nhwc.r=3.s=3" && [ -s model/manifest.json ] ||
+        { why="${why:-no manifest}"; return 1; }
+}
+
+model_script_names_a_missing_spec() {
+    TESSERA=$tessera "$root/scripts/tune_bundle.sh" model2 no-such-folder >out 2>err
+    code=$?
+    status_is 2 && err_has "no-such-folder: no such spec or folder"
+}
+
+every_shipped_spec_prints_a_kernel() {
+    local spec
+    for spec in "$root"/ops/*.yaml "$root"/ops/*/*.yaml; do
+        run gen "$spec" --profile pocl-cpu
+        [ "$code" -eq 0 ] || { why="gen $spec: exit $code: $(head -n 1 err)"; return 1; }
+    done
+}
+
+t "every shipped op spec (ops/ and its model folders) prints a kernel" \
+    every_shipped_spec_prints_a_kernel
+t "tune_bundle.sh tunes a model's folder into one checked bundle" \
+    model_folder_tunes_into_one_checked_bundle
+t "tune_bundle.sh names a missing spec" model_script_names_a_missing_spec
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
