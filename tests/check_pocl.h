@@ -52,4 +52,27 @@ static inline bool check_verifies(tsr_problem *problem, const tsr_profile *profi
     return ok;
 }
 
+/* `text` (K=V,...) over the op's defaults; a parse error is a failed check. */
+static inline tsr_config check_config(const tsr_op_def *op, const char *text)
+{
+    tsr_config config;
+    tsr_error err = {{0}};
+    tsr_config_default(op, &config);
+    CHECK_MSG(tsr_config_parse(op, text, &config, &err) == TSR_OK, "%s: %s", text, err.msg);
+    return config;
+}
+
+/* pocl-cpu as a device with 8-wide sub-groups would describe itself. PoCL
+ * 3.1 has none (clinfo: no cl_khr_subgroups), so an SG=1 kernel takes the
+ * OpenCL dialect's fallback there, a sub-group per work-item: that runs the
+ * sub-group combine's indexing, its barriers and its second pass over the
+ * partials, though not a shuffle. Shares the profile's strings. */
+static inline tsr_profile check_subgroup_profile(const tsr_profile *pocl)
+{
+    tsr_profile with = *pocl;
+    with.features |= TSR_FEAT_SUBGROUP_SHUFFLE;
+    with.subgroup_sizes[0] = (tsr_quantity){8, "test: PoCL's preferred work-group multiple", true};
+    return with;
+}
+
 #endif

@@ -49,15 +49,6 @@ static tsr_opspec *good_spec(const char *dtype, const char *conv)
     return spec;
 }
 
-static tsr_config config_of(const tsr_opspec *spec, const char *text)
-{
-    tsr_config config;
-    tsr_error err = {{0}};
-    tsr_config_default(spec->op, &config);
-    CHECK_MSG(tsr_config_parse(spec->op, text, &config, &err) == TSR_OK, "%s: %s", text, err.msg);
-    return config;
-}
-
 static tsr_profile *load_profile(const char *name)
 {
     char path[1024];
@@ -174,7 +165,7 @@ static void expect_check(const tsr_opspec *spec, const tsr_config *config, const
 
 #define CHECK_CONFIG(spec, config_text, message)                                                   \
     do {                                                                                           \
-        tsr_config config_ = config_of((spec), (config_text));                                     \
+        tsr_config config_ = check_config((spec)->op, (config_text));                              \
         expect_check((spec), &config_, (config_text), (message));                                  \
     } while (0)
 
@@ -198,7 +189,7 @@ static void check_refuses_vectors_direct_taps_and_fetching_ahead(void)
     CHECK_CONFIG(nhwc, "VW=4", "");
     CHECK_CONFIG(nchw, "VW=8", "");
     CHECK_CONFIG(nhwc, "PF=2", "features: async_copy");
-    tsr_config config = config_of(nchw, "");
+    tsr_config config = check_config(nchw->op, "");
     tsr_error err = {{0}};
     CHECK(tsr_config_parse(nchw->op, "PF=1", &config, &err) == TSR_ERR_INPUT);
     tsr_config ahead = with_param(nchw, config, "PF", 1);
@@ -217,7 +208,7 @@ static void geometry_sizes_the_launch_from_the_dims(void)
     for (int i = 0; i < 2; i++) {
         if (!specs[i])
             continue;
-        tsr_config config = config_of(specs[i], "");
+        tsr_config config = check_config(specs[i]->op, "");
         tsr_geometry_rule rule;
         char text[128];
         specs[i]->op->geometry_rule(specs[i], &config, &rule);
@@ -233,7 +224,7 @@ static char *kernel_text(const tsr_opspec *spec, const tsr_profile *prof, const 
                          const char *dialect)
 {
     tsr_arena *arena = tsr_arena_create();
-    tsr_config config = config_of(spec, config_text);
+    tsr_config config = check_config(spec->op, config_text);
     tsr_tile_program *p = NULL;
     tp_kernel *kernel = NULL;
     tsr_error err = {{0}};
@@ -356,7 +347,7 @@ static void every_case_verifies_on_ragged_shapes(void)
                 continue;
             }
             for (int c = 0; c < N_CONFIGS; c++) {
-                tsr_config config = config_of(spec, configs[c]);
+                tsr_config config = check_config(spec->op, configs[c]);
                 /* SA=0 reads nhwc's gathered X in place, SB=0 nchw's: refused. */
                 if (spec->op->check(spec, profile, &config, &err) != TSR_OK) {
                     refused++;

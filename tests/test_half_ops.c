@@ -34,15 +34,6 @@ static tsr_opspec *spec_of(const char *op, const char *dtype, const char *sectio
     return spec;
 }
 
-static tsr_config config_of(const tsr_op_def *op, const char *text)
-{
-    tsr_config config;
-    tsr_error err = {{0}};
-    tsr_config_default(op, &config);
-    CHECK_MSG(tsr_config_parse(op, text, &config, &err) == TSR_OK, "%s: %s", text, err.msg);
-    return config;
-}
-
 /* Verifies `spec` on each shape with each config; returns the evaluations. */
 static int verify_all(const tsr_opspec *spec, const tsr_profile *on, const tsr_shape *shapes,
                       int n_shapes, const char *const *configs, int n_configs, int *failed)
@@ -57,7 +48,7 @@ static int verify_all(const tsr_opspec *spec, const tsr_profile *on, const tsr_s
             continue;
         }
         for (int c = 0; c < n_configs; c++, evaluated++) {
-            tsr_config config = config_of(spec->op, configs[c]);
+            tsr_config config = check_config(spec->op, configs[c]);
             char what[160];
             snprintf(what, sizeof what, "shape %d %s", s, configs[c]);
             *failed += !check_verifies(problem, on, spec, &config, what);
@@ -73,16 +64,6 @@ static const char *const dtypes[] = {"f16", "bf16"};
  * than a work-group covers, many short rows. */
 static const tsr_shape row_shapes[] = {{{1, 1}}, {{7, 13}}, {{3, 4097}}, {{33, 1000}}};
 #define N_ROW_SHAPES ((int)(sizeof row_shapes / sizeof row_shapes[0]))
-
-/* pocl-cpu as a device with 8-wide sub-groups would describe itself (see
- * tests/test_softmax_kernels.c: PoCL runs the dialect's fallback). */
-static tsr_profile with_subgroups(void)
-{
-    tsr_profile with = *profile;
-    with.features |= TSR_FEAT_SUBGROUP_SHUFFLE;
-    with.subgroup_sizes[0] = (tsr_quantity){8, "test: PoCL's preferred work-group multiple", true};
-    return with;
-}
 
 static void row_ops_verify_in_16_bits(void)
 {
@@ -100,7 +81,7 @@ static void row_ops_verify_in_16_bits(void)
     static const char *const configs[] = {"WG=8,VW=1", "WG=64,VW=4", "WG=256,VW=8",
                                           "WG=32,VW=2,SG=1"};
     enum { N_CONFIGS = sizeof configs / sizeof configs[0] };
-    tsr_profile with = with_subgroups();
+    tsr_profile with = check_subgroup_profile(profile);
     int evaluated = 0, failed = 0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         for (int d = 0; d < 2; d++) {
@@ -122,7 +103,7 @@ static void softmax_verifies_in_16_bits_one_pass_and_into_subnormals(void)
     /* exp(x - max) / sum over 100003 columns: outputs near 1e-5, below
      * f16's smallest normal 2^-14. */
     static const tsr_shape shapes[] = {{{5, 300}}, {{2, 100003}}};
-    tsr_profile with = with_subgroups();
+    tsr_profile with = check_subgroup_profile(profile);
     int evaluated = 0, failed = 0;
     for (int d = 0; d < 2; d++) {
         tsr_opspec *spec = spec_of("softmax", dtypes[d], "", "rows: 3, cols: 5");

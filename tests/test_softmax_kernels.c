@@ -91,28 +91,6 @@ out:
 
 /* ---- sub-groups and the one-pass softmax ------------------------------------------- */
 
-/* pocl-cpu as a device with sub-groups would describe itself. PoCL 3.1 has
- * none (clinfo: no cl_khr_subgroups, 0 sub-groups per work-group), so an
- * SG=1 kernel takes the OpenCL dialect's fallback here, a sub-group per
- * work-item: that runs the sub-group combine's indexing, its barriers and
- * its second pass over the partials, though not a shuffle. */
-static tsr_profile subgroup_profile(void)
-{
-    tsr_profile with = *profile; /* shares the loaded profile's strings */
-    with.features |= TSR_FEAT_SUBGROUP_SHUFFLE;
-    with.subgroup_sizes[0] = (tsr_quantity){8, "test: PoCL's preferred work-group multiple", true};
-    return with;
-}
-
-static tsr_config config_of(const tsr_op_def *op, const char *text)
-{
-    tsr_config config;
-    tsr_error err = {{0}};
-    tsr_config_default(op, &config);
-    CHECK_MSG(tsr_config_parse(op, text, &config, &err) == TSR_OK, "%s: %s", text, err.msg);
-    return config;
-}
-
 static void sub_group_configs_verify_on_ragged_shapes(void)
 {
     /* Every WG but 1024 and every VW, with and without ONLINE; the shapes
@@ -124,7 +102,7 @@ static void sub_group_configs_verify_on_ragged_shapes(void)
     enum { N_CONFIGS = sizeof configs / sizeof configs[0] };
     static const tsr_shape long_row = {{1, 4099}};
     tsr_opspec *spec = softmax_spec();
-    tsr_profile with = subgroup_profile();
+    tsr_profile with = check_subgroup_profile(profile);
     int evaluated = 0, failed = 0;
     for (int i = 0; spec && i <= N_SHAPES; i++) {
         const tsr_shape *shape = i < N_SHAPES ? &shapes[i] : &long_row;
@@ -135,7 +113,7 @@ static void sub_group_configs_verify_on_ragged_shapes(void)
             continue;
         }
         for (int c = 0; c < N_CONFIGS; c++, evaluated++) {
-            tsr_config config = config_of(spec->op, configs[c]);
+            tsr_config config = check_config(spec->op, configs[c]);
             failed += !verifies(problem, &with, spec, &config, shape);
         }
         tsr_problem_free(problem);
@@ -152,11 +130,11 @@ static void sub_groups_need_the_profiles_shuffles_and_sizes(void)
     tsr_opspec *spec = softmax_spec();
     if (!spec)
         return;
-    tsr_config config = config_of(spec->op, "WG=64,SG=1");
+    tsr_config config = check_config(spec->op, "WG=64,SG=1");
     tsr_error err = {{0}};
     CHECK(spec->op->check(spec, profile, &config, &err) == TSR_ERR_UNSUPPORTED);
     CHECK_STR_CONTAINS(err.msg, "subgroup_shuffle");
-    tsr_profile with = subgroup_profile();
+    tsr_profile with = check_subgroup_profile(profile);
     CHECK_MSG(spec->op->check(spec, &with, &config, &err) == TSR_OK, "%s", err.msg);
     tsr_profile sizeless = with;
     sizeless.subgroup_sizes[0].present = false;
@@ -194,7 +172,7 @@ static char *kernel_text(const tsr_opspec *spec, const char *name, const char *c
     tsr_error err = {{0}};
     tsr_kernel_text text = {0};
     char *source = NULL;
-    tsr_config config = config_of(spec->op, config_text);
+    tsr_config config = check_config(spec->op, config_text);
     if (tsr_profile_load(path, &loaded, &err) == TSR_OK &&
         tsr_kernel_generate(spec, loaded, &config, dialect, &text, &err) == TSR_OK) {
         source = strdup(text.source);
