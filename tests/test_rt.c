@@ -19,6 +19,7 @@
 #include <tessera/tessera_rt_opencl.h>
 
 #include "tests/check.h"
+#include "tests/check_cl_queue.h"
 
 static const char *bundle_dir;
 static cl_context context;
@@ -563,17 +564,8 @@ int main(int argc, char **argv)
         return 2;
     }
     bundle_dir = argv[1];
-    cl_platform_id platform;
-    cl_device_id device;
-    cl_int status = clGetPlatformIDs(1, &platform, NULL);
-    if (status == CL_SUCCESS)
-        status = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, NULL);
-    context = status == CL_SUCCESS ? clCreateContext(NULL, 1, &device, NULL, NULL, &status) : NULL;
-    queue = context ? clCreateCommandQueue(context, device, 0, &status) : NULL;
-    if (!queue) {
-        fprintf(stderr, "no OpenCL device\n");
+    if (!check_cl_queue(&context, &queue))
         return 1;
-    }
     RUN_TEST(gemm_of_an_untuned_shape_is_right);
     RUN_TEST(softmax_of_an_untuned_shape_is_right);
     RUN_TEST(refusals_are_a_code_and_one_line);
