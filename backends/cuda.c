@@ -16,6 +16,7 @@
 typedef struct cuda_kernel {
     CUmodule module;
     CUfunction function;
+    size_t dynamic_shared_allowed; /* what the function may be launched with so far */
 } cuda_kernel;
 
 /* Errors after which the context refuses every later call (CUDA's "sticky"
@@ -332,6 +333,9 @@ static tsr_status check_geometry(const tsr_kernel *kernel, const tsr_geometry *g
                             d, kernel->device->info.id);
         threads *= local;
     }
+    if (g->shared_bytes > 0x7fffffffu)
+        return tsr_fail(err, TSR_ERR_INPUT, "launch with %zu bytes of dynamic shared memory on %s",
+                        g->shared_bytes, kernel->device->info.id);
     if (threads > kernel->max_work_group_size)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "block of %zu threads exceeds this kernel's limit of %zu on %s", threads,
@@ -365,8 +369,19 @@ static tsr_status cuda_launch(tsr_kernel *kernel, const tsr_arg *args, int n_arg
     cu->cuCtxSetCurrent(dev->context);
     CUevent start = NULL, end = NULL;
     CUresult rc = CUDA_SUCCESS;
-    const char *call = "cuEventCreate";
-    if (elapsed_ms && (rc = cu->cuEventCreate(&start, 0)) == CUDA_SUCCESS)
+    const char *call = "cuFuncSetAttribute (dynamic shared memory)";
+    /* More than 48 KiB of dynamic shared memory needs the function's
+     * consent first; the driver refuses more than the GPU's opt-in limit. */
+    cuda_kernel *impl = kernel->impl;
+    if (g->shared_bytes > impl->dynamic_shared_allowed) {
+        rc = cu->cuFuncSetAttribute(impl->function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                    (int)g->shared_bytes);
+        if (rc == CUDA_SUCCESS)
+            impl->dynamic_shared_allowed = g->shared_bytes;
+    }
+    if (rc == CUDA_SUCCESS)
+        call = "cuEventCreate";
+    if (elapsed_ms && rc == CUDA_SUCCESS && (rc = cu->cuEventCreate(&start, 0)) == CUDA_SUCCESS)
         rc = cu->cuEventCreate(&end, 0);
     if (elapsed_ms && rc == CUDA_SUCCESS) {
         call = "cuEventRecord";
@@ -374,9 +389,10 @@ static tsr_status cuda_launch(tsr_kernel *kernel, const tsr_arg *args, int n_arg
     }
     if (rc == CUDA_SUCCESS) {
         call = "cuLaunchKernel";
-        rc = cu->cuLaunchKernel(((cuda_kernel *)kernel->impl)->function, (unsigned)size[0][0],
-                                (unsigned)size[0][1], (unsigned)size[0][2], (unsigned)size[1][0],
-                                (unsigned)size[1][1], (unsigned)size[1][2], 0, NULL, params, NULL);
+        rc =
+            cu->cuLaunchKernel(impl->function, (unsigned)size[0][0], (unsigned)size[0][1],
+                               (unsigned)size[0][2], (unsigned)size[1][0], (unsigned)size[1][1],
+                               (unsigned)size[1][2], (unsigned)g->shared_bytes, NULL, params, NULL);
     }
     if (rc == CUDA_SUCCESS && elapsed_ms) {
         call = "cuEventRecord";

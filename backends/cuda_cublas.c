@@ -1,7 +1,8 @@
-/* The cuBLAS reference GEMM (see gemm_ref.h), f32 or of 16-bit inputs: libcublas loaded at run time
- * like the driver, one handle per device made on first use and kept with
- * the device, run on the same primary context and default stream as
- * tessera's kernels and timed by device events around the call. */
+/* The cuBLAS reference GEMM (see gemm_ref.h), f32, f64 or of 16-bit
+ * inputs: libcublas loaded at run time like the driver, one handle per
+ * device made on first use and kept with the device, run on the same
+ * primary context and default stream as tessera's kernels and timed by
+ * device events around the call. */
 #include <pthread.h>
 #include <stdio.h>
 
@@ -24,6 +25,10 @@ typedef struct cublas_api {
     cublasStatus_t (*cublasSgemm_v2)(cublasHandle_t handle, int transa, int transb, int m, int n,
                                      int k, const float *alpha, const float *a, int lda,
                                      const float *b, int ldb, const float *beta, float *c, int ldc);
+    cublasStatus_t (*cublasDgemm_v2)(cublasHandle_t handle, int transa, int transb, int m, int n,
+                                     int k, const double *alpha, const double *a, int lda,
+                                     const double *b, int ldb, const double *beta, double *c,
+                                     int ldc);
     /* Mixed precision: A and B of one type, C and the products of another. */
     cublasStatus_t (*cublasGemmEx)(cublasHandle_t handle, int transa, int transb, int m, int n,
                                    int k, const void *alpha, const void *a, int a_type, int lda,
@@ -54,10 +59,11 @@ static void load_api(void)
         !tsr_dl_bind(handle, "cublasDestroy_v2", &api.cublasDestroy_v2) ||
         !tsr_dl_bind(handle, "cublasSetMathMode", &api.cublasSetMathMode) ||
         !tsr_dl_bind(handle, "cublasSgemm_v2", &api.cublasSgemm_v2) ||
+        !tsr_dl_bind(handle, "cublasDgemm_v2", &api.cublasDgemm_v2) ||
         !tsr_dl_bind(handle, "cublasGemmEx", &api.cublasGemmEx)) {
         snprintf(api_error, sizeof api_error,
-                 "libcublas lacks cublasCreate_v2, cublasSetMathMode, cublasSgemm_v2 or "
-                 "cublasGemmEx: install cuBLAS 12 or later");
+                 "libcublas lacks cublasCreate_v2, cublasSetMathMode, cublasSgemm_v2, "
+                 "cublasDgemm_v2 or cublasGemmEx: install cuBLAS 12 or later");
         return;
     }
     tsr_dl_bind(handle, "cublasGetStatusName", &api.cublasGetStatusName);
@@ -114,10 +120,11 @@ static tsr_status driver_fail(const cuda_device *dev, tsr_error *err, const char
 }
 
 tsr_status tsr_cublas_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
-                           bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
-                           tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
+                           bool b_col_major, int m, int n, int k, double alpha, tsr_buffer *a,
+                           tsr_buffer *b, double beta, tsr_buffer *c, double *elapsed_ms,
                            tsr_error *err)
 {
+    float alpha32 = (float)alpha, beta32 = (float)beta;
     cublasHandle_t handle = NULL;
     TSR_TRY(device_handle(device, &handle, err));
     cuda_device *dev = device->impl;
@@ -131,7 +138,7 @@ tsr_status tsr_cublas_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_maj
     int a_op = a_col_major ? CUBLAS_OP_T : CUBLAS_OP_N, lda = a_col_major ? m : k;
     const void *pa = (const void *)(size_t)tsr_cuda_pointer(a);
     const void *pb = (const void *)(size_t)tsr_cuda_pointer(b);
-    float *pc = (float *)(size_t)tsr_cuda_pointer(c);
+    void *pc = (void *)(size_t)tsr_cuda_pointer(c);
 
     cu->cuCtxSetCurrent(dev->context);
     CUevent start = NULL, end = NULL;
@@ -148,14 +155,19 @@ tsr_status tsr_cublas_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_maj
          * inputs go through GemmEx with f32 products, on the tensor cores. */
         int type = ab_type == TSR_F16 ? CUDA_R_16F : CUDA_R_16BF;
         cublasStatus_t status =
-            ab_type == TSR_F32 ? api.cublasSgemm_v2(handle, b_op, a_op, n, m, k, &alpha, pb, ldb,
-                                                    pa, lda, &beta, pc, n)
-                               : api.cublasGemmEx(handle, b_op, a_op, n, m, k, &alpha, pb, type,
-                                                  ldb, pa, type, lda, &beta, pc, CUDA_R_32F, n,
-                                                  CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+            ab_type == TSR_F64   ? api.cublasDgemm_v2(handle, b_op, a_op, n, m, k, &alpha, pb, ldb,
+                                                      pa, lda, &beta, pc, n)
+            : ab_type == TSR_F32 ? api.cublasSgemm_v2(handle, b_op, a_op, n, m, k, &alpha32, pb,
+                                                      ldb, pa, lda, &beta32, pc, n)
+                                 : api.cublasGemmEx(handle, b_op, a_op, n, m, k, &alpha32, pb, type,
+                                                    ldb, pa, type, lda, &beta32, pc, CUDA_R_32F, n,
+                                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
         if (status != CUBLAS_STATUS_SUCCESS)
-            st = cublas_fail(err, ab_type == TSR_F32 ? "cublasSgemm" : "cublasGemmEx", status,
-                             device);
+            st = cublas_fail(err,
+                             ab_type == TSR_F64   ? "cublasDgemm"
+                             : ab_type == TSR_F32 ? "cublasSgemm"
+                                                  : "cublasGemmEx",
+                             status, device);
     }
     if (st == TSR_OK && elapsed_ms) {
         float ms = 0.0f;

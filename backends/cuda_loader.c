@@ -58,6 +58,7 @@ static void load_driver(void)
     BIND_DRIVER(cuModuleUnload);
     BIND_DRIVER(cuModuleGetFunction);
     BIND_DRIVER(cuFuncGetAttribute);
+    BIND_DRIVER(cuFuncSetAttribute);
     BIND_DRIVER(cuMemAlloc_v2);
     BIND_DRIVER(cuMemFree_v2);
     BIND_DRIVER(cuMemcpyHtoD_v2);

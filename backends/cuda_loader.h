@@ -41,6 +41,7 @@ enum {
     CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 0,
     CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1,
     CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES = 3,
+    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8,
     CU_JIT_ERROR_LOG_BUFFER = 5,
     CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
 };
@@ -65,6 +66,7 @@ typedef struct tsr_cuda_driver {
     CUresult (*cuModuleUnload)(CUmodule module);
     CUresult (*cuModuleGetFunction)(CUfunction *function, CUmodule module, const char *name);
     CUresult (*cuFuncGetAttribute)(int *value, int attribute, CUfunction function);
+    CUresult (*cuFuncSetAttribute)(CUfunction function, int attribute, int value);
     CUresult (*cuMemAlloc_v2)(CUdeviceptr *pointer, size_t bytes);
     CUresult (*cuMemFree_v2)(CUdeviceptr pointer);
     CUresult (*cuMemcpyHtoD_v2)(CUdeviceptr dst, const void *src, size_t bytes);

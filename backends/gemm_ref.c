@@ -43,10 +43,11 @@ tsr_status tsr_gemm_ref_sgemm(tsr_device *device, bool a_col_major, bool b_col_m
                              c, elapsed_ms, err);
 }
 
-tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
-                             bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
-                             tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
-                             tsr_error *err)
+/* Every request, f64 or not: C is f64 for f64 inputs, else f32. */
+static tsr_status gemm_any(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                           bool b_col_major, int m, int n, int k, double alpha, tsr_buffer *a,
+                           tsr_buffer *b, double beta, tsr_buffer *c, double *elapsed_ms,
+                           tsr_error *err)
 {
     const char *library = tsr_gemm_ref_name(device);
     if (!library)
@@ -57,19 +58,39 @@ tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_m
     if (m < 1 || n < 1 || k < 1)
         return tsr_fail(err, TSR_ERR_INPUT, "%s sgemm: m=%d n=%d k=%d must all be >= 1", library, m,
                         n, k);
-    if (ab_type != TSR_F32 && ab_type != TSR_F16 && ab_type != TSR_BF16)
+    if (ab_type != TSR_F32 && ab_type != TSR_F64 && ab_type != TSR_F16 && ab_type != TSR_BF16)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s gemm: no reference for %s inputs", library,
                         tsr_dtype_name(ab_type));
+    tsr_dtype c_type = ab_type == TSR_F64 ? TSR_F64 : TSR_F32;
     TSR_TRY(check_buffer(device, library, a, "A", (long long)m * k, ab_type, err));
     TSR_TRY(check_buffer(device, library, b, "B", (long long)k * n, ab_type, err));
-    TSR_TRY(check_buffer(device, library, c, "C", (long long)m * n, TSR_F32, err));
+    TSR_TRY(check_buffer(device, library, c, "C", (long long)m * n, c_type, err));
     if (strcmp(device->backend->name, "cuda") == 0)
         return tsr_cublas_gemm(device, ab_type, a_col_major, b_col_major, m, n, k, alpha, a, b,
                                beta, c, elapsed_ms, err);
-    if (ab_type != TSR_F32)
+    if (ab_type != c_type)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "CLBlast has no GEMM of %s inputs into an f32 C (its HGEMM writes f16)",
                         tsr_dtype_name(ab_type));
-    return tsr_clblast_sgemm(device, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
-                             elapsed_ms, err);
+    return tsr_clblast_gemm(device, ab_type, a_col_major, b_col_major, m, n, k, alpha, a, b, beta,
+                            c, elapsed_ms, err);
+}
+
+tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                             bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
+                             tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
+                             tsr_error *err)
+{
+    if (ab_type == TSR_F64)
+        return tsr_fail(err, TSR_ERR_INPUT, "f64 inputs take tsr_gemm_ref_dgemm, with a double C");
+    return gemm_any(device, ab_type, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
+                    elapsed_ms, err);
+}
+
+tsr_status tsr_gemm_ref_dgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
+                              int k, double alpha, tsr_buffer *a, tsr_buffer *b, double beta,
+                              tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+{
+    return gemm_any(device, TSR_F64, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
+                    elapsed_ms, err);
 }

@@ -44,4 +44,10 @@ tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_m
                              tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,
                              tsr_error *err);
 
+/* DGEMM: A, B and C all f64, alpha and beta double (CLBlastDgemm,
+ * cublasDgemm); otherwise as tsr_gemm_ref_sgemm. */
+tsr_status tsr_gemm_ref_dgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
+                              int k, double alpha, tsr_buffer *a, tsr_buffer *b, double beta,
+                              tsr_buffer *c, double *elapsed_ms, tsr_error *err);
+
 #endif

@@ -280,6 +280,11 @@ static tsr_status set_args(tsr_kernel *kernel, const tsr_arg *args, int n_args, 
             break;
         case TSR_ARG_INT: rc = clSetKernelArg(k, (cl_uint)i, sizeof as_int, &as_int); break;
         case TSR_ARG_FLOAT: rc = clSetKernelArg(k, (cl_uint)i, sizeof as_float, &as_float); break;
+        case TSR_ARG_DOUBLE: {
+            cl_double as_double = args[i].d;
+            rc = clSetKernelArg(k, (cl_uint)i, sizeof as_double, &as_double);
+            break;
+        }
         }
         if (rc != CL_SUCCESS)
             return tsr_fail(err, TSR_ERR_BACKEND, "clSetKernelArg(argument %d): %s (%d) on %s", i,

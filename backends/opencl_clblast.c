@@ -54,10 +54,13 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
-                             int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
-                             tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+tsr_status tsr_clblast_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                            bool b_col_major, int m, int n, int k, double alpha, tsr_buffer *a,
+                            tsr_buffer *b, double beta, tsr_buffer *c, double *elapsed_ms,
+                            tsr_error *err)
 {
+    bool wide = ab_type == TSR_F64;
+    const char *name = wide ? "CLBlastDgemm" : "CLBlastSgemm";
     /* In CLBlast's row-major view a column-major M x K matrix is the
      * row-major K x M matrix A^T, so it is passed transposed with its own
      * leading dimension (M); likewise B. */
@@ -75,19 +78,22 @@ tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_ma
     double start = now_ms();
     cl_event event = NULL;
     CLBlastStatusCode status =
-        CLBlastSgemm(CLBlastLayoutRowMajor, a_op, b_op, (size_t)m, (size_t)n, (size_t)k, alpha,
-                     tsr_opencl_mem(a), 0, lda, tsr_opencl_mem(b), 0, ldb, beta, tsr_opencl_mem(c),
-                     0, (size_t)n, &queue, &event);
+        wide ? CLBlastDgemm(CLBlastLayoutRowMajor, a_op, b_op, (size_t)m, (size_t)n, (size_t)k,
+                            alpha, tsr_opencl_mem(a), 0, lda, tsr_opencl_mem(b), 0, ldb, beta,
+                            tsr_opencl_mem(c), 0, (size_t)n, &queue, &event)
+             : CLBlastSgemm(CLBlastLayoutRowMajor, a_op, b_op, (size_t)m, (size_t)n, (size_t)k,
+                            (float)alpha, tsr_opencl_mem(a), 0, lda, tsr_opencl_mem(b), 0, ldb,
+                            (float)beta, tsr_opencl_mem(c), 0, (size_t)n, &queue, &event);
     if (status != CLBlastSuccess)
-        return tsr_fail(err, TSR_ERR_BACKEND, "CLBlastSgemm(m=%d n=%d k=%d): %s (%d) on %s", m, n,
-                        k, clblast_status_name(status), (int)status, where);
+        return tsr_fail(err, TSR_ERR_BACKEND, "%s(m=%d n=%d k=%d): %s (%d) on %s", name, m, n, k,
+                        clblast_status_name(status), (int)status, where);
     /* clFinish rather than the event: it also covers helper kernels. */
     rc = clFinish(queue);
     double end = now_ms();
     if (event)
         clReleaseEvent(event);
     if (rc != CL_SUCCESS)
-        return tsr_fail(err, TSR_ERR_BACKEND, "CLBlastSgemm: clFinish: %s (%d) on %s",
+        return tsr_fail(err, TSR_ERR_BACKEND, "%s: clFinish: %s (%d) on %s", name,
                         tsr_opencl_error_name(rc), (int)rc, where);
     if (elapsed_ms)
         *elapsed_ms = end - start;
@@ -101,11 +107,12 @@ bool tsr_clblast_available(void)
     return false;
 }
 
-tsr_status tsr_clblast_sgemm(tsr_device *device, bool a_col_major, bool b_col_major, int m, int n,
-                             int k, float alpha, tsr_buffer *a, tsr_buffer *b, float beta,
-                             tsr_buffer *c, double *elapsed_ms, tsr_error *err)
+tsr_status tsr_clblast_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
+                            bool b_col_major, int m, int n, int k, double alpha, tsr_buffer *a,
+                            tsr_buffer *b, double beta, tsr_buffer *c, double *elapsed_ms,
+                            tsr_error *err)
 {
-    (void)device, (void)a_col_major, (void)b_col_major, (void)m, (void)n, (void)k;
+    (void)device, (void)ab_type, (void)a_col_major, (void)b_col_major, (void)m, (void)n, (void)k;
     (void)alpha, (void)a, (void)b, (void)beta, (void)c, (void)elapsed_ms;
     return tsr_fail(err, TSR_ERR_UNSUPPORTED, "tessera was built without CLBlast");
 }

@@ -27,15 +27,22 @@ static float random_value(unsigned long long *state)
     return (r & 1) ? -magnitude : magnitude;
 }
 
+double operands_c_value(const operands *o, const void *c, size_t i)
+{
+    return o->c_type == TSR_F64 ? ((const double *)c)[i] : (double)((const float *)c)[i];
+}
+
 tsr_status operands_create(tsr_device *device, gemm_size size, tsr_dtype ab_type, operands *o,
                            tsr_error *err)
 {
     size_t m = (size_t)size.m, n = (size_t)size.n, k = (size_t)size.k;
-    *o = (operands){.size = size, .elems = {m * k, k * n, m * n}};
+    tsr_dtype c_type = ab_type == TSR_F64 ? TSR_F64 : TSR_F32;
+    *o = (operands){.size = size, .elems = {m * k, k * n, m * n}, .c_type = c_type};
     size_t largest = o->elems[0] > o->elems[1] ? o->elems[0] : o->elems[1];
+    largest = largest > o->elems[2] ? largest : o->elems[2];
     float *host = malloc(largest * sizeof(float));
-    void *packed = malloc(largest * sizeof(float)); /* A or B in its storage form */
-    size_t c_bytes = o->elems[2] * sizeof(float);
+    void *packed = malloc(largest * sizeof(double)); /* A or B in its storage form */
+    size_t c_bytes = o->elems[2] * tsr_dtype_size(c_type);
     o->c_start = malloc(c_bytes);
     o->ours = malloc(c_bytes);
     o->theirs = malloc(c_bytes);
@@ -45,15 +52,15 @@ tsr_status operands_create(tsr_device *device, gemm_size size, tsr_dtype ab_type
                                    size.m, size.n, size.k);
     unsigned long long state = 0x9e3779b97f4a7c15ull ^ (unsigned long long)(m * 31 + n * 7 + k);
     for (int i = 0; i < 3 && st == TSR_OK; i++) {
-        float *fill = i == 2 ? o->c_start : host;
-        tsr_dtype dtype = i == 2 ? TSR_F32 : ab_type;
+        tsr_dtype dtype = i == 2 ? c_type : ab_type;
         size_t bytes = o->elems[i] * tsr_dtype_size(dtype);
         for (size_t e = 0; e < o->elems[i]; e++)
-            fill[e] = random_value(&state);
-        tsr_dtype_pack(dtype, fill, o->elems[i], packed);
+            host[e] = random_value(&state);
+        void *storage = i == 2 ? o->c_start : packed;
+        tsr_dtype_pack(dtype, host, o->elems[i], storage);
         st = device->backend->alloc(device, bytes, &o->buf[i], err);
         if (st == TSR_OK)
-            st = device->backend->write(o->buf[i], packed, bytes, err);
+            st = device->backend->write(o->buf[i], storage, bytes, err);
     }
     free(host);
     free(packed);

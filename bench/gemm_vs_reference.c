@@ -306,6 +306,11 @@ static tsr_status run_ours(const launchable *k, double *event_ms, tsr_error *err
 static tsr_status reference_run(const bench_ctx *ctx, operands *o, double *ms, tsr_error *err)
 {
     const tsr_opspec *spec = ctx->spec;
+    if (spec->dtype == TSR_F64)
+        return tsr_gemm_ref_dgemm(ctx->device, spec->layout_a == TSR_COL_MAJOR,
+                                  spec->layout_b == TSR_COL_MAJOR, o->size.m, o->size.n, o->size.k,
+                                  spec->alpha, o->buf[0], o->buf[1], spec->beta, o->buf[2], ms,
+                                  err);
     return tsr_gemm_ref_gemm(ctx->device, spec->dtype, spec->layout_a == TSR_COL_MAJOR,
                              spec->layout_b == TSR_COL_MAJOR, o->size.m, o->size.n, o->size.k,
                              (float)spec->alpha, o->buf[0], o->buf[1], (float)spec->beta, o->buf[2],
@@ -322,7 +327,7 @@ static tsr_status cross_check(const bench_ctx *ctx, operands *o, const launchabl
 {
     const tsr_backend *be = ctx->device->backend;
     const tsr_opspec *spec = ctx->spec;
-    size_t bytes = o->elems[2] * sizeof(float);
+    size_t bytes = o->elems[2] * tsr_dtype_size(o->c_type);
     TSR_TRY(be->write(o->buf[2], o->c_start, bytes, err));
     TSR_TRY(run_ours(ours, NULL, err));
     TSR_TRY(be->read(o->buf[2], o->ours, bytes, err));
@@ -332,8 +337,9 @@ static tsr_status cross_check(const bench_ctx *ctx, operands *o, const launchabl
     double terms = fabs(spec->alpha) * o->size.k;
     double worst = 0.0;
     for (size_t i = 0; i < o->elems[2]; i++) {
-        double scale = terms + fabs(spec->beta * (double)o->c_start[i]);
-        double e = fabs((double)o->ours[i] - (double)o->theirs[i]) / scale;
+        double scale = terms + fabs(spec->beta * operands_c_value(o, o->c_start, i));
+        double e =
+            fabs(operands_c_value(o, o->ours, i) - operands_c_value(o, o->theirs, i)) / scale;
         worst = isnan(e) ? INFINITY : fmax(worst, e);
     }
     *diff = worst;
@@ -427,8 +433,8 @@ static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const ts
     tsr_kernel_text text = {0};
     launchable ours = {0};
     ours.n_args = op->args(ctx->spec, shape, o.buf, ours.args);
-    tsr_op_geometry(ctx->spec, config, shape, &ours.geometry);
     st = tsr_kernel_generate(ctx->spec, ctx->profile, config, be->dialect, &text, &err);
+    tsr_geometry_apply(&text.rule, shape, &ours.geometry); /* with its dynamic shared bytes */
     /* The runner's build options (the backend's own), so that the timed
      * binary is the verified one. */
     if (st == TSR_OK)
@@ -517,13 +523,15 @@ static void print_table(const bench_ctx *ctx, const size_report *reports, int co
 }
 
 /* The benchmark compares with the library's GEMM, so the spec must be one
- * (f32, or f16 and bf16 inputs where the library has them). */
+ * (f32 or f64 (DGEMM), or f16 and bf16 inputs where the library has them). */
 static int check_spec(const tsr_opspec *spec, const char *path)
 {
-    if (strcmp(spec->op->name, "gemm") == 0 && spec->output == TSR_F32)
+    if (strcmp(spec->op->name, "gemm") == 0 && (spec->output == TSR_F32 || spec->output == TSR_F64))
         return 0;
     if (strcmp(spec->op->name, "gemm") == 0) {
-        fprintf(stderr, PROGRAM ": %s writes an %s C; the vendor libraries' GEMM writes f32\n",
+        fprintf(stderr,
+                PROGRAM ": %s writes an %s C; the vendor libraries' GEMM writes f32 (or f64 from "
+                        "f64 inputs)\n",
                 path, tsr_dtype_name(spec->output));
         return 2;
     }

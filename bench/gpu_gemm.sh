@@ -13,7 +13,8 @@
 #   MxNxK each; TUNE_SECONDS (default 30) per shape; PF_CONFIG: the config
 #   timed with PF=0 and PF=1 at n = 4096; KEEP: a folder for the store;
 #   HALF_SIZES (default 4096,8192) for the 16-bit inputs, "" for none;
-#   MU_CONFIG: a matrix-unit (mma.sync) config verified and timed beside.
+#   MU_CONFIG: a matrix-unit (mma.sync) config verified and timed beside;
+#   BIG_CONFIGS: matrix-unit configs past 48 KiB of shared memory, likewise.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 row_width=40
@@ -97,6 +98,25 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     for size in "${half_list[@]}"; do
         row "$spec $size tuned" "$(gflops "$out/$spec.txt" "$size")"
         row "$spec $size MU=1 config" "$(gflops "$out/$spec-mu.txt" "$size")"
+    done
+done
+
+# 5. Past the 48 KiB a kernel may declare: configs whose tiles live in
+# dynamic shared memory (BK=32 with 128x128 tiles, 75776 bytes; BK=64 with
+# 128x256, 156672), verified on ragged shapes and timed beside cuBLAS.
+# BIG_CONFIGS: ';'-separated, "" for none.
+big_configs=${BIG_CONFIGS-MU=1,BM=128,BN=128,BK=32,TM=2,TN=8,STRN=0,KU=1,VN=1,VW=8,PAD=1,PF=3;MU=1,BM=128,BN=256,BK=64,TM=4,TN=8,STRN=0,KU=4,VN=1,VW=8,PAD=1,PF=2}
+IFS=';' read -r -a big_list <<<"$big_configs"
+for i in "${!big_list[@]}"; do
+    config=${big_list[$i]}
+    for shape in m=257,n=263,k=136 m=100,n=300,k=1000; do
+        verify hgemm "$shape" "$config"
+    done
+    verify bf16gemm-tn m=257,n=263,k=136 "$config"
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec ops/hgemm.yaml --config "$config" \
+        --sizes 4096,8192 --runs 20 | tee "$out/big$i.txt"
+    for size in 4096 8192; do
+        row "hgemm $size big config $((i + 1))" "$(gflops "$out/big$i.txt" "$size")"
     done
 done
 

@@ -40,6 +40,10 @@ typedef struct collected {
 static tsr_status collect_best(void *ctx, const tsr_result *best)
 {
     collected *c = ctx;
+    /* libtessera-rt has no f64 GEMM (nor a double argument): such kernels
+     * stay in the store, out of bundles. */
+    if (best->op_key && strncmp(best->op_key, "gemm.f64.", 9) == 0)
+        return TSR_OK;
     if (c->count == c->cap) {
         int cap = c->cap ? c->cap * 2 : 16;
         tsr_bundle_entry *grown = realloc(c->entries, sizeof *grown * (size_t)cap);
@@ -184,6 +188,18 @@ static bool parse_geometry(const tsr_op_def *op, const char *text, tsr_geometry_
     const char *cursor = text, *item;
     size_t len;
     while (next_item(&cursor, ',', &item, &len)) {
+        static const char shared[] = "shared=";
+        long bytes = 0;
+        if (len > strlen(shared) && memcmp(item, shared, strlen(shared)) == 0) {
+            /* The last item, after every axis. */
+            if (cursor || rule->dims == 0 ||
+                !parse_long(item + strlen(shared), len - strlen(shared), 1, &bytes)) {
+                snprintf(why, why_size, "'%.*s' is not a last item shared=BYTES", (int)len, item);
+                return false;
+            }
+            rule->shared_bytes = (size_t)bytes;
+            continue;
+        }
         if (rule->dims == 3) {
             snprintf(why, why_size, "more than 3 axes");
             return false;
@@ -497,6 +513,8 @@ static void json_shape_and_geometry(tsr_strbuf *sb, const tsr_bundle_entry *e, c
                           e->geometry.per_group[a], e->geometry.local[a]);
     }
     tsr_strbuf_append(sb, "]");
+    json_key(sb, in, "shared_bytes");
+    tsr_strbuf_printf(sb, "%zu", e->geometry.shared_bytes);
 }
 
 static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)

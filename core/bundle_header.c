@@ -114,6 +114,10 @@ static const char header_types[] =
     "    int axis_dim[3];\n"
     "    long per_group[3];\n"
     "    size_t local[3];\n"
+    "    /* Dynamic shared memory to launch each group with (CUDA's\n"
+    "     * sharedMemBytes; above 48 KiB, after raising the function's\n"
+    "     * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES to it); 0: none. */\n"
+    "    size_t shared_bytes;\n"
     "    double time_ms;          /* measured time on the tuned shape */\n"
     "} tessera_kernel;\n\n";
 
@@ -161,7 +165,7 @@ static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int ind
     tsr_strbuf_printf(sb, ",\n     %du, {%ld, %ld, %ld}, {%ldL, %ldL, %ldL}, {%zuu, %zuu, %zuu}",
                       g->dims, dim[0], dim[1], dim[2], per_group[0], per_group[1], per_group[2],
                       local[0], local[1], local[2]);
-    tsr_strbuf_printf(sb, ",\n     %.17g}", r->time_ms);
+    tsr_strbuf_printf(sb, ", %zuu,\n     %.17g}", g->shared_bytes, r->time_ms);
 }
 
 /* The functions, as text. The dispatch rule is docs/bundle.md's: exact

@@ -34,6 +34,11 @@ double tsr_dtype_store_rounding(tsr_dtype dtype)
     return dtype == TSR_F16 ? 1.0 / 2048 : dtype == TSR_BF16 ? 1.0 / 256 : 0.0;
 }
 
+double tsr_dtype_unit_roundoff(tsr_dtype dtype)
+{
+    return tsr_dtype_compute(dtype) == TSR_F64 ? 0x1p-53 : 0x1p-24;
+}
+
 double tsr_dtype_min_normal(tsr_dtype dtype)
 {
     return dtype == TSR_F16 ? 1.0 / 16384 : dtype == TSR_F64 ? 0x1p-1022 : 0x1p-126;

@@ -27,6 +27,10 @@ tsr_dtype tsr_dtype_compute(tsr_dtype dtype);
  * nearest once: half a unit in its last place (2^-11 for f16, 2^-8 for
  * bf16); 0 for a type values are computed in. */
 double tsr_dtype_store_rounding(tsr_dtype dtype);
+/* The unit roundoff of arithmetic on values stored as `dtype`: half a unit
+ * in the last place of its compute type, 2^-53 for f64 and 2^-24 for the
+ * rest (whose kernels compute in f32). Error bounds scale with it. */
+double tsr_dtype_unit_roundoff(tsr_dtype dtype);
 /* The smallest normal value of `dtype`: below it a stored value's spacing
  * stops shrinking, so its rounding is half a unit in the last place of
  * this value rather than of itself (f16's subnormals start at 2^-14). */

@@ -80,6 +80,12 @@ float tsr_dtype_round(tsr_dtype dtype, float value)
 
 void tsr_dtype_pack(tsr_dtype dtype, const float *values, size_t count, void *storage)
 {
+    if (dtype == TSR_F64) {
+        double *wide = storage;
+        for (size_t i = 0; i < count; i++)
+            wide[i] = values[i];
+        return;
+    }
     if (!tsr_dtype_is_half(dtype)) {
         memcpy(storage, values, count * sizeof(float));
         return;
@@ -91,6 +97,12 @@ void tsr_dtype_pack(tsr_dtype dtype, const float *values, size_t count, void *st
 
 void tsr_dtype_unpack(tsr_dtype dtype, const void *storage, size_t count, float *values)
 {
+    if (dtype == TSR_F64) {
+        const double *wide = storage;
+        for (size_t i = 0; i < count; i++)
+            values[i] = (float)wide[i];
+        return;
+    }
     if (!tsr_dtype_is_half(dtype)) {
         memcpy(values, storage, count * sizeof(float));
         return;

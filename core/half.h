@@ -21,7 +21,8 @@ int tsr_dtype_is_half(tsr_dtype dtype);
 /* `value` rounded to the nearest value `dtype` holds (unchanged for f32). */
 float tsr_dtype_round(tsr_dtype dtype, float value);
 /* `count` values into their storage form for a device buffer of `dtype`
- * (f32, f16 or bf16), and back. */
+ * (f32, f16, bf16, or f64: widened exactly; narrowed, rounding, on the way
+ * back), and back. */
 void tsr_dtype_pack(tsr_dtype dtype, const float *values, size_t count, void *storage);
 void tsr_dtype_unpack(tsr_dtype dtype, const void *storage, size_t count, float *values);
 

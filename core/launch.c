@@ -8,6 +8,7 @@
 void tsr_geometry_apply(const tsr_geometry_rule *rule, const tsr_shape *shape, tsr_geometry *out)
 {
     out->dims = rule->dims;
+    out->shared_bytes = rule->shared_bytes;
     for (int a = 0; a < 3; a++) {
         out->local[a] = a < rule->dims ? rule->local[a] : 1;
         out->groups[a] = 1;
@@ -30,6 +31,8 @@ void tsr_geometry_rule_format(const tsr_op_def *op, const tsr_geometry_rule *rul
         else
             tsr_bufprintf(buf, size, &used, "%s1x%zu", a ? "," : "", rule->local[a]);
     }
+    if (rule->shared_bytes)
+        tsr_bufprintf(buf, size, &used, ",shared=%zu", rule->shared_bytes);
 }
 
 void tsr_op_geometry(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,

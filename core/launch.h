@@ -8,13 +8,24 @@
 
 typedef struct tsr_buffer tsr_buffer;
 
-typedef enum tsr_arg_kind { TSR_ARG_BUFFER, TSR_ARG_INT, TSR_ARG_FLOAT } tsr_arg_kind;
+typedef enum tsr_arg_kind {
+    TSR_ARG_BUFFER,
+    TSR_ARG_INT,
+    TSR_ARG_FLOAT,
+    TSR_ARG_DOUBLE
+} tsr_arg_kind;
 
 typedef struct tsr_arg {
     tsr_arg_kind kind;
     tsr_buffer *buffer; /* TSR_ARG_BUFFER */
     int i;              /* TSR_ARG_INT: 32-bit, as the kernels declare it */
-    float f;            /* TSR_ARG_FLOAT */
+    /* One scalar at one address: CUDA and HIP take a pointer to each
+     * argument and read as many bytes as the kernel declares, so &f serves
+     * a double parameter too. */
+    union {
+        float f;  /* TSR_ARG_FLOAT */
+        double d; /* TSR_ARG_DOUBLE (f64 kernels' alpha and beta) */
+    };
 } tsr_arg;
 
 /* Work-group (thread block) size and the number of groups per dimension;
@@ -23,6 +34,7 @@ typedef struct tsr_geometry {
     int dims;
     size_t groups[3];
     size_t local[3];
+    size_t shared_bytes; /* dynamic shared memory each group is launched with */
 } tsr_geometry;
 
 /* How the geometry follows from a shape, so that a bundle can launch a
@@ -30,12 +42,16 @@ typedef struct tsr_geometry {
  * ceil(shape.dim[dim[a]] / per_group[a]) groups of local[a] threads, or one
  * group when dim[a] is -1. Text form, one axis per comma:
  * "n/64x16,m/32x8" (dim name / elements per group x threads per group),
- * "1x1" for a lone group. */
+ * "1x1" for a lone group. A kernel whose shared arrays are not declared in
+ * its source but taken at launch (CUDA's dynamic shared memory, for more
+ * than a static declaration may hold) says how many bytes each group
+ * needs in a last item, "shared=BYTES"; without it, none. */
 typedef struct tsr_geometry_rule {
     int dims;
     int dim[3];
     long per_group[3];
     size_t local[3];
+    size_t shared_bytes; /* dynamic shared memory per group; 0: none */
 } tsr_geometry_rule;
 
 struct tsr_op_def;

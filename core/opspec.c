@@ -204,6 +204,8 @@ static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *s
         static const char *const outputs[] = {"f32", "f16", "bf16"};
         static const tsr_dtype output_types[] = {TSR_F32, TSR_F16, TSR_BF16};
         int output;
+        if (spec->dtype == TSR_F64)
+            return tsr_yaml_fail(doc, f[7].value, "gemm.output: an f64 GEMM writes f64 only");
         TSR_TRY(tsr_yaml_enum(doc, f[7].value, "gemm.output", outputs, COUNT(outputs), &output));
         spec->output = output_types[output];
     }

@@ -11,7 +11,9 @@ typedef struct printer {
     const tsr_dialect *d;
     tsr_strbuf *out;
     int depth;
-    const char *refused; /* why the program cannot be printed; NULL while it can */
+    const char *refused;  /* why the program cannot be printed; NULL while it can */
+    bool dynamic_shared;  /* shared arrays are placed in tsr_shared, not declared */
+    size_t shared_offset; /* where the next one goes */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -87,13 +89,16 @@ static void print_child(printer *p, const tp_expr *child, int parent_prec, bool 
 
 static void print_float(printer *p, const tp_expr *e)
 {
-    const char *suffix = e->dtype == TSR_F64 ? "" : "f";
+    /* A double literal has no suffix and all 17 digits that tell its 53
+     * bits apart; a float literal 9 digits and its 'f'. */
+    bool wide = e->dtype == TSR_F64;
+    const char *suffix = wide ? "" : "f";
     if (isinf(e->fval)) {
         tsr_strbuf_append(p->out, e->fval < 0 ? "-INFINITY" : "INFINITY");
         return;
     }
     char text[64];
-    snprintf(text, sizeof text, "%.9g", e->fval);
+    snprintf(text, sizeof text, wide ? "%.17g" : "%.9g", e->fval);
     if (!strpbrk(text, ".eEn"))
         strcat(text, ".0");
     tsr_strbuf_printf(p->out, "%s%s", text, suffix);
@@ -189,10 +194,11 @@ static void print_expr(printer *p, const tp_expr *e)
         }
         break;
     case TP_CALL:
-        tsr_strbuf_printf(out, "%s(",
-                          e->width > 1 && p->d->vector_func_names[e->func]
-                              ? p->d->vector_func_names[e->func]
-                              : p->d->func_names[e->func]);
+        tsr_strbuf_printf(
+            out, "%s(",
+            e->width > 1 && p->d->vector_func_names[e->func] ? p->d->vector_func_names[e->func]
+            : e->dtype == TSR_F64 && p->d->f64_func_names[e->func] ? p->d->f64_func_names[e->func]
+                                                                   : p->d->func_names[e->func]);
         for (int i = 0; i < e->n_args; i++) {
             if (i)
                 tsr_strbuf_append(out, ", ");
@@ -253,9 +259,42 @@ static void print_braced(printer *p, const tp_block *block)
     tsr_strbuf_append(p->out, "}");
 }
 
+enum { SHARED_ALIGN = 16 }; /* what every shared array's start is aligned to */
+
+static size_t shared_array_bytes(const tp_var *v)
+{
+    size_t bytes = tsr_dtype_size(v->dtype) * (size_t)v->width;
+    for (int i = 0; i < v->n_dims; i++)
+        bytes *= (size_t)v->dims[i];
+    return bytes;
+}
+
+/* A shared array placed in the dynamic shared bytes: a pointer to its rows
+ * (or a reference to a scalar), so that the statements index it as they
+ * would the declared array. */
+static void print_placed_shared(printer *p, const tp_var *v)
+{
+    size_t offset = (p->shared_offset + SHARED_ALIGN - 1) / SHARED_ALIGN * SHARED_ALIGN;
+    p->shared_offset = offset + shared_array_bytes(v);
+    char rows[32] = "";
+    if (v->n_dims == 2)
+        snprintf(rows, sizeof rows, "[%d]", v->dims[1]);
+    const char *open = v->n_dims == 0 ? " &" : v->n_dims == 1 ? " *" : " (*";
+    print_type(p, v->dtype, v->width);
+    tsr_strbuf_printf(p->out, "%s%s%s%s = ", open, v->name, v->n_dims == 2 ? ")" : "", rows);
+    tsr_strbuf_append(p->out, v->n_dims == 0 ? "*(" : "(");
+    print_type(p, v->dtype, v->width);
+    tsr_strbuf_printf(p->out, " %s%s)(tsr_shared + %zu);\n", v->n_dims == 2 ? "(*)" : "*", rows,
+                      offset);
+}
+
 static void print_decl(printer *p, const tp_stmt *s)
 {
     const tp_var *v = s->var;
+    if (v->space == TP_SHARED && p->dynamic_shared) {
+        print_placed_shared(p, v);
+        return;
+    }
     if (v->space == TP_SHARED)
         tsr_strbuf_append(p->out, p->d->shared_qualifier);
     else if (v->is_const)
@@ -451,6 +490,28 @@ static bool is_identifier(const char *name)
     return true;
 }
 
+/* The shared arrays' end, placed one after another in the order they are
+ * printed, each at an aligned offset. */
+static size_t shared_end(const tp_block *block, size_t offset)
+{
+    for (int i = 0; i < block->count; i++) {
+        const tp_stmt *s = block->items[i];
+        if (s->kind == TP_DECL && s->var->space == TP_SHARED)
+            offset = (offset + SHARED_ALIGN - 1) / SHARED_ALIGN * SHARED_ALIGN +
+                     shared_array_bytes(s->var);
+        offset = shared_end(&s->orelse, shared_end(&s->body, offset));
+    }
+    return offset;
+}
+
+size_t tsr_dynamic_shared_bytes(const tp_kernel *k, const tsr_dialect *d)
+{
+    if (!d->static_shared_max || !d->dynamic_shared)
+        return 0;
+    size_t bytes = shared_end(&k->body, 0);
+    return bytes > (size_t)d->static_shared_max ? bytes : 0;
+}
+
 tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *header_comment,
                         tsr_strbuf *out, tsr_error *err)
 {
@@ -481,13 +542,26 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     if (d->own_helpers)
         tsr_strbuf_append(out, d->own_helpers);
     tsr_strbuf_append(out, d->preamble);
+    bool f64 = false;
+    for (int i = 0; i < k->n_params; i++)
+        f64 = f64 || k->params[i].dtype == TSR_F64;
+    if (f64 && d->f64_helpers)
+        tsr_strbuf_append(out, d->f64_helpers);
     if (subgroup_width)
         d->print_subgroup_helpers(out, subgroup_width);
     d->print_kernel_head(out, k);
     tsr_strbuf_printf(out, "%s(", k->name);
     print_params(&p, k);
     tsr_strbuf_append(out, ")\n");
-    print_braced(&p, &k->body);
+    if (tsr_dynamic_shared_bytes(k, d)) {
+        p.dynamic_shared = true;
+        tsr_strbuf_printf(out, "{\n    %s\n", d->dynamic_shared);
+        p.depth = 1;
+        print_block(&p, &k->body);
+        tsr_strbuf_append(out, "}");
+    } else {
+        print_braced(&p, &k->body);
+    }
     tsr_strbuf_append(out, "\n");
     if (p.refused)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "kernel %s %s", k->name, p.refused);

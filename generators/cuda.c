@@ -120,6 +120,11 @@ const tsr_dialect tsr_dialect_cuda = {
     .preamble = tsr_cuda_family_preamble,
     .print_kernel_head = kernel_head,
     TSR_CUDA_FAMILY_FIELDS,
+    /* nvcc and NVRTC refuse more than 48 KiB of __shared__ declarations on
+     * every architecture; the rest of a GPU's shared memory per block (up to
+     * the profile's shared_per_block_optin) is dynamic, sized at launch. */
+    .static_shared_max = 48 * 1024,
+    .dynamic_shared = "extern __shared__ __attribute__((aligned(16))) unsigned char tsr_shared[];",
     .print_subgroup_helpers = subgroup_helpers,
     .print_mma_sync = print_mma_sync,
     .print_ldmatrix = print_ldmatrix,

@@ -10,6 +10,9 @@ extern const tsr_dialect tsr_dialect_hip;
 
 /* Shared by the CUDA and HIP tables (generators/cuda_family.c). */
 extern const char tsr_cuda_family_preamble[];
+/* Vectors of double and their loads, stores and math, after the preamble
+ * (generators/cuda_family_f64.c). */
+extern const char tsr_cuda_family_f64_helpers[];
 void tsr_cuda_family_builtin(tsr_strbuf *out, tp_builtin which, int axis);
 void tsr_cuda_family_vector_type(tsr_strbuf *out, const char *scalar, int width);
 void tsr_cuda_family_vload(tsr_strbuf *out, int width, const char *pointer);
@@ -42,7 +45,10 @@ void tsr_cuda_family_subgroup_helpers(tsr_strbuf *out, int width, const char *sh
     .func_names = {[TP_FMA] = "fmaf",      [TP_EXP] = "expf",   [TP_FMAX] = "fmaxf",               \
                    [TP_FMIN] = "fminf",    [TP_SQRT] = "sqrtf", [TP_TANH] = "tanhf",               \
                    TSR_SUBGROUP_FUNC_NAMES},                                                       \
-    .vector_func_names = {[TP_FMA] = "tsr_fma"}, .int_min = "tsr_imin", .int_max = "tsr_imax",     \
+    .vector_func_names = {[TP_FMA] = "tsr_fma"},                                                   \
+    .f64_func_names = {[TP_FMA] = "fma",   [TP_EXP] = "exp",   [TP_FMAX] = "fmax",                 \
+                       [TP_FMIN] = "fmin", [TP_SQRT] = "sqrt", [TP_TANH] = "tanh"},                \
+    .f64_helpers = tsr_cuda_family_f64_helpers, .int_min = "tsr_imin", .int_max = "tsr_imax",      \
     .unroll_format = "#pragma unroll %d", .unroll_full = "#pragma unroll",                         \
     .print_vector_type = tsr_cuda_family_vector_type, .print_vload = tsr_cuda_family_vload,        \
     .print_vload_aligned = tsr_cuda_family_vload_aligned, .print_vstore = tsr_cuda_family_vstore,  \

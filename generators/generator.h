@@ -26,6 +26,14 @@ struct tsr_dialect {
     void (*print_kernel_head)(tsr_strbuf *out, const tp_kernel *kernel);
     const char *global_qualifier; /* pointer parameters */
     const char *shared_qualifier; /* shared arrays */
+    /* The most bytes of shared arrays a kernel may declare in its source
+     * (CUDA: 48 KiB, whatever the GPU); 0: no limit of the dialect's own.
+     * A kernel whose shared arrays take more declares `dynamic_shared`
+     * instead, one 16-byte aligned byte array named tsr_shared that the
+     * launch sizes, and places each array in it at a 16-byte aligned
+     * offset (tsr_dynamic_shared_bytes). */
+    long static_shared_max;
+    const char *dynamic_shared; /* a statement, with the semicolon */
     const char *restrict_qualifier;
     const char *barrier; /* a statement, without the semicolon */
     /* Thread and group ids and sizes along an axis (0, 1, 2), as int. */
@@ -35,6 +43,13 @@ struct tsr_dialect {
     const char *int_min, *int_max;                /* min and max of ints */
     const char *unroll_format;                    /* "#pragma unroll %d"; NULL: no hints */
     const char *unroll_full;                      /* "#pragma unroll" */
+    /* On f64 scalars, where the name differs (CUDA's fmaf is fma for
+     * double); NULL: func_names. */
+    const char *f64_func_names[TP_FUNC_COUNT];
+    /* Printed after the preamble of a kernel with f64 buffers: what double
+     * precision needs (OpenCL's cl_khr_fp64 pragma, CUDA's and HIP's
+     * vectors of double); NULL: nothing. */
+    const char *f64_helpers;
     /* Vector type name, e.g. float4. */
     void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);
     /* Vector memory access and construction, given the pointer (and value)
@@ -94,5 +109,11 @@ const char *tsr_dialect_names(void);
  * file as a comment. */
 tsr_status tsr_generate(const tp_kernel *kernel, const tsr_dialect *dialect,
                         const char *header_comment, tsr_strbuf *out, tsr_error *err);
+
+/* The bytes of dynamic shared memory a launch of the kernel as printed in
+ * `dialect` must give each work-group: its shared arrays at 16-byte
+ * aligned offsets, where they take more than the dialect may declare
+ * (static_shared_max); else 0, and the kernel declares them itself. */
+size_t tsr_dynamic_shared_bytes(const tp_kernel *kernel, const tsr_dialect *dialect);
 
 #endif

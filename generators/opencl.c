@@ -168,4 +168,6 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_widening_load = widening_load,
     .print_narrowing_store = narrowing_store,
     .print_subgroup_helpers = subgroup_helpers,
+    /* OpenCL C 1.2 has double only as an extension, enabled before use. */
+    .f64_helpers = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n",
 };

@@ -50,11 +50,25 @@ static const rt_op *op_named(const char *name, size_t length)
     return NULL;
 }
 
-/* "n/64x16,m/64x16": one axis per comma; DIM/PERxLOCAL or 1xLOCAL. */
+/* "n/64x16,m/64x16": one axis per comma; DIM/PERxLOCAL or 1xLOCAL; then,
+ * for a kernel launched with dynamic shared memory, ",shared=BYTES". */
 static bool parse_geometry(const tsr_manifest_kernel *k, tsr_geometry_rule *g)
 {
     memset(g, 0, sizeof *g);
-    const char *p = k->geometry;
+    char axes[256];
+    if (snprintf(axes, sizeof axes, "%s", k->geometry) >= (int)sizeof axes)
+        return false;
+    char *shared = strstr(axes, ",shared=");
+    if (shared) {
+        char *after;
+        long bytes = strtol(shared + strlen(",shared="), &after, 10);
+        if (*after || bytes < 1 || after == shared + strlen(",shared=") || shared[8] == '+' ||
+            shared[8] == ' ')
+            return false;
+        g->shared_bytes = (size_t)bytes;
+        *shared = '\0';
+    }
+    const char *p = axes;
     while (*p) {
         if (g->dims == 3)
             return false;

@@ -140,6 +140,18 @@ static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext c
         cu->cuModuleUnload(module);
         return driver_fail(cu, err, err_size, "cuModuleGetFunction", rc);
     }
+    /* A kernel launched with more than 48 KiB of dynamic shared memory
+     * must be allowed it first (up to the GPU's opt-in limit). */
+    size_t shared = b->kernels[index].geometry.shared_bytes;
+    if (shared > 0x7fffffffu)
+        rc = CUDA_ERROR_INVALID_VALUE;
+    else if (shared)
+        rc = cu->cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                    (int)shared);
+    if (rc != CUDA_SUCCESS) {
+        cu->cuModuleUnload(module);
+        return driver_fail(cu, err, err_size, "cuFuncSetAttribute (dynamic shared memory)", rc);
+    }
     c->entries[c->count++] = (rt_cu_entry){context, index, module, function};
     *out = function;
     return TSR_RT_OK;
@@ -172,8 +184,9 @@ static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *
         const rt_kernel *rk = &b->kernels[index];
         void *params[RT_MAX_ARGS];
         rt_param_pointers(rk, call, params);
-        CUresult r = cu->cuLaunchKernel(function, grid[0], grid[1], grid[2], local[0], local[1],
-                                        local[2], 0, stream, params, NULL);
+        CUresult r =
+            cu->cuLaunchKernel(function, grid[0], grid[1], grid[2], local[0], local[1], local[2],
+                               (unsigned)rk->geometry.shared_bytes, stream, params, NULL);
         if (r != CUDA_SUCCESS)
             rc = driver_fail(cu, err, err_size, "cuLaunchKernel", r);
     }

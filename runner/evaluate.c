@@ -17,6 +17,7 @@ enum { GUARD_ELEMS = 64 };
  * 16-bit output (an f16 or a bf16 quiet NaN, payload 0x3ea or 0x6a). */
 static const uint32_t POISON_BITS = 0x7fc0deadu;
 static const uint16_t POISON16_BITS = 0x7fea;
+static const uint64_t POISON64_BITS = 0x7ff80000c0dead00ull;
 
 struct tsr_problem {
     tsr_device *device;
@@ -24,12 +25,17 @@ struct tsr_problem {
     tsr_shape shape;
     int n_buffers;
     size_t elems[TSR_MAX_BUFFERS];
-    float *host[TSR_MAX_BUFFERS];
+    /* float, or double for an f64 buffer (host_elem_size): the reference
+     * reads every bit the kernel reads. */
+    void *host[TSR_MAX_BUFFERS];
     tsr_buffer *dev[TSR_MAX_BUFFERS];
     float *readback; /* output + guard, from the last verifying run */
     /* A 16-bit output's storage on its way to and from the device (NULL for
      * f32): converted at the boundary, poison for poison. */
     uint16_t *readback16;
+    /* An f64 output's readback instead of `readback` (NULL otherwise): kept
+     * in double, as narrowing it would hide the errors its bound is for. */
+    double *readback64;
     double *reference, *magnitude;
 };
 
@@ -45,6 +51,25 @@ static bool is_poison(float f)
     uint32_t bits;
     memcpy(&bits, &f, sizeof bits);
     return bits == POISON_BITS;
+}
+
+static double poison64(void)
+{
+    double d;
+    memcpy(&d, &POISON64_BITS, sizeof d);
+    return d;
+}
+
+static bool is_poison64(double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return bits == POISON64_BITS;
+}
+
+static size_t host_elem_size(tsr_dtype dtype)
+{
+    return dtype == TSR_F64 ? sizeof(double) : sizeof(float);
 }
 
 static uint64_t next_random(uint64_t *state)
@@ -65,6 +90,18 @@ static void fill_random(float *data, size_t count, uint64_t *state)
     }
 }
 
+/* The same with 53 random bits: values an f32 cannot hold, so that a
+ * kernel that narrows them anywhere (a float tile, a float product) is
+ * off by f32's rounding, far outside f64's bound. */
+static void fill_random64(double *data, size_t count, uint64_t *state)
+{
+    for (size_t i = 0; i < count; i++) {
+        uint64_t r = next_random(state);
+        double magnitude = 0.125 + 0.875 * ldexp((double)(r >> 11), -53);
+        data[i] = (r & 1) ? -magnitude : magnitude;
+    }
+}
+
 const tsr_shape *tsr_problem_shape(const tsr_problem *p)
 {
     return &p->shape;
@@ -81,6 +118,7 @@ void tsr_problem_free(tsr_problem *p)
     }
     free(p->readback);
     free(p->readback16);
+    free(p->readback64);
     free(p->reference);
     free(p->magnitude);
     free(p);
@@ -95,18 +133,26 @@ static tsr_status fill_and_upload(tsr_problem *p, int i, uint64_t *state, tsr_er
     const tsr_op_def *op = p->spec->op;
     tsr_dtype dtype = tsr_op_buffer_dtype(p->spec, i);
     size_t n = p->elems[i], total = n + GUARD_ELEMS;
-    fill_random(p->host[i], n, state);
+    if (dtype == TSR_F64) {
+        double *host = p->host[i];
+        fill_random64(host, n, state);
+        for (size_t g = 0; g < GUARD_ELEMS; g++)
+            host[n + g] = poison64();
+        return p->device->backend->write(p->dev[i], host, total * sizeof(double), err);
+    }
+    float *host = p->host[i];
+    fill_random(host, n, state);
     for (size_t g = 0; g < GUARD_ELEMS; g++)
-        p->host[i][n + g] = poison();
+        host[n + g] = poison();
     if (!tsr_dtype_is_half(dtype))
-        return p->device->backend->write(p->dev[i], p->host[i], total * sizeof(float), err);
+        return p->device->backend->write(p->dev[i], host, total * sizeof(float), err);
     for (size_t j = 0; j < n; j++)
-        p->host[i][j] = tsr_dtype_round(dtype, p->host[i][j]);
+        host[j] = tsr_dtype_round(dtype, host[j]);
     void *storage = malloc(total * tsr_dtype_size(dtype));
     if (!storage)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory for %zu elements of %s", n,
                         op->buffers[i].name);
-    tsr_dtype_pack(dtype, p->host[i], total, storage);
+    tsr_dtype_pack(dtype, host, total, storage);
     tsr_status st =
         p->device->backend->write(p->dev[i], storage, total * tsr_dtype_size(dtype), err);
     free(storage);
@@ -129,7 +175,7 @@ static tsr_status create(tsr_device *device, const tsr_opspec *spec, const tsr_s
     for (int i = 0; i < op->n_buffers && st == TSR_OK; i++) {
         size_t n = op->buffer_elems(spec, shape, i);
         p->elems[i] = n;
-        p->host[i] = malloc((n + GUARD_ELEMS) * sizeof(float));
+        p->host[i] = malloc((n + GUARD_ELEMS) * host_elem_size(tsr_op_buffer_dtype(spec, i)));
         if (!p->host[i]) {
             st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for %zu elements of %s", n,
                           op->buffers[i].name);
@@ -145,6 +191,9 @@ static tsr_status create(tsr_device *device, const tsr_opspec *spec, const tsr_s
         p->readback = malloc((out_elems + GUARD_ELEMS) * sizeof(float));
         if (op->n_buffers && tsr_dtype_is_half(tsr_op_buffer_dtype(spec, op->output_buffer)) &&
             !(p->readback16 = malloc((out_elems + GUARD_ELEMS) * sizeof(uint16_t))))
+            st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for the output");
+        if (op->n_buffers && tsr_op_buffer_dtype(spec, op->output_buffer) == TSR_F64 &&
+            !(p->readback64 = malloc((out_elems + GUARD_ELEMS) * sizeof(double))))
             st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory for the output");
         p->reference = malloc(out_elems * sizeof(double));
         p->magnitude = malloc(out_elems * sizeof(double));
@@ -179,6 +228,8 @@ static tsr_status write_output(tsr_problem *p, tsr_error *err)
 {
     int o = p->spec->op->output_buffer;
     size_t total = p->elems[o] + GUARD_ELEMS;
+    if (p->readback64)
+        return p->device->backend->write(p->dev[o], p->readback64, total * sizeof(double), err);
     if (!p->readback16)
         return p->device->backend->write(p->dev[o], p->readback, total * sizeof(float), err);
     tsr_dtype dtype = tsr_op_buffer_dtype(p->spec, o);
@@ -194,6 +245,8 @@ static tsr_status read_output(tsr_problem *p, tsr_error *err)
 {
     int o = p->spec->op->output_buffer;
     size_t total = p->elems[o] + GUARD_ELEMS;
+    if (p->readback64)
+        return p->device->backend->read(p->dev[o], p->readback64, total * sizeof(double), err);
     if (!p->readback16)
         return p->device->backend->read(p->dev[o], p->readback, total * sizeof(float), err);
     TSR_TRY(p->device->backend->read(p->dev[o], p->readback16, total * sizeof(uint16_t), err));
@@ -212,6 +265,13 @@ static tsr_status reset_output(tsr_problem *p, tsr_error *err)
     int o = op->output_buffer;
     size_t n = p->elems[o];
     bool reads = op->reads_output && op->reads_output(p->spec);
+    if (p->readback64) {
+        if (reads)
+            memcpy(p->readback64, p->host[o], n * sizeof(double));
+        for (size_t i = reads ? n : 0; i < n + GUARD_ELEMS; i++)
+            p->readback64[i] = poison64();
+        return write_output(p, err);
+    }
     if (reads) {
         memcpy(p->readback, p->host[o], n * sizeof(float));
     } else {
@@ -221,6 +281,17 @@ static tsr_status reset_output(tsr_problem *p, tsr_error *err)
     for (size_t g = 0; g < GUARD_ELEMS; g++)
         p->readback[n + g] = poison();
     return write_output(p, err);
+}
+
+/* Output element i as the kernel left it, and whether it is poison. */
+static double output_value(const tsr_problem *p, size_t i)
+{
+    return p->readback64 ? p->readback64[i] : (double)p->readback[i];
+}
+
+static bool output_is_poison(const tsr_problem *p, size_t i)
+{
+    return p->readback64 ? is_poison64(p->readback64[i]) : is_poison(p->readback[i]);
 }
 
 /* Compares the readback with the reference; on a mismatch writes the
@@ -236,21 +307,22 @@ static bool verify_output(tsr_problem *p, double *max_error, char *why, size_t w
     double least = tsr_dtype_min_normal(tsr_op_buffer_dtype(p->spec, op->output_buffer));
     size_t worst_at = 0;
     for (size_t g = 0; g < GUARD_ELEMS; g++)
-        if (!is_poison(p->readback[n + g])) {
+        if (!output_is_poison(p, n + g)) {
             snprintf(why, why_size, "wrote past the end of %s (guard element %zu changed)",
                      op->buffers[op->output_buffer].name, g);
             return false;
         }
     for (size_t i = 0; i < n; i++) {
-        float got = p->readback[i];
+        double got = output_value(p, i);
         if (!isfinite(got)) {
             snprintf(why, why_size, "%s[%zu] is %s%s", op->buffers[op->output_buffer].name, i,
-                     isnan(got) ? "NaN" : "infinite", is_poison(got) ? " (never written)" : "");
+                     isnan(got) ? "NaN" : "infinite",
+                     output_is_poison(p, i) ? " (never written)" : "");
             *max_error = INFINITY;
             return false;
         }
         double scale = p->magnitude[i] > 0 ? fmax(p->magnitude[i], least) : 1.0;
-        double e = fabs((double)got - p->reference[i]) / scale;
+        double e = fabs(got - p->reference[i]) / scale;
         if (e > worst) {
             worst = e;
             worst_at = i;
@@ -259,10 +331,10 @@ static bool verify_output(tsr_problem *p, double *max_error, char *why, size_t w
     *max_error = worst;
     if (worst > bound) {
         snprintf(why, why_size,
-                 "max relative error %.3g at %s[%zu] (got %.9g, expected %.9g) "
+                 "max relative error %.3g at %s[%zu] (got %.*g, expected %.*g) "
                  "exceeds the bound %.3g",
-                 worst, op->buffers[op->output_buffer].name, worst_at,
-                 (double)p->readback[worst_at], p->reference[worst_at], bound);
+                 worst, op->buffers[op->output_buffer].name, worst_at, p->readback64 ? 17 : 9,
+                 output_value(p, worst_at), p->readback64 ? 17 : 9, p->reference[worst_at], bound);
         return false;
     }
     return true;
@@ -382,11 +454,13 @@ tsr_status tsr_evaluate(tsr_problem *p, const tsr_profile *profile, const tsr_co
     r->language = text.language;
     r->geometry = tsr_arena_strdup(arena, text.geometry);
     r->args = tsr_arena_strdup(arena, text.args);
+    /* The printed kernel's rule: the op's, and the dynamic shared memory
+     * the dialect may have moved its arrays into. */
+    tsr_geometry geometry;
+    tsr_geometry_apply(&text.rule, &p->shape, &geometry);
     tsr_kernel_text_free(&text);
     if (!r->source || !r->kernel_name || !r->geometry || !r->args)
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
-    tsr_geometry geometry;
-    tsr_op_geometry(p->spec, config, &p->shape, &geometry);
     return tsr_evaluate_source(p, r->source, r->kernel_name, &geometry, options, arena, r, err);
 }
 
@@ -397,9 +471,10 @@ tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double
     if (strcmp(spec->op->name, "gemm") != 0)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "the reference library checks GEMM only, not %s",
                         spec->op->name);
-    if (spec->output != TSR_F32)
+    bool wide = spec->output == TSR_F64; /* DGEMM, all in double */
+    if (spec->output != TSR_F32 && !wide)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "the reference library's GEMM writes an f32 C, not %s",
+                        "the reference library's GEMM writes an f32 or f64 C, not %s",
                         tsr_dtype_name(spec->output));
     /* The library's one plain SGEMM has no epilogue and no batch (an
      * optional dim off its default). */
@@ -413,26 +488,30 @@ tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double
                         "the reference library checks plain SGEMM only, without an epilogue or a "
                         "batch");
     /* The library writes into its own copy of C, which starts as ours did. */
-    size_t n = p->elems[2];
+    size_t n = p->elems[2], elem = wide ? sizeof(double) : sizeof(float);
     tsr_buffer *c = NULL;
-    tsr_status st = p->device->backend->alloc(p->device, n * sizeof(float), &c, err);
+    tsr_status st = p->device->backend->alloc(p->device, n * elem, &c, err);
     if (st == TSR_OK)
-        st = p->device->backend->write(c, p->host[2], n * sizeof(float), err);
-    if (st == TSR_OK)
-        st = tsr_gemm_ref_gemm(p->device, spec->dtype, spec->layout_a == TSR_COL_MAJOR,
-                               spec->layout_b == TSR_COL_MAJOR, (int)p->shape.dim[0],
-                               (int)p->shape.dim[1], (int)p->shape.dim[2], (float)spec->alpha,
+        st = p->device->backend->write(c, p->host[2], n * elem, err);
+    bool a_col = spec->layout_a == TSR_COL_MAJOR, b_col = spec->layout_b == TSR_COL_MAJOR;
+    int m = (int)p->shape.dim[0], cols = (int)p->shape.dim[1], k = (int)p->shape.dim[2];
+    if (st == TSR_OK && wide)
+        st = tsr_gemm_ref_dgemm(p->device, a_col, b_col, m, cols, k, spec->alpha, p->dev[0],
+                                p->dev[1], spec->beta, c, reference_ms, err);
+    else if (st == TSR_OK)
+        st = tsr_gemm_ref_gemm(p->device, spec->dtype, a_col, b_col, m, cols, k, (float)spec->alpha,
                                p->dev[0], p->dev[1], (float)spec->beta, c, reference_ms, err);
-    float *theirs = st == TSR_OK ? malloc(n * sizeof(float)) : NULL;
+    void *theirs = st == TSR_OK ? malloc(n * elem) : NULL;
     if (st == TSR_OK && !theirs)
         st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     if (st == TSR_OK)
-        st = p->device->backend->read(c, theirs, n * sizeof(float), err);
+        st = p->device->backend->read(c, theirs, n * elem, err);
     if (st == TSR_OK) {
         double worst = 0.0;
         for (size_t i = 0; i < n; i++) {
             double scale = p->magnitude[i] > 0 ? p->magnitude[i] : 1.0;
-            double e = fabs((double)p->readback[i] - (double)theirs[i]) / scale;
+            double their = wide ? ((double *)theirs)[i] : (double)((float *)theirs)[i];
+            double e = fabs(output_value(p, i) - their) / scale;
             worst = isnan(e) ? INFINITY : fmax(worst, e);
         }
         *max_error = worst;
@@ -463,7 +542,7 @@ tsr_status tsr_compile_only(tsr_problem *p, const tsr_profile *profile, const ts
      * size, unchecked; the whole grid would run the kernel for nothing. */
     if (st == TSR_OK && p->device->info.compiles_at_first_launch) {
         tsr_geometry geometry;
-        tsr_op_geometry(p->spec, config, &p->shape, &geometry);
+        tsr_geometry_apply(&text.rule, &p->shape, &geometry);
         geometry.groups[0] = geometry.groups[1] = geometry.groups[2] = 1;
         size_t threads = geometry.local[0] * geometry.local[1] * geometry.local[2];
         tsr_arg args[16];

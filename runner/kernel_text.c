@@ -16,9 +16,13 @@ static void describe_args(const tsr_tile_program *p, char *buf, size_t size)
         [TSR_ARG_BUFFER] = "buffer", [TSR_ARG_INT] = "int", [TSR_ARG_FLOAT] = "float"};
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < p->n_params; i++)
-        tsr_bufprintf(buf, size, &used, "%s%s:%s", i ? "," : "", kinds[p->params[i].kind],
-                      p->params[i].name);
+    /* A scalar of an f64 kernel is passed as a double. */
+    for (int i = 0; i < p->n_params; i++) {
+        const tp_param *param = &p->params[i];
+        bool wide = param->kind == TSR_ARG_FLOAT && param->dtype == TSR_F64;
+        tsr_bufprintf(buf, size, &used, "%s%s:%s", i ? "," : "",
+                      wide ? "double" : kinds[param->kind], param->name);
+    }
 }
 
 tsr_status tsr_kernel_generate(const tsr_opspec *spec, const tsr_profile *profile,
@@ -51,6 +55,7 @@ tsr_status tsr_kernel_generate(const tsr_opspec *spec, const tsr_profile *profil
             snprintf(out->kernel_name, sizeof out->kernel_name, "%s", program->kernel_name);
             out->language = dialect->name;
             spec->op->geometry_rule(spec, config, &out->rule);
+            out->rule.shared_bytes = tsr_dynamic_shared_bytes(kernel, dialect);
             tsr_geometry_rule_format(spec->op, &out->rule, out->geometry, sizeof out->geometry);
             describe_args(program, out->args, sizeof out->args);
         }

@@ -111,8 +111,10 @@ printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8, n: 8, k: 8, m: 9}/' >s
 refused "a shape with m twice" gen spec-duplicate-dim.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: "f32; system(\\"rm\\")"/' >spec-dtype-injection.yaml
 refused "a dtype with code in it" gen spec-dtype-injection.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: i8/' >spec-i8-gemm.yaml
+refused "a dtype GEMM does not take" gen spec-i8-gemm.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: f64/' >spec-f64-gemm.yaml
-refused "a dtype GEMM does not take" gen spec-f64-gemm.yaml --profile pocl-cpu
+refused "an f64 GEMM on a profile without fp64" gen spec-f64-gemm.yaml --profile intel-arc-a770
 printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8.5, n: 8, k: 8}/' >spec-fractional-shape.yaml
 refused "a shape of 8.5 rows" gen spec-fractional-shape.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/{m: 8, n: 8, k: 8}/{m: 8, n: 8, k: 8, batch: -1}/' >spec-negative-batch.yaml

@@ -300,6 +300,7 @@ static bool fill_store(const char *path)
     rows[n++].geometry = "n/16x8,m/4x4";
     rows[n] = fixture(KEY, "cuda|nvidia|h100", "m=64,n=64,k=64", "BM=2", TSR_OUTCOME_OK, 0.5);
     rows[n].language = "cuda";
+    rows[n].geometry = "n/8x8,m/8x8,shared=65536"; /* launched with dynamic shared memory */
     rows[n++].source = "__global__ void gemm_naive() {}\n";
     rows[n] = fixture(KEY, POCL, "m=32,n=32,k=32,batch=4", "BM=8", TSR_OUTCOME_OK, 4.0);
     rows[n++].geometry = "n/8x8,m/8x8,batch/1x1";
@@ -390,9 +391,15 @@ static void export_writes_sources_manifest_and_header(void)
     char *source = slurp(temp_path("bundle/cpu/opencl/003_sgemm-nn_m512_n512_k512.cl"));
     CHECK(source && strcmp(source, two_column_source) == 0);
     free(source);
-    /* The NVIDIA header embeds the NVIDIA kernel only. */
+    /* The NVIDIA header embeds the NVIDIA kernel only, with the dynamic
+     * shared memory its launch takes after the work-group size. */
     char *header = slurp(temp_path("bundle/nvidia/tessera_bundle.h"));
     CHECK(header && strstr(header, "#define TESSERA_KERNEL_COUNT 1\n"));
+    CHECK(header && strstr(header, "    size_t shared_bytes;\n"));
+    CHECK(header && strstr(header, "{8u, 8u, 1u}, 65536u,\n"));
+    free(header);
+    header = slurp(temp_path("bundle/cpu/tessera_bundle.h"));
+    CHECK(header && strstr(header, "{8u, 8u, 1u}, 0u,\n"));
     free(header);
 }
 
@@ -415,6 +422,9 @@ static void only_the_best_ok_result_of_a_shape_is_exported(void)
     CHECK(strstr(manifest, "\"config\": \"BM=4\"") == NULL); /* slower */
     CHECK(strstr(manifest, "\"config\": \"BM=1\"") == NULL); /* wrong answers */
     CHECK_STR_CONTAINS(manifest, "\"bundle_schema\": 1,");
+    CHECK_STR_CONTAINS(manifest, "\"geometry\": \"n/8x8,m/8x8,shared=65536\"");
+    CHECK_STR_CONTAINS(manifest, "\"shared_bytes\": 65536,");
+    CHECK_STR_CONTAINS(manifest, "\"shared_bytes\": 0,");
     free(manifest);
 }
 
@@ -450,7 +460,7 @@ static const char manifest_check_py[] =
     "root = os.path.realpath(d)\n"
     "fields = ('op spec_name op_key shape shape_dims config config_params kernel_name '\n"
     "          'language file sha256 geometry geometry_axes args arg_list device profile '\n"
-    "          'time_ms gflops max_error').split()\n"
+    "          'time_ms gflops max_error shared_bytes').split()\n"
     "for k in ks:\n"
     "    p = os.path.realpath(os.path.join(d, k['file']))\n"
     "    assert p.startswith(root + os.sep), p\n"
@@ -639,8 +649,11 @@ static void store_without_ok_results_exports_nothing(void)
 
 static void malformed_result_is_refused_before_anything_is_written(void)
 {
-    const char *geometries[] = {"n/8x8,q/8x8", "n/0x8", "n/8", "n/8x8,m/8x8,1x1,1x1"};
-    for (int i = 0; i < 4; i++) {
+    /* Dynamic shared memory is a last item of at least one byte. */
+    const char *geometries[] = {"n/8x8,q/8x8",         "n/0x8",           "n/8",
+                                "n/8x8,m/8x8,1x1,1x1", "n/8x8,shared=0",  "n/8x8,shared=64,m/8x8",
+                                "shared=64",           "n/8x8,shared=+64"};
+    for (int i = 0; i < 8; i++) {
         tsr_store *store = NULL;
         tsr_error err = {{0}};
         CHECK(tsr_store_open(temp_path("bad.db"), &store, &err) == TSR_OK);

@@ -260,6 +260,67 @@ static void test_event_time_is_positive_and_shared_memory_is_reported(void)
     tsr_device_close(device);
 }
 
+/* 96 KiB of dynamic shared memory, more than a block gets without opting
+ * in: each thread writes its slots of the whole array, and reads back the
+ * mirror image, which another thread wrote. Launched with the bytes, it
+ * sums every slot; without them the launch faults or is refused. */
+static const char *dynamic_shared_source =
+    "extern \"C\" __global__ void __launch_bounds__(256) mirror(float *__restrict__ y)\n"
+    "{\n"
+    "    extern __shared__ __attribute__((aligned(16))) unsigned char tsr_shared[];\n"
+    "    float *slots = (float *)(tsr_shared + 0);\n"
+    "    const int n = 96 * 1024 / 4, t = (int)threadIdx.x;\n"
+    "    for (int i = t; i < n; i += 256)\n"
+    "        slots[i] = (float)i;\n"
+    "    __syncthreads();\n"
+    "    float sum = 0.0f;\n"
+    "    for (int i = t; i < n; i += 256)\n"
+    "        sum += slots[n - 1 - i];\n"
+    "    y[t] = sum;\n"
+    "}\n";
+
+static void test_dynamic_shared_memory_past_48_kib_is_opted_in_and_launched(void)
+{
+    tsr_device *device = open_first();
+    if (!device)
+        return;
+    const tsr_backend *be = device->backend;
+    tsr_error err = {{0}};
+    tsr_kernel *kernel = NULL;
+    tsr_buffer *by = NULL;
+    CHECK_MSG(be->compile(device, dynamic_shared_source, "mirror", NULL, &kernel, &err) == TSR_OK,
+              "%s", err.msg);
+    if (kernel)
+        CHECK_MSG(be->alloc(device, 256 * sizeof(float), &by, &err) == TSR_OK, "%s", err.msg);
+    if (by) {
+        tsr_arg args[1] = {{.kind = TSR_ARG_BUFFER, .buffer = by}};
+        tsr_geometry g = {
+            .dims = 1, .groups = {1, 1, 1}, .local = {256, 1, 1}, .shared_bytes = 96 * 1024};
+        CHECK_MSG(be->launch(kernel, args, 1, &g, NULL, &err) == TSR_OK, "%s", err.msg);
+        float y[256];
+        CHECK(be->read(by, y, sizeof y, &err) == TSR_OK);
+        /* Thread t reads slots n-1-i for i = t, t+256, ...: 96 whole
+         * numbers, whose sums floats hold exactly. */
+        const int n = 96 * 1024 / 4;
+        int wrong = 0;
+        for (int t = 0; t < 256; t++) {
+            long want = 0;
+            for (int i = t; i < n; i += 256)
+                want += n - 1 - i;
+            wrong += y[t] != (float)want;
+        }
+        CHECK_MSG(wrong == 0, "%d of 256 sums wrong", wrong);
+        /* More than any GPU offers is the driver's refusal, on one line. */
+        g.shared_bytes = 1u << 30;
+        CHECK(be->launch(kernel, args, 1, &g, NULL, &err) == TSR_ERR_BACKEND);
+        CHECK_STR_CONTAINS(err.msg, "dynamic shared memory");
+        CHECK(strchr(err.msg, '\n') == NULL);
+    }
+    be->free(by);
+    be->release(kernel);
+    tsr_device_close(device);
+}
+
 /* A store far outside any allocation faults; CUDA then refuses every later
  * call in the context, and the message must say so (the tuner's isolation
  * of candidates relies on telling this apart). Runs last for that reason. */
@@ -308,6 +369,7 @@ int main(void)
     RUN_TEST(test_missing_kernel_name_is_not_found);
     RUN_TEST(test_oversized_block_is_an_error_and_the_device_survives);
     RUN_TEST(test_event_time_is_positive_and_shared_memory_is_reported);
+    RUN_TEST(test_dynamic_shared_memory_past_48_kib_is_opted_in_and_launched);
     RUN_TEST(test_illegal_address_says_the_context_is_unusable);
     return check_summary();
 }

@@ -251,8 +251,11 @@ static void dtypes_are_the_ops_own(void)
     CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: f16\ngemm: {output: f64}\n" SHAPES,
                   "t.yaml:5:16: gemm.output: unknown value 'f64' (expected one of: f32, f16, "
                   "bf16)");
-    CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: f64\n" SHAPES,
-                  "t.yaml:4:8: dtype f64 is not supported by op gemm (supported: f32, f16, bf16)");
+    CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: i8\n" SHAPES,
+                  "t.yaml:4:8: dtype i8 is not supported by op gemm (supported: f32, f64, f16, "
+                  "bf16)");
+    CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: f64\ngemm: {output: f32}\n" SHAPES,
+                  "t.yaml:5:16: gemm.output: an f64 GEMM writes f64 only");
     CHECK_REJECTS("schema: 1\nname: s\nop: softmax\ndtype: f64\n"
                   "shapes:\n  - {rows: 2, cols: 3}\n",
                   "t.yaml:4:8: dtype f64 is not supported by op softmax (supported: f32, f16, "

@@ -119,6 +119,22 @@ for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1" \
     "MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=1,PF=3"; do
     cuda_only+=("conv2d-nhwc-f16|$config")
 done
+# Past the 48 KiB a kernel may declare: the tiles in dynamic shared memory
+# (75776 bytes with BK=32, 156672 with 128 x 256 tiles and BK=64).
+for config in "MU=1,BM=128,BN=128,BK=32,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=1,PF=3" \
+    "MU=1,BM=128,BN=256,BK=64,TM=4,TN=8,STRN=0,KU=4,VW=8,PAD=1,PF=2"; do
+    cuda_only+=("hgemm|$config" "bf16gemm-tn|$config")
+done
+# f64 GEMM: double throughout, vectors of double (OpenCL's double2 to 8,
+# CUDA's and HIP's tsr_doublev), direct and staged, fetched ahead; for CUDA
+# a cp.async ring of doubles. Only targets with double precision take them:
+# every CUDA and HIP one, and pvc of ocloc's (dg2 and tgllp have no
+# cl_khr_fp64).
+fp64=()
+for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1,VW=2" "PF=1,VW=8"; do
+    fp64+=("dgemm|$config")
+done
+cuda_only+=("dgemm|PF=2,VW=2")
 
 passed=0
 failed=0
@@ -131,6 +147,7 @@ compile_all() {
     shift 3
     local entry spec config file args i=0 list=("${sources[@]}")
     [ "$backend" = cuda ] && list+=("${cuda_only[@]}")
+    { [ "$backend" != opencl ] || [[ " $* " == *" -device pvc "* ]]; } && list+=("${fp64[@]}")
     for entry in "${list[@]}"; do
         spec=${entry%%|*}
         config=${entry#*|}

@@ -17,9 +17,10 @@
 #include "core/ops/ops.h"
 
 static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
-    [GEMM_BM] = {"BM", "rows of C per work-group", 4, {16, 32, 64, 128}, 64},
-    [GEMM_BN] = {"BN", "cols of C per work-group", 4, {16, 32, 64, 128}, 64},
-    [GEMM_BK] = {"BK", "k-step per shared-memory stage", 5, {2, 4, 8, 16, 32}, 16},
+    /* 256 and BK=64 fit where a kernel may opt in to more shared memory. */
+    [GEMM_BM] = {"BM", "rows of C per work-group", 5, {16, 32, 64, 128, 256}, 64},
+    [GEMM_BN] = {"BN", "cols of C per work-group", 5, {16, 32, 64, 128, 256}, 64},
+    [GEMM_BK] = {"BK", "k-step per shared-memory stage", 6, {2, 4, 8, 16, 32, 64}, 16},
     [GEMM_TM] = {"TM", "rows of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
     [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 6, {1, 2, 4, 8, 16, 32}, 4},
     [GEMM_VW] = {"VW", "vector width of global loads into shared memory", 4, {1, 2, 4, 8}, 4},
@@ -109,6 +110,10 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
                       tsr_error *err)
 {
     gemm_cfg c = gemm_cfg_of(config);
+    if (spec->dtype == TSR_F64 && !(profile->features & TSR_FEAT_FP64))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "dtype f64 needs double precision, which the profile does not list "
+                        "(features: fp64)");
     if (c.mu)
         TSR_TRY(check_matrix_unit(spec, profile, &c, err));
     else if (c.bm % c.tm)
@@ -167,8 +172,23 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
                         c.pf);
     long shared = gemm_shared_bytes(
         &c, spec, tsr_dtype_size(c.mu ? spec->dtype : tsr_dtype_compute(spec->dtype)));
+    /* Past what a work-group gets as it is, a GPU that lets a kernel opt in
+     * to more (dynamic shared memory, sized at launch) may give it that. */
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
-    if (shared > shared_limit)
+    long optin_limit = (long)tsr_profile_value(&profile->shared_per_block_optin, 0);
+    /* The 256-wide tiles and BK=64 joined the space for that memory; on
+     * other devices they stay out, and their spaces are what they were. */
+    if ((c.bm > 128 || c.bn > 128 || c.bk > 32) && optin_limit <= shared_limit)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "BM=%d, BN=%d, BK=%d: tiles past 128 x 128 x 32 are tried only where the "
+                        "profile lists more shared memory by opting in (shared_per_block_optin)",
+                        c.bm, c.bn, c.bk);
+    if (shared > shared_limit && optin_limit > shared_limit && shared > optin_limit)
+        return refuse(err,
+                      "%d bytes of shared memory exceed the profile's %d per work-group, even "
+                      "opted in",
+                      (int)shared, (int)optin_limit);
+    if (shared > shared_limit && optin_limit <= shared_limit)
         return refuse(err, "%d bytes of shared memory exceed the profile's %d per work-group",
                       (int)shared, (int)shared_limit);
     /* Accumulators plus one column of A and one row of B live in registers,
@@ -598,7 +618,7 @@ const tsr_op_def tsr_op_gemm = {
     .params = gemm_params,
     .n_buffers = GEMM_BUFFER_COUNT,
     .buffers = gemm_buffers,
-    .dtypes = 1u << TSR_F32 | 1u << TSR_F16 | 1u << TSR_BF16,
+    .dtypes = 1u << TSR_F32 | 1u << TSR_F64 | 1u << TSR_F16 | 1u << TSR_BF16,
     .buffer_dtype = gemm_buffer_dtype,
     .check = gemm_check,
     .build = gemm_build,

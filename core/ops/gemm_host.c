@@ -32,8 +32,13 @@ int gemm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const 
     out[GEMM_ARG_M] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)dim(shape, GEMM_DIM_M)};
     out[GEMM_ARG_N] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)dim(shape, GEMM_DIM_N)};
     out[GEMM_ARG_K] = (tsr_arg){.kind = TSR_ARG_INT, .i = (int)dim(shape, GEMM_DIM_K)};
-    out[GEMM_ARG_ALPHA] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->alpha};
-    out[GEMM_ARG_BETA] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->beta};
+    if (tsr_dtype_compute(spec->dtype) == TSR_F64) {
+        out[GEMM_ARG_ALPHA] = (tsr_arg){.kind = TSR_ARG_DOUBLE, .d = spec->alpha};
+        out[GEMM_ARG_BETA] = (tsr_arg){.kind = TSR_ARG_DOUBLE, .d = spec->beta};
+    } else {
+        out[GEMM_ARG_ALPHA] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->alpha};
+        out[GEMM_ARG_BETA] = (tsr_arg){.kind = TSR_ARG_FLOAT, .f = (float)spec->beta};
+    }
     if (gemm_arg_bias(spec) >= 0)
         out[gemm_arg_bias(spec)] =
             (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = buffers[GEMM_BUF_BIAS]};
@@ -44,13 +49,21 @@ int gemm_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const 
 }
 
 /* One reference product; its rows count over the whole batch (row i is
- * row i % m of problem i / m). */
+ * row i % m of problem i / m). The host buffers of an f64 spec hold
+ * double (`wide`), so that the reference reads the 53 bits the kernel
+ * reads; the rest hold float. */
 typedef struct reference_rows {
     const tsr_opspec *spec;
     long m, n, k;
+    bool wide;
     const float *a, *b, *c, *bias, *r;
     double *out, *magnitude;
 } reference_rows;
+
+static inline double elem(const reference_rows *r, const float *buffer, long i)
+{
+    return r->wide ? ((const double *)(const void *)buffer)[i] : (double)buffer[i];
+}
 
 /* Row `i` of the output from its accumulated product `row`, whose terms'
  * absolute values sum to `mag`: the epilogue in the kernel's order, and
@@ -60,13 +73,13 @@ static void reference_epilogue(const reference_rows *r, long i, double *row, dou
     const tsr_opspec *spec = r->spec;
     long n = r->n, row_in_problem = i % r->m;
     for (long j = 0; j < n; j++) {
-        double old = spec->beta != 0.0 ? spec->beta * r->c[i * n + j] : 0.0;
-        double bias = spec->bias == TSR_BIAS_ROW   ? r->bias[row_in_problem]
-                      : spec->bias == TSR_BIAS_COL ? r->bias[j]
+        double old = spec->beta != 0.0 ? spec->beta * elem(r, r->c, i * n + j) : 0.0;
+        double bias = spec->bias == TSR_BIAS_ROW   ? elem(r, r->bias, row_in_problem)
+                      : spec->bias == TSR_BIAS_COL ? elem(r, r->bias, j)
                                                    : 0.0;
         double z = spec->alpha * row[j] + old + bias;
         double z_mag = fabs(spec->alpha) * mag[j] + fabs(old) + fabs(bias);
-        double res = spec->residual ? r->r[i * n + j] : 0.0;
+        double res = spec->residual ? elem(r, r->r, i * n + j) : 0.0;
         row[j] = tsr_activate(spec->activation, z) + res;
         mag[j] = spec->activation == TSR_ACT_NONE ? z_mag + fabs(res)
                                                   : tsr_activation_slope(spec->activation) * z_mag +
@@ -75,7 +88,18 @@ static void reference_epilogue(const reference_rows *r, long i, double *row, dou
 }
 
 /* i-k-j order walks B and C row by row, which keeps large references at
- * memory speed; each C row accumulates in double. */
+ * memory speed; each C row accumulates in double. The element type is a
+ * parameter so that the f32 inner loop stays free of the f64 test. */
+#define REFERENCE_ROW(T, a, b)                                                                     \
+    for (long p = 0; p < k; p++) {                                                                 \
+        double av = a_row ? ((const T *)a)[ii * k + p] : ((const T *)a)[p * m + ii];               \
+        for (long j = 0; j < n; j++) {                                                             \
+            double bv = b_row ? ((const T *)b)[p * n + j] : ((const T *)b)[j * k + p];             \
+            row[j] += av * bv;                                                                     \
+            mag[j] += fabs(av * bv);                                                               \
+        }                                                                                          \
+    }
+
 static void reference_run_rows(void *ctx, long begin, long end)
 {
     const reference_rows *r = ctx;
@@ -84,17 +108,16 @@ static void reference_run_rows(void *ctx, long begin, long end)
     bool a_row = spec->layout_a == TSR_ROW_MAJOR, b_row = spec->layout_b == TSR_ROW_MAJOR;
     for (long i = begin; i < end; i++) {
         long z = i / m, ii = i % m;
-        const float *a = r->a + z * m * k, *b = r->b + z * k * n;
         double *row = r->out + i * n, *mag = r->magnitude + i * n;
         for (long j = 0; j < n; j++)
             row[j] = mag[j] = 0.0;
-        for (long p = 0; p < k; p++) {
-            double av = a_row ? a[ii * k + p] : a[p * m + ii];
-            for (long j = 0; j < n; j++) {
-                double bv = b_row ? b[p * n + j] : b[j * k + p];
-                row[j] += av * bv;
-                mag[j] += fabs(av * bv);
-            }
+        if (r->wide) {
+            const double *a = (const double *)(const void *)r->a + z * m * k;
+            const double *b = (const double *)(const void *)r->b + z * k * n;
+            REFERENCE_ROW(double, a, b)
+        } else {
+            const float *a = r->a + z * m * k, *b = r->b + z * k * n;
+            REFERENCE_ROW(float, a, b)
         }
         reference_epilogue(r, i, row, mag);
     }
@@ -111,6 +134,7 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
                             .m = m,
                             .n = n,
                             .k = k,
+                            .wide = spec->dtype == TSR_F64,
                             .a = buffers[GEMM_ARG_A],
                             .b = buffers[GEMM_ARG_B],
                             .c = buffers[GEMM_ARG_C],
@@ -121,22 +145,26 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
     tsr_reference_split(rows, (double)rows * (double)n * (double)k, reference_run_rows, &whole);
 }
 
-/* Single-precision accumulation over k terms in any order and blocking:
- * rounding errors grow like sqrt(k) for random data; the bound leaves room
- * for fused and unfused multiply-adds, yet a missing or doubled term
- * (an error of about 1/k of the magnitude) is far outside it. The
- * epilogue's few roundings (and the device's tanh and exp, within a few
- * ulp) fit in the constant term, because the magnitude counts the bias,
- * the residual and the activation's value besides its slope. */
-/* f32 accumulation's rounding, growing like sqrt(k); the inputs are the
- * values the kernel reads (rounded to their type before the reference
- * sees them), so they add nothing. A 16-bit output adds its one rounding
- * at the store: half a unit in its last place (2^-11 for f16, 2^-8 for
- * bf16) of a value no larger than the magnitude the error is divided by. */
+/* Accumulation over k terms in any order and blocking: rounding errors
+ * grow like sqrt(k) units of the compute type's roundoff u for random
+ * data; the bound leaves room for fused and unfused multiply-adds, yet a
+ * missing or doubled term (an error of about 1/k of the magnitude) is far
+ * outside it. The epilogue's few roundings (and the device's tanh and
+ * exp, within a few ulp) fit in the constant term, because the magnitude
+ * counts the bias, the residual and the activation's value besides its
+ * slope. The inputs are the values the kernel reads (rounded to their type
+ * before the reference sees them), so they add nothing. A 16-bit output
+ * adds its one rounding at the store: half a unit in its last place
+ * (2^-11 for f16, 2^-8 for bf16) of a value no larger than the magnitude
+ * the error is divided by. For f64 (u = 2^-53) the reference rounds as
+ * often as the kernel, so the bound covers two such errors; it is still
+ * about 2^29 below what any f32 step (an f32 product, accumulator or
+ * staged tile) leaves behind. */
 double gemm_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
     double k = (double)dim(shape, GEMM_DIM_K);
-    return (16.0 * sqrt(k) + 64.0) * ldexp(1.0, -24) + tsr_dtype_store_rounding(spec->output);
+    return (16.0 * sqrt(k) + 64.0) * tsr_dtype_unit_roundoff(spec->dtype) +
+           tsr_dtype_store_rounding(spec->output);
 }
 
 /* The products only, as BLAS counts them: the epilogue is a few

@@ -38,6 +38,16 @@ const char *const gemm_feature_names[GEMM_FEATURE_COUNT] = {
     [GEMM_F_LOG_ESTIMATE_S] = "log2 estimated seconds",
 };
 
+/* A type's multiply-add rate in FLOP/s: the profile's (f64 at its own
+ * rate, often a small fraction of f32's). A profile that gives no f64
+ * figure gets f32's, its upper bound; any other missing rate, a middling
+ * GPU's. */
+static double peak_rate(const tsr_profile *profile, tsr_dtype dtype)
+{
+    double f32 = tsr_profile_value(&profile->peak_gflops[TSR_F32], 10000);
+    return tsr_profile_value(&profile->peak_gflops[dtype], dtype == TSR_F64 ? f32 : 10000) * 1e9;
+}
+
 static double ceil_div(double a, double b)
 {
     return ceil(a / b);
@@ -102,8 +112,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double units = tsr_profile_value(&profile->compute_units, 64);
     /* A matrix unit runs at the input type's peak (the profile's tensor
      * rate), the threads' FMAs at the compute type's. */
-    double peak =
-        tsr_profile_value(&profile->peak_gflops[c.mu ? spec->dtype : compute], 10000) * 1e9;
+    double peak = peak_rate(profile, c.mu ? spec->dtype : compute);
     double bandwidth = tsr_profile_value(&profile->bandwidth_gbs, 1000) * 1e9;
     double shared_bw = tsr_profile_value(&profile->shared_bandwidth_gbs, 0) * 1e9;
     if (!(shared_bw > 0))
@@ -192,7 +201,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
      * with about four sub-groups per scheduler (a scheduler issues to one
      * SIMD's lanes) and enough independent FMAs per thread. */
     /* The lanes are the threads' FMA lanes, whatever unit multiplies. */
-    double fma_peak = tsr_profile_value(&profile->peak_gflops[compute], 10000) * 1e9;
+    double fma_peak = peak_rate(profile, compute);
     double lanes_per_unit = fma_peak / (2 * units * clock);
     double per_unit = ceil_div(groups, units);
     double active = fmin(fmax(resident, 1), per_unit) * threads;
