@@ -105,8 +105,18 @@ static const char *binop_text[] = {
     [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
 };
 static const char *func_text[] = {
-    [TP_FMA] = "fma",   [TP_EXP] = "exp",   [TP_FMAX] = "fmax",
-    [TP_FMIN] = "fmin", [TP_SQRT] = "sqrt", [TP_TANH] = "tanh",
+    [TP_FMA] = "fma",
+    [TP_EXP] = "exp",
+    [TP_FMAX] = "fmax",
+    [TP_FMIN] = "fmin",
+    [TP_SQRT] = "sqrt",
+    [TP_TANH] = "tanh",
+    [TP_TO_F16] = "to_f16",
+    [TP_TO_BF16] = "to_bf16",
+    [TP_PACK_F16X2] = "pack_f16x2",
+    [TP_PACK_BF16X2] = "pack_bf16x2",
+    [TP_RUN_SUM] = "run_sum",
+    [TP_RUN_MAX] = "run_max",
 };
 static const char *builtin_text[] = {
     [TP_LOCAL_ID] = "local_id",
@@ -228,8 +238,9 @@ static void format_list(const tsr_stmt_list *list, int depth, tsr_strbuf *out);
  * activation's template standing for what it applies to. */
 static void format_epilogue(const tsr_stmt *s, tsr_strbuf *out)
 {
-    tsr_strbuf_printf(out, " <- %s%s * %s%s%s", s->activation ? "act(" : "", s->alpha->name,
-                      s->tile->name, s->beta ? " + old * " : "", s->beta ? s->beta->name : "");
+    tsr_strbuf_printf(out, " <- %s%s%s%s%s%s", s->activation ? "act(" : "",
+                      s->alpha ? s->alpha->name : "", s->alpha ? " * " : "", s->tile->name,
+                      s->beta ? " + old * " : "", s->beta ? s->beta->name : "");
     if (s->bias) {
         tsr_strbuf_append(out, " + ");
         format_view_at(s->bias, s->row0, s->col0, out);
@@ -242,6 +253,13 @@ static void format_epilogue(const tsr_stmt *s, tsr_strbuf *out)
         tsr_strbuf_append(out, " + ");
         format_view_at(s->residual, s->row0, s->col0, out);
     }
+}
+
+static void format_map(const tsr_thread_map *map, tsr_strbuf *out)
+{
+    tsr_strbuf_printf(out, " %s %dx%d%s%s", map->fragments ? "warps" : "threads", map->threads_rows,
+                      map->threads_cols, map->strided_rows ? " strided-rows" : "",
+                      map->strided_cols ? " strided-cols" : "");
 }
 
 static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
@@ -287,10 +305,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         format_operand(&s->a, out);
         tsr_strbuf_append(out, " * ");
         format_operand(&s->b, out);
-        tsr_strbuf_printf(out, " k %d unroll %d %s %dx%d%s%s", s->k_count, s->k_unroll,
-                          s->map.fragments ? "warps" : "threads", s->map.threads_rows,
-                          s->map.threads_cols, s->map.strided_rows ? " strided-rows" : "",
-                          s->map.strided_cols ? " strided-cols" : "");
+        tsr_strbuf_printf(out, " k %d unroll %d", s->k_count, s->k_unroll);
+        format_map(&s->map, out);
         if (s->unit == TSR_UNIT_MMA_M16N8K16)
             tsr_strbuf_append(out, " on mma.sync m16n8k16");
         break;
@@ -328,6 +344,28 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
                           s->transpose ? "transpose " : "");
         format_operand(&s->src, out);
         tsr_strbuf_printf(out, " vector %d", s->vector_width);
+        break;
+    case TSR_S_TILE_MAP:
+        tsr_strbuf_printf(out, "map %s", s->tile->name);
+        for (int k = 0; k < TSR_TILE_WITH; k++)
+            if (s->with[k])
+                tsr_strbuf_printf(out, ", x%d of %s", k + 1, s->with[k]->name);
+        tsr_strbuf_append(out, " -> ");
+        tsr_expr_format(s->element, out);
+        format_map(&s->map, out);
+        break;
+    case TSR_S_TILE_REDUCE:
+        tsr_strbuf_printf(out, "%s = %s over the rows of %s", s->target->name,
+                          s->reduce == TSR_REDUCE_MAX ? "max" : "sum", s->tile->name);
+        if (s->subgroup_width)
+            tsr_strbuf_printf(out, " by shuffles in runs of %d", s->subgroup_width);
+        else if (s->scratch)
+            tsr_strbuf_printf(out, " through %s", s->scratch->name);
+        format_map(&s->map, out);
+        break;
+    case TSR_S_TILE_STASH:
+        tsr_strbuf_printf(out, "stash %s <- %s", s->target->name, s->tile->name);
+        format_map(&s->map, out);
         break;
     case TSR_S_ASYNC_COMMIT: tsr_strbuf_append(out, "commit async loads"); break;
     case TSR_S_ASYNC_WAIT:

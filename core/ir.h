@@ -136,7 +136,23 @@ typedef enum tsr_stmt_kind {
     TSR_S_COPY,         /* view window at (row0, col0) := src window [transposed], in bounds */
     TSR_S_ASYNC_COMMIT, /* the thread's ASYNC loads since the last commit form one group */
     TSR_S_ASYNC_WAIT,   /* until at most `pending` of the thread's groups are in flight */
+    TSR_S_TILE_MAP,     /* register tile := f(its element, `with` tiles, the element's place) */
+    TSR_S_TILE_REDUCE,  /* row vector := reduce over each row of a register tile, group-wide */
+    TSR_S_TILE_STASH,   /* shared tile := register tile, each element at its place */
 } tsr_stmt_kind;
+
+/* The statements on a whole register tile (TILE_*) see it as the thread's
+ * share of a group tile under `map`, like MMA and STORE: element (i, j) is
+ * the group tile's (row(i), col(j)). A row vector is a register tile of
+ * one col whose element i belongs to row(i) of the tiles it goes with
+ * (same rows and map): a per-row running max, say.
+ *
+ * TILE_MAP's template reads placeholder slot 0 (the element), slots 1 and
+ * 2 (the element of `with[k]` at the same (i, j), or at i of a row
+ * vector), and the element's row and col in the group tile as the
+ * integers of slots TSR_SLOT_ROW and TSR_SLOT_COL: a causal mask. */
+#define TSR_TILE_WITH 2
+enum { TSR_SLOT_ROW = 1 + TSR_TILE_WITH, TSR_SLOT_COL, TSR_TILE_SLOTS };
 
 typedef struct tsr_stmt tsr_stmt;
 typedef struct tsr_stmt_list {
@@ -169,9 +185,9 @@ struct tsr_stmt {
     tsr_mma_unit unit;
     bool k_inside;      /* MMA: every k it reads lies inside the global operands */
     tsr_thread_map map; /* MMA, STORE */
-    /* STORE epilogue, in this order: alpha * acc [+ beta * old] [+ bias],
+    /* STORE epilogue, in this order: [alpha *] acc [+ beta * old] [+ bias],
      * then [activation], then [+ residual]. alpha and beta are scalar
-     * params, beta NULL when the old value is not read; bias and residual
+     * params, alpha NULL for none, beta NULL when the old value is not read; bias and residual
      * are views of the same extent as the stored one (the bias broadcast
      * through a zero stride), NULL when absent; the activation is a
      * template over TP_PLACEHOLDER x, NULL for none. */
@@ -206,7 +222,25 @@ struct tsr_stmt {
     tsr_operand src;
     int copy_rows, copy_cols;
     bool transpose;
+    /* TILE_MAP: the other register tiles its template reads (NULL when
+     * unused). TILE_REDUCE: `target`, the row vector it sets, and `scratch`,
+     * a shared tile of the group tile's rows x tsr_map_row_sharers(map)
+     * cols through which the threads that share a row combine their
+     * partials, unless `subgroup_width` is set: then they are one aligned
+     * run of that many consecutive threads of a warp or wave, which combine
+     * by shuffles. TILE_STASH: `target`, the shared tile it writes (at the
+     * group tile's places, converted to the tile's type). */
+    const tsr_tile *with[TSR_TILE_WITH];
+    const tsr_tile *target, *scratch;
 };
+
+/* How many threads hold a part of each row of a group tile under `map`:
+ * the threads along the cols; for fragments, four lanes a warp (the
+ * m16n8 accumulator's places) times the warps along the cols. */
+static inline int tsr_map_row_sharers(const tsr_thread_map *map)
+{
+    return map->fragments ? 4 * map->threads_cols : map->threads_cols;
+}
 
 typedef struct tsr_tile_program {
     tsr_arena *arena;

@@ -296,6 +296,21 @@ static tp_expr *owned_index(lower_ctx *ctx, const tp_var *thread, int i, int per
     return tp_addi(b, tp_muli(b, tp_ref(b, thread), per_thread), (long)i * lanes);
 }
 
+tp_expr *lower_tile_row(lower_ctx *ctx, const tsr_thread_map *map, const tsr_tile *tile, int i)
+{
+    if (map->fragments)
+        return lower_fragment_row(ctx, tile, i);
+    return owned_index(ctx, ctx->ty, i, tile->rows, map->threads_rows, map->strided_rows, 1);
+}
+
+tp_expr *lower_tile_col(lower_ctx *ctx, const tsr_thread_map *map, const tsr_tile *tile, int chunk)
+{
+    if (map->fragments)
+        return lower_fragment_col(ctx, tile, chunk);
+    return owned_index(ctx, ctx->tx, chunk, tile->cols, map->threads_cols, map->strided_cols,
+                       tile->lanes > 0 ? tile->lanes : 1);
+}
+
 /* An MMA operand's element (r, c): a shared tile, or the global view with
  * both indices clamped into the view. Rows and cols past the edge compute
  * values that the store's bounds check discards; a k past the edge reads a
@@ -487,14 +502,15 @@ static tp_expr *input_chunk(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_e
 }
 
 /* target := the epilogue of one element or one vector at (gr, gc):
- * act(alpha * acc [+ beta * old] [+ bias]) [+ residual]. The activation
+ * act([alpha *] acc [+ beta * old] [+ bias]) [+ residual]. The activation
  * reads its input several times, so the input is a variable; on a vector
  * it applies lane by lane, which every dialect spells with scalar math. */
 static tsr_status emit_epilogue(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *target,
                                 tp_expr *acc, tp_expr *old, tp_expr *gr, tp_expr *gc, int lanes)
 {
     tp_builder *b = ctx->b;
-    tp_expr *value = tp_bin(b, TP_MUL, tp_splat(b, tp_param_ref(b, s->alpha), lanes), acc);
+    tp_expr *value =
+        s->alpha ? tp_bin(b, TP_MUL, tp_splat(b, tp_param_ref(b, s->alpha), lanes), acc) : acc;
     if (s->beta)
         value = tp_call(b, TP_FMA, 3, tp_splat(b, tp_param_ref(b, s->beta), lanes), old, value);
     if (s->bias)
@@ -570,20 +586,11 @@ static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
     tp_expr *cols[64];
     for (int j = 0; j < chunks; j++)
-        cols[j] = lower_declare_const(
-            ctx, &scope->body, "gc",
-            tp_add(b, col0,
-                   s->map.fragments
-                       ? lower_fragment_col(ctx, s->tile, j)
-                       : owned_index(ctx, ctx->tx, j, s->tile->cols, s->map.threads_cols,
-                                     s->map.strided_cols, lanes)));
+        cols[j] = lower_declare_const(ctx, &scope->body, "gc",
+                                      tp_add(b, col0, lower_tile_col(ctx, &s->map, s->tile, j)));
     for (int i = 0; i < tm; i++) {
         tp_expr *gr = lower_declare_const(
-            ctx, &scope->body, "gr",
-            tp_add(b, row0,
-                   s->map.fragments ? lower_fragment_row(ctx, s->tile, i)
-                                    : owned_index(ctx, ctx->ty, i, tm, s->map.threads_rows,
-                                                  s->map.strided_rows, 1)));
+            ctx, &scope->body, "gr", tp_add(b, row0, lower_tile_row(ctx, &s->map, s->tile, i)));
         tp_stmt *row_ok = tp_if(b, &scope->body, tp_bin(b, TP_LT, gr, s->view->rows));
         if (!row_ok)
             return TSR_ERR_NOMEM;
@@ -628,6 +635,9 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_COPY: return lower_copy(ctx, s, out);
     case TSR_S_ASYNC_COMMIT: return tp_async_commit(b, out) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_ASYNC_WAIT: return tp_async_wait(b, out, s->pending) ? TSR_OK : TSR_ERR_NOMEM;
+    case TSR_S_TILE_MAP: return lower_tile_map(ctx, s, out);
+    case TSR_S_TILE_REDUCE: return lower_tile_reduce(ctx, s, out);
+    case TSR_S_TILE_STASH: return lower_tile_stash(ctx, s, out);
     }
     return tsr_fail(ctx->err, TSR_ERR_INPUT, "unknown tile statement %d", (int)s->kind);
 }

@@ -77,6 +77,15 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tp_expr *lower_fragment_row(lower_ctx *ctx, const tsr_tile *acc, int i);
 tp_expr *lower_fragment_col(lower_ctx *ctx, const tsr_tile *acc, int j);
 
+/* Where element row i, or the first col of chunk `chunk`, of a thread's
+ * register tile lies in the group tile under `map`. */
+tp_expr *lower_tile_row(lower_ctx *ctx, const tsr_thread_map *map, const tsr_tile *tile, int i);
+tp_expr *lower_tile_col(lower_ctx *ctx, const tsr_thread_map *map, const tsr_tile *tile, int chunk);
+/* The statements on whole register tiles (core/lower_tile_rows.c). */
+tsr_status lower_tile_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tsr_status lower_tile_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tsr_status lower_tile_stash(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 /* A window copied from a shared tile or a global view (core/lower_copy.c). */

@@ -24,7 +24,12 @@
  * 8 matrices, (rows, k) = (0, 0), (8, 0), (0, 8), (8, 8) of the fragment;
  * B's two are (k, cols) = (0, 0), (8, 0), two fragments of B at a time.
  * Each lane's pair lies along k, so a matrix stored with k along its rows
- * is read as it is and one stored the other way transposed. */
+ * is read as it is and one stored the other way transposed.
+ *
+ * A may also be another accumulator tile of the warp (flash attention's
+ * probabilities): its c0 c1 / c2 c3 pairs are A's a0a1 / a2a3 layout for
+ * k along its cols, so they go in packed, without a trip through shared
+ * memory (see pack_register_a). */
 #include "core/lower_internal.h"
 
 /* Lane, group and place within the warp; the warp's block. */
@@ -112,6 +117,76 @@ static tsr_status load_fragments(lower_ctx *ctx, tp_block *out, const tsr_operan
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
+/* A's registers for the k-step at k0 (a multiple of 16) from another
+ * accumulator tile of the same warp rows (flash attention's P): element
+ * (2 fm + r, 2 fn + c) is row 16 fm + 8 r + g, col 8 fn + 2t + c of the
+ * warp's block, which is where A's a0 .. a7 want rows g, g + 8 and k 2t,
+ * 2t + 1 (+ 8): the pairs of fragments fn = k0 / 8 and k0 / 8 + 1, packed
+ * to the 16-bit type of B. */
+static void pack_register_a(lower_ctx *ctx, tp_block *out, const tsr_tile *a_tile,
+                            const lower_tile *a, tsr_dtype type, int fm, int k0,
+                            const tp_var **regs)
+{
+    tp_builder *b = ctx->b;
+    tp_func pack = type == TSR_BF16 ? TP_PACK_BF16X2 : TP_PACK_F16X2;
+    int cols = a_tile->cols;
+    for (int e = 0; e < TP_MMA_A; e++) {
+        int row = 2 * fm + e % 2, col = 2 * (k0 / 8 + e / 2);
+        regs[e] = lower_temp(ctx, "fa", TSR_I32);
+        tp_decl(b, out, regs[e],
+                tp_call(b, pack, 2, tp_ref(b, a->scalars[row * cols + col]),
+                        tp_ref(b, a->scalars[row * cols + col + 1]), NULL));
+    }
+}
+
+/* The same multiply with A in registers (pack_register_a): its k-steps
+ * unrolled, since which registers a step reads is fixed as it is printed. */
+static tsr_status mma_register_a(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *acc,
+                                 tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const tsr_tile *acc_tile = s->tile, *a_tile = s->a.tile;
+    const lower_tile *a = lower_find_tile(ctx, a_tile);
+    tsr_dtype type = s->b.tile->dtype;
+    int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
+    if (!a || !a->scalars || a_tile->rows != acc_tile->rows || a_tile->lanes != 1 ||
+        a_tile->cols * 8 / 2 < s->k_count || s->map.threads_cols != 1)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "mma.sync reads A from registers only as a warp's accumulators of the "
+                        "same rows, holding every k, one warp along the cols");
+    for (int k0 = 0; k0 < s->k_count; k0 += 16) {
+        tp_stmt *step = tp_scope(b, out);
+        if (!step)
+            return TSR_ERR_NOMEM;
+        const tp_var *b_regs[16][TP_MMA_B];
+        for (int j = 0; j < fn; j += 2) {
+            tp_expr *n = tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8);
+            const tp_var *regs[4];
+            int count = j + 1 < fn ? 4 : 2;
+            TSR_TRY(load_fragments(ctx, &step->body, &s->b, false, n, tp_int(b, k0), 1, 0, count,
+                                   regs));
+            for (int e = 0; e < count; e++)
+                b_regs[j + e / 2][e % 2] = regs[e];
+        }
+        for (int i = 0; i < fm; i++) {
+            const tp_var *a_regs[TP_MMA_A];
+            pack_register_a(ctx, &step->body, a_tile, a, type, i, k0, a_regs);
+            for (int j = 0; j < fn; j++) {
+                tp_expr *operands[TP_MMA_OPERANDS];
+                for (int e = 0; e < TP_MMA_ACC; e++)
+                    operands[e] =
+                        tp_ref(b, acc->scalars[(2 * i + e / 2) * acc_tile->cols + 2 * j + e % 2]);
+                for (int e = 0; e < TP_MMA_A; e++)
+                    operands[TP_MMA_ACC + e] = tp_ref(b, a_regs[e]);
+                for (int e = 0; e < TP_MMA_B; e++)
+                    operands[TP_MMA_ACC + TP_MMA_A + e] = tp_ref(b, b_regs[j][e]);
+                tp_mma_sync(b, &step->body, type, operands);
+            }
+        }
+    }
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
 tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
@@ -119,7 +194,13 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     const lower_tile *acc = lower_find_tile(ctx, acc_tile);
     if (!acc || !acc->scalars)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into a tile that is not in registers");
-    if (!s->a.tile || !s->b.tile || !s->map.fragments || acc_tile->lanes != 1 ||
+    bool a_in_registers = s->a.tile && s->a.tile->space == TSR_SPACE_REGISTER;
+    if (a_in_registers && s->b.tile && s->map.fragments && acc_tile->lanes == 1 &&
+        acc_tile->rows % 2 == 0 && acc_tile->cols % 2 == 0 && s->k_count % 16 == 0 &&
+        (s->b.tile->dtype == TSR_F16 || s->b.tile->dtype == TSR_BF16) &&
+        ldmatrix_reads(s->b.tile) && acc_tile->cols / 2 <= 16)
+        return mma_register_a(ctx, s, acc, out);
+    if (!s->a.tile || !s->b.tile || a_in_registers || !s->map.fragments || acc_tile->lanes != 1 ||
         acc_tile->rows % 2 || acc_tile->cols % 2 || s->k_count % 16)
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
                         "mma.sync needs both operands in shared memory, a fragment map, scalar "

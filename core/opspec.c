@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/op.h"
+#include "core/ops/attention_spec.h"
 #include "core/ops/conv2d_spec.h"
 #include "core/strbuf.h"
 #include "core/yaml_doc.h"
@@ -87,13 +88,14 @@ enum {
     K_LAYERNORM,
     K_PERMUTE,
     K_CONV2D,
+    K_ATTENTION,
     K_SHAPES,
     K_COUNT
 };
 
-static const char *const top_keys[K_COUNT] = {"schema",  "name",   "op",      "dtype",
-                                              "gemm",    "reduce", "rmsnorm", "layernorm",
-                                              "permute", "conv2d", "shapes"};
+static const char *const top_keys[K_COUNT] = {"schema",  "name",   "op",        "dtype",
+                                              "gemm",    "reduce", "rmsnorm",   "layernorm",
+                                              "permute", "conv2d", "attention", "shapes"};
 
 #define REQ(k) ((uint64_t)1 << (k))
 
@@ -281,7 +283,7 @@ static tsr_status parse_permute(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec
 static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr_yaml_field *f,
                                  tsr_opspec *spec)
 {
-    for (int k = K_GEMM; k <= K_CONV2D; k++)
+    for (int k = K_GEMM; k <= K_ATTENTION; k++)
         if (f[k].key && strcmp(spec->op->name, top_keys[k]) != 0)
             return tsr_yaml_fail(doc, f[k].key, "key '%s' is only allowed for op %s", top_keys[k],
                                  top_keys[k]);
@@ -292,6 +294,8 @@ static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr
     if (!strcmp(spec->op->name, "conv2d") && !f[K_CONV2D].value)
         return tsr_yaml_fail(doc, root,
                              "op conv2d needs 'conv2d: {layout: nchw|nhwc, filter: [r, s]}'");
+    if (!strcmp(spec->op->name, "attention") && !f[K_ATTENTION].value)
+        return tsr_yaml_fail(doc, root, "op attention needs 'attention: {head_dim: 64}'");
     if (!strcmp(spec->op->name, "rmsnorm"))
         spec->eps = 1e-6;
     if (!strcmp(spec->op->name, "layernorm"))
@@ -308,6 +312,8 @@ static tsr_status parse_sections(tsr_yaml_doc *doc, yaml_node_t *root, const tsr
         TSR_TRY(parse_permute(doc, f[K_PERMUTE].value, spec));
     if (f[K_CONV2D].value)
         TSR_TRY(tsr_conv2d_parse(doc, f[K_CONV2D].value, spec));
+    if (f[K_ATTENTION].value)
+        TSR_TRY(tsr_attention_parse(doc, f[K_ATTENTION].value, spec));
     return TSR_OK;
 }
 
@@ -478,6 +484,8 @@ const char *tsr_opspec_key(const tsr_opspec *spec)
     }
     if (!strcmp(spec->op->name, "conv2d"))
         return tsr_conv2d_key(spec);
+    if (!strcmp(spec->op->name, "attention"))
+        return tsr_attention_key(spec);
     if (strcmp(spec->op->name, "gemm") != 0)
         return tsr_arena_printf(spec->arena, "%s.%s", spec->op->name, dtype);
     /* alpha is a kernel argument, but beta == 0 lets the kernel skip reading

@@ -50,6 +50,17 @@ typedef struct tsr_conv2d {
     bool bias; /* one value per output channel, added before the activation */
 } tsr_conv2d;
 
+/* attention's constants: O = softmax(scale Q K^T [+ causal mask]) V per
+ * (batch, head), Q and O [q][head_dim], K and V [kv][head_dim] of each;
+ * bhsd stores [batch][heads][seq][head_dim], bshd [batch][seq][heads]
+ * [head_dim]. The causal mask lets query i see keys j <= i. */
+typedef struct tsr_attention {
+    int head_dim;
+    bool causal;
+    bool seq_major; /* bshd */
+    double scale;   /* 0: 1 / sqrt(head_dim); a kernel argument */
+} tsr_attention;
+
 /* One problem size: the values of the op's named dims (gemm: m, n, k,
  * batch). */
 typedef struct tsr_shape {
@@ -88,6 +99,9 @@ typedef struct tsr_opspec {
     /* conv2d: Y = act(conv(X, W) + bias); the activation and the output
      * type are the fields above, as for gemm */
     tsr_conv2d conv;
+
+    /* attention: O = softmax(scale Q K^T) V */
+    tsr_attention attention;
 
     size_t n_shapes;
     tsr_shape *shapes;

@@ -68,12 +68,24 @@ typedef enum tp_func {
     TP_FMIN,
     TP_SQRT,
     TP_TANH,
+    TP_TO_F16,  /* (value): its f16 bits, rounded to nearest even, for 16-bit storage */
+    TP_TO_BF16, /* (value): its bf16 bits likewise */
+    /* (lo, hi): both rounded to f16 (bf16) and packed into 32 bits, lo in
+     * the low half: a matrix-unit operand register */
+    TP_PACK_F16X2,
+    TP_PACK_BF16X2,
     TP_SUBGROUP_SUM,   /* (value, width): the sub-group's sum, in every thread of it */
     TP_SUBGROUP_MAX,   /* (value, width): its max likewise */
     TP_SUBGROUP_ID,    /* (width): which sub-group of the work-group */
     TP_SUBGROUP_LANE,  /* (width): the thread's place in its sub-group */
     TP_SUBGROUP_SIZE,  /* (width): threads in each sub-group */
     TP_SUBGROUP_COUNT, /* (threads, width): sub-groups in a work-group of `threads` */
+    /* (value, width): the sum (max) over the aligned run of `width`
+     * consecutive threads the thread is in, in each of them; runs lie
+     * within a warp or wave. Dialects without such shuffles cannot spell
+     * them (OpenCL's sub-groups are the device's to form). */
+    TP_RUN_SUM,
+    TP_RUN_MAX,
     TP_FUNC_COUNT
 } tp_func;
 

@@ -194,6 +194,11 @@ static void print_expr(printer *p, const tp_expr *e)
         }
         break;
     case TP_CALL:
+        if (!p->d->func_names[e->func]) {
+            p->refused = "calls a function this dialect cannot spell (16-bit rounding into shared "
+                         "memory, or a shuffle within runs of threads)";
+            break;
+        }
         tsr_strbuf_printf(
             out, "%s(",
             e->width > 1 && p->d->vector_func_names[e->func] ? p->d->vector_func_names[e->func]

@@ -104,6 +104,20 @@ static const char own_helpers[] =
     "    unsigned short h;\n"
     "    asm(\"cvt.rn.f16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(f));\n"
     "    return h;\n"
+    "}\n"
+    "/* Two values rounded to nearest as one matrix-unit operand register, lo\n"
+    " * in the low half (sm_80 and later, like the unit itself). */\n"
+    "__device__ inline unsigned tsr_pack_f16x2(float lo, float hi)\n"
+    "{\n"
+    "    unsigned r;\n"
+    "    asm(\"cvt.rn.f16x2.f32 %0, %1, %2;\" : \"=r\"(r) : \"f\"(hi), \"f\"(lo));\n"
+    "    return r;\n"
+    "}\n"
+    "__device__ inline unsigned tsr_pack_bf16x2(float lo, float hi)\n"
+    "{\n"
+    "    unsigned r;\n"
+    "    asm(\"cvt.rn.bf16x2.f32 %0, %1, %2;\" : \"=r\"(r) : \"f\"(hi), \"f\"(lo));\n"
+    "    return r;\n"
     "}\n" MMA_SYNC("f16") MMA_SYNC("bf16") LDMATRIX_X2("x2", "") LDMATRIX_X2("x2_trans", ".trans")
         LDMATRIX_X4("x4", "") LDMATRIX_X4("x4_trans", ".trans") CP_ASYNC;
 

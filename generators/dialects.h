@@ -42,8 +42,18 @@ void tsr_cuda_family_subgroup_helpers(tsr_strbuf *out, int width, const char *sh
     .global_qualifier = "", .shared_qualifier = "__shared__ __attribute__((aligned(16))) ",        \
     .restrict_qualifier = "__restrict__ ", .barrier = "__syncthreads()",                           \
     .print_builtin = tsr_cuda_family_builtin,                                                      \
-    .func_names = {[TP_FMA] = "fmaf",      [TP_EXP] = "expf",   [TP_FMAX] = "fmaxf",               \
-                   [TP_FMIN] = "fminf",    [TP_SQRT] = "sqrtf", [TP_TANH] = "tanhf",               \
+    .func_names = {[TP_FMA] = "fmaf",                                                              \
+                   [TP_EXP] = "expf",                                                              \
+                   [TP_FMAX] = "fmaxf",                                                            \
+                   [TP_FMIN] = "fminf",                                                            \
+                   [TP_SQRT] = "sqrtf",                                                            \
+                   [TP_TANH] = "tanhf",                                                            \
+                   [TP_TO_F16] = "tsr_f32_to_f16",                                                 \
+                   [TP_TO_BF16] = "tsr_f32_to_bf16",                                               \
+                   [TP_RUN_SUM] = "tsr_subgroup_sum",                                              \
+                   [TP_RUN_MAX] = "tsr_subgroup_max",                                              \
+                   [TP_PACK_F16X2] = "tsr_pack_f16x2",                                             \
+                   [TP_PACK_BF16X2] = "tsr_pack_bf16x2",                                           \
                    TSR_SUBGROUP_FUNC_NAMES},                                                       \
     .vector_func_names = {[TP_FMA] = "tsr_fma"},                                                   \
     .f64_func_names = {[TP_FMA] = "fma",   [TP_EXP] = "exp",   [TP_FMAX] = "fmax",                 \

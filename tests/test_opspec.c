@@ -215,7 +215,7 @@ static void unknown_op_lists_the_known_ones(void)
     CHECK_REJECTS(
         "schema: 1\nname: g\nop: conv9d\ndtype: f32\n" SHAPES,
         "t.yaml:3:5: unknown op 'conv9d' (known: gemm, softmax, reduce, rmsnorm, layernorm, "
-        "permute, conv2d)");
+        "permute, conv2d, attention)");
 }
 
 /* GEMM takes 16-bit float inputs (computing in f32): their keys differ
@@ -355,7 +355,8 @@ static void top_level_is_checked_like_profiles(void)
 {
     CHECK_REJECTS(HEAD SHAPES "tile: 64\n",
                   "t.yaml:7:1: unknown key 'tile' in the op spec (expected one of: schema, name, "
-                  "op, dtype, gemm, reduce, rmsnorm, layernorm, permute, conv2d, shapes)");
+                  "op, dtype, gemm, reduce, rmsnorm, layernorm, permute, conv2d, attention, "
+                  "shapes)");
     CHECK_REJECTS("schema: 1\nname: g\nop: gemm\n" SHAPES,
                   "t.yaml:1:1: missing required key 'dtype' in the op spec");
     CHECK_REJECTS("schema: 3\nname: g\n",

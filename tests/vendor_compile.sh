@@ -1,11 +1,12 @@
 #!/bin/bash
 # Every generator's output through its vendor's own compiler: the example op
 # specs (a fused epilogue and a batch among them, the row ops' sub-group and
-# one-pass variants, conv2d's gathered implicit GEMM), a sample of configs
-# each, as CUDA with nvcc for sm_80, sm_89 and sm_90, as HIP with hipcc for
-# gfx908, gfx90a, gfx940 and gfx1030, and as OpenCL C with ocloc for dg2, pvc
-# and tgllp. A kernel that does not compile fails the test. Under CI a
-# missing compiler fails it too; elsewhere it is reported and skipped.
+# one-pass variants, conv2d's gathered implicit GEMM, fused attention), a
+# sample of configs each, as CUDA with nvcc for sm_80, sm_89 and sm_90, as
+# HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030, and as OpenCL C with
+# ocloc for dg2, pvc and tgllp. A kernel that does not compile fails the
+# test. Under CI a missing compiler fails it too; elsewhere it is reported
+# and skipped.
 #
 # usage: vendor_compile.sh TESSERA SOURCE_ROOT
 set -u
@@ -135,6 +136,19 @@ for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1,VW=2" "PF=1,VW=8"; do
     fp64+=("dgemm|$config")
 done
 cuda_only+=("dgemm|PF=2,VW=2")
+# Fused attention: the online softmax's maps and row reductions on the
+# threads' FMAs (causal, 64-wide heads; non-causal, 128-wide), and on the
+# matrix unit with P rounded to f16 between the two multiplies.
+for config in "" "BM=64,BN=16,TM=4,WC=8,VN=2,VW=8,KU=2" "BM=16,BN=64,TM=1,WC=16,VW=1,PAD=0"; do
+    sources+=("attention-causal-f16|$config")
+done
+sources+=("attention-f16-d128|BM=32,BN=16,TM=4,WC=16,VW=4,KU=4")
+for config in "MU=1,BM=64,BN=32,TM=1,WC=1,VW=8,KU=2" "MU=1,BM=64,BN=64,TM=2,WC=2,VW=8,KU=4" \
+    "MU=1,BM=128,BN=32,TM=2,WC=1,VW=8,KU=2,PF=1,SH=1" "BM=32,BN=32,TM=4,WC=8,VW=4,SH=1" \
+    "MU=1,BM=64,BN=64,TM=1,WC=1,VW=8,KU=4,PF=1,SH=1,PR=1"; do
+    cuda_only+=("attention-causal-f16|$config")
+done
+cuda_only+=("attention-f16-d128|MU=1,BM=64,BN=32,TM=1,WC=1,VW=8,KU=2")
 
 passed=0
 failed=0

@@ -11,5 +11,6 @@ extern const tsr_op_def tsr_op_rmsnorm;
 extern const tsr_op_def tsr_op_layernorm;
 extern const tsr_op_def tsr_op_permute;
 extern const tsr_op_def tsr_op_conv2d;
+extern const tsr_op_def tsr_op_attention;
 
 #endif

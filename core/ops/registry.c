@@ -6,7 +6,7 @@
 
 static const tsr_op_def *const op_table[] = {
     &tsr_op_gemm,      &tsr_op_softmax, &tsr_op_reduce, &tsr_op_rmsnorm,
-    &tsr_op_layernorm, &tsr_op_permute, &tsr_op_conv2d,
+    &tsr_op_layernorm, &tsr_op_permute, &tsr_op_conv2d, &tsr_op_attention,
 };
 
 const tsr_op_def *const *tsr_ops(int *count)

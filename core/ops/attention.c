@@ -1,0 +1,600 @@
+/* Attention: O = softmax(scale Q K^T [+ causal mask]) V for every (batch,
+ * head), fused in the flash-attention style, as a tile program.
+ *
+ * A work-group owns BM query rows of one head. It stages them in shared
+ * memory once, then walks the keys BN at a time: K's and V's tiles are
+ * staged, the scores S = Q K^T of its rows land in registers (each thread
+ * holding its part under a thread map, or the matrix unit's fragments),
+ * are scaled and masked, and update an online softmax: the running row
+ * max m and row sum l, with the output accumulator O rescaled by
+ * exp(m_old - m_new) whenever the max grows. The probabilities P go
+ * through a shared tile into the second multiply, O += P V. At the end
+ * O / l is stored. No score matrix ever reaches global memory. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ir.h"
+#include "core/ops/attention_internal.h"
+#include "core/ops/attention_spec.h"
+#include "core/ops/ops.h"
+
+static const tsr_param_def attention_params[ATT_PARAM_COUNT] = {
+    [ATT_BM] = {"BM", "query rows per work-group", 4, {16, 32, 64, 128}, 32},
+    [ATT_BN] = {"BN", "keys per step (the staged K and V tiles' rows)", 4, {16, 32, 64, 128}, 32},
+    [ATT_TM] =
+        {"TM", "query rows per thread (MU=1: fragments of 16 rows per warp)", 4, {1, 2, 4, 8}, 4},
+    [ATT_WC] = {"WC", "threads (MU=1: warps) sharing each query row", 6, {1, 2, 4, 8, 16, 32}, 8},
+    [ATT_VN] =
+        {"VN", "lanes of the vector accumulators along the cols (1: scalars)", 4, {1, 2, 4, 8}, 1},
+    [ATT_VW] = {"VW", "vector width of the loads into shared memory", 4, {1, 2, 4, 8}, 4},
+    [ATT_PAD] = {"PAD", "extra elements per shared row, against bank conflicts", 2, {0, 1}, 1},
+    [ATT_KU] = {"KU", "unroll of the multiplies' k loops", 4, {1, 2, 4, 8}, 4},
+    [ATT_MU] = {"MU",
+                "multiply on the warp's matrix unit, mma.sync m16n8k16 (0: each thread's FMAs)",
+                2,
+                {0, 1},
+                0},
+    [ATT_SH] = {"SH",
+                "combine each row's partial max and sum by shuffles within a warp (0: through "
+                "shared memory)",
+                2,
+                {0, 1},
+                0},
+    [ATT_PR] = {"PR",
+                "MU=1: P enters the second multiply from registers, as the first left it (0: "
+                "through a shared tile)",
+                2,
+                {0, 1},
+                0},
+    [ATT_PF] = {"PF",
+                "copy the next step's K and V asynchronously into a second stage while this "
+                "one is used (0: load, then use)",
+                2,
+                {0, 1},
+                0},
+};
+
+/* Scores of masked keys: far below any real score, yet finite, so that
+ * exp(masked - max) is exactly 0 and no infinity meets another. */
+#define MASKED_SCORE (-1.0e30)
+
+static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
+{
+    return tsr_fail(err, TSR_ERR_UNSUPPORTED, fmt, a, b);
+}
+
+static bool has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype dtype)
+{
+    for (size_t i = 0; i < profile->n_matrix_units; i++) {
+        const tsr_matrix_unit *u = &profile->matrix_units[i];
+        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == 16 &&
+            u->a_type == dtype && u->acc_type == TSR_F32)
+            return true;
+    }
+    return false;
+}
+
+/* The shared tiles' element type: the inputs as loaded for the matrix
+ * unit, else the computing type. */
+static tsr_dtype staged_dtype(const tsr_opspec *spec, const attention_cfg *c)
+{
+    return c->mu ? spec->dtype : tsr_dtype_compute(spec->dtype);
+}
+
+static int shared_pad(const attention_cfg *c)
+{
+    return c->mu ? 8 * c->pad : c->pad;
+}
+
+/* Q (BM x d), K (d x BN) and V (BN x d) once or twice over (PF), P (BM x
+ * BN) and the two scratch tiles of the row reductions (f32). */
+static long shared_bytes(const tsr_opspec *spec, const attention_cfg *c)
+{
+    long d = spec->attention.head_dim, pad = shared_pad(c);
+    long scratch = attention_reduces_in_runs(c) ? 0 : 2L * c->bm * attention_row_sharers(c) * 4;
+    long stages = c->pf ? 2 : 1;
+    long staged = (long)c->bm * (d + pad) + 2 * stages * (long)c->bn * (d + pad) +
+                  (c->pr ? 0 : (long)c->bm * (c->bn + pad));
+    return staged * (long)tsr_dtype_size(staged_dtype(spec, c)) + scratch;
+}
+
+/* Per thread: the scores' and the output's cols. */
+static int score_cols(const attention_cfg *c)
+{
+    return c->mu ? 2 * (c->bn / (8 * c->wc)) : c->bn / c->wc;
+}
+
+static int output_cols(const tsr_opspec *spec, const attention_cfg *c)
+{
+    return c->mu ? 2 * (spec->attention.head_dim / (8 * c->wc)) : spec->attention.head_dim / c->wc;
+}
+
+static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
+                                    const attention_cfg *c, tsr_error *err)
+{
+    int d = spec->attention.head_dim;
+    if (!has_mma_m16n8k16(profile, spec->dtype))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
+                        "products",
+                        tsr_dtype_name(spec->dtype));
+    if (c->bm % (16 * c->tm))
+        return refuse(err, "MU=1: TM=%d fragments of 16 rows must tile BM=%d", c->tm, c->bm);
+    if (c->bn % 16 || c->bn % (8 * c->wc) || d % (8 * c->wc))
+        return refuse(err,
+                      "MU=1: WC=%d warps must split BN=%d into whole 16-key steps and the head "
+                      "into fragments of 8",
+                      c->wc, c->bn);
+    if (c->tm > 4 || c->vn != 1)
+        return refuse(err, "MU=1 holds TM=%d <= 4 fragment rows a warp, as scalars (VN=%d)", c->tm,
+                      c->vn);
+    return TSR_OK;
+}
+
+static tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
+                                  const tsr_config *config, tsr_error *err)
+{
+    attention_cfg c = attention_cfg_of(config);
+    int d = spec->attention.head_dim;
+    if (c.mu)
+        TSR_TRY(check_matrix_unit(spec, profile, &c, err));
+    else if (c.bm % c.tm)
+        return refuse(err, "BM=%d is not a multiple of TM=%d", c.bm, c.tm);
+    else if (c.bn % (c.wc * c.vn) || d % (c.wc * c.vn))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "WC=%d threads of VN=%d lanes must split BN=%d and the head's %d cols",
+                        c.wc, c.vn, c.bn, d);
+    int threads = attention_local_x(&c) * attention_local_y(&c);
+    int max_threads = (int)tsr_profile_value(&profile->max_work_group_size, 256);
+    if (threads > max_threads)
+        return refuse(err, "%d threads per work-group exceed the profile's limit of %d", threads,
+                      max_threads);
+    int subgroup = (int)tsr_profile_value(&profile->subgroup_sizes[0], 1);
+    if (threads < 8 || threads % subgroup)
+        return refuse(err,
+                      "%d threads per work-group are too few or not a whole number of the "
+                      "profile's %d-wide sub-groups",
+                      threads, subgroup);
+    if (c.pf && !(profile->features & TSR_FEAT_ASYNC_COPY))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "PF=%d copies asynchronously, which the profile does not list "
+                        "(features: async_copy)",
+                        c.pf);
+    if (c.pr && (!c.mu || c.wc != 1))
+        return refuse(err, "PR=1 needs the matrix unit and a warp a row (MU=%d, WC=%d)", c.mu,
+                      c.wc);
+    if (c.sh) {
+        int sharers = attention_row_sharers(&c);
+        if (!(profile->features & TSR_FEAT_SUBGROUP_SHUFFLE))
+            return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                            "SH=%d shuffles within warps, which the profile does not list "
+                            "(features: subgroup_shuffle)",
+                            c.sh);
+        if (sharers == 1)
+            return refuse(err, "SH=%d with one thread a row (WC=%d) is the same kernel as SH=0",
+                          c.sh, c.wc);
+        if (c.mu ? c.wc != 1 : subgroup % sharers != 0)
+            return refuse(err,
+                          "SH=1 needs a row's %d threads within one warp or sub-group of the "
+                          "profile's %d",
+                          sharers, subgroup);
+    }
+    if (d % c.vw)
+        return refuse(err, "VW=%d does not divide the head's %d cols", c.vw, d);
+    if (c.ku > (c.mu ? c.bn / 16 : c.bn))
+        return refuse(err, "KU=%d exceeds the k-steps of a %d-key tile", c.ku, c.bn);
+    int rows = c.mu ? 2 * c.tm : c.tm;
+    int s_cols = score_cols(&c), o_cols = output_cols(spec, &c);
+    if (s_cols > 64 || o_cols > 64 || rows * (s_cols + o_cols) > 256)
+        return refuse(err, "%d scores and %d outputs a thread exceed its registers", rows * s_cols,
+                      rows * o_cols);
+    int registers = rows * (s_cols + o_cols) + 4 * rows + s_cols + o_cols;
+    int register_limit = (int)tsr_profile_value(&profile->registers_per_thread, 255);
+    if (registers > register_limit)
+        return refuse(err, "a %d-register thread exceeds the profile's %d registers per thread",
+                      registers, register_limit);
+    long shared = shared_bytes(spec, &c);
+    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
+    /* A GPU that lets a kernel opt in to more (dynamic shared memory, sized
+     * at launch) gives it that much. */
+    long optin_limit = (long)tsr_profile_value(&profile->shared_per_block_optin, 0);
+    if (optin_limit > shared_limit)
+        shared_limit = optin_limit;
+    if (shared > shared_limit)
+        return refuse(err, "%d bytes of shared memory exceed the profile's %d per work-group",
+                      (int)shared, (int)shared_limit);
+    return TSR_OK;
+}
+
+static void attention_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
+                                    tsr_geometry_rule *rule)
+{
+    (void)spec;
+    attention_cfg c = attention_cfg_of(config);
+    *rule = (tsr_geometry_rule){
+        .dims = 3,
+        .dim = {ATT_DIM_Q, ATT_DIM_HEADS, ATT_DIM_BATCH},
+        .per_group = {c.bm, 1, 1},
+        .local = {(size_t)attention_local_x(&c), (size_t)attention_local_y(&c), 1},
+    };
+}
+
+static void declare_params(tsr_tile_program *p, const tsr_opspec *spec)
+{
+    static const char *names[ATT_ARG_COUNT] = {"Q",    "K",     "V",     "O",
+                                               "QLEN", "KVLEN", "HEADS", "scale"};
+    for (int i = 0; i < ATT_ARG_COUNT; i++) {
+        p->params[i].name = names[i];
+        p->params[i].kind = i <= ATT_ARG_O       ? TSR_ARG_BUFFER
+                            : i == ATT_ARG_SCALE ? TSR_ARG_FLOAT
+                                                 : TSR_ARG_INT;
+        p->params[i].dtype = i <= ATT_ARG_O ? spec->dtype : i == ATT_ARG_SCALE ? TSR_F32 : TSR_I32;
+        p->params[i].writable = i == ATT_ARG_O;
+    }
+}
+
+/* A [len][d] sequence of the work-group's (batch, head) as a view: rows
+ * along the sequence, or (transposed) rows along d, as K is read for
+ * Q K^T. Heads are group id 1, the batch group id 2. */
+static tsr_view *sequence_view(tsr_tile_program *p, const tsr_opspec *spec, int buffer,
+                               const tp_param *len, bool transposed)
+{
+    tp_builder *b = &p->builder;
+    tsr_view *v = TSR_ARENA_NEW(p->arena, tsr_view);
+    if (!v)
+        return NULL;
+    int d = spec->attention.head_dim;
+    tp_expr *heads = tp_param_ref(b, &p->params[ATT_ARG_HEADS]);
+    tp_expr *head = tp_builtin_ref(b, TP_GROUP_ID, 1), *batch = tp_builtin_ref(b, TP_GROUP_ID, 2);
+    tp_expr *seq_stride =
+        spec->attention.seq_major ? tp_muli(b, heads, d) : tp_int(b, d); /* between rows */
+    /* bhsd: ((batch heads + head) len) d; bshd: (batch len heads + head) d */
+    tp_expr *base =
+        spec->attention.seq_major
+            ? tp_muli(b, tp_add(b, tp_mul(b, tp_mul(b, batch, tp_param_ref(b, len)), heads), head),
+                      d)
+            : tp_muli(b, tp_mul(b, tp_add(b, tp_mul(b, batch, heads), head), tp_param_ref(b, len)),
+                      d);
+    v->buffer = &p->params[buffer];
+    v->rows = transposed ? tp_int(b, d) : tp_param_ref(b, len);
+    v->cols = transposed ? tp_param_ref(b, len) : tp_int(b, d);
+    v->row_stride = transposed ? tp_int(b, 1) : seq_stride;
+    v->col_stride = transposed ? seq_stride : tp_int(b, 1);
+    v->base = base;
+    return v;
+}
+
+/* What the loop's statements share. */
+typedef struct attention_parts {
+    tsr_tile_program *p;
+    const tsr_opspec *spec;
+    attention_cfg c;
+    tsr_thread_map map;
+    const tsr_tile *qs, *ks, *vs, *ps, *max_scratch, *sum_scratch;
+    const tsr_tile *s, *o, *m, *l, *row_max, *row_sum;
+    tp_expr *q0, *kv0;
+    tp_expr *stage; /* of K and V this step reads (NULL: one stage) */
+} attention_parts;
+
+static void append_load(const attention_parts *a, tsr_stmt_list *list, const tsr_tile *tile,
+                        const tsr_view *view, tp_expr *row0, tp_expr *col0, tsr_load_mode mode,
+                        tp_expr *stage)
+{
+    tsr_stmt *s = tsr_ir_append(a->p, list, TSR_S_LOAD);
+    if (s)
+        *s = (tsr_stmt){.kind = TSR_S_LOAD,
+                        .tile = tile,
+                        .view = view,
+                        .row0 = row0,
+                        .col0 = col0,
+                        .vector_width = a->c.vw,
+                        .load_mode = mode,
+                        .stage = stage};
+}
+
+/* K's and V's tiles of the step at key `kv0`, into `stage`: at once, or
+ * (PF=1) by asynchronous copies that form one group. */
+static void append_kv_loads(const attention_parts *a, tsr_stmt_list *list, const tsr_view *k_view,
+                            const tsr_view *v_view, tp_expr *kv0, tp_expr *stage)
+{
+    tp_expr *zero = tp_int(&a->p->builder, 0);
+    tsr_load_mode mode = a->c.pf ? TSR_LOAD_ASYNC : TSR_LOAD_DIRECT;
+    append_load(a, list, a->ks, k_view, zero, kv0, mode, stage);
+    append_load(a, list, a->vs, v_view, kv0, zero, mode, stage);
+    if (a->c.pf)
+        tsr_ir_append(a->p, list, TSR_S_ASYNC_COMMIT);
+}
+
+static void append_mma(const attention_parts *a, tsr_stmt_list *list, const tsr_tile *acc,
+                       const tsr_tile *lhs, const tsr_tile *rhs, int k_count)
+{
+    tsr_stmt *s = tsr_ir_append(a->p, list, TSR_S_MMA);
+    if (s)
+        *s = (tsr_stmt){.kind = TSR_S_MMA,
+                        .tile = acc,
+                        .a = {.tile = lhs},
+                        .b = {.tile = rhs, .stage = a->stage},
+                        .k_count = k_count,
+                        .k_unroll = a->c.ku,
+                        .unit = a->c.mu ? TSR_UNIT_MMA_M16N8K16 : TSR_UNIT_FMA,
+                        .map = a->map,
+                        .vector_width = 1};
+}
+
+/* tile := element over x (slot 0), x1 and x2 (the `with` tiles). */
+static void append_map(const attention_parts *a, tsr_stmt_list *list, const tsr_tile *tile,
+                       tp_expr *element, const tsr_tile *with1, const tsr_tile *with2)
+{
+    tsr_stmt *s = tsr_ir_append(a->p, list, TSR_S_TILE_MAP);
+    if (s)
+        *s = (tsr_stmt){.kind = TSR_S_TILE_MAP,
+                        .tile = tile,
+                        .element = element,
+                        .with = {with1, with2},
+                        .map = a->map,
+                        .vector_width = 1};
+}
+
+static void append_reduce(const attention_parts *a, tsr_stmt_list *list, tsr_reduce_op op,
+                          const tsr_tile *target, const tsr_tile *scratch)
+{
+    tsr_stmt *s = tsr_ir_append(a->p, list, TSR_S_TILE_REDUCE);
+    if (s)
+        *s = (tsr_stmt){.kind = TSR_S_TILE_REDUCE,
+                        .tile = a->s,
+                        .reduce = op,
+                        .target = target,
+                        .scratch = scratch,
+                        .subgroup_width = scratch ? 0 : attention_row_sharers(&a->c),
+                        .map = a->map,
+                        .vector_width = 1};
+}
+
+/* Scores past the keys, or (causal) of keys after the query, are masked:
+ * key kv0 + col is visible to query q0 + row when it exists and, causal,
+ * is not later. */
+static tp_expr *mask_template(const attention_parts *a)
+{
+    tp_builder *b = &a->p->builder;
+    tp_expr *x = tp_placeholder(b, TSR_F32);
+    tp_expr *key = tp_add(b, a->kv0, tp_placeholder_slot(b, TSR_I32, TSR_SLOT_COL));
+    tp_expr *visible = tp_bin(b, TP_LT, key, tp_param_ref(b, &a->p->params[ATT_ARG_KVLEN]));
+    if (a->spec->attention.causal) {
+        tp_expr *query = tp_add(b, a->q0, tp_placeholder_slot(b, TSR_I32, TSR_SLOT_ROW));
+        visible = tp_bin(b, TP_AND, visible, tp_bin(b, TP_LE, key, query));
+    }
+    tp_expr *scaled = tp_bin(b, TP_MUL, x, tp_param_ref(b, &a->p->params[ATT_ARG_SCALE]));
+    return tp_select(b, visible, scaled, tp_float(b, TSR_F32, MASKED_SCORE));
+}
+
+/* One step of BN keys at kv0 (see the file's comment). The step begins
+ * after a barrier (every thread done with the previous step's tiles) and
+ * ends with one. With PF=1 its K and V were copied during the previous
+ * step: the thread waits for its copies, the barrier shows everyone's,
+ * and the next step's go into the other stage, which no thread reads any
+ * more (past the end they copy nothing: zero-filled outside the view). */
+static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr_view *k_view,
+                        const tsr_view *v_view)
+{
+    tsr_tile_program *p = a->p;
+    tp_builder *b = &p->builder;
+    if (a->c.pf) {
+        tsr_stmt *wait = tsr_ir_append(p, body, TSR_S_ASYNC_WAIT);
+        if (wait)
+            wait->pending = 0;
+        tsr_ir_append(p, body, TSR_S_BARRIER);
+        append_kv_loads(a, body, k_view, v_view, tp_addi(b, a->kv0, a->c.bn),
+                        tp_bin(b, TP_SUB, tp_int(b, 1), a->stage));
+    } else {
+        append_kv_loads(a, body, k_view, v_view, a->kv0, NULL);
+        tsr_ir_append(p, body, TSR_S_BARRIER);
+    }
+    tsr_stmt *fill = tsr_ir_append(p, body, TSR_S_FILL);
+    if (fill)
+        fill->tile = a->s;
+    append_mma(a, body, a->s, a->qs, a->ks, a->spec->attention.head_dim);
+    append_map(a, body, a->s, mask_template(a), NULL, NULL);
+    tp_expr *x = tp_placeholder(b, TSR_F32), *x1 = tp_placeholder_slot(b, TSR_F32, 1),
+            *x2 = tp_placeholder_slot(b, TSR_F32, 2);
+    /* row_max := max(its row's scores, m): the new running max */
+    append_reduce(a, body, TSR_REDUCE_MAX, a->row_max, a->max_scratch);
+    append_map(a, body, a->row_max, tp_call(b, TP_FMAX, 2, x, x1, NULL), a->m, NULL);
+    tp_expr *shifted_exp = tp_call(b, TP_EXP, 1, tp_bin(b, TP_SUB, x, x1), NULL, NULL);
+    append_map(a, body, a->s, shifted_exp, a->row_max, NULL);
+    /* m := exp(m - row_max), the factor the old sums and outputs shrink by */
+    append_map(a, body, a->m, shifted_exp, a->row_max, NULL);
+    append_reduce(a, body, TSR_REDUCE_SUM, a->row_sum, a->sum_scratch);
+    append_map(a, body, a->l, tp_call(b, TP_FMA, 3, x, x1, x2), a->m, a->row_sum);
+    append_map(a, body, a->o, tp_bin(b, TP_MUL, x, x1), a->m, NULL);
+    append_map(a, body, a->m, x1, a->row_max, NULL);
+    if (a->c.pr) {
+        /* P V straight from the scores' registers (PR=1) */
+        append_mma(a, body, a->o, a->s, a->vs, a->c.bn);
+        tsr_ir_append(p, body, TSR_S_BARRIER);
+        return !b->failed;
+    }
+    tsr_stmt *stash = tsr_ir_append(p, body, TSR_S_TILE_STASH);
+    if (stash)
+        *stash = (tsr_stmt){.kind = TSR_S_TILE_STASH,
+                            .tile = a->s,
+                            .target = a->ps,
+                            .map = a->map,
+                            .vector_width = 1};
+    tsr_ir_append(p, body, TSR_S_BARRIER);
+    append_mma(a, body, a->o, a->ps, a->vs, a->c.bn);
+    tsr_ir_append(p, body, TSR_S_BARRIER);
+    return !b->failed;
+}
+
+static bool declare_tiles(attention_parts *a)
+{
+    tsr_tile_program *p = a->p;
+    const attention_cfg *c = &a->c;
+    int d = a->spec->attention.head_dim, pad = shared_pad(c);
+    tsr_dtype staged = staged_dtype(a->spec, c), compute = TSR_F32;
+    /* For the threads' FMAs the multiplies' A tiles (Q, P) are stored
+     * k-major, a thread's rows of one k side by side; for the matrix unit
+     * each as its matrix lies: Q and P [rows][k], K [key][d] (k across the
+     * stored rows of B), V [key][d]. */
+    bool fma = !c->mu;
+    a->qs = tsr_ir_tile(p, "Qs", staged, TSR_SPACE_SHARED, c->bm, d, pad, fma);
+    int stages = c->pf ? 2 : 1;
+    a->ks = tsr_ir_staged_tile(p, "Ks", staged, d, c->bn, pad, !fma, stages);
+    a->vs = tsr_ir_staged_tile(p, "Vs", staged, c->bn, d, pad, false, stages);
+    a->ps = c->pr ? NULL : tsr_ir_tile(p, "Ps", staged, TSR_SPACE_SHARED, c->bm, c->bn, pad, fma);
+    int sharers = tsr_map_row_sharers(&a->map);
+    if (!attention_reduces_in_runs(c)) {
+        a->max_scratch =
+            tsr_ir_tile(p, "row_maxes", compute, TSR_SPACE_SHARED, c->bm, sharers, 0, false);
+        a->sum_scratch =
+            tsr_ir_tile(p, "row_sums", compute, TSR_SPACE_SHARED, c->bm, sharers, 0, false);
+        if (!a->max_scratch || !a->sum_scratch)
+            return false;
+    }
+    int rows = c->mu ? 2 * c->tm : c->tm, lanes = c->mu ? 1 : c->vn;
+    a->s = tsr_ir_vector_tile(p, "s", compute, rows, score_cols(c), lanes);
+    a->o = tsr_ir_vector_tile(p, "o", compute, rows, output_cols(a->spec, c), lanes);
+    a->m = tsr_ir_vector_tile(p, "m", compute, rows, 1, 1);
+    a->l = tsr_ir_vector_tile(p, "l", compute, rows, 1, 1);
+    a->row_max = tsr_ir_vector_tile(p, "row_max", compute, rows, 1, 1);
+    a->row_sum = tsr_ir_vector_tile(p, "row_sum", compute, rows, 1, 1);
+    return a->qs && a->ks && a->vs && (a->ps || c->pr) && a->s && a->o && a->m && a->l &&
+           a->row_max && a->row_sum;
+}
+
+static void append_fill(tsr_tile_program *p, const tsr_tile *tile, double value)
+{
+    tsr_stmt *fill = tsr_ir_append(p, &p->body, TSR_S_FILL);
+    if (fill) {
+        fill->tile = tile;
+        fill->fill_value = value;
+    }
+}
+
+static bool build_body(attention_parts *a)
+{
+    tsr_tile_program *p = a->p;
+    tp_builder *b = &p->builder;
+    const tp_param *P = p->params;
+    const tsr_view *q_view = sequence_view(p, a->spec, ATT_ARG_Q, &P[ATT_ARG_QLEN], false);
+    const tsr_view *k_view = sequence_view(p, a->spec, ATT_ARG_K, &P[ATT_ARG_KVLEN], true);
+    const tsr_view *v_view = sequence_view(p, a->spec, ATT_ARG_V, &P[ATT_ARG_KVLEN], false);
+    const tsr_view *o_view = sequence_view(p, a->spec, ATT_ARG_O, &P[ATT_ARG_QLEN], false);
+    if (!q_view || !k_view || !v_view || !o_view || !declare_tiles(a))
+        return false;
+    tp_expr *zero = tp_int(b, 0);
+    append_load(a, &p->body, a->qs, q_view, a->q0, zero, TSR_LOAD_DIRECT, NULL);
+    append_fill(p, a->o, 0.0);
+    append_fill(p, a->m, MASKED_SCORE);
+    append_fill(p, a->l, 0.0);
+    /* Causal: keys past the group's last query are hidden from all its
+     * rows. */
+    tp_expr *kv_end = tp_param_ref(b, &P[ATT_ARG_KVLEN]);
+    if (a->spec->attention.causal)
+        kv_end = tp_bin(b, TP_MIN, kv_end, tp_addi(b, a->q0, a->c.bm));
+    tp_var *kv0 = tp_new_var(b, "kv0", TSR_I32, TP_PRIVATE, 0, 0, 0);
+    a->kv0 = tp_ref(b, kv0);
+    if (a->c.pf) {
+        append_kv_loads(a, &p->body, k_view, v_view, zero, zero);
+        a->stage = tp_bin(b, TP_MOD, tp_bin(b, TP_DIV, a->kv0, tp_int(b, a->c.bn)), tp_int(b, 2));
+    }
+    tsr_stmt *loop = tsr_ir_append(p, &p->body, TSR_S_LOOP);
+    if (!loop)
+        return false;
+    *loop = (tsr_stmt){.kind = TSR_S_LOOP,
+                       .var = kv0,
+                       .begin = zero,
+                       .end = kv_end,
+                       .step = tp_int(b, a->c.bn),
+                       .vector_width = 1};
+    if (!append_step(a, &loop->body, k_view, v_view))
+        return false;
+    if (a->c.pf) {
+        tsr_stmt *drain = tsr_ir_append(p, &p->body, TSR_S_ASYNC_WAIT);
+        if (drain)
+            drain->pending = 0;
+    }
+    tp_expr *x = tp_placeholder(b, TSR_F32), *x1 = tp_placeholder_slot(b, TSR_F32, 1);
+    append_map(a, &p->body, a->o, tp_bin(b, TP_DIV, x, x1), a->l, NULL);
+    tsr_stmt *store = tsr_ir_append(p, &p->body, TSR_S_STORE);
+    if (!store)
+        return false;
+    *store = (tsr_stmt){.kind = TSR_S_STORE,
+                        .tile = a->o,
+                        .view = o_view,
+                        .row0 = a->q0,
+                        .col0 = zero,
+                        .map = a->map,
+                        .vector_width = 1};
+    return !b->failed;
+}
+
+static tsr_status attention_build(tsr_arena *arena, const tsr_opspec *spec,
+                                  const tsr_profile *profile, const tsr_config *config,
+                                  tsr_tile_program **out, tsr_error *err)
+{
+    TSR_TRY(attention_check(spec, profile, config, err));
+    attention_cfg c = attention_cfg_of(config);
+    tsr_tile_program *p = tsr_ir_new(arena, "tsr_attention", ATT_ARG_COUNT);
+    if (!p)
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building attention");
+    declare_params(p, spec);
+    p->dims = 3;
+    p->local[0] = attention_local_x(&c);
+    p->local[1] = attention_local_y(&c);
+    attention_parts a = {
+        .p = p,
+        .spec = spec,
+        .c = c,
+        .map = {attention_local_y(&c), c.wc, false, false, c.mu != 0},
+        .q0 = tp_muli(&p->builder, tp_builtin_ref(&p->builder, TP_GROUP_ID, 0), c.bm),
+    };
+    if (!build_body(&a))
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building attention");
+    *out = p;
+    return TSR_OK;
+}
+
+/* Devices whose work-items hold wide vectors (a CPU's SIMD lanes) do best
+ * with few threads a row and vector accumulators; SIMT devices start from
+ * the params' defaults. */
+static void attention_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
+{
+    (void)spec;
+    tsr_config_default(&tsr_op_attention, out);
+    int lanes = (int)tsr_profile_value(&profile->preferred_vector_width, 1);
+    if (lanes < 8)
+        return;
+    int *v = out->value;
+    v[ATT_WC] = 2;
+    v[ATT_VN] = 8;
+    v[ATT_TM] = 4;
+    v[ATT_BM] = 32;
+    v[ATT_BN] = 32;
+}
+
+static const tsr_buffer_def attention_buffers[] = {
+    {"Q", true, false}, {"K", true, false}, {"V", true, false}, {"O", false, true}};
+
+const tsr_op_def tsr_op_attention = {
+    .name = "attention",
+    .summary = "O = softmax(scale Q K^T [causal]) V per head, fused (flash attention)",
+    .n_dims = 4,
+    .dim_names = {"q", "kv", "heads", "batch"},
+    .dim_default = {[ATT_DIM_HEADS] = 1, [ATT_DIM_BATCH] = 1},
+    .n_params = ATT_PARAM_COUNT,
+    .params = attention_params,
+    .n_buffers = 4,
+    .buffers = attention_buffers,
+    .dtypes = 1u << TSR_F32 | 1u << TSR_F16 | 1u << TSR_BF16,
+    .check = attention_check,
+    .build = attention_build,
+    .geometry_rule = attention_geometry_rule,
+    .buffer_elems = attention_buffer_elems,
+    .args = attention_args,
+    .reference = attention_reference,
+    .tolerance = attention_tolerance,
+    .flops = attention_flops,
+    .output_buffer = ATT_ARG_O,
+    .suggest = attention_suggest,
+};
