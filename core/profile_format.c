@@ -32,6 +32,17 @@ double tsr_profile_value(const tsr_quantity *q, double fallback)
     return q && q->present ? q->value : fallback;
 }
 
+bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input)
+{
+    for (size_t i = 0; i < profile->n_matrix_units; i++) {
+        const tsr_matrix_unit *u = &profile->matrix_units[i];
+        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == 16 &&
+            u->a_type == input && u->acc_type == TSR_F32)
+            return true;
+    }
+    return false;
+}
+
 static const char *const backend_names[] = {"opencl", "cuda", "hip"};
 
 /* A YAML double-quoted scalar. The text came through libyaml, so it is

@@ -164,6 +164,19 @@ static void check_refuses_what_the_tiles_or_the_profile_cannot_hold(void)
     expect_check(d64, h200, "BM=32,BN=32,TM=1,WC=4,KU=1,PR=1", "needs the matrix unit");
     expect_check(d64, h200, "MU=1,WC=2,TM=1,BM=32,BN=32,KU=2,PR=1", "a warp a row");
     expect_check(d64, h200, "BM=64,BN=32,TM=1,WC=32,KU=1", "exceed the profile's limit of 1024");
+    /* A GPU with the matrix unit starts from the flash-attention shape,
+     * past 48 KiB where it may opt in; a CPU from vector accumulators. */
+    tsr_config start;
+    const char *origin = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_config_start(d128, h200, &start, &origin, &err) == TSR_OK, "%s", err.msg);
+    CHECK(origin && !strcmp(origin, "suggested"));
+    CHECK(tsr_config_get(d128->op, &start, "MU") == 1 &&
+          tsr_config_get(d128->op, &start, "PR") == 1);
+    CHECK(tsr_config_get(d128->op, &start, "PF") == 1 &&
+          tsr_config_get(d128->op, &start, "SH") == 1);
+    CHECK(tsr_config_start(d64, profile, &start, &origin, &err) == TSR_OK);
+    CHECK(tsr_config_get(d64->op, &start, "MU") == 0 && tsr_config_get(d64->op, &start, "VN") == 8);
 done:
     tsr_profile_free(h200);
     tsr_opspec_free(d64);

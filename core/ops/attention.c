@@ -10,201 +10,14 @@
  * exp(m_old - m_new) whenever the max grows. The probabilities P go
  * through a shared tile into the second multiply, O += P V. At the end
  * O / l is stored. No score matrix ever reaches global memory. */
-#include <stdio.h>
-#include <string.h>
-
 #include "core/ir.h"
 #include "core/ops/attention_internal.h"
 #include "core/ops/attention_spec.h"
 #include "core/ops/ops.h"
 
-static const tsr_param_def attention_params[ATT_PARAM_COUNT] = {
-    [ATT_BM] = {"BM", "query rows per work-group", 4, {16, 32, 64, 128}, 32},
-    [ATT_BN] = {"BN", "keys per step (the staged K and V tiles' rows)", 4, {16, 32, 64, 128}, 32},
-    [ATT_TM] =
-        {"TM", "query rows per thread (MU=1: fragments of 16 rows per warp)", 4, {1, 2, 4, 8}, 4},
-    [ATT_WC] = {"WC", "threads (MU=1: warps) sharing each query row", 6, {1, 2, 4, 8, 16, 32}, 8},
-    [ATT_VN] =
-        {"VN", "lanes of the vector accumulators along the cols (1: scalars)", 4, {1, 2, 4, 8}, 1},
-    [ATT_VW] = {"VW", "vector width of the loads into shared memory", 4, {1, 2, 4, 8}, 4},
-    [ATT_PAD] = {"PAD", "extra elements per shared row, against bank conflicts", 2, {0, 1}, 1},
-    [ATT_KU] = {"KU", "unroll of the multiplies' k loops", 4, {1, 2, 4, 8}, 4},
-    [ATT_MU] = {"MU",
-                "multiply on the warp's matrix unit, mma.sync m16n8k16 (0: each thread's FMAs)",
-                2,
-                {0, 1},
-                0},
-    [ATT_SH] = {"SH",
-                "combine each row's partial max and sum by shuffles within a warp (0: through "
-                "shared memory)",
-                2,
-                {0, 1},
-                0},
-    [ATT_PR] = {"PR",
-                "MU=1: P enters the second multiply from registers, as the first left it (0: "
-                "through a shared tile)",
-                2,
-                {0, 1},
-                0},
-    [ATT_PF] = {"PF",
-                "copy the next step's K and V asynchronously into a second stage while this "
-                "one is used (0: load, then use)",
-                2,
-                {0, 1},
-                0},
-};
-
 /* Scores of masked keys: far below any real score, yet finite, so that
  * exp(masked - max) is exactly 0 and no infinity meets another. */
 #define MASKED_SCORE (-1.0e30)
-
-static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
-{
-    return tsr_fail(err, TSR_ERR_UNSUPPORTED, fmt, a, b);
-}
-
-static bool has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype dtype)
-{
-    for (size_t i = 0; i < profile->n_matrix_units; i++) {
-        const tsr_matrix_unit *u = &profile->matrix_units[i];
-        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == 16 &&
-            u->a_type == dtype && u->acc_type == TSR_F32)
-            return true;
-    }
-    return false;
-}
-
-/* The shared tiles' element type: the inputs as loaded for the matrix
- * unit, else the computing type. */
-static tsr_dtype staged_dtype(const tsr_opspec *spec, const attention_cfg *c)
-{
-    return c->mu ? spec->dtype : tsr_dtype_compute(spec->dtype);
-}
-
-static int shared_pad(const attention_cfg *c)
-{
-    return c->mu ? 8 * c->pad : c->pad;
-}
-
-/* Q (BM x d), K (d x BN) and V (BN x d) once or twice over (PF), P (BM x
- * BN) and the two scratch tiles of the row reductions (f32). */
-static long shared_bytes(const tsr_opspec *spec, const attention_cfg *c)
-{
-    long d = spec->attention.head_dim, pad = shared_pad(c);
-    long scratch = attention_reduces_in_runs(c) ? 0 : 2L * c->bm * attention_row_sharers(c) * 4;
-    long stages = c->pf ? 2 : 1;
-    long staged = (long)c->bm * (d + pad) + 2 * stages * (long)c->bn * (d + pad) +
-                  (c->pr ? 0 : (long)c->bm * (c->bn + pad));
-    return staged * (long)tsr_dtype_size(staged_dtype(spec, c)) + scratch;
-}
-
-/* Per thread: the scores' and the output's cols. */
-static int score_cols(const attention_cfg *c)
-{
-    return c->mu ? 2 * (c->bn / (8 * c->wc)) : c->bn / c->wc;
-}
-
-static int output_cols(const tsr_opspec *spec, const attention_cfg *c)
-{
-    return c->mu ? 2 * (spec->attention.head_dim / (8 * c->wc)) : spec->attention.head_dim / c->wc;
-}
-
-static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
-                                    const attention_cfg *c, tsr_error *err)
-{
-    int d = spec->attention.head_dim;
-    if (!has_mma_m16n8k16(profile, spec->dtype))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
-                        "products",
-                        tsr_dtype_name(spec->dtype));
-    if (c->bm % (16 * c->tm))
-        return refuse(err, "MU=1: TM=%d fragments of 16 rows must tile BM=%d", c->tm, c->bm);
-    if (c->bn % 16 || c->bn % (8 * c->wc) || d % (8 * c->wc))
-        return refuse(err,
-                      "MU=1: WC=%d warps must split BN=%d into whole 16-key steps and the head "
-                      "into fragments of 8",
-                      c->wc, c->bn);
-    if (c->tm > 4 || c->vn != 1)
-        return refuse(err, "MU=1 holds TM=%d <= 4 fragment rows a warp, as scalars (VN=%d)", c->tm,
-                      c->vn);
-    return TSR_OK;
-}
-
-static tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
-                                  const tsr_config *config, tsr_error *err)
-{
-    attention_cfg c = attention_cfg_of(config);
-    int d = spec->attention.head_dim;
-    if (c.mu)
-        TSR_TRY(check_matrix_unit(spec, profile, &c, err));
-    else if (c.bm % c.tm)
-        return refuse(err, "BM=%d is not a multiple of TM=%d", c.bm, c.tm);
-    else if (c.bn % (c.wc * c.vn) || d % (c.wc * c.vn))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "WC=%d threads of VN=%d lanes must split BN=%d and the head's %d cols",
-                        c.wc, c.vn, c.bn, d);
-    int threads = attention_local_x(&c) * attention_local_y(&c);
-    int max_threads = (int)tsr_profile_value(&profile->max_work_group_size, 256);
-    if (threads > max_threads)
-        return refuse(err, "%d threads per work-group exceed the profile's limit of %d", threads,
-                      max_threads);
-    int subgroup = (int)tsr_profile_value(&profile->subgroup_sizes[0], 1);
-    if (threads < 8 || threads % subgroup)
-        return refuse(err,
-                      "%d threads per work-group are too few or not a whole number of the "
-                      "profile's %d-wide sub-groups",
-                      threads, subgroup);
-    if (c.pf && !(profile->features & TSR_FEAT_ASYNC_COPY))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "PF=%d copies asynchronously, which the profile does not list "
-                        "(features: async_copy)",
-                        c.pf);
-    if (c.pr && (!c.mu || c.wc != 1))
-        return refuse(err, "PR=1 needs the matrix unit and a warp a row (MU=%d, WC=%d)", c.mu,
-                      c.wc);
-    if (c.sh) {
-        int sharers = attention_row_sharers(&c);
-        if (!(profile->features & TSR_FEAT_SUBGROUP_SHUFFLE))
-            return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                            "SH=%d shuffles within warps, which the profile does not list "
-                            "(features: subgroup_shuffle)",
-                            c.sh);
-        if (sharers == 1)
-            return refuse(err, "SH=%d with one thread a row (WC=%d) is the same kernel as SH=0",
-                          c.sh, c.wc);
-        if (c.mu ? c.wc != 1 : subgroup % sharers != 0)
-            return refuse(err,
-                          "SH=1 needs a row's %d threads within one warp or sub-group of the "
-                          "profile's %d",
-                          sharers, subgroup);
-    }
-    if (d % c.vw)
-        return refuse(err, "VW=%d does not divide the head's %d cols", c.vw, d);
-    if (c.ku > (c.mu ? c.bn / 16 : c.bn))
-        return refuse(err, "KU=%d exceeds the k-steps of a %d-key tile", c.ku, c.bn);
-    int rows = c.mu ? 2 * c.tm : c.tm;
-    int s_cols = score_cols(&c), o_cols = output_cols(spec, &c);
-    if (s_cols > 64 || o_cols > 64 || rows * (s_cols + o_cols) > 256)
-        return refuse(err, "%d scores and %d outputs a thread exceed its registers", rows * s_cols,
-                      rows * o_cols);
-    int registers = rows * (s_cols + o_cols) + 4 * rows + s_cols + o_cols;
-    int register_limit = (int)tsr_profile_value(&profile->registers_per_thread, 255);
-    if (registers > register_limit)
-        return refuse(err, "a %d-register thread exceeds the profile's %d registers per thread",
-                      registers, register_limit);
-    long shared = shared_bytes(spec, &c);
-    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
-    /* A GPU that lets a kernel opt in to more (dynamic shared memory, sized
-     * at launch) gives it that much. */
-    long optin_limit = (long)tsr_profile_value(&profile->shared_per_block_optin, 0);
-    if (optin_limit > shared_limit)
-        shared_limit = optin_limit;
-    if (shared > shared_limit)
-        return refuse(err, "%d bytes of shared memory exceed the profile's %d per work-group",
-                      (int)shared, (int)shared_limit);
-    return TSR_OK;
-}
 
 static void attention_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
                                     tsr_geometry_rule *rule)
@@ -430,8 +243,8 @@ static bool declare_tiles(attention_parts *a)
 {
     tsr_tile_program *p = a->p;
     const attention_cfg *c = &a->c;
-    int d = a->spec->attention.head_dim, pad = shared_pad(c);
-    tsr_dtype staged = staged_dtype(a->spec, c), compute = TSR_F32;
+    int d = a->spec->attention.head_dim, pad = attention_shared_pad(c);
+    tsr_dtype staged = attention_staged_dtype(a->spec, c), compute = TSR_F32;
     /* For the threads' FMAs the multiplies' A tiles (Q, P) are stored
      * k-major, a thread's rows of one k side by side; for the matrix unit
      * each as its matrix lies: Q and P [rows][k], K [key][d] (k across the
@@ -452,8 +265,8 @@ static bool declare_tiles(attention_parts *a)
             return false;
     }
     int rows = c->mu ? 2 * c->tm : c->tm, lanes = c->mu ? 1 : c->vn;
-    a->s = tsr_ir_vector_tile(p, "s", compute, rows, score_cols(c), lanes);
-    a->o = tsr_ir_vector_tile(p, "o", compute, rows, output_cols(a->spec, c), lanes);
+    a->s = tsr_ir_vector_tile(p, "s", compute, rows, attention_score_cols(c), lanes);
+    a->o = tsr_ir_vector_tile(p, "o", compute, rows, attention_output_cols(a->spec, c), lanes);
     a->m = tsr_ir_vector_tile(p, "m", compute, rows, 1, 1);
     a->l = tsr_ir_vector_tile(p, "l", compute, rows, 1, 1);
     a->row_max = tsr_ir_vector_tile(p, "row_max", compute, rows, 1, 1);
@@ -553,24 +366,6 @@ static tsr_status attention_build(tsr_arena *arena, const tsr_opspec *spec,
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building attention");
     *out = p;
     return TSR_OK;
-}
-
-/* Devices whose work-items hold wide vectors (a CPU's SIMD lanes) do best
- * with few threads a row and vector accumulators; SIMT devices start from
- * the params' defaults. */
-static void attention_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
-{
-    (void)spec;
-    tsr_config_default(&tsr_op_attention, out);
-    int lanes = (int)tsr_profile_value(&profile->preferred_vector_width, 1);
-    if (lanes < 8)
-        return;
-    int *v = out->value;
-    v[ATT_WC] = 2;
-    v[ATT_VN] = 8;
-    v[ATT_TM] = 4;
-    v[ATT_BM] = 32;
-    v[ATT_BN] = 32;
 }
 
 static const tsr_buffer_def attention_buffers[] = {

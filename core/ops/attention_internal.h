@@ -76,6 +76,19 @@ static inline bool attention_reduces_in_runs(const attention_cfg *c)
     return c->sh || attention_row_sharers(c) == 1;
 }
 
+/* attention_space.c: the params, the checks, the suggested start and the
+ * sizes the builder shares with them. */
+extern const tsr_param_def attention_params[ATT_PARAM_COUNT];
+tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
+                           const tsr_config *config, tsr_error *err);
+void attention_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out);
+/* The shared tiles' element type and padding; the scores' and the
+ * output's cols a thread (or a warp's fragments) holds. */
+tsr_dtype attention_staged_dtype(const tsr_opspec *spec, const attention_cfg *c);
+int attention_shared_pad(const attention_cfg *c);
+int attention_score_cols(const attention_cfg *c);
+int attention_output_cols(const tsr_opspec *spec, const attention_cfg *c);
+
 /* attention_host.c */
 size_t attention_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer);
 int attention_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *const *buffers,

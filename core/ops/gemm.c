@@ -10,7 +10,6 @@
  * axis picks the problem of a batch. The search space is the set of these choices that the
  * profile's limits allow. */
 #include <stdio.h>
-#include <string.h>
 
 #include "core/ir.h"
 #include "core/ops/gemm_internal.h"
@@ -62,25 +61,12 @@ static int vector_extent(tsr_layout layout, bool is_a, int bm, int bn, int bk)
     return layout == TSR_ROW_MAJOR ? bn : bk;
 }
 
-/* Whether the profile lists mma.sync m16n8k16 with f32 products for the
- * spec's input type. */
-static bool has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype dtype)
-{
-    for (size_t i = 0; i < profile->n_matrix_units; i++) {
-        const tsr_matrix_unit *u = &profile->matrix_units[i];
-        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == 16 &&
-            u->a_type == dtype && u->acc_type == TSR_F32)
-            return true;
-    }
-    return false;
-}
-
 /* MU=1: what the matrix unit needs, and the params it makes meaningless
  * held at one value each, so that no kernel is a second config. */
 static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
                                     const gemm_cfg *c, tsr_error *err)
 {
-    if (!has_mma_m16n8k16(profile, spec->dtype))
+    if (!tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
                         "products",
