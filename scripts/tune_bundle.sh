@@ -8,9 +8,11 @@
 #   e.g. scripts/tune_bundle.sh bundle-llm ops/transformer-block
 # DEVICE (default opencl:0), SECONDS_PER_SHAPE (default 20, the model-guided
 # search's time per shape), BUDGET (most candidates per shape; default no
-# limit), DB (default OUT_DIR.db), BUILD (default the source tree's build,
-# set up if missing) or TESSERA (a tessera program to use as it is). Paths
-# are the caller's.
+# limit), TIMEOUT (seconds a candidate may take compiling or running;
+# default 180: a CPU's OpenCL compiler takes about a minute for the largest
+# f16 GEMM kernels of ops/transformer-block), DB (default OUT_DIR.db), BUILD
+# (default the source tree's build, set up if missing) or TESSERA (a tessera
+# program to use as it is). Paths are the caller's.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -lt 2 ]; then
@@ -45,6 +47,7 @@ done
 for spec in "${specs[@]}"; do
     echo "== $spec"
     "$tessera" tune "$spec" --device "${DEVICE:-opencl:0}" --strategy model \
+        --timeout "${TIMEOUT:-180}" \
         --seconds "${SECONDS_PER_SHAPE:-20}" ${BUDGET:+--budget "$BUDGET"} --db "$db" | tail -n 4
 done
 "$tessera" export --db "$db" --out "$out"
