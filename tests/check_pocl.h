@@ -75,4 +75,16 @@ static inline tsr_profile check_subgroup_profile(const tsr_profile *pocl)
     return with;
 }
 
+/* profiles/NAME.yaml of the source tree; NULL (a failed check) when it
+ * does not load. */
+static inline tsr_profile *check_load_profile(const char *name)
+{
+    char path[1024];
+    tsr_profile *p = NULL;
+    tsr_error err = {{0}};
+    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), name);
+    CHECK_MSG(tsr_profile_load(path, &p, &err) == TSR_OK, "%s", err.msg);
+    return p;
+}
+
 #endif

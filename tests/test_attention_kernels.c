@@ -48,16 +48,6 @@ static tsr_opspec *good_spec(const char *dtype, const char *section)
     return spec;
 }
 
-static tsr_profile *load_profile(const char *name)
-{
-    char path[1024];
-    tsr_profile *p = NULL;
-    tsr_error err = {{0}};
-    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), name);
-    CHECK_MSG(tsr_profile_load(path, &p, &err) == TSR_OK, "%s", err.msg);
-    return p;
-}
-
 /* ---- without a device ------------------------------------------------------------ */
 
 static void section_sets_the_constants_and_names_the_key(void)
@@ -137,7 +127,7 @@ static void check_refuses_what_the_tiles_or_the_profile_cannot_hold(void)
 {
     tsr_opspec *d64 = good_spec("f16", "{head_dim: 64}");
     tsr_opspec *d128 = good_spec("f16", "{head_dim: 128}");
-    tsr_profile *h200 = load_profile("nvidia-h200");
+    tsr_profile *h200 = check_load_profile("nvidia-h200");
     if (!d64 || !d128 || !h200)
         goto done;
     expect_check(d64, profile, "", "");
@@ -225,7 +215,7 @@ static char *kernel_text(const tsr_opspec *spec, const tsr_profile *prof, const 
 static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
 {
     tsr_opspec *spec = good_spec("f16", "{head_dim: 64, causal: true}");
-    tsr_profile *h200 = load_profile("nvidia-h200");
+    tsr_profile *h200 = check_load_profile("nvidia-h200");
     if (!spec || !h200)
         goto done;
     static const char *const dialects[] = {"opencl", "cuda", "hip"};
@@ -438,7 +428,7 @@ done:
 
 int main(void)
 {
-    profile = load_profile("pocl-cpu");
+    profile = check_load_profile("pocl-cpu");
     if (!profile)
         return check_summary();
     RUN_TEST(section_sets_the_constants_and_names_the_key);

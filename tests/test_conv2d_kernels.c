@@ -49,16 +49,6 @@ static tsr_opspec *good_spec(const char *dtype, const char *conv)
     return spec;
 }
 
-static tsr_profile *load_profile(const char *name)
-{
-    char path[1024];
-    tsr_profile *p = NULL;
-    tsr_error err = {{0}};
-    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), name);
-    CHECK_MSG(tsr_profile_load(path, &p, &err) == TSR_OK, "%s", err.msg);
-    return p;
-}
-
 /* ---- without a device ------------------------------------------------------------ */
 
 static void section_sets_the_constants_and_names_the_key(void)
@@ -272,7 +262,7 @@ static void kernels_gather_taps_with_constant_divisions_and_guard_the_padding(vo
  * feed the matrix unit like any staged operand, in either layout. */
 static void gathered_taps_feed_the_matrix_unit(void)
 {
-    tsr_profile *h200 = load_profile("nvidia-h200");
+    tsr_profile *h200 = check_load_profile("nvidia-h200");
     tsr_opspec *nhwc = good_spec("f16", "{layout: nhwc, filter: 3, pad: 1, bias: true}");
     tsr_opspec *nchw = good_spec("bf16", "{layout: nchw, filter: [1, 3], stride: 2, groups: 2}");
     const char *mu = "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1";
@@ -436,7 +426,7 @@ static void verifier_catches_read_padding_and_a_missing_tap(void)
 
 int main(void)
 {
-    profile = load_profile("pocl-cpu");
+    profile = check_load_profile("pocl-cpu");
     if (!profile)
         return check_summary();
     RUN_TEST(section_sets_the_constants_and_names_the_key);

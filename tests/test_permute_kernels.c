@@ -259,19 +259,9 @@ static void keeping_the_innermost_dim_copies_rows_straight(void)
         tsr_opspec_free(spec_);                                                                    \
     } while (0)
 
-static tsr_profile *load_profile(const char *name)
-{
-    char path[1024];
-    tsr_profile *p = NULL;
-    tsr_error err = {{0}};
-    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), name);
-    CHECK_MSG(tsr_profile_load(path, &p, &err) == TSR_OK, "%s", err.msg);
-    return p;
-}
-
 static void check_refuses_what_a_profile_cannot_run_or_what_changes_nothing(void)
 {
-    tsr_profile *mi300x = load_profile("amd-mi300x");
+    tsr_profile *mi300x = check_load_profile("amd-mi300x");
     CHECK_CONFIG("[1, 0]", "TR=32,TC=32,WG=256,VW=4,PAD=1", profile, "");
     CHECK_CONFIG("[0, 2, 1, 3]", "PAD=1", profile, "PAD=1 pads a shared tile");
     CHECK_CONFIG("[0]", "TC=64", profile, "TC stays at 32");
@@ -409,7 +399,7 @@ static void verifier_catches_a_wrong_perm_and_a_missing_element(void)
 
 int main(void)
 {
-    profile = load_profile("pocl-cpu");
+    profile = check_load_profile("pocl-cpu");
     if (!profile)
         return check_summary();
     RUN_TEST(perm_and_rank_come_from_the_spec_and_name_the_key);
