@@ -1,32 +1,69 @@
 #include "core/space.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Calls op->check on every combination, first param slowest, twice: once
- * to count, once to fill, so the array is allocated exactly. */
-static int walk(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out, int *rejected)
+/* The configs accepted so far, in malloc'd blocks: one walk of the space
+ * fills them, and the arena's array is sized from the count at the end.
+ * (The walk costs seconds on GEMM's tens of millions of combinations, so
+ * it runs once, not once to count and once to fill.) */
+enum { BLOCK_CONFIGS = 1 << 16 };
+
+typedef struct block {
+    struct block *next;
+    int used;
+    tsr_config configs[BLOCK_CONFIGS];
+} block;
+
+static void free_blocks(block *head)
+{
+    while (head) {
+        block *next = head->next;
+        free(head);
+        head = next;
+    }
+}
+
+/* Calls op->check on every combination, first param slowest, and chains
+ * the accepted ones from *head. Returns false when out of memory. */
+static bool walk(const tsr_opspec *spec, const tsr_profile *profile, block **head, int *valid,
+                 int *rejected)
 {
     const tsr_op_def *op = spec->op;
     int digit[TSR_MAX_PARAMS] = {0};
-    int valid = 0;
-    *rejected = 0;
+    tsr_config config;
+    memset(&config, 0, sizeof config);
+    for (int i = 0; i < op->n_params; i++)
+        config.value[i] = op->params[i].values[0];
+    block *tail = NULL;
+    *head = NULL;
+    *valid = *rejected = 0;
     for (;;) {
-        tsr_config config;
-        memset(&config, 0, sizeof config);
-        for (int i = 0; i < op->n_params; i++)
-            config.value[i] = op->params[i].values[digit[i]];
         if (op->check(spec, profile, &config, NULL) == TSR_OK) {
-            if (out)
-                out[valid] = config;
-            valid++;
+            if (!tail || tail->used == BLOCK_CONFIGS) {
+                block *b = malloc(sizeof *b);
+                if (!b)
+                    return false;
+                b->next = NULL;
+                b->used = 0;
+                *(tail ? &tail->next : head) = b;
+                tail = b;
+            }
+            tail->configs[tail->used++] = config;
+            ++*valid;
         } else {
-            (*rejected)++;
+            ++*rejected;
         }
         int i = op->n_params - 1;
-        while (i >= 0 && ++digit[i] == op->params[i].n_values)
-            digit[i--] = 0;
+        while (i >= 0 && ++digit[i] == op->params[i].n_values) {
+            digit[i] = 0;
+            config.value[i] = op->params[i].values[0];
+            i--;
+        }
         if (i < 0)
-            return valid;
+            return true;
+        config.value[i] = op->params[i].values[digit[i]];
     }
 }
 
@@ -35,7 +72,13 @@ tsr_status tsr_space_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_p
 {
     memset(out, 0, sizeof *out);
     out->op = spec->op;
-    int count = walk(spec, profile, NULL, &out->rejected);
+    block *head;
+    int count;
+    if (!walk(spec, profile, &head, &count, &out->rejected)) {
+        free_blocks(head);
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory enumerating the configs of %s",
+                        spec->op->name);
+    }
     if (count == 0) {
         tsr_config config;
         tsr_error why = {{0}};
@@ -46,9 +89,15 @@ tsr_status tsr_space_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_p
                         spec->op->name, profile->name, why.msg);
     }
     out->configs = TSR_ARENA_ARRAY(arena, tsr_config, count);
-    if (!out->configs)
+    if (!out->configs) {
+        free_blocks(head);
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory enumerating %d configs", count);
-    out->count = walk(spec, profile, out->configs, &out->rejected);
+    }
+    for (block *b = head; b; b = b->next) {
+        memcpy(out->configs + out->count, b->configs, sizeof b->configs[0] * (size_t)b->used);
+        out->count += b->used;
+    }
+    free_blocks(head);
     return TSR_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int check_failures;
 static int check_tests_failed, check_tests_passed;
@@ -43,16 +44,27 @@ static inline const char *check_text(const char *text)
     CHECK_MSG(check_contains((haystack), (needle)), "\"%s\" does not contain \"%s\"",              \
               check_text(haystack), (needle))
 
+/* Seconds on the monotonic clock, so that each test's line shows what it
+ * costs: CI runs on two cores and its budget is spent test by test. */
+static inline double check_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 #define RUN_TEST(fn)                                                                               \
     do {                                                                                           \
         int before_ = check_failures;                                                              \
+        double start_ = check_now();                                                               \
         fn();                                                                                      \
+        double took_ = check_now() - start_;                                                       \
         if (check_failures == before_) {                                                           \
             check_tests_passed++;                                                                  \
-            printf("ok   %s\n", #fn);                                                              \
+            printf("ok   %s (%.1f s)\n", #fn, took_);                                              \
         } else {                                                                                   \
             check_tests_failed++;                                                                  \
-            printf("FAIL %s\n", #fn);                                                              \
+            printf("FAIL %s (%.1f s)\n", #fn, took_);                                              \
         }                                                                                          \
         fflush(stdout);                                                                            \
     } while (0)

@@ -37,12 +37,14 @@ t() {
     local name=$1
     shift
     why=""
+    # Each line shows its seconds: CI's budget is spent case by case.
+    local start=$SECONDS
     if "$@"; then
         passed=$((passed + 1))
-        echo "ok   $name"
+        echo "ok   $name ($((SECONDS - start)) s)"
     else
         failed=$((failed + 1))
-        echo "FAIL $name: $why"
+        echo "FAIL $name ($((SECONDS - start)) s): $why"
         [ -f out ] && head -n 15 out | sed 's/^/    stdout: /'
         [ -f err ] && head -n 15 err | sed 's/^/    stderr: /'
     fi

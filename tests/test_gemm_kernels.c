@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backends/backend.h"
 #include "core/opspec.h"
@@ -197,7 +196,16 @@ static void every_layout_scaling_shape_and_sampled_config_verifies(void)
                 continue;
             if (n_configs == 0)
                 n_configs = configs_for(s, spec, l, configs, 64);
-            sweep(s, spec, configs, n_configs);
+            /* Half the configs per (layout, scaling), taking turns, so that
+             * every config meets both scalings and every layout while PoCL
+             * compiles half the kernels (beta's read of C is one statement
+             * of the epilogue; the configs are the loops around it). */
+            tsr_config half[64];
+            int n_half = 0;
+            for (int c = 0; c < n_configs; c++)
+                if ((c + l + sc) % 2 == 0)
+                    half[n_half++] = configs[c];
+            sweep(s, spec, half, n_half);
             tsr_opspec_free(spec);
         }
     }
@@ -623,20 +631,6 @@ static void clblast_agrees_with_tessera_in_every_layout(void)
     }
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-#define TIMED(fn)                                                                                  \
-    do {                                                                                           \
-        double t0_ = seconds_now();                                                                \
-        RUN_TEST(fn);                                                                              \
-        printf("     (%.1f s)\n", seconds_now() - t0_);                                            \
-    } while (0)
-
 int main(void)
 {
     suite s = {.options = {.min_runs = 1, .max_runs = 1}};
@@ -644,14 +638,14 @@ int main(void)
     if (opened >= 0)
         return opened;
     the_suite = &s;
-    TIMED(verifier_catches_planted_faults);
-    TIMED(verifier_catches_planted_epilogue_faults);
-    TIMED(verifier_catches_lost_input_bits);
-    TIMED(every_epilogue_and_batch_verifies);
-    TIMED(every_16_bit_input_type_verifies);
-    TIMED(every_16_bit_output_verifies);
-    TIMED(every_layout_scaling_shape_and_sampled_config_verifies);
-    TIMED(clblast_agrees_with_tessera_in_every_layout);
+    RUN_TEST(verifier_catches_planted_faults);
+    RUN_TEST(verifier_catches_planted_epilogue_faults);
+    RUN_TEST(verifier_catches_lost_input_bits);
+    RUN_TEST(every_epilogue_and_batch_verifies);
+    RUN_TEST(every_16_bit_input_type_verifies);
+    RUN_TEST(every_16_bit_output_verifies);
+    RUN_TEST(every_layout_scaling_shape_and_sampled_config_verifies);
+    RUN_TEST(clblast_agrees_with_tessera_in_every_layout);
     tsr_profile_free(s.profile);
     tsr_device_close(s.device);
     return check_summary();
