@@ -115,6 +115,7 @@ static const char *func_text[] = {
     [TP_TO_BF16] = "to_bf16",
     [TP_PACK_F16X2] = "pack_f16x2",
     [TP_PACK_BF16X2] = "pack_bf16x2",
+    [TP_ALIGNED] = "aligned",
     [TP_RUN_SUM] = "run_sum",
     [TP_RUN_MAX] = "run_max",
 };

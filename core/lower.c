@@ -189,6 +189,31 @@ tp_expr *lower_global_vector(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_
     return tp_vload(ctx->b, v->buffer, index, width);
 }
 
+/* Whether every whole vector a load of the plain view `v` moves starts at
+ * an address that is a multiple of the vector's size: the buffer's start
+ * is one, and so are the view's base, its stride across the contiguous dim
+ * and the tile's origin `inner0` along it (the vectors lie a multiple of
+ * `width` from that origin). The values are the same for every thread, so
+ * the compiler tests them once, not at each copy. */
+static tp_expr *vectors_aligned(lower_ctx *ctx, const tsr_view *v, int inner_dim, tp_expr *inner0,
+                                int width)
+{
+    tp_builder *b = ctx->b;
+    int bytes = width * tsr_dtype_size(v->buffer->dtype);
+    tp_expr *ok = tp_call(b, TP_ALIGNED, 2, tp_param_ref(b, v->buffer), tp_int(b, bytes), NULL);
+    if (ok) {
+        ok->dtype = TSR_I32;
+        ok->width = 1;
+    }
+    tp_expr *divides[] = {inner_dim == 1 ? v->row_stride : v->col_stride, v->base, inner0};
+    for (size_t i = 0; i < sizeof divides / sizeof divides[0]; i++)
+        if (divides[i] && !(divides[i]->kind == TP_INT && divides[i]->ival % width == 0))
+            ok = tp_bin(
+                b, TP_AND, ok,
+                tp_bin(b, TP_EQ, tp_bin(b, TP_MOD, divides[i], tp_int(b, width)), tp_int(b, 0)));
+    return ok;
+}
+
 /* One element of a cooperative load: (gr, gc) guarded, zero outside. */
 static void load_scalar(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *r, tp_expr *c,
                         tp_expr *gr, tp_expr *gc)
@@ -265,6 +290,16 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                         ? lower_shared_vector_slot(ctx, t, s->stage, r, c, inner_dim, width)
                         : NULL;
     if (slot) {
+        /* cp.async needs its source aligned to the copy; a plain view's
+         * vectors are all aligned or all not, which one test up front
+         * decides (the misaligned fall to the lanes below). A gathered
+         * view's addresses follow the image, so each copy tests its own. */
+        if (!s->view->gather && whole) {
+            branch->cond = tp_bin(
+                b, TP_AND, branch->cond,
+                vectors_aligned(ctx, s->view, inner_dim, inner_dim == 1 ? col0 : row0, width));
+            whole->aligned = true;
+        }
         tp_async_copy(b, &branch->body, slot, whole);
     } else {
         tp_var *vec = (tp_var *)lower_temp(ctx, "v", t->dtype);

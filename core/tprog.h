@@ -74,6 +74,9 @@ typedef enum tp_func {
      * the low half: a matrix-unit operand register */
     TP_PACK_F16X2,
     TP_PACK_BF16X2,
+    /* (buffer, bytes): whether the buffer's start is a multiple of `bytes`
+     * (a power of two); one value for the whole kernel */
+    TP_ALIGNED,
     TP_SUBGROUP_SUM,   /* (value, width): the sub-group's sum, in every thread of it */
     TP_SUBGROUP_MAX,   /* (value, width): its max likewise */
     TP_SUBGROUP_ID,    /* (width): which sub-group of the work-group */
@@ -125,7 +128,9 @@ struct tp_expr {
     tp_expr *args[3]; /* operands, call args, select (cond, a, b), indices */
     /* TP_VLOAD of an array: its first element lies a multiple of `width`
      * elements from the array's start, which is aligned to 16 bytes, so a
-     * dialect may move it in one wide access. */
+     * dialect may move it in one wide access. Of a buffer, as the source of
+     * an asynchronous copy: the lowering tested that its address is a
+     * multiple of the vector's size, so the copy needs no test of its own. */
     bool aligned;
     /* TP_ELEM of a buffer of 16-bit floats: the stored bits as they are (an
      * unsigned 16-bit value, to be stored in an array of the same type),

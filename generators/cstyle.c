@@ -386,7 +386,7 @@ static void print_async_copy(printer *p, const tp_stmt *s)
     }
     char *dst = render(p, s->target, true), *src = render(p, s->value, true);
     if (dst && src) {
-        p->d->print_async_copy(p->out, s->value->width, dst, src);
+        p->d->print_async_copy(p->out, s->value->width, dst, src, s->value->aligned);
         tsr_strbuf_append(p->out, ";\n");
     }
     free(dst);

@@ -40,26 +40,37 @@ static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
              "\"=r\"(d0), \"=r\"(d1), \"=r\"(d2), \"=r\"(d3)")
 
 /* cp.async (sm_80 and later) of N values from global to shared memory, in
- * 16-byte pieces (bypassing L1) or one piece of 4 or 8 bytes, where the
- * source is aligned to its piece; else the values move through registers
- * at once, as a barrier after the wait shows them just the same. */
+ * 16-byte pieces (bypassing L1) or one piece of 4 or 8 bytes.
+ * tsr_cp_async_aligned is for a source the kernel tested once to be
+ * aligned to the copy's size (the lowering guards the whole-vector branch
+ * with that test, uniform across the kernel), so each copy is only its
+ * cp.async; tsr_cp_async tests each source itself and moves a misaligned
+ * one through registers at once, as a barrier after the wait shows it
+ * just the same. The per-copy test and its fallback cost a fifth of an
+ * f16 GEMM's time on an H200. */
 #define CP_ASYNC                                                                                   \
+    "template <int N, typename T>\n"                                                               \
+    "__device__ inline void tsr_cp_async_aligned(T *dst, const T *src)\n"                          \
+    "{\n"                                                                                          \
+    "    const int bytes = N * (int)sizeof(T), piece = bytes < 16 ? bytes : 16;\n"                 \
+    "    const unsigned to = (unsigned)__cvta_generic_to_shared(dst);\n"                           \
+    "#pragma unroll\n"                                                                             \
+    "    for (int i = 0; i < bytes; i += piece) {\n"                                               \
+    "        const char *from = reinterpret_cast<const char *>(src) + i;\n"                        \
+    "        if (piece == 16)\n"                                                                   \
+    "            asm volatile(\"cp.async.cg.shared.global [%0], [%1], 16;\"\n"                     \
+    "                         :: \"r\"(to + i), \"l\"(from) : \"memory\");\n"                      \
+    "        else\n"                                                                               \
+    "            asm volatile(\"cp.async.ca.shared.global [%0], [%1], %2;\"\n"                     \
+    "                         :: \"r\"(to + i), \"l\"(from), \"n\"(piece) : \"memory\");\n"        \
+    "    }\n"                                                                                      \
+    "}\n"                                                                                          \
     "template <int N, typename T> __device__ inline void tsr_cp_async(T *dst, const T *src)\n"     \
     "{\n"                                                                                          \
     "    const int bytes = N * (int)sizeof(T), piece = bytes < 16 ? bytes : 16;\n"                 \
     "    if ((piece == 4 || piece == 8 || piece == 16) &&\n"                                       \
     "        (reinterpret_cast<unsigned long long>(src) & (piece - 1)) == 0) {\n"                  \
-    "        const unsigned to = (unsigned)__cvta_generic_to_shared(dst);\n"                       \
-    "#pragma unroll\n"                                                                             \
-    "        for (int i = 0; i < bytes; i += piece) {\n"                                           \
-    "            const char *from = reinterpret_cast<const char *>(src) + i;\n"                    \
-    "            if (piece == 16)\n"                                                               \
-    "                asm volatile(\"cp.async.cg.shared.global [%0], [%1], 16;\"\n"                 \
-    "                             :: \"r\"(to + i), \"l\"(from) : \"memory\");\n"                  \
-    "            else\n"                                                                           \
-    "                asm volatile(\"cp.async.ca.shared.global [%0], [%1], %2;\"\n"                 \
-    "                             :: \"r\"(to + i), \"l\"(from), \"n\"(piece) : \"memory\");\n"    \
-    "        }\n"                                                                                  \
+    "        tsr_cp_async_aligned<N>(dst, src);\n"                                                 \
     "        return;\n"                                                                            \
     "    }\n"                                                                                      \
     "#pragma unroll\n"                                                                             \
@@ -67,9 +78,11 @@ static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
     "        dst[i] = src[i];\n"                                                                   \
     "}\n"
 
-static void print_async_copy(tsr_strbuf *out, int width, const char *dst, const char *src)
+static void print_async_copy(tsr_strbuf *out, int width, const char *dst, const char *src,
+                             bool aligned)
 {
-    tsr_strbuf_printf(out, "tsr_cp_async<%d>(%s, %s)", width, dst, src);
+    tsr_strbuf_printf(out, "tsr_cp_async%s<%d>(%s, %s)", aligned ? "_aligned" : "", width, dst,
+                      src);
 }
 
 static void print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *const *registers,

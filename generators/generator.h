@@ -83,11 +83,13 @@ struct tsr_dialect {
      * matrix unit of that shape (a kernel using one is then refused). */
     void (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
     /* An asynchronous copy (a TP_ASSIGN marked async) of `width` values
-     * from the global address `src` to the shared address `dst`, and the
-     * TP_ASYNC_COMMIT and TP_ASYNC_WAIT statements (the wait a printf
+     * from the global address `src` to the shared address `dst` (`aligned`:
+     * the lowering tested that src is a multiple of the copy's size), and
+     * the TP_ASYNC_COMMIT and TP_ASYNC_WAIT statements (the wait a printf
      * format of the pending count), without the semicolon; NULL where the
      * dialect has none. */
-    void (*print_async_copy)(tsr_strbuf *out, int width, const char *dst, const char *src);
+    void (*print_async_copy)(tsr_strbuf *out, int width, const char *dst, const char *src,
+                             bool aligned);
     const char *async_commit, *async_wait_format;
     /* A TP_LDMATRIX into the printed registers from `pointer` (the lane's
      * row, printed as an address), as a statement without the semicolon;

@@ -111,7 +111,7 @@ static void cuda_places_tiles_past_48_kib_in_dynamic_shared_memory(void)
             "    unsigned short (*Bs)[136] = (unsigned short (*)[136])(tsr_shared + 40960);\n");
         CHECK(strstr(text, "__shared__ __attribute__((aligned(16))) unsigned short") == NULL);
         /* The statements index the placed tiles as they did the arrays. */
-        CHECK_STR_CONTAINS(text, "tsr_cp_async<8>(&As[");
+        CHECK_STR_CONTAINS(text, "tsr_cp_async_aligned<8>(&As[");
     }
     free(text);
     tsr_profile_free(h200);

@@ -782,12 +782,40 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
         tsr_status st = tsr_generate(rk, tsr_dialect_find(names[d]), NULL, &out, &err);
         CHECK(st == (d == 0 ? TSR_OK : TSR_ERR_UNSUPPORTED));
         if (d == 0) {
-            CHECK_STR_CONTAINS(out.data, "tsr_cp_async<8>(&As[");
-            CHECK_STR_CONTAINS(out.data, "tsr_cp_async<8>(&Bs[");
+            /* Each whole vector is copied without a test of its own: the
+             * branch tests once that the buffer, its leading dim and the
+             * batch's offset keep every vector 16-byte aligned. */
+            CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<8>(&As[");
+            CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<8>(&Bs[");
+            CHECK_STR_CONTAINS(out.data, "(tsr_aligned(A, 16) && K % 8 == 0 && ");
+            CHECK_STR_CONTAINS(out.data, "(tsr_aligned(B, 16) && N % 8 == 0 && ");
+            CHECK(!strstr(out.data, "tsr_cp_async<"));
             CHECK_STR_CONTAINS(out.data, "cp.async.wait_group 1;");
         }
         tsr_strbuf_free(&out);
     }
+    /* A gathered operand (conv2d's image) is read where the taps fall, so
+     * each of its copies tests its own address. */
+    tsr_opspec *conv = parse_spec("schema: 1\nname: c\nop: conv2d\ndtype: f16\n"
+                                  "conv2d: {layout: nhwc, filter: 3, stride: 2, pad: 1}\n"
+                                  "shapes:\n  - {n: 1, c: 16, h: 9, w: 9, k: 16}\n");
+    tsr_config conv_ring = conv ? config_of(conv->op, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,"
+                                                      "KU=1,VN=1,VW=8,PAD=1,PF=2")
+                                : ring;
+    tsr_tile_program *cp = NULL;
+    tp_kernel *ck = NULL;
+    CHECK_MSG(conv && conv->op->build(arena, conv, h200, &conv_ring, &cp, &err) == TSR_OK, "%s",
+              err.msg);
+    CHECK(cp && tsr_lower(cp, arena, &ck, &err) == TSR_OK);
+    if (ck) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        CHECK(tsr_generate(ck, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
+        CHECK_STR_CONTAINS(out.data, "tsr_cp_async<8>(&As[");
+        CHECK(!strstr(out.data, "tsr_aligned(X"));
+        tsr_strbuf_free(&out);
+    }
+    tsr_opspec_free(conv);
     tsr_profile *no_async = small_profile(4096, 1 << 20, 255);
     tsr_config f32_ring = config_of(f32->op, "PF=2");
     CHECK(no_async && f32->op->check(f32, no_async, &f32_ring, &err) == TSR_ERR_UNSUPPORTED);
