@@ -19,25 +19,38 @@ int rt_fail(char *err, size_t size, int code, const char *fmt, ...)
     return code;
 }
 
+/* An optional dim that every kernel of an op runs along a launch axis of
+ * its own, one group per index, whatever shape it was tuned on. */
+typedef struct rt_own_axis {
+    int dim, axis; /* -1: none */
+} rt_own_axis;
+
 /* The ops this runtime launches: how many dims a shape must give and may
- * give, in the op's order; and the optional dim a batch runs along, with
- * the launch axis that carries it (docs/bundle.md, "Geometry rule"). A dim
- * that an entry or a call leaves out is 1, the default of every optional
- * dim so far. */
+ * give, in the op's order; the optional dim a batch runs along, which
+ * kernels from before batching cannot run (-1: none); and the optional
+ * dims with launch axes of their own (docs/bundle.md, "Geometry rule"). A
+ * dim that an entry or a call leaves out is 1, the default of every
+ * optional dim so far. */
 typedef struct rt_op {
     const char *name;
     int required_dims, all_dims;
-    int batch_dim, batch_axis; /* -1: none */
+    int batch_dim;
+    rt_own_axis own_axes[2];
 } rt_op;
 
 static const rt_op rt_ops[] = {
-    {"gemm", 3, 4, 3, 2},
-    {"softmax", 2, 2, -1, -1},
-    {"reduce", 2, 2, -1, -1},
-    {"rmsnorm", 2, 2, -1, -1},
-    {"layernorm", 2, 2, -1, -1},
+    {"gemm", 3, 4, 3, {{3, 2}, {-1, -1}}},
+    {"softmax", 2, 2, -1, {{-1, -1}, {-1, -1}}},
+    {"reduce", 2, 2, -1, {{-1, -1}, {-1, -1}}},
+    {"rmsnorm", 2, 2, -1, {{-1, -1}, {-1, -1}}},
+    {"layernorm", 2, 2, -1, {{-1, -1}, {-1, -1}}},
     /* X's dims d0 .. d3; those past the perm's rank are 1. */
-    {"permute", 1, 4, -1, -1},
+    {"permute", 1, 4, -1, {{-1, -1}, {-1, -1}}},
+    /* q, kv, heads, batch: a work-group's head and batch are its group ids
+     * 1 and 2 (core/ops/attention.c). */
+    {"attention", 2, 4, -1, {{2, 1}, {3, 2}}},
+    /* n, c, h, w, k: every one required. */
+    {"conv2d", 5, 5, -1, {{-1, -1}, {-1, -1}}},
 };
 
 /* The op of a name, or of an op key's first part ("gemm" of
@@ -104,13 +117,17 @@ static bool parse_geometry(const tsr_manifest_kernel *k, tsr_geometry_rule *g)
  * batch axis is written as a lone group ("n/64x16,m/64x16,1x1"). Its
  * kernel still takes the problem from that axis's group id, so the axis
  * is read back as the batch: a kernel tuned on one problem runs a batch.
- * A GEMM entry from before batching has two axes, and a kernel that reads
- * no group id of a third: it gets no batch axis, and runs batch 1 only. */
-static void read_batch_axis(const rt_op *op, tsr_geometry_rule *g)
+ * So for each dim with an axis of its own (attention's heads too, whose
+ * lone group keeps its threads: "q/32x2,1x8,1x1"). A GEMM entry from
+ * before batching has two axes, and a kernel that reads no group id of a
+ * third: it gets no batch axis, and runs batch 1 only. */
+static void read_own_axes(const rt_op *op, tsr_geometry_rule *g)
 {
-    int a = op->batch_axis;
-    if (a >= 0 && a < g->dims && g->dim[a] < 0 && g->per_group[a] == 1 && g->local[a] == 1)
-        g->dim[a] = op->batch_dim;
+    for (size_t i = 0; i < sizeof op->own_axes / sizeof op->own_axes[0]; i++) {
+        int a = op->own_axes[i].axis;
+        if (a >= 0 && a < g->dims && g->dim[a] < 0 && g->per_group[a] == 1)
+            g->dim[a] = op->own_axes[i].dim;
+    }
 }
 
 static bool launches_along(const tsr_geometry_rule *g, int dim)
@@ -153,6 +170,25 @@ static bool parse_args(const char *text, rt_kernel *k)
         {"int:d1", RT_INT, 1},
         {"int:d2", RT_INT, 2},
         {"int:d3", RT_INT, 3},
+        /* attention's sequences, lengths, heads and scale. */
+        {"buffer:Q", RT_BUFFER, 0},
+        {"buffer:K", RT_BUFFER, 1},
+        {"buffer:V", RT_BUFFER, 2},
+        {"buffer:O", RT_BUFFER, 3},
+        {"int:QLEN", RT_INT, 0},
+        {"int:KVLEN", RT_INT, 1},
+        {"int:HEADS", RT_INT, 2},
+        {"float:scale", RT_FLOAT, 0},
+        /* conv2d's filters (its X and Y are the slots above), sizes and
+         * bias; alpha is GEMM's. */
+        {"buffer:W", RT_BUFFER, 2},
+        {"int:batch", RT_INT, 0},
+        {"int:in_c", RT_INT, 1},
+        {"int:in_h", RT_INT, 2},
+        {"int:in_w", RT_INT, 3},
+        {"int:out_c", RT_INT, 4},
+        {"int:out_h", RT_INT, 5},
+        {"int:out_w", RT_INT, 6},
     };
     k->n_args = 0;
     for (const char *p = text; *p;) {
@@ -206,7 +242,7 @@ int tsr_rt_open(const char *dir, tsr_rt_bundle **out, char *err, size_t err_size
             return rc;
         }
         if (op)
-            read_batch_axis(op, &kernels[i].geometry);
+            read_own_axes(op, &kernels[i].geometry);
     }
     b->dir = dir_copy;
     b->manifest = m;

@@ -240,3 +240,25 @@ int tsr_rt_permute_cuda(tsr_rt_bundle *b, CUstream stream, const tsr_rt_permute_
     int rc = rt_permute_call(desc, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, stream, &call, err, err_size);
 }
+
+int tsr_rt_attention_cuda(tsr_rt_bundle *b, CUstream stream, const tsr_rt_attention_desc *desc,
+                          CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr o, char *err,
+                          size_t err_size)
+{
+    const void *const handles[4] = {&q, &k, &v, &o};
+    const bool given[4] = {q != 0, k != 0, v != 0, o != 0};
+    rt_call call;
+    int rc = rt_attention_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
+int tsr_rt_conv2d_cuda(tsr_rt_bundle *b, CUstream stream, const tsr_rt_conv2d_desc *desc,
+                       CUdeviceptr x, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, char *err,
+                       size_t err_size)
+{
+    const void *const handles[4] = {&x, &y, &w, &bias};
+    const bool given[4] = {x != 0, y != 0, w != 0, bias != 0};
+    rt_call call;
+    int rc = rt_conv2d_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}

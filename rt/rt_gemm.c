@@ -26,6 +26,11 @@ const char *rt_dtype_name(tsr_rt_dtype dtype)
     return in_range((int)dtype, COUNT(dtype_names)) ? dtype_names[dtype] : NULL;
 }
 
+const char *rt_activation_name(tsr_rt_activation activation)
+{
+    return in_range((int)activation, COUNT(activation_names)) ? activation_names[activation] : NULL;
+}
+
 static bool desc_enums_valid(const tsr_rt_gemm_desc *d)
 {
     return in_range((int)d->a_layout, COUNT(layout_names)) &&

@@ -213,3 +213,25 @@ int tsr_rt_permute_hip(tsr_rt_bundle *b, hipStream_t stream, const tsr_rt_permut
     int rc = rt_permute_call(desc, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, stream, &call, err, err_size);
 }
+
+int tsr_rt_attention_hip(tsr_rt_bundle *b, hipStream_t stream, const tsr_rt_attention_desc *desc,
+                         const void *q, const void *k, const void *v, void *o, char *err,
+                         size_t err_size)
+{
+    const void *const handles[4] = {&q, &k, &v, &o};
+    const bool given[4] = {q != NULL, k != NULL, v != NULL, o != NULL};
+    rt_call call;
+    int rc = rt_attention_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}
+
+int tsr_rt_conv2d_hip(tsr_rt_bundle *b, hipStream_t stream, const tsr_rt_conv2d_desc *desc,
+                      const void *x, const void *w, const void *bias, void *y, char *err,
+                      size_t err_size)
+{
+    const void *const handles[4] = {&x, &y, &w, &bias};
+    const bool given[4] = {x != NULL, y != NULL, w != NULL, bias != NULL};
+    rt_call call;
+    int rc = rt_conv2d_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, stream, &call, err, err_size);
+}

@@ -19,7 +19,7 @@ typedef struct rt_arg {
     const char *name; /* "buffer:bias", for messages */
 } rt_arg;
 
-enum { RT_MAX_ARGS = 12, RT_MAX_BUFFERS = 5, RT_MAX_DIMS = 4 };
+enum { RT_MAX_ARGS = 12, RT_MAX_BUFFERS = 5, RT_MAX_DIMS = 5, RT_MAX_INTS = 7 };
 
 /* A kernel of the bundle: its launch rule (docs/bundle.md, "Geometry
  * rule") as the tuner holds it, so that a launch's groups come from the
@@ -37,14 +37,17 @@ typedef struct rt_kernel {
  * gives their names. GEMM: shape m, n, k, batch; buffers A, B, C, bias,
  * R; ints M, N, K; floats alpha, beta. Row ops: shape rows, cols; buffers
  * X, Y, gamma, beta; ints rows, cols; float eps. Permute: shape d0 .. d3;
- * buffers X, Y; ints d0 .. d3. */
+ * buffers X, Y; ints d0 .. d3. Attention: shape q, kv, heads, batch;
+ * buffers Q, K, V, O; ints QLEN, KVLEN, HEADS; float scale. conv2d:
+ * shape n, c, h, w, k; buffers X, Y, W, bias; ints batch, in_c, in_h,
+ * in_w, out_c, out_h, out_w; float alpha. */
 typedef struct rt_call {
-    char op_key[96];
+    char op_key[128];        /* the longest, a conv2d's with all of its epilogue: 101 */
     long shape[RT_MAX_DIMS]; /* every dim of the op, in its order */
     int n_dims;
     const void *buffers[RT_MAX_BUFFERS]; /* each points at the backend's handle */
     bool given[RT_MAX_BUFFERS];          /* whether that handle is not NULL (or 0) */
-    int ints[4];
+    int ints[RT_MAX_INTS];
     float floats[2];
 } rt_call;
 
@@ -55,19 +58,27 @@ tsr_rt_gemm_desc rt_plain_gemm_desc(tsr_rt_layout a_layout, tsr_rt_layout b_layo
 
 /* The calls' descriptions, from the handles the program passed, in the
  * slots of rt_call's buffers (GEMM: A, B, C, bias, R; row ops: X, Y,
- * gamma, beta; permute: X, Y), each with whether it is not NULL (or 0);
- * a code with the message when the desc, its sizes or the buffers given
- * do not agree (rt_gemm.c, rt_rows.c, rt_permute.c). */
+ * gamma, beta; permute: X, Y; attention: Q, K, V, O; conv2d: X, Y, W,
+ * bias), each with whether it is not NULL (or 0); a code with the message
+ * when the desc, its sizes or the buffers given do not agree (rt_gemm.c,
+ * rt_rows.c, rt_permute.c, rt_attention.c, rt_conv2d.c). */
 int rt_gemm_call(const tsr_rt_gemm_desc *desc, const void *const handles[RT_MAX_BUFFERS],
                  const bool given[RT_MAX_BUFFERS], rt_call *call, char *err, size_t err_size);
 int rt_rows_call(const tsr_rt_rows_desc *desc, const void *const handles[4], const bool given[4],
                  rt_call *call, char *err, size_t err_size);
 int rt_permute_call(const tsr_rt_permute_desc *desc, const void *const handles[2],
                     const bool given[2], rt_call *call, char *err, size_t err_size);
+int rt_attention_call(const tsr_rt_attention_desc *desc, const void *const handles[4],
+                      const bool given[4], rt_call *call, char *err, size_t err_size);
+int rt_conv2d_call(const tsr_rt_conv2d_desc *desc, const void *const handles[4],
+                   const bool given[4], rt_call *call, char *err, size_t err_size);
 
 /* The word an op key gives an element type ("f32"); NULL for a value
  * outside tsr_rt_dtype. */
 const char *rt_dtype_name(tsr_rt_dtype dtype);
+/* The word an op key gives an activation ("gelu"; "none" for
+ * TSR_RT_ACT_NONE); NULL for a value outside tsr_rt_activation. */
+const char *rt_activation_name(tsr_rt_activation activation);
 
 struct rt_opencl_cache; /* rt_opencl.c */
 struct rt_cuda_cache;   /* rt_cuda.c */

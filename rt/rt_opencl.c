@@ -249,3 +249,25 @@ int tsr_rt_permute_opencl(tsr_rt_bundle *b, cl_command_queue queue, const tsr_rt
     int rc = rt_permute_call(desc, handles, given, &call, err, err_size);
     return rc ? rc : launch(b, queue, &call, done, err, err_size);
 }
+
+int tsr_rt_attention_opencl(tsr_rt_bundle *b, cl_command_queue queue,
+                            const tsr_rt_attention_desc *desc, cl_mem q, cl_mem k, cl_mem v,
+                            cl_mem o, cl_event *done, char *err, size_t err_size)
+{
+    const void *const handles[4] = {&q, &k, &v, &o};
+    const bool given[4] = {q != NULL, k != NULL, v != NULL, o != NULL};
+    rt_call call;
+    int rc = rt_attention_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, queue, &call, done, err, err_size);
+}
+
+int tsr_rt_conv2d_opencl(tsr_rt_bundle *b, cl_command_queue queue, const tsr_rt_conv2d_desc *desc,
+                         cl_mem x, cl_mem w, cl_mem bias, cl_mem y, cl_event *done, char *err,
+                         size_t err_size)
+{
+    const void *const handles[4] = {&x, &y, &w, &bias};
+    const bool given[4] = {x != NULL, y != NULL, w != NULL, bias != NULL};
+    rt_call call;
+    int rc = rt_conv2d_call(desc, handles, given, &call, err, err_size);
+    return rc ? rc : launch(b, queue, &call, done, err, err_size);
+}

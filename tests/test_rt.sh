@@ -1,7 +1,8 @@
 #!/bin/bash
-# Makes a bundle of GEMMs (plain, fused, batched), the row ops and
-# permutes tuned on PoCL with the tessera CLI, then runs each test program
-# on it (test_rt, test_rt_rows): libtessera-rt alone, as a user's program.
+# Makes a bundle of GEMMs (plain, fused, batched), the row ops, permutes,
+# attention and conv2d tuned on PoCL with the tessera CLI, then runs each
+# test program on it (test_rt, test_rt_rows, test_rt_attention,
+# test_rt_conv2d): libtessera-rt alone, as a user's program.
 #
 # usage: test_rt.sh TESSERA TEST...   (TSR_SOURCE_ROOT names the source tree)
 set -u
@@ -59,7 +60,50 @@ permute: {perm: [2, 1, 0]}
 shapes:
   - {d0: 16, d1: 8, d2: 1}
 SPEC
-for made in col-gelu-res row-silu relu-res half-out reverse; do
+# Attention in f32 (PoCL compiles it fastest): a causal [batch][heads]
+# [seq][d] kernel tuned with heads and a batch, and a [batch][seq][heads]
+# [d] one tuned on one head of one sequence, whose heads and batch axes
+# the export writes as lone groups (the runtime must still run many).
+cat >attention-causal.yaml <<'SPEC'
+schema: 1
+name: rt-attention-causal
+op: attention
+dtype: f32
+attention: {head_dim: 16, causal: true}
+shapes:
+  - {q: 32, kv: 32, heads: 2, batch: 2}
+SPEC
+cat >attention-bshd.yaml <<'SPEC'
+schema: 1
+name: rt-attention-bshd
+op: attention
+dtype: f32
+attention: {head_dim: 16, layout: bshd, scale: 0.3}
+shapes:
+  - {q: 16, kv: 48}
+SPEC
+# conv2d in f32: NCHW with its bias and ReLU, and an NHWC one with every
+# constant off its default (a 3x2 filter, stride, pad, dilation, groups).
+cat >conv2d-nchw.yaml <<'SPEC'
+schema: 1
+name: rt-conv2d-nchw
+op: conv2d
+dtype: f32
+conv2d: {layout: nchw, filter: 3, pad: 1, bias: true, activation: relu}
+shapes:
+  - {n: 2, c: 4, h: 8, w: 8, k: 8}
+SPEC
+cat >conv2d-nhwc.yaml <<'SPEC'
+schema: 1
+name: rt-conv2d-nhwc
+op: conv2d
+dtype: f32
+conv2d: {layout: nhwc, filter: [3, 2], stride: [2, 1], pad: [1, 0], dilation: [1, 2], groups: 2}
+shapes:
+  - {n: 2, c: 8, h: 9, w: 9, k: 4}
+SPEC
+for made in col-gelu-res row-silu relu-res half-out reverse attention-causal attention-bshd \
+    conv2d-nchw conv2d-nhwc; do
     tune "$made.yaml"
 done
 "$tessera" export --db t.db --out bundle >/dev/null || exit 1

@@ -23,6 +23,18 @@
  *   tsr_rt_permute_desc p;                         (a transpose, any permute of 1-4 dims)
  *   tsr_rt_permute_desc_init(&p, 4, (int[]){8, 512, 16, 64}, (int[]){0, 2, 1, 3});
  *   tsr_rt_permute_opencl(b, queue, &p, X, Y, NULL, err, sizeof err);
+ *   tsr_rt_attention_desc a;                       (fused attention, f16 from the init)
+ *   tsr_rt_attention_desc_init(&a, 64, q_len, kv_len);
+ *   a.heads = 16;
+ *   a.batch = 4;
+ *   a.causal = true;
+ *   tsr_rt_attention_opencl(b, queue, &a, Q, K, V, O, NULL, err, sizeof err);
+ *   tsr_rt_conv2d_desc c;                          (a conv2d, f32 NCHW from the init)
+ *   tsr_rt_conv2d_desc_init(&c, n, channels, h, w, filters, 3, 3);
+ *   c.pad[0] = c.pad[1] = 1;
+ *   c.bias = true;
+ *   c.activation = TSR_RT_ACT_RELU;
+ *   tsr_rt_conv2d_opencl(b, queue, &c, X, W, bias, Y, NULL, err, sizeof err);
  *   tsr_rt_close(b);
  *
  * Every function returns 0 on success, else a non-zero code with one line
@@ -214,12 +226,103 @@ void tsr_rt_permute_desc_init(tsr_rt_permute_desc *desc, int rank, const int *di
  * perm or dtype is not valid. */
 const char *tsr_rt_permute_desc_key(const tsr_rt_permute_desc *desc, char *buf, size_t size);
 
+/* The layouts of attention's Q, K, V and O, each packed: BHSD
+ * [batch][heads][seq][head_dim], as after a transformer's head split;
+ * BSHD [batch][seq][heads][head_dim], as a projection writes them. */
+typedef enum tsr_rt_attention_layout { TSR_RT_BHSD = 0, TSR_RT_BSHD = 1 } tsr_rt_attention_layout;
+
+/* Fused attention (flash attention), for every batch z and head h:
+ *
+ *   O[z][h] = softmax(scale * Q[z][h] K[z][h]^T [+ causal mask]) V[z][h]
+ *
+ * Q and O hold q rows of head_dim values per (batch, head), K and V kv
+ * rows, in the desc's layout. Under the causal mask query i sees keys 0
+ * .. i, aligned at the top left when q != kv (PyTorch's is_causal). The
+ * scores, the softmax and the sums are f32 whatever the dtype. Start from
+ * tsr_rt_attention_desc_init. O must not overlap Q, K or V. */
+typedef struct tsr_rt_attention_desc {
+    int head_dim; /* a multiple of 16, from 16 to 256 */
+    /* The queries and the keys of each sequence, the heads and the batch:
+     * each >= 1, and Q, K, V and O (batch x heads x q or kv x head_dim)
+     * each at most 2^31 - 1 elements. */
+    int q, kv, heads, batch;
+    bool causal; /* query i sees keys 0 .. i only */
+    tsr_rt_attention_layout layout;
+    /* The scores' factor, finite and > 0; a kernel argument, so any value
+     * runs the kernels tuned with another. */
+    float scale;
+    /* Q's, K's, V's and O's elements: f16 from the init, or f32, bf16. */
+    tsr_rt_dtype dtype;
+} tsr_rt_attention_desc;
+
+/* head_dim, q and kv; one head, batch 1, no mask, BHSD, f16, and the scale
+ * of tessera's op specs when they name none: 1 / sqrt(head_dim) (0 for a
+ * head_dim < 1, which the calls refuse). */
+void tsr_rt_attention_desc_init(tsr_rt_attention_desc *desc, int head_dim, int q, int kv);
+
+/* The desc's op key, "attention.f16.d=64", then ".causal=1" and
+ * ".layout=bshd" when used: the head dim, the mask and the layout are
+ * compiled into the kernel; the sizes and the scale are not. Into buf;
+ * returns buf, or NULL when the head_dim, layout or dtype is not valid. */
+const char *tsr_rt_attention_desc_key(const tsr_rt_attention_desc *desc, char *buf, size_t size);
+
+/* The layouts of a conv2d's X, W and Y, each packed, for g = groups
+ * (PyTorch's weight layout, and its channels_last format for NHWC):
+ *
+ *   TSR_RT_NCHW   X [n][c][h][w], W [k][c/g][r][s], Y [n][k][oh][ow]
+ *   TSR_RT_NHWC   X [n][h][w][c], W [k][r][s][c/g], Y [n][oh][ow][k] */
+typedef enum tsr_rt_conv_layout { TSR_RT_NCHW = 0, TSR_RT_NHWC = 1 } tsr_rt_conv_layout;
+
+/* A forward 2-D convolution (a cross-correlation, as deep-learning
+ * frameworks define it) with its epilogue:
+ *
+ *   Y[b][j][y][x] = act(sum over c of j's group, fr < r, fs < s of
+ *                       X[b][c][y stride[0] - pad[0] + fr dilation[0]]
+ *                              [x stride[1] - pad[1] + fs dilation[1]] W[j][c][fr][fs]
+ *                       + bias[j])
+ *
+ * where X reads as zero in the padding; Y has oh = (h + 2 pad[0] -
+ * dilation[0] (r - 1) - 1) / stride[0] + 1 rows (cols alike). Output
+ * channel j belongs to group j / (k/g) and reads that group's c/g input
+ * channels. The sums are f32 whatever the types. Start from
+ * tsr_rt_conv2d_desc_init. Y must not overlap X, W or the bias. */
+typedef struct tsr_rt_conv2d_desc {
+    tsr_rt_conv_layout layout;
+    /* X's images n, channels c, rows h and cols w, and the filters k (Y's
+     * channels): each >= 1, and X, W and Y each at most 2^31 - 1 elements. */
+    int batch, channels, height, width, filters;
+    /* Rows, then cols. The filter's r and s 1 .. 32, fitting the padded
+     * image; stride 1 .. 64; zero padding on each side 0 .. 1024;
+     * dilation 1 .. 64. */
+    int filter[2], stride[2], pad[2], dilation[2];
+    int groups; /* 1 .. 65536, dividing channels and filters */
+    bool bias;  /* add bias[j]: one value per filter */
+    tsr_rt_activation activation;
+    tsr_rt_dtype dtype;  /* X's and W's elements: f32 from the init */
+    tsr_rt_dtype output; /* Y's and the bias's: f32 from the init */
+} tsr_rt_conv2d_desc;
+
+/* An NCHW conv2d of `batch` images of channels x height x width by
+ * `filters` filters of filter_rows x filter_cols: stride 1, no padding,
+ * dilation 1, one group, no bias or activation, f32, as tessera's op
+ * specs when they name none; set the fields that differ after. */
+void tsr_rt_conv2d_desc_init(tsr_rt_conv2d_desc *desc, int batch, int channels, int height,
+                             int width, int filters, int filter_rows, int filter_cols);
+
+/* The desc's op key, as the store's: every field but the sizes is
+ * compiled into the kernel, "conv2d.f32.nchw.r=3.s=3.stride=1,1.pad=1,1.
+ * dil=1,1.groups=1", then ".bias=1", ".act=relu|gelu|silu" and
+ * ".out=f16|bf16" when used. Into buf; returns buf, or NULL when a field
+ * of the key is outside its range or enum. */
+const char *tsr_rt_conv2d_desc_key(const tsr_rt_conv2d_desc *desc, char *buf, size_t size);
+
 /* The entry the dispatch rule of docs/bundle.md picks among the kernels of
  * `op_key` in `language`, for a shape of n_dims values in the op's dim
  * order (GEMM: m, n, k, batch; batch may be left out and is then 1; an
  * entry tuned without a batch counts as batch 1. Row ops: rows, cols.
- * Permute: X's dims d0 .. d3, 1 past the rank, which may be left out);
- * -1 when there is none. */
+ * Permute: X's dims d0 .. d3, 1 past the rank, which may be left out.
+ * Attention: q, kv, heads, batch; heads and batch may be left out and are
+ * then 1. conv2d: n, c, h, w, k); -1 when there is none. */
 long tsr_rt_pick(const tsr_rt_bundle *bundle, const char *op_key, const char *language,
                  const long *shape, int n_dims);
 

@@ -43,6 +43,17 @@ int tsr_rt_softmax_cuda(tsr_rt_bundle *bundle, CUstream stream, int rows, int co
 int tsr_rt_permute_cuda(tsr_rt_bundle *bundle, CUstream stream, const tsr_rt_permute_desc *desc,
                         CUdeviceptr x, CUdeviceptr y, char *err, size_t err_size);
 
+/* As tsr_rt_attention_opencl, on `stream`. */
+int tsr_rt_attention_cuda(tsr_rt_bundle *bundle, CUstream stream, const tsr_rt_attention_desc *desc,
+                          CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr o, char *err,
+                          size_t err_size);
+
+/* As tsr_rt_conv2d_opencl, on `stream`; `bias` is 0 when the desc has
+ * none. */
+int tsr_rt_conv2d_cuda(tsr_rt_bundle *bundle, CUstream stream, const tsr_rt_conv2d_desc *desc,
+                       CUdeviceptr x, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y, char *err,
+                       size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif

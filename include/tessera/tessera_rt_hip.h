@@ -40,6 +40,17 @@ int tsr_rt_softmax_hip(tsr_rt_bundle *bundle, hipStream_t stream, int rows, int 
 int tsr_rt_permute_hip(tsr_rt_bundle *bundle, hipStream_t stream, const tsr_rt_permute_desc *desc,
                        const void *x, void *y, char *err, size_t err_size);
 
+/* As tsr_rt_attention_opencl, on `stream`. */
+int tsr_rt_attention_hip(tsr_rt_bundle *bundle, hipStream_t stream,
+                         const tsr_rt_attention_desc *desc, const void *q, const void *k,
+                         const void *v, void *o, char *err, size_t err_size);
+
+/* As tsr_rt_conv2d_opencl, on `stream`; `bias` is NULL when the desc has
+ * none. */
+int tsr_rt_conv2d_hip(tsr_rt_bundle *bundle, hipStream_t stream, const tsr_rt_conv2d_desc *desc,
+                      const void *x, const void *w, const void *bias, void *y, char *err,
+                      size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,6 +58,21 @@ int tsr_rt_permute_opencl(tsr_rt_bundle *bundle, cl_command_queue queue,
                           const tsr_rt_permute_desc *desc, cl_mem x, cl_mem y, cl_event *done,
                           char *err, size_t err_size);
 
+/* The attention `desc` describes (tessera_rt.h) in the queue's context:
+ * Q, K and V read, O written; every one is needed. Enqueues and returns;
+ * *done (may be NULL) receives the kernel's event. */
+int tsr_rt_attention_opencl(tsr_rt_bundle *bundle, cl_command_queue queue,
+                            const tsr_rt_attention_desc *desc, cl_mem q, cl_mem k, cl_mem v,
+                            cl_mem o, cl_event *done, char *err, size_t err_size);
+
+/* The conv2d `desc` describes (tessera_rt.h) in the queue's context: X
+ * and W read, Y written; `bias` (one value per filter) given exactly when
+ * desc->bias is true, NULL otherwise. Enqueues and returns; *done (may
+ * be NULL) receives the kernel's event. */
+int tsr_rt_conv2d_opencl(tsr_rt_bundle *bundle, cl_command_queue queue,
+                         const tsr_rt_conv2d_desc *desc, cl_mem x, cl_mem w, cl_mem bias, cl_mem y,
+                         cl_event *done, char *err, size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif
