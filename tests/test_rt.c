@@ -20,23 +20,7 @@
 
 #include "tests/check.h"
 #include "tests/check_cl_queue.h"
-
-static const char *bundle_dir;
-static cl_context context;
-static cl_command_queue queue;
-
-static float next_value(unsigned *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return (float)(*state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-}
-
-static cl_mem upload(const float *data, size_t n)
-{
-    cl_int status;
-    return clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof(float),
-                          (void *)data, &status);
-}
+#include "tests/check_rt_opencl.h"
 
 static void gemm_of_an_untuned_shape_is_right(void)
 {
@@ -155,14 +139,6 @@ static void refusals_are_a_code_and_one_line(void)
 }
 
 /* ---- GEMM with a fused epilogue and a batch ---------------------------------- */
-
-static float *random_floats(size_t n, unsigned seed)
-{
-    float *data = malloc(n * sizeof *data);
-    for (size_t i = 0; data && i < n; i++)
-        data[i] = next_value(&seed);
-    return data;
-}
 
 static double activation(tsr_rt_activation act, double x)
 {

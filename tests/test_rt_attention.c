@@ -22,81 +22,13 @@
 
 #include "tests/check.h"
 #include "tests/check_cl_queue.h"
-
-static const char *bundle_dir;
-static cl_context context;
-static cl_command_queue queue;
+#include "tests/check_rt_opencl.h"
 
 /* What test_rt.sh tuned: the keys and the shapes. */
 #define CAUSAL_KEY "attention.f32.d=16.causal=1"
 #define CAUSAL_TUNED "q=32,kv=32,heads=2,batch=2"
 #define BSHD_KEY "attention.f32.d=16.layout=bshd"
 #define BSHD_TUNED "q=16,kv=48"
-
-/* Values past the end of O: a kernel launched on too many groups, or
- * storing past its last query, overwrites them. */
-enum { GUARD = 16 };
-static const float guard_value = 12345.0f;
-
-/* Uniform in [-1, 1), never 0: every product of the scores counts. */
-static float next_value(unsigned *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    float value = (float)(*state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-    return value != 0.0f ? value : 0.5f;
-}
-
-static float *random_floats(size_t n, unsigned seed)
-{
-    float *data = malloc(n * sizeof *data);
-    for (size_t i = 0; data && i < n; i++)
-        data[i] = next_value(&seed);
-    return data;
-}
-
-static cl_mem upload(const float *data, size_t n)
-{
-    cl_int status;
-    return clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof(float),
-                          (void *)data, &status);
-}
-
-/* O of n values, NaN (a value never written stays NaN and fails every
- * comparison), then GUARD guards. */
-static cl_mem poisoned_output(size_t n)
-{
-    float *data = malloc((n + GUARD) * sizeof *data);
-    for (size_t i = 0; data && i < n + GUARD; i++)
-        data[i] = i < n ? NAN : guard_value;
-    cl_mem buffer = data ? upload(data, n + GUARD) : NULL;
-    free(data);
-    return buffer;
-}
-
-/* O read back, its guards checked; NULL when the read fails. */
-static float *read_output(cl_mem buffer, size_t n, const char *what)
-{
-    float *data = malloc((n + GUARD) * sizeof *data);
-    if (!data || clEnqueueReadBuffer(queue, buffer, CL_TRUE, 0, (n + GUARD) * sizeof *data, data, 0,
-                                     NULL, NULL) != CL_SUCCESS) {
-        CHECK_MSG(false, "%s: reading O failed", what);
-        free(data);
-        return NULL;
-    }
-    int spoiled = 0;
-    for (size_t i = n; i < n + GUARD; i++)
-        spoiled += data[i] != guard_value;
-    CHECK_MSG(spoiled == 0, "%s: %d values past O's end were written", what, spoiled);
-    return data;
-}
-
-static tsr_rt_bundle *open_bundle(void)
-{
-    tsr_rt_bundle *b = NULL;
-    char err[512] = "";
-    CHECK_MSG(tsr_rt_open(bundle_dir, &b, err, sizeof err) == TSR_RT_OK, "%s", err);
-    return b;
-}
 
 /* ---- the reference -------------------------------------------------------- */
 

@@ -22,81 +22,13 @@
 
 #include "tests/check.h"
 #include "tests/check_cl_queue.h"
-
-static const char *bundle_dir;
-static cl_context context;
-static cl_command_queue queue;
+#include "tests/check_rt_opencl.h"
 
 /* What test_rt.sh tuned: the keys and the shapes. */
 #define NCHW_KEY "conv2d.f32.nchw.r=3.s=3.stride=1,1.pad=1,1.dil=1,1.groups=1.bias=1.act=relu"
 #define NCHW_TUNED "n=2,c=4,h=8,w=8,k=8"
 #define NHWC_KEY "conv2d.f32.nhwc.r=3.s=2.stride=2,1.pad=1,0.dil=1,2.groups=2"
 #define NHWC_TUNED "n=2,c=8,h=9,w=9,k=4"
-
-/* Values past the end of Y: a kernel launched on too many groups, or
- * storing past its last pixel, overwrites them. */
-enum { GUARD = 16 };
-static const float guard_value = 12345.0f;
-
-/* Uniform in [-1, 1), never 0. */
-static float next_value(unsigned *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    float value = (float)(*state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-    return value != 0.0f ? value : 0.5f;
-}
-
-static float *random_floats(size_t n, unsigned seed)
-{
-    float *data = malloc(n * sizeof *data);
-    for (size_t i = 0; data && i < n; i++)
-        data[i] = next_value(&seed);
-    return data;
-}
-
-static cl_mem upload(const float *data, size_t n)
-{
-    cl_int status;
-    return clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof(float),
-                          (void *)data, &status);
-}
-
-/* Y of n values, NaN (a value never written stays NaN and fails every
- * comparison), then GUARD guards. */
-static cl_mem poisoned_output(size_t n)
-{
-    float *data = malloc((n + GUARD) * sizeof *data);
-    for (size_t i = 0; data && i < n + GUARD; i++)
-        data[i] = i < n ? NAN : guard_value;
-    cl_mem buffer = data ? upload(data, n + GUARD) : NULL;
-    free(data);
-    return buffer;
-}
-
-/* Y read back, its guards checked; NULL when the read fails. */
-static float *read_output(cl_mem buffer, size_t n, const char *what)
-{
-    float *data = malloc((n + GUARD) * sizeof *data);
-    if (!data || clEnqueueReadBuffer(queue, buffer, CL_TRUE, 0, (n + GUARD) * sizeof *data, data, 0,
-                                     NULL, NULL) != CL_SUCCESS) {
-        CHECK_MSG(false, "%s: reading Y failed", what);
-        free(data);
-        return NULL;
-    }
-    int spoiled = 0;
-    for (size_t i = n; i < n + GUARD; i++)
-        spoiled += data[i] != guard_value;
-    CHECK_MSG(spoiled == 0, "%s: %d values past Y's end were written", what, spoiled);
-    return data;
-}
-
-static tsr_rt_bundle *open_bundle(void)
-{
-    tsr_rt_bundle *b = NULL;
-    char err[512] = "";
-    CHECK_MSG(tsr_rt_open(bundle_dir, &b, err, sizeof err) == TSR_RT_OK, "%s", err);
-    return b;
-}
 
 /* ---- the reference -------------------------------------------------------- */
 

@@ -22,73 +22,7 @@
 
 #include "tests/check.h"
 #include "tests/check_cl_queue.h"
-
-static const char *bundle_dir;
-static cl_context context;
-static cl_command_queue queue;
-
-/* Values past the end of each output: a kernel launched on too many
- * groups, or indexing past its rows, overwrites them. */
-enum { GUARD = 16 };
-static const float guard_value = 12345.0f;
-
-static float next_value(unsigned *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return (float)(*state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-}
-
-static float *random_floats(size_t n, unsigned seed, float scale)
-{
-    float *data = malloc(n * sizeof *data);
-    for (size_t i = 0; data && i < n; i++)
-        data[i] = scale * next_value(&seed);
-    return data;
-}
-
-static cl_mem upload(const float *data, size_t n)
-{
-    cl_int status;
-    return clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof(float),
-                          (void *)data, &status);
-}
-
-/* An output of n values, NaN (a value never written stays NaN and fails
- * every comparison), then GUARD guards. */
-static cl_mem poisoned_output(size_t n)
-{
-    float *data = malloc((n + GUARD) * sizeof *data);
-    for (size_t i = 0; data && i < n + GUARD; i++)
-        data[i] = i < n ? NAN : guard_value;
-    cl_mem buffer = data ? upload(data, n + GUARD) : NULL;
-    free(data);
-    return buffer;
-}
-
-/* The output read back, its guards checked; NULL when the read fails. */
-static float *read_output(cl_mem buffer, size_t n, const char *what)
-{
-    float *data = malloc((n + GUARD) * sizeof *data);
-    if (!data || clEnqueueReadBuffer(queue, buffer, CL_TRUE, 0, (n + GUARD) * sizeof *data, data, 0,
-                                     NULL, NULL) != CL_SUCCESS) {
-        CHECK_MSG(false, "%s: reading the output failed", what);
-        free(data);
-        return NULL;
-    }
-    int spoiled = 0;
-    for (size_t i = n; i < n + GUARD; i++)
-        spoiled += data[i] != guard_value;
-    CHECK_MSG(spoiled == 0, "%s: %d values past the output's end were written", what, spoiled);
-    return data;
-}
-
-static tsr_rt_bundle *open_bundle(void)
-{
-    tsr_rt_bundle *b = NULL;
-    char err[512] = "";
-    CHECK_MSG(tsr_rt_open(bundle_dir, &b, err, sizeof err) == TSR_RT_OK, "%s", err);
-    return b;
-}
+#include "tests/check_rt_opencl.h"
 
 /* The entry a call with `key` and `shape` runs was tuned on `tuned` and
  * was built for the launch: so each case runs the kernel it means to. */
@@ -158,8 +92,8 @@ static void check_rows(tsr_rt_bundle *b, const tsr_rt_rows_desc *d, const char *
     bool reduces = d->op == TSR_RT_REDUCE_SUM, norm = d->op == TSR_RT_RMSNORM,
          layer = d->op == TSR_RT_LAYERNORM;
     size_t y_size = reduces ? rows : rows * cols;
-    float *x = random_floats(rows * cols, (unsigned)(rows * 131 + cols), 4.0f);
-    float *gamma = random_floats(cols, 3, 2.0f), *beta = random_floats(cols, 5, 1.0f);
+    float *x = random_scaled(rows * cols, (unsigned)(rows * 131 + cols), 4.0f);
+    float *gamma = random_scaled(cols, 3, 2.0f), *beta = random_scaled(cols, 5, 1.0f);
     cl_mem dx = upload(x, rows * cols), dgamma = upload(gamma, cols), dbeta = upload(beta, cols);
     cl_mem dy = poisoned_output(y_size);
     CHECK_MSG(tsr_rt_rows_opencl(b, queue, d, dx, norm || layer ? dgamma : NULL,

@@ -63,8 +63,14 @@ static int vector_extent(tsr_layout layout, bool is_a, int bm, int bn, int bk)
 
 /* MU=1: what the matrix unit needs, and the params it makes meaningless
  * held at one value each, so that no kernel is a second config. */
-static tsr_status check_matrix_unit(const gemm_cfg *c, tsr_error *err)
+static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
+                                    const gemm_cfg *c, tsr_error *err)
 {
+    if (!tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
+                        "products",
+                        tsr_dtype_name(spec->dtype));
     if (!c->sa || !c->sb)
         return refuse(err, "MU=1 reads both operands from shared memory (SA=%d, SB=%d)", c->sa,
                       c->sb);
@@ -90,59 +96,12 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
                       tsr_error *err)
 {
     gemm_cfg c = gemm_cfg_of(config);
-    /* What the profile lacks first, so that a user's config names that;
-     * then the refusals that read the params alone, which are most of
-     * them, before the arithmetic: the space's walk checks every one of
-     * GEMM's tens of millions of combinations. */
     if (spec->dtype == TSR_F64 && !(profile->features & TSR_FEAT_FP64))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "dtype f64 needs double precision, which the profile does not list "
                         "(features: fp64)");
-    if (c.mu && !tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
-                        "products",
-                        tsr_dtype_name(spec->dtype));
-    if (c.pf >= 2 && !(profile->features & TSR_FEAT_ASYNC_COPY))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "PF=%d copies asynchronously, which the profile does not list "
-                        "(features: async_copy)",
-                        c.pf);
-    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
-    long optin_limit = (long)tsr_profile_value(&profile->shared_per_block_optin, 0);
-    /* The 256-wide tiles and BK=64 joined the space for the memory a GPU
-     * lets a kernel opt in to; on other devices they stay out, and their
-     * spaces are what they were. */
-    if ((c.bm > 128 || c.bn > 128 || c.bk > 32) && optin_limit <= shared_limit)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "BM=%d, BN=%d, BK=%d: tiles past 128 x 128 x 32 are tried only where the "
-                        "profile lists more shared memory by opting in (shared_per_block_optin)",
-                        c.bm, c.bn, c.bk);
-    /* A mapping that cannot differ from the contiguous one is not a second
-     * config: one row per thread, or one chunk of cols per thread. */
-    if (c.strm && c.tm == 1)
-        return refuse(err, "STRM=%d with TM=%d is the same kernel as STRM=0", c.strm, c.tm);
-    if (c.strn && c.tn == c.vn)
-        return refuse(err,
-                      "STRN=%d with one chunk of cols per thread (TN=%d) is the same kernel "
-                      "as STRN=0",
-                      c.strn, c.tn);
-    if (c.tn % c.vn)
-        return refuse(err, "VN=%d does not divide TN=%d", c.vn, c.tn);
-    if (c.ku > c.bk)
-        return refuse(err, "KU=%d exceeds BK=%d", c.ku, c.bk);
-    if (!c.sa && !c.sb && (c.vw != 1 || c.pad != 0))
-        return refuse(err,
-                      "VW=%d and PAD=%d only apply to staged operands; both must be 1 and 0 "
-                      "in the direct variant",
-                      c.vw, c.pad);
-    if (c.pf && !c.sa && !c.sb)
-        return refuse(err,
-                      "PF=%d fetches ahead only into shared memory; the direct variant "
-                      "(SA=%d, SB=0) has none",
-                      c.pf, c.sa);
     if (c.mu)
-        TSR_TRY(check_matrix_unit(&c, err));
+        TSR_TRY(check_matrix_unit(spec, profile, &c, err));
     else if (c.bm % c.tm)
         return refuse(err, "BM=%d is not a multiple of TM=%d", c.bm, c.tm);
     else if (c.bn % c.tn)
@@ -163,16 +122,53 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
                       "%d threads per work-group are not a whole number of the profile's "
                       "%d-wide sub-groups",
                       threads, subgroup);
+    /* A mapping that cannot differ from the contiguous one is not a second
+     * config: one row per thread, or one chunk of cols per thread. */
+    if (c.strm && c.tm == 1)
+        return refuse(err, "STRM=%d with TM=%d is the same kernel as STRM=0", c.strm, c.tm);
+    if (c.strn && c.tn == c.vn)
+        return refuse(err,
+                      "STRN=%d with one chunk of cols per thread (TN=%d) is the same kernel "
+                      "as STRN=0",
+                      c.strn, c.tn);
+    if (c.tn % c.vn)
+        return refuse(err, "VN=%d does not divide TN=%d", c.vn, c.tn);
+    if (c.ku > c.bk)
+        return refuse(err, "KU=%d exceeds BK=%d", c.ku, c.bk);
+    if (!c.sa && !c.sb && (c.vw != 1 || c.pad != 0))
+        return refuse(err,
+                      "VW=%d and PAD=%d only apply to staged operands; both must be 1 and 0 "
+                      "in the direct variant",
+                      c.vw, c.pad);
     if (c.sa && vector_extent(spec->layout_a, true, c.bm, c.bn, c.bk) % c.vw)
         return refuse(err, "VW=%d does not divide A's contiguous tile extent %d", c.vw,
                       vector_extent(spec->layout_a, true, c.bm, c.bn, c.bk));
     if (c.sb && vector_extent(spec->layout_b, false, c.bm, c.bn, c.bk) % c.vw)
         return refuse(err, "VW=%d does not divide B's contiguous tile extent %d", c.vw,
                       vector_extent(spec->layout_b, false, c.bm, c.bn, c.bk));
+    if (c.pf && !c.sa && !c.sb)
+        return refuse(err,
+                      "PF=%d fetches ahead only into shared memory; the direct variant "
+                      "(SA=%d, SB=0) has none",
+                      c.pf, c.sa);
+    if (c.pf >= 2 && !(profile->features & TSR_FEAT_ASYNC_COPY))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "PF=%d copies asynchronously, which the profile does not list "
+                        "(features: async_copy)",
+                        c.pf);
     long shared = gemm_shared_bytes(
         &c, spec, tsr_dtype_size(c.mu ? spec->dtype : tsr_dtype_compute(spec->dtype)));
     /* Past what a work-group gets as it is, a GPU that lets a kernel opt in
      * to more (dynamic shared memory, sized at launch) may give it that. */
+    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
+    long optin_limit = (long)tsr_profile_value(&profile->shared_per_block_optin, 0);
+    /* The 256-wide tiles and BK=64 joined the space for that memory; on
+     * other devices they stay out, and their spaces are what they were. */
+    if ((c.bm > 128 || c.bn > 128 || c.bk > 32) && optin_limit <= shared_limit)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "BM=%d, BN=%d, BK=%d: tiles past 128 x 128 x 32 are tried only where the "
+                        "profile lists more shared memory by opting in (shared_per_block_optin)",
+                        c.bm, c.bn, c.bk);
     if (shared > shared_limit && optin_limit > shared_limit && shared > optin_limit)
         return refuse(err,
                       "%d bytes of shared memory exceed the profile's %d per work-group, even "

@@ -1,0 +1,93 @@
+/* What libtessera-rt's OpenCL test programs share: the bundle and the
+ * queue (tests/check_cl_queue.h opens it), random non-zero inputs
+ * uploaded as buffers, outputs poisoned with NaN and followed by guards,
+ * read back with the guards checked. A test program includes this once. */
+#ifndef TSR_TESTS_CHECK_RT_OPENCL_H
+#define TSR_TESTS_CHECK_RT_OPENCL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <math.h>
+#include <stdlib.h>
+
+#include <CL/cl.h>
+#include <tessera/tessera_rt.h>
+
+#include "tests/check.h"
+
+static const char *bundle_dir;
+static cl_context context;
+static cl_command_queue queue;
+
+/* Values past the end of each output: a kernel launched on too many
+ * groups, or storing past its last element, overwrites them. */
+enum { GUARD = 16 };
+static const float guard_value = 12345.0f;
+
+/* Uniform in [-1, 1), never 0: every product counts. */
+static inline float next_value(unsigned *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    float value = (float)(*state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+    return value != 0.0f ? value : 0.5f;
+}
+
+static inline float *random_scaled(size_t n, unsigned seed, float scale)
+{
+    float *data = malloc(n * sizeof *data);
+    for (size_t i = 0; data && i < n; i++)
+        data[i] = scale * next_value(&seed);
+    return data;
+}
+
+static inline float *random_floats(size_t n, unsigned seed)
+{
+    return random_scaled(n, seed, 1.0f);
+}
+
+static inline cl_mem upload(const float *data, size_t n)
+{
+    cl_int status;
+    return clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof(float),
+                          (void *)data, &status);
+}
+
+/* An output of n values, NaN (a value never written stays NaN and fails
+ * every comparison), then GUARD guards. */
+static inline cl_mem poisoned_output(size_t n)
+{
+    float *data = malloc((n + GUARD) * sizeof *data);
+    for (size_t i = 0; data && i < n + GUARD; i++)
+        data[i] = i < n ? NAN : guard_value;
+    cl_mem buffer = data ? upload(data, n + GUARD) : NULL;
+    free(data);
+    return buffer;
+}
+
+/* The output read back, its guards checked; NULL when the read fails. */
+static inline float *read_output(cl_mem buffer, size_t n, const char *what)
+{
+    float *data = malloc((n + GUARD) * sizeof *data);
+    if (!data || clEnqueueReadBuffer(queue, buffer, CL_TRUE, 0, (n + GUARD) * sizeof *data, data, 0,
+                                     NULL, NULL) != CL_SUCCESS) {
+        CHECK_MSG(false, "%s: reading the output failed", what);
+        free(data);
+        return NULL;
+    }
+    int spoiled = 0;
+    for (size_t i = n; i < n + GUARD; i++)
+        spoiled += data[i] != guard_value;
+    CHECK_MSG(spoiled == 0, "%s: %d values past the output's end were written", what, spoiled);
+    return data;
+}
+
+static inline tsr_rt_bundle *open_bundle(void)
+{
+    tsr_rt_bundle *b = NULL;
+    char err[512] = "";
+    CHECK_MSG(tsr_rt_open(bundle_dir, &b, err, sizeof err) == TSR_RT_OK, "%s", err);
+    return b;
+}
+
+#endif
