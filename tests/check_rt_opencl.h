@@ -1,15 +1,18 @@
 /* What libtessera-rt's OpenCL test programs share: the bundle and the
  * queue (tests/check_cl_queue.h opens it), random non-zero inputs
  * uploaded as buffers, outputs poisoned with NaN and followed by guards,
- * read back with the guards checked. A test program includes this once. */
+ * read back with the guards checked; which entry a call ran. A test
+ * program includes this once. */
 #ifndef TSR_TESTS_CHECK_RT_OPENCL_H
 #define TSR_TESTS_CHECK_RT_OPENCL_H
 
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120
 #endif
+
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <CL/cl.h>
 #include <tessera/tessera_rt.h>
@@ -88,6 +91,20 @@ static inline tsr_rt_bundle *open_bundle(void)
     char err[512] = "";
     CHECK_MSG(tsr_rt_open(bundle_dir, &b, err, sizeof err) == TSR_RT_OK, "%s", err);
     return b;
+}
+
+/* The entry a call with `key` and `shape` runs was tuned on `tuned` and
+ * was built for the launch: so each case runs the kernel it means to. */
+static inline void check_ran(tsr_rt_bundle *b, const char *key, const long *shape, int n_dims,
+                             const char *tuned)
+{
+    long pick = tsr_rt_pick(b, key, "opencl", shape, n_dims);
+    tsr_rt_kernel_info info = {0};
+    CHECK_MSG(pick >= 0 && tsr_rt_kernel_info_at(b, (size_t)pick, &info) == TSR_RT_OK,
+              "no entry for %s", key);
+    CHECK_MSG(info.shape && strcmp(info.shape, tuned) == 0, "%s picked %s, not %s", key,
+              check_text(info.shape), tuned);
+    CHECK(pick >= 0 && tsr_rt_loaded_from(b, (size_t)pick) != NULL);
 }
 
 #endif

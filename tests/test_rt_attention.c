@@ -145,13 +145,7 @@ static void check_attention(tsr_rt_bundle *b, const tsr_rt_attention_desc *d, co
     double worst = o && q && k && v ? worst_error(d, q, k, v, o) : INFINITY;
     CHECK_MSG(worst <= bound, "%s: max relative error %g, bound %g", what, worst, bound);
     long shape[4] = {d->q, d->kv, d->heads, d->batch};
-    long pick = tsr_rt_pick(b, key, "opencl", shape, 4);
-    tsr_rt_kernel_info info = {0};
-    CHECK_MSG(pick >= 0 && tsr_rt_kernel_info_at(b, (size_t)pick, &info) == TSR_RT_OK,
-              "no entry for %s", key);
-    CHECK_MSG(info.shape && strcmp(info.shape, tuned) == 0, "%s picked %s, not %s", key,
-              check_text(info.shape), tuned);
-    CHECK(pick >= 0 && tsr_rt_loaded_from(b, (size_t)pick) != NULL);
+    check_ran(b, key, shape, 4, tuned);
     free(q);
     free(k);
     free(v);

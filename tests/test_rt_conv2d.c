@@ -141,13 +141,7 @@ static void check_conv2d(tsr_rt_bundle *b, const tsr_rt_conv2d_desc *d, const ch
                 }
     CHECK_MSG(worst <= bound, "%s: max relative error %g, bound %g", what, worst, bound);
     long shape[5] = {d->batch, d->channels, d->height, d->width, d->filters};
-    long pick = tsr_rt_pick(b, key, "opencl", shape, 5);
-    tsr_rt_kernel_info info = {0};
-    CHECK_MSG(pick >= 0 && tsr_rt_kernel_info_at(b, (size_t)pick, &info) == TSR_RT_OK,
-              "no entry for %s", key);
-    CHECK_MSG(info.shape && strcmp(info.shape, tuned) == 0, "%s picked %s, not %s", key,
-              check_text(info.shape), tuned);
-    CHECK(pick >= 0 && tsr_rt_loaded_from(b, (size_t)pick) != NULL);
+    check_ran(b, key, shape, 5, tuned);
     free(x);
     free(w);
     free(bias);

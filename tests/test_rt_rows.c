@@ -24,20 +24,6 @@
 #include "tests/check_cl_queue.h"
 #include "tests/check_rt_opencl.h"
 
-/* The entry a call with `key` and `shape` runs was tuned on `tuned` and
- * was built for the launch: so each case runs the kernel it means to. */
-static void check_ran(tsr_rt_bundle *b, const char *key, const long *shape, int n_dims,
-                      const char *tuned)
-{
-    long pick = tsr_rt_pick(b, key, "opencl", shape, n_dims);
-    tsr_rt_kernel_info info = {0};
-    CHECK_MSG(pick >= 0 && tsr_rt_kernel_info_at(b, (size_t)pick, &info) == TSR_RT_OK,
-              "no entry for %s", key);
-    CHECK_MSG(info.shape && strcmp(info.shape, tuned) == 0, "%s picked %s, not %s", key,
-              check_text(info.shape), tuned);
-    CHECK(pick >= 0 && tsr_rt_loaded_from(b, (size_t)pick) != NULL);
-}
-
 /* ---- row ops ------------------------------------------------------------- */
 
 /* Row r of the op's result in double into want (cols values, one for a
