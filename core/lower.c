@@ -19,73 +19,11 @@ const tp_var *lower_temp(lower_ctx *ctx, const char *prefix, tsr_dtype dtype)
     return tp_new_var(ctx->b, name, dtype, TP_PRIVATE, 0, 0, 0);
 }
 
-/* x / n and x % n for a constant n > 0, without the operation when n is 1. */
-static tp_expr *div_const(tp_builder *b, tp_expr *x, int n)
-{
-    return n == 1 ? x : tp_bin(b, TP_DIV, x, tp_int(b, n));
-}
-
-static tp_expr *mod_const(tp_builder *b, tp_expr *x, int n)
-{
-    return n == 1 ? tp_int(b, 0) : tp_bin(b, TP_MOD, x, tp_int(b, n));
-}
-
-/* lo <= x < hi as one predicate. */
-static tp_expr *within(tp_builder *b, tp_expr *x, tp_expr *lo, tp_expr *hi)
-{
-    return tp_bin(b, TP_AND, tp_bin(b, TP_GE, x, lo), tp_bin(b, TP_LT, x, hi));
-}
-
-/* Where a gathered view's element (r, c) lies in the image (see
- * tsr_gather): its index in the buffer, and in *in_image the predicate
- * that it is not padding, or NULL when no element can be (no padding:
- * then every tap of an output pixel that exists lies inside the image). */
-static tp_expr *gather_index(lower_ctx *ctx, const tsr_view *v, tp_expr *r, tp_expr *c,
-                             tp_expr **in_image)
-{
-    tp_builder *b = ctx->b;
-    const tsr_gather *g = v->gather;
-    tp_expr *k = g->k_along_rows ? r : c, *pixel = g->k_along_rows ? c : r;
-    int taps = g->filter[0] * g->filter[1];
-    tp_expr *channel, *tap;
-    if (taps == 1) {
-        channel = k;
-        tap = tp_int(b, 0);
-    } else if (g->channels_inner) {
-        channel = tp_bin(b, TP_MOD, k, g->channels);
-        tap = tp_bin(b, TP_DIV, k, g->channels);
-    } else {
-        channel = div_const(b, k, taps);
-        tap = mod_const(b, k, taps);
-    }
-    tp_expr *fr = div_const(b, tap, g->filter[1]), *fs = mod_const(b, tap, g->filter[1]);
-    tp_expr *ow = tp_bin(b, TP_MOD, pixel, g->out_cols);
-    tp_expr *rest = tp_bin(b, TP_DIV, pixel, g->out_cols);
-    tp_expr *oh = g->image_stride ? tp_bin(b, TP_MOD, rest, g->out_rows) : rest;
-    tp_expr *ih = tp_addi(
-        b, tp_add(b, tp_muli(b, oh, g->stride[0]), tp_muli(b, fr, g->dilation[0])), -g->pad[0]);
-    tp_expr *iw = tp_addi(
-        b, tp_add(b, tp_muli(b, ow, g->stride[1]), tp_muli(b, fs, g->dilation[1])), -g->pad[1]);
-    tp_expr *index =
-        tp_add(b, tp_mul(b, channel, g->channel_stride),
-               tp_add(b, tp_mul(b, ih, g->in_row_stride), tp_mul(b, iw, g->in_col_stride)));
-    if (g->image_stride)
-        index = tp_add(b, tp_mul(b, tp_bin(b, TP_DIV, rest, g->out_rows), g->image_stride), index);
-    *in_image = NULL;
-    if (g->pad[0])
-        *in_image = within(b, ih, tp_int(b, 0), g->in_rows);
-    if (g->pad[1]) {
-        tp_expr *cols_ok = within(b, iw, tp_int(b, 0), g->in_cols);
-        *in_image = *in_image ? tp_bin(b, TP_AND, *in_image, cols_ok) : cols_ok;
-    }
-    return v->base ? tp_add(b, v->base, index) : index;
-}
-
 tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_expr *c)
 {
     tp_expr *in_image;
     if (view->gather)
-        return gather_index(ctx, view, r, c, &in_image);
+        return lower_gather_index(ctx, view, r, c, &in_image);
     tp_expr *index =
         tp_add(ctx->b, tp_mul(ctx->b, r, view->row_stride), tp_mul(ctx->b, c, view->col_stride));
     return view->base ? tp_add(ctx->b, view->base, index) : index;
@@ -154,7 +92,7 @@ tp_expr *lower_vector_inside(lower_ctx *ctx, const tsr_view *v, int inner_dim, t
     if (!g)
         return inside;
     tp_expr *in_image = NULL;
-    gather_index(ctx, v, gr, gc, &in_image); /* the vector's pixel: its first lane's */
+    lower_gather_index(ctx, v, gr, gc, &in_image); /* the vector's pixel: its first lane's */
     tp_expr *whole_channels =
         tp_bin(b, TP_EQ, tp_bin(b, TP_MOD, g->channels, tp_int(b, width)), tp_int(b, 0));
     inside = tp_bin(b, TP_AND, whole_channels, inside);
@@ -168,8 +106,8 @@ tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_e
     tp_expr *inside =
         tp_bin(b, TP_AND, tp_bin(b, TP_LT, gr, v->rows), tp_bin(b, TP_LT, gc, v->cols));
     tp_expr *in_image = NULL;
-    tp_expr *index =
-        v->gather ? gather_index(ctx, v, gr, gc, &in_image) : lower_view_index(ctx, v, gr, gc);
+    tp_expr *index = v->gather ? lower_gather_index(ctx, v, gr, gc, &in_image)
+                               : lower_view_index(ctx, v, gr, gc);
     /* The padding reads as zero; && keeps the load from being made there. */
     if (in_image)
         inside = tp_bin(b, TP_AND, inside, in_image);
@@ -246,35 +184,24 @@ tp_block *lower_share_items(lower_ctx *ctx, tp_block *out, int count, tp_expr **
     return b->failed ? NULL : body;
 }
 
-static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+/* The elements of one item of a cooperative load, lane by lane: (r, c) in
+ * the tile, (gr, gc) in the view. */
+typedef struct load_lanes {
+    int width;
+    tp_expr *r[LOWER_MAX_LANES], *c[LOWER_MAX_LANES];
+    tp_expr *gr[LOWER_MAX_LANES], *gc[LOWER_MAX_LANES];
+} load_lanes;
+
+/* One item of a cooperative load into the tile, along the view's
+ * contiguous dim `inner_dim`: one vector where it lies wholly inside the
+ * view, else lane by lane, zero outside. */
+static tsr_status load_item(lower_ctx *ctx, const tsr_stmt *s, tp_block *body, int inner_dim,
+                            const load_lanes *lanes, tp_expr *row0, tp_expr *col0)
 {
     tp_builder *b = ctx->b;
     const tsr_tile *t = s->tile;
-    int width = s->vector_width;
-    int inner_dim = lower_contiguous_dim(s->view);
-    int inner = inner_dim == 1 ? t->cols : t->rows;
-    int outer = inner_dim == 1 ? t->rows : t->cols;
-    if (inner % width != 0)
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "load of %s: vector width %d does not divide its contiguous extent %d",
-                        t->name, width, inner);
-    int per_line = inner / width, vectors = outer * per_line;
-
-    tp_stmt *scope = tp_scope(b, out);
-    if (!scope)
-        return TSR_ERR_NOMEM;
-    tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
-    tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
-    tp_expr *ev;
-    tp_block *body = lower_share_items(ctx, &scope->body, vectors, &ev);
-    if (!body)
-        return TSR_ERR_NOMEM;
-    tp_expr *o = lower_declare_const(ctx, body, "o", tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
-    tp_expr *iv = lower_declare_const(
-        ctx, body, "i", tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
-    tp_expr *r = inner_dim == 1 ? o : iv, *c = inner_dim == 1 ? iv : o;
-    tp_expr *gr = lower_declare_const(ctx, body, "gr", tp_add(b, row0, r));
-    tp_expr *gc = lower_declare_const(ctx, body, "gc", tp_add(b, col0, c));
+    int width = lanes->width;
+    tp_expr *r = lanes->r[0], *c = lanes->c[0], *gr = lanes->gr[0], *gc = lanes->gc[0];
     if (width == 1) {
         load_scalar(ctx, s, body, r, c, gr, gc);
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
@@ -310,14 +237,54 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         tp_decl(b, &branch->body, vec, whole);
         lower_shared_store(ctx, &branch->body, t, s->stage, r, c, inner_dim, tp_ref(b, vec), width);
     }
-    for (int u = 0; u < width; u++) {
-        tp_expr *ru = inner_dim == 1 ? r : tp_addi(b, r, u);
-        tp_expr *cu = inner_dim == 1 ? tp_addi(b, c, u) : c;
-        tp_expr *gru = inner_dim == 1 ? gr : tp_addi(b, gr, u);
-        tp_expr *gcu = inner_dim == 1 ? tp_addi(b, gc, u) : gc;
-        load_scalar(ctx, s, &branch->orelse, ru, cu, gru, gcu);
-    }
+    for (int u = 0; u < width; u++)
+        load_scalar(ctx, s, &branch->orelse, lanes->r[u], lanes->c[u], lanes->gr[u], lanes->gc[u]);
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
+static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const tsr_tile *t = s->tile;
+    int width = s->vector_width;
+    int inner_dim = lower_contiguous_dim(s->view);
+    int inner = inner_dim == 1 ? t->cols : t->rows;
+    int outer = inner_dim == 1 ? t->rows : t->cols;
+    if (inner % width != 0)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "load of %s: vector width %d does not divide its contiguous extent %d",
+                        t->name, width, inner);
+    int per_line = inner / width, vectors = outer * per_line;
+
+    tp_stmt *scope = tp_scope(b, out);
+    if (!scope)
+        return TSR_ERR_NOMEM;
+    tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
+    tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
+    tp_expr *ev;
+    tp_block *body = lower_share_items(ctx, &scope->body, vectors, &ev);
+    if (!body)
+        return TSR_ERR_NOMEM;
+    tp_expr *o = lower_declare_const(ctx, body, "o", tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
+    tp_expr *iv = lower_declare_const(
+        ctx, body, "i", tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
+    tp_expr *r = inner_dim == 1 ? o : iv, *c = inner_dim == 1 ? iv : o;
+    tp_expr *gr = lower_declare_const(ctx, body, "gr", tp_add(b, row0, r));
+    tp_expr *gc = lower_declare_const(ctx, body, "gc", tp_add(b, col0, c));
+    if (width > LOWER_MAX_LANES)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "load of %s: vector width %d above %d",
+                        t->name, width, LOWER_MAX_LANES);
+    load_lanes lanes = {.width = width};
+    for (int u = 0; u < width; u++) {
+        lanes.r[u] = inner_dim == 1 || u == 0 ? r : tp_addi(b, r, u);
+        lanes.c[u] = inner_dim == 0 || u == 0 ? c : tp_addi(b, c, u);
+        lanes.gr[u] = inner_dim == 1 || u == 0 ? gr : tp_addi(b, gr, u);
+        lanes.gc[u] = inner_dim == 0 || u == 0 ? gc : tp_addi(b, gc, u);
+    }
+    lower_gather_pixels(ctx, body, s->view, width, lanes.gr, lanes.gc);
+    tsr_status status = load_item(ctx, s, body, inner_dim, &lanes, row0, col0);
+    lower_gather_forget(ctx);
+    return status;
 }
 
 /* Row of element i, or first col of chunk i, of this thread's register

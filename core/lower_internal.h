@@ -14,6 +14,18 @@ typedef struct lower_tile {
     int n_staging;
 } lower_tile;
 
+/* A gathered view's output pixel decoded once for a load item
+ * (core/lower_gather.c): `pixel` the expression it was decoded from, `row`
+ * and `col` its filter's first tap in the image (may be padding), `offset`
+ * that tap's channel 0 in the buffer. */
+typedef struct lower_pixel {
+    const struct tsr_gather *gather;
+    const tp_expr *pixel;
+    tp_expr *row, *col, *offset;
+} lower_pixel;
+
+enum { LOWER_MAX_LANES = 16 };
+
 typedef struct lower_ctx {
     tp_builder *b;
     const tsr_tile_program *program;
@@ -23,6 +35,9 @@ typedef struct lower_ctx {
     int n_tiles;
     tp_block *top; /* the kernel's outermost block, where staging registers are declared */
     int serial;    /* for unique names */
+    /* The current load item's decoded pixels, which its gathered indices reuse. */
+    lower_pixel pixels[LOWER_MAX_LANES];
+    int n_pixels;
     tsr_error *err;
 } lower_ctx;
 
@@ -31,6 +46,19 @@ const lower_tile *lower_find_tile(const lower_ctx *ctx, const tsr_tile *tile);
 const tp_var *lower_temp(lower_ctx *ctx, const char *prefix, tsr_dtype dtype);
 /* buffer[r * row_stride + c * col_stride] index expression of a view. */
 tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_expr *c);
+
+/* Element (r, c) of gathered view v: its index in the buffer, and in
+ * *in_image the predicate that it is not padding (NULL when no element can
+ * be). Reuses a pixel of ctx->pixels where c (or r) is its expression. */
+tp_expr *lower_gather_index(lower_ctx *ctx, const tsr_view *v, tp_expr *r, tp_expr *c,
+                            tp_expr **in_image);
+/* Before a load item of view v whose `lanes` elements lie at (lane_r[u],
+ * lane_c[u]): where v is gathered, declares into `out` the decode of each
+ * distinct pixel among them, kept in ctx->pixels until the next call or
+ * lower_gather_forget. */
+void lower_gather_pixels(lower_ctx *ctx, tp_block *out, const tsr_view *v, int lanes,
+                         tp_expr *const *lane_r, tp_expr *const *lane_c);
+void lower_gather_forget(lower_ctx *ctx);
 
 /* `value` as a const private int named prefix + serial (a constant as it
  * is). */

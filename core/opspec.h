@@ -75,7 +75,8 @@ typedef struct tsr_opspec {
     const struct tsr_op_def *op;
     tsr_dtype dtype;
 
-    /* gemm: C = act(alpha * op(A) * op(B) + beta * C + bias) + R */
+    /* gemm: C = act(alpha * op(A) * op(B) + beta * C + bias) + R; conv2d:
+     * its implicit GEMM's layouts, which its layout sets */
     tsr_layout layout_a, layout_b;
     double alpha, beta;
     tsr_bias bias;             /* row: one value per row of C (M); col: per col (N) */

@@ -9,6 +9,7 @@
  * that holds every value of the params conv2d uses, each verified against
  * the double reference on a poisoned output; and kernels that read the
  * padding or leave out a tap must fail verification. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,108 @@ static void gathered_taps_feed_the_matrix_unit(void)
     tsr_profile_free(h200);
 }
 
+/* Whether every line of `text` that divides by (or takes the remainder of)
+ * the output's width declares a pixel's decode: no division by a kernel
+ * argument left inside a copy's tests or address. */
+static bool divides_by_out_w_only_in_pixel_decodes(const char *text)
+{
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char *buf = malloc(len + 1);
+        if (!buf)
+            return false;
+        memcpy(buf, line, len);
+        buf[len] = '\0';
+        bool divides = strstr(buf, "/ out_w") || strstr(buf, "% out_w");
+        bool decode = strstr(buf, "const int ih") || strstr(buf, "const int iw") ||
+                      strstr(buf, "const int px");
+        free(buf);
+        if (divides && !decode)
+            return false;
+        line = end ? end + 1 : NULL;
+    }
+    return true;
+}
+
+/* A load item decodes its pixel once, ahead of its tests and copies (so
+ * the compiler can hoist it out of the k-loop), in every layout and
+ * dialect; and nhwc's filters, k-contiguous, reach the matrix unit's tile
+ * by whole asynchronous copies rather than element by element. */
+static void pixels_decode_once_and_nhwc_filters_copy_whole(void)
+{
+    tsr_profile *h200 = check_load_profile("nvidia-h200");
+    tsr_opspec *nhwc = good_spec("f16", "{layout: nhwc, filter: 3, stride: 2, pad: 1}");
+    tsr_opspec *nchw = good_spec("f32", "{layout: nchw, filter: 3, pad: 1, groups: 2}");
+    static const char *const dialects[] = {"opencl", "cuda", "hip"};
+    for (int d = 0; h200 && nhwc && nchw && d < 3; d++) {
+        /* Asynchronous copies (PF) only where the dialect spells them. */
+        const char *configs[] = {"VW=4", "VW=1", "VW=1,PF=2", "VW=8,PF=3"};
+        for (int c = 0; c < (d == 1 ? 4 : 2); c++) {
+            for (int s = 0; s < 2; s++) {
+                char *text = kernel_text(s ? nchw : nhwc, h200, configs[c], dialects[d]);
+                if (text) {
+                    CHECK_STR_CONTAINS(text, "const int px");
+                    CHECK_MSG(divides_by_out_w_only_in_pixel_decodes(text), "%s %s %s", dialects[d],
+                              configs[c], s ? "nchw" : "nhwc");
+                }
+                free(text);
+            }
+        }
+    }
+    char *ring =
+        nhwc ? kernel_text(nhwc, h200,
+                           "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VW=8,PAD=1,PF=3", "cuda")
+             : NULL;
+    if (ring) {
+        CHECK_STR_CONTAINS(ring, "tsr_cp_async_aligned<8>(&Bs[");
+        CHECK_STR_CONTAINS(ring, "tsr_cp_async<8>(&As[");
+        CHECK(divides_by_out_w_only_in_pixel_decodes(ring));
+    }
+    free(ring);
+    tsr_opspec_free(nhwc);
+    tsr_opspec_free(nchw);
+    tsr_profile_free(h200);
+}
+
+/* The cost model sees a conv2d kernel as its implicit GEMM: the features
+ * are the GEMM's, finite; on a GPU with a matrix unit an f16 config on the
+ * unit estimates faster than the same tiles on the threads' FMAs, and a
+ * batch of 32 slower than one image. */
+static void the_cost_model_sees_the_implicit_gemm(void)
+{
+    tsr_profile *h200 = check_load_profile("nvidia-h200");
+    tsr_opspec *nhwc = good_spec("f16", "{layout: nhwc, filter: 3, stride: 2, pad: 1}");
+    tsr_error err = {{0}};
+    tsr_shape one, batch;
+    bool ok = h200 && nhwc && nhwc->op->features &&
+              tsr_shape_parse(nhwc->op, "n=1,c=128,h=56,w=56,k=128", &one, &err) == TSR_OK &&
+              tsr_shape_parse(nhwc->op, "n=32,c=128,h=56,w=56,k=128", &batch, &err) == TSR_OK;
+    CHECK_MSG(ok, "%s", err.msg);
+    if (ok) {
+        const char *tiles = "BM=128,BN=128,BK=32,TM=2,TN=8,VW=8,PAD=1,STRN=0,KU=2,PF=3";
+        char text[128];
+        double f[TSR_MAX_OP_FEATURES], unit_one, unit_batch, fma_batch;
+        snprintf(text, sizeof text, "%s,MU=1", tiles);
+        tsr_config mu = check_config(nhwc->op, text);
+        snprintf(text, sizeof text, "%s,MU=0", tiles);
+        tsr_config fma = check_config(nhwc->op, text);
+        int n = nhwc->op->features(nhwc, h200, &one, &mu, NULL, f);
+        CHECK(n == nhwc->op->n_features && n <= TSR_MAX_OP_FEATURES);
+        for (int i = 0; i < n; i++)
+            CHECK_MSG(isfinite(f[i]), "feature %d: %g", i, f[i]);
+        unit_one = f[n - 1];
+        nhwc->op->features(nhwc, h200, &batch, &mu, NULL, f);
+        unit_batch = f[n - 1];
+        nhwc->op->features(nhwc, h200, &batch, &fma, NULL, f);
+        fma_batch = f[n - 1];
+        CHECK_MSG(unit_batch < fma_batch, "unit %g, FMAs %g", unit_batch, fma_batch);
+        CHECK_MSG(unit_one < unit_batch, "one image %g, 32 %g", unit_one, unit_batch);
+    }
+    tsr_opspec_free(nhwc);
+    tsr_profile_free(h200);
+}
+
 /* ---- on PoCL ------------------------------------------------------------------ */
 
 /* The specs verified: both layouts, every constant off its default
@@ -435,6 +538,8 @@ int main(void)
     RUN_TEST(geometry_sizes_the_launch_from_the_dims);
     RUN_TEST(kernels_gather_taps_with_constant_divisions_and_guard_the_padding);
     RUN_TEST(gathered_taps_feed_the_matrix_unit);
+    RUN_TEST(pixels_decode_once_and_nhwc_filters_copy_whole);
+    RUN_TEST(the_cost_model_sees_the_implicit_gemm);
     tsr_profile_free(profile);
     int opened = check_open_pocl(&device, &profile);
     if (opened == 77)

@@ -376,4 +376,7 @@ const tsr_op_def tsr_op_conv2d = {
     .flops = conv2d_flops,
     .output_buffer = CONV_ARG_Y,
     .reads_output = conv2d_reads_output,
+    .n_features = GEMM_FEATURE_COUNT,
+    .feature_names = gemm_feature_names,
+    .features = conv2d_features,
 };

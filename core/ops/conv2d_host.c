@@ -1,9 +1,11 @@
-/* conv2d on the host: buffer sizes, kernel arguments, and the reference
- * in double precision with the error scale of every output element. */
+/* conv2d on the host: buffer sizes, kernel arguments, the reference in
+ * double precision with the error scale of every output element, and what
+ * the cost model sees of a kernel. */
 #include <math.h>
 
 #include "core/host_reference.h"
 #include "core/ops/conv2d_internal.h"
+#include "core/ops/gemm_internal.h"
 
 /* The extents of one shape, the output's among them. */
 typedef struct conv_extent {
@@ -160,4 +162,24 @@ double conv2d_flops(const tsr_opspec *spec, const tsr_shape *shape)
     conv_extent e = extent_of(spec, shape);
     return 2.0 * (double)e.n * e.k * e.oh * e.ow * e.cg * spec->conv.filter[0] *
            spec->conv.filter[1];
+}
+
+/* The implicit GEMM's features (core/ops/conv2d.c): nchw multiplies a
+ * group's filters by its image's pixels, once per image and group; nhwc
+ * all images' pixels by a group's filters, once per group. The gathers'
+ * address arithmetic is not in the estimate; the learned model sees it in
+ * the measurements. */
+int conv2d_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                    const tsr_config *config, const struct tsr_resource_report *resources,
+                    double *out)
+{
+    conv_extent e = extent_of(spec, shape);
+    tsr_shape gemm = {{0}};
+    long pixels = e.oh * e.ow;
+    bool nhwc = spec->conv.channels_last;
+    gemm.dim[GEMM_DIM_M] = nhwc ? e.n * pixels : e.kg;
+    gemm.dim[GEMM_DIM_N] = nhwc ? e.kg : pixels;
+    gemm.dim[GEMM_DIM_K] = e.cg * spec->conv.filter[0] * spec->conv.filter[1];
+    gemm.dim[GEMM_DIM_BATCH] = nhwc ? spec->conv.groups : e.n * spec->conv.groups;
+    return gemm_features(spec, profile, &gemm, config, resources, out);
 }

@@ -43,5 +43,9 @@ void conv2d_reference(const tsr_opspec *spec, const tsr_shape *shape, const floa
                       double *out, double *magnitude);
 double conv2d_tolerance(const tsr_opspec *spec, const tsr_shape *shape);
 double conv2d_flops(const tsr_opspec *spec, const tsr_shape *shape);
+struct tsr_resource_report;
+int conv2d_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                    const tsr_config *config, const struct tsr_resource_report *resources,
+                    double *out);
 
 #endif

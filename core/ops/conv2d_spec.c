@@ -45,6 +45,10 @@ tsr_status tsr_conv2d_parse(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *sp
     TSR_TRY(tsr_yaml_fields(doc, node, "conv2d", keys, COUNT(keys), REQ(0) | REQ(1), f));
     TSR_TRY(tsr_yaml_enum(doc, f[0].value, "conv2d.layout", conv_layout_names, 2, &value));
     conv->channels_last = value == 1;
+    /* The implicit GEMM's B is W^T for nhwc (k x filters, k contiguous):
+     * column-major, which the matrix unit's tile then stores k-fastest so
+     * that W moves by asynchronous copies (core/ops/conv2d.c). */
+    spec->layout_b = conv->channels_last ? TSR_COL_MAJOR : TSR_ROW_MAJOR;
     TSR_TRY(parse_pair(doc, f[1].value, "conv2d.filter", 1, 32, conv->filter));
     if (f[2].value)
         TSR_TRY(parse_pair(doc, f[2].value, "conv2d.stride", 1, 64, conv->stride));
