@@ -237,6 +237,7 @@ static tsr_status load_item(lower_ctx *ctx, const tsr_stmt *s, tp_block *body, i
         tp_decl(b, &branch->body, vec, whole);
         lower_shared_store(ctx, &branch->body, t, s->stage, r, c, inner_dim, tp_ref(b, vec), width);
     }
+    lower_gather_lanes(ctx);
     for (int u = 0; u < width; u++)
         load_scalar(ctx, s, &branch->orelse, lanes->r[u], lanes->c[u], lanes->gr[u], lanes->gc[u]);
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
@@ -261,6 +262,7 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         return TSR_ERR_NOMEM;
     tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
     tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
+    lower_gather_origin(ctx, &scope->body, s->view, row0, col0);
     tp_expr *ev;
     tp_block *body = lower_share_items(ctx, &scope->body, vectors, &ev);
     if (!body)
@@ -281,7 +283,7 @@ static tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         lanes.gr[u] = inner_dim == 1 || u == 0 ? gr : tp_addi(b, gr, u);
         lanes.gc[u] = inner_dim == 0 || u == 0 ? gc : tp_addi(b, gc, u);
     }
-    lower_gather_pixels(ctx, body, s->view, width, lanes.gr, lanes.gc);
+    lower_gather_pixels(ctx, body, s->view, width, lanes.gr, lanes.gc, lanes.r, lanes.c);
     tsr_status status = load_item(ctx, s, body, inner_dim, &lanes, row0, col0);
     lower_gather_forget(ctx);
     return status;

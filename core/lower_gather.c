@@ -59,17 +59,54 @@ static lower_pixel decode_pixel(tp_builder *b, const tsr_view *v, tp_expr *pixel
 void lower_gather_forget(lower_ctx *ctx)
 {
     ctx->n_pixels = 0;
+    ctx->taps = (lower_taps){0};
 }
 
-void lower_gather_pixels(lower_ctx *ctx, tp_block *out, const tsr_view *v, int lanes,
-                         tp_expr *const *lane_r, tp_expr *const *lane_c)
+void lower_gather_lanes(lower_ctx *ctx)
+{
+    ctx->taps.k = NULL;
+    ctx->taps.offset = NULL;
+}
+
+/* Whether k splits into (filter position, channel) by a division by the
+ * channel count, a kernel argument. */
+static bool divides_by_channels(const tsr_gather *g)
+{
+    return g && g->channels_inner && g->filter[0] * g->filter[1] > 1;
+}
+
+void lower_gather_origin(lower_ctx *ctx, tp_block *out, const tsr_view *v, tp_expr *row0,
+                         tp_expr *col0)
 {
     const tsr_gather *g = v->gather;
     lower_gather_forget(ctx);
+    if (!divides_by_channels(g))
+        return;
+    tp_builder *b = ctx->b;
+    tp_expr *origin = g->k_along_rows ? row0 : col0;
+    ctx->taps = (lower_taps){
+        .gather = g,
+        .origin = origin,
+        .tap = lower_declare_const(ctx, out, "tap", tp_bin(b, TP_DIV, origin, g->channels)),
+        .channel = lower_declare_const(ctx, out, "ch", tp_bin(b, TP_MOD, origin, g->channels)),
+    };
+}
+
+void lower_gather_pixels(lower_ctx *ctx, tp_block *out, const tsr_view *v, int lanes,
+                         tp_expr *const *gr, tp_expr *const *gc, tp_expr *const *r,
+                         tp_expr *const *c)
+{
+    const tsr_gather *g = v->gather;
+    ctx->n_pixels = 0;
+    lower_gather_lanes(ctx);
     if (!g || lanes > LOWER_MAX_LANES)
         return;
+    if (ctx->taps.gather == g && lanes > 1) {
+        ctx->taps.k = g->k_along_rows ? gr[0] : gc[0];
+        ctx->taps.offset = g->k_along_rows ? r[0] : c[0];
+    }
     for (int u = 0; u < lanes; u++) {
-        tp_expr *pixel = g->k_along_rows ? lane_c[u] : lane_r[u];
+        tp_expr *pixel = g->k_along_rows ? gc[u] : gr[u];
         bool seen = false;
         for (int i = 0; i < ctx->n_pixels && !seen; i++)
             seen = ctx->pixels[i].pixel == pixel;
@@ -104,10 +141,20 @@ tp_expr *lower_gather_index(lower_ctx *ctx, const tsr_view *v, tp_expr *r, tp_ex
         px.offset = pixel_offset(b, v, px.row, px.col, image);
     }
     int taps = g->filter[0] * g->filter[1];
-    tp_expr *channel, *tap;
+    tp_expr *channel, *tap, *same_tap = NULL;
     if (taps == 1) {
         channel = k;
         tap = tp_int(b, 0);
+    } else if (ctx->taps.gather == g && ctx->taps.k == k) {
+        /* k = origin + offset has the origin's filter position while the
+         * origin's channel plus the offset stays below the channel count:
+         * always when the count is a multiple of the tile's k extent. A
+         * vector's lanes then share it too: the count is a multiple of the
+         * width (the copy tests that) and so are the origin and offset.
+         * Else the copy falls to the lanes, which divide. */
+        channel = tp_add(b, ctx->taps.channel, ctx->taps.offset);
+        tap = ctx->taps.tap;
+        same_tap = tp_bin(b, TP_LT, channel, g->channels);
     } else if (g->channels_inner) {
         channel = tp_bin(b, TP_MOD, k, g->channels);
         tap = tp_bin(b, TP_DIV, k, g->channels);
@@ -121,9 +168,11 @@ tp_expr *lower_gather_index(lower_ctx *ctx, const tsr_view *v, tp_expr *r, tp_ex
         tp_add(b, px.offset,
                tp_add(b, tp_mul(b, channel, g->channel_stride),
                       tp_add(b, tp_mul(b, fr, g->in_row_stride), tp_mul(b, fs, g->in_col_stride))));
-    *in_image = NULL;
-    if (g->pad[0])
-        *in_image = within(b, tp_add(b, px.row, fr), tp_int(b, 0), g->in_rows);
+    *in_image = same_tap;
+    if (g->pad[0]) {
+        tp_expr *rows_ok = within(b, tp_add(b, px.row, fr), tp_int(b, 0), g->in_rows);
+        *in_image = *in_image ? tp_bin(b, TP_AND, *in_image, rows_ok) : rows_ok;
+    }
     if (g->pad[1]) {
         tp_expr *cols_ok = within(b, tp_add(b, px.col, fs), tp_int(b, 0), g->in_cols);
         *in_image = *in_image ? tp_bin(b, TP_AND, *in_image, cols_ok) : cols_ok;

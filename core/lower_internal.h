@@ -26,6 +26,18 @@ typedef struct lower_pixel {
 
 enum { LOWER_MAX_LANES = 16 };
 
+/* A gathered view's taps along k (channel fastest) as a load sees them:
+ * the tile's first tap `origin` decoded once into filter position `tap`
+ * and channel `channel`; and, while a whole vector's copy is lowered, its
+ * k and offset from the origin, so that its decode is an add (see
+ * lower_gather_index). */
+typedef struct lower_taps {
+    const struct tsr_gather *gather; /* NULL: none decoded */
+    tp_expr *origin, *tap, *channel;
+    const tp_expr *k; /* NULL: no vector being lowered */
+    tp_expr *offset;
+} lower_taps;
+
 typedef struct lower_ctx {
     tp_builder *b;
     const tsr_tile_program *program;
@@ -38,6 +50,7 @@ typedef struct lower_ctx {
     /* The current load item's decoded pixels, which its gathered indices reuse. */
     lower_pixel pixels[LOWER_MAX_LANES];
     int n_pixels;
+    lower_taps taps; /* the current load's */
     tsr_error *err;
 } lower_ctx;
 
@@ -49,15 +62,28 @@ tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_e
 
 /* Element (r, c) of gathered view v: its index in the buffer, and in
  * *in_image the predicate that it is not padding (NULL when no element can
- * be). Reuses a pixel of ctx->pixels where c (or r) is its expression. */
+ * be). Reuses a pixel of ctx->pixels where c (or r) is its expression; for
+ * the k of ctx->taps, decodes from the tile's first tap, and *in_image
+ * then also requires that k shares that tap's filter position. */
 tp_expr *lower_gather_index(lower_ctx *ctx, const tsr_view *v, tp_expr *r, tp_expr *c,
                             tp_expr **in_image);
-/* Before a load item of view v whose `lanes` elements lie at (lane_r[u],
- * lane_c[u]): where v is gathered, declares into `out` the decode of each
- * distinct pixel among them, kept in ctx->pixels until the next call or
- * lower_gather_forget. */
+/* Before a load of view v whose tile starts at (row0, col0): where v is
+ * gathered with the channel fastest, declares into `out` the decode of the
+ * tile's first tap, kept in ctx->taps until lower_gather_forget. */
+void lower_gather_origin(lower_ctx *ctx, tp_block *out, const tsr_view *v, tp_expr *row0,
+                         tp_expr *col0);
+/* Before a load item of view v whose `lanes` elements lie at (gr[u],
+ * gc[u]) of the view, (r[u], c[u]) from the tile's origin: where v is
+ * gathered, declares into `out` the decode of each distinct pixel among
+ * them, kept in ctx->pixels until the next call or lower_gather_forget;
+ * and with more than one lane, notes the first's k and offset in ctx->taps
+ * for the whole vector's copy, until lower_gather_lanes. */
 void lower_gather_pixels(lower_ctx *ctx, tp_block *out, const tsr_view *v, int lanes,
-                         tp_expr *const *lane_r, tp_expr *const *lane_c);
+                         tp_expr *const *gr, tp_expr *const *gc, tp_expr *const *r,
+                         tp_expr *const *c);
+/* After the whole vector's copy, before the item's lanes one by one: each
+ * lane decodes its tap by itself again. */
+void lower_gather_lanes(lower_ctx *ctx);
 void lower_gather_forget(lower_ctx *ctx);
 
 /* `value` as a const private int named prefix + serial (a constant as it
