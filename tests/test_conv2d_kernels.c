@@ -336,6 +336,20 @@ static void pixels_decode_once_and_nhwc_filters_copy_whole(void)
         CHECK_STR_CONTAINS(ring, "tsr_cp_async_aligned<8>(&Bs[");
         CHECK_STR_CONTAINS(ring, "tsr_cp_async<8>(&As[");
         CHECK(divides_by_out_w_only_in_pixel_decodes(ring));
+        /* X's whole copies add to the tile's first channel: no division by
+         * the channel count in their address. */
+        for (const char *at = strstr(ring, "tsr_cp_async<8>(&As["); at;
+             at = strstr(at + 1, "tsr_cp_async<8>(&As[")) {
+            const char *end = strchr(at, '\n');
+            size_t len = end ? (size_t)(end - at) : strlen(at);
+            char *copy = malloc(len + 1);
+            if (copy) {
+                memcpy(copy, at, len);
+                copy[len] = '\0';
+                CHECK_MSG(!strstr(copy, "/ in_c") && !strstr(copy, "% in_c"), "%s", copy);
+            }
+            free(copy);
+        }
     }
     free(ring);
     tsr_opspec_free(nhwc);
