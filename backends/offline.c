@@ -390,7 +390,8 @@ tsr_status tsr_offline_compiler_id(const char *compiler, char *out, size_t size,
     return describe_tool(tool, out, size, err);
 }
 
-int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r, int threads_per_block)
+int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r, int threads_per_block,
+                          long dynamic_shared)
 {
     if (!p || !r || threads_per_block <= 0 || !p->registers_per_unit.present)
         return -1;
@@ -402,10 +403,11 @@ int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r, in
         if (by_registers < blocks)
             blocks = by_registers;
     }
-    if (r->shared_bytes > 0) {
+    long shared = r->shared_bytes + (dynamic_shared > 0 ? dynamic_shared : 0);
+    if (shared > 0) {
         if (!p->shared_per_unit.present)
             return -1;
-        long by_shared = (long)p->shared_per_unit.value / r->shared_bytes;
+        long by_shared = (long)p->shared_per_unit.value / shared;
         if (by_shared < blocks)
             blocks = by_shared;
     }

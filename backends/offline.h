@@ -35,13 +35,16 @@ const char *tsr_offline_dialect(const char *compiler);
 /* Blocks resident per SM/CU for a kernel of `threads_per_block` threads
  * with the report's resources on profile `p`: the least of
  *   registers_per_unit / (registers x threads_per_block),
- *   shared_per_unit / shared_bytes          (when it uses shared memory),
+ *   shared_per_unit / (shared_bytes + dynamic_shared)
+ *                                           (when it uses shared memory;
+ *                                            the report counts the static
+ *                                            part, the launch the rest),
  *   2048 / threads_per_block                (threads per unit: the profile
  *                                            has no such field; 2048 is
  *                                            NVIDIA's sm_80..sm_90 figure).
  * 0 when one block does not fit; -1 when the profile lacks the numbers. */
-int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r,
-                          int threads_per_block);
+int tsr_offline_occupancy(const tsr_profile *p, const tsr_resource_report *r, int threads_per_block,
+                          long dynamic_shared);
 
 /* The loadable binaries of a kernel, built by the vendor's compiler for
  * `target` and written into `dir` as STEM.TARGET.KIND:

@@ -44,8 +44,8 @@ void tsr_offline_device(const tsr_profile *p, char *out, size_t size)
 tsr_status tsr_offline_report(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                               const char *config_text, const char *compiler, const char *target,
                               const char *source, const char *kernel_name, int threads_per_block,
-                              bool fresh, tsr_resource_report *out, int *blocks, char created[32],
-                              bool *from_store, tsr_error *err)
+                              long dynamic_shared, bool fresh, tsr_resource_report *out,
+                              int *blocks, char created[32], bool *from_store, tsr_error *err)
 {
     char sha[SHA256_DIGEST_STRING_LENGTH], compiler_id[320];
     SHA256Data((const uint8_t *)source, strlen(source), sha);
@@ -68,7 +68,7 @@ tsr_status tsr_offline_report(tsr_store *store, const tsr_opspec *spec, const ts
                                 tsr_offline_dialect(compiler), out, err));
     /* The compiler's own description of itself, now that it ran. */
     key.compiler_id = out->compiler_id;
-    *blocks = tsr_offline_occupancy(profile, out, threads_per_block);
+    *blocks = tsr_offline_occupancy(profile, out, threads_per_block, dynamic_shared);
     return tsr_store_put_report(store, &key, out, out->registers > 0 ? *blocks : -1, err);
 }
 
@@ -189,11 +189,13 @@ static tsr_status predict_one(tsr_store *store, const tsr_opspec *spec, const ts
     tsr_status st = TSR_OK;
     if (s->compiler[0]) {
         st = tsr_offline_report(store, spec, profile, config_text, s->compiler, s->target,
-                                text.source, text.kernel_name, threads_of(&text), false, &report,
-                                &blocks, created, &cached, err);
+                                text.source, text.kernel_name, threads_of(&text),
+                                (long)text.rule.shared_bytes, false, &report, &blocks, created,
+                                &cached, err);
         have_report = st == TSR_OK;
         s->compiled += have_report && !cached;
     }
+    size_t rule_shared = text.rule.shared_bytes;
     tsr_kernel_text_free(&text);
     if (st != TSR_OK)
         return st;
@@ -214,9 +216,10 @@ static tsr_status predict_one(tsr_store *store, const tsr_opspec *spec, const ts
         if (have_report)
             snprintf(reason, sizeof reason,
                      "predicted by the %s model of %s with %s %s's report: %d registers, %ld "
-                     "spill bytes, %ld shared bytes",
+                     "spill bytes, %ld shared bytes (%ld static)",
                      learned_s > 0 ? "learned" : "analytic", profile->name, s->compiler, s->target,
-                     report.registers, report.spill_bytes, report.shared_bytes);
+                     report.registers, report.spill_bytes, report.shared_bytes + (long)rule_shared,
+                     report.shared_bytes);
         else
             snprintf(reason, sizeof reason, "predicted by the %s model of %s (no compiler report)",
                      learned_s > 0 ? "learned" : "analytic", profile->name);

@@ -46,12 +46,14 @@ void tsr_offline_device(const tsr_profile *profile, char *out, size_t size);
 
 /* The resource report of a kernel by the profile's compiler: the stored
  * one when current (same source, same compiler build), else a compile,
- * stored. *from_store says which. */
+ * stored. *from_store says which; *occupancy_blocks counts the launch's
+ * dynamic shared memory beside the report's static. */
 tsr_status tsr_offline_report(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                               const char *config_text, const char *compiler, const char *target,
                               const char *source, const char *kernel_name, int threads_per_block,
-                              bool fresh, tsr_resource_report *out, int *occupancy_blocks,
-                              char created[32], bool *from_store, tsr_error *err);
+                              long dynamic_shared, bool fresh, tsr_resource_report *out,
+                              int *occupancy_blocks, char created[32], bool *from_store,
+                              tsr_error *err);
 
 tsr_status tsr_offline_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                             const tsr_shape *shape, const tsr_offline_tune_options *options,

@@ -173,16 +173,21 @@ static void occupancy_is_the_tightest_of_registers_shared_and_threads(void)
     tsr_resource_report r = {0};
     r.registers = 39;
     r.shared_bytes = 8192;
-    CHECK(tsr_offline_occupancy(&p, &r, 256) == 6); /* 65536 / (39 x 256) = 6.56 */
+    CHECK(tsr_offline_occupancy(&p, &r, 256, 0) == 6); /* 65536 / (39 x 256) = 6.56 */
     r.registers = 16;
-    CHECK(tsr_offline_occupancy(&p, &r, 256) == 8); /* threads: 2048 / 256 */
+    CHECK(tsr_offline_occupancy(&p, &r, 256, 0) == 8); /* threads: 2048 / 256 */
     r.shared_bytes = 100000;
-    CHECK(tsr_offline_occupancy(&p, &r, 256) == 2); /* shared: 233472 / 100000 */
+    CHECK(tsr_offline_occupancy(&p, &r, 256, 0) == 2); /* shared: 233472 / 100000 */
+    /* The launch's dynamic shared memory counts beside the static. */
+    r.shared_bytes = 0;
+    CHECK(tsr_offline_occupancy(&p, &r, 256, 100000) == 2);
+    r.shared_bytes = 1024;
+    CHECK(tsr_offline_occupancy(&p, &r, 256, 116736) == 1); /* 233472 / 117760 */
     r.registers = 255;
     r.shared_bytes = 0;
-    CHECK(tsr_offline_occupancy(&p, &r, 1024) == 0); /* one block does not fit */
+    CHECK(tsr_offline_occupancy(&p, &r, 1024, 0) == 0); /* one block does not fit */
     tsr_profile empty = {0};
-    CHECK(tsr_offline_occupancy(&empty, &r, 256) == -1);
+    CHECK(tsr_offline_occupancy(&empty, &r, 256, 0) == -1);
 }
 
 /* PATH and CUDA_HOME point at an empty directory for the duration. */

@@ -50,7 +50,7 @@ check() {
         fail "$compiler $target $spec: no register count or occupancy"
         return 1
     fi
-    if [ "$spec" = sgemm ] && [ "$compiler" != ocloc ] && grep -q '^shared: *0 bytes' "$out"; then
+    if [ "$spec" = sgemm ] && [ "$compiler" != ocloc ] && grep -q '^shared: *0 bytes static, 0 dynamic' "$out"; then
         fail "$compiler $target $spec: the tiled GEMM reports no shared memory"
         return 1
     fi

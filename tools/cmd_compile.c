@@ -59,8 +59,8 @@ static void print_report(const tsr_resource_report *r, const tsr_kernel_text *te
         printf("grf mode:   %s\n", r->grf_mode);
     printf("spills:     %ld bytes\n", r->spill_bytes);
     printf("private:    %ld bytes\n", r->private_bytes);
-    printf("shared:     %ld bytes\n", r->shared_bytes);
-    int blocks = tsr_offline_occupancy(profile, r, threads);
+    printf("shared:     %ld bytes static, %zu dynamic\n", r->shared_bytes, text->rule.shared_bytes);
+    int blocks = tsr_offline_occupancy(profile, r, threads, (long)text->rule.shared_bytes);
     if (blocks >= 0 && r->registers > 0)
         printf("occupancy:  %d blocks per unit on %s\n", blocks, profile->name);
     else
@@ -104,7 +104,8 @@ static int report_for(const compile_job *job, tsr_store *store, const tsr_kernel
                                  tsr_offline_dialect(job->compiler), &report, &err);
         /* The compiler's own description of itself, now that it ran. */
         key.compiler_id = report.compiler_id;
-        blocks = tsr_offline_occupancy(job->profile, &report, threads_per_block(text));
+        blocks = tsr_offline_occupancy(job->profile, &report, threads_per_block(text),
+                                       (long)text->rule.shared_bytes);
         if (st == TSR_OK)
             st = tsr_store_put_report(store, &key, &report, report.registers > 0 ? blocks : -1,
                                       &err);
