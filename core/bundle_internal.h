@@ -1,5 +1,5 @@
-/* What bundle.c hands bundle_header.c: one checked, parsed kernel entry per
- * best result. Not installed; the bundle's public face is core/bundle.h. */
+/* What bundle.c hands bundle_manifest.c and bundle_header.c: one checked,
+ * parsed kernel entry per best result. Not installed; the bundle's public face is core/bundle.h. */
 #ifndef TSR_BUNDLE_INTERNAL_H
 #define TSR_BUNDLE_INTERNAL_H
 
@@ -29,6 +29,14 @@ typedef struct tsr_bundle_entry {
     tsr_bundle_binary binaries[TSR_BUNDLE_MAX_BINARIES];
 } tsr_bundle_entry;
 
+/* Steps through "a,b,c": each call yields one item (possibly empty). */
+bool tsr_bundle_next_item(const char **cursor, char sep, const char **item, size_t *len);
+/* A decimal integer filling exactly text[0..len), at least `min`. */
+bool tsr_bundle_parse_long(const char *text, size_t len, long min, long *out);
+
+/* Appends manifest.json for the entries to sb (core/bundle_manifest.c). */
+void tsr_bundle_manifest_text(tsr_strbuf *sb, const tsr_bundle_entry *entries, int count,
+                              const char *created);
 /* Appends the text of tessera_bundle.h for the entries to sb (whose
  * `failed` flag reports out of memory). */
 void tsr_bundle_header_text(tsr_strbuf *sb, const tsr_bundle_entry *entries, int count,
