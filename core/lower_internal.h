@@ -121,6 +121,9 @@ void lower_shared_store(lower_ctx *ctx, tp_block *out, const tsr_tile *tile, tp_
 /* view(gr, gc) where it exists, else 0. */
 tp_expr *lower_guarded_elem(lower_ctx *ctx, const tsr_view *v, tp_expr *gr, tp_expr *gc,
                             tsr_dtype dtype);
+/* A cooperative load of a view's window into a shared tile
+ * (core/lower_load.c). */
+tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 /* The halves of a two-step load (core/lower_staged.c). */
 tsr_status lower_fetch(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_deposit(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
