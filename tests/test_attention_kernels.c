@@ -7,6 +7,7 @@
  * reference on a poisoned output; and kernels built without the online
  * softmax's rescaling, without the causal mask or without the final
  * division must fail verification. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,51 @@ done:
     tsr_opspec_free(spec);
 }
 
+/* The cost model's view of a kernel: the features are finite for valid
+ * configs; on a GPU with a matrix unit the unit's config estimates faster
+ * than the same tiles on FMAs, the flash-attention shape (P in registers,
+ * shuffles) faster than P and the row reductions through shared memory, a
+ * padded row faster than one whose ldmatrix rows collide, and the causal
+ * mask (half the keys) faster than none. */
+static double estimate(const tsr_opspec *spec, const tsr_profile *prof, const tsr_shape *shape,
+                       const char *config_text)
+{
+    tsr_config config = check_config(spec->op, config_text);
+    tsr_error err = {{0}};
+    CHECK_MSG(spec->op->check(spec, prof, &config, &err) == TSR_OK, "%s: %s", config_text, err.msg);
+    double f[TSR_MAX_OP_FEATURES];
+    int n = spec->op->features(spec, prof, shape, &config, NULL, f);
+    CHECK(n == spec->op->n_features && n <= TSR_MAX_OP_FEATURES);
+    for (int i = 0; i < n; i++)
+        CHECK_MSG(isfinite(f[i]), "%s: feature %d is %g", config_text, i, f[i]);
+    return f[n - 1];
+}
+
+static void the_cost_model_prefers_the_flash_attention_shape(void)
+{
+    tsr_profile *h200 = check_load_profile("nvidia-h200");
+    tsr_error err = {{0}};
+    tsr_opspec *full = attention_spec("f16", "{head_dim: 128}",
+                                      "[{q: 2048, kv: 2048, heads: 16, batch: 2}]", &err);
+    tsr_opspec *causal = attention_spec("f16", "{head_dim: 128, causal: true}",
+                                        "[{q: 2048, kv: 2048, heads: 16, batch: 2}]", &err);
+    CHECK_MSG(h200 && full && causal && full->op->features, "%s", err.msg);
+    if (h200 && full && causal && full->op->features) {
+        const char *flash = "MU=1,BM=128,BN=32,TM=1,WC=1,VW=8,PAD=1,KU=2,PF=1,SH=1,PR=1";
+        double fast = estimate(full, h200, &full->shapes[0], flash);
+        CHECK(fast < estimate(full, h200, &full->shapes[0],
+                              "MU=0,BM=128,BN=32,TM=4,WC=8,VW=8,PAD=1,KU=2,PF=1,SH=1"));
+        CHECK(fast < estimate(full, h200, &full->shapes[0],
+                              "MU=1,BM=128,BN=32,TM=1,WC=2,VW=8,PAD=1,KU=2,PF=1,SH=0,PR=0"));
+        CHECK(fast < estimate(full, h200, &full->shapes[0],
+                              "MU=1,BM=128,BN=32,TM=1,WC=1,VW=8,PAD=0,KU=2,PF=1,SH=1,PR=1"));
+        CHECK(estimate(causal, h200, &causal->shapes[0], flash) < fast);
+    }
+    tsr_opspec_free(full);
+    tsr_opspec_free(causal);
+    tsr_profile_free(h200);
+}
+
 /* ---- on PoCL --------------------------------------------------------------------- */
 
 /* Each type with each head dim, mask and layout at least once. */
@@ -436,6 +482,7 @@ int main(void)
     RUN_TEST(check_refuses_what_the_tiles_or_the_profile_cannot_hold);
     RUN_TEST(geometry_sizes_the_launch_from_the_dims);
     RUN_TEST(kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda);
+    RUN_TEST(the_cost_model_prefers_the_flash_attention_shape);
     tsr_profile_free(profile);
     int opened = check_open_pocl(&device, &profile);
     if (opened == 77)

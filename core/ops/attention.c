@@ -392,4 +392,7 @@ const tsr_op_def tsr_op_attention = {
     .flops = attention_flops,
     .output_buffer = ATT_ARG_O,
     .suggest = attention_suggest,
+    .n_features = ATT_FEATURE_COUNT,
+    .feature_names = attention_feature_names,
+    .features = attention_features,
 };

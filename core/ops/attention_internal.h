@@ -87,7 +87,31 @@ void attention_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_c
 tsr_dtype attention_staged_dtype(const tsr_opspec *spec, const attention_cfg *c);
 int attention_shared_pad(const attention_cfg *c);
 int attention_score_cols(const attention_cfg *c);
+/* Shared memory a work-group uses: Q, K and V's stages, P, the scratch. */
+long attention_shared_bytes(const tsr_opspec *spec, const attention_cfg *c);
 int attention_output_cols(const tsr_opspec *spec, const attention_cfg *c);
+
+/* attention_model.c: what the cost model sees of a kernel. */
+enum attention_feature {
+    ATT_F_THREADS,
+    ATT_F_SHARED,
+    ATT_F_REGISTERS,
+    ATT_F_GROUPS_PER_UNIT,
+    ATT_F_WAVES,
+    ATT_F_WAVE_EFFICIENCY,
+    ATT_F_ISSUE_EFFICIENCY,
+    ATT_F_LATENCY_HIDING,
+    ATT_F_LOG_COMPUTE_S,
+    ATT_F_LOG_MEMORY_S,
+    ATT_F_LOG_SHARED_S,
+    ATT_F_LOG_ESTIMATE_S, /* last, as tsr_op_def.features asks */
+    ATT_FEATURE_COUNT
+};
+extern const char *const attention_feature_names[ATT_FEATURE_COUNT];
+struct tsr_resource_report;
+int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                       const tsr_config *config, const struct tsr_resource_report *resources,
+                       double *out);
 
 /* attention_host.c */
 size_t attention_buffer_elems(const tsr_opspec *spec, const tsr_shape *shape, int buffer);

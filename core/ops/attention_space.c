@@ -59,7 +59,7 @@ int attention_shared_pad(const attention_cfg *c)
 
 /* Q (BM x d), K (d x BN) and V (BN x d) once or twice over (PF), P (BM x
  * BN) and the two scratch tiles of the row reductions (f32). */
-static long shared_bytes(const tsr_opspec *spec, const attention_cfg *c)
+long attention_shared_bytes(const tsr_opspec *spec, const attention_cfg *c)
 {
     long d = spec->attention.head_dim, pad = attention_shared_pad(c);
     long scratch = attention_reduces_in_runs(c) ? 0 : 2L * c->bm * attention_row_sharers(c) * 4;
@@ -164,7 +164,7 @@ tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
     if (registers > register_limit)
         return refuse(err, "a %d-register thread exceeds the profile's %d registers per thread",
                       registers, register_limit);
-    long shared = shared_bytes(spec, &c);
+    long shared = attention_shared_bytes(spec, &c);
     long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
     /* A GPU that lets a kernel opt in to more (dynamic shared memory, sized
      * at launch) gives it that much. */

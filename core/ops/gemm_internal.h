@@ -155,6 +155,10 @@ enum gemm_feature {
     GEMM_FEATURE_COUNT
 };
 extern const char *const gemm_feature_names[GEMM_FEATURE_COUNT];
+/* How many times over ldmatrix's eight 16-byte rows, `row_bytes` apart,
+ * collide in the 128 bytes of shared memory's banks: once when each starts
+ * on its own 16 bytes of them (a padded row), up to 8 times. */
+double gemm_ldmatrix_conflict(long row_bytes);
 int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
                   const tsr_config *config, const struct tsr_resource_report *resources,
                   double *out);

@@ -53,10 +53,7 @@ static double ceil_div(double a, double b)
     return ceil(a / b);
 }
 
-/* How many times over ldmatrix's eight 16-byte rows, `row_bytes` apart,
- * collide in the 128 bytes of shared memory's banks: once when each starts
- * on its own 16 bytes of them (a padded row), up to 8 times. */
-static double ldmatrix_conflict(long row_bytes)
+double gemm_ldmatrix_conflict(long row_bytes)
 {
     long step = row_bytes % 128, distinct = 1;
     for (long at = step; at != 0 && distinct < 8; at = (at + step) % 128)
@@ -189,8 +186,8 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
         int pad = gemm_shared_pad(&c);
         long a_row = gemm_a_tile_transposed(&c, spec->layout_a) ? c.bm + pad : c.bk + pad;
         long b_row = gemm_b_tile_transposed(&c, spec->layout_b) ? c.bk + pad : c.bn + pad;
-        a_conflict = ldmatrix_conflict(a_row * (long)in_elem);
-        b_conflict = ldmatrix_conflict(b_row * (long)in_elem);
+        a_conflict = gemm_ldmatrix_conflict(a_row * (long)in_elem);
+        b_conflict = gemm_ldmatrix_conflict(b_row * (long)in_elem);
         double fragment_loads = steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
         overhead = 12.0 + 2.0 * steps / fmin(c.ku, steps);
         issue = units_issued / (units_issued + fragment_loads + staging + overhead);
