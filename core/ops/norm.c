@@ -9,6 +9,7 @@
 
 #include "core/ops/ops.h"
 #include "core/ops/row_ops.h"
+#include "core/ops/stream_model.h"
 
 enum { RMS_X, RMS_GAMMA, RMS_Y, RMS_ROWS, RMS_COLS, RMS_EPS, RMS_COUNT };
 enum { LN_X, LN_GAMMA, LN_BETA, LN_Y, LN_ROWS, LN_COLS, LN_EPS, LN_COUNT };
@@ -201,6 +202,24 @@ static double layernorm_flops(const tsr_opspec *spec, const tsr_shape *shape)
     return 7.0 * (double)tsr_row_matrix_elems(shape);
 }
 
+/* rmsnorm: the sum of squares, then the map (two passes, one reduction);
+ * layernorm: the mean, the squared deviations, the map (three, two). */
+static int rmsnorm_features(const tsr_opspec *spec, const tsr_profile *profile,
+                            const tsr_shape *shape, const tsr_config *config,
+                            const struct tsr_resource_report *resources, double *out)
+{
+    (void)resources;
+    return tsr_row_features(spec, profile, shape, config, 2, 1, false, out);
+}
+
+static int layernorm_features(const tsr_opspec *spec, const tsr_profile *profile,
+                              const tsr_shape *shape, const tsr_config *config,
+                              const struct tsr_resource_report *resources, double *out)
+{
+    (void)resources;
+    return tsr_row_features(spec, profile, shape, config, 3, 2, false, out);
+}
+
 static const tsr_buffer_def rmsnorm_buffers[3] = {
     {"X", true, false}, {"gamma", true, false}, {"Y", false, true}};
 static const tsr_buffer_def layernorm_buffers[4] = {
@@ -225,6 +244,9 @@ const tsr_op_def tsr_op_rmsnorm = {
     .tolerance = tsr_row_tolerance,
     .flops = rmsnorm_flops,
     .output_buffer = RMS_Y,
+    .n_features = TSR_STREAM_FEATURE_COUNT,
+    .feature_names = tsr_stream_feature_names,
+    .features = rmsnorm_features,
 };
 
 const tsr_op_def tsr_op_layernorm = {
@@ -246,4 +268,7 @@ const tsr_op_def tsr_op_layernorm = {
     .tolerance = tsr_row_tolerance,
     .flops = layernorm_flops,
     .output_buffer = LN_Y,
+    .n_features = TSR_STREAM_FEATURE_COUNT,
+    .feature_names = tsr_stream_feature_names,
+    .features = layernorm_features,
 };

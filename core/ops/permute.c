@@ -12,8 +12,11 @@
  * each, three in all, so with four dims the group loops over d0 (the one
  * required dim: a bundle may then launch the kernel on any value of the
  * others, which have axes). */
+#include <math.h>
+
 #include "core/ir.h"
 #include "core/ops/ops.h"
+#include "core/ops/stream_model.h"
 
 enum { ARG_X, ARG_Y, ARG_D0 }; /* then d1 .. d(rank-1) */
 enum { P_TR, P_TC, P_WG, P_VW, P_PAD, P_COUNT };
@@ -368,6 +371,49 @@ static double permute_flops(const tsr_opspec *spec, const tsr_shape *shape)
     return (double)permute_buffer_elems(spec, shape, ARG_Y);
 }
 
+/* Greatest common divisor, for bank conflicts. */
+static long gcd(long a, long b)
+{
+    while (b) {
+        long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* What the cost model sees: every element read once and written once. A
+ * transposing window goes through a shared tile (one barrier), read down
+ * its cols, whose rows lie (TC + PAD) elements apart: in 4-byte banks the
+ * reads of a col collide gcd(row words, 32) times over; its writes to Y
+ * run along the window's rows, TR elements, whole 32-byte sectors only
+ * from 32 bytes up. */
+static int permute_features(const tsr_opspec *spec, const tsr_profile *profile,
+                            const tsr_shape *shape, const tsr_config *config,
+                            const struct tsr_resource_report *resources, double *out)
+{
+    (void)resources;
+    plan pl = plan_of(spec);
+    double elem = (double)tsr_dtype_size(spec->dtype);
+    double elems = (double)permute_buffer_elems(spec, shape, ARG_Y);
+    double tr = window_rows(&pl, config), tc = window_cols(&pl, config);
+    tsr_stream_kernel k = {
+        .memory_bytes = 2.0 * elems * elem,
+        .in_flight_bytes = config->value[P_WG] * config->value[P_VW] * elem,
+        .coalescing = 1.0,
+    };
+    if (pl.transposing) {
+        double row_bytes = (tc + config->value[P_PAD]) * elem;
+        double conflict = fmod(row_bytes, 4) == 0 ? (double)gcd((long)(row_bytes / 4), 32) : 1.0;
+        k.shared_bytes = tr * (tc + config->value[P_PAD]) * elem;
+        k.shared_traffic = tr * tc * elem * (1.0 + conflict);
+        k.syncs = 1;
+        k.coalescing = (1.0 + fmin(1.0, tr * elem / 32.0)) / 2.0;
+    }
+    tsr_stream_launch(spec, config, shape, &k.groups, &k.threads);
+    return tsr_stream_features(profile, &k, out);
+}
+
 /* The defaults, padded against bank conflicts where there is a tile. */
 static void permute_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
 {
@@ -400,4 +446,7 @@ const tsr_op_def tsr_op_permute = {
     .flops = permute_flops,
     .output_buffer = ARG_Y,
     .suggest = permute_suggest,
+    .n_features = TSR_STREAM_FEATURE_COUNT,
+    .feature_names = tsr_stream_feature_names,
+    .features = permute_features,
 };

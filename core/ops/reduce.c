@@ -7,6 +7,7 @@
 
 #include "core/ops/ops.h"
 #include "core/ops/row_ops.h"
+#include "core/ops/stream_model.h"
 
 enum { ARG_X, ARG_Y, ARG_ROWS, ARG_COLS, ARG_COUNT };
 
@@ -92,6 +93,15 @@ static double reduce_flops(const tsr_opspec *spec, const tsr_shape *shape)
     return per_element * (double)tsr_row_matrix_elems(shape);
 }
 
+/* One pass, one reduction, one value a row. */
+static int reduce_features(const tsr_opspec *spec, const tsr_profile *profile,
+                           const tsr_shape *shape, const tsr_config *config,
+                           const struct tsr_resource_report *resources, double *out)
+{
+    (void)resources;
+    return tsr_row_features(spec, profile, shape, config, 1, 1, true, out);
+}
+
 static const tsr_buffer_def reduce_buffers[2] = {{"X", true, false}, {"Y", false, true}};
 
 const tsr_op_def tsr_op_reduce = {
@@ -113,4 +123,7 @@ const tsr_op_def tsr_op_reduce = {
     .tolerance = tsr_row_tolerance,
     .flops = reduce_flops,
     .output_buffer = ARG_Y,
+    .n_features = TSR_STREAM_FEATURE_COUNT,
+    .feature_names = tsr_stream_feature_names,
+    .features = reduce_features,
 };

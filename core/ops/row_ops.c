@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/ops/stream_model.h"
+
 const tsr_param_def tsr_row_params[ROW_PARAM_COUNT] = {TSR_ROW_PARAM_DEFS};
 
 tsr_status tsr_row_check(const tsr_opspec *spec, const tsr_profile *profile,
@@ -180,4 +182,28 @@ int tsr_row_xy_args(const tsr_opspec *spec, const tsr_shape *shape, tsr_buffer *
 {
     (void)spec;
     return tsr_row_args(shape, buffers, 2, out);
+}
+
+int tsr_row_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                     const tsr_config *config, int passes, int reductions, bool one_output,
+                     double *out)
+{
+    double rows = (double)shape->dim[ROW_DIM_ROWS], cols = (double)shape->dim[ROW_DIM_COLS];
+    double elem = (double)tsr_dtype_size(spec->dtype);
+    double wg = config->value[ROW_WG], vw = config->value[ROW_VW];
+    int subgroup = tsr_row_subgroup_width(profile, config);
+    /* A reduction's rounds: a shuffle run and one pass through shared
+     * memory with sub-groups, else a tree of log2(WG) barriers. */
+    double rounds = subgroup >= 2 ? 2.0 : fmax(1.0, log2(wg));
+    tsr_stream_kernel k = {
+        .shared_bytes = (subgroup >= 2 ? ceil(wg / subgroup) : wg) * 4.0,
+        .memory_bytes = rows * cols * elem + (one_output ? rows : rows * cols) * elem,
+        .cached_bytes = (passes - 1) * rows * cols * elem,
+        .in_flight_bytes = wg * vw * elem,
+        .syncs = reductions * rounds,
+        /* Rows that are no whole number of vectors fall to single lanes. */
+        .coalescing = fmod(cols, vw) == 0 ? 1.0 : 0.5,
+    };
+    tsr_stream_launch(spec, config, shape, &k.groups, &k.threads);
+    return tsr_stream_features(profile, &k, out);
 }

@@ -69,6 +69,14 @@ const tp_var *tsr_row_reduce(tsr_tile_program *p, const tsr_view *view, tp_expr 
  * float: the float comes first). */
 tp_expr *tsr_row_average(tsr_tile_program *p, tp_expr *value, int count);
 
+/* What the cost model sees of a row op's kernel (core/ops/stream_model.h):
+ * one group a row reading X `passes` times (the later ones mostly from the
+ * caches), `reductions` reductions across the group, and a row of Y
+ * written (one value a row with `one_output`). */
+int tsr_row_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
+                     const tsr_config *config, int passes, int reductions, bool one_output,
+                     double *out);
+
 /* rows * cols, the size of X (and of Y for the norms). */
 size_t tsr_row_matrix_elems(const tsr_shape *shape);
 /* The arguments of a row op: its `n_buffers` buffers in order, then rows

@@ -9,6 +9,7 @@
 #include "core/ir.h"
 #include "core/ops/ops.h"
 #include "core/ops/row_ops.h"
+#include "core/ops/stream_model.h"
 
 enum { ARG_X, ARG_Y, ARG_ROWS, ARG_COLS, ARG_COUNT };
 enum { SOFTMAX_ONLINE = ROW_PARAM_COUNT, SOFTMAX_PARAM_COUNT };
@@ -121,6 +122,18 @@ static double softmax_flops(const tsr_opspec *spec, const tsr_shape *shape)
     return 5.0 * (double)shape->dim[ROW_DIM_ROWS] * (double)shape->dim[ROW_DIM_COLS];
 }
 
+/* Three passes over a row (max, sum of exponentials, the map) and two
+ * reductions; the online form makes max and sum one pass, one reduction. */
+static int softmax_features(const tsr_opspec *spec, const tsr_profile *profile,
+                            const tsr_shape *shape, const tsr_config *config,
+                            const struct tsr_resource_report *resources, double *out)
+{
+    (void)resources;
+    bool online = config->value[SOFTMAX_ONLINE] != 0;
+    return tsr_row_features(spec, profile, shape, config, online ? 2 : 3, online ? 1 : 2, false,
+                            out);
+}
+
 static const tsr_buffer_def softmax_buffers[2] = {{"X", true, false}, {"Y", false, true}};
 
 const tsr_op_def tsr_op_softmax = {
@@ -142,4 +155,7 @@ const tsr_op_def tsr_op_softmax = {
     .tolerance = softmax_tolerance,
     .flops = softmax_flops,
     .output_buffer = ARG_Y,
+    .n_features = TSR_STREAM_FEATURE_COUNT,
+    .feature_names = tsr_stream_feature_names,
+    .features = softmax_features,
 };
