@@ -15,12 +15,11 @@
 
 #include "core/ops/attention_internal.h"
 #include "core/ops/gemm_internal.h"
+#include "core/ops/model_rates.h"
 #include "core/ops/ops.h"
 
-/* As GEMM's: caches serve tile traffic at 1.2 times the memory bandwidth;
- * the lesser two of the three times add a quarter of themselves. */
+/* As GEMM's: caches serve tile traffic at 1.2 times the memory bandwidth. */
 #define CACHE_FACTOR 1.2
-#define OVERLAP_SHARE 0.25
 /* Instructions per score a step spends outside the multiplies (scale,
  * max, subtract, exponential, sum, conversion to the multiply's type), and
  * per output value (the rescale by the running max's change). */
@@ -43,11 +42,6 @@ const char *const attention_feature_names[ATT_FEATURE_COUNT] = {
     [ATT_F_LOG_ESTIMATE_S] = "log2 estimated seconds",
 };
 
-static double rate(const tsr_profile *profile, tsr_dtype dtype)
-{
-    return tsr_profile_value(&profile->peak_gflops[dtype], 10000) * 1e9;
-}
-
 /* Keys the query blocks see in all, summed over the blocks of one head:
  * every key, or under the causal mask those up to each block's last row. */
 static double visible_keys(const tsr_opspec *spec, double q, double kv, int bm)
@@ -59,12 +53,6 @@ static double visible_keys(const tsr_opspec *spec, double q, double kv, int bm)
     for (double i = 0; i < blocks; i++)
         sum += fmin(kv, (i + 1) * bm);
     return sum;
-}
-
-static double overlap(double a, double b, double c)
-{
-    double top = fmax(a, fmax(b, c));
-    return top + OVERLAP_SHARE * (a + b + c - top);
 }
 
 int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
@@ -79,21 +67,9 @@ int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const
     double in_elem = (double)tsr_dtype_size(spec->dtype);
     double staged_elem = (double)tsr_dtype_size(attention_staged_dtype(spec, &c));
 
-    double units = tsr_profile_value(&profile->compute_units, 64);
-    double bandwidth = tsr_profile_value(&profile->bandwidth_gbs, 1000) * 1e9;
-    double shared_bw = tsr_profile_value(&profile->shared_bandwidth_gbs, 0) * 1e9;
-    if (!(shared_bw > 0))
-        shared_bw = 10 * bandwidth;
-    double clock = tsr_profile_value(&profile->clock_boost_mhz,
-                                     tsr_profile_value(&profile->clock_base_mhz, 1500)) *
-                   1e6;
-    double threads_per_unit = tsr_profile_value(&profile->max_threads_per_unit, 2048);
-    double blocks_per_unit = tsr_profile_value(&profile->max_blocks_per_unit, 32);
-    double regs_per_unit = tsr_profile_value(&profile->registers_per_unit, 65536);
-    double shared_per_unit = tsr_profile_value(
-        &profile->shared_per_unit, tsr_profile_value(&profile->shared_per_block, 49152));
-    double latency = tsr_profile_value(&profile->launch_latency_us, 5) * 1e-6;
-    double simd = tsr_profile_value(&profile->simd_width, 32);
+    tsr_model_rates rates = tsr_model_rates_of(profile);
+    double units = rates.units, bandwidth = rates.bandwidth, clock = rates.clock;
+    double simd = rates.simd;
 
     double threads = (double)(attention_local_x(&c) * attention_local_y(&c));
     double shared = (double)attention_shared_bytes(spec, &c);
@@ -104,10 +80,10 @@ int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const
     double registers = resources && resources->registers > 0
                            ? resources->registers
                            : rows * (s_cols + o_cols) + 4 * rows + s_cols + o_cols + 24;
-    double resident = fmin(floor(threads_per_unit / threads), blocks_per_unit);
-    resident = fmin(resident, floor(regs_per_unit / (registers * threads)));
+    double resident = fmin(floor(rates.threads_per_unit / threads), rates.blocks_per_unit);
+    resident = fmin(resident, floor(rates.registers_per_unit / (registers * threads)));
     if (shared > 0)
-        resident = fmin(resident, floor(shared_per_unit / shared));
+        resident = fmin(resident, floor(rates.shared_per_unit / shared));
 
     double groups = ceil(q / c.bm) * heads * batch;
     double slots = units * fmax(resident, 1);
@@ -142,12 +118,12 @@ int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const
 
     /* Latency: about four sub-groups per scheduler, two when the next K/V
      * tiles are copied during the step (PF). */
-    double fma_lanes = rate(profile, TSR_F32) / (2 * units * clock);
+    double fma_lanes = tsr_model_peak(profile, TSR_F32) / (2 * units * clock);
     double schedulers = fmax(1.0, fma_lanes / simd);
     double active = fmin(fmax(resident, 1), ceil(groups / units)) * threads;
     double hiding = fmin(1.0, active / simd / ((c.pf ? 2.0 : 4.0) * schedulers));
 
-    double peak = rate(profile, c.mu ? spec->dtype : TSR_F32);
+    double peak = tsr_model_peak(profile, c.mu ? spec->dtype : TSR_F32);
     double per_unit = ceil(groups / units);
     double compute_s = per_unit * 4.0 * c.bm * keys * d / (peak / units * issue * hiding);
     /* K and V through the caches once per group; Q read and O written once. */
@@ -160,8 +136,8 @@ int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const
     double readers = attention_local_y(&c);
     double shared_s = groups * (keys / c.bn) *
                       (readers * 2.0 * c.bn * d + (double)c.bm * d * c.wc) * staged_elem /
-                      shared_bw;
-    double estimate = overlap(compute_s, memory_s, shared_s) + latency;
+                      rates.shared_bandwidth;
+    double estimate = tsr_model_overlap(compute_s, memory_s, shared_s) + rates.launch_latency;
     if (resources && resources->spill_bytes > 0)
         estimate *= 2; /* spilled registers go through local memory */
     if (resident < 1)

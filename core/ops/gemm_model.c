@@ -11,15 +11,14 @@
 
 /* Tile traffic is served by the caches (L2) at about 1.2 times the memory
  * bandwidth (an H100's L2 reads at roughly 5.5 TB/s beside 3.35 TB/s of
- * HBM3); arithmetic, cache and on-chip traffic overlap, but not fully: the
- * lesser two add a quarter of themselves to the slowest. Both were chosen
- * against the measured tables of tests/test_cost_model.c. */
+ * HBM3), chosen against the measured tables of tests/test_cost_model.c;
+ * arithmetic, cache and on-chip traffic partly overlap (tsr_model_overlap). */
 #define CACHE_FACTOR 1.2
-#define OVERLAP_SHARE 0.25
 
 #include "core/resources.h"
 
 #include "core/ops/gemm_internal.h"
+#include "core/ops/model_rates.h"
 #include "core/ops/ops.h"
 
 const char *const gemm_feature_names[GEMM_FEATURE_COUNT] = {
@@ -37,16 +36,6 @@ const char *const gemm_feature_names[GEMM_FEATURE_COUNT] = {
     [GEMM_F_LOG_SHARED_S] = "log2 shared-traffic seconds",
     [GEMM_F_LOG_ESTIMATE_S] = "log2 estimated seconds",
 };
-
-/* A type's multiply-add rate in FLOP/s: the profile's (f64 at its own
- * rate, often a small fraction of f32's). A profile that gives no f64
- * figure gets f32's, its upper bound; any other missing rate, a middling
- * GPU's. */
-static double peak_rate(const tsr_profile *profile, tsr_dtype dtype)
-{
-    double f32 = tsr_profile_value(&profile->peak_gflops[TSR_F32], 10000);
-    return tsr_profile_value(&profile->peak_gflops[dtype], dtype == TSR_F64 ? f32 : 10000) * 1e9;
-}
 
 static double ceil_div(double a, double b)
 {
@@ -84,13 +73,6 @@ static void cpu_times(const gemm_cfg *c, double groups, double threads, double k
     *barrier_s = per_unit * spilled / (64.0 * clock);
 }
 
-/* The slowest of three partly overlapping times: the others add a share. */
-static double overlap(double a, double b, double c)
-{
-    double top = fmax(a, fmax(b, c));
-    return top + OVERLAP_SHARE * (a + b + c - top);
-}
-
 int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
                   const tsr_config *config, const tsr_resource_report *resources, double *out)
 {
@@ -106,25 +88,16 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double in_elem = (double)tsr_dtype_size(spec->dtype);
 
     /* The profile's rates; where a profile leaves one out, a middling GPU's. */
-    double units = tsr_profile_value(&profile->compute_units, 64);
+    tsr_model_rates rates = tsr_model_rates_of(profile);
+    double units = rates.units;
     /* A matrix unit runs at the input type's peak (the profile's tensor
      * rate), the threads' FMAs at the compute type's. */
-    double peak = peak_rate(profile, c.mu ? spec->dtype : compute);
-    double bandwidth = tsr_profile_value(&profile->bandwidth_gbs, 1000) * 1e9;
-    double shared_bw = tsr_profile_value(&profile->shared_bandwidth_gbs, 0) * 1e9;
-    if (!(shared_bw > 0))
-        shared_bw = 10 * bandwidth;
-    double clock = tsr_profile_value(&profile->clock_boost_mhz,
-                                     tsr_profile_value(&profile->clock_base_mhz, 1500)) *
-                   1e6;
-    double threads_per_unit = tsr_profile_value(&profile->max_threads_per_unit, 2048);
-    double blocks_per_unit = tsr_profile_value(&profile->max_blocks_per_unit, 32);
-    double regs_per_unit = tsr_profile_value(&profile->registers_per_unit, 65536);
-    double granularity = tsr_profile_value(&profile->register_granularity, 1);
-    double shared_per_unit = tsr_profile_value(
-        &profile->shared_per_unit, tsr_profile_value(&profile->shared_per_block, 49152));
-    double latency = tsr_profile_value(&profile->launch_latency_us, 5) * 1e-6;
-    double simd = tsr_profile_value(&profile->simd_width, 32);
+    double peak = tsr_model_peak(profile, c.mu ? spec->dtype : compute);
+    double bandwidth = rates.bandwidth, shared_bw = rates.shared_bandwidth, clock = rates.clock;
+    double threads_per_unit = rates.threads_per_unit, blocks_per_unit = rates.blocks_per_unit;
+    double regs_per_unit = rates.registers_per_unit, granularity = rates.register_granularity;
+    double shared_per_unit = rates.shared_per_unit, latency = rates.launch_latency;
+    double simd = rates.simd;
 
     double threads = (double)(gemm_local_x(&c) * gemm_local_y(&c));
     double shared = (double)gemm_shared_bytes(&c, spec, c.mu ? (size_t)in_elem : (size_t)elem);
@@ -198,7 +171,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
      * with about four sub-groups per scheduler (a scheduler issues to one
      * SIMD's lanes) and enough independent FMAs per thread. */
     /* The lanes are the threads' FMA lanes, whatever unit multiplies. */
-    double fma_peak = peak_rate(profile, compute);
+    double fma_peak = tsr_model_peak(profile, compute);
     double lanes_per_unit = fma_peak / (2 * units * clock);
     double per_unit = ceil_div(groups, units);
     double active = fmin(fmax(resident, 1), per_unit) * threads;
@@ -228,7 +201,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
                   &compute_s, &shared_s);
     double estimate = profile->features & TSR_FEAT_CPU
                           ? fmax(compute_s + shared_s, memory_s) + latency
-                          : overlap(compute_s, memory_s, shared_s) + latency;
+                          : tsr_model_overlap(compute_s, memory_s, shared_s) + latency;
     if (resources && resources->spill_bytes > 0)
         estimate *= 2; /* spilled registers go through local memory */
     if (resident < 1)

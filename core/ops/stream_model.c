@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "core/launch.h"
+#include "core/ops/model_rates.h"
 
 /* Later passes read from the caches at about twice the memory bandwidth;
  * a load waits about this long for memory; a barrier or reduction round
@@ -15,7 +16,6 @@
 #define CACHE_FACTOR 2.0
 #define MEMORY_LATENCY_S 0.8e-6
 #define SYNC_S 0.15e-6
-#define OVERLAP_SHARE 0.25
 
 const char *const tsr_stream_feature_names[TSR_STREAM_FEATURE_COUNT] = {
     [TSR_STREAM_F_THREADS] = "threads per group",
@@ -45,20 +45,12 @@ void tsr_stream_launch(const tsr_opspec *spec, const tsr_config *config, const t
 
 int tsr_stream_features(const tsr_profile *profile, const tsr_stream_kernel *k, double *out)
 {
-    double units = tsr_profile_value(&profile->compute_units, 64);
-    double bandwidth = tsr_profile_value(&profile->bandwidth_gbs, 1000) * 1e9;
-    double shared_bw = tsr_profile_value(&profile->shared_bandwidth_gbs, 0) * 1e9;
-    if (!(shared_bw > 0))
-        shared_bw = 10 * bandwidth;
-    double threads_per_unit = tsr_profile_value(&profile->max_threads_per_unit, 2048);
-    double blocks_per_unit = tsr_profile_value(&profile->max_blocks_per_unit, 32);
-    double shared_per_unit = tsr_profile_value(
-        &profile->shared_per_unit, tsr_profile_value(&profile->shared_per_block, 49152));
-    double latency = tsr_profile_value(&profile->launch_latency_us, 5) * 1e-6;
+    tsr_model_rates rates = tsr_model_rates_of(profile);
+    double units = rates.units, bandwidth = rates.bandwidth;
 
-    double resident = fmin(floor(threads_per_unit / k->threads), blocks_per_unit);
+    double resident = fmin(floor(rates.threads_per_unit / k->threads), rates.blocks_per_unit);
     if (k->shared_bytes > 0)
-        resident = fmin(resident, floor(shared_per_unit / k->shared_bytes));
+        resident = fmin(resident, floor(rates.shared_per_unit / k->shared_bytes));
     double slots = units * fmax(resident, 1);
     double waves = ceil(k->groups / slots);
     /* Bytes a unit has in flight against those that cover the latency at
@@ -69,11 +61,10 @@ int tsr_stream_features(const tsr_profile *profile, const tsr_stream_kernel *k, 
     double busy_units = fmin(units, k->groups);
     double drawn = bandwidth * fmin(1.0, in_flight) * busy_units / units * k->coalescing;
     double memory_s = k->memory_bytes / drawn + k->cached_bytes / (CACHE_FACTOR * bandwidth) +
-                      k->groups * k->shared_traffic / shared_bw;
+                      k->groups * k->shared_traffic / rates.shared_bandwidth;
     /* A group's barriers stall it; the other resident groups' loads go on. */
     double sync_s = ceil(k->groups / units) * k->syncs * SYNC_S / fmax(active, 1);
-    double top = fmax(memory_s, sync_s);
-    double estimate = top + OVERLAP_SHARE * fmin(memory_s, sync_s) + latency;
+    double estimate = tsr_model_overlap(memory_s, sync_s, 0) + rates.launch_latency;
     if (resident < 1)
         estimate = INFINITY; /* a group does not fit on a unit */
 
