@@ -163,6 +163,12 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
         b_conflict = gemm_ldmatrix_conflict(b_row * (long)in_elem);
         double fragment_loads = steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
         overhead = 12.0 + 2.0 * steps / fmin(c.ku, steps);
+        /* Beside mma.sync, one instruction per 16 x 8 x 16, a vector's copy
+         * weighs its address arithmetic and bounds test too: about five
+         * instructions an asynchronous copy in the SASS of an H200 kernel's
+         * k-loop, so narrow vectors (VW) cost the unit most of its issue. */
+        double copies = (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
+        staging = copies * (c.pf >= 2 ? 5.0 : 6.0);
         issue = units_issued / (units_issued + fragment_loads + staging + overhead);
         fmas = 2.0 * c.tm * c.tn; /* independent mma.sync in flight per warp, as FMAs */
     }
