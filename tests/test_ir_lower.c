@@ -942,9 +942,53 @@ static void starting_config_follows_the_profiles_vector_width(void)
     tsr_opspec_free(spec);
 }
 
+/* A GPU with the matrix unit for the inputs starts GEMM and conv2d from the
+ * unit's ring; f32 on a GPU with asynchronous copies from 8 x 8
+ * micro-tiles fetched ahead; each start passes the check. A GPU without
+ * the unit for the type keeps the FMAs. */
+static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
+    tsr_profile *h200 = NULL, *mi300 = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/profiles/amd-mi300x.yaml", check_source_root());
+    CHECK_MSG(tsr_profile_load(path, &mi300, &err) == TSR_OK, "%s", err.msg);
+    tsr_opspec *specs[] = {
+        parse_spec(
+            "schema: 1\nname: h\nop: gemm\ndtype: f16\nshapes:\n  - {m: 64, n: 64, k: 64}\n"),
+        parse_spec("schema: 1\nname: c\nop: conv2d\ndtype: bf16\n"
+                   "conv2d: {layout: nhwc, filter: 3, pad: 1}\n"
+                   "shapes:\n  - {n: 1, c: 16, h: 9, w: 9, k: 16}\n"),
+        gemm_spec("row", "row", 0.0),
+    };
+    for (int i = 0; i < 3 && h200 && mi300; i++) {
+        tsr_opspec *spec = specs[i];
+        tsr_config config;
+        const char *origin = NULL;
+        CHECK(spec && tsr_config_start(spec, h200, &config, &origin, &err) == TSR_OK);
+        if (!spec)
+            continue;
+        CHECK_MSG(origin && strcmp(origin, "suggested") == 0, "%s", origin ? origin : "");
+        CHECK(spec->op->check(spec, h200, &config, NULL) == TSR_OK);
+        bool half = spec->dtype != TSR_F32;
+        CHECK(tsr_config_get(spec->op, &config, "MU") == (half ? 1 : 0));
+        CHECK(tsr_config_get(spec->op, &config, "PF") == (half ? 3 : 2));
+        CHECK(tsr_config_get(spec->op, &config, "BM") == 128);
+        CHECK(tsr_config_start(spec, mi300, &config, &origin, &err) == TSR_OK);
+        CHECK(tsr_config_get(spec->op, &config, "MU") == 0);
+    }
+    for (int i = 0; i < 3; i++)
+        tsr_opspec_free(specs[i]);
+    tsr_profile_free(h200);
+    tsr_profile_free(mi300);
+}
+
 int main(void)
 {
     RUN_TEST(staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store);
+    RUN_TEST(starting_config_uses_the_matrix_unit_where_the_profile_has_it);
     RUN_TEST(direct_gemm_has_no_shared_tiles_no_barrier_and_a_tail_loop);
     RUN_TEST(beta_nonzero_makes_the_store_read_c);
     RUN_TEST(gemm_check_refuses_each_constraint_naming_the_numbers);

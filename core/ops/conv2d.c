@@ -346,6 +346,14 @@ static void conv2d_geometry_rule(const tsr_opspec *spec, const tsr_config *confi
     };
 }
 
+/* With the matrix unit, GEMM's ring (the fastest fixed f16 configs on an
+ * H200 were its shape, docs/conv2d.md); else the params' defaults. */
+static void conv2d_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
+{
+    tsr_config_default(&tsr_op_conv2d, out);
+    gemm_suggest_matrix_unit(spec, profile, out->value);
+}
+
 static bool conv2d_reads_output(const tsr_opspec *spec)
 {
     (void)spec;
@@ -376,6 +384,7 @@ const tsr_op_def tsr_op_conv2d = {
     .flops = conv2d_flops,
     .output_buffer = CONV_ARG_Y,
     .reads_output = conv2d_reads_output,
+    .suggest = conv2d_suggest,
     .n_features = GEMM_FEATURE_COUNT,
     .feature_names = gemm_feature_names,
     .features = conv2d_features,

@@ -555,34 +555,6 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     return TSR_OK;
 }
 
-/* Work-items that each hold wide vectors (a CPU's SIMD lanes, which the
- * profile reports as a preferred vector width of 8 or more) do best with a
- * tall micro-tile two vectors wide, B staged and padded, A read in place,
- * and few work-items per group. SIMT devices, whose lanes are work-items,
- * start from the params' defaults. The tuner still searches from here. */
-static void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
-{
-    (void)spec;
-    tsr_config_default(&tsr_op_gemm, out);
-    int lanes = (int)tsr_profile_value(&profile->preferred_vector_width, 1);
-    if (lanes < 8)
-        return;
-    lanes = lanes > 16 ? 16 : lanes;
-    int *v = out->value;
-    v[GEMM_VN] = lanes;
-    v[GEMM_TN] = 2 * lanes;
-    v[GEMM_TM] = 8;
-    v[GEMM_BM] = 64;
-    v[GEMM_BN] = 2 * lanes;
-    v[GEMM_BK] = 32;
-    v[GEMM_SA] = 0;
-    v[GEMM_SB] = 1;
-    v[GEMM_VW] = 8;
-    v[GEMM_PAD] = 1;
-    v[GEMM_STRM] = 0;
-    v[GEMM_STRN] = 0;
-}
-
 static bool gemm_reads_output(const tsr_opspec *spec)
 {
     return spec->beta != 0.0;

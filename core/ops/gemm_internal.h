@@ -155,6 +155,14 @@ enum gemm_feature {
     GEMM_FEATURE_COUNT
 };
 extern const char *const gemm_feature_names[GEMM_FEATURE_COUNT];
+/* Where the profile lists the matrix unit for the spec's inputs, sets the
+ * config values `v` (GEMM's param order, which conv2d shares) to a ring of
+ * 128 x 128 x 32 tiles feeding the unit in 16-byte vectors, asynchronous
+ * where the profile says so: the best fixed config measured on an H200
+ * (docs/performance.md). False, `v` untouched, elsewhere. */
+bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile, int *v);
+/* tsr_op_def.suggest of GEMM (core/ops/gemm_suggest.c). */
+void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out);
 /* How many times over ldmatrix's eight 16-byte rows, `row_bytes` apart,
  * collide in the 128 bytes of shared memory's banks: once when each starts
  * on its own 16 bytes of them (a padded row), up to 8 times. */

