@@ -1,8 +1,8 @@
 /* What libtessera-rt's OpenCL test programs share: the bundle and the
  * queue (tests/check_cl_queue.h opens it), random non-zero inputs
  * uploaded as buffers, outputs poisoned with NaN and followed by guards,
- * read back with the guards checked; which entry a call ran. A test
- * program includes this once. */
+ * read back with the guards checked; which entry a call ran; a program's
+ * start and end. A test program includes this once. */
 #ifndef TSR_TESTS_CHECK_RT_OPENCL_H
 #define TSR_TESTS_CHECK_RT_OPENCL_H
 
@@ -11,6 +11,7 @@
 #endif
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include <tessera/tessera_rt.h>
 
 #include "tests/check.h"
+#include "tests/check_cl_queue.h"
 
 static const char *bundle_dir;
 static cl_context context;
@@ -105,6 +107,26 @@ static inline void check_ran(tsr_rt_bundle *b, const char *key, const long *shap
     CHECK_MSG(info.shape && strcmp(info.shape, tuned) == 0, "%s picked %s, not %s", key,
               check_text(info.shape), tuned);
     CHECK(pick >= 0 && tsr_rt_loaded_from(b, (size_t)pick) != NULL);
+}
+
+/* A test program's start: its one argument, the bundle's directory, and
+ * the queue opened. -1 to go on, else the status to exit with. */
+static inline int check_rt_start(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s BUNDLE_DIR\n", argv[0]);
+        return 2;
+    }
+    bundle_dir = argv[1];
+    return check_cl_queue(&context, &queue) ? -1 : 1;
+}
+
+/* Its end: the queue and context released, the tests' summary. */
+static inline int check_rt_finish(void)
+{
+    clReleaseCommandQueue(queue);
+    clReleaseContext(context);
+    return check_summary();
 }
 
 #endif

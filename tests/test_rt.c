@@ -535,13 +535,9 @@ static void gemm_ex_refusals_are_a_code_and_one_line(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BUNDLE_DIR\n", argv[0]);
-        return 2;
-    }
-    bundle_dir = argv[1];
-    if (!check_cl_queue(&context, &queue))
-        return 1;
+    int status = check_rt_start(argc, argv);
+    if (status >= 0)
+        return status;
     RUN_TEST(gemm_of_an_untuned_shape_is_right);
     RUN_TEST(softmax_of_an_untuned_shape_is_right);
     RUN_TEST(refusals_are_a_code_and_one_line);
@@ -549,7 +545,5 @@ int main(int argc, char **argv)
     RUN_TEST(gemm_desc_key_is_the_stores);
     RUN_TEST(gemm_pick_weighs_the_batch);
     RUN_TEST(gemm_ex_refusals_are_a_code_and_one_line);
-    clReleaseCommandQueue(queue);
-    clReleaseContext(context);
-    return check_summary();
+    return check_rt_finish();
 }

@@ -423,18 +423,12 @@ static void conv2d_refusals_are_a_code_and_one_line(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BUNDLE_DIR\n", argv[0]);
-        return 2;
-    }
-    bundle_dir = argv[1];
-    if (!check_cl_queue(&context, &queue))
-        return 1;
+    int status = check_rt_start(argc, argv);
+    if (status >= 0)
+        return status;
     RUN_TEST(conv2d_of_untuned_shapes_is_right);
     RUN_TEST(conv2d_desc_key_is_the_stores);
     RUN_TEST(conv2d_desc_key_is_the_bundles);
     RUN_TEST(conv2d_refusals_are_a_code_and_one_line);
-    clReleaseCommandQueue(queue);
-    clReleaseContext(context);
-    return check_summary();
+    return check_rt_finish();
 }
