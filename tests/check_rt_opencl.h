@@ -109,6 +109,24 @@ static inline void check_ran(tsr_rt_bundle *b, const char *key, const long *shap
     CHECK(pick >= 0 && tsr_rt_loaded_from(b, (size_t)pick) != NULL);
 }
 
+/* Buffers for a call that may run (reading and writing at most 64 values
+ * of each) or be refused: buffer i a zeroed one where given[i] is '1',
+ * else NULL; then released. */
+static inline void given_buffers(const char *given, cl_mem *buffers, int n)
+{
+    float zero[64] = {0};
+    for (int i = 0; i < n; i++)
+        buffers[i] = given[i] == '1' ? upload(zero, 64) : NULL;
+}
+
+static inline void release_buffers(cl_mem *buffers, int n)
+{
+    clFinish(queue);
+    for (int i = 0; i < n; i++)
+        if (buffers[i])
+            clReleaseMemObject(buffers[i]);
+}
+
 /* A test program's start: its one argument, the bundle's directory, and
  * the queue opened. -1 to go on, else the status to exit with. */
 static inline int check_rt_start(int argc, char **argv)

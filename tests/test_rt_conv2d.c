@@ -276,17 +276,12 @@ static void conv2d_desc_key_is_the_bundles(void)
 static int call_conv2d(tsr_rt_bundle *b, const tsr_rt_conv2d_desc *d, const char *given, char *err,
                        size_t err_size)
 {
-    float zero[64] = {0};
     cl_mem buffers[4];
-    for (int i = 0; i < 4; i++)
-        buffers[i] = given[i] == '1' ? upload(zero, 64) : NULL;
+    given_buffers(given, buffers, 4);
     err[0] = '\0';
     int rc = tsr_rt_conv2d_opencl(b, queue, d, buffers[0], buffers[1], buffers[2], buffers[3], NULL,
                                   err, err_size);
-    clFinish(queue);
-    for (int i = 0; i < 4; i++)
-        if (buffers[i])
-            clReleaseMemObject(buffers[i]);
+    release_buffers(buffers, 4);
     CHECK_MSG(rc == TSR_RT_OK || (err[0] && !strchr(err, '\n')), "message '%s'", err);
     return rc;
 }

@@ -170,29 +170,13 @@ static void rows_desc_key_is_the_stores(void)
     CHECK(tsr_rt_rows_desc_key(NULL, key, sizeof key) == NULL);
 }
 
-/* Small buffers of their own for a call that may run, which reads and
- * writes no more than 16 values of each. */
-static void dummy_buffers(cl_mem *buffers, int count)
-{
-    float zero[16] = {0};
-    for (int i = 0; i < count; i++)
-        buffers[i] = upload(zero, 16);
-}
-
-static void release_buffers(cl_mem *buffers, int count)
-{
-    clFinish(queue);
-    for (int i = 0; i < count; i++)
-        clReleaseMemObject(buffers[i]);
-}
-
 /* One row call on dummy buffers; X, gamma, beta and Y given as asked. Its
  * code, and its message, which must be one line. */
 static int call_rows(tsr_rt_bundle *b, const tsr_rt_rows_desc *d, bool x, bool gamma, bool beta,
                      bool y, char *err, size_t err_size)
 {
     cl_mem buffers[4];
-    dummy_buffers(buffers, 4);
+    given_buffers("1111", buffers, 4);
     err[0] = '\0';
     int rc =
         tsr_rt_rows_opencl(b, queue, d, x ? buffers[0] : NULL, gamma ? buffers[1] : NULL,
@@ -384,7 +368,7 @@ static int call_permute(tsr_rt_bundle *b, const tsr_rt_permute_desc *d, bool x, 
                         size_t err_size)
 {
     cl_mem buffers[2];
-    dummy_buffers(buffers, 2);
+    given_buffers("11", buffers, 2);
     err[0] = '\0';
     int rc = tsr_rt_permute_opencl(b, queue, d, x ? buffers[0] : NULL, y ? buffers[1] : NULL, NULL,
                                    err, err_size);
