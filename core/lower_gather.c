@@ -8,7 +8,9 @@
  * declared ahead of its loads and tests: a pixel does not change from one
  * k-step to the next, so the compiler can hoist its decode out of the
  * k-loop, which it cannot do for divisions reached only past a
- * short-circuit test. */
+ * short-circuit test. With the channel fastest, a load also splits its
+ * tile's first tap once, and a whole vector's copy adds its offset to that
+ * channel instead of dividing. */
 #include "core/lower_internal.h"
 
 /* x / n and x % n for a constant n > 0, without the operation when n is 1. */
@@ -86,7 +88,6 @@ void lower_gather_origin(lower_ctx *ctx, tp_block *out, const tsr_view *v, tp_ex
     tp_expr *origin = g->k_along_rows ? row0 : col0;
     ctx->taps = (lower_taps){
         .gather = g,
-        .origin = origin,
         .tap = lower_declare_const(ctx, out, "tap", tp_bin(b, TP_DIV, origin, g->channels)),
         .channel = lower_declare_const(ctx, out, "ch", tp_bin(b, TP_MOD, origin, g->channels)),
     };

@@ -27,13 +27,13 @@ typedef struct lower_pixel {
 enum { LOWER_MAX_LANES = 16 };
 
 /* A gathered view's taps along k (channel fastest) as a load sees them:
- * the tile's first tap `origin` decoded once into filter position `tap`
+ * the tile's first tap (its origin) decoded once into filter position `tap`
  * and channel `channel`; and, while a whole vector's copy is lowered, its
  * k and offset from the origin, so that its decode is an add (see
  * lower_gather_index). */
 typedef struct lower_taps {
     const struct tsr_gather *gather; /* NULL: none decoded */
-    tp_expr *origin, *tap, *channel;
+    tp_expr *tap, *channel;
     const tp_expr *k; /* NULL: no vector being lowered */
     tp_expr *offset;
 } lower_taps;
