@@ -1,6 +1,7 @@
 /* Building CUDA source with NVRTC (see cuda_nvrtc.h). */
 #include "backends/cuda_nvrtc.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,15 @@ static void nvrtc_log(const tsr_cuda_nvrtc *rtc, nvrtcProgram program, char *out
     free(log);
 }
 
+/* Whether the device's own architecture has features that only its "a"
+ * target enables and a kernel may use: sm_90's warpgroup matrix unit
+ * (wgmma). Code for sm_90a runs on sm_90 devices alone, which is where a
+ * build for the device's own architecture runs. */
+static bool has_arch_specific_target(int capability)
+{
+    return capability == 90;
+}
+
 /* The target NVRTC builds for: a cubin for the device's own architecture
  * when this NVRTC knows it; otherwise PTX for the newest architecture it
  * knows below the device, which the driver compiles on load. TESSERA_CUDA_PTX=1
@@ -36,7 +46,8 @@ static tsr_status pick_target(const tsr_cuda_nvrtc *rtc, int capability, const c
     int count = 0, best = 0;
     const char *force_ptx = getenv("TESSERA_CUDA_PTX");
     *want_cubin = !(force_ptx && force_ptx[0] && strcmp(force_ptx, "0") != 0);
-    snprintf(arch, size, "--gpu-architecture=%s_%d", *want_cubin ? "sm" : "compute", capability);
+    snprintf(arch, size, "--gpu-architecture=%s_%d%s", *want_cubin ? "sm" : "compute", capability,
+             has_arch_specific_target(capability) ? "a" : "");
     if (!rtc->nvrtcGetNumSupportedArchs || !rtc->nvrtcGetSupportedArchs ||
         rtc->nvrtcGetNumSupportedArchs(&count) != 0 || count <= 0 || count > 256)
         return TSR_OK;

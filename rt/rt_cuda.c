@@ -1,5 +1,6 @@
 /* libtessera-rt on CUDA (see tessera_rt_cuda.h): the driver API and NVRTC
  * loaded at run time, as the CUDA backend loads them. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,17 +57,25 @@ static int prebuilt_image(tsr_rt_bundle *b, long index, int capability, char **i
                           size_t err_size)
 {
     const tsr_manifest_kernel *k = &b->manifest->kernels[index];
-    char want[32];
+    /* sm_90 and sm_90a (its own features, such as the warpgroup matrix
+     * unit) both run on sm_90 alone; PTX of an "a" target compiles for
+     * its own architecture alone, plain PTX for any later one too. */
+    char want[32], want_specific[32];
     snprintf(want, sizeof want, "sm_%d", capability);
+    snprintf(want_specific, sizeof want_specific, "sm_%da", capability);
     const tsr_manifest_binary *pick = NULL;
     for (int i = 0; i < k->n_binaries; i++)
-        if (!strcmp(k->binaries[i].kind, "cubin") && !strcmp(k->binaries[i].target, want))
+        if (!strcmp(k->binaries[i].kind, "cubin") &&
+            (!strcmp(k->binaries[i].target, want) || !strcmp(k->binaries[i].target, want_specific)))
             pick = &k->binaries[i];
     for (int i = 0; !pick && i < k->n_binaries; i++) {
-        int ptx_capability = 0;
-        if (!strcmp(k->binaries[i].kind, "ptx") &&
-            sscanf(k->binaries[i].target, "compute_%d", &ptx_capability) == 1 &&
-            ptx_capability <= capability)
+        int ptx_capability = 0, used = 0;
+        const char *target = k->binaries[i].target;
+        if (strcmp(k->binaries[i].kind, "ptx") ||
+            sscanf(target, "compute_%d%n", &ptx_capability, &used) != 1)
+            continue;
+        bool specific = target[used] != '\0';
+        if (specific ? ptx_capability == capability : ptx_capability <= capability)
             pick = &k->binaries[i];
     }
     *image = NULL;

@@ -138,10 +138,10 @@ static void every_vendor_gets_its_binaries_and_the_check_covers_them(void)
             snprintf(path, sizeof path, "%s/%s", path_in("b"), bin->file);
             if (!strcmp(bin->kind, "cubin")) {
                 seen |= 1;
-                CHECK(starts_with(path, elf, 4) && !strcmp(bin->target, "sm_90"));
+                CHECK(starts_with(path, elf, 4) && !strcmp(bin->target, "sm_90a"));
             } else if (!strcmp(bin->kind, "ptx")) {
                 seen |= 2;
-                CHECK(file_contains(path, ".target sm_90"));
+                CHECK(file_contains(path, ".target sm_90a"));
             } else if (!strcmp(bin->kind, "hsaco")) {
                 seen |= 4;
                 CHECK(file_contains(path, "gfx90a"));

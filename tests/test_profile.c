@@ -90,7 +90,7 @@ static void h100_profile_carries_datasheet_values(void)
                           TSR_FEAT_FP64 | TSR_FEAT_INLINE_PTX | TSR_FEAT_TMA));
     CHECK(p->backends == (TSR_BACKEND_CUDA | TSR_BACKEND_OPENCL));
     CHECK(p->offline_compiler && !strcmp(p->offline_compiler, "nvcc"));
-    CHECK(p->offline_target && !strcmp(p->offline_target, "sm_90"));
+    CHECK(p->offline_target && !strcmp(p->offline_target, "sm_90a"));
     CHECK(p->n_match == 2);
     if (p->n_match == 2) {
         CHECK(!strcmp(p->match[0].backend, "cuda"));
@@ -380,7 +380,7 @@ static void format_prints_every_source_and_reads_back(void)
     CHECK_STR_CONTAINS(text, "units: {value: 132, source: \"whitepaper: 132 SMs");
     CHECK_STR_CONTAINS(text, "max_work_item_sizes: {value: [1024, 1024, 64], source:");
     CHECK_STR_CONTAINS(text, "# clock_base_mhz: not given");
-    CHECK_STR_CONTAINS(text, "offline: {compiler: nvcc, target: sm_90}");
+    CHECK_STR_CONTAINS(text, "offline: {compiler: nvcc, target: sm_90a}");
     tsr_profile *q = NULL;
     tsr_error err = {{0}};
     CHECK_MSG(text && tsr_profile_parse("again.yaml", text, strlen(text), &q, &err) == TSR_OK, "%s",

@@ -68,7 +68,7 @@ run_all() {
     done
 }
 
-run_all nvcc sm_80 sm_89 sm_90
+run_all nvcc sm_80 sm_89 sm_90 sm_90a
 run_all hipcc gfx908 gfx90a gfx940 gfx1030
 run_all ocloc dg2 pvc tgllp
 
@@ -148,7 +148,7 @@ offline_tune() {
         fail "tune --offline --profile $p again, from the store (exit $rc)"
     fi
 }
-offline_tune nvidia-h100-sxm nvcc sm_90
+offline_tune nvidia-h100-sxm nvcc sm_90a
 offline_tune amd-mi250x hipcc gfx90a
 if [ -f "$work/offline.db" ]; then
     "$tessera" export --db "$work/offline.db" --out "$work/offline-bundle" >"$out" 2>&1 &&
