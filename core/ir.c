@@ -53,6 +53,15 @@ const tsr_tile *tsr_ir_staged_tile(tsr_tile_program *p, const char *name, tsr_dt
     return t;
 }
 
+const tsr_tile *tsr_ir_swizzled_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype,
+                                     int rows, int cols, bool transposed, int stages)
+{
+    tsr_tile *t = (tsr_tile *)tsr_ir_staged_tile(p, name, dtype, rows, cols, 0, transposed, stages);
+    if (t)
+        t->swizzled = true;
+    return t;
+}
+
 const tsr_tile *tsr_ir_vector_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
                                    int cols, int lanes)
 {
@@ -100,9 +109,10 @@ tsr_stmt *tsr_ir_append(tsr_tile_program *p, tsr_stmt_list *list, tsr_stmt_kind 
 }
 
 static const char *binop_text[] = {
-    [TP_ADD] = "+", [TP_SUB] = "-",  [TP_MUL] = "*", [TP_DIV] = "/",   [TP_MOD] = "%",
-    [TP_LT] = "<",  [TP_LE] = "<=",  [TP_GT] = ">",  [TP_GE] = ">=",   [TP_EQ] = "==",
-    [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
+    [TP_ADD] = "+", [TP_SUB] = "-",   [TP_MUL] = "*",   [TP_DIV] = "/",
+    [TP_MOD] = "%", [TP_LT] = "<",    [TP_LE] = "<=",   [TP_GT] = ">",
+    [TP_GE] = ">=", [TP_EQ] = "==",   [TP_NE] = "!=",   [TP_AND] = "&&",
+    [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max", [TP_XOR] = "^",
 };
 static const char *func_text[] = {
     [TP_FMA] = "fma",
@@ -258,8 +268,12 @@ static void format_epilogue(const tsr_stmt *s, tsr_strbuf *out)
 
 static void format_map(const tsr_thread_map *map, tsr_strbuf *out)
 {
-    tsr_strbuf_printf(out, " %s %dx%d%s%s", map->fragments ? "warps" : "threads", map->threads_rows,
-                      map->threads_cols, map->strided_rows ? " strided-rows" : "",
+    tsr_strbuf_printf(out, " %s %dx%d%s%s",
+                      map->warpgroups  ? "warpgroups"
+                      : map->fragments ? "warps"
+                                       : "threads",
+                      map->threads_rows, map->threads_cols,
+                      map->strided_rows ? " strided-rows" : "",
                       map->strided_cols ? " strided-cols" : "");
 }
 
@@ -277,7 +291,9 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         tsr_strbuf_append(out, ":\n");
         format_list(&s->body, depth + 1, out);
         return;
-    case TSR_S_BARRIER: tsr_strbuf_append(out, "barrier"); break;
+    case TSR_S_BARRIER:
+        tsr_strbuf_append(out, s->async_proxy ? "barrier for the async proxy" : "barrier");
+        break;
     case TSR_S_FILL: tsr_strbuf_printf(out, "fill %s = %g", s->tile->name, s->fill_value); break;
     case TSR_S_LOAD:
         if (s->load_mode == TSR_LOAD_DEPOSIT) {
@@ -310,6 +326,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         format_map(&s->map, out);
         if (s->unit == TSR_UNIT_MMA_M16N8K16)
             tsr_strbuf_append(out, " on mma.sync m16n8k16");
+        if (s->unit == TSR_UNIT_WGMMA_M64NK16)
+            tsr_strbuf_printf(out, " on wgmma m64nNk16, %d pending", s->pending);
         break;
     case TSR_S_STORE:
         tsr_strbuf_append(out, "store ");
@@ -372,6 +390,9 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
     case TSR_S_ASYNC_WAIT:
         tsr_strbuf_printf(out, "wait for async loads, %d pending", s->pending);
         break;
+    case TSR_S_UNIT_WAIT:
+        tsr_strbuf_printf(out, "wait for the matrix unit, %d pending", s->pending);
+        break;
     }
     tsr_strbuf_append(out, "\n");
 }
@@ -402,6 +423,8 @@ void tsr_ir_format(const tsr_tile_program *p, tsr_strbuf *out)
             tsr_strbuf_printf(out, " vectors of %d", t->lanes);
         if (t->stages > 1)
             tsr_strbuf_printf(out, " stages %d", t->stages);
+        if (t->swizzled)
+            tsr_strbuf_append(out, " swizzled by 128 bytes");
         tsr_strbuf_append(out, "\n");
     }
     format_list(&p->body, 1, out);

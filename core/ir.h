@@ -29,6 +29,13 @@ typedef struct tsr_tile {
     /* Shared tiles: how many copies (stages) are stored, one after another,
      * so that one can be filled while another is read; 1 when not staged. */
     int stages;
+    /* Shared tiles of 16-bit values: stored in the warpgroup matrix unit's
+     * 128-byte swizzle (see core/lower_wgmma.c). The stored [outer][inner]
+     * array is cut along inner into columns of 64 values, stored one after
+     * another, each as `outer` rows of 128 bytes; within a row, its eight
+     * 16-byte chunks are permuted, chunk c at c ^ (row % 8). The array
+     * starts 1024-byte aligned; inner is a multiple of 64 and `pad` 0. */
+    bool swizzled;
 } tsr_tile;
 
 /* A 2-D window onto a global buffer: element (r, c) lives at
@@ -85,6 +92,11 @@ typedef struct tsr_thread_map {
      * rows x cols is the register tile's shape; element (i, j) of a thread
      * is its m16n8 accumulator fragment's: see core/lower_mma_sync.c. */
     bool fragments;
+    /* Instead, warpgroups of 128 threads on the warpgroup matrix unit:
+     * threads_rows x threads_cols of them, warpgroup (wm, wn) = (local id
+     * 1, local id 0 / 128) owning the (32 * rows) x (4 * cols) block at (wm,
+     * wn) of the group tile: see core/lower_wgmma.c. */
+    bool warpgroups;
 } tsr_thread_map;
 
 /* An MMA operand: a shared tile (at a stage: NULL for the first), or a
@@ -116,8 +128,14 @@ typedef enum tsr_load_mode {
  * running max and rescaling its sum whenever the max grows. */
 /* What an MMA multiplies with: the threads' own FMAs on the compute type,
  * or a warp-wide matrix unit, m16n8k16 with f32 products (mma.sync), on
- * operands of the view's 16-bit input type. */
-typedef enum tsr_mma_unit { TSR_UNIT_FMA, TSR_UNIT_MMA_M16N8K16 } tsr_mma_unit;
+ * operands of the view's 16-bit input type; or the warpgroup-wide unit,
+ * m64nNk16 with f32 products (wgmma), reading both operands from shared
+ * tiles stored as core matrices. */
+typedef enum tsr_mma_unit {
+    TSR_UNIT_FMA,
+    TSR_UNIT_MMA_M16N8K16,
+    TSR_UNIT_WGMMA_M64NK16
+} tsr_mma_unit;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;
 
@@ -139,6 +157,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_TILE_MAP,     /* register tile := f(its element, `with` tiles, the element's place) */
     TSR_S_TILE_REDUCE,  /* row vector := reduce over each row of a register tile, group-wide */
     TSR_S_TILE_STASH,   /* shared tile := register tile, each element at its place */
+    TSR_S_UNIT_WAIT, /* until at most `pending` of the warpgroup unit's MMA groups are in flight */
 } tsr_stmt_kind;
 
 /* The statements on a whole register tile (TILE_*) see it as the thread's
@@ -178,13 +197,25 @@ struct tsr_stmt {
      * the first) */
     tsr_load_mode load_mode;
     tp_expr *stage;
-    int pending; /* ASYNC_WAIT */
+    /* ASYNC_WAIT, UNIT_WAIT; an MMA on the warpgroup unit: how many of its
+     * groups it leaves in flight (its accumulators are not read until a
+     * UNIT_WAIT) */
+    int pending;
+    /* BARRIER: the shared tiles written before it are next read by the
+     * warpgroup matrix unit, whose reads are asynchronous to the threads':
+     * each thread orders its writes before them (a proxy fence) first. */
+    bool async_proxy;
     /* MMA */
     tsr_operand a, b;
     int k_count, k_unroll;
     tsr_mma_unit unit;
     bool k_inside;      /* MMA: every k it reads lies inside the global operands */
     tsr_thread_map map; /* MMA, STORE */
+    /* MMA on the warpgroup unit: where this int is 0, its first multiply
+     * overwrites the accumulators instead of adding to them (NULL: it
+     * always adds), so that no other instruction sets them while the unit
+     * may be writing them. */
+    tp_expr *accumulate;
     /* STORE epilogue, in this order: [alpha *] acc [+ beta * old] [+ bias],
      * then [activation], then [+ residual]. alpha and beta are scalar
      * params, alpha NULL for none, beta NULL when the old value is not read; bias and residual
@@ -265,6 +296,9 @@ const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dty
 /* A shared tile stored `stages` times over (see tsr_tile.stages). */
 const tsr_tile *tsr_ir_staged_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
                                    int cols, int pad, bool transposed, int stages);
+/* The same in the 128-byte swizzle (tsr_tile.swizzled), unpadded. */
+const tsr_tile *tsr_ir_swizzled_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype,
+                                     int rows, int cols, bool transposed, int stages);
 /* A register tile whose cols are held as vectors of `lanes` lanes. */
 const tsr_tile *tsr_ir_vector_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, int rows,
                                    int cols, int lanes);

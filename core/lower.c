@@ -40,6 +40,14 @@ tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, 
     return tp_ref(ctx->b, v);
 }
 
+/* The stored rows of one stage of a shared tile's array: its outer
+ * extent; swizzled, that many for each 64-wide column of its inner one. */
+static int stage_rows(const tsr_tile *t)
+{
+    int outer = t->transposed ? t->cols : t->rows, inner = t->transposed ? t->rows : t->cols;
+    return t->swizzled ? inner / 64 * outer : outer;
+}
+
 /* The first array index of a shared tile's element whose first stored
  * index is `first`, at `stage` (NULL: the first): the stages are stored
  * one after another along the first index. */
@@ -47,8 +55,84 @@ static tp_expr *staged_index(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stag
 {
     if (!stage || tp_is_int(stage, 0))
         return first;
-    int extent = tile->transposed ? tile->cols : tile->rows;
-    return tp_add(ctx->b, tp_muli(ctx->b, stage, extent), first);
+    return tp_add(ctx->b, tp_muli(ctx->b, stage, stage_rows(tile)), first);
+}
+
+/* The values of a stored row of a shared tile's array: the tile's row and
+ * its padding; swizzled, 64 (see tsr_tile.swizzled). */
+static int stored_row_elems(const tsr_tile *t)
+{
+    return t->swizzled ? 64 : (t->transposed ? t->rows : t->cols) + t->pad;
+}
+
+/* x / m where e is x * k or a sum of such terms with k a multiple of m,
+ * or an integer multiple of m; else NULL. */
+static tp_expr *quotient(tp_builder *b, tp_expr *e, int m)
+{
+    if (e->kind == TP_INT)
+        return e->ival % m == 0 ? tp_int(b, e->ival / m) : NULL;
+    if (e->kind != TP_BINARY || (e->op != TP_MUL && e->op != TP_ADD))
+        return NULL;
+    if (e->op == TP_MUL) {
+        for (int side = 0; side < 2; side++) {
+            const tp_expr *k = e->args[side];
+            if (k->kind == TP_INT && k->ival % m == 0)
+                return tp_muli(b, e->args[1 - side], k->ival / m);
+        }
+        return NULL;
+    }
+    tp_expr *x = quotient(b, e->args[0], m), *y = x ? quotient(b, e->args[1], m) : NULL;
+    return y ? tp_add(b, x, y) : NULL;
+}
+
+/* A tile coordinate's e / m and e % m. Coordinates are sums of terms that
+ * are never negative, so whole multiples of m split off: a load's rounds
+ * and a step's offsets then stay constant distances from the thread's
+ * first element, which the compiler keeps in one register. */
+static tp_expr *coordinate_div(tp_builder *b, tp_expr *e, int m)
+{
+    tp_expr *q = quotient(b, e, m);
+    if (q)
+        return q;
+    if (e->kind == TP_BINARY && e->op == TP_ADD) {
+        for (int side = 0; side < 2; side++)
+            if ((q = quotient(b, e->args[side], m)) != NULL)
+                return tp_add(b, coordinate_div(b, e->args[1 - side], m), q);
+    }
+    return tp_bin(b, TP_DIV, e, tp_int(b, m));
+}
+
+static tp_expr *coordinate_mod(tp_builder *b, tp_expr *e, int m)
+{
+    if (quotient(b, e, m))
+        return tp_int(b, 0);
+    if (e->kind == TP_BINARY && e->op == TP_ADD) {
+        for (int side = 0; side < 2; side++)
+            if (quotient(b, e->args[side], m))
+                return coordinate_mod(b, e->args[1 - side], m);
+    }
+    return tp_bin(b, TP_MOD, e, tp_int(b, m));
+}
+
+/* The array indices of the tile's stored element (first, second) at a
+ * stage; swizzled, (its 64-wide column's rows + first, its 16-byte chunk
+ * permuted by the row + its place in the chunk). */
+static void stored_indices(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *first,
+                           tp_expr *second, tp_expr **i0, tp_expr **i1)
+{
+    tp_builder *b = ctx->b;
+    if (!tile->swizzled) {
+        *i0 = staged_index(ctx, tile, stage, first);
+        *i1 = second;
+        return;
+    }
+    int outer = tile->transposed ? tile->cols : tile->rows;
+    tp_expr *column = tp_muli(b, coordinate_div(b, second, 64), outer);
+    *i0 = staged_index(ctx, tile, stage, tp_add(b, column, first));
+    tp_expr *chunk = coordinate_div(b, coordinate_mod(b, second, 64), 8);
+    tp_expr *row = coordinate_mod(b, first, 8);
+    tp_expr *permuted = tp_is_int(row, 0) ? chunk : tp_bin(b, TP_XOR, chunk, row);
+    *i1 = tp_add(b, tp_muli(b, permuted, 8), coordinate_mod(b, second, 8));
 }
 
 /* Element (r, c) of a shared tile at a stage, minding its stored layout. */
@@ -58,8 +142,9 @@ tp_expr *lower_shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage,
     const lower_tile *lt = lower_find_tile(ctx, tile);
     if (!lt)
         return NULL;
-    return tile->transposed ? tp_elem(ctx->b, lt->array, staged_index(ctx, tile, stage, c), r)
-                            : tp_elem(ctx->b, lt->array, staged_index(ctx, tile, stage, r), c);
+    tp_expr *i0, *i1;
+    stored_indices(ctx, tile, stage, tile->transposed ? c : r, tile->transposed ? r : c, &i0, &i1);
+    return tp_elem(ctx->b, lt->array, i0, i1);
 }
 
 static bool is_unit(const tp_expr *e)
@@ -86,6 +171,8 @@ static tp_expr *owned_index(lower_ctx *ctx, const tp_var *thread, int i, int per
 
 tp_expr *lower_tile_row(lower_ctx *ctx, const tsr_thread_map *map, const tsr_tile *tile, int i)
 {
+    if (map->warpgroups)
+        return lower_warpgroup_row(ctx, tile, i);
     if (map->fragments)
         return lower_fragment_row(ctx, tile, i);
     return owned_index(ctx, ctx->ty, i, tile->rows, map->threads_rows, map->strided_rows, 1);
@@ -93,6 +180,8 @@ tp_expr *lower_tile_row(lower_ctx *ctx, const tsr_thread_map *map, const tsr_til
 
 tp_expr *lower_tile_col(lower_ctx *ctx, const tsr_thread_map *map, const tsr_tile *tile, int chunk)
 {
+    if (map->warpgroups)
+        return lower_warpgroup_col(ctx, tile, chunk);
     if (map->fragments)
         return lower_fragment_col(ctx, tile, chunk);
     return owned_index(ctx, ctx->tx, chunk, tile->cols, map->threads_cols, map->strided_cols,
@@ -120,11 +209,13 @@ static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
 
 /* A vector of `lanes` values along a stored row of a shared tile, starting
  * at a multiple of `lanes`, is aligned when every stored row is a whole
- * number of such vectors (the array itself starts aligned). */
+ * number of such vectors (the array itself starts aligned); swizzled, when
+ * it stays within a 16-byte chunk. */
 static bool row_vectors_aligned(const tsr_tile *t, int lanes)
 {
-    int row = (t->transposed ? t->rows : t->cols) + t->pad;
-    return (lanes == 2 || lanes % 4 == 0) && row % lanes == 0;
+    if (t->swizzled)
+        return lanes <= 8 && 8 % lanes == 0;
+    return (lanes == 2 || lanes % 4 == 0) && stored_row_elems(t) % lanes == 0;
 }
 
 /* `lanes` values along stored row `first` of a shared operand from index
@@ -135,8 +226,9 @@ static tp_expr *shared_vector(lower_ctx *ctx, const tsr_operand *o, tp_expr *fir
     const lower_tile *lt = lower_find_tile(ctx, o->tile);
     if (!lt)
         return NULL;
-    tp_expr *v = tp_vload_array(ctx->b, lt->array, staged_index(ctx, o->tile, o->stage, first),
-                                second, lanes);
+    tp_expr *i0, *i1;
+    stored_indices(ctx, o->tile, o->stage, first, second, &i0, &i1);
+    tp_expr *v = tp_vload_array(ctx->b, lt->array, i0, i1, lanes);
     if (v && lanes > 1)
         v->aligned = row_vectors_aligned(o->tile, lanes);
     return v;
@@ -149,9 +241,9 @@ tp_expr *lower_shared_vector_slot(lower_ctx *ctx, const tsr_tile *tile, tp_expr 
     bool along_row = (inner_dim == 1) != tile->transposed;
     if (!lt || width == 1 || !along_row || !row_vectors_aligned(tile, width))
         return NULL;
-    tp_expr *first = tile->transposed ? c : r, *second = tile->transposed ? r : c;
-    tp_expr *slot =
-        tp_vload_array(ctx->b, lt->array, staged_index(ctx, tile, stage, first), second, width);
+    tp_expr *i0, *i1;
+    stored_indices(ctx, tile, stage, tile->transposed ? c : r, tile->transposed ? r : c, &i0, &i1);
+    tp_expr *slot = tp_vload_array(ctx->b, lt->array, i0, i1, width);
     if (slot)
         slot->aligned = true;
     return slot;
@@ -212,6 +304,8 @@ static tsr_status emit_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
 
 static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
+    if (s->unit == TSR_UNIT_WGMMA_M64NK16)
+        return lower_wgmma(ctx, s, out);
     if (s->unit != TSR_UNIT_FMA)
         return lower_mma_sync(ctx, s, out);
     tp_builder *b = ctx->b;
@@ -401,7 +495,10 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
             return TSR_ERR_NOMEM;
         return lower_list(ctx, &s->body, &loop->body);
     }
-    case TSR_S_BARRIER: return tp_barrier(b, out) ? TSR_OK : TSR_ERR_NOMEM;
+    case TSR_S_BARRIER:
+        if (s->async_proxy)
+            tp_sync(b, out, TP_ASYNC_PROXY_FENCE, 0);
+        return tp_barrier(b, out) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_FILL: {
         const lower_tile *lt = lower_find_tile(ctx, s->tile);
         if (!lt || !lt->scalars)
@@ -423,6 +520,8 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_COPY: return lower_copy(ctx, s, out);
     case TSR_S_ASYNC_COMMIT: return tp_async_commit(b, out) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_ASYNC_WAIT: return tp_async_wait(b, out, s->pending) ? TSR_OK : TSR_ERR_NOMEM;
+    case TSR_S_UNIT_WAIT:
+        return tp_sync(b, out, TP_WGMMA_WAIT, s->pending) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_TILE_MAP: return lower_tile_map(ctx, s, out);
     case TSR_S_TILE_REDUCE: return lower_tile_reduce(ctx, s, out);
     case TSR_S_TILE_STASH: return lower_tile_stash(ctx, s, out);
@@ -449,9 +548,12 @@ static tsr_status declare_tiles(lower_ctx *ctx, tp_block *out)
         lt->tile = t;
         if (t->space == TSR_SPACE_SHARED) {
             int stages = t->stages > 1 ? t->stages : 1;
-            int d0 = (t->transposed ? t->cols : t->rows) * stages,
-                d1 = (t->transposed ? t->rows : t->cols) + t->pad;
-            lt->array = tp_new_var(b, t->name, t->dtype, TP_SHARED, 2, d0, d1);
+            int d0 = stage_rows(t) * stages, d1 = stored_row_elems(t);
+            tp_var *array = tp_new_var(b, t->name, t->dtype, TP_SHARED, 2, d0, d1);
+            /* The swizzle permutes by address bits 7 to 9 (see tsr_tile.swizzled). */
+            if (array && t->swizzled)
+                array->align = 1024;
+            lt->array = array;
             tp_decl(b, out, lt->array, NULL);
         } else if (t->space == TSR_SPACE_REGISTER) {
             int lanes = t->lanes > 0 ? t->lanes : 1, chunks = t->cols / lanes;

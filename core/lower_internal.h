@@ -94,6 +94,10 @@ tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, 
  * count is not a whole number of rounds) has the item's index as a const
  * in *item; NULL when out of memory. */
 tp_block *lower_share_items(lower_ctx *ctx, tp_block *out, int count, tp_expr **item);
+/* The same, also giving the round (the loop's variable): item = tid +
+ * round * threads. */
+tp_block *lower_share_rounds(lower_ctx *ctx, tp_block *out, int count, tp_expr **item,
+                             tp_expr **round);
 /* Element (r, c) of a shared tile at `stage` (NULL: the first). */
 tp_expr *lower_shared_elem(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *r,
                            tp_expr *c);
@@ -133,6 +137,10 @@ tsr_status lower_deposit(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tp_expr *lower_fragment_row(lower_ctx *ctx, const tsr_tile *acc, int i);
 tp_expr *lower_fragment_col(lower_ctx *ctx, const tsr_tile *acc, int j);
+/* The same on the warpgroup matrix unit (core/lower_wgmma.c). */
+tsr_status lower_wgmma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tp_expr *lower_warpgroup_row(lower_ctx *ctx, const tsr_tile *acc, int i);
+tp_expr *lower_warpgroup_col(lower_ctx *ctx, const tsr_tile *acc, int j);
 
 /* Where element row i, or the first col of chunk `chunk`, of a thread's
  * register tile lies in the group tile under `map`. */

@@ -80,7 +80,7 @@ tp_expr *lower_fragment_col(lower_ctx *ctx, const tsr_tile *acc, int j)
 static bool ldmatrix_reads(const tsr_tile *t)
 {
     int row = (t->transposed ? t->rows : t->cols) + t->pad;
-    return row % 8 == 0 && tsr_dtype_size(t->dtype) == 2;
+    return !t->swizzled && row % 8 == 0 && tsr_dtype_size(t->dtype) == 2;
 }
 
 /* One ldmatrix of `count` matrices of an operand into fresh registers

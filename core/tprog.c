@@ -469,6 +469,53 @@ tp_stmt *tp_async_wait(tp_builder *b, tp_block *block, int pending)
     return s;
 }
 
+tp_stmt *tp_wgmma(tp_builder *b, tp_block *block, tsr_dtype type, const tp_wgmma_shape *shape,
+                  const tp_var *const *acc, tp_expr *a0, tp_expr *b0, tp_expr *accumulate)
+{
+    int count = shape->n / 2;
+    tp_expr **operands = TSR_ARENA_ARRAY(b->arena, tp_expr *, count + 3);
+    tp_wgmma_shape *copy = TSR_ARENA_NEW(b->arena, tp_wgmma_shape);
+    tp_stmt *s = operands && copy && a0 && b0 ? new_stmt(b, block, TP_WGMMA) : NULL;
+    if (!s) {
+        b->failed = true;
+        return NULL;
+    }
+    for (int i = 0; i < count; i++)
+        operands[i] = tp_ref(b, acc[i]);
+    operands[count] = a0;
+    operands[count + 1] = b0;
+    operands[count + 2] = accumulate;
+    *copy = *shape;
+    copy->predicated = accumulate != NULL;
+    s->operands = operands;
+    s->mma_type = type;
+    s->wgmma = copy;
+    return b->failed ? NULL : s;
+}
+
+tp_stmt *tp_register_fence(tp_builder *b, tp_block *block, const tp_var *const *vars, int count)
+{
+    tp_expr **operands = TSR_ARENA_ARRAY(b->arena, tp_expr *, count);
+    tp_stmt *s = operands ? new_stmt(b, block, TP_REGISTER_FENCE) : NULL;
+    if (!s) {
+        b->failed = true;
+        return NULL;
+    }
+    for (int i = 0; i < count; i++)
+        operands[i] = tp_ref(b, vars[i]);
+    s->operands = operands;
+    s->matrices = count;
+    return b->failed ? NULL : s;
+}
+
+tp_stmt *tp_sync(tp_builder *b, tp_block *block, tp_stmt_kind kind, int pending)
+{
+    tp_stmt *s = new_stmt(b, block, kind);
+    if (s)
+        s->pending = pending;
+    return s;
+}
+
 tp_stmt *tp_ldmatrix(tp_builder *b, tp_block *block, int matrices, bool trans,
                      const tp_var *const *dst, tp_expr *row)
 {

@@ -33,6 +33,10 @@ typedef struct tp_var {
     int dims[2];
     int width;     /* vector lanes; 1 for scalars */
     bool is_const; /* assigned once at its declaration */
+    /* Shared arrays: the bytes their start must be a multiple of, past the
+     * 16 every one gets (0: those); such a kernel places its shared arrays
+     * itself, in dynamic shared memory. */
+    int align;
 } tp_var;
 
 typedef enum tp_builtin { TP_LOCAL_ID, TP_GROUP_ID, TP_LOCAL_SIZE, TP_NUM_GROUPS } tp_builtin;
@@ -53,6 +57,7 @@ typedef enum tp_binop {
     TP_OR,
     TP_MIN,
     TP_MAX,
+    TP_XOR, /* bitwise, of non-negative integers */
 } tp_binop;
 
 /* Math the printers spell per dialect; then the sub-group calls. Every
@@ -164,6 +169,26 @@ typedef enum tp_stmt_kind {
      * thread's copies to the group. */
     TP_ASYNC_COMMIT,
     TP_ASYNC_WAIT,
+    /* One warpgroup-wide matrix multiply-accumulate, m64nNk16 with f32
+     * products, asynchronous: all 128 threads of the warpgroup issue it
+     * together with their N / 2 accumulators (core/lower_wgmma.c has the
+     * layout), reading A and B from shared arrays in the 128-byte swizzle
+     * (tsr_tile.swizzled) from the elements operands[N / 2] and [N / 2 +
+     * 1]. It adds to the accumulators, or
+     * where operands[N / 2 + 2] (an int, when present) is 0 overwrites
+     * them. They may be touched again only after a TP_WGMMA_WAIT that
+     * covers its group. */
+    TP_WGMMA,
+    TP_WGMMA_FENCE,  /* before the first TP_WGMMA that reads registers written since */
+    TP_WGMMA_COMMIT, /* the warpgroup's TP_WGMMAs since the last commit form one group */
+    TP_WGMMA_WAIT,   /* until at most `pending` of the warpgroup's groups are in flight */
+    /* Orders the thread's writes to shared memory before the asynchronous
+     * reads of a TP_WGMMA (which a barrier then orders for the group). */
+    TP_ASYNC_PROXY_FENCE,
+    /* Pins the variables operands[0 .. matrices - 1] to their registers
+     * here: the compiler neither moves nor copies them across it, so that
+     * accumulators a TP_WGMMA is still writing are left alone. */
+    TP_REGISTER_FENCE,
 } tp_stmt_kind;
 
 /* TP_MMA_SYNC's operands, in order: the four f32 accumulators (updated in
@@ -171,6 +196,18 @@ typedef enum tp_stmt_kind {
  * 32-bit variables (TSR_I32) that hold two 16-bit values each, as
  * TP_LDMATRIX loads them. */
 enum { TP_MMA_ACC = 4, TP_MMA_A = 4, TP_MMA_B = 2, TP_MMA_OPERANDS = 10 };
+
+/* TP_WGMMA's shape and its operands' layouts, A's first: N; whether A
+ * (B) is stored M-major (N-major), its rows running along m (n) rather
+ * than k; and the leading and stride byte offsets of its shared-memory
+ * matrix descriptor (PTX ISA, "Matrix Descriptor Format"), of operands in
+ * the 128-byte swizzle (tsr_tile.swizzled). */
+typedef struct tp_wgmma_shape {
+    int n;
+    bool predicated; /* a third operand says whether it accumulates */
+    bool mn_major[2];
+    int leading[2], stride[2];
+} tp_wgmma_shape;
 
 typedef struct tp_stmt tp_stmt;
 typedef struct tp_block {
@@ -191,16 +228,17 @@ struct tp_stmt {
     bool async;
     int pending;                 /* TP_ASYNC_WAIT */
     tp_expr *begin, *end, *step; /* TP_FOR */
-    int unroll;         /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
-    tp_expr *cond;      /* TP_IF */
-    tp_block body;      /* TP_FOR, TP_IF then, TP_BLOCK */
-    tp_block orelse;    /* TP_IF else */
-    const char *text;   /* TP_COMMENT */
-    tsr_dtype mma_type; /* TP_MMA_SYNC: the inputs' type, f16 or bf16 */
-    tp_expr **operands; /* TP_MMA_SYNC: TP_MMA_OPERANDS of them; TP_LDMATRIX: the
-                           registers, then the lane's row address (an element) */
-    int matrices;       /* TP_LDMATRIX */
-    bool trans;         /* TP_LDMATRIX */
+    int unroll;            /* TP_FOR: 0 leave to the compiler, 1 never, n > 1 by n, -1 fully */
+    tp_expr *cond;         /* TP_IF */
+    tp_block body;         /* TP_FOR, TP_IF then, TP_BLOCK */
+    tp_block orelse;       /* TP_IF else */
+    const char *text;      /* TP_COMMENT */
+    tsr_dtype mma_type;    /* TP_MMA_SYNC: the inputs' type, f16 or bf16 */
+    tp_expr **operands;    /* TP_MMA_SYNC: TP_MMA_OPERANDS of them; TP_LDMATRIX: the
+                              registers, then the lane's row address (an element) */
+    int matrices;          /* TP_LDMATRIX */
+    bool trans;            /* TP_LDMATRIX */
+    tp_wgmma_shape *wgmma; /* TP_WGMMA */
 };
 
 /* One kernel: its name, parameters, fixed work-group size and body. */
@@ -283,6 +321,16 @@ tp_stmt *tp_async_wait(tp_builder *b, tp_block *block, int pending);
  * element `row` (see TP_LDMATRIX). */
 tp_stmt *tp_ldmatrix(tp_builder *b, tp_block *block, int matrices, bool trans,
                      const tp_var *const *dst, tp_expr *row);
+
+/* A TP_WGMMA of `type` (f16 or bf16) on the accumulator variables acc[n /
+ * 2] from the core matrices at the shared elements a0 and b0, adding to
+ * them where `accumulate` is NULL or nonzero. */
+tp_stmt *tp_wgmma(tp_builder *b, tp_block *block, tsr_dtype type, const tp_wgmma_shape *shape,
+                  const tp_var *const *acc, tp_expr *a0, tp_expr *b0, tp_expr *accumulate);
+/* A TP_REGISTER_FENCE of the variables vars[count]. */
+tp_stmt *tp_register_fence(tp_builder *b, tp_block *block, const tp_var *const *vars, int count);
+/* TP_WGMMA_FENCE, _COMMIT, _WAIT and TP_ASYNC_PROXY_FENCE. */
+tp_stmt *tp_sync(tp_builder *b, tp_block *block, tp_stmt_kind kind, int pending);
 
 bool tp_is_int(const tp_expr *e, long value);
 /* The sub-group width the kernel's sub-group calls assume (their last

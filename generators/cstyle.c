@@ -60,6 +60,7 @@ static int precedence(const tp_expr *e)
     case TP_OR: return 0;
     case TP_MIN:
     case TP_MAX: return 10;
+    case TP_XOR: return 1; /* below ==, as in C; printed in parentheses under the rest */
     }
     return 0;
 }
@@ -67,9 +68,10 @@ static int precedence(const tp_expr *e)
 static const char *binop_text(tp_binop op)
 {
     static const char *text[] = {
-        [TP_ADD] = "+", [TP_SUB] = "-",  [TP_MUL] = "*", [TP_DIV] = "/",   [TP_MOD] = "%",
-        [TP_LT] = "<",  [TP_LE] = "<=",  [TP_GT] = ">",  [TP_GE] = ">=",   [TP_EQ] = "==",
-        [TP_NE] = "!=", [TP_AND] = "&&", [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max",
+        [TP_ADD] = "+", [TP_SUB] = "-",   [TP_MUL] = "*",   [TP_DIV] = "/",
+        [TP_MOD] = "%", [TP_LT] = "<",    [TP_LE] = "<=",   [TP_GT] = ">",
+        [TP_GE] = ">=", [TP_EQ] = "==",   [TP_NE] = "!=",   [TP_AND] = "&&",
+        [TP_OR] = "||", [TP_MIN] = "min", [TP_MAX] = "max", [TP_XOR] = "^",
     };
     return text[op];
 }
@@ -277,9 +279,16 @@ static size_t shared_array_bytes(const tp_var *v)
 /* A shared array placed in the dynamic shared bytes: a pointer to its rows
  * (or a reference to a scalar), so that the statements index it as they
  * would the declared array. */
+/* Where a shared array placed after `offset` bytes starts. */
+static size_t shared_start(const tp_var *v, size_t offset)
+{
+    size_t align = v->align > SHARED_ALIGN ? (size_t)v->align : SHARED_ALIGN;
+    return (offset + align - 1) / align * align;
+}
+
 static void print_placed_shared(printer *p, const tp_var *v)
 {
-    size_t offset = (p->shared_offset + SHARED_ALIGN - 1) / SHARED_ALIGN * SHARED_ALIGN;
+    size_t offset = shared_start(v, p->shared_offset);
     p->shared_offset = offset + shared_array_bytes(v);
     char rows[32] = "";
     if (v->n_dims == 2)
@@ -378,6 +387,29 @@ static void print_ldmatrix(printer *p, const tp_stmt *s)
         free(text[i]);
 }
 
+static void print_wgmma(printer *p, const tp_stmt *s)
+{
+    if (!p->d->print_wgmma) {
+        p->refused = "uses a warpgroup matrix unit (wgmma m64nNk16) this dialect cannot spell";
+        return;
+    }
+    int count = s->wgmma->n / 2, given = count + 2 + s->wgmma->predicated;
+    char **text = calloc((size_t)count + 3, sizeof *text);
+    bool ok = text != NULL;
+    for (int i = 0; ok && i < given; i++)
+        ok = (text[i] = render(p, s->operands[i], i == count || i == count + 1)) != NULL;
+    if (ok) {
+        p->d->print_wgmma(p->out, s->mma_type, s->wgmma, text, text[count], text[count + 1],
+                          text[count + 2]);
+        tsr_strbuf_append(p->out, ";\n");
+    } else if (!text) {
+        p->refused = "ran out of memory printing a wgmma";
+    }
+    for (int i = 0; text && i < count + 3; i++)
+        free(text[i]);
+    free(text);
+}
+
 static void print_async_copy(printer *p, const tp_stmt *s)
 {
     if (!p->d->print_async_copy) {
@@ -456,6 +488,33 @@ static void print_stmt(printer *p, const tp_stmt *s)
         print_fixed(p, p->d->async_wait_format, s->pending,
                     "waits for asynchronous copies this dialect cannot spell");
         break;
+    case TP_WGMMA: print_wgmma(p, s); break;
+    case TP_WGMMA_FENCE:
+        print_fixed(p, p->d->wgmma_fence, 0, "fences a warpgroup matrix unit it cannot spell");
+        break;
+    case TP_WGMMA_COMMIT:
+        print_fixed(p, p->d->wgmma_commit, 0, "commits a warpgroup matrix unit it cannot spell");
+        break;
+    case TP_WGMMA_WAIT:
+        print_fixed(p, p->d->wgmma_wait_format, s->pending,
+                    "waits for a warpgroup matrix unit it cannot spell");
+        break;
+    case TP_REGISTER_FENCE:
+        if (!p->d->register_fence_format) {
+            p->refused = "pins registers, which this dialect cannot spell";
+            break;
+        }
+        for (int i = 0; i < s->matrices; i++) {
+            if (i)
+                indent(p);
+            tsr_strbuf_printf(p->out, p->d->register_fence_format, s->operands[i]->var->name);
+            tsr_strbuf_append(p->out, ";\n");
+        }
+        break;
+    case TP_ASYNC_PROXY_FENCE:
+        print_fixed(p, p->d->async_proxy_fence, 0,
+                    "fences shared memory for asynchronous reads it cannot spell");
+        break;
     }
 }
 
@@ -502,11 +561,22 @@ static size_t shared_end(const tp_block *block, size_t offset)
     for (int i = 0; i < block->count; i++) {
         const tp_stmt *s = block->items[i];
         if (s->kind == TP_DECL && s->var->space == TP_SHARED)
-            offset = (offset + SHARED_ALIGN - 1) / SHARED_ALIGN * SHARED_ALIGN +
-                     shared_array_bytes(s->var);
+            offset = shared_start(s->var, offset) + shared_array_bytes(s->var);
         offset = shared_end(&s->orelse, shared_end(&s->body, offset));
     }
     return offset;
+}
+
+/* Whether a shared array asks for more alignment than declarations get. */
+static bool wants_alignment(const tp_block *block)
+{
+    for (int i = 0; i < block->count; i++) {
+        const tp_stmt *s = block->items[i];
+        if ((s->kind == TP_DECL && s->var->space == TP_SHARED && s->var->align > SHARED_ALIGN) ||
+            wants_alignment(&s->body) || wants_alignment(&s->orelse))
+            return true;
+    }
+    return false;
 }
 
 size_t tsr_dynamic_shared_bytes(const tp_kernel *k, const tsr_dialect *d)
@@ -514,7 +584,7 @@ size_t tsr_dynamic_shared_bytes(const tp_kernel *k, const tsr_dialect *d)
     if (!d->static_shared_max || !d->dynamic_shared)
         return 0;
     size_t bytes = shared_end(&k->body, 0);
-    return bytes > (size_t)d->static_shared_max ? bytes : 0;
+    return bytes > (size_t)d->static_shared_max || wants_alignment(&k->body) ? bytes : 0;
 }
 
 tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *header_comment,

@@ -102,6 +102,53 @@ static void print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operand
     tsr_strbuf_append(out, ")");
 }
 
+/* wgmma.mma_async (sm_90a) on the warpgroup's accumulators, both operands
+ * from shared memory through descriptors (tsr_wgmma_desc); its scale-d
+ * predicate 1 (it adds to them) or, when predicated, the int operand's
+ * truth (0 overwrites them). Volatile with a memory clobber: it reads
+ * shared memory that fences and barriers order. */
+static void print_wgmma(tsr_strbuf *out, tsr_dtype type, const tp_wgmma_shape *shape,
+                        char *const *accumulators, const char *a0, const char *b0,
+                        const char *accumulate)
+{
+    const char *t = type == TSR_BF16 ? "bf16" : "f16";
+    int count = shape->n / 2;
+    tsr_strbuf_append(out, "asm volatile(\"{\\n\"\n");
+    if (shape->predicated)
+        tsr_strbuf_printf(out, "        \".reg .pred d;\\nsetp.ne.b32 d, %%%d, 0;\\n\"\n",
+                          count + 2);
+    tsr_strbuf_printf(out, "        \"wgmma.mma_async.sync.aligned.m64n%dk16.f32.%s.%s {", shape->n,
+                      t, t);
+    for (int i = 0; i < count; i++)
+        tsr_strbuf_printf(out, "%s%%%d", i ? ", " : "", i);
+    tsr_strbuf_printf(out, "}, %%%d, %%%d, %s, 1, 1, %d, %d;\\n}\"\n        :", count, count + 1,
+                      shape->predicated ? "d" : "1", shape->mn_major[0], shape->mn_major[1]);
+    for (int i = 0; i < count; i++)
+        tsr_strbuf_printf(out, "%s\"+f\"(%s)", i ? (i % 8 ? ", " : ",\n          ") : " ",
+                          accumulators[i]);
+    tsr_strbuf_printf(out,
+                      "\n        : \"l\"(tsr_wgmma_desc(%s, %d, %d)), \"l\"(tsr_wgmma_desc(%s, %d, "
+                      "%d))",
+                      a0, shape->leading[0], shape->stride[0], b0, shape->leading[1],
+                      shape->stride[1]);
+    if (shape->predicated)
+        tsr_strbuf_printf(out, ", \"r\"((int)(%s))", accumulate);
+    tsr_strbuf_append(out, "\n        : \"memory\")");
+}
+
+/* A shared-memory matrix descriptor of the warpgroup matrix unit (PTX
+ * ISA, "Matrix Descriptor Format"): the address and the leading and
+ * stride byte offsets, each in 16-byte units, in bits 0, 16 and 32; the
+ * 128-byte swizzle (layout type 1) in bits 62 and 63. */
+#define WGMMA_DESC                                                                                 \
+    "__device__ inline unsigned long long tsr_wgmma_desc(const void *p, unsigned leading,\n"       \
+    "                                                    unsigned stride)\n"                       \
+    "{\n"                                                                                          \
+    "    unsigned long long at = (unsigned)__cvta_generic_to_shared(p);\n"                         \
+    "    return (at >> 4 & 0x3fff) | (unsigned long long)(leading >> 4 & 0x3fff) << 16 |\n"        \
+    "           (unsigned long long)(stride >> 4 & 0x3fff) << 32 | 1ull << 62;\n"                  \
+    "}\n"
+
 /* f16 to and from float by PTX's own conversions (to nearest even):
  * cuda_fp16.h is not on NVRTC's include path everywhere, and the
  * instructions are all it would give. */
@@ -132,7 +179,7 @@ static const char own_helpers[] =
     "    asm(\"cvt.rn.bf16x2.f32 %0, %1, %2;\" : \"=r\"(r) : \"f\"(hi), \"f\"(lo));\n"
     "    return r;\n"
     "}\n" MMA_SYNC("f16") MMA_SYNC("bf16") LDMATRIX_X2("x2", "") LDMATRIX_X2("x2_trans", ".trans")
-        LDMATRIX_X4("x4", "") LDMATRIX_X4("x4_trans", ".trans") CP_ASYNC;
+        LDMATRIX_X4("x4", "") LDMATRIX_X4("x4_trans", ".trans") CP_ASYNC WGMMA_DESC;
 
 /* Every lane of the warp takes part (see tsr_cuda_family_subgroup_helpers). */
 static void subgroup_helpers(tsr_strbuf *out, int width)
@@ -158,4 +205,10 @@ const tsr_dialect tsr_dialect_cuda = {
     .print_async_copy = print_async_copy,
     .async_commit = "asm volatile(\"cp.async.commit_group;\" ::: \"memory\")",
     .async_wait_format = "asm volatile(\"cp.async.wait_group %d;\" ::: \"memory\")",
+    .print_wgmma = print_wgmma,
+    .wgmma_fence = "asm volatile(\"wgmma.fence.sync.aligned;\" ::: \"memory\")",
+    .wgmma_commit = "asm volatile(\"wgmma.commit_group.sync.aligned;\" ::: \"memory\")",
+    .wgmma_wait_format = "asm volatile(\"wgmma.wait_group.sync.aligned %d;\" ::: \"memory\")",
+    .async_proxy_fence = "asm volatile(\"fence.proxy.async.shared::cta;\" ::: \"memory\")",
+    .register_fence_format = "asm volatile(\"\" : \"+f\"(%s)::\"memory\")",
 };

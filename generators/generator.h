@@ -96,6 +96,19 @@ struct tsr_dialect {
      * NULL where the dialect has none. */
     void (*print_ldmatrix)(tsr_strbuf *out, int matrices, bool trans, char *const *registers,
                            const char *pointer);
+    /* A TP_WGMMA on the printed accumulators (shape->n / 2 of them), the
+     * addresses of A's and B's first cores and its int `accumulate` (NULL
+     * unless shape->predicated), as a statement without the
+     * semicolon; then the TP_WGMMA_FENCE, _COMMIT and _WAIT statements (the
+     * wait a printf format of the pending count) and TP_ASYNC_PROXY_FENCE;
+     * NULL where the dialect has no warpgroup matrix unit. */
+    void (*print_wgmma)(tsr_strbuf *out, tsr_dtype type, const tp_wgmma_shape *shape,
+                        char *const *accumulators, const char *a0, const char *b0,
+                        const char *accumulate);
+    const char *wgmma_fence, *wgmma_commit, *wgmma_wait_format, *async_proxy_fence;
+    /* A TP_REGISTER_FENCE's statement for one f32 variable, a printf
+     * format of its name; NULL where the dialect has none. */
+    const char *register_fence_format;
     /* The definitions of tsr_subgroup_sum, _max, _id, _lane, _size and
      * _count (the sub-group calls' func_names), printed after the preamble
      * of a kernel that makes sub-group calls, for sub-groups of `width`

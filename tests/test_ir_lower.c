@@ -657,6 +657,15 @@ static void printer_keeps_the_parentheses_operators_need(void)
     tsr_arena_destroy(arena);
 }
 
+/* How many times `needle` occurs in `text`. */
+static int mentions(const char *text, const char *needle)
+{
+    int count = 0;
+    for (const char *at = text; at && (at = strstr(at, needle)); at++)
+        count++;
+    return count;
+}
+
 /* The shared tiles of a program in the order it declares them (A's first). */
 static const tsr_tile *nth_shared_tile(const tsr_tile_program *p, int n)
 {
@@ -664,6 +673,126 @@ static const tsr_tile *nth_shared_tile(const tsr_tile_program *p, int n)
         if (p->tiles[i]->space == TSR_SPACE_SHARED && n-- == 0)
             return p->tiles[i];
     return NULL;
+}
+
+/* The warpgroup unit (MU=2): warpgroups of 128 threads, both tiles in 8 x
+ * 8 cores padded by 16 bytes, a ring one stage deeper than the copies'
+ * (the unit still reads the last step's), one wgmma per slice and 16 of
+ * k in CUDA with its descriptors' steps, the first step's overwriting the
+ * unfilled accumulators; refused by HIP and OpenCL, by check() without
+ * the unit, and with KU past 1. */
+static void warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only(void)
+{
+    char path[512], a100_path[512];
+    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
+    snprintf(a100_path, sizeof a100_path, "%s/profiles/nvidia-a100-80gb.yaml", check_source_root());
+    tsr_profile *h200 = NULL, *a100 = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
+    CHECK_MSG(tsr_profile_load(a100_path, &a100, &err) == TSR_OK, "%s", err.msg);
+    tsr_opspec *spec = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
+                                  "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_opspec *tn = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: bf16\n"
+                                "gemm: {a: col, b: col}\nshapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!h200 || !a100 || !spec || !tn || !arena)
+        goto out;
+    const char *text = "MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=8,PAD=0,PF=2";
+    tsr_config config = config_of(spec->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, h200, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        CHECK(p->local[0] == 128 && p->local[1] == 2);
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "warpgroups 2x1 on wgmma m64nNk16, 1 pending");
+        CHECK_STR_CONTAINS(ir, "barrier for the async proxy");
+        CHECK_STR_CONTAINS(ir, "wait for the matrix unit, 0 pending");
+        CHECK(!strstr(ir, "fill acc"));
+        free(ir);
+        const tsr_tile *as = nth_shared_tile(p, 0), *bs = nth_shared_tile(p, 1);
+        CHECK(as && as->swizzled && as->pad == 0 && as->stages == 3 && !as->transposed);
+        CHECK(bs && bs->swizzled && bs->pad == 0 && bs->stages == 3 && !bs->transposed);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    static const char *const names[] = {"cuda", "hip", "opencl"};
+    for (int d = 0; kernel && d < 3; d++) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        tsr_status st = tsr_generate(kernel, tsr_dialect_find(names[d]), NULL, &out, &err);
+        if (d == 0) {
+            CHECK_MSG(st == TSR_OK, "%s", err.msg);
+            /* BK / 16 = 4 multiplies of 64 x 128 a step. */
+            int calls = mentions(out.data, "m64n128k16.f32.f16.f16 {");
+            CHECK_MSG(calls == 4, "%d wgmma", calls);
+            /* Groups of 8 swizzled rows 1024 bytes apart; B N-major, its
+             * 64-wide columns 64 k-rows apart; the first multiply's
+             * scale-d from the step. */
+            CHECK_STR_CONTAINS(out.data, ", 16, 1024)), \"l\"(tsr_wgmma_desc(&Bs[");
+            CHECK_STR_CONTAINS(out.data, ", 8192, 1024))");
+            CHECK_STR_CONTAINS(out.data, "^ ");
+            CHECK_STR_CONTAINS(out.data, "%64, %65, d, 1, 1, 0, 1;");
+            CHECK_STR_CONTAINS(out.data, "%64, %65, 1, 1, 1, 0, 1;");
+            CHECK_STR_CONTAINS(out.data, "\"r\"((int)(k0 != 0))");
+            CHECK_STR_CONTAINS(out.data, "fence.proxy.async.shared::cta;");
+            CHECK_STR_CONTAINS(out.data, "wgmma.wait_group.sync.aligned 1;");
+            CHECK_STR_CONTAINS(out.data, "wgmma.wait_group.sync.aligned 0;");
+            CHECK_STR_CONTAINS(out.data, "asm volatile(\"\" : \"+f\"(acc_0_0)::\"memory\");");
+            CHECK(!strstr(out.data, "acc_0_0 = 0.0f"));
+            /* The copies land whole in the swizzled rows: a row of the
+             * 64-wide column a stage's rows in, its 16-byte chunk permuted
+             * by the row's place among 8; a round 32 rows (256 threads over
+             * 8 chunks a row of A's 64) further on. */
+            CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<8>(&As[");
+            CHECK_STR_CONTAINS(out.data, " % 64 / 8 ^ ");
+            CHECK_STR_CONTAINS(out.data, " % 8) * 8 + ");
+            CHECK_STR_CONTAINS(out.data, " * 32][(");
+        } else {
+            CHECK(st == TSR_ERR_UNSUPPORTED);
+        }
+        tsr_strbuf_free(&out);
+    }
+    /* Both operands column-major: A M-major, B K-major. */
+    tsr_config tn_config = config_of(tn->op, text);
+    tsr_tile_program *tp = NULL;
+    tp_kernel *tk = NULL;
+    CHECK_MSG(tn->op->build(arena, tn, h200, &tn_config, &tp, &err) == TSR_OK, "%s", err.msg);
+    CHECK(tp && tsr_lower(tp, arena, &tk, &err) == TSR_OK);
+    if (tk) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        CHECK(tsr_generate(tk, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
+        CHECK_STR_CONTAINS(out.data, "m64n128k16.f32.bf16.bf16 {");
+        CHECK_STR_CONTAINS(out.data, "%64, %65, 1, 1, 1, 1, 0;");
+        tsr_strbuf_free(&out);
+    }
+    CHECK(spec->op->check(spec, a100, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no wgmma m64nNk16 unit for f16 inputs");
+    tsr_config unrolled =
+        config_of(spec->op, "MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=2,VN=1,VW=8,PAD=0,PF=2");
+    CHECK(spec->op->check(spec, h200, &unrolled, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "KU=2 1");
+    tsr_config padded =
+        config_of(spec->op, "MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=8,PAD=1,PF=2");
+    CHECK(spec->op->check(spec, h200, &padded, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "PAD=1 must be 0");
+    tsr_config short_k =
+        config_of(spec->op, "MU=2,BM=128,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=8,PAD=0,PF=2");
+    CHECK(spec->op->check(spec, h200, &short_k, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "BK=32 must be a multiple");
+    /* B column-major is k-contiguous too; with m and n contiguous any k-step
+     * of 16 goes. */
+    CHECK(tn->op->check(tn, h200, &short_k, &err) == TSR_ERR_UNSUPPORTED);
+    tsr_opspec *mn = parse_spec("schema: 1\nname: mn\nop: gemm\ndtype: f16\n"
+                                "gemm: {a: col, b: row}\nshapes:\n  - {m: 7, n: 13, k: 17}\n");
+    CHECK(mn && mn->op->check(mn, h200, &short_k, &err) == TSR_OK);
+    tsr_opspec_free(mn);
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_opspec_free(tn);
+    tsr_profile_free(h200);
+    tsr_profile_free(a100);
 }
 
 /* The matrix unit (MU=1): a warp-fragment MMA in the tile program, one
@@ -713,9 +842,7 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
             CHECK_MSG(st == TSR_OK, "%s", err.msg);
             /* 2 x 4 fragments, 2 steps of 16 (the unrolled loop runs twice):
              * eight calls, and the helper's definition. */
-            int calls = 0;
-            for (const char *at = out.data; at && (at = strstr(at, "tsr_mma_f16(")); at++)
-                calls++;
+            int calls = mentions(out.data, "tsr_mma_f16(");
             CHECK_MSG(calls == 9, "%d mentions of tsr_mma_f16(", calls);
             CHECK_STR_CONTAINS(out.data, "mma.sync.aligned.m16n8k16.row.col.f32.");
             /* A's fragments as stored, B's (k across its rows) transposed. */
@@ -942,8 +1069,9 @@ static void starting_config_follows_the_profiles_vector_width(void)
     tsr_opspec_free(spec);
 }
 
-/* A GPU with the matrix unit for the inputs starts GEMM and conv2d from the
- * unit's ring; f32 on a GPU with asynchronous copies from 8 x 8
+/* A GPU with the matrix units for the inputs starts GEMM from the
+ * warpgroup unit's ring and conv2d from the warp unit's; f32 on a GPU
+ * with asynchronous copies from 8 x 8
  * micro-tiles fetched ahead; each start passes the check. A GPU without
  * the unit for the type keeps the FMAs. */
 static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
@@ -972,10 +1100,12 @@ static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
             continue;
         CHECK_MSG(origin && strcmp(origin, "suggested") == 0, "%s", origin ? origin : "");
         CHECK(spec->op->check(spec, h200, &config, NULL) == TSR_OK);
-        bool half = spec->dtype != TSR_F32;
-        CHECK(tsr_config_get(spec->op, &config, "MU") == (half ? 1 : 0));
+        /* GEMM on 16-bit inputs takes the warpgroup unit (conv2d has the
+         * warp's alone). */
+        bool half = spec->dtype != TSR_F32, wide = half && !strcmp(spec->op->name, "gemm");
+        CHECK(tsr_config_get(spec->op, &config, "MU") == (wide ? 2 : half ? 1 : 0));
         CHECK(tsr_config_get(spec->op, &config, "PF") == (half ? 3 : 2));
-        CHECK(tsr_config_get(spec->op, &config, "BM") == 128);
+        CHECK(tsr_config_get(spec->op, &config, "BM") == (wide ? 256 : 128));
         CHECK(tsr_config_start(spec, mi300, &config, &origin, &err) == TSR_OK);
         CHECK(tsr_config_get(spec->op, &config, "MU") == 0);
     }
@@ -1005,6 +1135,7 @@ int main(void)
     RUN_TEST(printer_keeps_the_parentheses_operators_need);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only);
+    RUN_TEST(warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);
     RUN_TEST(starting_config_follows_the_profiles_vector_width);
     return check_summary();

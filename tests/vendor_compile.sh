@@ -2,7 +2,8 @@
 # Every generator's output through its vendor's own compiler: the example op
 # specs (a fused epilogue and a batch among them, the row ops' sub-group and
 # one-pass variants, conv2d's gathered implicit GEMM, fused attention), a
-# sample of configs each, as CUDA with nvcc for sm_80, sm_89 and sm_90, as
+# sample of configs each, as CUDA with nvcc for sm_80, sm_89 and sm_90 (and
+# the warpgroup unit's for sm_90a), as
 # HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030, and as OpenCL C with
 # ocloc for dg2, pvc and tgllp. A kernel that does not compile fails the
 # test. Under CI a missing compiler fails it too; elsewhere it is reported
@@ -126,6 +127,20 @@ for config in "MU=1,BM=128,BN=128,BK=32,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=1,PF=3" \
     "MU=1,BM=128,BN=256,BK=64,TM=4,TN=8,STRN=0,KU=4,VW=8,PAD=1,PF=2"; do
     cuda_only+=("hgemm|$config" "bf16gemm-tn|$config")
 done
+# The warpgroup matrix unit (wgmma, MU=2) is sm_90a's alone: f16 and bf16,
+# A and B in both majors (bf16gemm-tn's A is M-major), in the 128-byte
+# swizzle, through the ring with a group in flight, fetched ahead into
+# registers, loaded then multiplied, four warpgroups, and into a fused
+# 16-bit epilogue.
+wgmma=()
+for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
+    for config in "MU=2,BM=128,BN=256,BK=64,TM=1,TN=16,STRN=0,KU=1,VW=8,PAD=0,PF=2" \
+        "MU=2,BM=128,BN=256,BK=64,TM=1,TN=32,STRN=0,KU=1,VW=8,PAD=0,PF=2" \
+        "MU=2,BM=64,BN=64,BK=64,TM=1,TN=8,STRN=0,KU=1,VW=4,PAD=0" \
+        "MU=2,BM=256,BN=64,BK=64,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=0,PF=1"; do
+        wgmma+=("$spec|$config")
+    done
+done
 # f64 GEMM: double throughout, vectors of double (OpenCL's double2 to 8,
 # CUDA's and HIP's tsr_doublev), direct and staged, fetched ahead; for CUDA
 # a cp.async ring of doubles. Only targets with double precision take them:
@@ -165,6 +180,7 @@ compile_all() {
     local entry spec config file args i=0 list=("${sources[@]}")
     [ "$backend" = cuda ] && list+=("${cuda_only[@]}")
     { [ "$backend" != opencl ] || [[ " $* " == *" -device pvc "* ]]; } && list+=("${fp64[@]}")
+    [ "$backend" = cuda-sm90a ] && list=("${wgmma[@]}") && backend=cuda
     for entry in "${list[@]}"; do
         spec=${entry%%|*}
         config=${entry#*|}
@@ -205,7 +221,8 @@ if nvcc=$(find_tool nvcc); then
         gencode+=(-gencode "arch=compute_$sm,code=sm_$sm")
     done
     compile_all cuda .cu "$nvcc" -fatbin "${gencode[@]}" -o out.fatbin SRC
-    echo "nvcc sm_80, sm_89, sm_90: done ($((SECONDS - start)) s)"
+    compile_all cuda-sm90a .cu "$nvcc" -cubin -gencode arch=compute_90a,code=sm_90a -o out.cubin SRC
+    echo "nvcc sm_80, sm_89, sm_90, sm_90a: done ($((SECONDS - start)) s)"
 else
     missing nvcc "install the CUDA toolkit or set CUDA_HOME"
 fi

@@ -41,10 +41,11 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
                  {0, 1, 2, 3},
                  0},
     [GEMM_MU] = {"MU",
-                 "multiply on the warp's matrix unit, mma.sync m16n8k16, TM x TN fragments of "
-                 "16 x 8 per warp (0: each thread's FMAs)",
-                 2,
-                 {0, 1},
+                 "multiply on a matrix unit: 1 the warp's, mma.sync m16n8k16, TM x TN fragments "
+                 "of 16 x 8 per warp; 2 the warpgroup's, wgmma m64nNk16, TM slices of 64 x 8TN "
+                 "per warpgroup of 128 threads (0: each thread's FMAs)",
+                 3,
+                 {0, 1, 2},
                  0},
 };
 
@@ -63,17 +64,14 @@ static int vector_extent(tsr_layout layout, bool is_a, int bm, int bn, int bk)
 
 /* MU=1: what the matrix unit needs, and the params it makes meaningless
  * held at one value each, so that no kernel is a second config. */
-static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
-                                    const gemm_cfg *c, tsr_error *err)
+static tsr_status check_mma_sync(const tsr_opspec *spec, const tsr_profile *profile,
+                                 const gemm_cfg *c, tsr_error *err)
 {
     if (!tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
                         "products",
                         tsr_dtype_name(spec->dtype));
-    if (!c->sa || !c->sb)
-        return refuse(err, "MU=1 reads both operands from shared memory (SA=%d, SB=%d)", c->sa,
-                      c->sb);
     if (c->bk % 16 || c->ku > c->bk / 16)
         return refuse(err, "MU=1 steps k by 16: BK=%d must be a multiple and KU=%d at most BK/16",
                       c->bk, c->ku);
@@ -84,12 +82,66 @@ static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *p
                       c->tm, c->tn);
     if (c->tm > 4 || c->tn > 8)
         return refuse(err, "MU=1: TM=%d x TN=%d fragments exceed a warp's 4 x 8", c->tm, c->tn);
+    return TSR_OK;
+}
+
+/* MU=2: the warpgroup's unit reads whole k-steps of 16 from shared tiles
+ * in its 128-byte swizzle, whose rows are columns of 64 values along each
+ * operand's contiguous dim: K-major a k-step lies in one, MN-major a
+ * warpgroup's rows or cols start one. KU, which unrolls the threads' k
+ * loop, and PAD, which the swizzle replaces, have none. */
+static tsr_status check_wgmma(const tsr_opspec *spec, const tsr_profile *profile, const gemm_cfg *c,
+                              tsr_error *err)
+{
+    if (!tsr_profile_has_wgmma(profile, spec->dtype))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2: the profile lists no wgmma m64nNk16 unit for %s inputs with f32 "
+                        "products",
+                        tsr_dtype_name(spec->dtype));
+    if (c->bk % 16 || c->ku != 1)
+        return refuse(err, "MU=2 issues whole k-steps of 16: BK=%d must be a multiple, KU=%d 1",
+                      c->bk, c->ku);
+    if (c->pad)
+        return refuse(err, "MU=2 swizzles its tiles: PAD=%d must be 0 (BK=%d)", c->pad, c->bk);
+    if (c->bm % (64 * c->tm) || c->bn % (8 * c->tn))
+        return refuse(err,
+                      "MU=2: TM=%d slices of 64 rows and TN=%d chunks of 8 cols must tile the "
+                      "work-group's",
+                      c->tm, c->tn);
+    /* The operands' contiguous extents: A's k (row-major) or m, B's n
+     * (row-major) or k; and where m or n is contiguous, each warpgroup's
+     * share of it. */
+    bool a_k = spec->layout_a == TSR_ROW_MAJOR, b_n = spec->layout_b == TSR_ROW_MAJOR;
+    if ((a_k || !b_n) && c->bk % 64)
+        return refuse(err,
+                      "MU=2 swizzles k-contiguous tiles in rows of 64: BK=%d must be a multiple "
+                      "(TM=%d)",
+                      c->bk, c->tm);
+    if (b_n && (8 * c->tn) % 64)
+        return refuse(err,
+                      "MU=2 swizzles n-contiguous tiles in rows of 64: a warpgroup's 8 x TN=%d "
+                      "cols must be a multiple (BN=%d)",
+                      c->tn, c->bn);
+    return TSR_OK;
+}
+
+/* MU=1 or 2: what the matrix units need, and the params they make
+ * meaningless held at one value each, so that no kernel is a second
+ * config. */
+static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
+                                    const gemm_cfg *c, tsr_error *err)
+{
+    if (!c->sa || !c->sb)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=%d reads both operands from shared memory (SA=%d, SB=%d)", c->mu, c->sa,
+                        c->sb);
     if (c->vn != 1 || c->strm || c->strn)
         return refuse(err,
-                      "MU=1 places accumulators by fragment: VN, STRM, STRN must be 1, 0, 0 "
+                      "MU>0 places accumulators by fragment: VN, STRM, STRN must be 1, 0, 0 "
                       "(VN=%d, STRN=%d)",
                       c->vn, c->strn);
-    return TSR_OK;
+    return c->mu == GEMM_MU_WGMMA ? check_wgmma(spec, profile, c, err)
+                                  : check_mma_sync(spec, profile, c, err);
 }
 
 tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const tsr_config *config,
@@ -179,7 +231,9 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
                       (int)shared, (int)shared_limit);
     /* Accumulators plus one column of A and one row of B live in registers,
      * and with PF the thread's share of the next k-step's tiles. */
-    int registers = c.mu ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn : c.tm * c.tn + c.tm + c.tn;
+    int registers = c.mu == GEMM_MU_WGMMA ? 4 * c.tm * c.tn + 16
+                    : c.mu                ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn
+                                          : c.tm * c.tn + c.tm + c.tn;
     if (c.pf == 1)
         registers += (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, threads) : 0) +
                      (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, threads) : 0);
@@ -326,6 +380,22 @@ static void append_loads(const gemm_parts *g, tsr_stmt_list *list, tsr_load_mode
     }
 }
 
+/* A barrier; before the warpgroup's unit reads what it shows, each thread
+ * also fences its shared writes for the unit's asynchronous reads. */
+static void append_barrier(const gemm_parts *g, tsr_stmt_list *list)
+{
+    tsr_stmt *s = tsr_ir_append(g->p, list, TSR_S_BARRIER);
+    if (s)
+        s->async_proxy = g->c.mu == GEMM_MU_WGMMA;
+}
+
+static tsr_mma_unit unit_of(const gemm_cfg *c)
+{
+    return c->mu == GEMM_MU_WGMMA ? TSR_UNIT_WGMMA_M64NK16
+           : c->mu                ? TSR_UNIT_MMA_M16N8K16
+                                  : TSR_UNIT_FMA;
+}
+
 static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k, tp_expr *stage)
 {
     tsr_stmt *mma = tsr_ir_append(g->p, list, TSR_S_MMA);
@@ -338,7 +408,7 @@ static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k
                        .b = {.tile = g->bs, .view = g->B, .row0 = k, .col0 = g->n0, .stage = stage},
                        .k_count = g->c.bk,
                        .k_unroll = g->c.ku,
-                       .unit = g->c.mu ? TSR_UNIT_MMA_M16N8K16 : TSR_UNIT_FMA,
+                       .unit = unit_of(&g->c),
                        .k_inside = !staged,
                        .map = g->map,
                        .vector_width = 1};
@@ -376,10 +446,10 @@ static bool build_k_loop(const gemm_parts *g)
         return false;
     append_loads(g, &loop->body, TSR_LOAD_DIRECT, k, NULL);
     if (staged)
-        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+        append_barrier(g, &loop->body);
     tsr_stmt *mma = append_mma(g, &loop->body, k, NULL);
     if (staged)
-        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+        append_barrier(g, &loop->body);
     if (staged || !mma)
         return mma != NULL;
     tsr_stmt *tail = tsr_ir_append(p, g->body, TSR_S_LOOP);
@@ -411,7 +481,7 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
     tp_expr *zero = tp_int(b, 0);
     append_loads(g, g->body, TSR_LOAD_FETCH, zero, NULL);
     append_loads(g, g->body, TSR_LOAD_DEPOSIT, zero, zero);
-    tsr_ir_append(p, g->body, TSR_S_BARRIER);
+    append_barrier(g, g->body);
     tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
     tp_expr *k = tp_ref(b, k0);
     tsr_stmt *loop = append_k_loop(g, k0, g->K);
@@ -422,7 +492,7 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
     append_loads(g, &loop->body, TSR_LOAD_FETCH, tp_addi(b, k, g->c.bk), NULL);
     tsr_stmt *mma = append_mma(g, &loop->body, k, stage);
     append_loads(g, &loop->body, TSR_LOAD_DEPOSIT, tp_addi(b, k, g->c.bk), other);
-    tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    append_barrier(g, &loop->body);
     return mma != NULL;
 }
 
@@ -434,30 +504,53 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
  * of step t + PF then refill while step t is multiplied. Steps past K copy
  * nothing (zero-filled outside the view, like every ragged edge). At the
  * end the thread's last groups land and a barrier frees the ring, for a
- * caller that loops over tiles (conv2d). */
+ * caller that loops over tiles (conv2d).
+ *
+ * The warpgroup's unit multiplies asynchronously: step t's multiplies are
+ * issued first and left running (one group pending); once each
+ * warpgroup has seen step t - 1's finish, a second barrier lets the
+ * copies of step t + PF refill that stage while step t's run. After the
+ * loop the last group lands. */
 static bool build_async_k_loop(const gemm_parts *g)
 {
     tsr_tile_program *p = g->p;
     tp_builder *b = &p->builder;
-    int ahead = g->c.pf, stages = ahead + 1;
+    bool unit_async = g->c.mu == GEMM_MU_WGMMA;
+    int ahead = g->c.pf, stages = gemm_stages(&g->c);
     for (int t = 0; t < ahead; t++) {
         append_loads(g, g->body, TSR_LOAD_ASYNC, tp_int(b, t * g->c.bk), tp_int(b, t));
         tsr_ir_append(p, g->body, TSR_S_ASYNC_COMMIT);
     }
     tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
     tp_expr *k = tp_ref(b, k0);
-    tsr_stmt *loop = append_k_loop(g, k0, g->K);
+    /* The unit's first step sets the accumulators (they are not filled
+     * first), so that step runs even where K is 0: on zeros. */
+    tsr_stmt *loop =
+        append_k_loop(g, k0, unit_async ? tp_bin(b, TP_MAX, g->K, tp_int(b, 1)) : g->K);
     if (!loop)
         return false;
     tp_expr *step = tp_bin(b, TP_DIV, k, tp_int(b, g->c.bk));
     tsr_stmt *wait = tsr_ir_append(p, &loop->body, TSR_S_ASYNC_WAIT);
     if (wait)
         wait->pending = ahead - 1;
-    tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    append_barrier(g, &loop->body);
+    tsr_stmt *mma = NULL;
+    if (unit_async &&
+        (mma = append_mma(g, &loop->body, k, tp_bin(b, TP_MOD, step, tp_int(b, stages)))) != NULL) {
+        mma->pending = 1;
+        mma->accumulate = tp_bin(b, TP_NE, k, tp_int(b, 0));
+        tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
+    }
     append_loads(g, &loop->body, TSR_LOAD_ASYNC, tp_addi(b, k, (long)ahead * g->c.bk),
                  tp_bin(b, TP_MOD, tp_addi(b, step, ahead), tp_int(b, stages)));
     tsr_ir_append(p, &loop->body, TSR_S_ASYNC_COMMIT);
-    tsr_stmt *mma = append_mma(g, &loop->body, k, tp_bin(b, TP_MOD, step, tp_int(b, stages)));
+    if (!unit_async)
+        mma = append_mma(g, &loop->body, k, tp_bin(b, TP_MOD, step, tp_int(b, stages)));
+    if (unit_async) {
+        tsr_stmt *landed = tsr_ir_append(p, g->body, TSR_S_UNIT_WAIT);
+        if (landed)
+            landed->pending = 0;
+    }
     tsr_stmt *drain = tsr_ir_append(p, g->body, TSR_S_ASYNC_WAIT);
     if (drain)
         drain->pending = 0;
@@ -477,20 +570,30 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     int pad = gemm_shared_pad(&c);
     bool at = gemm_a_tile_transposed(&c, spec->layout_a);
     bool bt = gemm_b_tile_transposed(&c, spec->layout_b);
-    g.as = c.sa ? tsr_ir_staged_tile(p, "As", staged, c.bm, c.bk, pad, at, stages) : NULL;
-    g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, bt, stages) : NULL;
+    /* The warpgroup's unit reads its tiles in its 128-byte swizzle. */
+    if (c.mu == GEMM_MU_WGMMA) {
+        g.as = tsr_ir_swizzled_tile(p, "As", staged, c.bm, c.bk, at, stages);
+        g.bs = tsr_ir_swizzled_tile(p, "Bs", staged, c.bk, c.bn, bt, stages);
+    } else {
+        g.as = c.sa ? tsr_ir_staged_tile(p, "As", staged, c.bm, c.bk, pad, at, stages) : NULL;
+        g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, bt, stages) : NULL;
+    }
     /* With a matrix unit, each fragment's four accumulators are 2 x 2. */
     g.acc = c.mu ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
                  : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);
     g.m0 = ops->m0;
     g.n0 = ops->n0;
     g.K = ops->k;
-    g.map = (tsr_thread_map){gemm_local_y(&c), c.mu ? gemm_local_x(&c) / 32 : gemm_local_x(&c),
-                             c.strm != 0, c.strn != 0, c.mu != 0};
+    int per_unit = c.mu == GEMM_MU_WGMMA ? 128 : c.mu ? 32 : 1;
+    g.map = (tsr_thread_map){gemm_local_y(&c), gemm_local_x(&c) / per_unit, c.strm != 0,
+                             c.strn != 0,      c.mu == GEMM_MU_MMA_SYNC,    c.mu == GEMM_MU_WGMMA};
 
-    tsr_stmt *fill = tsr_ir_append(p, ops->body, TSR_S_FILL);
-    if (fill)
-        fill->tile = g.acc;
+    /* The warpgroup unit's ring sets the accumulators by its first step. */
+    if (!(c.mu == GEMM_MU_WGMMA && c.pf >= 2)) {
+        tsr_stmt *fill = tsr_ir_append(p, ops->body, TSR_S_FILL);
+        if (fill)
+            fill->tile = g.acc;
+    }
     bool built = c.pf >= 2 ? build_async_k_loop(&g)
                  : c.pf    ? build_pipelined_k_loop(&g)
                            : build_k_loop(&g);

@@ -74,23 +74,34 @@ static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
                       v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN], v[GEMM_PF],  v[GEMM_MU]};
 }
 
+/* MU's values: the threads' FMAs, mma.sync, wgmma. */
+enum { GEMM_MU_FMA, GEMM_MU_MMA_SYNC, GEMM_MU_WGMMA };
+
 /* The work-group's shape: (BN / TN) x (BM / TM) threads, each with its
- * micro-tile; with a matrix unit (MU=1) (BN / 8TN) x (BM / 16TM) warps,
- * each with TM x TN fragments of 16 x 8, 32 threads along x per warp. */
+ * micro-tile; with the warp's matrix unit (MU=1) (BN / 8TN) x (BM / 16TM)
+ * warps, each with TM x TN fragments of 16 x 8, 32 threads along x per
+ * warp; with the warpgroup's (MU=2) (BN / 8TN) x (BM / 64TM) warpgroups,
+ * each with TM slices of 64 rows by 8TN cols, 128 threads along x per
+ * warpgroup. */
 static inline int gemm_local_x(const gemm_cfg *c)
 {
+    if (c->mu == GEMM_MU_WGMMA)
+        return 128 * (c->bn / (8 * c->tn));
     return c->mu ? 32 * (c->bn / (8 * c->tn)) : c->bn / c->tn;
 }
 
 static inline int gemm_local_y(const gemm_cfg *c)
 {
+    if (c->mu == GEMM_MU_WGMMA)
+        return c->bm / (64 * c->tm);
     return c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
 }
 
 /* The shared tiles: of the compute type, PAD elements per row against bank
  * conflicts; with a matrix unit of the 16-bit input type as loaded, with
  * 8 PAD (a 16-byte step keeps ldmatrix's rows aligned and eight of them
- * on eight different bank groups). */
+ * on eight different bank groups); the warpgroup's unit swizzles instead
+ * (PAD=0, see core/lower_wgmma.c). */
 static inline int gemm_shared_pad(const gemm_cfg *c)
 {
     return c->mu ? 8 * c->pad : c->pad;
@@ -100,7 +111,8 @@ static inline int gemm_shared_pad(const gemm_cfg *c)
  * B as it is (a thread's rows of one k side by side). For the matrix unit,
  * each as its matrix lies in memory, so that global vectors land as shared
  * vectors; ldmatrix then reads the fragments, transposing where k does not
- * run along the stored rows. Transposed: stored [cols][rows]. */
+ * run along the stored rows, or the warpgroup's unit reads them in either
+ * orientation. Transposed: stored [cols][rows]. */
 static inline bool gemm_a_tile_transposed(const gemm_cfg *c, tsr_layout layout_a)
 {
     return c->mu ? layout_a == TSR_COL_MAJOR : true;
@@ -118,14 +130,21 @@ static inline int gemm_stages(const gemm_cfg *c)
     return c->pf >= 2 ? c->pf + 1 : c->pf ? 2 : 1;
 }
 
+/* One stage of a rows x cols shared tile stored with `pad` extra values
+ * per stored row of `inner`. */
+static inline long gemm_tile_elems(int rows, int cols, int inner, int pad)
+{
+    return (long)rows * cols / inner * (inner + pad);
+}
+
 /* The shared tiles' bytes: stored rows times padded row, per stage. */
 static inline long gemm_shared_bytes(const gemm_cfg *c, const tsr_opspec *spec, size_t elem)
 {
     int pad = gemm_shared_pad(c);
-    long a = gemm_a_tile_transposed(c, spec->layout_a) ? (long)c->bk * (c->bm + pad)
-                                                       : (long)c->bm * (c->bk + pad);
-    long b = gemm_b_tile_transposed(c, spec->layout_b) ? (long)c->bn * (c->bk + pad)
-                                                       : (long)c->bk * (c->bn + pad);
+    int a_inner = gemm_a_tile_transposed(c, spec->layout_a) ? c->bm : c->bk;
+    int b_inner = gemm_b_tile_transposed(c, spec->layout_b) ? c->bk : c->bn;
+    long a = gemm_tile_elems(c->bm, c->bk, a_inner, pad);
+    long b = gemm_tile_elems(c->bk, c->bn, b_inner, pad);
     return (long)elem * gemm_stages(c) * ((c->sa ? a : 0) + (c->sb ? b : 0));
 }
 

@@ -172,6 +172,19 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
         issue = units_issued / (units_issued + fragment_loads + staging + overhead);
         fmas = 2.0 * c.tm * c.tn; /* independent mma.sync in flight per warp, as FMAs */
     }
+    if (c.mu == GEMM_MU_WGMMA) {
+        /* The warpgroup's unit takes a whole k-step in BK / 16 x TM
+         * instructions and runs them while the threads issue the copies,
+         * whose swizzled addresses (about ten instructions each in the
+         * SASS) bound it: on an H200 the multiplies alone ran at 622
+         * TFLOP/s of 989 and the copies alone took as long as the whole
+         * kernel (hgemm at 4096, 128 x 256 tiles). */
+        double copies = (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
+        double unit_cycles = c.bk / 16.0 * c.tm * 8.0 * c.tn;
+        issue = 0.6 * unit_cycles / fmax(unit_cycles, 10.0 * copies + 12.0);
+        fmas = 8.0;
+        a_conflict = b_conflict = 1.0;
+    }
     /* Groups spread evenly over the units; a unit's share runs at its part
      * of the peak rate, with `resident` of them at a time. Latency is hidden
      * with about four sub-groups per scheduler (a scheduler issues to one
@@ -200,6 +213,11 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
                       (c.mu ? (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict) / 16
                             : c.tm + c.tn * b_conflict) *
                       elem / shared_bw;
+    /* The warpgroup's unit reads A's slices and B's cols once a warpgroup. */
+    if (c.mu == GEMM_MU_WGMMA)
+        shared_s = groups * kp *
+                   ((double)c.bm * (c.bn / (8 * c.tn)) + (double)c.bn * (c.bm / (64 * c.tm))) *
+                   in_elem / shared_bw;
     /* On a CPU the latency-hiding feature holds the SIMD lanes filled, and
      * the on-chip one the time barriers cost. */
     if (profile->features & TSR_FEAT_CPU)

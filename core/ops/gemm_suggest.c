@@ -26,11 +26,34 @@ bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile
     return true;
 }
 
+/* Where the profile lists the warpgroup unit for the inputs and the
+ * asynchronous copies: four warpgroups of 64 x 128 down a 256 x 128 tile,
+ * k-steps of 64 in the 128-byte swizzle, fetched three ahead. The best
+ * fixed config measured on an H200 (hgemm at 4096: 366 TFLOP/s, against
+ * 271 for the warp unit's ring; docs/performance.md). Valid in every
+ * layout: its k-steps and its warpgroups' cols are whole swizzled rows. */
+static bool suggest_warpgroup_unit(const tsr_opspec *spec, const tsr_profile *profile, int *v)
+{
+    if (!tsr_profile_has_wgmma(profile, spec->dtype) ||
+        !(profile->features & TSR_FEAT_ASYNC_COPY) || !gemm_suggest_matrix_unit(spec, profile, v))
+        return false;
+    v[GEMM_MU] = GEMM_MU_WGMMA;
+    v[GEMM_BM] = 256;
+    v[GEMM_BK] = 64;
+    v[GEMM_TM] = 1;
+    v[GEMM_TN] = 16;
+    v[GEMM_PAD] = 0;
+    v[GEMM_KU] = 1;
+    v[GEMM_PF] = 3;
+    return true;
+}
+
 /* Work-items that each hold wide vectors (a CPU's SIMD lanes, which the
  * profile reports as a preferred vector width of 8 or more) do best with a
  * tall micro-tile two vectors wide, B staged and padded, A read in place,
- * and few work-items per group. A GPU with the matrix unit for the inputs
- * starts from the unit's ring (gemm_suggest_matrix_unit); f32 on a GPU with
+ * and few work-items per group. A GPU with the warpgroup unit for the
+ * inputs starts from its ring (suggest_warpgroup_unit); one with the warp's
+ * unit from that unit's ring (gemm_suggest_matrix_unit); f32 on a GPU with
  * asynchronous copies from 128 x 128 tiles of 8 x 8 micro-tiles, fetched
  * two steps ahead (0.70 of cuBLAS at n = 4096 on an H200 untuned); other
  * SIMT devices from the params' defaults. The tuner searches from here. */
@@ -40,7 +63,7 @@ void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config
     int lanes = (int)tsr_profile_value(&profile->preferred_vector_width, 1);
     if (lanes < 8) {
         int *v = out->value;
-        if (gemm_suggest_matrix_unit(spec, profile, v))
+        if (suggest_warpgroup_unit(spec, profile, v) || gemm_suggest_matrix_unit(spec, profile, v))
             return;
         if (spec->dtype == TSR_F32 && (profile->features & TSR_FEAT_ASYNC_COPY)) {
             v[GEMM_BM] = 128;
