@@ -98,6 +98,12 @@ static void load_scalar(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_exp
  * to guarded scalar loads. */
 tp_block *lower_share_items(lower_ctx *ctx, tp_block *out, int count, tp_expr **item)
 {
+    return lower_share_rounds(ctx, out, count, item, NULL);
+}
+
+tp_block *lower_share_rounds(lower_ctx *ctx, tp_block *out, int count, tp_expr **item,
+                             tp_expr **round)
+{
     tp_builder *b = ctx->b;
     int rounds = (count + ctx->threads - 1) / ctx->threads;
     const tp_var *it = lower_temp(ctx, "it", TSR_I32);
@@ -113,6 +119,8 @@ tp_block *lower_share_items(lower_ctx *ctx, tp_block *out, int count, tp_expr **
         body = &guard->body;
     }
     *item = lower_declare_const(ctx, body, "e", e);
+    if (round)
+        *round = tp_ref(b, it);
     return b->failed ? NULL : body;
 }
 
@@ -195,13 +203,30 @@ tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_expr *row0 = lower_declare_const(ctx, &scope->body, "r0_", s->row0);
     tp_expr *col0 = lower_declare_const(ctx, &scope->body, "c0_", s->col0);
     lower_gather_origin(ctx, &scope->body, s->view, row0, col0);
-    tp_expr *ev;
-    tp_block *body = lower_share_items(ctx, &scope->body, vectors, &ev);
+    /* Where the threads are a whole number of lines, every round starts at
+     * the start of a line: a thread's place along its lines and its first
+     * line are fixed, computed once, and a round adds whole lines, so that
+     * a thread's copies lie constant distances apart. */
+    bool whole_lines = ctx->threads % per_line == 0;
+    tp_expr *tid = tp_ref(b, ctx->tid), *line0 = NULL, *place = NULL;
+    if (whole_lines) {
+        line0 = lower_declare_const(ctx, &scope->body, "o",
+                                    tp_bin(b, TP_DIV, tid, tp_int(b, per_line)));
+        place = lower_declare_const(ctx, &scope->body, "i",
+                                    tp_muli(b, tp_bin(b, TP_MOD, tid, tp_int(b, per_line)), width));
+    }
+    tp_expr *ev, *round;
+    tp_block *body = lower_share_rounds(ctx, &scope->body, vectors, &ev, &round);
     if (!body)
         return TSR_ERR_NOMEM;
-    tp_expr *o = lower_declare_const(ctx, body, "o", tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
-    tp_expr *iv = lower_declare_const(
-        ctx, body, "i", tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
+    tp_expr *o = whole_lines ? tp_add(b, line0, tp_muli(b, round, ctx->threads / per_line))
+                             : lower_declare_const(ctx, body, "o",
+                                                   tp_bin(b, TP_DIV, ev, tp_int(b, per_line)));
+    tp_expr *iv =
+        whole_lines
+            ? place
+            : lower_declare_const(ctx, body, "i",
+                                  tp_muli(b, tp_bin(b, TP_MOD, ev, tp_int(b, per_line)), width));
     tp_expr *r = inner_dim == 1 ? o : iv, *c = inner_dim == 1 ? iv : o;
     tp_expr *gr = lower_declare_const(ctx, body, "gr", tp_add(b, row0, r));
     tp_expr *gc = lower_declare_const(ctx, body, "gc", tp_add(b, col0, c));
