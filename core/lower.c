@@ -421,8 +421,10 @@ static tsr_status emit_epilogue(lower_ctx *ctx, const tsr_stmt *s, tp_block *out
 
 /* One chunk of a row of the result: a vector store when it lies wholly
  * inside the view, lane by lane under bounds checks at the ragged edge. */
+/* Stores one chunk of a row through the epilogue; a scalar's old value
+ * (beta) is `old` where the caller read it ahead, else read in place. */
 static tsr_status store_chunk(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *gr,
-                              tp_expr *gc, tp_expr *acc, int lanes)
+                              tp_expr *gc, tp_expr *acc, int lanes, tp_expr *old)
 {
     tp_builder *b = ctx->b;
     const tp_param *buffer = s->view->buffer;
@@ -432,7 +434,7 @@ static tsr_status store_chunk(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, 
             return TSR_ERR_NOMEM;
         tp_expr *index = lower_view_index(ctx, s->view, gr, gc);
         return emit_epilogue(ctx, s, &col_ok->body, tp_buf(b, buffer, index), acc,
-                             tp_buf(b, buffer, index), gr, gc, 1);
+                             old ? old : tp_buf(b, buffer, index), gr, gc, 1);
     }
     if (!tp_is_int(s->view->col_stride, 1))
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED, "vector stores need a row-major result");
@@ -476,9 +478,26 @@ static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         tp_stmt *row_ok = tp_if(b, &scope->body, tp_bin(b, TP_LT, gr, s->view->rows));
         if (!row_ok)
             return TSR_ERR_NOMEM;
+        /* C's old values of the row (beta) are all read before any is
+         * written: read and written in turn, each store held the next
+         * load back (C may alias nothing, but the compiler keeps the
+         * order of guarded accesses), a memory round trip per element. */
+        tp_expr *old[64] = {NULL};
+        for (int j = 0; s->beta && lanes == 1 && j < chunks; j++) {
+            tp_var *v = (tp_var *)lower_temp(ctx, "old", tsr_dtype_compute(s->tile->dtype));
+            if (!v)
+                return TSR_ERR_NOMEM;
+            v->is_const = true;
+            tp_expr *index = lower_view_index(ctx, s->view, gr, cols[j]);
+            tp_decl(b, &row_ok->body, v,
+                    tp_select(b, tp_bin(b, TP_LT, cols[j], s->view->cols),
+                              tp_buf(b, s->view->buffer, index),
+                              tp_float(b, tsr_dtype_compute(s->tile->dtype), 0.0)));
+            old[j] = tp_ref(b, v);
+        }
         for (int j = 0; j < chunks; j++)
             TSR_TRY(store_chunk(ctx, s, &row_ok->body, gr, cols[j],
-                                tp_ref(b, acc->scalars[i * chunks + j]), lanes));
+                                tp_ref(b, acc->scalars[i * chunks + j]), lanes, old[j]));
     }
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
