@@ -95,7 +95,8 @@ tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, 
  * in *item; NULL when out of memory. */
 tp_block *lower_share_items(lower_ctx *ctx, tp_block *out, int count, tp_expr **item);
 /* The same, also giving the round (the loop's variable): item = tid +
- * round * threads. */
+ * round * threads; item may be NULL where the caller needs only the
+ * round. */
 tp_block *lower_share_rounds(lower_ctx *ctx, tp_block *out, int count, tp_expr **item,
                              tp_expr **round);
 /* Element (r, c) of a shared tile at `stage` (NULL: the first). */

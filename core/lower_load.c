@@ -118,7 +118,8 @@ tp_block *lower_share_rounds(lower_ctx *ctx, tp_block *out, int count, tp_expr *
             return NULL;
         body = &guard->body;
     }
-    *item = lower_declare_const(ctx, body, "e", e);
+    if (item)
+        *item = lower_declare_const(ctx, body, "e", e);
     if (round)
         *round = tp_ref(b, it);
     return b->failed ? NULL : body;
@@ -215,8 +216,9 @@ tsr_status lower_load(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         place = lower_declare_const(ctx, &scope->body, "i",
                                     tp_muli(b, tp_bin(b, TP_MOD, tid, tp_int(b, per_line)), width));
     }
-    tp_expr *ev, *round;
-    tp_block *body = lower_share_rounds(ctx, &scope->body, vectors, &ev, &round);
+    tp_expr *ev = NULL, *round = NULL;
+    tp_block *body =
+        lower_share_rounds(ctx, &scope->body, vectors, whole_lines ? NULL : &ev, &round);
     if (!body)
         return TSR_ERR_NOMEM;
     tp_expr *o = whole_lines ? tp_add(b, line0, tp_muli(b, round, ctx->threads / per_line))
