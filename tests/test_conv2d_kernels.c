@@ -259,8 +259,8 @@ static void kernels_gather_taps_with_constant_divisions_and_guard_the_padding(vo
     tsr_opspec_free(unpadded);
 }
 
-/* With 16-bit inputs and a profile that lists the unit, the gathered taps
- * feed the matrix unit like any staged operand, in either layout. */
+/* With 16-bit inputs and a profile that lists the units, the gathered
+ * taps feed the matrix units like any staged operand, in either layout. */
 static void gathered_taps_feed_the_matrix_unit(void)
 {
     tsr_profile *h200 = check_load_profile("nvidia-h200");
@@ -273,6 +273,23 @@ static void gathered_taps_feed_the_matrix_unit(void)
         if (text)
             CHECK_STR_CONTAINS(text, i == 0 ? "tsr_mma_f16(acc_0_0" : "tsr_mma_bf16(acc_0_0");
         free(text);
+    }
+    /* The warpgroup unit: nhwc's operands are both k-contiguous, so its
+     * tiles need whole swizzled rows of 64 taps. */
+    const char *wide = "MU=2,BM=128,BN=128,BK=64,TM=1,TN=8,STRN=0,KU=1,VW=8,PAD=0,PF=3";
+    char *text = nhwc && h200 ? kernel_text(nhwc, h200, wide, "cuda") : NULL;
+    CHECK(text != NULL);
+    if (text) {
+        CHECK_STR_CONTAINS(text, "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16");
+        CHECK_STR_CONTAINS(text, " % 64 / 8 ^ ");
+    }
+    free(text);
+    if (nhwc && h200) {
+        tsr_config narrow = check_config(
+            nhwc->op, "MU=2,BM=128,BN=128,BK=32,TM=1,TN=8,STRN=0,KU=1,VW=8,PAD=0,PF=3");
+        tsr_error err = {{0}};
+        CHECK(nhwc->op->check(nhwc, h200, &narrow, &err) == TSR_ERR_UNSUPPORTED);
+        CHECK_STR_CONTAINS(err.msg, "BK=32 must be a multiple");
     }
     tsr_opspec_free(nhwc);
     tsr_opspec_free(nchw);

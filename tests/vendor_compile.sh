@@ -130,8 +130,8 @@ done
 # The warpgroup matrix unit (wgmma, MU=2) is sm_90a's alone: f16 and bf16,
 # A and B in both majors (bf16gemm-tn's A is M-major), in the 128-byte
 # swizzle, through the ring with a group in flight, fetched ahead into
-# registers, loaded then multiplied, four warpgroups, and into a fused
-# 16-bit epilogue.
+# registers, loaded then multiplied, four warpgroups, into a fused 16-bit
+# epilogue, and conv2d's gathered taps.
 wgmma=()
 for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     for config in "MU=2,BM=128,BN=256,BK=64,TM=1,TN=16,STRN=0,KU=1,VW=8,PAD=0,PF=2" \
@@ -141,6 +141,7 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
         wgmma+=("$spec|$config")
     done
 done
+wgmma+=("conv2d-nhwc-f16|MU=2,BM=128,BN=128,BK=64,TM=1,TN=8,STRN=0,KU=1,VW=8,PAD=0,PF=3")
 # f64 GEMM: double throughout, vectors of double (OpenCL's double2 to 8,
 # CUDA's and HIP's tsr_doublev), direct and staged, fetched ahead; for CUDA
 # a cp.async ring of doubles. Only targets with double precision take them:

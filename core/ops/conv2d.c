@@ -41,7 +41,8 @@ static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
                  4,
                  {16, 32, 64, 128},
                  64},
-    [GEMM_BK] = {"BK", "taps per shared-memory stage", 5, {2, 4, 8, 16, 32}, 16},
+    /* 64 where a kernel may opt in to more shared memory, as GEMM's. */
+    [GEMM_BK] = {"BK", "taps per shared-memory stage", 6, {2, 4, 8, 16, 32, 64}, 16},
     [GEMM_TM] = {"TM", "rows of the per-thread register micro-tile", 4, {1, 2, 4, 8}, 4},
     [GEMM_TN] = {"TN", "cols of the per-thread register micro-tile", 6, {1, 2, 4, 8, 16, 32}, 4},
     [GEMM_VW] = {"VW",
@@ -68,9 +69,10 @@ static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
                  {0, 2, 3},
                  0},
     [GEMM_MU] = {"MU",
-                 "multiply on the warp's matrix unit, mma.sync m16n8k16 (0: each thread's FMAs)",
-                 2,
-                 {0, 1},
+                 "multiply on a matrix unit: 1 the warp's, mma.sync m16n8k16; 2 the "
+                 "warpgroup's, wgmma m64nNk16 (0: each thread's FMAs)",
+                 3,
+                 {0, 1, 2},
                  0},
 };
 
