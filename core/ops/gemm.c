@@ -102,7 +102,8 @@ static tsr_status check_wgmma(const tsr_opspec *spec, const tsr_profile *profile
         return refuse(err, "MU=2 issues whole k-steps of 16: BK=%d must be a multiple, KU=%d 1",
                       c->bk, c->ku);
     if (c->pad)
-        return refuse(err, "MU=2 swizzles its tiles: PAD=%d must be 0 (BK=%d)", c->pad, c->bk);
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED, "MU=2 swizzles its tiles: PAD=%d must be 0",
+                        c->pad);
     if (c->bm % (64 * c->tm) || c->bn % (8 * c->tn))
         return refuse(err,
                       "MU=2: TM=%d slices of 64 rows and TN=%d chunks of 8 cols must tile the "
@@ -113,10 +114,9 @@ static tsr_status check_wgmma(const tsr_opspec *spec, const tsr_profile *profile
      * share of it. */
     bool a_k = spec->layout_a == TSR_ROW_MAJOR, b_n = spec->layout_b == TSR_ROW_MAJOR;
     if ((a_k || !b_n) && c->bk % 64)
-        return refuse(err,
-                      "MU=2 swizzles k-contiguous tiles in rows of 64: BK=%d must be a multiple "
-                      "(TM=%d)",
-                      c->bk, c->tm);
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2 swizzles k-contiguous tiles in rows of 64: BK=%d must be a multiple",
+                        c->bk);
     if (b_n && (8 * c->tn) % 64)
         return refuse(err,
                       "MU=2 swizzles n-contiguous tiles in rows of 64: a warpgroup's 8 x TN=%d "
