@@ -666,6 +666,32 @@ static int mentions(const char *text, const char *needle)
     return count;
 }
 
+/* The kernel in CUDA (the caller frees it; NULL when refused), after
+ * checking that HIP and OpenCL, which spell no matrix unit, refuse it
+ * with a message holding `refusal`. */
+static char *cuda_only(const tp_kernel *kernel, const char *refusal)
+{
+    static const char *const names[] = {"cuda", "hip", "opencl"};
+    char *cuda = NULL;
+    for (int d = 0; kernel && d < 3; d++) {
+        tsr_strbuf out;
+        tsr_error err = {{0}};
+        tsr_strbuf_init(&out);
+        tsr_status st = tsr_generate(kernel, tsr_dialect_find(names[d]), NULL, &out, &err);
+        if (d == 0) {
+            CHECK_MSG(st == TSR_OK, "%s", err.msg);
+            cuda = st == TSR_OK ? out.data : NULL;
+            if (cuda)
+                continue;
+        } else {
+            CHECK(st == TSR_ERR_UNSUPPORTED);
+            CHECK_STR_CONTAINS(err.msg, refusal);
+        }
+        tsr_strbuf_free(&out);
+    }
+    return cuda;
+}
+
 /* The shared tiles of a program in the order it declares them (A's first). */
 static const tsr_tile *nth_shared_tile(const tsr_tile_program *p, int n)
 {
@@ -715,43 +741,36 @@ static void warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only(void)
     }
     tp_kernel *kernel = NULL;
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
-    static const char *const names[] = {"cuda", "hip", "opencl"};
-    for (int d = 0; kernel && d < 3; d++) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        tsr_status st = tsr_generate(kernel, tsr_dialect_find(names[d]), NULL, &out, &err);
-        if (d == 0) {
-            CHECK_MSG(st == TSR_OK, "%s", err.msg);
-            /* BK / 16 = 4 multiplies of 64 x 128 a step. */
-            int calls = mentions(out.data, "m64n128k16.f32.f16.f16 {");
-            CHECK_MSG(calls == 4, "%d wgmma", calls);
-            /* Groups of 8 swizzled rows 1024 bytes apart; B N-major, its
-             * 64-wide columns 64 k-rows apart; the first multiply's
-             * scale-d from the step. */
-            CHECK_STR_CONTAINS(out.data, ", 16, 1024)), \"l\"(tsr_wgmma_desc(&Bs[");
-            CHECK_STR_CONTAINS(out.data, ", 8192, 1024))");
-            CHECK_STR_CONTAINS(out.data, "^ ");
-            CHECK_STR_CONTAINS(out.data, "%64, %65, d, 1, 1, 0, 1;");
-            CHECK_STR_CONTAINS(out.data, "%64, %65, 1, 1, 1, 0, 1;");
-            CHECK_STR_CONTAINS(out.data, "\"r\"((int)(k0 != 0))");
-            CHECK_STR_CONTAINS(out.data, "fence.proxy.async.shared::cta;");
-            CHECK_STR_CONTAINS(out.data, "wgmma.wait_group.sync.aligned 1;");
-            CHECK_STR_CONTAINS(out.data, "wgmma.wait_group.sync.aligned 0;");
-            CHECK_STR_CONTAINS(out.data, "asm volatile(\"\" : \"+f\"(acc_0_0)::\"memory\");");
-            CHECK(!strstr(out.data, "acc_0_0 = 0.0f"));
-            /* The copies land whole in the swizzled rows: a row of the
-             * 64-wide column a stage's rows in, its 16-byte chunk permuted
-             * by the row's place among 8; a round 32 rows (256 threads over
-             * 8 chunks a row of A's 64) further on. */
-            CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<8>(&As[");
-            CHECK_STR_CONTAINS(out.data, " % 64 / 8 ^ ");
-            CHECK_STR_CONTAINS(out.data, " % 8) * 8 + ");
-            CHECK_STR_CONTAINS(out.data, " * 32][(");
-        } else {
-            CHECK(st == TSR_ERR_UNSUPPORTED);
-        }
-        tsr_strbuf_free(&out);
+    char *cuda = cuda_only(kernel, "cannot spell");
+    if (cuda) {
+        const char *out_data = cuda;
+        /* BK / 16 = 4 multiplies of 64 x 128 a step. */
+        int calls = mentions(out_data, "m64n128k16.f32.f16.f16 {");
+        CHECK_MSG(calls == 4, "%d wgmma", calls);
+        /* Groups of 8 swizzled rows 1024 bytes apart; B N-major, its
+         * 64-wide columns 64 k-rows apart; the first multiply's
+         * scale-d from the step. */
+        CHECK_STR_CONTAINS(out_data, ", 16, 1024)), \"l\"(tsr_wgmma_desc(&Bs[");
+        CHECK_STR_CONTAINS(out_data, ", 8192, 1024))");
+        CHECK_STR_CONTAINS(out_data, "^ ");
+        CHECK_STR_CONTAINS(out_data, "%64, %65, d, 1, 1, 0, 1;");
+        CHECK_STR_CONTAINS(out_data, "%64, %65, 1, 1, 1, 0, 1;");
+        CHECK_STR_CONTAINS(out_data, "\"r\"((int)(k0 != 0))");
+        CHECK_STR_CONTAINS(out_data, "fence.proxy.async.shared::cta;");
+        CHECK_STR_CONTAINS(out_data, "wgmma.wait_group.sync.aligned 1;");
+        CHECK_STR_CONTAINS(out_data, "wgmma.wait_group.sync.aligned 0;");
+        CHECK_STR_CONTAINS(out_data, "asm volatile(\"\" : \"+f\"(acc_0_0)::\"memory\");");
+        CHECK(!strstr(out_data, "acc_0_0 = 0.0f"));
+        /* The copies land whole in the swizzled rows: a row of the
+         * 64-wide column a stage's rows in, its 16-byte chunk permuted
+         * by the row's place among 8; a round 32 rows (256 threads over
+         * 8 chunks a row of A's 64) further on. */
+        CHECK_STR_CONTAINS(out_data, "tsr_cp_async_aligned<8>(&As[");
+        CHECK_STR_CONTAINS(out_data, " % 64 / 8 ^ ");
+        CHECK_STR_CONTAINS(out_data, " % 8) * 8 + ");
+        CHECK_STR_CONTAINS(out_data, " * 32][(");
     }
+    free(cuda);
     /* Both operands column-major: A M-major, B K-major. */
     tsr_config tn_config = config_of(tn->op, text);
     tsr_tile_program *tp = NULL;
@@ -833,27 +852,19 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
     }
     tp_kernel *kernel = NULL;
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
-    static const char *const names[] = {"cuda", "hip", "opencl"};
-    for (int d = 0; kernel && d < 3; d++) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        tsr_status st = tsr_generate(kernel, tsr_dialect_find(names[d]), NULL, &out, &err);
-        if (d == 0) {
-            CHECK_MSG(st == TSR_OK, "%s", err.msg);
-            /* 2 x 4 fragments, 2 steps of 16 (the unrolled loop runs twice):
-             * eight calls, and the helper's definition. */
-            int calls = mentions(out.data, "tsr_mma_f16(");
-            CHECK_MSG(calls == 9, "%d mentions of tsr_mma_f16(", calls);
-            CHECK_STR_CONTAINS(out.data, "mma.sync.aligned.m16n8k16.row.col.f32.");
-            /* A's fragments as stored, B's (k across its rows) transposed. */
-            CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4(fa");
-            CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4_trans(fb");
-        } else {
-            CHECK(st == TSR_ERR_UNSUPPORTED);
-            CHECK_STR_CONTAINS(err.msg, "matrix unit");
-        }
-        tsr_strbuf_free(&out);
+    char *cuda = cuda_only(kernel, "matrix unit");
+    if (cuda) {
+        const char *out_data = cuda;
+        /* 2 x 4 fragments, 2 steps of 16 (the unrolled loop runs twice):
+         * eight calls, and the helper's definition. */
+        int calls = mentions(out_data, "tsr_mma_f16(");
+        CHECK_MSG(calls == 9, "%d mentions of tsr_mma_f16(", calls);
+        CHECK_STR_CONTAINS(out_data, "mma.sync.aligned.m16n8k16.row.col.f32.");
+        /* A's fragments as stored, B's (k across its rows) transposed. */
+        CHECK_STR_CONTAINS(out_data, "tsr_ldmatrix_x4(fa");
+        CHECK_STR_CONTAINS(out_data, "tsr_ldmatrix_x4_trans(fb");
     }
+    free(cuda);
     /* No f32 unit of this shape; no unit at all on the small profile. */
     tsr_config on_f32 = config_of(f32->op, text);
     CHECK(f32->op->check(f32, h200, &on_f32, &err) == TSR_ERR_UNSUPPORTED);
@@ -873,20 +884,16 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
     tp_kernel *vk = NULL;
     CHECK_MSG(spec->op->build(arena, spec, h200, &vector, &vp, &err) == TSR_OK, "%s", err.msg);
     CHECK(vp && tsr_lower(vp, arena, &vk, &err) == TSR_OK);
-    for (int d = 0; vk && d < 3; d++) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        tsr_status st = tsr_generate(vk, tsr_dialect_find(names[d]), NULL, &out, &err);
-        CHECK(st == (d == 0 ? TSR_OK : TSR_ERR_UNSUPPORTED));
-        if (d == 0) {
-            CHECK_STR_CONTAINS(out.data, "const tsr_ushort8 v");
-            CHECK_STR_CONTAINS(out.data, "= tsr_vload_u16<8>(A + ");
-            CHECK_STR_CONTAINS(out.data, "tsr_vstore_aligned<8>(&As[");
-            CHECK_STR_CONTAINS(out.data, "tsr_vload_u16<8>(B + ");
-            CHECK_STR_CONTAINS(out.data, "tsr_vstore_aligned<8>(&Bs[");
-        }
-        tsr_strbuf_free(&out);
+    char *vk_text = cuda_only(vk, "cannot spell");
+    if (vk_text) {
+        const char *text = vk_text;
+        CHECK_STR_CONTAINS(text, "const tsr_ushort8 v");
+        CHECK_STR_CONTAINS(text, "= tsr_vload_u16<8>(A + ");
+        CHECK_STR_CONTAINS(text, "tsr_vstore_aligned<8>(&As[");
+        CHECK_STR_CONTAINS(text, "tsr_vload_u16<8>(B + ");
+        CHECK_STR_CONTAINS(text, "tsr_vstore_aligned<8>(&Bs[");
     }
+    free(vk_text);
     /* PF=2: a ring of three stages filled by cp.async, two k-steps ahead,
      * which only CUDA spells; refused where the profile lists no async
      * copies. */
@@ -903,24 +910,20 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
         free(ir);
     }
     CHECK(rp && tsr_lower(rp, arena, &rk, &err) == TSR_OK);
-    for (int d = 0; rk && d < 3; d++) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        tsr_status st = tsr_generate(rk, tsr_dialect_find(names[d]), NULL, &out, &err);
-        CHECK(st == (d == 0 ? TSR_OK : TSR_ERR_UNSUPPORTED));
-        if (d == 0) {
-            /* Each whole vector is copied without a test of its own: the
-             * branch tests once that the buffer, its leading dim and the
-             * batch's offset keep every vector 16-byte aligned. */
-            CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<8>(&As[");
-            CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<8>(&Bs[");
-            CHECK_STR_CONTAINS(out.data, "(tsr_aligned(A, 16) && K % 8 == 0 && ");
-            CHECK_STR_CONTAINS(out.data, "(tsr_aligned(B, 16) && N % 8 == 0 && ");
-            CHECK(!strstr(out.data, "tsr_cp_async<"));
-            CHECK_STR_CONTAINS(out.data, "cp.async.wait_group 1;");
-        }
-        tsr_strbuf_free(&out);
+    char *rk_text = cuda_only(rk, "cannot spell");
+    if (rk_text) {
+        const char *text = rk_text;
+        /* Each whole vector is copied without a test of its own: the
+         * branch tests once that the buffer, its leading dim and the
+         * batch's offset keep every vector 16-byte aligned. */
+        CHECK_STR_CONTAINS(text, "tsr_cp_async_aligned<8>(&As[");
+        CHECK_STR_CONTAINS(text, "tsr_cp_async_aligned<8>(&Bs[");
+        CHECK_STR_CONTAINS(text, "(tsr_aligned(A, 16) && K % 8 == 0 && ");
+        CHECK_STR_CONTAINS(text, "(tsr_aligned(B, 16) && N % 8 == 0 && ");
+        CHECK(!strstr(text, "tsr_cp_async<"));
+        CHECK_STR_CONTAINS(text, "cp.async.wait_group 1;");
     }
+    free(rk_text);
     /* A gathered operand (conv2d's image) is read where the taps fall, so
      * each of its copies tests its own address. */
     tsr_opspec *conv = parse_spec("schema: 1\nname: c\nop: conv2d\ndtype: f16\n"
