@@ -80,10 +80,7 @@ int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const
     double registers = resources && resources->registers > 0
                            ? resources->registers
                            : rows * (s_cols + o_cols) + 4 * rows + s_cols + o_cols + 24;
-    double resident = fmin(floor(rates.threads_per_unit / threads), rates.blocks_per_unit);
-    resident = fmin(resident, floor(rates.registers_per_unit / (registers * threads)));
-    if (shared > 0)
-        resident = fmin(resident, floor(rates.shared_per_unit / shared));
+    double resident = tsr_model_resident(&rates, threads, registers, shared);
 
     double groups = ceil(q / c.bm) * heads * batch;
     double slots = units * fmax(resident, 1);

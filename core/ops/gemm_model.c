@@ -94,9 +94,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
      * rate), the threads' FMAs at the compute type's. */
     double peak = tsr_model_peak(profile, c.mu ? spec->dtype : compute);
     double bandwidth = rates.bandwidth, shared_bw = rates.shared_bandwidth, clock = rates.clock;
-    double threads_per_unit = rates.threads_per_unit, blocks_per_unit = rates.blocks_per_unit;
-    double regs_per_unit = rates.registers_per_unit, granularity = rates.register_granularity;
-    double shared_per_unit = rates.shared_per_unit, latency = rates.launch_latency;
+    double granularity = rates.register_granularity, latency = rates.launch_latency;
     double simd = rates.simd;
 
     double threads = (double)(gemm_local_x(&c) * gemm_local_y(&c));
@@ -114,10 +112,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     if (granularity > 1)
         registers = ceil_div(registers, granularity) * granularity;
 
-    double resident = fmin(floor(threads_per_unit / threads), blocks_per_unit);
-    resident = fmin(resident, floor(regs_per_unit / (registers * threads)));
-    if (shared > 0)
-        resident = fmin(resident, floor(shared_per_unit / shared));
+    double resident = tsr_model_resident(&rates, threads, registers, shared);
 
     double groups = ceil_div(m, c.bm) * ceil_div(n, c.bn) * batch;
     double slots = units * fmax(resident, 1);

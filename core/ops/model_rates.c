@@ -34,6 +34,17 @@ double tsr_model_peak(const tsr_profile *profile, tsr_dtype dtype)
     return tsr_profile_value(&profile->peak_gflops[dtype], dtype == TSR_F64 ? f32 : 10000) * 1e9;
 }
 
+double tsr_model_resident(const tsr_model_rates *rates, double threads, double registers,
+                          double shared)
+{
+    double resident = fmin(floor(rates->threads_per_unit / threads), rates->blocks_per_unit);
+    if (registers > 0)
+        resident = fmin(resident, floor(rates->registers_per_unit / (registers * threads)));
+    if (shared > 0)
+        resident = fmin(resident, floor(rates->shared_per_unit / shared));
+    return resident;
+}
+
 double tsr_model_overlap(double a, double b, double c)
 {
     double top = fmax(a, fmax(b, c));

@@ -27,6 +27,12 @@ tsr_model_rates tsr_model_rates_of(const tsr_profile *profile);
  * GPU's. */
 double tsr_model_peak(const tsr_profile *profile, tsr_dtype dtype);
 
+/* How many groups of `threads` fit on a unit at once: within its threads
+ * and blocks, and, where given (nonzero), its registers for `registers`
+ * a thread and its shared memory for `shared` bytes a group. */
+double tsr_model_resident(const tsr_model_rates *rates, double threads, double registers,
+                          double shared);
+
 /* The slowest of partly overlapping times (a zero for one not there): the
  * others add a quarter of themselves, as chosen against GEMM's measured
  * tables (tests/test_cost_model.c). */

@@ -48,9 +48,7 @@ int tsr_stream_features(const tsr_profile *profile, const tsr_stream_kernel *k, 
     tsr_model_rates rates = tsr_model_rates_of(profile);
     double units = rates.units, bandwidth = rates.bandwidth;
 
-    double resident = fmin(floor(rates.threads_per_unit / k->threads), rates.blocks_per_unit);
-    if (k->shared_bytes > 0)
-        resident = fmin(resident, floor(rates.shared_per_unit / k->shared_bytes));
+    double resident = tsr_model_resident(&rates, k->threads, 0, k->shared_bytes);
     double slots = units * fmax(resident, 1);
     double waves = ceil(k->groups / slots);
     /* Bytes a unit has in flight against those that cover the latency at
