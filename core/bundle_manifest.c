@@ -76,6 +76,16 @@ static void json_key(tsr_strbuf *sb, const char *indent, const char *key)
     tsr_strbuf_append(sb, ": ");
 }
 
+/* An item "left<sep>right" of `len` characters (the separator in it, as
+ * the store writes configs and argument lists), cut into its halves. */
+static void split_item(const char *item, size_t len, char sep, char *left, size_t left_size,
+                       char *right, size_t right_size)
+{
+    const char *at = memchr(item, sep, len);
+    snprintf(left, left_size, "%.*s", (int)(at - item), item);
+    snprintf(right, right_size, "%.*s", (int)(len - (size_t)(at + 1 - item)), at + 1);
+}
+
 /* {"BM": 64, ...}: integer values as numbers, anything else as strings. */
 static void json_config(tsr_strbuf *sb, const char *config)
 {
@@ -83,10 +93,8 @@ static void json_config(tsr_strbuf *sb, const char *config)
     size_t len;
     tsr_strbuf_append(sb, "{");
     for (int n = 0; tsr_bundle_next_item(&cursor, ',', &item, &len); n++) {
-        const char *eq = memchr(item, '=', len);
         char key[128], value[128];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - item), item);
-        snprintf(value, sizeof value, "%.*s", (int)(len - (size_t)(eq + 1 - item)), eq + 1);
+        split_item(item, len, '=', key, sizeof key, value, sizeof value);
         long number;
         tsr_strbuf_append(sb, n ? ", " : "");
         json_string(sb, key);
@@ -105,10 +113,8 @@ static void json_args(tsr_strbuf *sb, const char *args)
     size_t len;
     tsr_strbuf_append(sb, "[");
     for (int n = 0; tsr_bundle_next_item(&cursor, ',', &item, &len); n++) {
-        const char *colon = memchr(item, ':', len);
         char kind[16], name[128];
-        snprintf(kind, sizeof kind, "%.*s", (int)(colon - item), item);
-        snprintf(name, sizeof name, "%.*s", (int)(len - (size_t)(colon + 1 - item)), colon + 1);
+        split_item(item, len, ':', kind, sizeof kind, name, sizeof name);
         tsr_strbuf_append(sb, n ? ", {\"kind\": " : "{\"kind\": ");
         json_string(sb, kind);
         tsr_strbuf_append(sb, ", \"name\": ");
