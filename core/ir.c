@@ -393,6 +393,10 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
     case TSR_S_UNIT_WAIT:
         tsr_strbuf_printf(out, "wait for the matrix unit, %d pending", s->pending);
         break;
+    case TSR_S_LET:
+        tsr_strbuf_printf(out, "let %s = ", s->var->name);
+        tsr_expr_format(s->begin, out);
+        break;
     }
     tsr_strbuf_append(out, "\n");
 }

@@ -158,6 +158,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_TILE_REDUCE,  /* row vector := reduce over each row of a register tile, group-wide */
     TSR_S_TILE_STASH,   /* shared tile := register tile, each element at its place */
     TSR_S_UNIT_WAIT, /* until at most `pending` of the warpgroup unit's MMA groups are in flight */
+    TSR_S_LET,       /* const var := begin, for the statements after it in the list */
 } tsr_stmt_kind;
 
 /* The statements on a whole register tile (TILE_*) see it as the thread's
@@ -181,7 +182,7 @@ typedef struct tsr_stmt_list {
 
 struct tsr_stmt {
     tsr_stmt_kind kind;
-    /* LOOP */
+    /* LOOP; LET (its value in begin) */
     const tp_var *var;
     tp_expr *begin, *end, *step;
     int unroll;

@@ -514,6 +514,7 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
             return TSR_ERR_NOMEM;
         return lower_list(ctx, &s->body, &loop->body);
     }
+    case TSR_S_LET: return tp_decl(b, out, s->var, s->begin) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_BARRIER:
         if (s->async_proxy)
             tp_sync(b, out, TP_ASYNC_PROXY_FENCE, 0);

@@ -254,6 +254,35 @@ static void beta_nonzero_makes_the_store_read_c(void)
     built_free(&b);
 }
 
+/* RS binds the tile's row and col once, ahead of every statement that
+ * reads them; without it the group ids are the tile. (That each band's
+ * walk covers every tile once is what the PoCL sweeps verify, on shapes
+ * whose last band is narrower.) */
+static void banded_tile_order_binds_the_tile_first(void)
+{
+    static const char *const names[] = {"band", "band_rows", "in_band", "tile_row", "tile_col"};
+    built b;
+    if (build(&b, gemm_spec("row", "row", 0.0), "RS=8")) {
+        for (int i = 0; i < 5; i++) {
+            const tsr_stmt *s = b.p->body.items[i];
+            CHECK_MSG(s->kind == TSR_S_LET && !strcmp(s->var->name, names[i]),
+                      "statement %d is not let %s", i, names[i]);
+        }
+        char *text = dump(b.p);
+        CHECK_STR_CONTAINS(text, "let band = (((group_id(1) * num_groups(0)) + group_id(0)) / "
+                                 "(num_groups(0) * 8))");
+        CHECK_STR_CONTAINS(text, "let band_rows = min((num_groups(1) - (band * 8)), 8)");
+        CHECK_STR_CONTAINS(text, "let tile_row = ((band * 8) + (in_band % band_rows))");
+        CHECK_STR_CONTAINS(text, "let tile_col = (in_band / band_rows)");
+        CHECK_STR_CONTAINS(text, "load As <- A[(tile_row * 64), k0]");
+        free(text);
+    }
+    built_free(&b);
+    if (build(&b, gemm_spec("row", "row", 0.0), "RS=0"))
+        CHECK(count_kind(&b.p->body, TSR_S_LET) == 0);
+    built_free(&b);
+}
+
 /* ---- constraints ----------------------------------------------------------------- */
 
 /* BASE with `changes` is accepted when `needles` is NULL, else refused by
@@ -1124,6 +1153,7 @@ int main(void)
     RUN_TEST(starting_config_uses_the_matrix_unit_where_the_profile_has_it);
     RUN_TEST(direct_gemm_has_no_shared_tiles_no_barrier_and_a_tail_loop);
     RUN_TEST(beta_nonzero_makes_the_store_read_c);
+    RUN_TEST(banded_tile_order_binds_the_tile_first);
     RUN_TEST(gemm_check_refuses_each_constraint_naming_the_numbers);
     RUN_TEST(vector_width_must_divide_the_contiguous_extent_of_each_layout);
     RUN_TEST(space_is_exactly_the_configs_check_accepts_in_order);

@@ -74,6 +74,10 @@ static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
                  3,
                  {0, 1, 2},
                  0},
+    /* The groups loop over (problem, M-tile) pairs and N-tiles in strides
+     * (tile_loops below), so GEMM's banded order has no launch order to
+     * reorder here. */
+    [GEMM_RS] = {"RS", "tile order: 0, row by row (GEMM's bands do not apply)", 1, {0}, 0},
 };
 
 static tsr_status conv2d_check(const tsr_opspec *spec, const tsr_profile *profile,

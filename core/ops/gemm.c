@@ -47,6 +47,13 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
                  3,
                  {0, 1, 2},
                  0},
+    [GEMM_RS] = {"RS",
+                 "C's tiles taken in bands of RS tile rows, down each band's cols in turn, so "
+                 "that the groups running together share rows of A and cols of B in the cache "
+                 "(0: row by row, in launch order)",
+                 5,
+                 {0, 2, 4, 8, 16},
+                 0},
 };
 
 static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
@@ -617,6 +624,50 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     return !b->failed;
 }
 
+/* A const int `name` := value at the head of the body; NULL when out of
+ * memory (the builder then says so). */
+static tp_expr *let(tsr_tile_program *p, const char *name, tp_expr *value)
+{
+    tp_var *v = tp_new_var(&p->builder, name, TSR_I32, TP_PRIVATE, 0, 0, 0);
+    tsr_stmt *s = tsr_ir_append(p, &p->body, TSR_S_LET);
+    if (!v || !s || !value)
+        return NULL;
+    v->is_const = true;
+    s->var = v;
+    s->begin = value;
+    return tp_ref(&p->builder, v);
+}
+
+/* The origin of the group's tile of C. In launch order group (x, y) takes
+ * tile row y, col x, so the groups running at once span a few whole rows
+ * of tiles: every col of B, few rows of A. With RS, the groups' linear
+ * index walks bands of RS tile rows instead, down the first col of a band,
+ * then the next (the last band may be narrower): groups running at once
+ * span a squarer patch, RS rows of A and fewer cols of B, which stay in
+ * the cache for the groups after them. Returns false when out of memory. */
+static bool tile_origin(tsr_tile_program *p, const gemm_cfg *c, tp_expr **m0, tp_expr **n0)
+{
+    tp_builder *b = &p->builder;
+    tp_expr *col = tp_builtin_ref(b, TP_GROUP_ID, 0), *row = tp_builtin_ref(b, TP_GROUP_ID, 1);
+    if (c->rs) {
+        tp_expr *cols = tp_builtin_ref(b, TP_NUM_GROUPS, 0);
+        tp_expr *rows = tp_builtin_ref(b, TP_NUM_GROUPS, 1);
+        tp_expr *linear = tp_add(b, tp_mul(b, row, cols), col);
+        tp_expr *band = let(p, "band", tp_bin(b, TP_DIV, linear, tp_muli(b, cols, c->rs)));
+        tp_expr *first = band ? tp_muli(b, band, c->rs) : NULL;
+        tp_expr *band_rows = let(
+            p, "band_rows", tp_bin(b, TP_MIN, tp_bin(b, TP_SUB, rows, first), tp_int(b, c->rs)));
+        tp_expr *within = let(p, "in_band", tp_bin(b, TP_SUB, linear, tp_mul(b, first, cols)));
+        if (!band_rows || !within)
+            return false;
+        row = let(p, "tile_row", tp_add(b, first, tp_bin(b, TP_MOD, within, band_rows)));
+        col = let(p, "tile_col", tp_bin(b, TP_DIV, within, band_rows));
+    }
+    *m0 = row ? tp_muli(b, row, c->bm) : NULL;
+    *n0 = col ? tp_muli(b, col, c->bn) : NULL;
+    return *m0 && *n0 && !b->failed;
+}
+
 static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
                              const tsr_config *config, tsr_tile_program **out, tsr_error *err)
 {
@@ -632,14 +683,12 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     p->local[0] = gemm_local_x(&c);
     p->local[1] = gemm_local_y(&c);
 
-    /* One C tile per work-group: launch axes 0 and 1 along N and M, the
-     * third along the batch (the views' base). */
+    /* One C tile per work-group (tile_origin): launch axes 0 and 1 along N
+     * and M, the third along the batch (the views' base). */
     gemm_operands ops = {
         .a = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a),
         .b = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b),
         .c = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR),
-        .m0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), c.bm),
-        .n0 = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 0), c.bn),
         .k = tp_param_ref(b, &P[GEMM_ARG_K]),
         .alpha = &P[GEMM_ARG_ALPHA],
         .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL,
@@ -650,7 +699,8 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
     if (gemm_arg_residual(spec) >= 0)
         ops.residual = matrix_view(p, &P[gemm_arg_residual(spec)], &P[GEMM_ARG_M], &P[GEMM_ARG_N],
                                    TSR_ROW_MAJOR);
-    bool views = ops.a && ops.b && ops.c && (gemm_arg_bias(spec) < 0 || ops.bias) &&
+    bool views = tile_origin(p, &c, &ops.m0, &ops.n0) && ops.a && ops.b && ops.c &&
+                 (gemm_arg_bias(spec) < 0 || ops.bias) &&
                  (gemm_arg_residual(spec) < 0 || ops.residual);
     if (!views || !gemm_append_tile(p, spec, &c, &ops))
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");

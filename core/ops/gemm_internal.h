@@ -22,6 +22,7 @@ enum gemm_param {
     GEMM_VN,
     GEMM_PF,
     GEMM_MU,
+    GEMM_RS,
     GEMM_PARAM_COUNT
 };
 
@@ -63,15 +64,15 @@ static inline int gemm_arg_count(const tsr_opspec *spec)
 enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K, GEMM_DIM_BATCH };
 
 typedef struct gemm_cfg {
-    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn, pf, mu;
+    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn, pf, mu, rs;
 } gemm_cfg;
 
 static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
 {
     const int *v = c->value;
-    return (gemm_cfg){v[GEMM_BM],   v[GEMM_BN], v[GEMM_BK], v[GEMM_TM],  v[GEMM_TN],
-                      v[GEMM_VW],   v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM],
-                      v[GEMM_STRN], v[GEMM_KU], v[GEMM_VN], v[GEMM_PF],  v[GEMM_MU]};
+    return (gemm_cfg){v[GEMM_BM], v[GEMM_BN], v[GEMM_BK],  v[GEMM_TM],   v[GEMM_TN],   v[GEMM_VW],
+                      v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM], v[GEMM_STRN], v[GEMM_KU],
+                      v[GEMM_VN], v[GEMM_PF], v[GEMM_MU],  v[GEMM_RS]};
 }
 
 /* MU's values: the threads' FMAs, mma.sync, wgmma. */
