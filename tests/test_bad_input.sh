@@ -227,6 +227,10 @@ refused "--config with a huge value" gen "$sgemm" --profile pocl-cpu --config BM
 refused "--config with a key twice" gen "$sgemm" --profile pocl-cpu --config BM=64,BM=32
 refused "--config of an empty key" gen "$sgemm" --profile pocl-cpu --config =64
 refused "--backend unknown" gen "$sgemm" --profile pocl-cpu --backend vulkan
+refused "--config of a matrix unit that OpenCL cannot spell" gen "$root/ops/hgemm.yaml" \
+    --profile nvidia-h200 --backend opencl --config MU=1,STRN=0,KU=1
+refused "--config of a matrix unit the device's profile lacks" verify "$root/ops/hgemm.yaml" \
+    --profile pocl-cpu --config MU=1,STRN=0,KU=1 --shape m=8,n=8,k=8 --db v.db
 refused "--shape overflowing" verify "$sgemm" --shape m=99999999999999999999,n=1,k=1 --db v.db
 refused "--shape with a dimension twice" verify "$sgemm" --shape m=1,n=1,k=1,m=2 --db v.db
 refused "--shape of zero rows" verify "$sgemm" --shape m=0,n=1,k=1 --db v.db

@@ -57,6 +57,10 @@ int cmd_gen(int argc, char **argv)
     } else if (!rc) {
         tsr_kernel_text text;
         tsr_status st = tsr_kernel_generate(spec, profile, &config, backend, &text, &err);
+        /* A kernel the dialect cannot spell (a matrix unit in OpenCL) is
+         * an impossible config, bad input as the checks' refusals are. */
+        if (st == TSR_ERR_UNSUPPORTED)
+            st = TSR_ERR_INPUT;
         rc = st == TSR_OK ? (fputs(text.source, stdout), 0) : cli_report(st, err.msg);
         if (st == TSR_OK)
             tsr_kernel_text_free(&text);

@@ -96,6 +96,11 @@ static int verify_shape(tsr_device *device, const tsr_opspec *spec, const tsr_pr
                : tsr_fail(&err, TSR_ERR_NOMEM, "out of memory");
     if (st != TSR_OK) {
         rc = cli_report(st, err.msg);
+    } else if (r.outcome == TSR_OUTCOME_INVALID && strcmp(origin, "given") == 0) {
+        /* --config that the profile or the device's dialect refuses: bad
+         * input, not a kernel that failed. */
+        tsr_fail(&err, TSR_ERR_INPUT, "--config %s: %s", config_text, r.reason ? r.reason : "");
+        rc = cli_report(TSR_ERR_INPUT, err.msg);
     } else if (r.outcome != TSR_OUTCOME_OK) {
         printf("%s  %s config %s\n  FAIL (%s): %s\n", shape_text, origin, config_text,
                tsr_outcome_name(r.outcome), r.reason ? r.reason : "");
