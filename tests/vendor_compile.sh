@@ -35,6 +35,9 @@ for spec in sgemm sgemm-tn sgemm-nt; do
         sources+=("$spec|$config")
     done
 done
+# C's tiles in bands (RS): the tile's row and col bound at the start, min()
+# of ints in each dialect.
+sources+=("sgemm|RS=8")
 # The fused epilogue's math (tanhf, expf, fmaxf) on scalars and on the
 # lanes of vectors; the batched spec's third launch axis.
 for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1" "PF=1,VN=2"; do
