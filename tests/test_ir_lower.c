@@ -1148,6 +1148,79 @@ static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
     tsr_profile_free(mi300);
 }
 
+/* The FMAs' ring on a profile with asynchronous copies: A's tile lies
+ * across A's rows ([k][m], read as columns of m), which no copy can
+ * transpose, so A is fetched into registers for step t + PF before step t
+ * is multiplied and deposited after it, while B goes by cp.async; the
+ * first PF steps likewise before the loop. A tile that widens f16 for the
+ * FMAs keeps the copies through registers in place (ring_fetches). */
+static void fma_ring_fetches_what_cannot_copy_asynchronously(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
+    tsr_profile *h200 = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
+    tsr_arena *arena = tsr_arena_create();
+    tsr_opspec *f32 = gemm_spec("row", "row", 0.0);
+    tsr_opspec *f16 = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
+                                 "shapes:\n  - {m: 64, n: 64, k: 64}\n");
+    const char *ring = "BM=64,BN=256,BK=16,TM=8,TN=8,VW=4,KU=8,VN=4,PF=3,STRN=1,MU=0";
+    tsr_tile_program *p = NULL;
+    tp_kernel *kernel = NULL;
+    tsr_config config = f32 ? config_of(f32->op, ring) : (tsr_config){{0}};
+    CHECK_MSG(h200 && arena && f32 && f32->op->build(arena, f32, h200, &config, &p, &err) == TSR_OK,
+              "%s", err.msg);
+    const tsr_stmt *loop = NULL;
+    for (int i = 0; p && i < p->body.count; i++)
+        if (p->body.items[i]->kind == TSR_S_LOOP)
+            loop = p->body.items[i];
+    CHECK(loop != NULL);
+    if (loop) {
+        /* wait, barrier, B's copies, commit, A's fetch, multiply, A's deposit */
+        static const tsr_stmt_kind kinds[] = {TSR_S_ASYNC_WAIT,   TSR_S_BARRIER, TSR_S_LOAD,
+                                              TSR_S_ASYNC_COMMIT, TSR_S_LOAD,    TSR_S_MMA,
+                                              TSR_S_LOAD};
+        static const tsr_load_mode modes[] = {
+            0, 0, TSR_LOAD_ASYNC, 0, TSR_LOAD_FETCH, 0, TSR_LOAD_DEPOSIT};
+        CHECK(loop->body.count == 7);
+        for (int i = 0; i < 7 && i < loop->body.count; i++) {
+            const tsr_stmt *s = loop->body.items[i];
+            CHECK_MSG(s->kind == kinds[i], "loop statement %d", i);
+            if (s->kind == TSR_S_LOAD)
+                CHECK_MSG(s->load_mode == modes[i] && s->tile->transposed == (i != 2),
+                          "loop statement %d", i);
+        }
+    }
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    if (kernel) {
+        tsr_strbuf out;
+        tsr_strbuf_init(&out);
+        CHECK(tsr_generate(kernel, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
+        CHECK_STR_CONTAINS(out.data, "fAs_0 = tsr_vload<4>(A + ");
+        CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<4>(&Bs[");
+        CHECK(!strstr(out.data, "tsr_cp_async_aligned<4>(&As["));
+        tsr_strbuf_free(&out);
+    }
+    /* f16 widened to f32 for the FMAs: no fetch anywhere. */
+    config = f16 ? config_of(f16->op, ring) : config;
+    p = NULL;
+    CHECK_MSG(f16 && f16->op->build(arena, f16, h200, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    int fetches = 0;
+    for (int i = 0; p && i < p->body.count; i++) {
+        const tsr_stmt *s = p->body.items[i];
+        fetches += s->kind == TSR_S_LOAD && s->load_mode == TSR_LOAD_FETCH;
+        for (int j = 0; s->kind == TSR_S_LOOP && j < s->body.count; j++)
+            fetches += s->body.items[j]->kind == TSR_S_LOAD &&
+                       s->body.items[j]->load_mode == TSR_LOAD_FETCH;
+    }
+    CHECK(p && fetches == 0);
+    tsr_opspec_free(f16);
+    tsr_opspec_free(f32);
+    tsr_arena_destroy(arena);
+    tsr_profile_free(h200);
+}
+
 int main(void)
 {
     RUN_TEST(staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store);
@@ -1155,6 +1228,7 @@ int main(void)
     RUN_TEST(direct_gemm_has_no_shared_tiles_no_barrier_and_a_tail_loop);
     RUN_TEST(beta_nonzero_makes_the_store_read_c);
     RUN_TEST(banded_tile_order_binds_the_tile_first);
+    RUN_TEST(fma_ring_fetches_what_cannot_copy_asynchronously);
     RUN_TEST(gemm_check_refuses_each_constraint_naming_the_numbers);
     RUN_TEST(vector_width_must_divide_the_contiguous_extent_of_each_layout);
     RUN_TEST(space_is_exactly_the_configs_check_accepts_in_order);

@@ -364,27 +364,53 @@ typedef struct gemm_parts {
     tsr_thread_map map;
 } gemm_parts;
 
-/* Loads (or the given half of them) of the staged operands' tiles at k-step
- * `k`, into `stage`. */
+/* The load (or the given half of it) of staged operand i's tile (0: A,
+ * 1: B) at k-step `k`, into `stage`. */
+static void append_load(const gemm_parts *g, tsr_stmt_list *list, int i, tsr_load_mode mode,
+                        tp_expr *k, tp_expr *stage)
+{
+    tsr_stmt *s = tsr_ir_append(g->p, list, TSR_S_LOAD);
+    if (s)
+        *s = (tsr_stmt){.kind = TSR_S_LOAD,
+                        .tile = i == 0 ? g->as : g->bs,
+                        .view = i == 0 ? g->A : g->B,
+                        .row0 = i == 0 ? g->m0 : k,
+                        .col0 = i == 0 ? k : g->n0,
+                        .vector_width = g->c.vw,
+                        .load_mode = mode,
+                        .stage = stage};
+}
+
+/* The loads (or the given half of them) of every staged operand. */
 static void append_loads(const gemm_parts *g, tsr_stmt_list *list, tsr_load_mode mode, tp_expr *k,
                          tp_expr *stage)
 {
-    const tsr_tile *tiles[2] = {g->as, g->bs};
-    const tsr_view *views[2] = {g->A, g->B};
-    for (int i = 0; i < 2; i++) {
-        if (!tiles[i])
-            continue;
-        tsr_stmt *s = tsr_ir_append(g->p, list, TSR_S_LOAD);
-        if (s)
-            *s = (tsr_stmt){.kind = TSR_S_LOAD,
-                            .tile = tiles[i],
-                            .view = views[i],
-                            .row0 = i == 0 ? g->m0 : k,
-                            .col0 = i == 0 ? k : g->n0,
-                            .vector_width = g->c.vw,
-                            .load_mode = mode,
-                            .stage = stage};
-    }
+    for (int i = 0; i < 2; i++)
+        if (i == 0 ? g->as != NULL : g->bs != NULL)
+            append_load(g, list, i, mode, k, stage);
+}
+
+/* Whether the ring fills staged operand i by fetching it into registers
+ * ahead of the multiply and depositing it after. A copy can be
+ * asynchronous only where it moves whole vectors as stored; a tile that
+ * lies across its window's contiguous dim (A's for the FMAs, read as
+ * columns of m) or loads of one value go through registers instead, and
+ * lowered as ASYNC loads they wait on global memory in the middle of the
+ * step: fetched ahead, SGEMM's 128 x 128 ring went from 38839 to 43789
+ * GFLOP/s on an H200 (docs/performance.md). Not for tiles that widen
+ * 16-bit values for the FMAs: their f32 registers doubled the fetch's
+ * and hgemm's FMA ring fell from 36460 to 23332. The fetch needs its
+ * registers at the kernel's top (GEMM's tile; not conv2d's loop over
+ * tiles) and a plain view (not a gathered one). */
+static bool ring_fetches(const gemm_parts *g, int i)
+{
+    const tsr_tile *t = i == 0 ? g->as : g->bs;
+    const tsr_view *v = i == 0 ? g->A : g->B;
+    if (!t || v->gather || g->body != &g->p->body || g->c.mu == GEMM_MU_WGMMA ||
+        t->dtype != v->buffer->dtype)
+        return false;
+    bool cols_contiguous = tp_is_int(v->col_stride, 1);
+    return g->c.vw == 1 || cols_contiguous == t->transposed;
 }
 
 /* A barrier; before the warpgroup's unit reads what it shows, each thread
@@ -511,7 +537,9 @@ static bool build_pipelined_k_loop(const gemm_parts *g)
  * of step t + PF then refill while step t is multiplied. Steps past K copy
  * nothing (zero-filled outside the view, like every ragged edge). At the
  * end the thread's last groups land and a barrier frees the ring, for a
- * caller that loops over tiles (conv2d).
+ * caller that loops over tiles (conv2d). An operand that no copy can move
+ * as stored (ring_fetches) is fetched into registers for step t + PF
+ * before step t is multiplied and deposited into that stage after it.
  *
  * The warpgroup's unit multiplies asynchronously: step t's multiplies are
  * issued first and left running (one group pending); once each
@@ -524,8 +552,18 @@ static bool build_async_k_loop(const gemm_parts *g)
     tp_builder *b = &p->builder;
     bool unit_async = g->c.mu == GEMM_MU_WGMMA;
     int ahead = g->c.pf, stages = gemm_stages(&g->c);
+    bool fetch[2] = {ring_fetches(g, 0), ring_fetches(g, 1)};
+    bool staged[2] = {g->as != NULL, g->bs != NULL};
     for (int t = 0; t < ahead; t++) {
-        append_loads(g, g->body, TSR_LOAD_ASYNC, tp_int(b, t * g->c.bk), tp_int(b, t));
+        for (int i = 0; i < 2; i++) {
+            tp_expr *kt = tp_int(b, t * g->c.bk), *st = tp_int(b, t);
+            if (fetch[i]) {
+                append_load(g, g->body, i, TSR_LOAD_FETCH, kt, NULL);
+                append_load(g, g->body, i, TSR_LOAD_DEPOSIT, kt, st);
+            } else if (staged[i]) {
+                append_load(g, g->body, i, TSR_LOAD_ASYNC, kt, st);
+            }
+        }
         tsr_ir_append(p, g->body, TSR_S_ASYNC_COMMIT);
     }
     tp_var *k0 = tp_new_var(b, "k0", TSR_I32, TP_PRIVATE, 0, 0, 0);
@@ -548,11 +586,22 @@ static bool build_async_k_loop(const gemm_parts *g)
         mma->accumulate = tp_bin(b, TP_NE, k, tp_int(b, 0));
         tsr_ir_append(p, &loop->body, TSR_S_BARRIER);
     }
-    append_loads(g, &loop->body, TSR_LOAD_ASYNC, tp_addi(b, k, (long)ahead * g->c.bk),
-                 tp_bin(b, TP_MOD, tp_addi(b, step, ahead), tp_int(b, stages)));
+    tp_expr *k_ahead = tp_addi(b, k, (long)ahead * g->c.bk);
+    tp_expr *stage_ahead = tp_bin(b, TP_MOD, tp_addi(b, step, ahead), tp_int(b, stages));
+    for (int i = 0; i < 2; i++)
+        if (staged[i] && !fetch[i])
+            append_load(g, &loop->body, i, TSR_LOAD_ASYNC, k_ahead, stage_ahead);
     tsr_ir_append(p, &loop->body, TSR_S_ASYNC_COMMIT);
+    /* The fetched operands' loads fly while step t is multiplied; their
+     * stage, step t - 1's, is free since the barrier. */
+    for (int i = 0; i < 2; i++)
+        if (fetch[i])
+            append_load(g, &loop->body, i, TSR_LOAD_FETCH, k_ahead, NULL);
     if (!unit_async)
         mma = append_mma(g, &loop->body, k, tp_bin(b, TP_MOD, step, tp_int(b, stages)));
+    for (int i = 0; i < 2; i++)
+        if (fetch[i])
+            append_load(g, &loop->body, i, TSR_LOAD_DEPOSIT, k_ahead, stage_ahead);
     if (unit_async) {
         tsr_stmt *landed = tsr_ir_append(p, g->body, TSR_S_UNIT_WAIT);
         if (landed)
