@@ -1103,9 +1103,9 @@ static void starting_config_follows_the_profiles_vector_width(void)
 
 /* A GPU with the matrix units for the inputs starts GEMM from the
  * warpgroup unit's ring and conv2d from the warp unit's; f32 on a GPU
- * with asynchronous copies from 64 x 256 tiles fetched three steps ahead,
- * in bands of four tile rows; each start passes the check. A GPU without
- * the unit for the type keeps the FMAs. */
+ * with asynchronous copies from 128 x 256 tiles of 8 x 16 fetched three
+ * steps ahead; each start passes the check. A GPU without the unit for
+ * the type keeps the FMAs. */
 static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
 {
     char path[1024];
@@ -1137,8 +1137,8 @@ static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
         bool half = spec->dtype != TSR_F32, wide = half && !strcmp(spec->op->name, "gemm");
         CHECK(tsr_config_get(spec->op, &config, "MU") == (wide ? 2 : half ? 1 : 0));
         CHECK(tsr_config_get(spec->op, &config, "PF") == 3);
-        CHECK(tsr_config_get(spec->op, &config, "BM") == (wide ? 256 : half ? 128 : 64));
-        CHECK(tsr_config_get(spec->op, &config, "RS") == (half ? 0 : 4));
+        CHECK(tsr_config_get(spec->op, &config, "BM") == (wide ? 256 : 128));
+        CHECK(tsr_config_get(spec->op, &config, "TN") == (wide || !half ? 16 : 8));
         CHECK(tsr_config_start(spec, mi300, &config, &origin, &err) == TSR_OK);
         CHECK(tsr_config_get(spec->op, &config, "MU") == 0);
     }

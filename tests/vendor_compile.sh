@@ -73,7 +73,7 @@ for spec in sgemm sgemm-tn sgemm-bias-gelu; do
 done
 # The f32 start on such profiles, A fetched ahead into registers beside
 # B's copies; a ring of single values, all fetched.
-cuda_only+=("sgemm|BM=64,BN=256,BK=16,TM=8,TN=8,VW=4,KU=8,VN=4,PF=3,RS=4" "sgemm|PF=2,VW=1")
+cuda_only+=("sgemm|BM=128,BN=256,BK=32,TM=8,TN=16,VW=8,KU=4,VN=2,PF=3" "sgemm|PF=2,VW=1")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64

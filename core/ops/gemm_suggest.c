@@ -54,11 +54,12 @@ static bool suggest_warpgroup_unit(const tsr_opspec *spec, const tsr_profile *pr
  * and few work-items per group. A GPU with the warpgroup unit for the
  * inputs starts from its ring (suggest_warpgroup_unit); one with the warp's
  * unit from that unit's ring (gemm_suggest_matrix_unit); f32 on a GPU with
- * asynchronous copies from 64 x 256 tiles of 8 x 8 micro-tiles (vector
- * accumulators of 4), fetched three steps ahead, in bands of four tile
- * rows: the best of a 170-s tune on an H200, 0.87 of cuBLAS at n = 4096
- * and 8192 (docs/performance.md); other SIMT devices from the params'
- * defaults. The tuner searches from here. */
+ * asynchronous copies from 128 x 256 tiles of 8 x 16 micro-tiles (vector
+ * accumulators of 2), k-steps of 32 fetched three ahead: the best of a
+ * 120-s tune on an H200 at n = 4096, 0.94 of cuBLAS there
+ * (docs/performance.md; 196608 bytes of shared memory, so a profile with
+ * less falls back); other SIMT devices from the params' defaults. The
+ * tuner searches from here. */
 void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
 {
     tsr_config_default(&tsr_op_gemm, out);
@@ -68,16 +69,15 @@ void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config
         if (suggest_warpgroup_unit(spec, profile, v) || gemm_suggest_matrix_unit(spec, profile, v))
             return;
         if (spec->dtype == TSR_F32 && (profile->features & TSR_FEAT_ASYNC_COPY)) {
-            v[GEMM_BM] = 64;
+            v[GEMM_BM] = 128;
             v[GEMM_BN] = 256;
-            v[GEMM_BK] = 16;
+            v[GEMM_BK] = 32;
             v[GEMM_TM] = 8;
-            v[GEMM_TN] = 8;
-            v[GEMM_VW] = 4;
-            v[GEMM_KU] = 8;
-            v[GEMM_VN] = 4;
+            v[GEMM_TN] = 16;
+            v[GEMM_VW] = 8;
+            v[GEMM_KU] = 4;
+            v[GEMM_VN] = 2;
             v[GEMM_PF] = 3;
-            v[GEMM_RS] = 4;
         }
         return;
     }
