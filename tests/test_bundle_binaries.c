@@ -17,6 +17,7 @@
 #include "runner/bundle_binaries.h"
 #include "runner/runner.h"
 #include "tests/check.h"
+#include "tests/check_profile.h"
 
 static char temp_dir[64];
 
@@ -34,11 +35,8 @@ static const char *path_in(const char *name)
 static void put_kernel(tsr_store *store, const tsr_opspec *spec, const char *profile_name,
                        const char *dialect, const char *device)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), profile_name);
-    tsr_profile *profile = NULL;
+    tsr_profile *profile = check_repo_profile(profile_name);
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &profile, &err) == TSR_OK, "%s", err.msg);
     if (!profile)
         return;
     tsr_config config;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_profile.h"
 #include "core/cost_model.h"
 #include "core/opspec.h"
 #include "core/profile.h"
@@ -25,16 +26,6 @@ typedef struct table {
 } table;
 
 static tsr_opspec *spec;
-
-static tsr_profile *profile_named(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profiles/%s.yaml", check_source_root(), name);
-    tsr_profile *p = NULL;
-    tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &p, &err) == TSR_OK, "%s", err.msg);
-    return p;
-}
 
 static bool read_table_of(const tsr_opspec *of, const char *name, table *t)
 {
@@ -121,7 +112,7 @@ static void analytic_ranks_of(const tsr_opspec *spec, const char *data, const ch
                               long size, double min_spearman)
 {
     static table t;
-    tsr_profile *profile = profile_named(profile_name);
+    tsr_profile *profile = check_repo_profile(profile_name);
     if (!profile || !read_table_of(spec, data, &t)) {
         tsr_profile_free(profile);
         return;
@@ -187,7 +178,7 @@ static void the_analytic_model_ranks_pocl_kernels(void)
 static void the_learned_model_carries_over_to_another_shape(void)
 {
     static table train, test;
-    tsr_profile *profile = profile_named("nvidia-h200");
+    tsr_profile *profile = check_repo_profile("nvidia-h200");
     if (!profile || !read_table("sgemm_h200_1024.tsv", &train) ||
         !read_table("sgemm_h200_4096.tsv", &test)) {
         tsr_profile_free(profile);
@@ -232,7 +223,7 @@ static void the_learned_model_carries_over_to_another_shape(void)
  * a unit is estimated as slower than anything. */
 static void features_are_finite_and_a_misfit_is_slowest(void)
 {
-    tsr_profile *profile = profile_named("nvidia-h100-sxm");
+    tsr_profile *profile = check_repo_profile("nvidia-h100-sxm");
     if (!profile)
         return;
     tsr_shape shape = {{300, 200, 100, 1}};
@@ -301,7 +292,7 @@ static void every_op_has_a_model_and_memory_bound_ops_see_their_traffic(void)
     for (int i = 0; i < count; i++)
         CHECK_MSG(ops[i]->features && ops[i]->n_features > 0 && ops[i]->feature_names,
                   "%s has no analytic model", ops[i]->name);
-    tsr_profile *h200 = profile_named("nvidia-h200");
+    tsr_profile *h200 = check_repo_profile("nvidia-h200");
     tsr_opspec *softmax = load_spec("softmax"), *reduce = load_spec("reduce-sum");
     tsr_opspec *transpose = load_spec("transpose"), *rmsnorm = load_spec("rmsnorm");
     if (h200 && softmax && reduce && transpose && rmsnorm) {

@@ -13,6 +13,7 @@
 #include "core/space.h"
 #include "generators/generator.h"
 #include "tests/check.h"
+#include "tests/check_profile.h"
 
 /* ---- fixtures ------------------------------------------------------------------ */
 
@@ -696,8 +697,8 @@ static int mentions(const char *text, const char *needle)
 }
 
 /* The kernel in CUDA (the caller frees it; NULL when refused), after
- * checking that HIP and OpenCL, which spell no matrix unit, refuse it
- * with a message holding `refusal`. */
+ * checking that HIP and OpenCL, which spell neither the matrix units nor
+ * cp.async, refuse it with a message holding `refusal`. */
 static char *cuda_only(const tp_kernel *kernel, const char *refusal)
 {
     static const char *const names[] = {"cuda", "hip", "opencl"};
@@ -738,13 +739,9 @@ static const tsr_tile *nth_shared_tile(const tsr_tile_program *p, int n)
  * the unit, and with KU past 1. */
 static void warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only(void)
 {
-    char path[512], a100_path[512];
-    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
-    snprintf(a100_path, sizeof a100_path, "%s/profiles/nvidia-a100-80gb.yaml", check_source_root());
-    tsr_profile *h200 = NULL, *a100 = NULL;
+    tsr_profile *h200 = check_repo_profile("nvidia-h200"),
+                *a100 = check_repo_profile("nvidia-a100-80gb");
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
-    CHECK_MSG(tsr_profile_load(a100_path, &a100, &err) == TSR_OK, "%s", err.msg);
     tsr_opspec *spec = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
                                   "shapes:\n  - {m: 7, n: 13, k: 17}\n");
     tsr_opspec *tn = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: bf16\n"
@@ -849,11 +846,8 @@ out:
  * where the profile lacks the unit for the input type. */
 static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
-    tsr_profile *h200 = NULL;
+    tsr_profile *h200 = check_repo_profile("nvidia-h200");
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
     tsr_opspec *spec = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
                                   "shapes:\n  - {m: 7, n: 13, k: 17}\n");
     tsr_opspec *f32 = gemm_spec("row", "row", 0.0);
@@ -1108,13 +1102,9 @@ static void starting_config_follows_the_profiles_vector_width(void)
  * the type keeps the FMAs. */
 static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
-    tsr_profile *h200 = NULL, *mi300 = NULL;
+    tsr_profile *h200 = check_repo_profile("nvidia-h200"),
+                *mi300 = check_repo_profile("amd-mi300x");
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
-    snprintf(path, sizeof path, "%s/profiles/amd-mi300x.yaml", check_source_root());
-    CHECK_MSG(tsr_profile_load(path, &mi300, &err) == TSR_OK, "%s", err.msg);
     tsr_opspec *specs[] = {
         parse_spec(
             "schema: 1\nname: h\nop: gemm\ndtype: f16\nshapes:\n  - {m: 64, n: 64, k: 64}\n"),
@@ -1156,11 +1146,8 @@ static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
  * FMAs keeps the copies through registers in place (ring_fetches). */
 static void fma_ring_fetches_what_cannot_copy_asynchronously(void)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profiles/nvidia-h200.yaml", check_source_root());
-    tsr_profile *h200 = NULL;
+    tsr_profile *h200 = check_repo_profile("nvidia-h200");
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &h200, &err) == TSR_OK, "%s", err.msg);
     tsr_arena *arena = tsr_arena_create();
     tsr_opspec *f32 = gemm_spec("row", "row", 0.0);
     tsr_opspec *f16 = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
@@ -1193,15 +1180,13 @@ static void fma_ring_fetches_what_cannot_copy_asynchronously(void)
         }
     }
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
-    if (kernel) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        CHECK(tsr_generate(kernel, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
-        CHECK_STR_CONTAINS(out.data, "fAs_0 = tsr_vload<4>(A + ");
-        CHECK_STR_CONTAINS(out.data, "tsr_cp_async_aligned<4>(&Bs[");
-        CHECK(!strstr(out.data, "tsr_cp_async_aligned<4>(&As["));
-        tsr_strbuf_free(&out);
+    char *text = cuda_only(kernel, "asynchronous copies");
+    if (text) {
+        CHECK_STR_CONTAINS(text, "fAs_0 = tsr_vload<4>(A + ");
+        CHECK_STR_CONTAINS(text, "tsr_cp_async_aligned<4>(&Bs[");
+        CHECK(!strstr(text, "tsr_cp_async_aligned<4>(&As["));
     }
+    free(text);
     /* f16 widened to f32 for the FMAs: no fetch anywhere. */
     config = f16 ? config_of(f16->op, ring) : config;
     p = NULL;
