@@ -61,10 +61,10 @@ static const char *const chosen[] = {
     "PF=1,BK=2,KU=1,VW=2",
     "PF=1,BM=128,BN=128,BK=32,TM=8,TN=8,VW=1",
     /* Tiles taken in bands of RS tile rows: small tiles, so that the
-     * shapes' 9 and 17 tile rows leave a narrower last band; bands wider
+     * shapes' 9 and 17 tile rows leave a narrower last band; a band wider
      * than every shape's rows. */
-    "RS=4,BM=16,BN=16,TM=1,TN=1,STRN=0",
-    "RS=16",
+    "RS=8,BM=16,BN=16,TM=1,TN=1,STRN=0",
+    "RS=8,BM=128,TM=8",
 };
 /* Vector accumulators, where the op has them. */
 static const char *const chosen_vn[] = {"VN=2", "VN=4,SA=0,SB=0,VW=1,STRN=0", "TN=8,VN=8,STRN=0"};
@@ -281,14 +281,15 @@ static const tsr_shape epilogue_shapes[] = {
     {{37, 13, 71, 3}}, {{1, 1, 1, 1}}, {{7, 13, 17, 1}}, {{67, 35, 41, 2}}};
 /* The default (staged), the direct variant, vector accumulators both
  * direct and staged, the next step fetched ahead (the batch offset in
- * its fetches), and tiles in bands of two tile rows (37 rows: a band of
- * two, then one; the bias and R at the band's tiles, in every problem). */
+ * its fetches), and tiles in bands (37 rows: one band of three tile rows,
+ * narrower than RS; the bias and R at the band's tiles, in every
+ * problem). */
 static const char *const epilogue_configs[] = {"",
                                                "SA=0,SB=0,VW=1,PAD=0",
                                                "VN=4,SA=0,SB=0,VW=1,STRN=0",
                                                "TN=8,VN=8,STRN=0",
                                                "PF=1,VW=2",
-                                               "RS=2,BM=16,BN=16,TM=1,TN=1,STRN=0"};
+                                               "RS=8,BM=16,BN=16,TM=1,TN=1,STRN=0"};
 
 static tsr_opspec *typed_fused_spec(const char *dtype, const char *a, const char *b,
                                     const char *gemm)

@@ -51,8 +51,8 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
                  "C's tiles taken in bands of RS tile rows, down each band's cols in turn, so "
                  "that the groups running together share rows of A and cols of B in the cache "
                  "(0: row by row, in launch order)",
-                 5,
-                 {0, 2, 4, 8, 16},
+                 2,
+                 {0, 8},
                  0},
 };
 
