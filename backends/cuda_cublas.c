@@ -1,5 +1,5 @@
-/* The cuBLAS reference GEMM (see gemm_ref.h), f32, f64 or of 16-bit
- * inputs: libcublas loaded at run time like the driver, one handle per
+/* The cuBLAS reference GEMM (see gemm_ref.h), f32, f64, f32 multiplied
+ * as tf32 or of 16-bit inputs: libcublas loaded at run time like the driver, one handle per
  * device made on first use and kept with the device, run on the same
  * primary context and default stream as tessera's kernels and timed by
  * device events around the call. */
@@ -16,7 +16,7 @@ typedef int cublasStatus_t;
 enum { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_DEFAULT_MATH = 0 };
 /* library_types.h's cudaDataType, cublasComputeType_t, cublasGemmAlgo_t. */
 enum { CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_16BF = 14 };
-enum { CUBLAS_COMPUTE_32F = 68, CUBLAS_GEMM_DEFAULT = -1 };
+enum { CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_FAST_TF32 = 77, CUBLAS_GEMM_DEFAULT = -1 };
 
 typedef struct cublas_api {
     cublasStatus_t (*cublasCreate_v2)(cublasHandle_t *handle);
@@ -152,16 +152,18 @@ tsr_status tsr_cublas_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_maj
     tsr_status st = rc == CUDA_SUCCESS ? TSR_OK : driver_fail(dev, err, call, rc, device);
     if (st == TSR_OK) {
         /* f32 stays on Sgemm (the handle's default math: no TF32); 16-bit
-         * inputs go through GemmEx with f32 products, on the tensor cores. */
-        int type = ab_type == TSR_F16 ? CUDA_R_16F : CUDA_R_16BF;
+         * inputs go through GemmEx with f32 products, on the tensor cores,
+         * and so does f32 as tf32 (its fast-TF32 compute type). */
+        int type = ab_type == TSR_F16 ? CUDA_R_16F : ab_type == TSR_BF16 ? CUDA_R_16BF : CUDA_R_32F;
+        int compute = ab_type == TSR_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
         cublasStatus_t status =
-            ab_type == TSR_F64   ? api.cublasDgemm_v2(handle, b_op, a_op, n, m, k, &alpha, pb, ldb,
-                                                      pa, lda, &beta, pc, n)
-            : ab_type == TSR_F32 ? api.cublasSgemm_v2(handle, b_op, a_op, n, m, k, &alpha32, pb,
-                                                      ldb, pa, lda, &beta32, pc, n)
-                                 : api.cublasGemmEx(handle, b_op, a_op, n, m, k, &alpha32, pb, type,
-                                                    ldb, pa, type, lda, &beta32, pc, CUDA_R_32F, n,
-                                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+            ab_type == TSR_F64 ? api.cublasDgemm_v2(handle, b_op, a_op, n, m, k, &alpha, pb, ldb,
+                                                    pa, lda, &beta, pc, n)
+            : ab_type == TSR_F32
+                ? api.cublasSgemm_v2(handle, b_op, a_op, n, m, k, &alpha32, pb, ldb, pa, lda,
+                                     &beta32, pc, n)
+                : api.cublasGemmEx(handle, b_op, a_op, n, m, k, &alpha32, pb, type, ldb, pa, type,
+                                   lda, &beta32, pc, CUDA_R_32F, n, compute, CUBLAS_GEMM_DEFAULT);
         if (status != CUBLAS_STATUS_SUCCESS)
             st = cublas_fail(err,
                              ab_type == TSR_F64   ? "cublasDgemm"

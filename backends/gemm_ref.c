@@ -58,22 +58,27 @@ static tsr_status gemm_any(tsr_device *device, tsr_dtype ab_type, bool a_col_maj
     if (m < 1 || n < 1 || k < 1)
         return tsr_fail(err, TSR_ERR_INPUT, "%s sgemm: m=%d n=%d k=%d must all be >= 1", library, m,
                         n, k);
-    if (ab_type != TSR_F32 && ab_type != TSR_F64 && ab_type != TSR_F16 && ab_type != TSR_BF16)
+    if (ab_type != TSR_F32 && ab_type != TSR_F64 && ab_type != TSR_F16 && ab_type != TSR_BF16 &&
+        ab_type != TSR_TF32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s gemm: no reference for %s inputs", library,
                         tsr_dtype_name(ab_type));
     tsr_dtype c_type = ab_type == TSR_F64 ? TSR_F64 : TSR_F32;
-    TSR_TRY(check_buffer(device, library, a, "A", (long long)m * k, ab_type, err));
-    TSR_TRY(check_buffer(device, library, b, "B", (long long)k * n, ab_type, err));
+    /* tf32: f32 buffers, multiplied as tf32 where the library can. */
+    tsr_dtype stored = ab_type == TSR_TF32 ? TSR_F32 : ab_type;
+    TSR_TRY(check_buffer(device, library, a, "A", (long long)m * k, stored, err));
+    TSR_TRY(check_buffer(device, library, b, "B", (long long)k * n, stored, err));
     TSR_TRY(check_buffer(device, library, c, "C", (long long)m * n, c_type, err));
     if (strcmp(device->backend->name, "cuda") == 0)
         return tsr_cublas_gemm(device, ab_type, a_col_major, b_col_major, m, n, k, alpha, a, b,
                                beta, c, elapsed_ms, err);
-    if (ab_type != c_type)
+    if (stored != c_type)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "CLBlast has no GEMM of %s inputs into an f32 C (its HGEMM writes f16)",
                         tsr_dtype_name(ab_type));
-    return tsr_clblast_gemm(device, ab_type, a_col_major, b_col_major, m, n, k, alpha, a, b, beta,
-                            c, elapsed_ms, err);
+    /* CLBlast has no TF32 math: its full-precision SGEMM stands in, within
+     * any bound that tf32 meets. */
+    return tsr_clblast_gemm(device, stored, a_col_major, b_col_major, m, n, k, alpha, a, b, beta, c,
+                            elapsed_ms, err);
 }
 
 tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,

@@ -125,6 +125,7 @@ static const char *func_text[] = {
     [TP_TO_BF16] = "to_bf16",
     [TP_PACK_F16X2] = "pack_f16x2",
     [TP_PACK_BF16X2] = "pack_bf16x2",
+    [TP_TO_TF32] = "to_tf32",
     [TP_ALIGNED] = "aligned",
     [TP_RUN_SUM] = "run_sum",
     [TP_RUN_MAX] = "run_max",
@@ -326,6 +327,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         format_map(&s->map, out);
         if (s->unit == TSR_UNIT_MMA_M16N8K16)
             tsr_strbuf_append(out, " on mma.sync m16n8k16");
+        if (s->unit == TSR_UNIT_MMA_M16N8K8_TF32)
+            tsr_strbuf_append(out, " on mma.sync m16n8k8 tf32");
         if (s->unit == TSR_UNIT_WGMMA_M64NK16)
             tsr_strbuf_printf(out, " on wgmma m64nNk16, %d pending", s->pending);
         break;

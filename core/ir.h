@@ -128,12 +128,14 @@ typedef enum tsr_load_mode {
  * running max and rescaling its sum whenever the max grows. */
 /* What an MMA multiplies with: the threads' own FMAs on the compute type,
  * or a warp-wide matrix unit, m16n8k16 with f32 products (mma.sync), on
- * operands of the view's 16-bit input type; or the warpgroup-wide unit,
+ * operands of the view's 16-bit input type, or m16n8k8 on f32 operands
+ * rounded to tf32; or the warpgroup-wide unit,
  * m64nNk16 with f32 products (wgmma), reading both operands from shared
  * tiles stored as core matrices. */
 typedef enum tsr_mma_unit {
     TSR_UNIT_FMA,
     TSR_UNIT_MMA_M16N8K16,
+    TSR_UNIT_MMA_M16N8K8_TF32,
     TSR_UNIT_WGMMA_M64NK16
 } tsr_mma_unit;
 

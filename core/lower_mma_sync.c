@@ -29,7 +29,9 @@
  * A may also be another accumulator tile of the warp (flash attention's
  * probabilities): its c0 c1 / c2 c3 pairs are A's a0a1 / a2a3 layout for
  * k along its cols, so they go in packed, without a trip through shared
- * memory (see pack_register_a). */
+ * memory (see pack_register_a).
+ *
+ * On f32 tiles the unit is m16n8k8 on tf32 values (see mma_tf32). */
 #include "core/lower_internal.h"
 
 /* Lane, group and place within the warp; the warp's block. */
@@ -187,6 +189,86 @@ static tsr_status mma_register_a(lower_ctx *ctx, const tsr_stmt *s, const lower_
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
+/* The multiplies of the fragments' operands in a_regs and b_regs into the
+ * accumulators, fragment (i, j) on A's fragment row i and B's col j. */
+static void multiply_fragments(lower_ctx *ctx, tp_block *body, tsr_dtype type,
+                               const tsr_tile *acc_tile, const lower_tile *acc,
+                               const tp_var *const (*a_regs)[TP_MMA_A],
+                               const tp_var *const (*b_regs)[TP_MMA_B])
+{
+    tp_builder *b = ctx->b;
+    int cols = acc_tile->cols;
+    for (int i = 0; i < acc_tile->rows / 2; i++)
+        for (int j = 0; j < cols / 2; j++) {
+            tp_expr *operands[TP_MMA_OPERANDS];
+            for (int e = 0; e < TP_MMA_ACC; e++)
+                operands[e] = tp_ref(b, acc->scalars[(2 * i + e / 2) * cols + 2 * j + e % 2]);
+            for (int e = 0; e < TP_MMA_A; e++)
+                operands[TP_MMA_ACC + e] = tp_ref(b, a_regs[i][e]);
+            for (int e = 0; e < TP_MMA_B; e++)
+                operands[TP_MMA_ACC + TP_MMA_A + e] = tp_ref(b, b_regs[j][e]);
+            tp_mma_sync(b, body, type, operands);
+        }
+}
+
+/* One operand value of the shared tile at (row, col), rounded to tf32 into
+ * a fresh register. */
+static const tp_var *tf32_register(lower_ctx *ctx, tp_block *body, const tsr_operand *o,
+                                   const char *name, tp_expr *row, tp_expr *col)
+{
+    const tp_var *reg = lower_temp(ctx, name, TSR_I32);
+    tp_decl(ctx->b, body, reg,
+            tp_call(ctx->b, TP_TO_TF32, 1, lower_shared_elem(ctx, o->tile, o->stage, row, col),
+                    NULL, NULL));
+    return reg;
+}
+
+/* m16n8k8 on f32 tiles whose values the unit takes as tf32. Each lane's
+ * operand registers hold one value each (PTX ISA, "Matrix Fragments for
+ * mma.m16n8k8", .tf32): A's a0 .. a3 at rows g, g + 8, g, g + 8 and k t,
+ * t, t + 4, t + 4 of its fragment; B's b0 b1 at k t, t + 4 and col g; the
+ * accumulators as for m16n8k16. ldmatrix moves 16-bit pairs, so each is
+ * read from shared memory by itself and rounded as it is read, once for
+ * the fragments of the other operand it meets. */
+static tsr_status mma_tf32(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *acc, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const tsr_tile *acc_tile = s->tile;
+    if (s->a.tile->dtype != TSR_F32 || s->b.tile->dtype != TSR_F32 || s->k_count % 8)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "mma.sync m16n8k8 tf32 reads f32 tiles in k-steps of 8 (A %s, B %s, k %d)",
+                        tsr_dtype_name(s->a.tile->dtype), tsr_dtype_name(s->b.tile->dtype),
+                        s->k_count);
+    int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
+    if (fm > 8 || fn > 16)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "a warp block of %dx%d fragments is too large", fm, fn);
+    const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
+    tp_stmt *loop =
+        tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 8), s->k_unroll);
+    if (!loop)
+        return TSR_ERR_NOMEM;
+    tp_block *body = &loop->body;
+    tp_expr *k0 = lower_declare_const(ctx, body, "k", tp_ref(b, kk));
+    const tp_var *a_regs[8][TP_MMA_A], *b_regs[16][TP_MMA_B];
+    for (int i = 0; i < fm; i++)
+        for (int e = 0; e < TP_MMA_A; e++) {
+            tp_expr *row = tp_add(
+                b, tp_addi(b, warp_row0(ctx, acc_tile), (long)i * 16 + (e % 2) * 8), group_of(ctx));
+            tp_expr *k = tp_add(b, tp_addi(b, k0, (e / 2) * 4), place_of(ctx));
+            a_regs[i][e] = tf32_register(ctx, body, &s->a, "fa", row, k);
+        }
+    for (int j = 0; j < fn; j++)
+        for (int e = 0; e < TP_MMA_B; e++) {
+            tp_expr *k = tp_add(b, tp_addi(b, k0, e * 4), place_of(ctx));
+            tp_expr *col =
+                tp_add(b, tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8), group_of(ctx));
+            b_regs[j][e] = tf32_register(ctx, body, &s->b, "fb", k, col);
+        }
+    multiply_fragments(ctx, body, TSR_TF32, acc_tile, acc, a_regs, b_regs);
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
+}
+
 tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
@@ -195,16 +277,20 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (!acc || !acc->scalars)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into a tile that is not in registers");
     bool a_in_registers = s->a.tile && s->a.tile->space == TSR_SPACE_REGISTER;
-    if (a_in_registers && s->b.tile && s->map.fragments && acc_tile->lanes == 1 &&
-        acc_tile->rows % 2 == 0 && acc_tile->cols % 2 == 0 && s->k_count % 16 == 0 &&
-        (s->b.tile->dtype == TSR_F16 || s->b.tile->dtype == TSR_BF16) &&
+    int unit_k = s->unit == TSR_UNIT_MMA_M16N8K8_TF32 ? 8 : 16;
+    if (s->unit != TSR_UNIT_MMA_M16N8K8_TF32 && a_in_registers && s->b.tile && s->map.fragments &&
+        acc_tile->lanes == 1 && acc_tile->rows % 2 == 0 && acc_tile->cols % 2 == 0 &&
+        s->k_count % 16 == 0 && (s->b.tile->dtype == TSR_F16 || s->b.tile->dtype == TSR_BF16) &&
         ldmatrix_reads(s->b.tile) && acc_tile->cols / 2 <= 16)
         return mma_register_a(ctx, s, acc, out);
     if (!s->a.tile || !s->b.tile || a_in_registers || !s->map.fragments || acc_tile->lanes != 1 ||
-        acc_tile->rows % 2 || acc_tile->cols % 2 || s->k_count % 16)
+        acc_tile->rows % 2 || acc_tile->cols % 2 || s->k_count % unit_k)
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
                         "mma.sync needs both operands in shared memory, a fragment map, scalar "
-                        "accumulators in whole fragments and k-steps of 16");
+                        "accumulators in whole fragments and k-steps of %d",
+                        unit_k);
+    if (s->unit == TSR_UNIT_MMA_M16N8K8_TF32)
+        return mma_tf32(ctx, s, acc, out);
     tsr_dtype type = s->a.tile->dtype;
     if ((type != TSR_F16 && type != TSR_BF16) || s->b.tile->dtype != type ||
         !ldmatrix_reads(s->a.tile) || !ldmatrix_reads(s->b.tile))
@@ -241,17 +327,6 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         for (int e = 0; e < count; e++)
             b_regs[j + e / 2][e % 2] = regs[e];
     }
-    int cols = acc_tile->cols;
-    for (int i = 0; i < fm; i++)
-        for (int j = 0; j < fn; j++) {
-            tp_expr *operands[TP_MMA_OPERANDS];
-            for (int e = 0; e < TP_MMA_ACC; e++)
-                operands[e] = tp_ref(b, acc->scalars[(2 * i + e / 2) * cols + 2 * j + e % 2]);
-            for (int e = 0; e < TP_MMA_A; e++)
-                operands[TP_MMA_ACC + e] = tp_ref(b, a_regs[i][e]);
-            for (int e = 0; e < TP_MMA_B; e++)
-                operands[TP_MMA_ACC + TP_MMA_A + e] = tp_ref(b, b_regs[j][e]);
-            tp_mma_sync(b, body, type, operands);
-        }
+    multiply_fragments(ctx, body, type, acc_tile, acc, a_regs, b_regs);
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }

@@ -182,8 +182,8 @@ static tsr_status parse_epilogue(tsr_yaml_doc *doc, const tsr_yaml_field *bias,
 
 static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
 {
-    static const char *const keys[] = {"a",    "b",          "alpha",    "beta",
-                                       "bias", "activation", "residual", "output"};
+    static const char *const keys[] = {"a",          "b",        "alpha",  "beta", "bias",
+                                       "activation", "residual", "output", "math"};
     tsr_yaml_field f[COUNT(keys)];
     int layout;
     TSR_TRY(tsr_yaml_fields(doc, node, "gemm", keys, COUNT(keys), 0, f));
@@ -210,6 +210,16 @@ static tsr_status parse_gemm(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *s
             return tsr_yaml_fail(doc, f[7].value, "gemm.output: an f64 GEMM writes f64 only");
         TSR_TRY(tsr_yaml_enum(doc, f[7].value, "gemm.output", outputs, COUNT(outputs), &output));
         spec->output = output_types[output];
+    }
+    if (f[8].value) {
+        /* full: the inputs multiplied as they are; tf32: f32 inputs may be
+         * rounded to TF32 for a matrix unit (see tsr_opspec.tf32). */
+        static const char *const maths[] = {"full", "tf32"};
+        int math;
+        TSR_TRY(tsr_yaml_enum(doc, f[8].value, "gemm.math", maths, COUNT(maths), &math));
+        if (math == 1 && spec->dtype != TSR_F32)
+            return tsr_yaml_fail(doc, f[8].value, "gemm.math: tf32 rounds f32 inputs only");
+        spec->tf32 = math == 1;
     }
     return parse_epilogue(doc, &f[4], &f[5], &f[6], spec);
 }
@@ -503,6 +513,8 @@ const char *tsr_opspec_key(const tsr_opspec *spec)
         tsr_bufprintf(epilogue, sizeof epilogue, &used, ".res=1");
     if (spec->output != tsr_dtype_compute(spec->dtype))
         tsr_bufprintf(epilogue, sizeof epilogue, &used, ".out=%s", tsr_dtype_name(spec->output));
+    if (spec->tf32)
+        tsr_bufprintf(epilogue, sizeof epilogue, &used, ".math=tf32");
     return tsr_arena_printf(spec->arena, "%s.%s.a=%s.b=%s.beta=%d%s", spec->op->name, dtype,
                             layout_names[spec->layout_a], layout_names[spec->layout_b],
                             spec->beta != 0.0, epilogue);

@@ -86,6 +86,11 @@ typedef struct tsr_opspec {
      * unless the spec says otherwise. Results are rounded to it once, as
      * they are stored. */
     tsr_dtype output;
+    /* gemm `math: tf32`: f32 inputs may be multiplied as TF32 (10-bit
+     * mantissas, rounded to nearest) on a matrix unit that takes them, with
+     * f32 products and sums, as cuBLAS's TF32 math mode. A permission: the
+     * tuner may still pick kernels that multiply in full f32. */
+    bool tf32;
 
     /* reduce: the kind; rmsnorm, layernorm: eps, a kernel argument (so not
      * part of the key), 1e-6 and 1e-5 unless given */
@@ -125,9 +130,9 @@ long tsr_conv2d_out(const tsr_opspec *spec, const tsr_shape *shape, int axis);
 /* A stable identity of everything in the spec that changes the kernel
  * (op, dtype, layouts, alpha/beta being zero or not, the epilogue), used as
  * the store's key: "gemm.f32.a=row.b=col.beta=1", with
- * ".bias=row|col", ".act=relu|gelu|silu" and ".res=1" appended, in that
- * order, only when used; "reduce.f32.kind=sum|max|mean|l2" for reduce;
- * "permute.f32.perm=0,2,1,3" for permute;
+ * ".bias=row|col", ".act=relu|gelu|silu", ".res=1", ".out=f16|bf16" and
+ * ".math=tf32" appended, in that order, only when used; "reduce.f32.kind=sum|max|mean|l2" for
+ * reduce; "permute.f32.perm=0,2,1,3" for permute;
  * "conv2d.f32.nchw.r=3.s=3.stride=1,1.pad=1,1.dil=1,1.groups=1" for
  * conv2d, with ".bias=1", ".act=..." and ".out=..." when used; "OP.f32"
  * for the other ops.

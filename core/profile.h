@@ -135,6 +135,8 @@ double tsr_profile_value(const tsr_quantity *q, double fallback);
 /* Whether the profile lists the matrix unit the generators drive: mma.sync
  * m16n8k16 on `input` (f16, bf16) with f32 products. */
 bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input);
+/* Whether it lists mma.sync m16n8k8 on `input` (tf32) with f32 products. */
+bool tsr_profile_has_mma_m16n8k8(const tsr_profile *profile, tsr_dtype input);
 /* Whether it lists the warpgroup unit (wgmma m64nNk16, f32 products) for
  * `input` values. */
 bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input);

@@ -32,15 +32,26 @@ double tsr_profile_value(const tsr_quantity *q, double fallback)
     return q && q->present ? q->value : fallback;
 }
 
-bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input)
+/* Whether the profile lists mma.sync m16n8kK on `input` with f32 products. */
+static bool has_mma_m16n8(const tsr_profile *profile, int k, tsr_dtype input)
 {
     for (size_t i = 0; i < profile->n_matrix_units; i++) {
         const tsr_matrix_unit *u = &profile->matrix_units[i];
-        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == 16 &&
+        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == k &&
             u->a_type == input && u->acc_type == TSR_F32)
             return true;
     }
     return false;
+}
+
+bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input)
+{
+    return has_mma_m16n8(profile, 16, input);
+}
+
+bool tsr_profile_has_mma_m16n8k8(const tsr_profile *profile, tsr_dtype input)
+{
+    return has_mma_m16n8(profile, 8, input);
 }
 
 bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input)

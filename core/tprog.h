@@ -79,6 +79,9 @@ typedef enum tp_func {
      * the low half: a matrix-unit operand register */
     TP_PACK_F16X2,
     TP_PACK_BF16X2,
+    /* (value): an f32 rounded to tf32 (to nearest, ties away from zero),
+     * as the 32-bit operand register of a tf32 matrix unit */
+    TP_TO_TF32,
     /* (buffer, bytes): whether the buffer's start is a multiple of `bytes`
      * (a power of two); one value for the whole kernel */
     TP_ALIGNED,
@@ -152,9 +155,9 @@ typedef enum tp_stmt_kind {
     TP_BLOCK,
     TP_COMMENT,
     /* One warp-wide matrix multiply-accumulate, m16n8k16 with f32
-     * products: every thread of the warp gives its share of the operands in
-     * the unit's fragment layout (see core/lower_mma_sync.c) and must take
-     * part, never under a condition that splits the warp. */
+     * products (m16n8k8 for tf32 operands): every thread of the warp gives its share of the
+     * operands in the unit's fragment layout (see core/lower_mma_sync.c) and must take part, never
+     * under a condition that splits the warp. */
     TP_MMA_SYNC,
     /* Warp-wide too: `matrices` (1, 2 or 4) 8 x 8 matrices of 16-bit values
      * from a shared array into as many 32-bit registers (ldmatrix), lane
@@ -194,7 +197,7 @@ typedef enum tp_stmt_kind {
 /* TP_MMA_SYNC's operands, in order: the four f32 accumulators (updated in
  * place); then A's four and B's two registers of the unit's fragments,
  * 32-bit variables (TSR_I32) that hold two 16-bit values each, as
- * TP_LDMATRIX loads them. */
+ * TP_LDMATRIX loads them, or one tf32 value each (TP_TO_TF32). */
 enum { TP_MMA_ACC = 4, TP_MMA_A = 4, TP_MMA_B = 2, TP_MMA_OPERANDS = 10 };
 
 /* TP_WGMMA's shape and its operands' layouts, A's first: N; whether A
@@ -233,7 +236,7 @@ struct tp_stmt {
     tp_block body;         /* TP_FOR, TP_IF then, TP_BLOCK */
     tp_block orelse;       /* TP_IF else */
     const char *text;      /* TP_COMMENT */
-    tsr_dtype mma_type;    /* TP_MMA_SYNC: the inputs' type, f16 or bf16 */
+    tsr_dtype mma_type;    /* TP_MMA_SYNC: the inputs' type, f16, bf16 or tf32 */
     tp_expr **operands;    /* TP_MMA_SYNC: TP_MMA_OPERANDS of them; TP_LDMATRIX: the
                               registers, then the lane's row address (an element) */
     int matrices;          /* TP_LDMATRIX */

@@ -352,7 +352,9 @@ static void print_for(printer *p, const tp_stmt *s)
 static void print_mma_sync(printer *p, const tp_stmt *s)
 {
     if (!p->d->print_mma_sync) {
-        p->refused = "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
+        p->refused = s->mma_type == TSR_TF32
+                         ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
+                         : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
         return;
     }
     char *text[TP_MMA_OPERANDS] = {NULL};

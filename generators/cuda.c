@@ -20,6 +20,17 @@ static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
     "                 : \"+f\"(c0), \"+f\"(c1), \"+f\"(c2), \"+f\"(c3)\n"                          \
     "                 : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));\n"      \
     "}\n"
+/* The same with m16n8k8 on tf32 operands, each register one value as
+ * tsr_to_tf32 rounds it. */
+#define MMA_SYNC_TF32                                                                              \
+    "__device__ inline void tsr_mma_tf32(float &c0, float &c1, float &c2, float &c3,\n"            \
+    "    unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)\n"          \
+    "{\n"                                                                                          \
+    "    asm volatile(\"mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 \"\n"                   \
+    "                 \"{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"\n"       \
+    "                 : \"+f\"(c0), \"+f\"(c1), \"+f\"(c2), \"+f\"(c3)\n"                          \
+    "                 : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));\n"      \
+    "}\n"
 
 /* ldmatrix of 2 or 4 matrices, plain or transposed (sm_75 and later), from
  * the shared address of a generic pointer into a shared array. Volatile
@@ -96,7 +107,7 @@ static void print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *cons
 
 static void print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
 {
-    tsr_strbuf_printf(out, "tsr_mma_%s(", type == TSR_BF16 ? "bf16" : "f16");
+    tsr_strbuf_printf(out, "tsr_mma_%s(", tsr_dtype_name(type));
     for (int i = 0; i < TP_MMA_OPERANDS; i++)
         tsr_strbuf_printf(out, "%s%s", i ? ", " : "", operands[i]);
     tsr_strbuf_append(out, ")");
@@ -178,8 +189,16 @@ static const char own_helpers[] =
     "    unsigned r;\n"
     "    asm(\"cvt.rn.bf16x2.f32 %0, %1, %2;\" : \"=r\"(r) : \"f\"(hi), \"f\"(lo));\n"
     "    return r;\n"
-    "}\n" MMA_SYNC("f16") MMA_SYNC("bf16") LDMATRIX_X2("x2", "") LDMATRIX_X2("x2_trans", ".trans")
-        LDMATRIX_X4("x4", "") LDMATRIX_X4("x4_trans", ".trans") CP_ASYNC WGMMA_DESC;
+    "}\n"
+    "/* To tf32 as cuBLAS's TF32 math rounds (to nearest, ties away; sm_80). */\n"
+    "__device__ inline unsigned tsr_to_tf32(float f)\n"
+    "{\n"
+    "    unsigned r;\n"
+    "    asm(\"cvt.rna.tf32.f32 %0, %1;\" : \"=r\"(r) : \"f\"(f));\n"
+    "    return r;\n"
+    "}\n" MMA_SYNC("f16") MMA_SYNC("bf16") MMA_SYNC_TF32 LDMATRIX_X2("x2", "")
+        LDMATRIX_X2("x2_trans", ".trans") LDMATRIX_X4("x4", "") LDMATRIX_X4("x4_trans", ".trans")
+            CP_ASYNC WGMMA_DESC;
 
 /* Every lane of the warp takes part (see tsr_cuda_family_subgroup_helpers). */
 static void subgroup_helpers(tsr_strbuf *out, int width)

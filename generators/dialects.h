@@ -54,6 +54,7 @@ void tsr_cuda_family_subgroup_helpers(tsr_strbuf *out, int width, const char *sh
                    [TP_RUN_MAX] = "tsr_subgroup_max",                                              \
                    [TP_PACK_F16X2] = "tsr_pack_f16x2",                                             \
                    [TP_PACK_BF16X2] = "tsr_pack_bf16x2",                                           \
+                   [TP_TO_TF32] = "tsr_to_tf32",                                                   \
                    [TP_ALIGNED] = "tsr_aligned",                                                   \
                    TSR_SUBGROUP_FUNC_NAMES},                                                       \
     .vector_func_names = {[TP_FMA] = "tsr_fma"},                                                   \

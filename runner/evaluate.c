@@ -499,8 +499,9 @@ tsr_status tsr_problem_check_reference(tsr_problem *p, double *max_error, double
         st = tsr_gemm_ref_dgemm(p->device, a_col, b_col, m, cols, k, spec->alpha, p->dev[0],
                                 p->dev[1], spec->beta, c, reference_ms, err);
     else if (st == TSR_OK)
-        st = tsr_gemm_ref_gemm(p->device, spec->dtype, a_col, b_col, m, cols, k, (float)spec->alpha,
-                               p->dev[0], p->dev[1], (float)spec->beta, c, reference_ms, err);
+        st = tsr_gemm_ref_gemm(p->device, spec->tf32 ? TSR_TF32 : spec->dtype, a_col, b_col, m,
+                               cols, k, (float)spec->alpha, p->dev[0], p->dev[1], (float)spec->beta,
+                               c, reference_ms, err);
     void *theirs = st == TSR_OK ? malloc(n * elem) : NULL;
     if (st == TSR_OK && !theirs)
         st = tsr_fail(err, TSR_ERR_NOMEM, "out of memory");

@@ -125,6 +125,11 @@ printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, bias: both}/' 
 refused "a bias along both dims" gen spec-bad-bias.yaml --profile pocl-cpu
 printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, residual: 2}/' >spec-bad-residual.yaml
 refused "a residual that is not true or false" gen spec-bad-residual.yaml --profile pocl-cpu
+# tf32 math on inputs that are not f32, or a math of no such name.
+printf '%s' "$spec_ok" | sed 's/dtype: f32/dtype: f16/; s/{a: row, b: row}/{a: row, b: row, math: tf32}/' >spec-tf32-f16.yaml
+refused "tf32 math on f16 inputs" gen spec-tf32-f16.yaml --profile pocl-cpu
+printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, math: fp8}/' >spec-bad-math.yaml
+refused "a math of no such name" gen spec-bad-math.yaml --profile pocl-cpu
 # The row ops' sections: an unknown kind or key, a negative eps, a section
 # for another op, a reduce without its kind.
 row_spec() { # row_spec FILE OP SECTION
@@ -229,6 +234,8 @@ refused "--config of an empty key" gen "$sgemm" --profile pocl-cpu --config =64
 refused "--backend unknown" gen "$sgemm" --profile pocl-cpu --backend vulkan
 refused "--config of a matrix unit that OpenCL cannot spell" gen "$root/ops/hgemm.yaml" \
     --profile nvidia-h200 --backend opencl --config MU=1,STRN=0,KU=1
+refused "--config of tf32's matrix unit for a spec without tf32" gen "$sgemm" \
+    --profile nvidia-h200 --backend cuda --config MU=1,STRN=0,KU=1
 refused "--config of a matrix unit the device's profile lacks" verify "$root/ops/hgemm.yaml" \
     --profile pocl-cpu --config MU=1,STRN=0,KU=1 --shape m=8,n=8,k=8 --db v.db
 refused "--shape overflowing" verify "$sgemm" --shape m=99999999999999999999,n=1,k=1 --db v.db

@@ -18,6 +18,8 @@ enum { MAX_ROWS = 1024 };
 /* The f16 table's floor: 0.63 before copies weighed their address
  * arithmetic in the matrix unit's issue, 0.67 after. */
 #define HGEMM_SPEARMAN 0.5
+/* The tf32 table's: 0.34 when it was measured. */
+#define TF32_SPEARMAN 0.25
 
 typedef struct table {
     tsr_config configs[MAX_ROWS];
@@ -165,6 +167,20 @@ static void the_analytic_model_ranks_h200_half_kernels(void)
     if (hgemm)
         analytic_ranks_of(hgemm, "hgemm_h200_4096.tsv", "nvidia-h200", 4096, HGEMM_SPEARMAN);
     tsr_opspec_free(hgemm);
+}
+
+/* f32 allowed to be multiplied as tf32: mma.sync m16n8k8's configs (most
+ * of a model-guided tune's candidates) beside the threads' FMAs. */
+static void the_analytic_model_ranks_h200_tf32_kernels(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ops/sgemm-tf32.yaml", check_source_root());
+    tsr_opspec *tf32 = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_load(path, &tf32, &err) == TSR_OK, "%s", err.msg);
+    if (tf32)
+        analytic_ranks_of(tf32, "sgemm_tf32_h200_4096.tsv", "nvidia-h200", 4096, TF32_SPEARMAN);
+    tsr_opspec_free(tf32);
 }
 
 static void the_analytic_model_ranks_pocl_kernels(void)
@@ -326,6 +342,7 @@ int main(void)
     RUN_TEST(the_analytic_model_ranks_h200_kernels);
     RUN_TEST(the_analytic_model_ranks_held_out_h200_kernels);
     RUN_TEST(the_analytic_model_ranks_h200_half_kernels);
+    RUN_TEST(the_analytic_model_ranks_h200_tf32_kernels);
     RUN_TEST(the_analytic_model_ranks_pocl_kernels);
     RUN_TEST(the_learned_model_carries_over_to_another_shape);
     tsr_opspec_free(spec);

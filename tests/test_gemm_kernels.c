@@ -96,6 +96,21 @@ static tsr_opspec *gemm_spec(const char *a, const char *b, double alpha, double 
     return typed_gemm_spec("f32", a, b, alpha, beta);
 }
 
+/* f32 that may be multiplied as tf32 (math: tf32). */
+static tsr_opspec *tf32_gemm_spec(const char *a, const char *b, double alpha, double beta)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
+             "gemm: {a: %s, b: %s, alpha: %g, beta: %g, math: tf32}\n"
+             "shapes:\n  - {m: 7, n: 13, k: 17}\n",
+             a, b, alpha, beta);
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    return spec;
+}
+
 static uint64_t next_random(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
@@ -556,6 +571,85 @@ out:
     tsr_opspec_free(spec);
 }
 
+/* A spec that allows tf32 admits a kernel that keeps tf32's 10 bits of
+ * each input (truncated, the coarser rounding), which the plain f32 spec
+ * rejects; one that keeps bf16's 7 bits of A fails either way. */
+static void tf32_bound_admits_tf32_inputs_and_no_fewer_bits(void)
+{
+    static const char *const tf32_a = "as_float(as_uint(A[row * K + p]) & 0xffffe000u)";
+    static const char *const tf32_b = "as_float(as_uint(B[p * N + col]) & 0xffffe000u)";
+    static const char *const bf16_a = "as_float(as_uint(A[row * K + p]) & 0xffff0000u)";
+    for (int allowed = 0; allowed < 2; allowed++) {
+        tsr_opspec *spec =
+            allowed ? tf32_gemm_spec("row", "row", 1.0, 0.0) : gemm_spec("row", "row", 1.0, 0.0);
+        tsr_arena *arena;
+        tsr_problem *problem;
+        const tsr_shape shape = planted_shape;
+        if (planted_setup(spec, &arena, &problem)) {
+            char source[2048];
+            tsr_geometry geometry = naive_geometry(&shape, 8, 8);
+            naive_typed_source(source, sizeof source, "float", tf32_a, tf32_b, "K", "", "");
+            tsr_result r = run_source(problem, arena, source, &geometry);
+            CHECK_OUTCOME(r, allowed ? TSR_OUTCOME_OK : TSR_OUTCOME_WRONG);
+            naive_typed_source(source, sizeof source, "float", bf16_a, "B[p * N + col]", "K", "",
+                               "");
+            r = run_source(problem, arena, source, &geometry);
+            CHECK_OUTCOME(r, TSR_OUTCOME_WRONG);
+        }
+        tsr_problem_free(problem);
+        tsr_arena_destroy(arena);
+        tsr_opspec_free(spec);
+    }
+}
+
+/* A spec that allows tf32 still runs the threads' f32 kernels where the
+ * device has no unit for it (PoCL): every layout and both scalings, a few
+ * of the hand-chosen configs in turn, every ragged shape; and CLBlast,
+ * which stands in with full f32, agrees within the tf32 bound. */
+static void tf32_spec_verifies_on_f32_kernels_in_every_layout(void)
+{
+    suite *s = the_suite;
+    s->evaluated = s->failed = 0;
+    enum { N_CHOSEN = sizeof chosen / sizeof chosen[0] };
+    for (int l = 0; l < 4; l++) {
+        tsr_opspec *spec = tf32_gemm_spec(layouts[l][0], layouts[l][1], scalings[l % 2].alpha,
+                                          scalings[l % 2].beta);
+        if (!spec)
+            continue;
+        tsr_config configs[2];
+        const char *texts[2] = {chosen[0], chosen[1 + 5 * l]};
+        for (int i = 0; i < 2; i++) {
+            tsr_error err = {{0}};
+            tsr_config_default(spec->op, &configs[i]);
+            CHECK_MSG(tsr_config_parse(spec->op, texts[i], &configs[i], &err) == TSR_OK, "%s",
+                      err.msg);
+        }
+        sweep(s, spec, configs, 2);
+        tsr_problem *problem = NULL;
+        tsr_arena *arena = tsr_arena_create();
+        tsr_error err = {{0}};
+        tsr_result r = {0};
+        double diff = -1.0, ms = 0.0;
+        if (arena && tsr_problem_create(s->device, spec, &shapes[4], 5, &problem, &err) == TSR_OK &&
+            tsr_evaluate(problem, s->profile, &configs[0], &s->options, arena, &r, &err) ==
+                TSR_OK &&
+            r.outcome == TSR_OUTCOME_OK) {
+            tsr_status st = tsr_problem_check_reference(problem, &diff, &ms, &err);
+            CHECK_MSG(st == TSR_OK || st == TSR_ERR_UNSUPPORTED, "%s", err.msg);
+            if (st == TSR_OK)
+                CHECK_MSG(diff >= 0.0 && diff <= 2 * spec->op->tolerance(spec, &shapes[4]),
+                          "CLBlast differs by %g", diff);
+        } else {
+            CHECK_MSG(false, "%s %s", err.msg, r.reason ? r.reason : "");
+        }
+        tsr_problem_free(problem);
+        tsr_arena_destroy(arena);
+        tsr_opspec_free(spec);
+    }
+    printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
+    CHECK(s->evaluated > 0 && s->failed == 0);
+}
+
 /* The epilogue's faults show too: a wrong problem of the batch, a bias
  * along the wrong dim, and even GELU's exact (erf) form where the spec
  * means the tanh approximation (they differ by at most 4.7e-4). */
@@ -652,6 +746,8 @@ int main(void)
     RUN_TEST(verifier_catches_planted_faults);
     RUN_TEST(verifier_catches_planted_epilogue_faults);
     RUN_TEST(verifier_catches_lost_input_bits);
+    RUN_TEST(tf32_bound_admits_tf32_inputs_and_no_fewer_bits);
+    RUN_TEST(tf32_spec_verifies_on_f32_kernels_in_every_layout);
     RUN_TEST(every_epilogue_and_batch_verifies);
     RUN_TEST(every_16_bit_input_type_verifies);
     RUN_TEST(every_16_bit_output_verifies);

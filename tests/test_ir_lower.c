@@ -888,10 +888,11 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
         CHECK_STR_CONTAINS(out_data, "tsr_ldmatrix_x4_trans(fb");
     }
     free(cuda);
-    /* No f32 unit of this shape; no unit at all on the small profile. */
+    /* f32 inputs only as tf32, which a plain f32 spec does not allow; no
+     * unit at all on the small profile. */
     tsr_config on_f32 = config_of(f32->op, text);
     CHECK(f32->op->check(f32, h200, &on_f32, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "no mma m16n8k16 unit for f32 inputs");
+    CHECK_STR_CONTAINS(err.msg, "MU=1 multiplies f32 inputs as tf32 only");
     tsr_profile *small = small_profile(4096, 1 << 20, 255);
     CHECK(small && spec->op->check(spec, small, &config, &err) == TSR_ERR_UNSUPPORTED);
     tsr_profile_free(small);
@@ -1001,6 +1002,76 @@ out:
     tsr_opspec_free(spec);
     tsr_opspec_free(f32);
     tsr_profile_free(h200);
+}
+
+/* f32 inputs the spec lets be multiplied as tf32 (`math: tf32`): MU=1 is
+ * m16n8k8 on the f32 tiles, each fragment value read by itself and
+ * rounded to tf32 (ldmatrix moves 16-bit pairs), in k-steps of 8;
+ * refused by HIP and OpenCL, on a profile without the unit, with KU past
+ * BK / 8, and on the warpgroup's unit (not built for tf32). */
+static void tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only(void)
+{
+    tsr_profile *h200 = check_repo_profile("nvidia-h200"),
+                *mi300x = check_repo_profile("amd-mi300x");
+    tsr_error err = {{0}};
+    tsr_opspec *spec = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: f32\n"
+                                  "gemm: {math: tf32}\nshapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!h200 || !mi300x || !spec || !arena)
+        goto out;
+    CHECK(spec->tf32);
+    CHECK_STR_CONTAINS(tsr_opspec_key(spec), ".math=tf32");
+    const char *text = "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=4,PAD=1";
+    tsr_config config = config_of(spec->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, h200, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "warps 2x2 on mma.sync m16n8k8 tf32");
+        free(ir);
+        /* The tiles hold f32 as loaded, as their matrices lie. */
+        const tsr_tile *as = nth_shared_tile(p, 0), *bs = nth_shared_tile(p, 1);
+        CHECK(as && as->dtype == TSR_F32 && as->rows == 64 && as->cols == 16 && !as->transposed);
+        CHECK(bs && bs->dtype == TSR_F32 && bs->rows == 16 && bs->cols == 64 && !bs->transposed);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    char *cuda = cuda_only(kernel, "mma.sync m16n8k8 tf32");
+    if (cuda) {
+        /* 2 x 4 fragments per k-step of 8, the loop's body printed once:
+         * eight calls and the helper. A's 4 values per fragment row, B's 2
+         * per fragment col: 2 x 4 + 4 x 2 roundings and the helper. */
+        int calls = mentions(cuda, "tsr_mma_tf32(");
+        CHECK_MSG(calls == 9, "%d mentions of tsr_mma_tf32(", calls);
+        int rounded = mentions(cuda, "tsr_to_tf32(");
+        CHECK_MSG(rounded == 17, "%d mentions of tsr_to_tf32(", rounded);
+        CHECK_STR_CONTAINS(cuda, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
+        CHECK_STR_CONTAINS(cuda, "cvt.rna.tf32.f32");
+        CHECK_STR_CONTAINS(cuda, " < 16; kk16 += 8) {");
+        /* a1 and a3 eight rows down, a2 and a3 (and b1) four k along. */
+        CHECK_STR_CONTAINS(cuda, " + 8 + tx % 32 / 4][k");
+        CHECK_STR_CONTAINS(cuda, " + 4 + tx % 32 % 4][tx / 32 * 32 + tx % 32 / 4]");
+        CHECK(!strstr(cuda, "tsr_ldmatrix_x4(fa") && !strstr(cuda, "tsr_ldmatrix_x4_trans(fb"));
+    }
+    free(cuda);
+    /* k-steps of 8: BK=8 is whole, KU at most BK / 8. */
+    tsr_config short_k = config_of(spec->op, "MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,STRN=0,KU=1,VW=4");
+    CHECK_MSG(spec->op->check(spec, h200, &short_k, &err) == TSR_OK, "%s", err.msg);
+    tsr_config unrolled = config_of(spec->op, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=4");
+    CHECK(spec->op->check(spec, h200, &unrolled, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "MU=1 steps k by 8: BK=16 must be a multiple and KU=4");
+    /* The MI300X lists tf32 for its MFMA, not NVIDIA's mma. */
+    CHECK(spec->op->check(spec, mi300x, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no mma m16n8k8 unit for tf32 inputs");
+    tsr_config warpgroup =
+        config_of(spec->op, "MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=4,PAD=0,PF=2");
+    CHECK(spec->op->check(spec, h200, &warpgroup, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no wgmma m64nNk16 unit for f32 inputs");
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_profile_free(h200);
+    tsr_profile_free(mi300x);
 }
 
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
@@ -1138,6 +1209,39 @@ static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
     tsr_profile_free(mi300);
 }
 
+/* f32 that may be multiplied as tf32 starts from the warp unit's tuned
+ * tf32 ring on every profile that lists mma.sync m16n8k8 for tf32, and
+ * passes the check there; elsewhere from the threads' FMAs. */
+static void starting_config_multiplies_as_tf32_where_the_profile_can(void)
+{
+    static const char *const names[] = {"nvidia-h200", "nvidia-h100-sxm", "nvidia-a100-80gb",
+                                        "nvidia-l40s", "nvidia-rtx-4090", "amd-mi300x",
+                                        "pocl-cpu"};
+    tsr_opspec *spec = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: f32\n"
+                                  "gemm: {math: tf32}\nshapes:\n  - {m: 64, n: 64, k: 64}\n");
+    for (size_t i = 0; spec && i < sizeof names / sizeof names[0]; i++) {
+        tsr_profile *profile = check_repo_profile(names[i]);
+        tsr_config config;
+        const char *origin = NULL;
+        tsr_error err = {{0}};
+        if (!profile)
+            continue;
+        bool unit = tsr_profile_has_mma_m16n8k8(profile, TSR_TF32);
+        CHECK(unit == (strncmp(names[i], "nvidia", 6) == 0));
+        CHECK_MSG(tsr_config_start(spec, profile, &config, &origin, &err) == TSR_OK, "%s", err.msg);
+        CHECK_MSG(spec->op->check(spec, profile, &config, &err) == TSR_OK, "%s: %s", names[i],
+                  err.msg);
+        CHECK_MSG(tsr_config_get(spec->op, &config, "MU") == (unit ? 1 : 0), "%s", names[i]);
+        if (unit)
+            CHECK(tsr_config_get(spec->op, &config, "BN") == 256 &&
+                  tsr_config_get(spec->op, &config, "BK") == 16 &&
+                  tsr_config_get(spec->op, &config, "PF") == 2 &&
+                  tsr_config_get(spec->op, &config, "VW") == 4);
+        tsr_profile_free(profile);
+    }
+    tsr_opspec_free(spec);
+}
+
 /* The FMAs' ring on a profile with asynchronous copies: A's tile lies
  * across A's rows ([k][m], read as columns of m), which no copy can
  * transpose, so A is fetched into registers for step t + PF before step t
@@ -1210,6 +1314,7 @@ int main(void)
 {
     RUN_TEST(staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store);
     RUN_TEST(starting_config_uses_the_matrix_unit_where_the_profile_has_it);
+    RUN_TEST(starting_config_multiplies_as_tf32_where_the_profile_can);
     RUN_TEST(direct_gemm_has_no_shared_tiles_no_barrier_and_a_tail_loop);
     RUN_TEST(beta_nonzero_makes_the_store_read_c);
     RUN_TEST(banded_tile_order_binds_the_tile_first);
@@ -1228,6 +1333,7 @@ int main(void)
     RUN_TEST(printer_keeps_the_parentheses_operators_need);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only);
+    RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only);
     RUN_TEST(warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);
     RUN_TEST(starting_config_follows_the_profiles_vector_width);

@@ -265,6 +265,36 @@ static void dtypes_are_the_ops_own(void)
                   "tf32, i8, i32)");
 }
 
+/* math: tf32 lets f32 inputs be multiplied as tf32: a permission the key
+ * records last, for f32 inputs only; math: full is the default. */
+static void math_tf32_is_for_f32_inputs_and_in_the_key(void)
+{
+    tsr_opspec *shipped = load_shipped("sgemm-tf32.yaml");
+    if (shipped) {
+        CHECK(shipped->tf32 && shipped->dtype == TSR_F32 && shipped->output == TSR_F32);
+        CHECK(!strcmp(tsr_opspec_key(shipped), "gemm.f32.a=row.b=row.beta=0.math=tf32"));
+    }
+    tsr_opspec_free(shipped);
+    const char *text = "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
+                       "gemm: {math: tf32, bias: row, output: f16}\n" SHAPES;
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("t.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    if (spec)
+        CHECK(!strcmp(tsr_opspec_key(spec),
+                      "gemm.f32.a=row.b=row.beta=0.bias=row.out=f16.math=tf32"));
+    tsr_opspec_free(spec);
+    text = "schema: 1\nname: g\nop: gemm\ndtype: f32\ngemm: {math: full}\n" SHAPES;
+    CHECK_MSG(tsr_opspec_parse("t.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    if (spec)
+        CHECK(!spec->tf32 && !strcmp(tsr_opspec_key(spec), "gemm.f32.a=row.b=row.beta=0"));
+    tsr_opspec_free(spec);
+    CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: f16\ngemm: {math: tf32}\n" SHAPES,
+                  "t.yaml:5:14: gemm.math: tf32 rounds f32 inputs only");
+    CHECK_REJECTS("schema: 1\nname: g\nop: gemm\ndtype: f32\ngemm: {math: fast}\n" SHAPES,
+                  "t.yaml:5:14: gemm.math: unknown value 'fast' (expected one of: full, tf32)");
+}
+
 static void gemm_section_is_only_for_gemm(void)
 {
     CHECK_REJECTS("schema: 1\nname: s\nop: softmax\ndtype: f32\ngemm: {a: row}\n"
@@ -281,7 +311,7 @@ static void gemm_section_fields_are_checked(void)
     CHECK_REJECTS(
         HEAD "gemm:\n  gamma: 1\n" SHAPES,
         "t.yaml:6:3: unknown key 'gamma' in gemm (expected one of: a, b, alpha, beta, bias, "
-        "activation, residual, output)");
+        "activation, residual, output, math)");
     CHECK_REJECTS(HEAD "gemm:\n  bias: diagonal\n" SHAPES,
                   "t.yaml:6:9: gemm.bias: unknown value 'diagonal' (expected one of: none, row, "
                   "col)");
@@ -506,6 +536,7 @@ int main(void)
     RUN_TEST(batch_defaults_to_one_and_is_written_only_when_not_one);
     RUN_TEST(unknown_op_lists_the_known_ones);
     RUN_TEST(dtypes_are_the_ops_own);
+    RUN_TEST(math_tf32_is_for_f32_inputs_and_in_the_key);
     RUN_TEST(gemm_section_is_only_for_gemm);
     RUN_TEST(gemm_section_fields_are_checked);
     RUN_TEST(shape_keys_must_be_the_ops_dims);

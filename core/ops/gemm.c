@@ -41,8 +41,9 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
                  {0, 1, 2, 3},
                  0},
     [GEMM_MU] = {"MU",
-                 "multiply on a matrix unit: 1 the warp's, mma.sync m16n8k16, TM x TN fragments "
-                 "of 16 x 8 per warp; 2 the warpgroup's, wgmma m64nNk16, TM slices of 64 x 8TN "
+                 "multiply on a matrix unit: 1 the warp's, mma.sync m16n8k16 (m16n8k8 on f32 "
+                 "inputs as tf32, where the spec allows it), TM x TN fragments of 16 x 8 per "
+                 "warp; 2 the warpgroup's, wgmma m64nNk16, TM slices of 64 x 8TN "
                  "per warpgroup of 128 threads (0: each thread's FMAs)",
                  3,
                  {0, 1, 2},
@@ -74,14 +75,23 @@ static int vector_extent(tsr_layout layout, bool is_a, int bm, int bn, int bk)
 static tsr_status check_mma_sync(const tsr_opspec *spec, const tsr_profile *profile,
                                  const gemm_cfg *c, tsr_error *err)
 {
-    if (!tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
+    /* f32 inputs reach the unit only rounded to tf32, which the spec must
+     * allow; the unit then steps k by 8. */
+    bool tf32 = spec->dtype == TSR_F32;
+    int step = tf32 ? 8 : 16;
+    if (tf32 && !spec->tf32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=1: the profile lists no mma m16n8k16 unit for %s inputs with f32 "
-                        "products",
-                        tsr_dtype_name(spec->dtype));
-    if (c->bk % 16 || c->ku > c->bk / 16)
-        return refuse(err, "MU=1 steps k by 16: BK=%d must be a multiple and KU=%d at most BK/16",
-                      c->bk, c->ku);
+                        "MU=1 multiplies f32 inputs as tf32 only, which the spec does not allow "
+                        "(gemm.math: tf32)");
+    if (tf32 ? !tsr_profile_has_mma_m16n8k8(profile, TSR_TF32)
+             : !tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=1: the profile lists no mma %s unit for %s inputs with f32 products",
+                        tf32 ? "m16n8k8" : "m16n8k16", tf32 ? "tf32" : tsr_dtype_name(spec->dtype));
+    if (c->bk % step || c->ku > c->bk / step)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=1 steps k by %d: BK=%d must be a multiple and KU=%d at most BK/%d",
+                        step, c->bk, c->ku, step);
     if (c->bm % (16 * c->tm) || c->bn % (8 * c->tn))
         return refuse(err,
                       "MU=1: TM=%d fragments of 16 rows and TN=%d of 8 cols must tile the "
@@ -362,6 +372,7 @@ typedef struct gemm_parts {
     const tsr_tile *as, *bs, *acc; /* as/bs NULL for an operand read in place */
     tp_expr *m0, *n0, *K;
     tsr_thread_map map;
+    bool tf32; /* MU=1 multiplies the f32 inputs as tf32 */
 } gemm_parts;
 
 /* The load (or the given half of it) of staged operand i's tile (0: A,
@@ -422,11 +433,12 @@ static void append_barrier(const gemm_parts *g, tsr_stmt_list *list)
         s->async_proxy = g->c.mu == GEMM_MU_WGMMA;
 }
 
-static tsr_mma_unit unit_of(const gemm_cfg *c)
+static tsr_mma_unit unit_of(const gemm_parts *g)
 {
-    return c->mu == GEMM_MU_WGMMA ? TSR_UNIT_WGMMA_M64NK16
-           : c->mu                ? TSR_UNIT_MMA_M16N8K16
-                                  : TSR_UNIT_FMA;
+    return g->c.mu == GEMM_MU_WGMMA ? TSR_UNIT_WGMMA_M64NK16
+           : !g->c.mu               ? TSR_UNIT_FMA
+           : g->tf32                ? TSR_UNIT_MMA_M16N8K8_TF32
+                                    : TSR_UNIT_MMA_M16N8K16;
 }
 
 static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k, tp_expr *stage)
@@ -441,7 +453,7 @@ static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k
                        .b = {.tile = g->bs, .view = g->B, .row0 = k, .col0 = g->n0, .stage = stage},
                        .k_count = g->c.bk,
                        .k_unroll = g->c.ku,
-                       .unit = unit_of(&g->c),
+                       .unit = unit_of(g),
                        .k_inside = !staged,
                        .map = g->map,
                        .vector_width = 1};
@@ -620,8 +632,9 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     tp_builder *b = &p->builder;
     gemm_cfg c = *cfg;
     gemm_parts g = {.p = p, .body = ops->body, .c = c, .A = ops->a, .B = ops->b};
+    g.tf32 = c.mu == GEMM_MU_MMA_SYNC && spec->dtype == TSR_F32;
     int stages = gemm_stages(&c);
-    /* The matrix unit's tiles hold the 16-bit inputs as loaded. */
+    /* The matrix unit's tiles hold the inputs as loaded (f32 for tf32). */
     tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;
     int pad = gemm_shared_pad(&c);
     bool at = gemm_a_tile_transposed(&c, spec->layout_a);

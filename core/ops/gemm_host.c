@@ -159,11 +159,17 @@ void gemm_reference(const tsr_opspec *spec, const tsr_shape *shape, const float 
  * the error is divided by. For f64 (u = 2^-53) the reference rounds as
  * often as the kernel, so the bound covers two such errors; it is still
  * about 2^29 below what any f32 step (an f32 product, accumulator or
- * staged tile) leaves behind. */
+ * staged tile) leaves behind.
+ * A spec that lets f32 inputs be multiplied as tf32 (`math: tf32`) keeps
+ * 10 of their 23 mantissa bits: each input is within 2^-10 of itself
+ * however it is rounded (tessera to nearest, a library perhaps by
+ * truncation), so each product within 2^-9 + 2^-20 of |a||b|, and the sum
+ * within that of the magnitude, whatever k. */
 double gemm_tolerance(const tsr_opspec *spec, const tsr_shape *shape)
 {
     double k = (double)dim(shape, GEMM_DIM_K);
-    return (16.0 * sqrt(k) + 64.0) * tsr_dtype_unit_roundoff(spec->dtype) +
+    double inputs = spec->tf32 ? 0x1p-9 + 0x1p-20 : 0.0;
+    return (16.0 * sqrt(k) + 64.0) * tsr_dtype_unit_roundoff(spec->dtype) + inputs +
            tsr_dtype_store_rounding(spec->output);
 }
 

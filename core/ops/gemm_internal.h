@@ -187,6 +187,11 @@ void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config
  * collide in the 128 bytes of shared memory's banks: once when each starts
  * on its own 16 bytes of them (a padded row), up to 8 times. */
 double gemm_ldmatrix_conflict(long row_bytes);
+/* How many times over a warp's single 32-bit loads of tf32 fragments
+ * collide in shared memory's 32 banks: lane l = 4 g + t reads word
+ * g * row_words + t of a tile stored with k along its rows, t * row_words
+ * + g of one stored across them. */
+double gemm_fragment_conflict(long row_words, bool k_along_rows);
 int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
                   const tsr_config *config, const struct tsr_resource_report *resources,
                   double *out);

@@ -50,6 +50,19 @@ double gemm_ldmatrix_conflict(long row_bytes)
     return 8.0 / (double)distinct;
 }
 
+double gemm_fragment_conflict(long row_words, bool k_along_rows)
+{
+    int lanes_in_bank[32] = {0}, worst = 0;
+    for (int lane = 0; lane < 32; lane++) {
+        long g = lane / 4, t = lane % 4;
+        long word = k_along_rows ? g * row_words + t : t * row_words + g;
+        int bank = (int)(word % 32);
+        if (++lanes_in_bank[bank] > worst)
+            worst = lanes_in_bank[bank];
+    }
+    return (double)worst;
+}
+
 /* A CPU runs a group's work-items as a loop on one core. Its SIMD lanes
  * are filled by the kernel's explicit vectors (VN lanes of accumulators);
  * without them the compiler vectorises the work-item loop, which measured
@@ -92,7 +105,9 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double units = rates.units;
     /* A matrix unit runs at the input type's peak (the profile's tensor
      * rate), the threads' FMAs at the compute type's. */
-    double peak = tsr_model_peak(profile, c.mu ? spec->dtype : compute);
+    bool tf32 = c.mu == GEMM_MU_MMA_SYNC && spec->dtype == TSR_F32;
+    double peak = tsr_model_peak(profile, tf32 ? TSR_TF32 : c.mu ? spec->dtype : compute);
+    double unit_k = tf32 ? 8.0 : 16.0; /* k per mma.sync */
     double bandwidth = rates.bandwidth, shared_bw = rates.shared_bandwidth, clock = rates.clock;
     double granularity = rates.register_granularity, latency = rates.launch_latency;
     double simd = rates.simd;
@@ -149,14 +164,20 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     if (c.mu) {
         /* Per thread and k-step: TM x TN mma.sync per 16 of k, fed by an
          * ldmatrix per fragment row of A and per pair of B's, in a loop of
-         * BK / 16 unrolled KU times. */
-        double steps = c.bk / 16.0, units_issued = steps * c.tm * c.tn;
+         * BK / 16 unrolled KU times. tf32: per 8 of k, fed by a load and a
+         * rounding of each of A's 4 and B's 2 values per fragment. */
+        double steps = c.bk / unit_k, units_issued = steps * c.tm * c.tn;
         int pad = gemm_shared_pad(&c);
-        long a_row = gemm_a_tile_transposed(&c, spec->layout_a) ? c.bm + pad : c.bk + pad;
-        long b_row = gemm_b_tile_transposed(&c, spec->layout_b) ? c.bk + pad : c.bn + pad;
-        a_conflict = gemm_ldmatrix_conflict(a_row * (long)in_elem);
-        b_conflict = gemm_ldmatrix_conflict(b_row * (long)in_elem);
-        double fragment_loads = steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
+        bool at = gemm_a_tile_transposed(&c, spec->layout_a);
+        bool bt = gemm_b_tile_transposed(&c, spec->layout_b);
+        long a_row = at ? c.bm + pad : c.bk + pad, b_row = bt ? c.bk + pad : c.bn + pad;
+        a_conflict = tf32 ? gemm_fragment_conflict(a_row, !at)
+                          : gemm_ldmatrix_conflict(a_row * (long)in_elem);
+        b_conflict = tf32 ? gemm_fragment_conflict(b_row, bt)
+                          : gemm_ldmatrix_conflict(b_row * (long)in_elem);
+        double fragment_loads =
+            tf32 ? steps * 2.0 * (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict)
+                 : steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
         overhead = 12.0 + 2.0 * steps / fmin(c.ku, steps);
         /* Beside mma.sync, one instruction per 16 x 8 x 16, a vector's copy
          * weighs its address arithmetic and bounds test too: about five
@@ -205,7 +226,7 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */
     double shared_s = groups * threads * kp *
-                      (c.mu ? (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict) / 16
+                      (c.mu ? (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict) / unit_k
                             : c.tm + c.tn * b_conflict) *
                       elem / shared_bw;
     /* The warpgroup's unit reads A's slices and B's cols once a warpgroup. */
