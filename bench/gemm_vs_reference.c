@@ -39,7 +39,8 @@ static const char bench_usage[] =
     "tessera's GEMM against the vendor library on the same device, for each size:\n"
     "N for m = n = k = N, or MxNxK. CLBlast on an OpenCL device, cuBLAS on a CUDA\n"
     "device (--device cuda:0; a spec of f16 or bf16 inputs against cublasGemmEx\n"
-    "with f32 products and C, on the tensor cores). The\n"
+    "with f32 products and C, on the tensor cores; one with math: tf32 against\n"
+    "cublasGemmEx's fast-TF32 compute type, CLBlast's full f32 on OpenCL). The\n"
     "kernel: --config, else the best stored in --db for this device and size, else\n"
     "the op's default. Each is checked against the CPU reference and the library,\n"
     "then both run on the same random operands, interleaved, --runs times (>= 10)\n"
@@ -311,10 +312,10 @@ static tsr_status reference_run(const bench_ctx *ctx, operands *o, double *ms, t
                                   spec->layout_b == TSR_COL_MAJOR, o->size.m, o->size.n, o->size.k,
                                   spec->alpha, o->buf[0], o->buf[1], spec->beta, o->buf[2], ms,
                                   err);
-    return tsr_gemm_ref_gemm(ctx->device, spec->dtype, spec->layout_a == TSR_COL_MAJOR,
-                             spec->layout_b == TSR_COL_MAJOR, o->size.m, o->size.n, o->size.k,
-                             (float)spec->alpha, o->buf[0], o->buf[1], (float)spec->beta, o->buf[2],
-                             ms, err);
+    return tsr_gemm_ref_gemm(ctx->device, spec->tf32 ? TSR_TF32 : spec->dtype,
+                             spec->layout_a == TSR_COL_MAJOR, spec->layout_b == TSR_COL_MAJOR,
+                             o->size.m, o->size.n, o->size.k, (float)spec->alpha, o->buf[0],
+                             o->buf[1], (float)spec->beta, o->buf[2], ms, err);
 }
 
 /* One run of each library on the benchmark's own buffers, compared with

@@ -5,7 +5,8 @@
 # without it; a model-guided tune of each shape; then tessera-bench-gemm on
 # all of them in one process, each beside cuBLAS (device events, medians of
 # 20 interleaved runs); then f16 and bf16 inputs (f32 products and C)
-# verified, tuned and benchmarked against cublasGemmEx. A table last.
+# verified, tuned and benchmarked against cublasGemmEx; then f32 that may be
+# multiplied as tf32 against cuBLAS's fast-TF32 compute type. A table last.
 #
 # usage: bench/gpu_gemm.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
 #        takes a build made elsewhere as it is)
@@ -14,7 +15,9 @@
 #   timed with PF=0 and PF=1 at n = 4096; KEEP: a folder for the store;
 #   HALF_SIZES (default 4096,8192) for the 16-bit inputs, "" for none;
 #   MU_CONFIG: a matrix-unit (mma.sync) config verified and timed beside;
-#   BIG_CONFIGS: matrix-unit configs past 48 KiB of shared memory, likewise.
+#   BIG_CONFIGS: matrix-unit configs past 48 KiB of shared memory, likewise;
+#   TF32_SIZES (default 4096,8192) for ops/sgemm-tf32.yaml, "" for none;
+#   TF32_CONFIG: its mma.sync m16n8k8 config verified and timed beside.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 row_width=40
@@ -119,5 +122,34 @@ for i in "${!big_list[@]}"; do
         row "hgemm $size big config $((i + 1))" "$(gflops "$out/big$i.txt" "$size")"
     done
 done
+
+# 6. f32 that may be multiplied as tf32 (mma.sync m16n8k8): verified on
+# ragged shapes, tuned at each size and benchmarked against cublasGemmEx
+# with CUBLAS_COMPUTE_32F_FAST_TF32, the config beside.
+tf32_sizes=${TF32_SIZES-4096,8192}
+tf32_config=${TF32_CONFIG:-MU=1,BM=128,BN=256,BK=16,TM=2,TN=8,VW=4,PAD=1,STRN=0,KU=1,VN=1,PF=2}
+if [ -n "$tf32_sizes" ]; then
+    for shape in m=37,n=13,k=71 m=1000,n=1290,k=300 m=1,n=257,k=33; do
+        for config in "" "$tf32_config"; do
+            verify sgemm-tf32 "$shape" "$config"
+        done
+    done
+    IFS=, read -r -a tf32_list <<<"$tf32_sizes"
+    for size in "${tf32_list[@]}"; do
+        IFS=x read -r m n k <<<"$size"
+        shape="m=$m,n=${n:-$m},k=${k:-$m}"
+        echo "== tune sgemm-tf32 $shape, --strategy model --seconds $seconds"
+        "$tessera" tune ops/sgemm-tf32.yaml --device cuda:0 --shape "$shape" --strategy model \
+            --seconds "$seconds" --db "$out/tf32.db" | tail -n 7
+    done
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec ops/sgemm-tf32.yaml \
+        --db "$out/tf32.db" --sizes "$tf32_sizes" --runs 20 | tee "$out/tf32.txt"
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec ops/sgemm-tf32.yaml \
+        --config "$tf32_config" --sizes "$tf32_sizes" --runs 20 | tee "$out/tf32-mu.txt"
+    for size in "${tf32_list[@]}"; do
+        row "sgemm-tf32 $size tuned" "$(gflops "$out/tf32.txt" "$size")"
+        row "sgemm-tf32 $size MU=1 config" "$(gflops "$out/tf32-mu.txt" "$size")"
+    done
+fi
 
 finish
