@@ -31,13 +31,18 @@ const char *rt_activation_name(tsr_rt_activation activation)
     return in_range((int)activation, COUNT(activation_names)) ? activation_names[activation] : NULL;
 }
 
+/* A and B: a storage type, or f32 that may be multiplied as tf32. */
+static bool ab_type_valid(tsr_rt_dtype ab_type)
+{
+    return ab_type == TSR_RT_TF32 || in_range((int)ab_type, COUNT(dtype_names));
+}
+
 static bool desc_enums_valid(const tsr_rt_gemm_desc *d)
 {
     return in_range((int)d->a_layout, COUNT(layout_names)) &&
            in_range((int)d->b_layout, COUNT(layout_names)) &&
            in_range((int)d->bias, COUNT(bias_names)) &&
-           in_range((int)d->activation, COUNT(activation_names)) &&
-           in_range((int)d->ab_type, COUNT(dtype_names)) &&
+           in_range((int)d->activation, COUNT(activation_names)) && ab_type_valid(d->ab_type) &&
            in_range((int)d->c_type, COUNT(dtype_names));
 }
 
@@ -72,9 +77,11 @@ const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *d, char *buf, size_t si
         snprintf(activation, sizeof activation, ".act=%s", activation_names[d->activation]);
     if (d->c_type != TSR_RT_F32)
         snprintf(output, sizeof output, ".out=%s", dtype_names[d->c_type]);
-    snprintf(buf, size, "gemm.%s.a=%s.b=%s.beta=%d%s%s%s%s", dtype_names[d->ab_type],
-             layout_names[d->a_layout], layout_names[d->b_layout], d->beta != 0.0f, bias,
-             activation, d->residual ? ".res=1" : "", output);
+    bool tf32 = d->ab_type == TSR_RT_TF32;
+    snprintf(buf, size, "gemm.%s.a=%s.b=%s.beta=%d%s%s%s%s%s",
+             tf32 ? "f32" : dtype_names[d->ab_type], layout_names[d->a_layout],
+             layout_names[d->b_layout], d->beta != 0.0f, bias, activation,
+             d->residual ? ".res=1" : "", output, tf32 ? ".math=tf32" : "");
     return buf;
 }
 
@@ -104,11 +111,13 @@ static int check_enums(const tsr_rt_gemm_desc *d, char *err, size_t err_size)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
                        "GEMM desc: activation %d is not TSR_RT_ACT_NONE, _RELU, _GELU or _SILU",
                        (int)d->activation);
-    if (!in_range((int)d->ab_type, COUNT(dtype_names)) ||
-        !in_range((int)d->c_type, COUNT(dtype_names)))
+    if (!ab_type_valid(d->ab_type))
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
-                       "GEMM desc: ab_type %d or c_type %d is not TSR_RT_F32, _F16 or _BF16",
-                       (int)d->ab_type, (int)d->c_type);
+                       "GEMM desc: ab_type %d is not TSR_RT_F32, _F16, _BF16 or _TF32",
+                       (int)d->ab_type);
+    if (!in_range((int)d->c_type, COUNT(dtype_names)))
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc: c_type %d is not TSR_RT_F32, _F16 or _BF16", (int)d->c_type);
     return TSR_RT_OK;
 }
 

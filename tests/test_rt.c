@@ -181,7 +181,7 @@ static uint16_t half_bits(float v, tsr_rt_dtype type)
  * as 16-bit values. */
 static cl_mem upload_operand(float *data, size_t n, tsr_rt_dtype type)
 {
-    if (type == TSR_RT_F32)
+    if (type == TSR_RT_F32 || type == TSR_RT_TF32)
         return upload(data, n);
     uint16_t *bits = malloc(n * sizeof *bits);
     for (size_t i = 0; bits && i < n; i++) {
@@ -302,10 +302,14 @@ static void check_gemm_ex(tsr_rt_bundle *b, const tsr_rt_gemm_desc *d, const cha
                 worst = isnan(e) ? INFINITY : fmax(worst, e);
             }
     tsr_rt_gemm_desc_key(d, key, sizeof key);
-    /* A 16-bit C adds its one rounding: half a unit in its last place. */
-    double bound = 1e-5 + (d->c_type == TSR_RT_F16    ? ldexp(1.0, -11)
-                           : d->c_type == TSR_RT_BF16 ? ldexp(1.0, -8)
-                                                      : 0.0);
+    /* A 16-bit C adds its one rounding: half a unit in its last place;
+     * inputs that may be multiplied as tf32, the error of two of them
+     * (core/ops/gemm_host.c). */
+    double bound = 1e-5 +
+                   (d->c_type == TSR_RT_F16    ? ldexp(1.0, -11)
+                    : d->c_type == TSR_RT_BF16 ? ldexp(1.0, -8)
+                                               : 0.0) +
+                   (d->ab_type == TSR_RT_TF32 ? ldexp(1.0, -9) + ldexp(1.0, -20) : 0.0);
     CHECK_MSG(worst < bound, "%s m=%d n=%d k=%d batch=%d: max relative error %g", key, d->m, d->n,
               d->k, d->batch, worst);
     long shape[4] = {d->m, d->n, d->k, d->batch};
@@ -358,6 +362,9 @@ static void fused_and_batched_gemm_of_untuned_shapes_is_right(void)
         tsr_rt_gemm_desc plain =
             desc_of(TSR_RT_ROW, TSR_RT_ROW, 0.0f, TSR_RT_BIAS_NONE, TSR_RT_ACT_NONE, false, batch);
         check_gemm_ex(b, &plain, "m=64,n=64,k=64");
+        /* f32 that may be multiplied as tf32 (ops/sgemm-tf32.yaml). */
+        plain.ab_type = TSR_RT_TF32;
+        check_gemm_ex(b, &plain, "m=64,n=64,k=64");
         /* f16 and bf16 inputs (test_rt.sh tunes ops/hgemm.yaml and
          * ops/bf16gemm-tn.yaml), into an f32 C. */
         plain.ab_type = TSR_RT_F16;
@@ -401,7 +408,13 @@ static void gemm_desc_key_is_the_stores(void)
     CHECK(strcmp(tsr_rt_gemm_desc_key(&d, key, sizeof key),
                  "gemm.bf16.a=row.b=row.beta=0.out=f16") == 0);
     d.c_type = TSR_RT_F32;
-    d.ab_type = (tsr_rt_dtype)3;
+    d.ab_type = TSR_RT_TF32;
+    CHECK(strcmp(tsr_rt_gemm_desc_key(&d, key, sizeof key),
+                 "gemm.f32.a=row.b=row.beta=0.math=tf32") == 0);
+    d.c_type = TSR_RT_TF32; /* a type of A and B only */
+    CHECK(tsr_rt_gemm_desc_key(&d, key, sizeof key) == NULL);
+    d.c_type = TSR_RT_F32;
+    d.ab_type = (tsr_rt_dtype)4;
     CHECK(tsr_rt_gemm_desc_key(&d, key, sizeof key) == NULL);
     d.ab_type = TSR_RT_F32;
     d.activation = (tsr_rt_activation)9;
@@ -493,7 +506,7 @@ static void gemm_ex_refusals_are_a_code_and_one_line(void)
     CHECK_STR_CONTAINS(err, "bias 7 is not");
     d = good, d.ab_type = (tsr_rt_dtype)5;
     CHECK(call_ex(b, &d, true, true, err, sizeof err) == TSR_RT_ERR_INPUT);
-    CHECK_STR_CONTAINS(err, "ab_type 5 or c_type 0 is not TSR_RT_F32, _F16 or _BF16");
+    CHECK_STR_CONTAINS(err, "ab_type 5 is not TSR_RT_F32, _F16, _BF16 or _TF32");
     d = good, d.activation = (tsr_rt_activation)-1;
     CHECK(call_ex(b, &d, true, true, err, sizeof err) == TSR_RT_ERR_INPUT);
     CHECK_STR_CONTAINS(err, "activation -1 is not");

@@ -41,6 +41,7 @@ tune() {
 }
 tune "$root/ops/sgemm.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/hgemm.yaml" --shape m=64,n=64,k=64
+tune "$root/ops/sgemm-tf32.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/bf16gemm-tn.yaml" --shape m=48,n=48,k=48
 for row_op in softmax reduce-sum rmsnorm layernorm; do
     tune "$root/ops/$row_op.yaml" --shape rows=16,cols=512

@@ -122,6 +122,9 @@ typedef enum tsr_rt_dtype {
     TSR_RT_F32 = 0,
     TSR_RT_F16 = 1,  /* IEEE binary16 */
     TSR_RT_BF16 = 2, /* bfloat16: the top 16 bits of an f32 */
+    /* A GEMM's ab_type only: f32 elements that its kernels may multiply as
+     * tf32 (10-bit mantissas), those of a spec with `math: tf32` */
+    TSR_RT_TF32 = 3,
 } tsr_rt_dtype;
 
 /* A GEMM with its epilogue, for `batch` problems at once:
@@ -142,7 +145,7 @@ typedef struct tsr_rt_gemm_desc {
     tsr_rt_bias bias;
     tsr_rt_activation activation;
     bool residual;        /* add R */
-    tsr_rt_dtype ab_type; /* A and B's elements; f32 from tsr_rt_gemm_desc_init */
+    tsr_rt_dtype ab_type; /* A and B's elements (or TF32); f32 from tsr_rt_gemm_desc_init */
     tsr_rt_dtype c_type;  /* C's, the bias's and R's; f32 from tsr_rt_gemm_desc_init */
 } tsr_rt_gemm_desc;
 
@@ -152,7 +155,8 @@ void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k);
 
 /* The desc's op key, the text tessera's store and manifest give its
  * kernels: "gemm.f32.a=row.b=row.beta=0", then ".bias=row|col",
- * ".act=relu|gelu|silu", ".res=1", each only when used. Into buf; returns
+ * ".act=relu|gelu|silu", ".res=1", ".out=f16|bf16" and ".math=tf32"
+ * (ab_type TSR_RT_TF32, whose key starts "gemm.f32."), each only when used. Into buf; returns
  * buf, or NULL when a layout, bias or activation is none of its enum's
  * values. The sizes do not enter the key. */
 const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *desc, char *buf, size_t size);
