@@ -74,6 +74,13 @@ done
 # The f32 start on such profiles, A fetched ahead into registers beside
 # B's copies; a ring of single values, all fetched.
 cuda_only+=("sgemm|BM=128,BN=256,BK=32,TM=8,TN=16,VW=8,KU=4,VN=2,PF=3" "sgemm|PF=2,VW=1")
+# f32 multiplied as tf32 (mma.sync m16n8k8, each fragment value rounded as
+# it is read): the best of a tune on an H200, k-steps of 8 fed by scalar
+# copies, fetched ahead into registers; everywhere else the threads' f32.
+cuda_only+=("sgemm-tf32|MU=1,BM=128,BN=256,BK=16,TM=2,TN=8,VW=4,PAD=1,STRN=0,KU=1,PF=2"
+    "sgemm-tf32|MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=1"
+    "sgemm-tf32|MU=1,BM=64,BN=128,BK=32,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=1")
+sources+=("sgemm-tf32|")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
