@@ -29,12 +29,13 @@ typedef struct tsr_tile {
     /* Shared tiles: how many copies (stages) are stored, one after another,
      * so that one can be filled while another is read; 1 when not staged. */
     int stages;
-    /* Shared tiles of 16-bit values: stored in the warpgroup matrix unit's
-     * 128-byte swizzle (see core/lower_wgmma.c). The stored [outer][inner]
-     * array is cut along inner into columns of 64 values, stored one after
-     * another, each as `outer` rows of 128 bytes; within a row, its eight
-     * 16-byte chunks are permuted, chunk c at c ^ (row % 8). The array
-     * starts 1024-byte aligned; inner is a multiple of 64 and `pad` 0. */
+    /* Shared tiles of 16-bit values or f32: stored in the warpgroup matrix
+     * unit's 128-byte swizzle (see core/lower_wgmma.c). The stored
+     * [outer][inner] array is cut along inner into columns of 128 bytes
+     * (64 16-bit values, 32 f32), stored one after another, each as
+     * `outer` rows; within a row, its eight 16-byte chunks are permuted,
+     * chunk c at c ^ (row % 8). The array starts 1024-byte aligned; inner
+     * is a multiple of a column and `pad` 0. */
     bool swizzled;
 } tsr_tile;
 
@@ -129,14 +130,15 @@ typedef enum tsr_load_mode {
 /* What an MMA multiplies with: the threads' own FMAs on the compute type,
  * or a warp-wide matrix unit, m16n8k16 with f32 products (mma.sync), on
  * operands of the view's 16-bit input type, or m16n8k8 on f32 operands
- * rounded to tf32; or the warpgroup-wide unit,
+ * rounded to tf32; or the warpgroup-wide unit (m64nNk8 on tf32, K-major),
  * m64nNk16 with f32 products (wgmma), reading both operands from shared
  * tiles stored as core matrices. */
 typedef enum tsr_mma_unit {
     TSR_UNIT_FMA,
     TSR_UNIT_MMA_M16N8K16,
     TSR_UNIT_MMA_M16N8K8_TF32,
-    TSR_UNIT_WGMMA_M64NK16
+    TSR_UNIT_WGMMA_M64NK16,
+    TSR_UNIT_WGMMA_M64NK8_TF32
 } tsr_mma_unit;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;

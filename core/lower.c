@@ -40,12 +40,24 @@ tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, 
     return tp_ref(ctx->b, v);
 }
 
+/* The values in one 128-byte row of the swizzle (tsr_tile.swizzled), 64
+ * of 16 bits or 32 of f32, and in one of its 16-byte chunks, 8 or 4. */
+static int swizzle_row_values(const tsr_tile *t)
+{
+    return 128 / (int)tsr_dtype_size(t->dtype);
+}
+
+static int swizzle_chunk_values(const tsr_tile *t)
+{
+    return 16 / (int)tsr_dtype_size(t->dtype);
+}
+
 /* The stored rows of one stage of a shared tile's array: its outer
- * extent; swizzled, that many for each 64-wide column of its inner one. */
+ * extent; swizzled, that many for each 128-byte column of its inner one. */
 static int stage_rows(const tsr_tile *t)
 {
     int outer = t->transposed ? t->cols : t->rows, inner = t->transposed ? t->rows : t->cols;
-    return t->swizzled ? inner / 64 * outer : outer;
+    return t->swizzled ? inner / swizzle_row_values(t) * outer : outer;
 }
 
 /* The first array index of a shared tile's element whose first stored
@@ -59,10 +71,10 @@ static tp_expr *staged_index(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stag
 }
 
 /* The values of a stored row of a shared tile's array: the tile's row and
- * its padding; swizzled, 64 (see tsr_tile.swizzled). */
+ * its padding; swizzled, 128 bytes of them (see tsr_tile.swizzled). */
 static int stored_row_elems(const tsr_tile *t)
 {
-    return t->swizzled ? 64 : (t->transposed ? t->rows : t->cols) + t->pad;
+    return t->swizzled ? swizzle_row_values(t) : (t->transposed ? t->rows : t->cols) + t->pad;
 }
 
 /* x / m where e is x * k or a sum of such terms with k a multiple of m,
@@ -115,7 +127,7 @@ static tp_expr *coordinate_mod(tp_builder *b, tp_expr *e, int m)
 }
 
 /* The array indices of the tile's stored element (first, second) at a
- * stage; swizzled, (its 64-wide column's rows + first, its 16-byte chunk
+ * stage; swizzled, (its 128-byte column's rows + first, its 16-byte chunk
  * permuted by the row + its place in the chunk). */
 static void stored_indices(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage, tp_expr *first,
                            tp_expr *second, tp_expr **i0, tp_expr **i1)
@@ -127,12 +139,13 @@ static void stored_indices(lower_ctx *ctx, const tsr_tile *tile, tp_expr *stage,
         return;
     }
     int outer = tile->transposed ? tile->cols : tile->rows;
-    tp_expr *column = tp_muli(b, coordinate_div(b, second, 64), outer);
+    int width = swizzle_row_values(tile), chunk_values = swizzle_chunk_values(tile);
+    tp_expr *column = tp_muli(b, coordinate_div(b, second, width), outer);
     *i0 = staged_index(ctx, tile, stage, tp_add(b, column, first));
-    tp_expr *chunk = coordinate_div(b, coordinate_mod(b, second, 64), 8);
+    tp_expr *chunk = coordinate_div(b, coordinate_mod(b, second, width), chunk_values);
     tp_expr *row = coordinate_mod(b, first, 8);
     tp_expr *permuted = tp_is_int(row, 0) ? chunk : tp_bin(b, TP_XOR, chunk, row);
-    *i1 = tp_add(b, tp_muli(b, permuted, 8), coordinate_mod(b, second, 8));
+    *i1 = tp_add(b, tp_muli(b, permuted, chunk_values), coordinate_mod(b, second, chunk_values));
 }
 
 /* Element (r, c) of a shared tile at a stage, minding its stored layout. */
@@ -214,7 +227,7 @@ static tp_expr *operand_elem(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
 static bool row_vectors_aligned(const tsr_tile *t, int lanes)
 {
     if (t->swizzled)
-        return lanes <= 8 && 8 % lanes == 0;
+        return lanes <= swizzle_chunk_values(t) && swizzle_chunk_values(t) % lanes == 0;
     return (lanes == 2 || lanes % 4 == 0) && stored_row_elems(t) % lanes == 0;
 }
 
@@ -304,7 +317,7 @@ static tsr_status emit_chunk(lower_ctx *ctx, const tsr_operand *o, tp_expr *r, t
 
 static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
-    if (s->unit == TSR_UNIT_WGMMA_M64NK16)
+    if (s->unit == TSR_UNIT_WGMMA_M64NK16 || s->unit == TSR_UNIT_WGMMA_M64NK8_TF32)
         return lower_wgmma(ctx, s, out);
     if (s->unit != TSR_UNIT_FMA)
         return lower_mma_sync(ctx, s, out);

@@ -29,7 +29,15 @@
  * instructions since), issues BK / 16 x FM multiplies as one group, and
  * waits until at most `pending` groups are in flight: with none, the next
  * barrier frees the stage it read; with one, the step after next's (the
- * op's ring keeps a stage more, and a UNIT_WAIT ends the loop). */
+ * op's ring keeps a stage more, and a UNIT_WAIT ends the loop).
+ *
+ * f32 tiles go to m64nNk8 on tf32 (TSR_UNIT_WGMMA_M64NK8_TF32), which
+ * takes K-major operands alone (no transpose for 32-bit types), k by 8,
+ * reading the stored f32 without a rounding step (on an H200 its errors,
+ * 7.5e-5 at 4096 against 2.6e-5 rounded, are truncation's; the bound
+ * allows either, core/ops/gemm_host.c). A swizzled row then
+ * holds 32 values, a k-step of 8 one 32-byte half of it, as 16 16-bit
+ * values do, so the descriptors step alike. */
 #include "core/lower_internal.h"
 
 static tp_expr *thread_x(lower_ctx *ctx)
@@ -84,12 +92,12 @@ static void operand_layout(const tsr_tile *t, bool is_a, tp_wgmma_shape *shape)
     shape->stride[i] = 8 * 128;
 }
 
-/* A tile the unit reads: swizzled 16-bit values whose every 64-wide column
- * the multiplies start at (K-major, k-steps of 16 within one; MN-major,
- * m and n at multiples of 64: the op's checks see to both). */
-static bool wgmma_operand(const tsr_tile *t, tsr_dtype type)
+/* A tile the unit reads: swizzled values of `stored` whose every 128-byte
+ * column the multiplies start at (K-major, k-steps within one; MN-major,
+ * m and n at multiples of a column: the op's checks see to both). */
+static bool wgmma_operand(const tsr_tile *t, tsr_dtype stored)
 {
-    return t && t->space == TSR_SPACE_SHARED && t->swizzled && t->dtype == type;
+    return t && t->space == TSR_SPACE_SHARED && t->swizzled && t->dtype == stored;
 }
 
 tsr_status lower_wgmma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
@@ -99,17 +107,23 @@ tsr_status lower_wgmma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     const lower_tile *acc = lower_find_tile(ctx, acc_tile);
     if (!acc || !acc->scalars)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "wgmma into a tile that is not in registers");
-    tsr_dtype type = bt ? bt->dtype : TSR_F32;
-    int fm = acc_tile->rows / 2, n = 4 * acc_tile->cols;
-    if ((type != TSR_F16 && type != TSR_BF16) || !wgmma_operand(at, type) ||
-        !wgmma_operand(bt, type) || !s->map.warpgroups || acc_tile->lanes != 1 ||
-        acc_tile->rows % 2 || acc_tile->cols % 2 || n > 256 || s->k_count % 16)
+    bool tf32 = s->unit == TSR_UNIT_WGMMA_M64NK8_TF32;
+    tsr_dtype stored = tf32 ? TSR_F32 : bt ? bt->dtype : TSR_F32;
+    tsr_dtype type = tf32 ? TSR_TF32 : stored;
+    int fm = acc_tile->rows / 2, n = 4 * acc_tile->cols, step = tf32 ? 8 : 16;
+    if ((!tf32 && type != TSR_F16 && type != TSR_BF16) || !wgmma_operand(at, stored) ||
+        !wgmma_operand(bt, stored) || !s->map.warpgroups || acc_tile->lanes != 1 ||
+        acc_tile->rows % 2 || acc_tile->cols % 2 || n > 256 || s->k_count % step)
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "wgmma multiplies swizzled f16 or bf16 shared tiles, k by 16, into "
-                        "warpgroups' accumulators of m64 slices by up to 256 cols");
+                        "wgmma multiplies swizzled f16 or bf16 shared tiles, k by 16, or f32 as "
+                        "tf32, k by 8, into warpgroups' accumulators of m64 slices by up to 256 "
+                        "cols");
     tp_wgmma_shape shape = {.n = n};
     operand_layout(at, true, &shape);
     operand_layout(bt, false, &shape);
+    if (tf32 && (shape.mn_major[0] || shape.mn_major[1]))
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "wgmma on tf32 reads K-major tiles only (A [m][k], B [n][k])");
     const tp_var *regs[128];
     /* The accumulators stay in their registers while the unit writes them:
      * a copy the compiler made between issue and wait would serialise the
@@ -117,7 +131,7 @@ tsr_status lower_wgmma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     int count = acc_tile->rows * acc_tile->cols;
     tp_register_fence(b, out, acc->scalars, count);
     tp_sync(b, out, TP_WGMMA_FENCE, 0);
-    for (int k0 = 0; k0 < s->k_count; k0 += 16)
+    for (int k0 = 0; k0 < s->k_count; k0 += step)
         for (int i = 0; i < fm; i++) {
             for (int q = 0; q < n / 2; q++) {
                 int chunk = q / 4, r = q % 4;

@@ -58,8 +58,8 @@ bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input)
 {
     for (size_t i = 0; i < profile->n_matrix_units; i++) {
         const tsr_matrix_unit *u = &profile->matrix_units[i];
-        if (u->kind && strcmp(u->kind, "wgmma") == 0 && u->m == 64 && u->k == 16 &&
-            u->a_type == input && u->acc_type == TSR_F32)
+        if (u->kind && strcmp(u->kind, "wgmma") == 0 && u->m == 64 &&
+            u->k == (input == TSR_TF32 ? 8 : 16) && u->a_type == input && u->acc_type == TSR_F32)
             return true;
     }
     return false;

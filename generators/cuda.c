@@ -122,18 +122,23 @@ static void print_wgmma(tsr_strbuf *out, tsr_dtype type, const tp_wgmma_shape *s
                         char *const *accumulators, const char *a0, const char *b0,
                         const char *accumulate)
 {
-    const char *t = type == TSR_BF16 ? "bf16" : "f16";
+    /* tf32 takes no transpose: its operands are K-major. */
+    const char *t = tsr_dtype_name(type);
+    bool tf32 = type == TSR_TF32;
     int count = shape->n / 2;
     tsr_strbuf_append(out, "asm volatile(\"{\\n\"\n");
     if (shape->predicated)
         tsr_strbuf_printf(out, "        \".reg .pred d;\\nsetp.ne.b32 d, %%%d, 0;\\n\"\n",
                           count + 2);
-    tsr_strbuf_printf(out, "        \"wgmma.mma_async.sync.aligned.m64n%dk16.f32.%s.%s {", shape->n,
-                      t, t);
+    tsr_strbuf_printf(out, "        \"wgmma.mma_async.sync.aligned.m64n%dk%d.f32.%s.%s {", shape->n,
+                      tf32 ? 8 : 16, t, t);
     for (int i = 0; i < count; i++)
         tsr_strbuf_printf(out, "%s%%%d", i ? ", " : "", i);
-    tsr_strbuf_printf(out, "}, %%%d, %%%d, %s, 1, 1, %d, %d;\\n}\"\n        :", count, count + 1,
-                      shape->predicated ? "d" : "1", shape->mn_major[0], shape->mn_major[1]);
+    tsr_strbuf_printf(out, "}, %%%d, %%%d, %s, 1, 1", count, count + 1,
+                      shape->predicated ? "d" : "1");
+    if (!tf32)
+        tsr_strbuf_printf(out, ", %d, %d", shape->mn_major[0], shape->mn_major[1]);
+    tsr_strbuf_append(out, ";\\n}\"\n        :");
     for (int i = 0; i < count; i++)
         tsr_strbuf_printf(out, "%s\"+f\"(%s)", i ? (i % 8 ? ", " : ",\n          ") : " ",
                           accumulators[i]);

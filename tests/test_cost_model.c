@@ -18,7 +18,8 @@ enum { MAX_ROWS = 1024 };
 /* The f16 table's floor: 0.63 before copies weighed their address
  * arithmetic in the matrix unit's issue, 0.67 after. */
 #define HGEMM_SPEARMAN 0.5
-/* The tf32 table's: 0.34 when it was measured. */
+/* The tf32 tables': 0.34 (row-major B) and 0.52 (a linear layer's K-major
+ * pair) when they were measured. */
 #define TF32_SPEARMAN 0.25
 
 typedef struct table {
@@ -169,18 +170,25 @@ static void the_analytic_model_ranks_h200_half_kernels(void)
     tsr_opspec_free(hgemm);
 }
 
-/* f32 allowed to be multiplied as tf32: mma.sync m16n8k8's configs (most
- * of a model-guided tune's candidates) beside the threads' FMAs. */
-static void the_analytic_model_ranks_h200_tf32_kernels(void)
+static void analytic_ranks_of_shipped(const char *spec_file, const char *data, double min)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/ops/sgemm-tf32.yaml", check_source_root());
-    tsr_opspec *tf32 = NULL;
+    snprintf(path, sizeof path, "%s/ops/%s", check_source_root(), spec_file);
+    tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_opspec_load(path, &tf32, &err) == TSR_OK, "%s", err.msg);
-    if (tf32)
-        analytic_ranks_of(tf32, "sgemm_tf32_h200_4096.tsv", "nvidia-h200", 4096, TF32_SPEARMAN);
-    tsr_opspec_free(tf32);
+    CHECK_MSG(tsr_opspec_load(path, &spec, &err) == TSR_OK, "%s", err.msg);
+    if (spec)
+        analytic_ranks_of(spec, data, "nvidia-h200", 4096, min);
+    tsr_opspec_free(spec);
+}
+
+/* f32 allowed to be multiplied as tf32: mma.sync m16n8k8's configs (most
+ * of a model-guided tune's candidates) beside the threads' FMAs; and, for
+ * K-major operands, wgmma m64nNk8's beside both. */
+static void the_analytic_model_ranks_h200_tf32_kernels(void)
+{
+    analytic_ranks_of_shipped("sgemm-tf32.yaml", "sgemm_tf32_h200_4096.tsv", TF32_SPEARMAN);
+    analytic_ranks_of_shipped("sgemm-nt-tf32.yaml", "sgemm_nt_tf32_h200_4096.tsv", TF32_SPEARMAN);
 }
 
 static void the_analytic_model_ranks_pocl_kernels(void)

@@ -1007,8 +1007,8 @@ out:
 /* f32 inputs the spec lets be multiplied as tf32 (`math: tf32`): MU=1 is
  * m16n8k8 on the f32 tiles, each fragment value read by itself and
  * rounded to tf32 (ldmatrix moves 16-bit pairs), in k-steps of 8;
- * refused by HIP and OpenCL, on a profile without the unit, with KU past
- * BK / 8, and on the warpgroup's unit (not built for tf32). */
+ * refused by HIP and OpenCL, on a profile without the unit, and with KU
+ * past BK / 8. */
 static void tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only(void)
 {
     tsr_profile *h200 = check_repo_profile("nvidia-h200"),
@@ -1063,15 +1063,85 @@ static void tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only(void)
     /* The MI300X lists tf32 for its MFMA, not NVIDIA's mma. */
     CHECK(spec->op->check(spec, mi300x, &config, &err) == TSR_ERR_UNSUPPORTED);
     CHECK_STR_CONTAINS(err.msg, "no mma m16n8k8 unit for tf32 inputs");
+    /* The warpgroup's unit reads K-major tf32 only (see the next test). */
     tsr_config warpgroup =
         config_of(spec->op, "MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=4,PAD=0,PF=2");
     CHECK(spec->op->check(spec, h200, &warpgroup, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "no wgmma m64nNk16 unit for f32 inputs");
+    CHECK_STR_CONTAINS(err.msg, "MU=2 on tf32 reads K-major tiles only");
 out:
     tsr_arena_destroy(arena);
     tsr_opspec_free(spec);
     tsr_profile_free(h200);
     tsr_profile_free(mi300x);
+}
+
+/* tf32 on the warpgroup's unit (MU=2): wgmma m64nNk8 reads K-major tiles
+ * only, so A row-major and B column-major (a linear layer's weights); the
+ * f32 tiles lie in the 128-byte swizzle as columns of 32 values in chunks
+ * of 4, and the instruction takes no transpose operands. Refused for other
+ * layouts, vectors wider than a chunk, k-steps that are not whole swizzled
+ * rows, a spec without tf32, and a profile without the unit. */
+static void tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles(void)
+{
+    tsr_profile *h200 = check_repo_profile("nvidia-h200"),
+                *a100 = check_repo_profile("nvidia-a100-80gb");
+    tsr_error err = {{0}};
+    tsr_opspec *nt = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: f32\n"
+                                "gemm: {b: col, math: tf32}\nshapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_opspec *nn = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: f32\n"
+                                "gemm: {math: tf32}\nshapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_opspec *plain = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: f32\ngemm: {b: col}\n"
+                                   "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!h200 || !a100 || !nt || !nn || !plain || !arena)
+        goto out;
+    const char *text = "MU=2,BM=128,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=4,PAD=0,PF=3";
+    tsr_config config = config_of(nt->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(nt->op->build(arena, nt, h200, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "on wgmma m64nNk8 tf32");
+        free(ir);
+        const tsr_tile *as = nth_shared_tile(p, 0), *bs = nth_shared_tile(p, 1);
+        CHECK(as && as->dtype == TSR_F32 && as->swizzled && !as->transposed);
+        CHECK(bs && bs->dtype == TSR_F32 && bs->swizzled && bs->transposed);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    char *cuda = cuda_only(kernel, "cannot spell");
+    if (cuda) {
+        /* Four k-steps of 8 in BK = 32, one slice each. */
+        int calls = mentions(cuda, "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {");
+        CHECK_MSG(calls == 4, "%d wgmma m64n128k8", calls);
+        CHECK_STR_CONTAINS(cuda, "}, %64, %65, 1, 1, 1;");
+        CHECK(!strstr(cuda, "1, 1, 0, 0;") && !strstr(cuda, "1, 1, 0, 1;"));
+        /* A 128-byte row of 32 f32 in chunks of 4, permuted by the row. */
+        CHECK_STR_CONTAINS(cuda, " % 32 / 4 ^ ");
+        CHECK_STR_CONTAINS(cuda, "tsr_cp_async_aligned<4>(&As[");
+        /* The k-step of 8 starts 32 bytes into the row, as 16 halves do. */
+        CHECK_STR_CONTAINS(cuda, "][8 % 32 / 4 * 4], 16, 1024)");
+    }
+    free(cuda);
+    tsr_config wide = config_of(nt->op, "MU=2,BM=128,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VW=8");
+    CHECK(nt->op->check(nt, h200, &wide, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "VW=8 must be at most 4");
+    tsr_config short_k = config_of(nt->op, "MU=2,BM=128,BN=128,BK=16,TM=1,TN=16,STRN=0,KU=1,VW=4");
+    CHECK(nt->op->check(nt, h200, &short_k, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "in rows of 32: BK=16");
+    CHECK(nn->op->check(nn, h200, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "K-major tiles only");
+    CHECK(plain->op->check(plain, h200, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "MU=2 multiplies f32 inputs as tf32 only");
+    CHECK(nt->op->check(nt, a100, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no wgmma m64nNk8 unit for tf32 inputs");
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(nt);
+    tsr_opspec_free(nn);
+    tsr_opspec_free(plain);
+    tsr_profile_free(h200);
+    tsr_profile_free(a100);
 }
 
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
@@ -1211,7 +1281,9 @@ static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
 
 /* f32 that may be multiplied as tf32 starts from the warp unit's tuned
  * tf32 ring on every profile that lists mma.sync m16n8k8 for tf32, and
- * passes the check there; elsewhere from the threads' FMAs. */
+ * passes the check there; elsewhere from the threads' FMAs. With K-major
+ * operands (A row-major, B column-major) a profile with the warpgroup's
+ * tf32 unit starts from that unit's ring; every start passes the check. */
 static void starting_config_multiplies_as_tf32_where_the_profile_can(void)
 {
     static const char *const names[] = {"nvidia-h200", "nvidia-h100-sxm", "nvidia-a100-80gb",
@@ -1219,6 +1291,8 @@ static void starting_config_multiplies_as_tf32_where_the_profile_can(void)
                                         "pocl-cpu"};
     tsr_opspec *spec = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: f32\n"
                                   "gemm: {math: tf32}\nshapes:\n  - {m: 64, n: 64, k: 64}\n");
+    tsr_opspec *nt = parse_spec("schema: 1\nname: t\nop: gemm\ndtype: f32\n"
+                                "gemm: {b: col, math: tf32}\nshapes:\n  - {m: 64, n: 64, k: 64}\n");
     for (size_t i = 0; spec && i < sizeof names / sizeof names[0]; i++) {
         tsr_profile *profile = check_repo_profile(names[i]);
         tsr_config config;
@@ -1237,9 +1311,28 @@ static void starting_config_multiplies_as_tf32_where_the_profile_can(void)
                   tsr_config_get(spec->op, &config, "BK") == 16 &&
                   tsr_config_get(spec->op, &config, "PF") == 2 &&
                   tsr_config_get(spec->op, &config, "VW") == 4);
+        if (nt) {
+            bool warpgroup = tsr_profile_has_wgmma(profile, TSR_TF32);
+            CHECK(warpgroup ==
+                  (!strcmp(names[i], "nvidia-h200") || !strcmp(names[i], "nvidia-h100-sxm")));
+            CHECK(tsr_config_start(nt, profile, &config, &origin, &err) == TSR_OK);
+            CHECK_MSG(nt->op->check(nt, profile, &config, &err) == TSR_OK, "%s: %s", names[i],
+                      err.msg);
+            /* Elsewhere the warp unit's ring where it fits (B's tile,
+             * [n][k] padded, takes 110592 bytes: not on the 99-KiB GPUs). */
+            CHECK_MSG(warpgroup ? tsr_config_get(nt->op, &config, "MU") == 2
+                                : tsr_config_get(nt->op, &config, "MU") < 2,
+                      "%s", names[i]);
+            if (warpgroup)
+                CHECK(tsr_config_get(nt->op, &config, "BM") == 256 &&
+                      tsr_config_get(nt->op, &config, "BN") == 128 &&
+                      tsr_config_get(nt->op, &config, "BK") == 32 &&
+                      tsr_config_get(nt->op, &config, "VW") == 4);
+        }
         tsr_profile_free(profile);
     }
     tsr_opspec_free(spec);
+    tsr_opspec_free(nt);
 }
 
 /* The FMAs' ring on a profile with asynchronous copies: A's tile lies
@@ -1334,6 +1427,7 @@ int main(void)
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only);
     RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only);
+    RUN_TEST(tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles);
     RUN_TEST(warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);
     RUN_TEST(starting_config_follows_the_profiles_vector_width);

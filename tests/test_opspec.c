@@ -275,6 +275,10 @@ static void math_tf32_is_for_f32_inputs_and_in_the_key(void)
         CHECK(!strcmp(tsr_opspec_key(shipped), "gemm.f32.a=row.b=row.beta=0.math=tf32"));
     }
     tsr_opspec_free(shipped);
+    shipped = load_shipped("sgemm-nt-tf32.yaml");
+    if (shipped)
+        CHECK(!strcmp(tsr_opspec_key(shipped), "gemm.f32.a=row.b=col.beta=0.math=tf32"));
+    tsr_opspec_free(shipped);
     const char *text = "schema: 1\nname: g\nop: gemm\ndtype: f32\n"
                        "gemm: {math: tf32, bias: row, output: f16}\n" SHAPES;
     tsr_opspec *spec = NULL;

@@ -79,12 +79,16 @@ static void h100_profile_carries_datasheet_values(void)
     CHECK(!p->peak_gflops[TSR_I32].present);
     CHECK_STR_CONTAINS(p->peak_gflops[TSR_F16].source, "datasheet");
     CHECK_STR_CONTAINS(p->shared_per_block_optin.source, "opt-in");
-    CHECK(p->n_matrix_units == 5);
-    if (p->n_matrix_units == 5) {
+    CHECK(p->n_matrix_units == 6);
+    if (p->n_matrix_units == 6) {
         const tsr_matrix_unit *w = &p->matrix_units[3];
         CHECK(!strcmp(w->kind, "wgmma") && w->m == 64 && w->n == 256 && w->k == 16);
         CHECK(w->a_type == TSR_F16 && w->acc_type == TSR_F32);
         CHECK(p->matrix_units[2].a_type == TSR_TF32 && p->matrix_units[2].k == 8);
+        /* The warpgroup's tf32 unit, k = 8, K-major operands only. */
+        const tsr_matrix_unit *t = &p->matrix_units[5];
+        CHECK(!strcmp(t->kind, "wgmma") && t->k == 8 && t->a_type == TSR_TF32);
+        CHECK_STR_CONTAINS(t->source, "K-major");
     }
     CHECK(p->features == (TSR_FEAT_SUBGROUP_SHUFFLE | TSR_FEAT_ASYNC_COPY | TSR_FEAT_FP16 |
                           TSR_FEAT_FP64 | TSR_FEAT_INLINE_PTX | TSR_FEAT_TMA));

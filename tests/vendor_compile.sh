@@ -155,6 +155,11 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     done
 done
 wgmma+=("conv2d-nhwc-f16|MU=2,BM=128,BN=128,BK=64,TM=1,TN=8,STRN=0,KU=1,VW=8,PAD=0,PF=3")
+# f32 as tf32 (wgmma m64nNk8, K-major, f32 in the swizzle): the start on
+# such profiles, n = 256, single values loaded then multiplied.
+wgmma+=("sgemm-nt-tf32|MU=2,BM=256,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VW=4,PAD=0,PF=3"
+    "sgemm-nt-tf32|MU=2,BM=128,BN=256,BK=32,TM=1,TN=32,STRN=0,KU=1,VW=4,PAD=0,PF=2"
+    "sgemm-nt-tf32|MU=2,BM=64,BN=64,BK=32,TM=1,TN=8,STRN=0,KU=1,VW=1,PAD=0")
 # f64 GEMM: double throughout, vectors of double (OpenCL's double2 to 8,
 # CUDA's and HIP's tsr_doublev), direct and staged, fetched ahead; for CUDA
 # a cp.async ring of doubles. Only targets with double precision take them:

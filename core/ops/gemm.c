@@ -110,14 +110,23 @@ static tsr_status check_mma_sync(const tsr_opspec *spec, const tsr_profile *prof
 static tsr_status check_wgmma(const tsr_opspec *spec, const tsr_profile *profile, const gemm_cfg *c,
                               tsr_error *err)
 {
-    if (!tsr_profile_has_wgmma(profile, spec->dtype))
+    /* f32 reaches the unit only as tf32, m64nNk8, which reads K-major
+     * tiles alone; a swizzled row is 128 bytes, 64 16-bit values or 32
+     * f32, in chunks of 16 bytes. */
+    bool tf32 = spec->dtype == TSR_F32;
+    int step = tf32 ? 8 : 16, row = tf32 ? 32 : 64;
+    if (tf32 && !spec->tf32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=2: the profile lists no wgmma m64nNk16 unit for %s inputs with f32 "
-                        "products",
-                        tsr_dtype_name(spec->dtype));
-    if (c->bk % 16 || c->ku != 1)
-        return refuse(err, "MU=2 issues whole k-steps of 16: BK=%d must be a multiple, KU=%d 1",
-                      c->bk, c->ku);
+                        "MU=2 multiplies f32 inputs as tf32 only, which the spec does not allow "
+                        "(gemm.math: tf32)");
+    if (!tsr_profile_has_wgmma(profile, tf32 ? TSR_TF32 : spec->dtype))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2: the profile lists no wgmma %s unit for %s inputs with f32 products",
+                        tf32 ? "m64nNk8" : "m64nNk16", tf32 ? "tf32" : tsr_dtype_name(spec->dtype));
+    if (c->bk % step || c->ku != 1)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2 issues whole k-steps of %d: BK=%d must be a multiple, KU=%d 1", step,
+                        c->bk, c->ku);
     if (c->pad)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "MU=2 swizzles its tiles: PAD=%d must be 0",
                         c->pad);
@@ -130,10 +139,17 @@ static tsr_status check_wgmma(const tsr_opspec *spec, const tsr_profile *profile
      * (row-major) or k; and where m or n is contiguous, each warpgroup's
      * share of it. */
     bool a_k = spec->layout_a == TSR_ROW_MAJOR, b_n = spec->layout_b == TSR_ROW_MAJOR;
-    if ((a_k || !b_n) && c->bk % 64)
+    if (tf32 && (!a_k || b_n))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=2 swizzles k-contiguous tiles in rows of 64: BK=%d must be a multiple",
-                        c->bk);
+                        "MU=2 on tf32 reads K-major tiles only: A row-major and B column-major");
+    if (tf32 && c->vw > 4)
+        return tsr_fail(
+            err, TSR_ERR_UNSUPPORTED,
+            "MU=2 copies f32 into its swizzle's 16-byte chunks: VW=%d must be at most 4", c->vw);
+    if ((a_k || !b_n) && c->bk % row)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2 swizzles k-contiguous tiles in rows of %d: BK=%d must be a multiple",
+                        row, c->bk);
     if (b_n && (8 * c->tn) % 64)
         return refuse(err,
                       "MU=2 swizzles n-contiguous tiles in rows of 64: a warpgroup's 8 x TN=%d "
@@ -372,7 +388,7 @@ typedef struct gemm_parts {
     const tsr_tile *as, *bs, *acc; /* as/bs NULL for an operand read in place */
     tp_expr *m0, *n0, *K;
     tsr_thread_map map;
-    bool tf32; /* MU=1 multiplies the f32 inputs as tf32 */
+    bool tf32; /* the matrix unit multiplies the f32 inputs as tf32 */
 } gemm_parts;
 
 /* The load (or the given half of it) of staged operand i's tile (0: A,
@@ -435,10 +451,11 @@ static void append_barrier(const gemm_parts *g, tsr_stmt_list *list)
 
 static tsr_mma_unit unit_of(const gemm_parts *g)
 {
-    return g->c.mu == GEMM_MU_WGMMA ? TSR_UNIT_WGMMA_M64NK16
-           : !g->c.mu               ? TSR_UNIT_FMA
-           : g->tf32                ? TSR_UNIT_MMA_M16N8K8_TF32
-                                    : TSR_UNIT_MMA_M16N8K16;
+    if (g->c.mu == GEMM_MU_WGMMA)
+        return g->tf32 ? TSR_UNIT_WGMMA_M64NK8_TF32 : TSR_UNIT_WGMMA_M64NK16;
+    if (g->c.mu)
+        return g->tf32 ? TSR_UNIT_MMA_M16N8K8_TF32 : TSR_UNIT_MMA_M16N8K16;
+    return TSR_UNIT_FMA;
 }
 
 static tsr_stmt *append_mma(const gemm_parts *g, tsr_stmt_list *list, tp_expr *k, tp_expr *stage)
@@ -632,7 +649,7 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     tp_builder *b = &p->builder;
     gemm_cfg c = *cfg;
     gemm_parts g = {.p = p, .body = ops->body, .c = c, .A = ops->a, .B = ops->b};
-    g.tf32 = c.mu == GEMM_MU_MMA_SYNC && spec->dtype == TSR_F32;
+    g.tf32 = c.mu && spec->dtype == TSR_F32;
     int stages = gemm_stages(&c);
     /* The matrix unit's tiles hold the inputs as loaded (f32 for tf32). */
     tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;

@@ -105,9 +105,9 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double units = rates.units;
     /* A matrix unit runs at the input type's peak (the profile's tensor
      * rate), the threads' FMAs at the compute type's. */
-    bool tf32 = c.mu == GEMM_MU_MMA_SYNC && spec->dtype == TSR_F32;
+    bool tf32 = c.mu && spec->dtype == TSR_F32;
     double peak = tsr_model_peak(profile, tf32 ? TSR_TF32 : c.mu ? spec->dtype : compute);
-    double unit_k = tf32 ? 8.0 : 16.0; /* k per mma.sync */
+    double unit_k = tf32 ? 8.0 : 16.0; /* k per mma.sync or wgmma */
     double bandwidth = rates.bandwidth, shared_bw = rates.shared_bandwidth, clock = rates.clock;
     double granularity = rates.register_granularity, latency = rates.launch_latency;
     double simd = rates.simd;
@@ -190,13 +190,12 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     }
     if (c.mu == GEMM_MU_WGMMA) {
         /* The warpgroup's unit takes a whole k-step in BK / 16 x TM
-         * instructions and runs them while the threads issue the copies,
-         * whose swizzled addresses (about ten instructions each in the
-         * SASS) bound it: on an H200 the multiplies alone ran at 622
-         * TFLOP/s of 989 and the copies alone took as long as the whole
-         * kernel (hgemm at 4096, 128 x 256 tiles). */
+         * instructions (BK / 8 x TM on tf32, each as long) and runs them while the threads issue
+         * the copies, whose swizzled addresses (about ten instructions each in the SASS) bound it:
+         * on an H200 the multiplies alone ran at 622 TFLOP/s of 989 and the copies alone took as
+         * long as the whole kernel (hgemm at 4096, 128 x 256 tiles). */
         double copies = (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
-        double unit_cycles = c.bk / 16.0 * c.tm * 8.0 * c.tn;
+        double unit_cycles = c.bk / unit_k * c.tm * 8.0 * c.tn;
         issue = 0.6 * unit_cycles / fmax(unit_cycles, 10.0 * copies + 12.0);
         fmas = 8.0;
         a_conflict = b_conflict = 1.0;
