@@ -16,8 +16,10 @@
 #   HALF_SIZES (default 4096,8192) for the 16-bit inputs, "" for none;
 #   MU_CONFIG: a matrix-unit (mma.sync) config verified and timed beside;
 #   BIG_CONFIGS: matrix-unit configs past 48 KiB of shared memory, likewise;
-#   TF32_SIZES (default 4096,8192) for ops/sgemm-tf32.yaml, "" for none;
-#   TF32_CONFIG: its mma.sync m16n8k8 config verified and timed beside.
+#   TF32_SIZES (default 4096,8192) for ops/sgemm-tf32.yaml and
+#   ops/sgemm-nt-tf32.yaml, "" for none; TF32_CONFIG: the first's mma.sync
+#   m16n8k8 config verified and timed beside; TF32_NT_CONFIG: the second's
+#   wgmma m64nNk8 one.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 row_width=40
@@ -123,33 +125,37 @@ for i in "${!big_list[@]}"; do
     done
 done
 
-# 6. f32 that may be multiplied as tf32 (mma.sync m16n8k8): verified on
-# ragged shapes, tuned at each size and benchmarked against cublasGemmEx
-# with CUBLAS_COMPUTE_32F_FAST_TF32, the config beside.
+# 6. f32 that may be multiplied as tf32: row-major A and B (mma.sync
+# m16n8k8) and a linear layer's K-major pair (wgmma m64nNk8), each
+# verified on ragged shapes, tuned at each size and benchmarked against
+# cublasGemmEx with CUBLAS_COMPUTE_32F_FAST_TF32, its config beside.
 tf32_sizes=${TF32_SIZES-4096,8192}
 tf32_config=${TF32_CONFIG:-MU=1,BM=128,BN=256,BK=16,TM=2,TN=8,VW=4,PAD=1,STRN=0,KU=1,VN=1,PF=2}
-if [ -n "$tf32_sizes" ]; then
+tf32_nt_config=${TF32_NT_CONFIG:-MU=2,BM=256,BN=128,BK=32,TM=1,TN=16,VW=4,PAD=0,STRN=0,KU=1,VN=1,PF=3}
+for spec in sgemm-tf32 sgemm-nt-tf32; do
+    [ -n "$tf32_sizes" ] || break
+    config=$tf32_config
+    [ "$spec" = sgemm-nt-tf32 ] && config=$tf32_nt_config
     for shape in m=37,n=13,k=71 m=1000,n=1290,k=300 m=1,n=257,k=33; do
-        for config in "" "$tf32_config"; do
-            verify sgemm-tf32 "$shape" "$config"
-        done
+        verify "$spec" "$shape" ""
+        verify "$spec" "$shape" "$config"
     done
     IFS=, read -r -a tf32_list <<<"$tf32_sizes"
     for size in "${tf32_list[@]}"; do
         IFS=x read -r m n k <<<"$size"
         shape="m=$m,n=${n:-$m},k=${k:-$m}"
-        echo "== tune sgemm-tf32 $shape, --strategy model --seconds $seconds"
-        "$tessera" tune ops/sgemm-tf32.yaml --device cuda:0 --shape "$shape" --strategy model \
-            --seconds "$seconds" --db "$out/tf32.db" | tail -n 7
+        echo "== tune $spec $shape, --strategy model --seconds $seconds"
+        "$tessera" tune "ops/$spec.yaml" --device cuda:0 --shape "$shape" --strategy model \
+            --seconds "$seconds" --db "$out/$spec.db" | tail -n 7
     done
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec ops/sgemm-tf32.yaml \
-        --db "$out/tf32.db" --sizes "$tf32_sizes" --runs 20 | tee "$out/tf32.txt"
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec ops/sgemm-tf32.yaml \
-        --config "$tf32_config" --sizes "$tf32_sizes" --runs 20 | tee "$out/tf32-mu.txt"
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
+        --db "$out/$spec.db" --sizes "$tf32_sizes" --runs 20 | tee "$out/$spec.txt"
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
+        --config "$config" --sizes "$tf32_sizes" --runs 20 | tee "$out/$spec-unit.txt"
     for size in "${tf32_list[@]}"; do
-        row "sgemm-tf32 $size tuned" "$(gflops "$out/tf32.txt" "$size")"
-        row "sgemm-tf32 $size MU=1 config" "$(gflops "$out/tf32-mu.txt" "$size")"
+        row "$spec $size tuned" "$(gflops "$out/$spec.txt" "$size")"
+        row "$spec $size unit config" "$(gflops "$out/$spec-unit.txt" "$size")"
     done
-fi
+done
 
 finish
