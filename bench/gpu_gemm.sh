@@ -42,6 +42,29 @@ verify() {
     fi
 }
 
+# tune_and_bench SPEC SIZES CONFIG: a model-guided tune of SPEC at each of
+# SIZES (N or MxNxK, comma-separated), then the best stored and CONFIG
+# each benchmarked against cuBLAS at all of them; a table row for each.
+tune_and_bench() {
+    local spec=$1 sizes=$2 config=$3 size m n k shape list
+    IFS=, read -r -a list <<<"$sizes"
+    for size in "${list[@]}"; do
+        IFS=x read -r m n k <<<"$size"
+        shape="m=$m,n=${n:-$m},k=${k:-$m}"
+        echo "== tune $spec $shape, --strategy model --seconds $seconds"
+        "$tessera" tune "ops/$spec.yaml" --device cuda:0 --shape "$shape" --strategy model \
+            --seconds "$seconds" --db "$out/$spec.db" | tail -n 7
+    done
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
+        --db "$out/$spec.db" --sizes "$sizes" --runs 20 | tee "$out/$spec.txt"
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
+        --config "$config" --sizes "$sizes" --runs 20 | tee "$out/$spec-unit.txt"
+    for size in "${list[@]}"; do
+        row "$spec $size tuned" "$(gflops "$out/$spec.txt" "$size")"
+        row "$spec $size unit config" "$(gflops "$out/$spec-unit.txt" "$size")"
+    done
+}
+
 # 1. The fused epilogues and the batch, verified on the device.
 for check in "sgemm-bias-gelu m=37,n=13,k=71" "sgemm-bias-gelu m=1024,n=1024,k=1024" \
     "sgemm-batched m=67,n=35,k=41,batch=3"; do
@@ -88,22 +111,7 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     done
     # The fused spec writes f16, which the library cannot: verified only.
     [ "$spec" = hgemm-fused-f16-out ] && continue
-    IFS=, read -r -a half_list <<<"$half_sizes"
-    for size in "${half_list[@]}"; do
-        IFS=x read -r m n k <<<"$size"
-        shape="m=$m,n=${n:-$m},k=${k:-$m}"
-        echo "== tune $spec $shape, --strategy model --seconds $seconds"
-        "$tessera" tune "ops/$spec.yaml" --device cuda:0 --shape "$shape" --strategy model \
-            --seconds "$seconds" --db "$out/$spec.db" | tail -n 7
-    done
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
-        --db "$out/$spec.db" --sizes "$half_sizes" --runs 20 | tee "$out/$spec.txt"
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
-        --config "$mu_config" --sizes "$half_sizes" --runs 20 | tee "$out/$spec-mu.txt"
-    for size in "${half_list[@]}"; do
-        row "$spec $size tuned" "$(gflops "$out/$spec.txt" "$size")"
-        row "$spec $size MU=1 config" "$(gflops "$out/$spec-mu.txt" "$size")"
-    done
+    tune_and_bench "$spec" "$half_sizes" "$mu_config"
 done
 
 # 5. Past the 48 KiB a kernel may declare: configs whose tiles live in
@@ -140,22 +148,7 @@ for spec in sgemm-tf32 sgemm-nt-tf32; do
         verify "$spec" "$shape" ""
         verify "$spec" "$shape" "$config"
     done
-    IFS=, read -r -a tf32_list <<<"$tf32_sizes"
-    for size in "${tf32_list[@]}"; do
-        IFS=x read -r m n k <<<"$size"
-        shape="m=$m,n=${n:-$m},k=${k:-$m}"
-        echo "== tune $spec $shape, --strategy model --seconds $seconds"
-        "$tessera" tune "ops/$spec.yaml" --device cuda:0 --shape "$shape" --strategy model \
-            --seconds "$seconds" --db "$out/$spec.db" | tail -n 7
-    done
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
-        --db "$out/$spec.db" --sizes "$tf32_sizes" --runs 20 | tee "$out/$spec.txt"
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$spec.yaml" \
-        --config "$config" --sizes "$tf32_sizes" --runs 20 | tee "$out/$spec-unit.txt"
-    for size in "${tf32_list[@]}"; do
-        row "$spec $size tuned" "$(gflops "$out/$spec.txt" "$size")"
-        row "$spec $size unit config" "$(gflops "$out/$spec-unit.txt" "$size")"
-    done
+    tune_and_bench "$spec" "$tf32_sizes" "$config"
 done
 
 finish

@@ -211,6 +211,27 @@ static void multiply_fragments(lower_ctx *ctx, tp_block *body, tsr_dtype type,
         }
 }
 
+/* The k loop over a multiply's k_count in steps of the unit's `step`, for
+ * a warp block of at most 8 x 16 fragments: its body in *body and the
+ * step's first k in *k0. */
+static tsr_status open_k_loop(lower_ctx *ctx, const tsr_stmt *s, int step, tp_block *out,
+                              tp_block **body, tp_expr **k0)
+{
+    tp_builder *b = ctx->b;
+    int fm = s->tile->rows / 2, fn = s->tile->cols / 2;
+    if (fm > 8 || fn > 16)
+        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
+                        "a warp block of %dx%d fragments is too large", fm, fn);
+    const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
+    tp_stmt *loop =
+        tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, step), s->k_unroll);
+    if (!loop)
+        return TSR_ERR_NOMEM;
+    *body = &loop->body;
+    *k0 = lower_declare_const(ctx, *body, "k", tp_ref(b, kk));
+    return TSR_OK;
+}
+
 /* One operand value of the shared tile at (row, col), rounded to tf32 into
  * a fresh register. */
 static const tp_var *tf32_register(lower_ctx *ctx, tp_block *body, const tsr_operand *o,
@@ -240,16 +261,9 @@ static tsr_status mma_tf32(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *
                         tsr_dtype_name(s->a.tile->dtype), tsr_dtype_name(s->b.tile->dtype),
                         s->k_count);
     int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
-    if (fm > 8 || fn > 16)
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "a warp block of %dx%d fragments is too large", fm, fn);
-    const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
-    tp_stmt *loop =
-        tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 8), s->k_unroll);
-    if (!loop)
-        return TSR_ERR_NOMEM;
-    tp_block *body = &loop->body;
-    tp_expr *k0 = lower_declare_const(ctx, body, "k", tp_ref(b, kk));
+    tp_block *body;
+    tp_expr *k0;
+    TSR_TRY(open_k_loop(ctx, s, 8, out, &body, &k0));
     const tp_var *a_regs[8][TP_MMA_A], *b_regs[16][TP_MMA_B];
     for (int i = 0; i < fm; i++)
         for (int e = 0; e < TP_MMA_A; e++) {
@@ -299,16 +313,9 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                         "16-byte rows (A %s, B %s)",
                         tsr_dtype_name(s->a.tile->dtype), tsr_dtype_name(s->b.tile->dtype));
     int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
-    if (fm > 8 || fn > 16)
-        return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "a warp block of %dx%d fragments is too large", fm, fn);
-    const tp_var *kk = lower_temp(ctx, "kk", TSR_I32);
-    tp_stmt *loop =
-        tp_for(b, out, kk, tp_int(b, 0), tp_int(b, s->k_count), tp_int(b, 16), s->k_unroll);
-    if (!loop)
-        return TSR_ERR_NOMEM;
-    tp_block *body = &loop->body;
-    tp_expr *k0 = lower_declare_const(ctx, body, "k", tp_ref(b, kk));
+    tp_block *body;
+    tp_expr *k0;
+    TSR_TRY(open_k_loop(ctx, s, 16, out, &body, &k0));
     /* A's registers a0a1, a2a3, a4a5, a6a7 are the matrices at (rows, k)
      * = (0, 0), (8, 0), (0, 8), (8, 8) of its fragment: rows by bit 0 of
      * the matrix's number, k by bit 1. B's b0b1, b2b3 of fragments j and
