@@ -43,8 +43,9 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
     [GEMM_MU] = {"MU",
                  "multiply on a matrix unit: 1 the warp's, mma.sync m16n8k16 (m16n8k8 on f32 "
                  "inputs as tf32, where the spec allows it), TM x TN fragments of 16 x 8 per "
-                 "warp; 2 the warpgroup's, wgmma m64nNk16, TM slices of 64 x 8TN "
-                 "per warpgroup of 128 threads (0: each thread's FMAs)",
+                 "warp; 2 the warpgroup's, wgmma m64nNk16 (m64nNk8 on tf32, K-major tiles "
+                 "only), TM slices of 64 x 8TN per warpgroup of 128 threads (0: each thread's "
+                 "FMAs)",
                  3,
                  {0, 1, 2},
                  0},
