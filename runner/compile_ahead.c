@@ -223,11 +223,15 @@ static void pump(tsr_compile_ahead *a, int timeout_ms)
             a->broken = true;
             continue;
         }
+        /* An answer that comes after the limit is past it, though the
+         * check above, which runs between polls, did not see it in time. */
+        bool late = got == 1 && now_s() - h->started > a->limit_s;
         if (got != 0)
             finish(a, h,
-                   got == 1 && !why[0] ? TSR_AHEAD_COMPILED
-                   : got == 1          ? TSR_AHEAD_FAILED
-                                       : TSR_AHEAD_NOT_COMPILED,
+                   late                  ? TSR_AHEAD_TIMED_OUT
+                   : got == 1 && !why[0] ? TSR_AHEAD_COMPILED
+                   : got == 1            ? TSR_AHEAD_FAILED
+                                         : TSR_AHEAD_NOT_COMPILED,
                    build_s);
     }
 }
