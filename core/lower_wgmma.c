@@ -35,9 +35,9 @@
  * takes K-major operands alone (no transpose for 32-bit types), k by 8,
  * reading the stored f32 without a rounding step (on an H200 its errors,
  * 7.5e-5 at 4096 against 2.6e-5 rounded, are truncation's; the bound
- * allows either, core/ops/gemm_host.c). A swizzled row then
- * holds 32 values, a k-step of 8 one 32-byte half of it, as 16 16-bit
- * values do, so the descriptors step alike. */
+ * allows either, core/ops/gemm_host.c). A swizzled row then holds 32
+ * values and a k-step of 8 a 32-byte quarter of it, as 16 16-bit values
+ * are, so the descriptors step alike. */
 #include "core/lower_internal.h"
 
 static tp_expr *thread_x(lower_ctx *ctx)
