@@ -37,10 +37,10 @@ tsr_status tsr_gemm_ref_sgemm(tsr_device *device, bool a_col_major, bool b_col_m
 
 /* The same with A and B of `ab_type` (f32, f16 or bf16), accumulated and
  * C written in f32, as tessera's GEMM of that dtype: cuBLAS's GemmEx for
- * the 16-bit types (its tensor cores). tf32: f32 buffers that may be
+ * the 16-bit types (its tensor cores); CLBlast has no such mixed
+ * precision, TSR_ERR_UNSUPPORTED there. tf32: f32 buffers that may be
  * multiplied as tf32, as a spec with `math: tf32` (cuBLAS's fast-TF32
- * compute type; CLBlast, which has none, multiplies them in full f32). CLBlast has no such mixed
- * precision: TSR_ERR_UNSUPPORTED there. */
+ * compute type; CLBlast, which has none, multiplies them in full f32). */
 tsr_status tsr_gemm_ref_gemm(tsr_device *device, tsr_dtype ab_type, bool a_col_major,
                              bool b_col_major, int m, int n, int k, float alpha, tsr_buffer *a,
                              tsr_buffer *b, float beta, tsr_buffer *c, double *elapsed_ms,

@@ -89,6 +89,18 @@ static tsr_config config_of(const tsr_op_def *op, const char *text)
     return config;
 }
 
+/* check() refuses `config_text` (over the op's defaults) for the spec on
+ * the profile, with a message holding `why`. */
+static void expect_refused(const tsr_opspec *spec, const tsr_profile *profile,
+                           const char *config_text, const char *why)
+{
+    tsr_config config = config_of(spec->op, config_text);
+    tsr_error err = {{0}};
+    CHECK_MSG(spec->op->check(spec, profile, &config, &err) == TSR_ERR_UNSUPPORTED, "%s: %s",
+              config_text, why);
+    CHECK_STR_CONTAINS(err.msg, why);
+}
+
 /* Accepted on the small profile in every layout; the refusals below each
  * change one or two params of it. */
 #define BASE "BM=32,BN=32,BK=8,TM=4,TN=4,VW=4,SA=1,SB=1,PAD=0,STRM=0,STRN=1,KU=4"
@@ -1057,17 +1069,14 @@ static void tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only(void)
     /* k-steps of 8: BK=8 is whole, KU at most BK / 8. */
     tsr_config short_k = config_of(spec->op, "MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,STRN=0,KU=1,VW=4");
     CHECK_MSG(spec->op->check(spec, h200, &short_k, &err) == TSR_OK, "%s", err.msg);
-    tsr_config unrolled = config_of(spec->op, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=4");
-    CHECK(spec->op->check(spec, h200, &unrolled, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "MU=1 steps k by 8: BK=16 must be a multiple and KU=4");
+    expect_refused(spec, h200, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=4",
+                   "MU=1 steps k by 8: BK=16 must be a multiple and KU=4");
     /* The MI300X lists tf32 for its MFMA, not NVIDIA's mma. */
-    CHECK(spec->op->check(spec, mi300x, &config, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "no mma m16n8k8 unit for tf32 inputs");
+    expect_refused(spec, mi300x, text, "no mma m16n8k8 unit for tf32 inputs");
     /* The warpgroup's unit reads K-major tf32 only (see the next test). */
-    tsr_config warpgroup =
-        config_of(spec->op, "MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=4,PAD=0,PF=2");
-    CHECK(spec->op->check(spec, h200, &warpgroup, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "MU=2 on tf32 reads K-major tiles only");
+    expect_refused(spec, h200,
+                   "MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VN=1,VW=4,PAD=0,PF=2",
+                   "MU=2 on tf32 reads K-major tiles only");
 out:
     tsr_arena_destroy(arena);
     tsr_opspec_free(spec);
@@ -1123,18 +1132,13 @@ static void tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles(void)
         CHECK_STR_CONTAINS(cuda, "][8 % 32 / 4 * 4], 16, 1024)");
     }
     free(cuda);
-    tsr_config wide = config_of(nt->op, "MU=2,BM=128,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VW=8");
-    CHECK(nt->op->check(nt, h200, &wide, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "VW=8 must be at most 4");
-    tsr_config short_k = config_of(nt->op, "MU=2,BM=128,BN=128,BK=16,TM=1,TN=16,STRN=0,KU=1,VW=4");
-    CHECK(nt->op->check(nt, h200, &short_k, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "in rows of 32: BK=16");
-    CHECK(nn->op->check(nn, h200, &config, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "K-major tiles only");
-    CHECK(plain->op->check(plain, h200, &config, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "MU=2 multiplies f32 inputs as tf32 only");
-    CHECK(nt->op->check(nt, a100, &config, &err) == TSR_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "no wgmma m64nNk8 unit for tf32 inputs");
+    expect_refused(nt, h200, "MU=2,BM=128,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VW=8",
+                   "VW=8 must be at most 4");
+    expect_refused(nt, h200, "MU=2,BM=128,BN=128,BK=16,TM=1,TN=16,STRN=0,KU=1,VW=4",
+                   "in rows of 32: BK=16");
+    expect_refused(nn, h200, text, "K-major tiles only");
+    expect_refused(plain, h200, text, "MU=2 multiplies f32 inputs as tf32 only");
+    expect_refused(nt, a100, text, "no wgmma m64nNk8 unit for tf32 inputs");
 out:
     tsr_arena_destroy(arena);
     tsr_opspec_free(nt);

@@ -78,17 +78,16 @@ static tsr_status check_mma_sync(const tsr_opspec *spec, const tsr_profile *prof
 {
     /* f32 inputs reach the unit only rounded to tf32, which the spec must
      * allow; the unit then steps k by 8. */
-    bool tf32 = spec->dtype == TSR_F32;
+    bool tf32 = gemm_unit_input(spec) == TSR_TF32;
     int step = tf32 ? 8 : 16;
     if (tf32 && !spec->tf32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1 multiplies f32 inputs as tf32 only, which the spec does not allow "
                         "(gemm.math: tf32)");
-    if (tf32 ? !tsr_profile_has_mma_m16n8k8(profile, TSR_TF32)
-             : !tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
+    if (!gemm_has_warp_unit(spec, profile))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1: the profile lists no mma %s unit for %s inputs with f32 products",
-                        tf32 ? "m16n8k8" : "m16n8k16", tf32 ? "tf32" : tsr_dtype_name(spec->dtype));
+                        tf32 ? "m16n8k8" : "m16n8k16", tsr_dtype_name(gemm_unit_input(spec)));
     if (c->bk % step || c->ku > c->bk / step)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1 steps k by %d: BK=%d must be a multiple and KU=%d at most BK/%d",
@@ -114,16 +113,16 @@ static tsr_status check_wgmma(const tsr_opspec *spec, const tsr_profile *profile
     /* f32 reaches the unit only as tf32, m64nNk8, which reads K-major
      * tiles alone; a swizzled row is 128 bytes, 64 16-bit values or 32
      * f32, in chunks of 16 bytes. */
-    bool tf32 = spec->dtype == TSR_F32;
+    bool tf32 = gemm_unit_input(spec) == TSR_TF32;
     int step = tf32 ? 8 : 16, row = tf32 ? 32 : 64;
     if (tf32 && !spec->tf32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=2 multiplies f32 inputs as tf32 only, which the spec does not allow "
                         "(gemm.math: tf32)");
-    if (!tsr_profile_has_wgmma(profile, tf32 ? TSR_TF32 : spec->dtype))
+    if (!tsr_profile_has_wgmma(profile, gemm_unit_input(spec)))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=2: the profile lists no wgmma %s unit for %s inputs with f32 products",
-                        tf32 ? "m64nNk8" : "m64nNk16", tf32 ? "tf32" : tsr_dtype_name(spec->dtype));
+                        tf32 ? "m64nNk8" : "m64nNk16", tsr_dtype_name(gemm_unit_input(spec)));
     if (c->bk % step || c->ku != 1)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=2 issues whole k-steps of %d: BK=%d must be a multiple, KU=%d 1", step,
@@ -650,7 +649,7 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     tp_builder *b = &p->builder;
     gemm_cfg c = *cfg;
     gemm_parts g = {.p = p, .body = ops->body, .c = c, .A = ops->a, .B = ops->b};
-    g.tf32 = c.mu && spec->dtype == TSR_F32;
+    g.tf32 = c.mu && gemm_unit_input(spec) == TSR_TF32;
     int stages = gemm_stages(&c);
     /* The matrix unit's tiles hold the inputs as loaded (f32 for tf32). */
     tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;

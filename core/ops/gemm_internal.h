@@ -175,6 +175,22 @@ enum gemm_feature {
     GEMM_FEATURE_COUNT
 };
 extern const char *const gemm_feature_names[GEMM_FEATURE_COUNT];
+/* The type the matrix units multiply the spec's inputs as: tf32 for f32
+ * (which only a spec with `math: tf32` may send them), else the inputs'. */
+static inline tsr_dtype gemm_unit_input(const tsr_opspec *spec)
+{
+    return spec->dtype == TSR_F32 ? TSR_TF32 : spec->dtype;
+}
+
+/* Whether the spec's inputs may go to the warp's unit and the profile
+ * lists it for them: mma.sync m16n8k16, m16n8k8 for tf32. */
+static inline bool gemm_has_warp_unit(const tsr_opspec *spec, const tsr_profile *profile)
+{
+    if (gemm_unit_input(spec) == TSR_TF32)
+        return spec->tf32 && tsr_profile_has_mma_m16n8k8(profile, TSR_TF32);
+    return tsr_profile_has_mma_m16n8k16(profile, spec->dtype);
+}
+
 /* Where the profile lists the matrix unit for the spec's inputs, sets the
  * config values `v` (GEMM's param order, which conv2d shares) to a ring of
  * 128 x 128 x 32 tiles feeding the unit in 16-byte vectors, asynchronous

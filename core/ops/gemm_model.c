@@ -105,8 +105,8 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double units = rates.units;
     /* A matrix unit runs at the input type's peak (the profile's tensor
      * rate), the threads' FMAs at the compute type's. */
-    bool tf32 = c.mu && spec->dtype == TSR_F32;
-    double peak = tsr_model_peak(profile, tf32 ? TSR_TF32 : c.mu ? spec->dtype : compute);
+    bool tf32 = c.mu && gemm_unit_input(spec) == TSR_TF32;
+    double peak = tsr_model_peak(profile, c.mu ? gemm_unit_input(spec) : compute);
     double unit_k = tf32 ? 8.0 : 16.0; /* k per mma.sync or wgmma */
     double bandwidth = rates.bandwidth, shared_bw = rates.shared_bandwidth, clock = rates.clock;
     double granularity = rates.register_granularity, latency = rates.launch_latency;

@@ -7,10 +7,9 @@ bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile
 {
     /* f32 inputs that the spec lets be multiplied as tf32 take m16n8k8,
      * in 16-byte copies of 4 values. */
-    bool tf32 = spec->dtype == TSR_F32 && spec->tf32;
-    if (tf32 ? !tsr_profile_has_mma_m16n8k8(profile, TSR_TF32)
-             : !tsr_profile_has_mma_m16n8k16(profile, spec->dtype))
+    if (!gemm_has_warp_unit(spec, profile))
         return false;
+    bool tf32 = gemm_unit_input(spec) == TSR_TF32;
     bool ring = (profile->features & TSR_FEAT_ASYNC_COPY) != 0;
     v[GEMM_MU] = 1;
     v[GEMM_BM] = 128;
@@ -52,10 +51,10 @@ bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile
  * an H200, against 106 for the warp unit's tf32 ring. */
 static bool suggest_warpgroup_unit(const tsr_opspec *spec, const tsr_profile *profile, int *v)
 {
-    bool tf32 = spec->dtype == TSR_F32 && spec->tf32;
+    bool tf32 = gemm_unit_input(spec) == TSR_TF32;
     if (tf32 && (spec->layout_a != TSR_ROW_MAJOR || spec->layout_b != TSR_COL_MAJOR))
         return false;
-    if (!tsr_profile_has_wgmma(profile, tf32 ? TSR_TF32 : spec->dtype) ||
+    if (!tsr_profile_has_wgmma(profile, gemm_unit_input(spec)) ||
         !(profile->features & TSR_FEAT_ASYNC_COPY) || !gemm_suggest_matrix_unit(spec, profile, v))
         return false;
     v[GEMM_MU] = GEMM_MU_WGMMA;
