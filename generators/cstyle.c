@@ -14,6 +14,7 @@ typedef struct printer {
     const char *refused;  /* why the program cannot be printed; NULL while it can */
     bool dynamic_shared;  /* shared arrays are placed in tsr_shared, not declared */
     size_t shared_offset; /* where the next one goes */
+    bool unit_helpers;    /* it used the matrix unit or asynchronous copies */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -201,6 +202,10 @@ static void print_expr(printer *p, const tp_expr *e)
                          "memory, or a shuffle within runs of threads)";
             break;
         }
+        /* The copies' alignment test and the unit's rounding come with
+         * the rest of the unit's helpers. */
+        if (e->func == TP_ALIGNED || e->func == TP_TO_TF32)
+            p->unit_helpers = true;
         tsr_strbuf_printf(
             out, "%s(",
             e->width > 1 && p->d->vector_func_names[e->func] ? p->d->vector_func_names[e->func]
@@ -351,20 +356,23 @@ static void print_for(printer *p, const tp_stmt *s)
 
 static void print_mma_sync(printer *p, const tp_stmt *s)
 {
+    const char *refusal =
+        s->mma_type == TSR_TF32
+            ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
+            : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
     if (!p->d->print_mma_sync) {
-        p->refused = s->mma_type == TSR_TF32
-                         ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
-                         : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
+        p->refused = refusal;
         return;
     }
+    p->unit_helpers = true;
     char *text[TP_MMA_OPERANDS] = {NULL};
     bool ok = true;
     for (int i = 0; i < TP_MMA_OPERANDS; i++)
         ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
-    if (ok) {
-        p->d->print_mma_sync(p->out, s->mma_type, text);
+    if (ok && !p->d->print_mma_sync(p->out, s->mma_type, text))
+        p->refused = refusal;
+    else if (ok)
         tsr_strbuf_append(p->out, ";\n");
-    }
     for (int i = 0; i < TP_MMA_OPERANDS; i++)
         free(text[i]);
 }
@@ -418,6 +426,7 @@ static void print_async_copy(printer *p, const tp_stmt *s)
         p->refused = "copies asynchronously to shared memory, which this dialect cannot spell";
         return;
     }
+    p->unit_helpers = true;
     char *dst = render(p, s->target, true), *src = render(p, s->value, true);
     if (dst && src) {
         p->d->print_async_copy(p->out, s->value->width, dst, src, s->value->aligned);
@@ -483,10 +492,12 @@ static void print_stmt(printer *p, const tp_stmt *s)
     case TP_MMA_SYNC: print_mma_sync(p, s); break;
     case TP_LDMATRIX: print_ldmatrix(p, s); break;
     case TP_ASYNC_COMMIT:
+        p->unit_helpers = true;
         print_fixed(p, p->d->async_commit, 0,
                     "commits asynchronous copies this dialect cannot spell");
         break;
     case TP_ASYNC_WAIT:
+        p->unit_helpers = true;
         print_fixed(p, p->d->async_wait_format, s->pending,
                     "waits for asynchronous copies this dialect cannot spell");
         break;
@@ -611,7 +622,25 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     if (subgroup_width && !d->print_subgroup_helpers)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "%s kernels have no sub-group operations",
                         d->name);
-    printer p = {.d = d, .out = out};
+    /* The kernel is printed first, so that the helpers it turns out to
+     * need (unit_helpers) can go before it. */
+    tsr_strbuf kernel_text;
+    tsr_strbuf_init(&kernel_text);
+    printer p = {.d = d, .out = &kernel_text};
+    d->print_kernel_head(&kernel_text, k);
+    tsr_strbuf_printf(&kernel_text, "%s(", k->name);
+    print_params(&p, k);
+    tsr_strbuf_append(&kernel_text, ")\n");
+    if (tsr_dynamic_shared_bytes(k, d)) {
+        p.dynamic_shared = true;
+        tsr_strbuf_printf(&kernel_text, "{\n    %s\n", d->dynamic_shared);
+        p.depth = 1;
+        print_block(&p, &k->body);
+        tsr_strbuf_append(&kernel_text, "}");
+    } else {
+        print_braced(&p, &k->body);
+    }
+    tsr_strbuf_append(&kernel_text, "\n");
     if (header_comment)
         tsr_strbuf_printf(out, "/* %s */\n", header_comment);
     if (d->includes)
@@ -619,6 +648,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     if (d->own_helpers)
         tsr_strbuf_append(out, d->own_helpers);
     tsr_strbuf_append(out, d->preamble);
+    if (p.unit_helpers && d->unit_helpers)
+        tsr_strbuf_append(out, d->unit_helpers);
     bool f64 = false;
     for (int i = 0; i < k->n_params; i++)
         f64 = f64 || k->params[i].dtype == TSR_F64;
@@ -626,20 +657,11 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
         tsr_strbuf_append(out, d->f64_helpers);
     if (subgroup_width)
         d->print_subgroup_helpers(out, subgroup_width);
-    d->print_kernel_head(out, k);
-    tsr_strbuf_printf(out, "%s(", k->name);
-    print_params(&p, k);
-    tsr_strbuf_append(out, ")\n");
-    if (tsr_dynamic_shared_bytes(k, d)) {
-        p.dynamic_shared = true;
-        tsr_strbuf_printf(out, "{\n    %s\n", d->dynamic_shared);
-        p.depth = 1;
-        print_block(&p, &k->body);
-        tsr_strbuf_append(out, "}");
-    } else {
-        print_braced(&p, &k->body);
-    }
-    tsr_strbuf_append(out, "\n");
+    if (kernel_text.failed)
+        out->failed = true;
+    else
+        tsr_strbuf_append(out, kernel_text.data);
+    tsr_strbuf_free(&kernel_text);
     if (p.refused)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED, "kernel %s %s", k->name, p.refused);
     if (out->failed)

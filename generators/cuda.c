@@ -105,12 +105,13 @@ static void print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *cons
     tsr_strbuf_printf(out, "%s)", pointer);
 }
 
-static void print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
+static bool print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
 {
     tsr_strbuf_printf(out, "tsr_mma_%s(", tsr_dtype_name(type));
     for (int i = 0; i < TP_MMA_OPERANDS; i++)
         tsr_strbuf_printf(out, "%s%s", i ? ", " : "", operands[i]);
     tsr_strbuf_append(out, ")");
+    return true;
 }
 
 /* wgmma.mma_async (sm_90a) on the warpgroup's accumulators, both operands

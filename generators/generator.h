@@ -21,6 +21,11 @@ struct tsr_dialect {
      * the 16-bit float conversions (and CUDA's matrix unit); may be NULL. */
     const char *own_helpers;
     const char *preamble; /* then these: helpers the kernels use */
+    /* Then these, only in a kernel that uses the matrix unit or the
+     * asynchronous copies: what spells them where the dialect cannot name
+     * them everywhere (OpenCL's inline PTX, which only NVIDIA's compiler
+     * takes); NULL: nothing. */
+    const char *unit_helpers;
     /* Everything before the kernel's name: qualifiers, the return type and
      * the fixed work-group size ("__kernel __attribute__((...)) void "). */
     void (*print_kernel_head)(tsr_strbuf *out, const tp_kernel *kernel);
@@ -78,10 +83,11 @@ struct tsr_dialect {
     void (*print_widening_load)(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer);
     void (*print_narrowing_store)(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer,
                                   const char *value);
-    /* A TP_MMA_SYNC of f16 or bf16 inputs on its printed operands, as a
-     * statement without the semicolon; NULL where the dialect has no
-     * matrix unit of that shape (a kernel using one is then refused). */
-    void (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
+    /* A TP_MMA_SYNC of f16, bf16 or tf32 inputs on its printed operands,
+     * as a statement without the semicolon; false (nothing printed) where
+     * the dialect cannot spell the unit for that type, NULL where it has
+     * no such unit (a kernel using one is then refused). */
+    bool (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
     /* An asynchronous copy (a TP_ASSIGN marked async) of `width` values
      * from the global address `src` to the shared address `dst` (`aligned`:
      * the lowering tested that src is a multiple of the copy's size), and

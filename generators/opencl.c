@@ -1,4 +1,5 @@
-/* OpenCL C 1.2: the dialect table. */
+/* OpenCL C 1.2: the dialect table, with inline PTX for NVIDIA's matrix unit
+ * and asynchronous copies. */
 #include <stdio.h>
 
 #include "generators/dialects.h"
@@ -76,6 +77,89 @@ static const char preamble[] =
     "TSR_VST_BF16(8)\n"
     "TSR_VST_BF16(16)\n";
 
+/* NVIDIA's matrix unit and asynchronous copies (sm_80 and later) in
+ * inline PTX, which NVIDIA's OpenCL compiler takes: only a profile that
+ * lists the unit or the copies (an NVIDIA GPU's) has kernels that use them,
+ * and only those kernels print these. A __local pointer's integer value
+ * is its address in the shared window, what cp.async writes (NVIDIA's
+ * compiler and clang agree: an H200 gave 0x408 for a local array's second
+ * float); a __global pointer's, its global address. The GNU spellings
+ * __asm__ and __volatile__, which OpenCL C compilers built on clang also
+ * take. */
+static const char unit_helpers[] =
+    "#define tsr_aligned(p, bytes) (((ulong)(p) & (ulong)((bytes) - 1)) == 0)\n"
+    "/* To tf32 as cuBLAS's TF32 math rounds (to nearest, ties away). */\n"
+    "uint tsr_to_tf32(float f)\n"
+    "{\n"
+    "    uint r;\n"
+    "    __asm__(\"cvt.rna.tf32.f32 %0, %1;\" : \"=r\"(r) : \"f\"(f));\n"
+    "    return r;\n"
+    "}\n"
+    "/* The warp's m16n8k8 on tf32 operands, accumulating in place. */\n"
+    "#define tsr_mma_tf32(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)                          \\\n"
+    "    __asm__ __volatile__(\"mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 \"       \\\n"
+    "                         \"{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, \"           \\\n"
+    "                         \"{%0, %1, %2, %3};\"                                       \\\n"
+    "                         : \"+f\"(c0), \"+f\"(c1), \"+f\"(c2), \"+f\"(c3)             \\\n"
+    "                         : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1))\n"
+    "/* One cp.async of 4, 8 or 16 bytes (16 bypassing L1). */\n"
+    "#define TSR_CP_ASYNC(dst, src, bytes, cache)                                         \\\n"
+    "    __asm__ __volatile__(\"cp.async.\" cache \".shared.global [%0], [%1], \" #bytes \";\" \\\n"
+    "                         ::\"r\"((uint)(ulong)(dst)), \"l\"((ulong)(src))               \\\n"
+    "                         : \"memory\")\n"
+    "/* n values from a source aligned to their size (the kernel tested it\n"
+    " * once), in 16-byte pieces or one of 4 or 8 bytes; anything else moves\n"
+    " * through registers at once, as a barrier after the wait shows it. */\n"
+    "#define tsr_cp_async_aligned(n, dst, src)                                          \\\n"
+    "    do {                                                                           \\\n"
+    "        const int tsr_cp_bytes = (n) * (int)sizeof(*(src));                       \\\n"
+    "        if (tsr_cp_bytes % 16 == 0)                                                \\\n"
+    "            for (int tsr_cp_i = 0; tsr_cp_i < tsr_cp_bytes; tsr_cp_i += 16)        \\\n"
+    "                TSR_CP_ASYNC((__local char *)(dst) + tsr_cp_i,                     \\\n"
+    "                             (const __global char *)(src) + tsr_cp_i, 16, \"cg\"); \\\n"
+    "        else if (tsr_cp_bytes == 8)                                                \\\n"
+    "            TSR_CP_ASYNC(dst, src, 8, \"ca\");                                       \\\n"
+    "        else if (tsr_cp_bytes == 4)                                                \\\n"
+    "            TSR_CP_ASYNC(dst, src, 4, \"ca\");                                       \\\n"
+    "        else                                                                       \\\n"
+    "            for (int tsr_cp_i = 0; tsr_cp_i < (n); tsr_cp_i++)                     \\\n"
+    "                (dst)[tsr_cp_i] = (src)[tsr_cp_i];                                 \\\n"
+    "    } while (0)\n"
+    "/* The same for a source it did not test: each tests its own. */\n"
+    "#define tsr_cp_async(n, dst, src)                                                  \\\n"
+    "    do {                                                                           \\\n"
+    "        const int tsr_cp_size = (n) * (int)sizeof(*(src));                        \\\n"
+    "        const int tsr_cp_piece = tsr_cp_size < 16 ? tsr_cp_size : 16;             \\\n"
+    "        if ((tsr_cp_piece == 4 || tsr_cp_piece == 8 || tsr_cp_piece == 16) &&      \\\n"
+    "            tsr_aligned(src, tsr_cp_piece))                                        \\\n"
+    "            tsr_cp_async_aligned(n, dst, src);                                     \\\n"
+    "        else                                                                       \\\n"
+    "            for (int tsr_cp_i = 0; tsr_cp_i < (n); tsr_cp_i++)                     \\\n"
+    "                (dst)[tsr_cp_i] = (src)[tsr_cp_i];                                 \\\n"
+    "    } while (0)\n";
+
+/* The matrix unit through inline PTX: tf32 alone, whose operands are
+ * f32 values in 32-bit registers. f16 and bf16 would need their shared
+ * tiles as 16-bit values, which OpenCL C without cl_khr_fp16 (NVIDIA's)
+ * declares only as ushort, and ldmatrix. */
+static bool print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
+{
+    if (type != TSR_TF32)
+        return false;
+    tsr_strbuf_append(out, "tsr_mma_tf32(");
+    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+        tsr_strbuf_printf(out, "%s%s", i ? ", " : "", operands[i]);
+    tsr_strbuf_append(out, ")");
+    return true;
+}
+
+static void print_async_copy(tsr_strbuf *out, int width, const char *dst, const char *src,
+                             bool aligned)
+{
+    tsr_strbuf_printf(out, "tsr_cp_async%s(%d, %s, %s)", aligned ? "_aligned" : "", width, dst,
+                      src);
+}
+
 static void widening_load(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer)
 {
     if (dtype == TSR_F16 && width == 1)
@@ -144,7 +228,8 @@ const tsr_dialect tsr_dialect_opencl = {
     .preamble = preamble,
     .print_kernel_head = kernel_head,
     .global_qualifier = "__global ",
-    .shared_qualifier = "__local ",
+    /* 16-byte aligned like CUDA's, for the 16-byte asynchronous copies. */
+    .shared_qualifier = "__local __attribute__((aligned(16))) ",
     .restrict_qualifier = "restrict ",
     .barrier = "barrier(CLK_LOCAL_MEM_FENCE)",
     .print_builtin = builtin,
@@ -154,6 +239,8 @@ const tsr_dialect tsr_dialect_opencl = {
                    [TP_FMIN] = "fmin",
                    [TP_SQRT] = "sqrt",
                    [TP_TANH] = "tanh",
+                   [TP_TO_TF32] = "tsr_to_tf32",
+                   [TP_ALIGNED] = "tsr_aligned",
                    TSR_SUBGROUP_FUNC_NAMES},
     .int_min = "min",
     .int_max = "max",
@@ -168,6 +255,11 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_widening_load = widening_load,
     .print_narrowing_store = narrowing_store,
     .print_subgroup_helpers = subgroup_helpers,
+    .unit_helpers = unit_helpers,
+    .print_mma_sync = print_mma_sync,
+    .print_async_copy = print_async_copy,
+    .async_commit = "__asm__ __volatile__(\"cp.async.commit_group;\" ::: \"memory\")",
+    .async_wait_format = "__asm__ __volatile__(\"cp.async.wait_group %d;\" ::: \"memory\")",
     /* OpenCL C 1.2 has double only as an extension, enabled before use. */
     .f64_helpers = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n",
 };

@@ -6,7 +6,9 @@
 # compilers that check every generated kernel offline (hipcc for AMD, ocloc
 # from intel-opencl-icd for Intel; NVIDIA's nvcc comes with the CUDA toolkit,
 # which Debian does not carry: tessera looks for it on PATH, in $CUDA_HOME
-# and in /usr/local/cuda), and clang with libFuzzer for the fuzz targets.
+# and in /usr/local/cuda), and clang with libFuzzer for the fuzz targets and,
+# with libclc's NVIDIA builtins, for OpenCL C with inline PTX (NVIDIA's
+# OpenCL compiler is not on this machine; NVIDIA's ptxas then checks it).
 # Packages already present are left alone, so a second run costs nothing.
 set -euo pipefail
 
@@ -16,7 +18,7 @@ packages=(
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
     libclblast-dev clblast-utils
     python3 clang-format git
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev libclc-14
     hipcc libamdhip64-dev intel-opencl-icd
 )
 

@@ -708,30 +708,56 @@ static int mentions(const char *text, const char *needle)
     return count;
 }
 
+/* The kernel in `dialect` (the caller frees it; NULL when refused). */
+static char *generated(const tp_kernel *kernel, const char *dialect)
+{
+    tsr_strbuf out;
+    tsr_error err = {{0}};
+    tsr_strbuf_init(&out);
+    tsr_status st =
+        kernel ? tsr_generate(kernel, tsr_dialect_find(dialect), NULL, &out, &err) : TSR_ERR_INPUT;
+    CHECK_MSG(st == TSR_OK, "%s: %s", dialect, err.msg);
+    if (st == TSR_OK)
+        return out.data;
+    tsr_strbuf_free(&out);
+    return NULL;
+}
+
+/* Whether `dialect` refuses the kernel with a message holding `refusal`. */
+static void check_refused(const tp_kernel *kernel, const char *dialect, const char *refusal)
+{
+    tsr_strbuf out;
+    tsr_error err = {{0}};
+    tsr_strbuf_init(&out);
+    CHECK(kernel &&
+          tsr_generate(kernel, tsr_dialect_find(dialect), NULL, &out, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, refusal);
+    tsr_strbuf_free(&out);
+}
+
 /* The kernel in CUDA (the caller frees it; NULL when refused), after
- * checking that HIP and OpenCL, which spell neither the matrix units nor
- * cp.async, refuse it with a message holding `refusal`. */
+ * checking that HIP and OpenCL, which spell neither the kernel's matrix
+ * unit nor its copies, refuse it with a message holding `refusal`. */
 static char *cuda_only(const tp_kernel *kernel, const char *refusal)
 {
-    static const char *const names[] = {"cuda", "hip", "opencl"};
-    char *cuda = NULL;
-    for (int d = 0; kernel && d < 3; d++) {
-        tsr_strbuf out;
-        tsr_error err = {{0}};
-        tsr_strbuf_init(&out);
-        tsr_status st = tsr_generate(kernel, tsr_dialect_find(names[d]), NULL, &out, &err);
-        if (d == 0) {
-            CHECK_MSG(st == TSR_OK, "%s", err.msg);
-            cuda = st == TSR_OK ? out.data : NULL;
-            if (cuda)
-                continue;
-        } else {
-            CHECK(st == TSR_ERR_UNSUPPORTED);
-            CHECK_STR_CONTAINS(err.msg, refusal);
-        }
-        tsr_strbuf_free(&out);
+    check_refused(kernel, "hip", refusal);
+    check_refused(kernel, "opencl", refusal);
+    return generated(kernel, "cuda");
+}
+
+/* The kernel in CUDA, and in OpenCL through inline PTX (*opencl; both for
+ * the caller to free, NULL when refused), after checking that HIP refuses
+ * it with a message holding `refusal`. The OpenCL text defines the PTX
+ * helpers, which a kernel without the unit or the copies leaves out. */
+static char *nvidia_only(const tp_kernel *kernel, const char *refusal, char **opencl)
+{
+    check_refused(kernel, "hip", refusal);
+    *opencl = generated(kernel, "opencl");
+    if (*opencl) {
+        CHECK_STR_CONTAINS(*opencl, "#define TSR_CP_ASYNC(dst, src, bytes, cache)");
+        CHECK_STR_CONTAINS(*opencl, "__asm__(\"cvt.rna.tf32.f32 %0, %1;\"");
     }
-    return cuda;
+    return generated(kernel, "cuda");
 }
 
 /* The shared tiles of a program in the order it declares them (A's first). */
@@ -1021,7 +1047,7 @@ out:
  * rounded to tf32 (ldmatrix moves 16-bit pairs), in k-steps of 8;
  * refused by HIP and OpenCL, on a profile without the unit, and with KU
  * past BK / 8. */
-static void tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only(void)
+static void tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
 {
     tsr_profile *h200 = check_repo_profile("nvidia-h200"),
                 *mi300x = check_repo_profile("amd-mi300x");
@@ -1048,7 +1074,18 @@ static void tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only(void)
     }
     tp_kernel *kernel = NULL;
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
-    char *cuda = cuda_only(kernel, "mma.sync m16n8k8 tf32");
+    char *opencl = NULL, *cuda = nvidia_only(kernel, "mma.sync m16n8k8 tf32", &opencl);
+    /* OpenCL on NVIDIA: the same calls, the unit and the rounding in
+     * inline PTX. */
+    if (opencl) {
+        int calls = mentions(opencl, "tsr_mma_tf32(");
+        CHECK_MSG(calls == 9, "%d mentions of tsr_mma_tf32( in OpenCL", calls);
+        CHECK_MSG(mentions(opencl, "tsr_to_tf32(") == 17, "%d roundings in OpenCL",
+                  mentions(opencl, "tsr_to_tf32("));
+        CHECK_STR_CONTAINS(opencl, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
+        CHECK_STR_CONTAINS(opencl, " + 8 + tx % 32 / 4][k");
+    }
+    free(opencl);
     if (cuda) {
         /* 2 x 4 fragments per k-step of 8, the loop's body printed once:
          * eight calls and the helper. A's 4 values per fragment row, B's 2
@@ -1146,6 +1183,36 @@ out:
     tsr_opspec_free(plain);
     tsr_profile_free(h200);
     tsr_profile_free(a100);
+}
+
+/* OpenCL kernels without the matrix unit or the copies (every kernel of a
+ * profile that lists neither, PoCL's among them) carry no inline PTX:
+ * only NVIDIA's OpenCL compiler would take it. */
+static void opencl_prints_inline_ptx_only_where_used(void)
+{
+    tsr_profile *pocl = check_repo_profile("pocl-cpu"), *h200 = check_repo_profile("nvidia-h200");
+    tsr_error err = {{0}};
+    tsr_arena *arena = tsr_arena_create();
+    tsr_opspec *f32 = gemm_spec("row", "row", 0.0);
+    const tsr_profile *profiles[] = {pocl, h200};
+    for (int i = 0; i < 2 && arena && f32 && pocl && h200; i++) {
+        tsr_config config = config_of(f32->op, "BM=64,BN=64,BK=16,TM=4,TN=4,VW=4,PF=1");
+        tsr_tile_program *p = NULL;
+        tp_kernel *kernel = NULL;
+        CHECK_MSG(f32->op->build(arena, f32, profiles[i], &config, &p, &err) == TSR_OK, "%s",
+                  err.msg);
+        CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+        char *text = generated(kernel, "opencl");
+        if (text) {
+            CHECK(!strstr(text, "__asm__") && !strstr(text, "tsr_cp_async"));
+            CHECK(!strstr(text, "tsr_aligned") && !strstr(text, "tsr_mma_tf32"));
+        }
+        free(text);
+    }
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(f32);
+    tsr_profile_free(pocl);
+    tsr_profile_free(h200);
 }
 
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
@@ -1381,13 +1448,27 @@ static void fma_ring_fetches_what_cannot_copy_asynchronously(void)
         }
     }
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
-    char *text = cuda_only(kernel, "asynchronous copies");
+    char *opencl = NULL, *text = nvidia_only(kernel, "asynchronous copies", &opencl);
     if (text) {
         CHECK_STR_CONTAINS(text, "fAs_0 = tsr_vload<4>(A + ");
         CHECK_STR_CONTAINS(text, "tsr_cp_async_aligned<4>(&Bs[");
         CHECK(!strstr(text, "tsr_cp_async_aligned<4>(&As["));
     }
+    /* OpenCL on NVIDIA: the same copies in inline PTX, guarded by the
+     * same alignment test. */
+    if (opencl) {
+        CHECK_STR_CONTAINS(opencl, "fAs_0 = vload4(0, A + ");
+        CHECK_STR_CONTAINS(opencl, "tsr_cp_async_aligned(4, &Bs[");
+        CHECK_STR_CONTAINS(opencl, "__local __attribute__((aligned(16))) float Bs[");
+        CHECK(!strstr(opencl, "tsr_cp_async_aligned(4, &As["));
+        CHECK_STR_CONTAINS(opencl, "(tsr_aligned(B, 16) && N % 4 == 0");
+        CHECK_STR_CONTAINS(opencl,
+                           "__asm__ __volatile__(\"cp.async.commit_group;\" ::: \"memory\");");
+        CHECK_STR_CONTAINS(opencl,
+                           "__asm__ __volatile__(\"cp.async.wait_group 2;\" ::: \"memory\");");
+    }
     free(text);
+    free(opencl);
     /* f16 widened to f32 for the FMAs: no fetch anywhere. */
     config = f16 ? config_of(f16->op, ring) : config;
     p = NULL;
@@ -1428,9 +1509,10 @@ int main(void)
     RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
     RUN_TEST(one_program_prints_in_every_dialect_in_its_own_syntax);
     RUN_TEST(printer_keeps_the_parentheses_operators_need);
+    RUN_TEST(opencl_prints_inline_ptx_only_where_used);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only);
-    RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_cuda_only);
+    RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles);
     RUN_TEST(warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);

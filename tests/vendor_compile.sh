@@ -5,7 +5,11 @@
 # sample of configs each, as CUDA with nvcc for sm_80, sm_89 and sm_90 (and
 # the warpgroup unit's for sm_90a), as
 # HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030, and as OpenCL C with
-# ocloc for dg2, pvc and tgllp. A kernel that does not compile fails the
+# ocloc for dg2, pvc and tgllp, and OpenCL C with inline PTX (NVIDIA's
+# matrix unit and asynchronous copies, for NVIDIA's OpenCL compiler, which
+# only runs beside an NVIDIA driver) with clang and libclc into PTX for
+# sm_80, assembled by NVIDIA's ptxas for sm_80 and sm_90. A kernel that does
+# not compile fails the
 # test. Under CI a missing compiler fails it too; elsewhere it is reported
 # and skipped.
 #
@@ -79,8 +83,21 @@ cuda_only+=("sgemm|BM=128,BN=256,BK=32,TM=8,TN=16,VW=8,KU=4,VN=2,PF=3" "sgemm|PF
 # copies, fetched ahead into registers; everywhere else the threads' f32.
 cuda_only+=("sgemm-tf32|MU=1,BM=128,BN=256,BK=16,TM=2,TN=8,VW=4,PAD=1,STRN=0,KU=1,PF=2"
     "sgemm-tf32|MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=1"
-    "sgemm-tf32|MU=1,BM=64,BN=128,BK=32,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=1")
+    "sgemm-tf32|MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=1")
 sources+=("sgemm-tf32|")
+# OpenCL on an NVIDIA GPU spells the rings' cp.async and tf32's mma.sync in
+# inline PTX (f16 and bf16 would need ldmatrix, which it does not): the f32
+# rings, the fused epilogue's, and tf32 on the unit fed by a ring, by
+# fetches and by plain loads. Within 48 KiB, the most OpenCL gives.
+opencl_ptx=()
+for spec in sgemm sgemm-tn sgemm-bias-gelu; do
+    opencl_ptx+=("$spec|PF=2,VW=4" "$spec|PF=3,VW=2")
+done
+opencl_ptx+=("sgemm|PF=2,VW=1"
+    "sgemm-tf32|MU=1,BM=64,BN=128,BK=16,TM=2,TN=4,VW=4,PAD=1,STRN=0,KU=1,PF=2"
+    "sgemm-tf32|MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=1"
+    "sgemm-tf32|MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=1"
+    "sgemm-nt-tf32|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=4,PAD=1,STRN=0,KU=2,PF=3")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
@@ -200,6 +217,7 @@ compile_all() {
     [ "$backend" = cuda ] && list+=("${cuda_only[@]}")
     { [ "$backend" != opencl ] || [[ " $* " == *" -device pvc "* ]]; } && list+=("${fp64[@]}")
     [ "$backend" = cuda-sm90a ] && list=("${wgmma[@]}") && backend=cuda
+    [ "$backend" = opencl-ptx ] && list=("${opencl_ptx[@]}") && backend=opencl
     for entry in "${list[@]}"; do
         spec=${entry%%|*}
         config=${entry#*|}
@@ -269,6 +287,23 @@ if ocloc=$(find_tool ocloc); then
     done
 else
     missing ocloc "apt-get install intel-opencl-icd"
+fi
+
+# OpenCL C with inline PTX: clang's OpenCL front end with libclc's builtins
+# for NVIDIA's OpenCL, then NVIDIA's assembler on the PTX it prints.
+clang_then_ptxas() {
+    "$clang" -x cl -cl-std=CL1.2 -target nvptx64-unknown-nvidiacl -march=sm_80 \
+        -Xclang -target-feature -Xclang +ptx70 -Xclang -finclude-default-header \
+        -Xclang -mlink-builtin-bitcode -Xclang "$libclc" -O2 -S -o out.ptx "$1" &&
+        "$ptxas" -arch=sm_80 out.ptx -o out80.cubin && "$ptxas" -arch=sm_90 out.ptx -o out90.cubin
+}
+libclc=/usr/lib/clc/nvptx64--nvidiacl.bc
+if clang=$(find_tool clang) && ptxas=$(find_tool ptxas) && [ -f "$libclc" ]; then
+    start=$SECONDS
+    compile_all opencl-ptx .cl clang_then_ptxas SRC
+    echo "clang and ptxas, OpenCL with inline PTX for sm_80, sm_90: done ($((SECONDS - start)) s)"
+else
+    missing "clang, ptxas or $libclc" "apt-get install clang libclc-14; the CUDA toolkit"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
