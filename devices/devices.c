@@ -141,3 +141,9 @@ tsr_status tsr_profile_check_device(const tsr_profile *p, const tsr_device_info 
                             limits[i].unit);
     return TSR_OK;
 }
+
+void tsr_profile_fit_device(tsr_profile *profile, const tsr_device_info *info)
+{
+    if (equals_nocase(info->backend, "opencl"))
+        profile->shared_per_block_optin.present = false;
+}

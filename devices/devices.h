@@ -35,4 +35,11 @@ tsr_status tsr_profile_find_for_device(const char *profiles_dir, const tsr_devic
 tsr_status tsr_profile_check_device(const tsr_profile *profile, const tsr_device_info *info,
                                     tsr_error *err);
 
+/* Narrows a profile to what the API the device is reached through can
+ * give: OpenCL has no way to opt in to more local memory than
+ * CL_DEVICE_LOCAL_MEM_SIZE, so on an OpenCL device the profile's
+ * shared_per_block_optin (CUDA's opt-in) is dropped and configs are
+ * held to shared_per_block. */
+void tsr_profile_fit_device(tsr_profile *profile, const tsr_device_info *info);
+
 #endif

@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "core/op.h"
+#include "core/opspec.h"
 #include "devices/devices.h"
 #include "tests/check.h"
+#include "tests/check_profile.h"
 
 /* y[i] = a * x[i] + i for i < n; work-items past n leave y alone. */
 static const char *axpy_source =
@@ -483,6 +486,42 @@ static void test_profile_search_reports_none_and_broken_files(void)
     remove_files(dir, files, 2);
 }
 
+/* An NVIDIA profile reached through OpenCL loses CUDA's opt-in to more
+ * shared memory, which OpenCL cannot ask for: a GEMM whose tiles take
+ * 192 KiB (the f32 start through CUDA) is then refused by the op's check,
+ * as NVIDIA's OpenCL would refuse to launch it; through CUDA it stays. */
+static void test_profile_fit_drops_the_shared_memory_opt_in_on_opencl(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ops/sgemm.yaml", check_source_root());
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_load(path, &spec, &err) == TSR_OK, "%s", err.msg);
+    static const char *const backends[] = {"cuda", "opencl"};
+    for (int i = 0; spec && i < 2; i++) {
+        tsr_profile *h200 = check_repo_profile("nvidia-h200");
+        if (!h200)
+            break;
+        tsr_device_info info = made_up_device();
+        snprintf(info.backend, sizeof info.backend, "%s", backends[i]);
+        snprintf(info.vendor, sizeof info.vendor, "NVIDIA Corporation");
+        snprintf(info.name, sizeof info.name, "NVIDIA H200");
+        CHECK(h200->shared_per_block_optin.present);
+        tsr_profile_fit_device(h200, &info);
+        CHECK(h200->shared_per_block_optin.present == (i == 0));
+        tsr_config config;
+        tsr_config_default(spec->op, &config);
+        CHECK(tsr_config_parse(spec->op, "BM=128,BN=256,BK=32,TM=8,TN=16,VW=8,KU=4,VN=2,PF=3",
+                               &config, &err) == TSR_OK);
+        tsr_status st = spec->op->check(spec, h200, &config, &err);
+        CHECK_MSG(st == (i == 0 ? TSR_OK : TSR_ERR_UNSUPPORTED), "%s: %s", backends[i], err.msg);
+        if (i == 1)
+            CHECK_STR_CONTAINS(err.msg, "shared");
+        tsr_profile_free(h200);
+    }
+    tsr_opspec_free(spec);
+}
+
 static void test_default_profiles_dir_prefers_the_environment(void)
 {
     setenv("TESSERA_PROFILES", "/somewhere/profiles", 1);
@@ -493,6 +532,7 @@ static void test_default_profiles_dir_prefers_the_environment(void)
 
 int main(void)
 {
+    RUN_TEST(test_profile_fit_drops_the_shared_memory_opt_in_on_opencl);
     RUN_TEST(test_list_reports_at_least_one_device);
     RUN_TEST(test_list_honours_max);
     RUN_TEST(test_open_describes_the_device_it_opened);

@@ -45,13 +45,16 @@ int cli_open_device(const char *id, tsr_device **out)
     return st == TSR_OK ? 0 : cli_report(st, err.msg);
 }
 
-/* The profile must not promise the device more than it has. */
+/* The profile must not promise the device more than it has, and is held
+ * to what the device's API can give. */
 static int check_against_device(const tsr_device *device, tsr_profile **profile)
 {
     tsr_error err = {{0}};
     tsr_status st = tsr_profile_check_device(*profile, &device->info, &err);
-    if (st == TSR_OK)
+    if (st == TSR_OK) {
+        tsr_profile_fit_device(*profile, &device->info);
         return 0;
+    }
     tsr_profile_free(*profile);
     *profile = NULL;
     return cli_report(st, err.msg);
