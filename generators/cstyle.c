@@ -202,9 +202,10 @@ static void print_expr(printer *p, const tp_expr *e)
                          "memory, or a shuffle within runs of threads)";
             break;
         }
-        /* The copies' alignment test and the unit's rounding come with
+        /* The copies' alignment test and the unit's roundings come with
          * the rest of the unit's helpers. */
-        if (e->func == TP_ALIGNED || e->func == TP_TO_TF32)
+        if (e->func == TP_ALIGNED || e->func == TP_TO_TF32 || e->func == TP_PACK_F16X2 ||
+            e->func == TP_PACK_BF16X2)
             p->unit_helpers = true;
         tsr_strbuf_printf(
             out, "%s(",
@@ -383,6 +384,7 @@ static void print_ldmatrix(printer *p, const tp_stmt *s)
         p->refused = "loads matrix-unit fragments (ldmatrix) this dialect cannot spell";
         return;
     }
+    p->unit_helpers = true;
     char *text[5] = {NULL};
     bool ok = s->matrices <= 4;
     for (int i = 0; ok && i < s->matrices; i++)

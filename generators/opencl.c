@@ -41,7 +41,8 @@ static void splat(tsr_strbuf *out, const char *scalar, int width, const char *va
 }
 
 /* f16 loads and stores are OpenCL's own vload_half and vstore_half_rte
- * (core since 1.0, no cl_khr_fp16 needed); bf16 is carried as ushort, the
+ * (core since 1.0, no cl_khr_fp16 needed), through half pointers to the
+ * ushort buffers; bf16 is carried as ushort, the
  * top half of an f32, rounded to nearest even as it is stored. */
 static const char preamble[] =
     "float tsr_bf16_to_f32(ushort h)\n"
@@ -95,13 +96,51 @@ static const char unit_helpers[] =
     "    __asm__(\"cvt.rna.tf32.f32 %0, %1;\" : \"=r\"(r) : \"f\"(f));\n"
     "    return r;\n"
     "}\n"
-    "/* The warp's m16n8k8 on tf32 operands, accumulating in place. */\n"
-    "#define tsr_mma_tf32(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)                          \\\n"
-    "    __asm__ __volatile__(\"mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 \"       \\\n"
+    "/* Two values rounded to nearest as one operand register, lo in the low\n"
+    " * half. */\n"
+    "uint tsr_pack_f16x2(float lo, float hi)\n"
+    "{\n"
+    "    uint r;\n"
+    "    __asm__(\"cvt.rn.f16x2.f32 %0, %1, %2;\" : \"=r\"(r) : \"f\"(hi), \"f\"(lo));\n"
+    "    return r;\n"
+    "}\n"
+    "uint tsr_pack_bf16x2(float lo, float hi)\n"
+    "{\n"
+    "    uint r;\n"
+    "    __asm__(\"cvt.rn.bf16x2.f32 %0, %1, %2;\" : \"=r\"(r) : \"f\"(hi), \"f\"(lo));\n"
+    "    return r;\n"
+    "}\n"
+    "/* The warp's m16n8k16 on f16 or bf16 pairs and m16n8k8 on tf32 values,\n"
+    " * accumulating in place. */\n"
+    "#define TSR_MMA(shape, type, c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)                  \\\n"
+    "    __asm__ __volatile__(\"mma.sync.aligned.\" shape \".row.col.f32.\"                   \\\n"
+    "                         type \".\" type \".f32 \"                                     \\\n"
     "                         \"{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, \"           \\\n"
     "                         \"{%0, %1, %2, %3};\"                                       \\\n"
     "                         : \"+f\"(c0), \"+f\"(c1), \"+f\"(c2), \"+f\"(c3)             \\\n"
     "                         : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1))\n"
+    "#define tsr_mma_f16(...) TSR_MMA(\"m16n8k16\", \"f16\", __VA_ARGS__)\n"
+    "#define tsr_mma_bf16(...) TSR_MMA(\"m16n8k16\", \"bf16\", __VA_ARGS__)\n"
+    "#define tsr_mma_tf32(...) TSR_MMA(\"m16n8k8\", \"tf32\", __VA_ARGS__)\n"
+    "/* ldmatrix of 2 or 4 8x8 matrices of 16-bit values from a __local\n"
+    " * address, plain or transposed. */\n"
+    "#define tsr_ldmatrix_x2(d0, d1, p) TSR_LDMATRIX2(\"\", d0, d1, p)\n"
+    "#define tsr_ldmatrix_x2_trans(d0, d1, p) TSR_LDMATRIX2(\".trans\", d0, d1, p)\n"
+    "#define TSR_LDMATRIX2(trans, d0, d1, p)                                              \\\n"
+    "    __asm__ __volatile__(\"ldmatrix.sync.aligned.m8n8.x2\" trans                     \\\n"
+    "                         \".shared.b16 {%0, %1}, [%2];\"                             \\\n"
+    "                         : \"=r\"(d0), \"=r\"(d1)                                       \\\n"
+    "                         : \"r\"((uint)(ulong)(p))                                    \\\n"
+    "                         : \"memory\")\n"
+    "#define tsr_ldmatrix_x4(d0, d1, d2, d3, p) TSR_LDMATRIX4(\"\", d0, d1, d2, d3, p)\n"
+    "#define tsr_ldmatrix_x4_trans(d0, d1, d2, d3, p)                                   \\\n"
+    "    TSR_LDMATRIX4(\".trans\", d0, d1, d2, d3, p)\n"
+    "#define TSR_LDMATRIX4(trans, d0, d1, d2, d3, p)                                      \\\n"
+    "    __asm__ __volatile__(\"ldmatrix.sync.aligned.m8n8.x4\" trans                     \\\n"
+    "                         \".shared.b16 {%0, %1, %2, %3}, [%4];\"                       \\\n"
+    "                         : \"=r\"(d0), \"=r\"(d1), \"=r\"(d2), \"=r\"(d3)             \\\n"
+    "                         : \"r\"((uint)(ulong)(p))                                    \\\n"
+    "                         : \"memory\")\n"
     "/* One cp.async of 4, 8 or 16 bytes (16 bypassing L1). */\n"
     "#define TSR_CP_ASYNC(dst, src, bytes, cache)                                         \\\n"
     "    __asm__ __volatile__(\"cp.async.\" cache \".shared.global [%0], [%1], \" #bytes \";\" \\\n"
@@ -109,7 +148,20 @@ static const char unit_helpers[] =
     "                         : \"memory\")\n"
     "/* n values from a source aligned to their size (the kernel tested it\n"
     " * once), in 16-byte pieces or one of 4 or 8 bytes; anything else moves\n"
-    " * through registers at once, as a barrier after the wait shows it. */\n"
+    " * through registers at once, as stored (16-bit floats as ushort), as a\n"
+    " * barrier after the wait shows it. */\n"
+    "#define TSR_COPY_AS(type, dst, src, n)                                             \\\n"
+    "    for (int tsr_cp_i = 0; tsr_cp_i < (n); tsr_cp_i++)                             \\\n"
+    "        ((__local type *)(dst))[tsr_cp_i] = ((const __global type *)(src))[tsr_cp_i]\n"
+    "#define TSR_COPY_ELEMENTS(dst, src, n)                                             \\\n"
+    "    do {                                                                           \\\n"
+    "        if (sizeof(*(src)) == 2)                                                   \\\n"
+    "            TSR_COPY_AS(ushort, dst, src, n);                                      \\\n"
+    "        else if (sizeof(*(src)) == 8)                                              \\\n"
+    "            TSR_COPY_AS(ulong, dst, src, n);                                       \\\n"
+    "        else                                                                       \\\n"
+    "            TSR_COPY_AS(uint, dst, src, n);                                        \\\n"
+    "    } while (0)\n"
     "#define tsr_cp_async_aligned(n, dst, src)                                          \\\n"
     "    do {                                                                           \\\n"
     "        const int tsr_cp_bytes = (n) * (int)sizeof(*(src));                       \\\n"
@@ -122,8 +174,7 @@ static const char unit_helpers[] =
     "        else if (tsr_cp_bytes == 4)                                                \\\n"
     "            TSR_CP_ASYNC(dst, src, 4, \"ca\");                                       \\\n"
     "        else                                                                       \\\n"
-    "            for (int tsr_cp_i = 0; tsr_cp_i < (n); tsr_cp_i++)                     \\\n"
-    "                (dst)[tsr_cp_i] = (src)[tsr_cp_i];                                 \\\n"
+    "            TSR_COPY_ELEMENTS(dst, src, n);                                        \\\n"
     "    } while (0)\n"
     "/* The same for a source it did not test: each tests its own. */\n"
     "#define tsr_cp_async(n, dst, src)                                                  \\\n"
@@ -134,23 +185,32 @@ static const char unit_helpers[] =
     "            tsr_aligned(src, tsr_cp_piece))                                        \\\n"
     "            tsr_cp_async_aligned(n, dst, src);                                     \\\n"
     "        else                                                                       \\\n"
-    "            for (int tsr_cp_i = 0; tsr_cp_i < (n); tsr_cp_i++)                     \\\n"
-    "                (dst)[tsr_cp_i] = (src)[tsr_cp_i];                                 \\\n"
+    "            TSR_COPY_ELEMENTS(dst, src, n);                                        \\\n"
     "    } while (0)\n";
 
-/* The matrix unit through inline PTX: tf32 alone, whose operands are
- * f32 values in 32-bit registers. f16 and bf16 would need their shared
- * tiles as 16-bit values, which OpenCL C without cl_khr_fp16 (NVIDIA's)
- * declares only as ushort, and ldmatrix. */
+/* The warp's matrix unit through inline PTX (tsr_mma_f16, _bf16, _tf32). */
 static bool print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
 {
-    if (type != TSR_TF32)
-        return false;
-    tsr_strbuf_append(out, "tsr_mma_tf32(");
+    tsr_strbuf_printf(out, "tsr_mma_%s(", tsr_dtype_name(type));
     for (int i = 0; i < TP_MMA_OPERANDS; i++)
         tsr_strbuf_printf(out, "%s%s", i ? ", " : "", operands[i]);
     tsr_strbuf_append(out, ")");
     return true;
+}
+
+static void print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *const *registers,
+                           const char *pointer)
+{
+    tsr_strbuf_printf(out, "tsr_ldmatrix_x%d%s(", matrices, trans ? "_trans" : "");
+    for (int i = 0; i < matrices; i++)
+        tsr_strbuf_printf(out, "%s, ", registers[i]);
+    tsr_strbuf_printf(out, "%s)", pointer);
+}
+
+/* A 16-bit vector as stored: `width` ushorts, whatever the buffer's type. */
+static void raw_vload(tsr_strbuf *out, int width, const char *pointer)
+{
+    tsr_strbuf_printf(out, "vload%d(0, (const __global ushort *)(%s))", width, pointer);
 }
 
 static void print_async_copy(tsr_strbuf *out, int width, const char *dst, const char *src,
@@ -163,9 +223,9 @@ static void print_async_copy(tsr_strbuf *out, int width, const char *dst, const 
 static void widening_load(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer)
 {
     if (dtype == TSR_F16 && width == 1)
-        tsr_strbuf_printf(out, "vload_half(0, %s)", pointer);
+        tsr_strbuf_printf(out, "vload_half(0, (const __global half *)(%s))", pointer);
     else if (dtype == TSR_F16)
-        tsr_strbuf_printf(out, "vload_half%d(0, %s)", width, pointer);
+        tsr_strbuf_printf(out, "vload_half%d(0, (const __global half *)(%s))", width, pointer);
     else if (width == 1)
         tsr_strbuf_printf(out, "tsr_bf16_to_f32(*(%s))", pointer);
     else
@@ -213,9 +273,10 @@ static void narrowing_store(tsr_strbuf *out, tsr_dtype dtype, int width, const c
                             const char *value)
 {
     if (dtype == TSR_F16 && width == 1)
-        tsr_strbuf_printf(out, "vstore_half_rte(%s, 0, %s)", value, pointer);
+        tsr_strbuf_printf(out, "vstore_half_rte(%s, 0, (__global half *)(%s))", value, pointer);
     else if (dtype == TSR_F16)
-        tsr_strbuf_printf(out, "vstore_half%d_rte(%s, 0, %s)", width, value, pointer);
+        tsr_strbuf_printf(out, "vstore_half%d_rte(%s, 0, (__global half *)(%s))", width, value,
+                          pointer);
     else if (width == 1)
         tsr_strbuf_printf(out, "*(%s) = tsr_f32_to_bf16(%s)", pointer, value);
     else
@@ -239,6 +300,8 @@ const tsr_dialect tsr_dialect_opencl = {
                    [TP_FMIN] = "fmin",
                    [TP_SQRT] = "sqrt",
                    [TP_TANH] = "tanh",
+                   [TP_PACK_F16X2] = "tsr_pack_f16x2",
+                   [TP_PACK_BF16X2] = "tsr_pack_bf16x2",
                    [TP_TO_TF32] = "tsr_to_tf32",
                    [TP_ALIGNED] = "tsr_aligned",
                    TSR_SUBGROUP_FUNC_NAMES},
@@ -251,12 +314,17 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_vstore = vstore,
     .print_splat = splat,
     .lane_format = ".s%x",
-    .storage_names = {[TSR_F16] = "half", [TSR_BF16] = "ushort"},
+    /* 16-bit values are ushort as stored (OpenCL C declares half only as a
+     * pointer's target without cl_khr_fp16, and NVIDIA's lacks it), f16
+     * read and written through half pointers. */
+    .storage_names = {[TSR_F16] = "ushort", [TSR_BF16] = "ushort"},
     .print_widening_load = widening_load,
     .print_narrowing_store = narrowing_store,
     .print_subgroup_helpers = subgroup_helpers,
     .unit_helpers = unit_helpers,
     .print_mma_sync = print_mma_sync,
+    .print_ldmatrix = print_ldmatrix,
+    .print_raw_vload = raw_vload,
     .print_async_copy = print_async_copy,
     .async_commit = "__asm__ __volatile__(\"cp.async.commit_group;\" ::: \"memory\")",
     .async_wait_format = "__asm__ __volatile__(\"cp.async.wait_group %d;\" ::: \"memory\")",

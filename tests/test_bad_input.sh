@@ -232,8 +232,11 @@ refused "--config with a huge value" gen "$sgemm" --profile pocl-cpu --config BM
 refused "--config with a key twice" gen "$sgemm" --profile pocl-cpu --config BM=64,BM=32
 refused "--config of an empty key" gen "$sgemm" --profile pocl-cpu --config =64
 refused "--backend unknown" gen "$sgemm" --profile pocl-cpu --backend vulkan
-refused "--config of a matrix unit that OpenCL cannot spell" gen "$root/ops/hgemm.yaml" \
-    --profile nvidia-h200 --backend opencl --config MU=1,STRN=0,KU=1
+refused "--config of the warpgroup unit, which OpenCL cannot spell" gen "$root/ops/hgemm.yaml" \
+    --profile nvidia-h200 --backend opencl \
+    --config MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VW=8,PAD=0
+refused "--config of the warp unit, which HIP cannot spell" gen "$root/ops/hgemm.yaml" \
+    --profile nvidia-h200 --backend hip --config MU=1,STRN=0,KU=1
 refused "--config of tf32's matrix unit for a spec without tf32" gen "$sgemm" \
     --profile nvidia-h200 --backend cuda --config MU=1,STRN=0,KU=1
 refused "--config of a matrix unit the device's profile lacks" verify "$root/ops/hgemm.yaml" \

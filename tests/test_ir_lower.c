@@ -879,10 +879,10 @@ out:
 }
 
 /* The matrix unit (MU=1): a warp-fragment MMA in the tile program, one
- * mma.sync per fragment pair and 16 of k in CUDA, its fragments read by
- * ldmatrix, refused by the dialects that cannot spell it, and by check()
+ * mma.sync per fragment pair and 16 of k in CUDA and in OpenCL's inline
+ * PTX, its fragments read by ldmatrix, refused by HIP, and by check()
  * where the profile lacks the unit for the input type. */
-static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
+static void matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only(void)
 {
     tsr_profile *h200 = check_repo_profile("nvidia-h200");
     tsr_error err = {{0}};
@@ -913,7 +913,19 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
     }
     tp_kernel *kernel = NULL;
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
-    char *cuda = cuda_only(kernel, "matrix unit");
+    char *opencl = NULL, *cuda = nvidia_only(kernel, "matrix unit", &opencl);
+    if (opencl) {
+        CHECK_MSG(mentions(opencl, "tsr_mma_f16(") == 9, "%d mentions of tsr_mma_f16( in OpenCL",
+                  mentions(opencl, "tsr_mma_f16("));
+        CHECK_STR_CONTAINS(opencl, "tsr_ldmatrix_x4(fa");
+        CHECK_STR_CONTAINS(opencl, "tsr_ldmatrix_x4_trans(fb");
+        CHECK_STR_CONTAINS(opencl, "ldmatrix.sync.aligned.m8n8.x4\" trans");
+        /* The 16-bit tiles as stored: ushort, which OpenCL C declares
+         * without cl_khr_fp16. */
+        CHECK_STR_CONTAINS(opencl, "__local __attribute__((aligned(16))) ushort As[");
+        CHECK_STR_CONTAINS(opencl, "__global const ushort *restrict A");
+    }
+    free(opencl);
     if (cuda) {
         const char *out_data = cuda;
         /* 2 x 4 fragments, 2 steps of 16 (the unrolled loop runs twice):
@@ -946,7 +958,10 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
     tp_kernel *vk = NULL;
     CHECK_MSG(spec->op->build(arena, spec, h200, &vector, &vp, &err) == TSR_OK, "%s", err.msg);
     CHECK(vp && tsr_lower(vp, arena, &vk, &err) == TSR_OK);
-    char *vk_text = cuda_only(vk, "cannot spell");
+    char *vk_opencl = NULL, *vk_text = nvidia_only(vk, "cannot spell", &vk_opencl);
+    if (vk_opencl)
+        CHECK_STR_CONTAINS(vk_opencl, "= vload8(0, (const __global ushort *)(A + ");
+    free(vk_opencl);
     if (vk_text) {
         const char *text = vk_text;
         CHECK_STR_CONTAINS(text, "const tsr_ushort8 v");
@@ -972,7 +987,12 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only(void)
         free(ir);
     }
     CHECK(rp && tsr_lower(rp, arena, &rk, &err) == TSR_OK);
-    char *rk_text = cuda_only(rk, "cannot spell");
+    char *rk_opencl = NULL, *rk_text = nvidia_only(rk, "cannot spell", &rk_opencl);
+    if (rk_opencl) {
+        CHECK_STR_CONTAINS(rk_opencl, "tsr_cp_async_aligned(8, &As[");
+        CHECK_STR_CONTAINS(rk_opencl, "(tsr_aligned(A, 16) && K % 8 == 0 && ");
+    }
+    free(rk_opencl);
     if (rk_text) {
         const char *text = rk_text;
         /* Each whole vector is copied without a test of its own: the
@@ -1082,7 +1102,7 @@ static void tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
         CHECK_MSG(calls == 9, "%d mentions of tsr_mma_tf32( in OpenCL", calls);
         CHECK_MSG(mentions(opencl, "tsr_to_tf32(") == 17, "%d roundings in OpenCL",
                   mentions(opencl, "tsr_to_tf32("));
-        CHECK_STR_CONTAINS(opencl, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
+        CHECK_STR_CONTAINS(opencl, "#define tsr_mma_tf32(...) TSR_MMA(\"m16n8k8\", \"tf32\"");
         CHECK_STR_CONTAINS(opencl, " + 8 + tx % 32 / 4][k");
     }
     free(opencl);
@@ -1511,7 +1531,7 @@ int main(void)
     RUN_TEST(printer_keeps_the_parentheses_operators_need);
     RUN_TEST(opencl_prints_inline_ptx_only_where_used);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
-    RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_cuda_only);
+    RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles);
     RUN_TEST(warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only);

@@ -85,10 +85,12 @@ cuda_only+=("sgemm-tf32|MU=1,BM=128,BN=256,BK=16,TM=2,TN=8,VW=4,PAD=1,STRN=0,KU=
     "sgemm-tf32|MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=1"
     "sgemm-tf32|MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=1")
 sources+=("sgemm-tf32|")
-# OpenCL on an NVIDIA GPU spells the rings' cp.async and tf32's mma.sync in
-# inline PTX (f16 and bf16 would need ldmatrix, which it does not): the f32
-# rings, the fused epilogue's, and tf32 on the unit fed by a ring, by
-# fetches and by plain loads. Within 48 KiB, the most OpenCL gives.
+# OpenCL on an NVIDIA GPU spells the rings' cp.async, ldmatrix and the
+# matrix unit (mma.sync) in inline PTX: the f32 rings, the fused
+# epilogue's, tf32 on the unit fed by a ring, by fetches and by plain
+# loads; f16 and bf16 on the unit, plain, through a ring and a lone
+# fragment column, into a 16-bit epilogue, and conv2d's gathered taps.
+# Within 48 KiB, the most OpenCL gives.
 opencl_ptx=()
 for spec in sgemm sgemm-tn sgemm-bias-gelu; do
     opencl_ptx+=("$spec|PF=2,VW=4" "$spec|PF=3,VW=2")
@@ -98,6 +100,15 @@ opencl_ptx+=("sgemm|PF=2,VW=1"
     "sgemm-tf32|MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=1"
     "sgemm-tf32|MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=1"
     "sgemm-nt-tf32|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=4,PAD=1,STRN=0,KU=2,PF=3")
+for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
+    for config in "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1,VW=1" \
+        "MU=1,BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1" \
+        "MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,PF=3,VW=8,PAD=1"; do
+        opencl_ptx+=("$spec|$config")
+    done
+done
+opencl_ptx+=("conv2d-nhwc-f16|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1"
+    "conv2d-nhwc-f16|MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=1,PF=3")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
@@ -290,10 +301,12 @@ else
 fi
 
 # OpenCL C with inline PTX: clang's OpenCL front end with libclc's builtins
-# for NVIDIA's OpenCL, then NVIDIA's assembler on the PTX it prints.
+# for NVIDIA's OpenCL (and the half conversions libclc leaves out), then
+# NVIDIA's assembler on the PTX it prints.
 clang_then_ptxas() {
     "$clang" -x cl -cl-std=CL1.2 -target nvptx64-unknown-nvidiacl -march=sm_80 \
         -Xclang -target-feature -Xclang +ptx70 -Xclang -finclude-default-header \
+        -include "$root/tests/vendor_compile_half.cl" \
         -Xclang -mlink-builtin-bitcode -Xclang "$libclc" -O2 -S -o out.ptx "$1" &&
         "$ptxas" -arch=sm_80 out.ptx -o out80.cubin && "$ptxas" -arch=sm_90 out.ptx -o out90.cubin
 }
