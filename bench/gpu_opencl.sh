@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # GEMM through NVIDIA's OpenCL platform against CLBlast on the same GPU, in
 # one go: the kernels that spell NVIDIA's asynchronous copies (the rings,
-# PF = 2 and 3) and its matrix unit (tf32 on mma.sync m16n8k8) in inline
-# PTX verified against the CPU reference over ragged shapes; then a
+# PF = 2 and 3) and its matrix unit (mma.sync: m16n8k8 on tf32, m16n8k16 on
+# f16 and bf16 fed by ldmatrix) in inline PTX verified against the CPU
+# reference over ragged shapes; then a
 # model-guided tune of ops/sgemm.yaml (full f32) and ops/sgemm-tf32.yaml at
 # each size and tessera-bench-gemm on both, each beside CLBlast's SGEMM in
 # the same process (CLBlast has no TF32: for the tf32 spec its full-f32
@@ -42,7 +43,7 @@ verify() {
 
 # 1. Inline PTX on ragged shapes: tf32 on the unit fed by a ring, plain,
 # fetched ahead, and K-major; the f32 rings' copies (1000 x 1290 x 300 is
-# the shape whose rows are whole vectors, where they run).
+# the shape whose rows are whole vectors, where they run); f16 and bf16.
 for shape in m=1000,n=1290,k=300 m=67,n=35,k=41 m=1,n=257,k=33; do
     for config in MU=1,BM=64,BN=128,BK=16,TM=2,TN=4,VW=4,PAD=1,STRN=0,KU=1,PF=2 \
         MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=1 \
@@ -53,6 +54,14 @@ for shape in m=1000,n=1290,k=300 m=67,n=35,k=41 m=1,n=257,k=33; do
     for spec in sgemm sgemm-tn sgemm-bias-gelu; do
         verify "$spec" "$shape" PF=2,VW=4
         verify "$spec" "$shape" PF=3,VW=2
+    done
+    # f16 and bf16 on the unit (ldmatrix, m16n8k16): plain, a lone fragment
+    # column of 8-wide vectors, a ring of 128 x 128 tiles.
+    for config in MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1,VW=1 \
+        MU=1,BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1 \
+        MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,PF=3,VW=8,PAD=1; do
+        verify hgemm "$shape" "$config"
+        verify bf16gemm-tn "$shape" "$config"
     done
 done
 
