@@ -357,12 +357,10 @@ static void print_for(printer *p, const tp_stmt *s)
 
 static void print_mma_sync(printer *p, const tp_stmt *s)
 {
-    const char *refusal =
-        s->mma_type == TSR_TF32
-            ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
-            : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
     if (!p->d->print_mma_sync) {
-        p->refused = refusal;
+        p->refused = s->mma_type == TSR_TF32
+                         ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
+                         : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
         return;
     }
     p->unit_helpers = true;
@@ -370,10 +368,10 @@ static void print_mma_sync(printer *p, const tp_stmt *s)
     bool ok = true;
     for (int i = 0; i < TP_MMA_OPERANDS; i++)
         ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
-    if (ok && !p->d->print_mma_sync(p->out, s->mma_type, text))
-        p->refused = refusal;
-    else if (ok)
+    if (ok) {
+        p->d->print_mma_sync(p->out, s->mma_type, text);
         tsr_strbuf_append(p->out, ";\n");
+    }
     for (int i = 0; i < TP_MMA_OPERANDS; i++)
         free(text[i]);
 }

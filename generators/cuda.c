@@ -96,24 +96,6 @@ static void print_async_copy(tsr_strbuf *out, int width, const char *dst, const 
                       src);
 }
 
-static void print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *const *registers,
-                           const char *pointer)
-{
-    tsr_strbuf_printf(out, "tsr_ldmatrix_x%d%s(", matrices, trans ? "_trans" : "");
-    for (int i = 0; i < matrices; i++)
-        tsr_strbuf_printf(out, "%s, ", registers[i]);
-    tsr_strbuf_printf(out, "%s)", pointer);
-}
-
-static bool print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
-{
-    tsr_strbuf_printf(out, "tsr_mma_%s(", tsr_dtype_name(type));
-    for (int i = 0; i < TP_MMA_OPERANDS; i++)
-        tsr_strbuf_printf(out, "%s%s", i ? ", " : "", operands[i]);
-    tsr_strbuf_append(out, ")");
-    return true;
-}
-
 /* wgmma.mma_async (sm_90a) on the warpgroup's accumulators, both operands
  * from shared memory through descriptors (tsr_wgmma_desc); its scale-d
  * predicate 1 (it adds to them) or, when predicated, the int operand's
@@ -225,8 +207,8 @@ const tsr_dialect tsr_dialect_cuda = {
     .static_shared_max = 48 * 1024,
     .dynamic_shared = "extern __shared__ __attribute__((aligned(16))) unsigned char tsr_shared[];",
     .print_subgroup_helpers = subgroup_helpers,
-    .print_mma_sync = print_mma_sync,
-    .print_ldmatrix = print_ldmatrix,
+    .print_mma_sync = tsr_nvidia_print_mma_sync,
+    .print_ldmatrix = tsr_nvidia_print_ldmatrix,
     .print_async_copy = print_async_copy,
     .async_commit = "asm volatile(\"cp.async.commit_group;\" ::: \"memory\")",
     .async_wait_format = "asm volatile(\"cp.async.wait_group %d;\" ::: \"memory\")",

@@ -30,6 +30,12 @@ void tsr_cuda_family_narrowing_store(tsr_strbuf *out, tsr_dtype dtype, int width
  * exchange of float v with the lane m apart ("__shfl_xor(v, m)"). */
 void tsr_cuda_family_subgroup_helpers(tsr_strbuf *out, int width, const char *shuffle_xor);
 
+/* The warp matrix unit's calls, as CUDA and OpenCL print them
+ * (generators/nvidia_calls.c). */
+void tsr_nvidia_print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands);
+void tsr_nvidia_print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *const *registers,
+                               const char *pointer);
+
 /* Every dialect names its sub-group helpers alike and defines them in
  * print_subgroup_helpers. */
 #define TSR_SUBGROUP_FUNC_NAMES                                                                    \

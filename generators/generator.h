@@ -84,10 +84,9 @@ struct tsr_dialect {
     void (*print_narrowing_store)(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer,
                                   const char *value);
     /* A TP_MMA_SYNC of f16, bf16 or tf32 inputs on its printed operands,
-     * as a statement without the semicolon; false (nothing printed) where
-     * the dialect cannot spell the unit for that type, NULL where it has
-     * no such unit (a kernel using one is then refused). */
-    bool (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
+     * as a statement without the semicolon; NULL where the dialect has no
+     * such unit (a kernel using one is then refused). */
+    void (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
     /* An asynchronous copy (a TP_ASSIGN marked async) of `width` values
      * from the global address `src` to the shared address `dst` (`aligned`:
      * the lowering tested that src is a multiple of the copy's size), and

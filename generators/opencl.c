@@ -188,25 +188,6 @@ static const char unit_helpers[] =
     "            TSR_COPY_ELEMENTS(dst, src, n);                                        \\\n"
     "    } while (0)\n";
 
-/* The warp's matrix unit through inline PTX (tsr_mma_f16, _bf16, _tf32). */
-static bool print_mma_sync(tsr_strbuf *out, tsr_dtype type, char *const *operands)
-{
-    tsr_strbuf_printf(out, "tsr_mma_%s(", tsr_dtype_name(type));
-    for (int i = 0; i < TP_MMA_OPERANDS; i++)
-        tsr_strbuf_printf(out, "%s%s", i ? ", " : "", operands[i]);
-    tsr_strbuf_append(out, ")");
-    return true;
-}
-
-static void print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *const *registers,
-                           const char *pointer)
-{
-    tsr_strbuf_printf(out, "tsr_ldmatrix_x%d%s(", matrices, trans ? "_trans" : "");
-    for (int i = 0; i < matrices; i++)
-        tsr_strbuf_printf(out, "%s, ", registers[i]);
-    tsr_strbuf_printf(out, "%s)", pointer);
-}
-
 /* A 16-bit vector as stored: `width` ushorts, whatever the buffer's type. */
 static void raw_vload(tsr_strbuf *out, int width, const char *pointer)
 {
@@ -322,8 +303,8 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_narrowing_store = narrowing_store,
     .print_subgroup_helpers = subgroup_helpers,
     .unit_helpers = unit_helpers,
-    .print_mma_sync = print_mma_sync,
-    .print_ldmatrix = print_ldmatrix,
+    .print_mma_sync = tsr_nvidia_print_mma_sync,
+    .print_ldmatrix = tsr_nvidia_print_ldmatrix,
     .print_raw_vload = raw_vload,
     .print_async_copy = print_async_copy,
     .async_commit = "__asm__ __volatile__(\"cp.async.commit_group;\" ::: \"memory\")",
