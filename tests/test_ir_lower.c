@@ -723,6 +723,23 @@ static char *generated(const tp_kernel *kernel, const char *dialect)
     return NULL;
 }
 
+/* The kernel of `spec` with the config `config_text` on `profile`, built
+ * and lowered in `arena` (NULL, and a failed check, where either fails). */
+static tp_kernel *lowered(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
+                          const char *config_text)
+{
+    tsr_tile_program *p = NULL;
+    tp_kernel *kernel = NULL;
+    tsr_error err = {{0}};
+    CHECK(arena && spec && profile);
+    if (!arena || !spec || !profile)
+        return NULL;
+    tsr_config config = config_of(spec->op, config_text);
+    CHECK_MSG(spec->op->build(arena, spec, profile, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    CHECK_MSG(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK, "%s", err.msg);
+    return kernel;
+}
+
 /* Whether `dialect` refuses the kernel with a message holding `refusal`. */
 static void check_refused(const tp_kernel *kernel, const char *dialect, const char *refusal)
 {
@@ -836,19 +853,12 @@ static void warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only(void)
     }
     free(cuda);
     /* Both operands column-major: A M-major, B K-major. */
-    tsr_config tn_config = config_of(tn->op, text);
-    tsr_tile_program *tp = NULL;
-    tp_kernel *tk = NULL;
-    CHECK_MSG(tn->op->build(arena, tn, h200, &tn_config, &tp, &err) == TSR_OK, "%s", err.msg);
-    CHECK(tp && tsr_lower(tp, arena, &tk, &err) == TSR_OK);
-    if (tk) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        CHECK(tsr_generate(tk, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
-        CHECK_STR_CONTAINS(out.data, "m64n128k16.f32.bf16.bf16 {");
-        CHECK_STR_CONTAINS(out.data, "%64, %65, 1, 1, 1, 1, 0;");
-        tsr_strbuf_free(&out);
+    char *tn_text = generated(lowered(arena, tn, h200, text), "cuda");
+    if (tn_text) {
+        CHECK_STR_CONTAINS(tn_text, "m64n128k16.f32.bf16.bf16 {");
+        CHECK_STR_CONTAINS(tn_text, "%64, %65, 1, 1, 1, 1, 0;");
     }
+    free(tn_text);
     CHECK(spec->op->check(spec, a100, &config, &err) == TSR_ERR_UNSUPPORTED);
     CHECK_STR_CONTAINS(err.msg, "no wgmma m64nNk16 unit for f16 inputs");
     tsr_config unrolled =
@@ -952,12 +962,8 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only(void)
     CHECK_STR_CONTAINS(err.msg, "VN, STRM, STRN must be 1, 0, 0");
     /* Vectors copy the 16-bit values as stored, each one aligned store:
      * both tiles' rows run along their matrices' rows. */
-    tsr_config vector =
-        config_of(spec->op, "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=8,PAD=1");
-    tsr_tile_program *vp = NULL;
-    tp_kernel *vk = NULL;
-    CHECK_MSG(spec->op->build(arena, spec, h200, &vector, &vp, &err) == TSR_OK, "%s", err.msg);
-    CHECK(vp && tsr_lower(vp, arena, &vk, &err) == TSR_OK);
+    const char *vector_text = "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=8,PAD=1";
+    tp_kernel *vk = lowered(arena, spec, h200, vector_text);
     char *vk_opencl = NULL, *vk_text = nvidia_only(vk, "cannot spell", &vk_opencl);
     if (vk_opencl)
         CHECK_STR_CONTAINS(vk_opencl, "= vload8(0, (const __global ushort *)(A + ");
@@ -1011,22 +1017,15 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only(void)
     tsr_opspec *conv = parse_spec("schema: 1\nname: c\nop: conv2d\ndtype: f16\n"
                                   "conv2d: {layout: nhwc, filter: 3, stride: 2, pad: 1}\n"
                                   "shapes:\n  - {n: 1, c: 16, h: 9, w: 9, k: 16}\n");
-    tsr_config conv_ring = conv ? config_of(conv->op, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,"
-                                                      "KU=1,VN=1,VW=8,PAD=1,PF=2")
-                                : ring;
-    tsr_tile_program *cp = NULL;
-    tp_kernel *ck = NULL;
-    CHECK_MSG(conv && conv->op->build(arena, conv, h200, &conv_ring, &cp, &err) == TSR_OK, "%s",
-              err.msg);
-    CHECK(cp && tsr_lower(cp, arena, &ck, &err) == TSR_OK);
-    if (ck) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        CHECK(tsr_generate(ck, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
-        CHECK_STR_CONTAINS(out.data, "tsr_cp_async<8>(&As[");
-        CHECK(!strstr(out.data, "tsr_aligned(X"));
-        tsr_strbuf_free(&out);
+    char *conv_text =
+        generated(lowered(arena, conv, h200,
+                          "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1,VN=1,VW=8,PAD=1,PF=2"),
+                  "cuda");
+    if (conv_text) {
+        CHECK_STR_CONTAINS(conv_text, "tsr_cp_async<8>(&As[");
+        CHECK(!strstr(conv_text, "tsr_aligned(X"));
     }
+    free(conv_text);
     tsr_opspec_free(conv);
     tsr_profile *no_async = small_profile(4096, 1 << 20, 255);
     tsr_config f32_ring = config_of(f32->op, "PF=2");
@@ -1040,17 +1039,16 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only(void)
                                 "shapes:\n  - {m: 7, n: 13, k: 17}\n");
     tsr_tile_program *tp = NULL;
     tp_kernel *tk = NULL;
+    tsr_config vector = config_of(spec->op, vector_text);
     CHECK(tn && tn->op->build(arena, tn, h200, &vector, &tp, &err) == TSR_OK);
     CHECK(tp && nth_shared_tile(tp, 0)->transposed && nth_shared_tile(tp, 1)->transposed);
     CHECK(tp && tsr_lower(tp, arena, &tk, &err) == TSR_OK);
-    if (tk) {
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        CHECK(tsr_generate(tk, tsr_dialect_find("cuda"), NULL, &out, &err) == TSR_OK);
-        CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4_trans(fa");
-        CHECK_STR_CONTAINS(out.data, "tsr_ldmatrix_x4(fb");
-        tsr_strbuf_free(&out);
+    char *tk_text = generated(tk, "cuda");
+    if (tk_text) {
+        CHECK_STR_CONTAINS(tk_text, "tsr_ldmatrix_x4_trans(fa");
+        CHECK_STR_CONTAINS(tk_text, "tsr_ldmatrix_x4(fb");
     }
+    free(tk_text);
     tsr_opspec_free(tn);
     tsr_config odd_k = config_of(spec->op, "MU=1,BM=64,BN=64,BK=8,TM=2,TN=4,STRN=0,KU=1,VW=1");
     CHECK(spec->op->check(spec, h200, &odd_k, &err) == TSR_ERR_UNSUPPORTED);
@@ -1211,18 +1209,12 @@ out:
 static void opencl_prints_inline_ptx_only_where_used(void)
 {
     tsr_profile *pocl = check_repo_profile("pocl-cpu"), *h200 = check_repo_profile("nvidia-h200");
-    tsr_error err = {{0}};
     tsr_arena *arena = tsr_arena_create();
     tsr_opspec *f32 = gemm_spec("row", "row", 0.0);
     const tsr_profile *profiles[] = {pocl, h200};
-    for (int i = 0; i < 2 && arena && f32 && pocl && h200; i++) {
-        tsr_config config = config_of(f32->op, "BM=64,BN=64,BK=16,TM=4,TN=4,VW=4,PF=1");
-        tsr_tile_program *p = NULL;
-        tp_kernel *kernel = NULL;
-        CHECK_MSG(f32->op->build(arena, f32, profiles[i], &config, &p, &err) == TSR_OK, "%s",
-                  err.msg);
-        CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
-        char *text = generated(kernel, "opencl");
+    for (int i = 0; i < 2; i++) {
+        char *text = generated(
+            lowered(arena, f32, profiles[i], "BM=64,BN=64,BK=16,TM=4,TN=4,VW=4,PF=1"), "opencl");
         if (text) {
             CHECK(!strstr(text, "__asm__") && !strstr(text, "tsr_cp_async"));
             CHECK(!strstr(text, "tsr_aligned") && !strstr(text, "tsr_mma_tf32"));
