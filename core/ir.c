@@ -272,6 +272,7 @@ static void format_map(const tsr_thread_map *map, tsr_strbuf *out)
     tsr_strbuf_printf(out, " %s %dx%d%s%s",
                       map->warpgroups  ? "warpgroups"
                       : map->fragments ? "warps"
+                      : map->waves     ? "waves"
                                        : "threads",
                       map->threads_rows, map->threads_cols,
                       map->strided_rows ? " strided-rows" : "",
@@ -333,6 +334,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
             tsr_strbuf_printf(out, " on wgmma m64nNk16, %d pending", s->pending);
         if (s->unit == TSR_UNIT_WGMMA_M64NK8_TF32)
             tsr_strbuf_printf(out, " on wgmma m64nNk8 tf32, %d pending", s->pending);
+        if (s->unit == TSR_UNIT_MFMA_16X16X16)
+            tsr_strbuf_append(out, " on mfma 16x16x16");
         break;
     case TSR_S_STORE:
         tsr_strbuf_append(out, "store ");

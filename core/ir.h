@@ -98,6 +98,11 @@ typedef struct tsr_thread_map {
      * 1, local id 0 / 128) owning the (32 * rows) x (4 * cols) block at (wm,
      * wn) of the group tile: see core/lower_wgmma.c. */
     bool warpgroups;
+    /* Instead, AMD's matrix unit's fragments: threads_rows x threads_cols
+     * waves of 64 threads, wave (wm, wn) = (local id 1, local id 0 / 64)
+     * owning the (4 * rows) x (16 * cols) block at (wm, wn) of the group
+     * tile: see core/lower_mfma.c. */
+    bool waves;
 } tsr_thread_map;
 
 /* An MMA operand: a shared tile (at a stage: NULL for the first), or a
@@ -138,7 +143,10 @@ typedef enum tsr_mma_unit {
     TSR_UNIT_MMA_M16N8K16,
     TSR_UNIT_MMA_M16N8K8_TF32,
     TSR_UNIT_WGMMA_M64NK16,
-    TSR_UNIT_WGMMA_M64NK8_TF32
+    TSR_UNIT_WGMMA_M64NK8_TF32,
+    /* AMD's wave-wide unit, MFMA 16x16x16 with f32 products on f16 or
+     * bf16 operands read from shared tiles (see core/lower_mfma.c). */
+    TSR_UNIT_MFMA_16X16X16
 } tsr_mma_unit;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;

@@ -143,6 +143,11 @@ tsr_status lower_wgmma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tp_expr *lower_warpgroup_row(lower_ctx *ctx, const tsr_tile *acc, int i);
 tp_expr *lower_warpgroup_col(lower_ctx *ctx, const tsr_tile *acc, int j);
 
+/* The same on AMD's wave matrix unit (core/lower_mfma.c). */
+tsr_status lower_mfma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tp_expr *lower_wave_row(lower_ctx *ctx, const tsr_tile *acc, int i);
+tp_expr *lower_wave_col(lower_ctx *ctx, const tsr_tile *acc, int j);
+
 /* Where element row i, or the first col of chunk `chunk`, of a thread's
  * register tile lies in the group tile under `map`. */
 tp_expr *lower_tile_row(lower_ctx *ctx, const tsr_thread_map *map, const tsr_tile *tile, int i);

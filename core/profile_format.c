@@ -65,6 +65,17 @@ bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input)
     return false;
 }
 
+bool tsr_profile_has_mfma_16x16x16(const tsr_profile *profile, tsr_dtype input)
+{
+    for (size_t i = 0; i < profile->n_matrix_units; i++) {
+        const tsr_matrix_unit *u = &profile->matrix_units[i];
+        if (u->kind && strcmp(u->kind, "mfma") == 0 && u->m == 16 && u->n == 16 && u->k == 16 &&
+            u->a_type == input && u->acc_type == TSR_F32)
+            return true;
+    }
+    return false;
+}
+
 static const char *const backend_names[] = {"opencl", "cuda", "hip"};
 
 /* A YAML double-quoted scalar. The text came through libyaml, so it is

@@ -430,22 +430,34 @@ tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text)
     return s;
 }
 
-tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands)
+/* A statement of `kind` over `count` operands, copied into the arena. */
+static tp_stmt *unit_stmt(tp_builder *b, tp_block *block, tp_stmt_kind kind, tsr_dtype type,
+                          tp_expr *const *operands, int count)
 {
-    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+    for (int i = 0; i < count; i++)
         if (!operands[i])
             return NULL;
-    tp_expr **copy = TSR_ARENA_ARRAY(b->arena, tp_expr *, TP_MMA_OPERANDS);
-    tp_stmt *s = copy ? new_stmt(b, block, TP_MMA_SYNC) : NULL;
+    tp_expr **copy = TSR_ARENA_ARRAY(b->arena, tp_expr *, count);
+    tp_stmt *s = copy ? new_stmt(b, block, kind) : NULL;
     if (!s) {
         b->failed = true;
         return NULL;
     }
-    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+    for (int i = 0; i < count; i++)
         copy[i] = operands[i];
     s->mma_type = type;
     s->operands = copy;
     return s;
+}
+
+tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands)
+{
+    return unit_stmt(b, block, TP_MMA_SYNC, type, operands, TP_MMA_OPERANDS);
+}
+
+tp_stmt *tp_mfma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands)
+{
+    return unit_stmt(b, block, TP_MFMA, type, operands, TP_MFMA_OPERANDS);
 }
 
 tp_stmt *tp_async_copy(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value)

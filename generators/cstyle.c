@@ -15,6 +15,7 @@ typedef struct printer {
     bool dynamic_shared;  /* shared arrays are placed in tsr_shared, not declared */
     size_t shared_offset; /* where the next one goes */
     bool unit_helpers;    /* it used the matrix unit or asynchronous copies */
+    bool mfma_helpers;    /* it used AMD's wave matrix unit */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -355,25 +356,38 @@ static void print_for(printer *p, const tp_stmt *s)
     tsr_strbuf_append(p->out, "\n");
 }
 
-static void print_mma_sync(printer *p, const tp_stmt *s)
+/* A matrix unit's call on its printed operands, by the dialect's
+ * printer (NULL: refused as `refusal` says). */
+static void print_unit_call(printer *p, const tp_stmt *s, int count,
+                            void (*print)(tsr_strbuf *, tsr_dtype, char *const *),
+                            const char *refusal)
 {
-    if (!p->d->print_mma_sync) {
-        p->refused = s->mma_type == TSR_TF32
-                         ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
-                         : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell";
+    if (!print) {
+        p->refused = refusal;
         return;
     }
-    p->unit_helpers = true;
-    char *text[TP_MMA_OPERANDS] = {NULL};
+    if (s->kind == TP_MFMA)
+        p->mfma_helpers = true;
+    else
+        p->unit_helpers = true;
+    char *text[TP_MFMA_OPERANDS] = {NULL}; /* the most any unit's call takes */
     bool ok = true;
-    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+    for (int i = 0; i < count; i++)
         ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
     if (ok) {
-        p->d->print_mma_sync(p->out, s->mma_type, text);
+        print(p->out, s->mma_type, text);
         tsr_strbuf_append(p->out, ";\n");
     }
-    for (int i = 0; i < TP_MMA_OPERANDS; i++)
+    for (int i = 0; i < count; i++)
         free(text[i]);
+}
+
+static void print_mma_sync(printer *p, const tp_stmt *s)
+{
+    print_unit_call(p, s, TP_MMA_OPERANDS, p->d->print_mma_sync,
+                    s->mma_type == TSR_TF32
+                        ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
+                        : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell");
 }
 
 static void print_ldmatrix(printer *p, const tp_stmt *s)
@@ -490,6 +504,10 @@ static void print_stmt(printer *p, const tp_stmt *s)
         break;
     case TP_COMMENT: tsr_strbuf_printf(p->out, "/* %s */\n", s->text); break;
     case TP_MMA_SYNC: print_mma_sync(p, s); break;
+    case TP_MFMA:
+        print_unit_call(p, s, TP_MFMA_OPERANDS, p->d->print_mfma,
+                        "uses a matrix unit (MFMA 16x16x16) this dialect cannot spell");
+        break;
     case TP_LDMATRIX: print_ldmatrix(p, s); break;
     case TP_ASYNC_COMMIT:
         p->unit_helpers = true;
@@ -592,6 +610,17 @@ static bool wants_alignment(const tp_block *block)
     return false;
 }
 
+/* Whether a statement of `kind` appears anywhere in the block. */
+static bool uses_stmt(const tp_block *block, tp_stmt_kind kind)
+{
+    for (int i = 0; i < block->count; i++) {
+        const tp_stmt *s = block->items[i];
+        if (s->kind == kind || uses_stmt(&s->body, kind) || uses_stmt(&s->orelse, kind))
+            return true;
+    }
+    return false;
+}
+
 size_t tsr_dynamic_shared_bytes(const tp_kernel *k, const tsr_dialect *d)
 {
     if (!d->static_shared_max || !d->dynamic_shared)
@@ -631,9 +660,19 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     tsr_strbuf_printf(&kernel_text, "%s(", k->name);
     print_params(&p, k);
     tsr_strbuf_append(&kernel_text, ")\n");
-    if (tsr_dynamic_shared_bytes(k, d)) {
-        p.dynamic_shared = true;
-        tsr_strbuf_printf(&kernel_text, "{\n    %s\n", d->dynamic_shared);
+    bool dynamic = tsr_dynamic_shared_bytes(k, d) != 0;
+    bool scratch = d->mfma_scratch_format && uses_stmt(&k->body, TP_MFMA);
+    if (dynamic || scratch) {
+        p.dynamic_shared = dynamic;
+        tsr_strbuf_append(&kernel_text, "{\n");
+        if (dynamic)
+            tsr_strbuf_printf(&kernel_text, "    %s\n", d->dynamic_shared);
+        if (scratch) {
+            tsr_strbuf_append(&kernel_text, "    ");
+            tsr_strbuf_printf(&kernel_text, d->mfma_scratch_format,
+                              (k->local[0] * k->local[1] * k->local[2] + 63) / 64);
+            tsr_strbuf_append(&kernel_text, "\n");
+        }
         p.depth = 1;
         print_block(&p, &k->body);
         tsr_strbuf_append(&kernel_text, "}");
@@ -650,6 +689,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     tsr_strbuf_append(out, d->preamble);
     if (p.unit_helpers && d->unit_helpers)
         tsr_strbuf_append(out, d->unit_helpers);
+    if (p.mfma_helpers && d->mfma_helpers)
+        tsr_strbuf_append(out, d->mfma_helpers);
     bool f64 = false;
     for (int i = 0; i < k->n_params; i++)
         f64 = f64 || k->params[i].dtype == TSR_F64;

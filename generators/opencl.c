@@ -264,6 +264,111 @@ static void narrowing_store(tsr_strbuf *out, tsr_dtype dtype, int width, const c
         tsr_strbuf_printf(out, "tsr_vst_bf16_%d(%s, %s)", width, value, pointer);
 }
 
+/* AMD's wave matrix unit, MFMA 16x16x16 with f32 products: on the AMD
+ * targets that have it (AMD's OpenCL compiler is clang) the instruction
+ * itself; anywhere else (PoCL on the CPU) emulated as the instruction
+ * set documents it, so that the lowering's fragment layout is checked
+ * against the CPU reference there. The emulation sees the wave as the
+ * hardware forms it, 64 consecutive work-items of the work-group in
+ * linear order, and exchanges the operands through a local scratch the
+ * kernel declares (TSR_MFMA_WAVE_FLOATS per wave); every work-item of the
+ * group calls it together, as the unit's lowering guarantees. */
+static const char mfma_helpers[] =
+    "#define TSR_MFMA_WAVE_FLOATS 512\n"
+    "#if defined(__gfx908__) || defined(__gfx90a__) || defined(__gfx940__) || \\\n"
+    "    defined(__gfx941__) || defined(__gfx942__)\n"
+    "#pragma OPENCL EXTENSION cl_khr_fp16 : enable\n"
+    "#define TSR_MFMA_F16_NATIVE 1\n"
+    "#endif\n"
+    "#if defined(__gfx90a__) || defined(__gfx940__) || defined(__gfx941__) || \\\n"
+    "    defined(__gfx942__)\n"
+    "#define TSR_MFMA_BF16_NATIVE 1\n"
+    "#endif\n"
+    "/* The documented semantics: lane l = 16 q + t holds A[t][4q + e], B[4q +\n"
+    " * e][t] and D[4q + e][t], e = 0 .. 3. */\n"
+    "void tsr_mfma_emulated(float *c0, float *c1, float *c2, float *c3, const float *a,\n"
+    "                       const float *b, __local float *scratch)\n"
+    "{\n"
+    "    int y = get_local_id(1) + get_local_size(1) * get_local_id(2);\n"
+    "    int linear = get_local_id(0) + get_local_size(0) * y;\n"
+    "    int lane = linear % 64;\n"
+    "    __local float *wa = scratch + linear / 64 * TSR_MFMA_WAVE_FLOATS, *wb = wa + 256;\n"
+    "    for (int e = 0; e < 4; e++) {\n"
+    "        wa[4 * lane + e] = a[e];\n"
+    "        wb[4 * lane + e] = b[e];\n"
+    "    }\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    float d[4];\n"
+    "    for (int e = 0; e < 4; e++) {\n"
+    "        int row = 4 * (lane / 16) + e, col = lane % 16;\n"
+    "        float sum = 0.0f;\n"
+    "        for (int k = 0; k < 16; k++)\n"
+    "            sum = fma(wa[4 * (row + 16 * (k / 4)) + k % 4],\n"
+    "                      wb[4 * (col + 16 * (k / 4)) + k % 4], sum);\n"
+    "        d[e] = sum;\n"
+    "    }\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    *c0 += d[0];\n"
+    "    *c1 += d[1];\n"
+    "    *c2 += d[2];\n"
+    "    *c3 += d[3];\n"
+    "}\n"
+    "void tsr_mfma_f16(float *c0, float *c1, float *c2, float *c3, ushort a0, ushort a1,\n"
+    "                  ushort a2, ushort a3, ushort b0, ushort b1, ushort b2, ushort b3,\n"
+    "                  __local float *scratch)\n"
+    "{\n"
+    "#ifdef TSR_MFMA_F16_NATIVE\n"
+    "    float4 c = (float4)(*c0, *c1, *c2, *c3);\n"
+    "    c = __builtin_amdgcn_mfma_f32_16x16x16f16(as_half4((ushort4)(a0, a1, a2, a3)),\n"
+    "                                              as_half4((ushort4)(b0, b1, b2, b3)), c, 0, 0, "
+    "0);\n"
+    "    *c0 = c.s0;\n"
+    "    *c1 = c.s1;\n"
+    "    *c2 = c.s2;\n"
+    "    *c3 = c.s3;\n"
+    "#else\n"
+    "    ushort as[4] = {a0, a1, a2, a3}, bs[4] = {b0, b1, b2, b3};\n"
+    "    float a[4], b[4];\n"
+    "    for (int e = 0; e < 4; e++) {\n"
+    "        a[e] = vload_half(e, (const half *)as);\n"
+    "        b[e] = vload_half(e, (const half *)bs);\n"
+    "    }\n"
+    "    tsr_mfma_emulated(c0, c1, c2, c3, a, b, scratch);\n"
+    "#endif\n"
+    "}\n"
+    "void tsr_mfma_bf16(float *c0, float *c1, float *c2, float *c3, ushort a0, ushort a1,\n"
+    "                   ushort a2, ushort a3, ushort b0, ushort b1, ushort b2, ushort b3,\n"
+    "                   __local float *scratch)\n"
+    "{\n"
+    "#ifdef TSR_MFMA_BF16_NATIVE\n"
+    "    float4 c = (float4)(*c0, *c1, *c2, *c3);\n"
+    "    c = __builtin_amdgcn_mfma_f32_16x16x16bf16_1k(as_short4((ushort4)(a0, a1, a2, a3)),\n"
+    "                                                  as_short4((ushort4)(b0, b1, b2, b3)), c, "
+    "0,\n"
+    "                                                  0, 0);\n"
+    "    *c0 = c.s0;\n"
+    "    *c1 = c.s1;\n"
+    "    *c2 = c.s2;\n"
+    "    *c3 = c.s3;\n"
+    "#else\n"
+    "    float a[4] = {tsr_bf16_to_f32(a0), tsr_bf16_to_f32(a1), tsr_bf16_to_f32(a2),\n"
+    "                  tsr_bf16_to_f32(a3)};\n"
+    "    float b[4] = {tsr_bf16_to_f32(b0), tsr_bf16_to_f32(b1), tsr_bf16_to_f32(b2),\n"
+    "                  tsr_bf16_to_f32(b3)};\n"
+    "    tsr_mfma_emulated(c0, c1, c2, c3, a, b, scratch);\n"
+    "#endif\n"
+    "}\n";
+
+/* tsr_mfma_T(&c0, &c1, &c2, &c3, a0 .. a3, b0 .. b3, scratch): the
+ * accumulators through pointers, which OpenCL C has for references. */
+static void print_mfma(tsr_strbuf *out, tsr_dtype type, char *const *operands)
+{
+    tsr_strbuf_printf(out, "tsr_mfma_%s(", tsr_dtype_name(type));
+    for (int i = 0; i < TP_MFMA_OPERANDS; i++)
+        tsr_strbuf_printf(out, "%s%s%s", i ? ", " : "", i < TP_MFMA_ACC ? "&" : "", operands[i]);
+    tsr_strbuf_append(out, ", tsr_mfma_scratch)");
+}
+
 const tsr_dialect tsr_dialect_opencl = {
     .name = "opencl",
     .extension = ".cl",
@@ -303,7 +408,10 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_narrowing_store = narrowing_store,
     .print_subgroup_helpers = subgroup_helpers,
     .unit_helpers = unit_helpers,
+    .mfma_helpers = mfma_helpers,
+    .mfma_scratch_format = "__local float tsr_mfma_scratch[%d * TSR_MFMA_WAVE_FLOATS];",
     .print_mma_sync = tsr_nvidia_print_mma_sync,
+    .print_mfma = print_mfma,
     .print_ldmatrix = tsr_nvidia_print_ldmatrix,
     .print_raw_vload = raw_vload,
     .print_async_copy = print_async_copy,

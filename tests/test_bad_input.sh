@@ -237,6 +237,10 @@ refused "--config of the warpgroup unit, which OpenCL cannot spell" gen "$root/o
     --config MU=2,BM=128,BN=128,BK=64,TM=1,TN=16,STRN=0,KU=1,VW=8,PAD=0
 refused "--config of the warp unit, which HIP cannot spell" gen "$root/ops/hgemm.yaml" \
     --profile nvidia-h200 --backend hip --config MU=1,STRN=0,KU=1
+refused "--config of AMD's wave unit, which CUDA cannot spell" gen "$root/ops/hgemm.yaml" \
+    --profile amd-mi250x --backend cuda --config MU=3,BK=16,TM=2,TN=2,STRN=0,KU=1
+refused "--config of AMD's wave unit on an NVIDIA profile" gen "$root/ops/hgemm.yaml" \
+    --profile nvidia-h200 --backend hip --config MU=3,BK=16,TM=2,TN=2,STRN=0,KU=1
 refused "--config of tf32's matrix unit for a spec without tf32" gen "$sgemm" \
     --profile nvidia-h200 --backend cuda --config MU=1,STRN=0,KU=1
 refused "--config of a matrix unit the device's profile lacks" verify "$root/ops/hgemm.yaml" \

@@ -491,6 +491,47 @@ static void every_case_verifies_on_ragged_shapes(void)
     CHECK(evaluated >= 200 && failed == 0 && refused == 2 * 4 * N_CASES / 2);
 }
 
+/* AMD's wave unit (MU=3) on the gathered taps, on PoCL's emulation of it
+ * (tests/data/pocl-cpu-mfma.yaml): f16 nchw with an epilogue and bf16
+ * nhwc strided, over the ragged shapes, plain and with vectors. */
+static void gathered_taps_feed_the_emulated_wave_unit(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-mfma.yaml", check_source_root());
+    tsr_profile *mfma = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_load(path, &mfma, &err) == TSR_OK, "%s", err.msg);
+    static const char *const unit_configs[] = {
+        "MU=3,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1",
+        "MU=3,BM=32,BN=64,BK=32,TM=1,TN=2,STRN=0,KU=2,VW=4,PAD=1",
+    };
+    int evaluated = 0, failed = 0;
+    for (int i = N_CASES - 2; mfma && i < N_CASES; i++) {
+        tsr_opspec *spec = conv_spec(cases[i].dtype, cases[i].conv, shapes, &err);
+        CHECK_MSG(spec != NULL, "%s", err.msg);
+        for (size_t s = 0; spec && s < spec->n_shapes; s++) {
+            tsr_problem *problem = NULL;
+            if (tsr_problem_create(device, spec, &spec->shapes[s], 7 + (uint64_t)s, &problem,
+                                   &err) != TSR_OK) {
+                CHECK_MSG(false, "%s", err.msg);
+                continue;
+            }
+            for (int c = 0; c < 2; c++) {
+                tsr_config config = check_config(spec->op, unit_configs[c]);
+                char what[200];
+                snprintf(what, sizeof what, "shape %zu %s", s, unit_configs[c]);
+                evaluated++;
+                failed += !check_verifies(problem, mfma, spec, &config, what);
+            }
+            tsr_problem_free(problem);
+        }
+        tsr_opspec_free(spec);
+    }
+    tsr_profile_free(mfma);
+    printf("     %d evaluations, %d not ok\n", evaluated, failed);
+    CHECK(evaluated == 16 && failed == 0);
+}
+
 /* The outcome of a hand-written nchw kernel, one work-item an output, of
  * a 3x3 filter padded by 1 on a 2 x 5 x 9 x 7 image to 3 filters, with
  * `tap` as the sum's term. */
@@ -578,6 +619,7 @@ int main(void)
     if (opened >= 0)
         return opened;
     RUN_TEST(every_case_verifies_on_ragged_shapes);
+    RUN_TEST(gathered_taps_feed_the_emulated_wave_unit);
     RUN_TEST(verifier_catches_read_padding_and_a_missing_tap);
     tsr_profile_free(profile);
     tsr_device_close(device);

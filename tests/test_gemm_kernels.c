@@ -367,6 +367,66 @@ static void every_16_bit_output_verifies(void)
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
 
+/* AMD's wave unit (MU=3) on PoCL, where the OpenCL generator emulates it
+ * as AMD's instruction set documents it (tests/data/pocl-cpu-mfma.yaml
+ * lists the unit on PoCL's device): f16 and bf16 in every layout, loaded
+ * then multiplied and fetched ahead, with vectors and padding, one
+ * fragment and four of a wave's rows, over the ragged shapes; and a fused
+ * 16-bit epilogue over batched shapes. A fragment layout that differs from
+ * the instruction's anywhere (which lane holds which row, col or k) fails. */
+static const char *const wave_unit_configs[] = {
+    "MU=3,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1,PF=1",
+    "MU=3,BM=32,BN=64,BK=16,TM=1,TN=2,STRN=0,KU=1,VW=1,PAD=0",
+    "MU=3,BM=128,BN=32,BK=32,TM=4,TN=1,STRN=0,KU=2,VW=4,PAD=1",
+    "MU=3,BM=16,BN=16,BK=16,TM=1,TN=1,STRN=0,KU=1,VW=2,PAD=0,PF=1",
+};
+
+static void wave_unit_kernels_verify_on_the_emulated_unit(void)
+{
+    suite *s = the_suite;
+    s->evaluated = s->failed = 0;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-mfma.yaml", check_source_root());
+    tsr_profile *mfma = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_profile_load(path, &mfma, &err) == TSR_OK, "%s", err.msg);
+    if (!mfma)
+        return;
+    tsr_profile *pocl = s->profile;
+    s->profile = mfma;
+    enum { N_CONFIGS = sizeof wave_unit_configs / sizeof wave_unit_configs[0] };
+    static const char *const types[] = {"f16", "bf16"};
+    for (int t = 0; t < 2; t++)
+        for (int l = 0; l < 4; l++) {
+            tsr_opspec *spec =
+                typed_gemm_spec(types[t], layouts[l][0], layouts[l][1], scalings[(t + l) % 2].alpha,
+                                scalings[(t + l) % 2].beta);
+            if (!spec)
+                continue;
+            /* Half the configs per (type, layout), taking turns. */
+            tsr_config configs[N_CONFIGS];
+            int n = 0;
+            for (int c = 0; c < N_CONFIGS; c++)
+                if ((c + t + l) % 2 == 0)
+                    configs[n++] = check_config(spec->op, wave_unit_configs[c]);
+            sweep(s, spec, configs, n);
+            tsr_opspec_free(spec);
+        }
+    tsr_opspec *fused = typed_fused_spec(
+        "f16", "col", "row", "output: f16, bias: col, activation: gelu, residual: true, beta: 1.5");
+    if (fused) {
+        tsr_config configs[2] = {check_config(fused->op, wave_unit_configs[0]),
+                                 check_config(fused->op, wave_unit_configs[3])};
+        sweep_shapes(s, fused, configs, 2, epilogue_shapes,
+                     (int)(sizeof epilogue_shapes / sizeof epilogue_shapes[0]));
+        tsr_opspec_free(fused);
+    }
+    s->profile = pocl;
+    tsr_profile_free(mfma);
+    printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
+    CHECK(s->evaluated > 0 && s->failed == 0);
+}
+
 static void every_epilogue_and_batch_verifies(void)
 {
     suite *s = the_suite;
@@ -751,6 +811,7 @@ int main(void)
     RUN_TEST(every_epilogue_and_batch_verifies);
     RUN_TEST(every_16_bit_input_type_verifies);
     RUN_TEST(every_16_bit_output_verifies);
+    RUN_TEST(wave_unit_kernels_verify_on_the_emulated_unit);
     RUN_TEST(every_layout_scaling_shape_and_sampled_config_verifies);
     RUN_TEST(clblast_agrees_with_tessera_in_every_layout);
     tsr_profile_free(s.profile);

@@ -1227,6 +1227,101 @@ static void opencl_prints_inline_ptx_only_where_used(void)
     tsr_profile_free(h200);
 }
 
+/* AMD's wave unit (MU=3): waves of 64 threads, 16-bit tiles as loaded,
+ * rows padded by 8, four values of each operand per lane and one MFMA
+ * 16x16x16 per fragment and 16 of k; in HIP the instruction's builtin, in
+ * OpenCL a helper that is the instruction on AMD's targets and its
+ * emulation elsewhere, beside a local scratch of 512 floats a wave; CUDA
+ * refuses it, check() refuses it without the unit, and the unit's helpers
+ * stay out of kernels that do not use it. */
+static void wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl(void)
+{
+    tsr_profile *mi250x = check_repo_profile("amd-mi250x"),
+                *h200 = check_repo_profile("nvidia-h200");
+    tsr_error err = {{0}};
+    tsr_opspec *spec = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
+                                  "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_opspec *bf16 = parse_spec("schema: 1\nname: b\nop: gemm\ndtype: bf16\ngemm: {a: col}\n"
+                                  "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!mi250x || !h200 || !spec || !bf16 || !arena)
+        goto out;
+    const char *text = "MU=3,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VN=1,VW=8,PAD=1";
+    tsr_config config = config_of(spec->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, mi250x, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        /* Two waves along each axis, 64 threads each along x. */
+        CHECK(p->local[0] == 128 && p->local[1] == 2);
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "waves 2x2 on mfma 16x16x16");
+        free(ir);
+        const tsr_tile *as = nth_shared_tile(p, 0), *bs = nth_shared_tile(p, 1);
+        CHECK(as && as->dtype == TSR_F16 && as->rows == 64 && as->cols == 32 && as->pad == 8 &&
+              !as->transposed);
+        CHECK(bs && bs->dtype == TSR_F16 && bs->cols == 64 && !bs->transposed);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    check_refused(kernel, "cuda", "MFMA 16x16x16");
+    char *hip = generated(kernel, "hip"), *opencl = generated(kernel, "opencl");
+    if (hip) {
+        /* 2 x 2 fragments, 2 steps of 16 (a loop of one step at a time):
+         * four calls, and the helpers' definitions. */
+        CHECK_MSG(mentions(hip, "tsr_mfma_f16(acc_") == 4, "%d calls in HIP",
+                  mentions(hip, "tsr_mfma_f16(acc_"));
+        CHECK_STR_CONTAINS(hip, "__builtin_amdgcn_mfma_f32_16x16x16f16");
+        /* Lane l reads A's row l % 16 at k 4 (l / 16) .. + 3. */
+        CHECK_STR_CONTAINS(hip, "tx % 64 % 16][k");
+        CHECK_STR_CONTAINS(hip, "tx % 64 / 16 * 4 + 3]");
+        CHECK(!strstr(hip, "tsr_mfma_scratch"));
+    }
+    if (opencl) {
+        CHECK_MSG(mentions(opencl, "tsr_mfma_f16(&acc_") == 4, "%d calls in OpenCL",
+                  mentions(opencl, "tsr_mfma_f16(&acc_"));
+        CHECK_STR_CONTAINS(opencl, "__local float tsr_mfma_scratch[4 * TSR_MFMA_WAVE_FLOATS];");
+        CHECK_STR_CONTAINS(opencl, "__builtin_amdgcn_mfma_f32_16x16x16f16(");
+        CHECK_STR_CONTAINS(opencl, "void tsr_mfma_emulated(");
+        CHECK(!strstr(opencl, "__asm__"));
+    }
+    free(hip);
+    free(opencl);
+    /* bf16 with A column-major: A's tile stored as it lies, [k][m]. */
+    tsr_config on_bf16 = config_of(bf16->op, text);
+    p = NULL;
+    CHECK_MSG(bf16->op->build(arena, bf16, mi250x, &on_bf16, &p, &err) == TSR_OK, "%s", err.msg);
+    const tsr_tile *at = p ? nth_shared_tile(p, 0) : NULL;
+    CHECK(at && at->dtype == TSR_BF16 && at->transposed);
+    kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    hip = generated(kernel, "hip");
+    if (hip)
+        CHECK_MSG(mentions(hip, "tsr_mfma_bf16(acc_") == 4, "%d bf16 calls",
+                  mentions(hip, "tsr_mfma_bf16(acc_"));
+    free(hip);
+    /* No unit on NVIDIA's profiles; fragments past a wave's 4 x 4; k-steps of 16. */
+    CHECK(spec->op->check(spec, h200, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no mfma 16x16x16 unit for f16");
+    tsr_config wide = config_of(spec->op, "MU=3,BM=128,BN=128,BK=32,TM=8,TN=2,STRN=0,KU=1,VW=8");
+    CHECK(spec->op->check(spec, mi250x, &wide, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "exceed a wave's 4 x 4");
+    tsr_config short_k = config_of(spec->op, "MU=3,BM=64,BN=64,BK=8,TM=2,TN=2,STRN=0,KU=1,VW=8");
+    CHECK(spec->op->check(spec, mi250x, &short_k, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "MU=3 steps k by 16");
+    /* A kernel without the unit carries none of its helpers. */
+    char *plain =
+        generated(lowered(arena, spec, mi250x, "BM=64,BN=64,BK=16,TM=4,TN=4,VW=4"), "opencl");
+    if (plain)
+        CHECK(!strstr(plain, "tsr_mfma") && !strstr(plain, "__asm__"));
+    free(plain);
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_opspec_free(bf16);
+    tsr_profile_free(mi250x);
+    tsr_profile_free(h200);
+}
+
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
 {
     tsr_arena *arena = tsr_arena_create();
@@ -1320,10 +1415,10 @@ static void starting_config_follows_the_profiles_vector_width(void)
 }
 
 /* A GPU with the matrix units for the inputs starts GEMM from the
- * warpgroup unit's ring and conv2d from the warp unit's; f32 on a GPU
- * with asynchronous copies from 128 x 256 tiles of 8 x 16 fetched three
- * steps ahead; each start passes the check. A GPU without the unit for
- * the type keeps the FMAs. */
+ * warpgroup unit's ring and conv2d from the warp unit's, an AMD one both
+ * from its wave unit; f32 on a GPU with asynchronous copies from 128 x 256
+ * tiles of 8 x 16 fetched three steps ahead; each start passes the check.
+ * A GPU without the unit for the type keeps the FMAs. */
 static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
 {
     tsr_profile *h200 = check_repo_profile("nvidia-h200"),
@@ -1353,8 +1448,13 @@ static void starting_config_uses_the_matrix_unit_where_the_profile_has_it(void)
         CHECK(tsr_config_get(spec->op, &config, "PF") == 3);
         CHECK(tsr_config_get(spec->op, &config, "BM") == (wide ? 256 : 128));
         CHECK(tsr_config_get(spec->op, &config, "TN") == (wide || !half ? 16 : 8));
+        /* On an MI300X, AMD's wave unit for 16-bit inputs (GEMM's and
+         * conv2d's), the FMAs for f32. */
         CHECK(tsr_config_start(spec, mi300, &config, &origin, &err) == TSR_OK);
-        CHECK(tsr_config_get(spec->op, &config, "MU") == 0);
+        CHECK(tsr_config_get(spec->op, &config, "MU") == (half ? 3 : 0));
+        CHECK(spec->op->check(spec, mi300, &config, NULL) == TSR_OK);
+        if (half)
+            CHECK_MSG(origin && strcmp(origin, "suggested") == 0, "%s", origin ? origin : "");
     }
     for (int i = 0; i < 3; i++)
         tsr_opspec_free(specs[i]);
@@ -1522,6 +1622,7 @@ int main(void)
     RUN_TEST(one_program_prints_in_every_dialect_in_its_own_syntax);
     RUN_TEST(printer_keeps_the_parentheses_operators_need);
     RUN_TEST(opencl_prints_inline_ptx_only_where_used);
+    RUN_TEST(wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);

@@ -4,14 +4,15 @@
 # one-pass variants, conv2d's gathered implicit GEMM, fused attention), a
 # sample of configs each, as CUDA with nvcc for sm_80, sm_89 and sm_90 (and
 # the warpgroup unit's for sm_90a), as
-# HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030, and as OpenCL C with
-# ocloc for dg2, pvc and tgllp, and OpenCL C with inline PTX (NVIDIA's
-# matrix unit and asynchronous copies, for NVIDIA's OpenCL compiler, which
-# only runs beside an NVIDIA driver) with clang and libclc into PTX for
-# sm_80, assembled by NVIDIA's ptxas for sm_80 and sm_90. A kernel that does
-# not compile fails the
-# test. Under CI a missing compiler fails it too; elsewhere it is reported
-# and skipped.
+# HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030 (AMD's wave matrix
+# unit for gfx90a and gfx940), as OpenCL C with ocloc for dg2, pvc and
+# tgllp, as OpenCL C with AMD's wave unit with clang for gfx90a and gfx940,
+# and as OpenCL C with inline PTX (NVIDIA's matrix unit and asynchronous
+# copies, for NVIDIA's OpenCL compiler, which only runs beside an NVIDIA
+# driver) with clang and libclc into PTX for sm_80, assembled by NVIDIA's
+# ptxas for sm_80 and sm_90. A kernel that does not compile fails the test.
+# Under CI a missing compiler fails it too; elsewhere it is reported and
+# skipped.
 #
 # usage: vendor_compile.sh TESSERA SOURCE_ROOT
 set -u
@@ -109,6 +110,21 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
 done
 opencl_ptx+=("conv2d-nhwc-f16|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1"
     "conv2d-nhwc-f16|MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=1,PF=3")
+# AMD's wave matrix unit (MFMA 16x16x16, MU=3) on an MI250X's profile:
+# f16 and bf16, A in both majors, loaded then multiplied and fetched
+# ahead, a lone fragment column, into a fused 16-bit epilogue, and
+# conv2d's gathered taps; as HIP (the builtins) for gfx90a and gfx940, and
+# as OpenCL C for AMD's OpenCL (the same builtins, which clang compiles for
+# those targets; the emulation elsewhere runs on PoCL in test_gemm_kernels).
+mfma=()
+for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
+    for config in "MU=3,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1" \
+        "MU=3,BM=128,BN=128,BK=32,TM=4,TN=2,STRN=0,KU=2,PF=1,VW=8,PAD=1" \
+        "MU=3,BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1"; do
+        mfma+=("$spec|$config")
+    done
+done
+mfma+=("conv2d-nhwc-f16|MU=3,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
@@ -224,17 +240,20 @@ skipped=0
 compile_all() {
     local backend=$1 ext=$2 tool=$3
     shift 3
-    local entry spec config file args i=0 list=("${sources[@]}")
+    local entry spec config file args i=0 list=("${sources[@]}") profile=nvidia-h100-sxm
     [ "$backend" = cuda ] && list+=("${cuda_only[@]}")
     { [ "$backend" != opencl ] || [[ " $* " == *" -device pvc "* ]]; } && list+=("${fp64[@]}")
     [ "$backend" = cuda-sm90a ] && list=("${wgmma[@]}") && backend=cuda
     [ "$backend" = opencl-ptx ] && list=("${opencl_ptx[@]}") && backend=opencl
+    if [ "$backend" = hip-mfma ] || [ "$backend" = opencl-mfma ]; then
+        list=("${mfma[@]}") && backend=${backend%-mfma} && profile=amd-mi250x
+    fi
     for entry in "${list[@]}"; do
         spec=${entry%%|*}
         config=${entry#*|}
         file="k$i-$backend$ext"
         i=$((i + 1))
-        if ! "$tessera" gen "$root/ops/$spec.yaml" --profile nvidia-h100-sxm --backend "$backend" \
+        if ! "$tessera" gen "$root/ops/$spec.yaml" --profile "$profile" --backend "$backend" \
             ${config:+--config "$config"} >"$file" 2>gen.err; then
             echo "FAIL gen $backend $spec ${config:-(start config)}: $(cat gen.err)"
             failed=$((failed + 1))
@@ -284,7 +303,9 @@ if hipcc=$(find_tool hipcc); then
         offload+=(--offload-arch=$gfx)
     done
     compile_all hip .hip "$hipcc" "${offload[@]}" --offload-device-only -O3 -c -o out.o SRC
-    echo "hipcc gfx908, gfx90a, gfx940, gfx1030: done ($((SECONDS - start)) s)"
+    compile_all hip-mfma .hip "$hipcc" --offload-arch=gfx90a --offload-arch=gfx940 \
+        --offload-device-only -O3 -c -o out.o SRC
+    echo "hipcc gfx908, gfx90a, gfx940, gfx1030 (MFMA: gfx90a, gfx940): done ($((SECONDS - start)) s)"
 else
     missing hipcc "apt-get install hipcc"
 fi
@@ -317,6 +338,24 @@ if clang=$(find_tool clang) && ptxas=$(find_tool ptxas) && [ -f "$libclc" ]; the
     echo "clang and ptxas, OpenCL with inline PTX for sm_80, sm_90: done ($((SECONDS - start)) s)"
 else
     missing "clang, ptxas or $libclc" "apt-get install clang libclc-14; the CUDA toolkit"
+fi
+
+# OpenCL C for AMD's OpenCL with the wave unit: clang's OpenCL front end
+# for the amdgcn targets (hipcc's clang; AMD's OpenCL compiler is clang
+# too), each kernel for gfx90a and gfx940.
+clang_for_amd() {
+    local gfx
+    for gfx in gfx90a gfx940; do
+        "$amd_clang" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header \
+            -target amdgcn-amd-amdhsa -mcpu=$gfx -nogpulib -O3 -c -o out.o "$1" || return 1
+    done
+}
+if amd_clang=$(find_tool clang-15); then
+    start=$SECONDS
+    compile_all opencl-mfma .cl clang_for_amd SRC
+    echo "clang, OpenCL with MFMA for gfx90a, gfx940: done ($((SECONDS - start)) s)"
+else
+    missing clang-15 "apt-get install hipcc, which brings it"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -75,19 +75,22 @@ static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
                       v[GEMM_VN], v[GEMM_PF], v[GEMM_MU],  v[GEMM_RS]};
 }
 
-/* MU's values: the threads' FMAs, mma.sync, wgmma. */
-enum { GEMM_MU_FMA, GEMM_MU_MMA_SYNC, GEMM_MU_WGMMA };
+/* MU's values: the threads' FMAs, mma.sync, wgmma, AMD's MFMA. */
+enum { GEMM_MU_FMA, GEMM_MU_MMA_SYNC, GEMM_MU_WGMMA, GEMM_MU_MFMA };
 
 /* The work-group's shape: (BN / TN) x (BM / TM) threads, each with its
  * micro-tile; with the warp's matrix unit (MU=1) (BN / 8TN) x (BM / 16TM)
  * warps, each with TM x TN fragments of 16 x 8, 32 threads along x per
  * warp; with the warpgroup's (MU=2) (BN / 8TN) x (BM / 64TM) warpgroups,
  * each with TM slices of 64 rows by 8TN cols, 128 threads along x per
- * warpgroup. */
+ * warpgroup; with AMD's wave unit (MU=3) (BN / 16TN) x (BM / 16TM) waves,
+ * each with TM x TN fragments of 16 x 16, 64 threads along x per wave. */
 static inline int gemm_local_x(const gemm_cfg *c)
 {
     if (c->mu == GEMM_MU_WGMMA)
         return 128 * (c->bn / (8 * c->tn));
+    if (c->mu == GEMM_MU_MFMA)
+        return 64 * (c->bn / (16 * c->tn));
     return c->mu ? 32 * (c->bn / (8 * c->tn)) : c->bn / c->tn;
 }
 
@@ -95,6 +98,8 @@ static inline int gemm_local_y(const gemm_cfg *c)
 {
     if (c->mu == GEMM_MU_WGMMA)
         return c->bm / (64 * c->tm);
+    if (c->mu == GEMM_MU_MFMA)
+        return c->bm / (16 * c->tm);
     return c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
 }
 
@@ -191,11 +196,13 @@ static inline bool gemm_has_warp_unit(const tsr_opspec *spec, const tsr_profile 
     return tsr_profile_has_mma_m16n8k16(profile, spec->dtype);
 }
 
-/* Where the profile lists the matrix unit for the spec's inputs, sets the
- * config values `v` (GEMM's param order, which conv2d shares) to a ring of
- * 128 x 128 x 32 tiles feeding the unit in 16-byte vectors, asynchronous
- * where the profile says so: the best fixed config measured on an H200
- * (docs/performance.md). False, `v` untouched, elsewhere. */
+/* Where the profile lists a warp or wave matrix unit for the spec's
+ * inputs, sets the config values `v` (GEMM's param order, which conv2d
+ * shares) to 128 x 128 x 32 tiles feeding the unit in 16-byte vectors: for
+ * NVIDIA's mma.sync a ring, asynchronous where the profile says so, the
+ * best fixed config measured on an H200 (docs/performance.md); for AMD's
+ * MFMA the analytic model's choice (gemm_suggest.c). False, `v` untouched,
+ * elsewhere. */
 bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile, int *v);
 /* tsr_op_def.suggest of GEMM (core/ops/gemm_suggest.c). */
 void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out);

@@ -3,8 +3,43 @@
 #include "core/ops/gemm_internal.h"
 #include "core/ops/ops.h"
 
+/* AMD's wave unit for 16-bit inputs: 2 x 2 waves of 4 x 4 fragments down
+ * a 128 x 128 tile, k-steps of 32 in 16-byte vectors, loaded then
+ * multiplied (no asynchronous copies on these profiles). The analytic
+ * model's best for an MI250X at n = 4096 (`tessera tune ops/hgemm.yaml
+ * --offline --profile amd-mi250x`, hipcc's report for gfx90a), not a
+ * measurement: no AMD GPU has run it. */
+static bool suggest_wave_unit(const tsr_opspec *spec, const tsr_profile *profile, int *v)
+{
+    if (gemm_unit_input(spec) == TSR_TF32 ||
+        !tsr_profile_has_mfma_16x16x16(profile, gemm_unit_input(spec)))
+        return false;
+    static const struct {
+        int param, value;
+    } start[] = {{GEMM_MU, GEMM_MU_MFMA},
+                 {GEMM_BM, 128},
+                 {GEMM_BN, 128},
+                 {GEMM_BK, 32},
+                 {GEMM_TM, 4},
+                 {GEMM_TN, 4},
+                 {GEMM_VW, 8},
+                 {GEMM_SA, 1},
+                 {GEMM_SB, 1},
+                 {GEMM_PAD, 1},
+                 {GEMM_STRM, 0},
+                 {GEMM_STRN, 0},
+                 {GEMM_KU, 2},
+                 {GEMM_VN, 1},
+                 {GEMM_PF, 0}};
+    for (size_t i = 0; i < sizeof start / sizeof start[0]; i++)
+        v[start[i].param] = start[i].value;
+    return true;
+}
+
 bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile, int *v)
 {
+    if (suggest_wave_unit(spec, profile, v))
+        return true;
     /* f32 inputs that the spec lets be multiplied as tf32 take m16n8k8,
      * in 16-byte copies of 4 values. */
     if (!gemm_has_warp_unit(spec, profile))
@@ -74,7 +109,8 @@ static bool suggest_warpgroup_unit(const tsr_opspec *spec, const tsr_profile *pr
  * tall micro-tile two vectors wide, B staged and padded, A read in place,
  * and few work-items per group. A GPU with the warpgroup unit for the
  * inputs starts from its ring (suggest_warpgroup_unit); one with the warp's
- * unit from that unit's ring (gemm_suggest_matrix_unit); f32 on a GPU with
+ * unit from that unit's ring, one with AMD's wave unit from its tiles
+ * (gemm_suggest_matrix_unit); f32 on a GPU with
  * asynchronous copies from 128 x 256 tiles of 8 x 16 micro-tiles (vector
  * accumulators of 2), k-steps of 32 fetched three ahead: the best of a
  * 120-s tune on an H200 at n = 4096, 0.94 of cuBLAS there
