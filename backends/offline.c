@@ -50,6 +50,18 @@ static const char *const amd_targets[] = {
 static const char *const intel_targets[] = {
     "tgllp", "dg1", "dg2", "acm-g10", "acm-g11", "acm-g12", "pvc", "adlp", "adls", "adln", "rkl"};
 
+bool tsr_offline_target_has_unit(const char *compiler, const char *target, const char *kind)
+{
+    if (!compiler || !target || !kind || strcmp(compiler, "hipcc") != 0)
+        return true;
+    if (strcmp(kind, "mfma") == 0)
+        return strcmp(target, "gfx908") == 0 || strcmp(target, "gfx90a") == 0 ||
+               strncmp(target, "gfx94", 5) == 0;
+    if (strcmp(kind, "wmma") == 0)
+        return strncmp(target, "gfx11", 5) == 0;
+    return true;
+}
+
 const char *tsr_offline_dialect(const char *compiler)
 {
     for (size_t i = 0; i < sizeof offline_tools / sizeof offline_tools[0]; i++)

@@ -28,6 +28,14 @@ tsr_status tsr_offline_compile(const char *compiler, const char *target, const c
  * report may be reused. Errors as tsr_offline_compile's. */
 tsr_status tsr_offline_compiler_id(const char *compiler, char *out, size_t size, tsr_error *err);
 
+/* Whether `compiler` building for `target` can spell the matrix unit of
+ * `kind` (a profile's matrix_units kind: "mma", "mfma", "wmma" ...):
+ * hipcc has MFMA for gfx908, gfx90a and gfx94x alone and WMMA for gfx11x
+ * alone, so a profile whose offline target stands in for its GPU (RDNA2's
+ * gfx1030 for RDNA3) may list a unit its target lacks; every other pair
+ * answers true (the profile's own target). */
+bool tsr_offline_target_has_unit(const char *compiler, const char *target, const char *kind);
+
 /* The generator dialect a compiler takes: "cuda", "hip", "opencl"; NULL
  * for an unknown compiler. */
 const char *tsr_offline_dialect(const char *compiler);

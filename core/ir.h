@@ -78,6 +78,9 @@ typedef struct tsr_gather {
     tp_expr *image_stride; /* NULL when p spans one image (its pixels only) */
 } tsr_gather;
 
+/* Which of AMD's wave units a thread map's fragments belong to. */
+typedef enum tsr_wave_unit { TSR_WAVES_NONE, TSR_WAVES_MFMA, TSR_WAVES_WMMA } tsr_wave_unit;
+
 /* How the threads of a group share a work-group tile of results: thread
  * (ty, tx) = (local id 1, local id 0) owns a register tile whose element
  * (i, j) is the group tile's (row(i), col(j)), where row(i) = ty * TM + i
@@ -98,11 +101,12 @@ typedef struct tsr_thread_map {
      * 1, local id 0 / 128) owning the (32 * rows) x (4 * cols) block at (wm,
      * wn) of the group tile: see core/lower_wgmma.c. */
     bool warpgroups;
-    /* Instead, AMD's matrix unit's fragments: threads_rows x threads_cols
-     * waves of 64 threads, wave (wm, wn) = (local id 1, local id 0 / 64)
-     * owning the (4 * rows) x (16 * cols) block at (wm, wn) of the group
-     * tile: see core/lower_mfma.c. */
-    bool waves;
+    /* Instead, one of AMD's wave units' fragments: threads_rows x
+     * threads_cols waves (of 64 threads for MFMA, 32 for WMMA), wave (wm,
+     * wn) = (local id 1, local id 0 / the wave) owning the 16 FM x 16 cols
+     * block at (wm, wn) of the group tile, FM = rows / 4 (MFMA) or rows /
+     * 8 (WMMA): see core/lower_wave_units.c. */
+    tsr_wave_unit waves;
 } tsr_thread_map;
 
 /* An MMA operand: a shared tile (at a stage: NULL for the first), or a
@@ -144,9 +148,11 @@ typedef enum tsr_mma_unit {
     TSR_UNIT_MMA_M16N8K8_TF32,
     TSR_UNIT_WGMMA_M64NK16,
     TSR_UNIT_WGMMA_M64NK8_TF32,
-    /* AMD's wave-wide unit, MFMA 16x16x16 with f32 products on f16 or
-     * bf16 operands read from shared tiles (see core/lower_mfma.c). */
-    TSR_UNIT_MFMA_16X16X16
+    /* AMD's wave-wide units with f32 products on f16 or bf16 operands
+     * read from shared tiles (see core/lower_wave_units.c): CDNA's MFMA
+     * 16x16x16 on waves of 64, RDNA3's WMMA 16x16x16 on waves of 32. */
+    TSR_UNIT_MFMA_16X16X16,
+    TSR_UNIT_WMMA_16X16X16
 } tsr_mma_unit;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;

@@ -189,7 +189,7 @@ tp_expr *lower_tile_row(lower_ctx *ctx, const tsr_thread_map *map, const tsr_til
     if (map->fragments)
         return lower_fragment_row(ctx, tile, i);
     if (map->waves)
-        return lower_wave_row(ctx, tile, i);
+        return lower_wave_row(ctx, map->waves, tile, i);
     return owned_index(ctx, ctx->ty, i, tile->rows, map->threads_rows, map->strided_rows, 1);
 }
 
@@ -200,7 +200,7 @@ tp_expr *lower_tile_col(lower_ctx *ctx, const tsr_thread_map *map, const tsr_til
     if (map->fragments)
         return lower_fragment_col(ctx, tile, chunk);
     if (map->waves)
-        return lower_wave_col(ctx, tile, chunk);
+        return lower_wave_col(ctx, map->waves, tile, chunk);
     return owned_index(ctx, ctx->tx, chunk, tile->cols, map->threads_cols, map->strided_cols,
                        tile->lanes > 0 ? tile->lanes : 1);
 }
@@ -323,8 +323,8 @@ static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     if (s->unit == TSR_UNIT_WGMMA_M64NK16 || s->unit == TSR_UNIT_WGMMA_M64NK8_TF32)
         return lower_wgmma(ctx, s, out);
-    if (s->unit == TSR_UNIT_MFMA_16X16X16)
-        return lower_mfma(ctx, s, out);
+    if (s->unit == TSR_UNIT_MFMA_16X16X16 || s->unit == TSR_UNIT_WMMA_16X16X16)
+        return lower_wave_mma(ctx, s, out);
     if (s->unit != TSR_UNIT_FMA)
         return lower_mma_sync(ctx, s, out);
     tp_builder *b = ctx->b;

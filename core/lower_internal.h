@@ -143,10 +143,11 @@ tsr_status lower_wgmma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tp_expr *lower_warpgroup_row(lower_ctx *ctx, const tsr_tile *acc, int i);
 tp_expr *lower_warpgroup_col(lower_ctx *ctx, const tsr_tile *acc, int j);
 
-/* The same on AMD's wave matrix unit (core/lower_mfma.c). */
-tsr_status lower_mfma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
-tp_expr *lower_wave_row(lower_ctx *ctx, const tsr_tile *acc, int i);
-tp_expr *lower_wave_col(lower_ctx *ctx, const tsr_tile *acc, int j);
+/* The same on AMD's wave matrix units, MFMA and WMMA
+ * (core/lower_wave_units.c). */
+tsr_status lower_wave_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tp_expr *lower_wave_row(lower_ctx *ctx, tsr_wave_unit unit, const tsr_tile *acc, int i);
+tp_expr *lower_wave_col(lower_ctx *ctx, tsr_wave_unit unit, const tsr_tile *acc, int j);
 
 /* Where element row i, or the first col of chunk `chunk`, of a thread's
  * register tile lies in the group tile under `map`. */

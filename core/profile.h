@@ -140,9 +140,10 @@ bool tsr_profile_has_mma_m16n8k8(const tsr_profile *profile, tsr_dtype input);
 /* Whether it lists the warpgroup unit (wgmma m64nNk16, f32 products) for
  * `input` values (m64nNk8 for tf32). */
 bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input);
-/* Whether it lists AMD's wave unit MFMA 16x16x16 on `input` (f16, bf16)
- * with f32 products. */
+/* Whether it lists AMD's wave unit MFMA 16x16x16 (CDNA) or WMMA 16x16x16
+ * (RDNA3) on `input` (f16, bf16) with f32 products. */
 bool tsr_profile_has_mfma_16x16x16(const tsr_profile *profile, tsr_dtype input);
+bool tsr_profile_has_wmma_16x16x16(const tsr_profile *profile, tsr_dtype input);
 
 const char *tsr_feature_name(tsr_feature feature);
 

@@ -65,15 +65,27 @@ bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input)
     return false;
 }
 
-bool tsr_profile_has_mfma_16x16x16(const tsr_profile *profile, tsr_dtype input)
+/* Whether it lists a unit of `kind` of shape 16x16x16 on `input` with f32
+ * products. */
+static bool has_16x16x16(const tsr_profile *profile, const char *kind, tsr_dtype input)
 {
     for (size_t i = 0; i < profile->n_matrix_units; i++) {
         const tsr_matrix_unit *u = &profile->matrix_units[i];
-        if (u->kind && strcmp(u->kind, "mfma") == 0 && u->m == 16 && u->n == 16 && u->k == 16 &&
+        if (u->kind && strcmp(u->kind, kind) == 0 && u->m == 16 && u->n == 16 && u->k == 16 &&
             u->a_type == input && u->acc_type == TSR_F32)
             return true;
     }
     return false;
+}
+
+bool tsr_profile_has_mfma_16x16x16(const tsr_profile *profile, tsr_dtype input)
+{
+    return has_16x16x16(profile, "mfma", input);
+}
+
+bool tsr_profile_has_wmma_16x16x16(const tsr_profile *profile, tsr_dtype input)
+{
+    return has_16x16x16(profile, "wmma", input);
 }
 
 static const char *const backend_names[] = {"opencl", "cuda", "hip"};

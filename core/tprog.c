@@ -460,6 +460,11 @@ tp_stmt *tp_mfma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const 
     return unit_stmt(b, block, TP_MFMA, type, operands, TP_MFMA_OPERANDS);
 }
 
+tp_stmt *tp_wmma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands)
+{
+    return unit_stmt(b, block, TP_WMMA, type, operands, TP_WMMA_OPERANDS);
+}
+
 tp_stmt *tp_async_copy(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value)
 {
     tp_stmt *s = tp_assign(b, block, target, value);

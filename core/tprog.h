@@ -192,12 +192,13 @@ typedef enum tp_stmt_kind {
      * here: the compiler neither moves nor copies them across it, so that
      * accumulators a TP_WGMMA is still writing are left alone. */
     TP_REGISTER_FENCE,
-    /* One wave-wide matrix multiply-accumulate on AMD's unit (MFMA
-     * 16x16x16 with f32 products, 64 lanes): every lane of the wave gives
-     * its share of the operands in the unit's layout (see
-     * core/lower_mfma.c) and must take part, never under a condition that
-     * splits the wave. */
+    /* One wave-wide matrix multiply-accumulate on AMD's units, 16x16x16
+     * with f32 products: MFMA on 64 lanes, WMMA on 32. Every lane of the
+     * wave gives its share of the operands in the unit's layout (see
+     * core/lower_wave_units.c) and must take part, never under a
+     * condition that splits the wave. */
     TP_MFMA,
+    TP_WMMA,
 } tp_stmt_kind;
 
 /* TP_MMA_SYNC's operands, in order: the four f32 accumulators (updated in
@@ -209,6 +210,9 @@ enum { TP_MMA_ACC = 4, TP_MMA_A = 4, TP_MMA_B = 2, TP_MMA_OPERANDS = 10 };
  * place); then A's four and B's four 16-bit values, as stored (f16 or
  * bf16 bits, the type in mma_type), consecutive in k. */
 enum { TP_MFMA_ACC = 4, TP_MFMA_A = 4, TP_MFMA_B = 4, TP_MFMA_OPERANDS = 12 };
+/* TP_WMMA's likewise: eight accumulators, then A's and B's sixteen values
+ * each, k 0 .. 15. */
+enum { TP_WMMA_ACC = 8, TP_WMMA_A = 16, TP_WMMA_B = 16, TP_WMMA_OPERANDS = 40 };
 
 /* TP_WGMMA's shape and its operands' layouts, A's first: N; whether A
  * (B) is stored M-major (N-major), its rows running along m (n) rather
@@ -246,9 +250,10 @@ struct tp_stmt {
     tp_block body;         /* TP_FOR, TP_IF then, TP_BLOCK */
     tp_block orelse;       /* TP_IF else */
     const char *text;      /* TP_COMMENT */
-    tsr_dtype mma_type;    /* TP_MMA_SYNC, TP_MFMA: the inputs' type, f16, bf16 or tf32 */
-    tp_expr **operands;    /* TP_MMA_SYNC: TP_MMA_OPERANDS of them; TP_MFMA:
-                              TP_MFMA_OPERANDS; TP_LDMATRIX: the
+    tsr_dtype mma_type;    /* TP_MMA_SYNC, TP_MFMA, TP_WMMA: the inputs' type */
+    tp_expr **operands;    /* TP_MMA_SYNC: TP_MMA_OPERANDS of them; TP_MFMA,
+                              TP_WMMA: TP_MFMA_OPERANDS, TP_WMMA_OPERANDS;
+                              TP_LDMATRIX: the
                               registers, then the lane's row address (an element) */
     int matrices;          /* TP_LDMATRIX */
     bool trans;            /* TP_LDMATRIX */
@@ -326,8 +331,9 @@ tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text);
 tp_stmt *tp_scope(tp_builder *b, tp_block *block);
 /* A TP_MMA_SYNC of `type` on operands[TP_MMA_OPERANDS] (copied). */
 tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands);
-/* TP_MFMA_OPERANDS operands, as TP_MFMA says. */
+/* TP_MFMA_OPERANDS (TP_WMMA_OPERANDS) operands, as TP_MFMA (TP_WMMA) says. */
 tp_stmt *tp_mfma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands);
+tp_stmt *tp_wmma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands);
 /* An asynchronous copy of the vector `value` (a global TP_VLOAD) into
  * `target` (an aligned TP_VLOAD of a shared array); a commit; a wait. */
 tp_stmt *tp_async_copy(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value);

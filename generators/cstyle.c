@@ -14,8 +14,8 @@ typedef struct printer {
     const char *refused;  /* why the program cannot be printed; NULL while it can */
     bool dynamic_shared;  /* shared arrays are placed in tsr_shared, not declared */
     size_t shared_offset; /* where the next one goes */
-    bool unit_helpers;    /* it used the matrix unit or asynchronous copies */
-    bool mfma_helpers;    /* it used AMD's wave matrix unit */
+    bool unit_helpers;    /* it used NVIDIA's matrix units or asynchronous copies */
+    bool wave_helpers;    /* it used one of AMD's wave matrix units */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -366,11 +366,11 @@ static void print_unit_call(printer *p, const tp_stmt *s, int count,
         p->refused = refusal;
         return;
     }
-    if (s->kind == TP_MFMA)
-        p->mfma_helpers = true;
+    if (s->kind == TP_MFMA || s->kind == TP_WMMA)
+        p->wave_helpers = true;
     else
         p->unit_helpers = true;
-    char *text[TP_MFMA_OPERANDS] = {NULL}; /* the most any unit's call takes */
+    char *text[TP_WMMA_OPERANDS] = {NULL}; /* the most any unit's call takes */
     bool ok = true;
     for (int i = 0; i < count; i++)
         ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
@@ -507,6 +507,10 @@ static void print_stmt(printer *p, const tp_stmt *s)
     case TP_MFMA:
         print_unit_call(p, s, TP_MFMA_OPERANDS, p->d->print_mfma,
                         "uses a matrix unit (MFMA 16x16x16) this dialect cannot spell");
+        break;
+    case TP_WMMA:
+        print_unit_call(p, s, TP_WMMA_OPERANDS, p->d->print_wmma,
+                        "uses a matrix unit (WMMA 16x16x16) this dialect cannot spell");
         break;
     case TP_LDMATRIX: print_ldmatrix(p, s); break;
     case TP_ASYNC_COMMIT:
@@ -661,7 +665,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     print_params(&p, k);
     tsr_strbuf_append(&kernel_text, ")\n");
     bool dynamic = tsr_dynamic_shared_bytes(k, d) != 0;
-    bool scratch = d->mfma_scratch_format && uses_stmt(&k->body, TP_MFMA);
+    bool scratch = d->wave_unit_scratch_format &&
+                   (uses_stmt(&k->body, TP_MFMA) || uses_stmt(&k->body, TP_WMMA));
     if (dynamic || scratch) {
         p.dynamic_shared = dynamic;
         tsr_strbuf_append(&kernel_text, "{\n");
@@ -669,8 +674,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
             tsr_strbuf_printf(&kernel_text, "    %s\n", d->dynamic_shared);
         if (scratch) {
             tsr_strbuf_append(&kernel_text, "    ");
-            tsr_strbuf_printf(&kernel_text, d->mfma_scratch_format,
-                              (k->local[0] * k->local[1] * k->local[2] + 63) / 64);
+            tsr_strbuf_printf(&kernel_text, d->wave_unit_scratch_format,
+                              k->local[0] * k->local[1] * k->local[2]);
             tsr_strbuf_append(&kernel_text, "\n");
         }
         p.depth = 1;
@@ -689,8 +694,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     tsr_strbuf_append(out, d->preamble);
     if (p.unit_helpers && d->unit_helpers)
         tsr_strbuf_append(out, d->unit_helpers);
-    if (p.mfma_helpers && d->mfma_helpers)
-        tsr_strbuf_append(out, d->mfma_helpers);
+    if (p.wave_helpers && d->wave_unit_helpers)
+        tsr_strbuf_append(out, d->wave_unit_helpers);
     bool f64 = false;
     for (int i = 0; i < k->n_params; i++)
         f64 = f64 || k->params[i].dtype == TSR_F64;

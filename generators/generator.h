@@ -26,15 +26,15 @@ struct tsr_dialect {
      * them everywhere (OpenCL's inline PTX, which only NVIDIA's compiler
      * takes); NULL: nothing. */
     const char *unit_helpers;
-    /* Then these, only in a kernel that uses AMD's wave matrix unit
-     * (TP_MFMA): the tsr_mfma_f16 and tsr_mfma_bf16 its calls name; NULL:
-     * nothing. */
-    const char *mfma_helpers;
+    /* Then these, only in a kernel that uses one of AMD's wave matrix
+     * units (TP_MFMA, TP_WMMA): the tsr_mfma_T and tsr_wmma_T their calls
+     * name; NULL: nothing. */
+    const char *wave_unit_helpers;
     /* In such a kernel, the first statement of its body: a printf format
-     * of the work-group's count of 64-thread waves, declaring what the
-     * helpers need beside (OpenCL's local scratch for its emulation of the
-     * unit); NULL: nothing. */
-    const char *mfma_scratch_format;
+     * of the work-group's thread count, declaring what the helpers need
+     * beside (OpenCL's local scratch for its emulation of the units); NULL:
+     * nothing. */
+    const char *wave_unit_scratch_format;
     /* Everything before the kernel's name: qualifiers, the return type and
      * the fixed work-group size ("__kernel __attribute__((...)) void "). */
     void (*print_kernel_head)(tsr_strbuf *out, const tp_kernel *kernel);
@@ -96,9 +96,11 @@ struct tsr_dialect {
      * as a statement without the semicolon; NULL where the dialect has no
      * such unit (a kernel using one is then refused). */
     void (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
-    /* A TP_MFMA of f16 or bf16 inputs likewise, calling the helpers of
-     * mfma_helpers; NULL where the dialect has no such unit. */
+    /* A TP_MFMA (TP_WMMA) of f16 or bf16 inputs likewise, calling the
+     * helpers of wave_unit_helpers; NULL where the dialect has no such
+     * unit. */
     void (*print_mfma)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
+    void (*print_wmma)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
     /* An asynchronous copy (a TP_ASSIGN marked async) of `width` values
      * from the global address `src` to the shared address `dst` (`aligned`:
      * the lowering tested that src is a multiple of the copy's size), and

@@ -264,109 +264,180 @@ static void narrowing_store(tsr_strbuf *out, tsr_dtype dtype, int width, const c
         tsr_strbuf_printf(out, "tsr_vst_bf16_%d(%s, %s)", width, value, pointer);
 }
 
-/* AMD's wave matrix unit, MFMA 16x16x16 with f32 products: on the AMD
- * targets that have it (AMD's OpenCL compiler is clang) the instruction
- * itself; anywhere else (PoCL on the CPU) emulated as the instruction
- * set documents it, so that the lowering's fragment layout is checked
- * against the CPU reference there. The emulation sees the wave as the
- * hardware forms it, 64 consecutive work-items of the work-group in
- * linear order, and exchanges the operands through a local scratch the
- * kernel declares (TSR_MFMA_WAVE_FLOATS per wave); every work-item of the
- * group calls it together, as the unit's lowering guarantees. */
-static const char mfma_helpers[] =
-    "#define TSR_MFMA_WAVE_FLOATS 512\n"
+/* AMD's wave matrix units, 16x16x16 with f32 products, CDNA's MFMA
+ * (waves of 64) and RDNA3's WMMA (waves of 32): on the AMD targets that
+ * have them (AMD's OpenCL compiler is clang) the instructions themselves;
+ * anywhere else (PoCL on the CPU) emulated as the instruction sets
+ * document them, so that the lowering's fragment layouts are checked
+ * against the CPU reference there. The emulation exchanges the wave's
+ * operands through a local scratch the kernel declares
+ * (TSR_WAVE_FLOATS_PER_ITEM floats a work-item); every work-item of the
+ * group calls it together, as the units' lowering guarantees. */
+static const char wave_unit_helpers[] =
+    "#define TSR_WAVE_FLOATS_PER_ITEM 32\n"
     "#if defined(__gfx908__) || defined(__gfx90a__) || defined(__gfx940__) || \\\n"
     "    defined(__gfx941__) || defined(__gfx942__)\n"
-    "#pragma OPENCL EXTENSION cl_khr_fp16 : enable\n"
     "#define TSR_MFMA_F16_NATIVE 1\n"
     "#endif\n"
     "#if defined(__gfx90a__) || defined(__gfx940__) || defined(__gfx941__) || \\\n"
     "    defined(__gfx942__)\n"
     "#define TSR_MFMA_BF16_NATIVE 1\n"
     "#endif\n"
-    "/* The documented semantics: lane l = 16 q + t holds A[t][4q + e], B[4q +\n"
-    " * e][t] and D[4q + e][t], e = 0 .. 3. */\n"
-    "void tsr_mfma_emulated(float *c0, float *c1, float *c2, float *c3, const float *a,\n"
-    "                       const float *b, __local float *scratch)\n"
+    "#if defined(__gfx1100__) || defined(__gfx1101__) || defined(__gfx1102__) || \\\n"
+    "    defined(__gfx1103__)\n"
+    "#define TSR_WMMA_NATIVE 1\n"
+    "#endif\n"
+    "#if defined(TSR_MFMA_F16_NATIVE) || defined(TSR_WMMA_NATIVE)\n"
+    "#pragma OPENCL EXTENSION cl_khr_fp16 : enable\n"
+    "#endif\n"
+    "/* The wave's own scratch and the work-item's lane in it: waves are runs\n"
+    " * of `wave` work-items in the group's linear order, as the hardware forms\n"
+    " * them. */\n"
+    "__local float *tsr_wave_scratch_of(__local float *scratch, int wave, int *lane)\n"
     "{\n"
     "    int y = get_local_id(1) + get_local_size(1) * get_local_id(2);\n"
     "    int linear = get_local_id(0) + get_local_size(0) * y;\n"
-    "    int lane = linear % 64;\n"
-    "    __local float *wa = scratch + linear / 64 * TSR_MFMA_WAVE_FLOATS, *wb = wa + 256;\n"
-    "    for (int e = 0; e < 4; e++) {\n"
-    "        wa[4 * lane + e] = a[e];\n"
-    "        wb[4 * lane + e] = b[e];\n"
-    "    }\n"
+    "    *lane = linear % wave;\n"
+    "    return scratch + linear / wave * wave * TSR_WAVE_FLOATS_PER_ITEM;\n"
+    "}\n"
+    "/* MFMA 16x16x16 as documented: lane l = 16 h + t holds A[t][4h + e],\n"
+    " * B[4h + e][t] and D[4h + e][t], e = 0 .. 3. */\n"
+    "float4 tsr_mfma_emulated(float4 c, float4 a, float4 b, __local float *scratch)\n"
+    "{\n"
+    "    int lane;\n"
+    "    __local float *wa = tsr_wave_scratch_of(scratch, 64, &lane), *wb = wa + 256;\n"
+    "    vstore4(a, lane, wa);\n"
+    "    vstore4(b, lane, wb);\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    float d[4];\n"
+    "    vstore4(c, 0, d);\n"
     "    for (int e = 0; e < 4; e++) {\n"
     "        int row = 4 * (lane / 16) + e, col = lane % 16;\n"
-    "        float sum = 0.0f;\n"
-    "        for (int k = 0; k < 16; k++)\n"
-    "            sum = fma(wa[4 * (row + 16 * (k / 4)) + k % 4],\n"
-    "                      wb[4 * (col + 16 * (k / 4)) + k % 4], sum);\n"
-    "        d[e] = sum;\n"
+    "        for (int k = 0; k < 16; k++) {\n"
+    "            int at = 16 * (k / 4), e_k = k % 4;\n"
+    "            d[e] = fma(wa[4 * (row + at) + e_k], wb[4 * (col + at) + e_k], d[e]);\n"
+    "        }\n"
     "    }\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
-    "    *c0 += d[0];\n"
-    "    *c1 += d[1];\n"
-    "    *c2 += d[2];\n"
-    "    *c3 += d[3];\n"
+    "    return vload4(0, d);\n"
     "}\n"
-    "void tsr_mfma_f16(float *c0, float *c1, float *c2, float *c3, ushort a0, ushort a1,\n"
-    "                  ushort a2, ushort a3, ushort b0, ushort b1, ushort b2, ushort b3,\n"
+    "/* WMMA 16x16x16 (wave32) as documented: lane l = 16 h + t holds A[t][e]\n"
+    " * and B[e][t], e = 0 .. 15 (both halves the same), and D[2i + h][t],\n"
+    " * i = 0 .. 7. */\n"
+    "float8 tsr_wmma_emulated(float8 c, float16 a, float16 b, __local float *scratch)\n"
+    "{\n"
+    "    int lane;\n"
+    "    __local float *wa = tsr_wave_scratch_of(scratch, 32, &lane), *wb = wa + 512;\n"
+    "    vstore16(a, lane, wa);\n"
+    "    vstore16(b, lane, wb);\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    float d[8];\n"
+    "    vstore8(c, 0, d);\n"
+    "    for (int i = 0; i < 8; i++) {\n"
+    "        int row = 2 * i + lane / 16, col = lane % 16;\n"
+    "        for (int k = 0; k < 16; k++)\n"
+    "            d[i] = fma(wa[16 * row + k], wb[16 * col + k], d[i]);\n"
+    "    }\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    return vload8(0, d);\n"
+    "}\n"
+    "void tsr_mfma_f16(float *c0, float *c1, float *c2, float *c3, ushort4 a, ushort4 b,\n"
     "                  __local float *scratch)\n"
     "{\n"
-    "#ifdef TSR_MFMA_F16_NATIVE\n"
     "    float4 c = (float4)(*c0, *c1, *c2, *c3);\n"
-    "    c = __builtin_amdgcn_mfma_f32_16x16x16f16(as_half4((ushort4)(a0, a1, a2, a3)),\n"
-    "                                              as_half4((ushort4)(b0, b1, b2, b3)), c, 0, 0, "
-    "0);\n"
+    "#ifdef TSR_MFMA_F16_NATIVE\n"
+    "    c = __builtin_amdgcn_mfma_f32_16x16x16f16(as_half4(a), as_half4(b), c, 0, 0, 0);\n"
+    "#else\n"
+    "    float4 fa = vload_half4(0, (const half *)&a), fb = vload_half4(0, (const half *)&b);\n"
+    "    c = tsr_mfma_emulated(c, fa, fb, scratch);\n"
+    "#endif\n"
     "    *c0 = c.s0;\n"
     "    *c1 = c.s1;\n"
     "    *c2 = c.s2;\n"
     "    *c3 = c.s3;\n"
-    "#else\n"
-    "    ushort as[4] = {a0, a1, a2, a3}, bs[4] = {b0, b1, b2, b3};\n"
-    "    float a[4], b[4];\n"
-    "    for (int e = 0; e < 4; e++) {\n"
-    "        a[e] = vload_half(e, (const half *)as);\n"
-    "        b[e] = vload_half(e, (const half *)bs);\n"
-    "    }\n"
-    "    tsr_mfma_emulated(c0, c1, c2, c3, a, b, scratch);\n"
-    "#endif\n"
     "}\n"
-    "void tsr_mfma_bf16(float *c0, float *c1, float *c2, float *c3, ushort a0, ushort a1,\n"
-    "                   ushort a2, ushort a3, ushort b0, ushort b1, ushort b2, ushort b3,\n"
+    "void tsr_mfma_bf16(float *c0, float *c1, float *c2, float *c3, ushort4 a, ushort4 b,\n"
     "                   __local float *scratch)\n"
     "{\n"
-    "#ifdef TSR_MFMA_BF16_NATIVE\n"
     "    float4 c = (float4)(*c0, *c1, *c2, *c3);\n"
-    "    c = __builtin_amdgcn_mfma_f32_16x16x16bf16_1k(as_short4((ushort4)(a0, a1, a2, a3)),\n"
-    "                                                  as_short4((ushort4)(b0, b1, b2, b3)), c, "
-    "0,\n"
-    "                                                  0, 0);\n"
+    "#ifdef TSR_MFMA_BF16_NATIVE\n"
+    "    c = __builtin_amdgcn_mfma_f32_16x16x16bf16_1k(as_short4(a), as_short4(b), c, 0, 0, 0);\n"
+    "#else\n"
+    "    float4 fa = as_float4(convert_uint4(a) << 16), fb = as_float4(convert_uint4(b) << 16);\n"
+    "    c = tsr_mfma_emulated(c, fa, fb, scratch);\n"
+    "#endif\n"
     "    *c0 = c.s0;\n"
     "    *c1 = c.s1;\n"
     "    *c2 = c.s2;\n"
     "    *c3 = c.s3;\n"
+    "}\n"
+    "void tsr_wmma_f16(float *c0, float *c1, float *c2, float *c3, float *c4, float *c5,\n"
+    "                  float *c6, float *c7, ushort16 a, ushort16 b, __local float *scratch)\n"
+    "{\n"
+    "    float8 c = (float8)(*c0, *c1, *c2, *c3, *c4, *c5, *c6, *c7);\n"
+    "#ifdef TSR_WMMA_NATIVE\n"
+    "    c = __builtin_amdgcn_wmma_f32_16x16x16_f16_w32(as_half16(a), as_half16(b), c);\n"
     "#else\n"
-    "    float a[4] = {tsr_bf16_to_f32(a0), tsr_bf16_to_f32(a1), tsr_bf16_to_f32(a2),\n"
-    "                  tsr_bf16_to_f32(a3)};\n"
-    "    float b[4] = {tsr_bf16_to_f32(b0), tsr_bf16_to_f32(b1), tsr_bf16_to_f32(b2),\n"
-    "                  tsr_bf16_to_f32(b3)};\n"
-    "    tsr_mfma_emulated(c0, c1, c2, c3, a, b, scratch);\n"
+    "    float16 fa = vload_half16(0, (const half *)&a), fb = vload_half16(0, (const half *)&b);\n"
+    "    c = tsr_wmma_emulated(c, fa, fb, scratch);\n"
     "#endif\n"
+    "    *c0 = c.s0;\n"
+    "    *c1 = c.s1;\n"
+    "    *c2 = c.s2;\n"
+    "    *c3 = c.s3;\n"
+    "    *c4 = c.s4;\n"
+    "    *c5 = c.s5;\n"
+    "    *c6 = c.s6;\n"
+    "    *c7 = c.s7;\n"
+    "}\n"
+    "void tsr_wmma_bf16(float *c0, float *c1, float *c2, float *c3, float *c4, float *c5,\n"
+    "                   float *c6, float *c7, ushort16 a, ushort16 b, __local float *scratch)\n"
+    "{\n"
+    "    float8 c = (float8)(*c0, *c1, *c2, *c3, *c4, *c5, *c6, *c7);\n"
+    "#ifdef TSR_WMMA_NATIVE\n"
+    "    c = __builtin_amdgcn_wmma_f32_16x16x16_bf16_w32(as_short16(a), as_short16(b), c);\n"
+    "#else\n"
+    "    float16 fa = as_float16(convert_uint16(a) << 16);\n"
+    "    float16 fb = as_float16(convert_uint16(b) << 16);\n"
+    "    c = tsr_wmma_emulated(c, fa, fb, scratch);\n"
+    "#endif\n"
+    "    *c0 = c.s0;\n"
+    "    *c1 = c.s1;\n"
+    "    *c2 = c.s2;\n"
+    "    *c3 = c.s3;\n"
+    "    *c4 = c.s4;\n"
+    "    *c5 = c.s5;\n"
+    "    *c6 = c.s6;\n"
+    "    *c7 = c.s7;\n"
     "}\n";
 
-/* tsr_mfma_T(&c0, &c1, &c2, &c3, a0 .. a3, b0 .. b3, scratch): the
- * accumulators through pointers, which OpenCL C has for references. */
+/* tsr_mfma_T(&c0 .. &c3, (ushort4)(a0 .. a3), (ushort4)(b0 .. b3),
+ * scratch) and tsr_wmma_T(&c0 .. &c7, (ushort16)(...), (ushort16)(...),
+ * scratch): the accumulators through pointers, which OpenCL C has for
+ * references. */
+static void print_call(tsr_strbuf *out, const char *unit, tsr_dtype type, char *const *operands,
+                       int accumulators, int values)
+{
+    tsr_strbuf_printf(out, "tsr_%s_%s(", unit, tsr_dtype_name(type));
+    for (int i = 0; i < accumulators; i++)
+        tsr_strbuf_printf(out, "&%s, ", operands[i]);
+    for (int m = 0; m < 2; m++) {
+        tsr_strbuf_printf(out, "(ushort%d)(", values);
+        for (int e = 0; e < values; e++)
+            tsr_strbuf_printf(out, "%s%s", e ? ", " : "", operands[accumulators + m * values + e]);
+        tsr_strbuf_append(out, "), ");
+    }
+    tsr_strbuf_append(out, "tsr_wave_scratch)");
+}
+
 static void print_mfma(tsr_strbuf *out, tsr_dtype type, char *const *operands)
 {
-    tsr_strbuf_printf(out, "tsr_mfma_%s(", tsr_dtype_name(type));
-    for (int i = 0; i < TP_MFMA_OPERANDS; i++)
-        tsr_strbuf_printf(out, "%s%s%s", i ? ", " : "", i < TP_MFMA_ACC ? "&" : "", operands[i]);
-    tsr_strbuf_append(out, ", tsr_mfma_scratch)");
+    print_call(out, "mfma", type, operands, TP_MFMA_ACC, TP_MFMA_A);
+}
+
+static void print_wmma(tsr_strbuf *out, tsr_dtype type, char *const *operands)
+{
+    print_call(out, "wmma", type, operands, TP_WMMA_ACC, TP_WMMA_A);
 }
 
 const tsr_dialect tsr_dialect_opencl = {
@@ -408,10 +479,11 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_narrowing_store = narrowing_store,
     .print_subgroup_helpers = subgroup_helpers,
     .unit_helpers = unit_helpers,
-    .mfma_helpers = mfma_helpers,
-    .mfma_scratch_format = "__local float tsr_mfma_scratch[%d * TSR_MFMA_WAVE_FLOATS];",
+    .wave_unit_helpers = wave_unit_helpers,
+    .wave_unit_scratch_format = "__local float tsr_wave_scratch[%d * TSR_WAVE_FLOATS_PER_ITEM];",
     .print_mma_sync = tsr_nvidia_print_mma_sync,
     .print_mfma = print_mfma,
+    .print_wmma = print_wmma,
     .print_ldmatrix = tsr_nvidia_print_ldmatrix,
     .print_raw_vload = raw_vload,
     .print_async_copy = print_async_copy,

@@ -248,6 +248,28 @@ static void keep_best(tsr_arena *arena, const tsr_result *r, tsr_offline_tune_su
     s->found = true;
 }
 
+/* The profile as its offline target compiles for it: a copy (in `arena`,
+ * sharing the rest) without the matrix units the target lacks, so that no
+ * candidate needs a unit its stand-in compiler cannot spell. NULL when out
+ * of memory. */
+static const tsr_profile *as_compiled(const tsr_profile *profile, tsr_arena *arena)
+{
+    tsr_profile *copy = TSR_ARENA_NEW(arena, tsr_profile);
+    tsr_matrix_unit *units = profile->n_matrix_units
+                                 ? TSR_ARENA_ARRAY(arena, tsr_matrix_unit, profile->n_matrix_units)
+                                 : NULL;
+    if (!copy || (profile->n_matrix_units && !units))
+        return NULL;
+    *copy = *profile;
+    copy->matrix_units = units;
+    copy->n_matrix_units = 0;
+    for (size_t i = 0; i < profile->n_matrix_units; i++)
+        if (tsr_offline_target_has_unit(profile->offline_compiler, profile->offline_target,
+                                        profile->matrix_units[i].kind))
+            units[copy->n_matrix_units++] = profile->matrix_units[i];
+    return copy;
+}
+
 tsr_status tsr_offline_tune(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                             const tsr_shape *shape, const tsr_offline_tune_options *options,
                             tsr_arena *arena, tsr_offline_tune_summary *s, tsr_error *err)
@@ -260,6 +282,8 @@ tsr_status tsr_offline_tune(tsr_store *store, const tsr_opspec *spec, const tsr_
                         "op %s has no analytic model yet: it can only be tuned on a device",
                         op->name);
     tsr_offline_device(profile, s->device, sizeof s->device);
+    if (!(profile = as_compiled(profile, arena)))
+        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory");
     if (profile->offline_compiler && profile->offline_target) {
         snprintf(s->compiler, sizeof s->compiler, "%s", profile->offline_compiler);
         snprintf(s->target, sizeof s->target, "%s", profile->offline_target);

@@ -239,6 +239,8 @@ refused "--config of the warp unit, which HIP cannot spell" gen "$root/ops/hgemm
     --profile nvidia-h200 --backend hip --config MU=1,STRN=0,KU=1
 refused "--config of AMD's wave unit, which CUDA cannot spell" gen "$root/ops/hgemm.yaml" \
     --profile amd-mi250x --backend cuda --config MU=3,BK=16,TM=2,TN=2,STRN=0,KU=1
+refused "--config of RDNA3's wave unit on a CDNA profile" gen "$root/ops/hgemm.yaml" \
+    --profile amd-mi250x --backend hip --config MU=4,BK=16,TM=2,TN=2,STRN=0,KU=1
 refused "--config of AMD's wave unit on an NVIDIA profile" gen "$root/ops/hgemm.yaml" \
     --profile nvidia-h200 --backend hip --config MU=3,BK=16,TM=2,TN=2,STRN=0,KU=1
 refused "--config of tf32's matrix unit for a spec without tf32" gen "$sgemm" \

@@ -367,26 +367,29 @@ static void every_16_bit_output_verifies(void)
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
 
-/* AMD's wave unit (MU=3) on PoCL, where the OpenCL generator emulates it
- * as AMD's instruction set documents it (tests/data/pocl-cpu-mfma.yaml
- * lists the unit on PoCL's device): f16 and bf16 in every layout, loaded
- * then multiplied and fetched ahead, with vectors and padding, one
- * fragment and four of a wave's rows, over the ragged shapes; and a fused
- * 16-bit epilogue over batched shapes. A fragment layout that differs from
- * the instruction's anywhere (which lane holds which row, col or k) fails. */
+/* AMD's wave units, MFMA (MU=3) and WMMA (MU=4), on PoCL, where the
+ * OpenCL generator emulates them as AMD's instruction sets document them
+ * (tests/data/pocl-cpu-wave-units.yaml lists the units on PoCL's device):
+ * f16 and bf16 in every layout, loaded then multiplied and fetched ahead,
+ * with vectors and padding, one fragment and four of a wave's rows, over
+ * the ragged shapes; and a fused 16-bit epilogue over batched shapes. A
+ * fragment layout that differs from the instruction's anywhere (which lane
+ * holds which row, col or k) fails. */
 static const char *const wave_unit_configs[] = {
     "MU=3,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1,PF=1",
     "MU=3,BM=32,BN=64,BK=16,TM=1,TN=2,STRN=0,KU=1,VW=1,PAD=0",
     "MU=3,BM=128,BN=32,BK=32,TM=4,TN=1,STRN=0,KU=2,VW=4,PAD=1",
     "MU=3,BM=16,BN=16,BK=16,TM=1,TN=1,STRN=0,KU=1,VW=2,PAD=0,PF=1",
+    "MU=4,BM=64,BN=32,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1,PF=1",
+    "MU=4,BM=16,BN=64,BK=16,TM=1,TN=2,STRN=0,KU=1,VW=1,PAD=0",
 };
 
-static void wave_unit_kernels_verify_on_the_emulated_unit(void)
+static void wave_unit_kernels_verify_on_the_emulated_units(void)
 {
     suite *s = the_suite;
     s->evaluated = s->failed = 0;
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-mfma.yaml", check_source_root());
+    snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-wave-units.yaml", check_source_root());
     tsr_profile *mfma = NULL;
     tsr_error err = {{0}};
     CHECK_MSG(tsr_profile_load(path, &mfma, &err) == TSR_OK, "%s", err.msg);
@@ -415,9 +418,10 @@ static void wave_unit_kernels_verify_on_the_emulated_unit(void)
     tsr_opspec *fused = typed_fused_spec(
         "f16", "col", "row", "output: f16, bias: col, activation: gelu, residual: true, beta: 1.5");
     if (fused) {
-        tsr_config configs[2] = {check_config(fused->op, wave_unit_configs[0]),
-                                 check_config(fused->op, wave_unit_configs[3])};
-        sweep_shapes(s, fused, configs, 2, epilogue_shapes,
+        tsr_config configs[3] = {check_config(fused->op, wave_unit_configs[0]),
+                                 check_config(fused->op, wave_unit_configs[3]),
+                                 check_config(fused->op, wave_unit_configs[4])};
+        sweep_shapes(s, fused, configs, 3, epilogue_shapes,
                      (int)(sizeof epilogue_shapes / sizeof epilogue_shapes[0]));
         tsr_opspec_free(fused);
     }
@@ -811,7 +815,7 @@ int main(void)
     RUN_TEST(every_epilogue_and_batch_verifies);
     RUN_TEST(every_16_bit_input_type_verifies);
     RUN_TEST(every_16_bit_output_verifies);
-    RUN_TEST(wave_unit_kernels_verify_on_the_emulated_unit);
+    RUN_TEST(wave_unit_kernels_verify_on_the_emulated_units);
     RUN_TEST(every_layout_scaling_shape_and_sampled_config_verifies);
     RUN_TEST(clblast_agrees_with_tessera_in_every_layout);
     tsr_profile_free(s.profile);

@@ -1274,14 +1274,16 @@ static void wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl(void)
         /* Lane l reads A's row l % 16 at k 4 (l / 16) .. + 3. */
         CHECK_STR_CONTAINS(hip, "tx % 64 % 16][k");
         CHECK_STR_CONTAINS(hip, "tx % 64 / 16 * 4 + 3]");
-        CHECK(!strstr(hip, "tsr_mfma_scratch"));
+        CHECK(!strstr(hip, "tsr_wave_scratch"));
     }
     if (opencl) {
         CHECK_MSG(mentions(opencl, "tsr_mfma_f16(&acc_") == 4, "%d calls in OpenCL",
                   mentions(opencl, "tsr_mfma_f16(&acc_"));
-        CHECK_STR_CONTAINS(opencl, "__local float tsr_mfma_scratch[4 * TSR_MFMA_WAVE_FLOATS];");
+        CHECK_STR_CONTAINS(opencl,
+                           "__local float tsr_wave_scratch[256 * TSR_WAVE_FLOATS_PER_ITEM];");
         CHECK_STR_CONTAINS(opencl, "__builtin_amdgcn_mfma_f32_16x16x16f16(");
-        CHECK_STR_CONTAINS(opencl, "void tsr_mfma_emulated(");
+        CHECK_STR_CONTAINS(opencl, "float4 tsr_mfma_emulated(");
+        CHECK_STR_CONTAINS(opencl, "(ushort4)(fa");
         CHECK(!strstr(opencl, "__asm__"));
     }
     free(hip);
@@ -1320,6 +1322,63 @@ out:
     tsr_opspec_free(bf16);
     tsr_profile_free(mi250x);
     tsr_profile_free(h200);
+}
+
+/* RDNA3's wave unit (MU=4): waves of 32 threads, sixteen values of each
+ * operand per lane along k and eight accumulators a fragment, rows 2i + h;
+ * WMMA in HIP, OpenCL's helper (the instruction on gfx11, its emulation
+ * elsewhere); refused by CUDA and where the profile has no such unit. */
+static void wave32_unit_gemm_lowers_to_wmma_for_hip_and_opencl(void)
+{
+    tsr_profile *rdna3 = check_repo_profile("amd-rx-7900xtx"),
+                *mi250x = check_repo_profile("amd-mi250x");
+    tsr_error err = {{0}};
+    tsr_opspec *spec = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
+                                  "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!rdna3 || !mi250x || !spec || !arena)
+        goto out;
+    const char *text = "MU=4,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VN=1,VW=8,PAD=1";
+    tsr_config config = config_of(spec->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, rdna3, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        /* Two waves of 32 along each axis. */
+        CHECK(p->local[0] == 64 && p->local[1] == 2);
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "waves32 2x2 on wmma 16x16x16");
+        free(ir);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    check_refused(kernel, "cuda", "WMMA 16x16x16");
+    char *hip = generated(kernel, "hip"), *opencl = generated(kernel, "opencl");
+    if (hip) {
+        CHECK_MSG(mentions(hip, "tsr_wmma_f16(acc_") == 4, "%d calls in HIP",
+                  mentions(hip, "tsr_wmma_f16(acc_"));
+        CHECK_STR_CONTAINS(hip, "__builtin_amdgcn_wmma_f32_16x16x16_f16_w32");
+        /* Lane l reads A's row l % 16 at k 0 .. 15, and stores rows 2i + l / 16. */
+        CHECK_STR_CONTAINS(hip, "tx % 32 % 16][k");
+        CHECK_STR_CONTAINS(hip, " + 15]");
+        CHECK_STR_CONTAINS(hip, "+ 2 + tx % 32 / 16;");
+    }
+    if (opencl) {
+        CHECK_MSG(mentions(opencl, "tsr_wmma_f16(&acc_") == 4, "%d calls in OpenCL",
+                  mentions(opencl, "tsr_wmma_f16(&acc_"));
+        CHECK_STR_CONTAINS(opencl, "(ushort16)(fa");
+        CHECK_STR_CONTAINS(opencl, "float8 tsr_wmma_emulated(");
+        CHECK_STR_CONTAINS(opencl,
+                           "__local float tsr_wave_scratch[128 * TSR_WAVE_FLOATS_PER_ITEM];");
+    }
+    free(hip);
+    free(opencl);
+    CHECK(spec->op->check(spec, mi250x, &config, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no wmma 16x16x16 unit for f16");
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_profile_free(rdna3);
+    tsr_profile_free(mi250x);
 }
 
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
@@ -1623,6 +1682,7 @@ int main(void)
     RUN_TEST(printer_keeps_the_parentheses_operators_need);
     RUN_TEST(opencl_prints_inline_ptx_only_where_used);
     RUN_TEST(wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl);
+    RUN_TEST(wave32_unit_gemm_lowers_to_wmma_for_hip_and_opencl);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);

@@ -165,6 +165,21 @@ static void log_excerpt_starts_at_the_first_error(void)
     CHECK(strcmp(out, "warning: x\nnote: y\n") == 0);
 }
 
+/* hipcc spells MFMA for CDNA's targets and WMMA for RDNA3's alone, so an
+ * RDNA2 target standing in for an RDNA3 GPU (the RX 7900 XTX profile's
+ * gfx1030) has no WMMA; other compilers and kinds are the profile's own. */
+static void offline_targets_have_only_their_own_wave_units(void)
+{
+    CHECK(tsr_offline_target_has_unit("hipcc", "gfx90a", "mfma"));
+    CHECK(tsr_offline_target_has_unit("hipcc", "gfx942", "mfma"));
+    CHECK(!tsr_offline_target_has_unit("hipcc", "gfx1030", "mfma"));
+    CHECK(!tsr_offline_target_has_unit("hipcc", "gfx1030", "wmma"));
+    CHECK(tsr_offline_target_has_unit("hipcc", "gfx1100", "wmma"));
+    CHECK(!tsr_offline_target_has_unit("hipcc", "gfx90a", "wmma"));
+    CHECK(tsr_offline_target_has_unit("nvcc", "sm_90a", "wgmma"));
+    CHECK(tsr_offline_target_has_unit("hipcc", "gfx1030", "mma"));
+}
+
 static void occupancy_is_the_tightest_of_registers_shared_and_threads(void)
 {
     tsr_profile p = {0};
@@ -383,6 +398,7 @@ int main(void)
     RUN_TEST(amdgpu_remarks_stop_at_the_next_kernel);
     RUN_TEST(ocloc_success_line_is_recognised);
     RUN_TEST(log_excerpt_starts_at_the_first_error);
+    RUN_TEST(offline_targets_have_only_their_own_wave_units);
     RUN_TEST(occupancy_is_the_tightest_of_registers_shared_and_threads);
     RUN_TEST(missing_compilers_say_how_to_get_them);
     RUN_TEST(unknown_compilers_targets_and_languages_are_bad_input);

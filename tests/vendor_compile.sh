@@ -5,8 +5,9 @@
 # sample of configs each, as CUDA with nvcc for sm_80, sm_89 and sm_90 (and
 # the warpgroup unit's for sm_90a), as
 # HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030 (AMD's wave matrix
-# unit for gfx90a and gfx940), as OpenCL C with ocloc for dg2, pvc and
-# tgllp, as OpenCL C with AMD's wave unit with clang for gfx90a and gfx940,
+# units: MFMA for gfx90a and gfx940, WMMA for gfx1100), as OpenCL C with
+# ocloc for dg2, pvc and tgllp, as OpenCL C with AMD's wave units with
+# clang for the same targets,
 # and as OpenCL C with inline PTX (NVIDIA's matrix unit and asynchronous
 # copies, for NVIDIA's OpenCL compiler, which only runs beside an NVIDIA
 # driver) with clang and libclc into PTX for sm_80, assembled by NVIDIA's
@@ -125,6 +126,19 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     done
 done
 mfma+=("conv2d-nhwc-f16|MU=3,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
+# RDNA3's wave unit (WMMA 16x16x16, MU=4) on an RX 7900 XTX's profile,
+# the same sample, for gfx1100: hipcc's device code to assembly (Debian's
+# ROCm has no device library for gfx1100, so -nogpulib and no link) and
+# OpenCL C with clang.
+wmma=()
+for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
+    for config in "MU=4,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1" \
+        "MU=4,BM=128,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=2,PF=1,VW=8,PAD=1" \
+        "MU=4,BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1"; do
+        wmma+=("$spec|$config")
+    done
+done
+wmma+=("conv2d-nhwc-f16|MU=4,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
@@ -248,6 +262,9 @@ compile_all() {
     if [ "$backend" = hip-mfma ] || [ "$backend" = opencl-mfma ]; then
         list=("${mfma[@]}") && backend=${backend%-mfma} && profile=amd-mi250x
     fi
+    if [ "$backend" = hip-wmma ] || [ "$backend" = opencl-wmma ]; then
+        list=("${wmma[@]}") && backend=${backend%-wmma} && profile=amd-rx-7900xtx
+    fi
     for entry in "${list[@]}"; do
         spec=${entry%%|*}
         config=${entry#*|}
@@ -305,7 +322,10 @@ if hipcc=$(find_tool hipcc); then
     compile_all hip .hip "$hipcc" "${offload[@]}" --offload-device-only -O3 -c -o out.o SRC
     compile_all hip-mfma .hip "$hipcc" --offload-arch=gfx90a --offload-arch=gfx940 \
         --offload-device-only -O3 -c -o out.o SRC
-    echo "hipcc gfx908, gfx90a, gfx940, gfx1030 (MFMA: gfx90a, gfx940): done ($((SECONDS - start)) s)"
+    compile_all hip-wmma .hip "$hipcc" --offload-arch=gfx1100 -nogpulib --offload-device-only \
+        -O3 -S -o out.s SRC
+    echo "hipcc gfx908, gfx90a, gfx940, gfx1030 (MFMA: gfx90a, gfx940; WMMA: gfx1100):" \
+        "done ($((SECONDS - start)) s)"
 else
     missing hipcc "apt-get install hipcc"
 fi
@@ -340,20 +360,23 @@ else
     missing "clang, ptxas or $libclc" "apt-get install clang libclc-14; the CUDA toolkit"
 fi
 
-# OpenCL C for AMD's OpenCL with the wave unit: clang's OpenCL front end
+# OpenCL C for AMD's OpenCL with the wave units: clang's OpenCL front end
 # for the amdgcn targets (hipcc's clang; AMD's OpenCL compiler is clang
-# too), each kernel for gfx90a and gfx940.
+# too), MFMA's kernels for gfx90a and gfx940, WMMA's for gfx1100.
 clang_for_amd() {
     local gfx
-    for gfx in gfx90a gfx940; do
+    for gfx in $amd_targets; do
         "$amd_clang" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header \
             -target amdgcn-amd-amdhsa -mcpu=$gfx -nogpulib -O3 -c -o out.o "$1" || return 1
     done
 }
 if amd_clang=$(find_tool clang-15); then
     start=$SECONDS
+    amd_targets="gfx90a gfx940"
     compile_all opencl-mfma .cl clang_for_amd SRC
-    echo "clang, OpenCL with MFMA for gfx90a, gfx940: done ($((SECONDS - start)) s)"
+    amd_targets=gfx1100
+    compile_all opencl-wmma .cl clang_for_amd SRC
+    echo "clang, OpenCL with MFMA for gfx90a, gfx940, WMMA for gfx1100: done ($((SECONDS - start)) s)"
 else
     missing clang-15 "apt-get install hipcc, which brings it"
 fi

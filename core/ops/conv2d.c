@@ -70,10 +70,10 @@ static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
                  0},
     [GEMM_MU] = {"MU",
                  "multiply on a matrix unit: 1 the warp's, mma.sync m16n8k16; 2 the "
-                 "warpgroup's, wgmma m64nNk16; 3 AMD's wave unit, MFMA 16x16x16 (0: each "
-                 "thread's FMAs)",
-                 4,
-                 {0, 1, 2, 3},
+                 "warpgroup's, wgmma m64nNk16; 3 and 4 AMD's wave units, MFMA 16x16x16 and "
+                 "WMMA 16x16x16 (0: each thread's FMAs)",
+                 5,
+                 {0, 1, 2, 3, 4},
                  0},
     /* The groups loop over (problem, M-tile) pairs and N-tiles in strides
      * (tile_loops below), so GEMM's banded order has no launch order to

@@ -75,22 +75,29 @@ static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
                       v[GEMM_VN], v[GEMM_PF], v[GEMM_MU],  v[GEMM_RS]};
 }
 
-/* MU's values: the threads' FMAs, mma.sync, wgmma, AMD's MFMA. */
-enum { GEMM_MU_FMA, GEMM_MU_MMA_SYNC, GEMM_MU_WGMMA, GEMM_MU_MFMA };
+/* MU's values: the threads' FMAs, mma.sync, wgmma, AMD's MFMA and WMMA. */
+enum { GEMM_MU_FMA, GEMM_MU_MMA_SYNC, GEMM_MU_WGMMA, GEMM_MU_MFMA, GEMM_MU_WMMA };
+
+/* Threads in a wave of AMD's wave units (MU=3, 4); 0 for the others. */
+static inline int gemm_wave(const gemm_cfg *c)
+{
+    return c->mu == GEMM_MU_MFMA ? 64 : c->mu == GEMM_MU_WMMA ? 32 : 0;
+}
 
 /* The work-group's shape: (BN / TN) x (BM / TM) threads, each with its
  * micro-tile; with the warp's matrix unit (MU=1) (BN / 8TN) x (BM / 16TM)
  * warps, each with TM x TN fragments of 16 x 8, 32 threads along x per
  * warp; with the warpgroup's (MU=2) (BN / 8TN) x (BM / 64TM) warpgroups,
  * each with TM slices of 64 rows by 8TN cols, 128 threads along x per
- * warpgroup; with AMD's wave unit (MU=3) (BN / 16TN) x (BM / 16TM) waves,
- * each with TM x TN fragments of 16 x 16, 64 threads along x per wave. */
+ * warpgroup; with AMD's wave units (MU=3, 4) (BN / 16TN) x (BM / 16TM)
+ * waves, each with TM x TN fragments of 16 x 16, 64 (MFMA) or 32 (WMMA)
+ * threads along x per wave. */
 static inline int gemm_local_x(const gemm_cfg *c)
 {
     if (c->mu == GEMM_MU_WGMMA)
         return 128 * (c->bn / (8 * c->tn));
-    if (c->mu == GEMM_MU_MFMA)
-        return 64 * (c->bn / (16 * c->tn));
+    if (gemm_wave(c))
+        return gemm_wave(c) * (c->bn / (16 * c->tn));
     return c->mu ? 32 * (c->bn / (8 * c->tn)) : c->bn / c->tn;
 }
 
@@ -98,7 +105,7 @@ static inline int gemm_local_y(const gemm_cfg *c)
 {
     if (c->mu == GEMM_MU_WGMMA)
         return c->bm / (64 * c->tm);
-    if (c->mu == GEMM_MU_MFMA)
+    if (gemm_wave(c))
         return c->bm / (16 * c->tm);
     return c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
 }
