@@ -50,9 +50,44 @@ static const char *const amd_targets[] = {
 static const char *const intel_targets[] = {
     "tgllp", "dg1", "dg2", "acm-g10", "acm-g11", "acm-g12", "pvc", "adlp", "adls", "adln", "rkl"};
 
+/* Whether the installed ocloc declares cl_intel_subgroup_matrix_multiply_
+ * accumulate for `target` (ocloc 22.43, Debian 12's, predates it): one
+ * probe compile per target, remembered for the process. */
+static bool ocloc_has_dpas(const char *target)
+{
+    static char probed[8][32];
+    static bool answers[8];
+    static int n_probed;
+    for (int i = 0; i < n_probed; i++)
+        if (strcmp(probed[i], target) == 0)
+            return answers[i];
+    static const char probe[] = "#ifndef cl_intel_subgroup_matrix_multiply_accumulate\n"
+                                "#error no cl_intel_subgroup_matrix_multiply_accumulate\n"
+                                "#endif\n"
+                                "__kernel void tsr_probe(__global float *x) { x[0] = 0.0f; }\n";
+    tsr_resource_report report;
+    tsr_error err = {{0}};
+    bool has = tsr_offline_compile("ocloc", target, probe, "tsr_probe", "opencl", &report, &err) ==
+                   TSR_OK &&
+               report.ok;
+    if (n_probed < 8 && strlen(target) < sizeof probed[0]) {
+        snprintf(probed[n_probed], sizeof probed[0], "%s", target);
+        answers[n_probed++] = has;
+    }
+    return has;
+}
+
 bool tsr_offline_target_has_unit(const char *compiler, const char *target, const char *kind)
 {
-    if (!compiler || !target || !kind || strcmp(compiler, "hipcc") != 0)
+    if (!compiler || !target || !kind)
+        return true;
+    /* Intel's matrix unit from Xe-HPG (dg2, the acm parts) and Xe-HPC (pvc)
+     * on, where the installed ocloc knows the extension that spells it. */
+    if (strcmp(compiler, "ocloc") == 0 && strcmp(kind, "dpas") == 0)
+        return (strcmp(target, "dg2") == 0 || strncmp(target, "acm", 3) == 0 ||
+                strcmp(target, "pvc") == 0) &&
+               ocloc_has_dpas(target);
+    if (strcmp(compiler, "hipcc") != 0)
         return true;
     if (strcmp(kind, "mfma") == 0)
         return strcmp(target, "gfx908") == 0 || strcmp(target, "gfx90a") == 0 ||

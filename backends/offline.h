@@ -31,9 +31,11 @@ tsr_status tsr_offline_compiler_id(const char *compiler, char *out, size_t size,
 /* Whether `compiler` building for `target` can spell the matrix unit of
  * `kind` (a profile's matrix_units kind: "mma", "mfma", "wmma" ...):
  * hipcc has MFMA for gfx908, gfx90a and gfx94x alone and WMMA for gfx11x
- * alone, so a profile whose offline target stands in for its GPU (RDNA2's
- * gfx1030 for RDNA3) may list a unit its target lacks; every other pair
- * answers true (the profile's own target). */
+ * alone, ocloc DPAS for dg2, the acm parts and pvc where it knows
+ * cl_intel_subgroup_matrix_multiply_accumulate (a probe compile; Debian
+ * 12's ocloc does not), so a profile whose offline target stands in for
+ * its GPU (RDNA2's gfx1030 for RDNA3), or a compiler older than its unit,
+ * may lack a unit the profile lists; every other pair answers true. */
 bool tsr_offline_target_has_unit(const char *compiler, const char *target, const char *kind);
 
 /* The generator dialect a compiler takes: "cuda", "hip", "opencl"; NULL

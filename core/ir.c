@@ -270,11 +270,13 @@ static void format_epilogue(const tsr_stmt *s, tsr_strbuf *out)
 static void format_map(const tsr_thread_map *map, tsr_strbuf *out)
 {
     tsr_strbuf_printf(out, " %s %dx%d%s%s",
-                      map->warpgroups                ? "warpgroups"
-                      : map->fragments               ? "warps"
-                      : map->waves == TSR_WAVES_MFMA ? "waves"
-                      : map->waves == TSR_WAVES_WMMA ? "waves32"
-                                                     : "threads",
+                      map->warpgroups                  ? "warpgroups"
+                      : map->fragments                 ? "warps"
+                      : map->waves == TSR_WAVES_MFMA   ? "waves"
+                      : map->waves == TSR_WAVES_WMMA   ? "waves32"
+                      : map->waves == TSR_WAVES_DPAS8  ? "subgroups8"
+                      : map->waves == TSR_WAVES_DPAS16 ? "subgroups16"
+                                                       : "threads",
                       map->threads_rows, map->threads_cols,
                       map->strided_rows ? " strided-rows" : "",
                       map->strided_cols ? " strided-cols" : "");
@@ -339,6 +341,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
             tsr_strbuf_append(out, " on mfma 16x16x16");
         if (s->unit == TSR_UNIT_WMMA_16X16X16)
             tsr_strbuf_append(out, " on wmma 16x16x16");
+        if (s->unit == TSR_UNIT_DPAS)
+            tsr_strbuf_append(out, " on dpas 8xSx16");
         break;
     case TSR_S_STORE:
         tsr_strbuf_append(out, "store ");

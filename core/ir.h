@@ -78,8 +78,16 @@ typedef struct tsr_gather {
     tp_expr *image_stride; /* NULL when p spans one image (its pixels only) */
 } tsr_gather;
 
-/* Which of AMD's wave units a thread map's fragments belong to. */
-typedef enum tsr_wave_unit { TSR_WAVES_NONE, TSR_WAVES_MFMA, TSR_WAVES_WMMA } tsr_wave_unit;
+/* Which of the units shared by a wave or sub-group (AMD's MFMA and WMMA,
+ * Intel's DPAS at sub-groups of 8 or 16) a thread map's fragments belong
+ * to. */
+typedef enum tsr_wave_unit {
+    TSR_WAVES_NONE,
+    TSR_WAVES_MFMA,
+    TSR_WAVES_WMMA,
+    TSR_WAVES_DPAS8,
+    TSR_WAVES_DPAS16
+} tsr_wave_unit;
 
 /* How the threads of a group share a work-group tile of results: thread
  * (ty, tx) = (local id 1, local id 0) owns a register tile whose element
@@ -101,11 +109,11 @@ typedef struct tsr_thread_map {
      * 1, local id 0 / 128) owning the (32 * rows) x (4 * cols) block at (wm,
      * wn) of the group tile: see core/lower_wgmma.c. */
     bool warpgroups;
-    /* Instead, one of AMD's wave units' fragments: threads_rows x
-     * threads_cols waves (of 64 threads for MFMA, 32 for WMMA), wave (wm,
-     * wn) = (local id 1, local id 0 / the wave) owning the 16 FM x 16 cols
-     * block at (wm, wn) of the group tile, FM = rows / 4 (MFMA) or rows /
-     * 8 (WMMA): see core/lower_wave_units.c. */
+    /* Instead, the fragments of a unit shared by a wave or sub-group:
+     * threads_rows x threads_cols waves (of 64 threads for MFMA, 32 for
+     * WMMA, 8 or 16 for DPAS), wave (wm, wn) = (local id 1, local id 0 /
+     * the wave) owning a block of FM x cols fragments at (wm, wn) of the
+     * group tile: see core/lower_wave_units.c. */
     tsr_wave_unit waves;
 } tsr_thread_map;
 
@@ -152,7 +160,10 @@ typedef enum tsr_mma_unit {
      * read from shared tiles (see core/lower_wave_units.c): CDNA's MFMA
      * 16x16x16 on waves of 64, RDNA3's WMMA 16x16x16 on waves of 32. */
     TSR_UNIT_MFMA_16X16X16,
-    TSR_UNIT_WMMA_16X16X16
+    TSR_UNIT_WMMA_16X16X16,
+    /* Intel's sub-group unit, DPAS 8 x S x 16 with f32 products on f16 or
+     * bf16 operands from shared tiles, S the sub-group size (8 or 16). */
+    TSR_UNIT_DPAS
 } tsr_mma_unit;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;

@@ -323,7 +323,8 @@ static tsr_status lower_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     if (s->unit == TSR_UNIT_WGMMA_M64NK16 || s->unit == TSR_UNIT_WGMMA_M64NK8_TF32)
         return lower_wgmma(ctx, s, out);
-    if (s->unit == TSR_UNIT_MFMA_16X16X16 || s->unit == TSR_UNIT_WMMA_16X16X16)
+    if (s->unit == TSR_UNIT_MFMA_16X16X16 || s->unit == TSR_UNIT_WMMA_16X16X16 ||
+        s->unit == TSR_UNIT_DPAS)
         return lower_wave_mma(ctx, s, out);
     if (s->unit != TSR_UNIT_FMA)
         return lower_mma_sync(ctx, s, out);
@@ -664,6 +665,7 @@ tsr_status tsr_lower(const tsr_tile_program *p, tsr_arena *arena, tp_kernel **ou
         return tsr_fail(err, st, "out of memory lowering %s", p->kernel_name);
     if (st != TSR_OK)
         return st;
+    k->subgroup_size = ctx.subgroup_size;
     *out = k;
     return TSR_OK;
 }

@@ -50,7 +50,8 @@ typedef struct lower_ctx {
     /* The current load item's decoded pixels, which its gathered indices reuse. */
     lower_pixel pixels[LOWER_MAX_LANES];
     int n_pixels;
-    lower_taps taps; /* the current load's */
+    lower_taps taps;   /* the current load's */
+    int subgroup_size; /* the sub-group size a statement requires (tp_kernel's); 0: any */
     tsr_error *err;
 } lower_ctx;
 
@@ -143,8 +144,8 @@ tsr_status lower_wgmma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tp_expr *lower_warpgroup_row(lower_ctx *ctx, const tsr_tile *acc, int i);
 tp_expr *lower_warpgroup_col(lower_ctx *ctx, const tsr_tile *acc, int j);
 
-/* The same on AMD's wave matrix units, MFMA and WMMA
- * (core/lower_wave_units.c). */
+/* The same on the units shared by a wave or sub-group, AMD's MFMA and WMMA
+ * and Intel's DPAS (core/lower_wave_units.c). */
 tsr_status lower_wave_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tp_expr *lower_wave_row(lower_ctx *ctx, tsr_wave_unit unit, const tsr_tile *acc, int i);
 tp_expr *lower_wave_col(lower_ctx *ctx, tsr_wave_unit unit, const tsr_tile *acc, int j);

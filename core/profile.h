@@ -144,6 +144,9 @@ bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input);
  * (RDNA3) on `input` (f16, bf16) with f32 products. */
 bool tsr_profile_has_mfma_16x16x16(const tsr_profile *profile, tsr_dtype input);
 bool tsr_profile_has_wmma_16x16x16(const tsr_profile *profile, tsr_dtype input);
+/* Whether it lists Intel's sub-group unit DPAS 8 x `n` x 16 (n the
+ * sub-group size) on `input` (f16, bf16) with f32 products. */
+bool tsr_profile_has_dpas(const tsr_profile *profile, tsr_dtype input, int n);
 
 const char *tsr_feature_name(tsr_feature feature);
 

@@ -65,13 +65,13 @@ bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input)
     return false;
 }
 
-/* Whether it lists a unit of `kind` of shape 16x16x16 on `input` with f32
- * products. */
-static bool has_16x16x16(const tsr_profile *profile, const char *kind, tsr_dtype input)
+/* Whether it lists a unit of `kind` of shape m x n x 16 on `input` with
+ * f32 products. */
+static bool has_unit(const tsr_profile *profile, const char *kind, int m, int n, tsr_dtype input)
 {
     for (size_t i = 0; i < profile->n_matrix_units; i++) {
         const tsr_matrix_unit *u = &profile->matrix_units[i];
-        if (u->kind && strcmp(u->kind, kind) == 0 && u->m == 16 && u->n == 16 && u->k == 16 &&
+        if (u->kind && strcmp(u->kind, kind) == 0 && u->m == m && u->n == n && u->k == 16 &&
             u->a_type == input && u->acc_type == TSR_F32)
             return true;
     }
@@ -80,12 +80,17 @@ static bool has_16x16x16(const tsr_profile *profile, const char *kind, tsr_dtype
 
 bool tsr_profile_has_mfma_16x16x16(const tsr_profile *profile, tsr_dtype input)
 {
-    return has_16x16x16(profile, "mfma", input);
+    return has_unit(profile, "mfma", 16, 16, input);
 }
 
 bool tsr_profile_has_wmma_16x16x16(const tsr_profile *profile, tsr_dtype input)
 {
-    return has_16x16x16(profile, "wmma", input);
+    return has_unit(profile, "wmma", 16, 16, input);
+}
+
+bool tsr_profile_has_dpas(const tsr_profile *profile, tsr_dtype input, int n)
+{
+    return has_unit(profile, "dpas", 8, n, input);
 }
 
 static const char *const backend_names[] = {"opencl", "cuda", "hip"};

@@ -465,6 +465,16 @@ tp_stmt *tp_wmma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const 
     return unit_stmt(b, block, TP_WMMA, type, operands, TP_WMMA_OPERANDS);
 }
 
+tp_stmt *tp_dpas(tp_builder *b, tp_block *block, tsr_dtype type, int subgroup,
+                 tp_expr *const *operands)
+{
+    int count = TP_DPAS_ACC + tp_dpas_a_values(subgroup) + TP_DPAS_B;
+    tp_stmt *s = unit_stmt(b, block, TP_DPAS, type, operands, count);
+    if (s)
+        s->subgroup = subgroup;
+    return s;
+}
+
 tp_stmt *tp_async_copy(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value)
 {
     tp_stmt *s = tp_assign(b, block, target, value);

@@ -199,6 +199,10 @@ typedef enum tp_stmt_kind {
      * condition that splits the wave. */
     TP_MFMA,
     TP_WMMA,
+    /* One sub-group-wide matrix multiply-accumulate on Intel's unit, DPAS
+     * 8 x S x 16 with f32 products, S the sub-group size: likewise every
+     * work-item of the sub-group takes part. */
+    TP_DPAS,
 } tp_stmt_kind;
 
 /* TP_MMA_SYNC's operands, in order: the four f32 accumulators (updated in
@@ -213,6 +217,14 @@ enum { TP_MFMA_ACC = 4, TP_MFMA_A = 4, TP_MFMA_B = 4, TP_MFMA_OPERANDS = 12 };
 /* TP_WMMA's likewise: eight accumulators, then A's and B's sixteen values
  * each, k 0 .. 15. */
 enum { TP_WMMA_ACC = 8, TP_WMMA_A = 16, TP_WMMA_B = 16, TP_WMMA_OPERANDS = 40 };
+/* TP_DPAS's likewise: eight accumulators (rows 0 .. 7), then A's values,
+ * sixteen at sub-groups of 8 (rows 0 .. 7, two of k each) or eight at
+ * sub-groups of 16 (rows 0 .. 7, one of k), then B's sixteen (k 0 .. 15). */
+enum { TP_DPAS_ACC = 8, TP_DPAS_B = 16, TP_DPAS_MOST_OPERANDS = 40 };
+static inline int tp_dpas_a_values(int subgroup)
+{
+    return subgroup == 8 ? 16 : 8;
+}
 
 /* TP_WGMMA's shape and its operands' layouts, A's first: N; whether A
  * (B) is stored M-major (N-major), its rows running along m (n) rather
@@ -256,6 +268,7 @@ struct tp_stmt {
                               TP_LDMATRIX: the
                               registers, then the lane's row address (an element) */
     int matrices;          /* TP_LDMATRIX */
+    int subgroup;          /* TP_DPAS: the sub-group size, 8 or 16 */
     bool trans;            /* TP_LDMATRIX */
     tp_wgmma_shape *wgmma; /* TP_WGMMA */
 };
@@ -267,6 +280,9 @@ typedef struct tp_kernel {
     tp_param *params;
     int dims;
     int local[3]; /* the work-group size the kernel requires */
+    /* The sub-group size it requires (Intel's matrix unit, whose operands
+     * are laid out across a sub-group of that size); 0: any. */
+    int subgroup_size;
     tp_block body;
 } tp_kernel;
 
@@ -334,6 +350,9 @@ tp_stmt *tp_mma_sync(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *co
 /* TP_MFMA_OPERANDS (TP_WMMA_OPERANDS) operands, as TP_MFMA (TP_WMMA) says. */
 tp_stmt *tp_mfma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands);
 tp_stmt *tp_wmma(tp_builder *b, tp_block *block, tsr_dtype type, tp_expr *const *operands);
+/* TP_DPAS's operands at a sub-group of `subgroup`. */
+tp_stmt *tp_dpas(tp_builder *b, tp_block *block, tsr_dtype type, int subgroup,
+                 tp_expr *const *operands);
 /* An asynchronous copy of the vector `value` (a global TP_VLOAD) into
  * `target` (an aligned TP_VLOAD of a shared array); a commit; a wait. */
 tp_stmt *tp_async_copy(tp_builder *b, tp_block *block, tp_expr *target, tp_expr *value);

@@ -382,6 +382,27 @@ static void print_unit_call(printer *p, const tp_stmt *s, int count,
         free(text[i]);
 }
 
+/* Intel's sub-group unit: its operand count follows the sub-group size. */
+static void print_dpas(printer *p, const tp_stmt *s)
+{
+    if (!p->d->print_dpas) {
+        p->refused = "uses a matrix unit (DPAS 8xSx16) this dialect cannot spell";
+        return;
+    }
+    p->wave_helpers = true;
+    int count = TP_DPAS_ACC + tp_dpas_a_values(s->subgroup) + TP_DPAS_B;
+    char *text[TP_DPAS_MOST_OPERANDS] = {NULL};
+    bool ok = true;
+    for (int i = 0; i < count; i++)
+        ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
+    if (ok) {
+        p->d->print_dpas(p->out, s->mma_type, s->subgroup, text);
+        tsr_strbuf_append(p->out, ";\n");
+    }
+    for (int i = 0; i < count; i++)
+        free(text[i]);
+}
+
 static void print_mma_sync(printer *p, const tp_stmt *s)
 {
     print_unit_call(p, s, TP_MMA_OPERANDS, p->d->print_mma_sync,
@@ -512,6 +533,7 @@ static void print_stmt(printer *p, const tp_stmt *s)
         print_unit_call(p, s, TP_WMMA_OPERANDS, p->d->print_wmma,
                         "uses a matrix unit (WMMA 16x16x16) this dialect cannot spell");
         break;
+    case TP_DPAS: print_dpas(p, s); break;
     case TP_LDMATRIX: print_ldmatrix(p, s); break;
     case TP_ASYNC_COMMIT:
         p->unit_helpers = true;
@@ -666,7 +688,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     tsr_strbuf_append(&kernel_text, ")\n");
     bool dynamic = tsr_dynamic_shared_bytes(k, d) != 0;
     bool scratch = d->wave_unit_scratch_format &&
-                   (uses_stmt(&k->body, TP_MFMA) || uses_stmt(&k->body, TP_WMMA));
+                   (uses_stmt(&k->body, TP_MFMA) || uses_stmt(&k->body, TP_WMMA) ||
+                    uses_stmt(&k->body, TP_DPAS));
     if (dynamic || scratch) {
         p.dynamic_shared = dynamic;
         tsr_strbuf_append(&kernel_text, "{\n");
@@ -692,6 +715,10 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     if (d->own_helpers)
         tsr_strbuf_append(out, d->own_helpers);
     tsr_strbuf_append(out, d->preamble);
+    /* The helpers of a unit whose operands lie across a sub-group of a
+     * given size pick their spelling by it. */
+    if (k->subgroup_size)
+        tsr_strbuf_printf(out, "#define TSR_REQD_SUBGROUP_SIZE %d\n", k->subgroup_size);
     if (p.unit_helpers && d->unit_helpers)
         tsr_strbuf_append(out, d->unit_helpers);
     if (p.wave_helpers && d->wave_unit_helpers)

@@ -101,6 +101,9 @@ struct tsr_dialect {
      * unit. */
     void (*print_mfma)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
     void (*print_wmma)(tsr_strbuf *out, tsr_dtype type, char *const *operands);
+    /* A TP_DPAS of f16 or bf16 inputs at a sub-group of `subgroup`
+     * likewise; NULL where the dialect has no such unit. */
+    void (*print_dpas)(tsr_strbuf *out, tsr_dtype type, int subgroup, char *const *operands);
     /* An asynchronous copy (a TP_ASSIGN marked async) of `width` values
      * from the global address `src` to the shared address `dst` (`aligned`:
      * the lowering tested that src is a multiple of the copy's size), and

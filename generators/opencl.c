@@ -4,10 +4,17 @@
 
 #include "generators/dialects.h"
 
+/* A kernel on Intel's sub-group unit requires its sub-group size
+ * (cl_intel_required_subgroup_size), which clang's OpenCL front end and so
+ * PoCL accept too. */
 static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
 {
-    tsr_strbuf_printf(out, "__kernel __attribute__((reqd_work_group_size(%d, %d, %d)))\nvoid ",
+    tsr_strbuf_printf(out, "__kernel __attribute__((reqd_work_group_size(%d, %d, %d)))\n",
                       k->local[0], k->local[1], k->local[2]);
+    if (k->subgroup_size)
+        tsr_strbuf_printf(out, "__attribute__((intel_reqd_sub_group_size(%d)))\n",
+                          k->subgroup_size);
+    tsr_strbuf_append(out, "void ");
 }
 
 static void builtin(tsr_strbuf *out, tp_builtin which, int axis)
@@ -264,11 +271,14 @@ static void narrowing_store(tsr_strbuf *out, tsr_dtype dtype, int width, const c
         tsr_strbuf_printf(out, "tsr_vst_bf16_%d(%s, %s)", width, value, pointer);
 }
 
-/* AMD's wave matrix units, 16x16x16 with f32 products, CDNA's MFMA
- * (waves of 64) and RDNA3's WMMA (waves of 32): on the AMD targets that
- * have them (AMD's OpenCL compiler is clang) the instructions themselves;
- * anywhere else (PoCL on the CPU) emulated as the instruction sets
- * document them, so that the lowering's fragment layouts are checked
+/* The matrix units shared by a wave or sub-group, with f32 products: AMD's
+ * MFMA 16x16x16 (CDNA, waves of 64) and WMMA 16x16x16 (RDNA3, waves of
+ * 32), and Intel's DPAS 8 x S x 16 (sub-groups of S = 8 or 16): on the
+ * targets that have them (AMD's OpenCL compiler is clang; Intel's
+ * defines cl_intel_subgroup_matrix_multiply_accumulate and the kernel
+ * requires the sub-group size, TSR_REQD_SUBGROUP_SIZE) the instructions
+ * themselves; anywhere else (PoCL on the CPU) emulated as the instruction
+ * sets document them, so that the lowering's fragment layouts are checked
  * against the CPU reference there. The emulation exchanges the wave's
  * operands through a local scratch the kernel declares
  * (TSR_WAVE_FLOATS_PER_ITEM floats a work-item); every work-item of the
@@ -409,6 +419,92 @@ static const char wave_unit_helpers[] =
     "    *c5 = c.s5;\n"
     "    *c6 = c.s6;\n"
     "    *c7 = c.s7;\n"
+    "}\n"
+    "#if defined(cl_intel_subgroup_matrix_multiply_accumulate) && TSR_REQD_SUBGROUP_SIZE == 8\n"
+    "#define TSR_DPAS8_NATIVE 1\n"
+    "#endif\n"
+    "#if defined(cl_intel_subgroup_matrix_multiply_accumulate) && TSR_REQD_SUBGROUP_SIZE == 16\n"
+    "#define TSR_DPAS16_NATIVE 1\n"
+    "#endif\n"
+    "/* DPAS 8 x S x 16 as documented: lane n of the sub-group holds B[e][n] as\n"
+    " * b[e] (e = 0 .. 15; pairs 2j, 2j + 1 in one int) and C[m][n] as c[m];\n"
+    " * A[m][k] is lane k's a[m] (S = 16), or lane k / 2's a[2m + k % 2] (S = 8). */\n"
+    "float8 tsr_dpas_emulated(float8 c, float16 a, float16 b, int s, __local float *scratch)\n"
+    "{\n"
+    "    int lane;\n"
+    "    __local float *wa = tsr_wave_scratch_of(scratch, s, &lane), *wb = wa + 16 * s;\n"
+    "    vstore16(a, lane, wa);\n"
+    "    vstore16(b, lane, wb);\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    float d[8];\n"
+    "    vstore8(c, 0, d);\n"
+    "    for (int m = 0; m < 8; m++)\n"
+    "        for (int k = 0; k < 16; k++) {\n"
+    "            float a_mk = s == 16 ? wa[16 * k + m] : wa[16 * (k / 2) + 2 * m + k % 2];\n"
+    "            d[m] = fma(a_mk, wb[16 * lane + k], d[m]);\n"
+    "        }\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    return vload8(0, d);\n"
+    "}\n"
+    "void tsr_store8(float8 c, float *c0, float *c1, float *c2, float *c3, float *c4, float *c5,\n"
+    "                float *c6, float *c7)\n"
+    "{\n"
+    "    *c0 = c.s0;\n"
+    "    *c1 = c.s1;\n"
+    "    *c2 = c.s2;\n"
+    "    *c3 = c.s3;\n"
+    "    *c4 = c.s4;\n"
+    "    *c5 = c.s5;\n"
+    "    *c6 = c.s6;\n"
+    "    *c7 = c.s7;\n"
+    "}\n"
+    "void tsr_dpas8_f16(float *c0, float *c1, float *c2, float *c3, float *c4, float *c5,\n"
+    "                   float *c6, float *c7, ushort16 a, ushort16 b, __local float *scratch)\n"
+    "{\n"
+    "    float8 c = (float8)(*c0, *c1, *c2, *c3, *c4, *c5, *c6, *c7);\n"
+    "#ifdef TSR_DPAS8_NATIVE\n"
+    "    c = intel_sub_group_f16_f16_matrix_mad_k16(as_int8(a), as_int8(b), c);\n"
+    "#else\n"
+    "    float16 fa = vload_half16(0, (const half *)&a);\n"
+    "    c = tsr_dpas_emulated(c, fa, vload_half16(0, (const half *)&b), 8, scratch);\n"
+    "#endif\n"
+    "    tsr_store8(c, c0, c1, c2, c3, c4, c5, c6, c7);\n"
+    "}\n"
+    "void tsr_dpas8_bf16(float *c0, float *c1, float *c2, float *c3, float *c4, float *c5,\n"
+    "                    float *c6, float *c7, ushort16 a, ushort16 b, __local float *scratch)\n"
+    "{\n"
+    "    float8 c = (float8)(*c0, *c1, *c2, *c3, *c4, *c5, *c6, *c7);\n"
+    "#ifdef TSR_DPAS8_NATIVE\n"
+    "    c = intel_sub_group_bf16_bf16_matrix_mad_k16(as_int8(a), as_int8(b), c);\n"
+    "#else\n"
+    "    float16 fa = as_float16(convert_uint16(a) << 16);\n"
+    "    c = tsr_dpas_emulated(c, fa, as_float16(convert_uint16(b) << 16), 8, scratch);\n"
+    "#endif\n"
+    "    tsr_store8(c, c0, c1, c2, c3, c4, c5, c6, c7);\n"
+    "}\n"
+    "void tsr_dpas16_f16(float *c0, float *c1, float *c2, float *c3, float *c4, float *c5,\n"
+    "                    float *c6, float *c7, ushort8 a, ushort16 b, __local float *scratch)\n"
+    "{\n"
+    "    float8 c = (float8)(*c0, *c1, *c2, *c3, *c4, *c5, *c6, *c7);\n"
+    "#ifdef TSR_DPAS16_NATIVE\n"
+    "    c = intel_sub_group_f16_f16_matrix_mad_k16(as_short8(a), as_int8(b), c);\n"
+    "#else\n"
+    "    float16 fa = (float16)(vload_half8(0, (const half *)&a), (float8)(0.0f));\n"
+    "    c = tsr_dpas_emulated(c, fa, vload_half16(0, (const half *)&b), 16, scratch);\n"
+    "#endif\n"
+    "    tsr_store8(c, c0, c1, c2, c3, c4, c5, c6, c7);\n"
+    "}\n"
+    "void tsr_dpas16_bf16(float *c0, float *c1, float *c2, float *c3, float *c4, float *c5,\n"
+    "                     float *c6, float *c7, ushort8 a, ushort16 b, __local float *scratch)\n"
+    "{\n"
+    "    float8 c = (float8)(*c0, *c1, *c2, *c3, *c4, *c5, *c6, *c7);\n"
+    "#ifdef TSR_DPAS16_NATIVE\n"
+    "    c = intel_sub_group_bf16_bf16_matrix_mad_k16(as_short8(a), as_int8(b), c);\n"
+    "#else\n"
+    "    float16 fa = (float16)(as_float8(convert_uint8(a) << 16), (float8)(0.0f));\n"
+    "    c = tsr_dpas_emulated(c, fa, as_float16(convert_uint16(b) << 16), 16, scratch);\n"
+    "#endif\n"
+    "    tsr_store8(c, c0, c1, c2, c3, c4, c5, c6, c7);\n"
     "}\n";
 
 /* tsr_mfma_T(&c0 .. &c3, (ushort4)(a0 .. a3), (ushort4)(b0 .. b3),
@@ -438,6 +534,27 @@ static void print_mfma(tsr_strbuf *out, tsr_dtype type, char *const *operands)
 static void print_wmma(tsr_strbuf *out, tsr_dtype type, char *const *operands)
 {
     print_call(out, "wmma", type, operands, TP_WMMA_ACC, TP_WMMA_A);
+}
+
+/* tsr_dpasS_T(&c0 .. &c7, (ushort16 or 8)(A's values), (ushort16)(B's),
+ * scratch). */
+static void print_dpas(tsr_strbuf *out, tsr_dtype type, int subgroup, char *const *operands)
+{
+    char unit[16];
+    snprintf(unit, sizeof unit, "dpas%d", subgroup);
+    int a = tp_dpas_a_values(subgroup);
+    tsr_strbuf_printf(out, "tsr_%s_%s(", unit, tsr_dtype_name(type));
+    for (int i = 0; i < TP_DPAS_ACC; i++)
+        tsr_strbuf_printf(out, "&%s, ", operands[i]);
+    int counts[2] = {a, TP_DPAS_B}, first = TP_DPAS_ACC;
+    for (int m = 0; m < 2; m++) {
+        tsr_strbuf_printf(out, "(ushort%d)(", counts[m]);
+        for (int e = 0; e < counts[m]; e++)
+            tsr_strbuf_printf(out, "%s%s", e ? ", " : "", operands[first + e]);
+        tsr_strbuf_append(out, "), ");
+        first += counts[m];
+    }
+    tsr_strbuf_append(out, "tsr_wave_scratch)");
 }
 
 const tsr_dialect tsr_dialect_opencl = {
@@ -484,6 +601,7 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_mma_sync = tsr_nvidia_print_mma_sync,
     .print_mfma = print_mfma,
     .print_wmma = print_wmma,
+    .print_dpas = print_dpas,
     .print_ldmatrix = tsr_nvidia_print_ldmatrix,
     .print_raw_vload = raw_vload,
     .print_async_copy = print_async_copy,

@@ -239,6 +239,10 @@ refused "--config of the warp unit, which HIP cannot spell" gen "$root/ops/hgemm
     --profile nvidia-h200 --backend hip --config MU=1,STRN=0,KU=1
 refused "--config of AMD's wave unit, which CUDA cannot spell" gen "$root/ops/hgemm.yaml" \
     --profile amd-mi250x --backend cuda --config MU=3,BK=16,TM=2,TN=2,STRN=0,KU=1
+refused "--config of Intel's sub-group unit, which HIP cannot spell" gen "$root/ops/hgemm.yaml" \
+    --profile intel-max-1550 --backend hip --config MU=6,BK=16,TM=2,TN=2,STRN=0,KU=1
+refused "--config of DPAS at sub-groups of 16 on an Arc's profile" gen "$root/ops/hgemm.yaml" \
+    --profile intel-arc-a770 --backend opencl --config MU=6,BK=16,TM=2,TN=2,STRN=0,KU=1
 refused "--config of RDNA3's wave unit on a CDNA profile" gen "$root/ops/hgemm.yaml" \
     --profile amd-mi250x --backend hip --config MU=4,BK=16,TM=2,TN=2,STRN=0,KU=1
 refused "--config of AMD's wave unit on an NVIDIA profile" gen "$root/ops/hgemm.yaml" \

@@ -491,8 +491,9 @@ static void every_case_verifies_on_ragged_shapes(void)
     CHECK(evaluated >= 200 && failed == 0 && refused == 2 * 4 * N_CASES / 2);
 }
 
-/* AMD's wave units (MFMA, MU=3; WMMA, MU=4) on the gathered taps, on
- * PoCL's emulation of them (tests/data/pocl-cpu-wave-units.yaml): f16 nchw
+/* AMD's wave units (MFMA, MU=3; WMMA, MU=4) and Intel's sub-group unit
+ * (DPAS, MU=6) on the gathered taps, on PoCL's emulation of them
+ * (tests/data/pocl-cpu-wave-units.yaml): f16 nchw
  * with an epilogue and bf16 nhwc strided, over the ragged shapes, plain
  * and with vectors. */
 static void gathered_taps_feed_the_emulated_wave_units(void)
@@ -506,6 +507,7 @@ static void gathered_taps_feed_the_emulated_wave_units(void)
         "MU=3,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1",
         "MU=3,BM=32,BN=64,BK=32,TM=1,TN=2,STRN=0,KU=2,VW=4,PAD=1",
         "MU=4,BM=32,BN=32,BK=16,TM=1,TN=1,STRN=0,KU=1,VW=1",
+        "MU=6,BM=32,BN=32,BK=16,TM=2,TN=1,STRN=0,KU=1,VW=4,PAD=1",
     };
     int evaluated = 0, failed = 0;
     for (int i = N_CASES - 2; mfma && i < N_CASES; i++) {
@@ -518,7 +520,7 @@ static void gathered_taps_feed_the_emulated_wave_units(void)
                 CHECK_MSG(false, "%s", err.msg);
                 continue;
             }
-            for (int c = 0; c < 3; c++) {
+            for (int c = 0; c < 4; c++) {
                 tsr_config config = check_config(spec->op, unit_configs[c]);
                 char what[200];
                 snprintf(what, sizeof what, "shape %zu %s", s, unit_configs[c]);
@@ -531,7 +533,7 @@ static void gathered_taps_feed_the_emulated_wave_units(void)
     }
     tsr_profile_free(mfma);
     printf("     %d evaluations, %d not ok\n", evaluated, failed);
-    CHECK(evaluated == 24 && failed == 0);
+    CHECK(evaluated == 32 && failed == 0);
 }
 
 /* The outcome of a hand-written nchw kernel, one work-item an output, of

@@ -367,9 +367,10 @@ static void every_16_bit_output_verifies(void)
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
 
-/* AMD's wave units, MFMA (MU=3) and WMMA (MU=4), on PoCL, where the
- * OpenCL generator emulates them as AMD's instruction sets document them
- * (tests/data/pocl-cpu-wave-units.yaml lists the units on PoCL's device):
+/* AMD's wave units, MFMA (MU=3) and WMMA (MU=4), and Intel's sub-group
+ * unit, DPAS (MU=5, 6), on PoCL, where the OpenCL generator emulates them
+ * as their vendors document them (tests/data/pocl-cpu-wave-units.yaml
+ * lists the units on PoCL's device):
  * f16 and bf16 in every layout, loaded then multiplied and fetched ahead,
  * with vectors and padding, one fragment and four of a wave's rows, over
  * the ragged shapes; and a fused 16-bit epilogue over batched shapes. A
@@ -382,6 +383,8 @@ static const char *const wave_unit_configs[] = {
     "MU=3,BM=16,BN=16,BK=16,TM=1,TN=1,STRN=0,KU=1,VW=2,PAD=0,PF=1",
     "MU=4,BM=64,BN=32,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1,PF=1",
     "MU=4,BM=16,BN=64,BK=16,TM=1,TN=2,STRN=0,KU=1,VW=1,PAD=0",
+    "MU=5,BM=32,BN=32,BK=32,TM=2,TN=2,STRN=0,KU=2,VW=8,PAD=1,PF=1",
+    "MU=6,BM=16,BN=32,BK=16,TM=2,TN=1,STRN=0,KU=1,VW=2,PAD=0",
 };
 
 static void wave_unit_kernels_verify_on_the_emulated_units(void)
@@ -418,10 +421,11 @@ static void wave_unit_kernels_verify_on_the_emulated_units(void)
     tsr_opspec *fused = typed_fused_spec(
         "f16", "col", "row", "output: f16, bias: col, activation: gelu, residual: true, beta: 1.5");
     if (fused) {
-        tsr_config configs[3] = {check_config(fused->op, wave_unit_configs[0]),
+        tsr_config configs[4] = {check_config(fused->op, wave_unit_configs[0]),
                                  check_config(fused->op, wave_unit_configs[3]),
-                                 check_config(fused->op, wave_unit_configs[4])};
-        sweep_shapes(s, fused, configs, 3, epilogue_shapes,
+                                 check_config(fused->op, wave_unit_configs[4]),
+                                 check_config(fused->op, wave_unit_configs[6])};
+        sweep_shapes(s, fused, configs, 4, epilogue_shapes,
                      (int)(sizeof epilogue_shapes / sizeof epilogue_shapes[0]));
         tsr_opspec_free(fused);
     }

@@ -1381,6 +1381,72 @@ out:
     tsr_profile_free(mi250x);
 }
 
+/* Intel's sub-group unit (MU=5 at sub-groups of 8, MU=6 at 16): fragments
+ * of 8 x S, a work-item holding eight rows of A at one or two of k and
+ * B's sixteen k of its col; the kernel requires its sub-group size; only
+ * OpenCL spells it (the extension's call where the device has it, the
+ * emulation elsewhere), and check() wants the unit of that sub-group size. */
+static void subgroup_unit_gemm_lowers_to_dpas_for_opencl_only(void)
+{
+    tsr_profile *arc = check_repo_profile("intel-arc-a770"),
+                *max = check_repo_profile("intel-max-1550");
+    tsr_error err = {{0}};
+    tsr_opspec *spec = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
+                                  "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!arc || !max || !spec || !arena)
+        goto out;
+    static const struct {
+        const char *config, *ir, *call, *attribute, *a_vector;
+        int local_x, local_y;
+    } cases[] = {
+        {"MU=5,BM=32,BN=32,BK=32,TM=2,TN=2,STRN=0,KU=1,VN=1,VW=8,PAD=1", "subgroups8 2x2",
+         "tsr_dpas8_f16(&acc_", "intel_reqd_sub_group_size(8)", "(ushort16)(fa", 16, 2},
+        {"MU=6,BM=32,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VN=1,VW=8,PAD=1", "subgroups16 2x2",
+         "tsr_dpas16_f16(&acc_", "intel_reqd_sub_group_size(16)", "(ushort8)(fa", 32, 2},
+    };
+    for (int c = 0; c < 2; c++) {
+        const tsr_profile *profile = c ? max : arc;
+        tsr_config config = config_of(spec->op, cases[c].config);
+        tsr_tile_program *p = NULL;
+        CHECK_MSG(spec->op->build(arena, spec, profile, &config, &p, &err) == TSR_OK, "%s",
+                  err.msg);
+        if (!p)
+            continue;
+        CHECK(p->local[0] == cases[c].local_x && p->local[1] == cases[c].local_y);
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, cases[c].ir);
+        CHECK_STR_CONTAINS(ir, "on dpas 8xSx16");
+        free(ir);
+        tp_kernel *kernel = NULL;
+        CHECK(tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+        check_refused(kernel, "cuda", "DPAS 8xSx16");
+        check_refused(kernel, "hip", "DPAS 8xSx16");
+        char *opencl = generated(kernel, "opencl");
+        if (opencl) {
+            /* 2 x 2 fragments, 2 steps of 16 in a loop: four calls. */
+            CHECK_MSG(mentions(opencl, cases[c].call) == 4, "%d calls",
+                      mentions(opencl, cases[c].call));
+            CHECK_STR_CONTAINS(opencl, cases[c].attribute);
+            CHECK_STR_CONTAINS(opencl, cases[c].a_vector);
+            CHECK_STR_CONTAINS(opencl, "intel_sub_group_f16_f16_matrix_mad_k16(");
+            CHECK_STR_CONTAINS(opencl, "float8 tsr_dpas_emulated(");
+            CHECK_STR_CONTAINS(opencl, c ? "#define TSR_REQD_SUBGROUP_SIZE 16"
+                                         : "#define TSR_REQD_SUBGROUP_SIZE 8");
+        }
+        free(opencl);
+    }
+    /* The Arc's unit is 8 x 8 at sub-groups of 8 alone. */
+    tsr_config wide = config_of(spec->op, cases[1].config);
+    CHECK(spec->op->check(spec, arc, &wide, &err) == TSR_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "no dpas 8x16x16 unit for f16");
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_profile_free(arc);
+    tsr_profile_free(max);
+}
+
 static void lowering_refuses_a_register_tile_too_large_for_registers(void)
 {
     tsr_arena *arena = tsr_arena_create();
@@ -1683,6 +1749,7 @@ int main(void)
     RUN_TEST(opencl_prints_inline_ptx_only_where_used);
     RUN_TEST(wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl);
     RUN_TEST(wave32_unit_gemm_lowers_to_wmma_for_hip_and_opencl);
+    RUN_TEST(subgroup_unit_gemm_lowers_to_dpas_for_opencl_only);
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);

@@ -178,6 +178,7 @@ static void offline_targets_have_only_their_own_wave_units(void)
     CHECK(!tsr_offline_target_has_unit("hipcc", "gfx90a", "wmma"));
     CHECK(tsr_offline_target_has_unit("nvcc", "sm_90a", "wgmma"));
     CHECK(tsr_offline_target_has_unit("hipcc", "gfx1030", "mma"));
+    CHECK(!tsr_offline_target_has_unit("ocloc", "tgllp", "dpas"));
 }
 
 static void occupancy_is_the_tightest_of_registers_shared_and_threads(void)

@@ -139,6 +139,24 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
     done
 done
 wmma+=("conv2d-nhwc-f16|MU=4,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
+# Intel's sub-group unit (DPAS, MU=5 at sub-groups of 8 on an Arc A770's
+# profile, MU=6 at 16 on a Max 1550's), the same sample, through ocloc for
+# dg2 and pvc. The ocloc CI installs (22.43) predates
+# cl_intel_subgroup_matrix_multiply_accumulate, so there the kernels take
+# their emulation; clang's OpenCL front end (SPIR) type-checks the native
+# calls against the extension's declarations (tests/vendor_compile_dpas.cl).
+dpas8=()
+dpas16=()
+for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
+    for tiles in "BM=32,BN=32,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1" \
+        "BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=2,PF=1,VW=8,PAD=1" \
+        "BM=32,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1"; do
+        dpas8+=("$spec|MU=5,$tiles")
+        dpas16+=("$spec|MU=6,$tiles")
+    done
+done
+dpas8+=("conv2d-nhwc-f16|MU=5,BM=32,BN=32,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
+dpas16+=("conv2d-nhwc-f16|MU=6,BM=32,BN=32,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
@@ -265,6 +283,10 @@ compile_all() {
     if [ "$backend" = hip-wmma ] || [ "$backend" = opencl-wmma ]; then
         list=("${wmma[@]}") && backend=${backend%-wmma} && profile=amd-rx-7900xtx
     fi
+    [ "$backend" = opencl-dpas8 ] && list=("${dpas8[@]}") && backend=opencl &&
+        profile=intel-arc-a770
+    [ "$backend" = opencl-dpas16 ] && list=("${dpas16[@]}") && backend=opencl &&
+        profile=intel-max-1550
     for entry in "${list[@]}"; do
         spec=${entry%%|*}
         config=${entry#*|}
@@ -335,6 +357,13 @@ if ocloc=$(find_tool ocloc); then
         start=$SECONDS
         compile_all opencl .cl "$ocloc" compile -q -file SRC -device $device -options -cl-std=CL1.2 \
             -output out -output_no_suffix
+        case $device in
+        dg2) dpas=opencl-dpas8 ;;
+        pvc) dpas=opencl-dpas16 ;;
+        *) dpas= ;;
+        esac
+        [ -n "$dpas" ] && compile_all $dpas .cl "$ocloc" compile -q -file SRC -device $device \
+            -options -cl-std=CL1.2 -output out -output_no_suffix
         echo "ocloc $device: done ($((SECONDS - start)) s)"
     done
 else
@@ -370,6 +399,10 @@ clang_for_amd() {
             -target amdgcn-amd-amdhsa -mcpu=$gfx -nogpulib -O3 -c -o out.o "$1" || return 1
     done
 }
+clang_for_intel() {
+    "$amd_clang" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -target spir64 \
+        -include "$root/tests/vendor_compile_dpas.cl" -O2 -c -emit-llvm -o out.bc "$1"
+}
 if amd_clang=$(find_tool clang-15); then
     start=$SECONDS
     amd_targets="gfx90a gfx940"
@@ -377,6 +410,10 @@ if amd_clang=$(find_tool clang-15); then
     amd_targets=gfx1100
     compile_all opencl-wmma .cl clang_for_amd SRC
     echo "clang, OpenCL with MFMA for gfx90a, gfx940, WMMA for gfx1100: done ($((SECONDS - start)) s)"
+    start=$SECONDS
+    compile_all opencl-dpas8 .cl clang_for_intel SRC
+    compile_all opencl-dpas16 .cl clang_for_intel SRC
+    echo "clang, OpenCL with DPAS's native calls for SPIR: done ($((SECONDS - start)) s)"
 else
     missing clang-15 "apt-get install hipcc, which brings it"
 fi

@@ -71,9 +71,10 @@ static const tsr_param_def conv2d_params[GEMM_PARAM_COUNT] = {
     [GEMM_MU] = {"MU",
                  "multiply on a matrix unit: 1 the warp's, mma.sync m16n8k16; 2 the "
                  "warpgroup's, wgmma m64nNk16; 3 and 4 AMD's wave units, MFMA 16x16x16 and "
-                 "WMMA 16x16x16 (0: each thread's FMAs)",
-                 5,
-                 {0, 1, 2, 3, 4},
+                 "WMMA 16x16x16; 5 and 6 Intel's DPAS at sub-groups of 8 and 16 (0: each "
+                 "thread's FMAs)",
+                 7,
+                 {0, 1, 2, 3, 4, 5, 6},
                  0},
     /* The groups loop over (problem, M-tile) pairs and N-tiles in strides
      * (tile_loops below), so GEMM's banded order has no launch order to

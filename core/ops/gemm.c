@@ -46,9 +46,11 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
                  "warp; 2 the warpgroup's, wgmma m64nNk16 (m64nNk8 on tf32, K-major tiles "
                  "only), TM slices of 64 x 8TN per warpgroup of 128 threads; 3 and 4 AMD's wave "
                  "units, MFMA 16x16x16 on waves of 64 threads and WMMA 16x16x16 on waves of 32, "
-                 "TM x TN fragments of 16 x 16 per wave (0: each thread's FMAs)",
-                 5,
-                 {0, 1, 2, 3, 4},
+                 "TM x TN fragments of 16 x 16 per wave; 5 and 6 Intel's DPAS on sub-groups of "
+                 "8 and 16, TM x TN fragments of 8 x 8 and 8 x 16 per sub-group (0: each "
+                 "thread's FMAs)",
+                 7,
+                 {0, 1, 2, 3, 4, 5, 6},
                  0},
     [GEMM_RS] = {"RS",
                  "C's tiles taken in bands of RS tile rows, down each band's cols in turn, so "
@@ -159,32 +161,36 @@ static tsr_status check_wgmma(const tsr_opspec *spec, const tsr_profile *profile
     return TSR_OK;
 }
 
-/* MU=3 and 4: AMD's wave units on 16-bit inputs, k-steps of 16,
- * fragments of 16 x 16 per wave (64 threads for MFMA, 32 for WMMA). */
+/* MU=3 to 6: the units of a wave or sub-group on 16-bit inputs, k-steps of
+ * 16, fragments of R x C per wave: AMD's MFMA (64 threads) and WMMA (32),
+ * 16 x 16; Intel's DPAS at sub-groups of 8 and 16, 8 x 8 and 8 x 16. */
 static tsr_status check_wave_unit(const tsr_opspec *spec, const tsr_profile *profile,
                                   const gemm_cfg *c, tsr_error *err)
 {
-    bool wmma = c->mu == GEMM_MU_WMMA;
-    const char *unit = wmma ? "wmma" : "mfma";
-    if (gemm_unit_input(spec) == TSR_TF32)
+    tsr_dtype input = gemm_unit_input(spec);
+    int rows = gemm_fragment_rows(c), cols = gemm_fragment_cols(c);
+    const char *unit = c->mu == GEMM_MU_WMMA ? "wmma" : c->mu == GEMM_MU_MFMA ? "mfma" : "dpas";
+    if (input == TSR_TF32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=%d multiplies f16 or bf16 inputs only (the spec's are %s)", c->mu,
                         tsr_dtype_name(spec->dtype));
-    if (!(wmma ? tsr_profile_has_wmma_16x16x16
-               : tsr_profile_has_mfma_16x16x16)(profile, gemm_unit_input(spec)))
+    bool listed = c->mu == GEMM_MU_WMMA   ? tsr_profile_has_wmma_16x16x16(profile, input)
+                  : c->mu == GEMM_MU_MFMA ? tsr_profile_has_mfma_16x16x16(profile, input)
+                                          : tsr_profile_has_dpas(profile, input, cols);
+    if (!listed)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=%d: the profile lists no %s 16x16x16 unit for %s inputs with f32 "
+                        "MU=%d: the profile lists no %s %dx%dx16 unit for %s inputs with f32 "
                         "products",
-                        c->mu, unit, tsr_dtype_name(gemm_unit_input(spec)));
+                        c->mu, unit, rows, cols, tsr_dtype_name(input));
     if (c->bk % 16 || c->ku > c->bk / 16)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=%d steps k by 16: BK=%d must be a multiple and KU=%d at most BK/16",
                         c->mu, c->bk, c->ku);
-    if (c->bm % (16 * c->tm) || c->bn % (16 * c->tn))
+    if (c->bm % (rows * c->tm) || c->bn % (cols * c->tn))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=%d: TM=%d fragments of 16 rows and TN=%d of 16 cols must tile the "
+                        "MU=%d: TM=%d fragments of %d rows and TN=%d of %d cols must tile the "
                         "work-group's",
-                        c->mu, c->tm, c->tn);
+                        c->mu, c->tm, rows, c->tn, cols);
     if (c->tm > 4 || c->tn > 4)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=%d: TM=%d x TN=%d fragments exceed a wave's 4 x 4", c->mu, c->tm,
@@ -192,7 +198,7 @@ static tsr_status check_wave_unit(const tsr_opspec *spec, const tsr_profile *pro
     return TSR_OK;
 }
 
-/* MU=1 to 4: what the matrix units need, and the params they make
+/* MU=1 to 6: what the matrix units need, and the params they make
  * meaningless held at one value each, so that no kernel is a second
  * config. */
 static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
@@ -301,7 +307,7 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
      * and with PF the thread's share of the next k-step's tiles. */
     int registers = c.mu == GEMM_MU_WGMMA  ? 4 * c.tm * c.tn + 16
                     : c.mu == GEMM_MU_MFMA ? 4 * c.tm * c.tn + 2 * c.tm + 2 * c.tn
-                    : c.mu == GEMM_MU_WMMA ? 8 * c.tm * c.tn + 8 * c.tm + 8 * c.tn
+                    : gemm_wave(&c)        ? 8 * c.tm * c.tn + 8 * c.tm + 8 * c.tn
                     : c.mu                 ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn
                                            : c.tm * c.tn + c.tm + c.tn;
     if (c.pf == 1)
@@ -494,6 +500,8 @@ static tsr_mma_unit unit_of(const gemm_parts *g)
         return TSR_UNIT_MFMA_16X16X16;
     if (g->c.mu == GEMM_MU_WMMA)
         return TSR_UNIT_WMMA_16X16X16;
+    if (gemm_wave(&g->c))
+        return TSR_UNIT_DPAS;
     if (g->c.mu)
         return g->tf32 ? TSR_UNIT_MMA_M16N8K8_TF32 : TSR_UNIT_MMA_M16N8K16;
     return TSR_UNIT_FMA;
@@ -706,11 +714,11 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
         g.bs = c.sb ? tsr_ir_staged_tile(p, "Bs", staged, c.bk, c.bn, pad, bt, stages) : NULL;
     }
     /* With NVIDIA's units, each fragment's four accumulators are 2 x 2;
-     * with AMD's, rows of one col: four (MFMA) or eight (WMMA). */
-    g.acc = c.mu == GEMM_MU_MFMA   ? tsr_ir_vector_tile(p, "acc", compute, 4 * c.tm, c.tn, 1)
-            : c.mu == GEMM_MU_WMMA ? tsr_ir_vector_tile(p, "acc", compute, 8 * c.tm, c.tn, 1)
-            : c.mu                 ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
-                                   : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);
+     * with AMD's and Intel's, rows of one col: four (MFMA) or eight. */
+    g.acc = c.mu == GEMM_MU_MFMA ? tsr_ir_vector_tile(p, "acc", compute, 4 * c.tm, c.tn, 1)
+            : gemm_wave(&c)      ? tsr_ir_vector_tile(p, "acc", compute, 8 * c.tm, c.tn, 1)
+            : c.mu               ? tsr_ir_vector_tile(p, "acc", compute, 2 * c.tm, 2 * c.tn, 1)
+                                 : tsr_ir_vector_tile(p, "acc", compute, c.tm, c.tn, c.vn);
     g.m0 = ops->m0;
     g.n0 = ops->n0;
     g.K = ops->k;
@@ -721,9 +729,11 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
                              .strided_cols = c.strn != 0,
                              .fragments = c.mu == GEMM_MU_MMA_SYNC,
                              .warpgroups = c.mu == GEMM_MU_WGMMA,
-                             .waves = c.mu == GEMM_MU_MFMA   ? TSR_WAVES_MFMA
-                                      : c.mu == GEMM_MU_WMMA ? TSR_WAVES_WMMA
-                                                             : TSR_WAVES_NONE};
+                             .waves = c.mu == GEMM_MU_MFMA     ? TSR_WAVES_MFMA
+                                      : c.mu == GEMM_MU_WMMA   ? TSR_WAVES_WMMA
+                                      : c.mu == GEMM_MU_DPAS8  ? TSR_WAVES_DPAS8
+                                      : c.mu == GEMM_MU_DPAS16 ? TSR_WAVES_DPAS16
+                                                               : TSR_WAVES_NONE};
 
     /* The warpgroup unit's ring sets the accumulators by its first step. */
     if (!(c.mu == GEMM_MU_WGMMA && c.pf >= 2)) {

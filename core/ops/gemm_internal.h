@@ -75,13 +75,36 @@ static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
                       v[GEMM_VN], v[GEMM_PF], v[GEMM_MU],  v[GEMM_RS]};
 }
 
-/* MU's values: the threads' FMAs, mma.sync, wgmma, AMD's MFMA and WMMA. */
-enum { GEMM_MU_FMA, GEMM_MU_MMA_SYNC, GEMM_MU_WGMMA, GEMM_MU_MFMA, GEMM_MU_WMMA };
+/* MU's values: the threads' FMAs, mma.sync, wgmma, AMD's MFMA and WMMA,
+ * Intel's DPAS at sub-groups of 8 and of 16. */
+enum {
+    GEMM_MU_FMA,
+    GEMM_MU_MMA_SYNC,
+    GEMM_MU_WGMMA,
+    GEMM_MU_MFMA,
+    GEMM_MU_WMMA,
+    GEMM_MU_DPAS8,
+    GEMM_MU_DPAS16
+};
 
-/* Threads in a wave of AMD's wave units (MU=3, 4); 0 for the others. */
+/* Threads in a wave (sub-group) of the units it shares (MU=3 to 6); 0 for
+ * the others. */
 static inline int gemm_wave(const gemm_cfg *c)
 {
-    return c->mu == GEMM_MU_MFMA ? 64 : c->mu == GEMM_MU_WMMA ? 32 : 0;
+    static const int threads[] = {
+        [GEMM_MU_MFMA] = 64, [GEMM_MU_WMMA] = 32, [GEMM_MU_DPAS8] = 8, [GEMM_MU_DPAS16] = 16};
+    return c->mu >= GEMM_MU_MFMA && c->mu <= GEMM_MU_DPAS16 ? threads[c->mu] : 0;
+}
+
+/* Such a unit's fragment: 16 x 16 on AMD's, 8 x the sub-group on Intel's. */
+static inline int gemm_fragment_rows(const gemm_cfg *c)
+{
+    return c->mu >= GEMM_MU_DPAS8 ? 8 : 16;
+}
+
+static inline int gemm_fragment_cols(const gemm_cfg *c)
+{
+    return c->mu >= GEMM_MU_DPAS8 ? gemm_wave(c) : 16;
 }
 
 /* The work-group's shape: (BN / TN) x (BM / TM) threads, each with its
@@ -89,15 +112,15 @@ static inline int gemm_wave(const gemm_cfg *c)
  * warps, each with TM x TN fragments of 16 x 8, 32 threads along x per
  * warp; with the warpgroup's (MU=2) (BN / 8TN) x (BM / 64TM) warpgroups,
  * each with TM slices of 64 rows by 8TN cols, 128 threads along x per
- * warpgroup; with AMD's wave units (MU=3, 4) (BN / 16TN) x (BM / 16TM)
- * waves, each with TM x TN fragments of 16 x 16, 64 (MFMA) or 32 (WMMA)
- * threads along x per wave. */
+ * warpgroup; with the units of a wave or sub-group (MU=3 to 6) (BN / C TN)
+ * x (BM / R TM) waves, each with TM x TN fragments of R x C
+ * (gemm_fragment_rows, _cols), gemm_wave threads along x per wave. */
 static inline int gemm_local_x(const gemm_cfg *c)
 {
     if (c->mu == GEMM_MU_WGMMA)
         return 128 * (c->bn / (8 * c->tn));
     if (gemm_wave(c))
-        return gemm_wave(c) * (c->bn / (16 * c->tn));
+        return gemm_wave(c) * (c->bn / (gemm_fragment_cols(c) * c->tn));
     return c->mu ? 32 * (c->bn / (8 * c->tn)) : c->bn / c->tn;
 }
 
@@ -106,7 +129,7 @@ static inline int gemm_local_y(const gemm_cfg *c)
     if (c->mu == GEMM_MU_WGMMA)
         return c->bm / (64 * c->tm);
     if (gemm_wave(c))
-        return c->bm / (16 * c->tm);
+        return c->bm / (gemm_fragment_rows(c) * c->tm);
     return c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
 }
 

@@ -179,9 +179,10 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
             tf32 ? steps * 2.0 * (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict)
                  : steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
         /* AMD's MFMA 16x16x16: four 16-bit reads of A per fragment row and
-         * four of B per fragment col, each lane its own; WMMA sixteen. */
+         * four of B per fragment col, each lane its own; WMMA sixteen;
+         * Intel's DPAS eight or sixteen of A and sixteen of B. */
         if (gemm_wave(&c))
-            fragment_loads = steps * (c.mu == GEMM_MU_WMMA ? 16.0 : 4.0) * (c.tm + c.tn);
+            fragment_loads = steps * (c.mu == GEMM_MU_MFMA ? 4.0 : 16.0) * (c.tm + c.tn);
         overhead = 12.0 + 2.0 * steps / fmin(c.ku, steps);
         /* Beside mma.sync, one instruction per 16 x 8 x 16, a vector's copy
          * weighs its address arithmetic and bounds test too: about five
