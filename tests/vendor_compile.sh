@@ -111,52 +111,37 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
 done
 opencl_ptx+=("conv2d-nhwc-f16|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1"
     "conv2d-nhwc-f16|MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,VW=8,PAD=1,PF=3")
-# AMD's wave matrix unit (MFMA 16x16x16, MU=3) on an MI250X's profile:
-# f16 and bf16, A in both majors, loaded then multiplied and fetched
-# ahead, a lone fragment column, into a fused 16-bit epilogue, and
-# conv2d's gathered taps; as HIP (the builtins) for gfx90a and gfx940, and
-# as OpenCL C for AMD's OpenCL (the same builtins, which clang compiles for
-# those targets; the emulation elsewhere runs on PoCL in test_gemm_kernels).
-mfma=()
-for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
-    for config in "MU=3,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1" \
-        "MU=3,BM=128,BN=128,BK=32,TM=4,TN=2,STRN=0,KU=2,PF=1,VW=8,PAD=1" \
-        "MU=3,BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1"; do
-        mfma+=("$spec|$config")
-    done
-done
-mfma+=("conv2d-nhwc-f16|MU=3,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
-# RDNA3's wave unit (WMMA 16x16x16, MU=4) on an RX 7900 XTX's profile,
-# the same sample, for gfx1100: hipcc's device code to assembly (Debian's
-# ROCm has no device library for gfx1100, so -nogpulib and no link) and
-# OpenCL C with clang.
-wmma=()
-for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
-    for config in "MU=4,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1" \
-        "MU=4,BM=128,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=2,PF=1,VW=8,PAD=1" \
-        "MU=4,BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1"; do
-        wmma+=("$spec|$config")
-    done
-done
-wmma+=("conv2d-nhwc-f16|MU=4,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
-# Intel's sub-group unit (DPAS, MU=5 at sub-groups of 8 on an Arc A770's
-# profile, MU=6 at 16 on a Max 1550's), the same sample, through ocloc for
-# dg2 and pvc. The ocloc CI installs (22.43) predates
+# The matrix units a wave or sub-group shares, each on a profile that
+# lists it: AMD's MFMA 16x16x16 (MU=3, an MI250X's) and WMMA 16x16x16
+# (MU=4, an RX 7900 XTX's), Intel's DPAS at sub-groups of 8 (MU=5, an Arc
+# A770's) and 16 (MU=6, a Max 1550's); f16 and bf16, A in both majors,
+# loaded then multiplied and fetched ahead, a lone fragment column, into a
+# fused 16-bit epilogue, and conv2d's gathered taps. AMD's units as HIP
+# (the builtins; MFMA for gfx90a and gfx940, WMMA for gfx1100 as device
+# assembly, since Debian's ROCm has no gfx1100 device library: -nogpulib,
+# no link) and as OpenCL C for AMD's OpenCL (the same builtins, which
+# clang compiles for those targets); DPAS through ocloc for dg2 and pvc.
+# The ocloc CI installs (22.43) predates
 # cl_intel_subgroup_matrix_multiply_accumulate, so there the kernels take
-# their emulation; clang's OpenCL front end (SPIR) type-checks the native
-# calls against the extension's declarations (tests/vendor_compile_dpas.cl).
+# their emulation (which runs on PoCL in test_gemm_kernels); clang's
+# OpenCL front end (SPIR) type-checks their native calls against the
+# extension's declarations (tests/vendor_compile_dpas.cl).
+mfma=()
+wmma=()
 dpas8=()
 dpas16=()
-for spec in hgemm bf16gemm-tn hgemm-fused-f16-out; do
-    for tiles in "BM=32,BN=32,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1" \
+for spec in hgemm bf16gemm-tn hgemm-fused-f16-out conv2d-nhwc-f16; do
+    for tiles in "BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1" \
         "BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=2,PF=1,VW=8,PAD=1" \
-        "BM=32,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1"; do
+        "BM=64,BN=16,BK=32,TM=2,TN=1,STRN=0,KU=2,VW=8,PAD=1"; do
+        # conv2d's taps: the first sample alone (conv2d has no PF=1).
+        [ "$spec" = conv2d-nhwc-f16 ] && [[ "$tiles" != *BK=16* ]] && continue
+        mfma+=("$spec|MU=3,$tiles")
+        wmma+=("$spec|MU=4,$tiles")
         dpas8+=("$spec|MU=5,$tiles")
         dpas16+=("$spec|MU=6,$tiles")
     done
 done
-dpas8+=("conv2d-nhwc-f16|MU=5,BM=32,BN=32,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
-dpas16+=("conv2d-nhwc-f16|MU=6,BM=32,BN=32,BK=32,TM=2,TN=2,STRN=0,KU=1,VW=8,PAD=1")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
