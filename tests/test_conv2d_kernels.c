@@ -456,84 +456,76 @@ static const char *const configs[] = {
 };
 #define N_CONFIGS ((int)(sizeof configs / sizeof configs[0]))
 
-static void every_case_verifies_on_ragged_shapes(void)
+/* Counts of one sweep. */
+typedef struct sweep_counts {
+    int evaluated, failed, refused;
+} sweep_counts;
+
+/* Every shape of case `i` with each of `configs` on `prof`: a config its
+ * check() refuses counts as refused, the rest must verify. */
+static void sweep_case(int i, const tsr_profile *prof, const char *const *configs, int n_configs,
+                       sweep_counts *counts)
 {
-    int evaluated = 0, failed = 0, refused = 0;
-    for (int i = 0; i < N_CASES; i++) {
-        tsr_error err = {{0}};
-        tsr_opspec *spec = conv_spec(cases[i].dtype, cases[i].conv, shapes, &err);
-        CHECK_MSG(spec != NULL, "%s", err.msg);
-        for (size_t s = 0; spec && s < spec->n_shapes; s++) {
-            tsr_problem *problem = NULL;
-            if (tsr_problem_create(device, spec, &spec->shapes[s], 7 + (uint64_t)s, &problem,
-                                   &err) != TSR_OK) {
-                CHECK_MSG(false, "%s", err.msg);
+    tsr_error err = {{0}};
+    tsr_opspec *spec = conv_spec(cases[i].dtype, cases[i].conv, shapes, &err);
+    CHECK_MSG(spec != NULL, "%s", err.msg);
+    for (size_t s = 0; spec && s < spec->n_shapes; s++) {
+        tsr_problem *problem = NULL;
+        if (tsr_problem_create(device, spec, &spec->shapes[s], 7 + (uint64_t)s, &problem, &err) !=
+            TSR_OK) {
+            CHECK_MSG(false, "%s", err.msg);
+            continue;
+        }
+        for (int c = 0; c < n_configs; c++) {
+            tsr_config config = check_config(spec->op, configs[c]);
+            if (spec->op->check(spec, prof, &config, &err) != TSR_OK) {
+                counts->refused++;
                 continue;
             }
-            for (int c = 0; c < N_CONFIGS; c++) {
-                tsr_config config = check_config(spec->op, configs[c]);
-                /* SA=0 reads nhwc's gathered X in place, SB=0 nchw's: refused. */
-                if (spec->op->check(spec, profile, &config, &err) != TSR_OK) {
-                    refused++;
-                    continue;
-                }
-                char what[200];
-                snprintf(what, sizeof what, "shape %zu %s", s, configs[c]);
-                evaluated++;
-                failed += !check_verifies(problem, profile, spec, &config, what);
-            }
-            tsr_problem_free(problem);
+            char what[200];
+            snprintf(what, sizeof what, "shape %zu %s", s, configs[c]);
+            counts->evaluated++;
+            counts->failed += !check_verifies(problem, prof, spec, &config, what);
         }
-        tsr_opspec_free(spec);
+        tsr_problem_free(problem);
     }
-    printf("     %d cases: %d evaluations, %d not ok, %d refused\n", N_CASES, evaluated, failed,
-           refused);
-    CHECK(evaluated >= 200 && failed == 0 && refused == 2 * 4 * N_CASES / 2);
+    tsr_opspec_free(spec);
+}
+
+static void every_case_verifies_on_ragged_shapes(void)
+{
+    sweep_counts counts = {0};
+    for (int i = 0; i < N_CASES; i++)
+        sweep_case(i, profile, configs, N_CONFIGS, &counts);
+    printf("     %d cases: %d evaluations, %d not ok, %d refused\n", N_CASES, counts.evaluated,
+           counts.failed, counts.refused);
+    /* SA=0 reads nhwc's gathered X in place, SB=0 nchw's: refused. */
+    CHECK(counts.evaluated >= 200 && counts.failed == 0 && counts.refused == 2 * 4 * N_CASES / 2);
 }
 
 /* AMD's wave units (MFMA, MU=3; WMMA, MU=4) and Intel's sub-group unit
  * (DPAS, MU=6) on the gathered taps, on PoCL's emulation of them
- * (tests/data/pocl-cpu-wave-units.yaml): f16 nchw
- * with an epilogue and bf16 nhwc strided, over the ragged shapes, plain
- * and with vectors. */
+ * (tests/data/pocl-cpu-wave-units.yaml): f16 nchw with an epilogue and
+ * bf16 nhwc strided, over the ragged shapes, plain and with vectors. */
 static void gathered_taps_feed_the_emulated_wave_units(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-wave-units.yaml", check_source_root());
-    tsr_profile *mfma = NULL;
+    tsr_profile *units = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &mfma, &err) == TSR_OK, "%s", err.msg);
+    CHECK_MSG(tsr_profile_load(path, &units, &err) == TSR_OK, "%s", err.msg);
     static const char *const unit_configs[] = {
         "MU=3,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1",
         "MU=3,BM=32,BN=64,BK=32,TM=1,TN=2,STRN=0,KU=2,VW=4,PAD=1",
         "MU=4,BM=32,BN=32,BK=16,TM=1,TN=1,STRN=0,KU=1,VW=1",
         "MU=6,BM=32,BN=32,BK=16,TM=2,TN=1,STRN=0,KU=1,VW=4,PAD=1",
     };
-    int evaluated = 0, failed = 0;
-    for (int i = N_CASES - 2; mfma && i < N_CASES; i++) {
-        tsr_opspec *spec = conv_spec(cases[i].dtype, cases[i].conv, shapes, &err);
-        CHECK_MSG(spec != NULL, "%s", err.msg);
-        for (size_t s = 0; spec && s < spec->n_shapes; s++) {
-            tsr_problem *problem = NULL;
-            if (tsr_problem_create(device, spec, &spec->shapes[s], 7 + (uint64_t)s, &problem,
-                                   &err) != TSR_OK) {
-                CHECK_MSG(false, "%s", err.msg);
-                continue;
-            }
-            for (int c = 0; c < 4; c++) {
-                tsr_config config = check_config(spec->op, unit_configs[c]);
-                char what[200];
-                snprintf(what, sizeof what, "shape %zu %s", s, unit_configs[c]);
-                evaluated++;
-                failed += !check_verifies(problem, mfma, spec, &config, what);
-            }
-            tsr_problem_free(problem);
-        }
-        tsr_opspec_free(spec);
-    }
-    tsr_profile_free(mfma);
-    printf("     %d evaluations, %d not ok\n", evaluated, failed);
-    CHECK(evaluated == 32 && failed == 0);
+    sweep_counts counts = {0};
+    for (int i = N_CASES - 2; units && i < N_CASES; i++)
+        sweep_case(i, units, unit_configs, 4, &counts);
+    tsr_profile_free(units);
+    printf("     %d evaluations, %d not ok\n", counts.evaluated, counts.failed);
+    CHECK(counts.evaluated == 32 && counts.failed == 0 && counts.refused == 0);
 }
 
 /* The outcome of a hand-written nchw kernel, one work-item an output, of
