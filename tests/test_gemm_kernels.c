@@ -233,6 +233,30 @@ static void every_layout_scaling_shape_and_sampled_config_verifies(void)
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
 
+/* f16 and bf16 inputs in every layout, the scalings taking turns, every
+ * ragged shape, with the configs `texts`: 1 in `turns` per (type, layout),
+ * taking turns too, which keeps the kernel count (PoCL's compile time) in
+ * bounds while every config runs for some layouts of each type. */
+static void sweep_16_bit_types(suite *s, const char *const *texts, int n_texts, int turns)
+{
+    static const char *const types[] = {"f16", "bf16"};
+    for (int t = 0; t < 2; t++)
+        for (int l = 0; l < 4; l++) {
+            tsr_opspec *spec =
+                typed_gemm_spec(types[t], layouts[l][0], layouts[l][1], scalings[(t + l) % 2].alpha,
+                                scalings[(t + l) % 2].beta);
+            if (!spec)
+                continue;
+            tsr_config configs[64];
+            int n = 0;
+            for (int c = 0; c < n_texts && n < 64; c++)
+                if ((c + t + l) % turns == 0)
+                    configs[n++] = check_config(spec->op, texts[c]);
+            sweep(s, spec, configs, n);
+            tsr_opspec_free(spec);
+        }
+}
+
 /* f16 and bf16 inputs (f32 accumulation and C): every layout and scaling,
  * the hand-chosen configs (every load path: scalar, vector, fetched ahead,
  * direct), every ragged shape. The inputs are rounded to their type before
@@ -242,34 +266,14 @@ static void every_16_bit_input_type_verifies(void)
 {
     suite *s = the_suite;
     s->evaluated = s->failed = 0;
-    static const char *const types[] = {"f16", "bf16"};
-    enum { N_CHOSEN = sizeof chosen / sizeof chosen[0] + sizeof chosen_vn / sizeof chosen_vn[0] };
-    for (int t = 0; t < 2; t++)
-        for (int l = 0; l < 4; l++) {
-            tsr_opspec *spec =
-                typed_gemm_spec(types[t], layouts[l][0], layouts[l][1], scalings[(t + l) % 2].alpha,
-                                scalings[(t + l) % 2].beta);
-            if (!spec)
-                continue;
-            tsr_config configs[N_CHOSEN];
-            int n = 0;
-            for (int i = 0; i < N_CHOSEN; i++) {
-                const char *text = i < (int)(sizeof chosen / sizeof chosen[0])
-                                       ? chosen[i]
-                                       : chosen_vn[i - (int)(sizeof chosen / sizeof chosen[0])];
-                tsr_error err = {{0}};
-                tsr_config_default(spec->op, &configs[n]);
-                CHECK_MSG(tsr_config_parse(spec->op, text, &configs[n], &err) == TSR_OK, "%s",
-                          err.msg);
-                /* A third of the configs per (type, layout) keeps the kernel
-                 * count (PoCL's compile time) in bounds; they take turns, so
-                 * every config runs for some layouts of each type. */
-                if ((i + t + l) % 3 == 0)
-                    n++;
-            }
-            sweep(s, spec, configs, n);
-            tsr_opspec_free(spec);
-        }
+    enum {
+        N_PLAIN = sizeof chosen / sizeof chosen[0],
+        N_CHOSEN = N_PLAIN + sizeof chosen_vn / sizeof chosen_vn[0]
+    };
+    const char *texts[N_CHOSEN];
+    for (int i = 0; i < N_CHOSEN; i++)
+        texts[i] = i < N_PLAIN ? chosen[i] : chosen_vn[i - N_PLAIN];
+    sweep_16_bit_types(s, texts, N_CHOSEN, 3);
     printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
@@ -393,31 +397,16 @@ static void wave_unit_kernels_verify_on_the_emulated_units(void)
     s->evaluated = s->failed = 0;
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-wave-units.yaml", check_source_root());
-    tsr_profile *mfma = NULL;
+    tsr_profile *units = NULL;
     tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &mfma, &err) == TSR_OK, "%s", err.msg);
-    if (!mfma)
+    CHECK_MSG(tsr_profile_load(path, &units, &err) == TSR_OK, "%s", err.msg);
+    if (!units)
         return;
     tsr_profile *pocl = s->profile;
-    s->profile = mfma;
-    enum { N_CONFIGS = sizeof wave_unit_configs / sizeof wave_unit_configs[0] };
-    static const char *const types[] = {"f16", "bf16"};
-    for (int t = 0; t < 2; t++)
-        for (int l = 0; l < 4; l++) {
-            tsr_opspec *spec =
-                typed_gemm_spec(types[t], layouts[l][0], layouts[l][1], scalings[(t + l) % 2].alpha,
-                                scalings[(t + l) % 2].beta);
-            if (!spec)
-                continue;
-            /* Half the configs per (type, layout), taking turns. */
-            tsr_config configs[N_CONFIGS];
-            int n = 0;
-            for (int c = 0; c < N_CONFIGS; c++)
-                if ((c + t + l) % 2 == 0)
-                    configs[n++] = check_config(spec->op, wave_unit_configs[c]);
-            sweep(s, spec, configs, n);
-            tsr_opspec_free(spec);
-        }
+    s->profile = units;
+    /* Half the configs per (type, layout), taking turns. */
+    sweep_16_bit_types(s, wave_unit_configs,
+                       (int)(sizeof wave_unit_configs / sizeof wave_unit_configs[0]), 2);
     tsr_opspec *fused = typed_fused_spec(
         "f16", "col", "row", "output: f16, bias: col, activation: gelu, residual: true, beta: 1.5");
     if (fused) {
@@ -430,7 +419,7 @@ static void wave_unit_kernels_verify_on_the_emulated_units(void)
         tsr_opspec_free(fused);
     }
     s->profile = pocl;
-    tsr_profile_free(mfma);
+    tsr_profile_free(units);
     printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
