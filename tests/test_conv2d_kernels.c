@@ -22,6 +22,7 @@
 #include "generators/generator.h"
 #include "runner/runner.h"
 #include "tests/check.h"
+#include "tests/check_profile.h"
 #include "tests/check_pocl.h"
 
 static tsr_device *device;
@@ -509,11 +510,7 @@ static void every_case_verifies_on_ragged_shapes(void)
  * bf16 nhwc strided, over the ragged shapes, plain and with vectors. */
 static void gathered_taps_feed_the_emulated_wave_units(void)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-wave-units.yaml", check_source_root());
-    tsr_profile *units = NULL;
-    tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &units, &err) == TSR_OK, "%s", err.msg);
+    tsr_profile *units = check_test_profile("pocl-cpu-wave-units");
     static const char *const unit_configs[] = {
         "MU=3,BM=64,BN=64,BK=16,TM=2,TN=2,STRN=0,KU=1,VW=1",
         "MU=3,BM=32,BN=64,BK=32,TM=1,TN=2,STRN=0,KU=2,VW=4,PAD=1",

@@ -14,6 +14,7 @@
 #include "core/space.h"
 #include "runner/runner.h"
 #include "tests/check.h"
+#include "tests/check_profile.h"
 #include "tests/check_pocl.h"
 
 /* Configs drawn from each layout's space, 12 in all. PoCL compiles every
@@ -395,11 +396,7 @@ static void wave_unit_kernels_verify_on_the_emulated_units(void)
 {
     suite *s = the_suite;
     s->evaluated = s->failed = 0;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/data/pocl-cpu-wave-units.yaml", check_source_root());
-    tsr_profile *units = NULL;
-    tsr_error err = {{0}};
-    CHECK_MSG(tsr_profile_load(path, &units, &err) == TSR_OK, "%s", err.msg);
+    tsr_profile *units = check_test_profile("pocl-cpu-wave-units");
     if (!units)
         return;
     tsr_profile *pocl = s->profile;
