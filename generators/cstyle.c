@@ -15,7 +15,7 @@ typedef struct printer {
     bool dynamic_shared;  /* shared arrays are placed in tsr_shared, not declared */
     size_t shared_offset; /* where the next one goes */
     bool unit_helpers;    /* it used NVIDIA's matrix units or asynchronous copies */
-    bool wave_helpers;    /* it used one of AMD's wave matrix units */
+    bool wave_helpers;    /* it used a unit of a wave or sub-group (AMD's, Intel's) */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -356,6 +356,38 @@ static void print_for(printer *p, const tp_stmt *s)
     tsr_strbuf_append(p->out, "\n");
 }
 
+/* Whether a statement is a call of one of the units a wave or sub-group
+ * shares (AMD's and Intel's), whose helpers and scratch come together. */
+static bool is_wave_unit(tp_stmt_kind kind)
+{
+    return kind == TP_MFMA || kind == TP_WMMA || kind == TP_DPAS;
+}
+
+/* The `count` operands of a unit's call, printed into text[] (NULL where
+ * out of memory, then false); free_operands releases them. */
+static bool render_operands(printer *p, const tp_stmt *s, int count, char **text)
+{
+    bool ok = true;
+    for (int i = 0; i < count; i++)
+        ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
+    return ok;
+}
+
+static void free_operands(char **text, int count)
+{
+    for (int i = 0; i < count; i++)
+        free(text[i]);
+}
+
+/* Which helpers a unit's call needs: AMD's and Intel's, or NVIDIA's. */
+static void note_helpers(printer *p, const tp_stmt *s)
+{
+    if (is_wave_unit(s->kind))
+        p->wave_helpers = true;
+    else
+        p->unit_helpers = true;
+}
+
 /* A matrix unit's call on its printed operands, by the dialect's
  * printer (NULL: refused as `refusal` says). */
 static void print_unit_call(printer *p, const tp_stmt *s, int count,
@@ -366,41 +398,31 @@ static void print_unit_call(printer *p, const tp_stmt *s, int count,
         p->refused = refusal;
         return;
     }
-    if (s->kind == TP_MFMA || s->kind == TP_WMMA)
-        p->wave_helpers = true;
-    else
-        p->unit_helpers = true;
+    note_helpers(p, s);
     char *text[TP_WMMA_OPERANDS] = {NULL}; /* the most any unit's call takes */
-    bool ok = true;
-    for (int i = 0; i < count; i++)
-        ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
-    if (ok) {
+    if (render_operands(p, s, count, text)) {
         print(p->out, s->mma_type, text);
         tsr_strbuf_append(p->out, ";\n");
     }
-    for (int i = 0; i < count; i++)
-        free(text[i]);
+    free_operands(text, count);
 }
 
-/* Intel's sub-group unit: its operand count follows the sub-group size. */
+/* Intel's sub-group unit: its operands' count and spelling follow the
+ * sub-group size. */
 static void print_dpas(printer *p, const tp_stmt *s)
 {
     if (!p->d->print_dpas) {
         p->refused = "uses a matrix unit (DPAS 8xSx16) this dialect cannot spell";
         return;
     }
-    p->wave_helpers = true;
+    note_helpers(p, s);
     int count = TP_DPAS_ACC + tp_dpas_a_values(s->subgroup) + TP_DPAS_B;
     char *text[TP_DPAS_MOST_OPERANDS] = {NULL};
-    bool ok = true;
-    for (int i = 0; i < count; i++)
-        ok = (text[i] = render(p, s->operands[i], false)) != NULL && ok;
-    if (ok) {
+    if (render_operands(p, s, count, text)) {
         p->d->print_dpas(p->out, s->mma_type, s->subgroup, text);
         tsr_strbuf_append(p->out, ";\n");
     }
-    for (int i = 0; i < count; i++)
-        free(text[i]);
+    free_operands(text, count);
 }
 
 static void print_mma_sync(printer *p, const tp_stmt *s)
@@ -636,12 +658,12 @@ static bool wants_alignment(const tp_block *block)
     return false;
 }
 
-/* Whether a statement of `kind` appears anywhere in the block. */
-static bool uses_stmt(const tp_block *block, tp_stmt_kind kind)
+/* Whether a wave or sub-group unit's call appears anywhere in the block. */
+static bool uses_wave_unit(const tp_block *block)
 {
     for (int i = 0; i < block->count; i++) {
         const tp_stmt *s = block->items[i];
-        if (s->kind == kind || uses_stmt(&s->body, kind) || uses_stmt(&s->orelse, kind))
+        if (is_wave_unit(s->kind) || uses_wave_unit(&s->body) || uses_wave_unit(&s->orelse))
             return true;
     }
     return false;
@@ -687,9 +709,7 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
     print_params(&p, k);
     tsr_strbuf_append(&kernel_text, ")\n");
     bool dynamic = tsr_dynamic_shared_bytes(k, d) != 0;
-    bool scratch = d->wave_unit_scratch_format &&
-                   (uses_stmt(&k->body, TP_MFMA) || uses_stmt(&k->body, TP_WMMA) ||
-                    uses_stmt(&k->body, TP_DPAS));
+    bool scratch = d->wave_unit_scratch_format && uses_wave_unit(&k->body);
     if (dynamic || scratch) {
         p.dynamic_shared = dynamic;
         tsr_strbuf_append(&kernel_text, "{\n");
