@@ -35,12 +35,14 @@
 #include "core/lower_internal.h"
 
 typedef struct wave_layout {
-    int wave;       /* threads */
-    int rows, cols; /* of a fragment (R x C) */
-    int acc;        /* accumulators per lane and fragment (U) */
-    int rq, rs;     /* as above */
-    int values;     /* AMD's: of A and of B per lane */
-    int kq;         /* AMD's: a lane's first k is kq h */
+    const char *name;  /* in messages */
+    tsr_mma_unit unit; /* of the MMA statements that take this map */
+    int wave;          /* threads */
+    int rows, cols;    /* of a fragment (R x C) */
+    int acc;           /* accumulators per lane and fragment (U) */
+    int rq, rs;        /* as above */
+    int values;        /* AMD's: of A and of B per lane */
+    int kq;            /* AMD's: a lane's first k is kq h */
 } wave_layout;
 
 /* The most operands any of the units' statements takes. */
@@ -49,10 +51,12 @@ _Static_assert((int)TP_MFMA_OPERANDS <= MOST_OPERANDS && (int)TP_WMMA_OPERANDS <
                    (int)TP_DPAS_MOST_OPERANDS <= MOST_OPERANDS,
                "a unit's operands fit");
 
-static const wave_layout mfma = {64, 16, 16, 4, 4, 1, 4, 4};
-static const wave_layout wmma = {32, 16, 16, 8, 1, 2, 16, 0};
-static const wave_layout dpas8 = {8, 8, 8, 8, 0, 1, 0, 0};
-static const wave_layout dpas16 = {16, 8, 16, 8, 0, 1, 0, 0};
+static const wave_layout mfma = {
+    "MFMA 16x16x16", TSR_UNIT_MFMA_16X16X16, 64, 16, 16, 4, 4, 1, 4, 4};
+static const wave_layout wmma = {
+    "WMMA 16x16x16", TSR_UNIT_WMMA_16X16X16, 32, 16, 16, 8, 1, 2, 16, 0};
+static const wave_layout dpas8 = {"DPAS 8xSx16", TSR_UNIT_DPAS, 8, 8, 8, 8, 0, 1, 0, 0};
+static const wave_layout dpas16 = {"DPAS 8xSx16", TSR_UNIT_DPAS, 16, 8, 16, 8, 0, 1, 0, 0};
 
 static const wave_layout *layout_of(tsr_wave_unit unit)
 {
@@ -159,20 +163,15 @@ tsr_status lower_wave_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_builder *b = ctx->b;
     const tsr_tile *acc_tile = s->tile;
     const lower_tile *acc = lower_find_tile(ctx, acc_tile);
-    tsr_wave_unit unit =
-        s->unit == TSR_UNIT_WMMA_16X16X16 ? TSR_WAVES_WMMA
-        : s->unit == TSR_UNIT_MFMA_16X16X16
-            ? TSR_WAVES_MFMA
-            : (s->map.waves == TSR_WAVES_DPAS8 ? TSR_WAVES_DPAS8 : TSR_WAVES_DPAS16);
+    /* The map names the unit, the statement's must agree with it. */
+    tsr_wave_unit unit = s->map.waves;
     const wave_layout *w = layout_of(unit);
-    const char *name = unit == TSR_WAVES_WMMA   ? "WMMA 16x16x16"
-                       : unit == TSR_WAVES_MFMA ? "MFMA 16x16x16"
-                                                : "DPAS 8xSx16";
+    const char *name = unit ? w->name : "a wave or sub-group unit";
     if (!acc || !acc->scalars)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into a tile that is not in registers");
     if (!s->a.tile || !s->b.tile || s->a.tile->space != TSR_SPACE_SHARED ||
-        s->b.tile->space != TSR_SPACE_SHARED || s->map.waves != unit || acc_tile->lanes != 1 ||
-        acc_tile->rows % w->acc || s->k_count % 16)
+        s->b.tile->space != TSR_SPACE_SHARED || !unit || s->unit != w->unit ||
+        acc_tile->lanes != 1 || acc_tile->rows % w->acc || s->k_count % 16)
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
                         "%s needs both operands in shared memory, its wave map, scalar "
                         "accumulators in whole fragments and k-steps of 16",
@@ -214,14 +213,14 @@ tsr_status lower_wave_mma(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                 operands[n++] = tp_ref(b, a_regs[i][e]);
             for (int e = 0; e < b_count; e++)
                 operands[n++] = tp_ref(b, b_regs[j][e]);
-            if (unit == TSR_WAVES_WMMA)
+            if (w->unit == TSR_UNIT_WMMA_16X16X16)
                 tp_wmma(b, body, type, operands);
-            else if (unit == TSR_WAVES_MFMA)
+            else if (w->unit == TSR_UNIT_MFMA_16X16X16)
                 tp_mfma(b, body, type, operands);
             else
                 tp_dpas(b, body, type, w->wave, operands);
         }
-    if (unit == TSR_WAVES_DPAS8 || unit == TSR_WAVES_DPAS16)
+    if (w->unit == TSR_UNIT_DPAS)
         ctx->subgroup_size = w->wave;
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }

@@ -496,12 +496,10 @@ static tsr_mma_unit unit_of(const gemm_parts *g)
 {
     if (g->c.mu == GEMM_MU_WGMMA)
         return g->tf32 ? TSR_UNIT_WGMMA_M64NK8_TF32 : TSR_UNIT_WGMMA_M64NK16;
-    if (g->c.mu == GEMM_MU_MFMA)
-        return TSR_UNIT_MFMA_16X16X16;
-    if (g->c.mu == GEMM_MU_WMMA)
-        return TSR_UNIT_WMMA_16X16X16;
     if (gemm_wave(&g->c))
-        return TSR_UNIT_DPAS;
+        return g->c.mu == GEMM_MU_MFMA   ? TSR_UNIT_MFMA_16X16X16
+               : g->c.mu == GEMM_MU_WMMA ? TSR_UNIT_WMMA_16X16X16
+                                         : TSR_UNIT_DPAS;
     if (g->c.mu)
         return g->tf32 ? TSR_UNIT_MMA_M16N8K8_TF32 : TSR_UNIT_MMA_M16N8K16;
     return TSR_UNIT_FMA;
@@ -729,11 +727,7 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
                              .strided_cols = c.strn != 0,
                              .fragments = c.mu == GEMM_MU_MMA_SYNC,
                              .warpgroups = c.mu == GEMM_MU_WGMMA,
-                             .waves = c.mu == GEMM_MU_MFMA     ? TSR_WAVES_MFMA
-                                      : c.mu == GEMM_MU_WMMA   ? TSR_WAVES_WMMA
-                                      : c.mu == GEMM_MU_DPAS8  ? TSR_WAVES_DPAS8
-                                      : c.mu == GEMM_MU_DPAS16 ? TSR_WAVES_DPAS16
-                                                               : TSR_WAVES_NONE};
+                             .waves = gemm_wave_unit(&c)};
 
     /* The warpgroup unit's ring sets the accumulators by its first step. */
     if (!(c.mu == GEMM_MU_WGMMA && c.pf >= 2)) {

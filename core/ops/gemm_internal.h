@@ -96,6 +96,16 @@ static inline int gemm_wave(const gemm_cfg *c)
     return c->mu >= GEMM_MU_MFMA && c->mu <= GEMM_MU_DPAS16 ? threads[c->mu] : 0;
 }
 
+/* Which of those units a config's thread map has the fragments of. */
+static inline tsr_wave_unit gemm_wave_unit(const gemm_cfg *c)
+{
+    static const tsr_wave_unit units[] = {[GEMM_MU_MFMA] = TSR_WAVES_MFMA,
+                                          [GEMM_MU_WMMA] = TSR_WAVES_WMMA,
+                                          [GEMM_MU_DPAS8] = TSR_WAVES_DPAS8,
+                                          [GEMM_MU_DPAS16] = TSR_WAVES_DPAS16};
+    return gemm_wave(c) ? units[c->mu] : TSR_WAVES_NONE;
+}
+
 /* Such a unit's fragment: 16 x 16 on AMD's, 8 x the sub-group on Intel's. */
 static inline int gemm_fragment_rows(const gemm_cfg *c)
 {
