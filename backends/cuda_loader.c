@@ -54,6 +54,7 @@ static void load_driver(void)
     BIND_DRIVER(cuCtxGetCurrent);
     BIND_DRIVER(cuCtxGetDevice);
     BIND_DRIVER(cuCtxSynchronize);
+    BIND_DRIVER(cuStreamSynchronize);
     BIND_DRIVER(cuModuleLoadDataEx);
     BIND_DRIVER(cuModuleUnload);
     BIND_DRIVER(cuModuleGetFunction);
@@ -63,6 +64,7 @@ static void load_driver(void)
     BIND_DRIVER(cuMemFree_v2);
     BIND_DRIVER(cuMemcpyHtoD_v2);
     BIND_DRIVER(cuMemcpyDtoH_v2);
+    BIND_DRIVER(cuMemsetD8Async);
     BIND_DRIVER(cuLaunchKernel);
     BIND_DRIVER(cuEventCreate);
     BIND_DRIVER(cuEventRecord);

@@ -61,6 +61,7 @@ typedef struct tsr_cuda_driver {
     CUresult (*cuCtxGetCurrent)(CUcontext *context);
     CUresult (*cuCtxGetDevice)(CUdevice *device);
     CUresult (*cuCtxSynchronize)(void);
+    CUresult (*cuStreamSynchronize)(CUstream stream);
     CUresult (*cuModuleLoadDataEx)(CUmodule *module, const void *image, unsigned n_options,
                                    CUjit_option *options, void **values);
     CUresult (*cuModuleUnload)(CUmodule module);
@@ -71,6 +72,8 @@ typedef struct tsr_cuda_driver {
     CUresult (*cuMemFree_v2)(CUdeviceptr pointer);
     CUresult (*cuMemcpyHtoD_v2)(CUdeviceptr dst, const void *src, size_t bytes);
     CUresult (*cuMemcpyDtoH_v2)(void *dst, CUdeviceptr src, size_t bytes);
+    CUresult (*cuMemsetD8Async)(CUdeviceptr dst, unsigned char value, size_t bytes,
+                                CUstream stream);
     CUresult (*cuLaunchKernel)(CUfunction function, unsigned gx, unsigned gy, unsigned gz,
                                unsigned bx, unsigned by, unsigned bz, unsigned shared_bytes,
                                CUstream stream, void **params, void **extra);

@@ -64,6 +64,7 @@ static void load_runtime(void)
     BIND_RUNTIME(hipStreamCreate);
     BIND_RUNTIME(hipStreamDestroy);
     BIND_RUNTIME(hipStreamSynchronize);
+    BIND_RUNTIME(hipDeviceSynchronize);
     BIND_RUNTIME(hipModuleLoadData);
     BIND_RUNTIME(hipModuleUnload);
     BIND_RUNTIME(hipModuleGetFunction);
@@ -71,6 +72,7 @@ static void load_runtime(void)
     BIND_RUNTIME(hipMalloc);
     BIND_RUNTIME(hipFree);
     BIND_RUNTIME(hipMemcpy);
+    BIND_RUNTIME(hipMemsetAsync);
     BIND_RUNTIME(hipModuleLaunchKernel);
     BIND_RUNTIME(hipEventCreate);
     BIND_RUNTIME(hipEventRecord);

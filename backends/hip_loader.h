@@ -58,6 +58,7 @@ typedef struct tsr_hip_runtime {
     hipError_t (*hipStreamCreate)(hipStream_t *stream);
     hipError_t (*hipStreamDestroy)(hipStream_t stream);
     hipError_t (*hipStreamSynchronize)(hipStream_t stream);
+    hipError_t (*hipDeviceSynchronize)(void);
     hipError_t (*hipModuleLoadData)(hipModule_t *module, const void *image);
     hipError_t (*hipModuleUnload)(hipModule_t module);
     hipError_t (*hipModuleGetFunction)(hipFunction_t *function, hipModule_t module,
@@ -66,6 +67,7 @@ typedef struct tsr_hip_runtime {
     hipError_t (*hipMalloc)(void **pointer, size_t bytes);
     hipError_t (*hipFree)(void *pointer);
     hipError_t (*hipMemcpy)(void *dst, const void *src, size_t bytes, int kind);
+    hipError_t (*hipMemsetAsync)(void *dst, int value, size_t bytes, hipStream_t stream);
     hipError_t (*hipModuleLaunchKernel)(hipFunction_t function, unsigned gx, unsigned gy,
                                         unsigned gz, unsigned bx, unsigned by, unsigned bz,
                                         unsigned shared_bytes, hipStream_t stream, void **params,

@@ -186,17 +186,34 @@ static bool parse_geometry(const tsr_op_def *op, const char *text, tsr_geometry_
     const char *cursor = text, *item;
     size_t len;
     while (tsr_bundle_next_item(&cursor, ',', &item, &len)) {
-        static const char shared[] = "shared=";
+        static const char shared[] = "shared=", workspace[] = "workspace=";
         long bytes = 0;
         if (len > strlen(shared) && memcmp(item, shared, strlen(shared)) == 0) {
-            /* The last item, after every axis. */
-            if (cursor || rule->dims == 0 ||
+            /* After every axis; before the workspace, if any, or last. */
+            if (rule->dims == 0 || rule->shared_bytes || rule->workspace_bytes ||
                 !tsr_bundle_parse_long(item + strlen(shared), len - strlen(shared), 1, &bytes)) {
-                snprintf(why, why_size, "'%.*s' is not a last item shared=BYTES", (int)len, item);
+                snprintf(why, why_size, "'%.*s' is not an item shared=BYTES after the axes",
+                         (int)len, item);
                 return false;
             }
             rule->shared_bytes = (size_t)bytes;
             continue;
+        }
+        if (len > strlen(workspace) && memcmp(item, workspace, strlen(workspace)) == 0) {
+            /* The last item. */
+            if (cursor || rule->dims == 0 ||
+                !tsr_bundle_parse_long(item + strlen(workspace), len - strlen(workspace), 1,
+                                       &bytes)) {
+                snprintf(why, why_size, "'%.*s' is not a last item workspace=BYTES", (int)len,
+                         item);
+                return false;
+            }
+            rule->workspace_bytes = (size_t)bytes;
+            continue;
+        }
+        if (rule->shared_bytes) {
+            snprintf(why, why_size, "axis '%.*s' after shared=BYTES", (int)len, item);
+            return false;
         }
         if (rule->dims == 3) {
             snprintf(why, why_size, "more than 3 axes");

@@ -118,6 +118,11 @@ static const char header_types[] =
     "     * sharedMemBytes; above 48 KiB, after raising the function's\n"
     "     * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES to it); 0: none. */\n"
     "    size_t shared_bytes;\n"
+    "    /* Bytes of workspace each launched group needs, 0: none; else the\n"
+    "     * kernel's last argument is a buffer of groups x workspace_bytes,\n"
+    "     * zero when allocated, which launches on one queue may share\n"
+    "     * (docs/bundle.md, \"Geometry rule\"). */\n"
+    "    size_t workspace_bytes;\n"
     "    double time_ms;          /* measured time on the tuned shape */\n"
     "} tessera_kernel;\n\n";
 
@@ -165,7 +170,8 @@ static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int ind
     tsr_strbuf_printf(sb, ",\n     %du, {%ld, %ld, %ld}, {%ldL, %ldL, %ldL}, {%zuu, %zuu, %zuu}",
                       g->dims, dim[0], dim[1], dim[2], per_group[0], per_group[1], per_group[2],
                       local[0], local[1], local[2]);
-    tsr_strbuf_printf(sb, ", %zuu,\n     %.17g}", g->shared_bytes, r->time_ms);
+    tsr_strbuf_printf(sb, ", %zuu, %zuu,\n     %.17g}", g->shared_bytes, g->workspace_bytes,
+                      r->time_ms);
 }
 
 /* The functions, as text. The dispatch rule is docs/bundle.md's: exact
@@ -263,6 +269,17 @@ static const char header_functions[] =
     "        global[a] = groups * local[a];\n"
     "    }\n"
     "    *dims = k->geometry_dims;\n"
+    "}\n\n"
+    "/* The bytes of workspace a launch of k for `shape` takes as its last\n"
+    " * argument: workspace_bytes for each of its groups; 0: none. */\n"
+    "static inline size_t tessera_workspace_size(const tessera_kernel *k, const long *shape)\n"
+    "{\n"
+    "    size_t global[3], local[3], bytes = k->workspace_bytes;\n"
+    "    unsigned a, dims;\n"
+    "    tessera_launch_size(k, shape, global, local, &dims);\n"
+    "    for (a = 0; a < 3; a++)\n"
+    "        bytes *= global[a] / local[a];\n"
+    "    return bytes;\n"
     "}\n";
 
 void tsr_bundle_header_text(tsr_strbuf *sb, const tsr_bundle_entry *entries, int count,

@@ -148,6 +148,8 @@ static void json_shape_and_geometry(tsr_strbuf *sb, const tsr_bundle_entry *e, c
     tsr_strbuf_append(sb, "]");
     json_key(sb, in, "shared_bytes");
     tsr_strbuf_printf(sb, "%zu", e->geometry.shared_bytes);
+    json_key(sb, in, "workspace_bytes");
+    tsr_strbuf_printf(sb, "%zu", e->geometry.workspace_bytes);
 }
 
 static void json_kernel(tsr_strbuf *sb, const tsr_bundle_entry *e, int index)

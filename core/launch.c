@@ -9,6 +9,7 @@ void tsr_geometry_apply(const tsr_geometry_rule *rule, const tsr_shape *shape, t
 {
     out->dims = rule->dims;
     out->shared_bytes = rule->shared_bytes;
+    out->workspace_bytes = rule->workspace_bytes;
     for (int a = 0; a < 3; a++) {
         out->local[a] = a < rule->dims ? rule->local[a] : 1;
         out->groups[a] = 1;
@@ -16,6 +17,7 @@ void tsr_geometry_apply(const tsr_geometry_rule *rule, const tsr_shape *shape, t
             long extent = shape->dim[rule->dim[a]];
             out->groups[a] = (size_t)((extent + rule->per_group[a] - 1) / rule->per_group[a]);
         }
+        out->workspace_bytes *= out->groups[a];
     }
 }
 
@@ -33,6 +35,8 @@ void tsr_geometry_rule_format(const tsr_op_def *op, const tsr_geometry_rule *rul
     }
     if (rule->shared_bytes)
         tsr_bufprintf(buf, size, &used, ",shared=%zu", rule->shared_bytes);
+    if (rule->workspace_bytes)
+        tsr_bufprintf(buf, size, &used, ",workspace=%zu", rule->workspace_bytes);
 }
 
 void tsr_op_geometry(const tsr_opspec *spec, const tsr_config *config, const tsr_shape *shape,

@@ -35,6 +35,13 @@ typedef struct tsr_geometry {
     size_t groups[3];
     size_t local[3];
     size_t shared_bytes; /* dynamic shared memory each group is launched with */
+    /* Bytes of the workspace the kernel takes as its last argument (0:
+     * none): a global buffer through which its groups hand each other
+     * results within the launch (several groups sharing one long row).
+     * It is zero when first allocated, and the kernel leaves zero what it
+     * relies on being zero (its counts), so one workspace serves launch
+     * after launch on one queue; launches that may overlap need one each. */
+    size_t workspace_bytes;
 } tsr_geometry;
 
 /* How the geometry follows from a shape, so that a bundle can launch a
@@ -45,13 +52,16 @@ typedef struct tsr_geometry {
  * "1x1" for a lone group. A kernel whose shared arrays are not declared in
  * its source but taken at launch (CUDA's dynamic shared memory, for more
  * than a static declaration may hold) says how many bytes each group
- * needs in a last item, "shared=BYTES"; without it, none. */
+ * needs in an item after the axes, "shared=BYTES"; without it, none. A
+ * kernel that takes a workspace says how many bytes of it each group of
+ * the launch needs in a last item, "workspace=BYTES". */
 typedef struct tsr_geometry_rule {
     int dims;
     int dim[3];
     long per_group[3];
     size_t local[3];
-    size_t shared_bytes; /* dynamic shared memory per group; 0: none */
+    size_t shared_bytes;    /* dynamic shared memory per group; 0: none */
+    size_t workspace_bytes; /* workspace per group of the launch; 0: none */
 } tsr_geometry_rule;
 
 struct tsr_op_def;

@@ -1,5 +1,6 @@
 /* Opening a bundle, its launch rules, and the dispatch rule (see
  * tessera_rt.h and docs/bundle.md). */
+#include <errno.h>
 #include <math.h>
 #include <sha2.h>
 #include <stdio.h>
@@ -63,24 +64,46 @@ static const rt_op *op_named(const char *name, size_t length)
     return NULL;
 }
 
+/* A byte count of a geometry item: decimal digits to the end of the
+ * text, at least 1 (no sign, no blank, nothing after). */
+static bool parse_bytes(const char *text, size_t *bytes)
+{
+    if (*text < '0' || *text > '9')
+        return false;
+    errno = 0;
+    char *after;
+    long value = strtol(text, &after, 10);
+    if (*after || value < 1 || errno == ERANGE)
+        return false;
+    *bytes = (size_t)value;
+    return true;
+}
+
+/* Cuts the item ",NAME=BYTES" off the end of `axes`, its bytes in
+ * *bytes; false when the item is there but malformed or not last. */
+static bool cut_last_item(char *axes, const char *name, size_t *bytes)
+{
+    char *item = strstr(axes, name);
+    if (!item)
+        return true;
+    if (!parse_bytes(item + strlen(name), bytes))
+        return false;
+    *item = '\0';
+    return true;
+}
+
 /* "n/64x16,m/64x16": one axis per comma; DIM/PERxLOCAL or 1xLOCAL; then,
- * for a kernel launched with dynamic shared memory, ",shared=BYTES". */
+ * for a kernel launched with dynamic shared memory, ",shared=BYTES"; last,
+ * for a kernel that takes a workspace, ",workspace=BYTES". */
 static bool parse_geometry(const tsr_manifest_kernel *k, tsr_geometry_rule *g)
 {
     memset(g, 0, sizeof *g);
     char axes[256];
     if (snprintf(axes, sizeof axes, "%s", k->geometry) >= (int)sizeof axes)
         return false;
-    char *shared = strstr(axes, ",shared=");
-    if (shared) {
-        char *after;
-        long bytes = strtol(shared + strlen(",shared="), &after, 10);
-        if (*after || bytes < 1 || after == shared + strlen(",shared=") || shared[8] == '+' ||
-            shared[8] == ' ')
-            return false;
-        g->shared_bytes = (size_t)bytes;
-        *shared = '\0';
-    }
+    if (!cut_last_item(axes, ",workspace=", &g->workspace_bytes) ||
+        !cut_last_item(axes, ",shared=", &g->shared_bytes))
+        return false;
     const char *p = axes;
     while (*p) {
         if (g->dims == 3)
@@ -138,7 +161,8 @@ static bool launches_along(const tsr_geometry_rule *g, int dim)
     return false;
 }
 
-/* The argument list, "buffer:A,...,float:beta", by name. */
+/* The argument list, "buffer:A,...,float:beta", by name; read after the
+ * geometry rule, whose workspace bytes it is checked against. */
 static bool parse_args(const char *text, rt_kernel *k)
 {
     static const struct {
@@ -189,6 +213,8 @@ static bool parse_args(const char *text, rt_kernel *k)
         {"int:out_c", RT_INT, 4},
         {"int:out_h", RT_INT, 5},
         {"int:out_w", RT_INT, 6},
+        /* The workspace libtessera-rt supplies (rt_call). */
+        {"buffer:workspace", RT_WORKSPACE, 0},
     };
     k->n_args = 0;
     for (const char *p = text; *p;) {
@@ -202,7 +228,13 @@ static bool parse_args(const char *text, rt_kernel *k)
         k->args[k->n_args++] = (rt_arg){known[found].kind, known[found].slot, known[found].name};
         p += n + (p[n] == ',');
     }
-    return k->n_args > 0;
+    /* The workspace comes last, exactly when the rule gives its bytes: a
+     * kernel launched without one would be handed no buffer. */
+    bool takes_workspace = k->n_args > 0 && k->args[k->n_args - 1].kind == RT_WORKSPACE;
+    for (int i = 0; i + 1 < k->n_args; i++)
+        if (k->args[i].kind == RT_WORKSPACE)
+            return false;
+    return k->n_args > 0 && takes_workspace == (k->geometry.workspace_bytes > 0);
 }
 
 int tsr_rt_open(const char *dir, tsr_rt_bundle **out, char *err, size_t err_size)

@@ -18,26 +18,53 @@ typedef struct rt_cu_entry {
     CUfunction function;
 } rt_cu_entry;
 
+/* CU_STREAM_PER_THREAD (the runtime's cudaStreamPerThread): one handle,
+ * each thread's own stream. */
+#define RT_CU_STREAM_PER_THREAD ((CUstream)0x2)
+
+/* One workspace per (context, stream) that launched a kernel taking one
+ * (rt_call), and per thread for the per-thread stream, whose launches
+ * from two threads may overlap; 0 while none is allocated. */
+typedef struct rt_cu_workspace {
+    CUcontext context;
+    CUstream stream;
+    pthread_t thread; /* the per-thread stream's only */
+    CUdeviceptr pointer;
+    size_t bytes;
+} rt_cu_workspace;
+
 struct rt_cuda_cache {
     const tsr_cuda_driver *cu;
     rt_cu_entry *entries;
     size_t count, capacity;
+    rt_cu_workspace *workspaces;
+    size_t workspace_count, workspace_capacity;
 };
 
-/* Modules are unloaded in their own contexts; the caller's current
- * context is put back. A context the program destroyed took its modules
- * with it, and the driver refuses to switch to it: nothing to do then. */
+/* Modules are unloaded and workspaces freed in their own contexts; the
+ * caller's current context is put back. A context the program destroyed
+ * took them with it, and the driver refuses to switch to it: nothing to do
+ * then. A workspace's stream may be gone, so its whole context is waited
+ * for: a launch may still be using it. */
 void rt_cuda_release(struct rt_cuda_cache *cache)
 {
     if (!cache)
         return;
+    const tsr_cuda_driver *cu = cache->cu;
     CUcontext current = NULL;
-    cache->cu->cuCtxGetCurrent(&current);
+    cu->cuCtxGetCurrent(&current);
     for (size_t i = 0; i < cache->count; i++)
-        if (cache->cu->cuCtxSetCurrent(cache->entries[i].context) == CUDA_SUCCESS)
-            cache->cu->cuModuleUnload(cache->entries[i].module);
-    cache->cu->cuCtxSetCurrent(current);
+        if (cu->cuCtxSetCurrent(cache->entries[i].context) == CUDA_SUCCESS)
+            cu->cuModuleUnload(cache->entries[i].module);
+    for (size_t i = 0; i < cache->workspace_count; i++)
+        if (cache->workspaces[i].pointer &&
+            cu->cuCtxSetCurrent(cache->workspaces[i].context) == CUDA_SUCCESS) {
+            cu->cuCtxSynchronize();
+            cu->cuMemFree_v2(cache->workspaces[i].pointer);
+        }
+    cu->cuCtxSetCurrent(current);
     free(cache->entries);
+    free(cache->workspaces);
     free(cache);
 }
 
@@ -166,9 +193,62 @@ static int function_for(tsr_rt_bundle *b, const tsr_cuda_driver *cu, CUcontext c
     return TSR_RT_OK;
 }
 
-/* Any op: the pick for the call, built for the current context, launched. */
-static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *err,
-                  size_t err_size)
+/* The stream's workspace in the current context, of at least `bytes`, or
+ * a code with the message: allocated, or allocated again larger once the
+ * stream's launches on the old one are done, and zeroed on the stream.
+ * Called locked, after function_for made the cache. */
+static int workspace_for(struct rt_cuda_cache *c, CUcontext context, CUstream stream, size_t bytes,
+                         CUdeviceptr **out, char *err, size_t err_size)
+{
+    const tsr_cuda_driver *cu = c->cu;
+    rt_cu_workspace *w = NULL;
+    bool per_thread = stream == RT_CU_STREAM_PER_THREAD;
+    for (size_t i = 0; i < c->workspace_count && !w; i++)
+        if (c->workspaces[i].context == context && c->workspaces[i].stream == stream &&
+            (!per_thread || pthread_equal(c->workspaces[i].thread, pthread_self())))
+            w = &c->workspaces[i];
+    if (!w) {
+        void *workspaces = c->workspaces;
+        int reserved = rt_reserve(&workspaces, &c->workspace_capacity, c->workspace_count,
+                                  sizeof *c->workspaces, err, err_size);
+        c->workspaces = workspaces;
+        if (reserved)
+            return reserved;
+        w = &c->workspaces[c->workspace_count++];
+        *w = (rt_cu_workspace){.context = context, .stream = stream};
+        if (per_thread)
+            w->thread = pthread_self();
+    }
+    *out = &w->pointer;
+    if (w->bytes >= bytes)
+        return TSR_RT_OK;
+    CUresult r;
+    if (w->pointer) {
+        r = cu->cuStreamSynchronize(stream);
+        if (r != CUDA_SUCCESS)
+            return driver_fail(cu, err, err_size, "cuStreamSynchronize (to replace a workspace)",
+                               r);
+        cu->cuMemFree_v2(w->pointer);
+        w->pointer = 0;
+        w->bytes = 0;
+    }
+    CUdeviceptr pointer = 0;
+    r = cu->cuMemAlloc_v2(&pointer, bytes);
+    if (r != CUDA_SUCCESS)
+        return driver_fail(cu, err, err_size, "cuMemAlloc (a workspace)", r);
+    r = cu->cuMemsetD8Async(pointer, 0, bytes, stream);
+    if (r != CUDA_SUCCESS) {
+        cu->cuMemFree_v2(pointer);
+        return driver_fail(cu, err, err_size, "cuMemsetD8Async (zeroing a workspace)", r);
+    }
+    w->pointer = pointer;
+    w->bytes = bytes;
+    return TSR_RT_OK;
+}
+
+/* Any op: the pick for the call, built for the current context, launched;
+ * the stream's workspace in call->workspace when the kernel takes one. */
+static int launch(tsr_rt_bundle *b, CUstream stream, rt_call *call, char *err, size_t err_size)
 {
     long index;
     int rc = rt_pick_call(b, "cuda", call, &index, err, err_size);
@@ -189,8 +269,15 @@ static int launch(tsr_rt_bundle *b, CUstream stream, const rt_call *call, char *
     pthread_mutex_lock(&b->lock);
     CUfunction function = NULL;
     rc = function_for(b, cu, context, index, &function, err, err_size);
+    const rt_kernel *rk = &b->kernels[index];
+    tsr_geometry geometry;
+    rt_geometry(rk, call, &geometry);
+    CUdeviceptr *workspace = NULL;
+    if (!rc && geometry.workspace_bytes)
+        rc = workspace_for(b->cuda, context, stream, geometry.workspace_bytes, &workspace, err,
+                           err_size);
     if (!rc) {
-        const rt_kernel *rk = &b->kernels[index];
+        call->workspace = workspace;
         void *params[RT_MAX_ARGS];
         rt_param_pointers(rk, call, params);
         CUresult r =

@@ -16,23 +16,50 @@ typedef struct rt_hip_entry {
     hipFunction_t function;
 } rt_hip_entry;
 
+/* hipStreamPerThread: one handle, each thread's own stream. */
+#define RT_HIP_STREAM_PER_THREAD ((hipStream_t)0x2)
+
+/* One workspace per (device, stream) that launched a kernel taking one
+ * (rt_call), and per thread for the per-thread stream, whose launches
+ * from two threads may overlap; NULL while none is allocated. */
+typedef struct rt_hip_workspace {
+    int device;
+    hipStream_t stream;
+    pthread_t thread; /* the per-thread stream's only */
+    void *pointer;
+    size_t bytes;
+} rt_hip_workspace;
+
 struct rt_hip_cache {
     const tsr_hip_runtime *hip;
     rt_hip_entry *entries;
     size_t count, capacity;
+    rt_hip_workspace *workspaces;
+    size_t workspace_count, workspace_capacity;
 };
 
+/* Modules are unloaded and workspaces freed on their own devices; the
+ * caller's current device is put back. A workspace's stream may be gone,
+ * so its whole device is waited for: a launch may still be using it. */
 void rt_hip_release(struct rt_hip_cache *cache)
 {
     if (!cache)
         return;
+    const tsr_hip_runtime *hip = cache->hip;
     int current = 0;
-    cache->hip->hipGetDevice(&current);
+    hip->hipGetDevice(&current);
     for (size_t i = 0; i < cache->count; i++)
-        if (cache->hip->hipSetDevice(cache->entries[i].device) == hipSuccess)
-            cache->hip->hipModuleUnload(cache->entries[i].module);
-    cache->hip->hipSetDevice(current);
+        if (hip->hipSetDevice(cache->entries[i].device) == hipSuccess)
+            hip->hipModuleUnload(cache->entries[i].module);
+    for (size_t i = 0; i < cache->workspace_count; i++)
+        if (cache->workspaces[i].pointer &&
+            hip->hipSetDevice(cache->workspaces[i].device) == hipSuccess) {
+            hip->hipDeviceSynchronize();
+            hip->hipFree(cache->workspaces[i].pointer);
+        }
+    hip->hipSetDevice(current);
     free(cache->entries);
+    free(cache->workspaces);
     free(cache);
 }
 
@@ -128,9 +155,61 @@ static int function_for(tsr_rt_bundle *b, const tsr_hip_runtime *hip, int device
     return TSR_RT_OK;
 }
 
-/* Any op: the pick for the call, loaded for the current device, launched. */
-static int launch(tsr_rt_bundle *b, hipStream_t stream, const rt_call *call, char *err,
-                  size_t err_size)
+/* The stream's workspace on the current device, of at least `bytes`, or
+ * a code with the message: allocated, or allocated again larger once the
+ * stream's launches on the old one are done, and zeroed on the stream.
+ * Called locked, after function_for made the cache. */
+static int workspace_for(struct rt_hip_cache *c, int device, hipStream_t stream, size_t bytes,
+                         void ***out, char *err, size_t err_size)
+{
+    const tsr_hip_runtime *hip = c->hip;
+    rt_hip_workspace *w = NULL;
+    bool per_thread = stream == RT_HIP_STREAM_PER_THREAD;
+    for (size_t i = 0; i < c->workspace_count && !w; i++)
+        if (c->workspaces[i].device == device && c->workspaces[i].stream == stream &&
+            (!per_thread || pthread_equal(c->workspaces[i].thread, pthread_self())))
+            w = &c->workspaces[i];
+    if (!w) {
+        void *workspaces = c->workspaces;
+        int reserved = rt_reserve(&workspaces, &c->workspace_capacity, c->workspace_count,
+                                  sizeof *c->workspaces, err, err_size);
+        c->workspaces = workspaces;
+        if (reserved)
+            return reserved;
+        w = &c->workspaces[c->workspace_count++];
+        *w = (rt_hip_workspace){.device = device, .stream = stream};
+        if (per_thread)
+            w->thread = pthread_self();
+    }
+    *out = &w->pointer;
+    if (w->bytes >= bytes)
+        return TSR_RT_OK;
+    hipError_t r;
+    if (w->pointer) {
+        r = hip->hipStreamSynchronize(stream);
+        if (r != hipSuccess)
+            return hip_fail(hip, err, err_size, "hipStreamSynchronize (to replace a workspace)", r);
+        hip->hipFree(w->pointer);
+        w->pointer = NULL;
+        w->bytes = 0;
+    }
+    void *pointer = NULL;
+    r = hip->hipMalloc(&pointer, bytes);
+    if (r != hipSuccess)
+        return hip_fail(hip, err, err_size, "hipMalloc (a workspace)", r);
+    r = hip->hipMemsetAsync(pointer, 0, bytes, stream);
+    if (r != hipSuccess) {
+        hip->hipFree(pointer);
+        return hip_fail(hip, err, err_size, "hipMemsetAsync (zeroing a workspace)", r);
+    }
+    w->pointer = pointer;
+    w->bytes = bytes;
+    return TSR_RT_OK;
+}
+
+/* Any op: the pick for the call, loaded for the current device, launched;
+ * the stream's workspace in call->workspace when the kernel takes one. */
+static int launch(tsr_rt_bundle *b, hipStream_t stream, rt_call *call, char *err, size_t err_size)
 {
     long index;
     int rc = rt_pick_call(b, "hip", call, &index, err, err_size);
@@ -153,8 +232,15 @@ static int launch(tsr_rt_bundle *b, hipStream_t stream, const rt_call *call, cha
     pthread_mutex_lock(&b->lock);
     hipFunction_t function = NULL;
     rc = function_for(b, hip, device, index, &function, err, err_size);
+    const rt_kernel *rk = &b->kernels[index];
+    tsr_geometry geometry;
+    rt_geometry(rk, call, &geometry);
+    void **workspace = NULL;
+    if (!rc && geometry.workspace_bytes)
+        rc = workspace_for(b->hip, device, stream, geometry.workspace_bytes, &workspace, err,
+                           err_size);
     if (!rc) {
-        const rt_kernel *rk = &b->kernels[index];
+        call->workspace = workspace;
         void *params[RT_MAX_ARGS];
         rt_param_pointers(rk, call, params);
         r = hip->hipModuleLaunchKernel(function, grid[0], grid[1], grid[2], local[0], local[1],

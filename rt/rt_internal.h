@@ -11,8 +11,9 @@
 #include <tessera/tessera_rt.h>
 
 /* Where a kernel argument comes from, by the name the manifest's argument
- * list gives it: one of the call's buffers, ints or floats. */
-typedef enum rt_kind { RT_BUFFER, RT_INT, RT_FLOAT } rt_kind;
+ * list gives it: one of the call's buffers, ints or floats, or the
+ * workspace ("buffer:workspace", last), which the backend supplies. */
+typedef enum rt_kind { RT_BUFFER, RT_INT, RT_FLOAT, RT_WORKSPACE } rt_kind;
 typedef struct rt_arg {
     rt_kind kind;
     int slot;
@@ -40,7 +41,12 @@ typedef struct rt_kernel {
  * buffers X, Y; ints d0 .. d3. Attention: shape q, kv, heads, batch;
  * buffers Q, K, V, O; ints QLEN, KVLEN, HEADS; float scale. conv2d:
  * shape n, c, h, w, k; buffers X, Y, W, bias; ints batch, in_c, in_h,
- * in_w, out_c, out_h, out_w; float alpha. */
+ * in_w, out_c, out_h, out_w; float alpha. A kernel whose geometry rule
+ * has workspace=BYTES takes the workspace too, as its last argument
+ * ("buffer:workspace"); the program passes none: the backend keeps one
+ * per queue or stream in its cache, zeroed when made (docs/bundle.md,
+ * "Geometry rule"), and points `workspace` at its handle before the
+ * arguments are set (NULL for a kernel without one). */
 typedef struct rt_call {
     char op_key[128];        /* the longest, a conv2d's with all of its epilogue: 101 */
     long shape[RT_MAX_DIMS]; /* every dim of the op, in its order */
@@ -49,6 +55,7 @@ typedef struct rt_call {
     bool given[RT_MAX_BUFFERS];          /* whether that handle is not NULL (or 0) */
     int ints[RT_MAX_INTS];
     float floats[2];
+    const void *workspace; /* the backend's handle, as for buffers; set at launch */
 } rt_call;
 
 /* The desc of the plain calls (tsr_rt_gemm_opencl and its kin): one
@@ -120,8 +127,9 @@ int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, si
 void rt_geometry(const rt_kernel *k, const rt_call *call, tsr_geometry *out);
 
 /* For a launch API that takes a pointer to each argument (CUDA, HIP): the
- * pointers, from the call; and the grid and block for the call's shape,
- * or a code with the message when the grid is past the API's limits. */
+ * pointers, from the call (the workspace's once the backend has set it);
+ * and the grid and block for the call's shape, or a code with the message
+ * when the grid is past the API's limits. */
 void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params);
 int rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3], char *err,
             size_t err_size);

@@ -18,9 +18,10 @@ void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params)
 {
     for (int i = 0; i < k->n_args; i++) {
         const rt_arg *a = &k->args[i];
-        params[i] = a->kind == RT_BUFFER ? (void *)call->buffers[a->slot]
-                    : a->kind == RT_INT  ? (void *)&call->ints[a->slot]
-                                         : (void *)&call->floats[a->slot];
+        params[i] = a->kind == RT_BUFFER      ? (void *)call->buffers[a->slot]
+                    : a->kind == RT_WORKSPACE ? (void *)call->workspace
+                    : a->kind == RT_INT       ? (void *)&call->ints[a->slot]
+                                              : (void *)&call->floats[a->slot];
     }
 }
 

@@ -15,9 +15,24 @@ typedef struct rt_cl_entry {
     cl_kernel kernel;
 } rt_cl_entry;
 
+/* One workspace per (context, queue) that launched a kernel taking one
+ * (rt_call). The queue is retained, so that no other queue takes its
+ * address while the bundle is open. `last` is the last command on the
+ * buffer, the fill and then each launch: the next launch waits for it, so
+ * that launches on an out-of-order queue do not share it at once either. */
+typedef struct rt_cl_workspace {
+    cl_context context;
+    cl_command_queue queue;
+    cl_mem buffer;
+    size_t bytes;
+    cl_event last;
+} rt_cl_workspace;
+
 struct rt_opencl_cache {
     rt_cl_entry *entries;
     size_t count, capacity;
+    rt_cl_workspace *workspaces;
+    size_t workspace_count, workspace_capacity;
 };
 
 void rt_opencl_release(struct rt_opencl_cache *cache)
@@ -29,7 +44,14 @@ void rt_opencl_release(struct rt_opencl_cache *cache)
         clReleaseProgram(cache->entries[i].program);
         clReleaseContext(cache->entries[i].context);
     }
+    /* A buffer released with commands pending lives until they finish. */
+    for (size_t i = 0; i < cache->workspace_count; i++) {
+        clReleaseEvent(cache->workspaces[i].last);
+        clReleaseMemObject(cache->workspaces[i].buffer);
+        clReleaseCommandQueue(cache->workspaces[i].queue);
+    }
     free(cache->entries);
+    free(cache->workspaces);
     free(cache);
 }
 
@@ -151,6 +173,59 @@ static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device,
     return TSR_RT_OK;
 }
 
+/* The queue's workspace, of at least `bytes` (rounded up to whole 32-bit
+ * words), or a code with the message: made, or made again larger, and
+ * zeroed on the queue. Called locked, after kernel_for made the cache. */
+static int workspace_for(struct rt_opencl_cache *c, cl_context context, cl_command_queue queue,
+                         size_t bytes, rt_cl_workspace **out, char *err, size_t err_size)
+{
+    rt_cl_workspace *w = NULL;
+    for (size_t i = 0; i < c->workspace_count && !w; i++)
+        if (c->workspaces[i].context == context && c->workspaces[i].queue == queue)
+            w = &c->workspaces[i];
+    *out = w;
+    if (w && w->bytes >= bytes)
+        return TSR_RT_OK;
+    if (!w) {
+        void *workspaces = c->workspaces;
+        int reserved = rt_reserve(&workspaces, &c->workspace_capacity, c->workspace_count,
+                                  sizeof *c->workspaces, err, err_size);
+        c->workspaces = workspaces;
+        if (reserved)
+            return reserved;
+    }
+    size_t words = bytes / sizeof(cl_int) + (bytes % sizeof(cl_int) != 0);
+    cl_int status = CL_SUCCESS;
+    cl_mem buffer =
+        clCreateBuffer(context, CL_MEM_READ_WRITE, words * sizeof(cl_int), NULL, &status);
+    if (status != CL_SUCCESS)
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND,
+                       "clCreateBuffer (a workspace of %zu bytes): OpenCL error %d", bytes, status);
+    const cl_int zero = 0;
+    cl_event filled = NULL;
+    status = clEnqueueFillBuffer(queue, buffer, &zero, sizeof zero, 0, words * sizeof(cl_int), 0,
+                                 NULL, &filled);
+    if (status != CL_SUCCESS) {
+        clReleaseMemObject(buffer);
+        return rt_fail(err, err_size, TSR_RT_ERR_BACKEND,
+                       "clEnqueueFillBuffer (zeroing a workspace): OpenCL error %d", status);
+    }
+    if (w) {
+        /* Launches still queued on the old buffer keep it until they end. */
+        clReleaseEvent(w->last);
+        clReleaseMemObject(w->buffer);
+    } else {
+        clRetainCommandQueue(queue);
+        w = &c->workspaces[c->workspace_count++];
+        *w = (rt_cl_workspace){.context = context, .queue = queue};
+    }
+    w->buffer = buffer;
+    w->bytes = words * sizeof(cl_int);
+    w->last = filled;
+    *out = w;
+    return TSR_RT_OK;
+}
+
 static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const rt_call *call)
 {
     cl_int status = CL_SUCCESS;
@@ -158,6 +233,8 @@ static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const rt_call *call
         const rt_arg *a = &k->args[i];
         if (a->kind == RT_BUFFER)
             status = clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), call->buffers[a->slot]);
+        else if (a->kind == RT_WORKSPACE)
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), call->workspace);
         else if (a->kind == RT_INT)
             status = clSetKernelArg(kernel, (cl_uint)i, sizeof(int), &call->ints[a->slot]);
         else
@@ -166,8 +243,33 @@ static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const rt_call *call
     return status;
 }
 
-/* Any op: the pick for the call, built for the queue, launched. */
-static int launch(tsr_rt_bundle *b, cl_command_queue queue, const rt_call *call, cl_event *done,
+/* The kernel on the queue, its arguments set; with a workspace, after the
+ * last command on it, and then the last itself. Called locked. */
+static cl_int enqueue(cl_command_queue queue, cl_kernel kernel, const rt_kernel *rk,
+                      const rt_call *call, const tsr_geometry *geometry, rt_cl_workspace *w,
+                      cl_event *done)
+{
+    size_t global[3];
+    for (int d = 0; d < 3; d++)
+        global[d] = geometry->groups[d] * geometry->local[d];
+    cl_int status = set_args(kernel, rk, call);
+    cl_event launched = NULL;
+    if (status == CL_SUCCESS)
+        status = clEnqueueNDRangeKernel(queue, kernel, (cl_uint)geometry->dims, NULL, global,
+                                        geometry->local, w ? 1 : 0, w ? &w->last : NULL,
+                                        w ? &launched : done);
+    if (status == CL_SUCCESS && w) {
+        clReleaseEvent(w->last);
+        w->last = launched;
+        if (done && clRetainEvent(launched) == CL_SUCCESS)
+            *done = launched;
+    }
+    return status;
+}
+
+/* Any op: the pick for the call, built for the queue, launched; the
+ * queue's workspace in call->workspace when the kernel takes one. */
+static int launch(tsr_rt_bundle *b, cl_command_queue queue, rt_call *call, cl_event *done,
                   char *err, size_t err_size)
 {
     long index;
@@ -181,19 +283,17 @@ static int launch(tsr_rt_bundle *b, cl_command_queue queue, const rt_call *call,
         clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device, NULL) != CL_SUCCESS)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "not an OpenCL command queue");
     pthread_mutex_lock(&b->lock);
+    const rt_kernel *rk = &b->kernels[index];
     cl_kernel kernel = NULL;
+    rt_cl_workspace *w = NULL;
     rc = kernel_for(b, context, device, index, &kernel, err, err_size);
+    tsr_geometry geometry;
+    rt_geometry(rk, call, &geometry);
+    if (!rc && geometry.workspace_bytes)
+        rc = workspace_for(b->opencl, context, queue, geometry.workspace_bytes, &w, err, err_size);
     if (!rc) {
-        const rt_kernel *rk = &b->kernels[index];
-        tsr_geometry geometry;
-        rt_geometry(rk, call, &geometry);
-        size_t global[3];
-        for (int d = 0; d < 3; d++)
-            global[d] = geometry.groups[d] * geometry.local[d];
-        cl_int status = set_args(kernel, rk, call);
-        if (status == CL_SUCCESS)
-            status = clEnqueueNDRangeKernel(queue, kernel, (cl_uint)geometry.dims, NULL, global,
-                                            geometry.local, 0, NULL, done);
+        call->workspace = w ? &w->buffer : NULL;
+        cl_int status = enqueue(queue, kernel, rk, call, &geometry, w, done);
         if (status != CL_SUCCESS)
             rc = rt_fail(err, err_size, TSR_RT_ERR_BACKEND, "launching %s: OpenCL error %d",
                          b->manifest->kernels[index].file, status);

@@ -37,6 +37,10 @@ struct tsr_problem {
      * in double, as narrowing it would hide the errors its bound is for. */
     double *readback64;
     double *reference, *magnitude;
+    /* The launches' workspace (core/launch.h), grown to the largest a
+     * config has asked for; NULL until one does. */
+    tsr_buffer *workspace;
+    size_t workspace_bytes;
 };
 
 static float poison(void)
@@ -116,6 +120,8 @@ void tsr_problem_free(tsr_problem *p)
         if (p->dev[i])
             p->device->backend->free(p->dev[i]);
     }
+    if (p->workspace)
+        p->device->backend->free(p->workspace);
     free(p->readback);
     free(p->readback16);
     free(p->readback64);
@@ -361,16 +367,51 @@ static tsr_status fail_outcome(tsr_arena *arena, tsr_result *r, tsr_outcome outc
     return r->reason ? TSR_OK : TSR_ERR_NOMEM;
 }
 
+/* The op's arguments for a launch of `geometry`, then the workspace where
+ * the kernel takes one, of the launch's size at least. It is zeroed when
+ * made and, with `zero`, again: before a verifying run, so that no kernel
+ * that left it otherwise (a wrong candidate's) misleads the next. */
+static tsr_status launch_args(tsr_problem *p, const tsr_geometry *geometry, bool zero,
+                              tsr_arg *args, int *n_args, tsr_error *err)
+{
+    const tsr_backend *be = p->device->backend;
+    *n_args = p->spec->op->args(p->spec, &p->shape, p->dev, args);
+    size_t bytes = geometry->workspace_bytes;
+    if (!bytes)
+        return TSR_OK;
+    if (bytes > p->workspace_bytes) {
+        if (p->workspace)
+            be->free(p->workspace);
+        p->workspace = NULL;
+        p->workspace_bytes = 0;
+        TSR_TRY(be->alloc(p->device, bytes, &p->workspace, err));
+        p->workspace_bytes = bytes;
+        zero = true;
+    }
+    if (zero) {
+        void *zeros = calloc(1, p->workspace_bytes);
+        if (!zeros)
+            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory for a %zu-byte workspace",
+                            p->workspace_bytes);
+        tsr_status st = be->write(p->workspace, zeros, p->workspace_bytes, err);
+        free(zeros);
+        TSR_TRY(st);
+    }
+    args[(*n_args)++] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = p->workspace};
+    return TSR_OK;
+}
+
 static tsr_status run_and_time(tsr_problem *p, tsr_kernel *kernel, const tsr_geometry *geometry,
                                const tsr_eval_options *options, tsr_arena *arena, tsr_result *r)
 {
     const tsr_backend *be = p->device->backend;
     const tsr_op_def *op = p->spec->op;
     tsr_arg args[16];
-    int n_args = op->args(p->spec, &p->shape, p->dev, args);
+    int n_args = 0;
     tsr_error why = {{0}};
     double started = now_s();
-    if (reset_output(p, &why) != TSR_OK ||
+    if (launch_args(p, geometry, true, args, &n_args, &why) != TSR_OK ||
+        reset_output(p, &why) != TSR_OK ||
         be->launch(kernel, args, n_args, geometry, NULL, &why) != TSR_OK)
         return fail_outcome(arena, r, TSR_OUTCOME_LAUNCH_FAILED, why.msg);
     if (read_output(p, &why) != TSR_OK)
@@ -547,8 +588,9 @@ tsr_status tsr_compile_only(tsr_problem *p, const tsr_profile *profile, const ts
         geometry.groups[0] = geometry.groups[1] = geometry.groups[2] = 1;
         size_t threads = geometry.local[0] * geometry.local[1] * geometry.local[2];
         tsr_arg args[16];
-        int n_args = op->args(p->spec, &p->shape, p->dev, args);
-        if (threads <= kernel->max_work_group_size)
+        int n_args = 0;
+        st = launch_args(p, &geometry, false, args, &n_args, &e);
+        if (st == TSR_OK && threads <= kernel->max_work_group_size)
             st = be->launch(kernel, args, n_args, &geometry, NULL, &e);
     }
     *build_s = now_s() - started;

@@ -396,10 +396,11 @@ static void export_writes_sources_manifest_and_header(void)
     char *header = slurp(temp_path("bundle/nvidia/tessera_bundle.h"));
     CHECK(header && strstr(header, "#define TESSERA_KERNEL_COUNT 1\n"));
     CHECK(header && strstr(header, "    size_t shared_bytes;\n"));
-    CHECK(header && strstr(header, "{8u, 8u, 1u}, 65536u,\n"));
+    CHECK(header && strstr(header, "    size_t workspace_bytes;\n"));
+    CHECK(header && strstr(header, "{8u, 8u, 1u}, 65536u, 0u,\n"));
     free(header);
     header = slurp(temp_path("bundle/cpu/tessera_bundle.h"));
-    CHECK(header && strstr(header, "{8u, 8u, 1u}, 0u,\n"));
+    CHECK(header && strstr(header, "{8u, 8u, 1u}, 0u, 0u,\n"));
     free(header);
 }
 
@@ -460,7 +461,7 @@ static const char manifest_check_py[] =
     "root = os.path.realpath(d)\n"
     "fields = ('op spec_name op_key shape shape_dims config config_params kernel_name '\n"
     "          'language file sha256 geometry geometry_axes args arg_list device profile '\n"
-    "          'time_ms gflops max_error shared_bytes').split()\n"
+    "          'time_ms gflops max_error shared_bytes workspace_bytes').split()\n"
     "for k in ks:\n"
     "    p = os.path.realpath(os.path.join(d, k['file']))\n"
     "    assert p.startswith(root + os.sep), p\n"
@@ -649,11 +650,22 @@ static void store_without_ok_results_exports_nothing(void)
 
 static void malformed_result_is_refused_before_anything_is_written(void)
 {
-    /* Dynamic shared memory is a last item of at least one byte. */
-    const char *geometries[] = {"n/8x8,q/8x8",         "n/0x8",           "n/8",
-                                "n/8x8,m/8x8,1x1,1x1", "n/8x8,shared=0",  "n/8x8,shared=64,m/8x8",
-                                "shared=64",           "n/8x8,shared=+64"};
-    for (int i = 0; i < 8; i++) {
+    /* Dynamic shared memory and the workspace are items after the axes, of
+     * at least one byte, the workspace last. */
+    const char *geometries[] = {"n/8x8,q/8x8",
+                                "n/0x8",
+                                "n/8",
+                                "n/8x8,m/8x8,1x1,1x1",
+                                "n/8x8,shared=0",
+                                "n/8x8,shared=64,m/8x8",
+                                "shared=64",
+                                "n/8x8,shared=+64",
+                                "n/8x8,workspace=0",
+                                "n/8x8,workspace=8,shared=64",
+                                "n/8x8,workspace=8,m/8x8",
+                                "workspace=8",
+                                "n/8x8,workspace=8x"};
+    for (size_t i = 0; i < sizeof geometries / sizeof geometries[0]; i++) {
         tsr_store *store = NULL;
         tsr_error err = {{0}};
         CHECK(tsr_store_open(temp_path("bad.db"), &store, &err) == TSR_OK);
@@ -678,7 +690,8 @@ static void header_compiles_as_strict_c99_and_cxx(void)
     const char *unit = temp_path("strict.c");
     CHECK(write_text(unit, "#include \"tessera_bundle.h\"\n"
                            "int main(void)\n{\n    long shape[3] = {1, 2, 3};\n"
-                           "    return tessera_pick(\"x\", shape) != NULL;\n}\n"));
+                           "    const tessera_kernel *k = tessera_pick(\"x\", shape);\n"
+                           "    return k != NULL && tessera_workspace_size(k, shape) > 0;\n}\n"));
     CHECK(run("cc -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only -I'%s' '%s'",
               temp_path("bundle"), unit) == 0);
     if (run("command -v g++ >/dev/null 2>&1", "", "") == 0)
