@@ -8,8 +8,13 @@
 #
 # usage: bench/gpu_rows.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
 #        takes a build made elsewhere as it is)
-# SHAPES (default 8192x8192,4096x1024): ROWSxCOLS each; TUNE_SECONDS
-# (default 20) per op and shape; KEEP: a folder for the store.
+# SHAPES (default 8192x8192,4096x1024): ROWSxCOLS each; OPS (default all
+# five, comma-separated); TUNE_SECONDS (default 20) per op and shape; KEEP:
+# a folder for the store. For reduce-sum a second row gives the best kernel
+# the tune timed with one work-group a row (CHUNK=0), against which the
+# split rows' (CHUNK > 0, groups joining through a workspace) show.
+#
+# Long rows: SHAPES=16x4194304,128x524288 OPS=reduce-sum bash bench/gpu_rows.sh
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 row_width=30
@@ -29,13 +34,15 @@ IFS=, read -r -a shapes <<<"${SHAPES:-8192x8192,4096x1024}"
 for shape in "${shapes[@]}"; do
     IFS=x read -r rows cols <<<"$shape"
     python3 bench/torch_rows.py "$rows" "$cols" | tee "$out/torch.txt"
-    for op in softmax rmsnorm layernorm reduce-sum transpose; do
+    IFS=, read -r -a ops <<<"${OPS:-softmax,rmsnorm,layernorm,reduce-sum,transpose}"
+    for op in "${ops[@]}"; do
         dims="rows=$rows,cols=$cols"
         [ "$op" = transpose ] && dims="d0=$rows,d1=$cols"
         echo "== $op $dims: tessera tune --strategy model --seconds $seconds"
         "$tessera" tune "ops/$op.yaml" --device cuda:0 --shape "$dims" \
             --strategy model --seconds "$seconds" --db "$out/rows.db" | tail -n 5 | tee "$out/t.txt"
         ms=$(awk '/^ *best:/ {print $2; exit}' "$out/t.txt")
+        config=$(awk '/^ *best:/ {print $NF; exit}' "$out/t.txt")
         ref=$(awk -v op="$op" '$2 == op {print $5; exit}' "$out/torch.txt")
         # X read and Y written; a reduction writes one value per row.
         out_elems=$([ "$op" = reduce-sum ] && echo "$rows" || echo "$((rows * cols))")
@@ -46,7 +53,24 @@ for shape in "${shapes[@]}"; do
         fi
         row "$op ${rows}x$cols" "$(awk -v b="$bytes" -v t="$ms" -v c="$copy_gbs" -v r="${ref:-0}" \
             'BEGIN {g = b / (t * 1e6); printf "%.3f ms %.0f GB/s = %.2f of copy", t, g, g / c;
-                    if (r > 0) printf "; torch %.3f ms, ratio %.2f", r, r / t}')"
+                    if (r > 0) printf "; torch %.3f ms, ratio %.2f", r, r / t}'); $config"
+        [ "$op" = reduce-sum ] || continue
+        whole=$(python3 - "$out/rows.db" "$dims" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+where = ("WHERE op_key LIKE 'reduce.%' AND shape = ? AND outcome = 'ok'"
+         " AND config LIKE '%CHUNK=0%'")
+n = db.execute("SELECT count(*) FROM results " + where, (sys.argv[2],)).fetchone()[0]
+best = db.execute("SELECT time_ms, config FROM results " + where + " ORDER BY time_ms LIMIT 1",
+                  (sys.argv[2],)).fetchone() or (0, "-")
+print(f"{best[0]} {n} {best[1]}")
+PY
+        )
+        read -r whole_ms whole_n whole_config <<<"$whole"
+        row "  one group a row (CHUNK=0)" "$(awk -v b="$bytes" -v t="$whole_ms" -v c="$copy_gbs" \
+            -v n="$whole_n" -v s="$ms" 'BEGIN {if (t <= 0) {print "none timed"; exit}
+                g = b / (t * 1e6); printf "%.3f ms %.0f GB/s = %.2f of copy, best of %d; split %.2fx",
+                t, g, g / c, n, t / s}'); $whole_config"
     done
 done
 

@@ -19,6 +19,20 @@ tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_pa
     return p;
 }
 
+const tp_param *tsr_ir_add_workspace(tsr_tile_program *p)
+{
+    tp_param *params = TSR_ARENA_ARRAY(p->arena, tp_param, p->n_params + 1);
+    if (!params) {
+        p->builder.failed = true;
+        return NULL;
+    }
+    memcpy(params, p->params, (size_t)p->n_params * sizeof *params);
+    params[p->n_params] =
+        (tp_param){.name = "workspace", .kind = TSR_ARG_BUFFER, .dtype = TSR_I32, .writable = true};
+    p->params = params;
+    return &p->params[p->n_params++];
+}
+
 const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, tsr_space space,
                             int rows, int cols, int pad, bool transposed)
 {
@@ -129,6 +143,9 @@ static const char *func_text[] = {
     [TP_ALIGNED] = "aligned",
     [TP_RUN_SUM] = "run_sum",
     [TP_RUN_MAX] = "run_max",
+    [TP_ATOMIC_ADD] = "atomic_add",
+    [TP_FLOAT_BITS] = "float_bits",
+    [TP_BITS_FLOAT] = "bits_float",
 };
 static const char *builtin_text[] = {
     [TP_LOCAL_ID] = "local_id",
@@ -361,6 +378,13 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
             tsr_strbuf_printf(out, "map %s <- ", s->dst->buffer->name);
         tsr_strbuf_printf(out, "%s row ", s->view->buffer->name);
         tsr_expr_format(s->row, out);
+        if (s->col_begin) {
+            tsr_strbuf_append(out, " cols [");
+            tsr_expr_format(s->col_begin, out);
+            tsr_strbuf_append(out, ", ");
+            tsr_expr_format(s->col_end, out);
+            tsr_strbuf_append(out, ")");
+        }
         tsr_strbuf_append(out, " of x");
         for (int k = 0; k < TSR_ROW_OPERANDS; k++)
             if (s->operands[k])
@@ -370,6 +394,17 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         tsr_strbuf_printf(out, " threads %d vector %d", s->threads, s->vector_width);
         if (s->subgroup_width)
             tsr_strbuf_printf(out, " sub-groups %d", s->subgroup_width);
+        break;
+    case TSR_S_ROW_JOIN:
+        tsr_strbuf_printf(out, "join %s row ", s->dst->buffer->name);
+        tsr_expr_format(s->row, out);
+        tsr_strbuf_printf(out, " <- %s of %s, part ", s->reduce == TSR_REDUCE_MAX ? "max" : "sum",
+                          s->result->name);
+        tsr_expr_format(s->part, out);
+        tsr_strbuf_append(out, " of ");
+        tsr_expr_format(s->parts, out);
+        tsr_strbuf_printf(out, " through %s -> ", s->workspace->name);
+        tsr_expr_format(s->element, out);
         break;
     case TSR_S_COPY:
         tsr_strbuf_append(out, "copy ");

@@ -180,6 +180,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_STORE,        /* view window at (row0, col0) := epilogue(acc), in bounds */
     TSR_S_ROW_REDUCE,   /* result := reduce over row `row` of view of f(x) */
     TSR_S_ROW_MAP,      /* row `row` of dst := f(x) over row `row` of src */
+    TSR_S_ROW_JOIN,     /* dst[row] := f(reduce over the row's groups of their results) */
     TSR_S_COPY,         /* view window at (row0, col0) := src window [transposed], in bounds */
     TSR_S_ASYNC_COMMIT, /* the thread's ASYNC loads since the last commit form one group */
     TSR_S_ASYNC_WAIT,   /* until at most `pending` of the thread's groups are in flight */
@@ -255,7 +256,7 @@ struct tsr_stmt {
     const tp_param *alpha, *beta;
     const tsr_view *bias, *residual;
     tp_expr *activation;
-    /* ROW_REDUCE, ROW_MAP */
+    /* ROW_REDUCE, ROW_MAP, ROW_JOIN */
     tp_expr *row;
     tsr_reduce_op reduce;
     tp_expr *element;     /* template over TP_PLACEHOLDER x */
@@ -269,6 +270,25 @@ struct tsr_stmt {
     const tsr_view *operands[TSR_ROW_OPERANDS];
     /* ROW_REDUCE with MAX_SUMEXP: the second result, the sum */
     const tp_var *result_sum;
+    /* ROW_REDUCE: the row's columns [col_begin, col_end) alone (NULL: all
+     * of them), a window that starts at a multiple of vector_width, so
+     * that several groups may share a long row. */
+    tp_expr *col_begin, *col_end;
+    /* ROW_JOIN: the groups that share row `row` each bring their `result`
+     * (a private scalar of every thread) as part `part` of `parts`; the
+     * last of them to arrive combines the parts by `reduce` in a fixed
+     * order (so the total does not depend on timing), as ROW_REDUCE
+     * combines its threads' partials (in `tile`, by `subgroup_width`), and
+     * its first thread stores `element` of the total at (row, 0) of `dst`.
+     * `scratch` is a shared 1 x 1 int tile through which a group's first
+     * thread tells the rest what the arrival count was.
+     * They meet in `workspace`, two 32-bit words a group (core/launch.h):
+     * group g = row * parts + part puts its part in word 2g, and the row's
+     * arrival count is word 2r + 1 of its first group r = row * parts,
+     * which the last group sets back to zero. So every odd word is zero
+     * between launches, whatever their shapes. */
+    const tp_param *workspace;
+    tp_expr *part, *parts;
     /* ROW_REDUCE: 0 to combine the threads' partials in the shared tile
      * alone; else first within sub-groups of this many threads by
      * shuffles, so that only one partial a sub-group goes through it */
@@ -321,6 +341,12 @@ typedef struct tsr_tile_program {
 /* Builders: each appends to `list` and returns the statement, or NULL once
  * the arena is exhausted (program->builder.failed is then set). */
 tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_params);
+/* Appends the launch's workspace to the params: a buffer of 32-bit words,
+ * the kernel's last argument, that the launch supplies (its size is the
+ * geometry rule's workspace_bytes a group), zero where no launch has left
+ * anything (core/launch.h). Before anything refers to a param: it moves
+ * them. */
+const tp_param *tsr_ir_add_workspace(tsr_tile_program *p);
 const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, tsr_space space,
                             int rows, int cols, int pad, bool transposed);
 /* A shared tile stored `stages` times over (see tsr_tile.stages). */

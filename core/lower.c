@@ -557,6 +557,7 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_STORE: return lower_store(ctx, s, out);
     case TSR_S_ROW_REDUCE: return lower_row_reduce(ctx, s, out);
     case TSR_S_ROW_MAP: return lower_row_map(ctx, s, out);
+    case TSR_S_ROW_JOIN: return lower_row_join(ctx, s, out);
     case TSR_S_COPY: return lower_copy(ctx, s, out);
     case TSR_S_ASYNC_COMMIT: return tp_async_commit(b, out) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_ASYNC_WAIT: return tp_async_wait(b, out, s->pending) ? TSR_OK : TSR_ERR_NOMEM;

@@ -161,6 +161,7 @@ tsr_status lower_tile_stash(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 /* A window copied from a shared tile or a global view (core/lower_copy.c). */
 tsr_status lower_copy(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 

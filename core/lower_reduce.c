@@ -22,9 +22,10 @@ static double identity(tsr_reduce_op op)
 typedef void (*element_fn)(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_expr *col,
                            tp_expr *value, void *state);
 
-/* Calls `visit` for every element of the row this thread owns, with its
- * column and value: whole vectors by vector loads, the ragged tail lane by
- * lane under a bounds check. */
+/* Calls `visit` for every element of the row (of its window, for a
+ * ROW_REDUCE that has one) this thread owns, with its column and value:
+ * whole vectors by vector loads, the ragged tail lane by lane under a
+ * bounds check. */
 static tsr_status walk_row(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, element_fn visit,
                            void *state)
 {
@@ -32,8 +33,20 @@ static tsr_status walk_row(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, ele
     const tsr_view *v = s->view;
     int width = s->vector_width;
     const tp_var *c = lower_temp(ctx, "c", TSR_I32);
-    tp_stmt *loop = tp_for(b, out, c, tp_muli(b, tp_ref(b, ctx->tid), width), v->cols,
-                           tp_int(b, (long)s->threads * width), 0);
+    tp_expr *first = tp_muli(b, tp_ref(b, ctx->tid), width);
+    tp_expr *end = v->cols;
+    if (s->kind == TSR_S_ROW_REDUCE && s->col_begin) {
+        tp_var *begin = (tp_var *)lower_temp(ctx, "begin", TSR_I32);
+        tp_var *stop = (tp_var *)lower_temp(ctx, "end", TSR_I32);
+        if (!begin || !stop)
+            return TSR_ERR_NOMEM;
+        begin->is_const = stop->is_const = true;
+        tp_decl(b, out, begin, s->col_begin);
+        tp_decl(b, out, stop, s->col_end);
+        first = tp_bin(b, TP_ADD, tp_ref(b, begin), first);
+        end = tp_ref(b, stop);
+    }
+    tp_stmt *loop = tp_for(b, out, c, first, end, tp_int(b, (long)s->threads * width), 0);
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_expr *col = tp_ref(b, c);
@@ -42,7 +55,7 @@ static tsr_status walk_row(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, ele
               state);
         return b->failed ? TSR_ERR_NOMEM : TSR_OK;
     }
-    tp_stmt *whole = tp_if(b, &loop->body, tp_bin(b, TP_LE, tp_addi(b, col, width), v->cols));
+    tp_stmt *whole = tp_if(b, &loop->body, tp_bin(b, TP_LE, tp_addi(b, col, width), end));
     if (!whole)
         return TSR_ERR_NOMEM;
     tp_var *vec = (tp_var *)lower_temp(ctx, "v", tsr_dtype_compute(v->buffer->dtype));
@@ -56,7 +69,7 @@ static tsr_status walk_row(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, ele
         visit(ctx, s, &whole->body, tp_addi(b, col, u), tp_lane(b, tp_ref(b, vec), u), state);
     for (int u = 0; u < width; u++) {
         tp_expr *cu = tp_addi(b, col, u);
-        tp_stmt *inside = tp_if(b, &whole->orelse, tp_bin(b, TP_LT, cu, v->cols));
+        tp_stmt *inside = tp_if(b, &whole->orelse, tp_bin(b, TP_LT, cu, end));
         if (!inside)
             return TSR_ERR_NOMEM;
         visit(ctx, s, &inside->body, cu, tp_buf(b, v->buffer, lower_view_index(ctx, v, s->row, cu)),
@@ -275,4 +288,79 @@ static void store_mapped(lower_ctx *ctx, const tsr_stmt *s, tp_block *out, tp_ex
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     return walk_row(ctx, s, out, store_mapped, NULL);
+}
+
+/* The groups of a row meet in the workspace. The first thread of each
+ * stores its group's result among the row's parts and, behind a fence,
+ * counts itself in, telling its group through the shared `scratch` what
+ * the count was. The group that counts last then sees every part (the
+ * others fenced theirs before counting): its threads read them, each
+ * every threads-th, and combine them as a row reduction combines its
+ * partials (a fixed order, so the total does not depend on timing); its
+ * first thread stores the total's element and sets the count back to
+ * zero for the next launch. The parts are read by atomics, which go to
+ * the device's coherent level of memory: a group's cache may hold an
+ * older line of them, read while finishing a neighbouring row.
+ *
+ * Group g = row * parts + part has the words 2g (its part) and 2g + 1;
+ * the row's count is the odd word of its first group. Only counts are
+ * ever written to odd words, and each is zero again when its launch
+ * ends, so a workspace that served a launch of another shape, whose rows
+ * lay elsewhere, still has every odd word zero. */
+tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
+{
+    tp_builder *b = ctx->b;
+    const lower_tile *arrival = s->scratch ? lower_find_tile(ctx, s->scratch) : NULL;
+    if (!s->workspace || !s->part || !s->parts || !s->dst || !arrival || !arrival->array)
+        return tsr_fail(ctx->err, TSR_ERR_INPUT,
+                        "a row join needs its workspace, parts, dst and a shared arrival count");
+    tp_expr *is_first = tp_bin(b, TP_EQ, tp_ref(b, ctx->tid), tp_int(b, 0));
+    tp_stmt *first = tp_if(b, out, is_first);
+    if (!first)
+        return TSR_ERR_NOMEM;
+    tp_expr *row_first = tp_bin(b, TP_MUL, s->row, s->parts);
+    tp_expr *bits = tp_call(b, TP_FLOAT_BITS, 1, tp_ref(b, s->result), NULL, NULL);
+    if (bits)
+        bits->dtype = TSR_I32;
+    tp_assign(b, &first->body,
+              tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, s->part), 2)), bits);
+    tp_global_fence(b, &first->body);
+    tp_expr *count = tp_buf(b, s->workspace, tp_addi(b, tp_muli(b, row_first, 2), 1));
+    tp_expr *arrived = tp_elem(b, arrival->array, tp_int(b, 0), tp_int(b, 0));
+    tp_assign(b, &first->body, arrived, tp_call(b, TP_ATOMIC_ADD, 2, count, tp_int(b, 1), NULL));
+    tp_barrier(b, out);
+    /* The same for every thread of the group: its barriers are met. */
+    tp_stmt *last =
+        tp_if(b, out, tp_bin(b, TP_EQ, arrived, tp_bin(b, TP_SUB, s->parts, tp_int(b, 1))));
+    if (!last)
+        return TSR_ERR_NOMEM;
+    tp_global_fence(b, &last->body);
+    tsr_dtype dtype = s->result->dtype;
+    const tp_var *part = lower_temp(ctx, "part", dtype);
+    const tp_var *total = lower_temp(ctx, "total", dtype);
+    tp_decl(b, &last->body, part, tp_float(b, dtype, identity(s->reduce)));
+    tp_decl(b, &last->body, total, NULL);
+    const tp_var *i = lower_temp(ctx, "i", TSR_I32);
+    tp_stmt *loop =
+        tp_for(b, &last->body, i, tp_ref(b, ctx->tid), s->parts, tp_int(b, s->threads), 0);
+    if (!loop)
+        return TSR_ERR_NOMEM;
+    tp_expr *word =
+        tp_call(b, TP_ATOMIC_ADD, 2,
+                tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, tp_ref(b, i)), 2)),
+                tp_int(b, 0), NULL);
+    tp_expr *value = tp_call(b, TP_BITS_FLOAT, 1, word, NULL, NULL);
+    if (value)
+        value->dtype = dtype;
+    tp_assign(b, &loop->body, tp_ref(b, part), combine(b, s->reduce, tp_ref(b, part), value));
+    TSR_TRY(group_combine(ctx, s, s->reduce, part, total, &last->body));
+    tp_stmt *store = tp_if(b, &last->body, is_first);
+    if (!store)
+        return TSR_ERR_NOMEM;
+    tp_expr *result = tp_ref(b, total);
+    tp_assign(b, &store->body,
+              tp_buf(b, s->dst->buffer, lower_view_index(ctx, s->dst, s->row, tp_int(b, 0))),
+              tp_substitute_slots(b, s->element, &result, 1));
+    tp_assign(b, &store->body, count, tp_int(b, 0));
+    return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }

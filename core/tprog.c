@@ -422,6 +422,11 @@ tp_stmt *tp_barrier(tp_builder *b, tp_block *block)
     return new_stmt(b, block, TP_BARRIER);
 }
 
+tp_stmt *tp_global_fence(tp_builder *b, tp_block *block)
+{
+    return new_stmt(b, block, TP_GLOBAL_FENCE);
+}
+
 tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text)
 {
     tp_stmt *s = new_stmt(b, block, TP_COMMENT);

@@ -85,6 +85,12 @@ typedef enum tp_func {
     /* (buffer, bytes): whether the buffer's start is a multiple of `bytes`
      * (a power of two); one value for the whole kernel */
     TP_ALIGNED,
+    /* (element, value): adds the int `value` to an element of an int
+     * buffer (a TP_ELEM) atomically, device-wide, and gives its old value */
+    TP_ATOMIC_ADD,
+    /* (value): the 32 bits of an f32, as an int; and back */
+    TP_FLOAT_BITS,
+    TP_BITS_FLOAT,
     TP_SUBGROUP_SUM,   /* (value, width): the sub-group's sum, in every thread of it */
     TP_SUBGROUP_MAX,   /* (value, width): its max likewise */
     TP_SUBGROUP_ID,    /* (width): which sub-group of the work-group */
@@ -152,6 +158,11 @@ typedef enum tp_stmt_kind {
     TP_FOR,    /* for (int var = begin; var < end; var += step) */
     TP_IF,
     TP_BARRIER, /* all threads of the group; shared memory made consistent */
+    /* The thread's writes to global memory before it are seen by every
+     * thread of the device before those after it (and its reads after it
+     * see what others wrote before theirs): with an atomic, how groups
+     * hand each other results within one launch. */
+    TP_GLOBAL_FENCE,
     TP_BLOCK,
     TP_COMMENT,
     /* One warp-wide matrix multiply-accumulate, m16n8k16 with f32
@@ -342,6 +353,7 @@ tp_stmt *tp_for(tp_builder *b, tp_block *block, const tp_var *var, tp_expr *begi
                 tp_expr *step, int unroll);
 tp_stmt *tp_if(tp_builder *b, tp_block *block, tp_expr *cond);
 tp_stmt *tp_barrier(tp_builder *b, tp_block *block);
+tp_stmt *tp_global_fence(tp_builder *b, tp_block *block);
 tp_stmt *tp_comment(tp_builder *b, tp_block *block, const char *text);
 /* A nested { } scope, so that lowering can reuse local names. */
 tp_stmt *tp_scope(tp_builder *b, tp_block *block);

@@ -216,6 +216,9 @@ static void print_expr(printer *p, const tp_expr *e)
         for (int i = 0; i < e->n_args; i++) {
             if (i)
                 tsr_strbuf_append(out, ", ");
+            /* An atomic takes its element's address. */
+            if (i == 0 && e->func == TP_ATOMIC_ADD)
+                tsr_strbuf_append(out, "&");
             print_expr(p, e->args[i]);
         }
         tsr_strbuf_append(out, ")");
@@ -541,6 +544,7 @@ static void print_stmt(printer *p, const tp_stmt *s)
         tsr_strbuf_append(p->out, "\n");
         break;
     case TP_BARRIER: tsr_strbuf_printf(p->out, "%s;\n", p->d->barrier); break;
+    case TP_GLOBAL_FENCE: tsr_strbuf_printf(p->out, "%s;\n", p->d->global_fence); break;
     case TP_BLOCK:
         print_braced(p, &s->body);
         tsr_strbuf_append(p->out, "\n");

@@ -47,7 +47,7 @@ void tsr_nvidia_print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *
 #define TSR_CUDA_FAMILY_FIELDS                                                                     \
     .global_qualifier = "", .shared_qualifier = "__shared__ __attribute__((aligned(16))) ",        \
     .restrict_qualifier = "__restrict__ ", .barrier = "__syncthreads()",                           \
-    .print_builtin = tsr_cuda_family_builtin,                                                      \
+    .global_fence = "__threadfence()", .print_builtin = tsr_cuda_family_builtin,                   \
     .func_names = {[TP_FMA] = "fmaf",                                                              \
                    [TP_EXP] = "expf",                                                              \
                    [TP_FMAX] = "fmaxf",                                                            \
@@ -62,6 +62,9 @@ void tsr_nvidia_print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *
                    [TP_PACK_BF16X2] = "tsr_pack_bf16x2",                                           \
                    [TP_TO_TF32] = "tsr_to_tf32",                                                   \
                    [TP_ALIGNED] = "tsr_aligned",                                                   \
+                   [TP_ATOMIC_ADD] = "atomicAdd",                                                  \
+                   [TP_FLOAT_BITS] = "__float_as_int",                                             \
+                   [TP_BITS_FLOAT] = "__int_as_float",                                             \
                    TSR_SUBGROUP_FUNC_NAMES},                                                       \
     .vector_func_names = {[TP_FMA] = "tsr_fma"},                                                   \
     .f64_func_names = {[TP_FMA] = "fma",   [TP_EXP] = "exp",   [TP_FMAX] = "fmax",                 \

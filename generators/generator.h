@@ -50,6 +50,8 @@ struct tsr_dialect {
     const char *dynamic_shared; /* a statement, with the semicolon */
     const char *restrict_qualifier;
     const char *barrier; /* a statement, without the semicolon */
+    /* TP_GLOBAL_FENCE likewise: a device-wide fence on global memory */
+    const char *global_fence;
     /* Thread and group ids and sizes along an axis (0, 1, 2), as int. */
     void (*print_builtin)(tsr_strbuf *out, tp_builtin which, int axis);
     const char *func_names[TP_FUNC_COUNT];        /* on scalars */

@@ -230,6 +230,10 @@ sgemm="$root/ops/sgemm.yaml"
 refused "--config with code in it" gen "$sgemm" --profile pocl-cpu --config 'BM=64;system(1)'
 refused "--config with a huge value" gen "$sgemm" --profile pocl-cpu --config BM=99999999999999999999
 refused "--config with a key twice" gen "$sgemm" --profile pocl-cpu --config BM=64,BM=32
+refused "--config of a CHUNK smaller than one pass of the group's vectors" gen \
+    "$root/ops/reduce-sum.yaml" --profile pocl-cpu --config WG=1024,VW=8,CHUNK=4096
+refused "--config of a CHUNK for an op without one" gen "$root/ops/softmax.yaml" --profile pocl-cpu \
+    --config CHUNK=4096
 refused "--config of an empty key" gen "$sgemm" --profile pocl-cpu --config =64
 refused "--backend unknown" gen "$sgemm" --profile pocl-cpu --backend vulkan
 refused "--config of the warpgroup unit, which OpenCL cannot spell" gen "$root/ops/hgemm.yaml" \

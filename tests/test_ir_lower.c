@@ -588,6 +588,93 @@ out:
     built_free(&b);
 }
 
+/* ---- split row reduction --------------------------------------------------------- */
+
+/* CHUNK splits each row among groups along the launch's second axis,
+ * which join through the workspace, the kernel's last argument: its rule
+ * says how much a group needs; each dialect spells the join's atomics,
+ * fences and bit casts; CHUNK=0 takes none of it. */
+static void split_reduction_joins_through_a_workspace_in_every_dialect(void)
+{
+    static const struct {
+        const char *name, *must[4];
+    } dialects[] = {
+        {"opencl",
+         {"atomic_add(&workspace[", "mem_fence(CLK_GLOBAL_MEM_FENCE)", "as_int(group_total)",
+          "as_float(atomic_add("}},
+        {"cuda",
+         {"atomicAdd(&workspace[", "__threadfence()", "__float_as_int(group_total)",
+          "__int_as_float(atomicAdd("}},
+        {"hip",
+         {"atomicAdd(&workspace[", "__threadfence()", "__float_as_int(group_total)",
+          "__int_as_float(atomicAdd("}},
+    };
+    const char *spec_text = "schema: 1\nname: r\nop: reduce\ndtype: f32\nreduce: {kind: mean}\n"
+                            "shapes:\n  - {rows: 3, cols: 5}\n";
+    for (int chunk = 0; chunk <= 4096; chunk += 4096) {
+        char config_text[64];
+        snprintf(config_text, sizeof config_text, "WG=64,VW=4,CHUNK=%d", chunk);
+        built b;
+        if (!build(&b, parse_spec(spec_text), config_text)) {
+            built_free(&b);
+            continue;
+        }
+        const tsr_tile_program *p = b.p;
+        tsr_config config = config_of(b.spec->op, config_text);
+        tsr_geometry_rule rule;
+        b.spec->op->geometry_rule(b.spec, &config, &rule);
+        char text[128];
+        tsr_geometry_rule_format(b.spec->op, &rule, text, sizeof text);
+        int join_at = index_of(&p->body, TSR_S_ROW_JOIN, 0);
+        if (!chunk) {
+            CHECK_MSG(!strcmp(text, "rows/1x64"), "got %s", text);
+            CHECK(join_at < 0 && p->n_params == 4);
+        } else {
+            CHECK_MSG(!strcmp(text, "rows/1x64,cols/4096x1,workspace=8"), "got %s", text);
+            CHECK(join_at >= 0 && p->n_params == 5);
+            CHECK(!strcmp(p->params[p->n_params - 1].name, "workspace") &&
+                  p->params[p->n_params - 1].dtype == TSR_I32);
+            tsr_shape shape = {{3, 10000}};
+            tsr_geometry g;
+            tsr_geometry_apply(&rule, &shape, &g);
+            CHECK(g.groups[0] == 3 && g.groups[1] == 3 && g.workspace_bytes == 3 * 3 * 8);
+            int reduce_at = index_of(&p->body, TSR_S_ROW_REDUCE, 0);
+            CHECK(reduce_at >= 0 && reduce_at < join_at && p->body.items[reduce_at]->col_begin);
+            char *dumped = dump(p);
+            CHECK_STR_CONTAINS(dumped, "join Y row");
+            CHECK_STR_CONTAINS(dumped, "through workspace");
+            free(dumped);
+        }
+        for (size_t d = 0; d < sizeof dialects / sizeof dialects[0]; d++) {
+            tp_kernel *kernel = NULL;
+            tsr_error err = {{0}};
+            tsr_strbuf out;
+            tsr_strbuf_init(&out);
+            tsr_status st = tsr_lower(p, b.arena, &kernel, &err);
+            if (st == TSR_OK)
+                st = tsr_generate(kernel, tsr_dialect_find(dialects[d].name), "test", &out, &err);
+            CHECK_MSG(st == TSR_OK, "%s: %s", dialects[d].name, err.msg);
+            for (int i = 0; st == TSR_OK && i < 4; i++)
+                CHECK_MSG(!strstr(out.data, dialects[d].must[i]) == !chunk, "%s, CHUNK=%d: %s %s",
+                          dialects[d].name, chunk, dialects[d].must[i],
+                          chunk ? "missing" : "printed");
+            tsr_strbuf_free(&out);
+        }
+        built_free(&b);
+    }
+    /* A chunk less than one pass of the group's vectors is refused. */
+    tsr_opspec *spec = parse_spec(spec_text);
+    tsr_profile *profile = small_profile(4096, 1 << 20, 255);
+    if (spec && profile) {
+        tsr_config config = config_of(spec->op, "WG=1024,VW=8,CHUNK=4096");
+        tsr_error err = {{0}};
+        CHECK(spec->op->check(spec, profile, &config, &err) == TSR_ERR_UNSUPPORTED);
+        CHECK_STR_CONTAINS(err.msg, "CHUNK=4096 columns are fewer than one pass");
+    }
+    tsr_profile_free(profile);
+    tsr_opspec_free(spec);
+}
+
 /* ---- lowering and printing ------------------------------------------------------- */
 
 static void every_layout_of_a_few_gemm_configs_lowers_and_prints(void)
@@ -1743,6 +1830,7 @@ int main(void)
     RUN_TEST(gemm_geometry_rule_reads_as_text_and_covers_ragged_shapes);
     RUN_TEST(lone_group_axes_and_softmax_rows_read_as_text);
     RUN_TEST(softmax_program_has_two_row_reductions_then_a_row_map);
+    RUN_TEST(split_reduction_joins_through_a_workspace_in_every_dialect);
     RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
     RUN_TEST(one_program_prints_in_every_dialect_in_its_own_syntax);
     RUN_TEST(printer_keeps_the_parentheses_operators_need);

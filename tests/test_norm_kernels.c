@@ -1,6 +1,7 @@
 /* Generated row reductions and norms on PoCL: a sample of configs that
  * holds every WG and every VW, with and without sub-groups (SG), must
- * verify on ragged shapes for every reduce kind, rmsnorm and layernorm;
+ * verify on ragged shapes for every reduce kind, rmsnorm and layernorm,
+ * and so must reductions that split long rows among groups (CHUNK);
  * and kernels that leave out eps, gamma or beta, or reduce the wrong way,
  * must fail verification. */
 #include <stdio.h>
@@ -38,17 +39,23 @@ static tsr_profile *profile;
  * combine's indexing, barriers and second pass, though not a shuffle. */
 static tsr_profile with_subgroups;
 
-/* A spec of `op` with its section (may be ""), shapes left to the test. */
-static tsr_opspec *row_spec(const char *op, const char *section)
+/* A spec of `op` on `dtype` with its section (may be ""), shapes left to
+ * the test. */
+static tsr_opspec *typed_row_spec(const char *op, const char *dtype, const char *section)
 {
     char text[256];
     snprintf(text, sizeof text,
-             "schema: 1\nname: r\nop: %s\ndtype: f32\n%s\nshapes:\n  - {rows: 3, cols: 5}\n", op,
-             section);
+             "schema: 1\nname: r\nop: %s\ndtype: %s\n%s\nshapes:\n  - {rows: 3, cols: 5}\n", op,
+             dtype, section);
     tsr_opspec *spec = NULL;
     tsr_error err = {{0}};
     CHECK_MSG(tsr_opspec_parse("r.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
     return spec;
+}
+
+static tsr_opspec *row_spec(const char *op, const char *section)
+{
+    return typed_row_spec(op, "f32", section);
 }
 
 /* Whether one config verifies on one shape; prints why not. */
@@ -67,28 +74,33 @@ static bool verifies(tsr_problem *problem, const tsr_profile *on, const tsr_opsp
     return check_verifies(problem, on, spec, &config, what);
 }
 
-/* The first n_configs of `sample` on every shape, on profile `on`. */
-static void check_spec_on(const tsr_profile *on, const char *op, const char *section,
-                          const char *const *sample, int n_configs)
+/* The first n_configs of `sample` on each of `on_shapes`, on profile `on`. */
+static void check_sample(const tsr_profile *on, tsr_opspec *spec, const tsr_shape *on_shapes,
+                         int n_shapes, const char *const *sample, int n_configs)
 {
-    tsr_opspec *spec = row_spec(op, section);
     int evaluated = 0, failed = 0;
-    for (int i = 0; spec && i < N_SHAPES; i++) {
+    for (int i = 0; spec && i < n_shapes; i++) {
         tsr_problem *problem = NULL;
         tsr_error err = {{0}};
-        if (tsr_problem_create(device, spec, &shapes[i], 11 + (uint64_t)i, &problem, &err) !=
+        if (tsr_problem_create(device, spec, &on_shapes[i], 11 + (uint64_t)i, &problem, &err) !=
             TSR_OK) {
             CHECK_MSG(false, "%s", err.msg);
             continue;
         }
         for (int c = 0; c < n_configs; c++, evaluated++)
-            failed += !verifies(problem, on, spec, sample[c], &shapes[i]);
+            failed += !verifies(problem, on, spec, sample[c], &on_shapes[i]);
         tsr_problem_free(problem);
     }
-    printf("     %s: %d evaluations, %d not ok\n", spec ? tsr_opspec_key(spec) : op, evaluated,
-           failed);
-    CHECK(evaluated == n_configs * N_SHAPES && failed == 0);
+    printf("     %s: %d evaluations, %d not ok\n", spec ? tsr_opspec_key(spec) : "no spec",
+           evaluated, failed);
+    CHECK(spec && evaluated == n_configs * n_shapes && failed == 0);
     tsr_opspec_free(spec);
+}
+
+static void check_spec_on(const tsr_profile *on, const char *op, const char *section,
+                          const char *const *sample, int n_configs)
+{
+    check_sample(on, row_spec(op, section), shapes, N_SHAPES, sample, n_configs);
 }
 
 static void check_spec(const char *op, const char *section, int n_configs)
@@ -122,6 +134,27 @@ static void sub_group_configs_verify_for_every_reduce_kind_and_norm(void)
         {"rmsnorm", "rmsnorm: {eps: 1e-6}"}, {"layernorm", ""}};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         check_spec_on(&with_subgroups, sections[i][0], sections[i][1], sg_configs, N_SG_CONFIGS);
+}
+
+/* Long rows split among groups (CHUNK), which join their results through
+ * the workspace: every kind, each row type, shapes from one element to
+ * rows of many chunks with a ragged last one, with and without
+ * sub-groups. */
+static void split_rows_join_through_the_workspace(void)
+{
+    enum { N_SPLIT_SHAPES = 5, N_SPLIT_CONFIGS = 5 };
+    static const tsr_shape split_shapes[N_SPLIT_SHAPES] = {
+        {{1, 1}}, {{5, 4097}}, {{2, 70001}}, {{37, 1000}}, {{1, 262147}}};
+    static const char *const split_configs[N_SPLIT_CONFIGS] = {
+        "WG=8,VW=1,CHUNK=4096", "WG=64,VW=8,CHUNK=4096", "WG=1024,VW=4,CHUNK=4096",
+        "WG=256,VW=2,CHUNK=16384", "WG=64,VW=4,SG=1,CHUNK=65536"};
+    static const char *const kinds[][2] = {{"f32", "reduce: {kind: sum}"},
+                                           {"f16", "reduce: {kind: max}"},
+                                           {"bf16", "reduce: {kind: mean}"},
+                                           {"f32", "reduce: {kind: l2}"}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        check_sample(&with_subgroups, typed_row_spec("reduce", kinds[i][0], kinds[i][1]),
+                     split_shapes, N_SPLIT_SHAPES, split_configs, N_SPLIT_CONFIGS);
 }
 
 /* ---- planted faults: one work-item a row, written by hand ---------------- */
@@ -266,6 +299,7 @@ int main(void)
     with_subgroups.subgroup_sizes[0] =
         (tsr_quantity){8, "test: PoCL's preferred work-group multiple", true};
     RUN_TEST(sub_group_configs_verify_for_every_reduce_kind_and_norm);
+    RUN_TEST(split_rows_join_through_the_workspace);
     RUN_TEST(verifier_catches_a_norm_without_eps_or_gamma);
     RUN_TEST(verifier_catches_a_layernorm_without_eps_or_beta);
     RUN_TEST(verifier_catches_a_mean_that_is_a_sum);

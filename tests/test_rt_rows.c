@@ -135,6 +135,35 @@ static void row_ops_of_untuned_shapes_are_right(void)
     tsr_rt_close(b);
 }
 
+/* Long rows through the bundle's split reduction (CHUNK=4096, tuned on
+ * one row of 2^20): every group of a row puts its part in the runtime's
+ * workspace, and the last adds them. Each shape runs twice on the same
+ * queue and workspace, so a kernel that did not set its counts back to
+ * zero would fail the second time; and the shapes follow each other on
+ * one workspace, so a layout whose counts of one shape fall on another's
+ * parts would fail too. */
+static void split_rows_join_through_the_runtimes_workspace(void)
+{
+    tsr_rt_bundle *b = open_bundle();
+    if (!b)
+        return;
+    static const int shapes[][2] = {
+        {1, 1048576}, {3, 300007}, {2, 999999}, {1, 65537}, {1, 1048576}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        tsr_rt_rows_desc d;
+        tsr_rt_rows_desc_init(&d, TSR_RT_REDUCE_SUM, shapes[s][0], shapes[s][1]);
+        check_rows(b, &d, "rows=1,cols=1048576");
+        check_rows(b, &d, "rows=1,cols=1048576");
+    }
+    long shape[2] = {1, 1048576};
+    long pick = tsr_rt_pick(b, "reduce.f32.kind=sum", "opencl", shape, 2);
+    tsr_rt_kernel_info info = {0};
+    CHECK(pick >= 0 && tsr_rt_kernel_info_at(b, (size_t)pick, &info) == TSR_RT_OK);
+    CHECK_MSG(info.config && strstr(info.config, "CHUNK=4096"), "picked %s",
+              check_text(info.config));
+    tsr_rt_close(b);
+}
+
 static void rows_desc_key_is_the_stores(void)
 {
     static const struct {
@@ -448,6 +477,7 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     RUN_TEST(row_ops_of_untuned_shapes_are_right);
+    RUN_TEST(split_rows_join_through_the_runtimes_workspace);
     RUN_TEST(rows_desc_key_is_the_stores);
     RUN_TEST(rows_refusals_are_a_code_and_one_line);
     RUN_TEST(permutes_of_untuned_shapes_are_right);

@@ -157,6 +157,11 @@ for spec in reduce-sum rmsnorm layernorm; do
         sources+=("$spec|$config")
     done
 done
+# Long rows split among groups that join through the workspace (atomics
+# and fences on global memory).
+for config in "WG=256,VW=4,CHUNK=16384" "SG=1,WG=1024,VW=8,CHUNK=65536"; do
+    sources+=("reduce-sum|$config")
+done
 # Permutes: a transpose through a padded shared tile, rows copied straight
 # (a loop over d0, the batch and head dims on launch axes 1 and 2), and a
 # 4-D perm that moves the innermost dim.
