@@ -22,23 +22,11 @@ typedef struct rt_cu_entry {
  * each thread's own stream. */
 #define RT_CU_STREAM_PER_THREAD ((CUstream)0x2)
 
-/* One workspace per (context, stream) that launched a kernel taking one
- * (rt_call), and per thread for the per-thread stream, whose launches
- * from two threads may overlap; 0 while none is allocated. */
-typedef struct rt_cu_workspace {
-    CUcontext context;
-    CUstream stream;
-    pthread_t thread; /* the per-thread stream's only */
-    CUdeviceptr pointer;
-    size_t bytes;
-} rt_cu_workspace;
-
 struct rt_cuda_cache {
     const tsr_cuda_driver *cu;
     rt_cu_entry *entries;
     size_t count, capacity;
-    rt_cu_workspace *workspaces;
-    size_t workspace_count, workspace_capacity;
+    rt_workspaces workspaces; /* place: the context; queue: the stream */
 };
 
 /* Modules are unloaded and workspaces freed in their own contexts; the
@@ -56,15 +44,16 @@ void rt_cuda_release(struct rt_cuda_cache *cache)
     for (size_t i = 0; i < cache->count; i++)
         if (cu->cuCtxSetCurrent(cache->entries[i].context) == CUDA_SUCCESS)
             cu->cuModuleUnload(cache->entries[i].module);
-    for (size_t i = 0; i < cache->workspace_count; i++)
-        if (cache->workspaces[i].pointer &&
-            cu->cuCtxSetCurrent(cache->workspaces[i].context) == CUDA_SUCCESS) {
+    for (size_t i = 0; i < cache->workspaces.count; i++) {
+        const rt_workspace *w = &cache->workspaces.items[i];
+        if (w->device_pointer && cu->cuCtxSetCurrent((CUcontext)w->place) == CUDA_SUCCESS) {
             cu->cuCtxSynchronize();
-            cu->cuMemFree_v2(cache->workspaces[i].pointer);
+            cu->cuMemFree_v2((CUdeviceptr)w->device_pointer);
         }
+    }
     cu->cuCtxSetCurrent(current);
     free(cache->entries);
-    free(cache->workspaces);
+    free(cache->workspaces.items);
     free(cache);
 }
 
@@ -201,35 +190,21 @@ static int workspace_for(struct rt_cuda_cache *c, CUcontext context, CUstream st
                          CUdeviceptr **out, char *err, size_t err_size)
 {
     const tsr_cuda_driver *cu = c->cu;
-    rt_cu_workspace *w = NULL;
-    bool per_thread = stream == RT_CU_STREAM_PER_THREAD;
-    for (size_t i = 0; i < c->workspace_count && !w; i++)
-        if (c->workspaces[i].context == context && c->workspaces[i].stream == stream &&
-            (!per_thread || pthread_equal(c->workspaces[i].thread, pthread_self())))
-            w = &c->workspaces[i];
-    if (!w) {
-        void *workspaces = c->workspaces;
-        int reserved = rt_reserve(&workspaces, &c->workspace_capacity, c->workspace_count,
-                                  sizeof *c->workspaces, err, err_size);
-        c->workspaces = workspaces;
-        if (reserved)
-            return reserved;
-        w = &c->workspaces[c->workspace_count++];
-        *w = (rt_cu_workspace){.context = context, .stream = stream};
-        if (per_thread)
-            w->thread = pthread_self();
-    }
-    *out = &w->pointer;
+    rt_workspace *w = rt_workspace_slot(&c->workspaces, (uintptr_t)context, (uintptr_t)stream,
+                                        stream == RT_CU_STREAM_PER_THREAD, err, err_size);
+    if (!w)
+        return TSR_RT_ERR_BACKEND;
+    *out = &w->device_pointer;
     if (w->bytes >= bytes)
         return TSR_RT_OK;
     CUresult r;
-    if (w->pointer) {
+    if (w->device_pointer) {
         r = cu->cuStreamSynchronize(stream);
         if (r != CUDA_SUCCESS)
             return driver_fail(cu, err, err_size, "cuStreamSynchronize (to replace a workspace)",
                                r);
-        cu->cuMemFree_v2(w->pointer);
-        w->pointer = 0;
+        cu->cuMemFree_v2((CUdeviceptr)w->device_pointer);
+        w->device_pointer = 0;
         w->bytes = 0;
     }
     CUdeviceptr pointer = 0;
@@ -241,7 +216,7 @@ static int workspace_for(struct rt_cuda_cache *c, CUcontext context, CUstream st
         cu->cuMemFree_v2(pointer);
         return driver_fail(cu, err, err_size, "cuMemsetD8Async (zeroing a workspace)", r);
     }
-    w->pointer = pointer;
+    w->device_pointer = pointer;
     w->bytes = bytes;
     return TSR_RT_OK;
 }

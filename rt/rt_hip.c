@@ -19,23 +19,11 @@ typedef struct rt_hip_entry {
 /* hipStreamPerThread: one handle, each thread's own stream. */
 #define RT_HIP_STREAM_PER_THREAD ((hipStream_t)0x2)
 
-/* One workspace per (device, stream) that launched a kernel taking one
- * (rt_call), and per thread for the per-thread stream, whose launches
- * from two threads may overlap; NULL while none is allocated. */
-typedef struct rt_hip_workspace {
-    int device;
-    hipStream_t stream;
-    pthread_t thread; /* the per-thread stream's only */
-    void *pointer;
-    size_t bytes;
-} rt_hip_workspace;
-
 struct rt_hip_cache {
     const tsr_hip_runtime *hip;
     rt_hip_entry *entries;
     size_t count, capacity;
-    rt_hip_workspace *workspaces;
-    size_t workspace_count, workspace_capacity;
+    rt_workspaces workspaces; /* place: the device; queue: the stream */
 };
 
 /* Modules are unloaded and workspaces freed on their own devices; the
@@ -51,15 +39,16 @@ void rt_hip_release(struct rt_hip_cache *cache)
     for (size_t i = 0; i < cache->count; i++)
         if (hip->hipSetDevice(cache->entries[i].device) == hipSuccess)
             hip->hipModuleUnload(cache->entries[i].module);
-    for (size_t i = 0; i < cache->workspace_count; i++)
-        if (cache->workspaces[i].pointer &&
-            hip->hipSetDevice(cache->workspaces[i].device) == hipSuccess) {
+    for (size_t i = 0; i < cache->workspaces.count; i++) {
+        const rt_workspace *w = &cache->workspaces.items[i];
+        if (w->buffer && hip->hipSetDevice((int)w->place) == hipSuccess) {
             hip->hipDeviceSynchronize();
-            hip->hipFree(cache->workspaces[i].pointer);
+            hip->hipFree(w->buffer);
         }
+    }
     hip->hipSetDevice(current);
     free(cache->entries);
-    free(cache->workspaces);
+    free(cache->workspaces.items);
     free(cache);
 }
 
@@ -163,34 +152,20 @@ static int workspace_for(struct rt_hip_cache *c, int device, hipStream_t stream,
                          void ***out, char *err, size_t err_size)
 {
     const tsr_hip_runtime *hip = c->hip;
-    rt_hip_workspace *w = NULL;
-    bool per_thread = stream == RT_HIP_STREAM_PER_THREAD;
-    for (size_t i = 0; i < c->workspace_count && !w; i++)
-        if (c->workspaces[i].device == device && c->workspaces[i].stream == stream &&
-            (!per_thread || pthread_equal(c->workspaces[i].thread, pthread_self())))
-            w = &c->workspaces[i];
-    if (!w) {
-        void *workspaces = c->workspaces;
-        int reserved = rt_reserve(&workspaces, &c->workspace_capacity, c->workspace_count,
-                                  sizeof *c->workspaces, err, err_size);
-        c->workspaces = workspaces;
-        if (reserved)
-            return reserved;
-        w = &c->workspaces[c->workspace_count++];
-        *w = (rt_hip_workspace){.device = device, .stream = stream};
-        if (per_thread)
-            w->thread = pthread_self();
-    }
-    *out = &w->pointer;
+    rt_workspace *w = rt_workspace_slot(&c->workspaces, (uintptr_t)device, (uintptr_t)stream,
+                                        stream == RT_HIP_STREAM_PER_THREAD, err, err_size);
+    if (!w)
+        return TSR_RT_ERR_BACKEND;
+    *out = &w->buffer;
     if (w->bytes >= bytes)
         return TSR_RT_OK;
     hipError_t r;
-    if (w->pointer) {
+    if (w->buffer) {
         r = hip->hipStreamSynchronize(stream);
         if (r != hipSuccess)
             return hip_fail(hip, err, err_size, "hipStreamSynchronize (to replace a workspace)", r);
-        hip->hipFree(w->pointer);
-        w->pointer = NULL;
+        hip->hipFree(w->buffer);
+        w->buffer = NULL;
         w->bytes = 0;
     }
     void *pointer = NULL;
@@ -202,7 +177,7 @@ static int workspace_for(struct rt_hip_cache *c, int device, hipStream_t stream,
         hip->hipFree(pointer);
         return hip_fail(hip, err, err_size, "hipMemsetAsync (zeroing a workspace)", r);
     }
-    w->pointer = pointer;
+    w->buffer = pointer;
     w->bytes = bytes;
     return TSR_RT_OK;
 }

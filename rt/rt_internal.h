@@ -4,6 +4,8 @@
 #define TSR_RT_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdarg.h>
 
 #include "core/launch.h"
@@ -133,6 +135,34 @@ void rt_geometry(const rt_kernel *k, const rt_call *call, tsr_geometry *out);
 void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params);
 int rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned block[3], char *err,
             size_t err_size);
+
+/* A workspace the runtime keeps for the kernels that take one
+ * (docs/bundle.md, "Geometry rule"): one per place (an OpenCL or CUDA
+ * context, a HIP device) and queue or stream, and per thread as well for
+ * a stream that stands for each thread's own, whose launches from two
+ * threads may overlap. The backend allocates and frees it: `buffer` is a
+ * cl_mem or HIP's device pointer, `device_pointer` CUDA's CUdeviceptr;
+ * both 0 and `bytes` 0 until it is first allocated. */
+typedef struct rt_workspace {
+    uintptr_t place, queue;
+    bool per_thread;
+    pthread_t thread; /* per_thread's only */
+    void *buffer;
+    unsigned long long device_pointer;
+    size_t bytes;
+    void *last; /* OpenCL: the last command on it, a cl_event */
+} rt_workspace;
+
+typedef struct rt_workspaces {
+    rt_workspace *items;
+    size_t count, capacity;
+} rt_workspaces;
+
+/* The table's workspace for (place, queue), and this thread's where
+ * per_thread: found, or added unallocated; NULL with the message when out
+ * of memory. Called locked. */
+rt_workspace *rt_workspace_slot(rt_workspaces *table, uintptr_t place, uintptr_t queue,
+                                bool per_thread, char *err, size_t err_size);
 
 /* Room for one more entry in a cache array of `entry_size` elements; a
  * code with the message when memory runs out. */

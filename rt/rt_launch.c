@@ -58,3 +58,25 @@ int rt_reserve(void **entries, size_t *capacity, size_t count, size_t entry_size
     *capacity = cap;
     return TSR_RT_OK;
 }
+
+rt_workspace *rt_workspace_slot(rt_workspaces *table, uintptr_t place, uintptr_t queue,
+                                bool per_thread, char *err, size_t err_size)
+{
+    for (size_t i = 0; i < table->count; i++) {
+        rt_workspace *w = &table->items[i];
+        if (w->place == place && w->queue == queue &&
+            (!per_thread || pthread_equal(w->thread, pthread_self())))
+            return w;
+    }
+    void *items = table->items;
+    int reserved =
+        rt_reserve(&items, &table->capacity, table->count, sizeof *table->items, err, err_size);
+    table->items = items;
+    if (reserved)
+        return NULL;
+    rt_workspace *w = &table->items[table->count++];
+    *w = (rt_workspace){.place = place, .queue = queue, .per_thread = per_thread};
+    if (per_thread)
+        w->thread = pthread_self();
+    return w;
+}

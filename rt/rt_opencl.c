@@ -15,24 +15,16 @@ typedef struct rt_cl_entry {
     cl_kernel kernel;
 } rt_cl_entry;
 
-/* One workspace per (context, queue) that launched a kernel taking one
- * (rt_call). The queue is retained, so that no other queue takes its
- * address while the bundle is open. `last` is the last command on the
- * buffer, the fill and then each launch: the next launch waits for it, so
- * that launches on an out-of-order queue do not share it at once either. */
-typedef struct rt_cl_workspace {
-    cl_context context;
-    cl_command_queue queue;
-    cl_mem buffer;
-    size_t bytes;
-    cl_event last;
-} rt_cl_workspace;
-
 struct rt_opencl_cache {
     rt_cl_entry *entries;
     size_t count, capacity;
-    rt_cl_workspace *workspaces;
-    size_t workspace_count, workspace_capacity;
+    /* place: the context; queue: the queue, retained from the workspace's
+     * first allocation (so that no other queue takes its address while
+     * the bundle is open) until the bundle is closed; `last` the last
+     * command on the buffer, the fill and then each launch: the next
+     * launch waits for it, so that launches on an out-of-order queue do
+     * not share it at once either. */
+    rt_workspaces workspaces;
 };
 
 void rt_opencl_release(struct rt_opencl_cache *cache)
@@ -45,13 +37,16 @@ void rt_opencl_release(struct rt_opencl_cache *cache)
         clReleaseContext(cache->entries[i].context);
     }
     /* A buffer released with commands pending lives until they finish. */
-    for (size_t i = 0; i < cache->workspace_count; i++) {
-        clReleaseEvent(cache->workspaces[i].last);
-        clReleaseMemObject(cache->workspaces[i].buffer);
-        clReleaseCommandQueue(cache->workspaces[i].queue);
+    for (size_t i = 0; i < cache->workspaces.count; i++) {
+        const rt_workspace *w = &cache->workspaces.items[i];
+        if (!w->buffer)
+            continue;
+        clReleaseEvent((cl_event)w->last);
+        clReleaseMemObject((cl_mem)w->buffer);
+        clReleaseCommandQueue((cl_command_queue)w->queue);
     }
     free(cache->entries);
-    free(cache->workspaces);
+    free(cache->workspaces.items);
     free(cache);
 }
 
@@ -177,23 +172,15 @@ static int kernel_for(tsr_rt_bundle *b, cl_context context, cl_device_id device,
  * words), or a code with the message: made, or made again larger, and
  * zeroed on the queue. Called locked, after kernel_for made the cache. */
 static int workspace_for(struct rt_opencl_cache *c, cl_context context, cl_command_queue queue,
-                         size_t bytes, rt_cl_workspace **out, char *err, size_t err_size)
+                         size_t bytes, rt_workspace **out, char *err, size_t err_size)
 {
-    rt_cl_workspace *w = NULL;
-    for (size_t i = 0; i < c->workspace_count && !w; i++)
-        if (c->workspaces[i].context == context && c->workspaces[i].queue == queue)
-            w = &c->workspaces[i];
+    rt_workspace *w = rt_workspace_slot(&c->workspaces, (uintptr_t)context, (uintptr_t)queue, false,
+                                        err, err_size);
     *out = w;
-    if (w && w->bytes >= bytes)
+    if (!w)
+        return TSR_RT_ERR_BACKEND;
+    if (w->bytes >= bytes)
         return TSR_RT_OK;
-    if (!w) {
-        void *workspaces = c->workspaces;
-        int reserved = rt_reserve(&workspaces, &c->workspace_capacity, c->workspace_count,
-                                  sizeof *c->workspaces, err, err_size);
-        c->workspaces = workspaces;
-        if (reserved)
-            return reserved;
-    }
     size_t words = bytes / sizeof(cl_int) + (bytes % sizeof(cl_int) != 0);
     cl_int status = CL_SUCCESS;
     cl_mem buffer =
@@ -210,19 +197,16 @@ static int workspace_for(struct rt_opencl_cache *c, cl_context context, cl_comma
         return rt_fail(err, err_size, TSR_RT_ERR_BACKEND,
                        "clEnqueueFillBuffer (zeroing a workspace): OpenCL error %d", status);
     }
-    if (w) {
+    if (w->buffer) {
         /* Launches still queued on the old buffer keep it until they end. */
-        clReleaseEvent(w->last);
-        clReleaseMemObject(w->buffer);
+        clReleaseEvent((cl_event)w->last);
+        clReleaseMemObject((cl_mem)w->buffer);
     } else {
         clRetainCommandQueue(queue);
-        w = &c->workspaces[c->workspace_count++];
-        *w = (rt_cl_workspace){.context = context, .queue = queue};
     }
     w->buffer = buffer;
     w->bytes = words * sizeof(cl_int);
     w->last = filled;
-    *out = w;
     return TSR_RT_OK;
 }
 
@@ -246,20 +230,20 @@ static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const rt_call *call
 /* The kernel on the queue, its arguments set; with a workspace, after the
  * last command on it, and then the last itself. Called locked. */
 static cl_int enqueue(cl_command_queue queue, cl_kernel kernel, const rt_kernel *rk,
-                      const rt_call *call, const tsr_geometry *geometry, rt_cl_workspace *w,
+                      const rt_call *call, const tsr_geometry *geometry, rt_workspace *w,
                       cl_event *done)
 {
     size_t global[3];
     for (int d = 0; d < 3; d++)
         global[d] = geometry->groups[d] * geometry->local[d];
     cl_int status = set_args(kernel, rk, call);
-    cl_event launched = NULL;
+    cl_event last = w ? (cl_event)w->last : NULL, launched = NULL;
     if (status == CL_SUCCESS)
         status = clEnqueueNDRangeKernel(queue, kernel, (cl_uint)geometry->dims, NULL, global,
-                                        geometry->local, w ? 1 : 0, w ? &w->last : NULL,
+                                        geometry->local, w ? 1 : 0, w ? &last : NULL,
                                         w ? &launched : done);
     if (status == CL_SUCCESS && w) {
-        clReleaseEvent(w->last);
+        clReleaseEvent(last);
         w->last = launched;
         if (done && clRetainEvent(launched) == CL_SUCCESS)
             *done = launched;
@@ -285,7 +269,7 @@ static int launch(tsr_rt_bundle *b, cl_command_queue queue, rt_call *call, cl_ev
     pthread_mutex_lock(&b->lock);
     const rt_kernel *rk = &b->kernels[index];
     cl_kernel kernel = NULL;
-    rt_cl_workspace *w = NULL;
+    rt_workspace *w = NULL;
     rc = kernel_for(b, context, device, index, &kernel, err, err_size);
     tsr_geometry geometry;
     rt_geometry(rk, call, &geometry);
