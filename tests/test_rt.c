@@ -1,19 +1,16 @@
 /* libtessera-rt on PoCL through OpenCL, with nothing of libtessera: a
  * bundle's GEMM (plain, with fused epilogues, batched) and softmax on the
  * program's own context, queue and buffers, for shapes never tuned,
- * checked in double precision; the runtime's refusals, each a code and
- * one line; and the workspace it gives a kernel that takes one, on a
- * bundle of one kernel written here.
+ * checked in double precision; and the runtime's refusals, each a code
+ * and one line.
  *
  * usage: test_rt BUNDLE_DIR   (tests/test_rt.sh makes the bundle) */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <math.h>
-#include <sha2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <CL/cl.h>
 #include <tessera/tessera_rt.h>
@@ -549,166 +546,6 @@ static void gemm_ex_refusals_are_a_code_and_one_line(void)
     tsr_rt_close(b);
 }
 
-/* ---- the workspace ----------------------------------------------------- */
-
-/* Reads the workspace word of its work-item, then leaves its index + 1
- * there: what the next launch on the queue reads shows which buffer it
- * got, and whether it was zeroed. */
-static const char probe_source[] =
-    "kernel void probe(global const float *x, global float *y, int rows, int cols,\n"
-    "                  global int *workspace)\n"
-    "{\n"
-    "    int i = (int)get_global_id(0);\n"
-    "    y[i] = (float)workspace[i];\n"
-    "    workspace[i] = i + 1;\n"
-    "}\n";
-
-/* A bundle in `dir` of one softmax entry, the probe with `geometry` and
- * `args`, opened: its code, the message in err. */
-static int open_probe_bundle(const char *dir, const char *geometry, const char *args,
-                             tsr_rt_bundle **b, char *err, size_t err_size)
-{
-    char path[512], digest[SHA256_DIGEST_STRING_LENGTH];
-    SHA256Data((const uint8_t *)probe_source, strlen(probe_source), digest);
-    snprintf(path, sizeof path, "%s/probe.cl", dir);
-    FILE *f = fopen(path, "w");
-    CHECK(f && fputs(probe_source, f) >= 0 && fclose(f) == 0);
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    f = fopen(path, "w");
-    CHECK(f &&
-          fprintf(f,
-                  "{\"bundle_schema\": 1, \"tessera_version\": \"0.1.0\", "
-                  "\"created\": \"2025-01-31T12:00:00Z\", \"kernels\": [{\"index\": 0, "
-                  "\"op\": \"softmax\", \"spec_name\": \"probe\", \"op_key\": "
-                  "\"softmax.f32\", \"shape\": \"rows=4,cols=1\", \"shape_dims\": "
-                  "{\"rows\": 4, \"cols\": 1}, \"geometry\": \"%s\", \"config\": "
-                  "\"WG=1\", \"args\": \"%s\", \"kernel_name\": \"probe\", "
-                  "\"language\": \"opencl\", \"file\": \"probe.cl\", \"sha256\": "
-                  "\"%s\", \"device\": \"test\", \"profile\": null, \"time_ms\": 1, "
-                  "\"gflops\": 1, \"max_error\": 0, \"measured\": true}]}\n",
-                  geometry, args, digest) > 0 &&
-          fclose(f) == 0);
-    *b = NULL;
-    return tsr_rt_open(dir, b, err, err_size);
-}
-
-static void remove_probe_bundle(const char *dir)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/probe.cl", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    unlink(path);
-    rmdir(dir);
-}
-
-static const char probe_args[] = "buffer:X,buffer:Y,int:rows,int:cols,buffer:workspace";
-
-/* ",workspace=BYTES" is the last item, a count above 0 and nothing else;
- * a kernel takes the workspace, as its last argument, exactly when its
- * rule has one. */
-static void workspace_items_are_read_strictly(void)
-{
-    char dir[] = "/tmp/tsr_rt_workspace_XXXXXX", err[512];
-    CHECK(mkdtemp(dir) != NULL);
-    static const char *const bad[] = {"rows/1x256,workspace=",
-                                      "rows/1x256,workspace=0",
-                                      "rows/1x256,workspace=-8",
-                                      "rows/1x256,workspace=8,shared=64",
-                                      "rows/1x256,workspace=8x",
-                                      "rows/1x256,workspace=+8",
-                                      "rows/1x256,workspace= 8",
-                                      "rows/1x256,workspace=8,workspace=8",
-                                      "workspace=8",
-                                      "rows/1x256,workspace=8,cols/16384x1",
-                                      "rows/1x256,shared=64,workspace="};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        tsr_rt_bundle *b;
-        CHECK_MSG(open_probe_bundle(dir, bad[i], probe_args, &b, err, sizeof err) ==
-                      TSR_RT_ERR_INPUT,
-                  "%s", bad[i]);
-        CHECK(b == NULL && !strchr(err, '\n'));
-        CHECK_STR_CONTAINS(err, "not as docs/bundle.md describes them");
-        CHECK_STR_CONTAINS(err, bad[i]);
-    }
-    static const char *const good[] = {"rows/1x256,cols/16384x1,shared=64,workspace=8",
-                                       "rows/1x256,cols/16384x1,workspace=8"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        tsr_rt_bundle *b;
-        CHECK_MSG(open_probe_bundle(dir, good[i], probe_args, &b, err, sizeof err) == TSR_RT_OK,
-                  "%s: %s", good[i], err);
-        tsr_rt_close(b);
-    }
-    /* The argument without the item, the item without the argument, the
-     * argument before another. */
-    const char *mismatched[][2] = {
-        {"rows/1x256", probe_args},
-        {"rows/1x256,workspace=8", "buffer:X,buffer:Y,int:rows,int:cols"},
-        {"rows/1x256,workspace=8", "buffer:X,buffer:workspace,buffer:Y,int:rows,int:cols"}};
-    for (size_t i = 0; i < sizeof mismatched / sizeof mismatched[0]; i++) {
-        tsr_rt_bundle *b;
-        CHECK_MSG(open_probe_bundle(dir, mismatched[i][0], mismatched[i][1], &b, err, sizeof err) ==
-                      TSR_RT_ERR_INPUT,
-                  "%s with %s", mismatched[i][0], mismatched[i][1]);
-        CHECK_STR_CONTAINS(err, "not as docs/bundle.md describes them");
-    }
-    remove_probe_bundle(dir);
-}
-
-/* The probe on `q` over `rows` rows: what each work-item read from the
- * workspace, or -1 where the call failed. */
-static void probe(tsr_rt_bundle *b, cl_command_queue q, int rows, float *seen)
-{
-    char err[512] = "";
-    float zero[16] = {0};
-    cl_mem x = upload(zero, 16), y = upload(zero, 16);
-    for (int i = 0; i < rows; i++)
-        seen[i] = -1;
-    CHECK_MSG(tsr_rt_softmax_opencl(b, q, rows, 1, x, y, NULL, err, sizeof err) == TSR_RT_OK, "%s",
-              err);
-    CHECK(clEnqueueReadBuffer(q, y, CL_TRUE, 0, (size_t)rows * sizeof *seen, seen, 0, NULL, NULL) ==
-          CL_SUCCESS);
-    clReleaseMemObject(x);
-    clReleaseMemObject(y);
-}
-
-/* 4 bytes per group, one group per row: a workspace word per row. Zero
- * when made; the same on the next launch on the queue; made again, zero,
- * when a launch needs more; another queue's of its own. */
-static void the_workspace_is_zeroed_and_kept_per_queue(void)
-{
-    char dir[] = "/tmp/tsr_rt_workspace_XXXXXX", err[512] = "";
-    CHECK(mkdtemp(dir) != NULL);
-    tsr_rt_bundle *b;
-    CHECK_MSG(open_probe_bundle(dir, "rows/1x1,workspace=4", probe_args, &b, err, sizeof err) ==
-                  TSR_RT_OK,
-              "%s", err);
-    cl_device_id device;
-    cl_int status = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device, NULL);
-    cl_command_queue other = clCreateCommandQueue(context, device, 0, &status);
-    CHECK(other != NULL);
-    if (!b || !other) {
-        tsr_rt_close(b);
-        return remove_probe_bundle(dir);
-    }
-    float seen[16];
-    static const struct {
-        bool other;
-        int rows;
-        bool kept; /* work-item i reads i + 1, left by the last launch; else 0 */
-    } steps[] = {{false, 4, false}, {false, 4, true}, {false, 8, false},
-                 {true, 2, false},  {false, 4, true}, {true, 2, true}};
-    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
-        probe(b, steps[s].other ? other : queue, steps[s].rows, seen);
-        for (int i = 0; i < steps[s].rows; i++)
-            CHECK_MSG(seen[i] == (steps[s].kept ? (float)(i + 1) : 0.0f),
-                      "step %zu: work-item %d read %g", s, i, (double)seen[i]);
-    }
-    tsr_rt_close(b);
-    clReleaseCommandQueue(other);
-    remove_probe_bundle(dir);
-}
-
 int main(int argc, char **argv)
 {
     int status = check_rt_start(argc, argv);
@@ -721,7 +558,5 @@ int main(int argc, char **argv)
     RUN_TEST(gemm_desc_key_is_the_stores);
     RUN_TEST(gemm_pick_weighs_the_batch);
     RUN_TEST(gemm_ex_refusals_are_a_code_and_one_line);
-    RUN_TEST(workspace_items_are_read_strictly);
-    RUN_TEST(the_workspace_is_zeroed_and_kept_per_queue);
     return check_rt_finish();
 }

@@ -2,7 +2,8 @@
 # Makes a bundle of GEMMs (plain, fused, batched), the row ops, permutes,
 # attention and conv2d tuned on PoCL with the tessera CLI, then runs each
 # test program on it (test_rt, test_rt_rows, test_rt_attention,
-# test_rt_conv2d): libtessera-rt alone, as a user's program.
+# test_rt_conv2d, test_rt_workspace): libtessera-rt alone, as a user's
+# program.
 #
 # usage: test_rt.sh TESSERA TEST...   (TSR_SOURCE_ROOT names the source tree)
 set -u
