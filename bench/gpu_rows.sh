@@ -74,4 +74,16 @@ PY
     done
 done
 
+# The row sums through libtessera-rt in a program of its own, on the
+# stream's workspace, every shape in one run (examples/cuda_reduce.c).
+if [[ ",${OPS:-reduce-sum}," == *,reduce-sum,* ]] && [ -x "$build/examples/cuda_reduce" ]; then
+    "$tessera" export --db "$out/rows.db" --out "$out/bundle" >/dev/null
+    echo "== examples/cuda_reduce bundle ${shapes[*]}"
+    "$build/examples/cuda_reduce" "$out/bundle" "${shapes[@]}" | tee "$out/rt.txt"
+    [ "${PIPESTATUS[0]}" = 0 ] || row "examples/cuda_reduce" "FAIL (see above)"
+    while read -r key shape rest; do
+        row "  libtessera-rt $shape" "$(sed -E 's/.*: max error ([^ ]+).* (ok|WRONG); ([0-9.]+ ms), ([0-9]+ GB\/s).*/\3 \4, max error \1 \2/' <<<"$rest")"
+    done <"$out/rt.txt"
+fi
+
 finish
