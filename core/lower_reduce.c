@@ -290,6 +290,15 @@ tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     return walk_row(ctx, s, out, store_mapped, NULL);
 }
 
+/* `value`'s 32 bits read as `dtype` (TP_FLOAT_BITS, TP_BITS_FLOAT). */
+static tp_expr *bit_cast(tp_builder *b, tp_func func, tp_expr *value, tsr_dtype dtype)
+{
+    tp_expr *e = tp_call(b, func, 1, value, NULL, NULL);
+    if (e)
+        e->dtype = dtype;
+    return e;
+}
+
 /* The groups of a row meet in the workspace. The first thread of each
  * stores its group's result among the row's parts and, behind a fence,
  * counts itself in, telling its group through the shared `scratch` what
@@ -319,11 +328,9 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (!first)
         return TSR_ERR_NOMEM;
     tp_expr *row_first = tp_bin(b, TP_MUL, s->row, s->parts);
-    tp_expr *bits = tp_call(b, TP_FLOAT_BITS, 1, tp_ref(b, s->result), NULL, NULL);
-    if (bits)
-        bits->dtype = TSR_I32;
     tp_assign(b, &first->body,
-              tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, s->part), 2)), bits);
+              tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, s->part), 2)),
+              bit_cast(b, TP_FLOAT_BITS, tp_ref(b, s->result), TSR_I32));
     tp_global_fence(b, &first->body);
     tp_expr *count = tp_buf(b, s->workspace, tp_addi(b, tp_muli(b, row_first, 2), 1));
     tp_expr *arrived = tp_elem(b, arrival->array, tp_int(b, 0), tp_int(b, 0));
@@ -349,10 +356,8 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         tp_call(b, TP_ATOMIC_ADD, 2,
                 tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, tp_ref(b, i)), 2)),
                 tp_int(b, 0), NULL);
-    tp_expr *value = tp_call(b, TP_BITS_FLOAT, 1, word, NULL, NULL);
-    if (value)
-        value->dtype = dtype;
-    tp_assign(b, &loop->body, tp_ref(b, part), combine(b, s->reduce, tp_ref(b, part), value));
+    tp_assign(b, &loop->body, tp_ref(b, part),
+              combine(b, s->reduce, tp_ref(b, part), bit_cast(b, TP_BITS_FLOAT, word, dtype)));
     TSR_TRY(group_combine(ctx, s, s->reduce, part, total, &last->body));
     tp_stmt *store = tp_if(b, &last->body, is_first);
     if (!store)

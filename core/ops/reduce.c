@@ -25,8 +25,9 @@ static const tsr_param_def reduce_params[REDUCE_PARAM_COUNT] = {
                       0},
 };
 
-/* Bytes of workspace each group of a split launch needs: a word for its
- * part and, over-counted, one for its row's arrival count. */
+/* Bytes of workspace each group of a split launch needs: two words, its
+ * part and (the row's first group's) the row's arrival count
+ * (TSR_S_ROW_JOIN in core/ir.h). */
 enum { REDUCE_WORKSPACE_PER_GROUP = 8 };
 
 /* What each element adds, and how the row's total becomes the result. */
