@@ -137,7 +137,9 @@ static bool parse_shape(const tsr_op_def *op, const char *text, long *shape, cha
  * and optional ones up to the last off its default (gemm: m, n, k, and
  * batch only when it is not 1), so that the manifest and header entries
  * of shapes from before an op gained an optional dim do not change. A
- * launch axis along a dim left out has one group. */
+ * launch axis along a dim left out has one group, still launched its
+ * repeat times over ("4*batch/1x1" reads "4*1x1": a split-K GEMM tuned
+ * on one problem launches its splits). */
 static void entry_dims(tsr_bundle_entry *e, tsr_arena *arena)
 {
     tsr_shape shape = {{0}};
@@ -161,10 +163,23 @@ static void entry_dims(tsr_bundle_entry *e, tsr_arena *arena)
         e->result.geometry = copy;
 }
 
-/* One axis of a geometry rule: "n/64x16" or, for a lone group, "1x1". */
+/* One axis of a geometry rule: "n/64x16" or, for a lone group, "1x1";
+ * either after "R*" when its groups are launched R >= 2 times over
+ * ("4*batch/1x1"). A repeat of 1 is written as none, so that one rule has
+ * one text. */
 static bool parse_axis(const tsr_op_def *op, const char *item, size_t len, tsr_geometry_rule *rule,
                        int axis)
 {
+    const char *star = memchr(item, '*', len);
+    rule->repeat[axis] = 1;
+    if (star) {
+        if (!tsr_bundle_parse_long(item, (size_t)(star - item), 2, &rule->repeat[axis]))
+            return false;
+        len -= (size_t)(star + 1 - item);
+        item = star + 1;
+        if (memchr(item, '*', len))
+            return false;
+    }
     const char *slash = memchr(item, '/', len);
     const char *numbers = slash ? slash + 1 : item;
     size_t numbers_len = len - (size_t)(numbers - item);
@@ -220,7 +235,9 @@ static bool parse_geometry(const tsr_op_def *op, const char *text, tsr_geometry_
             return false;
         }
         if (!parse_axis(op, item, len, rule, rule->dims)) {
-            snprintf(why, why_size, "axis '%.*s' is not DIM/PERxLOCAL or 1xLOCAL", (int)len, item);
+            snprintf(why, why_size,
+                     "axis '%.*s' is not [R*]DIM/PERxLOCAL or [R*]1xLOCAL (R: a repeat >= 2)",
+                     (int)len, item);
             return false;
         }
         rule->dims++;

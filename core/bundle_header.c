@@ -109,10 +109,12 @@ static const char header_types[] =
     "    size_t source_length;\n"
     "    const char *args;        /* \"buffer:A,...,int:M,...,float:alpha\" */\n"
     "    /* Launch geometry: along axis a, ceil(shape[axis_dim[a]] / per_group[a])\n"
-    "     * groups of local[a] work-items, or one group when axis_dim[a] is -1. */\n"
+    "     * groups of local[a] work-items, or one group when axis_dim[a] is -1,\n"
+    "     * those repeat[a] times over (a split-K GEMM's splits per problem). */\n"
     "    unsigned geometry_dims;\n"
     "    int axis_dim[3];\n"
     "    long per_group[3];\n"
+    "    long repeat[3];          /* 1: once; 1 on unused axes */\n"
     "    size_t local[3];\n"
     "    /* Dynamic shared memory to launch each group with (CUDA's\n"
     "     * sharedMemBytes; above 48 KiB, after raising the function's\n"
@@ -159,17 +161,20 @@ static void entry_initializer(tsr_strbuf *sb, const tsr_bundle_entry *e, int ind
     tsr_strbuf_printf(sb, ",\n     tessera_source_%d, %uu, %zuu,\n     ", index, parts,
                       strlen(r->source));
     c_string(sb, r->args);
-    long dim[3], per_group[3];
+    long dim[3], per_group[3], repeat[3];
     size_t local[3];
     for (int a = 0; a < 3; a++) {
         bool used = a < g->dims;
         dim[a] = used ? g->dim[a] : -1;
         per_group[a] = used ? g->per_group[a] : 1;
+        repeat[a] = used && g->repeat[a] > 1 ? g->repeat[a] : 1;
         local[a] = used ? g->local[a] : 1;
     }
-    tsr_strbuf_printf(sb, ",\n     %du, {%ld, %ld, %ld}, {%ldL, %ldL, %ldL}, {%zuu, %zuu, %zuu}",
+    tsr_strbuf_printf(sb,
+                      ",\n     %du, {%ld, %ld, %ld}, {%ldL, %ldL, %ldL}, {%ldL, %ldL, %ldL}, "
+                      "{%zuu, %zuu, %zuu}",
                       g->dims, dim[0], dim[1], dim[2], per_group[0], per_group[1], per_group[2],
-                      local[0], local[1], local[2]);
+                      repeat[0], repeat[1], repeat[2], local[0], local[1], local[2]);
     tsr_strbuf_printf(sb, ", %zuu, %zuu,\n     %.17g}", g->shared_bytes, g->workspace_bytes,
                       r->time_ms);
 }
@@ -251,9 +256,10 @@ static const char header_functions[] =
     "    return tessera_pick_for(NULL, op_key, shape);\n"
     "}\n"
     "\n"
-    "/* The launch size of k on `shape`: OpenCL global sizes (groups * local)\n"
-    " * and local sizes per axis, and the number of axes; unused axes are 1.\n"
-    " * CUDA and HIP take groups = global / local. */\n"
+    "/* The launch size of k on `shape`: OpenCL global sizes (groups * local,\n"
+    " * the groups repeat[a] times over) and local sizes per axis, and the\n"
+    " * number of axes; unused axes are 1. CUDA and HIP take groups =\n"
+    " * global / local. */\n"
     "static inline void tessera_launch_size(const tessera_kernel *k, const long *shape,\n"
     "                                       size_t global[3], size_t local[3], unsigned "
     "*dims)\n"
@@ -266,6 +272,8 @@ static const char header_functions[] =
     "            long extent = shape[k->axis_dim[a]] > 0 ? shape[k->axis_dim[a]] : 1;\n"
     "            groups = (size_t)((extent + k->per_group[a] - 1) / k->per_group[a]);\n"
     "        }\n"
+    "        if (a < k->geometry_dims && k->repeat[a] > 1)\n"
+    "            groups *= (size_t)k->repeat[a];\n"
     "        global[a] = groups * local[a];\n"
     "    }\n"
     "    *dims = k->geometry_dims;\n"

@@ -142,8 +142,13 @@ static void json_shape_and_geometry(tsr_strbuf *sb, const tsr_bundle_entry *e, c
         int dim = e->geometry.dim[a];
         tsr_strbuf_append(sb, a ? ", {\"dim\": " : "{\"dim\": ");
         json_string(sb, dim >= 0 ? e->op->dim_names[dim] : NULL);
-        tsr_strbuf_printf(sb, ", \"dim_index\": %d, \"per_group\": %ld, \"local\": %zu}", dim,
-                          e->geometry.per_group[a], e->geometry.local[a]);
+        /* Always written, 1 for an axis launched once, so that a reader
+         * need not know that a geometry without "R*" means 1. */
+        long repeat = e->geometry.repeat[a] > 1 ? e->geometry.repeat[a] : 1;
+        tsr_strbuf_printf(sb,
+                          ", \"dim_index\": %d, \"per_group\": %ld, \"repeat\": %ld, "
+                          "\"local\": %zu}",
+                          dim, e->geometry.per_group[a], repeat, e->geometry.local[a]);
     }
     tsr_strbuf_append(sb, "]");
     json_key(sb, in, "shared_bytes");

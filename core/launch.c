@@ -17,6 +17,8 @@ void tsr_geometry_apply(const tsr_geometry_rule *rule, const tsr_shape *shape, t
             long extent = shape->dim[rule->dim[a]];
             out->groups[a] = (size_t)((extent + rule->per_group[a] - 1) / rule->per_group[a]);
         }
+        if (a < rule->dims && rule->repeat[a] > 1)
+            out->groups[a] *= (size_t)rule->repeat[a];
         out->workspace_bytes *= out->groups[a];
     }
 }
@@ -27,11 +29,16 @@ void tsr_geometry_rule_format(const tsr_op_def *op, const tsr_geometry_rule *rul
     size_t used = 0;
     buf[0] = '\0';
     for (int a = 0; a < rule->dims; a++) {
+        tsr_bufprintf(buf, size, &used, "%s", a ? "," : "");
+        /* The prefix only for a repeat, so that a rule without one reads
+         * as it did before axes could repeat. */
+        if (rule->repeat[a] > 1)
+            tsr_bufprintf(buf, size, &used, "%ld*", rule->repeat[a]);
         if (rule->dim[a] >= 0)
-            tsr_bufprintf(buf, size, &used, "%s%s/%ldx%zu", a ? "," : "",
-                          op->dim_names[rule->dim[a]], rule->per_group[a], rule->local[a]);
+            tsr_bufprintf(buf, size, &used, "%s/%ldx%zu", op->dim_names[rule->dim[a]],
+                          rule->per_group[a], rule->local[a]);
         else
-            tsr_bufprintf(buf, size, &used, "%s1x%zu", a ? "," : "", rule->local[a]);
+            tsr_bufprintf(buf, size, &used, "1x%zu", rule->local[a]);
     }
     if (rule->shared_bytes)
         tsr_bufprintf(buf, size, &used, ",shared=%zu", rule->shared_bytes);

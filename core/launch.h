@@ -47,18 +47,26 @@ typedef struct tsr_geometry {
 /* How the geometry follows from a shape, so that a bundle can launch a
  * kernel on shapes it was not tuned for: along axis a the launch has
  * ceil(shape.dim[dim[a]] / per_group[a]) groups of local[a] threads, or one
- * group when dim[a] is -1. Text form, one axis per comma:
- * "n/64x16,m/32x8" (dim name / elements per group x threads per group),
- * "1x1" for a lone group. A kernel whose shared arrays are not declared in
- * its source but taken at launch (CUDA's dynamic shared memory, for more
- * than a static declaration may hold) says how many bytes each group
- * needs in an item after the axes, "shared=BYTES"; without it, none. A
- * kernel that takes a workspace says how many bytes of it each group of
- * the launch needs in a last item, "workspace=BYTES". */
+ * group when dim[a] is -1, those launched repeat[a] times over (a split-K
+ * GEMM's splits for each problem of its batch). Text form, one axis per
+ * comma: "n/64x16,m/32x8" (dim name / elements per group x threads per
+ * group), "1x1" for a lone group; an axis launched R >= 2 times over
+ * begins "R*": "4*batch/1x1", "4*1x1" (the prefix only then, so that the
+ * text of a rule without a repeat is what it was). A kernel whose shared
+ * arrays are not declared in its source but taken at launch (CUDA's
+ * dynamic shared memory, for more than a static declaration may hold)
+ * says how many bytes each group needs in an item after the axes,
+ * "shared=BYTES"; without it, none. A kernel that takes a workspace says
+ * how many bytes of it each group of the launch needs in a last item,
+ * "workspace=BYTES". */
 typedef struct tsr_geometry_rule {
     int dims;
     int dim[3];
     long per_group[3];
+    /* Each axis's ceil(extent / per_group) groups (one for an axis along
+     * no dim) launched this many times over; 0 or 1: once, so that a rule
+     * built zero-initialised without it launches as before. */
+    long repeat[3];
     size_t local[3];
     size_t shared_bytes;    /* dynamic shared memory per group; 0: none */
     size_t workspace_bytes; /* workspace per group of the launch; 0: none */

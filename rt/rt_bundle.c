@@ -92,9 +92,26 @@ static bool cut_last_item(char *axes, const char *name, size_t *bytes)
     return true;
 }
 
-/* "n/64x16,m/64x16": one axis per comma; DIM/PERxLOCAL or 1xLOCAL; then,
- * for a kernel launched with dynamic shared memory, ",shared=BYTES"; last,
- * for a kernel that takes a workspace, ",workspace=BYTES". */
+/* An axis's repeat, the R of "R*" in [text, star): decimal digits only
+ * (no sign, no blank), at least 2, as core/bundle.c reads it; a repeat of
+ * 1 is written as none. */
+static bool parse_repeat(const char *text, const char *star, long *repeat)
+{
+    if (*text < '0' || *text > '9')
+        return false;
+    errno = 0;
+    char *after;
+    long value = strtol(text, &after, 10);
+    if (after != star || value < 2 || errno == ERANGE)
+        return false;
+    *repeat = value;
+    return true;
+}
+
+/* "n/64x16,m/64x16": one axis per comma; [R*]DIM/PERxLOCAL or [R*]1xLOCAL,
+ * R >= 2 launching the axis's groups R times over; then, for a kernel
+ * launched with dynamic shared memory, ",shared=BYTES"; last, for a kernel
+ * that takes a workspace, ",workspace=BYTES". */
 static bool parse_geometry(const tsr_manifest_kernel *k, tsr_geometry_rule *g)
 {
     memset(g, 0, sizeof *g);
@@ -108,11 +125,21 @@ static bool parse_geometry(const tsr_manifest_kernel *k, tsr_geometry_rule *g)
     while (*p) {
         if (g->dims == 3)
             return false;
-        const char *slash = strchr(p, '/'), *comma = strchr(p, ',');
+        const char *comma = strchr(p, ','), *star = strchr(p, '*');
         const char *end = comma ? comma : p + strlen(p);
         char *after;
         int a = g->dims;
         g->dim[a] = -1;
+        g->repeat[a] = 1;
+        if (star && star < end) {
+            if (!parse_repeat(p, star, &g->repeat[a]))
+                return false;
+            p = star + 1;
+            star = strchr(p, '*');
+            if (star && star < end)
+                return false;
+        }
+        const char *slash = strchr(p, '/');
         if (slash && slash < end) {
             for (int d = 0; d < k->n_dims; d++)
                 if (strlen(k->dim_names[d]) == (size_t)(slash - p) &&
@@ -141,9 +168,11 @@ static bool parse_geometry(const tsr_manifest_kernel *k, tsr_geometry_rule *g)
  * kernel still takes the problem from that axis's group id, so the axis
  * is read back as the batch: a kernel tuned on one problem runs a batch.
  * So for each dim with an axis of its own (attention's heads too, whose
- * lone group keeps its threads: "q/32x2,1x8,1x1"). A GEMM entry from
- * before batching has two axes, and a kernel that reads no group id of a
- * third: it gets no batch axis, and runs batch 1 only. */
+ * lone group keeps its threads: "q/32x2,1x8,1x1"). The axis keeps its
+ * repeat: a split-K GEMM's "4*1x1" launches 4 groups per problem of the
+ * batch, as "4*batch/1x1" would. A GEMM entry from before batching has
+ * two axes, and a kernel that reads no group id of a third: it gets no
+ * batch axis, and runs batch 1 only. */
 static void read_own_axes(const rt_op *op, tsr_geometry_rule *g)
 {
     for (size_t i = 0; i < sizeof op->own_axes / sizeof op->own_axes[0]; i++) {

@@ -12,7 +12,10 @@
 #include <sys/wait.h>
 
 #include "core/bundle.h"
+#include "core/launch.h"
 #include "core/manifest.h"
+#include "core/op.h"
+#include "core/opspec.h"
 #include "core/store.h"
 #include "tests/check.h"
 
@@ -471,8 +474,9 @@ static const char manifest_check_py[] =
     "assert k['shape_dims'] == {'m': 512, 'n': 512, 'k': 512}, k['shape_dims']\n"
     "assert k['config_params'] == {'BM': 16}, k['config_params']\n"
     "assert k['geometry_axes'] == [\n"
-    "    {'dim': 'n', 'dim_index': 1, 'per_group': 16, 'local': 8},\n"
-    "    {'dim': 'm', 'dim_index': 0, 'per_group': 4, 'local': 4}], k['geometry_axes']\n"
+    "    {'dim': 'n', 'dim_index': 1, 'per_group': 16, 'repeat': 1, 'local': 8},\n"
+    "    {'dim': 'm', 'dim_index': 0, 'per_group': 4, 'repeat': 1, 'local': 4}], "
+    "k['geometry_axes']\n"
     "assert k['arg_list'][0] == {'kind': 'buffer', 'name': 'A'}\n"
     "assert k['arg_list'][7] == {'kind': 'float', 'name': 'beta'}\n"
     "assert k['time_ms'] == 50.0 and k['max_error'] == 1.25e-7\n"
@@ -685,6 +689,169 @@ static void malformed_result_is_refused_before_anything_is_written(void)
     }
 }
 
+/* A repeat is "R*" at the head of an axis, R an integer >= 2 and nothing
+ * else: a repeat of 1 is written as none, so that one rule has one text.
+ * Each is refused with a one-line reason that names the axis and the form. */
+static void malformed_repeats_are_refused_with_a_reason(void)
+{
+    const char *geometries[] = {"1*batch/1x1",   "0*batch/1x1",  "*batch/1x1",       "x*batch/1x1",
+                                "4*4*batch/1x1", "4*",           "-2*batch/1x1",     "+2*batch/1x1",
+                                " 2*batch/1x1",  "2 *batch/1x1", "n/8x8,m/8x8,1*1x1"};
+    for (size_t i = 0; i < sizeof geometries / sizeof geometries[0]; i++) {
+        tsr_store *store = NULL;
+        tsr_error err = {{0}};
+        CHECK(tsr_store_open(temp_path("bad.db"), &store, &err) == TSR_OK);
+        tsr_result bad = fixture(KEY, POCL, "m=9,n=9,k=9,batch=2", "BM=8", TSR_OUTCOME_OK, 1.0);
+        bad.geometry = geometries[i];
+        CHECK(tsr_store_put(store, &bad, &err) == TSR_OK);
+        tsr_export_summary summary;
+        CHECK_MSG(tsr_bundle_export(store, NULL, temp_path("bad"), &summary, &err) == TSR_ERR_INPUT,
+                  "%s", geometries[i]);
+        CHECK_STR_CONTAINS(err.msg, "is not [R*]DIM/PERxLOCAL or [R*]1xLOCAL");
+        CHECK_STR_CONTAINS(err.msg, geometries[i]);
+        CHECK_MSG(!strchr(err.msg, '\n'), "%s", err.msg);
+        struct stat st;
+        CHECK(stat(temp_path("bad"), &st) != 0);
+        tsr_store_close(store);
+        remove(temp_path("bad.db"));
+    }
+    /* The same entry with a well-formed repeat exports. */
+    tsr_store *store = NULL;
+    tsr_error err = {{0}};
+    CHECK(tsr_store_open(temp_path("good.db"), &store, &err) == TSR_OK);
+    tsr_result good = fixture(KEY, POCL, "m=9,n=9,k=9,batch=2", "BM=8", TSR_OUTCOME_OK, 1.0);
+    good.geometry = "4*batch/1x1";
+    CHECK(store && tsr_store_put(store, &good, &err) == TSR_OK);
+    tsr_export_summary summary = {-1};
+    CHECK_MSG(store && tsr_bundle_export(store, NULL, temp_path("good"), &summary, &err) == TSR_OK,
+              "%s", err.msg);
+    CHECK(summary.kernels == 1);
+    tsr_store_close(store);
+    remove(temp_path("good.db"));
+    run("rm -rf '%s'%s", temp_path("good"), "");
+}
+
+/* The program written next to the split-K bundle: the header's repeat,
+ * launch size and workspace size, by hand-computed answers. Exit 0 pass. */
+static const char repeat_program[] =
+    "#include <stdio.h>\n"
+    "#include \"tessera_bundle.h\"\n"
+    "\n"
+    "static int failures;\n"
+    "#define EXPECT(c) do { if (!(c)) { printf(\"FAILED: %s (line %d)\\n\", #c, __LINE__);"
+    " failures++; } } while (0)\n"
+    "\n"
+    "int main(void)\n"
+    "{\n"
+    "    long three[4] = {100, 200, 64, 3}, one[4] = {100, 200, 64, 1};\n"
+    "    size_t global[3], local[3];\n"
+    "    unsigned dims = 0;\n"
+    "    const tessera_kernel *k = tessera_pick(\"gemm.f32.splitk\", three);\n"
+    "    EXPECT(k != NULL);\n"
+    "    if (!k)\n"
+    "        return 1;\n"
+    "    EXPECT(k->repeat[0] == 1 && k->repeat[1] == 1 && k->repeat[2] == 4);\n"
+    "    tessera_launch_size(k, three, global, local, &dims);\n"
+    "    /* 4 x 2 groups of 16 x 8, then 4 splits of each of 3 problems */\n"
+    "    EXPECT(dims == 3 && global[0] == 64 && global[1] == 16 && global[2] == 12);\n"
+    "    EXPECT(local[0] == 16 && local[1] == 8 && local[2] == 1);\n"
+    "    EXPECT(tessera_workspace_size(k, three) == (size_t)65552 * 4 * 2 * 12);\n"
+    "    /* tuned on one problem: its splits still launch, per problem */\n"
+    "    k = tessera_pick(\"gemm.f32.splitk\", one);\n"
+    "    EXPECT(k != NULL && k->repeat[2] == 4 && k->fixed[3] == 0);\n"
+    "    if (!k)\n"
+    "        return 1;\n"
+    "    tessera_launch_size(k, one, global, local, &dims);\n"
+    "    EXPECT(dims == 3 && global[2] == 4);\n"
+    "    tessera_launch_size(k, three, global, local, &dims);\n"
+    "    EXPECT(dims == 3 && global[2] == 12);\n"
+    "    EXPECT(tessera_workspace_size(k, one) == (size_t)65552 * 4 * 2 * 4);\n"
+    "    return failures ? 1 : 0;\n"
+    "}\n";
+
+/* A split-K GEMM launches its splits for each problem of a batch along the
+ * third axis: "4*batch/1x1". The rule reads and prints back the same,
+ * without a prefix where nothing repeats; its groups, and so its
+ * workspace, are multiplied by the repeat; an entry tuned on one problem
+ * keeps the repeat on its lone axis; the manifest lists it per axis and
+ * the header launches it. */
+static void a_repeated_axis_launches_its_groups_that_many_times(void)
+{
+    const tsr_op_def *gemm = tsr_op_find("gemm");
+    CHECK(gemm != NULL);
+    if (!gemm)
+        return;
+    static const char text[] = "n/64x16,m/64x8,4*batch/1x1,workspace=65552";
+    tsr_geometry_rule rule = {.dims = 3,
+                              .dim = {1, 0, 3},
+                              .per_group = {64, 64, 1},
+                              .repeat = {0, 1, 4},
+                              .local = {16, 8, 1},
+                              .workspace_bytes = 65552};
+    char buf[128];
+    tsr_geometry_rule_format(gemm, &rule, buf, sizeof buf);
+    CHECK_MSG(strcmp(buf, text) == 0, "%s", buf);
+    tsr_shape shape = {{100, 200, 64, 3}};
+    tsr_geometry g;
+    tsr_geometry_apply(&rule, &shape, &g);
+    CHECK(g.dims == 3 && g.groups[0] == 4 && g.groups[1] == 2 && g.groups[2] == 12);
+    CHECK(g.workspace_bytes == (size_t)65552 * 4 * 2 * 12);
+    rule.repeat[2] = 1; /* once: the text of a rule from before repeats */
+    tsr_geometry_rule_format(gemm, &rule, buf, sizeof buf);
+    CHECK_MSG(strcmp(buf, "n/64x16,m/64x8,batch/1x1,workspace=65552") == 0, "%s", buf);
+    tsr_geometry_apply(&rule, &shape, &g);
+    CHECK(g.groups[2] == 3);
+
+    tsr_store *store = NULL;
+    tsr_error err = {{0}};
+    CHECK(tsr_store_open(temp_path("splitk.db"), &store, &err) == TSR_OK);
+    const char *shapes[] = {"m=100,n=200,k=64,batch=3", "m=100,n=200,k=64"};
+    for (int i = 0; store && i < 2; i++) {
+        tsr_result r =
+            fixture("gemm.f32.splitk", POCL, shapes[i], "BM=64,SPLITS=4", TSR_OUTCOME_OK, 1.0);
+        r.geometry = text;
+        r.args = ARGS ",buffer:workspace";
+        CHECK_MSG(tsr_store_put(store, &r, &err) == TSR_OK, "%s", err.msg);
+    }
+    tsr_export_summary summary = {-1};
+    CHECK_MSG(store &&
+                  tsr_bundle_export(store, NULL, temp_path("splitk"), &summary, &err) == TSR_OK,
+              "%s", err.msg);
+    tsr_store_close(store);
+    CHECK(summary.kernels == 2);
+    char *manifest = slurp(temp_path("splitk/manifest.json"));
+    CHECK_STR_CONTAINS(manifest, "\"geometry\": \"n/64x16,m/64x8,4*batch/1x1,workspace=65552\"");
+    CHECK_STR_CONTAINS(manifest, "{\"dim\": \"n\", \"dim_index\": 1, \"per_group\": 64, "
+                                 "\"repeat\": 1, \"local\": 16}");
+    CHECK_STR_CONTAINS(manifest, "{\"dim\": \"batch\", \"dim_index\": 3, \"per_group\": 1, "
+                                 "\"repeat\": 4, \"local\": 1}");
+    /* batch 1: the axis along no dim, still repeated */
+    CHECK_STR_CONTAINS(manifest, "\"geometry\": \"n/64x16,m/64x8,4*1x1,workspace=65552\"");
+    CHECK_STR_CONTAINS(manifest, "{\"dim\": null, \"dim_index\": -1, \"per_group\": 1, "
+                                 "\"repeat\": 4, \"local\": 1}");
+    free(manifest);
+    tsr_manifest *m = NULL;
+    CHECK_MSG(tsr_bundle_check(temp_path("splitk"), &m, &err) == TSR_OK, "%s", err.msg);
+    tsr_manifest_free(m);
+
+    char source[512]; /* temp_path's own buffers are reused */
+    snprintf(source, sizeof source, "%s", temp_path("splitk_prog.c"));
+    CHECK(write_text(source, repeat_program));
+    char command[1024];
+    snprintf(command, sizeof command, "'%s' -o '%s'", source, temp_path("splitk_prog"));
+    CHECK(run("cc -std=c99 -Wall -Wextra -Werror -pedantic -I'%s' %s", temp_path("splitk"),
+              command) == 0);
+    CHECK(run("'%s'%s", temp_path("splitk_prog"), "") == 0);
+    if (run("command -v g++ >/dev/null 2>&1", "", "") == 0)
+        CHECK(run("g++ -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I'%s' "
+                  "'%s'",
+                  temp_path("splitk"), source) == 0);
+    remove(source);
+    remove(temp_path("splitk_prog"));
+    remove(temp_path("splitk.db"));
+    run("rm -rf '%s'%s", temp_path("splitk"), "");
+}
+
 static void header_compiles_as_strict_c99_and_cxx(void)
 {
     const char *unit = temp_path("strict.c");
@@ -757,6 +924,8 @@ int main(void)
     RUN_TEST(vendors_follow_the_device_fingerprint);
     RUN_TEST(store_without_ok_results_exports_nothing);
     RUN_TEST(malformed_result_is_refused_before_anything_is_written);
+    RUN_TEST(malformed_repeats_are_refused_with_a_reason);
+    RUN_TEST(a_repeated_axis_launches_its_groups_that_many_times);
     RUN_TEST(header_compiles_as_strict_c99_and_cxx);
     RUN_TEST(header_dispatch_runs_the_picked_kernels);
     run("rm -rf '%s'%s", temp_dir, "");
