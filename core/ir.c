@@ -144,6 +144,7 @@ static const char *func_text[] = {
     [TP_RUN_SUM] = "run_sum",
     [TP_RUN_MAX] = "run_max",
     [TP_ATOMIC_ADD] = "atomic_add",
+    [TP_ATOMIC_XCHG] = "atomic_xchg",
     [TP_FLOAT_BITS] = "float_bits",
     [TP_BITS_FLOAT] = "bits_float",
 };
@@ -406,6 +407,16 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         tsr_strbuf_printf(out, " through %s -> ", s->workspace->name);
         tsr_expr_format(s->element, out);
         break;
+    case TSR_S_TILE_JOIN:
+        tsr_strbuf_printf(out, "join %s of tile ", s->tile->name);
+        tsr_expr_format(s->row, out);
+        tsr_strbuf_append(out, " <- sum, part ");
+        tsr_expr_format(s->part, out);
+        tsr_strbuf_append(out, " of ");
+        tsr_expr_format(s->parts, out);
+        tsr_strbuf_printf(out, " through %s; the last:\n", s->workspace->name);
+        format_list(&s->body, depth + 1, out);
+        return;
     case TSR_S_COPY:
         tsr_strbuf_append(out, "copy ");
         format_view_at(s->view, s->row0, s->col0, out);

@@ -181,6 +181,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_ROW_REDUCE,   /* result := reduce over row `row` of view of f(x) */
     TSR_S_ROW_MAP,      /* row `row` of dst := f(x) over row `row` of src */
     TSR_S_ROW_JOIN,     /* dst[row] := f(reduce over the row's groups of their results) */
+    TSR_S_TILE_JOIN,    /* tile := sum over the groups of one tile of theirs; body in the last */
     TSR_S_COPY,         /* view window at (row0, col0) := src window [transposed], in bounds */
     TSR_S_ASYNC_COMMIT, /* the thread's ASYNC loads since the last commit form one group */
     TSR_S_ASYNC_WAIT,   /* until at most `pending` of the thread's groups are in flight */
@@ -285,8 +286,21 @@ struct tsr_stmt {
      * They meet in `workspace`, two 32-bit words a group (core/launch.h):
      * group g = row * parts + part puts its part in word 2g, and the row's
      * arrival count is word 2r + 1 of its first group r = row * parts,
-     * which the last group sets back to zero. So every odd word is zero
-     * between launches, whatever their shapes. */
+     * which the last group sets back to zero. It takes the parts by
+     * exchanging them with zero: the workspace is all zero between
+     * launches, whatever their kernels and shapes.
+     * TILE_JOIN: the groups that share tile `row` (an index over the
+     * launch's tiles) each bring their register tile `tile` as part `part`
+     * of `parts` (a constant); the last to arrive sets its `tile` to the sum of all of
+     * them, added in the parts' order (so the sum does not depend on
+     * timing), and runs `body`, which the others skip. `scratch` is as
+     * ROW_JOIN's. In `workspace`, each group of the launch has the tile's
+     * R = threads x rows x cols values and 4 words more (tsr_tile_join_words),
+     * group g = row * parts + part from word g (R + 4): element e of the
+     * tile's thread t at word e * threads + t, and the tile's arrival count
+     * in the word after its first group's values. The last group takes the
+     * values and resets the count, leaving the workspace zero as ROW_JOIN
+     * does. */
     const tp_param *workspace;
     tp_expr *part, *parts;
     /* ROW_REDUCE: 0 to combine the threads' partials in the shared tile
@@ -347,6 +361,12 @@ tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_pa
  * anything (core/launch.h). Before anything refers to a param: it moves
  * them. */
 const tp_param *tsr_ir_add_workspace(tsr_tile_program *p);
+/* The 32-bit words of workspace each group of a TILE_JOIN's launch needs
+ * for a register tile of `elements` values a thread. */
+static inline long tsr_tile_join_words(int threads, int elements)
+{
+    return (long)threads * elements + 4;
+}
 const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, tsr_space space,
                             int rows, int cols, int pad, bool transposed);
 /* A shared tile stored `stages` times over (see tsr_tile.stages). */

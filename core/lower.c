@@ -29,6 +29,14 @@ tp_expr *lower_view_index(lower_ctx *ctx, const tsr_view *view, tp_expr *r, tp_e
     return view->base ? tp_add(ctx->b, view->base, index) : index;
 }
 
+tp_expr *lower_bit_cast(tp_builder *b, tp_func func, tp_expr *value, tsr_dtype dtype)
+{
+    tp_expr *e = tp_call(b, func, 1, value, NULL, NULL);
+    if (e)
+        e->dtype = dtype;
+    return e;
+}
+
 tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value)
 {
     if (value && value->kind == TP_INT)
@@ -522,8 +530,6 @@ static tsr_status lower_store(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
-static tsr_status lower_list(lower_ctx *ctx, const tsr_stmt_list *list, tp_block *out);
-
 static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
@@ -558,6 +564,7 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_ROW_REDUCE: return lower_row_reduce(ctx, s, out);
     case TSR_S_ROW_MAP: return lower_row_map(ctx, s, out);
     case TSR_S_ROW_JOIN: return lower_row_join(ctx, s, out);
+    case TSR_S_TILE_JOIN: return lower_tile_join(ctx, s, out);
     case TSR_S_COPY: return lower_copy(ctx, s, out);
     case TSR_S_ASYNC_COMMIT: return tp_async_commit(b, out) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_ASYNC_WAIT: return tp_async_wait(b, out, s->pending) ? TSR_OK : TSR_ERR_NOMEM;
@@ -570,7 +577,7 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     return tsr_fail(ctx->err, TSR_ERR_INPUT, "unknown tile statement %d", (int)s->kind);
 }
 
-static tsr_status lower_list(lower_ctx *ctx, const tsr_stmt_list *list, tp_block *out)
+tsr_status lower_list(lower_ctx *ctx, const tsr_stmt_list *list, tp_block *out)
 {
     for (int i = 0; i < list->count; i++)
         TSR_TRY(lower_stmt(ctx, list->items[i], out));

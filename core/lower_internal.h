@@ -87,6 +87,10 @@ void lower_gather_pixels(lower_ctx *ctx, tp_block *out, const tsr_view *v, int l
 void lower_gather_lanes(lower_ctx *ctx);
 void lower_gather_forget(lower_ctx *ctx);
 
+/* Lowers the statements of a list into `out`, in order. */
+tsr_status lower_list(lower_ctx *ctx, const tsr_stmt_list *list, tp_block *out);
+/* `value`'s 32 bits read as `dtype` (TP_FLOAT_BITS, TP_BITS_FLOAT). */
+tp_expr *lower_bit_cast(tp_builder *b, tp_func func, tp_expr *value, tsr_dtype dtype);
 /* `value` as a const private int named prefix + serial (a constant as it
  * is). */
 tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value);
@@ -162,6 +166,8 @@ tsr_status lower_tile_stash(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+/* The groups of one tile add their register tiles (core/lower_tile_join.c). */
+tsr_status lower_tile_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 /* A window copied from a shared tile or a global view (core/lower_copy.c). */
 tsr_status lower_copy(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 

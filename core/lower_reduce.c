@@ -290,15 +290,6 @@ tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     return walk_row(ctx, s, out, store_mapped, NULL);
 }
 
-/* `value`'s 32 bits read as `dtype` (TP_FLOAT_BITS, TP_BITS_FLOAT). */
-static tp_expr *bit_cast(tp_builder *b, tp_func func, tp_expr *value, tsr_dtype dtype)
-{
-    tp_expr *e = tp_call(b, func, 1, value, NULL, NULL);
-    if (e)
-        e->dtype = dtype;
-    return e;
-}
-
 /* The groups of a row meet in the workspace. The first thread of each
  * stores its group's result among the row's parts and, behind a fence,
  * counts itself in, telling its group through the shared `scratch` what
@@ -307,15 +298,13 @@ static tp_expr *bit_cast(tp_builder *b, tp_func func, tp_expr *value, tsr_dtype 
  * every threads-th, and combine them as a row reduction combines its
  * partials (a fixed order, so the total does not depend on timing); its
  * first thread stores the total's element and sets the count back to
- * zero for the next launch. The parts are read by atomics, which go to
- * the device's coherent level of memory: a group's cache may hold an
- * older line of them, read while finishing a neighbouring row.
+ * zero. The parts are taken by atomic exchanges with zero, which go to
+ * the device's coherent level of memory (a group's cache may hold an
+ * older line of them, read while finishing a neighbouring row) and leave
+ * the workspace all zero for the next launch, whatever its kernel.
  *
  * Group g = row * parts + part has the words 2g (its part) and 2g + 1;
- * the row's count is the odd word of its first group. Only counts are
- * ever written to odd words, and each is zero again when its launch
- * ends, so a workspace that served a launch of another shape, whose rows
- * lay elsewhere, still has every odd word zero. */
+ * the row's count is the odd word of its first group. */
 tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
 {
     tp_builder *b = ctx->b;
@@ -330,7 +319,7 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_expr *row_first = tp_bin(b, TP_MUL, s->row, s->parts);
     tp_assign(b, &first->body,
               tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, s->part), 2)),
-              bit_cast(b, TP_FLOAT_BITS, tp_ref(b, s->result), TSR_I32));
+              lower_bit_cast(b, TP_FLOAT_BITS, tp_ref(b, s->result), TSR_I32));
     tp_global_fence(b, &first->body);
     tp_expr *count = tp_buf(b, s->workspace, tp_addi(b, tp_muli(b, row_first, 2), 1));
     tp_expr *arrived = tp_elem(b, arrival->array, tp_int(b, 0), tp_int(b, 0));
@@ -353,11 +342,12 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_expr *word =
-        tp_call(b, TP_ATOMIC_ADD, 2,
+        tp_call(b, TP_ATOMIC_XCHG, 2,
                 tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, tp_ref(b, i)), 2)),
                 tp_int(b, 0), NULL);
-    tp_assign(b, &loop->body, tp_ref(b, part),
-              combine(b, s->reduce, tp_ref(b, part), bit_cast(b, TP_BITS_FLOAT, word, dtype)));
+    tp_assign(
+        b, &loop->body, tp_ref(b, part),
+        combine(b, s->reduce, tp_ref(b, part), lower_bit_cast(b, TP_BITS_FLOAT, word, dtype)));
     TSR_TRY(group_combine(ctx, s, s->reduce, part, total, &last->body));
     tp_stmt *store = tp_if(b, &last->body, is_first);
     if (!store)

@@ -15,7 +15,7 @@
 #include "core/profile.h"
 #include "core/status.h"
 
-#define TSR_MAX_PARAMS 16
+#define TSR_MAX_PARAMS 20
 #define TSR_MAX_PARAM_VALUES 12
 #define TSR_MAX_BUFFERS 8
 #define TSR_MAX_OP_FEATURES 16
@@ -29,6 +29,12 @@ typedef struct tsr_param_def {
     int n_values;
     int values[TSR_MAX_PARAM_VALUES];
     int default_value;
+    /* Its values past the first only narrow what the others allow: a config
+     * it refines is valid only where the same config at its first value
+     * is. The space's walk tries them on those configs alone, which keeps
+     * a param of five values from making the walk five times as long.
+     * Such params come after all the others. */
+    bool refines;
 } tsr_param_def;
 
 /* One point of an op's search space: values in the op's param order. */

@@ -25,8 +25,56 @@ static void free_blocks(block *head)
     }
 }
 
+typedef struct walk_state {
+    const tsr_opspec *spec;
+    const tsr_profile *profile;
+    block *head, *tail;
+    int valid, rejected;
+} walk_state;
+
+/* Checks one combination and chains it when accepted; returns whether it
+ * was, or -1 when out of memory. */
+static int consider(walk_state *w, const tsr_config *config)
+{
+    if (w->spec->op->check(w->spec, w->profile, config, NULL) != TSR_OK) {
+        w->rejected++;
+        return 0;
+    }
+    if (!w->tail || w->tail->used == BLOCK_CONFIGS) {
+        block *b = malloc(sizeof *b);
+        if (!b)
+            return -1;
+        b->next = NULL;
+        b->used = 0;
+        *(w->tail ? &w->tail->next : &w->head) = b;
+        w->tail = b;
+    }
+    w->tail->configs[w->tail->used++] = *config;
+    w->valid++;
+    return 1;
+}
+
+/* Steps the odometer of params [first, last) (the last fastest) and sets
+ * their values in `config`; false once it has gone round. */
+static bool next_combination(const tsr_op_def *op, int first, int last, int *digit,
+                             tsr_config *config)
+{
+    int i = last - 1;
+    while (i >= first && ++digit[i] == op->params[i].n_values) {
+        digit[i] = 0;
+        config->value[i] = op->params[i].values[0];
+        i--;
+    }
+    if (i < first)
+        return false;
+    config->value[i] = op->params[i].values[digit[i]];
+    return true;
+}
+
 /* Calls op->check on every combination, first param slowest, and chains
- * the accepted ones from *head. Returns false when out of memory. */
+ * the accepted ones from *head; the refining params (tsr_param_def) past
+ * their first values only on combinations accepted at them. Returns false
+ * when out of memory. */
 static bool walk(const tsr_opspec *spec, const tsr_profile *profile, block **head, int *valid,
                  int *rejected)
 {
@@ -34,37 +82,23 @@ static bool walk(const tsr_opspec *spec, const tsr_profile *profile, block **hea
     int digit[TSR_MAX_PARAMS] = {0};
     tsr_config config;
     memset(&config, 0, sizeof config);
+    int outer = op->n_params;
+    while (outer > 0 && op->params[outer - 1].refines)
+        outer--;
     for (int i = 0; i < op->n_params; i++)
         config.value[i] = op->params[i].values[0];
-    block *tail = NULL;
-    *head = NULL;
-    *valid = *rejected = 0;
-    for (;;) {
-        if (op->check(spec, profile, &config, NULL) == TSR_OK) {
-            if (!tail || tail->used == BLOCK_CONFIGS) {
-                block *b = malloc(sizeof *b);
-                if (!b)
-                    return false;
-                b->next = NULL;
-                b->used = 0;
-                *(tail ? &tail->next : head) = b;
-                tail = b;
-            }
-            tail->configs[tail->used++] = config;
-            ++*valid;
-        } else {
-            ++*rejected;
-        }
-        int i = op->n_params - 1;
-        while (i >= 0 && ++digit[i] == op->params[i].n_values) {
-            digit[i] = 0;
-            config.value[i] = op->params[i].values[0];
-            i--;
-        }
-        if (i < 0)
-            return true;
-        config.value[i] = op->params[i].values[digit[i]];
-    }
+    walk_state w = {.spec = spec, .profile = profile};
+    int accepted = 1;
+    do {
+        accepted = consider(&w, &config);
+        if (accepted > 0)
+            while (accepted >= 0 && next_combination(op, outer, op->n_params, digit, &config))
+                accepted = consider(&w, &config);
+    } while (accepted >= 0 && next_combination(op, 0, outer, digit, &config));
+    *head = w.head;
+    *valid = w.valid;
+    *rejected = w.rejected;
+    return accepted >= 0;
 }
 
 tsr_status tsr_space_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,

@@ -88,6 +88,8 @@ typedef enum tp_func {
     /* (element, value): adds the int `value` to an element of an int
      * buffer (a TP_ELEM) atomically, device-wide, and gives its old value */
     TP_ATOMIC_ADD,
+    /* (element, value): puts `value` there instead, likewise */
+    TP_ATOMIC_XCHG,
     /* (value): the 32 bits of an f32, as an int; and back */
     TP_FLOAT_BITS,
     TP_BITS_FLOAT,

@@ -217,7 +217,7 @@ static void print_expr(printer *p, const tp_expr *e)
             if (i)
                 tsr_strbuf_append(out, ", ");
             /* An atomic takes its element's address. */
-            if (i == 0 && e->func == TP_ATOMIC_ADD)
+            if (i == 0 && (e->func == TP_ATOMIC_ADD || e->func == TP_ATOMIC_XCHG))
                 tsr_strbuf_append(out, "&");
             print_expr(p, e->args[i]);
         }

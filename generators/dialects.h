@@ -63,6 +63,7 @@ void tsr_nvidia_print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *
                    [TP_TO_TF32] = "tsr_to_tf32",                                                   \
                    [TP_ALIGNED] = "tsr_aligned",                                                   \
                    [TP_ATOMIC_ADD] = "atomicAdd",                                                  \
+                   [TP_ATOMIC_XCHG] = "atomicExch",                                                \
                    [TP_FLOAT_BITS] = "__float_as_int",                                             \
                    [TP_BITS_FLOAT] = "__int_as_float",                                             \
                    TSR_SUBGROUP_FUNC_NAMES},                                                       \

@@ -568,6 +568,7 @@ const tsr_dialect tsr_dialect_opencl = {
                    [TP_TO_TF32] = "tsr_to_tf32",
                    [TP_ALIGNED] = "tsr_aligned",
                    [TP_ATOMIC_ADD] = "atomic_add",
+                   [TP_ATOMIC_XCHG] = "atomic_xchg",
                    [TP_FLOAT_BITS] = "as_int",
                    [TP_BITS_FLOAT] = "as_float",
                    TSR_SUBGROUP_FUNC_NAMES},

@@ -45,6 +45,20 @@ refused() {
     fi
 }
 
+# refused_saying DESCRIPTION NEEDLE ARGS...: refused as bad input, and the
+# one line names NEEDLE (where another refusal would pass unnoticed).
+refused_saying() {
+    local what=$1 needle=$2 before=$failed
+    shift 2
+    refused "$what" "$@"
+    if [ "$failed" -eq "$before" ] && ! grep -qF -- "$needle" err; then
+        passed=$((passed - 1))
+        failed=$((failed + 1))
+        echo "FAIL $what: stderr lacks '$needle'"
+        sed 's/^/    stderr: /' err | head -n 5
+    fi
+}
+
 # Fixed pseudo-random bytes (awk's generator, seeded), so a failure repeats.
 noise() {
     awk -v seed="$2" -v n="$1" 'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%c", int(rand() * 255) + 1 }'
@@ -235,6 +249,16 @@ refused "--config of a CHUNK smaller than one pass of the group's vectors" gen \
 refused "--config of a CHUNK for an op without one" gen "$root/ops/softmax.yaml" --profile pocl-cpu \
     --config CHUNK=4096
 refused "--config of an empty key" gen "$sgemm" --profile pocl-cpu --config =64
+# Split K: f64 accumulates in f64, which the join's 32-bit words cannot
+# carry; on the threads' FMAs only the staged tiles' one mapping splits; 3
+# is not one of SK's values.
+refused_saying "--config of split K on an f64 GEMM" "SK=4 joins f32 accumulators" gen \
+    "$root/ops/dgemm.yaml" --profile pocl-cpu --config SK=4
+refused_saying "--config of split K on the FMAs with A not staged" \
+    "SK=4 with the threads' FMAs is tried at RS=0, PAD=0, STRM=0, SA=1 and SB=1 only" gen \
+    "$sgemm" --profile pocl-cpu --config SK=4,SA=0
+refused_saying "--config of SK=3, which SK does not list" "SK=3 is not one of 1, 2, 4, 8, 16" gen \
+    "$sgemm" --profile pocl-cpu --config SK=3
 refused "--backend unknown" gen "$sgemm" --profile pocl-cpu --backend vulkan
 refused "--config of the warpgroup unit, which OpenCL cannot spell" gen "$root/ops/hgemm.yaml" \
     --profile nvidia-h200 --backend opencl \
@@ -269,6 +293,19 @@ refused "--device opencl:-1" tune "$sgemm" --device opencl:-1 --db t.db
 refused "--device with a huge index" tune "$sgemm" --device cuda:99999999999999999999 --db t.db
 refused "--device of no backend" tune "$sgemm" --device vulkan:0 --db t.db
 refused "--profile missing" tune "$sgemm" --profile no-such-profile --db t.db
+# tune --config: a config the profile refuses is named with the reason
+# (before anything is measured); --config measures, so not with --offline;
+# at most 16.
+refused_saying "tune --config that the profile refuses" \
+    "tune: --config SK=4,SA=0: SK=4 with the threads' FMAs" tune "$sgemm" --profile pocl-cpu \
+    --config SK=4 --config SK=4,SA=0 --shape m=8,n=8,k=8 --db tc.db
+refused_saying "tune --config of an unlisted value" "tune: --config SK=3: " tune "$sgemm" \
+    --profile pocl-cpu --config SK=3 --shape m=8,n=8,k=8 --db tc.db
+refused_saying "tune --config with --offline" "not with --offline" tune "$sgemm" --offline \
+    --profile pocl-cpu --config SK=4 --db t.db
+seventeen=()
+for i in $(seq 17); do seventeen+=(--config SK=1); done
+refused_saying "tune with 17 --config" "at most 16 --config" tune "$sgemm" "${seventeen[@]}" --db t.db
 [ -e t.db ] && { echo "FAIL a refused tune created its store"; failed=$((failed + 1)); }
 
 # ---- results stores ----------------------------------------------------------------

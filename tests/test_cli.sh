@@ -295,6 +295,20 @@ tune_offline_ranks_by_the_model_and_stores_predictions() {
     status_is 2 && err_is_one_line && err_has "measurements"
 }
 
+# --config measures exactly the configs given, each verified: K split
+# among two groups a tile and one group a tile, in a space of the two.
+tune_measures_exactly_the_given_configs() {
+    run tune "$root/ops/sgemm.yaml" --config SK=2 --config SK=1 --db given.db \
+        --shape m=7,n=13,k=17
+    status_is 0 && out_has "2 candidates tried (2 run now, 0 from the store) of 2 in the space" &&
+        out_has "outcomes: ok 2, invalid 0" && out_has "best:" || return 1
+    grep -Eq '^ +1/2 ok .*,SK=2$' out && grep -Eq '^ +2/2 ok .*,SK=1$' out ||
+        { why="the candidates are not SK=2 then SK=1, both ok"; return 1; }
+    local lines
+    lines=$(grep -Ec '^ +[0-9]+/[0-9]+ ' out)
+    [ "$lines" -eq 2 ] || { why="$lines candidate lines, expected 2"; return 1; }
+}
+
 tune_on_a_missing_device_names_it() {
     run tune "$root/ops/sgemm.yaml" --device opencl:99 --db t2.db --shape m=8,n=8,k=8
     status_is 2 && err_is_one_line && err_has "opencl:99"
@@ -414,6 +428,7 @@ t "tune reports rejections with a reason and where the time went" \
     tune_reports_rejections_and_where_the_time_went
 t "tune --offline ranks by the model and stores predictions" \
     tune_offline_ranks_by_the_model_and_stores_predictions
+t "tune --config measures exactly the configs given" tune_measures_exactly_the_given_configs
 t "tune --device opencl:99 exits 2 naming it" tune_on_a_missing_device_names_it
 t "tune --strategy bogus exits 2" tune_with_an_unknown_strategy_exits_2
 

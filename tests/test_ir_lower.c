@@ -383,7 +383,10 @@ out:
 /* ---- the search space ------------------------------------------------------------ */
 
 /* Decodes every combination in enumeration order (first param slowest),
- * asks check, and walks the space alongside: same configs, same order. */
+ * asks check, and walks the space alongside: same configs, same order.
+ * A refining param (GEMM's SK) past its first value is asked only where
+ * the combination is accepted at it, as the walk does; that nothing is
+ * lost so is checked on every 4099th combination refused there. */
 static void space_is_exactly_the_configs_check_accepts_in_order(void)
 {
     tsr_opspec *spec = gemm_spec("col", "row", 0.0);
@@ -396,22 +399,41 @@ static void space_is_exactly_the_configs_check_accepts_in_order(void)
     CHECK_MSG(tsr_space_build(arena, spec, profile, &space, &err) == TSR_OK, "%s", err.msg);
     const tsr_op_def *op = spec->op;
     CHECK(space.op == op);
-    long combinations = 1, accepted = 0, differing = 0;
+    long combinations = 1, accepted = 0, differing = 0, checked = 0, lost = 0;
+    int outer = op->n_params;
+    while (outer > 0 && op->params[outer - 1].refines)
+        outer--;
+    long refinements = 1;
     for (int i = 0; i < op->n_params; i++)
-        combinations *= op->params[i].n_values;
-    for (long r = 0; r < combinations; r++) {
+        *(i < outer ? &combinations : &refinements) *= op->params[i].n_values;
+    CHECK(outer < op->n_params && refinements == 5);
+    for (long r = 0; r < combinations * refinements; r++) {
         tsr_config config;
         memset(&config, 0, sizeof config);
         for (long rest = r, i = op->n_params - 1; i >= 0; rest /= op->params[i].n_values, i--)
             config.value[i] = op->params[i].values[rest % op->params[i].n_values];
-        if (op->check(spec, profile, &config, NULL) != TSR_OK)
+        bool base = r % refinements == 0;
+        checked++;
+        if (op->check(spec, profile, &config, NULL) != TSR_OK) {
+            if (base && (r / refinements) % 4099 == 0)
+                for (long f = 1; f < refinements; f++) {
+                    tsr_config refined = config;
+                    for (long rest = f, i = op->n_params - 1; i >= outer;
+                         rest /= op->params[i].n_values, i--)
+                        refined.value[i] = op->params[i].values[rest % op->params[i].n_values];
+                    lost += op->check(spec, profile, &refined, NULL) == TSR_OK;
+                }
+            if (base)
+                r += refinements - 1; /* the walk asks no more of it */
             continue;
+        }
         differing += accepted >= space.count || memcmp(config.value, space.configs[accepted].value,
                                                        sizeof(int) * (size_t)op->n_params) != 0;
         accepted++;
     }
     CHECK_MSG(space.count == accepted, "space %d, brute force %ld", space.count, accepted);
-    CHECK(space.count > 0 && space.count + space.rejected == combinations);
+    CHECK(space.count > 0 && space.count + space.rejected == checked);
+    CHECK_MSG(lost == 0, "%ld refined configs accepted where their first value is not", lost);
     CHECK_MSG(differing == 0, "%ld configs differ from the brute force's", differing);
 out:
     tsr_arena_destroy(arena);
@@ -601,13 +623,13 @@ static void split_reduction_joins_through_a_workspace_in_every_dialect(void)
     } dialects[] = {
         {"opencl",
          {"atomic_add(&workspace[", "mem_fence(CLK_GLOBAL_MEM_FENCE)", "as_int(group_total)",
-          "as_float(atomic_add("}},
+          "as_float(atomic_xchg("}},
         {"cuda",
          {"atomicAdd(&workspace[", "__threadfence()", "__float_as_int(group_total)",
-          "__int_as_float(atomicAdd("}},
+          "__int_as_float(atomicExch("}},
         {"hip",
          {"atomicAdd(&workspace[", "__threadfence()", "__float_as_int(group_total)",
-          "__int_as_float(atomicAdd("}},
+          "__int_as_float(atomicExch("}},
     };
     const char *spec_text = "schema: 1\nname: r\nop: reduce\ndtype: f32\nreduce: {kind: mean}\n"
                             "shapes:\n  - {rows: 3, cols: 5}\n";
@@ -1812,6 +1834,247 @@ static void fma_ring_fetches_what_cannot_copy_asynchronously(void)
     tsr_profile_free(h200);
 }
 
+/* ---- split-K GEMM ----------------------------------------------------------------- */
+
+/* How a dialect spells a split-K GEMM's join: the arrival count's atomic
+ * add, the last group's atomic exchanges (which take the parts and leave
+ * the workspace zero), the fence on global memory, and the accumulators'
+ * bits through 32-bit words, out and back. */
+typedef struct join_spelling {
+    const char *dialect, *must[5];
+} join_spelling;
+
+static const join_spelling opencl_join = {
+    "opencl",
+    {"atomic_add(&workspace[", "atomic_xchg(&workspace[", "mem_fence(CLK_GLOBAL_MEM_FENCE)",
+     "] = as_int(acc_0_0);", "+= as_float(atomic_xchg(&workspace["}};
+static const join_spelling cuda_join = {"cuda",
+                                        {"atomicAdd(&workspace[", "atomicExch(&workspace[",
+                                         "__threadfence()", "] = __float_as_int(acc_0_0);",
+                                         "+= __int_as_float(atomicExch(&workspace["}};
+static const join_spelling hip_join = {"hip",
+                                       {"atomicAdd(&workspace[", "atomicExch(&workspace[",
+                                        "__threadfence()", "] = __float_as_int(acc_0_0);",
+                                        "+= __int_as_float(atomicExch(&workspace["}};
+
+/* The last statement of `kind` in `list` (not inside loops), or -1. */
+static int last_index_of(const tsr_stmt_list *list, tsr_stmt_kind kind)
+{
+    int at = -1;
+    for (int i = 0; i < list->count; i++)
+        if (list->items[i]->kind == kind)
+            at = i;
+    return at;
+}
+
+/* `base` with SK=`sk` on `profile`: accepted; its rule launches SK groups
+ * a problem of the batch along the third axis, each with a workspace of
+ * the tile's accumulators and 4 words more (tsr_tile_join_words) as
+ * 32-bit words; the workspace is the last param, an i32 buffer; the join
+ * follows the k-loop and holds the store, and each dialect spells its
+ * atomics, fence and bit casts. At SK=1 none of it: the kernel is the
+ * one `base` alone gives, in every dialect. */
+static void check_split_k(const tsr_opspec *spec, const tsr_profile *profile, const char *base,
+                          int sk, const join_spelling *const *dialects, int n_dialects)
+{
+    tsr_arena *arena = tsr_arena_create();
+    char text[256];
+    snprintf(text, sizeof text, "%s,SK=%d", base, sk);
+    tsr_config config = config_of(spec->op, text), plain = config_of(spec->op, base);
+    tsr_error err = {{0}};
+    tsr_tile_program *p = NULL, *q = NULL;
+    CHECK(arena && spec && profile);
+    if (!arena || !spec || !profile)
+        goto out;
+    CHECK_MSG(spec->op->check(spec, profile, &config, &err) == TSR_OK, "%s: %s", text, err.msg);
+    CHECK_MSG(spec->op->build(arena, spec, profile, &config, &p, &err) == TSR_OK, "%s: %s", text,
+              err.msg);
+    CHECK_MSG(spec->op->build(arena, spec, profile, &plain, &q, &err) == TSR_OK, "%s: %s", base,
+              err.msg);
+    if (!p || !q)
+        goto out;
+
+    /* The rule: the batch's groups SK times over, and a group's words. */
+    int bm = tsr_config_get(spec->op, &config, "BM"), bn = tsr_config_get(spec->op, &config, "BN");
+    int threads = (int)(p->local[0] * p->local[1]);
+    long words = tsr_tile_join_words(threads, bm * bn / threads);
+    CHECK_MSG(words == (long)bm * bn + 4, "%s: %ld words a group", text, words);
+    tsr_geometry_rule rule;
+    spec->op->geometry_rule(spec, &config, &rule);
+    char rule_text[160], want[160];
+    tsr_geometry_rule_format(spec->op, &rule, rule_text, sizeof rule_text);
+    if (sk == 1)
+        snprintf(want, sizeof want, "n/%dx%d,m/%dx%d,batch/1x1", bn, p->local[0], bm, p->local[1]);
+    else
+        snprintf(want, sizeof want, "n/%dx%d,m/%dx%d,%d*batch/1x1,workspace=%ld", bn, p->local[0],
+                 bm, p->local[1], sk, 4 * words);
+    CHECK_MSG(!strcmp(rule_text, want), "%s: rule %s, expected %s", text, rule_text, want);
+    tsr_shape shape = {{100, 70, 1000, 3}}; /* m, n, k, batch */
+    tsr_geometry g;
+    tsr_geometry_apply(&rule, &shape, &g);
+    size_t groups_n = (size_t)(70 + bn - 1) / (size_t)bn,
+           groups_m = (size_t)(100 + bm - 1) / (size_t)bm;
+    CHECK_MSG(g.groups[0] == groups_n && g.groups[1] == groups_m && g.groups[2] == 3 * (size_t)sk,
+              "%s: %zu x %zu x %zu groups", text, g.groups[0], g.groups[1], g.groups[2]);
+    CHECK_MSG(g.workspace_bytes ==
+                  (sk > 1 ? groups_n * groups_m * 3 * (size_t)sk * 4 * (size_t)words : 0),
+              "%s: %zu workspace bytes", text, g.workspace_bytes);
+
+    /* The program: the workspace last, the join after the k-loop, the
+     * store inside it. */
+    const tp_param *last = &p->params[p->n_params - 1];
+    int loop_at = last_index_of(&p->body, TSR_S_LOOP);
+    int join_at = index_of(&p->body, TSR_S_TILE_JOIN, 0);
+    char *ir = dump(p);
+    CHECK(loop_at >= 0);
+    if (sk == 1) {
+        CHECK(p->n_params == q->n_params && strcmp(last->name, "workspace") != 0);
+        CHECK(join_at < 0 && index_of(&p->body, TSR_S_STORE, 0) > loop_at);
+        CHECK_MSG(!strstr(ir, "workspace") && !strstr(ir, "join") && !strstr(ir, "k_share"),
+                  "%s: %s", text, ir);
+    } else {
+        CHECK(p->n_params == q->n_params + 1 && !strcmp(last->name, "workspace") &&
+              last->kind == TSR_ARG_BUFFER && last->dtype == TSR_I32 && last->writable);
+        CHECK_MSG(join_at > loop_at && last_index_of(&p->body, TSR_S_TILE_JOIN) == join_at,
+                  "%s: the loop at %d, the join at %d", text, loop_at, join_at);
+        CHECK(index_of(&p->body, TSR_S_STORE, 0) < 0); /* the last group's alone */
+        if (join_at > loop_at) {
+            const tsr_stmt *join = p->body.items[join_at];
+            int store_at = index_of(&join->body, TSR_S_STORE, 0);
+            CHECK(join->workspace == last && tp_is_int(join->parts, sk));
+            CHECK(join->tile && join->tile->space == TSR_SPACE_REGISTER);
+            CHECK(store_at >= 0 && join->body.items[store_at]->tile == join->tile &&
+                  !strcmp(join->body.items[store_at]->view->buffer->name, "C"));
+        }
+        char line[128];
+        snprintf(line, sizeof line, "let part = (group_id(2) %% %d)", sk);
+        CHECK_STR_CONTAINS(ir, line);
+        snprintf(line, sizeof line, "let problem = (group_id(2) / %d)", sk);
+        CHECK_STR_CONTAINS(ir, line);
+        CHECK_STR_CONTAINS(ir, "loop k0 in [0, k_length)");
+        snprintf(line, sizeof line,
+                 "join acc of tile tile <- sum, part part of %d through workspace; the last:", sk);
+        CHECK_STR_CONTAINS(ir, line);
+    }
+    free(ir);
+
+    /* Every dialect: the join's spelling at SK > 1; at SK=1 the kernel
+     * of the config without SK, to the byte. */
+    tp_kernel *kernel = NULL, *plain_kernel = NULL;
+    CHECK_MSG(tsr_lower(p, arena, &kernel, &err) == TSR_OK, "%s: %s", text, err.msg);
+    CHECK_MSG(tsr_lower(q, arena, &plain_kernel, &err) == TSR_OK, "%s: %s", base, err.msg);
+    for (int d = 0; kernel && plain_kernel && d < n_dialects; d++) {
+        char *out = generated(kernel, dialects[d]->dialect);
+        char *plain_out = generated(plain_kernel, dialects[d]->dialect);
+        for (int i = 0; out && i < 5; i++)
+            CHECK_MSG(!strstr(out, dialects[d]->must[i]) == (sk == 1), "%s, %s: %s %s",
+                      dialects[d]->dialect, text, dialects[d]->must[i],
+                      sk == 1 ? "printed" : "missing");
+        if (out && sk > 1) {
+            /* The arrival's add before the last group's exchanges. */
+            const char *add = strstr(out, dialects[d]->must[0]);
+            const char *take = strstr(out, dialects[d]->must[1]);
+            CHECK_MSG(add && take && add < take, "%s, %s: the exchanges before the arrival",
+                      dialects[d]->dialect, text);
+            /* The kernel's groups as many words apart as the rule gives
+             * them, the count in the word after the values. */
+            char count_word[64];
+            snprintf(count_word, sizeof count_word, " * %ld + %ld]", words, words - 4);
+            const char *end = add ? strchr(add, ']') : NULL;
+            size_t n = strlen(count_word);
+            CHECK_MSG(end && (size_t)(end + 1 - add) >= n && !strncmp(end + 1 - n, count_word, n),
+                      "%s, %s: the arrival count is not at \"%s\"", dialects[d]->dialect, text,
+                      count_word);
+        }
+        if (out && plain_out && sk == 1)
+            CHECK_MSG(!strcmp(out, plain_out), "%s: %s prints another kernel than %s",
+                      dialects[d]->dialect, text, base);
+        free(out);
+        free(plain_out);
+    }
+out:
+    tsr_arena_destroy(arena);
+}
+
+/* SK splits each tile's k-steps among SK groups along the third launch
+ * axis, which join their accumulators through the workspace, the
+ * kernel's last argument, the last of them storing the tile: on the
+ * threads' FMAs in every dialect and on mma.sync (hgemm) in CUDA and
+ * OpenCL's inline PTX (HIP cannot spell the unit); SK=1 takes none of
+ * it. Refused, one line each: f64's accumulators, and with the FMAs any
+ * mapping but the staged tiles' one (RS=0, PAD=0, STRM=0, SA=SB=1). */
+static void split_k_gemm_joins_through_a_workspace_in_every_dialect(void)
+{
+    const join_spelling *every[] = {&opencl_join, &cuda_join, &hip_join};
+    const join_spelling *nvidia[] = {&cuda_join, &opencl_join};
+    tsr_opspec *f32 = gemm_spec("row", "row", 0.0);
+    tsr_opspec *f16 = parse_spec("schema: 1\nname: h\nop: gemm\ndtype: f16\n"
+                                 "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_opspec *f64 = parse_spec("schema: 1\nname: d\nop: gemm\ndtype: f64\n"
+                                 "shapes:\n  - {m: 7, n: 13, k: 17}\n");
+    tsr_profile *roomy = small_profile(4096, 1 << 20, 255);
+    tsr_profile *small = small_profile(64, 4096, 40);
+    tsr_profile *h200 = check_repo_profile("nvidia-h200");
+    tsr_profile *pocl = check_repo_profile("pocl-cpu");
+    tsr_arena *arena = tsr_arena_create();
+    if (!f32 || !f16 || !f64 || !roomy || !small || !h200 || !pocl || !arena)
+        goto out;
+    /* The op's defaults (64 x 64 tiles, 256 threads). */
+    const char *fma = "KU=4";
+    check_split_k(f32, roomy, fma, 1, every, 3);
+    check_split_k(f32, roomy, fma, 4, every, 3);
+    /* The matrix unit: 128 threads, 32 accumulators each, PAD=1 allowed. */
+    const char *mma = "MU=1,BM=64,BN=64,BK=32,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=1,PAD=1";
+    check_split_k(f16, h200, mma, 1, nvidia, 2);
+    check_split_k(f16, h200, mma, 4, nvidia, 2);
+    char mma_split[128];
+    snprintf(mma_split, sizeof mma_split, "%s,SK=4", mma);
+    check_refused(lowered(arena, f16, h200, mma_split), "hip", "matrix unit");
+
+    /* f64 accumulates in f64, which the 32-bit words cannot carry. */
+    expect_check(f64, pocl, "SK=1", ACCEPTED);
+    expect_check(f64, pocl, "SK=4",
+                 NEEDLES("SK=4 joins f32 accumulators through 32-bit words; f64 accumulates in "
+                         "f64"));
+    /* With the FMAs, only the staged tiles' one mapping splits. */
+    expect_check(f32, small, "SK=16", ACCEPTED);
+    static const struct {
+        const char *changes, *given;
+    } mappings[] = {
+        {"SK=2,RS=8", "(given RS=8, PAD=0, STRM=0, SA=1, SB=1)"},
+        {"SK=2,PAD=1", "(given RS=0, PAD=1, STRM=0, SA=1, SB=1)"},
+        {"SK=2,STRM=1", "(given RS=0, PAD=0, STRM=1, SA=1, SB=1)"},
+        {"SK=2,SA=0", "(given RS=0, PAD=0, STRM=0, SA=0, SB=1)"},
+        {"SK=2,SB=0", "(given RS=0, PAD=0, STRM=0, SA=1, SB=0)"},
+    };
+    for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++)
+        expect_check(f32, small, mappings[i].changes,
+                     NEEDLES("SK=2 with the threads' FMAs is tried at RS=0, PAD=0, STRM=0, SA=1 "
+                             "and SB=1 only",
+                             mappings[i].given));
+    /* Each refusal is one line. */
+    const char *refusals[][2] = {{"f64", "SK=8"}, {"f32", "SK=8,SA=0"}};
+    for (int i = 0; i < 2; i++) {
+        const tsr_opspec *spec = i ? f32 : f64;
+        tsr_config config = config_of(spec->op, refusals[i][1]);
+        tsr_error err = {{0}};
+        CHECK_MSG(spec->op->check(spec, pocl, &config, &err) == TSR_ERR_UNSUPPORTED, "%s %s",
+                  refusals[i][0], refusals[i][1]);
+        CHECK_MSG(err.msg[0] && !strchr(err.msg, '\n'), "%s %s: \"%s\"", refusals[i][0],
+                  refusals[i][1], err.msg);
+    }
+
+out:
+    tsr_arena_destroy(arena);
+    tsr_profile_free(pocl);
+    tsr_profile_free(h200);
+    tsr_profile_free(small);
+    tsr_profile_free(roomy);
+    tsr_opspec_free(f64);
+    tsr_opspec_free(f16);
+    tsr_opspec_free(f32);
+}
+
 int main(void)
 {
     RUN_TEST(staged_gemm_has_shared_tiles_a_k_loop_with_barriers_and_a_store);
@@ -1831,6 +2094,7 @@ int main(void)
     RUN_TEST(lone_group_axes_and_softmax_rows_read_as_text);
     RUN_TEST(softmax_program_has_two_row_reductions_then_a_row_map);
     RUN_TEST(split_reduction_joins_through_a_workspace_in_every_dialect);
+    RUN_TEST(split_k_gemm_joins_through_a_workspace_in_every_dialect);
     RUN_TEST(every_layout_of_a_few_gemm_configs_lowers_and_prints);
     RUN_TEST(one_program_prints_in_every_dialect_in_its_own_syntax);
     RUN_TEST(printer_keeps_the_parentheses_operators_need);

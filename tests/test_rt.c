@@ -383,6 +383,31 @@ static void fused_and_batched_gemm_of_untuned_shapes_is_right(void)
     tsr_rt_close(b);
 }
 
+/* A split-K kernel (test_rt.sh's split.yaml, SK=4) on shapes one after
+ * another, each launched twice, on the one workspace the runtime keeps
+ * for the queue: each launch must find it as the last left it, zero. A
+ * batch, a K shorter than the splits' k-steps, a long one. */
+static void split_k_gemm_joins_through_the_runtimes_workspace(void)
+{
+    tsr_rt_bundle *b = NULL;
+    char err[512] = "";
+    CHECK_MSG(tsr_rt_open(bundle_dir, &b, err, sizeof err) == TSR_RT_OK, "%s", err);
+    if (!b)
+        return;
+    static const int shapes[][4] = {
+        {37, 13, 71, 1}, {5, 70, 1000, 3}, {1, 1, 1, 1}, {64, 48, 2049, 1}, {16, 32, 512, 2}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        tsr_rt_gemm_desc d = desc_of(TSR_RT_COL, TSR_RT_COL, 1.0f, TSR_RT_BIAS_COL, TSR_RT_ACT_SILU,
+                                     true, shapes[i][3]);
+        d.m = shapes[i][0];
+        d.n = shapes[i][1];
+        d.k = shapes[i][2];
+        for (int twice = 0; twice < 2; twice++)
+            check_gemm_ex(b, &d, "m=16,n=32,k=512");
+    }
+    tsr_rt_close(b);
+}
+
 static void gemm_desc_key_is_the_stores(void)
 {
     char key[96];
@@ -555,6 +580,7 @@ int main(int argc, char **argv)
     RUN_TEST(softmax_of_an_untuned_shape_is_right);
     RUN_TEST(refusals_are_a_code_and_one_line);
     RUN_TEST(fused_and_batched_gemm_of_untuned_shapes_is_right);
+    RUN_TEST(split_k_gemm_joins_through_the_runtimes_workspace);
     RUN_TEST(gemm_desc_key_is_the_stores);
     RUN_TEST(gemm_pick_weighs_the_batch);
     RUN_TEST(gemm_ex_refusals_are_a_code_and_one_line);

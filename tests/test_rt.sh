@@ -36,6 +36,12 @@ spec rt-relu-res "a: row, b: col, beta: 0.0, activation: relu, residual: true" \
     "m: 16, n: 32, k: 16" >relu-res.yaml
 spec rt-half-out "a: row, b: row, beta: 1.0, bias: col, activation: gelu, residual: true, \
 output: f16" "m: 40, n: 24, k: 56" | sed 's/^dtype: f32/dtype: f16/' >half-out.yaml
+# A GEMM whose K is split among 4 groups a tile (SK=4), which join through
+# the runtime's workspace: that config alone, measured and stored.
+spec rt-split "a: col, b: col, beta: 1.0, bias: col, activation: silu, residual: true" \
+    "m: 16, n: 32, k: 512" >split.yaml
+"$tessera" tune split.yaml --config SK=4,BM=16,BN=16,TM=1,TN=1,STRN=0 --db t.db >tune.log 2>&1 ||
+    { cat tune.log; exit 1; }
 tune() {
     "$tessera" tune "$@" --strategy random --budget 2 --db t.db >tune.log 2>&1 ||
         { cat tune.log; exit 1; }

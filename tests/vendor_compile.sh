@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every generator's output through its vendor's own compiler: the example op
-# specs (a fused epilogue and a batch among them, the row ops' sub-group and
-# one-pass variants, conv2d's gathered implicit GEMM, fused attention), a
+# specs (a fused epilogue and a batch among them, GEMM's K split among
+# groups, the row ops' sub-group and one-pass variants, conv2d's gathered
+# implicit GEMM, fused attention), a
 # sample of configs each, as CUDA with nvcc for sm_80, sm_89 and sm_90 (and
 # the warpgroup unit's for sm_90a), as
 # HIP with hipcc for gfx908, gfx90a, gfx940 and gfx1030 (AMD's wave matrix
@@ -142,6 +143,8 @@ for spec in hgemm bf16gemm-tn hgemm-fused-f16-out conv2d-nhwc-f16; do
         dpas16+=("$spec|MU=6,$tiles")
     done
 done
+# A split of K on MFMA (HIP, and OpenCL for AMD's).
+mfma+=("hgemm|MU=3,BM=64,BN=64,BK=32,TM=2,TN=2,STRN=0,KU=2,PF=1,VW=8,PAD=1,SK=2")
 # Softmax in three passes and in two (ONLINE=1), its reductions in shared
 # memory alone and first by sub-group shuffles (SG=1): 32 wide, the H100
 # profile's warp, which divides every CUDA warp and every AMD wave (wave64
@@ -162,6 +165,12 @@ done
 for config in "WG=256,VW=4,CHUNK=16384" "SG=1,WG=1024,VW=8,CHUNK=65536"; do
     sources+=("reduce-sum|$config")
 done
+# GEMM's K split among groups (SK) that join their accumulators through
+# the workspace (atomic adds and exchanges, fences, 32-bit bit casts), the
+# last storing the tile: on the threads' FMAs everywhere; on the matrix
+# units below (mma.sync through a cp.async ring, wgmma, MFMA).
+sources+=("sgemm|SK=4")
+cuda_only+=("hgemm|MU=1,BM=128,BN=128,BK=16,TM=2,TN=8,STRN=0,KU=1,PF=3,VW=8,PAD=1,SK=2")
 # Permutes: a transpose through a padded shared tile, rows copied straight
 # (a loop over d0, the batch and head dims on launch axes 1 and 2), and a
 # 4-D perm that moves the innermost dim.
@@ -226,6 +235,8 @@ wgmma+=("conv2d-nhwc-f16|MU=2,BM=128,BN=128,BK=64,TM=1,TN=8,STRN=0,KU=1,VW=8,PAD
 wgmma+=("sgemm-nt-tf32|MU=2,BM=256,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VW=4,PAD=0,PF=3"
     "sgemm-nt-tf32|MU=2,BM=128,BN=256,BK=32,TM=1,TN=32,STRN=0,KU=1,VW=4,PAD=0,PF=2"
     "sgemm-nt-tf32|MU=2,BM=64,BN=64,BK=32,TM=1,TN=8,STRN=0,KU=1,VW=1,PAD=0")
+# A split of K joined after the last wgmma's wait.
+wgmma+=("hgemm|MU=2,BM=128,BN=256,BK=64,TM=1,TN=16,STRN=0,KU=1,VW=8,PAD=0,PF=2,SK=2")
 # f64 GEMM: double throughout, vectors of double (OpenCL's double2 to 8,
 # CUDA's and HIP's tsr_doublev), direct and staged, fetched ahead; for CUDA
 # a cp.async ring of doubles. Only targets with double precision take them:

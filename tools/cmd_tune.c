@@ -22,7 +22,7 @@
 static const char tune_usage[] =
     "usage: tessera tune SPEC [--profile P] [--device opencl:I] [--strategy S]\n"
     "                    [--budget N] [--seconds T] [--seed N] [--shape m=..,n=..] [--db F]\n"
-    "                    [--timeout S] [--jobs N] [--in-process]\n"
+    "                    [--timeout S] [--jobs N] [--in-process] [--config K=V,...]...\n"
     "       tessera tune SPEC --offline --profile P [--learned] [--budget N] [--shape ..] [--db "
     "F]\n"
     "\n"
@@ -52,6 +52,9 @@ static const char tune_usage[] =
     "                 one is timed (default: the cores less one; on a CPU device all\n"
     "                 of them, compiling only between timings); 0: compile in turn\n"
     "  --in-process   evaluate in tessera's own process (no isolation; for debugging)\n"
+    "  --config C     measure only this config (params not named keep their defaults;\n"
+    "                 repeat for more, up to 16), which must fit the profile: one\n"
+    "                 variant to compare, or a hand-picked kernel to store for export\n"
     "\n"
     "  --offline      no device: rank the whole space by the profile's analytic model,\n"
     "                 compile the best --budget (default 16) with the profile's vendor\n"
@@ -216,8 +219,12 @@ static void report(const tsr_tune_summary *s, const tsr_compile_ahead *ahead, in
     }
 }
 
+enum { MAX_GIVEN_CONFIGS = 16 };
+
 typedef struct tune_args {
     const char *profile, *device, *strategy, *shape, *db, *spec_path;
+    const char *configs[MAX_GIVEN_CONFIGS]; /* --config: the only ones searched */
+    int n_configs;
     int budget, jobs; /* jobs < 0: the default */
     double seconds, timeout;
     bool in_process, offline, learned;
@@ -227,21 +234,14 @@ typedef struct tune_args {
 static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
 {
     static const struct option options[] = {
-        {"profile", required_argument, NULL, 'p'},
-        {"device", required_argument, NULL, 'd'},
-        {"strategy", required_argument, NULL, 's'},
-        {"budget", required_argument, NULL, 'b'},
-        {"seconds", required_argument, NULL, 't'},
-        {"seed", required_argument, NULL, 'r'},
-        {"shape", required_argument, NULL, 'x'},
-        {"db", required_argument, NULL, 'f'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"in-process", no_argument, NULL, 'I'},
-        {"offline", no_argument, NULL, 'O'},
-        {"learned", no_argument, NULL, 'L'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"profile", required_argument, NULL, 'p'},  {"device", required_argument, NULL, 'd'},
+        {"strategy", required_argument, NULL, 's'}, {"budget", required_argument, NULL, 'b'},
+        {"seconds", required_argument, NULL, 't'},  {"seed", required_argument, NULL, 'r'},
+        {"shape", required_argument, NULL, 'x'},    {"db", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 'T'},  {"in-process", no_argument, NULL, 'I'},
+        {"offline", no_argument, NULL, 'O'},        {"learned", no_argument, NULL, 'L'},
+        {"jobs", required_argument, NULL, 'j'},     {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *a = (tune_args){.device = "opencl:0",
                      .strategy = "exhaustive",
@@ -289,6 +289,11 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
             a->jobs = (int)budget;
             break;
         case 'I': a->in_process = true; break;
+        case 'c':
+            if (a->n_configs == MAX_GIVEN_CONFIGS)
+                return cli_usage_error("tune", "at most %d --config", MAX_GIVEN_CONFIGS);
+            a->configs[a->n_configs++] = optarg;
+            break;
         case 'O': a->offline = true; break;
         case 'L': a->learned = true; break;
         case 'r':
@@ -305,6 +310,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *spec_index)
         return cli_usage_error("tune", "expected one op spec file");
     if (a->learned && !a->offline)
         return cli_usage_error("tune", "--learned ranks offline tuning; it needs --offline");
+    if (a->n_configs && a->offline)
+        return cli_usage_error("tune", "--config measures on a live device; not with --offline");
     if (tsr_strategy_from_name(a->strategy) < 0)
         return cli_usage_error("tune",
                                "unknown strategy '%s' (known: exhaustive, random, anneal, genetic, "
@@ -359,9 +366,34 @@ static int open_worker(const tune_args *a, const tsr_profile *profile, const cha
     return st == TSR_OK ? 0 : cli_report(st, err.msg);
 }
 
+/* --config: each text onto the op's defaults, checked against the
+ * profile; a space of them alone. Returns non-zero after saying why. */
+static int given_space(const tune_args *a, const tsr_opspec *spec, const tsr_profile *profile,
+                       tsr_config *configs, tsr_search_space *space)
+{
+    for (int i = 0; i < a->n_configs; i++) {
+        tsr_error err = {{0}};
+        tsr_config_default(spec->op, &configs[i]);
+        tsr_status st = tsr_config_parse(spec->op, a->configs[i], &configs[i], &err);
+        if (st == TSR_OK && spec->op->check(spec, profile, &configs[i], &err) != TSR_OK)
+            st = TSR_ERR_INPUT;
+        if (st != TSR_OK) {
+            char why[1536];
+            snprintf(why, sizeof why, "tune: --config %s: %s", a->configs[i], err.msg);
+            return cli_report(TSR_ERR_INPUT, why);
+        }
+    }
+    *space = (tsr_search_space){.op = spec->op, .count = a->n_configs, .configs = configs};
+    return 0;
+}
+
 static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
                       tsr_device *device, const tsr_shape *shape, const tune_args *a)
 {
+    tsr_config given[MAX_GIVEN_CONFIGS];
+    tsr_search_space given_configs;
+    if (a->n_configs && given_space(a, spec, profile, given, &given_configs))
+        return 2;
     char fingerprint[768], shape_text[256];
     tsr_device_fingerprint(&device->info, fingerprint, sizeof fingerprint);
     tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
@@ -395,6 +427,7 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
         .upcoming = ectx.ahead ? upcoming : NULL,
         .upcoming_ctx = &ectx,
         .lookahead = jobs + 1,
+        .space = a->n_configs ? &given_configs : NULL,
     };
     tsr_arena *arena = tsr_arena_create();
     tsr_tune_summary summary;

@@ -7,7 +7,10 @@
  * conflicts); each thread accumulates a TM x TN register micro-tile from
  * the staged tiles (or straight from global memory in the direct
  * variant), and stores it through the fused epilogue. The third launch
- * axis picks the problem of a batch. The search space is the set of these choices that the
+ * axis picks the problem of a batch, and with split K (SK) the share of K
+ * too: SK groups multiply a tile's shares and join their accumulators
+ * through a workspace, the last of them storing the sum through the
+ * epilogue. The search space is the set of these choices that the
  * profile's limits allow. */
 #include <stdio.h>
 
@@ -15,7 +18,7 @@
 #include "core/ops/gemm_internal.h"
 #include "core/ops/ops.h"
 
-static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
+static const tsr_param_def gemm_params[GEMM_ALL_PARAM_COUNT] = {
     /* 256 and BK=64 fit where a kernel may opt in to more shared memory. */
     [GEMM_BM] = {"BM", "rows of C per work-group", 5, {16, 32, 64, 128, 256}, 64},
     [GEMM_BN] = {"BN", "cols of C per work-group", 5, {16, 32, 64, 128, 256}, 64},
@@ -59,6 +62,14 @@ static const tsr_param_def gemm_params[GEMM_PARAM_COUNT] = {
                  2,
                  {0, 8},
                  0},
+    [GEMM_SK] = {"SK",
+                 "groups a tile's K is split among, each multiplying a share of whole k-steps; "
+                 "the last to finish adds their accumulators, in order, through a workspace "
+                 "and stores the tile (1: one group a tile)",
+                 5,
+                 {1, 2, 4, 8, 16},
+                 1,
+                 .refines = true},
 };
 
 static tsr_status refuse(tsr_error *err, const char *fmt, int a, int b)
@@ -218,6 +229,29 @@ static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *p
                                   : check_mma_sync(spec, profile, c, err);
 }
 
+/* SK: the joined accumulators cross the workspace as 32-bit words. With
+ * the threads' FMAs, whose choices make most of the space, a split is
+ * tried on one mapping of the staged tiles alone (RS=0, PAD=0, STRM=0,
+ * SA=SB=1), so that SK's four splits add about a tenth to the space
+ * rather than four times it: the split matters for the shape's
+ * parallelism, which those params hardly change. */
+static tsr_status check_split(const tsr_opspec *spec, const gemm_cfg *c, tsr_error *err)
+{
+    if (c->sk == 1)
+        return TSR_OK;
+    tsr_dtype compute = tsr_dtype_compute(spec->dtype);
+    if (compute != TSR_F32)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "SK=%d joins f32 accumulators through 32-bit words; %s accumulates in %s",
+                        c->sk, tsr_dtype_name(spec->dtype), tsr_dtype_name(compute));
+    if (!c->mu && (c->rs || c->pad || c->strm || !c->sa || !c->sb))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "SK=%d with the threads' FMAs is tried at RS=0, PAD=0, STRM=0, SA=1 and "
+                        "SB=1 only (given RS=%d, PAD=%d, STRM=%d, SA=%d, SB=%d)",
+                        c->sk, c->rs, c->pad, c->strm, c->sa, c->sb);
+    return TSR_OK;
+}
+
 tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const tsr_config *config,
                       tsr_error *err)
 {
@@ -226,6 +260,7 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "dtype f64 needs double precision, which the profile does not list "
                         "(features: fp64)");
+    TSR_TRY(check_split(spec, &c, err));
     if (c.mu)
         TSR_TRY(check_matrix_unit(spec, profile, &c, err));
     else if (c.bm % c.tm)
@@ -320,24 +355,30 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
     return TSR_OK;
 }
 
+/* With SK, the third axis has SK groups a problem of the batch, each with
+ * its tile's values and an arrival count in the workspace. */
 static void gemm_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
                                tsr_geometry_rule *rule)
 {
     (void)spec;
     gemm_cfg c = gemm_cfg_of(config);
+    int threads = gemm_local_x(&c) * gemm_local_y(&c);
     *rule = (tsr_geometry_rule){
         .dims = 3,
         .dim = {GEMM_DIM_N, GEMM_DIM_M, GEMM_DIM_BATCH},
         .per_group = {c.bn, c.bm, 1},
+        .repeat = {1, 1, c.sk},
         .local = {(size_t)gemm_local_x(&c), (size_t)gemm_local_y(&c), 1},
+        .workspace_bytes =
+            c.sk > 1 ? 4 * (size_t)tsr_tile_join_words(threads, c.bm * c.bn / threads) : 0,
     };
 }
 
 /* A: M x K, B: K x N, each row- or column-major as the spec says; C and R:
- * M x N row-major. Problem z of a batch is the z-th matrix of each buffer,
- * z being the group id along the third launch axis. */
+ * M x N row-major. Problem `problem` of a batch is that matrix of each
+ * buffer. */
 static tsr_view *matrix_view(tsr_tile_program *p, const tp_param *buffer, const tp_param *rows,
-                             const tp_param *cols, tsr_layout layout)
+                             const tp_param *cols, tsr_layout layout, tp_expr *problem)
 {
     tp_builder *b = &p->builder;
     tsr_view *v = TSR_ARENA_NEW(p->arena, tsr_view);
@@ -348,8 +389,7 @@ static tsr_view *matrix_view(tsr_tile_program *p, const tp_param *buffer, const 
     v->cols = tp_param_ref(b, cols);
     v->row_stride = layout == TSR_ROW_MAJOR ? tp_param_ref(b, cols) : tp_int(b, 1);
     v->col_stride = layout == TSR_ROW_MAJOR ? tp_int(b, 1) : tp_param_ref(b, rows);
-    v->base = tp_mul(b, tp_builtin_ref(b, TP_GROUP_ID, 2),
-                     tp_bin(b, TP_MUL, tp_param_ref(b, rows), tp_param_ref(b, cols)));
+    v->base = tp_mul(b, problem, tp_bin(b, TP_MUL, tp_param_ref(b, rows), tp_param_ref(b, cols)));
     return v;
 }
 
@@ -740,7 +780,23 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
                            : build_k_loop(&g);
     if (!built)
         return false;
-    tsr_stmt *store = tsr_ir_append(p, ops->body, TSR_S_STORE);
+    /* With split K the tile's groups join, and the last stores the sum. */
+    tsr_stmt_list *stores = ops->body;
+    if (ops->workspace) {
+        const tsr_tile *arrival =
+            tsr_ir_tile(p, "arrival", TSR_I32, TSR_SPACE_SHARED, 1, 1, 0, false);
+        tsr_stmt *join = arrival ? tsr_ir_append(p, ops->body, TSR_S_TILE_JOIN) : NULL;
+        if (!join)
+            return false;
+        join->tile = g.acc;
+        join->scratch = arrival;
+        join->workspace = ops->workspace;
+        join->row = ops->tile;
+        join->part = ops->part;
+        join->parts = tp_int(b, c.sk);
+        stores = &join->body;
+    }
+    tsr_stmt *store = tsr_ir_append(p, stores, TSR_S_STORE);
     if (!store)
         return false;
     *store = (tsr_stmt){.kind = TSR_S_STORE,
@@ -802,6 +858,46 @@ static bool tile_origin(tsr_tile_program *p, const gemm_cfg *c, tp_expr **m0, tp
     return *m0 && *n0 && !b->failed;
 }
 
+/* Split K: the group's part of K, a window of whole k-steps that A's cols
+ * and B's rows are narrowed to (so the loads zero-fill past its end as at
+ * K's), and the tile's index among the launch's (problem, tile row, tile
+ * col) for the join. Returns false when out of memory. */
+static bool split_k(tsr_tile_program *p, const gemm_cfg *c, const tp_param *workspace,
+                    tp_expr *problem, tp_expr *part, tsr_view *a, tsr_view *bv, gemm_operands *ops)
+{
+    tp_builder *b = &p->builder;
+    tp_expr *k = ops->k;
+    /* ceil(ceil(K / SK) / BK) * BK, as gemm_split_k */
+    tp_expr *share =
+        let(p, "k_share",
+            tp_muli(b,
+                    tp_bin(b, TP_DIV,
+                           tp_addi(b, tp_bin(b, TP_DIV, tp_addi(b, k, c->sk - 1), tp_int(b, c->sk)),
+                                   c->bk - 1),
+                           tp_int(b, c->bk)),
+                    c->bk));
+    tp_expr *begin = share ? let(p, "k_begin", tp_mul(b, part, share)) : NULL;
+    tp_expr *length = begin ? let(p, "k_length",
+                                  tp_bin(b, TP_MAX, tp_int(b, 0),
+                                         tp_bin(b, TP_MIN, tp_bin(b, TP_SUB, k, begin), share)))
+                            : NULL;
+    if (!length || !workspace)
+        return false;
+    a->cols = length;
+    a->base = tp_add(b, a->base, tp_mul(b, begin, a->col_stride));
+    bv->rows = length;
+    bv->base = tp_add(b, bv->base, tp_mul(b, begin, bv->row_stride));
+    ops->k = length;
+    ops->workspace = workspace;
+    ops->part = part;
+    tp_expr *row = tp_add(b, tp_mul(b, problem, tp_builtin_ref(b, TP_NUM_GROUPS, 1)),
+                          tp_builtin_ref(b, TP_GROUP_ID, 1));
+    ops->tile = let(p, "tile",
+                    tp_add(b, tp_mul(b, row, tp_builtin_ref(b, TP_NUM_GROUPS, 0)),
+                           tp_builtin_ref(b, TP_GROUP_ID, 0)));
+    return ops->tile && !b->failed;
+}
+
 static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr_profile *profile,
                              const tsr_config *config, tsr_tile_program **out, tsr_error *err)
 {
@@ -812,17 +908,30 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     tp_builder *b = &p->builder;
     declare_params(p, spec);
+    /* The workspace is the last param (and the params' array moves). */
+    const tp_param *workspace = c.sk > 1 ? tsr_ir_add_workspace(p) : NULL;
     const tp_param *P = p->params;
     p->dims = 3;
     p->local[0] = gemm_local_x(&c);
     p->local[1] = gemm_local_y(&c);
 
     /* One C tile per work-group (tile_origin): launch axes 0 and 1 along N
-     * and M, the third along the batch (the views' base). */
+     * and M, the third along the batch (the views' base), SK groups a
+     * problem with split K. */
+    tp_expr *problem = tp_builtin_ref(b, TP_GROUP_ID, 2);
+    tp_expr *part = NULL;
+    if (c.sk > 1) {
+        part = let(p, "part", tp_bin(b, TP_MOD, problem, tp_int(b, c.sk)));
+        problem = let(p, "problem", tp_bin(b, TP_DIV, problem, tp_int(b, c.sk)));
+    }
+    tsr_view *a =
+        matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a, problem);
+    tsr_view *bv =
+        matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b, problem);
     gemm_operands ops = {
-        .a = matrix_view(p, &P[GEMM_ARG_A], &P[GEMM_ARG_M], &P[GEMM_ARG_K], spec->layout_a),
-        .b = matrix_view(p, &P[GEMM_ARG_B], &P[GEMM_ARG_K], &P[GEMM_ARG_N], spec->layout_b),
-        .c = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR),
+        .a = a,
+        .b = bv,
+        .c = matrix_view(p, &P[GEMM_ARG_C], &P[GEMM_ARG_M], &P[GEMM_ARG_N], TSR_ROW_MAJOR, problem),
         .k = tp_param_ref(b, &P[GEMM_ARG_K]),
         .alpha = &P[GEMM_ARG_ALPHA],
         .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL,
@@ -832,10 +941,12 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
         ops.bias = bias_view(p, &P[gemm_arg_bias(spec)], spec->bias);
     if (gemm_arg_residual(spec) >= 0)
         ops.residual = matrix_view(p, &P[gemm_arg_residual(spec)], &P[GEMM_ARG_M], &P[GEMM_ARG_N],
-                                   TSR_ROW_MAJOR);
+                                   TSR_ROW_MAJOR, problem);
     bool views = tile_origin(p, &c, &ops.m0, &ops.n0) && ops.a && ops.b && ops.c &&
                  (gemm_arg_bias(spec) < 0 || ops.bias) &&
                  (gemm_arg_residual(spec) < 0 || ops.residual);
+    if (views && c.sk > 1)
+        views = split_k(p, &c, workspace, problem, part, a, bv, &ops);
     if (!views || !gemm_append_tile(p, spec, &c, &ops))
         return tsr_fail(err, TSR_ERR_NOMEM, "out of memory building gemm");
     *out = p;
@@ -859,7 +970,7 @@ const tsr_op_def tsr_op_gemm = {
     .n_dims = 4,
     .dim_names = {"m", "n", "k", "batch"},
     .dim_default = {[GEMM_DIM_BATCH] = 1},
-    .n_params = GEMM_PARAM_COUNT,
+    .n_params = GEMM_ALL_PARAM_COUNT,
     .params = gemm_params,
     .n_buffers = GEMM_BUFFER_COUNT,
     .buffers = gemm_buffers,

@@ -23,8 +23,12 @@ enum gemm_param {
     GEMM_PF,
     GEMM_MU,
     GEMM_RS,
-    GEMM_PARAM_COUNT
+    GEMM_PARAM_COUNT /* the params conv2d's implicit GEMM shares */
 };
+
+/* GEMM's own, after the shared ones: the splits of K. A conv2d config
+ * leaves it 0, read as 1. */
+enum { GEMM_SK = GEMM_PARAM_COUNT, GEMM_ALL_PARAM_COUNT };
 
 /* The kernel's arguments: these eight for every spec, then the epilogue's
  * buffers that the spec uses (bias, then R), so that a spec without an
@@ -64,15 +68,29 @@ static inline int gemm_arg_count(const tsr_opspec *spec)
 enum gemm_dim { GEMM_DIM_M, GEMM_DIM_N, GEMM_DIM_K, GEMM_DIM_BATCH };
 
 typedef struct gemm_cfg {
-    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn, pf, mu, rs;
+    int bm, bn, bk, tm, tn, vw, sa, sb, pad, strm, strn, ku, vn, pf, mu, rs, sk;
 } gemm_cfg;
 
 static inline gemm_cfg gemm_cfg_of(const tsr_config *c)
 {
     const int *v = c->value;
-    return (gemm_cfg){v[GEMM_BM], v[GEMM_BN], v[GEMM_BK],  v[GEMM_TM],   v[GEMM_TN],   v[GEMM_VW],
-                      v[GEMM_SA], v[GEMM_SB], v[GEMM_PAD], v[GEMM_STRM], v[GEMM_STRN], v[GEMM_KU],
-                      v[GEMM_VN], v[GEMM_PF], v[GEMM_MU],  v[GEMM_RS]};
+    return (gemm_cfg){v[GEMM_BM],
+                      v[GEMM_BN],
+                      v[GEMM_BK],
+                      v[GEMM_TM],
+                      v[GEMM_TN],
+                      v[GEMM_VW],
+                      v[GEMM_SA],
+                      v[GEMM_SB],
+                      v[GEMM_PAD],
+                      v[GEMM_STRM],
+                      v[GEMM_STRN],
+                      v[GEMM_KU],
+                      v[GEMM_VN],
+                      v[GEMM_PF],
+                      v[GEMM_MU],
+                      v[GEMM_RS],
+                      v[GEMM_SK] > 1 ? v[GEMM_SK] : 1};
 }
 
 /* MU's values: the threads' FMAs, mma.sync, wgmma, AMD's MFMA and WMMA,
@@ -183,7 +201,9 @@ static inline long gemm_tile_elems(int rows, int cols, int inner, int pad)
     return (long)rows * cols / inner * (inner + pad);
 }
 
-/* The shared tiles' bytes: stored rows times padded row, per stage. */
+/* The shared tiles' bytes: stored rows times padded row, per stage; with
+ * splits of K, 16 more for the split join's arrival count (an int, kept
+ * 16-byte aligned). */
 static inline long gemm_shared_bytes(const gemm_cfg *c, const tsr_opspec *spec, size_t elem)
 {
     int pad = gemm_shared_pad(c);
@@ -191,7 +211,15 @@ static inline long gemm_shared_bytes(const gemm_cfg *c, const tsr_opspec *spec, 
     int b_inner = gemm_b_tile_transposed(c, spec->layout_b) ? c->bk : c->bn;
     long a = gemm_tile_elems(c->bm, c->bk, a_inner, pad);
     long b = gemm_tile_elems(c->bk, c->bn, b_inner, pad);
-    return (long)elem * gemm_stages(c) * ((c->sa ? a : 0) + (c->sb ? b : 0));
+    return (long)elem * gemm_stages(c) * ((c->sa ? a : 0) + (c->sb ? b : 0)) + (c->sk > 1 ? 16 : 0);
+}
+
+/* Split K: each of the SK groups of a tile multiplies its share of K, a
+ * whole number of k-steps; the last share may be shorter, or empty. */
+static inline long gemm_split_k(const gemm_cfg *c, long k)
+{
+    long share = (k + c->sk - 1) / c->sk;
+    return (share + c->bk - 1) / c->bk * c->bk;
 }
 
 /* Registers a thread holds for its share of a staged tile of `elems`
@@ -276,6 +304,11 @@ typedef struct gemm_operands {
     tp_expr *k;       /* K, the extent the k-loop runs over */
     const tp_param *alpha, *beta;
     tsr_stmt_list *body; /* where the tile's statements go */
+    /* Split K: the workspace through which the groups of one tile join
+     * (TSR_S_TILE_JOIN; NULL: one group a tile), the tile's index among
+     * the launch's tiles and the group's part of cfg->sk. */
+    const tp_param *workspace;
+    tp_expr *tile, *part;
 } gemm_operands;
 
 /* Appends to ops->body the statements that compute one tile: zero the

@@ -129,10 +129,12 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
 
     double resident = tsr_model_resident(&rates, threads, registers, shared);
 
-    double groups = ceil_div(m, c.bm) * ceil_div(n, c.bn) * batch;
+    /* With split K, SK groups a tile, each over its share of K. */
+    double tiles = ceil_div(m, c.bm) * ceil_div(n, c.bn) * batch;
+    double groups = tiles * c.sk;
     double slots = units * fmax(resident, 1);
     double waves = ceil_div(groups, slots);
-    double kp = ceil_div(k, c.bk) * c.bk;
+    double kp = c.sk > 1 ? (double)gemm_split_k(&c, (long)k) : ceil_div(k, c.bk) * c.bk;
 
     /* Neighbouring threads of a sub-group differ along N. Reading B, each
      * takes TN/VN vectors of VN values: contiguous per thread (STRN=0), the
@@ -226,7 +228,10 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double cached = groups * kp * (c.bm + c.bn) * in_elem / (CACHE_FACTOR * bandwidth);
     double outputs = (spec->residual ? 3 : 2) * m * n; /* C written, read for beta, R read */
     double compulsory = batch * ((m * k + k * n) * in_elem + outputs * elem) / bandwidth;
-    double memory_s = fmax(cached, compulsory);
+    /* Split K: each group's accumulators cross the caches twice (stored,
+     * then taken back by an atomic exchange, counted as two accesses). */
+    double joined = c.sk > 1 ? groups * c.bm * c.bn * 4.0 * 3.0 / (CACHE_FACTOR * bandwidth) : 0.0;
+    double memory_s = fmax(cached, compulsory) + joined;
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */
     double shared_s = groups * threads * kp *

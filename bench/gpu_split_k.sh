@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Split K on an NVIDIA GPU, against cuBLAS: GEMMs with few tiles of C and
+# a long K (an LLM's decode steps, a deep reduction), where one group a
+# tile leaves most of the GPU idle. Split configs verified on cuda:0 on
+# ragged shapes first; then per spec and shape a model-guided tune, whose
+# best is benchmarked against cuBLAS (tessera-bench-gemm: device events,
+# medians of interleaved runs), and so is the best one-group-a-tile
+# (SK=1) config of the same tune. A table last.
+#
+# usage: bench/gpu_split_k.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
+#        takes a build made elsewhere as it is)
+# SPECS (default sgemm,hgemm): ops/ specs; SIZES (default
+#   16x4096x4096,16x4096x14336,128x1024x16384,512x512x65536): MxNxK each;
+#   TUNE_SECONDS (default 25) per shape; KEEP: a folder for the stores.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+row_width=44
+# shellcheck source=bench/gpu_setup.sh
+. bench/gpu_setup.sh "${1:-build-gpu}"
+require_cuda
+out=$(mktemp -d)
+seconds=${TUNE_SECONDS:-25}
+IFS=, read -r -a specs <<<"${SPECS:-sgemm,hgemm}"
+IFS=, read -r -a sizes <<<"${SIZES:-16x4096x4096,16x4096x14336,128x1024x16384,512x512x65536}"
+
+# Split configs of each spec on ragged shapes, a batch among them.
+declare -A split_configs=(
+    [sgemm]="SK=4 SK=16,BM=16,BN=64,TM=2,TN=4,PF=2,VW=4"
+    [hgemm]="SK=4 SK=8,MU=1,BM=64,BN=64,BK=32,TM=2,TN=2,VW=8,PF=2,KU=2,STRN=0 SK=2,MU=2,BM=64,BN=128,BK=64,TM=1,TN=16,VW=8,PF=2,KU=1,STRN=0"
+)
+for spec in "${specs[@]}"; do
+    for config in ${split_configs[$spec]:-SK=4}; do
+        for shape in m=37,n=53,k=1001 m=5,n=129,k=300,batch=3 m=16,n=4096,k=4096; do
+            if "$tessera" verify "ops/$spec.yaml" --device cuda:0 --shape "$shape" \
+                --config "$config" >"$out/v.txt" 2>&1; then
+                row "verify $spec $shape ${config%%,*}" "PASS"
+            else
+                row "verify $spec $shape $config" "FAIL"
+                cat "$out/v.txt"
+            fi
+        done
+    done
+done
+
+# bench SPEC SIZE [CONFIG]: "GFLOP/s (cuBLAS GFLOP/s, ratio R)" of the
+# stored best, or of CONFIG.
+bench() {
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$1.yaml" --db "$out/$1.db" \
+        --sizes "$2" --runs 20 ${3:+--config "$3"} >"$out/b.txt" 2>&1 || cat "$out/b.txt" >&2
+    awk -v n="$2" '$1 == n && NF >= 5 {print $2 " (cuBLAS " $3 ", ratio " $4 ")"; exit}' \
+        "$out/b.txt"
+}
+
+for spec in "${specs[@]}"; do
+    for size in "${sizes[@]}"; do
+        IFS=x read -r m n k <<<"$size"
+        shape="m=$m,n=$n,k=$k"
+        echo "== tune $spec $shape, --strategy model --seconds $seconds"
+        "$tessera" tune "ops/$spec.yaml" --device cuda:0 --shape "$shape" --strategy model \
+            --seconds "$seconds" --db "$out/$spec.db" | tail -n 5 | tee "$out/t.txt"
+        config=$(awk '/^ *best:/ {print $NF; exit}' "$out/t.txt")
+        if [ -z "$config" ]; then
+            row "$spec $size" "FAIL (no verified kernel, see above)"
+            continue
+        fi
+        row "$spec $size" "$(bench "$spec" "$size"); ${config##*,}"
+        # The best one-group-a-tile config of the same tune, and how many.
+        whole=$(python3 - "$out/$spec.db" "$shape" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+where = "WHERE shape = ? AND outcome = 'ok' AND config LIKE '%SK=1'"
+n = db.execute("SELECT count(*) FROM results " + where, (sys.argv[2],)).fetchone()[0]
+best = db.execute("SELECT config FROM results " + where + " ORDER BY time_ms LIMIT 1",
+                  (sys.argv[2],)).fetchone() or ("",)
+print(n, best[0])
+PY
+        )
+        read -r whole_n whole_config <<<"$whole"
+        if [ -n "$whole_config" ]; then
+            row "  best SK=1 of $whole_n" "$(bench "$spec" "$size" "$whole_config")"
+        else
+            row "  best SK=1" "none timed"
+        fi
+    done
+done
+
+finish
