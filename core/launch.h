@@ -5,6 +5,11 @@
 #define TSR_LAUNCH_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The most workspace one launch may take: kernels index its 32-bit words
+ * with 32-bit ints. */
+#define TSR_WORKSPACE_MAX_BYTES ((size_t)INT32_MAX * 4)
 
 typedef struct tsr_buffer tsr_buffer;
 
@@ -37,10 +42,11 @@ typedef struct tsr_geometry {
     size_t shared_bytes; /* dynamic shared memory each group is launched with */
     /* Bytes of the workspace the kernel takes as its last argument (0:
      * none): a global buffer through which its groups hand each other
-     * results within the launch (several groups sharing one long row).
-     * It is zero when first allocated, and the kernel leaves zero what it
-     * relies on being zero (its counts), so one workspace serves launch
-     * after launch on one queue; launches that may overlap need one each. */
+     * results within the launch (several groups sharing one long row, or
+     * one tile of C with split K). It is zero when first allocated, and
+     * every kernel leaves all of it zero, so one workspace serves launch
+     * after launch on one queue, of any kernels and shapes; launches that
+     * may overlap need one each. */
     size_t workspace_bytes;
 } tsr_geometry;
 

@@ -246,7 +246,8 @@ static int launch(tsr_rt_bundle *b, CUstream stream, rt_call *call, char *err, s
     rc = function_for(b, cu, context, index, &function, err, err_size);
     const rt_kernel *rk = &b->kernels[index];
     tsr_geometry geometry;
-    rt_geometry(rk, call, &geometry);
+    if (!rc)
+        rc = rt_geometry(rk, call, &geometry, err, err_size);
     CUdeviceptr *workspace = NULL;
     if (!rc && geometry.workspace_bytes)
         rc = workspace_for(b->cuda, context, stream, geometry.workspace_bytes, &workspace, err,

@@ -209,7 +209,8 @@ static int launch(tsr_rt_bundle *b, hipStream_t stream, rt_call *call, char *err
     rc = function_for(b, hip, device, index, &function, err, err_size);
     const rt_kernel *rk = &b->kernels[index];
     tsr_geometry geometry;
-    rt_geometry(rk, call, &geometry);
+    if (!rc)
+        rc = rt_geometry(rk, call, &geometry, err, err_size);
     void **workspace = NULL;
     if (!rc && geometry.workspace_bytes)
         rc = workspace_for(b->hip, device, stream, geometry.workspace_bytes, &workspace, err,

@@ -125,8 +125,10 @@ int rt_read_source(const tsr_rt_bundle *b, long index, char **out, char *err, si
 
 /* The kernel's groups and work-group size for a call's shape: its rule
  * applied by tsr_geometry_apply (core/launch.c), as the tuner applies it
- * when it measures the kernel. */
-void rt_geometry(const rt_kernel *k, const rt_call *call, tsr_geometry *out);
+ * when it measures the kernel; an input error (said in err) when the
+ * launch would need more workspace than its kernel can index. */
+int rt_geometry(const rt_kernel *k, const rt_call *call, tsr_geometry *out, char *err,
+                size_t err_size);
 
 /* For a launch API that takes a pointer to each argument (CUDA, HIP): the
  * pointers, from the call (the workspace's once the backend has set it);

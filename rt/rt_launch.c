@@ -5,13 +5,20 @@
 
 #include "rt/rt_internal.h"
 
-void rt_geometry(const rt_kernel *k, const rt_call *call, tsr_geometry *out)
+int rt_geometry(const rt_kernel *k, const rt_call *call, tsr_geometry *out, char *err,
+                size_t err_size)
 {
     /* A dim the call leaves out is 1, as for the pick. */
     tsr_shape shape;
     for (int d = 0; d < TSR_MAX_DIMS; d++)
         shape.dim[d] = d < call->n_dims ? call->shape[d] : 1;
     tsr_geometry_apply(&k->geometry, &shape, out);
+    if (out->workspace_bytes > TSR_WORKSPACE_MAX_BYTES)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "%s: the launch needs %zu bytes of workspace, past the %zu its kernel can "
+                       "index (split the call)",
+                       call->op_key, out->workspace_bytes, TSR_WORKSPACE_MAX_BYTES);
+    return TSR_RT_OK;
 }
 
 void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params)
@@ -32,7 +39,9 @@ int rt_grid(const rt_kernel *k, const rt_call *call, unsigned grid[3], unsigned 
      * along the third, so a large one meets its limit first. */
     static const size_t limit[3] = {2147483647u, 65535u, 65535u};
     tsr_geometry geometry;
-    rt_geometry(k, call, &geometry);
+    int rc = rt_geometry(k, call, &geometry, err, err_size);
+    if (rc)
+        return rc;
     for (int d = 0; d < 3; d++) {
         if (geometry.groups[d] > limit[d])
             return rt_fail(err, err_size, TSR_RT_ERR_INPUT,

@@ -272,7 +272,8 @@ static int launch(tsr_rt_bundle *b, cl_command_queue queue, rt_call *call, cl_ev
     rt_workspace *w = NULL;
     rc = kernel_for(b, context, device, index, &kernel, err, err_size);
     tsr_geometry geometry;
-    rt_geometry(rk, call, &geometry);
+    if (!rc)
+        rc = rt_geometry(rk, call, &geometry, err, err_size);
     if (!rc && geometry.workspace_bytes)
         rc = workspace_for(b->opencl, context, queue, geometry.workspace_bytes, &w, err, err_size);
     if (!rc) {

@@ -379,6 +379,11 @@ static tsr_status launch_args(tsr_problem *p, const tsr_geometry *geometry, bool
     size_t bytes = geometry->workspace_bytes;
     if (!bytes)
         return TSR_OK;
+    if (bytes > TSR_WORKSPACE_MAX_BYTES)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "the launch needs %zu bytes of workspace, past the %zu its kernel can "
+                        "index (fewer splits or larger tiles need less)",
+                        bytes, TSR_WORKSPACE_MAX_BYTES);
     if (bytes > p->workspace_bytes) {
         if (p->workspace)
             be->free(p->workspace);

@@ -259,6 +259,31 @@ static void a_repeated_axis_launches_its_groups_that_many_times(void)
     remove_probe_bundle(dir);
 }
 
+/* Kernels index the workspace with 32-bit ints: a call whose launch
+ * would need more than 2^31 - 1 words of it is refused, in one line and
+ * before anything is allocated or launched; one just under runs. */
+static void a_workspace_past_32_bit_indices_is_refused(void)
+{
+    char dir[] = "/tmp/tsr_rt_workspace_XXXXXX", err[512] = "";
+    CHECK(mkdtemp(dir) != NULL);
+    tsr_rt_bundle *b;
+    /* 2^31 bytes a group: 4 rows need 8 GiB, one word past the limit. */
+    CHECK_MSG(open_probe_bundle(dir, "rows/1x1,workspace=2147483648", probe_args, &b, err,
+                                sizeof err) == TSR_RT_OK,
+              "%s", err);
+    if (!b)
+        return remove_probe_bundle(dir);
+    float zero[4] = {0};
+    cl_mem x = upload(zero, 4), y = upload(zero, 4);
+    CHECK(tsr_rt_softmax_opencl(b, queue, 4, 1, x, y, NULL, err, sizeof err) == TSR_RT_ERR_INPUT);
+    CHECK(!strchr(err, '\n'));
+    CHECK_STR_CONTAINS(err, "8589934592 bytes of workspace, past the 8589934588");
+    clReleaseMemObject(x);
+    clReleaseMemObject(y);
+    tsr_rt_close(b);
+    remove_probe_bundle(dir);
+}
+
 int main(int argc, char **argv)
 {
     int status = check_rt_start(argc, argv);
@@ -268,5 +293,6 @@ int main(int argc, char **argv)
     RUN_TEST(the_workspace_is_zeroed_and_kept_per_queue);
     RUN_TEST(repeats_are_read_strictly);
     RUN_TEST(a_repeated_axis_launches_its_groups_that_many_times);
+    RUN_TEST(a_workspace_past_32_bit_indices_is_refused);
     return check_rt_finish();
 }

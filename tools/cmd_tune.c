@@ -367,33 +367,38 @@ static int open_worker(const tune_args *a, const tsr_profile *profile, const cha
 }
 
 /* --config: each text onto the op's defaults, checked against the
- * profile; a space of them alone. Returns non-zero after saying why. */
+ * profile, once each; a space of them alone. Returns non-zero after
+ * saying why. */
 static int given_space(const tune_args *a, const tsr_opspec *spec, const tsr_profile *profile,
                        tsr_config *configs, tsr_search_space *space)
 {
+    int n = 0;
     for (int i = 0; i < a->n_configs; i++) {
         tsr_error err = {{0}};
-        tsr_config_default(spec->op, &configs[i]);
-        tsr_status st = tsr_config_parse(spec->op, a->configs[i], &configs[i], &err);
-        if (st == TSR_OK && spec->op->check(spec, profile, &configs[i], &err) != TSR_OK)
+        tsr_config_default(spec->op, &configs[n]);
+        tsr_status st = tsr_config_parse(spec->op, a->configs[i], &configs[n], &err);
+        if (st == TSR_OK && spec->op->check(spec, profile, &configs[n], &err) != TSR_OK)
             st = TSR_ERR_INPUT;
         if (st != TSR_OK) {
-            char why[1536];
-            snprintf(why, sizeof why, "tune: --config %s: %s", a->configs[i], err.msg);
-            return cli_report(TSR_ERR_INPUT, why);
+            /* The parser's own "config: " prefix said once. */
+            const char *why = strncmp(err.msg, "config: ", 8) == 0 ? err.msg + 8 : err.msg;
+            char line[1536];
+            snprintf(line, sizeof line, "tune: --config %s: %s", a->configs[i], why);
+            return cli_report(TSR_ERR_INPUT, line);
         }
+        bool again = false;
+        for (int j = 0; j < n && !again; j++)
+            again = memcmp(&configs[j], &configs[n], sizeof configs[n]) == 0;
+        n += !again;
     }
-    *space = (tsr_search_space){.op = spec->op, .count = a->n_configs, .configs = configs};
+    *space = (tsr_search_space){.op = spec->op, .count = n, .configs = configs};
     return 0;
 }
 
 static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profile *profile,
-                      tsr_device *device, const tsr_shape *shape, const tune_args *a)
+                      tsr_device *device, const tsr_shape *shape, const tune_args *a,
+                      const tsr_search_space *given)
 {
-    tsr_config given[MAX_GIVEN_CONFIGS];
-    tsr_search_space given_configs;
-    if (a->n_configs && given_space(a, spec, profile, given, &given_configs))
-        return 2;
     char fingerprint[768], shape_text[256];
     tsr_device_fingerprint(&device->info, fingerprint, sizeof fingerprint);
     tsr_shape_format(spec->op, shape, shape_text, sizeof shape_text);
@@ -427,7 +432,7 @@ static int tune_shape(tsr_store *store, const tsr_opspec *spec, const tsr_profil
         .upcoming = ectx.ahead ? upcoming : NULL,
         .upcoming_ctx = &ectx,
         .lookahead = jobs + 1,
-        .space = a->n_configs ? &given_configs : NULL,
+        .space = given,
     };
     tsr_arena *arena = tsr_arena_create();
     tsr_tune_summary summary;
@@ -468,6 +473,11 @@ int cmd_tune(int argc, char **argv)
     if (st != TSR_OK)
         return cli_report(st, err.msg);
     rc = cli_job_open(&job, argv[spec_index], a.shape, a.device, a.profile);
+    /* --config is checked before a store is made or anything is tuned. */
+    tsr_config given[MAX_GIVEN_CONFIGS];
+    tsr_search_space given_configs;
+    if (!rc && a.n_configs)
+        rc = given_space(&a, job.spec, job.profile, given, &given_configs);
     st = rc || store ? TSR_OK : tsr_store_open(a.db, &store, &err);
     if (st != TSR_OK)
         rc = cli_report(st, err.msg);
@@ -479,7 +489,8 @@ int cmd_tune(int argc, char **argv)
                tsr_opspec_key(job.spec), job.device->info.id, job.device->info.name,
                job.profile->name, a.strategy);
         fflush(stdout);
-        rc = tune_shape(store, job.spec, job.profile, job.device, &job.shapes[i], &a);
+        rc = tune_shape(store, job.spec, job.profile, job.device, &job.shapes[i], &a,
+                        a.n_configs ? &given_configs : NULL);
     }
     if (stop_requested) {
         fprintf(stderr,
