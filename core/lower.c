@@ -37,6 +37,22 @@ tp_expr *lower_bit_cast(tp_builder *b, tp_func func, tp_expr *value, tsr_dtype d
     return e;
 }
 
+tp_block *lower_join_arrival(lower_ctx *ctx, tp_block *out, tp_block *first, tp_expr *count,
+                             const lower_tile *arrival, tp_expr *parts)
+{
+    tp_builder *b = ctx->b;
+    tp_expr *arrived = tp_elem(b, arrival->array, tp_int(b, 0), tp_int(b, 0));
+    tp_assign(b, first, arrived, tp_call(b, TP_ATOMIC_ADD, 2, count, tp_int(b, 1), NULL));
+    tp_barrier(b, out);
+    /* The same for every thread of the group: the barriers after it are met. */
+    tp_stmt *last =
+        tp_if(b, out, tp_bin(b, TP_EQ, arrived, tp_bin(b, TP_SUB, parts, tp_int(b, 1))));
+    if (!last)
+        return NULL;
+    tp_global_fence(b, &last->body);
+    return &last->body;
+}
+
 tp_expr *lower_declare_const(lower_ctx *ctx, tp_block *out, const char *prefix, tp_expr *value)
 {
     if (value && value->kind == TP_INT)

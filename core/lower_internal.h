@@ -89,6 +89,13 @@ void lower_gather_forget(lower_ctx *ctx);
 
 /* Lowers the statements of a list into `out`, in order. */
 tsr_status lower_list(lower_ctx *ctx, const tsr_stmt_list *list, tp_block *out);
+/* A join's arrival: in `first` (the block the group's first thread runs,
+ * after it has fenced what the group brings) an atomic add of 1 on the
+ * workspace word `count`, its old value into the shared 1 x 1 `arrival`;
+ * then a barrier, and a branch that the group counting last of `parts`
+ * takes, fenced: its block is returned (NULL when out of memory). */
+tp_block *lower_join_arrival(lower_ctx *ctx, tp_block *out, tp_block *first, tp_expr *count,
+                             const lower_tile *arrival, tp_expr *parts);
 /* `value`'s 32 bits read as `dtype` (TP_FLOAT_BITS, TP_BITS_FLOAT). */
 tp_expr *lower_bit_cast(tp_builder *b, tp_func func, tp_expr *value, tsr_dtype dtype);
 /* `value` as a const private int named prefix + serial (a constant as it

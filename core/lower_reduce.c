@@ -322,23 +322,16 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
               lower_bit_cast(b, TP_FLOAT_BITS, tp_ref(b, s->result), TSR_I32));
     tp_global_fence(b, &first->body);
     tp_expr *count = tp_buf(b, s->workspace, tp_addi(b, tp_muli(b, row_first, 2), 1));
-    tp_expr *arrived = tp_elem(b, arrival->array, tp_int(b, 0), tp_int(b, 0));
-    tp_assign(b, &first->body, arrived, tp_call(b, TP_ATOMIC_ADD, 2, count, tp_int(b, 1), NULL));
-    tp_barrier(b, out);
-    /* The same for every thread of the group: its barriers are met. */
-    tp_stmt *last =
-        tp_if(b, out, tp_bin(b, TP_EQ, arrived, tp_bin(b, TP_SUB, s->parts, tp_int(b, 1))));
+    tp_block *last = lower_join_arrival(ctx, out, &first->body, count, arrival, s->parts);
     if (!last)
         return TSR_ERR_NOMEM;
-    tp_global_fence(b, &last->body);
     tsr_dtype dtype = s->result->dtype;
     const tp_var *part = lower_temp(ctx, "part", dtype);
     const tp_var *total = lower_temp(ctx, "total", dtype);
-    tp_decl(b, &last->body, part, tp_float(b, dtype, identity(s->reduce)));
-    tp_decl(b, &last->body, total, NULL);
+    tp_decl(b, last, part, tp_float(b, dtype, identity(s->reduce)));
+    tp_decl(b, last, total, NULL);
     const tp_var *i = lower_temp(ctx, "i", TSR_I32);
-    tp_stmt *loop =
-        tp_for(b, &last->body, i, tp_ref(b, ctx->tid), s->parts, tp_int(b, s->threads), 0);
+    tp_stmt *loop = tp_for(b, last, i, tp_ref(b, ctx->tid), s->parts, tp_int(b, s->threads), 0);
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_expr *word =
@@ -348,8 +341,8 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_assign(
         b, &loop->body, tp_ref(b, part),
         combine(b, s->reduce, tp_ref(b, part), lower_bit_cast(b, TP_BITS_FLOAT, word, dtype)));
-    TSR_TRY(group_combine(ctx, s, s->reduce, part, total, &last->body));
-    tp_stmt *store = tp_if(b, &last->body, is_first);
+    TSR_TRY(group_combine(ctx, s, s->reduce, part, total, last));
+    tp_stmt *store = tp_if(b, last, is_first);
     if (!store)
         return TSR_ERR_NOMEM;
     tp_expr *result = tp_ref(b, total);

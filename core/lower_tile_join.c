@@ -58,21 +58,14 @@ tsr_status lower_tile_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tp_barrier(b, out);
     tp_expr *tile_words = tp_muli(b, first_group, words);
     tp_expr *count = tp_buf(b, s->workspace, tp_addi(b, tile_words, values));
-    tp_expr *arrived = tp_elem(b, arrival->array, tp_int(b, 0), tp_int(b, 0));
     tp_expr *is_first = tp_bin(b, TP_EQ, tp_ref(b, ctx->tid), tp_int(b, 0));
     tp_stmt *first = tp_if(b, out, is_first);
-    if (!first)
-        return TSR_ERR_NOMEM;
-    tp_assign(b, &first->body, arrived, tp_call(b, TP_ATOMIC_ADD, 2, count, tp_int(b, 1), NULL));
-    tp_barrier(b, out);
-    /* The same for every thread of the group: the body's barriers are met. */
-    tp_stmt *last =
-        tp_if(b, out, tp_bin(b, TP_EQ, arrived, tp_bin(b, TP_SUB, s->parts, tp_int(b, 1))));
+    tp_block *last =
+        first ? lower_join_arrival(ctx, out, &first->body, count, arrival, s->parts) : NULL;
     if (!last)
         return TSR_ERR_NOMEM;
-    tp_global_fence(b, &last->body);
     for (int q = 0; q < scalars; q++)
-        tp_assign(b, &last->body, tp_ref(b, acc->scalars[q]),
+        tp_assign(b, last, tp_ref(b, acc->scalars[q]),
                   tp_splat(b, tp_float(b, TSR_F32, 0.0), lanes));
     for (long j = 0; j < s->parts->ival; j++)
         for (int q = 0; q < scalars; q++)
@@ -85,13 +78,12 @@ tsr_status lower_tile_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                 tp_expr *target = tp_ref(b, acc->scalars[q]);
                 if (lanes > 1)
                     target = tp_lane(b, target, u);
-                tp_accumulate(b, &last->body, target,
-                              lower_bit_cast(b, TP_BITS_FLOAT, word, TSR_F32));
+                tp_accumulate(b, last, target, lower_bit_cast(b, TP_BITS_FLOAT, word, TSR_F32));
             }
-    tp_stmt *reset = tp_if(b, &last->body, is_first);
+    tp_stmt *reset = tp_if(b, last, is_first);
     if (!reset)
         return TSR_ERR_NOMEM;
     tp_assign(b, &reset->body, count, tp_int(b, 0));
-    TSR_TRY(lower_list(ctx, &s->body, &last->body));
+    TSR_TRY(lower_list(ctx, &s->body, last));
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }

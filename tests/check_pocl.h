@@ -4,8 +4,11 @@
 #define TSR_TESTS_CHECK_POCL_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "backends/backend.h"
+#include "core/opspec.h"
 #include "core/profile.h"
 #include "runner/runner.h"
 #include "tests/check.h"
@@ -50,6 +53,24 @@ static inline bool check_verifies(tsr_problem *problem, const tsr_profile *profi
                              : "");
     tsr_arena_destroy(scratch);
     return ok;
+}
+
+/* A GEMM spec of `dtype` inputs, A and B `a` and `b` (row, col), and more
+ * of its gemm section in `gemm` ("" for none: alpha 1, beta 0); a parse
+ * error is a failed check (NULL). */
+static inline tsr_opspec *check_gemm_spec(const char *dtype, const char *a, const char *b,
+                                          const char *gemm)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "schema: 1\nname: g\nop: gemm\ndtype: %s\n"
+             "gemm: {a: %s, b: %s%s%s}\n"
+             "shapes:\n  - {m: 7, n: 13, k: 17}\n",
+             dtype, a, b, gemm[0] ? ", " : "", gemm);
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    return spec;
 }
 
 /* `text` (K=V,...) over the op's defaults; a parse error is a failed check. */

@@ -311,24 +311,9 @@ static const char *const epilogue_configs[] = {"",
                                                "PF=1,VW=2",
                                                "RS=8,BM=16,BN=16,TM=1,TN=1,STRN=0"};
 
-static tsr_opspec *typed_fused_spec(const char *dtype, const char *a, const char *b,
-                                    const char *gemm)
-{
-    char text[512];
-    snprintf(text, sizeof text,
-             "schema: 1\nname: g\nop: gemm\ndtype: %s\n"
-             "gemm: {a: %s, b: %s%s%s}\n"
-             "shapes:\n  - {m: 7, n: 13, k: 17}\n",
-             dtype, a, b, gemm[0] ? ", " : "", gemm);
-    tsr_opspec *spec = NULL;
-    tsr_error err = {{0}};
-    CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
-    return spec;
-}
-
 static tsr_opspec *fused_spec(const char *a, const char *b, const char *gemm)
 {
-    return typed_fused_spec("f32", a, b, gemm);
+    return check_gemm_spec("f32", a, b, gemm);
 }
 
 /* Sweeps one epilogue spec over the epilogue configs and shapes, and frees
@@ -367,7 +352,7 @@ static void every_16_bit_output_verifies(void)
         {"f32", "col", "col", "output: bf16, residual: true, beta: 1.5"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        sweep_epilogue(s, typed_fused_spec(cases[i].dtype, cases[i].a, cases[i].b, cases[i].gemm));
+        sweep_epilogue(s, check_gemm_spec(cases[i].dtype, cases[i].a, cases[i].b, cases[i].gemm));
     printf("     %d evaluations, %d not ok\n", s->evaluated, s->failed);
     CHECK(s->evaluated > 0 && s->failed == 0);
 }
@@ -404,7 +389,7 @@ static void wave_unit_kernels_verify_on_the_emulated_units(void)
     /* Half the configs per (type, layout), taking turns. */
     sweep_16_bit_types(s, wave_unit_configs,
                        (int)(sizeof wave_unit_configs / sizeof wave_unit_configs[0]), 2);
-    tsr_opspec *fused = typed_fused_spec(
+    tsr_opspec *fused = check_gemm_spec(
         "f16", "col", "row", "output: f16, bias: col, activation: gelu, residual: true, beta: 1.5");
     if (fused) {
         tsr_config configs[4] = {check_config(fused->op, wave_unit_configs[0]),

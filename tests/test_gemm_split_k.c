@@ -36,20 +36,6 @@ static const char *const configs[] = {
     "SK=2,BM=128,BN=64,TM=8,TN=8,VW=4",
 };
 
-static tsr_opspec *spec_of(const char *dtype, const char *a, const char *b, const char *gemm)
-{
-    char text[512];
-    snprintf(text, sizeof text,
-             "schema: 1\nname: g\nop: gemm\ndtype: %s\n"
-             "gemm: {a: %s, b: %s%s%s}\n"
-             "shapes:\n  - {m: 7, n: 13, k: 17}\n",
-             dtype, a, b, gemm[0] ? ", " : "", gemm);
-    tsr_opspec *spec = NULL;
-    tsr_error err = {{0}};
-    CHECK_MSG(tsr_opspec_parse("g.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
-    return spec;
-}
-
 /* Every config of `texts` on every shape of `sweep` (n_shapes of them);
  * returns the failures, counting the evaluations in *evaluated. */
 static int sweep(const tsr_opspec *spec, const tsr_profile *profile, const char *const *texts,
@@ -87,7 +73,7 @@ static void splits_verify_in_every_layout_and_scaling(void)
     int n_configs = (int)(sizeof configs / sizeof configs[0]);
     for (int l = 0; l < 4; l++)
         for (int s = 0; s < 2; s++) {
-            tsr_opspec *spec = spec_of("f32", layouts[l][0], layouts[l][1], scalings[s]);
+            tsr_opspec *spec = check_gemm_spec("f32", layouts[l][0], layouts[l][1], scalings[s]);
             if (!spec)
                 continue;
             const char *half[8];
@@ -122,7 +108,7 @@ static void splits_verify_with_every_epilogue_and_type(void)
     static const char *const epilogue_configs[] = {"SK=4", "SK=2,TN=8,VN=4,PF=1,VW=2"};
     int evaluated = 0, failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        tsr_opspec *spec = spec_of(cases[i].dtype, cases[i].a, cases[i].b, cases[i].gemm);
+        tsr_opspec *spec = check_gemm_spec(cases[i].dtype, cases[i].a, cases[i].b, cases[i].gemm);
         if (!spec)
             continue;
         failed += sweep(spec, pocl, epilogue_configs, 2, epilogue_shapes, 3, &evaluated);
@@ -146,8 +132,8 @@ static void splits_verify_on_the_emulated_wave_units(void)
     };
     static const tsr_shape unit_shapes[] = {{{7, 13, 17, 1}}, {{37, 53, 301, 2}}};
     int evaluated = 0, failed = 0;
-    tsr_opspec *f16 = spec_of("f16", "row", "col", "beta: 1.5");
-    tsr_opspec *bf16 = spec_of("bf16", "col", "row", "bias: row, activation: gelu");
+    tsr_opspec *f16 = check_gemm_spec("f16", "row", "col", "beta: 1.5");
+    tsr_opspec *bf16 = check_gemm_spec("bf16", "col", "row", "bias: row, activation: gelu");
     if (f16)
         failed += sweep(f16, units, unit_configs, 2, unit_shapes, 2, &evaluated);
     if (bf16)
@@ -172,8 +158,8 @@ static void refused(const tsr_opspec *spec, const char *text, const char *says)
  * on one mapping of staged tiles (core/ops/gemm.c, check_split). */
 static void refusals_are_one_line(void)
 {
-    tsr_opspec *f64 = spec_of("f64", "row", "row", "");
-    tsr_opspec *f32 = spec_of("f32", "row", "row", "");
+    tsr_opspec *f64 = check_gemm_spec("f64", "row", "row", "");
+    tsr_opspec *f32 = check_gemm_spec("f32", "row", "row", "");
     if (f64)
         refused(f64, "SK=2", "SK=2 joins f32 accumulators through 32-bit words; f64");
     if (f32) {
