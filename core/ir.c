@@ -131,6 +131,7 @@ static const char *binop_text[] = {
 static const char *func_text[] = {
     [TP_FMA] = "fma",
     [TP_EXP] = "exp",
+    [TP_EXP2] = "exp2",
     [TP_FMAX] = "fmax",
     [TP_FMIN] = "fmin",
     [TP_SQRT] = "sqrt",

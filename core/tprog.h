@@ -69,6 +69,10 @@ typedef enum tp_binop {
 typedef enum tp_func {
     TP_FMA,
     TP_EXP,
+    /* (x): 2^x, for a softmax in base 2; within a few ulp, and results
+     * below 2^-126 may be flushed to zero (CUDA takes the unit's
+     * approximation, one instruction where exp2f needs four) */
+    TP_EXP2,
     TP_FMAX,
     TP_FMIN,
     TP_SQRT,

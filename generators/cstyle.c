@@ -191,10 +191,13 @@ static void print_expr(printer *p, const tp_expr *e)
             print_child(p, e->args[0], prec, false);
             tsr_strbuf_printf(out, " %s ", binop_text(e->op));
             /* a * (b / c) is not a * b / c in integers: a quotient or
-             * remainder on the right of a product keeps its parentheses. */
+             * remainder on the right of a product keeps its parentheses.
+             * Nor is a + (b + c) a + b + c in floating point, where the
+             * right operand keeps them at any precedence. */
             const tp_expr *r = e->args[1];
             bool quotient = e->op == TP_MUL && r->kind == TP_BINARY && r->op != TP_MUL;
-            print_child(p, r, prec, asym || prec <= 3 || quotient);
+            bool rounds = e->dtype != TSR_I32;
+            print_child(p, r, prec, asym || prec <= 3 || quotient || rounds);
         }
         break;
     case TP_CALL:

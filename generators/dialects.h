@@ -50,6 +50,7 @@ void tsr_nvidia_print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *
     .global_fence = "__threadfence()", .print_builtin = tsr_cuda_family_builtin,                   \
     .func_names = {[TP_FMA] = "fmaf",                                                              \
                    [TP_EXP] = "expf",                                                              \
+                   [TP_EXP2] = "tsr_exp2",                                                         \
                    [TP_FMAX] = "fmaxf",                                                            \
                    [TP_FMIN] = "fminf",                                                            \
                    [TP_SQRT] = "sqrtf",                                                            \

@@ -559,6 +559,7 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_builtin = builtin,
     .func_names = {[TP_FMA] = "fma",
                    [TP_EXP] = "exp",
+                   [TP_EXP2] = "exp2",
                    [TP_FMAX] = "fmax",
                    [TP_FMIN] = "fmin",
                    [TP_SQRT] = "sqrt",

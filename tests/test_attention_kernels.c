@@ -229,7 +229,9 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
         CHECK_STR_CONTAINS(text, "row_maxes[");
         CHECK_STR_CONTAINS(text, "row_sums[");
         CHECK_STR_CONTAINS(text, "-1e+30f");
-        CHECK_STR_CONTAINS(text, d == 0 ? "exp(" : "expf(");
+        /* the softmax in base 2 (core/ops/attention.c) */
+        CHECK_STR_CONTAINS(text, d == 0 ? "exp2(" : "tsr_exp2(");
+        CHECK_STR_CONTAINS(text, "(scale * 1.44269504f)");
         free(text);
     }
     tsr_error err = {{0}};
@@ -259,7 +261,9 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
         int barriers = 0;
         for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
             barriers++;
-        CHECK_MSG(barriers == 3, "%d barriers", barriers);
+        /* per step, in each of the two key loops (whole steps, masked) */
+        CHECK_MSG(barriers == 2 * 3, "%d barriers", barriers);
+        CHECK_STR_CONTAINS(text, "for (int kv1 = ");
     }
     free(text);
     /* P straight from the scores' registers, packed to f16 pairs: no P
@@ -273,7 +277,7 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
         int barriers = 0;
         for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
             barriers++;
-        CHECK_MSG(barriers == 2, "%d barriers", barriers);
+        CHECK_MSG(barriers == 2 * 2, "%d barriers", barriers);
     }
     free(text);
     text = kernel_text(spec, h200, "BM=32,BN=32,TM=4,WC=8,KU=4,SH=1", "opencl", &err);

@@ -776,8 +776,9 @@ static void one_program_prints_in_every_dialect_in_its_own_syntax(void)
 }
 
 /* The printer keeps the parentheses the program's operators need: integer
- * division does not associate with the product on its left, and ?: binds
- * more loosely than any operator around it. */
+ * division does not associate with the product on its left, ?: binds
+ * more loosely than any operator around it, and floating-point sums and
+ * products do not associate at all (integer ones do). */
 static void printer_keeps_the_parentheses_operators_need(void)
 {
     tsr_arena *arena = tsr_arena_create();
@@ -796,6 +797,14 @@ static void printer_keeps_the_parentheses_operators_need(void)
     tp_expr *pick = tp_select(&b, tp_bin(&b, TP_LT, pp, q), pp, q);
     tp_expr *rest = tp_add(&b, tp_bin(&b, TP_MUL, a, tp_bin(&b, TP_MOD, pp, q)), pick);
     tp_assign(&b, &k.body, tp_buf(&b, &params[0], quotient), tp_buf(&b, &params[0], rest));
+    /* X[a + (p + q)] = X[a] * (X[p] * X[q]) + (X[a] + X[p]) */
+    tp_expr *xa = tp_buf(&b, &params[0], a), *xp = tp_buf(&b, &params[0], pp);
+    tp_expr *product = tp_bin(&b, TP_MUL, xa, tp_bin(&b, TP_MUL, xp, tp_buf(&b, &params[0], q)));
+    tp_expr *sum =
+        tp_bin(&b, TP_ADD, product,
+               tp_bin(&b, TP_ADD, tp_buf(&b, &params[0], a), tp_buf(&b, &params[0], pp)));
+    tp_assign(&b, &k.body, tp_buf(&b, &params[0], tp_bin(&b, TP_ADD, a, tp_bin(&b, TP_ADD, pp, q))),
+              sum);
     CHECK(!b.failed);
     tsr_strbuf out;
     tsr_strbuf_init(&out);
@@ -803,6 +812,7 @@ static void printer_keeps_the_parentheses_operators_need(void)
     CHECK(!b.failed && tsr_generate(&k, tsr_dialect_find("opencl"), NULL, &out, &err) == TSR_OK);
     if (out.data) {
         CHECK_STR_CONTAINS(out.data, "X[a * (p / q)] = X[a * (p % q) + ((p < q) ? p : q)];");
+        CHECK_STR_CONTAINS(out.data, "X[a + p + q] = X[a] * (X[p] * X[q]) + (X[a] + X[p]);");
     }
     tsr_strbuf_free(&out);
     tsr_arena_destroy(arena);

@@ -9,7 +9,13 @@
  * max m and row sum l, with the output accumulator O rescaled by
  * exp(m_old - m_new) whenever the max grows. The probabilities P go
  * through a shared tile into the second multiply, O += P V. At the end
- * O / l is stored. No score matrix ever reaches global memory. */
+ * O / l is stored. No score matrix ever reaches global memory.
+ *
+ * The softmax runs in base 2: the scores are scaled by scale log2(e), so
+ * that exp(scale (s - max)) is exp2 of their difference, which a GPU's
+ * special-function unit computes in one instruction (expf takes eight on
+ * NVIDIA's). m is then the running max of the scaled scores, and O / l is
+ * the same quotient. */
 #include "core/ir.h"
 #include "core/ops/attention_internal.h"
 #include "core/ops/attention_spec.h"
@@ -119,7 +125,7 @@ static void append_kv_loads(const attention_parts *a, tsr_stmt_list *list, const
 }
 
 static void append_mma(const attention_parts *a, tsr_stmt_list *list, const tsr_tile *acc,
-                       const tsr_tile *lhs, const tsr_tile *rhs, int k_count)
+                       const tsr_tile *lhs, const tsr_tile *rhs, int k_count, int k_unroll)
 {
     tsr_stmt *s = tsr_ir_append(a->p, list, TSR_S_MMA);
     if (s)
@@ -128,7 +134,7 @@ static void append_mma(const attention_parts *a, tsr_stmt_list *list, const tsr_
                         .a = {.tile = lhs},
                         .b = {.tile = rhs, .stage = a->stage},
                         .k_count = k_count,
-                        .k_unroll = a->c.ku,
+                        .k_unroll = k_unroll,
                         .unit = a->c.mu ? TSR_UNIT_MMA_M16N8K16 : TSR_UNIT_FMA,
                         .map = a->map,
                         .vector_width = 1};
@@ -163,20 +169,25 @@ static void append_reduce(const attention_parts *a, tsr_stmt_list *list, tsr_red
                         .vector_width = 1};
 }
 
-/* Scores past the keys, or (causal) of keys after the query, are masked:
- * key kv0 + col is visible to query q0 + row when it exists and, causal,
- * is not later. */
-static tp_expr *mask_template(const attention_parts *a)
+/* The scores scaled by scale log2(e) (one product for the whole kernel,
+ * hoisted). On a masked step, scores past the keys, or (causal) of keys
+ * after the query, are masked: key kv0 + col is visible to query q0 + row
+ * when it exists and, causal, is not later. */
+static tp_expr *score_template(const attention_parts *a, bool masked)
 {
     tp_builder *b = &a->p->builder;
     tp_expr *x = tp_placeholder(b, TSR_F32);
+    tp_expr *scale_log2 = tp_bin(b, TP_MUL, tp_param_ref(b, &a->p->params[ATT_ARG_SCALE]),
+                                 tp_float(b, TSR_F32, 1.4426950408889634));
+    tp_expr *scaled = tp_bin(b, TP_MUL, x, scale_log2);
+    if (!masked)
+        return scaled;
     tp_expr *key = tp_add(b, a->kv0, tp_placeholder_slot(b, TSR_I32, TSR_SLOT_COL));
     tp_expr *visible = tp_bin(b, TP_LT, key, tp_param_ref(b, &a->p->params[ATT_ARG_KVLEN]));
     if (a->spec->attention.causal) {
         tp_expr *query = tp_add(b, a->q0, tp_placeholder_slot(b, TSR_I32, TSR_SLOT_ROW));
         visible = tp_bin(b, TP_AND, visible, tp_bin(b, TP_LE, key, query));
     }
-    tp_expr *scaled = tp_bin(b, TP_MUL, x, tp_param_ref(b, &a->p->params[ATT_ARG_SCALE]));
     return tp_select(b, visible, scaled, tp_float(b, TSR_F32, MASKED_SCORE));
 }
 
@@ -187,7 +198,7 @@ static tp_expr *mask_template(const attention_parts *a)
  * and the next step's go into the other stage, which no thread reads any
  * more (past the end they copy nothing: zero-filled outside the view). */
 static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr_view *k_view,
-                        const tsr_view *v_view)
+                        const tsr_view *v_view, bool masked)
 {
     tsr_tile_program *p = a->p;
     tp_builder *b = &p->builder;
@@ -205,16 +216,20 @@ static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr
     tsr_stmt *fill = tsr_ir_append(p, body, TSR_S_FILL);
     if (fill)
         fill->tile = a->s;
-    append_mma(a, body, a->s, a->qs, a->ks, a->spec->attention.head_dim);
-    append_map(a, body, a->s, mask_template(a), NULL, NULL);
+    /* On the matrix unit the scores' k loop (d / 16 steps, at most 8) is
+     * unrolled whole, so that each step's fragments are read while the
+     * previous step multiplies; KU unrolls P V's. */
+    int d = a->spec->attention.head_dim;
+    append_mma(a, body, a->s, a->qs, a->ks, d, a->c.mu ? d / 16 : a->c.ku);
+    append_map(a, body, a->s, score_template(a, masked), NULL, NULL);
     tp_expr *x = tp_placeholder(b, TSR_F32), *x1 = tp_placeholder_slot(b, TSR_F32, 1),
             *x2 = tp_placeholder_slot(b, TSR_F32, 2);
     /* row_max := max(its row's scores, m): the new running max */
     append_reduce(a, body, TSR_REDUCE_MAX, a->row_max, a->max_scratch);
     append_map(a, body, a->row_max, tp_call(b, TP_FMAX, 2, x, x1, NULL), a->m, NULL);
-    tp_expr *shifted_exp = tp_call(b, TP_EXP, 1, tp_bin(b, TP_SUB, x, x1), NULL, NULL);
+    tp_expr *shifted_exp = tp_call(b, TP_EXP2, 1, tp_bin(b, TP_SUB, x, x1), NULL, NULL);
     append_map(a, body, a->s, shifted_exp, a->row_max, NULL);
-    /* m := exp(m - row_max), the factor the old sums and outputs shrink by */
+    /* m := exp2(m - row_max), the factor the old sums and outputs shrink by */
     append_map(a, body, a->m, shifted_exp, a->row_max, NULL);
     append_reduce(a, body, TSR_REDUCE_SUM, a->row_sum, a->sum_scratch);
     append_map(a, body, a->l, tp_call(b, TP_FMA, 3, x, x1, x2), a->m, a->row_sum);
@@ -222,7 +237,7 @@ static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr
     append_map(a, body, a->m, x1, a->row_max, NULL);
     if (a->c.pr) {
         /* P V straight from the scores' registers (PR=1) */
-        append_mma(a, body, a->o, a->s, a->vs, a->c.bn);
+        append_mma(a, body, a->o, a->s, a->vs, a->c.bn, a->c.ku);
         tsr_ir_append(p, body, TSR_S_BARRIER);
         return !b->failed;
     }
@@ -234,9 +249,51 @@ static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr
                             .map = a->map,
                             .vector_width = 1};
     tsr_ir_append(p, body, TSR_S_BARRIER);
-    append_mma(a, body, a->o, a->ps, a->vs, a->c.bn);
+    append_mma(a, body, a->o, a->ps, a->vs, a->c.bn, a->c.ku);
     tsr_ir_append(p, body, TSR_S_BARRIER);
     return !b->failed;
+}
+
+/* The steps over keys [begin, end) in `name`, masked or not. With PF=1
+ * the stage a step reads follows from its key, so that the loops share
+ * one ring: the last step of one prefetches the first of the next. */
+static bool append_key_loop(attention_parts *a, const char *name, tp_expr *begin, tp_expr *end,
+                            bool masked, const tsr_view *k_view, const tsr_view *v_view)
+{
+    tsr_tile_program *p = a->p;
+    tp_builder *b = &p->builder;
+    tp_var *kv = tp_new_var(b, name, TSR_I32, TP_PRIVATE, 0, 0, 0);
+    tsr_stmt *loop = tsr_ir_append(p, &p->body, TSR_S_LOOP);
+    if (!kv || !loop)
+        return false;
+    a->kv0 = tp_ref(b, kv);
+    if (a->c.pf)
+        a->stage = tp_bin(b, TP_MOD, tp_bin(b, TP_DIV, a->kv0, tp_int(b, a->c.bn)), tp_int(b, 2));
+    *loop = (tsr_stmt){.kind = TSR_S_LOOP,
+                       .var = kv,
+                       .begin = begin,
+                       .end = end,
+                       .step = tp_int(b, a->c.bn),
+                       .vector_width = 1};
+    return append_step(a, &loop->body, k_view, v_view, masked);
+}
+
+/* The whole steps unmasked, then the rest masked (see build_body). */
+static bool append_split_key_loops(attention_parts *a, tp_expr *kv_end, const tsr_view *k_view,
+                                   const tsr_view *v_view)
+{
+    tsr_tile_program *p = a->p;
+    tp_builder *b = &p->builder;
+    tp_expr *zero = tp_int(b, 0), *bn = tp_int(b, a->c.bn);
+    tp_expr *kv_whole =
+        tp_mul(b, tp_bin(b, TP_DIV, tp_param_ref(b, &p->params[ATT_ARG_KVLEN]), bn), bn);
+    if (a->spec->attention.causal)
+        kv_whole =
+            tp_bin(b, TP_MIN, kv_whole, tp_mul(b, tp_bin(b, TP_DIV, tp_addi(b, a->q0, 1), bn), bn));
+    if (a->c.pf)
+        append_kv_loads(a, &p->body, k_view, v_view, zero, zero);
+    return append_key_loop(a, "kv0", zero, kv_whole, false, k_view, v_view) &&
+           append_key_loop(a, "kv1", kv_whole, kv_end, true, k_view, v_view);
 }
 
 static bool declare_tiles(attention_parts *a)
@@ -305,23 +362,24 @@ static bool build_body(attention_parts *a)
     tp_expr *kv_end = tp_param_ref(b, &P[ATT_ARG_KVLEN]);
     if (a->spec->attention.causal)
         kv_end = tp_bin(b, TP_MIN, kv_end, tp_addi(b, a->q0, a->c.bm));
-    tp_var *kv0 = tp_new_var(b, "kv0", TSR_I32, TP_PRIVATE, 0, 0, 0);
-    a->kv0 = tp_ref(b, kv0);
-    if (a->c.pf) {
-        append_kv_loads(a, &p->body, k_view, v_view, zero, zero);
-        a->stage = tp_bin(b, TP_MOD, tp_bin(b, TP_DIV, a->kv0, tp_int(b, a->c.bn)), tp_int(b, 2));
+    /* On a matrix unit, steps every row sees whole, [0, kv_whole), need
+     * no mask: those before the keys' last partial step and, causal,
+     * before the group's first query (key kv0 + BN - 1 <= q0). The rest,
+     * at most the partial step or the steps along the diagonal, are
+     * masked. There the mask's compares and selects compete with the
+     * multiplies for issue (on an H200 the split made the causal d = 64
+     * kernel a fifth faster, with exp2); with the threads' FMAs they are
+     * a small share, and one masked loop keeps the kernel half as long
+     * (PoCL compiled the split kernels three times as slowly). */
+    if (!a->c.mu) {
+        if (a->c.pf)
+            append_kv_loads(a, &p->body, k_view, v_view, zero, zero);
+        if (!append_key_loop(a, "kv0", zero, kv_end, true, k_view, v_view))
+            return false;
+    } else if (!append_split_key_loops(a, kv_end, k_view, v_view)) {
+        return false;
     }
-    tsr_stmt *loop = tsr_ir_append(p, &p->body, TSR_S_LOOP);
-    if (!loop)
-        return false;
-    *loop = (tsr_stmt){.kind = TSR_S_LOOP,
-                       .var = kv0,
-                       .begin = zero,
-                       .end = kv_end,
-                       .step = tp_int(b, a->c.bn),
-                       .vector_width = 1};
-    if (!append_step(a, &loop->body, k_view, v_view))
-        return false;
+
     if (a->c.pf) {
         tsr_stmt *drain = tsr_ir_append(p, &p->body, TSR_S_ASYNC_WAIT);
         if (drain)
