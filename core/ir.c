@@ -316,7 +316,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         format_list(&s->body, depth + 1, out);
         return;
     case TSR_S_BARRIER:
-        tsr_strbuf_append(out, s->async_proxy ? "barrier for the async proxy" : "barrier");
+        tsr_strbuf_printf(out, "%s%s", s->warpgroup ? "warpgroup barrier" : "barrier",
+                          s->async_proxy ? " for the async proxy" : "");
         break;
     case TSR_S_FILL: tsr_strbuf_printf(out, "fill %s = %g", s->tile->name, s->fill_value); break;
     case TSR_S_LOAD:

@@ -237,6 +237,9 @@ struct tsr_stmt {
      * warpgroup matrix unit, whose reads are asynchronous to the threads':
      * each thread orders its writes before them (a proxy fence) first. */
     bool async_proxy;
+    /* BARRIER: only the thread's warpgroup of 128 meets, for shared tiles
+     * whose parts each warpgroup writes and reads alone (the others go on). */
+    bool warpgroup;
     /* MMA */
     tsr_operand a, b;
     int k_count, k_unroll;
@@ -334,7 +337,7 @@ struct tsr_stmt {
  * m16n8 accumulator's places) times the warps along the cols. */
 static inline int tsr_map_row_sharers(const tsr_thread_map *map)
 {
-    return map->fragments ? 4 * map->threads_cols : map->threads_cols;
+    return map->fragments || map->warpgroups ? 4 * map->threads_cols : map->threads_cols;
 }
 
 typedef struct tsr_tile_program {

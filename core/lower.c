@@ -560,6 +560,8 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_BARRIER:
         if (s->async_proxy)
             tp_sync(b, out, TP_ASYNC_PROXY_FENCE, 0);
+        if (s->warpgroup)
+            return tp_sync(b, out, TP_WARPGROUP_BARRIER, 0) ? TSR_OK : TSR_ERR_NOMEM;
         return tp_barrier(b, out) ? TSR_OK : TSR_ERR_NOMEM;
     case TSR_S_FILL: {
         const lower_tile *lt = lower_find_tile(ctx, s->tile);

@@ -85,16 +85,16 @@ static tp_expr *combine(tp_builder *b, tsr_reduce_op op, tp_expr *acc, tp_expr *
 }
 
 /* Which of the row's sharers this thread is, 0 .. tsr_map_row_sharers - 1:
- * its col of threads; for fragments its warp along the cols and its place
- * in the accumulator's quad. */
+ * its col of threads; for fragments its warp (warpgroup) along the cols
+ * and its place in the accumulator's quad. */
 static tp_expr *sharer_index(lower_ctx *ctx, const tsr_thread_map *map)
 {
     tp_builder *b = ctx->b;
     tp_expr *tx = tp_ref(b, ctx->tx);
-    if (!map->fragments)
+    if (!map->fragments && !map->warpgroups)
         return tx;
-    tp_expr *warp = tp_bin(b, TP_DIV, tx, tp_int(b, 32));
-    return tp_add(b, tp_muli(b, warp, 4), tp_bin(b, TP_MOD, tx, tp_int(b, 4)));
+    tp_expr *unit = tp_bin(b, TP_DIV, tx, tp_int(b, map->warpgroups ? 128 : 32));
+    return tp_add(b, tp_muli(b, unit, 4), tp_bin(b, TP_MOD, tx, tp_int(b, 4)));
 }
 
 /* The thread's part of row i of the tile, combined. */

@@ -205,6 +205,10 @@ typedef enum tp_stmt_kind {
     /* Orders the thread's writes to shared memory before the asynchronous
      * reads of a TP_WGMMA (which a barrier then orders for the group). */
     TP_ASYNC_PROXY_FENCE,
+    /* Like TP_BARRIER, for the thread's warpgroup of 128 (threads numbered
+     * x fastest) alone: each warpgroup meets at a hardware barrier of its
+     * own, 1 + its index. */
+    TP_WARPGROUP_BARRIER,
     /* Pins the variables operands[0 .. matrices - 1] to their registers
      * here: the compiler neither moves nor copies them across it, so that
      * accumulators a TP_WGMMA is still writing are left alone. */

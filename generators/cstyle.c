@@ -601,6 +601,9 @@ static void print_stmt(printer *p, const tp_stmt *s)
         print_fixed(p, p->d->async_proxy_fence, 0,
                     "fences shared memory for asynchronous reads it cannot spell");
         break;
+    case TP_WARPGROUP_BARRIER:
+        print_fixed(p, p->d->warpgroup_barrier, 0, "meets a warpgroup, which it cannot spell");
+        break;
     }
 }
 

@@ -217,5 +217,8 @@ const tsr_dialect tsr_dialect_cuda = {
     .wgmma_commit = "asm volatile(\"wgmma.commit_group.sync.aligned;\" ::: \"memory\")",
     .wgmma_wait_format = "asm volatile(\"wgmma.wait_group.sync.aligned %d;\" ::: \"memory\")",
     .async_proxy_fence = "asm volatile(\"fence.proxy.async.shared::cta;\" ::: \"memory\")",
+    /* barrier 0 is __syncthreads()'s */
+    .warpgroup_barrier = "asm volatile(\"bar.sync %%0, 128;\" :: \"r\"(1 + (int)((threadIdx.x + "
+                         "threadIdx.y * blockDim.x) / 128)) : \"memory\")",
     .register_fence_format = "asm volatile(\"\" : \"+f\"(%s)::\"memory\")",
 };

@@ -130,6 +130,7 @@ struct tsr_dialect {
                         char *const *accumulators, const char *a0, const char *b0,
                         const char *accumulate);
     const char *wgmma_fence, *wgmma_commit, *wgmma_wait_format, *async_proxy_fence;
+    const char *warpgroup_barrier;
     /* A TP_REGISTER_FENCE's statement for one f32 variable, a printf
      * format of its name; NULL where the dialect has none. */
     const char *register_fence_format;

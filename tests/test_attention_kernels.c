@@ -135,7 +135,8 @@ static void check_refuses_what_the_tiles_or_the_profile_cannot_hold(void)
     expect_check(d64, profile, "MU=1,WC=1,TM=1,BM=32", "lists no mma m16n8k16 unit for f16");
     expect_check(d64, profile, "BM=32,TM=8,WC=16,VN=4", "must split BN=32");
     expect_check(d64, profile, "BN=16,KU=8,WC=16", "");
-    expect_check(d64, h200, "MU=1,WC=1,TM=1,BM=32,BN=32,KU=4", "KU=4 exceeds the k-steps");
+    expect_check(d64, h200, "MU=1,WC=1,TM=1,BM=32,BN=32,KU=8", "KU=8 exceeds the k-steps");
+    expect_check(d64, h200, "MU=1,WC=1,TM=1,BM=32,BN=32,KU=4", "");
     expect_check(d64, h200, "MU=1,WC=1,TM=1,BM=32,BN=32,KU=2", "");
     expect_check(d64, h200, "MU=1,WC=8,TM=1,BM=32,BN=32,KU=1", "whole 16-key steps");
     expect_check(d64, h200, "MU=1,WC=1,TM=4,BM=32,BN=32,KU=1", "fragments of 16 rows must tile");
@@ -155,6 +156,33 @@ static void check_refuses_what_the_tiles_or_the_profile_cannot_hold(void)
     expect_check(d64, h200, "BM=32,BN=32,TM=1,WC=4,KU=1,PR=1", "needs the matrix unit");
     expect_check(d64, h200, "MU=1,WC=2,TM=1,BM=32,BN=32,KU=2,PR=1", "a warp a row");
     expect_check(d64, h200, "BM=64,BN=32,TM=1,WC=32,KU=1", "exceed the profile's limit of 1024");
+    /* the warpgroup's unit: 64 query rows a warpgroup, swizzled tiles in
+     * rows of 64 values, P through shared memory, shuffles */
+    const char *wg = "MU=2,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=0,PF=1,BM=128,BN=64";
+    expect_check(d128, h200, wg, "");
+    expect_check(d64, h200, wg, "");
+    expect_check(d64, profile, wg, "lists no wgmma m64nNk16 unit for f16");
+    tsr_profile *a100 = check_load_profile("nvidia-a100-80gb");
+    if (a100)
+        expect_check(d64, a100, wg, "lists no wgmma m64nNk16 unit for f16");
+    tsr_profile_free(a100);
+    tsr_opspec *f32 = good_spec("f32", "{head_dim: 64}");
+    if (f32)
+        expect_check(f32, h200, wg, "lists no wgmma m64nNk16 unit for f32");
+    tsr_opspec_free(f32);
+    expect_check(d64, h200, "MU=2,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=0,BM=32,BN=64",
+                 "warpgroups of 64 query rows must tile BM=32");
+    expect_check(d64, h200, "MU=2,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=0,BM=64,BN=32",
+                 "BN=32 and the head's 64 cols must be multiples");
+    expect_check(d64, h200, "MU=2,TM=2,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=0,BM=128,BN=64",
+                 "(TM=2, WC=1: 1)");
+    expect_check(d64, h200, "MU=2,TM=1,WC=1,VW=8,PAD=1,KU=1,SH=1,PR=0,BM=64,BN=64",
+                 "PAD=1 and PR=0 must be 0");
+    expect_check(d64, h200, "MU=2,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=1,BM=64,BN=64",
+                 "PAD=0 and PR=1 must be 0");
+    expect_check(d64, h200, "MU=2,TM=1,WC=1,VW=8,PAD=0,KU=2,SH=1,PR=0,BM=64,BN=64", "KU and VN 1");
+    expect_check(d64, h200, "MU=2,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=0,PR=0,BM=64,BN=64",
+                 "by shuffles: SH=0 must be 1");
     /* A GPU with the matrix unit starts from the flash-attention shape,
      * past 48 KiB where it may opt in; a CPU from vector accumulators. */
     tsr_config start;
@@ -162,10 +190,13 @@ static void check_refuses_what_the_tiles_or_the_profile_cannot_hold(void)
     tsr_error err = {{0}};
     CHECK_MSG(tsr_config_start(d128, h200, &start, &origin, &err) == TSR_OK, "%s", err.msg);
     CHECK(origin && !strcmp(origin, "suggested"));
-    CHECK(tsr_config_get(d128->op, &start, "MU") == 1 &&
-          tsr_config_get(d128->op, &start, "PR") == 1);
+    /* 128-wide heads on the warpgroup's unit, 64-wide on mma.sync */
+    CHECK(tsr_config_get(d128->op, &start, "MU") == 2 &&
+          tsr_config_get(d128->op, &start, "PR") == 0);
     CHECK(tsr_config_get(d128->op, &start, "PF") == 1 &&
           tsr_config_get(d128->op, &start, "SH") == 1);
+    CHECK_MSG(tsr_config_start(d64, h200, &start, &origin, &err) == TSR_OK, "%s", err.msg);
+    CHECK(tsr_config_get(d64->op, &start, "MU") == 1 && tsr_config_get(d64->op, &start, "PR") == 1);
     CHECK(tsr_config_start(d64, profile, &start, &origin, &err) == TSR_OK);
     CHECK(tsr_config_get(d64->op, &start, "MU") == 0 && tsr_config_get(d64->op, &start, "VN") == 8);
 done:
@@ -250,7 +281,8 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
     free(text);
     /* The quad of lanes that shares a fragment's row combines by shuffles
      * (no scratch tile, no barrier for it), while the next step's K and V
-     * are copied into the other stage. */
+     * are copied into the other stage: a step's first barrier also frees
+     * the previous step's tiles, so it needs one more only before P V. */
     text = kernel_text(spec, h200, "MU=1,BM=64,BN=32,TM=1,WC=1,VW=8,KU=2,SH=1,PF=1", "cuda", &err);
     CHECK_MSG(text, "%s", err.msg);
     if (text) {
@@ -262,7 +294,7 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
         for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
             barriers++;
         /* per step, in each of the two key loops (whole steps, masked) */
-        CHECK_MSG(barriers == 2 * 3, "%d barriers", barriers);
+        CHECK_MSG(barriers == 2 * 2, "%d barriers", barriers);
         CHECK_STR_CONTAINS(text, "for (int kv1 = ");
     }
     free(text);
@@ -277,8 +309,49 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
         int barriers = 0;
         for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
             barriers++;
+        CHECK_MSG(barriers == 2 * 1, "%d barriers", barriers);
+    }
+    free(text);
+    /* Without the second stage a step loads its own K and V and ends with
+     * a barrier after reading them. */
+    text = kernel_text(spec, h200, "MU=1,BM=64,BN=32,TM=1,WC=1,VW=8,KU=2,SH=1,PF=0,PR=1", "cuda",
+                       &err);
+    CHECK_MSG(text, "%s", err.msg);
+    if (text) {
+        int barriers = 0;
+        for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
+            barriers++;
         CHECK_MSG(barriers == 2 * 2, "%d barriers", barriers);
     }
+    free(text);
+    /* The warpgroup's unit: both multiplies on wgmma from swizzled tiles,
+     * each thread fencing its shared writes for the unit's reads before a
+     * barrier, and each warpgroup waiting for its own P alone. */
+    const char *wg = "MU=2,BM=128,BN=64,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=0,PF=1";
+    text = kernel_text(spec, h200, wg, "cuda", &err);
+    CHECK_MSG(text, "%s", err.msg);
+    if (text) {
+        CHECK_STR_CONTAINS(text, "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16");
+        /* Q K^T reads K as stored (K-major), P V reads V transposed */
+        CHECK_STR_CONTAINS(text, "%33, 1, 1, 1, 0, 0;");
+        CHECK_STR_CONTAINS(text, "%33, 1, 1, 1, 0, 1;");
+        CHECK_STR_CONTAINS(text, "fence.proxy.async.shared::cta;");
+        CHECK_STR_CONTAINS(text, "bar.sync %0, 128;");
+        CHECK_STR_CONTAINS(text, "tsr_subgroup_max(");
+        int barriers = 0, warpgroup_barriers = 0;
+        for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
+            barriers++;
+        for (const char *at = text; (at = strstr(at, "bar.sync %0, 128;")); at++)
+            warpgroup_barriers++;
+        CHECK_MSG(barriers == 2 && warpgroup_barriers == 2, "%d barriers, %d of warpgroups",
+                  barriers, warpgroup_barriers);
+    }
+    free(text);
+    text = kernel_text(spec, h200, wg, "opencl", &err);
+    CHECK_MSG(!text && strstr(err.msg, "cannot spell"), "%s", text ? "printed" : err.msg);
+    free(text);
+    text = kernel_text(spec, h200, wg, "hip", &err);
+    CHECK_MSG(!text && strstr(err.msg, "cannot spell"), "%s", text ? "printed" : err.msg);
     free(text);
     text = kernel_text(spec, h200, "BM=32,BN=32,TM=4,WC=8,KU=4,SH=1", "opencl", &err);
     CHECK_MSG(!text && strstr(err.msg, "shuffle within runs of threads"), "%s",

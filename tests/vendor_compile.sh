@@ -237,6 +237,10 @@ wgmma+=("sgemm-nt-tf32|MU=2,BM=256,BN=128,BK=32,TM=1,TN=16,STRN=0,KU=1,VW=4,PAD=
     "sgemm-nt-tf32|MU=2,BM=64,BN=64,BK=32,TM=1,TN=8,STRN=0,KU=1,VW=1,PAD=0")
 # A split of K joined after the last wgmma's wait.
 wgmma+=("hgemm|MU=2,BM=128,BN=256,BK=64,TM=1,TN=16,STRN=0,KU=1,VW=8,PAD=0,PF=2,SK=2")
+# Attention on the warpgroup's unit, P through its swizzled tile: causal
+# with the K/V ring, and 128-wide heads loaded then multiplied.
+wgmma+=("attention-causal-f16|MU=2,BM=128,BN=64,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=0,PF=1"
+    "attention-f16-d128|MU=2,BM=128,BN=64,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,PR=0,PF=0")
 # f64 GEMM: double throughout, vectors of double (OpenCL's double2 to 8,
 # CUDA's and HIP's tsr_doublev), direct and staged, fetched ahead; for CUDA
 # a cp.async ring of doubles. Only targets with double precision take them:

@@ -8,8 +8,13 @@
  * are scaled and masked, and update an online softmax: the running row
  * max m and row sum l, with the output accumulator O rescaled by
  * exp(m_old - m_new) whenever the max grows. The probabilities P go
- * through a shared tile into the second multiply, O += P V. At the end
- * O / l is stored. No score matrix ever reaches global memory.
+ * through a shared tile into the second multiply, O += P V, or (PR=1)
+ * straight from the scores' registers. At the end O / l is stored. No
+ * score matrix ever reaches global memory.
+ *
+ * The multiplies run on the threads' FMAs, the warp's matrix unit (MU=1,
+ * mma.sync) or the warpgroup's (MU=2, wgmma, which reads its operands
+ * from swizzled shared tiles, P included).
  *
  * The softmax runs in base 2: the scores are scaled by scale log2(e), so
  * that exp(scale (s - max)) is exp2 of their difference, which a GPU's
@@ -124,8 +129,19 @@ static void append_kv_loads(const attention_parts *a, tsr_stmt_list *list, const
         tsr_ir_append(a->p, list, TSR_S_ASYNC_COMMIT);
 }
 
+/* A barrier; on the warpgroup's unit (MU=2), which reads shared tiles
+ * asynchronously to the threads, each thread first fences its shared
+ * writes (K's and V's copies, P) for those reads. */
+static tsr_stmt *append_barrier(const attention_parts *a, tsr_stmt_list *list)
+{
+    tsr_stmt *s = tsr_ir_append(a->p, list, TSR_S_BARRIER);
+    if (s)
+        s->async_proxy = a->c.mu == 2;
+    return s;
+}
+
 static void append_mma(const attention_parts *a, tsr_stmt_list *list, const tsr_tile *acc,
-                       const tsr_tile *lhs, const tsr_tile *rhs, int k_count, int k_unroll)
+                       const tsr_tile *lhs, const tsr_tile *rhs, int k_count)
 {
     tsr_stmt *s = tsr_ir_append(a->p, list, TSR_S_MMA);
     if (s)
@@ -134,8 +150,10 @@ static void append_mma(const attention_parts *a, tsr_stmt_list *list, const tsr_
                         .a = {.tile = lhs},
                         .b = {.tile = rhs, .stage = a->stage},
                         .k_count = k_count,
-                        .k_unroll = k_unroll,
-                        .unit = a->c.mu ? TSR_UNIT_MMA_M16N8K16 : TSR_UNIT_FMA,
+                        .k_unroll = a->c.ku,
+                        .unit = a->c.mu == 2 ? TSR_UNIT_WGMMA_M64NK16
+                                : a->c.mu    ? TSR_UNIT_MMA_M16N8K16
+                                             : TSR_UNIT_FMA,
                         .map = a->map,
                         .vector_width = 1};
 }
@@ -191,12 +209,15 @@ static tp_expr *score_template(const attention_parts *a, bool masked)
     return tp_select(b, visible, scaled, tp_float(b, TSR_F32, MASKED_SCORE));
 }
 
-/* One step of BN keys at kv0 (see the file's comment). The step begins
- * after a barrier (every thread done with the previous step's tiles) and
- * ends with one. With PF=1 its K and V were copied during the previous
- * step: the thread waits for its copies, the barrier shows everyone's,
- * and the next step's go into the other stage, which no thread reads any
- * more (past the end they copy nothing: zero-filled outside the view). */
+/* One step of BN keys at kv0 (see the file's comment). Nothing of the
+ * shared tiles is written in a step before its first barrier, which every
+ * thread reaches done with the previous step's tiles. With PF=1 its K and
+ * V were copied during the previous step: the thread waits for its
+ * copies, the barrier shows everyone's, and the next step's go into the
+ * other stage, which no thread reads any more (past the end they copy
+ * nothing: zero-filled outside the view). With PF=0 the step loads its
+ * own K and V before that barrier, so it ends with one more, after its
+ * reads. */
 static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr_view *k_view,
                         const tsr_view *v_view, bool masked)
 {
@@ -206,21 +227,17 @@ static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr
         tsr_stmt *wait = tsr_ir_append(p, body, TSR_S_ASYNC_WAIT);
         if (wait)
             wait->pending = 0;
-        tsr_ir_append(p, body, TSR_S_BARRIER);
+        append_barrier(a, body);
         append_kv_loads(a, body, k_view, v_view, tp_addi(b, a->kv0, a->c.bn),
                         tp_bin(b, TP_SUB, tp_int(b, 1), a->stage));
     } else {
         append_kv_loads(a, body, k_view, v_view, a->kv0, NULL);
-        tsr_ir_append(p, body, TSR_S_BARRIER);
+        append_barrier(a, body);
     }
     tsr_stmt *fill = tsr_ir_append(p, body, TSR_S_FILL);
     if (fill)
         fill->tile = a->s;
-    /* On the matrix unit the scores' k loop (d / 16 steps, at most 8) is
-     * unrolled whole, so that each step's fragments are read while the
-     * previous step multiplies; KU unrolls P V's. */
-    int d = a->spec->attention.head_dim;
-    append_mma(a, body, a->s, a->qs, a->ks, d, a->c.mu ? d / 16 : a->c.ku);
+    append_mma(a, body, a->s, a->qs, a->ks, a->spec->attention.head_dim);
     append_map(a, body, a->s, score_template(a, masked), NULL, NULL);
     tp_expr *x = tp_placeholder(b, TSR_F32), *x1 = tp_placeholder_slot(b, TSR_F32, 1),
             *x2 = tp_placeholder_slot(b, TSR_F32, 2);
@@ -237,8 +254,9 @@ static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr
     append_map(a, body, a->m, x1, a->row_max, NULL);
     if (a->c.pr) {
         /* P V straight from the scores' registers (PR=1) */
-        append_mma(a, body, a->o, a->s, a->vs, a->c.bn, a->c.ku);
-        tsr_ir_append(p, body, TSR_S_BARRIER);
+        append_mma(a, body, a->o, a->s, a->vs, a->c.bn);
+        if (!a->c.pf)
+            append_barrier(a, body);
         return !b->failed;
     }
     tsr_stmt *stash = tsr_ir_append(p, body, TSR_S_TILE_STASH);
@@ -248,9 +266,14 @@ static bool append_step(const attention_parts *a, tsr_stmt_list *body, const tsr
                             .target = a->ps,
                             .map = a->map,
                             .vector_width = 1};
-    tsr_ir_append(p, body, TSR_S_BARRIER);
-    append_mma(a, body, a->o, a->ps, a->vs, a->c.bn, a->c.ku);
-    tsr_ir_append(p, body, TSR_S_BARRIER);
+    /* A warpgroup (MU=2) stashes and multiplies its own rows of P, so it
+     * waits for itself alone; warps share rows. */
+    tsr_stmt *stashed = append_barrier(a, body);
+    if (stashed)
+        stashed->warpgroup = a->c.mu == 2;
+    append_mma(a, body, a->o, a->ps, a->vs, a->c.bn);
+    if (!a->c.pf)
+        append_barrier(a, body);
     return !b->failed;
 }
 
@@ -307,11 +330,20 @@ static bool declare_tiles(attention_parts *a)
      * each as its matrix lies: Q and P [rows][k], K [key][d] (k across the
      * stored rows of B), V [key][d]. */
     bool fma = !c->mu;
-    a->qs = tsr_ir_tile(p, "Qs", staged, TSR_SPACE_SHARED, c->bm, d, pad, fma);
     int stages = c->pf ? 2 : 1;
-    a->ks = tsr_ir_staged_tile(p, "Ks", staged, d, c->bn, pad, !fma, stages);
-    a->vs = tsr_ir_staged_tile(p, "Vs", staged, c->bn, d, pad, false, stages);
-    a->ps = c->pr ? NULL : tsr_ir_tile(p, "Ps", staged, TSR_SPACE_SHARED, c->bm, c->bn, pad, fma);
+    if (c->mu == 2) {
+        /* the warpgroup's unit reads them in its 128-byte swizzle */
+        a->qs = tsr_ir_swizzled_tile(p, "Qs", staged, c->bm, d, false, 1);
+        a->ks = tsr_ir_swizzled_tile(p, "Ks", staged, d, c->bn, true, stages);
+        a->vs = tsr_ir_swizzled_tile(p, "Vs", staged, c->bn, d, false, stages);
+        a->ps = tsr_ir_swizzled_tile(p, "Ps", staged, c->bm, c->bn, false, 1);
+    } else {
+        a->qs = tsr_ir_tile(p, "Qs", staged, TSR_SPACE_SHARED, c->bm, d, pad, fma);
+        a->ks = tsr_ir_staged_tile(p, "Ks", staged, d, c->bn, pad, !fma, stages);
+        a->vs = tsr_ir_staged_tile(p, "Vs", staged, c->bn, d, pad, false, stages);
+        a->ps =
+            c->pr ? NULL : tsr_ir_tile(p, "Ps", staged, TSR_SPACE_SHARED, c->bm, c->bn, pad, fma);
+    }
     int sharers = tsr_map_row_sharers(&a->map);
     if (!attention_reduces_in_runs(c)) {
         a->max_scratch =
@@ -417,7 +449,10 @@ static tsr_status attention_build(tsr_arena *arena, const tsr_opspec *spec,
         .p = p,
         .spec = spec,
         .c = c,
-        .map = {attention_local_y(&c), c.wc, false, false, c.mu != 0},
+        .map = {.threads_rows = attention_local_y(&c),
+                .threads_cols = c.wc,
+                .fragments = c.mu == 1,
+                .warpgroups = c.mu == 2},
         .q0 = tp_muli(&p->builder, tp_builtin_ref(&p->builder, TP_GROUP_ID, 0), c.bm),
     };
     if (!build_body(&a))

@@ -48,17 +48,18 @@ static inline attention_cfg attention_cfg_of(const tsr_config *c)
 }
 
 /* The work-group: WC threads along the cols and BM / TM along the rows,
- * each with TM rows of the scores and of the output; with the matrix unit
- * WC warps along the cols and BM / 16TM along the rows, each with TM
- * fragments of 16 rows. */
+ * each with TM rows of the scores and of the output; with the warp's
+ * matrix unit WC warps along the cols and BM / 16TM along the rows, each
+ * with TM fragments of 16 rows; with the warpgroup's (MU=2) BM / 64
+ * warpgroups along the rows. */
 static inline int attention_local_x(const attention_cfg *c)
 {
-    return c->mu ? 32 * c->wc : c->wc;
+    return c->mu == 2 ? 128 : c->mu ? 32 * c->wc : c->wc;
 }
 
 static inline int attention_local_y(const attention_cfg *c)
 {
-    return c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
+    return c->mu == 2 ? c->bm / 64 : c->mu ? c->bm / (16 * c->tm) : c->bm / c->tm;
 }
 
 /* The threads that hold parts of each row of the scores: WC; with the

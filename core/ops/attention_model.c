@@ -89,15 +89,18 @@ int attention_features(const tsr_opspec *spec, const tsr_profile *profile, const
     double keys = ceil(visible_keys(spec, q, kv, c.bm) / ceil(q / c.bm) / c.bn) * c.bn;
 
     /* One step's instructions, counted per thread: the multiplies (each
-     * mma.sync m16n8k16 a warp's), their operands' loads, and the work on
-     * the scores and the output. */
-    double multiplies = 2.0 * c.bm * c.bn * d / (c.mu ? 2048.0 / 32 : 1) / threads;
-    /* With the unit, ldmatrix replays its rows as often as they collide in
-     * the banks: rows of d elements are a multiple of 128 bytes unless
-     * padded (PAD). */
+     * mma.sync m16n8k16 a warp's, each wgmma m64nBNk16 a warpgroup's),
+     * their operands' loads (none on the warpgroup's unit, which reads
+     * them itself), and the work on the scores and the output. */
+    double per_multiply = c.mu == 2 ? 64.0 * c.bn * 16 / 128 : c.mu ? 2048.0 / 32 : 1;
+    double multiplies = 2.0 * c.bm * c.bn * d / per_multiply / threads;
+    /* With the warp's unit, ldmatrix replays its rows as often as they
+     * collide in the banks: rows of d elements are a multiple of 128 bytes
+     * unless padded (PAD). */
     double conflict =
-        c.mu ? gemm_ldmatrix_conflict((long)((d + attention_shared_pad(&c)) * staged_elem)) : 1.0;
-    double operand_loads = (c.mu ? 0.6 : 0.5) * multiplies * conflict;
+        c.mu == 1 ? gemm_ldmatrix_conflict((long)((d + attention_shared_pad(&c)) * staged_elem))
+                  : 1.0;
+    double operand_loads = c.mu == 2 ? 0.0 : (c.mu ? 0.6 : 0.5) * multiplies * conflict;
     double elementwise =
         (SCORE_INSTRUCTIONS * c.bm * c.bn + OUTPUT_INSTRUCTIONS * c.bm * d) / threads;
     double copies = 2.0 * c.bn * d / c.vw / threads * 6.0 + 20.0;

@@ -16,9 +16,10 @@ const tsr_param_def attention_params[ATT_PARAM_COUNT] = {
     [ATT_PAD] = {"PAD", "extra elements per shared row, against bank conflicts", 2, {0, 1}, 1},
     [ATT_KU] = {"KU", "unroll of the multiplies' k loops", 4, {1, 2, 4, 8}, 4},
     [ATT_MU] = {"MU",
-                "multiply on the warp's matrix unit, mma.sync m16n8k16 (0: each thread's FMAs)",
-                2,
-                {0, 1},
+                "multiply on the warp's matrix unit, mma.sync m16n8k16; 2 the warpgroup's, wgmma "
+                "m64nNk16, 64 query rows per warpgroup of 128 threads (0: each thread's FMAs)",
+                3,
+                {0, 1, 2},
                 0},
     [ATT_SH] = {"SH",
                 "combine each row's partial max and sum by shuffles within a warp (0: through "
@@ -80,6 +81,44 @@ int attention_output_cols(const tsr_opspec *spec, const attention_cfg *c)
     return c->mu ? 2 * (spec->attention.head_dim / (8 * c->wc)) : spec->attention.head_dim / c->wc;
 }
 
+/* MU=2: a warpgroup multiplies its 64 query rows by every key of the step
+ * (m64nBNk16) and P by V (m64ndk16), the unit reading Q, K, P and V from
+ * shared tiles in its 128-byte swizzle, whose rows are columns of 64 values
+ * along each operand's contiguous dim: d for Q and K, the keys for P, d
+ * again for V (MN-major). P goes through its shared tile, since the unit
+ * reads A from there; KU and PAD, which it has no use for, stay at 1 and
+ * 0. */
+static tsr_status check_warpgroup_unit(const tsr_opspec *spec, const tsr_profile *profile,
+                                       const attention_cfg *c, tsr_error *err)
+{
+    int d = spec->attention.head_dim;
+    if (spec->dtype == TSR_F32 || !tsr_profile_has_wgmma(profile, spec->dtype))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2: the profile lists no wgmma m64nNk16 unit for %s inputs with f32 "
+                        "products",
+                        tsr_dtype_name(spec->dtype));
+    if (c->pad || c->ku != 1 || c->pr || c->vn != 1)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2 swizzles its tiles and reads P from shared memory: PAD=%d and PR=%d "
+                        "must be 0, KU and VN 1",
+                        c->pad, c->pr);
+    if (c->tm != 1 || c->wc != 1)
+        return refuse(err, "MU=2: a warpgroup holds 64 query rows with every key (TM=%d, WC=%d: 1)",
+                      c->tm, c->wc);
+    if (c->bm % 64)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2: warpgroups of 64 query rows must tile BM=%d", c->bm);
+    if (c->bn % 64 || d % 64)
+        return refuse(err,
+                      "MU=2 swizzles in rows of 64 values: BN=%d and the head's %d cols must be "
+                      "multiples",
+                      c->bn, d);
+    if (!c->sh)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=2 combines each row's quad of lanes by shuffles: SH=0 must be 1");
+    return TSR_OK;
+}
+
 static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile,
                                     const attention_cfg *c, tsr_error *err)
 {
@@ -107,7 +146,9 @@ tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
 {
     attention_cfg c = attention_cfg_of(config);
     int d = spec->attention.head_dim;
-    if (c.mu)
+    if (c.mu == 2)
+        TSR_TRY(check_warpgroup_unit(spec, profile, &c, err));
+    else if (c.mu)
         TSR_TRY(check_matrix_unit(spec, profile, &c, err));
     else if (c.bm % c.tm)
         return refuse(err, "BM=%d is not a multiple of TM=%d", c.bm, c.tm);
@@ -152,8 +193,11 @@ tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
     }
     if (d % c.vw)
         return refuse(err, "VW=%d does not divide the head's %d cols", c.vw, d);
-    if (c.ku > (c.mu ? c.bn / 16 : c.bn))
-        return refuse(err, "KU=%d exceeds the k-steps of a %d-key tile", c.ku, c.bn);
+    /* KU unrolls both multiplies' k loops: over the head (Q K^T) and over
+     * the step's keys (P V); it may unroll the longer whole. */
+    int k_steps = c.mu ? (d > c.bn ? d : c.bn) / 16 : (d > c.bn ? d : c.bn);
+    if (c.ku > k_steps)
+        return refuse(err, "KU=%d exceeds the k-steps of both multiplies (%d)", c.ku, k_steps);
     int rows = c.mu ? 2 * c.tm : c.tm;
     int s_cols = attention_score_cols(&c), o_cols = attention_output_cols(spec, &c);
     if (s_cols > 64 || o_cols > 64 || rows * (s_cols + o_cols) > 256)
@@ -181,13 +225,34 @@ tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
  * flash-attention shape: a warp per 16 query rows holding every key of
  * them (WC=1), P kept in registers, with the shuffles and asynchronous
  * copies the profile has (the tuner falls back to the defaults where the
- * tiles do not fit). Devices whose work-items hold wide vectors (a CPU's
- * SIMD lanes) do best with few threads a row and vector accumulators; other
- * SIMT devices start from the params' defaults. */
+ * tiles do not fit). Heads of 128 and more on the warpgroup's unit (MU=2),
+ * whose warpgroup reads K and V once for 64 rows where each warp of 16
+ * reads them for mma.sync (on an H200 at d = 128 the faster of the two;
+ * at d = 64 mma.sync's). Devices whose work-items hold wide vectors (a
+ * CPU's SIMD lanes) do best with few threads a row and vector
+ * accumulators; other SIMT devices start from the params' defaults. */
 void attention_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config *out)
 {
     tsr_config_default(&tsr_op_attention, out);
     int *v = out->value;
+    int d = spec->attention.head_dim;
+    bool async = (profile->features & TSR_FEAT_ASYNC_COPY) != 0;
+    if (spec->dtype != TSR_F32 && d >= 128 && d % 64 == 0 &&
+        tsr_profile_has_wgmma(profile, spec->dtype) &&
+        (profile->features & TSR_FEAT_SUBGROUP_SHUFFLE)) {
+        v[ATT_MU] = 2;
+        v[ATT_BM] = 128;
+        v[ATT_BN] = 64;
+        v[ATT_TM] = 1;
+        v[ATT_WC] = 1;
+        v[ATT_VW] = 8;
+        v[ATT_PAD] = 0;
+        v[ATT_KU] = 1;
+        v[ATT_SH] = 1;
+        v[ATT_PR] = 0;
+        v[ATT_PF] = async;
+        return;
+    }
     if (tsr_profile_has_mma_m16n8k16(profile, spec->dtype)) {
         v[ATT_MU] = 1;
         v[ATT_PR] = 1;
@@ -198,7 +263,7 @@ void attention_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_c
         v[ATT_VW] = 8;
         v[ATT_KU] = 4;
         v[ATT_SH] = (profile->features & TSR_FEAT_SUBGROUP_SHUFFLE) != 0;
-        v[ATT_PF] = (profile->features & TSR_FEAT_ASYNC_COPY) != 0;
+        v[ATT_PF] = async;
         return;
     }
     int lanes = (int)tsr_profile_value(&profile->preferred_vector_width, 1);
