@@ -98,4 +98,11 @@ const tsr_backend *tsr_backend_find(const char *name);
 tsr_status tsr_device_open(const char *id, tsr_device **out, tsr_error *err);
 void tsr_device_close(tsr_device *device);
 
+/* backends/buffers.c: `bytes` of zeros written into a buffer of the
+ * device's; a new buffer of them (NULL on failure). */
+tsr_status tsr_buffer_write_zeros(tsr_device *device, tsr_buffer *buffer, size_t bytes,
+                                  tsr_error *err);
+tsr_status tsr_buffer_alloc_zeroed(tsr_device *device, size_t bytes, tsr_buffer **out,
+                                   tsr_error *err);
+
 #endif

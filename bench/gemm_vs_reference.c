@@ -418,19 +418,6 @@ static void size_label(gemm_size s, char *buf, size_t size)
         snprintf(buf, size, "%dx%dx%d", s.m, s.n, s.k);
 }
 
-static tsr_status make_workspace(tsr_device *device, size_t bytes, tsr_buffer **out, tsr_error *err)
-{
-    const tsr_backend *be = device->backend;
-    void *zeros = calloc(1, bytes);
-    if (!zeros)
-        return tsr_fail(err, TSR_ERR_NOMEM, "out of memory for a %zu-byte workspace", bytes);
-    tsr_status st = be->alloc(device, bytes, out, err);
-    if (st == TSR_OK)
-        st = be->write(*out, zeros, bytes, err);
-    free(zeros);
-    return st;
-}
-
 /* Builds the chosen kernel, checks it on the operands against the library, and
  * times both; report->verified says whether the answers agreed (when not,
  * `why` says how). Returns the exit status of an error that ends the run. */
@@ -453,7 +440,7 @@ static int check_and_time(const bench_ctx *ctx, const tsr_shape *shape, const ts
      * one serves every launch. */
     tsr_buffer *workspace = NULL;
     if (st == TSR_OK && ours.geometry.workspace_bytes)
-        st = make_workspace(ctx->device, ours.geometry.workspace_bytes, &workspace, &err);
+        st = tsr_buffer_alloc_zeroed(ctx->device, ours.geometry.workspace_bytes, &workspace, &err);
     if (workspace)
         ours.args[ours.n_args++] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = workspace};
     /* The runner's build options (the backend's own), so that the timed

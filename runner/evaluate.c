@@ -393,15 +393,8 @@ static tsr_status launch_args(tsr_problem *p, const tsr_geometry *geometry, bool
         p->workspace_bytes = bytes;
         zero = true;
     }
-    if (zero) {
-        void *zeros = calloc(1, p->workspace_bytes);
-        if (!zeros)
-            return tsr_fail(err, TSR_ERR_NOMEM, "out of memory for a %zu-byte workspace",
-                            p->workspace_bytes);
-        tsr_status st = be->write(p->workspace, zeros, p->workspace_bytes, err);
-        free(zeros);
-        TSR_TRY(st);
-    }
+    if (zero)
+        TSR_TRY(tsr_buffer_write_zeros(p->device, p->workspace, p->workspace_bytes, err));
     args[(*n_args)++] = (tsr_arg){.kind = TSR_ARG_BUFFER, .buffer = p->workspace};
     return TSR_OK;
 }
