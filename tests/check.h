@@ -35,6 +35,15 @@ static inline int check_contains(const char *haystack, const char *needle)
     return haystack && strstr(haystack, needle) != NULL;
 }
 
+/* How many times `needle` occurs in `text`, one after another (NULL: 0). */
+static inline int check_count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *at = text; at && (at = strstr(at, needle)); at += strlen(needle))
+        n++;
+    return n;
+}
+
 static inline const char *check_text(const char *text)
 {
     return text ? text : "(null)";

@@ -290,9 +290,7 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
         CHECK_STR_CONTAINS(text, ", 4)");
         CHECK_STR_CONTAINS(text, "cp.async");
         CHECK(!strstr(text, "row_maxes"));
-        int barriers = 0;
-        for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
-            barriers++;
+        int barriers = check_count(text, "__syncthreads()");
         /* per step, in each of the two key loops (whole steps, masked) */
         CHECK_MSG(barriers == 2 * 2, "%d barriers", barriers);
         CHECK_STR_CONTAINS(text, "for (int kv1 = ");
@@ -306,9 +304,7 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
     if (text) {
         CHECK_STR_CONTAINS(text, "= tsr_pack_f16x2(s_0_0, s_0_1);");
         CHECK(!strstr(text, "Ps["));
-        int barriers = 0;
-        for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
-            barriers++;
+        int barriers = check_count(text, "__syncthreads()");
         CHECK_MSG(barriers == 2 * 1, "%d barriers", barriers);
     }
     free(text);
@@ -318,9 +314,7 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
                        &err);
     CHECK_MSG(text, "%s", err.msg);
     if (text) {
-        int barriers = 0;
-        for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
-            barriers++;
+        int barriers = check_count(text, "__syncthreads()");
         CHECK_MSG(barriers == 2 * 2, "%d barriers", barriers);
     }
     free(text);
@@ -338,11 +332,8 @@ static void kernels_print_in_every_dialect_and_the_matrix_unit_in_cuda(void)
         CHECK_STR_CONTAINS(text, "fence.proxy.async.shared::cta;");
         CHECK_STR_CONTAINS(text, "bar.sync %0, 128;");
         CHECK_STR_CONTAINS(text, "tsr_subgroup_max(");
-        int barriers = 0, warpgroup_barriers = 0;
-        for (const char *at = text; (at = strstr(at, "__syncthreads()")); at++)
-            barriers++;
-        for (const char *at = text; (at = strstr(at, "bar.sync %0, 128;")); at++)
-            warpgroup_barriers++;
+        int barriers = check_count(text, "__syncthreads()");
+        int warpgroup_barriers = check_count(text, "bar.sync %0, 128;");
         CHECK_MSG(barriers == 2 && warpgroup_barriers == 2, "%d barriers, %d of warpgroups",
                   barriers, warpgroup_barriers);
     }

@@ -818,15 +818,6 @@ static void printer_keeps_the_parentheses_operators_need(void)
     tsr_arena_destroy(arena);
 }
 
-/* How many times `needle` occurs in `text`. */
-static int mentions(const char *text, const char *needle)
-{
-    int count = 0;
-    for (const char *at = text; at && (at = strstr(at, needle)); at++)
-        count++;
-    return count;
-}
-
 /* The kernel in `dialect` (the caller frees it; NULL when refused). */
 static char *generated(const tp_kernel *kernel, const char *dialect)
 {
@@ -945,7 +936,7 @@ static void warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only(void)
     if (cuda) {
         const char *out_data = cuda;
         /* BK / 16 = 4 multiplies of 64 x 128 a step. */
-        int calls = mentions(out_data, "m64n128k16.f32.f16.f16 {");
+        int calls = check_count(out_data, "m64n128k16.f32.f16.f16 {");
         CHECK_MSG(calls == 4, "%d wgmma", calls);
         /* Groups of 8 swizzled rows 1024 bytes apart; B N-major, its
          * 64-wide columns 64 k-rows apart; the first multiply's
@@ -1044,8 +1035,8 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only(void)
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
     char *opencl = NULL, *cuda = nvidia_only(kernel, "matrix unit", &opencl);
     if (opencl) {
-        CHECK_MSG(mentions(opencl, "tsr_mma_f16(") == 9, "%d mentions of tsr_mma_f16( in OpenCL",
-                  mentions(opencl, "tsr_mma_f16("));
+        CHECK_MSG(check_count(opencl, "tsr_mma_f16(") == 9, "%d mentions of tsr_mma_f16( in OpenCL",
+                  check_count(opencl, "tsr_mma_f16("));
         CHECK_STR_CONTAINS(opencl, "tsr_ldmatrix_x4(fa");
         CHECK_STR_CONTAINS(opencl, "tsr_ldmatrix_x4_trans(fb");
         CHECK_STR_CONTAINS(opencl, "ldmatrix.sync.aligned.m8n8.x4\" trans");
@@ -1059,7 +1050,7 @@ static void matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only(void)
         const char *out_data = cuda;
         /* 2 x 4 fragments, 2 steps of 16 (the unrolled loop runs twice):
          * eight calls, and the helper's definition. */
-        int calls = mentions(out_data, "tsr_mma_f16(");
+        int calls = check_count(out_data, "tsr_mma_f16(");
         CHECK_MSG(calls == 9, "%d mentions of tsr_mma_f16(", calls);
         CHECK_STR_CONTAINS(out_data, "mma.sync.aligned.m16n8k16.row.col.f32.");
         /* A's fragments as stored, B's (k across its rows) transposed. */
@@ -1215,10 +1206,10 @@ static void tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
     /* OpenCL on NVIDIA: the same calls, the unit and the rounding in
      * inline PTX. */
     if (opencl) {
-        int calls = mentions(opencl, "tsr_mma_tf32(");
+        int calls = check_count(opencl, "tsr_mma_tf32(");
         CHECK_MSG(calls == 9, "%d mentions of tsr_mma_tf32( in OpenCL", calls);
-        CHECK_MSG(mentions(opencl, "tsr_to_tf32(") == 17, "%d roundings in OpenCL",
-                  mentions(opencl, "tsr_to_tf32("));
+        CHECK_MSG(check_count(opencl, "tsr_to_tf32(") == 17, "%d roundings in OpenCL",
+                  check_count(opencl, "tsr_to_tf32("));
         CHECK_STR_CONTAINS(opencl, "#define tsr_mma_tf32(...) TSR_MMA(\"m16n8k8\", \"tf32\"");
         CHECK_STR_CONTAINS(opencl, " + 8 + tx % 32 / 4][k");
     }
@@ -1227,9 +1218,9 @@ static void tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
         /* 2 x 4 fragments per k-step of 8, the loop's body printed once:
          * eight calls and the helper. A's 4 values per fragment row, B's 2
          * per fragment col: 2 x 4 + 4 x 2 roundings and the helper. */
-        int calls = mentions(cuda, "tsr_mma_tf32(");
+        int calls = check_count(cuda, "tsr_mma_tf32(");
         CHECK_MSG(calls == 9, "%d mentions of tsr_mma_tf32(", calls);
-        int rounded = mentions(cuda, "tsr_to_tf32(");
+        int rounded = check_count(cuda, "tsr_to_tf32(");
         CHECK_MSG(rounded == 17, "%d mentions of tsr_to_tf32(", rounded);
         CHECK_STR_CONTAINS(cuda, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
         CHECK_STR_CONTAINS(cuda, "cvt.rna.tf32.f32");
@@ -1295,7 +1286,7 @@ static void tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles(void)
     char *cuda = cuda_only(kernel, "cannot spell");
     if (cuda) {
         /* Four k-steps of 8 in BK = 32, one slice each. */
-        int calls = mentions(cuda, "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {");
+        int calls = check_count(cuda, "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {");
         CHECK_MSG(calls == 4, "%d wgmma m64n128k8", calls);
         CHECK_STR_CONTAINS(cuda, "}, %64, %65, 1, 1, 1;");
         CHECK(!strstr(cuda, "1, 1, 0, 0;") && !strstr(cuda, "1, 1, 0, 1;"));
@@ -1387,8 +1378,8 @@ static void wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl(void)
     if (hip) {
         /* 2 x 2 fragments, 2 steps of 16 (a loop of one step at a time):
          * four calls, and the helpers' definitions. */
-        CHECK_MSG(mentions(hip, "tsr_mfma_f16(acc_") == 4, "%d calls in HIP",
-                  mentions(hip, "tsr_mfma_f16(acc_"));
+        CHECK_MSG(check_count(hip, "tsr_mfma_f16(acc_") == 4, "%d calls in HIP",
+                  check_count(hip, "tsr_mfma_f16(acc_"));
         CHECK_STR_CONTAINS(hip, "__builtin_amdgcn_mfma_f32_16x16x16f16");
         /* Lane l reads A's row l % 16 at k 4 (l / 16) .. + 3. */
         CHECK_STR_CONTAINS(hip, "tx % 64 % 16][k");
@@ -1396,8 +1387,8 @@ static void wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl(void)
         CHECK(!strstr(hip, "tsr_wave_scratch"));
     }
     if (opencl) {
-        CHECK_MSG(mentions(opencl, "tsr_mfma_f16(&acc_") == 4, "%d calls in OpenCL",
-                  mentions(opencl, "tsr_mfma_f16(&acc_"));
+        CHECK_MSG(check_count(opencl, "tsr_mfma_f16(&acc_") == 4, "%d calls in OpenCL",
+                  check_count(opencl, "tsr_mfma_f16(&acc_"));
         CHECK_STR_CONTAINS(opencl,
                            "__local float tsr_wave_scratch[256 * TSR_WAVE_FLOATS_PER_ITEM];");
         CHECK_STR_CONTAINS(opencl, "__builtin_amdgcn_mfma_f32_16x16x16f16(");
@@ -1417,8 +1408,8 @@ static void wave_unit_gemm_lowers_to_mfma_for_hip_and_opencl(void)
     CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
     hip = generated(kernel, "hip");
     if (hip)
-        CHECK_MSG(mentions(hip, "tsr_mfma_bf16(acc_") == 4, "%d bf16 calls",
-                  mentions(hip, "tsr_mfma_bf16(acc_"));
+        CHECK_MSG(check_count(hip, "tsr_mfma_bf16(acc_") == 4, "%d bf16 calls",
+                  check_count(hip, "tsr_mfma_bf16(acc_"));
     free(hip);
     /* No unit on NVIDIA's profiles; fragments past a wave's 4 x 4; k-steps of 16. */
     CHECK(spec->op->check(spec, h200, &config, &err) == TSR_ERR_UNSUPPORTED);
@@ -1473,8 +1464,8 @@ static void wave32_unit_gemm_lowers_to_wmma_for_hip_and_opencl(void)
     check_refused(kernel, "cuda", "WMMA 16x16x16");
     char *hip = generated(kernel, "hip"), *opencl = generated(kernel, "opencl");
     if (hip) {
-        CHECK_MSG(mentions(hip, "tsr_wmma_f16(acc_") == 4, "%d calls in HIP",
-                  mentions(hip, "tsr_wmma_f16(acc_"));
+        CHECK_MSG(check_count(hip, "tsr_wmma_f16(acc_") == 4, "%d calls in HIP",
+                  check_count(hip, "tsr_wmma_f16(acc_"));
         CHECK_STR_CONTAINS(hip, "__builtin_amdgcn_wmma_f32_16x16x16_f16_w32");
         /* Lane l reads A's row l % 16 at k 0 .. 15, and stores rows 2i + l / 16. */
         CHECK_STR_CONTAINS(hip, "tx % 32 % 16][k");
@@ -1482,8 +1473,8 @@ static void wave32_unit_gemm_lowers_to_wmma_for_hip_and_opencl(void)
         CHECK_STR_CONTAINS(hip, "+ 2 + tx % 32 / 16;");
     }
     if (opencl) {
-        CHECK_MSG(mentions(opencl, "tsr_wmma_f16(&acc_") == 4, "%d calls in OpenCL",
-                  mentions(opencl, "tsr_wmma_f16(&acc_"));
+        CHECK_MSG(check_count(opencl, "tsr_wmma_f16(&acc_") == 4, "%d calls in OpenCL",
+                  check_count(opencl, "tsr_wmma_f16(&acc_"));
         CHECK_STR_CONTAINS(opencl, "(ushort16)(fa");
         CHECK_STR_CONTAINS(opencl, "float8 tsr_wmma_emulated(");
         CHECK_STR_CONTAINS(opencl,
@@ -1544,8 +1535,8 @@ static void subgroup_unit_gemm_lowers_to_dpas_for_opencl_only(void)
         char *opencl = generated(kernel, "opencl");
         if (opencl) {
             /* 2 x 2 fragments, 2 steps of 16 in a loop: four calls. */
-            CHECK_MSG(mentions(opencl, cases[c].call) == 4, "%d calls",
-                      mentions(opencl, cases[c].call));
+            CHECK_MSG(check_count(opencl, cases[c].call) == 4, "%d calls",
+                      check_count(opencl, cases[c].call));
             CHECK_STR_CONTAINS(opencl, cases[c].attribute);
             CHECK_STR_CONTAINS(opencl, cases[c].a_vector);
             CHECK_STR_CONTAINS(opencl, "intel_sub_group_f16_f16_matrix_mad_k16(");

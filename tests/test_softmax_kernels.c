@@ -183,14 +183,6 @@ static char *kernel_text(const tsr_opspec *spec, const char *name, const char *c
     return source;
 }
 
-static int count_of(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *at = text; at && (at = strstr(at, needle)); at += strlen(needle))
-        n++;
-    return n;
-}
-
 /* ONLINE=1 walks the row twice (a loop over its columns each), not three
  * times; SG=1 shuffles in each dialect's own words, over the width of the
  * profile's smallest sub-group, and a kernel without SG has no sub-group
@@ -202,7 +194,7 @@ static void online_reads_the_row_twice_and_sub_groups_shuffle_in_every_dialect(v
         return;
     char *three = kernel_text(spec, "pocl-cpu", "ONLINE=0", "opencl");
     char *two = kernel_text(spec, "pocl-cpu", "ONLINE=1", "opencl");
-    CHECK(count_of(three, "for (int c") == 3 && count_of(two, "for (int c") == 2);
+    CHECK(check_count(three, "for (int c") == 3 && check_count(two, "for (int c") == 2);
     CHECK(!check_contains(three, "tsr_subgroup") && !check_contains(two, "tsr_subgroup"));
     char *cuda = kernel_text(spec, "nvidia-h100-sxm", "WG=128,SG=1,ONLINE=1", "cuda");
     CHECK_STR_CONTAINS(cuda, "__shfl_xor_sync(0xffffffffu, v, m)");

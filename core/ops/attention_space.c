@@ -195,7 +195,8 @@ tsr_status attention_check(const tsr_opspec *spec, const tsr_profile *profile,
         return refuse(err, "VW=%d does not divide the head's %d cols", c.vw, d);
     /* KU unrolls both multiplies' k loops: over the head (Q K^T) and over
      * the step's keys (P V); it may unroll the longer whole. */
-    int k_steps = c.mu ? (d > c.bn ? d : c.bn) / 16 : (d > c.bn ? d : c.bn);
+    int longer = d > c.bn ? d : c.bn;
+    int k_steps = c.mu ? longer / 16 : longer;
     if (c.ku > k_steps)
         return refuse(err, "KU=%d exceeds the k-steps of both multiplies (%d)", c.ku, k_steps);
     int rows = c.mu ? 2 * c.tm : c.tm;
