@@ -350,7 +350,8 @@ static void print_for(printer *p, const tp_stmt *s)
     tsr_strbuf_printf(p->out, "for (int %s = ", s->var->name);
     print_expr(p, s->begin);
     tsr_strbuf_printf(p->out, "; %s < ", s->var->name);
-    print_expr(p, s->end);
+    /* The right operand of < (precedence 3): a comparison or ?: there keeps its parentheses. */
+    print_child(p, s->end, 3, true);
     if (tp_is_int(s->step, 1)) {
         tsr_strbuf_printf(p->out, "; %s++) ", s->var->name);
     } else {

@@ -777,8 +777,9 @@ static void one_program_prints_in_every_dialect_in_its_own_syntax(void)
 
 /* The printer keeps the parentheses the program's operators need: integer
  * division does not associate with the product on its left, ?: binds
- * more loosely than any operator around it, and floating-point sums and
- * products do not associate at all (integer ones do). */
+ * more loosely than any operator around it (a loop's bound too), and
+ * floating-point sums and products do not associate at all (integer ones
+ * do). */
 static void printer_keeps_the_parentheses_operators_need(void)
 {
     tsr_arena *arena = tsr_arena_create();
@@ -805,6 +806,14 @@ static void printer_keeps_the_parentheses_operators_need(void)
                tp_bin(&b, TP_ADD, tp_buf(&b, &params[0], a), tp_buf(&b, &params[0], pp)));
     tp_assign(&b, &k.body, tp_buf(&b, &params[0], tp_bin(&b, TP_ADD, a, tp_bin(&b, TP_ADD, pp, q))),
               sum);
+    /* for (i = a; i < (p < q ? p : q); ...): a loop's bound is the right
+     * operand of its < */
+    tp_var i = {.name = "i", .dtype = TSR_I32, .width = 1};
+    tp_stmt *loop = tp_for(&b, &k.body, &i, a, tp_select(&b, tp_bin(&b, TP_LT, pp, q), pp, q),
+                           tp_int(&b, 1), 0);
+    if (loop)
+        tp_assign(&b, &loop->body, tp_buf(&b, &params[0], tp_ref(&b, &i)),
+                  tp_float(&b, TSR_F32, 0.0));
     CHECK(!b.failed);
     tsr_strbuf out;
     tsr_strbuf_init(&out);
@@ -813,6 +822,7 @@ static void printer_keeps_the_parentheses_operators_need(void)
     if (out.data) {
         CHECK_STR_CONTAINS(out.data, "X[a * (p / q)] = X[a * (p % q) + ((p < q) ? p : q)];");
         CHECK_STR_CONTAINS(out.data, "X[a + p + q] = X[a] * (X[p] * X[q]) + (X[a] + X[p]);");
+        CHECK_STR_CONTAINS(out.data, "for (int i = a; i < ((p < q) ? p : q); i++)");
     }
     tsr_strbuf_free(&out);
     tsr_arena_destroy(arena);
