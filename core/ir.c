@@ -409,6 +409,35 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         tsr_strbuf_printf(out, " through %s -> ", s->workspace->name);
         tsr_expr_format(s->element, out);
         break;
+    case TSR_S_COL_REDUCE:
+        tsr_strbuf_printf(out, "%s row ", s->dst->buffer->name);
+        tsr_expr_format(s->row, out);
+        tsr_strbuf_printf(out, " <- %s down the cols from ",
+                          s->reduce == TSR_REDUCE_MAX ? "max" : "sum");
+        tsr_expr_format(s->col0, out);
+        tsr_strbuf_printf(out, " of %s, x -> ", s->view->buffer->name);
+        tsr_expr_format(s->element, out);
+        tsr_strbuf_append(out, ", then -> ");
+        tsr_expr_format(s->activation, out);
+        tsr_strbuf_printf(out, " threads %d x %d vector %d", s->threads, s->row_threads,
+                          s->vector_width);
+        if (s->begin) {
+            tsr_strbuf_append(out, " rows [");
+            tsr_expr_format(s->begin, out);
+            tsr_strbuf_append(out, ", ");
+            tsr_expr_format(s->end, out);
+            tsr_strbuf_append(out, ")");
+        }
+        if (s->workspace) {
+            tsr_strbuf_append(out, ", window ");
+            tsr_expr_format(s->join_index, out);
+            tsr_strbuf_append(out, " part ");
+            tsr_expr_format(s->part, out);
+            tsr_strbuf_append(out, " of ");
+            tsr_expr_format(s->parts, out);
+            tsr_strbuf_printf(out, " through %s", s->workspace->name);
+        }
+        break;
     case TSR_S_TILE_JOIN:
         tsr_strbuf_printf(out, "join %s of tile ", s->tile->name);
         tsr_expr_format(s->row, out);

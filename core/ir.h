@@ -181,6 +181,7 @@ typedef enum tsr_stmt_kind {
     TSR_S_ROW_REDUCE,   /* result := reduce over row `row` of view of f(x) */
     TSR_S_ROW_MAP,      /* row `row` of dst := f(x) over row `row` of src */
     TSR_S_ROW_JOIN,     /* dst[row] := f(reduce over the row's groups of their results) */
+    TSR_S_COL_REDUCE,   /* dst row `row` := f(reduce down each col of view of g(x)), a window */
     TSR_S_TILE_JOIN,    /* tile := sum over the groups of one tile of theirs; body in the last */
     TSR_S_COPY,         /* view window at (row0, col0) := src window [transposed], in bounds */
     TSR_S_ASYNC_COMMIT, /* the thread's ASYNC loads since the last commit form one group */
@@ -306,6 +307,24 @@ struct tsr_stmt {
      * does. */
     const tp_param *workspace;
     tp_expr *part, *parts;
+    /* COL_REDUCE: the view's cols [col0, col0 + threads x vector_width)
+     * (a window of W cols) reduced down its rows [begin, end) (NULL: all
+     * of them), each col by `op` over `element` of its values; `threads`
+     * threads side by side along the cols, each with vector_width of them,
+     * and `row_threads` such runs along the rows, each taking every
+     * row_threads-th row. Their partials meet in `tile` (row_threads x W,
+     * shared) in a fixed order, and the first run stores `activation` of
+     * each total at (row, col) of `dst`, where the col exists.
+     * With a `workspace`, the groups that share window `join_index` (an
+     * index over the launch's windows) each bring their totals as part
+     * `part` of `parts`, as ROW_JOIN's groups do theirs (`scratch` the
+     * same): group g = join_index * parts + part has the W + 1 words from
+     * g (W + 1), its totals, and the window's arrival count is the last
+     * word of its first group's; the last group to arrive combines the
+     * parts (its runs each every row_threads-th part, then the runs, in
+     * a fixed order) and stores. */
+    int row_threads;
+    tp_expr *join_index;
     /* ROW_REDUCE: 0 to combine the threads' partials in the shared tile
      * alone; else first within sub-groups of this many threads by
      * shuffles, so that only one partial a sub-group goes through it */

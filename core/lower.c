@@ -582,6 +582,7 @@ static tsr_status lower_stmt(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     case TSR_S_ROW_REDUCE: return lower_row_reduce(ctx, s, out);
     case TSR_S_ROW_MAP: return lower_row_map(ctx, s, out);
     case TSR_S_ROW_JOIN: return lower_row_join(ctx, s, out);
+    case TSR_S_COL_REDUCE: return lower_col_reduce(ctx, s, out);
     case TSR_S_TILE_JOIN: return lower_tile_join(ctx, s, out);
     case TSR_S_COPY: return lower_copy(ctx, s, out);
     case TSR_S_ASYNC_COMMIT: return tp_async_commit(b, out) ? TSR_OK : TSR_ERR_NOMEM;

@@ -173,6 +173,11 @@ tsr_status lower_tile_stash(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_map(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+tsr_status lower_col_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
+/* acc combined with value by a reduction's op (max, or a sum), and the
+ * value its partials start from. */
+tp_expr *lower_reduce_combine(tp_builder *b, tsr_reduce_op op, tp_expr *acc, tp_expr *value);
+double lower_reduce_identity(tsr_reduce_op op);
 /* The groups of one tile add their register tiles (core/lower_tile_join.c). */
 tsr_status lower_tile_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out);
 /* A window copied from a shared tile or a global view (core/lower_copy.c). */

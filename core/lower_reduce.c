@@ -8,13 +8,13 @@
 
 #include "core/lower_internal.h"
 
-static tp_expr *combine(tp_builder *b, tsr_reduce_op op, tp_expr *acc, tp_expr *value)
+tp_expr *lower_reduce_combine(tp_builder *b, tsr_reduce_op op, tp_expr *acc, tp_expr *value)
 {
     return op == TSR_REDUCE_MAX ? tp_call(b, TP_FMAX, 2, acc, value, NULL)
                                 : tp_bin(b, TP_ADD, acc, value);
 }
 
-static double identity(tsr_reduce_op op)
+double lower_reduce_identity(tsr_reduce_op op)
 {
     return op == TSR_REDUCE_MAX ? -INFINITY : 0.0;
 }
@@ -111,7 +111,7 @@ static tsr_status tree_combine(lower_ctx *ctx, const tsr_stmt *s, const tp_var *
         if (!active)
             return TSR_ERR_NOMEM;
         tp_expr *other = tp_elem(b, scratch, tp_addi(b, tp_ref(b, ctx->tid), half), tp_int(b, 0));
-        tp_assign(b, &active->body, mine, combine(b, op, mine, other));
+        tp_assign(b, &active->body, mine, lower_reduce_combine(b, op, mine, other));
         tp_barrier(b, body);
     }
     tp_assign(b, body, tp_ref(b, result), tp_elem(b, scratch, tp_int(b, 0), tp_int(b, 0)));
@@ -162,7 +162,7 @@ static tsr_status subgroup_combine(lower_ctx *ctx, const tsr_stmt *s, const tp_v
     tp_barrier(b, body);
 
     const tp_var *acc = lower_temp(ctx, "acc", part->dtype);
-    tp_decl(b, body, acc, tp_float(b, part->dtype, identity(op)));
+    tp_decl(b, body, acc, tp_float(b, part->dtype, lower_reduce_identity(op)));
     const tp_var *i = lower_temp(ctx, "i", TSR_I32);
     tp_expr *count =
         tp_call(b, TP_SUBGROUP_COUNT, 2, tp_int(b, s->threads), tp_int(b, width), NULL);
@@ -171,7 +171,8 @@ static tsr_status subgroup_combine(lower_ctx *ctx, const tsr_stmt *s, const tp_v
     if (!loop)
         return TSR_ERR_NOMEM;
     tp_assign(b, &loop->body, tp_ref(b, acc),
-              combine(b, op, tp_ref(b, acc), tp_elem(b, scratch, tp_ref(b, i), tp_int(b, 0))));
+              lower_reduce_combine(b, op, tp_ref(b, acc),
+                                   tp_elem(b, scratch, tp_ref(b, i), tp_int(b, 0))));
     tp_assign(b, body, tp_ref(b, result), subgroup_reduce(b, op, tp_ref(b, acc), width));
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
@@ -199,7 +200,8 @@ static void accumulate_partial(lower_ctx *ctx, const tsr_stmt *s, tp_block *out,
 {
     tp_builder *b = ctx->b;
     tp_expr *part = tp_ref(b, (const tp_var *)state);
-    tp_assign(b, out, part, combine(b, s->reduce, part, apply_element(ctx, s, col, value)));
+    tp_assign(b, out, part,
+              lower_reduce_combine(b, s->reduce, part, apply_element(ctx, s, col, value)));
 }
 
 /* A thread's running max and its sum of exp(x - max). */
@@ -271,7 +273,7 @@ tsr_status lower_row_reduce(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (s->reduce == TSR_REDUCE_MAX_SUMEXP)
         return lower_max_sumexp(ctx, s, body);
     const tp_var *part = lower_temp(ctx, "part", s->result->dtype);
-    tp_decl(b, body, part, tp_float(b, s->result->dtype, identity(s->reduce)));
+    tp_decl(b, body, part, tp_float(b, s->result->dtype, lower_reduce_identity(s->reduce)));
     TSR_TRY(walk_row(ctx, s, body, accumulate_partial, (void *)part));
     return group_combine(ctx, s, s->reduce, part, s->result, body);
 }
@@ -328,7 +330,7 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     tsr_dtype dtype = s->result->dtype;
     const tp_var *part = lower_temp(ctx, "part", dtype);
     const tp_var *total = lower_temp(ctx, "total", dtype);
-    tp_decl(b, last, part, tp_float(b, dtype, identity(s->reduce)));
+    tp_decl(b, last, part, tp_float(b, dtype, lower_reduce_identity(s->reduce)));
     tp_decl(b, last, total, NULL);
     const tp_var *i = lower_temp(ctx, "i", TSR_I32);
     tp_stmt *loop = tp_for(b, last, i, tp_ref(b, ctx->tid), s->parts, tp_int(b, s->threads), 0);
@@ -338,9 +340,9 @@ tsr_status lower_row_join(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         tp_call(b, TP_ATOMIC_XCHG, 2,
                 tp_buf(b, s->workspace, tp_muli(b, tp_bin(b, TP_ADD, row_first, tp_ref(b, i)), 2)),
                 tp_int(b, 0), NULL);
-    tp_assign(
-        b, &loop->body, tp_ref(b, part),
-        combine(b, s->reduce, tp_ref(b, part), lower_bit_cast(b, TP_BITS_FLOAT, word, dtype)));
+    tp_assign(b, &loop->body, tp_ref(b, part),
+              lower_reduce_combine(b, s->reduce, tp_ref(b, part),
+                                   lower_bit_cast(b, TP_BITS_FLOAT, word, dtype)));
     TSR_TRY(group_combine(ctx, s, s->reduce, part, total, last));
     tp_stmt *store = tp_if(b, last, is_first);
     if (!store)

@@ -231,15 +231,21 @@ const char *tsr_reduce_kind_name(tsr_reduce_kind kind)
     return kind >= 0 && kind < TSR_REDUCE_KIND_COUNT ? reduce_kind_names[kind] : "?";
 }
 
+static const char *const reduce_axis_names[] = {"last", "middle"};
+
 static tsr_status parse_reduce(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec *spec)
 {
-    static const char *const keys[] = {"kind"};
+    static const char *const keys[] = {"kind", "axis"};
     tsr_yaml_field f[COUNT(keys)];
-    int kind;
+    int kind, axis = 0;
     TSR_TRY(tsr_yaml_fields(doc, node, "reduce", keys, COUNT(keys), REQ(0), f));
     TSR_TRY(tsr_yaml_enum(doc, f[0].value, "reduce.kind", reduce_kind_names, TSR_REDUCE_KIND_COUNT,
                           &kind));
+    if (f[1].value)
+        TSR_TRY(tsr_yaml_enum(doc, f[1].value, "reduce.axis", reduce_axis_names,
+                              COUNT(reduce_axis_names), &axis));
     spec->reduce_kind = (tsr_reduce_kind)kind;
+    spec->reduce_middle = axis == 1;
     return TSR_OK;
 }
 
@@ -371,6 +377,22 @@ static tsr_status check_rank_dims(tsr_yaml_doc *doc, yaml_node_t *node, const ch
     return TSR_OK;
 }
 
+/* A reduction along the last axis has no inner dim: its kernels never
+ * launch along one, so a shape that gives it means the other axis. */
+static tsr_status check_reduce_dims(tsr_yaml_doc *doc, yaml_node_t *node, const char *what,
+                                    const tsr_opspec *spec)
+{
+    if (strcmp(spec->op->name, "reduce") != 0 || spec->reduce_middle)
+        return TSR_OK;
+    yaml_node_t *inner = tsr_yaml_find(doc, node, "inner");
+    if (inner)
+        return tsr_yaml_fail(doc, inner,
+                             "%s.inner: only 'reduce: {axis: middle}' reduces X as rows x cols x "
+                             "inner; this spec's axis is the last",
+                             what);
+    return TSR_OK;
+}
+
 static bool same_shape(const tsr_op_def *op, const tsr_shape *a, const tsr_shape *b)
 {
     for (int d = 0; d < op->n_dims; d++)
@@ -394,6 +416,7 @@ static tsr_status parse_shapes(tsr_yaml_doc *doc, yaml_node_t *node, tsr_opspec 
         yaml_node_t *item = tsr_yaml_item(doc, node, i);
         TSR_TRY(parse_shape(doc, item, what, spec->op, &spec->shapes[i]));
         TSR_TRY(check_rank_dims(doc, item, what, spec));
+        TSR_TRY(check_reduce_dims(doc, item, what, spec));
         char why[200];
         if (!tsr_conv2d_shape_fits(spec, &spec->shapes[i], why, sizeof why))
             return tsr_yaml_fail(doc, item, "%s: %s", what, why);
@@ -482,8 +505,9 @@ const char *tsr_opspec_key(const tsr_opspec *spec)
     const char *dtype = tsr_dtype_name(spec->dtype);
     /* The kind changes the kernel; eps is an argument, so it does not. */
     if (!strcmp(spec->op->name, "reduce"))
-        return tsr_arena_printf(spec->arena, "reduce.%s.kind=%s", dtype,
-                                reduce_kind_names[spec->reduce_kind]);
+        return tsr_arena_printf(spec->arena, "reduce.%s.kind=%s%s", dtype,
+                                reduce_kind_names[spec->reduce_kind],
+                                spec->reduce_middle ? ".axis=middle" : "");
     /* The perm decides which dims the kernel tiles and strides. */
     if (!strcmp(spec->op->name, "permute")) {
         char perm[16] = "";
@@ -612,6 +636,12 @@ tsr_status tsr_opspec_check_shape(const tsr_opspec *spec, const tsr_shape *shape
     char why[200];
     if (!tsr_conv2d_shape_fits(spec, shape, why, sizeof why))
         return tsr_fail(err, TSR_ERR_INPUT, "shape for %s: %s", spec->path, why);
+    if (!strcmp(spec->op->name, "reduce") && !spec->reduce_middle &&
+        shape->dim[TSR_REDUCE_DIM_INNER] != 1)
+        return tsr_fail(err, TSR_ERR_INPUT,
+                        "shape inner=%ld: %s reduces along the last axis, which has no inner dim "
+                        "(that is 'reduce: {axis: middle}')",
+                        shape->dim[TSR_REDUCE_DIM_INNER], spec->path);
     if (strcmp(spec->op->name, "permute") != 0)
         return TSR_OK;
     for (int d = spec->rank; d < spec->op->n_dims; d++)

@@ -29,6 +29,9 @@ typedef enum tsr_activation {
     TSR_ACT_COUNT
 } tsr_activation;
 
+/* reduce's third dim, inner: its dims are rows, cols, inner (core/ops/reduce.c). */
+enum { TSR_REDUCE_DIM_INNER = 2 };
+
 /* What op `reduce` computes over each row (l2: sqrt of the sum of squares). */
 typedef enum tsr_reduce_kind {
     TSR_REDUCE_KIND_SUM,
@@ -96,6 +99,10 @@ typedef struct tsr_opspec {
      * part of the key), 1e-6 and 1e-5 unless given */
     tsr_reduce_kind reduce_kind;
     double eps;
+    /* reduce `axis: middle`: X is rows x cols x inner, reduced over cols
+     * into Y (rows x inner); `axis: last` (false), the default: X is rows x
+     * cols, reduced over cols into Y (rows), and shapes give no inner. */
+    bool reduce_middle;
 
     /* permute: Y's dim i is X's dim perm[i], for i < rank (1..4, the
      * perm's length); a shape gives X's dims d0..d(rank-1) */
@@ -131,8 +138,8 @@ long tsr_conv2d_out(const tsr_opspec *spec, const tsr_shape *shape, int axis);
  * (op, dtype, layouts, alpha/beta being zero or not, the epilogue), used as
  * the store's key: "gemm.f32.a=row.b=col.beta=1", with
  * ".bias=row|col", ".act=relu|gelu|silu", ".res=1", ".out=f16|bf16" and
- * ".math=tf32" appended, in that order, only when used; "reduce.f32.kind=sum|max|mean|l2" for
- * reduce; "permute.f32.perm=0,2,1,3" for permute;
+ * .math=tf32" appended, in that order, only when used; "reduce.f32.kind=sum|max|mean|l2" for
+ * reduce, with ".axis=middle" appended for that axis; "permute.f32.perm=0,2,1,3" for permute;
  * "conv2d.f32.nchw.r=3.s=3.stride=1,1.pad=1,1.dil=1,1.groups=1" for
  * conv2d, with ".bias=1", ".act=..." and ".out=..." when used; "OP.f32"
  * for the other ops.

@@ -42,7 +42,8 @@ typedef struct rt_op {
 static const rt_op rt_ops[] = {
     {"gemm", 3, 4, 3, {{3, 2}, {-1, -1}}},
     {"softmax", 2, 2, -1, {{-1, -1}, {-1, -1}}},
-    {"reduce", 2, 2, -1, {{-1, -1}, {-1, -1}}},
+    /* rows, cols, and inner along the middle axis */
+    {"reduce", 2, 3, -1, {{-1, -1}, {-1, -1}}},
     {"rmsnorm", 2, 2, -1, {{-1, -1}, {-1, -1}}},
     {"layernorm", 2, 2, -1, {{-1, -1}, {-1, -1}}},
     /* X's dims d0 .. d3; those past the perm's rank are 1. */
@@ -209,6 +210,7 @@ static bool parse_args(const char *text, rt_kernel *k)
         {"int:K", RT_INT, 2},
         {"int:rows", RT_INT, 0},
         {"int:cols", RT_INT, 1},
+        {"int:inner", RT_INT, 2}, /* a reduction along the middle axis */
         {"float:alpha", RT_FLOAT, 0},
         {"float:beta", RT_FLOAT, 1},
         /* GEMM's fused epilogue, last and only when used. */

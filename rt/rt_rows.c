@@ -41,7 +41,8 @@ void tsr_rt_rows_desc_init(tsr_rt_rows_desc *desc, tsr_rt_row_op op, int rows, i
                                .rows = rows,
                                .cols = cols,
                                .eps = op_valid(op) ? row_ops[op].default_eps : 0.0f,
-                               .dtype = TSR_RT_F32};
+                               .dtype = TSR_RT_F32,
+                               .inner = 1};
 }
 
 const char *tsr_rt_rows_desc_key(const tsr_rt_rows_desc *d, char *buf, size_t size)
@@ -52,7 +53,8 @@ const char *tsr_rt_rows_desc_key(const tsr_rt_rows_desc *d, char *buf, size_t si
     /* As the store: the reduce kind changes the kernel; eps is an
      * argument, so it does not enter the key. */
     if (row_ops[d->op].kind)
-        snprintf(buf, size, "%s.%s.kind=%s", row_ops[d->op].op, dtype, row_ops[d->op].kind);
+        snprintf(buf, size, "%s.%s.kind=%s%s", row_ops[d->op].op, dtype, row_ops[d->op].kind,
+                 d->inner > 1 ? ".axis=middle" : "");
     else
         snprintf(buf, size, "%s.%s", row_ops[d->op].op, dtype);
     return buf;
@@ -69,11 +71,19 @@ static int check_desc(const tsr_rt_rows_desc *d, char *err, size_t err_size)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
                        "%s desc: dtype %d is not TSR_RT_F32, _F16 or _BF16", row_ops[d->op].name,
                        (int)d->dtype);
+    if (d->inner < 1 || (d->inner > 1 && !row_ops[d->op].kind))
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT, "%s inner=%d: must be 1%s",
+                       row_ops[d->op].name, d->inner,
+                       row_ops[d->op].kind ? " or more" : " (only a reduction has an inner dim)");
     /* The kernels index X with 32-bit ints (core/ops/row_ops.c). */
     if (d->rows < 1 || d->cols < 1 || (long long)d->rows * d->cols > INT_MAX)
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
                        "%s rows=%d cols=%d: each must be >= 1 and rows x cols at most %d",
                        row_ops[d->op].name, d->rows, d->cols, INT_MAX);
+    if ((long long)d->rows * d->cols * d->inner > INT_MAX)
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "%s rows=%d cols=%d inner=%d: rows x cols x inner must be at most %d",
+                       row_ops[d->op].name, d->rows, d->cols, d->inner, INT_MAX);
     if (row_ops[d->op].eps && !(d->eps >= 0.0f && isfinite(d->eps)))
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
                        "%s eps=%g: must be finite and >= 0 (it is added to a mean of squares)",
@@ -112,8 +122,11 @@ int rt_rows_call(const tsr_rt_rows_desc *d, const void *const handles[4], const 
         rc = check_vectors(d, given, err, err_size);
     if (rc)
         return rc;
-    *call = (rt_call){
-        .shape = {d->rows, d->cols}, .n_dims = 2, .ints = {d->rows, d->cols}, .floats = {d->eps}};
+    /* A reduction along the middle axis gives its third dim. */
+    *call = (rt_call){.shape = {d->rows, d->cols, d->inner},
+                      .n_dims = d->inner > 1 ? 3 : 2,
+                      .ints = {d->rows, d->cols, d->inner},
+                      .floats = {d->eps}};
     tsr_rt_rows_desc_key(d, call->op_key, sizeof call->op_key);
     for (int i = 0; i < 4; i++) {
         call->buffers[i] = handles[i];

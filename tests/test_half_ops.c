@@ -62,7 +62,7 @@ static const char *const dtypes[] = {"f16", "bf16"};
 
 /* A lone column, ragged widths around the vector widths, a row longer
  * than a work-group covers, many short rows. */
-static const tsr_shape row_shapes[] = {{{1, 1}}, {{7, 13}}, {{3, 4097}}, {{33, 1000}}};
+static const tsr_shape row_shapes[] = {{{1, 1, 1}}, {{7, 13, 1}}, {{3, 4097, 1}}, {{33, 1000, 1}}};
 #define N_ROW_SHAPES ((int)(sizeof row_shapes / sizeof row_shapes[0]))
 
 static void row_ops_verify_in_16_bits(void)

@@ -1,9 +1,10 @@
 /* Generated row reductions and norms on PoCL: a sample of configs that
  * holds every WG and every VW, with and without sub-groups (SG), must
  * verify on ragged shapes for every reduce kind, rmsnorm and layernorm,
- * and so must reductions that split long rows among groups (CHUNK);
- * and kernels that leave out eps, gamma or beta, or reduce the wrong way,
- * must fail verification. */
+ * and so must reductions that split long rows among groups (CHUNK) and
+ * reductions along the middle axis (RT; CHUNK there too); and kernels that leave out eps,
+ * gamma or beta, or reduce the wrong way or along the wrong axis, must
+ * fail verification. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ enum { N_SHAPES = 5, N_CONFIGS = 8 };
 /* One element, a prime, a typical row, a row longer than any work-group
  * times vector width, and many short rows. */
 static const tsr_shape shapes[N_SHAPES] = {
-    {{1, 1}}, {{3, 7}}, {{37, 1000}}, {{5, 4097}}, {{129, 33}}};
+    {{1, 1, 1}}, {{3, 7, 1}}, {{37, 1000, 1}}, {{5, 4097, 1}}, {{129, 33, 1}}};
 /* Every WG and every VW at least once. */
 static const char *const configs[N_CONFIGS] = {"WG=8,VW=1",   "WG=16,VW=2",  "WG=32,VW=4",
                                                "WG=64,VW=8",  "WG=128,VW=1", "WG=256,VW=4",
@@ -70,7 +71,8 @@ static bool verifies(tsr_problem *problem, const tsr_profile *on, const tsr_opsp
         return false;
     }
     char what[160];
-    snprintf(what, sizeof what, "rows=%ld,cols=%ld %s", shape->dim[0], shape->dim[1], config_text);
+    snprintf(what, sizeof what, "rows=%ld,cols=%ld,inner=%ld %s", shape->dim[0], shape->dim[1],
+             shape->dim[2], config_text);
     return check_verifies(problem, on, spec, &config, what);
 }
 
@@ -144,7 +146,7 @@ static void split_rows_join_through_the_workspace(void)
 {
     enum { N_SPLIT_SHAPES = 5, N_SPLIT_CONFIGS = 5 };
     static const tsr_shape split_shapes[N_SPLIT_SHAPES] = {
-        {{1, 1}}, {{5, 4097}}, {{2, 70001}}, {{37, 1000}}, {{1, 262147}}};
+        {{1, 1, 1}}, {{5, 4097, 1}}, {{2, 70001, 1}}, {{37, 1000, 1}}, {{1, 262147, 1}}};
     static const char *const split_configs[N_SPLIT_CONFIGS] = {
         "WG=8,VW=1,CHUNK=4096", "WG=64,VW=8,CHUNK=4096", "WG=1024,VW=4,CHUNK=4096",
         "WG=256,VW=2,CHUNK=16384", "WG=64,VW=4,SG=1,CHUNK=65536"};
@@ -155,6 +157,58 @@ static void split_rows_join_through_the_workspace(void)
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         check_sample(&with_subgroups, typed_row_spec("reduce", kinds[i][0], kinds[i][1]),
                      split_shapes, N_SPLIT_SHAPES, split_configs, N_SPLIT_CONFIGS);
+}
+
+/* A spec along the middle axis, as typed_row_spec. */
+static tsr_opspec *middle_spec(const char *dtype, const char *kind)
+{
+    char text[256];
+    snprintf(text, sizeof text,
+             "schema: 1\nname: r\nop: reduce\ndtype: %s\nreduce: {kind: %s, axis: middle}\n"
+             "shapes:\n  - {rows: 3, cols: 5, inner: 7}\n",
+             dtype, kind);
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(tsr_opspec_parse("r.yaml", text, strlen(text), &spec, &err) == TSR_OK, "%s", err.msg);
+    return spec;
+}
+
+/* Reductions along the middle axis (X rows x cols x inner): every kind and
+ * element type, a sample that holds every WG, VW and RT, on shapes from
+ * one element to inner dims that are no whole number of vectors or of
+ * windows, reduced dims shorter than the runs, and many rows. */
+static void middle_axis_reductions_verify_on_ragged_shapes(void)
+{
+    enum { N_MIDDLE_SHAPES = 6, N_MIDDLE_CONFIGS = 8 };
+    static const tsr_shape middle_shapes[N_MIDDLE_SHAPES] = {
+        {{1, 1, 1}}, {{3, 7, 5}}, {{2, 1000, 37}}, {{1, 4097, 3}}, {{5, 33, 129}}, {{4, 2, 1030}}};
+    static const char *const middle_configs[N_MIDDLE_CONFIGS] = {
+        "WG=8,VW=1,RT=1",    "WG=16,VW=2,RT=2",   "WG=32,VW=4,RT=4",  "WG=64,VW=8,RT=8",
+        "WG=128,VW=1,RT=16", "WG=256,VW=4,RT=32", "WG=512,VW=2,RT=1", "WG=1024,VW=8,RT=4"};
+    static const char *const kinds[][2] = {
+        {"f32", "sum"}, {"f16", "max"}, {"bf16", "mean"}, {"f32", "l2"}, {"f32", "max"}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        check_sample(profile, middle_spec(kinds[i][0], kinds[i][1]), middle_shapes, N_MIDDLE_SHAPES,
+                     middle_configs, N_MIDDLE_CONFIGS);
+}
+
+/* The middle axis's reduced rows split among groups (CHUNK), a window's
+ * groups joining through the workspace: every kind, each element type,
+ * one group a window up to many with a ragged last chunk, with and
+ * without runs. */
+static void middle_axis_splits_join_through_the_workspace(void)
+{
+    enum { N_SPLIT_SHAPES = 5, N_SPLIT_CONFIGS = 4 };
+    static const tsr_shape split_shapes[N_SPLIT_SHAPES] = {
+        {{1, 1, 1}}, {{2, 9000, 37}}, {{1, 70001, 3}}, {{3, 4096, 130}}, {{1, 262147, 2}}};
+    static const char *const split_configs[N_SPLIT_CONFIGS] = {
+        "WG=8,VW=1,CHUNK=4096", "WG=64,VW=2,RT=4,CHUNK=4096", "WG=1024,VW=8,RT=32,CHUNK=16384",
+        "WG=256,VW=4,RT=8,CHUNK=65536"};
+    static const char *const kinds[][2] = {
+        {"f32", "sum"}, {"f16", "max"}, {"bf16", "mean"}, {"f32", "l2"}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        check_sample(profile, middle_spec(kinds[i][0], kinds[i][1]), split_shapes, N_SPLIT_SHAPES,
+                     split_configs, N_SPLIT_CONFIGS);
 }
 
 /* ---- planted faults: one work-item a row, written by hand ---------------- */
@@ -233,7 +287,7 @@ static void planted_layernorm(char *buf, size_t size, const char *eps, const cha
 static void verifier_catches_a_norm_without_eps_or_gamma(void)
 {
     tsr_opspec *spec = row_spec("rmsnorm", "rmsnorm: {eps: 0.5}");
-    const tsr_shape shape = {{7, 13}};
+    const tsr_shape shape = {{7, 13, 1}};
     char source[2048];
     if (!spec)
         return;
@@ -249,7 +303,7 @@ static void verifier_catches_a_norm_without_eps_or_gamma(void)
 static void verifier_catches_a_layernorm_without_eps_or_beta(void)
 {
     tsr_opspec *spec = row_spec("layernorm", "layernorm: {eps: 0.5}");
-    const tsr_shape shape = {{7, 13}};
+    const tsr_shape shape = {{7, 13, 1}};
     char source[2048];
     if (!spec)
         return;
@@ -275,13 +329,41 @@ static void verifier_catches_a_mean_that_is_a_sum(void)
         "    Y[row] = sum%s;\n"
         "}\n";
     tsr_opspec *spec = row_spec("reduce", "reduce: {kind: mean}");
-    const tsr_shape shape = {{7, 13}};
+    const tsr_shape shape = {{7, 13, 1}};
     char source[1024];
     if (!spec)
         return;
     snprintf(source, sizeof source, format, " / cols");
     CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_OK);
     snprintf(source, sizeof source, format, "");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_WRONG);
+    tsr_opspec_free(spec);
+}
+
+/* Sums along the middle axis by one work-item a row of Y: right, and
+ * wrong when it takes X as rows x inner x cols (the reduced axis last). */
+static void verifier_catches_a_reduction_along_the_wrong_axis(void)
+{
+    static const char format[] =
+        "__kernel void planted(__global const float *X, __global float *Y, int rows, int cols,\n"
+        "                      int inner)\n"
+        "{\n"
+        "    int row = get_global_id(0);\n"
+        "    for (int i = 0; i < inner; i++) {\n"
+        "        float sum = 0.0f;\n"
+        "        for (int c = 0; c < cols; c++)\n"
+        "            sum += X[row * cols * inner + %s];\n"
+        "        Y[row * inner + i] = sum;\n"
+        "    }\n"
+        "}\n";
+    tsr_opspec *spec = middle_spec("f32", "sum");
+    const tsr_shape shape = {{4, 6, 5}};
+    char source[1024];
+    if (!spec)
+        return;
+    snprintf(source, sizeof source, format, "c * inner + i");
+    CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_OK);
+    snprintf(source, sizeof source, format, "i * cols + c");
     CHECK_PLANTED(spec, source, &shape, TSR_OUTCOME_WRONG);
     tsr_opspec_free(spec);
 }
@@ -300,9 +382,12 @@ int main(void)
         (tsr_quantity){8, "test: PoCL's preferred work-group multiple", true};
     RUN_TEST(sub_group_configs_verify_for_every_reduce_kind_and_norm);
     RUN_TEST(split_rows_join_through_the_workspace);
+    RUN_TEST(middle_axis_reductions_verify_on_ragged_shapes);
+    RUN_TEST(middle_axis_splits_join_through_the_workspace);
     RUN_TEST(verifier_catches_a_norm_without_eps_or_gamma);
     RUN_TEST(verifier_catches_a_layernorm_without_eps_or_beta);
     RUN_TEST(verifier_catches_a_mean_that_is_a_sum);
+    RUN_TEST(verifier_catches_a_reduction_along_the_wrong_axis);
     tsr_profile_free(profile);
     tsr_device_close(device);
     return check_summary();

@@ -504,6 +504,54 @@ static void reduce_kind_is_in_the_key_and_eps_has_a_default(void)
     tsr_opspec_free(spec);
 }
 
+/* axis: middle reads a third dim, inner, into the key's kernel; the last
+ * axis takes none, in a spec's shapes or a shape given apart. */
+static void reduce_axis_middle_has_an_inner_dim(void)
+{
+    tsr_opspec *spec = NULL;
+    tsr_error err = {{0}};
+    CHECK_MSG(parse(ROW_HEAD("reduce") "reduce: {kind: l2, axis: middle}\n"
+                                       "shapes:\n  - {rows: 3, cols: 5, inner: 7}\n"
+                                       "  - {rows: 3, cols: 5}\n",
+                    &spec, &err) == TSR_OK,
+              "%s", err.msg);
+    if (spec) {
+        CHECK(spec->reduce_middle && spec->n_shapes == 2);
+        CHECK_MSG(!strcmp(tsr_opspec_key(spec), "reduce.f32.kind=l2.axis=middle"), "%s",
+                  tsr_opspec_key(spec));
+        CHECK(spec->shapes[0].dim[TSR_REDUCE_DIM_INNER] == 7 &&
+              spec->shapes[1].dim[TSR_REDUCE_DIM_INNER] == 1);
+        tsr_shape shape;
+        CHECK(tsr_shape_parse(spec->op, "rows=2,cols=9,inner=4", &shape, &err) == TSR_OK &&
+              tsr_opspec_check_shape(spec, &shape, &err) == TSR_OK);
+    }
+    tsr_opspec_free(spec);
+    CHECK_MSG(parse(ROW_HEAD("reduce") "reduce: {kind: sum, axis: last}\n" ROW_SHAPES, &spec,
+                    &err) == TSR_OK,
+              "%s", err.msg);
+    if (spec) {
+        CHECK(!spec->reduce_middle && !strcmp(tsr_opspec_key(spec), "reduce.f32.kind=sum"));
+        tsr_shape shape;
+        CHECK(tsr_shape_parse(spec->op, "rows=2,cols=9,inner=4", &shape, &err) == TSR_OK);
+        CHECK(tsr_opspec_check_shape(spec, &shape, &err) == TSR_ERR_INPUT);
+        CHECK_MSG(!strcmp(err.msg, "shape inner=4: t.yaml reduces along the last axis, which has "
+                                   "no inner dim (that is 'reduce: {axis: middle}')"),
+                  "%s", err.msg);
+    }
+    tsr_opspec_free(spec);
+    CHECK_REJECTS(ROW_HEAD("reduce") "reduce: {kind: sum}\n"
+                                     "shapes:\n  - {rows: 3, cols: 5, inner: 7}\n",
+                  "t.yaml:7:31: shapes[0].inner: only 'reduce: {axis: middle}' reduces X as rows x "
+                  "cols x inner; this spec's axis is the last");
+    CHECK_REJECTS(ROW_HEAD("reduce") "reduce: {kind: sum, axis: first}\n" ROW_SHAPES,
+                  "t.yaml:5:27: reduce.axis: unknown value 'first' (expected one of: last, "
+                  "middle)");
+    CHECK_REJECTS(ROW_HEAD("reduce") "reduce: {kind: sum, axis: middle}\n"
+                                     "shapes:\n  - {rows: 1024, cols: 1024, inner: 2048}\n",
+                  "t.yaml:7:5: shapes[0]: rows*cols*inner = 2147483648 elements, must stay below "
+                  "2^31 (kernels index with 32-bit ints)");
+}
+
 static void row_op_sections_are_checked(void)
 {
     CHECK_REJECTS(ROW_HEAD("reduce") "reduce: {kind: median}\n" ROW_SHAPES,
@@ -552,6 +600,7 @@ int main(void)
     RUN_TEST(bad_shape_text_names_the_bad_part);
     RUN_TEST(shipped_row_ops_load_with_their_kind_and_eps);
     RUN_TEST(reduce_kind_is_in_the_key_and_eps_has_a_default);
+    RUN_TEST(reduce_axis_middle_has_an_inner_dim);
     RUN_TEST(row_op_sections_are_checked);
     RUN_TEST(missing_spec_file_is_an_io_error);
     return check_summary();

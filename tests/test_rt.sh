@@ -53,9 +53,11 @@ tune "$root/ops/bf16gemm-tn.yaml" --shape m=48,n=48,k=48
 for row_op in softmax reduce-sum rmsnorm layernorm; do
     tune "$root/ops/$row_op.yaml" --shape rows=16,cols=512
 done
+# Means along the middle axis (X rows x cols x inner).
+tune "$root/ops/reduce-mean-middle.yaml" --shape rows=4,cols=64,inner=96
 # A row reduction whose long rows split among groups that join through
 # the workspace: the first configs of the space, then only the split one
-# (WG=8,VW=1,SG=0,CHUNK=4096) kept for its shape, so that the bundle holds
+# (WG=8,VW=1,SG=0,CHUNK=4096,RT=1) kept for its shape, so that the bundle holds
 # it whatever the timings.
 "$tessera" tune "$root/ops/reduce-sum.yaml" --shape rows=1,cols=1048576 --strategy exhaustive \
     --budget 2 --db t.db >tune.log 2>&1 || { cat tune.log; exit 1; }
@@ -63,10 +65,10 @@ python3 - <<'PY' || exit 1
 import sqlite3
 db = sqlite3.connect("t.db")
 kept = db.execute("SELECT count(*) FROM results WHERE shape = 'rows=1,cols=1048576'"
-                  " AND config = 'WG=8,VW=1,SG=0,CHUNK=4096' AND outcome = 'ok'").fetchone()[0]
+                  " AND config = 'WG=8,VW=1,SG=0,CHUNK=4096,RT=1' AND outcome = 'ok'").fetchone()[0]
 assert kept == 1, "the split reduction did not verify"
 db.execute("DELETE FROM results WHERE shape = 'rows=1,cols=1048576'"
-           " AND config != 'WG=8,VW=1,SG=0,CHUNK=4096'")
+           " AND config != 'WG=8,VW=1,SG=0,CHUNK=4096,RT=1'")
 db.commit()
 PY
 # A transpose, a 4-D permute that keeps the innermost dim and one that

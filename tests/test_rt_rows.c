@@ -1,5 +1,6 @@
 /* libtessera-rt on PoCL through OpenCL, with nothing of libtessera: a
- * bundle's row ops (softmax, rmsnorm, layernorm, reduce) and permutes (a
+ * bundle's row ops (softmax, rmsnorm, layernorm, reduce, along the last
+ * axis and the middle one) and permutes (a
  * transpose, 4-D permutes that keep and move the innermost dim) launched
  * through tsr_rt_rows_opencl and tsr_rt_permute_opencl on shapes never
  * tuned, every element checked against a double-precision reference on
@@ -164,6 +165,55 @@ static void split_rows_join_through_the_runtimes_workspace(void)
     tsr_rt_close(b);
 }
 
+/* Means along the middle axis through the bundle's kernel (tuned on 4 x
+ * 64 x 96): Y[r][i] the mean over c of X[r][c][i], checked against a
+ * double reference on every value, on shapes never tuned: one element
+ * and a lone inner col, an inner that is no whole number of vectors or
+ * of a group's window, and long reduced dims. */
+static void middle_axis_means_run_through_the_runtime(void)
+{
+    tsr_rt_bundle *b = open_bundle();
+    if (!b)
+        return;
+    static const int shapes[][3] = {{1, 1, 2}, {3, 100, 37}, {2, 5, 1030}, {1, 4097, 3}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int rows = shapes[s][0], cols = shapes[s][1], inner = shapes[s][2];
+        tsr_rt_rows_desc d;
+        tsr_rt_rows_desc_init(&d, TSR_RT_REDUCE_MEAN, rows, cols);
+        d.inner = inner;
+        char err[512] = "", key[96], what[160];
+        tsr_rt_rows_desc_key(&d, key, sizeof key);
+        snprintf(what, sizeof what, "%s rows=%d cols=%d inner=%d", key, rows, cols, inner);
+        size_t x_size = (size_t)rows * cols * inner, y_size = (size_t)rows * inner;
+        float *x = random_scaled(x_size, (unsigned)(rows * 131 + cols + inner), 4.0f);
+        cl_mem dx = upload(x, x_size), dy = poisoned_output(y_size);
+        CHECK_MSG(tsr_rt_rows_opencl(b, queue, &d, dx, NULL, NULL, dy, NULL, err, sizeof err) ==
+                      TSR_RT_OK,
+                  "%s: %s", what, err);
+        float *y = read_output(dy, y_size, what);
+        double worst = 0, bound = (16.0 + 4.0 * sqrt((double)cols)) * ldexp(1.0, -23);
+        for (size_t o = 0; y && o < y_size; o++) {
+            size_t r = o / (size_t)inner, i = o % (size_t)inner;
+            double sum = 0, abs_sum = 0;
+            for (size_t c = 0; c < (size_t)cols; c++) {
+                double v = x[(r * (size_t)cols + c) * (size_t)inner + i];
+                sum += v;
+                abs_sum += fabs(v);
+            }
+            double e = fabs(y[o] - sum / cols) / fmax(abs_sum / cols, 1e-30);
+            worst = isnan(e) ? INFINITY : fmax(worst, e);
+        }
+        CHECK_MSG(worst <= bound, "%s: max relative error %g, bound %g", what, worst, bound);
+        long shape[3] = {rows, cols, inner};
+        check_ran(b, key, shape, 3, "rows=4,cols=64,inner=96");
+        free(y);
+        free(x);
+        clReleaseMemObject(dx);
+        clReleaseMemObject(dy);
+    }
+    tsr_rt_close(b);
+}
+
 static void rows_desc_key_is_the_stores(void)
 {
     static const struct {
@@ -186,7 +236,8 @@ static void rows_desc_key_is_the_stores(void)
         const char *got = tsr_rt_rows_desc_key(&d, key, sizeof key);
         CHECK_MSG(got && strcmp(got, cases[i].key) == 0, "%s, not %s", check_text(got),
                   cases[i].key);
-        CHECK(d.eps == cases[i].eps && d.rows == 4 && d.cols == 8 && d.dtype == TSR_RT_F32);
+        CHECK(d.eps == cases[i].eps && d.rows == 4 && d.cols == 8 && d.dtype == TSR_RT_F32 &&
+              d.inner == 1);
     }
     tsr_rt_rows_desc d;
     tsr_rt_rows_desc_init(&d, TSR_RT_SOFTMAX, 4, 8);
@@ -197,6 +248,11 @@ static void rows_desc_key_is_the_stores(void)
     tsr_rt_rows_desc_init(&d, (tsr_rt_row_op)7, 4, 8);
     CHECK(tsr_rt_rows_desc_key(&d, key, sizeof key) == NULL && d.eps == 0.0f);
     CHECK(tsr_rt_rows_desc_key(NULL, key, sizeof key) == NULL);
+    /* An inner dim: the middle axis's kernels. */
+    tsr_rt_rows_desc_init(&d, TSR_RT_REDUCE_L2, 4, 8);
+    d.inner = 3;
+    CHECK(strcmp(check_text(tsr_rt_rows_desc_key(&d, key, sizeof key)),
+                 "reduce.f32.kind=l2.axis=middle") == 0);
 }
 
 /* One row call on dummy buffers; X, gamma, beta and Y given as asked. Its
@@ -236,6 +292,22 @@ static void rows_refusals_are_a_code_and_one_line(void)
     d = norm, d.rows = 65536, d.cols = 65536;
     CHECK(call_rows(b, &d, true, true, false, true, err, sizeof err) == TSR_RT_ERR_INPUT);
     CHECK_STR_CONTAINS(err, "rows x cols at most 2147483647");
+    /* An inner dim: at least 1, a reduction's alone, inside 32-bit indices. */
+    tsr_rt_rows_desc_init(&d, TSR_RT_REDUCE_SUM, 2, 2);
+    d.inner = 0;
+    CHECK(call_rows(b, &d, true, false, false, true, err, sizeof err) == TSR_RT_ERR_INPUT);
+    CHECK_STR_CONTAINS(err, "reduce sum inner=0: must be 1 or more");
+    d = norm, d.inner = 4;
+    CHECK(call_rows(b, &d, true, true, false, true, err, sizeof err) == TSR_RT_ERR_INPUT);
+    CHECK_STR_CONTAINS(err, "rmsnorm inner=4: must be 1 (only a reduction has an inner dim)");
+    tsr_rt_rows_desc_init(&d, TSR_RT_REDUCE_MEAN, 65536, 2);
+    d.inner = 16384;
+    CHECK(call_rows(b, &d, true, false, false, true, err, sizeof err) == TSR_RT_ERR_INPUT);
+    CHECK_STR_CONTAINS(err, "rows=65536 cols=2 inner=16384: rows x cols x inner must be at most "
+                            "2147483647");
+    d.rows = d.cols = d.inner = INT_MAX;
+    CHECK(call_rows(b, &d, true, false, false, true, err, sizeof err) == TSR_RT_ERR_INPUT);
+    CHECK_STR_CONTAINS(err, "rows x cols at most 2147483647");
     d = norm, d.eps = -1e-3f;
     CHECK(call_rows(b, &d, true, true, false, true, err, sizeof err) == TSR_RT_ERR_INPUT);
     CHECK_STR_CONTAINS(err, "rmsnorm eps=-0.001: must be finite and >= 0");
@@ -269,6 +341,9 @@ static void rows_refusals_are_a_code_and_one_line(void)
     tsr_rt_rows_desc_init(&d, TSR_RT_REDUCE_MAX, 2, 2);
     CHECK(call_rows(b, &d, true, false, false, true, err, sizeof err) == TSR_RT_ERR_NOT_FOUND);
     CHECK_STR_CONTAINS(err, "no opencl kernel for reduce.f32.kind=max");
+    d.inner = 3;
+    CHECK(call_rows(b, &d, true, false, false, true, err, sizeof err) == TSR_RT_ERR_NOT_FOUND);
+    CHECK_STR_CONTAINS(err, "no opencl kernel for reduce.f32.kind=max.axis=middle");
     d = norm, d.dtype = TSR_RT_F16;
     CHECK(call_rows(b, &d, true, true, false, true, err, sizeof err) == TSR_RT_ERR_NOT_FOUND);
     CHECK_STR_CONTAINS(err, "no opencl kernel for rmsnorm.f16");
@@ -478,6 +553,7 @@ int main(int argc, char **argv)
         return status;
     RUN_TEST(row_ops_of_untuned_shapes_are_right);
     RUN_TEST(split_rows_join_through_the_runtimes_workspace);
+    RUN_TEST(middle_axis_means_run_through_the_runtime);
     RUN_TEST(rows_desc_key_is_the_stores);
     RUN_TEST(rows_refusals_are_a_code_and_one_line);
     RUN_TEST(permutes_of_untuned_shapes_are_right);

@@ -165,6 +165,12 @@ done
 for config in "WG=256,VW=4,CHUNK=16384" "SG=1,WG=1024,VW=8,CHUNK=65536"; do
     sources+=("reduce-sum|$config")
 done
+# Means along the middle axis: vectors of inner, one thread's cols each; and
+# runs along the reduced axis that meet in shared memory, with the reduced
+# rows split among groups that join through the workspace.
+for config in "WG=256,VW=4" "WG=64,VW=8,RT=8,CHUNK=4096"; do
+    sources+=("reduce-mean-middle|$config")
+done
 # GEMM's K split among groups (SK) that join their accumulators through
 # the workspace (atomic adds and exchanges, fences, 32-bit bit casts), the
 # last storing the tile: on the threads' FMAs everywhere; on the matrix

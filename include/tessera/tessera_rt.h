@@ -171,7 +171,12 @@ const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *desc, char *buf, size_t
  *                      (var_r the mean of (X[r][c] - mean_r)^2 over c)
  *   TSR_RT_REDUCE_SUM, _MAX, _MEAN, _L2
  *                      Y[r] = the sum, max, mean or sqrt of the sum of
- *                      squares of X[r][c] over c: Y holds rows values */
+ *                      squares of X[r][c] over c: Y holds rows values;
+ *                      with the desc's inner above 1, X is rows x cols x
+ *                      inner and Y[r][i] the same over c of X[r][c][i]
+ *                      (a reduction along any axis of a tensor: the dims
+ *                      before it are rows, those after it inner): Y holds
+ *                      rows x inner values */
 typedef enum tsr_rt_row_op {
     TSR_RT_SOFTMAX = 0,
     TSR_RT_RMSNORM = 1,
@@ -193,6 +198,11 @@ typedef struct tsr_rt_rows_desc {
     /* The elements of X, Y, gamma and beta: f32 from the init; f16 and
      * bf16 pick the kernels a bundle holds for those types. */
     tsr_rt_dtype dtype;
+    /* The reductions' inner dim, >= 1: 1 from the init, the last axis;
+     * above 1 the middle axis, whose kernels a bundle holds under keys
+     * ending ".axis=middle" (rows x cols x inner at most 2^31 - 1
+     * elements). The other ops take 1 only. */
+    int inner;
 } tsr_rt_rows_desc;
 
 /* `op` on rows x cols in f32, with the eps of tessera's op specs when
@@ -200,7 +210,8 @@ typedef struct tsr_rt_rows_desc {
 void tsr_rt_rows_desc_init(tsr_rt_rows_desc *desc, tsr_rt_row_op op, int rows, int cols);
 
 /* The desc's op key: "softmax.f32", "rmsnorm.f32", "layernorm.f32",
- * "reduce.f32.kind=sum|max|mean|l2". Into buf; returns buf, or NULL when
+ * "reduce.f32.kind=sum|max|mean|l2", with ".axis=middle" for an inner
+ * above 1. Into buf; returns buf, or NULL when
  * the op or dtype is none of its enum's values. */
 const char *tsr_rt_rows_desc_key(const tsr_rt_rows_desc *desc, char *buf, size_t size);
 
