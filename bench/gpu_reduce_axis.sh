@@ -21,11 +21,7 @@ require_cuda
 out=$(mktemp -d)
 seconds=${TUNE_SECONDS:-20}
 
-"$tessera" profile detect --device cuda:0 -o "$out/detected.yaml" >/dev/null || exit 1
-copy_gbs=$(awk '/bandwidth_gbs:/ {sub(/.*value: */, ""); sub(/[,}].*/, ""); print; exit}' \
-    "$out/detected.yaml")
-echo "== copy bandwidth of cuda:0: $copy_gbs GB/s"
-row "device copy" "$copy_gbs GB/s"
+measure_copy_rate
 
 IFS=, read -r -a shapes <<<"${SHAPES:-16x2048x4096,1x65536x1024,1x8192x8192,4096x64x256}"
 for shape in "${shapes[@]}"; do

@@ -24,11 +24,7 @@ require_cuda
 out=$(mktemp -d)
 seconds=${TUNE_SECONDS:-20}
 
-"$tessera" profile detect --device cuda:0 -o "$out/detected.yaml" >/dev/null || exit 1
-copy_gbs=$(awk '/bandwidth_gbs:/ {sub(/.*value: */, ""); sub(/[,}].*/, ""); print; exit}' \
-    "$out/detected.yaml")
-echo "== copy bandwidth of cuda:0: $copy_gbs GB/s"
-row "device copy" "$copy_gbs GB/s"
+measure_copy_rate
 
 IFS=, read -r -a shapes <<<"${SHAPES:-8192x8192,4096x1024}"
 for shape in "${shapes[@]}"; do

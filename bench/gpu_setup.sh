@@ -3,7 +3,7 @@
 # bench/gpu_gemm.sh) from the source root: the build to use in $build,
 # brought up to date unless TSR_NO_BUILD=1 (a build carried from another
 # machine), and $tessera; require_cuda; a table the scripts fill with
-# row NAME TEXT; and finish, which ends them.
+# row NAME TEXT; measure_copy_rate; and finish, which ends them.
 # usage: . bench/gpu_setup.sh [BUILD_DIR]   (default build-gpu)
 build=${1:-build-gpu}
 if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
@@ -21,6 +21,17 @@ require_cuda() {
         echo "$0: no CUDA device here (see 'tessera devices')" >&2
         exit 1
     fi
+}
+
+# The device's copy bandwidth in $copy_gbs (GB/s, measured by tessera
+# profile detect into $out), printed and put in the table: what the
+# memory-bound ops' bandwidth is a fraction of.
+measure_copy_rate() {
+    "$tessera" profile detect --device cuda:0 -o "$out/detected.yaml" >/dev/null || exit 1
+    copy_gbs=$(awk '/bandwidth_gbs:/ {sub(/.*value: */, ""); sub(/[,}].*/, ""); print; exit}' \
+        "$out/detected.yaml")
+    echo "== copy bandwidth of cuda:0: $copy_gbs GB/s"
+    row "device copy" "$copy_gbs GB/s"
 }
 
 # Copies the stores in $out into $KEEP when it is set, prints the table,

@@ -131,6 +131,10 @@ char *tsr_profile_format(const tsr_profile *profile);
 const char *tsr_default_profiles_dir(void);
 
 double tsr_profile_value(const tsr_quantity *q, double fallback);
+/* TSR_OK when `bytes` of shared memory a work-group fit the profile's
+ * shared_per_block (16 KiB where it gives none), else
+ * TSR_ERR_UNSUPPORTED and the one-line reason: a config's check. */
+tsr_status tsr_profile_check_shared(const tsr_profile *profile, long bytes, tsr_error *err);
 
 /* Whether the profile lists the matrix unit the generators drive: mma.sync
  * m16n8k16 on `input` (f16, bf16) with f32 products. */

@@ -32,6 +32,16 @@ double tsr_profile_value(const tsr_quantity *q, double fallback)
     return q && q->present ? q->value : fallback;
 }
 
+tsr_status tsr_profile_check_shared(const tsr_profile *profile, long bytes, tsr_error *err)
+{
+    long limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
+    if (bytes > limit)
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "%ld bytes of shared memory exceed the profile's %ld per work-group", bytes,
+                        limit);
+    return TSR_OK;
+}
+
 /* Whether the profile lists mma.sync m16n8kK on `input` with f32 products. */
 static bool has_mma_m16n8(const tsr_profile *profile, int k, tsr_dtype input)
 {

@@ -161,6 +161,16 @@ static bool build(built *b, tsr_opspec *spec, const char *config_text)
     return b->p != NULL;
 }
 
+/* The launch rule of `config_text` for b's spec, and its text. */
+static tsr_geometry_rule rule_of(const built *b, const char *config_text, char *text, size_t size)
+{
+    tsr_config config = config_of(b->spec->op, config_text);
+    tsr_geometry_rule rule;
+    b->spec->op->geometry_rule(b->spec, &config, &rule);
+    tsr_geometry_rule_format(b->spec->op, &rule, text, size);
+    return rule;
+}
+
 static void built_free(built *b)
 {
     tsr_arena_destroy(b->arena);
@@ -642,11 +652,8 @@ static void split_reduction_joins_through_a_workspace_in_every_dialect(void)
             continue;
         }
         const tsr_tile_program *p = b.p;
-        tsr_config config = config_of(b.spec->op, config_text);
-        tsr_geometry_rule rule;
-        b.spec->op->geometry_rule(b.spec, &config, &rule);
         char text[128];
-        tsr_geometry_rule_format(b.spec->op, &rule, text, sizeof text);
+        tsr_geometry_rule rule = rule_of(&b, config_text, text, sizeof text);
         int join_at = index_of(&p->body, TSR_S_ROW_JOIN, 0);
         if (!chunk) {
             CHECK_MSG(!strcmp(text, "rows/1x64"), "got %s", text);
@@ -695,131 +702,6 @@ static void split_reduction_joins_through_a_workspace_in_every_dialect(void)
     }
     tsr_profile_free(profile);
     tsr_opspec_free(spec);
-}
-
-/* axis: middle: one COL_REDUCE, launched along inner in windows of WG /
- * RT x VW cols and along rows; its kernel takes inner after cols, loads
- * whole vectors of inner, and with RT > 1 meets once at a barrier; every
- * dialect prints it; CHUNK splits the reduced rows along a third axis,
- * joining through the workspace. check() keeps SG at its default there,
- * and RT at its default on the last axis. */
-static void middle_axis_reduction_walks_inner_side_by_side(void)
-{
-    static const struct {
-        const char *name, *vector_load;
-    } dialects[] = {{"opencl", "vload4("}, {"cuda", "tsr_vload<4>("}, {"hip", "tsr_vload<4>("}};
-    const char *spec_text = "schema: 1\nname: r\nop: reduce\ndtype: f32\n"
-                            "reduce: {kind: mean, axis: middle}\n"
-                            "shapes:\n  - {rows: 3, cols: 5, inner: 7}\n";
-    for (int rt = 1; rt <= 4; rt *= 4) {
-        char config_text[64];
-        snprintf(config_text, sizeof config_text, "WG=64,VW=4,RT=%d", rt);
-        built b;
-        if (!build(&b, parse_spec(spec_text), config_text)) {
-            built_free(&b);
-            continue;
-        }
-        const tsr_tile_program *p = b.p;
-        tsr_config config = config_of(b.spec->op, config_text);
-        tsr_geometry_rule rule;
-        b.spec->op->geometry_rule(b.spec, &config, &rule);
-        char text[128];
-        tsr_geometry_rule_format(b.spec->op, &rule, text, sizeof text);
-        CHECK_MSG(!strcmp(text, rt == 1 ? "inner/256x64,rows/1x1" : "inner/64x64,rows/1x1"),
-                  "got %s", text);
-        tsr_shape shape = {{3, 10, 1000}};
-        tsr_geometry g;
-        tsr_geometry_apply(&rule, &shape, &g);
-        CHECK(g.dims == 2 && g.groups[0] == (rt == 1 ? 4u : 16u) && g.groups[1] == 3 &&
-              g.local[0] == 64 && g.workspace_bytes == 0);
-        CHECK(p->body.count == 1 && p->body.items[0]->kind == TSR_S_COL_REDUCE &&
-              p->n_params == 5 && !strcmp(p->params[4].name, "inner"));
-        char *dumped = dump(p);
-        CHECK_STR_CONTAINS(dumped, "Y row group_id(1) <- sum down the cols");
-        CHECK_STR_CONTAINS(dumped, "(x / cols)");
-        free(dumped);
-        for (size_t d = 0; d < sizeof dialects / sizeof dialects[0]; d++) {
-            tp_kernel *kernel = NULL;
-            tsr_error err = {{0}};
-            tsr_strbuf out;
-            tsr_strbuf_init(&out);
-            tsr_status st = tsr_lower(p, b.arena, &kernel, &err);
-            if (st == TSR_OK)
-                st = tsr_generate(kernel, tsr_dialect_find(dialects[d].name), "test", &out, &err);
-            CHECK_MSG(st == TSR_OK, "%s: %s", dialects[d].name, err.msg);
-            if (st == TSR_OK) {
-                CHECK_STR_CONTAINS(out.data, dialects[d].vector_load);
-                CHECK_STR_CONTAINS(out.data, " * inner");
-                /* One barrier with runs, none without. */
-                const char *barrier =
-                    strcmp(dialects[d].name, "opencl") ? "__syncthreads()" : "barrier(";
-                CHECK_MSG(check_count(out.data, barrier) == (rt > 1), "%s, RT=%d: %d barriers",
-                          dialects[d].name, rt, check_count(out.data, barrier));
-            }
-            tsr_strbuf_free(&out);
-        }
-        built_free(&b);
-    }
-    /* CHUNK: a group per CHUNK reduced rows along the third axis, the
-     * window's groups joining through the workspace. */
-    built split;
-    if (build(&split, parse_spec(spec_text), "WG=64,VW=2,RT=4,CHUNK=4096")) {
-        tsr_config config = config_of(split.spec->op, "WG=64,VW=2,RT=4,CHUNK=4096");
-        tsr_geometry_rule rule;
-        split.spec->op->geometry_rule(split.spec, &config, &rule);
-        char text[128];
-        tsr_geometry_rule_format(split.spec->op, &rule, text, sizeof text);
-        CHECK_MSG(!strcmp(text, "inner/32x64,rows/1x1,cols/4096x1,workspace=132"), "got %s", text);
-        tsr_shape shape = {{2, 10000, 40}};
-        tsr_geometry g;
-        tsr_geometry_apply(&rule, &shape, &g);
-        CHECK(g.dims == 3 && g.groups[0] == 2 && g.groups[1] == 2 && g.groups[2] == 3 &&
-              g.workspace_bytes == 2 * 2 * 3 * 132);
-        const tsr_tile_program *p = split.p;
-        CHECK(p->n_params == 6 && !strcmp(p->params[5].name, "workspace"));
-        char *dumped = dump(p);
-        CHECK_STR_CONTAINS(dumped, "part group_id(2) of num_groups(2) through workspace");
-        free(dumped);
-        tp_kernel *kernel = NULL;
-        tsr_error err = {{0}};
-        tsr_strbuf out;
-        tsr_strbuf_init(&out);
-        tsr_status st = tsr_lower(p, split.arena, &kernel, &err);
-        if (st == TSR_OK)
-            st = tsr_generate(kernel, tsr_dialect_find("cuda"), "test", &out, &err);
-        CHECK_MSG(st == TSR_OK, "%s", err.msg);
-        if (st == TSR_OK) {
-            CHECK_STR_CONTAINS(out.data, "atomicAdd(&workspace[");
-            CHECK_STR_CONTAINS(out.data, "__int_as_float(atomicExch(&workspace[");
-        }
-        tsr_strbuf_free(&out);
-    }
-    built_free(&split);
-    static const struct {
-        const char *spec_axis, *config, *why;
-    } refused[] = {
-        {", axis: middle", "WG=64,VW=4,SG=1", "SG=1: axis: middle reduces"},
-        {", axis: middle", "WG=16,VW=4,RT=32", "RT=32 runs of threads need more than WG=16"},
-        {"", "WG=64,VW=4,RT=2", "RT=2: runs along the reduced axis are axis: middle's"},
-    };
-    tsr_profile *profile = small_profile(4096, 1 << 20, 255);
-    for (size_t i = 0; profile && i < sizeof refused / sizeof refused[0]; i++) {
-        char text[256];
-        snprintf(text, sizeof text,
-                 "schema: 1\nname: r\nop: reduce\ndtype: f32\nreduce: {kind: sum%s}\n"
-                 "shapes:\n  - {rows: 3, cols: 5}\n",
-                 refused[i].spec_axis);
-        tsr_opspec *spec = parse_spec(text);
-        if (!spec)
-            continue;
-        tsr_config config = config_of(spec->op, refused[i].config);
-        tsr_error err = {{0}};
-        CHECK_MSG(spec->op->check(spec, profile, &config, &err) == TSR_ERR_UNSUPPORTED, "%s",
-                  refused[i].config);
-        CHECK_STR_CONTAINS(err.msg, refused[i].why);
-        tsr_opspec_free(spec);
-    }
-    tsr_profile_free(profile);
 }
 
 /* ---- lowering and printing ------------------------------------------------------- */
@@ -966,6 +848,117 @@ static char *generated(const tp_kernel *kernel, const char *dialect)
         return out.data;
     tsr_strbuf_free(&out);
     return NULL;
+}
+
+/* axis: middle: one COL_REDUCE, launched along inner in windows of WG /
+ * RT x VW cols and along rows; its kernel takes inner after cols, loads
+ * whole vectors of inner, and with RT > 1 meets once at a barrier; every
+ * dialect prints it; CHUNK splits the reduced rows along a third axis,
+ * joining through the workspace. check() keeps SG at its default there,
+ * and RT at its default on the last axis. */
+static void middle_axis_reduction_walks_inner_side_by_side(void)
+{
+    static const struct {
+        const char *name, *vector_load;
+    } dialects[] = {{"opencl", "vload4("}, {"cuda", "tsr_vload<4>("}, {"hip", "tsr_vload<4>("}};
+    const char *spec_text = "schema: 1\nname: r\nop: reduce\ndtype: f32\n"
+                            "reduce: {kind: mean, axis: middle}\n"
+                            "shapes:\n  - {rows: 3, cols: 5, inner: 7}\n";
+    for (int rt = 1; rt <= 4; rt *= 4) {
+        char config_text[64];
+        snprintf(config_text, sizeof config_text, "WG=64,VW=4,RT=%d", rt);
+        built b;
+        if (!build(&b, parse_spec(spec_text), config_text)) {
+            built_free(&b);
+            continue;
+        }
+        const tsr_tile_program *p = b.p;
+        char text[128];
+        tsr_geometry_rule rule = rule_of(&b, config_text, text, sizeof text);
+        CHECK_MSG(!strcmp(text, rt == 1 ? "inner/256x64,rows/1x1" : "inner/64x64,rows/1x1"),
+                  "got %s", text);
+        tsr_shape shape = {{3, 10, 1000}};
+        tsr_geometry g;
+        tsr_geometry_apply(&rule, &shape, &g);
+        CHECK(g.dims == 2 && g.groups[0] == (rt == 1 ? 4u : 16u) && g.groups[1] == 3 &&
+              g.local[0] == 64 && g.workspace_bytes == 0);
+        CHECK(p->body.count == 1 && p->body.items[0]->kind == TSR_S_COL_REDUCE &&
+              p->n_params == 5 && !strcmp(p->params[4].name, "inner"));
+        char *dumped = dump(p);
+        CHECK_STR_CONTAINS(dumped, "Y row group_id(1) <- sum down the cols");
+        CHECK_STR_CONTAINS(dumped, "(x / cols)");
+        free(dumped);
+        tp_kernel *kernel = NULL;
+        tsr_error err = {{0}};
+        CHECK_MSG(tsr_lower(p, b.arena, &kernel, &err) == TSR_OK, "%s", err.msg);
+        for (size_t d = 0; kernel && d < sizeof dialects / sizeof dialects[0]; d++) {
+            char *text = generated(kernel, dialects[d].name);
+            if (!text)
+                continue;
+            CHECK_STR_CONTAINS(text, dialects[d].vector_load);
+            CHECK_STR_CONTAINS(text, " * inner");
+            /* One barrier with runs, none without. */
+            const char *barrier =
+                strcmp(dialects[d].name, "opencl") ? "__syncthreads()" : "barrier(";
+            CHECK_MSG(check_count(text, barrier) == (rt > 1), "%s, RT=%d: %d barriers",
+                      dialects[d].name, rt, check_count(text, barrier));
+            free(text);
+        }
+        built_free(&b);
+    }
+    /* CHUNK: a group per CHUNK reduced rows along the third axis, the
+     * window's groups joining through the workspace. */
+    built split;
+    if (build(&split, parse_spec(spec_text), "WG=64,VW=2,RT=4,CHUNK=4096")) {
+        char text[128];
+        tsr_geometry_rule rule = rule_of(&split, "WG=64,VW=2,RT=4,CHUNK=4096", text, sizeof text);
+        CHECK_MSG(!strcmp(text, "inner/32x64,rows/1x1,cols/4096x1,workspace=132"), "got %s", text);
+        tsr_shape shape = {{2, 10000, 40}};
+        tsr_geometry g;
+        tsr_geometry_apply(&rule, &shape, &g);
+        CHECK(g.dims == 3 && g.groups[0] == 2 && g.groups[1] == 2 && g.groups[2] == 3 &&
+              g.workspace_bytes == 2 * 2 * 3 * 132);
+        const tsr_tile_program *p = split.p;
+        CHECK(p->n_params == 6 && !strcmp(p->params[5].name, "workspace"));
+        char *dumped = dump(p);
+        CHECK_STR_CONTAINS(dumped, "part group_id(2) of num_groups(2) through workspace");
+        free(dumped);
+        tp_kernel *kernel = NULL;
+        tsr_error err = {{0}};
+        CHECK_MSG(tsr_lower(p, split.arena, &kernel, &err) == TSR_OK, "%s", err.msg);
+        char *cuda = kernel ? generated(kernel, "cuda") : NULL;
+        if (cuda) {
+            CHECK_STR_CONTAINS(cuda, "atomicAdd(&workspace[");
+            CHECK_STR_CONTAINS(cuda, "__int_as_float(atomicExch(&workspace[");
+        }
+        free(cuda);
+    }
+    built_free(&split);
+    static const struct {
+        const char *spec_axis, *config, *why;
+    } refused[] = {
+        {", axis: middle", "WG=64,VW=4,SG=1", "SG=1: axis: middle reduces"},
+        {", axis: middle", "WG=16,VW=4,RT=32", "RT=32 runs of threads need more than WG=16"},
+        {"", "WG=64,VW=4,RT=2", "RT=2: runs along the reduced axis are axis: middle's"},
+    };
+    tsr_profile *profile = small_profile(4096, 1 << 20, 255);
+    for (size_t i = 0; profile && i < sizeof refused / sizeof refused[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "schema: 1\nname: r\nop: reduce\ndtype: f32\nreduce: {kind: sum%s}\n"
+                 "shapes:\n  - {rows: 3, cols: 5}\n",
+                 refused[i].spec_axis);
+        tsr_opspec *spec = parse_spec(text);
+        if (!spec)
+            continue;
+        tsr_config config = config_of(spec->op, refused[i].config);
+        tsr_error err = {{0}};
+        CHECK_MSG(spec->op->check(spec, profile, &config, &err) == TSR_ERR_UNSUPPORTED, "%s",
+                  refused[i].config);
+        CHECK_STR_CONTAINS(err.msg, refused[i].why);
+        tsr_opspec_free(spec);
+    }
+    tsr_profile_free(profile);
 }
 
 /* The kernel of `spec` with the config `config_text` on `profile`, built

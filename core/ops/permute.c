@@ -129,12 +129,7 @@ static tsr_status permute_check(const tsr_opspec *spec, const tsr_profile *profi
     long shared = pl.transposing
                       ? (long)tr * (tc + pad) * (long)tsr_dtype_size(tsr_dtype_compute(spec->dtype))
                       : 0;
-    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
-    if (shared > shared_limit)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%ld bytes of shared memory exceed the profile's %ld per work-group",
-                        shared, shared_limit);
-    return TSR_OK;
+    return tsr_profile_check_shared(profile, shared, err);
 }
 
 /* Where a launch along the plan puts its groups: for each of X's dims, the

@@ -82,12 +82,7 @@ static tsr_status middle_check(const tsr_opspec *spec, const tsr_profile *profil
     long shared = rt > 1 ? (long)wg * config->value[ROW_VW] *
                                (long)tsr_dtype_size(tsr_dtype_compute(spec->dtype))
                          : 0;
-    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
-    if (shared > shared_limit)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%ld bytes of shared memory exceed the profile's %ld per work-group",
-                        shared, shared_limit);
-    return TSR_OK;
+    return tsr_profile_check_shared(profile, shared, err);
 }
 
 static tsr_status reduce_check(const tsr_opspec *spec, const tsr_profile *profile,

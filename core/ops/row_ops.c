@@ -25,11 +25,7 @@ tsr_status tsr_row_check(const tsr_opspec *spec, const tsr_profile *profile,
                         "%d-wide sub-groups",
                         wg, subgroup);
     long shared = (long)wg * (long)tsr_dtype_size(tsr_dtype_compute(spec->dtype));
-    long shared_limit = (long)tsr_profile_value(&profile->shared_per_block, 16384);
-    if (shared > shared_limit)
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "%ld bytes of shared memory exceed the profile's %ld per work-group",
-                        shared, shared_limit);
+    TSR_TRY(tsr_profile_check_shared(profile, shared, err));
     if (!config->value[ROW_SG])
         return TSR_OK;
     if (!(profile->features & TSR_FEAT_SUBGROUP_SHUFFLE))
