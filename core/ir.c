@@ -242,6 +242,17 @@ static void indent(tsr_strbuf *out, int depth)
         tsr_strbuf_append(out, "  ");
 }
 
+/* `what` [begin, end), a statement's part of its rows or cols. */
+static void format_range(const char *what, const tp_expr *begin, const tp_expr *end,
+                         tsr_strbuf *out)
+{
+    tsr_strbuf_printf(out, "%s [", what);
+    tsr_expr_format(begin, out);
+    tsr_strbuf_append(out, ", ");
+    tsr_expr_format(end, out);
+    tsr_strbuf_append(out, ")");
+}
+
 static void format_view_at(const tsr_view *v, tp_expr *row0, tp_expr *col0, tsr_strbuf *out)
 {
     tsr_strbuf_printf(out, "%s[", v->buffer->name);
@@ -382,11 +393,7 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         tsr_strbuf_printf(out, "%s row ", s->view->buffer->name);
         tsr_expr_format(s->row, out);
         if (s->col_begin) {
-            tsr_strbuf_append(out, " cols [");
-            tsr_expr_format(s->col_begin, out);
-            tsr_strbuf_append(out, ", ");
-            tsr_expr_format(s->col_end, out);
-            tsr_strbuf_append(out, ")");
+            format_range(" cols", s->col_begin, s->col_end, out);
         }
         tsr_strbuf_append(out, " of x");
         for (int k = 0; k < TSR_ROW_OPERANDS; k++)
@@ -422,11 +429,7 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
         tsr_strbuf_printf(out, " threads %d x %d vector %d", s->threads, s->row_threads,
                           s->vector_width);
         if (s->begin) {
-            tsr_strbuf_append(out, " rows [");
-            tsr_expr_format(s->begin, out);
-            tsr_strbuf_append(out, ", ");
-            tsr_expr_format(s->end, out);
-            tsr_strbuf_append(out, ")");
+            format_range(" rows", s->begin, s->end, out);
         }
         if (s->workspace) {
             tsr_strbuf_append(out, ", window ");

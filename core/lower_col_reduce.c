@@ -99,6 +99,16 @@ static tsr_status walk_rows(lower_ctx *ctx, const tsr_stmt *s, const col_partial
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
+/* Where only the first run goes on: a branch on it, or `out` itself
+ * without runs; NULL when out of memory. */
+static tp_block *first_run(lower_ctx *ctx, const tsr_stmt *s, tp_expr *run, tp_block *out)
+{
+    if (s->row_threads == 1)
+        return out;
+    tp_stmt *first = tp_if(ctx->b, out, tp_bin(ctx->b, TP_EQ, run, tp_int(ctx->b, 0)));
+    return first ? &first->body : NULL;
+}
+
 /* Every run's partials of the thread's cols into the first run's, behind
  * a barrier, in the runs' order; the first run then holds the totals. */
 static tsr_status combine_runs(lower_ctx *ctx, const tsr_stmt *s, const col_partials *parts,
@@ -116,11 +126,11 @@ static tsr_status combine_runs(lower_ctx *ctx, const tsr_stmt *s, const col_part
         tp_assign(b, out, tp_elem(b, scratch->array, run, tp_addi(b, slot, u)),
                   tp_ref(b, parts->acc[u]));
     tp_barrier(b, out);
-    tp_stmt *first = tp_if(b, out, tp_bin(b, TP_EQ, run, tp_int(b, 0)));
+    tp_block *first = first_run(ctx, s, run, out);
     const tp_var *j = lower_temp(ctx, "j", TSR_I32);
-    tp_stmt *loop = first && j ? tp_for(b, &first->body, j, tp_int(b, 1), tp_int(b, s->row_threads),
-                                        tp_int(b, 1), 0)
-                               : NULL;
+    tp_stmt *loop =
+        first && j ? tp_for(b, first, j, tp_int(b, 1), tp_int(b, s->row_threads), tp_int(b, 1), 0)
+                   : NULL;
     if (!loop)
         return TSR_ERR_NOMEM;
     for (int u = 0; u < parts->width; u++)
@@ -135,12 +145,9 @@ static tsr_status store_totals(lower_ctx *ctx, const tsr_stmt *s, const col_part
                                tp_expr *col, tp_expr *run, tp_block *out)
 {
     tp_builder *b = ctx->b;
-    if (s->row_threads > 1) {
-        tp_stmt *first = tp_if(b, out, tp_bin(b, TP_EQ, run, tp_int(b, 0)));
-        if (!first)
-            return TSR_ERR_NOMEM;
-        out = &first->body;
-    }
+    out = first_run(ctx, s, run, out);
+    if (!out)
+        return TSR_ERR_NOMEM;
     for (int u = 0; u < parts->width; u++) {
         tp_expr *cu = tp_addi(b, col, u);
         tp_stmt *inside = tp_if(b, out, tp_bin(b, TP_LT, cu, s->view->cols));
@@ -177,13 +184,9 @@ static tsr_status join_windows(lower_ctx *ctx, const tsr_stmt *s, const col_part
         lower_declare_const(ctx, out, "window_first", tp_bin(b, TP_MUL, s->join_index, s->parts));
     tp_expr *own = lower_declare_const(ctx, out, "part_first",
                                        tp_muli(b, tp_bin(b, TP_ADD, window_first, s->part), words));
-    tp_block *stores = out;
-    if (s->row_threads > 1) {
-        tp_stmt *first_run = tp_if(b, out, tp_bin(b, TP_EQ, run, tp_int(b, 0)));
-        if (!first_run)
-            return TSR_ERR_NOMEM;
-        stores = &first_run->body;
-    }
+    tp_block *stores = first_run(ctx, s, run, out);
+    if (!stores)
+        return TSR_ERR_NOMEM;
     for (int u = 0; u < parts->width; u++)
         tp_assign(b, stores, tp_buf(b, s->workspace, tp_add(b, own, tp_addi(b, slot, u))),
                   lower_bit_cast(b, TP_FLOAT_BITS, tp_ref(b, parts->acc[u]), TSR_I32));

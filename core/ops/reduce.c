@@ -108,6 +108,17 @@ static tsr_status reduce_check(const tsr_opspec *spec, const tsr_profile *profil
     return TSR_OK;
 }
 
+/* The CHUNK-long window of [0, extent) that the group owns along launch
+ * axis `axis` (the last ragged): [begin, begin + min(extent - begin,
+ * CHUNK)), so that no int passes extent, however long. */
+static void chunk_window(tp_builder *b, int axis, int chunk, tp_expr *extent, tp_expr **begin,
+                         tp_expr **end)
+{
+    *begin = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, axis), chunk);
+    *end = tp_bin(b, TP_ADD, *begin,
+                  tp_bin(b, TP_MIN, tp_bin(b, TP_SUB, extent, *begin), tp_int(b, chunk)));
+}
+
 /* The groups of a row, along the launch's second axis, each reduce
  * CHUNK columns of it (the last ragged) and join their results. */
 static tsr_status build_joined(tsr_tile_program *p, const tsr_opspec *spec,
@@ -122,12 +133,7 @@ static tsr_status build_joined(tsr_tile_program *p, const tsr_opspec *spec,
     if (!reduce || !total)
         return TSR_ERR_NOMEM;
     reduce->result = total;
-    tp_expr *begin = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 1), config->value[REDUCE_CHUNK]);
-    /* begin + min(cols - begin, CHUNK): no int past cols, however long. */
-    reduce->col_begin = begin;
-    reduce->col_end = tp_bin(b, TP_ADD, begin,
-                             tp_bin(b, TP_MIN, tp_bin(b, TP_SUB, x->cols, begin),
-                                    tp_int(b, config->value[REDUCE_CHUNK])));
+    chunk_window(b, 1, config->value[REDUCE_CHUNK], x->cols, &reduce->col_begin, &reduce->col_end);
     const tsr_tile *arrival = tsr_ir_tile(p, "arrival", TSR_I32, TSR_SPACE_SHARED, 1, 1, 0, false);
     tsr_stmt *join = arrival ? tsr_ir_append(p, &p->body, TSR_S_ROW_JOIN) : NULL;
     if (!join)
@@ -169,11 +175,7 @@ static bool split_middle(tsr_tile_program *p, const tsr_config *config, const tp
     tp_builder *b = &p->builder;
     int chunk = config->value[REDUCE_CHUNK];
     const tsr_tile *arrival = tsr_ir_tile(p, "arrival", TSR_I32, TSR_SPACE_SHARED, 1, 1, 0, false);
-    tp_expr *begin = tp_muli(b, tp_builtin_ref(b, TP_GROUP_ID, 2), chunk);
-    s->begin = begin;
-    /* begin + min(cols - begin, CHUNK): no int past cols, however long. */
-    s->end = tp_bin(b, TP_ADD, begin,
-                    tp_bin(b, TP_MIN, tp_bin(b, TP_SUB, s->view->rows, begin), tp_int(b, chunk)));
+    chunk_window(b, 2, chunk, s->view->rows, &s->begin, &s->end);
     s->workspace = workspace;
     s->scratch = arrival;
     s->part = tp_builtin_ref(b, TP_GROUP_ID, 2);
