@@ -364,6 +364,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
             tsr_strbuf_append(out, " on mma.sync m16n8k16");
         if (s->unit == TSR_UNIT_MMA_M16N8K8_TF32)
             tsr_strbuf_append(out, " on mma.sync m16n8k8 tf32");
+        if (s->unit == TSR_UNIT_MMA_M16N8K8_F64)
+            tsr_strbuf_append(out, " on mma.sync m16n8k8 f64");
         if (s->unit == TSR_UNIT_WGMMA_M64NK16)
             tsr_strbuf_printf(out, " on wgmma m64nNk16, %d pending", s->pending);
         if (s->unit == TSR_UNIT_WGMMA_M64NK8_TF32)

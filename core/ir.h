@@ -163,7 +163,10 @@ typedef enum tsr_mma_unit {
     TSR_UNIT_WMMA_16X16X16,
     /* Intel's sub-group unit, DPAS 8 x S x 16 with f32 products on f16 or
      * bf16 operands from shared tiles, S the sub-group size (8 or 16). */
-    TSR_UNIT_DPAS
+    TSR_UNIT_DPAS,
+    /* NVIDIA's warp unit on doubles, m16n8k8 with f64 products (sm_90 and
+     * later), laid out as m16n8k8 on tf32. */
+    TSR_UNIT_MMA_M16N8K8_F64
 } tsr_mma_unit;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;

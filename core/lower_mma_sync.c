@@ -1,4 +1,5 @@
-/* An MMA on the warp's matrix unit: mma.sync m16n8k16 with f32 products.
+/* An MMA on the warp's matrix unit: mma.sync m16n8k16 with f32 products
+ * (m16n8k8 on tf32 and f64).
  *
  * The group tile is split among warps (tsr_thread_map.fragments): warp
  * (wm, wn) owns a WM x WN block, WM = 16 * FM and WN = 8 * FN, as FM x FN
@@ -31,7 +32,8 @@
  * k along its cols, so they go in packed, without a trip through shared
  * memory (see pack_register_a).
  *
- * On f32 tiles the unit is m16n8k8 on tf32 values (see mma_tf32). */
+ * On f32 tiles the unit is m16n8k8 on tf32 values, on f64 tiles m16n8k8
+ * on doubles (see mma_k8). */
 #include "core/lower_internal.h"
 
 /* Lane, group and place within the warp; the warp's block. */
@@ -232,34 +234,41 @@ static tsr_status open_k_loop(lower_ctx *ctx, const tsr_stmt *s, int step, tp_bl
     return TSR_OK;
 }
 
-/* One operand value of the shared tile at (row, col), rounded to tf32 into
- * a fresh register. */
-static const tp_var *tf32_register(lower_ctx *ctx, tp_block *body, const tsr_operand *o,
-                                   const char *name, tp_expr *row, tp_expr *col)
+/* One operand value of the shared tile at (row, col) in a fresh register:
+ * rounded to tf32 (a 32-bit register) or, on f64 tiles, as it is. */
+static const tp_var *k8_register(lower_ctx *ctx, tp_block *body, const tsr_operand *o,
+                                 const char *name, tp_expr *row, tp_expr *col)
 {
-    const tp_var *reg = lower_temp(ctx, name, TSR_I32);
-    tp_decl(ctx->b, body, reg,
-            tp_call(ctx->b, TP_TO_TF32, 1, lower_shared_elem(ctx, o->tile, o->stage, row, col),
-                    NULL, NULL));
+    tp_expr *elem = lower_shared_elem(ctx, o->tile, o->stage, row, col);
+    bool f64 = o->tile->dtype == TSR_F64;
+    const tp_var *reg = lower_temp(ctx, name, f64 ? TSR_F64 : TSR_I32);
+    tp_decl(ctx->b, body, reg, f64 ? elem : tp_call(ctx->b, TP_TO_TF32, 1, elem, NULL, NULL));
     return reg;
 }
 
-/* m16n8k8 on f32 tiles whose values the unit takes as tf32. Each lane's
- * operand registers hold one value each (PTX ISA, "Matrix Fragments for
- * mma.m16n8k8", .tf32): A's a0 .. a3 at rows g, g + 8, g, g + 8 and k t,
- * t, t + 4, t + 4 of its fragment; B's b0 b1 at k t, t + 4 and col g; the
- * accumulators as for m16n8k16. ldmatrix moves 16-bit pairs, so each is
- * read from shared memory by itself and rounded as it is read, once for
- * the fragments of the other operand it meets. */
-static tsr_status mma_tf32(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *acc, tp_block *out)
+/* m16n8k8 on f32 tiles whose values the unit takes as tf32, or on f64
+ * tiles (sm_90 and later). Each lane's operand registers hold one value
+ * each, and both types place them alike (PTX ISA, "Matrix Fragments for
+ * mma.m16n8k8", .tf32 and .f64): A's a0 .. a3 at rows g, g + 8, g, g + 8
+ * and k t, t, t + 4, t + 4 of its fragment; B's b0 b1 at k t, t + 4 and
+ * col g; the accumulators as for m16n8k16 (doubles on f64). ldmatrix
+ * moves 16-bit pairs, so each is read from shared memory by itself (and
+ * rounded to tf32 as it is read), once for the fragments of the other
+ * operand it meets. */
+static tsr_status mma_k8(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *acc, tp_block *out)
 {
     tp_builder *b = ctx->b;
     const tsr_tile *acc_tile = s->tile;
-    if (s->a.tile->dtype != TSR_F32 || s->b.tile->dtype != TSR_F32 || s->k_count % 8)
+    bool f64 = s->unit == TSR_UNIT_MMA_M16N8K8_F64;
+    tsr_dtype tile_type = f64 ? TSR_F64 : TSR_F32;
+    if (s->a.tile->dtype != tile_type || s->b.tile->dtype != tile_type ||
+        acc_tile->dtype != tile_type || s->k_count % 8)
         return tsr_fail(ctx->err, TSR_ERR_UNSUPPORTED,
-                        "mma.sync m16n8k8 tf32 reads f32 tiles in k-steps of 8 (A %s, B %s, k %d)",
+                        "mma.sync m16n8k8 %s reads %s tiles into %s accumulators in k-steps of 8 "
+                        "(A %s, B %s, accumulators %s, k %d)",
+                        f64 ? "f64" : "tf32", tsr_dtype_name(tile_type), tsr_dtype_name(tile_type),
                         tsr_dtype_name(s->a.tile->dtype), tsr_dtype_name(s->b.tile->dtype),
-                        s->k_count);
+                        tsr_dtype_name(acc_tile->dtype), s->k_count);
     int fm = acc_tile->rows / 2, fn = acc_tile->cols / 2;
     tp_block *body;
     tp_expr *k0;
@@ -270,16 +279,16 @@ static tsr_status mma_tf32(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *
             tp_expr *row = tp_add(
                 b, tp_addi(b, warp_row0(ctx, acc_tile), (long)i * 16 + (e % 2) * 8), group_of(ctx));
             tp_expr *k = tp_add(b, tp_addi(b, k0, (e / 2) * 4), place_of(ctx));
-            a_regs[i][e] = tf32_register(ctx, body, &s->a, "fa", row, k);
+            a_regs[i][e] = k8_register(ctx, body, &s->a, "fa", row, k);
         }
     for (int j = 0; j < fn; j++)
         for (int e = 0; e < TP_MMA_B; e++) {
             tp_expr *k = tp_add(b, tp_addi(b, k0, e * 4), place_of(ctx));
             tp_expr *col =
                 tp_add(b, tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8), group_of(ctx));
-            b_regs[j][e] = tf32_register(ctx, body, &s->b, "fb", k, col);
+            b_regs[j][e] = k8_register(ctx, body, &s->b, "fb", k, col);
         }
-    multiply_fragments(ctx, body, TSR_TF32, acc_tile, acc, a_regs, b_regs);
+    multiply_fragments(ctx, body, f64 ? TSR_F64 : TSR_TF32, acc_tile, acc, a_regs, b_regs);
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
@@ -291,10 +300,11 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (!acc || !acc->scalars)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into a tile that is not in registers");
     bool a_in_registers = s->a.tile && s->a.tile->space == TSR_SPACE_REGISTER;
-    int unit_k = s->unit == TSR_UNIT_MMA_M16N8K8_TF32 ? 8 : 16;
-    if (s->unit != TSR_UNIT_MMA_M16N8K8_TF32 && a_in_registers && s->b.tile && s->map.fragments &&
-        acc_tile->lanes == 1 && acc_tile->rows % 2 == 0 && acc_tile->cols % 2 == 0 &&
-        s->k_count % 16 == 0 && (s->b.tile->dtype == TSR_F16 || s->b.tile->dtype == TSR_BF16) &&
+    bool k8 = s->unit == TSR_UNIT_MMA_M16N8K8_TF32 || s->unit == TSR_UNIT_MMA_M16N8K8_F64;
+    int unit_k = k8 ? 8 : 16;
+    if (!k8 && a_in_registers && s->b.tile && s->map.fragments && acc_tile->lanes == 1 &&
+        acc_tile->rows % 2 == 0 && acc_tile->cols % 2 == 0 && s->k_count % 16 == 0 &&
+        (s->b.tile->dtype == TSR_F16 || s->b.tile->dtype == TSR_BF16) &&
         ldmatrix_reads(s->b.tile) && acc_tile->cols / 2 <= 16)
         return mma_register_a(ctx, s, acc, out);
     if (!s->a.tile || !s->b.tile || a_in_registers || !s->map.fragments || acc_tile->lanes != 1 ||
@@ -303,8 +313,8 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
                         "mma.sync needs both operands in shared memory, a fragment map, scalar "
                         "accumulators in whole fragments and k-steps of %d",
                         unit_k);
-    if (s->unit == TSR_UNIT_MMA_M16N8K8_TF32)
-        return mma_tf32(ctx, s, acc, out);
+    if (k8)
+        return mma_k8(ctx, s, acc, out);
     tsr_dtype type = s->a.tile->dtype;
     if ((type != TSR_F16 && type != TSR_BF16) || s->b.tile->dtype != type ||
         !ldmatrix_reads(s->a.tile) || !ldmatrix_reads(s->b.tile))

@@ -133,9 +133,11 @@ static tsr_status parse_quantity_section(parse_ctx *ctx, yaml_node_t *node,
     return TSR_OK;
 }
 
+/* A rate in GFLOP/s: peak_gflops' values and a matrix unit's gflops. */
+static const tsr_profile_field rate = {"", false, TSR_Q_NUMBER, 0, 1e9, 0};
+
 static tsr_status parse_peak(parse_ctx *ctx, yaml_node_t *node)
 {
-    static const tsr_profile_field rate = {"", false, TSR_Q_NUMBER, 0, 1e9, 0};
     const char *names[TSR_DTYPE_COUNT];
     for (int i = 0; i < TSR_DTYPE_COUNT; i++)
         names[i] = tsr_dtype_name((tsr_dtype)i);
@@ -156,13 +158,14 @@ static tsr_status parse_peak(parse_ctx *ctx, yaml_node_t *node)
 static tsr_status parse_matrix_unit(parse_ctx *ctx, yaml_node_t *node, const char *what,
                                     tsr_matrix_unit *unit)
 {
-    static const char *const keys[] = {"kind", "shape", "a", "acc", "source"};
+    /* Every key but gflops (5) is required. */
+    static const char *const keys[] = {"kind", "shape", "a", "acc", "source", "gflops"};
     tsr_yaml_doc *doc = &ctx->doc;
     const char *dtypes[TSR_DTYPE_COUNT];
     for (int i = 0; i < TSR_DTYPE_COUNT; i++)
         dtypes[i] = tsr_dtype_name((tsr_dtype)i);
-    tsr_yaml_field f[5];
-    TSR_TRY(tsr_yaml_fields(doc, node, what, keys, 5, TSR_YAML_ALL_REQUIRED, f));
+    tsr_yaml_field f[6];
+    TSR_TRY(tsr_yaml_fields(doc, node, what, keys, 6, 0x1f, f));
     char sub[96];
     int kind, a_type, acc_type;
     long long shape[3];
@@ -176,6 +179,10 @@ static tsr_status parse_matrix_unit(parse_ctx *ctx, yaml_node_t *node, const cha
     TSR_TRY(tsr_yaml_enum(doc, f[3].value, sub, dtypes, TSR_DTYPE_COUNT, &acc_type));
     snprintf(sub, sizeof sub, "%s.source", what);
     TSR_TRY(tsr_yaml_text(doc, f[4].value, sub, ctx->profile->arena, &unit->source));
+    if (f[5].value) {
+        snprintf(sub, sizeof sub, "%s.gflops", what);
+        TSR_TRY(parse_quantity(ctx, f[5].value, sub, &rate, &unit->gflops));
+    }
     unit->kind = matrix_kinds[kind];
     unit->m = (int)shape[0];
     unit->n = (int)shape[1];

@@ -49,6 +49,9 @@ typedef struct tsr_matrix_unit {
     const char *kind; /* "mma", "wgmma", "mfma", "wmma", "dpas" */
     int m, n, k;
     tsr_dtype a_type, acc_type;
+    /* The unit's rate where it differs from peak_gflops' for a_type (FP64
+     * on a tensor core beside the FMAs' f64); absent: peak_gflops'. */
+    tsr_quantity gflops;
     const char *source;
 } tsr_matrix_unit;
 
@@ -136,10 +139,14 @@ double tsr_profile_value(const tsr_quantity *q, double fallback);
  * TSR_ERR_UNSUPPORTED and the one-line reason: a config's check. */
 tsr_status tsr_profile_check_shared(const tsr_profile *profile, long bytes, tsr_error *err);
 
+/* The mma.sync m16n8kK unit the profile lists for `input` with f32
+ * products (f64 ones on f64), or NULL. */
+const tsr_matrix_unit *tsr_profile_mma_m16n8(const tsr_profile *profile, int k, tsr_dtype input);
 /* Whether the profile lists the matrix unit the generators drive: mma.sync
  * m16n8k16 on `input` (f16, bf16) with f32 products. */
 bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input);
-/* Whether it lists mma.sync m16n8k8 on `input` (tf32) with f32 products. */
+/* Whether it lists mma.sync m16n8k8 on `input` with f32 products (tf32) or
+ * f64 ones (f64). */
 bool tsr_profile_has_mma_m16n8k8(const tsr_profile *profile, tsr_dtype input);
 /* Whether it lists the warpgroup unit (wgmma m64nNk16, f32 products) for
  * `input` values (m64nNk8 for tf32). */

@@ -76,7 +76,11 @@ static bool copy_matrix_units(tsr_profile *p, const tsr_profile *base)
         return false;
     for (size_t i = 0; i < base->n_matrix_units; i++) {
         p->matrix_units[i] = base->matrix_units[i]; /* kind points at a static name */
-        if (!(p->matrix_units[i].source = tsr_arena_strdup(p->arena, base->matrix_units[i].source)))
+        tsr_matrix_unit *u = &p->matrix_units[i];
+        if (!(u->source = tsr_arena_strdup(p->arena, base->matrix_units[i].source)))
+            return false;
+        if (u->gflops.present &&
+            !(u->gflops.source = tsr_arena_strdup(p->arena, base->matrix_units[i].gflops.source)))
             return false;
     }
     p->n_matrix_units = base->n_matrix_units;

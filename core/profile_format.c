@@ -42,26 +42,26 @@ tsr_status tsr_profile_check_shared(const tsr_profile *profile, long bytes, tsr_
     return TSR_OK;
 }
 
-/* Whether the profile lists mma.sync m16n8kK on `input` with f32 products. */
-static bool has_mma_m16n8(const tsr_profile *profile, int k, tsr_dtype input)
+const tsr_matrix_unit *tsr_profile_mma_m16n8(const tsr_profile *profile, int k, tsr_dtype input)
 {
+    tsr_dtype products = input == TSR_F64 ? TSR_F64 : TSR_F32;
     for (size_t i = 0; i < profile->n_matrix_units; i++) {
         const tsr_matrix_unit *u = &profile->matrix_units[i];
         if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 16 && u->n == 8 && u->k == k &&
-            u->a_type == input && u->acc_type == TSR_F32)
-            return true;
+            u->a_type == input && u->acc_type == products)
+            return u;
     }
-    return false;
+    return NULL;
 }
 
 bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input)
 {
-    return has_mma_m16n8(profile, 16, input);
+    return tsr_profile_mma_m16n8(profile, 16, input) != NULL;
 }
 
 bool tsr_profile_has_mma_m16n8k8(const tsr_profile *profile, tsr_dtype input)
 {
-    return has_mma_m16n8(profile, 8, input);
+    return tsr_profile_mma_m16n8(profile, 8, input) != NULL;
 }
 
 bool tsr_profile_has_wgmma(const tsr_profile *profile, tsr_dtype input)

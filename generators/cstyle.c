@@ -437,6 +437,8 @@ static void print_mma_sync(printer *p, const tp_stmt *s)
     print_unit_call(p, s, TP_MMA_OPERANDS, p->d->print_mma_sync,
                     s->mma_type == TSR_TF32
                         ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
+                    : s->mma_type == TSR_F64
+                        ? "uses a matrix unit (mma.sync m16n8k8 f64) this dialect cannot spell"
                         : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell");
 }
 
@@ -759,6 +761,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
         f64 = f64 || k->params[i].dtype == TSR_F64;
     if (f64 && d->f64_helpers)
         tsr_strbuf_append(out, d->f64_helpers);
+    if (f64 && p.unit_helpers && d->f64_unit_helpers)
+        tsr_strbuf_append(out, d->f64_unit_helpers);
     if (subgroup_width)
         d->print_subgroup_helpers(out, subgroup_width);
     if (kernel_text.failed)

@@ -32,6 +32,19 @@ static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
     "                 : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));\n"      \
     "}\n"
 
+/* The same shape on doubles (sm_90 and later), f64 products and sums,
+ * laid out as on tf32, each register one double: printed into f64 kernels
+ * alone (f64_unit_helpers), the others keeping their text. */
+static const char mma_sync_f64[] =
+    "__device__ inline void tsr_mma_f64(double &c0, double &c1, double &c2, double &c3,\n"
+    "    double a0, double a1, double a2, double a3, double b0, double b1)\n"
+    "{\n"
+    "    asm volatile(\"mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64 \"\n"
+    "                 \"{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"\n"
+    "                 : \"+d\"(c0), \"+d\"(c1), \"+d\"(c2), \"+d\"(c3)\n"
+    "                 : \"d\"(a0), \"d\"(a1), \"d\"(a2), \"d\"(a3), \"d\"(b0), \"d\"(b1));\n"
+    "}\n";
+
 /* ldmatrix of 2 or 4 matrices, plain or transposed (sm_75 and later), from
  * the shared address of a generic pointer into a shared array. Volatile
  * with a memory clobber: it reads shared memory that barriers order. */
@@ -208,6 +221,7 @@ const tsr_dialect tsr_dialect_cuda = {
     .dynamic_shared = "extern __shared__ __attribute__((aligned(16))) unsigned char tsr_shared[];",
     .print_subgroup_helpers = subgroup_helpers,
     .print_mma_sync = tsr_nvidia_print_mma_sync,
+    .f64_unit_helpers = mma_sync_f64,
     .print_ldmatrix = tsr_nvidia_print_ldmatrix,
     .print_async_copy = print_async_copy,
     .async_commit = "asm volatile(\"cp.async.commit_group;\" ::: \"memory\")",

@@ -66,6 +66,10 @@ struct tsr_dialect {
      * precision needs (OpenCL's cl_khr_fp64 pragma, CUDA's and HIP's
      * vectors of double); NULL: nothing. */
     const char *f64_helpers;
+    /* Printed after them into such a kernel when it uses NVIDIA's warp
+     * unit: mma.sync on doubles (sm_90 and later), which no other kernel's
+     * text carries; NULL: nothing. */
+    const char *f64_unit_helpers;
     /* Vector type name, e.g. float4. */
     void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);
     /* Vector memory access and construction, given the pointer (and value)
@@ -94,7 +98,7 @@ struct tsr_dialect {
     void (*print_widening_load)(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer);
     void (*print_narrowing_store)(tsr_strbuf *out, tsr_dtype dtype, int width, const char *pointer,
                                   const char *value);
-    /* A TP_MMA_SYNC of f16, bf16 or tf32 inputs on its printed operands,
+    /* A TP_MMA_SYNC of f16, bf16, tf32 or f64 inputs on its printed operands,
      * as a statement without the semicolon; NULL where the dialect has no
      * such unit (a kernel using one is then refused). */
     void (*print_mma_sync)(tsr_strbuf *out, tsr_dtype type, char *const *operands);

@@ -94,6 +94,18 @@ static const char preamble[] =
  * float); a __global pointer's, its global address. The GNU spellings
  * __asm__ and __volatile__, which OpenCL C compilers built on clang also
  * take. */
+/* m16n8k8 on doubles (sm_90 and later), printed into f64 kernels alone
+ * (f64_unit_helpers), after unit_helpers. */
+static const char mma_sync_f64[] =
+    "/* m16n8k8 on doubles (sm_90 and later), f64 products and sums. */\n"
+    "#define tsr_mma_f64(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)                        \\\n"
+    "    __asm__ __volatile__(\"mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64 \"       \\\n"
+    "                         \"{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, \"           \\\n"
+    "                         \"{%0, %1, %2, %3};\"                                       \\\n"
+    "                         : \"+d\"(c0), \"+d\"(c1), \"+d\"(c2), \"+d\"(c3)             \\\n"
+    "                         : \"d\"(a0), \"d\"(a1), \"d\"(a2), \"d\"(a3), \"d\"(b0), "
+    "\"d\"(b1))\n";
+
 static const char unit_helpers[] =
     "#define tsr_aligned(p, bytes) (((ulong)(p) & (ulong)((bytes) - 1)) == 0)\n"
     "/* To tf32 as cuBLAS's TF32 math rounds (to nearest, ties away). */\n"
@@ -593,6 +605,7 @@ const tsr_dialect tsr_dialect_opencl = {
     .wave_unit_helpers = wave_unit_helpers,
     .wave_unit_scratch_format = "__local float tsr_wave_scratch[%d * TSR_WAVE_FLOATS_PER_ITEM];",
     .print_mma_sync = tsr_nvidia_print_mma_sync,
+    .f64_unit_helpers = mma_sync_f64,
     .print_mfma = print_mfma,
     .print_wmma = print_wmma,
     .print_dpas = print_dpas,

@@ -1377,6 +1377,129 @@ out:
     tsr_profile_free(mi300x);
 }
 
+/* The op's model estimate (its last feature, log2 of seconds) for a config
+ * on the spec's first shape. */
+static double model_log2_seconds(const tsr_opspec *spec, const tsr_profile *profile,
+                                 const tsr_config *config)
+{
+    double f[TSR_MAX_OP_FEATURES];
+    int n = spec->op->features(spec, profile, &spec->shapes[0], config, NULL, f);
+    return n > 0 ? f[n - 1] : -1;
+}
+
+/* f64 on the warp's unit (MU=1, sm_90 and later): m16n8k8 on the f64
+ * tiles into f64 accumulators, each fragment value a double read by
+ * itself, laid out as tf32's, in k-steps of 8; refused by HIP, on a
+ * profile without the unit (the A100's, whose f64 unit is m8n8k4) and
+ * with a split of K. The H200's start is the unit's measured ring, and the
+ * model prices it at the unit's own rate. */
+static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
+{
+    tsr_profile *h200 = check_repo_profile("nvidia-h200"),
+                *a100 = check_repo_profile("nvidia-a100-80gb"),
+                *pocl = check_repo_profile("pocl-cpu");
+    tsr_error err = {{0}};
+    tsr_opspec *spec = parse_spec("schema: 1\nname: d\nop: gemm\ndtype: f64\n"
+                                  "shapes:\n  - {m: 4096, n: 4096, k: 4096}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!h200 || !a100 || !pocl || !spec || !arena)
+        goto out;
+    const char *text = "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=2,PAD=1";
+    tsr_config config = config_of(spec->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, h200, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "warps 2x2 on mma.sync m16n8k8 f64");
+        CHECK_STR_CONTAINS(ir, "tile acc register f64 4x8");
+        free(ir);
+        const tsr_tile *as = nth_shared_tile(p, 0), *bs = nth_shared_tile(p, 1);
+        CHECK(as && as->dtype == TSR_F64 && bs && bs->dtype == TSR_F64);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    char *opencl = NULL, *cuda = nvidia_only(kernel, "mma.sync m16n8k8 f64", &opencl);
+    if (opencl) {
+        CHECK_MSG(check_count(opencl, "tsr_mma_f64(") == 9, "%d mentions of tsr_mma_f64( in OpenCL",
+                  check_count(opencl, "tsr_mma_f64("));
+        CHECK_STR_CONTAINS(opencl, "mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64");
+        CHECK_STR_CONTAINS(opencl, ": \"+d\"(c0), \"+d\"(c1)");
+    }
+    free(opencl);
+    if (cuda) {
+        /* 2 x 4 fragments per k-step of 8: eight calls and the helper; A's
+         * 4 doubles per fragment row and B's 2 per fragment col, unrounded. */
+        CHECK_MSG(check_count(cuda, "tsr_mma_f64(") == 9, "%d mentions of tsr_mma_f64(",
+                  check_count(cuda, "tsr_mma_f64("));
+        CHECK_MSG(check_count(cuda, "double fa") == 8, "%d A registers",
+                  check_count(cuda, "double fa"));
+        CHECK_MSG(check_count(cuda, "double fb") == 8, "%d B registers",
+                  check_count(cuda, "double fb"));
+        CHECK(check_count(cuda, "tsr_to_tf32(") == 1); /* the helper alone */
+        CHECK_STR_CONTAINS(cuda, "mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64");
+        CHECK_STR_CONTAINS(cuda, "\"+d\"(c0)");
+        CHECK_STR_CONTAINS(cuda, " < 16; kk16 += 8) {");
+        CHECK_STR_CONTAINS(cuda, " + 8 + tx % 32 / 4][k");
+        CHECK_STR_CONTAINS(cuda, " + 4 + tx % 32 % 4][tx / 32 * 32 + tx % 32 / 4]");
+    }
+    free(cuda);
+    /* Only an f64 kernel on the unit carries the unit's f64 helper: not the
+     * FMAs' f64 kernel, nor a 16-bit kernel on the unit. */
+    tp_kernel *fmas_kernel = lowered(arena, spec, h200, "MU=0");
+    tsr_opspec *half = parse_spec(
+        "schema: 1\nname: h\nop: gemm\ndtype: f16\nshapes:\n  - {m: 64, n: 64, k: 64}\n");
+    tp_kernel *half_kernel =
+        lowered(arena, half, h200, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=1,VW=8,PAD=1");
+    for (int d = 0; d < 2; d++) {
+        const char *dialect = d ? "opencl" : "cuda";
+        char *fmas_text = fmas_kernel ? generated(fmas_kernel, dialect) : NULL;
+        char *half_text = half_kernel ? generated(half_kernel, dialect) : NULL;
+        CHECK_MSG(fmas_text && !strstr(fmas_text, "tsr_mma_f64"), "%s: the FMAs' f64 kernel",
+                  dialect);
+        CHECK_MSG(half_text && strstr(half_text, "tsr_mma_f16(") && !strstr(half_text, "double"),
+                  "%s: an f16 kernel on the unit", dialect);
+        free(fmas_text);
+        free(half_text);
+    }
+    tsr_opspec_free(half);
+    expect_refused(spec, h200, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=4",
+                   "MU=1 steps k by 8: BK=16 must be a multiple and KU=4");
+    expect_refused(spec, a100, text,
+                   "MU=1: the profile lists no mma m16n8k8 unit for f64 inputs "
+                   "with f64 products");
+    expect_refused(spec, pocl, text, "no mma m16n8k8 unit for f64 inputs");
+    char split[160];
+    snprintf(split, sizeof split, "%s,SK=2", text);
+    expect_refused(spec, h200, split, "SK=2 joins f32 accumulators through 32-bit words");
+    /* The start: the unit's ring where the profile lists it, the FMAs on
+     * the A100. */
+    tsr_config start;
+    const char *origin = NULL;
+    CHECK(tsr_config_start(spec, h200, &start, &origin, &err) == TSR_OK);
+    CHECK(origin && !strcmp(origin, "suggested"));
+    CHECK(tsr_config_get(spec->op, &start, "MU") == 1 &&
+          tsr_config_get(spec->op, &start, "TM") == 4 &&
+          tsr_config_get(spec->op, &start, "VW") == 2 &&
+          tsr_config_get(spec->op, &start, "PF") == 2);
+    CHECK(tsr_config_start(spec, a100, &start, &origin, &err) == TSR_OK);
+    CHECK(tsr_config_get(spec->op, &start, "MU") == 0);
+    /* The model: the unit's ring at the unit's 67 TFLOP/s beats the
+     * threads' FMAs' best at their 34 (measured 3.38 against 9.46 ms). */
+    tsr_config fmas = config_of(spec->op, "BM=128,BN=64,BK=16,TM=8,TN=8,VW=8,SA=0,SB=1,PAD=0,"
+                                          "STRM=1,STRN=1,KU=2,VN=1,PF=2");
+    tsr_config ring = config_of(spec->op, "MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,"
+                                          "KU=4,PF=2");
+    double t_fmas = model_log2_seconds(spec, h200, &fmas);
+    double t_ring = model_log2_seconds(spec, h200, &ring);
+    CHECK_MSG(t_ring < t_fmas - 1, "ring 2^%g s, FMAs 2^%g s", t_ring, t_fmas);
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_profile_free(h200);
+    tsr_profile_free(a100);
+    tsr_profile_free(pocl);
+}
+
 /* tf32 on the warpgroup's unit (MU=2): wgmma m64nNk8 reads K-major tiles
  * only, so A row-major and B column-major (a linear layer's weights); the
  * f32 tiles lie in the 128-byte swizzle as columns of 32 values in chunks
@@ -2235,6 +2358,7 @@ int main(void)
     RUN_TEST(lowering_refuses_a_register_tile_too_large_for_registers);
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);
+    RUN_TEST(f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles);
     RUN_TEST(warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);

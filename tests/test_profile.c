@@ -79,14 +79,22 @@ static void h100_profile_carries_datasheet_values(void)
     CHECK(!p->peak_gflops[TSR_I32].present);
     CHECK_STR_CONTAINS(p->peak_gflops[TSR_F16].source, "datasheet");
     CHECK_STR_CONTAINS(p->shared_per_block_optin.source, "opt-in");
-    CHECK(p->n_matrix_units == 6);
-    if (p->n_matrix_units == 6) {
-        const tsr_matrix_unit *w = &p->matrix_units[3];
+    CHECK(p->n_matrix_units == 7);
+    if (p->n_matrix_units == 7) {
+        const tsr_matrix_unit *w = &p->matrix_units[4];
         CHECK(!strcmp(w->kind, "wgmma") && w->m == 64 && w->n == 256 && w->k == 16);
         CHECK(w->a_type == TSR_F16 && w->acc_type == TSR_F32);
         CHECK(p->matrix_units[2].a_type == TSR_TF32 && p->matrix_units[2].k == 8);
+        CHECK(!p->matrix_units[2].gflops.present);
+        /* FP64 on the tensor cores, at its own rate beside the FMAs'. */
+        const tsr_matrix_unit *d = &p->matrix_units[3];
+        CHECK(!strcmp(d->kind, "mma") && d->k == 8 && d->a_type == TSR_F64);
+        CHECK(d->acc_type == TSR_F64 && d->gflops.present && d->gflops.value == 67000);
+        CHECK_STR_CONTAINS(d->gflops.source, "FP64 Tensor Core");
+        CHECK(tsr_profile_mma_m16n8(p, 8, TSR_F64) == d);
+        CHECK(tsr_profile_mma_m16n8(p, 16, TSR_F64) == NULL);
         /* The warpgroup's tf32 unit, k = 8, K-major operands only. */
-        const tsr_matrix_unit *t = &p->matrix_units[5];
+        const tsr_matrix_unit *t = &p->matrix_units[6];
         CHECK(!strcmp(t->kind, "wgmma") && t->k == 8 && t->a_type == TSR_TF32);
         CHECK_STR_CONTAINS(t->source, "K-major");
     }
@@ -318,6 +326,17 @@ static void unknown_feature_backend_and_dtype_are_refused(void)
                           "  - {kind: mma, shape: [16, 8, 16], a: f8, acc: f32, source: \"s\"}\n",
                   "t.yaml:14:40: matrix_units[0].a: unknown value 'f8' (expected one of: f32, "
                   "f64, f16, bf16, tf32, i8, i32)");
+    /* A unit's own rate is optional, a quantity like any other. */
+    CHECK_REJECTS(MINIMAL "matrix_units:\n"
+                          "  - {kind: mma, shape: [16, 8, 8], a: f64, acc: f64, gflops: 5, "
+                          "source: \"s\"}\n",
+                  "t.yaml:14:62: matrix_units[0].gflops: expected {value: N, source: \"...\"}, "
+                  "got '5'");
+    CHECK_REJECTS(MINIMAL "matrix_units:\n"
+                          "  - {kind: mma, shape: [16, 8, 8], a: f64, acc: f64, rate: 5, "
+                          "source: \"s\"}\n",
+                  "t.yaml:14:54: unknown key 'rate' in matrix_units[0] (expected one of: kind, "
+                  "shape, a, acc, source, gflops)");
 }
 
 static void match_rules_need_a_listed_backend(void)

@@ -257,6 +257,14 @@ for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1,VW=2" "PF=1,VW=8"; do
     fp64+=("dgemm|$config")
 done
 cuda_only+=("dgemm|PF=2,VW=2")
+# f64 on the warp's unit, mma.sync m16n8k8 on doubles (sm_90 and later):
+# loaded then multiplied, fetched ahead, one warp of 2 fragments; within
+# OpenCL's 48 KiB. CUDA also takes the H200's start (a ring of cp.async two
+# ahead, 96 KiB).
+f64_unit=("dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1"
+    "dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=2,PF=1"
+    "dgemm|MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1")
+f64_unit_cuda=("dgemm|MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2")
 # Fused attention: the online softmax's maps and row reductions on the
 # threads' FMAs (causal, 64-wide heads; non-causal, 128-wide), and on the
 # matrix unit with P rounded to f16 between the two multiplies.
@@ -286,7 +294,9 @@ compile_all() {
     local entry spec config file args i=0 list=("${sources[@]}") profile=nvidia-h100-sxm
     [ "$backend" = cuda ] && list+=("${cuda_only[@]}")
     { [ "$backend" != opencl ] || [[ " $* " == *" -device pvc "* ]]; } && list+=("${fp64[@]}")
-    [ "$backend" = cuda-sm90a ] && list=("${wgmma[@]}") && backend=cuda
+    [ "$backend" = cuda-sm90a ] && list=("${wgmma[@]}" "${f64_unit[@]}" "${f64_unit_cuda[@]}") &&
+        backend=cuda
+    [ "$backend" = opencl-ptx-sm90 ] && list=("${f64_unit[@]}") && backend=opencl
     [ "$backend" = opencl-ptx ] && list=("${opencl_ptx[@]}") && backend=opencl
     if [ "$backend" = hip-mfma ] || [ "$backend" = opencl-mfma ]; then
         list=("${mfma[@]}") && backend=${backend%-mfma} && profile=amd-mi250x
@@ -391,11 +401,23 @@ clang_then_ptxas() {
         -Xclang -mlink-builtin-bitcode -Xclang "$libclc" -O2 -S -o out.ptx "$1" &&
         "$ptxas" -arch=sm_80 out.ptx -o out80.cubin && "$ptxas" -arch=sm_90 out.ptx -o out90.cubin
 }
+# f64's unit needs sm_90 and PTX 7.8, which this clang cannot target: its
+# PTX for sm_80 (the same code) is retargeted for ptxas.
+clang_then_ptxas_sm90() {
+    "$clang" -x cl -cl-std=CL1.2 -target nvptx64-unknown-nvidiacl -march=sm_80 \
+        -Xclang -target-feature -Xclang +ptx70 -Xclang -finclude-default-header \
+        -include "$root/tests/vendor_compile_half.cl" \
+        -Xclang -mlink-builtin-bitcode -Xclang "$libclc" -O2 -S -o out.ptx "$1" &&
+        sed -i 's/^\.version 7\.0$/.version 7.8/; s/^\.target sm_80$/.target sm_90/' out.ptx &&
+        grep -q '^\.target sm_90$' out.ptx && "$ptxas" -arch=sm_90 out.ptx -o out90.cubin
+}
 libclc=/usr/lib/clc/nvptx64--nvidiacl.bc
 if clang=$(find_tool clang) && ptxas=$(find_tool ptxas) && [ -f "$libclc" ]; then
     start=$SECONDS
     compile_all opencl-ptx .cl clang_then_ptxas SRC
-    echo "clang and ptxas, OpenCL with inline PTX for sm_80, sm_90: done ($((SECONDS - start)) s)"
+    compile_all opencl-ptx-sm90 .cl clang_then_ptxas_sm90 SRC
+    echo "clang and ptxas, OpenCL with inline PTX for sm_80, sm_90 (f64's unit: sm_90):" \
+        "done ($((SECONDS - start)) s)"
 else
     missing "clang, ptxas or $libclc" "apt-get install clang libclc-14; the CUDA toolkit"
 fi

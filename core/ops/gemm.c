@@ -91,17 +91,19 @@ static tsr_status check_mma_sync(const tsr_opspec *spec, const tsr_profile *prof
                                  const gemm_cfg *c, tsr_error *err)
 {
     /* f32 inputs reach the unit only rounded to tf32, which the spec must
-     * allow; the unit then steps k by 8. */
+     * allow; the unit then steps k by 8, as it does on doubles. */
     bool tf32 = gemm_unit_input(spec) == TSR_TF32;
-    int step = tf32 ? 8 : 16;
+    int step = gemm_warp_unit_k(spec);
     if (tf32 && !spec->tf32)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1 multiplies f32 inputs as tf32 only, which the spec does not allow "
                         "(gemm.math: tf32)");
     if (!gemm_has_warp_unit(spec, profile))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=1: the profile lists no mma %s unit for %s inputs with f32 products",
-                        tf32 ? "m16n8k8" : "m16n8k16", tsr_dtype_name(gemm_unit_input(spec)));
+                        "MU=1: the profile lists no mma m16n8k%d unit for %s inputs with %s "
+                        "products",
+                        step, tsr_dtype_name(gemm_unit_input(spec)),
+                        tsr_dtype_name(tsr_dtype_compute(spec->dtype)));
     if (c->bk % step || c->ku > c->bk / step)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1 steps k by %d: BK=%d must be a multiple and KU=%d at most BK/%d",
@@ -542,7 +544,9 @@ static tsr_mma_unit unit_of(const gemm_parts *g)
                : g->c.mu == GEMM_MU_WMMA ? TSR_UNIT_WMMA_16X16X16
                                          : TSR_UNIT_DPAS;
     if (g->c.mu)
-        return g->tf32 ? TSR_UNIT_MMA_M16N8K8_TF32 : TSR_UNIT_MMA_M16N8K16;
+        return g->tf32                    ? TSR_UNIT_MMA_M16N8K8_TF32
+               : g->acc->dtype == TSR_F64 ? TSR_UNIT_MMA_M16N8K8_F64
+                                          : TSR_UNIT_MMA_M16N8K16;
     return TSR_UNIT_FMA;
 }
 
@@ -741,7 +745,7 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     int stages = gemm_stages(&c);
     /* The matrix unit's tiles hold the inputs as loaded (f32 for tf32). */
     tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;
-    int pad = gemm_shared_pad(&c);
+    int pad = gemm_shared_pad(&c, spec->dtype);
     bool at = gemm_a_tile_transposed(&c, spec->layout_a);
     bool bt = gemm_b_tile_transposed(&c, spec->layout_b);
     /* The warpgroup's unit reads its tiles in its 128-byte swizzle. */

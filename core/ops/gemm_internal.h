@@ -164,11 +164,14 @@ static inline int gemm_local_y(const gemm_cfg *c)
 /* The shared tiles: of the compute type, PAD elements per row against bank
  * conflicts; with a matrix unit of the 16-bit input type as loaded, with
  * 8 PAD (a 16-byte step keeps ldmatrix's rows aligned and eight of them
- * on eight different bank groups); the warpgroup's unit swizzles instead
- * (PAD=0, see core/lower_wgmma.c). */
-static inline int gemm_shared_pad(const gemm_cfg *c)
+ * on eight different bank groups); of doubles with 4 PAD (32 bytes: the
+ * unit's fragments are single loads of 8 bytes a lane, half a warp at a
+ * time, whose four rows then start on four different quarters of the
+ * banks, where 8 would put two on one); the warpgroup's unit swizzles
+ * instead (PAD=0, see core/lower_wgmma.c). */
+static inline int gemm_shared_pad(const gemm_cfg *c, tsr_dtype dtype)
 {
-    return c->mu ? 8 * c->pad : c->pad;
+    return c->mu ? (dtype == TSR_F64 ? 4 : 8) * c->pad : c->pad;
 }
 
 /* How the shared tiles are stored. For the threads' FMAs, A k-major and
@@ -206,7 +209,7 @@ static inline long gemm_tile_elems(int rows, int cols, int inner, int pad)
  * 16-byte aligned). */
 static inline long gemm_shared_bytes(const gemm_cfg *c, const tsr_opspec *spec, size_t elem)
 {
-    int pad = gemm_shared_pad(c);
+    int pad = gemm_shared_pad(c, spec->dtype);
     int a_inner = gemm_a_tile_transposed(c, spec->layout_a) ? c->bm : c->bk;
     int b_inner = gemm_b_tile_transposed(c, spec->layout_b) ? c->bk : c->bn;
     long a = gemm_tile_elems(c->bm, c->bk, a_inner, pad);
@@ -255,12 +258,22 @@ static inline tsr_dtype gemm_unit_input(const tsr_opspec *spec)
     return spec->dtype == TSR_F32 ? TSR_TF32 : spec->dtype;
 }
 
+/* The k of the warp unit's step on the spec's inputs: mma.sync m16n8k16
+ * on 16-bit inputs, m16n8k8 on tf32 and f64. */
+static inline int gemm_warp_unit_k(const tsr_opspec *spec)
+{
+    tsr_dtype input = gemm_unit_input(spec);
+    return input == TSR_TF32 || input == TSR_F64 ? 8 : 16;
+}
+
 /* Whether the spec's inputs may go to the warp's unit and the profile
- * lists it for them: mma.sync m16n8k16, m16n8k8 for tf32. */
+ * lists it for them (gemm_warp_unit_k's shape). */
 static inline bool gemm_has_warp_unit(const tsr_opspec *spec, const tsr_profile *profile)
 {
     if (gemm_unit_input(spec) == TSR_TF32)
         return spec->tf32 && tsr_profile_has_mma_m16n8k8(profile, TSR_TF32);
+    if (spec->dtype == TSR_F64)
+        return tsr_profile_has_mma_m16n8k8(profile, TSR_F64);
     return tsr_profile_has_mma_m16n8k16(profile, spec->dtype);
 }
 
@@ -278,11 +291,12 @@ void gemm_suggest(const tsr_opspec *spec, const tsr_profile *profile, tsr_config
  * collide in the 128 bytes of shared memory's banks: once when each starts
  * on its own 16 bytes of them (a padded row), up to 8 times. */
 double gemm_ldmatrix_conflict(long row_bytes);
-/* How many times over a warp's single 32-bit loads of tf32 fragments
- * collide in shared memory's 32 banks: lane l = 4 g + t reads word
- * g * row_words + t of a tile stored with k along its rows, t * row_words
- * + g of one stored across them. */
-double gemm_fragment_conflict(long row_words, bool k_along_rows);
+/* How many times over a warp's single loads of tf32 or f64 fragments
+ * (`words` 32-bit words a value) collide in shared memory's 32 banks: lane
+ * l = 4 g + t reads value g * row + t of a tile stored with k along its
+ * rows, t * row + g of one stored across them. A warp's 64-bit loads go
+ * half a warp at a time. */
+double gemm_fragment_conflict(long row, bool k_along_rows, int words);
 int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_shape *shape,
                   const tsr_config *config, const struct tsr_resource_report *resources,
                   double *out);

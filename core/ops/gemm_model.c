@@ -50,17 +50,24 @@ double gemm_ldmatrix_conflict(long row_bytes)
     return 8.0 / (double)distinct;
 }
 
-double gemm_fragment_conflict(long row_words, bool k_along_rows)
+double gemm_fragment_conflict(long row, bool k_along_rows, int words)
 {
-    int lanes_in_bank[32] = {0}, worst = 0;
-    for (int lane = 0; lane < 32; lane++) {
-        long g = lane / 4, t = lane % 4;
-        long word = k_along_rows ? g * row_words + t : t * row_words + g;
-        int bank = (int)(word % 32);
-        if (++lanes_in_bank[bank] > worst)
-            worst = lanes_in_bank[bank];
+    int half = words > 1 ? 16 : 32;
+    double passes = 0;
+    for (int first = 0; first < 32; first += half) {
+        int lanes_in_bank[32] = {0}, worst = 0;
+        for (int lane = first; lane < first + half; lane++) {
+            long g = lane / 4, t = lane % 4;
+            long value = k_along_rows ? g * row + t : t * row + g;
+            for (int w = 0; w < words; w++) {
+                int bank = (int)((value * words + w) % 32);
+                if (++lanes_in_bank[bank] > worst)
+                    worst = lanes_in_bank[bank];
+            }
+        }
+        passes += worst;
     }
-    return (double)worst;
+    return passes * half / 32.0;
 }
 
 /* A CPU runs a group's work-items as a loop on one core. Its SIMD lanes
@@ -107,7 +114,14 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
      * rate), the threads' FMAs at the compute type's. */
     bool tf32 = c.mu && gemm_unit_input(spec) == TSR_TF32;
     double peak = tsr_model_peak(profile, c.mu ? gemm_unit_input(spec) : compute);
-    double unit_k = tf32 ? 8.0 : 16.0; /* k per mma.sync or wgmma */
+    /* f64's mma.sync is fed as tf32's, a value a register, at its own rate
+     * (FP64 on the tensor cores). */
+    bool f64_unit = c.mu == GEMM_MU_MMA_SYNC && spec->dtype == TSR_F64;
+    const tsr_matrix_unit *f64_mma = f64_unit ? tsr_profile_mma_m16n8(profile, 8, TSR_F64) : NULL;
+    if (f64_mma && f64_mma->gflops.present)
+        peak = f64_mma->gflops.value * 1e9;
+    bool scalar_fragments = tf32 || f64_unit;
+    double unit_k = scalar_fragments ? 8.0 : 16.0; /* k per mma.sync or wgmma */
     double bandwidth = rates.bandwidth, shared_bw = rates.shared_bandwidth, clock = rates.clock;
     double granularity = rates.register_granularity, latency = rates.launch_latency;
     double simd = rates.simd;
@@ -120,10 +134,12 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
                       ? (c.sa ? gemm_staging_registers(c.bm * c.bk, c.vw, (int)threads) : 0) +
                             (c.sb ? gemm_staging_registers(c.bk * c.bn, c.vw, (int)threads) : 0)
                       : 0;
-    double registers = resources && resources->registers > 0
-                           ? resources->registers
-                           : (double)(c.mu ? 4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn + fetched + 12
-                                           : c.tm * c.tn + c.tm + c.tn + fetched + 12);
+    double registers =
+        resources && resources->registers > 0
+            ? resources->registers
+            : (double)(c.mu ? (f64_unit ? 2 : 1) * (4 * c.tm * c.tn + 4 * c.tm + 2 * c.tn) +
+                                  fetched + 12
+                            : c.tm * c.tn + c.tm + c.tn + fetched + 12);
     if (granularity > 1)
         registers = ceil_div(registers, granularity) * granularity;
 
@@ -167,19 +183,21 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
         /* Per thread and k-step: TM x TN mma.sync per 16 of k, fed by an
          * ldmatrix per fragment row of A and per pair of B's, in a loop of
          * BK / 16 unrolled KU times. tf32: per 8 of k, fed by a load and a
-         * rounding of each of A's 4 and B's 2 values per fragment. */
+         * rounding of each of A's 4 and B's 2 values per fragment (f64: the
+         * loads alone). */
         double steps = c.bk / unit_k, units_issued = steps * c.tm * c.tn;
-        int pad = gemm_shared_pad(&c);
+        int pad = gemm_shared_pad(&c, spec->dtype);
         bool at = gemm_a_tile_transposed(&c, spec->layout_a);
         bool bt = gemm_b_tile_transposed(&c, spec->layout_b);
         long a_row = at ? c.bm + pad : c.bk + pad, b_row = bt ? c.bk + pad : c.bn + pad;
-        a_conflict = tf32 ? gemm_fragment_conflict(a_row, !at)
-                          : gemm_ldmatrix_conflict(a_row * (long)in_elem);
-        b_conflict = tf32 ? gemm_fragment_conflict(b_row, bt)
-                          : gemm_ldmatrix_conflict(b_row * (long)in_elem);
+        int words = f64_unit ? 2 : 1;
+        a_conflict = scalar_fragments ? gemm_fragment_conflict(a_row, !at, words)
+                                      : gemm_ldmatrix_conflict(a_row * (long)in_elem);
+        b_conflict = scalar_fragments ? gemm_fragment_conflict(b_row, bt, words)
+                                      : gemm_ldmatrix_conflict(b_row * (long)in_elem);
         double fragment_loads =
-            tf32 ? steps * 2.0 * (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict)
-                 : steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
+            scalar_fragments ? steps * 2.0 * (4.0 * c.tm * a_conflict + 2.0 * c.tn * b_conflict)
+                             : steps * (c.tm * a_conflict + ceil(c.tn / 2.0) * b_conflict);
         /* AMD's MFMA 16x16x16: four 16-bit reads of A per fragment row and
          * four of B per fragment col, each lane its own; WMMA sixteen;
          * Intel's DPAS eight or sixteen of A and sixteen of B. */
@@ -193,6 +211,18 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
         double copies = (c.sa * c.bm * c.bk + c.sb * c.bk * c.bn) / (threads * c.vw);
         staging = copies * (c.pf >= 2 ? 5.0 : 6.0);
         issue = units_issued / (units_issued + fragment_loads + staging + overhead);
+        if (f64_unit) {
+            /* An m16n8k8 of doubles holds its scheduler's share of the unit
+             * for many issue slots (32 on an H200: 2048 flops at 67 TFLOP/s
+             * over 132 units of four schedulers at 1.98 GHz), in whose
+             * shadow its loads issue; the 16-bit and tf32 units, a few
+             * slots an instruction, stay as calibrated. */
+            double f32_lanes = tsr_model_peak(profile, TSR_F32) / (2 * units * clock);
+            double slots =
+                2.0 * 16 * 8 * 8 / (peak / (units * clock)) * fmax(1.0, f32_lanes / simd);
+            issue = fmin(1.0, units_issued * slots /
+                                  (units_issued + fragment_loads + staging + overhead));
+        }
         fmas = 2.0 * c.tm * c.tn; /* independent mma.sync in flight per warp, as FMAs */
     }
     if (c.mu == GEMM_MU_WGMMA) {

@@ -41,7 +41,7 @@ bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile
     if (suggest_wave_unit(spec, profile, v))
         return true;
     /* f32 inputs that the spec lets be multiplied as tf32 take m16n8k8,
-     * in 16-byte copies of 4 values. */
+     * in 16-byte copies of 4 values; f64 m16n8k8 in copies of 2. */
     if (!gemm_has_warp_unit(spec, profile))
         return false;
     bool tf32 = gemm_unit_input(spec) == TSR_TF32;
@@ -70,6 +70,18 @@ bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile
         v[GEMM_BK] = 16;
         v[GEMM_KU] = 1;
         v[GEMM_PF] = 2;
+    }
+    if (spec->dtype == TSR_F64) {
+        /* The best of thirteen fixed configs on an H200 at n = 4096, and
+         * of a 40-s tune there (43.6 TFLOP/s, against 14.5 for the FMAs'
+         * best; docs/performance.md): 8 warps of 4 x 4 fragments of
+         * doubles (64 accumulators a thread), k-steps of 32 in 16-byte
+         * copies. */
+        v[GEMM_TM] = 4;
+        v[GEMM_TN] = 4;
+        v[GEMM_VW] = 2;
+        v[GEMM_KU] = 4;
+        v[GEMM_PF] = ring ? 2 : 0;
     }
     return true;
 }
