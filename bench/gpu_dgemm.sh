@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# f64 GEMM on an NVIDIA GPU against cuBLAS's DGEMM, which runs on the FP64
+# tensor cores: tessera's MU=1 on doubles (mma.sync m16n8k8, sm_90 and
+# later) beside its threads' FMAs. The unit's start config and one warp's
+# smallest tiles verified on cuda:0 on ragged shapes, B row- and
+# column-major, first; then per shape a model-guided tune of
+# ops/dgemm.yaml, whose best is benchmarked against cuBLAS
+# (tessera-bench-gemm: device events, medians of interleaved runs), and so
+# is the best FMA (MU=0) config of the same tune. A table last.
+#
+# usage: bench/gpu_dgemm.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
+#        takes a build made elsewhere as it is)
+# SIZES (default 4096,2048x2048x8192): N or MxNxK each; the bench checks
+#   every result against the CPU's double reference first, which takes
+#   minutes past 4096^3; TUNE_SECONDS (default 40) per shape.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+row_width=44
+# shellcheck source=bench/gpu_setup.sh
+. bench/gpu_setup.sh "${1:-build-gpu}"
+require_cuda
+out=$(mktemp -d)
+seconds=${TUNE_SECONDS:-40}
+IFS=, read -r -a sizes <<<"${SIZES:-4096,2048x2048x8192}"
+
+sed 's/^\(  b: \)row .*/\1col/; s/^name: dgemm-nn/name: dgemm-nt/' ops/dgemm.yaml >"$out/dgemm-nt.yaml"
+for spec in ops/dgemm.yaml "$out/dgemm-nt.yaml"; do
+    for config in MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2 \
+        MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1; do
+        for shape in m=37,n=53,k=1001 m=129,n=65,k=300 m=1,n=1,k=1 m=300,n=7,k=9; do
+            name="verify $(basename "$spec" .yaml) $shape ${config:0:20}"
+            if "$tessera" verify "$spec" --device cuda:0 --shape "$shape" --config "$config" \
+                >"$out/v.txt" 2>&1; then
+                row "$name" "PASS"
+            else
+                row "$name" "FAIL"
+                cat "$out/v.txt"
+            fi
+        done
+    done
+done
+
+# bench SIZE [CONFIG]: "GFLOP/s (cuBLAS GFLOP/s, ratio R)" of the stored
+# best, or of CONFIG.
+bench() {
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec ops/dgemm.yaml --db "$out/d.db" \
+        --sizes "$1" --runs 10 ${2:+--config "$2"} >"$out/b.txt" 2>&1 || cat "$out/b.txt" >&2
+    awk -v n="$1" '$1 == n && NF >= 5 {print $2 " (cuBLAS " $3 ", ratio " $4 ")"; exit}' \
+        "$out/b.txt"
+}
+
+for size in "${sizes[@]}"; do
+    IFS=x read -r m n k <<<"$size"
+    shape="m=$m,n=${n:-$m},k=${k:-$m}"
+    echo "== tune dgemm $shape, --strategy model --seconds $seconds"
+    "$tessera" tune ops/dgemm.yaml --device cuda:0 --shape "$shape" --strategy model \
+        --seconds "$seconds" --db "$out/d.db" | tail -n 5 | tee "$out/t.txt"
+    config=$(awk '/^ *best:/ {print $NF; exit}' "$out/t.txt")
+    if [ -z "$config" ]; then
+        row "dgemm $size" "FAIL (no verified kernel, see above)"
+        continue
+    fi
+    row "dgemm $size" "$(bench "$size"); $(grep -o 'MU=[0-9]*' <<<"$config")"
+    # The best config on the threads' FMAs of the same tune, and how many.
+    fmas=$(python3 - "$out/d.db" "$shape" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+where = "WHERE shape = ? AND outcome = 'ok' AND config LIKE '%MU=0,%'"
+n = db.execute("SELECT count(*) FROM results " + where, (sys.argv[2],)).fetchone()[0]
+best = db.execute("SELECT config FROM results " + where + " ORDER BY time_ms LIMIT 1",
+                  (sys.argv[2],)).fetchone() or ("",)
+print(n, best[0])
+PY
+    )
+    read -r fmas_n fmas_config <<<"$fmas"
+    if [ -n "$fmas_config" ]; then
+        row "  best MU=0 of $fmas_n" "$(bench "$size" "$fmas_config")"
+    else
+        row "  best MU=0" "none timed"
+    fi
+done
+
+finish
