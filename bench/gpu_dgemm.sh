@@ -52,26 +52,14 @@ bench() {
 for size in "${sizes[@]}"; do
     IFS=x read -r m n k <<<"$size"
     shape="m=$m,n=${n:-$m},k=${k:-$m}"
-    echo "== tune dgemm $shape, --strategy model --seconds $seconds"
-    "$tessera" tune ops/dgemm.yaml --device cuda:0 --shape "$shape" --strategy model \
-        --seconds "$seconds" --db "$out/d.db" | tail -n 5 | tee "$out/t.txt"
-    config=$(awk '/^ *best:/ {print $NF; exit}' "$out/t.txt")
+    config=$(tune_best ops/dgemm.yaml "$shape" "$out/d.db")
     if [ -z "$config" ]; then
         row "dgemm $size" "FAIL (no verified kernel, see above)"
         continue
     fi
     row "dgemm $size" "$(bench "$size"); $(grep -o 'MU=[0-9]*' <<<"$config")"
     # The best config on the threads' FMAs of the same tune, and how many.
-    fmas=$(python3 - "$out/d.db" "$shape" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-where = "WHERE shape = ? AND outcome = 'ok' AND config LIKE '%MU=0,%'"
-n = db.execute("SELECT count(*) FROM results " + where, (sys.argv[2],)).fetchone()[0]
-best = db.execute("SELECT config FROM results " + where + " ORDER BY time_ms LIMIT 1",
-                  (sys.argv[2],)).fetchone() or ("",)
-print(n, best[0])
-PY
-    )
+    fmas=$(fastest_stored "$out/d.db" "$shape" '%MU=0,%')
     read -r fmas_n fmas_config <<<"$fmas"
     if [ -n "$fmas_config" ]; then
         row "  best MU=0 of $fmas_n" "$(bench "$size" "$fmas_config")"

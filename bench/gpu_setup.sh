@@ -3,7 +3,8 @@
 # bench/gpu_gemm.sh) from the source root: the build to use in $build,
 # brought up to date unless TSR_NO_BUILD=1 (a build carried from another
 # machine), and $tessera; require_cuda; a table the scripts fill with
-# row NAME TEXT; measure_copy_rate; and finish, which ends them.
+# row NAME TEXT; measure_copy_rate; tune_best and fastest_stored; and
+# finish, which ends them.
 # usage: . bench/gpu_setup.sh [BUILD_DIR]   (default build-gpu)
 build=${1:-build-gpu}
 if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
@@ -32,6 +33,30 @@ measure_copy_rate() {
         "$out/detected.yaml")
     echo "== copy bandwidth of cuda:0: $copy_gbs GB/s"
     row "device copy" "$copy_gbs GB/s"
+}
+
+# tune_best SPEC SHAPE DB: a model-guided tune of SPEC at SHAPE on cuda:0
+# for $seconds into DB, its summary shown; prints its best config (nothing
+# when no candidate passed).
+tune_best() {
+    echo "== tune $1 $2, --strategy model --seconds $seconds" >&2
+    "$tessera" tune "$1" --device cuda:0 --shape "$2" --strategy model --seconds "$seconds" \
+        --db "$3" | tail -n 5 | tee "$out/t.txt" >&2
+    awk '/^ *best:/ {print $NF; exit}' "$out/t.txt"
+}
+
+# fastest_stored DB SHAPE PATTERN: "N CONFIG": how many configs stored ok
+# for SHAPE in DB match the SQL LIKE PATTERN, and the fastest of them.
+fastest_stored() {
+    python3 - "$@" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+where = "WHERE shape = ? AND outcome = 'ok' AND config LIKE ?"
+n = db.execute("SELECT count(*) FROM results " + where, sys.argv[2:4]).fetchone()[0]
+best = db.execute("SELECT config FROM results " + where + " ORDER BY time_ms LIMIT 1",
+                  sys.argv[2:4]).fetchone() or ("",)
+print(n, best[0])
+PY
 }
 
 # Copies the stores in $out into $KEEP when it is set, prints the table,

@@ -56,26 +56,14 @@ for spec in "${specs[@]}"; do
     for size in "${sizes[@]}"; do
         IFS=x read -r m n k <<<"$size"
         shape="m=$m,n=$n,k=$k"
-        echo "== tune $spec $shape, --strategy model --seconds $seconds"
-        "$tessera" tune "ops/$spec.yaml" --device cuda:0 --shape "$shape" --strategy model \
-            --seconds "$seconds" --db "$out/$spec.db" | tail -n 5 | tee "$out/t.txt"
-        config=$(awk '/^ *best:/ {print $NF; exit}' "$out/t.txt")
+        config=$(tune_best "ops/$spec.yaml" "$shape" "$out/$spec.db")
         if [ -z "$config" ]; then
             row "$spec $size" "FAIL (no verified kernel, see above)"
             continue
         fi
         row "$spec $size" "$(bench "$spec" "$size"); ${config##*,}"
         # The best one-group-a-tile config of the same tune, and how many.
-        whole=$(python3 - "$out/$spec.db" "$shape" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-where = "WHERE shape = ? AND outcome = 'ok' AND config LIKE '%SK=1'"
-n = db.execute("SELECT count(*) FROM results " + where, (sys.argv[2],)).fetchone()[0]
-best = db.execute("SELECT config FROM results " + where + " ORDER BY time_ms LIMIT 1",
-                  (sys.argv[2],)).fetchone() or ("",)
-print(n, best[0])
-PY
-        )
+        whole=$(fastest_stored "$out/$spec.db" "$shape" '%SK=1')
         read -r whole_n whole_config <<<"$whole"
         if [ -n "$whole_config" ]; then
             row "  best SK=1 of $whole_n" "$(bench "$spec" "$size" "$whole_config")"
