@@ -16,6 +16,7 @@ typedef struct printer {
     size_t shared_offset; /* where the next one goes */
     bool unit_helpers;    /* it used NVIDIA's matrix units or asynchronous copies */
     bool wave_helpers;    /* it used a unit of a wave or sub-group (AMD's, Intel's) */
+    bool f64_unit;        /* it used NVIDIA's warp unit on doubles */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -434,6 +435,7 @@ static void print_dpas(printer *p, const tp_stmt *s)
 
 static void print_mma_sync(printer *p, const tp_stmt *s)
 {
+    p->f64_unit = p->f64_unit || s->mma_type == TSR_F64;
     print_unit_call(p, s, TP_MMA_OPERANDS, p->d->print_mma_sync,
                     s->mma_type == TSR_TF32
                         ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
@@ -761,7 +763,7 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
         f64 = f64 || k->params[i].dtype == TSR_F64;
     if (f64 && d->f64_helpers)
         tsr_strbuf_append(out, d->f64_helpers);
-    if (f64 && p.unit_helpers && d->f64_unit_helpers)
+    if (p.f64_unit && d->f64_unit_helpers)
         tsr_strbuf_append(out, d->f64_unit_helpers);
     if (subgroup_width)
         d->print_subgroup_helpers(out, subgroup_width);

@@ -33,8 +33,8 @@ static void kernel_head(tsr_strbuf *out, const tp_kernel *k)
     "}\n"
 
 /* The same shape on doubles (sm_90 and later), f64 products and sums,
- * laid out as on tf32, each register one double: printed into f64 kernels
- * alone (f64_unit_helpers), the others keeping their text. */
+ * laid out as on tf32, each register one double: printed into the kernels
+ * that use it alone (f64_unit_helpers), the others keeping their text. */
 static const char mma_sync_f64[] =
     "__device__ inline void tsr_mma_f64(double &c0, double &c1, double &c2, double &c3,\n"
     "    double a0, double a1, double a2, double a3, double b0, double b1)\n"

@@ -66,9 +66,9 @@ struct tsr_dialect {
      * precision needs (OpenCL's cl_khr_fp64 pragma, CUDA's and HIP's
      * vectors of double); NULL: nothing. */
     const char *f64_helpers;
-    /* Printed after them into such a kernel when it uses NVIDIA's warp
-     * unit: mma.sync on doubles (sm_90 and later), which no other kernel's
-     * text carries; NULL: nothing. */
+    /* Printed after them into a kernel that uses NVIDIA's warp unit on
+     * doubles (mma.sync m16n8k8, sm_90 and later): its helper, which no
+     * other kernel's text carries; NULL: nothing. */
     const char *f64_unit_helpers;
     /* Vector type name, e.g. float4. */
     void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);

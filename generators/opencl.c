@@ -85,17 +85,8 @@ static const char preamble[] =
     "TSR_VST_BF16(8)\n"
     "TSR_VST_BF16(16)\n";
 
-/* NVIDIA's matrix unit and asynchronous copies (sm_80 and later) in
- * inline PTX, which NVIDIA's OpenCL compiler takes: only a profile that
- * lists the unit or the copies (an NVIDIA GPU's) has kernels that use them,
- * and only those kernels print these. A __local pointer's integer value
- * is its address in the shared window, what cp.async writes (NVIDIA's
- * compiler and clang agree: an H200 gave 0x408 for a local array's second
- * float); a __global pointer's, its global address. The GNU spellings
- * __asm__ and __volatile__, which OpenCL C compilers built on clang also
- * take. */
-/* m16n8k8 on doubles (sm_90 and later), printed into f64 kernels alone
- * (f64_unit_helpers), after unit_helpers. */
+/* m16n8k8 on doubles (sm_90 and later), printed into the kernels that
+ * use it alone (f64_unit_helpers), after unit_helpers. */
 static const char mma_sync_f64[] =
     "/* m16n8k8 on doubles (sm_90 and later), f64 products and sums. */\n"
     "#define tsr_mma_f64(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)                        \\\n"
@@ -106,6 +97,15 @@ static const char mma_sync_f64[] =
     "                         : \"d\"(a0), \"d\"(a1), \"d\"(a2), \"d\"(a3), \"d\"(b0), "
     "\"d\"(b1))\n";
 
+/* NVIDIA's matrix unit and asynchronous copies (sm_80 and later) in
+ * inline PTX, which NVIDIA's OpenCL compiler takes: only a profile that
+ * lists the unit or the copies (an NVIDIA GPU's) has kernels that use them,
+ * and only those kernels print these. A __local pointer's integer value
+ * is its address in the shared window, what cp.async writes (NVIDIA's
+ * compiler and clang agree: an H200 gave 0x408 for a local array's second
+ * float); a __global pointer's, its global address. The GNU spellings
+ * __asm__ and __volatile__, which OpenCL C compilers built on clang also
+ * take. */
 static const char unit_helpers[] =
     "#define tsr_aligned(p, bytes) (((ulong)(p) & (ulong)((bytes) - 1)) == 0)\n"
     "/* To tf32 as cuBLAS's TF32 math rounds (to nearest, ties away). */\n"

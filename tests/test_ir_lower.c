@@ -1444,8 +1444,9 @@ static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
     }
     free(cuda);
     /* Only an f64 kernel on the unit carries the unit's f64 helper: not the
-     * FMAs' f64 kernel, nor a 16-bit kernel on the unit. */
-    tp_kernel *fmas_kernel = lowered(arena, spec, h200, "MU=0");
+     * FMAs' f64 kernel (with cp.async, which prints the other unit
+     * helpers), nor a 16-bit kernel on the unit. */
+    tp_kernel *fmas_kernel = lowered(arena, spec, h200, "MU=0,PF=2,VW=2");
     tsr_opspec *half = parse_spec(
         "schema: 1\nname: h\nop: gemm\ndtype: f16\nshapes:\n  - {m: 64, n: 64, k: 64}\n");
     tp_kernel *half_kernel =
@@ -1454,8 +1455,9 @@ static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
         const char *dialect = d ? "opencl" : "cuda";
         char *fmas_text = fmas_kernel ? generated(fmas_kernel, dialect) : NULL;
         char *half_text = half_kernel ? generated(half_kernel, dialect) : NULL;
-        CHECK_MSG(fmas_text && !strstr(fmas_text, "tsr_mma_f64"), "%s: the FMAs' f64 kernel",
-                  dialect);
+        CHECK_MSG(fmas_text && strstr(fmas_text, "tsr_cp_async") &&
+                      !strstr(fmas_text, "tsr_mma_f64"),
+                  "%s: the FMAs' f64 kernel", dialect);
         CHECK_MSG(half_text && strstr(half_text, "tsr_mma_f16(") && !strstr(half_text, "double"),
                   "%s: an f16 kernel on the unit", dialect);
         free(fmas_text);
