@@ -23,7 +23,8 @@ out=$(mktemp -d)
 seconds=${TUNE_SECONDS:-40}
 IFS=, read -r -a sizes <<<"${SIZES:-4096,2048x2048x8192}"
 
-sed 's/^\(  b: \)row .*/\1col/; s/^name: dgemm-nn/name: dgemm-nt/' ops/dgemm.yaml >"$out/dgemm-nt.yaml"
+sed 's/^\(  b: \)row .*/\1col/; s/^name: dgemm-nn/name: dgemm-nt/' ops/dgemm.yaml \
+    >"$out/dgemm-nt.yaml"
 for spec in ops/dgemm.yaml "$out/dgemm-nt.yaml"; do
     for config in MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2 \
         MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1; do
@@ -40,15 +41,6 @@ for spec in ops/dgemm.yaml "$out/dgemm-nt.yaml"; do
     done
 done
 
-# bench SIZE [CONFIG]: "GFLOP/s (cuBLAS GFLOP/s, ratio R)" of the stored
-# best, or of CONFIG.
-bench() {
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec ops/dgemm.yaml --db "$out/d.db" \
-        --sizes "$1" --runs 10 ${2:+--config "$2"} >"$out/b.txt" 2>&1 || cat "$out/b.txt" >&2
-    awk -v n="$1" '$1 == n && NF >= 5 {print $2 " (cuBLAS " $3 ", ratio " $4 ")"; exit}' \
-        "$out/b.txt"
-}
-
 for size in "${sizes[@]}"; do
     IFS=x read -r m n k <<<"$size"
     shape="m=$m,n=${n:-$m},k=${k:-$m}"
@@ -57,12 +49,14 @@ for size in "${sizes[@]}"; do
         row "dgemm $size" "FAIL (no verified kernel, see above)"
         continue
     fi
-    row "dgemm $size" "$(bench "$size"); $(grep -o 'MU=[0-9]*' <<<"$config")"
+    result=$(bench_cublas ops/dgemm.yaml "$out/d.db" "$size" 10)
+    row "dgemm $size" "$result; $(grep -o 'MU=[0-9]*' <<<"$config")"
     # The best config on the threads' FMAs of the same tune, and how many.
     fmas=$(fastest_stored "$out/d.db" "$shape" '%MU=0,%')
     read -r fmas_n fmas_config <<<"$fmas"
     if [ -n "$fmas_config" ]; then
-        row "  best MU=0 of $fmas_n" "$(bench "$size" "$fmas_config")"
+        row "  best MU=0 of $fmas_n" \
+            "$(bench_cublas ops/dgemm.yaml "$out/d.db" "$size" 10 "$fmas_config")"
     else
         row "  best MU=0" "none timed"
     fi

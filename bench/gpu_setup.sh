@@ -3,8 +3,8 @@
 # bench/gpu_gemm.sh) from the source root: the build to use in $build,
 # brought up to date unless TSR_NO_BUILD=1 (a build carried from another
 # machine), and $tessera; require_cuda; a table the scripts fill with
-# row NAME TEXT; measure_copy_rate; tune_best and fastest_stored; and
-# finish, which ends them.
+# row NAME TEXT; measure_copy_rate; tune_best, fastest_stored and
+# bench_cublas; and finish, which ends them.
 # usage: . bench/gpu_setup.sh [BUILD_DIR]   (default build-gpu)
 build=${1:-build-gpu}
 if [ "${TSR_NO_BUILD:-0}" != 1 ]; then
@@ -57,6 +57,17 @@ best = db.execute("SELECT config FROM results " + where + " ORDER BY time_ms LIM
                   sys.argv[2:4]).fetchone() or ("",)
 print(n, best[0])
 PY
+}
+
+# bench_cublas SPEC DB SIZE RUNS [CONFIG]: "GFLOP/s (cuBLAS GFLOP/s, ratio
+# R)" of SPEC's best stored in DB for SIZE, or of CONFIG, against cuBLAS on
+# cuda:0 (tessera-bench-gemm, RUNS interleaved runs; its output shown when
+# it fails).
+bench_cublas() {
+    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "$1" --db "$2" --sizes "$3" \
+        --runs "$4" ${5:+--config "$5"} >"$out/b.txt" 2>&1 || cat "$out/b.txt" >&2
+    awk -v n="$3" '$1 == n && NF >= 5 {print $2 " (cuBLAS " $3 ", ratio " $4 ")"; exit}' \
+        "$out/b.txt"
 }
 
 # Copies the stores in $out into $KEEP when it is set, prints the table,

@@ -43,15 +43,6 @@ for spec in "${specs[@]}"; do
     done
 done
 
-# bench SPEC SIZE [CONFIG]: "GFLOP/s (cuBLAS GFLOP/s, ratio R)" of the
-# stored best, or of CONFIG.
-bench() {
-    "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "ops/$1.yaml" --db "$out/$1.db" \
-        --sizes "$2" --runs 20 ${3:+--config "$3"} >"$out/b.txt" 2>&1 || cat "$out/b.txt" >&2
-    awk -v n="$2" '$1 == n && NF >= 5 {print $2 " (cuBLAS " $3 ", ratio " $4 ")"; exit}' \
-        "$out/b.txt"
-}
-
 for spec in "${specs[@]}"; do
     for size in "${sizes[@]}"; do
         IFS=x read -r m n k <<<"$size"
@@ -61,12 +52,14 @@ for spec in "${specs[@]}"; do
             row "$spec $size" "FAIL (no verified kernel, see above)"
             continue
         fi
-        row "$spec $size" "$(bench "$spec" "$size"); ${config##*,}"
+        result=$(bench_cublas "ops/$spec.yaml" "$out/$spec.db" "$size" 20)
+        row "$spec $size" "$result; ${config##*,}"
         # The best one-group-a-tile config of the same tune, and how many.
         whole=$(fastest_stored "$out/$spec.db" "$shape" '%SK=1')
         read -r whole_n whole_config <<<"$whole"
         if [ -n "$whole_config" ]; then
-            row "  best SK=1 of $whole_n" "$(bench "$spec" "$size" "$whole_config")"
+            row "  best SK=1 of $whole_n" \
+                "$(bench_cublas "ops/$spec.yaml" "$out/$spec.db" "$size" 20 "$whole_config")"
         else
             row "  best SK=1" "none timed"
         fi
