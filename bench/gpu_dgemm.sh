@@ -6,7 +6,10 @@
 # column-major, first; then per shape a model-guided tune of
 # ops/dgemm.yaml, whose best is benchmarked against cuBLAS
 # (tessera-bench-gemm: device events, medians of interleaved runs), and so
-# is the best FMA (MU=0) config of the same tune. A table last.
+# is the best FMA (MU=0) config of the same tune. An A100's form of the
+# unit, four m8n8k4 an m16n8k8 (sm_80 and later, so this GPU runs it too),
+# verified and benchmarked alike through the A100's profile (--profile
+# nvidia-a100-80gb), at its start config. A table last.
 #
 # usage: bench/gpu_dgemm.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
 #        takes a build made elsewhere as it is)
@@ -25,13 +28,19 @@ IFS=, read -r -a sizes <<<"${SIZES:-4096,2048x2048x8192}"
 
 sed 's/^\(  b: \)row .*/\1col/; s/^name: dgemm-nn/name: dgemm-nt/' ops/dgemm.yaml \
     >"$out/dgemm-nt.yaml"
+a100_start=MU=1,BM=128,BN=128,BK=16,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=2,PF=2
 for spec in ops/dgemm.yaml "$out/dgemm-nt.yaml"; do
-    for config in MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2 \
-        MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1; do
+    for entry in own:MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2 \
+        own:MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1 \
+        nvidia-a100-80gb:$a100_start \
+        nvidia-a100-80gb:MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1; do
+        profile=${entry%%:*} config=${entry#*:}
+        # own: the profile matching the GPU (tessera's choice without --profile).
+        [ "$profile" = own ] && profile=
         for shape in m=37,n=53,k=1001 m=129,n=65,k=300 m=1,n=1,k=1 m=300,n=7,k=9; do
-            name="verify $(basename "$spec" .yaml) $shape ${config:0:20}"
+            name="verify $(basename "$spec" .yaml) $shape ${config:0:20}${profile:+ (A100)}"
             if "$tessera" verify "$spec" --device cuda:0 --shape "$shape" --config "$config" \
-                >"$out/v.txt" 2>&1; then
+                ${profile:+--profile "$profile"} >"$out/v.txt" 2>&1; then
                 row "$name" "PASS"
             else
                 row "$name" "FAIL"
@@ -60,6 +69,8 @@ for size in "${sizes[@]}"; do
     else
         row "  best MU=0" "none timed"
     fi
+    row "  A100's m8n8k4 form, its start" \
+        "$(bench_cublas ops/dgemm.yaml "$out/d.db" "$size" 10 "$a100_start" nvidia-a100-80gb)"
 done
 
 finish

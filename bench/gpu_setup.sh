@@ -59,13 +59,15 @@ print(n, best[0])
 PY
 }
 
-# bench_cublas SPEC DB SIZE RUNS [CONFIG]: "GFLOP/s (cuBLAS GFLOP/s, ratio
-# R)" of SPEC's best stored in DB for SIZE, or of CONFIG, against cuBLAS on
-# cuda:0 (tessera-bench-gemm, RUNS interleaved runs; its output shown when
-# it fails).
+# bench_cublas SPEC DB SIZE RUNS [CONFIG [PROFILE]]: "GFLOP/s (cuBLAS
+# GFLOP/s, ratio R)" of SPEC's best stored in DB for SIZE, or of CONFIG
+# (generated for PROFILE, else the device's), against cuBLAS on cuda:0
+# (tessera-bench-gemm, RUNS interleaved runs; its output shown when it
+# fails).
 bench_cublas() {
     "$build/bench/tessera-bench-gemm" --device cuda:0 --spec "$1" --db "$2" --sizes "$3" \
-        --runs "$4" ${5:+--config "$5"} >"$out/b.txt" 2>&1 || cat "$out/b.txt" >&2
+        --runs "$4" ${5:+--config "$5"} ${6:+--profile "$6"} >"$out/b.txt" 2>&1 ||
+        cat "$out/b.txt" >&2
     awk -v n="$3" '$1 == n && NF >= 5 {print $2 " (cuBLAS " $3 ", ratio " $4 ")"; exit}' \
         "$out/b.txt"
 }

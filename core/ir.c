@@ -366,6 +366,8 @@ static void format_stmt(const tsr_stmt *s, int depth, tsr_strbuf *out)
             tsr_strbuf_append(out, " on mma.sync m16n8k8 tf32");
         if (s->unit == TSR_UNIT_MMA_M16N8K8_F64)
             tsr_strbuf_append(out, " on mma.sync m16n8k8 f64");
+        if (s->unit == TSR_UNIT_MMA_M8N8K4_F64)
+            tsr_strbuf_append(out, " on mma.sync m8n8k4 f64, four a 16 x 8 x 8");
         if (s->unit == TSR_UNIT_WGMMA_M64NK16)
             tsr_strbuf_printf(out, " on wgmma m64nNk16, %d pending", s->pending);
         if (s->unit == TSR_UNIT_WGMMA_M64NK8_TF32)

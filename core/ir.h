@@ -166,7 +166,12 @@ typedef enum tsr_mma_unit {
     TSR_UNIT_DPAS,
     /* NVIDIA's warp unit on doubles, m16n8k8 with f64 products (sm_90 and
      * later), laid out as m16n8k8 on tf32. */
-    TSR_UNIT_MMA_M16N8K8_F64
+    TSR_UNIT_MMA_M16N8K8_F64,
+    /* The same on sm_80's unit for doubles, m8n8k4: four of them make one
+     * m16n8k8 with the same registers (rows g and g + 8, k 0 .. 3 and
+     * 4 .. 7), so it lowers as TSR_UNIT_MMA_M16N8K8_F64 and each product
+     * is spelled as four. */
+    TSR_UNIT_MMA_M8N8K4_F64
 } tsr_mma_unit;
 
 typedef enum tsr_reduce_op { TSR_REDUCE_MAX, TSR_REDUCE_SUM, TSR_REDUCE_MAX_SUMEXP } tsr_reduce_op;

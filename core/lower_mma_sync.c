@@ -1,5 +1,5 @@
 /* An MMA on the warp's matrix unit: mma.sync m16n8k16 with f32 products
- * (m16n8k8 on tf32 and f64).
+ * (m16n8k8 on tf32 and f64, m8n8k4 on f64).
  *
  * The group tile is split among warps (tsr_thread_map.fragments): warp
  * (wm, wn) owns a WM x WN block, WM = 16 * FM and WN = 8 * FN, as FM x FN
@@ -33,7 +33,7 @@
  * memory (see pack_register_a).
  *
  * On f32 tiles the unit is m16n8k8 on tf32 values, on f64 tiles m16n8k8
- * on doubles (see mma_k8). */
+ * on doubles, or four m8n8k4 in its place (see mma_k8). */
 #include "core/lower_internal.h"
 
 /* Lane, group and place within the warp; the warp's block. */
@@ -193,7 +193,7 @@ static tsr_status mma_register_a(lower_ctx *ctx, const tsr_stmt *s, const lower_
 
 /* The multiplies of the fragments' operands in a_regs and b_regs into the
  * accumulators, fragment (i, j) on A's fragment row i and B's col j. */
-static void multiply_fragments(lower_ctx *ctx, tp_block *body, tsr_dtype type,
+static void multiply_fragments(lower_ctx *ctx, tp_block *body, tsr_dtype type, bool k4,
                                const tsr_tile *acc_tile, const lower_tile *acc,
                                const tp_var *const (*a_regs)[TP_MMA_A],
                                const tp_var *const (*b_regs)[TP_MMA_B])
@@ -209,7 +209,9 @@ static void multiply_fragments(lower_ctx *ctx, tp_block *body, tsr_dtype type,
                 operands[TP_MMA_ACC + e] = tp_ref(b, a_regs[i][e]);
             for (int e = 0; e < TP_MMA_B; e++)
                 operands[TP_MMA_ACC + TP_MMA_A + e] = tp_ref(b, b_regs[j][e]);
-            tp_mma_sync(b, body, type, operands);
+            tp_stmt *mma = tp_mma_sync(b, body, type, operands);
+            if (mma)
+                mma->mma_k4 = k4;
         }
 }
 
@@ -254,12 +256,15 @@ static const tp_var *k8_register(lower_ctx *ctx, tp_block *body, const tsr_opera
  * col g; the accumulators as for m16n8k16 (doubles on f64). ldmatrix
  * moves 16-bit pairs, so each is read from shared memory by itself (and
  * rounded to tf32 as it is read), once for the fragments of the other
- * operand it meets. */
+ * operand it meets. sm_80's unit for doubles, m8n8k4 (A row g, k t; B k
+ * t, col g; accumulators row g, cols 2t and 2t + 1), takes the same
+ * registers four at a time: m16n8k8's rows g and g + 8 by k 0 .. 3 and
+ * 4 .. 7, each product spelled as four (TP_MMA_SYNC's mma_k4). */
 static tsr_status mma_k8(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *acc, tp_block *out)
 {
     tp_builder *b = ctx->b;
     const tsr_tile *acc_tile = s->tile;
-    bool f64 = s->unit == TSR_UNIT_MMA_M16N8K8_F64;
+    bool f64 = s->unit == TSR_UNIT_MMA_M16N8K8_F64 || s->unit == TSR_UNIT_MMA_M8N8K4_F64;
     tsr_dtype tile_type = f64 ? TSR_F64 : TSR_F32;
     if (s->a.tile->dtype != tile_type || s->b.tile->dtype != tile_type ||
         acc_tile->dtype != tile_type || s->k_count % 8)
@@ -288,7 +293,8 @@ static tsr_status mma_k8(lower_ctx *ctx, const tsr_stmt *s, const lower_tile *ac
                 tp_add(b, tp_addi(b, warp_col0(ctx, acc_tile), (long)j * 8), group_of(ctx));
             b_regs[j][e] = k8_register(ctx, body, &s->b, "fb", k, col);
         }
-    multiply_fragments(ctx, body, f64 ? TSR_F64 : TSR_TF32, acc_tile, acc, a_regs, b_regs);
+    multiply_fragments(ctx, body, f64 ? TSR_F64 : TSR_TF32, s->unit == TSR_UNIT_MMA_M8N8K4_F64,
+                       acc_tile, acc, a_regs, b_regs);
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }
 
@@ -300,7 +306,8 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
     if (!acc || !acc->scalars)
         return tsr_fail(ctx->err, TSR_ERR_INPUT, "mma into a tile that is not in registers");
     bool a_in_registers = s->a.tile && s->a.tile->space == TSR_SPACE_REGISTER;
-    bool k8 = s->unit == TSR_UNIT_MMA_M16N8K8_TF32 || s->unit == TSR_UNIT_MMA_M16N8K8_F64;
+    bool k8 = s->unit == TSR_UNIT_MMA_M16N8K8_TF32 || s->unit == TSR_UNIT_MMA_M16N8K8_F64 ||
+              s->unit == TSR_UNIT_MMA_M8N8K4_F64;
     int unit_k = k8 ? 8 : 16;
     if (!k8 && a_in_registers && s->b.tile && s->map.fragments && acc_tile->lanes == 1 &&
         acc_tile->rows % 2 == 0 && acc_tile->cols % 2 == 0 && s->k_count % 16 == 0 &&
@@ -344,6 +351,6 @@ tsr_status lower_mma_sync(lower_ctx *ctx, const tsr_stmt *s, tp_block *out)
         for (int e = 0; e < count; e++)
             b_regs[j + e / 2][e % 2] = regs[e];
     }
-    multiply_fragments(ctx, body, type, acc_tile, acc, a_regs, b_regs);
+    multiply_fragments(ctx, body, type, false, acc_tile, acc, a_regs, b_regs);
     return b->failed ? TSR_ERR_NOMEM : TSR_OK;
 }

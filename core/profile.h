@@ -142,6 +142,9 @@ tsr_status tsr_profile_check_shared(const tsr_profile *profile, long bytes, tsr_
 /* The mma.sync m16n8kK unit the profile lists for `input` with f32
  * products (f64 ones on f64), or NULL. */
 const tsr_matrix_unit *tsr_profile_mma_m16n8(const tsr_profile *profile, int k, tsr_dtype input);
+/* NVIDIA's warp unit on doubles that the profile lists: mma.sync m16n8k8
+ * (sm_90 and later) where it does, else m8n8k4 (sm_80), else NULL. */
+const tsr_matrix_unit *tsr_profile_mma_f64(const tsr_profile *profile);
 /* Whether the profile lists the matrix unit the generators drive: mma.sync
  * m16n8k16 on `input` (f16, bf16) with f32 products. */
 bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input);

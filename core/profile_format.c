@@ -54,6 +54,18 @@ const tsr_matrix_unit *tsr_profile_mma_m16n8(const tsr_profile *profile, int k, 
     return NULL;
 }
 
+const tsr_matrix_unit *tsr_profile_mma_f64(const tsr_profile *profile)
+{
+    const tsr_matrix_unit *unit = tsr_profile_mma_m16n8(profile, 8, TSR_F64);
+    for (size_t i = 0; !unit && i < profile->n_matrix_units; i++) {
+        const tsr_matrix_unit *u = &profile->matrix_units[i];
+        if (u->kind && strcmp(u->kind, "mma") == 0 && u->m == 8 && u->n == 8 && u->k == 4 &&
+            u->a_type == TSR_F64 && u->acc_type == TSR_F64)
+            unit = u;
+    }
+    return unit;
+}
+
 bool tsr_profile_has_mma_m16n8k16(const tsr_profile *profile, tsr_dtype input)
 {
     return tsr_profile_mma_m16n8(profile, 16, input) != NULL;

@@ -292,6 +292,9 @@ struct tp_stmt {
     int subgroup;          /* TP_DPAS: the sub-group size, 8 or 16 */
     bool trans;            /* TP_LDMATRIX */
     tp_wgmma_shape *wgmma; /* TP_WGMMA */
+    /* TP_MMA_SYNC on doubles: spelled as four m8n8k4 (sm_80's unit), the
+     * same registers, rather than one m16n8k8 (sm_90's). */
+    bool mma_k4;
 };
 
 /* One kernel: its name, parameters, fixed work-group size and body. */

@@ -16,7 +16,8 @@ typedef struct printer {
     size_t shared_offset; /* where the next one goes */
     bool unit_helpers;    /* it used NVIDIA's matrix units or asynchronous copies */
     bool wave_helpers;    /* it used a unit of a wave or sub-group (AMD's, Intel's) */
-    bool f64_unit;        /* it used NVIDIA's warp unit on doubles */
+    bool f64_unit;        /* it used NVIDIA's warp unit on doubles (m16n8k8) */
+    bool f64_k4_unit;     /* the same as four of sm_80's m8n8k4 */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -435,13 +436,18 @@ static void print_dpas(printer *p, const tp_stmt *s)
 
 static void print_mma_sync(printer *p, const tp_stmt *s)
 {
-    p->f64_unit = p->f64_unit || s->mma_type == TSR_F64;
+    /* Both spellings of the unit on doubles are one call, tsr_mma_f64,
+     * whose helper (one or the other) the kernel's text then carries. */
+    bool f64 = s->mma_type == TSR_F64;
+    p->f64_unit = p->f64_unit || (f64 && !s->mma_k4);
+    p->f64_k4_unit = p->f64_k4_unit || (f64 && s->mma_k4);
     print_unit_call(p, s, TP_MMA_OPERANDS, p->d->print_mma_sync,
                     s->mma_type == TSR_TF32
                         ? "uses a matrix unit (mma.sync m16n8k8 tf32) this dialect cannot spell"
-                    : s->mma_type == TSR_F64
-                        ? "uses a matrix unit (mma.sync m16n8k8 f64) this dialect cannot spell"
-                        : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell");
+                    : f64 && s->mma_k4
+                        ? "uses a matrix unit (mma.sync m8n8k4 f64) this dialect cannot spell"
+                    : f64 ? "uses a matrix unit (mma.sync m16n8k8 f64) this dialect cannot spell"
+                          : "uses a matrix unit (mma.sync m16n8k16) this dialect cannot spell");
 }
 
 static void print_ldmatrix(printer *p, const tp_stmt *s)
@@ -765,6 +771,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
         tsr_strbuf_append(out, d->f64_helpers);
     if (p.f64_unit && d->f64_unit_helpers)
         tsr_strbuf_append(out, d->f64_unit_helpers);
+    if (p.f64_k4_unit && d->f64_k4_unit_helpers)
+        tsr_strbuf_append(out, d->f64_k4_unit_helpers);
     if (subgroup_width)
         d->print_subgroup_helpers(out, subgroup_width);
     if (kernel_text.failed)

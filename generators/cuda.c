@@ -45,6 +45,24 @@ static const char mma_sync_f64[] =
     "                 : \"d\"(a0), \"d\"(a1), \"d\"(a2), \"d\"(a3), \"d\"(b0), \"d\"(b1));\n"
     "}\n";
 
+/* The same product as four of sm_80's m8n8k4 on doubles (A row g, k t;
+ * B k t, col g; sums row g, cols 2t and 2t + 1): rows g (c0 c1) and g + 8
+ * (c2 c3) of the 16, k 0 .. 3 (a0 a1, b0) then 4 .. 7 (a2 a3, b1). */
+static const char mma_sync_f64_k4[] =
+    "#define TSR_MMA_F64_K4(c0, c1, a, b)                                              \\\n"
+    "    asm volatile(\"mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 \"               \\\n"
+    "                 \"{%0, %1}, {%2}, {%3}, {%0, %1};\"                              \\\n"
+    "                 : \"+d\"(c0), \"+d\"(c1)                                         \\\n"
+    "                 : \"d\"(a), \"d\"(b))\n"
+    "__device__ inline void tsr_mma_f64(double &c0, double &c1, double &c2, double &c3,\n"
+    "    double a0, double a1, double a2, double a3, double b0, double b1)\n"
+    "{\n"
+    "    TSR_MMA_F64_K4(c0, c1, a0, b0);\n"
+    "    TSR_MMA_F64_K4(c0, c1, a2, b1);\n"
+    "    TSR_MMA_F64_K4(c2, c3, a1, b0);\n"
+    "    TSR_MMA_F64_K4(c2, c3, a3, b1);\n"
+    "}\n";
+
 /* ldmatrix of 2 or 4 matrices, plain or transposed (sm_75 and later), from
  * the shared address of a generic pointer into a shared array. Volatile
  * with a memory clobber: it reads shared memory that barriers order. */
@@ -222,6 +240,7 @@ const tsr_dialect tsr_dialect_cuda = {
     .print_subgroup_helpers = subgroup_helpers,
     .print_mma_sync = tsr_nvidia_print_mma_sync,
     .f64_unit_helpers = mma_sync_f64,
+    .f64_k4_unit_helpers = mma_sync_f64_k4,
     .print_ldmatrix = tsr_nvidia_print_ldmatrix,
     .print_async_copy = print_async_copy,
     .async_commit = "asm volatile(\"cp.async.commit_group;\" ::: \"memory\")",

@@ -70,6 +70,9 @@ struct tsr_dialect {
      * doubles (mma.sync m16n8k8, sm_90 and later): its helper, which no
      * other kernel's text carries; NULL: nothing. */
     const char *f64_unit_helpers;
+    /* The same call's helper as four of sm_80's m8n8k4 (TP_MMA_SYNC's
+     * mma_k4), printed instead into a kernel that spells it so. */
+    const char *f64_k4_unit_helpers;
     /* Vector type name, e.g. float4. */
     void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);
     /* Vector memory access and construction, given the pointer (and value)

@@ -97,6 +97,24 @@ static const char mma_sync_f64[] =
     "                         : \"d\"(a0), \"d\"(a1), \"d\"(a2), \"d\"(a3), \"d\"(b0), "
     "\"d\"(b1))\n";
 
+/* The same product as four of sm_80's m8n8k4 on doubles (A row g, k t;
+ * B k t, col g; sums row g, cols 2t and 2t + 1): rows g (c0 c1) and g + 8
+ * (c2 c3) of the 16, k 0 .. 3 (a0 a1, b0) then 4 .. 7 (a2 a3, b1). */
+static const char mma_sync_f64_k4[] =
+    "/* m16n8k8 on doubles as four m8n8k4 (sm_80 and later), f64 products. */\n"
+    "#define tsr_mma_f64_k4(c0, c1, a, b)                                              \\\n"
+    "    __asm__ __volatile__(\"mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 \"       \\\n"
+    "                         \"{%0, %1}, {%2}, {%3}, {%0, %1};\"                      \\\n"
+    "                         : \"+d\"(c0), \"+d\"(c1)                                 \\\n"
+    "                         : \"d\"(a), \"d\"(b))\n"
+    "#define tsr_mma_f64(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1)                        \\\n"
+    "    do {                                                                          \\\n"
+    "        tsr_mma_f64_k4(c0, c1, a0, b0);                                           \\\n"
+    "        tsr_mma_f64_k4(c0, c1, a2, b1);                                           \\\n"
+    "        tsr_mma_f64_k4(c2, c3, a1, b0);                                           \\\n"
+    "        tsr_mma_f64_k4(c2, c3, a3, b1);                                           \\\n"
+    "    } while (0)\n";
+
 /* NVIDIA's matrix unit and asynchronous copies (sm_80 and later) in
  * inline PTX, which NVIDIA's OpenCL compiler takes: only a profile that
  * lists the unit or the copies (an NVIDIA GPU's) has kernels that use them,
@@ -606,6 +624,7 @@ const tsr_dialect tsr_dialect_opencl = {
     .wave_unit_scratch_format = "__local float tsr_wave_scratch[%d * TSR_WAVE_FLOATS_PER_ITEM];",
     .print_mma_sync = tsr_nvidia_print_mma_sync,
     .f64_unit_helpers = mma_sync_f64,
+    .f64_k4_unit_helpers = mma_sync_f64_k4,
     .print_mfma = print_mfma,
     .print_wmma = print_wmma,
     .print_dpas = print_dpas,

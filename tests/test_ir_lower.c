@@ -1395,14 +1395,12 @@ static double model_log2_seconds(const tsr_opspec *spec, const tsr_profile *prof
  * model prices it at the unit's own rate. */
 static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
 {
-    tsr_profile *h200 = check_repo_profile("nvidia-h200"),
-                *a100 = check_repo_profile("nvidia-a100-80gb"),
-                *pocl = check_repo_profile("pocl-cpu");
+    tsr_profile *h200 = check_repo_profile("nvidia-h200"), *pocl = check_repo_profile("pocl-cpu");
     tsr_error err = {{0}};
     tsr_opspec *spec = parse_spec("schema: 1\nname: d\nop: gemm\ndtype: f64\n"
                                   "shapes:\n  - {m: 4096, n: 4096, k: 4096}\n");
     tsr_arena *arena = tsr_arena_create();
-    if (!h200 || !a100 || !pocl || !spec || !arena)
+    if (!h200 || !pocl || !spec || !arena)
         goto out;
     const char *text = "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=2,PAD=1";
     tsr_config config = config_of(spec->op, text);
@@ -1466,15 +1464,13 @@ static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
     tsr_opspec_free(half);
     expect_refused(spec, h200, "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=4",
                    "MU=1 steps k by 8: BK=16 must be a multiple and KU=4");
-    expect_refused(spec, a100, text,
-                   "MU=1: the profile lists no mma m16n8k8 unit for f64 inputs "
+    expect_refused(spec, pocl, text,
+                   "MU=1: the profile lists no mma m16n8k8 or m8n8k4 unit for f64 inputs "
                    "with f64 products");
-    expect_refused(spec, pocl, text, "no mma m16n8k8 unit for f64 inputs");
     char split[160];
     snprintf(split, sizeof split, "%s,SK=2", text);
     expect_refused(spec, h200, split, "SK=2 joins f32 accumulators through 32-bit words");
-    /* The start: the unit's ring where the profile lists it, the FMAs on
-     * the A100. */
+    /* The start: the unit's ring where the profile lists it. */
     tsr_config start;
     const char *origin = NULL;
     CHECK(tsr_config_start(spec, h200, &start, &origin, &err) == TSR_OK);
@@ -1483,8 +1479,6 @@ static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
           tsr_config_get(spec->op, &start, "TM") == 4 &&
           tsr_config_get(spec->op, &start, "VW") == 2 &&
           tsr_config_get(spec->op, &start, "PF") == 2);
-    CHECK(tsr_config_start(spec, a100, &start, &origin, &err) == TSR_OK);
-    CHECK(tsr_config_get(spec->op, &start, "MU") == 0);
     /* The model: the unit's ring at the unit's 67 TFLOP/s beats the
      * threads' FMAs' best at their 34 (measured 3.38 against 9.46 ms). */
     tsr_config fmas = config_of(spec->op, "BM=128,BN=64,BK=16,TM=8,TN=8,VW=8,SA=0,SB=1,PAD=0,"
@@ -1498,8 +1492,85 @@ out:
     tsr_arena_destroy(arena);
     tsr_opspec_free(spec);
     tsr_profile_free(h200);
-    tsr_profile_free(a100);
     tsr_profile_free(pocl);
+}
+
+/* The text from a kernel's entry on (after the helpers). */
+static const char *kernel_entry(const char *text)
+{
+    const char *entry = text ? strstr(text, "tsr_gemm(") : NULL;
+    CHECK(entry != NULL);
+    return entry ? entry : "";
+}
+
+/* An A100's unit for doubles is m8n8k4, four of which take the registers
+ * of one m16n8k8: the same program, lowering and kernel as on an H200,
+ * but for the unit's helper, which spells each product as four; the
+ * A100's start is that ring with k-steps of 16 (its 163 KiB of shared
+ * memory), and the model prices it at the unit's 19.5 TFLOP/s, above the
+ * FMAs' 9.7. */
+static void f64_gemm_on_an_a100_is_four_m8n8k4(void)
+{
+    tsr_profile *h200 = check_repo_profile("nvidia-h200"),
+                *a100 = check_repo_profile("nvidia-a100-80gb");
+    tsr_error err = {{0}};
+    tsr_opspec *spec = parse_spec("schema: 1\nname: d\nop: gemm\ndtype: f64\n"
+                                  "shapes:\n  - {m: 4096, n: 4096, k: 4096}\n");
+    tsr_arena *arena = tsr_arena_create();
+    if (!h200 || !a100 || !spec || !arena)
+        goto out;
+    const char *text = "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=2,PAD=1";
+    tsr_config config = config_of(spec->op, text);
+    tsr_tile_program *p = NULL;
+    CHECK_MSG(spec->op->build(arena, spec, a100, &config, &p, &err) == TSR_OK, "%s", err.msg);
+    if (p) {
+        char *ir = dump(p);
+        CHECK_STR_CONTAINS(ir, "warps 2x2 on mma.sync m8n8k4 f64, four a 16 x 8 x 8");
+        free(ir);
+    }
+    tp_kernel *kernel = NULL;
+    CHECK(p && tsr_lower(p, arena, &kernel, &err) == TSR_OK);
+    tp_kernel *h200_kernel = lowered(arena, spec, h200, text);
+    char *opencl = NULL, *cuda = nvidia_only(kernel, "mma.sync m8n8k4 f64", &opencl);
+    for (int d = 0; d < 2; d++) {
+        const char *dialect = d ? "opencl" : "cuda";
+        char *text_a100 = d ? opencl : cuda;
+        char *text_h200 = h200_kernel ? generated(h200_kernel, dialect) : NULL;
+        /* Eight calls a k-step of 8, and the helper; m8n8k4 four times in
+         * it, through one macro, and no m16n8k8 of doubles. */
+        CHECK_MSG(check_count(text_a100, "tsr_mma_f64(") == 9, "%s: %d mentions of tsr_mma_f64(",
+                  dialect, check_count(text_a100, "tsr_mma_f64("));
+        CHECK_MSG(check_count(text_a100, "mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64") == 1,
+                  "%s", dialect);
+        CHECK_MSG(check_count(text_a100, d ? "tsr_mma_f64_k4(" : "TSR_MMA_F64_K4(") == 5, "%s",
+                  dialect);
+        CHECK_MSG(text_a100 && !strstr(text_a100, "m16n8k8.row.col.f64"), "%s", dialect);
+        CHECK_MSG(text_h200 && !strstr(text_h200, "m8n8k4"), "%s", dialect);
+        CHECK_MSG(!strcmp(kernel_entry(text_a100), kernel_entry(text_h200)),
+                  "%s: the kernels differ past their helpers", dialect);
+        free(text_h200);
+    }
+    free(opencl);
+    free(cuda);
+    tsr_config start;
+    const char *origin = NULL;
+    CHECK(tsr_config_start(spec, a100, &start, &origin, &err) == TSR_OK);
+    CHECK(origin && !strcmp(origin, "suggested"));
+    CHECK(tsr_config_get(spec->op, &start, "MU") == 1 &&
+          tsr_config_get(spec->op, &start, "BK") == 16 &&
+          tsr_config_get(spec->op, &start, "KU") == 2 &&
+          tsr_config_get(spec->op, &start, "PF") == 2);
+    CHECK(spec->op->check(spec, a100, &start, &err) == TSR_OK);
+    tsr_config fmas = config_of(spec->op, "BM=128,BN=64,BK=16,TM=8,TN=8,VW=8,SA=0,SB=1,PAD=0,"
+                                          "STRM=1,STRN=1,KU=2,VN=1,PF=2");
+    double t_fmas = model_log2_seconds(spec, a100, &fmas);
+    double t_ring = model_log2_seconds(spec, a100, &start);
+    CHECK_MSG(t_ring < t_fmas - 0.5, "ring 2^%g s, FMAs 2^%g s", t_ring, t_fmas);
+out:
+    tsr_arena_destroy(arena);
+    tsr_opspec_free(spec);
+    tsr_profile_free(h200);
+    tsr_profile_free(a100);
 }
 
 /* tf32 on the warpgroup's unit (MU=2): wgmma m64nNk8 reads K-major tiles
@@ -2361,6 +2432,7 @@ int main(void)
     RUN_TEST(matrix_unit_gemm_lowers_to_mma_sync_on_nvidia_only);
     RUN_TEST(tf32_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);
     RUN_TEST(f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only);
+    RUN_TEST(f64_gemm_on_an_a100_is_four_m8n8k4);
     RUN_TEST(tf32_gemm_lowers_to_wgmma_m64nk8_for_k_major_tiles);
     RUN_TEST(warpgroup_unit_gemm_lowers_to_wgmma_on_cuda_only);
     RUN_TEST(generator_refuses_names_that_are_not_identifiers);

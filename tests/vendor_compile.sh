@@ -265,6 +265,9 @@ f64_unit=("dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1"
     "dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=2,PF=1"
     "dgemm|MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1")
 f64_unit_cuda=("dgemm|MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2")
+# The same on an A100's unit for doubles, four m8n8k4 an m16n8k8 (sm_80):
+# the three above, and CUDA the A100's start (k-steps of 16, 112 KiB).
+f64_k4_cuda=("dgemm|MU=1,BM=128,BN=128,BK=16,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=2,PF=2")
 # Fused attention: the online softmax's maps and row reductions on the
 # threads' FMAs (causal, 64-wide heads; non-causal, 128-wide), and on the
 # matrix unit with P rounded to f16 between the two multiplies.
@@ -297,6 +300,10 @@ compile_all() {
     [ "$backend" = cuda-sm90a ] && list=("${wgmma[@]}" "${f64_unit[@]}" "${f64_unit_cuda[@]}") &&
         backend=cuda
     [ "$backend" = opencl-ptx-sm90 ] && list=("${f64_unit[@]}") && backend=opencl
+    [ "$backend" = cuda-a100 ] && list=("${f64_unit[@]}" "${f64_k4_cuda[@]}") && backend=cuda &&
+        profile=nvidia-a100-80gb
+    [ "$backend" = opencl-ptx-a100 ] && list=("${f64_unit[@]}") && backend=opencl &&
+        profile=nvidia-a100-80gb
     [ "$backend" = opencl-ptx ] && list=("${opencl_ptx[@]}") && backend=opencl
     if [ "$backend" = hip-mfma ] || [ "$backend" = opencl-mfma ]; then
         list=("${mfma[@]}") && backend=${backend%-mfma} && profile=amd-mi250x
@@ -349,7 +356,8 @@ if nvcc=$(find_tool nvcc); then
     done
     compile_all cuda .cu "$nvcc" -fatbin "${gencode[@]}" -o out.fatbin SRC
     compile_all cuda-sm90a .cu "$nvcc" -cubin -gencode arch=compute_90a,code=sm_90a -o out.cubin SRC
-    echo "nvcc sm_80, sm_89, sm_90, sm_90a: done ($((SECONDS - start)) s)"
+    compile_all cuda-a100 .cu "$nvcc" -cubin -gencode arch=compute_80,code=sm_80 -o out.cubin SRC
+    echo "nvcc sm_80, sm_89, sm_90, sm_90a (the A100's f64 unit: sm_80): done ($((SECONDS - start)) s)"
 else
     missing nvcc "install the CUDA toolkit or set CUDA_HOME"
 fi
@@ -416,7 +424,9 @@ if clang=$(find_tool clang) && ptxas=$(find_tool ptxas) && [ -f "$libclc" ]; the
     start=$SECONDS
     compile_all opencl-ptx .cl clang_then_ptxas SRC
     compile_all opencl-ptx-sm90 .cl clang_then_ptxas_sm90 SRC
-    echo "clang and ptxas, OpenCL with inline PTX for sm_80, sm_90 (f64's unit: sm_90):" \
+    compile_all opencl-ptx-a100 .cl clang_then_ptxas SRC
+    echo "clang and ptxas, OpenCL with inline PTX for sm_80, sm_90 (f64's unit: sm_90;" \
+        "the A100's: sm_80, sm_90):" \
         "done ($((SECONDS - start)) s)"
 else
     missing "clang, ptxas or $libclc" "apt-get install clang libclc-14; the CUDA toolkit"

@@ -98,6 +98,10 @@ static tsr_status check_mma_sync(const tsr_opspec *spec, const tsr_profile *prof
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1 multiplies f32 inputs as tf32 only, which the spec does not allow "
                         "(gemm.math: tf32)");
+    if (spec->dtype == TSR_F64 && !gemm_has_warp_unit(spec, profile))
+        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
+                        "MU=1: the profile lists no mma m16n8k8 or m8n8k4 unit for f64 inputs "
+                        "with f64 products");
     if (!gemm_has_warp_unit(spec, profile))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1: the profile lists no mma m16n8k%d unit for %s inputs with %s "
@@ -474,7 +478,8 @@ typedef struct gemm_parts {
     const tsr_tile *as, *bs, *acc; /* as/bs NULL for an operand read in place */
     tp_expr *m0, *n0, *K;
     tsr_thread_map map;
-    bool tf32; /* the matrix unit multiplies the f32 inputs as tf32 */
+    bool tf32;   /* the matrix unit multiplies the f32 inputs as tf32 */
+    bool f64_k4; /* gemm_operands.f64_k4 */
 } gemm_parts;
 
 /* The load (or the given half of it) of staged operand i's tile (0: A,
@@ -544,9 +549,10 @@ static tsr_mma_unit unit_of(const gemm_parts *g)
                : g->c.mu == GEMM_MU_WMMA ? TSR_UNIT_WMMA_16X16X16
                                          : TSR_UNIT_DPAS;
     if (g->c.mu)
-        return g->tf32                    ? TSR_UNIT_MMA_M16N8K8_TF32
-               : g->acc->dtype == TSR_F64 ? TSR_UNIT_MMA_M16N8K8_F64
-                                          : TSR_UNIT_MMA_M16N8K16;
+        return g->tf32 ? TSR_UNIT_MMA_M16N8K8_TF32
+               : g->acc->dtype == TSR_F64
+                   ? (g->f64_k4 ? TSR_UNIT_MMA_M8N8K4_F64 : TSR_UNIT_MMA_M16N8K8_F64)
+                   : TSR_UNIT_MMA_M16N8K16;
     return TSR_UNIT_FMA;
 }
 
@@ -742,6 +748,7 @@ bool gemm_append_tile(tsr_tile_program *p, const tsr_opspec *spec, const gemm_cf
     gemm_cfg c = *cfg;
     gemm_parts g = {.p = p, .body = ops->body, .c = c, .A = ops->a, .B = ops->b};
     g.tf32 = c.mu && gemm_unit_input(spec) == TSR_TF32;
+    g.f64_k4 = ops->f64_k4;
     int stages = gemm_stages(&c);
     /* The matrix unit's tiles hold the inputs as loaded (f32 for tf32). */
     tsr_dtype compute = tsr_dtype_compute(spec->dtype), staged = c.mu ? spec->dtype : compute;
@@ -941,6 +948,8 @@ static tsr_status gemm_build(tsr_arena *arena, const tsr_opspec *spec, const tsr
         .alpha = &P[GEMM_ARG_ALPHA],
         .beta = spec->beta != 0.0 ? &P[GEMM_ARG_BETA] : NULL,
         .body = &p->body,
+        .f64_k4 = c.mu == GEMM_MU_MMA_SYNC && spec->dtype == TSR_F64 &&
+                  tsr_profile_mma_f64(profile)->k == 4,
     };
     if (gemm_arg_bias(spec) >= 0)
         ops.bias = bias_view(p, &P[gemm_arg_bias(spec)], spec->bias);

@@ -267,13 +267,14 @@ static inline int gemm_warp_unit_k(const tsr_opspec *spec)
 }
 
 /* Whether the spec's inputs may go to the warp's unit and the profile
- * lists it for them (gemm_warp_unit_k's shape). */
+ * lists it for them (gemm_warp_unit_k's shape; on doubles, or four of
+ * sm_80's m8n8k4 in its place). */
 static inline bool gemm_has_warp_unit(const tsr_opspec *spec, const tsr_profile *profile)
 {
     if (gemm_unit_input(spec) == TSR_TF32)
         return spec->tf32 && tsr_profile_has_mma_m16n8k8(profile, TSR_TF32);
     if (spec->dtype == TSR_F64)
-        return tsr_profile_has_mma_m16n8k8(profile, TSR_F64);
+        return tsr_profile_mma_f64(profile) != NULL;
     return tsr_profile_has_mma_m16n8k16(profile, spec->dtype);
 }
 
@@ -323,6 +324,9 @@ typedef struct gemm_operands {
      * the launch's tiles and the group's part of cfg->sk. */
     const tp_param *workspace;
     tp_expr *tile, *part;
+    /* MU=1 on doubles where the profile's unit is sm_80's m8n8k4, four of
+     * which make each m16n8k8. */
+    bool f64_k4;
 } gemm_operands;
 
 /* Appends to ops->body the statements that compute one tile: zero the

@@ -115,9 +115,10 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     bool tf32 = c.mu && gemm_unit_input(spec) == TSR_TF32;
     double peak = tsr_model_peak(profile, c.mu ? gemm_unit_input(spec) : compute);
     /* f64's mma.sync is fed as tf32's, a value a register, at its own rate
-     * (FP64 on the tensor cores). */
+     * (FP64 on the tensor cores; m8n8k4's four take the registers of one
+     * m16n8k8). */
     bool f64_unit = c.mu == GEMM_MU_MMA_SYNC && spec->dtype == TSR_F64;
-    const tsr_matrix_unit *f64_mma = f64_unit ? tsr_profile_mma_m16n8(profile, 8, TSR_F64) : NULL;
+    const tsr_matrix_unit *f64_mma = f64_unit ? tsr_profile_mma_f64(profile) : NULL;
     if (f64_mma && f64_mma->gflops.present)
         peak = f64_mma->gflops.value * 1e9;
     bool scalar_fragments = tf32 || f64_unit;
@@ -216,12 +217,14 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
              * for many issue slots (32 on an H200: 2048 flops at 67 TFLOP/s
              * over 132 units of four schedulers at 1.98 GHz), in whose
              * shadow its loads issue; the 16-bit and tf32 units, a few
-             * slots an instruction, stay as calibrated. */
+             * slots an instruction, stay as calibrated. sm_80's m8n8k4
+             * issues four instructions for each. */
             double f32_lanes = tsr_model_peak(profile, TSR_F32) / (2 * units * clock);
             double slots =
                 2.0 * 16 * 8 * 8 / (peak / (units * clock)) * fmax(1.0, f32_lanes / simd);
+            double instructions = units_issued * (f64_mma && f64_mma->k == 4 ? 4.0 : 1.0);
             issue = fmin(1.0, units_issued * slots /
-                                  (units_issued + fragment_loads + staging + overhead));
+                                  (instructions + fragment_loads + staging + overhead));
         }
         fmas = 2.0 * c.tm * c.tn; /* independent mma.sync in flight per warp, as FMAs */
     }

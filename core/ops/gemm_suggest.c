@@ -76,12 +76,19 @@ bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile
          * of a 40-s tune there (43.6 TFLOP/s, against 14.5 for the FMAs'
          * best; docs/performance.md): 8 warps of 4 x 4 fragments of
          * doubles (64 accumulators a thread), k-steps of 32 in 16-byte
-         * copies. */
+         * copies. Its ring of three stages holds 211968 bytes; where a
+         * group gets less (an A100's 166912), k-steps of 16. */
         v[GEMM_TM] = 4;
         v[GEMM_TN] = 4;
         v[GEMM_VW] = 2;
         v[GEMM_KU] = 4;
         v[GEMM_PF] = ring ? 2 : 0;
+        double shared = tsr_profile_value(&profile->shared_per_block, 16384);
+        double optin = tsr_profile_value(&profile->shared_per_block_optin, 0);
+        if ((optin > shared ? optin : shared) < 211968) {
+            v[GEMM_BK] = 16;
+            v[GEMM_KU] = 2;
+        }
     }
     return true;
 }
