@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # f64 GEMM on an NVIDIA GPU against cuBLAS's DGEMM, which runs on the FP64
 # tensor cores: tessera's MU=1 on doubles (mma.sync m16n8k8, sm_90 and
-# later) beside its threads' FMAs. The unit's start config and one warp's
-# smallest tiles verified on cuda:0 on ragged shapes, B row- and
-# column-major, first; then per shape a model-guided tune of
+# later) beside its threads' FMAs. The unit's start config, 128 x 128
+# tiles of k-steps of 32 and one warp's smallest tiles verified on cuda:0
+# on ragged shapes, B row- and column-major, first; then per shape a model-guided tune of
 # ops/dgemm.yaml, whose best is benchmarked against cuBLAS
 # (tessera-bench-gemm: device events, medians of interleaved runs), and so
 # is the best FMA (MU=0) config of the same tune. An A100's form of the
@@ -28,11 +28,11 @@ IFS=, read -r -a sizes <<<"${SIZES:-4096,2048x2048x8192}"
 
 sed 's/^\(  b: \)row .*/\1col/; s/^name: dgemm-nn/name: dgemm-nt/' ops/dgemm.yaml \
     >"$out/dgemm-nt.yaml"
-a100_start=MU=1,BM=128,BN=128,BK=16,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=2,PF=2
+start=MU=1,BM=128,BN=64,BK=8,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1,PF=2,RS=8
 for spec in ops/dgemm.yaml "$out/dgemm-nt.yaml"; do
-    for entry in own:MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2 \
+    for entry in own:$start own:MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2 \
         own:MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1 \
-        nvidia-a100-80gb:$a100_start \
+        nvidia-a100-80gb:$start \
         nvidia-a100-80gb:MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1; do
         profile=${entry%%:*} config=${entry#*:}
         # own: the profile matching the GPU (tessera's choice without --profile).
@@ -70,7 +70,7 @@ for size in "${sizes[@]}"; do
         row "  best MU=0" "none timed"
     fi
     row "  A100's m8n8k4 form, its start" \
-        "$(bench_cublas ops/dgemm.yaml "$out/d.db" "$size" 10 "$a100_start" nvidia-a100-80gb)"
+        "$(bench_cublas ops/dgemm.yaml "$out/d.db" "$size" 10 "$start" nvidia-a100-80gb)"
 done
 
 finish

@@ -1476,9 +1476,12 @@ static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
     CHECK(tsr_config_start(spec, h200, &start, &origin, &err) == TSR_OK);
     CHECK(origin && !strcmp(origin, "suggested"));
     CHECK(tsr_config_get(spec->op, &start, "MU") == 1 &&
-          tsr_config_get(spec->op, &start, "TM") == 4 &&
+          tsr_config_get(spec->op, &start, "BK") == 8 &&
+          tsr_config_get(spec->op, &start, "TM") == 2 &&
+          tsr_config_get(spec->op, &start, "TN") == 4 &&
           tsr_config_get(spec->op, &start, "VW") == 2 &&
-          tsr_config_get(spec->op, &start, "PF") == 2);
+          tsr_config_get(spec->op, &start, "PF") == 2 &&
+          tsr_config_get(spec->op, &start, "RS") == 8);
     /* The model: the unit's ring at the unit's 67 TFLOP/s beats the
      * threads' FMAs' best at their 34 (measured 3.38 against 9.46 ms). */
     tsr_config fmas = config_of(spec->op, "BM=128,BN=64,BK=16,TM=8,TN=8,VW=8,SA=0,SB=1,PAD=0,"
@@ -1506,9 +1509,8 @@ static const char *kernel_entry(const char *text)
 /* An A100's unit for doubles is m8n8k4, four of which take the registers
  * of one m16n8k8: the same program, lowering and kernel as on an H200,
  * but for the unit's helper, which spells each product as four; the
- * A100's start is that ring with k-steps of 16 (its 163 KiB of shared
- * memory), and the model prices it at the unit's 19.5 TFLOP/s, above the
- * FMAs' 9.7. */
+ * A100's start is the H200's, and the model prices it at the unit's 19.5
+ * TFLOP/s, above the FMAs' 9.7. */
 static void f64_gemm_on_an_a100_is_four_m8n8k4(void)
 {
     tsr_profile *h200 = check_repo_profile("nvidia-h200"),
@@ -1554,12 +1556,12 @@ static void f64_gemm_on_an_a100_is_four_m8n8k4(void)
     free(cuda);
     tsr_config start;
     const char *origin = NULL;
+    tsr_config h200_start;
+    CHECK(tsr_config_start(spec, h200, &h200_start, &origin, &err) == TSR_OK);
     CHECK(tsr_config_start(spec, a100, &start, &origin, &err) == TSR_OK);
     CHECK(origin && !strcmp(origin, "suggested"));
     CHECK(tsr_config_get(spec->op, &start, "MU") == 1 &&
-          tsr_config_get(spec->op, &start, "BK") == 16 &&
-          tsr_config_get(spec->op, &start, "KU") == 2 &&
-          tsr_config_get(spec->op, &start, "PF") == 2);
+          !memcmp(&start, &h200_start, sizeof start));
     CHECK(spec->op->check(spec, a100, &start, &err) == TSR_OK);
     tsr_config fmas = config_of(spec->op, "BM=128,BN=64,BK=16,TM=8,TN=8,VW=8,SA=0,SB=1,PAD=0,"
                                           "STRM=1,STRN=1,KU=2,VN=1,PF=2");

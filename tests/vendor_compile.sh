@@ -259,15 +259,16 @@ done
 cuda_only+=("dgemm|PF=2,VW=2")
 # f64 on the warp's unit, mma.sync m16n8k8 on doubles (sm_90 and later):
 # loaded then multiplied, fetched ahead, one warp of 2 fragments; within
-# OpenCL's 48 KiB. CUDA also takes the H200's start (a ring of cp.async two
-# ahead, 96 KiB).
+# OpenCL's 48 KiB. CUDA also takes the start (a ring of cp.async two ahead,
+# 49 KiB) and 128 x 128 tiles of k-steps of 32 (207 KiB).
 f64_unit=("dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1"
     "dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=2,PF=1"
     "dgemm|MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1")
-f64_unit_cuda=("dgemm|MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2")
+f64_start="dgemm|MU=1,BM=128,BN=64,BK=8,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1,PF=2,RS=8"
+f64_unit_cuda=("$f64_start" "dgemm|MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2")
 # The same on an A100's unit for doubles, four m8n8k4 an m16n8k8 (sm_80):
-# the three above, and CUDA the A100's start (k-steps of 16, 112 KiB).
-f64_k4_cuda=("dgemm|MU=1,BM=128,BN=128,BK=16,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=2,PF=2")
+# the three above, and CUDA the start.
+f64_k4_cuda=("$f64_start")
 # Fused attention: the online softmax's maps and row reductions on the
 # threads' FMAs (causal, 64-wide heads; non-causal, 128-wide), and on the
 # matrix unit with P rounded to f16 between the two multiplies.

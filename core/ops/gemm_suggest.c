@@ -72,23 +72,23 @@ bool gemm_suggest_matrix_unit(const tsr_opspec *spec, const tsr_profile *profile
         v[GEMM_PF] = 2;
     }
     if (spec->dtype == TSR_F64) {
-        /* The best of thirteen fixed configs on an H200 at n = 4096, and
-         * of a 40-s tune there (43.6 TFLOP/s, against 14.5 for the FMAs'
-         * best; docs/performance.md): 8 warps of 4 x 4 fragments of
-         * doubles (64 accumulators a thread), k-steps of 32 in 16-byte
-         * copies. Its ring of three stages holds 211968 bytes; where a
-         * group gets less (an A100's 166912), k-steps of 16. */
-        v[GEMM_TM] = 4;
+        /* The best of 29 fixed configs on an H200 (the tuner's timing,
+         * docs/performance.md): 8 warps of 2 x 4 fragments of doubles (32
+         * accumulators a thread) down a 128 x 64 tile, k-steps of 8 in
+         * 16-byte copies two ahead, the groups rasterised by 8. 2.79 ms at
+         * n = 4096 (49 TFLOP/s) and 22.2 at 8192, against 3.17 and 24.6
+         * for 128 x 128 tiles of 4 x 4 fragments and k-steps of 32: its
+         * 49920 bytes of shared memory and fewer registers leave room for
+         * more groups a unit. The same on an A100's m8n8k4 (within its
+         * 163 KiB; on an H200, 5.10 ms against 5.20). */
+        v[GEMM_BN] = 64;
+        v[GEMM_BK] = 8;
+        v[GEMM_TM] = 2;
         v[GEMM_TN] = 4;
         v[GEMM_VW] = 2;
-        v[GEMM_KU] = 4;
+        v[GEMM_KU] = 1;
         v[GEMM_PF] = ring ? 2 : 0;
-        double shared = tsr_profile_value(&profile->shared_per_block, 16384);
-        double optin = tsr_profile_value(&profile->shared_per_block_optin, 0);
-        if ((optin > shared ? optin : shared) < 211968) {
-            v[GEMM_BK] = 16;
-            v[GEMM_KU] = 2;
-        }
+        v[GEMM_RS] = 8;
     }
     return true;
 }
