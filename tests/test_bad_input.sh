@@ -146,9 +146,9 @@ printf '%s' "$spec_ok" | sed 's/{a: row, b: row}/{a: row, b: row, math: fp8}/' >
 refused "a math of no such name" gen spec-bad-math.yaml --profile pocl-cpu
 # The row ops' sections: an unknown kind or key, a negative eps, a section
 # for another op, a reduce without its kind.
-row_spec() { # row_spec FILE OP SECTION
-    printf 'schema: 1\nname: r\nop: %s\ndtype: f32\n%s\nshapes:\n  - {rows: 4, cols: 8}\n' \
-        "$2" "$3" >"$1"
+row_spec() { # row_spec FILE OP SECTION [SHAPE]
+    local shape=${4:-'{rows: 4, cols: 8}'}
+    printf 'schema: 1\nname: r\nop: %s\ndtype: f32\n%s\nshapes:\n  - %s\n' "$2" "$3" "$shape" >"$1"
 }
 row_spec spec-reduce-kind.yaml reduce 'reduce: {kind: median}'
 refused "a reduce of kind median" gen spec-reduce-kind.yaml --profile pocl-cpu
@@ -162,6 +162,30 @@ row_spec spec-layernorm-nan-eps.yaml layernorm 'layernorm: {eps: .nan}'
 refused "a layernorm with eps NaN" gen spec-layernorm-nan-eps.yaml --profile pocl-cpu
 row_spec spec-rmsnorm-reduce-section.yaml rmsnorm 'reduce: {kind: sum}'
 refused "an rmsnorm with a reduce section" gen spec-rmsnorm-reduce-section.yaml --profile pocl-cpu
+# The reduced axis: no such axis, a list of them; an inner dim where the
+# axis is the last (in the spec and on the command line), an empty one, or
+# rows x cols x inner past what 32-bit indices reach.
+row_spec spec-reduce-axis-first.yaml reduce 'reduce: {kind: sum, axis: first}'
+refused_saying "a reduce along an axis of no such name" \
+    "spec-reduce-axis-first.yaml:5:27: reduce.axis: unknown value 'first'" \
+    gen spec-reduce-axis-first.yaml --profile pocl-cpu
+row_spec spec-reduce-axis-list.yaml reduce 'reduce: {kind: sum, axis: [1, 2]}'
+refused_saying "a reduce along a list of axes" \
+    "reduce.axis: expected one of: last, middle, got a sequence" \
+    gen spec-reduce-axis-list.yaml --profile pocl-cpu
+row_spec spec-reduce-last-inner.yaml reduce 'reduce: {kind: sum}' '{rows: 4, cols: 8, inner: 4}'
+refused_saying "an inner dim on a last-axis reduce" "shapes[0].inner: only 'reduce: {axis: middle}'" \
+    gen spec-reduce-last-inner.yaml --profile pocl-cpu
+refused_saying "--shape with an inner dim on a last-axis reduce" "which has no inner dim" \
+    verify "$root/ops/reduce-sum.yaml" --device opencl:0 --shape rows=4,cols=8,inner=4
+row_spec spec-reduce-inner-0.yaml reduce 'reduce: {kind: max, axis: middle}' \
+    '{rows: 4, cols: 8, inner: 0}'
+refused_saying "a middle-axis reduce with inner 0" "shapes[0].inner: 0 is out of range" \
+    gen spec-reduce-inner-0.yaml --profile pocl-cpu
+row_spec spec-reduce-inner-huge.yaml reduce 'reduce: {kind: max, axis: middle}' \
+    '{rows: 1, cols: 65536, inner: 65536}'
+refused_saying "a middle-axis reduce past 2^31 elements" "rows*cols*inner = 4294967296 elements" \
+    gen spec-reduce-inner-huge.yaml --profile pocl-cpu
 
 # permute's perm: not a permutation, out of range, too long or empty, not
 # a list, missing; shapes whose dims do not match the perm's rank.
