@@ -775,6 +775,70 @@ static void clblast_agrees_with_tessera_in_every_layout(void)
     }
 }
 
+/* The reference walks a column-major B by its columns and a row-major one
+ * by its rows (core/ops/gemm_host.c): both add the terms in the order of k,
+ * so B stored either way, and A likewise, gives the same sums and
+ * magnitudes to the bit, in f32 and f64, over a batch. */
+static void reference_is_the_same_in_every_layout(void)
+{
+    enum { M = 5, N = 7, K = 300, BATCH = 2 };
+    const tsr_shape shape = {{M, N, K, BATCH}};
+    static double a[BATCH * M * K], b[BATCH * K * N], at[BATCH * M * K], bt[BATCH * K * N];
+    static double c[BATCH * M * N], out[4][BATCH * M * N], mag[4][BATCH * M * N];
+    static float a32[BATCH * M * K], b32[BATCH * K * N], at32[BATCH * M * K], bt32[BATCH * K * N];
+    static float c32[BATCH * M * N];
+    uint32_t seed = 99u;
+    for (int z = 0; z < BATCH; z++)
+        for (int i = 0; i < M * K; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            a[z * M * K + i] = (double)(seed >> 8) / (1 << 24) - 0.5;
+        }
+    for (int z = 0; z < BATCH; z++)
+        for (int i = 0; i < K * N; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            b[z * K * N + i] = (double)(seed >> 8) / (1 << 24) - 0.5;
+        }
+    /* at: each problem's A column-major; bt: B's. */
+    for (int z = 0; z < BATCH; z++) {
+        for (int i = 0; i < M; i++)
+            for (int p = 0; p < K; p++)
+                at[z * M * K + p * M + i] = a[z * M * K + i * K + p];
+        for (int p = 0; p < K; p++)
+            for (int j = 0; j < N; j++)
+                bt[z * K * N + j * K + p] = b[z * K * N + p * N + j];
+    }
+    for (int i = 0; i < BATCH * M * K; i++) {
+        a32[i] = (float)a[i];
+        at32[i] = (float)at[i];
+    }
+    for (int i = 0; i < BATCH * K * N; i++) {
+        b32[i] = (float)b[i];
+        bt32[i] = (float)bt[i];
+    }
+    for (int t = 0; t < 2; t++) {
+        bool wide = t == 1;
+        for (int l = 0; l < 4; l++) {
+            tsr_opspec *spec =
+                typed_gemm_spec(wide ? "f64" : "f32", layouts[l][0], layouts[l][1], -0.75, 0.0);
+            if (!spec)
+                continue;
+            bool a_col = l >= 2, b_col = l % 2;
+            /* The op's buffers: A, B, C, then bias and R (unused here). */
+            const void *buffers[5] = {
+                wide ? (const void *)(a_col ? at : a) : (const void *)(a_col ? at32 : a32),
+                wide ? (const void *)(b_col ? bt : b) : (const void *)(b_col ? bt32 : b32),
+                wide ? (const void *)c : (const void *)c32};
+            spec->op->reference(spec, &shape, (const float *const *)buffers, out[l], mag[l]);
+            tsr_opspec_free(spec);
+        }
+        for (int l = 1; l < 4; l++)
+            CHECK_MSG(!memcmp(out[l], out[0], sizeof out[0]) &&
+                          !memcmp(mag[l], mag[0], sizeof mag[0]),
+                      "%s: a %s, b %s differs from a row, b row", wide ? "f64" : "f32",
+                      layouts[l][0], layouts[l][1]);
+    }
+}
+
 int main(void)
 {
     suite s = {.options = {.min_runs = 1, .max_runs = 1}};
@@ -782,6 +846,7 @@ int main(void)
     if (opened >= 0)
         return opened;
     the_suite = &s;
+    RUN_TEST(reference_is_the_same_in_every_layout);
     RUN_TEST(verifier_catches_planted_faults);
     RUN_TEST(verifier_catches_planted_epilogue_faults);
     RUN_TEST(verifier_catches_lost_input_bits);
