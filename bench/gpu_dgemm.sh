@@ -3,8 +3,8 @@
 # tensor cores: tessera's MU=1 on doubles (mma.sync m16n8k8, sm_90 and
 # later) beside its threads' FMAs. The unit's start config, 128 x 128
 # tiles of k-steps of 32 and one warp's smallest tiles verified on cuda:0
-# on ragged shapes, B row- and column-major, first; then per shape a model-guided tune of
-# ops/dgemm.yaml, whose best is benchmarked against cuBLAS
+# on ragged shapes, B row- and column-major, first; then per shape a
+# model-guided tune of ops/dgemm.yaml, whose best is benchmarked against cuBLAS
 # (tessera-bench-gemm: device events, medians of interleaved runs), and so
 # is the best FMA (MU=0) config of the same tune. An A100's form of the
 # unit, four m8n8k4 an m16n8k8 (sm_80 and later, so this GPU runs it too),

@@ -787,17 +787,11 @@ static void reference_is_the_same_in_every_layout(void)
     static double c[BATCH * M * N], out[4][BATCH * M * N], mag[4][BATCH * M * N];
     static float a32[BATCH * M * K], b32[BATCH * K * N], at32[BATCH * M * K], bt32[BATCH * K * N];
     static float c32[BATCH * M * N];
-    uint32_t seed = 99u;
-    for (int z = 0; z < BATCH; z++)
-        for (int i = 0; i < M * K; i++) {
-            seed = seed * 1664525u + 1013904223u;
-            a[z * M * K + i] = (double)(seed >> 8) / (1 << 24) - 0.5;
-        }
-    for (int z = 0; z < BATCH; z++)
-        for (int i = 0; i < K * N; i++) {
-            seed = seed * 1664525u + 1013904223u;
-            b[z * K * N + i] = (double)(seed >> 8) / (1 << 24) - 0.5;
-        }
+    uint64_t seed = 99u;
+    for (int i = 0; i < BATCH * M * K; i++)
+        a[i] = (double)(next_random(&seed) >> 11) * 0x1p-53 - 0.5;
+    for (int i = 0; i < BATCH * K * N; i++)
+        b[i] = (double)(next_random(&seed) >> 11) * 0x1p-53 - 0.5;
     /* at: each problem's A column-major; bt: B's. */
     for (int z = 0; z < BATCH; z++) {
         for (int i = 0; i < M; i++)

@@ -98,15 +98,14 @@ static tsr_status check_mma_sync(const tsr_opspec *spec, const tsr_profile *prof
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "MU=1 multiplies f32 inputs as tf32 only, which the spec does not allow "
                         "(gemm.math: tf32)");
-    if (spec->dtype == TSR_F64 && !gemm_has_warp_unit(spec, profile))
-        return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=1: the profile lists no mma m16n8k8 or m8n8k4 unit for f64 inputs "
-                        "with f64 products");
+    /* Doubles take sm_80's m8n8k4 where m16n8k8 is not listed. */
+    const char *units = spec->dtype == TSR_F64 ? "m16n8k8 or m8n8k4"
+                        : step == 8            ? "m16n8k8"
+                                               : "m16n8k16";
     if (!gemm_has_warp_unit(spec, profile))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "MU=1: the profile lists no mma m16n8k%d unit for %s inputs with %s "
-                        "products",
-                        step, tsr_dtype_name(gemm_unit_input(spec)),
+                        "MU=1: the profile lists no mma %s unit for %s inputs with %s products",
+                        units, tsr_dtype_name(gemm_unit_input(spec)),
                         tsr_dtype_name(tsr_dtype_compute(spec->dtype)));
     if (c->bk % step || c->ku > c->bk / step)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
