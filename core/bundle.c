@@ -40,10 +40,6 @@ typedef struct collected {
 static tsr_status collect_best(void *ctx, const tsr_result *best)
 {
     collected *c = ctx;
-    /* libtessera-rt has no f64 GEMM (nor a double argument): such kernels
-     * stay in the store, out of bundles. */
-    if (best->op_key && strncmp(best->op_key, "gemm.f64.", 9) == 0)
-        return TSR_OK;
     if (c->count == c->cap) {
         int cap = c->cap ? c->cap * 2 : 16;
         tsr_bundle_entry *grown = realloc(c->entries, sizeof *grown * (size_t)cap);
@@ -245,21 +241,23 @@ static bool parse_geometry(const tsr_op_def *op, const char *text, tsr_geometry_
     return true;
 }
 
-/* "buffer:A,int:M,float:alpha" (args), or "BM=64,BN=64" (a config; empty
- * for an op without params). */
+/* "buffer:A,int:M,float:alpha" (args; an f64 GEMM's scalars are
+ * "double:"), or "BM=64,BN=64" (a config; empty for an op without
+ * params). */
 static bool check_list(const char *text, bool is_config, char *why, size_t why_size)
 {
-    static const char *const kinds[] = {"buffer:", "int:", "float:"};
+    static const char *const kinds[] = {"buffer:", "int:", "float:", "double:"};
     const char *cursor = is_config && !*text ? NULL : text, *item;
     size_t len;
     while (tsr_bundle_next_item(&cursor, ',', &item, &len)) {
         const char *eq = memchr(item, '=', len);
         bool ok = is_config && eq && eq != item;
-        for (int i = 0; i < 3 && !is_config && !ok; i++)
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && !is_config && !ok; i++)
             ok = len > strlen(kinds[i]) && memcmp(item, kinds[i], strlen(kinds[i])) == 0;
         if (!ok) {
             snprintf(why, why_size, "%s item '%.*s' is not %s", is_config ? "config" : "args",
-                     (int)len, item, is_config ? "NAME=VALUE" : "buffer:, int: or float:NAME");
+                     (int)len, item,
+                     is_config ? "NAME=VALUE" : "buffer:, int:, float: or double:NAME");
             return false;
         }
     }

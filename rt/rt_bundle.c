@@ -213,6 +213,8 @@ static bool parse_args(const char *text, rt_kernel *k)
         {"int:inner", RT_INT, 2}, /* a reduction along the middle axis */
         {"float:alpha", RT_FLOAT, 0},
         {"float:beta", RT_FLOAT, 1},
+        {"double:alpha", RT_DOUBLE, 0}, /* an f64 GEMM's */
+        {"double:beta", RT_DOUBLE, 1},
         /* GEMM's fused epilogue, last and only when used. */
         {"buffer:bias", RT_BUFFER, 3},
         {"buffer:R", RT_BUFFER, 4},

@@ -31,10 +31,29 @@ const char *rt_activation_name(tsr_rt_activation activation)
     return in_range((int)activation, COUNT(activation_names)) ? activation_names[activation] : NULL;
 }
 
-/* A and B: a storage type, or f32 that may be multiplied as tf32. */
+/* A GEMM's C: a storage type of every op, or doubles, which only GEMM
+ * takes. */
+static bool c_type_valid(tsr_rt_dtype c_type)
+{
+    return c_type == TSR_RT_F64 || in_range((int)c_type, COUNT(dtype_names));
+}
+
+/* A and B: as C, or f32 that may be multiplied as tf32. */
 static bool ab_type_valid(tsr_rt_dtype ab_type)
 {
-    return ab_type == TSR_RT_TF32 || in_range((int)ab_type, COUNT(dtype_names));
+    return ab_type == TSR_RT_TF32 || c_type_valid(ab_type);
+}
+
+/* An f64 GEMM reads and writes doubles only (the store's `gemm.output`
+ * is refused for f64). */
+static bool types_pair(const tsr_rt_gemm_desc *d)
+{
+    return (d->ab_type == TSR_RT_F64) == (d->c_type == TSR_RT_F64);
+}
+
+static const char *gemm_type_name(tsr_rt_dtype type)
+{
+    return type == TSR_RT_F64 ? "f64" : dtype_names[type];
 }
 
 static bool desc_enums_valid(const tsr_rt_gemm_desc *d)
@@ -43,7 +62,7 @@ static bool desc_enums_valid(const tsr_rt_gemm_desc *d)
            in_range((int)d->b_layout, COUNT(layout_names)) &&
            in_range((int)d->bias, COUNT(bias_names)) &&
            in_range((int)d->activation, COUNT(activation_names)) && ab_type_valid(d->ab_type) &&
-           in_range((int)d->c_type, COUNT(dtype_names));
+           c_type_valid(d->c_type) && types_pair(d);
 }
 
 void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k)
@@ -75,12 +94,13 @@ const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *d, char *buf, size_t si
         snprintf(bias, sizeof bias, ".bias=%s", bias_names[d->bias]);
     if (d->activation != TSR_RT_ACT_NONE)
         snprintf(activation, sizeof activation, ".act=%s", activation_names[d->activation]);
-    if (d->c_type != TSR_RT_F32)
+    /* ".out=" names a C other than the products' type (f64's is f64). */
+    if (d->c_type != TSR_RT_F32 && d->c_type != TSR_RT_F64)
         snprintf(output, sizeof output, ".out=%s", dtype_names[d->c_type]);
     bool tf32 = d->ab_type == TSR_RT_TF32;
     snprintf(buf, size, "gemm.%s.a=%s.b=%s.beta=%d%s%s%s%s%s",
-             tf32 ? "f32" : dtype_names[d->ab_type], layout_names[d->a_layout],
-             layout_names[d->b_layout], d->beta != 0.0f, bias, activation,
+             tf32 ? "f32" : gemm_type_name(d->ab_type), layout_names[d->a_layout],
+             layout_names[d->b_layout], d->beta != 0.0, bias, activation,
              d->residual ? ".res=1" : "", output, tf32 ? ".math=tf32" : "");
     return buf;
 }
@@ -113,11 +133,18 @@ static int check_enums(const tsr_rt_gemm_desc *d, char *err, size_t err_size)
                        (int)d->activation);
     if (!ab_type_valid(d->ab_type))
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
-                       "GEMM desc: ab_type %d is not TSR_RT_F32, _F16, _BF16 or _TF32",
+                       "GEMM desc: ab_type %d is not TSR_RT_F32, _F16, _BF16, _TF32 or _F64",
                        (int)d->ab_type);
-    if (!in_range((int)d->c_type, COUNT(dtype_names)))
+    if (!c_type_valid(d->c_type))
         return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
-                       "GEMM desc: c_type %d is not TSR_RT_F32, _F16 or _BF16", (int)d->c_type);
+                       "GEMM desc: c_type %d is not TSR_RT_F32, _F16, _BF16 or _F64",
+                       (int)d->c_type);
+    if (!types_pair(d))
+        return rt_fail(err, err_size, TSR_RT_ERR_INPUT,
+                       "GEMM desc: ab_type %s with c_type %s: an f64 GEMM reads and writes "
+                       "TSR_RT_F64 only (set both)",
+                       d->ab_type == TSR_RT_TF32 ? "tf32" : gemm_type_name(d->ab_type),
+                       gemm_type_name(d->c_type));
     return TSR_RT_OK;
 }
 
@@ -177,10 +204,13 @@ int rt_gemm_call(const tsr_rt_gemm_desc *d, const void *const handles[RT_MAX_BUF
         rc = check_epilogue_buffers(d, given, err, err_size);
     if (rc)
         return rc;
+    /* Both forms of the scalars: the kernel's arguments say which it takes
+     * (an f64 kernel's "double:alpha"). */
     *call = (rt_call){.shape = {d->m, d->n, d->k, d->batch},
                       .n_dims = 4,
                       .ints = {d->m, d->n, d->k},
-                      .floats = {d->alpha, d->beta}};
+                      .floats = {(float)d->alpha, (float)d->beta},
+                      .doubles = {d->alpha, d->beta}};
     tsr_rt_gemm_desc_key(d, call->op_key, sizeof call->op_key);
     for (int i = 0; i < RT_MAX_BUFFERS; i++) {
         call->buffers[i] = handles[i];

@@ -13,9 +13,10 @@
 #include <tessera/tessera_rt.h>
 
 /* Where a kernel argument comes from, by the name the manifest's argument
- * list gives it: one of the call's buffers, ints or floats, or the
- * workspace ("buffer:workspace", last), which the backend supplies. */
-typedef enum rt_kind { RT_BUFFER, RT_INT, RT_FLOAT, RT_WORKSPACE } rt_kind;
+ * list gives it: one of the call's buffers, ints, floats or doubles (an
+ * f64 GEMM's "double:alpha"), or the workspace ("buffer:workspace",
+ * last), which the backend supplies. */
+typedef enum rt_kind { RT_BUFFER, RT_INT, RT_FLOAT, RT_DOUBLE, RT_WORKSPACE } rt_kind;
 typedef struct rt_arg {
     rt_kind kind;
     int slot;
@@ -38,7 +39,8 @@ typedef struct rt_kernel {
  * kernel; the buffer handles (cl_mem, CUdeviceptr, HIP pointers), ints
  * and floats fill its arguments by the slots parse_args (rt_bundle.c)
  * gives their names. GEMM: shape m, n, k, batch; buffers A, B, C, bias,
- * R; ints M, N, K; floats alpha, beta. Row ops: shape rows, cols; buffers
+ * R; ints M, N, K; floats alpha, beta, and the same as doubles for an
+ * f64 kernel. Row ops: shape rows, cols; buffers
  * X, Y, gamma, beta; ints rows, cols; float eps. Permute: shape d0 .. d3;
  * buffers X, Y; ints d0 .. d3. Attention: shape q, kv, heads, batch;
  * buffers Q, K, V, O; ints QLEN, KVLEN, HEADS; float scale. conv2d:
@@ -57,6 +59,7 @@ typedef struct rt_call {
     bool given[RT_MAX_BUFFERS];          /* whether that handle is not NULL (or 0) */
     int ints[RT_MAX_INTS];
     float floats[2];
+    double doubles[2];     /* GEMM's alpha and beta, for an f64 kernel */
     const void *workspace; /* the backend's handle, as for buffers; set at launch */
 } rt_call;
 

@@ -28,6 +28,7 @@ void rt_param_pointers(const rt_kernel *k, const rt_call *call, void **params)
         params[i] = a->kind == RT_BUFFER      ? (void *)call->buffers[a->slot]
                     : a->kind == RT_WORKSPACE ? (void *)call->workspace
                     : a->kind == RT_INT       ? (void *)&call->ints[a->slot]
+                    : a->kind == RT_DOUBLE    ? (void *)&call->doubles[a->slot]
                                               : (void *)&call->floats[a->slot];
     }
 }

@@ -221,6 +221,8 @@ static cl_int set_args(cl_kernel kernel, const rt_kernel *k, const rt_call *call
             status = clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), call->workspace);
         else if (a->kind == RT_INT)
             status = clSetKernelArg(kernel, (cl_uint)i, sizeof(int), &call->ints[a->slot]);
+        else if (a->kind == RT_DOUBLE)
+            status = clSetKernelArg(kernel, (cl_uint)i, sizeof(double), &call->doubles[a->slot]);
         else
             status = clSetKernelArg(kernel, (cl_uint)i, sizeof(float), &call->floats[a->slot]);
     }

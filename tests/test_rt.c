@@ -439,7 +439,7 @@ static void gemm_desc_key_is_the_stores(void)
     d.c_type = TSR_RT_TF32; /* a type of A and B only */
     CHECK(tsr_rt_gemm_desc_key(&d, key, sizeof key) == NULL);
     d.c_type = TSR_RT_F32;
-    d.ab_type = (tsr_rt_dtype)4;
+    d.ab_type = (tsr_rt_dtype)5; /* past TSR_RT_F64 (test_rt_f64 takes f64) */
     CHECK(tsr_rt_gemm_desc_key(&d, key, sizeof key) == NULL);
     d.ab_type = TSR_RT_F32;
     d.activation = (tsr_rt_activation)9;
@@ -531,7 +531,7 @@ static void gemm_ex_refusals_are_a_code_and_one_line(void)
     CHECK_STR_CONTAINS(err, "bias 7 is not");
     d = good, d.ab_type = (tsr_rt_dtype)5;
     CHECK(call_ex(b, &d, true, true, err, sizeof err) == TSR_RT_ERR_INPUT);
-    CHECK_STR_CONTAINS(err, "ab_type 5 is not TSR_RT_F32, _F16, _BF16 or _TF32");
+    CHECK_STR_CONTAINS(err, "ab_type 5 is not TSR_RT_F32, _F16, _BF16, _TF32 or _F64");
     d = good, d.activation = (tsr_rt_activation)-1;
     CHECK(call_ex(b, &d, true, true, err, sizeof err) == TSR_RT_ERR_INPUT);
     CHECK_STR_CONTAINS(err, "activation -1 is not");

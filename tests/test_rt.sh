@@ -1,9 +1,9 @@
 #!/bin/bash
 # Makes a bundle of GEMMs (plain, fused, batched), the row ops, permutes,
 # attention and conv2d tuned on PoCL with the tessera CLI, then runs each
-# test program on it (test_rt, test_rt_rows, test_rt_attention,
-# test_rt_conv2d, test_rt_workspace): libtessera-rt alone, as a user's
-# program.
+# test program on it (test_rt, test_rt_f64, test_rt_rows,
+# test_rt_attention, test_rt_conv2d, test_rt_workspace): libtessera-rt
+# alone, as a user's program.
 #
 # usage: test_rt.sh TESSERA TEST...   (TSR_SOURCE_ROOT names the source tree)
 set -u
@@ -50,6 +50,11 @@ tune "$root/ops/sgemm.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/hgemm.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/sgemm-tf32.yaml" --shape m=64,n=64,k=64
 tune "$root/ops/bf16gemm-tn.yaml" --shape m=48,n=48,k=48
+# f64: the plain dgemm, and one with A column-major, beta, a column bias,
+# GELU and R, tuned with a batch.
+tune "$root/ops/dgemm.yaml" --shape m=64,n=64,k=64
+spec rt-f64-fused "a: col, b: row, beta: 1.0, bias: col, activation: gelu, residual: true" \
+    "m: 32, n: 16, k: 32, batch: 2" | sed 's/^dtype: f32/dtype: f64/' >f64-fused.yaml
 for row_op in softmax reduce-sum rmsnorm layernorm; do
     tune "$root/ops/$row_op.yaml" --shape rows=16,cols=512
 done
@@ -128,8 +133,8 @@ conv2d: {layout: nhwc, filter: [3, 2], stride: [2, 1], pad: [1, 0], dilation: [1
 shapes:
   - {n: 2, c: 8, h: 9, w: 9, k: 4}
 SPEC
-for made in col-gelu-res row-silu relu-res half-out reverse attention-causal attention-bshd \
-    conv2d-nchw conv2d-nhwc; do
+for made in col-gelu-res row-silu relu-res half-out f64-fused reverse attention-causal \
+    attention-bshd conv2d-nchw conv2d-nhwc; do
     tune "$made.yaml"
 done
 "$tessera" export --db t.db --out bundle >/dev/null || exit 1

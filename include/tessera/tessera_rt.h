@@ -117,7 +117,8 @@ typedef enum tsr_rt_activation {
 } tsr_rt_activation;
 
 /* The element type of a GEMM's A and B (ab_type), and of its C, bias and
- * R (c_type); the products accumulate in f32 whatever they are. */
+ * R (c_type); the products accumulate in f32 whatever they are, but for
+ * TSR_RT_F64's. */
 typedef enum tsr_rt_dtype {
     TSR_RT_F32 = 0,
     TSR_RT_F16 = 1,  /* IEEE binary16 */
@@ -125,6 +126,9 @@ typedef enum tsr_rt_dtype {
     /* A GEMM's ab_type only: f32 elements that its kernels may multiply as
      * tf32 (10-bit mantissas), those of a spec with `math: tf32` */
     TSR_RT_TF32 = 3,
+    /* A GEMM's only, ab_type and c_type both: doubles, multiplied and
+     * summed in f64 (a spec with `dtype: f64`) */
+    TSR_RT_F64 = 4,
 } tsr_rt_dtype;
 
 /* A GEMM with its epilogue, for `batch` problems at once:
@@ -141,7 +145,9 @@ typedef struct tsr_rt_gemm_desc {
     tsr_rt_layout a_layout, b_layout;
     int m, n, k;
     int batch; /* >= 1 */
-    float alpha, beta;
+    /* Doubles for an f64 GEMM's sake; every other kernel takes them
+     * rounded to float. */
+    double alpha, beta;
     tsr_rt_bias bias;
     tsr_rt_activation activation;
     bool residual;        /* add R */
@@ -154,11 +160,13 @@ typedef struct tsr_rt_gemm_desc {
 void tsr_rt_gemm_desc_init(tsr_rt_gemm_desc *desc, int m, int n, int k);
 
 /* The desc's op key, the text tessera's store and manifest give its
- * kernels: "gemm.f32.a=row.b=row.beta=0", then ".bias=row|col",
- * ".act=relu|gelu|silu", ".res=1", ".out=f16|bf16" and ".math=tf32"
- * (ab_type TSR_RT_TF32, whose key starts "gemm.f32."), each only when used. Into buf; returns
- * buf, or NULL when a layout, bias or activation is none of its enum's
- * values. The sizes do not enter the key. */
+ * kernels: "gemm.f32.a=row.b=row.beta=0" ("gemm.f64." for TSR_RT_F64),
+ * then ".bias=row|col", ".act=relu|gelu|silu", ".res=1", ".out=f16|bf16"
+ * and ".math=tf32" (ab_type TSR_RT_TF32, whose key starts "gemm.f32."),
+ * each only when used. Into buf; returns buf, or NULL when a layout,
+ * bias, activation or type is none of its enum's values, or when only
+ * one of ab_type and c_type is TSR_RT_F64. The sizes do not enter the
+ * key. */
 const char *tsr_rt_gemm_desc_key(const tsr_rt_gemm_desc *desc, char *buf, size_t size);
 
 /* The row ops: row by row, the f32 matrix X (rows x cols) into Y, with
