@@ -9,7 +9,8 @@
 # is the best FMA (MU=0) config of the same tune. An A100's form of the
 # unit, four m8n8k4 an m16n8k8 (sm_80 and later, so this GPU runs it too),
 # verified and benchmarked alike through the A100's profile (--profile
-# nvidia-a100-80gb), at its start config. A table last.
+# nvidia-a100-80gb), at its start config. Then the tuned kernels exported
+# and run through libtessera-rt (examples/cuda_gemm --f64). A table last.
 #
 # usage: bench/gpu_dgemm.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
 #        takes a build made elsewhere as it is)
@@ -72,5 +73,25 @@ for size in "${sizes[@]}"; do
     row "  A100's m8n8k4 form, its start" \
         "$(bench_cublas ops/dgemm.yaml "$out/d.db" "$size" 10 "$start" nvidia-a100-80gb)"
 done
+
+# The tuned kernels exported and run as a program runs them: through
+# libtessera-rt on its own stream and buffers (examples/cuda_gemm --f64,
+# against cublasDgemm on the same buffers, its answer checked).
+if [ -x "$build/examples/cuda_gemm" ] &&
+    "$tessera" export --db "$out/d.db" --out "$out/bundle" >/dev/null 2>&1; then
+    for size in "${sizes[@]}"; do
+        IFS=x read -r m n k <<<"$size"
+        if "$build/examples/cuda_gemm" --f64 "$out/bundle" "$m" "${n:-$m}" "${k:-$m}" 20 \
+            >"$out/e.txt" 2>&1; then
+            row "libtessera-rt dgemm $size" \
+                "$(grep -o 'ratio [0-9.]*' "$out/e.txt") vs cuBLAS, answer ok"
+        else
+            row "libtessera-rt dgemm $size" "FAIL"
+            cat "$out/e.txt"
+        fi
+    done
+else
+    row "libtessera-rt dgemm" "not run (no examples/cuda_gemm, or the export failed)"
+fi
 
 finish

@@ -1,17 +1,20 @@
 /* Multiplies two matrices with the GEMM of a tessera bundle through CUDA,
  * on the program's own context, stream and device memory, and compares it
  * with cuBLAS on the same buffers: the answer (against cuBLAS, and for
- * small shapes against a double-precision product on the CPU) and the
- * speed, both timed by events on the same stream.
+ * small shapes against a long double product on the CPU) and the speed,
+ * both timed by events on the same stream. f32 (cublasSgemm, TF32 off),
+ * or f64 with --f64 (the bundle's gemm.f64 kernels, cublasDgemm).
  *
  *   cc cuda_gemm.c $(pkg-config --cflags --libs tessera-rt) \
  *      -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcublas -lcuda -lm
- *   ./cuda_gemm BUNDLE_DIR [M N K [RUNS]]     (default 4096 4096 4096, 20 runs)
+ *   ./cuda_gemm [--f64] BUNDLE_DIR [M N K [RUNS]]   (default 4096 4096 4096, 20 runs)
  *
  * Exit status 0 when the product is right. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cublas_v2.h>
 #include <cuda.h>
@@ -29,10 +32,40 @@
         }                                                                                          \
     } while (0)
 
-static float next_value(unsigned *state)
+/* Uniform in [-1, 1) with 53 random bits; an f32 run rounds them. */
+static double next_value(unsigned long long *state)
 {
-    *state = *state * 1664525u + 1013904223u;
-    return (float)(*state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*state >> 11) * 0x1p-52 - 1.0;
+}
+
+/* The host's doubles as the device holds them: each rounded to float for
+ * f32 (and the host's copy with it, so the reference reads what the GPU
+ * reads). */
+static void upload(CUdeviceptr to, double *values, size_t n, bool f64)
+{
+    if (f64) {
+        CHECK_CU(cuMemcpyHtoD(to, values, n * sizeof *values));
+        return;
+    }
+    float *rounded = malloc(n * sizeof *rounded);
+    for (size_t i = 0; i < n; i++)
+        values[i] = rounded[i] = (float)values[i];
+    CHECK_CU(cuMemcpyHtoD(to, rounded, n * sizeof *rounded));
+    free(rounded);
+}
+
+static void download(double *values, CUdeviceptr from, size_t n, bool f64)
+{
+    if (f64) {
+        CHECK_CU(cuMemcpyDtoH(values, from, n * sizeof *values));
+        return;
+    }
+    float *read = malloc(n * sizeof *read);
+    CHECK_CU(cuMemcpyDtoH(read, from, n * sizeof *read));
+    for (size_t i = 0; i < n; i++)
+        values[i] = read[i];
+    free(read);
 }
 
 static int compare_floats(const void *a, const void *b)
@@ -41,10 +74,27 @@ static int compare_floats(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* cuBLAS's product of the same buffers, row-major C = A B as
+ * column-major C^T = B^T A^T. */
+static cublasStatus_t run_cublas(cublasHandle_t handle, bool f64, int m, int n, int k,
+                                 CUdeviceptr a, CUdeviceptr b, CUdeviceptr c)
+{
+    if (f64) {
+        const double one = 1.0, zero = 0.0;
+        return cublasDgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, (const double *)b, n,
+                           (const double *)a, k, &zero, (double *)c, n);
+    }
+    const float one = 1.0f, zero = 0.0f;
+    return cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, (const float *)b, n,
+                       (const float *)a, k, &zero, (float *)c, n);
+}
+
 int main(int argc, char **argv)
 {
+    bool f64 = argc > 1 && strcmp(argv[1], "--f64") == 0;
+    argc -= f64, argv += f64;
     if (argc != 2 && argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: %s BUNDLE_DIR [M N K [RUNS]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--f64] BUNDLE_DIR [M N K [RUNS]]\n", argv[0]);
         return 2;
     }
     int m = argc >= 5 ? atoi(argv[2]) : 4096, n = argc >= 5 ? atoi(argv[3]) : 4096,
@@ -69,19 +119,20 @@ int main(int argc, char **argv)
     CHECK_CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
 
     size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n;
-    float *a = malloc(na * 4), *b = malloc(nb * 4), *ours = malloc(nc * 4),
-          *theirs = malloc(nc * 4);
-    unsigned state = 42;
+    size_t size = f64 ? sizeof(double) : sizeof(float);
+    double *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b),
+           *ours = malloc(nc * sizeof *ours), *theirs = malloc(nc * sizeof *theirs);
+    unsigned long long state = 42;
     for (size_t i = 0; i < na; i++)
         a[i] = next_value(&state);
     for (size_t i = 0; i < nb; i++)
         b[i] = next_value(&state);
     CUdeviceptr da, db, dc;
-    CHECK_CU(cuMemAlloc(&da, na * 4));
-    CHECK_CU(cuMemAlloc(&db, nb * 4));
-    CHECK_CU(cuMemAlloc(&dc, nc * 4));
-    CHECK_CU(cuMemcpyHtoD(da, a, na * 4));
-    CHECK_CU(cuMemcpyHtoD(db, b, nb * 4));
+    CHECK_CU(cuMemAlloc(&da, na * size));
+    CHECK_CU(cuMemAlloc(&db, nb * size));
+    CHECK_CU(cuMemAlloc(&dc, nc * size));
+    upload(da, a, na, f64);
+    upload(db, b, nb, f64);
 
     cublasHandle_t handle;
     if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS ||
@@ -90,43 +141,41 @@ int main(int argc, char **argv)
         fprintf(stderr, "cuBLAS does not start\n");
         return 1;
     }
-    const float one = 1.0f, zero = 0.0f;
-    /* Row-major C = A B is column-major C^T = B^T A^T. */
-#define RUN_CUBLAS()                                                                               \
-    cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, (const float *)db, n,             \
-                (const float *)da, k, &zero, (float *)dc, n)
-#define RUN_TESSERA()                                                                              \
-    tsr_rt_gemm_cuda(bundle, stream, TSR_RT_ROW, TSR_RT_ROW, m, n, k, 1.0f, da, db, 0.0f, dc, err, \
-                     sizeof err)
+    tsr_rt_gemm_desc desc;
+    tsr_rt_gemm_desc_init(&desc, m, n, k);
+    desc.ab_type = desc.c_type = f64 ? TSR_RT_F64 : TSR_RT_F32;
 
-    /* The answers: ours, then cuBLAS's, from the same inputs. */
-    CHECK_CU(cuMemsetD32(dc, 0x7fc00000u, nc)); /* NaN: an unwritten element cannot pass */
-    if (RUN_TESSERA() != 0) {
+    /* The answers: ours, then cuBLAS's, from the same inputs; all ones
+     * is NaN as a float and as a double, so an unwritten element cannot
+     * pass. */
+    CHECK_CU(cuMemsetD32(dc, 0xffffffffu, nc * size / 4));
+    if (tsr_rt_gemm_ex_cuda(bundle, stream, &desc, da, db, dc, 0, 0, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     CHECK_CU(cuStreamSynchronize(stream));
-    CHECK_CU(cuMemcpyDtoH(ours, dc, nc * 4));
-    if (RUN_CUBLAS() != CUBLAS_STATUS_SUCCESS) {
-        fprintf(stderr, "cublasSgemm failed\n");
+    download(ours, dc, nc, f64);
+    if (run_cublas(handle, f64, m, n, k, da, db, dc) != CUBLAS_STATUS_SUCCESS) {
+        fprintf(stderr, "cuBLAS's GEMM failed\n");
         return 1;
     }
     CHECK_CU(cuStreamSynchronize(stream));
-    CHECK_CU(cuMemcpyDtoH(theirs, dc, nc * 4));
-    double worst = 0.0, bound = (16.0 * sqrt((double)k) + 64.0) * ldexp(1.0, -24);
-    bool on_cpu = (double)m * n * k <= 1e9; /* the double product, where it is quick */
+    download(theirs, dc, nc, f64);
+    double worst = 0.0, unit = ldexp(1.0, f64 ? -53 : -24);
+    double bound = (16.0 * sqrt((double)k) + 64.0) * unit;
+    bool on_cpu = (double)m * n * k <= 1e9; /* the long double product, where it is quick */
     for (size_t i = 0; i < nc; i++) {
-        double ref = theirs[i], magnitude = k; /* |a|, |b| < 1: the terms sum below k */
+        long double ref = theirs[i], magnitude = k; /* |a|, |b| < 1: the terms sum below k */
         if (on_cpu) {
             size_t row = i / (size_t)n, col = i % (size_t)n;
-            ref = magnitude = 0.0;
+            ref = magnitude = 0.0L;
             for (int p = 0; p < k; p++) {
-                double t = (double)a[row * k + p] * b[(size_t)p * n + col];
+                long double t = (long double)a[row * k + p] * b[(size_t)p * n + col];
                 ref += t;
-                magnitude += fabs(t);
+                magnitude += fabsl(t);
             }
         }
-        double e = fabs(ours[i] - ref) / (magnitude > 0 ? magnitude : 1.0);
+        double e = (double)(fabsl(ours[i] - ref) / (magnitude > 0 ? magnitude : 1.0L));
         worst = isnan(e) ? INFINITY : fmax(worst, e);
     }
     /* Against cuBLAS both sides carry rounding error. */
@@ -141,7 +190,9 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         for (int side = 0; side < 2; side++) {
             CHECK_CU(cuEventRecord(start, stream));
-            int rc = side == 0 ? RUN_TESSERA() : (int)RUN_CUBLAS();
+            int rc = side == 0 ? tsr_rt_gemm_ex_cuda(bundle, stream, &desc, da, db, dc, 0, 0, err,
+                                                     sizeof err)
+                               : (int)run_cublas(handle, f64, m, n, k, da, db, dc);
             CHECK_CU(cuEventRecord(end, stream));
             CHECK_CU(cuEventSynchronize(end));
             if (rc != 0) {
@@ -154,18 +205,16 @@ int main(int argc, char **argv)
     qsort(t_ours, (size_t)runs, 4, compare_floats);
     qsort(t_theirs, (size_t)runs, 4, compare_floats);
     double ms = t_ours[runs / 2], ms_ref = t_theirs[runs / 2], flop = 2.0 * m * n * k;
-    long pick;
     long shape[3] = {m, n, k};
     char key[64];
-    pick = tsr_rt_pick(bundle, tsr_rt_gemm_key(TSR_RT_ROW, TSR_RT_ROW, false, key, sizeof key),
-                       "cuda", shape, 3);
+    long pick = tsr_rt_pick(bundle, tsr_rt_gemm_desc_key(&desc, key, sizeof key), "cuda", shape, 3);
     tsr_rt_kernel_info info = {0};
     tsr_rt_kernel_info_at(bundle, (size_t)pick, &info);
     const char *loaded = tsr_rt_loaded_from(bundle, (size_t)pick);
-    printf("%d x %d x %d with the bundle's kernel tuned for %s (%s), loaded from %s:\n", m, n, k,
-           info.shape, info.config, loaded ? loaded : "?");
+    printf("%s %d x %d x %d with the bundle's kernel tuned for %s (%s), loaded from %s:\n",
+           f64 ? "f64" : "f32", m, n, k, info.shape, info.config, loaded ? loaded : "?");
     printf("  max relative error %.3g against %s (bound %.3g): %s\n", worst,
-           on_cpu ? "a double product on the CPU" : "cuBLAS", bound,
+           on_cpu ? "a long double product on the CPU" : "cuBLAS", bound,
            worst <= bound ? "ok" : "WRONG");
     printf("  tessera %.3f ms %.1f GFLOP/s, cuBLAS %.3f ms %.1f GFLOP/s, ratio %.2f "
            "(median of %d, events)\n",
