@@ -9,7 +9,7 @@
 #
 # usage: bench/gpu_split_k.sh [BUILD_DIR]   (default build-gpu; TSR_NO_BUILD=1
 #        takes a build made elsewhere as it is)
-# SPECS (default sgemm,hgemm): ops/ specs; SIZES (default
+# SPECS (default sgemm,hgemm; dgemm too): ops/ specs; SIZES (default
 #   16x4096x4096,16x4096x14336,128x1024x16384): MxNxK each, every dim at
 #   most 16384 (tessera-bench-gemm's limit); TUNE_SECONDS (default 25) per
 #   shape; KEEP: a folder for the stores.
@@ -28,6 +28,7 @@ IFS=, read -r -a sizes <<<"${SIZES:-16x4096x4096,16x4096x14336,128x1024x16384}"
 declare -A split_configs=(
     [sgemm]="SK=4 SK=16,BM=16,BN=64,TM=2,TN=4,PF=2,VW=4"
     [hgemm]="SK=4 SK=8,MU=1,BM=64,BN=64,BK=32,TM=2,TN=2,VW=8,PF=2,KU=2,STRN=0 SK=2,MU=2,BM=64,BN=128,BK=64,TM=1,TN=16,VW=8,PF=2,KU=1,STRN=0"
+    [dgemm]="SK=4 SK=8,MU=1,BM=128,BN=64,BK=8,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1,PF=2,RS=8"
 )
 for spec in "${specs[@]}"; do
     for config in ${split_configs[$spec]:-SK=4}; do

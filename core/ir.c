@@ -148,6 +148,9 @@ static const char *func_text[] = {
     [TP_ATOMIC_XCHG] = "atomic_xchg",
     [TP_FLOAT_BITS] = "float_bits",
     [TP_BITS_FLOAT] = "bits_float",
+    [TP_DOUBLE_LO_BITS] = "double_lo_bits",
+    [TP_DOUBLE_HI_BITS] = "double_hi_bits",
+    [TP_BITS_DOUBLE] = "bits_double",
 };
 static const char *builtin_text[] = {
     [TP_LOCAL_ID] = "local_id",

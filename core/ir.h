@@ -309,7 +309,9 @@ struct tsr_stmt {
      * ROW_JOIN's. In `workspace`, each group of the launch has the tile's
      * R = threads x rows x cols values and 4 words more (tsr_tile_join_words),
      * group g = row * parts + part from word g (R + 4): element e of the
-     * tile's thread t at word e * threads + t, and the tile's arrival count
+     * tile's thread t at word e * threads + t (an f64 tile's values take
+     * two words each, e's low and high halves words 2e and 2e + 1, and R
+     * twice as many), and the tile's arrival count
      * in the word after its first group's values. The last group takes the
      * values and resets the count, leaving the workspace zero as ROW_JOIN
      * does. */
@@ -392,10 +394,15 @@ tsr_tile_program *tsr_ir_new(tsr_arena *arena, const char *kernel_name, int n_pa
  * them. */
 const tp_param *tsr_ir_add_workspace(tsr_tile_program *p);
 /* The 32-bit words of workspace each group of a TILE_JOIN's launch needs
- * for a register tile of `elements` values a thread. */
+ * for a register tile of `elements` words a thread (an f64 value takes
+ * two: tsr_tile_join_element_words). */
 static inline long tsr_tile_join_words(int threads, int elements)
 {
     return (long)threads * elements + 4;
+}
+static inline int tsr_tile_join_element_words(tsr_dtype dtype)
+{
+    return dtype == TSR_F64 ? 2 : 1;
 }
 const tsr_tile *tsr_ir_tile(tsr_tile_program *p, const char *name, tsr_dtype dtype, tsr_space space,
                             int rows, int cols, int pad, bool transposed);

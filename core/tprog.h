@@ -97,6 +97,11 @@ typedef enum tp_func {
     /* (value): the 32 bits of an f32, as an int; and back */
     TP_FLOAT_BITS,
     TP_BITS_FLOAT,
+    /* (value): the low and the high 32 bits of an f64, each as an int;
+     * and (high, low) back to the f64 */
+    TP_DOUBLE_LO_BITS,
+    TP_DOUBLE_HI_BITS,
+    TP_BITS_DOUBLE,
     TP_SUBGROUP_SUM,   /* (value, width): the sub-group's sum, in every thread of it */
     TP_SUBGROUP_MAX,   /* (value, width): its max likewise */
     TP_SUBGROUP_ID,    /* (width): which sub-group of the work-group */

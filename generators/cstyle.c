@@ -18,6 +18,7 @@ typedef struct printer {
     bool wave_helpers;    /* it used a unit of a wave or sub-group (AMD's, Intel's) */
     bool f64_unit;        /* it used NVIDIA's warp unit on doubles (m16n8k8) */
     bool f64_k4_unit;     /* the same as four of sm_80's m8n8k4 */
+    bool f64_words;       /* it moved doubles as pairs of 32-bit words */
 } printer;
 
 static const char *scalar_name(tsr_dtype dtype)
@@ -213,6 +214,8 @@ static void print_expr(printer *p, const tp_expr *e)
         if (e->func == TP_ALIGNED || e->func == TP_TO_TF32 || e->func == TP_PACK_F16X2 ||
             e->func == TP_PACK_BF16X2)
             p->unit_helpers = true;
+        p->f64_words = p->f64_words || e->func == TP_DOUBLE_LO_BITS ||
+                       e->func == TP_DOUBLE_HI_BITS || e->func == TP_BITS_DOUBLE;
         tsr_strbuf_printf(
             out, "%s(",
             e->width > 1 && p->d->vector_func_names[e->func] ? p->d->vector_func_names[e->func]
@@ -773,6 +776,8 @@ tsr_status tsr_generate(const tp_kernel *k, const tsr_dialect *d, const char *he
         tsr_strbuf_append(out, d->f64_unit_helpers);
     if (p.f64_k4_unit && d->f64_k4_unit_helpers)
         tsr_strbuf_append(out, d->f64_k4_unit_helpers);
+    if (p.f64_words && d->f64_word_helpers)
+        tsr_strbuf_append(out, d->f64_word_helpers);
     if (subgroup_width)
         d->print_subgroup_helpers(out, subgroup_width);
     if (kernel_text.failed)

@@ -67,6 +67,9 @@ void tsr_nvidia_print_ldmatrix(tsr_strbuf *out, int matrices, bool trans, char *
                    [TP_ATOMIC_XCHG] = "atomicExch",                                                \
                    [TP_FLOAT_BITS] = "__float_as_int",                                             \
                    [TP_BITS_FLOAT] = "__int_as_float",                                             \
+                   [TP_DOUBLE_LO_BITS] = "__double2loint",                                         \
+                   [TP_DOUBLE_HI_BITS] = "__double2hiint",                                         \
+                   [TP_BITS_DOUBLE] = "__hiloint2double",                                          \
                    TSR_SUBGROUP_FUNC_NAMES},                                                       \
     .vector_func_names = {[TP_FMA] = "tsr_fma"},                                                   \
     .f64_func_names = {[TP_FMA] = "fma",   [TP_EXP] = "exp",   [TP_FMAX] = "fmax",                 \

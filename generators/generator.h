@@ -73,6 +73,10 @@ struct tsr_dialect {
     /* The same call's helper as four of sm_80's m8n8k4 (TP_MMA_SYNC's
      * mma_k4), printed instead into a kernel that spells it so. */
     const char *f64_k4_unit_helpers;
+    /* Printed into a kernel that moves doubles as pairs of 32-bit words
+     * (TP_DOUBLE_LO_BITS and its kin: split-K's join of f64 tiles) where
+     * the dialect has no function for them; NULL: nothing. */
+    const char *f64_word_helpers;
     /* Vector type name, e.g. float4. */
     void (*print_vector_type)(tsr_strbuf *out, const char *scalar, int width);
     /* Vector memory access and construction, given the pointer (and value)

@@ -115,6 +115,13 @@ static const char mma_sync_f64_k4[] =
     "        tsr_mma_f64_k4(c2, c3, a3, b1);                                           \\\n"
     "    } while (0)\n";
 
+/* A double as two 32-bit words and back, for the kernels that move f64
+ * tiles through int words (split-K's join): OpenCL C has no function for
+ * either half, only a reinterpreting vector cast. */
+static const char f64_words[] = "#define tsr_double_lo_bits(x) (as_int2(x).s0)\n"
+                                "#define tsr_double_hi_bits(x) (as_int2(x).s1)\n"
+                                "#define tsr_bits_double(hi, lo) as_double((int2)((lo), (hi)))\n";
+
 /* NVIDIA's matrix unit and asynchronous copies (sm_80 and later) in
  * inline PTX, which NVIDIA's OpenCL compiler takes: only a profile that
  * lists the unit or the copies (an NVIDIA GPU's) has kernels that use them,
@@ -602,6 +609,9 @@ const tsr_dialect tsr_dialect_opencl = {
                    [TP_ATOMIC_XCHG] = "atomic_xchg",
                    [TP_FLOAT_BITS] = "as_int",
                    [TP_BITS_FLOAT] = "as_float",
+                   [TP_DOUBLE_LO_BITS] = "tsr_double_lo_bits",
+                   [TP_DOUBLE_HI_BITS] = "tsr_double_hi_bits",
+                   [TP_BITS_DOUBLE] = "tsr_bits_double",
                    TSR_SUBGROUP_FUNC_NAMES},
     .int_min = "min",
     .int_max = "max",
@@ -625,6 +635,7 @@ const tsr_dialect tsr_dialect_opencl = {
     .print_mma_sync = tsr_nvidia_print_mma_sync,
     .f64_unit_helpers = mma_sync_f64,
     .f64_k4_unit_helpers = mma_sync_f64_k4,
+    .f64_word_helpers = f64_words,
     .print_mfma = print_mfma,
     .print_wmma = print_wmma,
     .print_dpas = print_dpas,

@@ -273,11 +273,15 @@ refused "--config of a CHUNK smaller than one pass of the group's vectors" gen \
 refused "--config of a CHUNK for an op without one" gen "$root/ops/softmax.yaml" --profile pocl-cpu \
     --config CHUNK=4096
 refused "--config of an empty key" gen "$sgemm" --profile pocl-cpu --config =64
-# Split K: f64 accumulates in f64, which the join's 32-bit words cannot
-# carry; on the threads' FMAs only the staged tiles' one mapping splits; 3
+# Split K: on the threads' FMAs only the staged tiles' one mapping splits
+# (f64's as f32's); an f64 join takes back at most 512 words a thread; 3
 # is not one of SK's values.
-refused_saying "--config of split K on an f64 GEMM" "SK=4 joins f32 accumulators" gen \
-    "$root/ops/dgemm.yaml" --profile pocl-cpu --config SK=4
+refused_saying "--config of split K on an f64 GEMM with padded tiles" \
+    "SK=4 with the threads' FMAs is tried at RS=0, PAD=0" gen "$root/ops/dgemm.yaml" \
+    --profile pocl-cpu --config SK=4,PAD=1
+refused_saying "--config of an f64 split whose unrolled join is too long" \
+    "SK=8 takes back 128 words a thread from each part, 1024 in the unrolled join" gen \
+    "$root/ops/dgemm.yaml" --profile pocl-cpu --config SK=8,BM=128,BN=128,TM=8,TN=8
 refused_saying "--config of split K on the FMAs with A not staged" \
     "SK=4 with the threads' FMAs is tried at RS=0, PAD=0, STRM=0, SA=1 and SB=1 only" gen \
     "$sgemm" --profile pocl-cpu --config SK=4,SA=0

@@ -145,6 +145,37 @@ static void splits_verify_on_the_emulated_wave_units(void)
     CHECK(evaluated > 0 && failed == 0);
 }
 
+/* f64 accumulators join as pairs of 32-bit words (core/lower_tile_join.c):
+ * each value's two halves stored and taken back apart, so a half of one
+ * value put with the other of another, or a half left behind, shows as a
+ * wrong or unwritten value against f64's bound. Both layouts of each
+ * operand, both scalings, the epilogue over a batch; vector accumulators,
+ * sixteen splits of the shortest k-step, one-element tiles. */
+static void f64_splits_verify(void)
+{
+    static const struct {
+        const char *a, *b, *gemm;
+    } cases[] = {
+        {"row", "row", "alpha: 1.0, beta: 0.0"},
+        {"col", "col", "alpha: -0.75, beta: 1.5"},
+        {"col", "row", "bias: col, activation: gelu, residual: true, alpha: -0.75, beta: 1.5"},
+    };
+    static const char *const f64_configs[] = {"SK=4,TN=8,VN=4", "SK=16,BK=2,KU=1,VW=2",
+                                              "SK=4,BM=16,BN=16,TM=1,TN=1,STRN=0"};
+    static const tsr_shape f64_shapes[] = {
+        {{1, 1, 1, 1}}, {{37, 53, 1001, 1}}, {{67, 35, 41, 2}}, {{3, 129, 300, 3}}};
+    int evaluated = 0, failed = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tsr_opspec *spec = check_gemm_spec("f64", cases[i].a, cases[i].b, cases[i].gemm);
+        if (!spec)
+            continue;
+        failed += sweep(spec, pocl, f64_configs, 3, f64_shapes, 4, &evaluated);
+        tsr_opspec_free(spec);
+    }
+    printf("     %d evaluations, %d not ok\n", evaluated, failed);
+    CHECK(evaluated > 0 && failed == 0);
+}
+
 static void refused(const tsr_opspec *spec, const char *text, const char *says)
 {
     tsr_config config = check_config(spec->op, text);
@@ -154,18 +185,31 @@ static void refused(const tsr_opspec *spec, const char *text, const char *says)
     CHECK_MSG(strstr(err.msg, says) && !strchr(err.msg, '\n'), "%s: '%s'", text, err.msg);
 }
 
-/* f64 accumulators would need 64-bit words; the threads' FMAs split only
- * on one mapping of staged tiles (core/ops/gemm.c, check_split). */
+/* The threads' FMAs split only on one mapping of staged tiles
+ * (core/ops/gemm.c, check_split), f64 as f32; no f64 split's unrolled
+ * join takes back more than 512 words a thread (two a value). */
 static void refusals_are_one_line(void)
 {
     tsr_opspec *f64 = check_gemm_spec("f64", "row", "row", "");
     tsr_opspec *f32 = check_gemm_spec("f32", "row", "row", "");
-    if (f64)
-        refused(f64, "SK=2", "SK=2 joins f32 accumulators through 32-bit words; f64");
+    if (f64) {
+        refused(f64, "SK=2,PAD=1", "SK=2 with the threads' FMAs is tried at RS=0, PAD=0");
+        tsr_config split = check_config(f64->op, "SK=2");
+        CHECK(f64->op->check(f64, pocl, &split, NULL) == TSR_OK);
+        /* 64 values a thread are 128 words in f64: 8 parts of them are
+         * past the f64 join's 512, 4 are not; f32's take no limit. */
+        refused(f64, "SK=8,BM=128,BN=128,TM=8,TN=8",
+                "SK=8 takes back 128 words a thread from each part, 1024 in the unrolled "
+                "join: an f64 join of more than 512");
+        tsr_config wide = check_config(f64->op, "SK=4,BM=128,BN=128,TM=8,TN=8");
+        CHECK(f64->op->check(f64, pocl, &wide, NULL) == TSR_OK);
+    }
     if (f32) {
         refused(f32, "SK=4,SA=0", "SK=4 with the threads' FMAs is tried at RS=0, PAD=0");
         refused(f32, "SK=8,RS=8", "RS=8");
         refused(f32, "SK=2,PAD=1", "PAD=1");
+        tsr_config wide = check_config(f32->op, "SK=16,BM=128,BN=128,TM=8,TN=8");
+        CHECK(f32->op->check(f32, pocl, &wide, NULL) == TSR_OK);
         tsr_config split = check_config(f32->op, "SK=16");
         CHECK(f32->op->check(f32, pocl, &split, NULL) == TSR_OK);
     }
@@ -182,6 +226,7 @@ int main(void)
     RUN_TEST(splits_verify_in_every_layout_and_scaling);
     RUN_TEST(splits_verify_with_every_epilogue_and_type);
     RUN_TEST(splits_verify_on_the_emulated_wave_units);
+    RUN_TEST(f64_splits_verify);
     tsr_profile_free(pocl);
     tsr_device_close(device);
     return check_summary();

@@ -1467,9 +1467,6 @@ static void f64_gemm_lowers_to_mma_m16n8k8_on_nvidia_only(void)
     expect_refused(spec, pocl, text,
                    "MU=1: the profile lists no mma m16n8k8 or m8n8k4 unit for f64 inputs "
                    "with f64 products");
-    char split[160];
-    snprintf(split, sizeof split, "%s,SK=2", text);
-    expect_refused(spec, h200, split, "SK=2 joins f32 accumulators through 32-bit words");
     /* The start: the unit's ring where the profile lists it. */
     tsr_config start;
     const char *origin = NULL;
@@ -2183,6 +2180,20 @@ static const join_spelling hip_join = {"hip",
                                        {"atomicAdd(&workspace[", "atomicExch(&workspace[",
                                         "__threadfence()", "] = __float_as_int(acc_0_0);",
                                         "+= __int_as_float(atomicExch(&workspace["}};
+/* f64's: each value's low and high halves, and the value back from the
+ * two exchanges (high first). */
+static const join_spelling opencl_f64_join = {
+    "opencl",
+    {"atomic_add(&workspace[", "atomic_xchg(&workspace[", "] = tsr_double_hi_bits(acc_0_0",
+     "] = tsr_double_lo_bits(acc_0_0", "+= tsr_bits_double(atomic_xchg(&workspace["}};
+static const join_spelling cuda_f64_join = {
+    "cuda",
+    {"atomicAdd(&workspace[", "atomicExch(&workspace[", "] = __double2hiint(acc_0_0",
+     "] = __double2loint(acc_0_0", "+= __hiloint2double(atomicExch(&workspace["}};
+static const join_spelling hip_f64_join = {
+    "hip",
+    {"atomicAdd(&workspace[", "atomicExch(&workspace[", "] = __double2hiint(acc_0_0",
+     "] = __double2loint(acc_0_0", "+= __hiloint2double(atomicExch(&workspace["}};
 
 /* The last statement of `kind` in `list` (not inside loops), or -1. */
 static int last_index_of(const tsr_stmt_list *list, tsr_stmt_kind kind)
@@ -2197,7 +2208,7 @@ static int last_index_of(const tsr_stmt_list *list, tsr_stmt_kind kind)
 /* `base` with SK=`sk` on `profile`: accepted; its rule launches SK groups
  * a problem of the batch along the third axis, each with a workspace of
  * the tile's accumulators and 4 words more (tsr_tile_join_words) as
- * 32-bit words; the workspace is the last param, an i32 buffer; the join
+ * 32-bit words (two an f64 accumulator); the workspace is the last param, an i32 buffer; the join
  * follows the k-loop and holds the store, and each dialect spells its
  * atomics, fence and bit casts. At SK=1 none of it: the kernel is the
  * one `base` alone gives, in every dialect. */
@@ -2224,8 +2235,9 @@ static void check_split_k(const tsr_opspec *spec, const tsr_profile *profile, co
     /* The rule: the batch's groups SK times over, and a group's words. */
     int bm = tsr_config_get(spec->op, &config, "BM"), bn = tsr_config_get(spec->op, &config, "BN");
     int threads = (int)(p->local[0] * p->local[1]);
-    long words = tsr_tile_join_words(threads, bm * bn / threads);
-    CHECK_MSG(words == (long)bm * bn + 4, "%s: %ld words a group", text, words);
+    int per_value = spec->dtype == TSR_F64 ? 2 : 1;
+    long words = tsr_tile_join_words(threads, per_value * bm * bn / threads);
+    CHECK_MSG(words == (long)per_value * bm * bn + 4, "%s: %ld words a group", text, words);
     tsr_geometry_rule rule;
     spec->op->geometry_rule(spec, &config, &rule);
     char rule_text[160], want[160];
@@ -2328,8 +2340,9 @@ out:
  * kernel's last argument, the last of them storing the tile: on the
  * threads' FMAs in every dialect and on mma.sync (hgemm) in CUDA and
  * OpenCL's inline PTX (HIP cannot spell the unit); SK=1 takes none of
- * it. Refused, one line each: f64's accumulators, and with the FMAs any
- * mapping but the staged tiles' one (RS=0, PAD=0, STRM=0, SA=SB=1). */
+ * it; f64's accumulators alike, two words each. Refused, one line each:
+ * with the FMAs any mapping but the staged tiles' one (RS=0, PAD=0,
+ * STRM=0, SA=SB=1), f64's as f32's. */
 static void split_k_gemm_joins_through_a_workspace_in_every_dialect(void)
 {
     const join_spelling *every[] = {&opencl_join, &cuda_join, &hip_join};
@@ -2358,11 +2371,16 @@ static void split_k_gemm_joins_through_a_workspace_in_every_dialect(void)
     snprintf(mma_split, sizeof mma_split, "%s,SK=4", mma);
     check_refused(lowered(arena, f16, h200, mma_split), "hip", "matrix unit");
 
-    /* f64 accumulates in f64, which the 32-bit words cannot carry. */
-    expect_check(f64, pocl, "SK=1", ACCEPTED);
-    expect_check(f64, pocl, "SK=4",
-                 NEEDLES("SK=4 joins f32 accumulators through 32-bit words; f64 accumulates in "
-                         "f64"));
+    /* f64 accumulates in f64, two words a value; on the FMAs as f32. */
+    const join_spelling *every_f64[] = {&opencl_f64_join, &cuda_f64_join, &hip_f64_join};
+    check_split_k(f64, pocl, fma, 4, every_f64, 3);
+    check_split_k(f64, pocl, fma, 1, every_f64, 3);
+    const join_spelling *nvidia_f64[] = {&cuda_f64_join, &opencl_f64_join};
+    const char *f64_mma = "MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,STRN=0,KU=2,VN=1,VW=2,PAD=1";
+    check_split_k(f64, h200, f64_mma, 2, nvidia_f64, 2);
+    expect_check(f64, pocl, "SK=4,PAD=1",
+                 NEEDLES("SK=4 with the threads' FMAs is tried at RS=0, PAD=0, STRM=0, SA=1 "
+                         "and SB=1 only"));
     /* With the FMAs, only the staged tiles' one mapping splits. */
     expect_check(f32, small, "SK=16", ACCEPTED);
     static const struct {
@@ -2380,7 +2398,7 @@ static void split_k_gemm_joins_through_a_workspace_in_every_dialect(void)
                              "and SB=1 only",
                              mappings[i].given));
     /* Each refusal is one line. */
-    const char *refusals[][2] = {{"f64", "SK=8"}, {"f32", "SK=8,SA=0"}};
+    const char *refusals[][2] = {{"f64", "SK=8,RS=8"}, {"f32", "SK=8,SA=0"}};
     for (int i = 0; i < 2; i++) {
         const tsr_opspec *spec = i ? f32 : f64;
         tsr_config config = config_of(spec->op, refusals[i][1]);

@@ -253,17 +253,20 @@ wgmma+=("attention-causal-f16|MU=2,BM=128,BN=64,TM=1,WC=1,VW=8,PAD=0,KU=1,SH=1,P
 # every CUDA and HIP one, and pvc of ocloc's (dg2 and tgllp have no
 # cl_khr_fp64).
 fp64=()
-for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1,VW=2" "PF=1,VW=8"; do
+# A split of K joins the f64 tiles as pairs of 32-bit words.
+for config in "" "SA=0,SB=0,VW=1,PAD=0" "VN=4,TN=8,STRN=1,VW=2" "PF=1,VW=8" "SK=4,TN=8,VN=4"; do
     fp64+=("dgemm|$config")
 done
 cuda_only+=("dgemm|PF=2,VW=2")
 # f64 on the warp's unit, mma.sync m16n8k8 on doubles (sm_90 and later):
-# loaded then multiplied, fetched ahead, one warp of 2 fragments; within
-# OpenCL's 48 KiB. CUDA also takes the start (a ring of cp.async two ahead,
-# 49 KiB) and 128 x 128 tiles of k-steps of 32 (207 KiB).
+# loaded then multiplied, fetched ahead, one warp of 2 fragments, K split
+# in four; within OpenCL's 48 KiB. CUDA also takes the start (a ring of
+# cp.async two ahead, 49 KiB) and 128 x 128 tiles of k-steps of 32 (207
+# KiB).
 f64_unit=("dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1"
     "dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=1,PAD=0,STRN=0,KU=2,PF=1"
-    "dgemm|MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1")
+    "dgemm|MU=1,BM=16,BN=16,BK=8,TM=1,TN=2,VW=1,PAD=0,STRN=0,KU=1"
+    "dgemm|MU=1,BM=64,BN=64,BK=16,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1,SK=4")
 f64_start="dgemm|MU=1,BM=128,BN=64,BK=8,TM=2,TN=4,VW=2,PAD=1,STRN=0,KU=1,PF=2,RS=8"
 f64_unit_cuda=("$f64_start" "dgemm|MU=1,BM=128,BN=128,BK=32,TM=4,TN=4,VW=2,PAD=1,STRN=0,KU=4,PF=2")
 # The same on an A100's unit for doubles, four m8n8k4 an m16n8k8 (sm_80):

@@ -234,22 +234,34 @@ static tsr_status check_matrix_unit(const tsr_opspec *spec, const tsr_profile *p
                                   : check_mma_sync(spec, profile, c, err);
 }
 
-/* SK: the joined accumulators cross the workspace as 32-bit words. With
- * the threads' FMAs, whose choices make most of the space, a split is
- * tried on one mapping of the staged tiles alone (RS=0, PAD=0, STRM=0,
- * SA=SB=1), so that SK's four splits add about a fifth to the space
- * (hgemm's on an H200: 15.5 to 18.5 million configs) rather than four
- * times it: the split matters for the shape's parallelism, which those
- * params hardly change. */
+/* The most words a thread an f64 split's join takes back (check_split). */
+enum { GEMM_F64_JOIN_WORDS_MAX = 512 };
+
+/* SK: the joined accumulators cross the workspace as 32-bit words (an f64
+ * one as two: lower_tile_join.c). With the threads' FMAs, whose choices
+ * make most of the space, a split is tried on one mapping of the staged
+ * tiles alone (RS=0, PAD=0, STRM=0, SA=SB=1), so that SK's four splits add
+ * about a fifth to the space (hgemm's on an H200: 15.5 to 18.5 million
+ * configs) rather than four times it: the split matters for the shape's
+ * parallelism, which those params hardly change. */
 static tsr_status check_split(const tsr_opspec *spec, const gemm_cfg *c, tsr_error *err)
 {
     if (c->sk == 1)
         return TSR_OK;
-    tsr_dtype compute = tsr_dtype_compute(spec->dtype);
-    if (compute != TSR_F32)
+    /* The last group's join is unrolled (core/lower_tile_join.c): parts x
+     * words a thread atomic exchanges, two an f64 value, which nvcc takes
+     * superlinear time over in f64 (sm_90a on 2 cores: 512 in 7 s, 1024 in
+     * 21, 4096 past 17 min, against f32's 2048 in 5 s). A tune compiles
+     * its next candidates while it times one and waits on them: with 1024,
+     * 40-s tunes on an H200 timed 5 to 17 candidates. The best splits
+     * measured there take 128 to 512. */
+    int words = tsr_tile_join_element_words(tsr_dtype_compute(spec->dtype)) * c->bm * c->bn /
+                (gemm_local_x(c) * gemm_local_y(c));
+    if (spec->dtype == TSR_F64 && c->sk * words > GEMM_F64_JOIN_WORDS_MAX)
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
-                        "SK=%d joins f32 accumulators through 32-bit words; %s accumulates in %s",
-                        c->sk, tsr_dtype_name(spec->dtype), tsr_dtype_name(compute));
+                        "SK=%d takes back %d words a thread from each part, %d in the unrolled "
+                        "join: an f64 join of more than %d, which nvcc takes minutes over",
+                        c->sk, words, c->sk * words, GEMM_F64_JOIN_WORDS_MAX);
     if (!c->mu && (c->rs || c->pad || c->strm || !c->sa || !c->sb))
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "SK=%d with the threads' FMAs is tried at RS=0, PAD=0, STRM=0, SA=1 and "
@@ -266,7 +278,6 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
         return tsr_fail(err, TSR_ERR_UNSUPPORTED,
                         "dtype f64 needs double precision, which the profile does not list "
                         "(features: fp64)");
-    TSR_TRY(check_split(spec, &c, err));
     if (c.mu)
         TSR_TRY(check_matrix_unit(spec, profile, &c, err));
     else if (c.bm % c.tm)
@@ -289,6 +300,7 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
                       "%d threads per work-group are not a whole number of the profile's "
                       "%d-wide sub-groups",
                       threads, subgroup);
+    TSR_TRY(check_split(spec, &c, err));
     /* A mapping that cannot differ from the contiguous one is not a second
      * config: one row per thread, or one chunk of cols per thread. */
     if (c.strm && c.tm == 1)
@@ -366,17 +378,18 @@ tsr_status gemm_check(const tsr_opspec *spec, const tsr_profile *profile, const 
 static void gemm_geometry_rule(const tsr_opspec *spec, const tsr_config *config,
                                tsr_geometry_rule *rule)
 {
-    (void)spec;
     gemm_cfg c = gemm_cfg_of(config);
     int threads = gemm_local_x(&c) * gemm_local_y(&c);
+    int element_words = tsr_tile_join_element_words(tsr_dtype_compute(spec->dtype));
     *rule = (tsr_geometry_rule){
         .dims = 3,
         .dim = {GEMM_DIM_N, GEMM_DIM_M, GEMM_DIM_BATCH},
         .per_group = {c.bn, c.bm, 1},
         .repeat = {1, 1, c.sk},
         .local = {(size_t)gemm_local_x(&c), (size_t)gemm_local_y(&c), 1},
-        .workspace_bytes =
-            c.sk > 1 ? 4 * (size_t)tsr_tile_join_words(threads, c.bm * c.bn / threads) : 0,
+        .workspace_bytes = c.sk > 1 ? 4 * (size_t)tsr_tile_join_words(
+                                              threads, element_words * c.bm * c.bn / threads)
+                                    : 0,
     };
 }
 

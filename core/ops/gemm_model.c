@@ -263,7 +263,9 @@ int gemm_features(const tsr_opspec *spec, const tsr_profile *profile, const tsr_
     double compulsory = batch * ((m * k + k * n) * in_elem + outputs * elem) / bandwidth;
     /* Split K: each group's accumulators cross the caches twice (stored,
      * then taken back by an atomic exchange, counted as two accesses). */
-    double joined = c.sk > 1 ? groups * c.bm * c.bn * 4.0 * 3.0 / (CACHE_FACTOR * bandwidth) : 0.0;
+    double acc_bytes = (double)tsr_dtype_size(tsr_dtype_compute(spec->dtype));
+    double joined =
+        c.sk > 1 ? groups * c.bm * c.bn * acc_bytes * 3.0 / (CACHE_FACTOR * bandwidth) : 0.0;
     double memory_s = fmax(cached, compulsory) + joined;
     /* Every operand value a thread reads comes through the on-chip memory
      * (shared memory or L1, one array on most GPUs). */
